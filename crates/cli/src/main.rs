@@ -1,0 +1,329 @@
+//! `lifebridge`: the command-line face of the domain and the device store.
+//!
+//! Output formats and exit codes here are contracts other tools depend on; see
+//! the README's "Command line" section before changing any of them.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lifebridge_domain::din::{Din, FacilityId};
+use lifebridge_domain::eligibility::{self, EligibilityRequest, Lang};
+use lifebridge_domain::resident_id::ResidentId;
+use lifebridge_domain::rules::RuleSet;
+use lifebridge_store::export::ExportTable;
+use lifebridge_store::{Store, StoreKey};
+
+#[derive(Parser)]
+#[command(
+    name = "lifebridge",
+    version,
+    about = "Lifebridge: offline-first mobile blood collection"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// ISBT 128 donation identification numbers.
+    #[command(subcommand)]
+    Din(DinCommand),
+    /// Chinese resident identity card numbers (GB 11643).
+    #[command(subcommand)]
+    Id(IdCommand),
+    /// Decide donor eligibility (GB 18467): one JSON request on stdin, one JSON decision on stdout.
+    Eligibility {
+        /// Language of each reason's `message`.
+        #[arg(long, value_enum, default_value_t = LangArg::ZhCn)]
+        lang: LangArg,
+        /// A rules table (JSON) to use instead of the built-in GB 18467-2011 table.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+    /// The device's encrypted local store.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Subcommand)]
+enum DinCommand {
+    /// Validate a DIN typed or scanned; prints `DIN CHECK`.
+    Check { text: String },
+    /// Make a DIN from its parts; prints `DIN CHECK`.
+    Make {
+        #[arg(long)]
+        facility: String,
+        #[arg(long)]
+        year: u8,
+        #[arg(long)]
+        sequence: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdCommand {
+    /// Validate a resident ID; prints its birth date and sex as JSON.
+    Check { number: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    #[value(name = "zh-CN")]
+    ZhCn,
+    #[value(name = "en")]
+    En,
+}
+
+#[derive(Args)]
+struct StoreArgs {
+    /// Path of the store file.
+    #[arg(long)]
+    store: PathBuf,
+    /// Read the store key from this file instead of LIFEBRIDGE_STORE_KEY.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Create a new, empty store.
+    Init {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// This device's name as the station will know it (e.g. BUS-07).
+        #[arg(long, default_value = "unnamed-device")]
+        device_name: String,
+    },
+    /// Verify integrity, the change log and the audit chain; exits 1 on any fault.
+    Check {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export records as JSON (all tables) or CSV (one table).
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// With CSV: staff, drives, donors, screenings, deferrals, donations or audit.
+        #[arg(long)]
+        table: Option<String>,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Seed a demo drive: N synthetic donors screened and collected, one action at a time.
+    Demo {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, default_value_t = 20)]
+        donations: u32,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Json,
+    Csv,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Din(cmd) => report(din(cmd), 1),
+        Command::Id(IdCommand::Check { number }) => report(id_check(&number), 1),
+        Command::Eligibility { lang, rules } => report(eligibility(lang, rules.as_deref()), 2),
+        Command::Store(cmd) => match store(cmd) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("lifebridge: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// Prints the error's whole chain on stderr and exits with `failure_code`.
+fn report(result: Result<()>, failure_code: u8) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lifebridge: {e:#}");
+            ExitCode::from(failure_code)
+        }
+    }
+}
+
+fn din(cmd: DinCommand) -> Result<()> {
+    let din = match cmd {
+        DinCommand::Check { text } => {
+            Din::parse(&text).with_context(|| format!("invalid DIN {text:?}"))?
+        }
+        DinCommand::Make {
+            facility,
+            year,
+            sequence,
+        } => {
+            let facility: FacilityId = facility
+                .parse()
+                .with_context(|| format!("invalid facility identification number {facility:?}"))?;
+            Din::new(&facility, year, sequence).context("cannot make a DIN from these parts")?
+        }
+    };
+    println!("{} {}", din.as_str(), din.check_char());
+    Ok(())
+}
+
+fn id_check(number: &str) -> Result<()> {
+    let today = chrono::Local::now().date_naive();
+    let id = ResidentId::parse(number, today)
+        .with_context(|| format!("invalid resident ID {number:?}"))?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "birth_date": id.birth_date().to_string(),
+            "sex": id.sex().as_str(),
+        })
+    );
+    Ok(())
+}
+
+fn eligibility(lang: LangArg, rules_path: Option<&Path>) -> Result<()> {
+    let rules = match rules_path {
+        None => RuleSet::gb18467_2011(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read rules table {}", path.display()))?;
+            RuleSet::from_json(&text).with_context(|| format!("rules table {}", path.display()))?
+        }
+    };
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read the request from stdin")?;
+    let request: EligibilityRequest =
+        serde_json::from_str(&input).context("malformed eligibility request")?;
+    let decision =
+        eligibility::evaluate(&rules, &request).context("malformed eligibility request")?;
+    let lang = match lang {
+        LangArg::ZhCn => Lang::ZhCn,
+        LangArg::En => Lang::En,
+    };
+    println!("{}", decision.to_contract_json(lang));
+    Ok(())
+}
+
+fn store_key(args: &StoreArgs) -> Result<StoreKey> {
+    let passphrase = match &args.key_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read key file {}", path.display()))?
+            .trim_end_matches(['\n', '\r'])
+            .to_owned(),
+        None => std::env::var("LIFEBRIDGE_STORE_KEY")
+            .context("no store key: set LIFEBRIDGE_STORE_KEY or pass --key-file")?,
+    };
+    Ok(StoreKey::new(passphrase)?)
+}
+
+fn store(cmd: StoreCommand) -> Result<ExitCode> {
+    match cmd {
+        StoreCommand::Init { store, device_name } => {
+            let key = store_key(&store)?;
+            let created = Store::create(&store.store, &key, &device_name)?;
+            println!(
+                "created store {} for device {}",
+                store.store.display(),
+                created.device_id()
+            );
+        }
+        StoreCommand::Check { store, json } => {
+            let key = store_key(&store)?;
+            let opened = Store::open(&store.store, &key)?;
+            let report = opened.check()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("integrity: {}", report.integrity.join("; "));
+                println!("foreign keys: {}", fault_list(&report.foreign_key_faults));
+                println!(
+                    "change log: {} entries, {}",
+                    report.change_log_entries,
+                    fault_list(&report.change_log_faults)
+                );
+                println!(
+                    "audit chain: {} entries, {}",
+                    report.audit_entries,
+                    report.audit_fault.as_deref().unwrap_or("verified")
+                );
+                println!(
+                    "rows match change log: {}",
+                    fault_list(&report.rows_out_of_step)
+                );
+            }
+            if !report.is_ok() {
+                eprintln!("lifebridge: the store has faults (see above)");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        StoreCommand::Export {
+            store,
+            format,
+            table,
+            out,
+        } => {
+            let key = store_key(&store)?;
+            let opened = Store::open(&store.store, &key)?;
+            let mut sink: Box<dyn Write> = match &out {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?,
+                )),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            match format {
+                ExportFormat::Json => {
+                    if table.is_some() {
+                        bail!("--table goes with --format csv; JSON export holds every table");
+                    }
+                    opened.export_json(&mut sink)?;
+                }
+                ExportFormat::Csv => {
+                    let Some(table) = table else {
+                        bail!(
+                            "--format csv needs --table (staff, drives, donors, screenings, deferrals, donations or audit)"
+                        );
+                    };
+                    opened.export_csv(ExportTable::parse(&table)?, &mut sink)?;
+                }
+            }
+            sink.flush().context("cannot write the export")?;
+        }
+        StoreCommand::Demo { store, donations } => {
+            let key = store_key(&store)?;
+            let mut opened = Store::open_or_create(&store.store, &key, "DEMO-BUS")?;
+            let stdout = std::io::stdout();
+            lifebridge_store::demo::seed(&mut opened, donations, |id| {
+                // Print and flush per commit: a reader may kill us at any moment and must
+                // see exactly the ids whose transactions committed.
+                let mut out = stdout.lock();
+                writeln!(out, "{id}").and_then(|()| out.flush())
+            })?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fault_list(faults: &[String]) -> String {
+    if faults.is_empty() {
+        "ok".to_owned()
+    } else {
+        faults.join("; ")
+    }
+}

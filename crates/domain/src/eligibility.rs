@@ -1,0 +1,1134 @@
+//! Donor eligibility on the day of donation, against a [`RuleSet`].
+//!
+//! The request/decision JSON is a contract: `lifebridge eligibility` reads the request on
+//! stdin and other tools read the decision. Field names here must not change.
+//!
+//! Two kinds of "no":
+//! * a [`RequestError`] means the input cannot be a real measurement (NaN, a weight of
+//!   -3 kg, a haemoglobin entered in g/dL, a donation dated after today). Nothing is
+//!   decided; the input must be corrected.
+//! * a [`Reason`] in the [`Decision`] means the donor fails a rule. Every failing rule is
+//!   reported, never just the first, with the date it stops failing when time alone fixes
+//!   it.
+//!
+//! Date conventions (all dates are calendar days, no clock is read):
+//! * age is in completed years on `date`; someone born on 29 February turns a year older
+//!   on 1 March in common years.
+//! * intervals: eligible ON the previous donation date plus the interval (calendar months
+//!   via `checked_add_months`, so 31 August + 6 months = 28/29 February).
+//! * deferrals: a deferral with `until` is active while `date < until`; the donor is
+//!   eligible ON `until`. `until: null` is permanent. The record's `until` wins over the
+//!   catalogue's period: it is what the screener recorded for this donor.
+//! * rolling 12 months: a donation on day D counts until D + 12 months (exclusive).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::common::{Procedure, Sex};
+use crate::rules::RuleSet;
+
+/// Length of the rolling window for the apheresis count and volume limits.
+const ROLLING_WINDOW: Months = Months::new(12);
+
+/// Language of the contract's `message` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Lang {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl FromStr for Lang {
+    type Err = UnknownLang;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "zh-cn" | "zh" | "zh-hans" => Ok(Lang::ZhCn),
+            "en" | "en-gb" | "en-us" => Ok(Lang::En),
+            _ => Err(UnknownLang(s.to_owned())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown language {0:?}: allowed zh-CN or en")]
+pub struct UnknownLang(pub String);
+
+/// Result of a rapid qualitative test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestResult {
+    Negative,
+    Positive,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Donor {
+    pub sex: Sex,
+    pub birth_date: NaiveDate,
+    /// Adverse reaction at a previous donation; absent means none recorded.
+    #[serde(default)]
+    pub prior_reaction: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Vitals {
+    pub weight_kg: f64,
+    pub systolic_mmhg: f64,
+    pub diastolic_mmhg: f64,
+    pub pulse_bpm: f64,
+    pub temperature_c: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tests {
+    pub hemoglobin_g_l: f64,
+    /// Not tested when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt_u_l: Option<f64>,
+    /// Not tested when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hbsag: Option<TestResult>,
+    /// Fraction (0.42, not 42 %); required for apheresis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hematocrit: Option<f64>,
+    /// ×10^9/L; required for apheresis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platelet_count_10e9_l: Option<f64>,
+}
+
+/// A previous donation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub date: NaiveDate,
+    pub procedure: Procedure,
+    /// Needed for apheresis donations inside the rolling 12 months of an apheresis
+    /// request (yearly volume limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_ml: Option<f64>,
+}
+
+/// A recorded deferral; `until: null` (or absent) is permanent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeferralRecord {
+    pub code: String,
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+}
+
+/// Input of `lifebridge eligibility`. Unknown fields are tolerated so callers can send
+/// richer records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EligibilityRequest {
+    /// The day of the intended donation ("today").
+    pub date: NaiveDate,
+    pub donor: Donor,
+    pub procedure: Procedure,
+    /// Planned volume; required for whole blood, counted towards the yearly apheresis
+    /// volume when given for apheresis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_ml: Option<f64>,
+    pub vitals: Vitals,
+    pub tests: Tests,
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+    #[serde(default)]
+    pub deferrals: Vec<DeferralRecord>,
+    /// Endurance athlete: lower pulse minimum.
+    #[serde(default)]
+    pub athlete: bool,
+}
+
+/// The request cannot describe a real donor; `field` is the JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field {field}: {problem}")]
+pub struct RequestError {
+    pub field: String,
+    pub problem: String,
+}
+
+impl RequestError {
+    fn new(field: impl Into<String>, problem: impl Into<String>) -> RequestError {
+        RequestError {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Earliest date accepted anywhere in a request.
+fn earliest_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
+/// Latest date accepted anywhere in a request, far enough below chrono's limit that
+/// adding intervals can never overflow.
+fn latest_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
+}
+
+fn in_range(
+    field: &str,
+    value: f64,
+    min: f64,
+    max: f64,
+    hint: Option<&str>,
+) -> Result<(), RequestError> {
+    if value.is_finite() && (min..=max).contains(&value) {
+        return Ok(());
+    }
+    let hint = hint.map(|h| format!("; {h}")).unwrap_or_default();
+    Err(RequestError::new(
+        field,
+        format!("must be a number between {min} and {max} (got {value}){hint}"),
+    ))
+}
+
+impl EligibilityRequest {
+    /// Rejects input that cannot be a real measurement or is incomplete for the
+    /// procedure. Values that are real but outside donation limits are not errors: they
+    /// become reasons in the decision.
+    pub fn validate(&self) -> Result<(), RequestError> {
+        let (earliest, latest) = (earliest_date(), latest_date());
+        if !(earliest..=latest).contains(&self.date) {
+            return Err(RequestError::new(
+                "date",
+                format!(
+                    "must be between {earliest} and {latest} (got {})",
+                    self.date
+                ),
+            ));
+        }
+        let birth = self.donor.birth_date;
+        if birth > self.date {
+            return Err(RequestError::new(
+                "donor.birth_date",
+                format!("must not be after date {} (got {birth})", self.date),
+            ));
+        }
+        if birth < earliest {
+            return Err(RequestError::new(
+                "donor.birth_date",
+                format!("must not be before {earliest} (got {birth})"),
+            ));
+        }
+
+        let v = &self.vitals;
+        in_range("vitals.weight_kg", v.weight_kg, 1.0, 400.0, None)?;
+        in_range("vitals.systolic_mmhg", v.systolic_mmhg, 30.0, 300.0, None)?;
+        in_range("vitals.diastolic_mmhg", v.diastolic_mmhg, 10.0, 250.0, None)?;
+        if v.diastolic_mmhg >= v.systolic_mmhg {
+            return Err(RequestError::new(
+                "vitals.diastolic_mmhg",
+                format!(
+                    "must be below vitals.systolic_mmhg (got {}/{}); were the two swapped?",
+                    v.systolic_mmhg, v.diastolic_mmhg
+                ),
+            ));
+        }
+        in_range("vitals.pulse_bpm", v.pulse_bpm, 20.0, 300.0, None)?;
+        in_range(
+            "vitals.temperature_c",
+            v.temperature_c,
+            25.0,
+            45.0,
+            Some("degrees Celsius"),
+        )?;
+
+        let t = &self.tests;
+        in_range(
+            "tests.hemoglobin_g_l",
+            t.hemoglobin_g_l,
+            20.0,
+            250.0,
+            Some("in g/L; a value like 12.5 is g/dL, multiply by 10"),
+        )?;
+        if let Some(alt) = t.alt_u_l {
+            in_range("tests.alt_u_l", alt, 0.0, 10_000.0, None)?;
+        }
+        if let Some(hct) = t.hematocrit {
+            in_range(
+                "tests.hematocrit",
+                hct,
+                0.01,
+                0.99,
+                Some("a fraction, e.g. 0.42 for 42 %"),
+            )?;
+        }
+        if let Some(plt) = t.platelet_count_10e9_l {
+            in_range("tests.platelet_count_10e9_l", plt, 1.0, 5_000.0, None)?;
+        }
+
+        match self.procedure {
+            Procedure::WholeBlood => {
+                if self.volume_ml.is_none() {
+                    return Err(RequestError::new(
+                        "volume_ml",
+                        "required for whole_blood (planned volume in mL)",
+                    ));
+                }
+            }
+            Procedure::ApheresisPlatelets | Procedure::ApheresisPlasma => {
+                let name = self.procedure.as_str();
+                if t.hematocrit.is_none() {
+                    return Err(RequestError::new(
+                        "tests.hematocrit",
+                        format!("required for {name}"),
+                    ));
+                }
+                if t.platelet_count_10e9_l.is_none() {
+                    return Err(RequestError::new(
+                        "tests.platelet_count_10e9_l",
+                        format!("required for {name}"),
+                    ));
+                }
+            }
+        }
+        if let Some(volume) = self.volume_ml {
+            in_range("volume_ml", volume, 1.0, 2_000.0, None)?;
+        }
+
+        for (i, h) in self.history.iter().enumerate() {
+            if h.date > self.date {
+                return Err(RequestError::new(
+                    format!("history[{i}].date"),
+                    format!("must not be after date {} (got {})", self.date, h.date),
+                ));
+            }
+            if h.date < birth {
+                return Err(RequestError::new(
+                    format!("history[{i}].date"),
+                    format!(
+                        "must not be before donor.birth_date {birth} (got {})",
+                        h.date
+                    ),
+                ));
+            }
+            if let Some(volume) = h.volume_ml {
+                in_range(
+                    &format!("history[{i}].volume_ml"),
+                    volume,
+                    1.0,
+                    2_000.0,
+                    None,
+                )?;
+            }
+        }
+        for (i, d) in self.deferrals.iter().enumerate() {
+            if d.code.trim().is_empty() {
+                return Err(RequestError::new(
+                    format!("deferrals[{i}].code"),
+                    "must not be empty",
+                ));
+            }
+            if let Some(until) = d.until
+                && until > latest
+            {
+                return Err(RequestError::new(
+                    format!("deferrals[{i}].until"),
+                    format!("must not be after {latest} (got {until}); use null for permanent"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// At least one previous donation.
+    pub fn is_repeat_donor(&self) -> bool {
+        !self.history.is_empty()
+    }
+}
+
+/// Stable identifiers of failing rules. The wire form is the UPPER_SNAKE name; never
+/// rename a variant's wire form, tools match on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReasonCode {
+    AgeBelowMin,
+    AgeAboveMax,
+    WeightBelowMin,
+    SystolicLow,
+    SystolicHigh,
+    DiastolicLow,
+    DiastolicHigh,
+    PulsePressureLow,
+    PulseLow,
+    PulseHigh,
+    TemperatureLow,
+    TemperatureHigh,
+    HemoglobinLow,
+    AltHigh,
+    HbsagPositive,
+    VolumeNotAllowed,
+    HematocritLow,
+    PlateletCountLow,
+    PlateletCountHigh,
+    /// One reason per previous procedure kind whose interval is not over (most
+    /// restrictive donation of that kind).
+    IntervalNotMet,
+    ApheresisYearlyCount,
+    ApheresisYearlyVolume,
+    /// One reason per active deferral record.
+    DeferralActive,
+    /// One reason per permanent deferral record.
+    DeferralPermanent,
+}
+
+impl ReasonCode {
+    pub const ALL: [ReasonCode; 24] = [
+        ReasonCode::AgeBelowMin,
+        ReasonCode::AgeAboveMax,
+        ReasonCode::WeightBelowMin,
+        ReasonCode::SystolicLow,
+        ReasonCode::SystolicHigh,
+        ReasonCode::DiastolicLow,
+        ReasonCode::DiastolicHigh,
+        ReasonCode::PulsePressureLow,
+        ReasonCode::PulseLow,
+        ReasonCode::PulseHigh,
+        ReasonCode::TemperatureLow,
+        ReasonCode::TemperatureHigh,
+        ReasonCode::HemoglobinLow,
+        ReasonCode::AltHigh,
+        ReasonCode::HbsagPositive,
+        ReasonCode::VolumeNotAllowed,
+        ReasonCode::HematocritLow,
+        ReasonCode::PlateletCountLow,
+        ReasonCode::PlateletCountHigh,
+        ReasonCode::IntervalNotMet,
+        ReasonCode::ApheresisYearlyCount,
+        ReasonCode::ApheresisYearlyVolume,
+        ReasonCode::DeferralActive,
+        ReasonCode::DeferralPermanent,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonCode::AgeBelowMin => "AGE_BELOW_MIN",
+            ReasonCode::AgeAboveMax => "AGE_ABOVE_MAX",
+            ReasonCode::WeightBelowMin => "WEIGHT_BELOW_MIN",
+            ReasonCode::SystolicLow => "SYSTOLIC_LOW",
+            ReasonCode::SystolicHigh => "SYSTOLIC_HIGH",
+            ReasonCode::DiastolicLow => "DIASTOLIC_LOW",
+            ReasonCode::DiastolicHigh => "DIASTOLIC_HIGH",
+            ReasonCode::PulsePressureLow => "PULSE_PRESSURE_LOW",
+            ReasonCode::PulseLow => "PULSE_LOW",
+            ReasonCode::PulseHigh => "PULSE_HIGH",
+            ReasonCode::TemperatureLow => "TEMPERATURE_LOW",
+            ReasonCode::TemperatureHigh => "TEMPERATURE_HIGH",
+            ReasonCode::HemoglobinLow => "HEMOGLOBIN_LOW",
+            ReasonCode::AltHigh => "ALT_HIGH",
+            ReasonCode::HbsagPositive => "HBSAG_POSITIVE",
+            ReasonCode::VolumeNotAllowed => "VOLUME_NOT_ALLOWED",
+            ReasonCode::HematocritLow => "HEMATOCRIT_LOW",
+            ReasonCode::PlateletCountLow => "PLATELET_COUNT_LOW",
+            ReasonCode::PlateletCountHigh => "PLATELET_COUNT_HIGH",
+            ReasonCode::IntervalNotMet => "INTERVAL_NOT_MET",
+            ReasonCode::ApheresisYearlyCount => "APHERESIS_YEARLY_COUNT",
+            ReasonCode::ApheresisYearlyVolume => "APHERESIS_YEARLY_VOLUME",
+            ReasonCode::DeferralActive => "DEFERRAL_ACTIVE",
+            ReasonCode::DeferralPermanent => "DEFERRAL_PERMANENT",
+        }
+    }
+}
+
+impl fmt::Display for ReasonCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One failing rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub code: ReasonCode,
+    pub message_zh: String,
+    pub message_en: String,
+    /// When this rule stops failing by the passage of time alone; `None` when it needs a
+    /// different measurement, test or decision.
+    pub eligible_from: Option<NaiveDate>,
+}
+
+impl Reason {
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::ZhCn => &self.message_zh,
+            Lang::En => &self.message_en,
+        }
+    }
+}
+
+/// Outcome of [`evaluate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub eligible: bool,
+    pub reasons: Vec<Reason>,
+    /// `date` when eligible; otherwise the latest `eligible_from` of the reasons when all
+    /// of them are fixed by time; `None` when any is not.
+    pub eligible_from: Option<NaiveDate>,
+    /// [`RuleSet::version`] the decision was made with.
+    pub rules_version: String,
+}
+
+impl Decision {
+    fn from_reasons(date: NaiveDate, reasons: Vec<Reason>, rules_version: String) -> Decision {
+        let eligible = reasons.is_empty();
+        let eligible_from = if eligible {
+            Some(date)
+        } else {
+            reasons
+                .iter()
+                .map(|r| r.eligible_from)
+                .collect::<Option<Vec<_>>>()
+                .and_then(|dates| dates.into_iter().max())
+        };
+        Decision {
+            eligible,
+            reasons,
+            eligible_from,
+            rules_version,
+        }
+    }
+
+    /// Codes of the failing rules, in report order.
+    pub fn codes(&self) -> Vec<ReasonCode> {
+        self.reasons.iter().map(|r| r.code).collect()
+    }
+
+    /// The contract shape `{"eligible", "reasons": [{"code", "message"}], "eligible_from"}`
+    /// with `message` in `lang`; each reason also carries `message_zh`, `message_en` and
+    /// its own `eligible_from`, and the top level `rules_version`.
+    pub fn to_contract_json(&self, lang: Lang) -> Value {
+        let date = |d: Option<NaiveDate>| d.map_or(Value::Null, |d| Value::String(d.to_string()));
+        let reasons = self
+            .reasons
+            .iter()
+            .map(|r| {
+                let mut m = Map::new();
+                m.insert("code".into(), Value::String(r.code.as_str().into()));
+                m.insert("message".into(), Value::String(r.message(lang).into()));
+                m.insert("message_zh".into(), Value::String(r.message_zh.clone()));
+                m.insert("message_en".into(), Value::String(r.message_en.clone()));
+                m.insert("eligible_from".into(), date(r.eligible_from));
+                Value::Object(m)
+            })
+            .collect();
+        let mut m = Map::new();
+        m.insert("eligible".into(), Value::Bool(self.eligible));
+        m.insert("reasons".into(), Value::Array(reasons));
+        m.insert("eligible_from".into(), date(self.eligible_from));
+        m.insert(
+            "rules_version".into(),
+            Value::String(self.rules_version.clone()),
+        );
+        Value::Object(m)
+    }
+}
+
+/// Completed years on `on`. A 29 February birthday counts as 1 March in common years.
+pub fn age_in_years(birth: NaiveDate, on: NaiveDate) -> i32 {
+    let before_birthday = (on.month(), on.day()) < (birth.month(), birth.day());
+    on.year() - birth.year() - i32::from(before_birthday)
+}
+
+/// Day of the `years`-th birthday (1 March for a 29 February birth in a common year).
+pub fn nth_birthday(birth: NaiveDate, years: u32) -> Option<NaiveDate> {
+    let year = birth.year().checked_add(i32::try_from(years).ok()?)?;
+    NaiveDate::from_ymd_opt(year, birth.month(), birth.day())
+        .or_else(|| NaiveDate::from_ymd_opt(year, 3, 1))
+}
+
+fn procedure_en(p: Procedure) -> &'static str {
+    match p {
+        Procedure::WholeBlood => "whole blood",
+        Procedure::ApheresisPlatelets => "apheresis platelets",
+        Procedure::ApheresisPlasma => "apheresis plasma",
+    }
+}
+
+fn procedure_zh(p: Procedure) -> &'static str {
+    match p {
+        Procedure::WholeBlood => "全血",
+        Procedure::ApheresisPlatelets => "单采血小板",
+        Procedure::ApheresisPlasma => "单采血浆",
+    }
+}
+
+fn sex_en(sex: Sex) -> &'static str {
+    match sex {
+        Sex::Male => "men",
+        Sex::Female => "women",
+    }
+}
+
+fn sex_zh(sex: Sex) -> &'static str {
+    match sex {
+        Sex::Male => "男性",
+        Sex::Female => "女性",
+    }
+}
+
+/// Collects reasons; every check pushes, none returns early.
+struct Reasons(Vec<Reason>);
+
+impl Reasons {
+    fn push(&mut self, code: ReasonCode, zh: String, en: String, from: Option<NaiveDate>) {
+        self.0.push(Reason {
+            code,
+            message_zh: zh,
+            message_en: en,
+            eligible_from: from,
+        });
+    }
+}
+
+/// Checks `req` against `rules` and reports every failing rule.
+///
+/// `rules` is assumed consistent ([`RuleSet::from_json`] validates it). Errors only for
+/// input that cannot be real (see [`EligibilityRequest::validate`]) or is incomplete.
+pub fn evaluate(rules: &RuleSet, req: &EligibilityRequest) -> Result<Decision, RequestError> {
+    req.validate()?;
+    let mut reasons = Reasons(Vec::new());
+    check_age(rules, req, &mut reasons);
+    check_vitals(rules, req, &mut reasons);
+    check_tests(rules, req, &mut reasons);
+    check_intervals(rules, req, &mut reasons);
+    if req.procedure.is_apheresis() {
+        check_apheresis_year(rules, req, &mut reasons)?;
+    }
+    check_deferrals(rules, req, &mut reasons);
+    Ok(Decision::from_reasons(
+        req.date,
+        reasons.0,
+        rules.version.clone(),
+    ))
+}
+
+fn check_age(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
+    let age = age_in_years(req.donor.birth_date, req.date);
+    let a = rules.age;
+    if i64::from(age) < i64::from(a.min_years) {
+        let from = nth_birthday(req.donor.birth_date, a.min_years);
+        let when_en = from.map_or(String::new(), |d| format!(" (eligible from {d})"));
+        let when_zh = from.map_or(String::new(), |d| {
+            format!("（{d} 起满 {} 周岁）", a.min_years)
+        });
+        out.push(
+            ReasonCode::AgeBelowMin,
+            format!("年龄 {age} 周岁，未满 {} 周岁{when_zh}", a.min_years),
+            format!(
+                "Age {age} is below the minimum age of {}{when_en}",
+                a.min_years
+            ),
+            from,
+        );
+    }
+    let repeat_ok = req.is_repeat_donor() && !req.donor.prior_reaction;
+    let (max, who_en, who_zh) = if repeat_ok {
+        (
+            a.max_years_repeat,
+            "repeat donors with no previous adverse reaction",
+            "既往无献血不良反应的多次献血者",
+        )
+    } else if req.is_repeat_donor() {
+        (
+            a.max_years_first_time,
+            "donors with a previous adverse reaction",
+            "有献血不良反应史者",
+        )
+    } else {
+        (a.max_years_first_time, "first-time donors", "首次献血者")
+    };
+    if i64::from(age) > i64::from(max) {
+        out.push(
+            ReasonCode::AgeAboveMax,
+            format!("年龄 {age} 周岁，超过{who_zh}上限 {max} 周岁"),
+            format!("Age {age} is above the maximum age of {max} for {who_en}"),
+            None,
+        );
+    }
+}
+
+fn check_vitals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
+    let v = &req.vitals;
+    let sex = req.donor.sex;
+
+    let min_weight = rules.weight_min_kg.get(sex);
+    if v.weight_kg < min_weight {
+        out.push(
+            ReasonCode::WeightBelowMin,
+            format!(
+                "体重 {} kg，低于{}最低要求 {min_weight} kg",
+                v.weight_kg,
+                sex_zh(sex)
+            ),
+            format!(
+                "Weight {} kg is below the {min_weight} kg minimum for {}",
+                v.weight_kg,
+                sex_en(sex)
+            ),
+            None,
+        );
+    }
+
+    let bp = rules.blood_pressure;
+    let (sys, dia) = (v.systolic_mmhg, v.diastolic_mmhg);
+    if sys < bp.systolic_min_mmhg {
+        out.push(
+            ReasonCode::SystolicLow,
+            format!("收缩压 {sys} mmHg，低于 {} mmHg", bp.systolic_min_mmhg),
+            format!(
+                "Systolic pressure {sys} mmHg is below the {} mmHg minimum",
+                bp.systolic_min_mmhg
+            ),
+            None,
+        );
+    }
+    if sys >= bp.systolic_below_mmhg {
+        out.push(
+            ReasonCode::SystolicHigh,
+            format!("收缩压 {sys} mmHg，应低于 {} mmHg", bp.systolic_below_mmhg),
+            format!(
+                "Systolic pressure {sys} mmHg is not below the {} mmHg limit",
+                bp.systolic_below_mmhg
+            ),
+            None,
+        );
+    }
+    if dia < bp.diastolic_min_mmhg {
+        out.push(
+            ReasonCode::DiastolicLow,
+            format!("舒张压 {dia} mmHg，低于 {} mmHg", bp.diastolic_min_mmhg),
+            format!(
+                "Diastolic pressure {dia} mmHg is below the {} mmHg minimum",
+                bp.diastolic_min_mmhg
+            ),
+            None,
+        );
+    }
+    if dia >= bp.diastolic_below_mmhg {
+        out.push(
+            ReasonCode::DiastolicHigh,
+            format!("舒张压 {dia} mmHg，应低于 {} mmHg", bp.diastolic_below_mmhg),
+            format!(
+                "Diastolic pressure {dia} mmHg is not below the {} mmHg limit",
+                bp.diastolic_below_mmhg
+            ),
+            None,
+        );
+    }
+    let pp = sys - dia;
+    if pp < bp.pulse_pressure_min_mmhg {
+        out.push(
+            ReasonCode::PulsePressureLow,
+            format!(
+                "脉压差 {pp} mmHg（{sys}/{dia}），低于 {} mmHg",
+                bp.pulse_pressure_min_mmhg
+            ),
+            format!(
+                "Pulse pressure {pp} mmHg ({sys}/{dia}) is below the {} mmHg minimum",
+                bp.pulse_pressure_min_mmhg
+            ),
+            None,
+        );
+    }
+
+    let p = rules.pulse;
+    let (min_pulse, who_en, who_zh) = if req.athlete {
+        (
+            p.athlete_min_bpm,
+            " for endurance athletes",
+            "（耐力运动员）",
+        )
+    } else {
+        (p.min_bpm, "", "")
+    };
+    if v.pulse_bpm < min_pulse {
+        out.push(
+            ReasonCode::PulseLow,
+            format!(
+                "脉搏 {} 次/分，低于{who_zh}最低 {min_pulse} 次/分",
+                v.pulse_bpm
+            ),
+            format!(
+                "Pulse {} /min is below the {min_pulse} /min minimum{who_en}",
+                v.pulse_bpm
+            ),
+            None,
+        );
+    }
+    if v.pulse_bpm > p.max_bpm {
+        out.push(
+            ReasonCode::PulseHigh,
+            format!("脉搏 {} 次/分，高于 {} 次/分", v.pulse_bpm, p.max_bpm),
+            format!(
+                "Pulse {} /min is above the {} /min maximum",
+                v.pulse_bpm, p.max_bpm
+            ),
+            None,
+        );
+    }
+
+    let t = rules.temperature;
+    if v.temperature_c < t.min_c {
+        out.push(
+            ReasonCode::TemperatureLow,
+            format!("体温 {} °C，低于 {:.1} °C", v.temperature_c, t.min_c),
+            format!(
+                "Temperature {} °C is below the {:.1} °C minimum",
+                v.temperature_c, t.min_c
+            ),
+            None,
+        );
+    }
+    if v.temperature_c > t.max_c {
+        out.push(
+            ReasonCode::TemperatureHigh,
+            format!("体温 {} °C，高于 {:.1} °C", v.temperature_c, t.max_c),
+            format!(
+                "Temperature {} °C is above the {:.1} °C maximum",
+                v.temperature_c, t.max_c
+            ),
+            None,
+        );
+    }
+}
+
+fn check_tests(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
+    let t = &req.tests;
+    let sex = req.donor.sex;
+
+    let min_hb = rules.hemoglobin_min_g_l.get(sex);
+    if t.hemoglobin_g_l < min_hb {
+        out.push(
+            ReasonCode::HemoglobinLow,
+            format!(
+                "血红蛋白 {} g/L，低于{}最低要求 {min_hb} g/L",
+                t.hemoglobin_g_l,
+                sex_zh(sex)
+            ),
+            format!(
+                "Haemoglobin {} g/L is below the {min_hb} g/L minimum for {}",
+                t.hemoglobin_g_l,
+                sex_en(sex)
+            ),
+            None,
+        );
+    }
+    if let Some(alt) = t.alt_u_l
+        && alt > rules.alt_max_u_l
+    {
+        out.push(
+            ReasonCode::AltHigh,
+            format!("谷丙转氨酶 {alt} U/L，高于 {} U/L", rules.alt_max_u_l),
+            format!("ALT {alt} U/L is above the {} U/L limit", rules.alt_max_u_l),
+            None,
+        );
+    }
+    if t.hbsag == Some(TestResult::Positive) {
+        out.push(
+            ReasonCode::HbsagPositive,
+            "乙型肝炎表面抗原（HBsAg）阳性".to_owned(),
+            "Hepatitis B surface antigen (HBsAg) positive".to_owned(),
+            None,
+        );
+    }
+
+    match req.procedure {
+        Procedure::WholeBlood => {
+            if let Some(volume) = req.volume_ml {
+                let allowed = &rules.whole_blood_volumes_ml;
+                if !allowed.iter().any(|&a| f64::from(a) == volume) {
+                    let list = allowed
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let list_zh = list.replace(", ", "、");
+                    out.push(
+                        ReasonCode::VolumeNotAllowed,
+                        format!("采集量 {volume} mL 不符合规定，只能为 {list_zh} mL"),
+                        format!("Whole blood volume {volume} mL is not allowed: choose {list} mL"),
+                        None,
+                    );
+                }
+            }
+        }
+        Procedure::ApheresisPlatelets | Procedure::ApheresisPlasma => {
+            let a = rules.apheresis;
+            if let Some(hct) = t.hematocrit
+                && hct < a.hematocrit_min
+            {
+                out.push(
+                    ReasonCode::HematocritLow,
+                    format!("红细胞比容 {hct}，低于 {}", a.hematocrit_min),
+                    format!(
+                        "Haematocrit {hct} is below the {} minimum",
+                        a.hematocrit_min
+                    ),
+                    None,
+                );
+            }
+            if let Some(plt) = t.platelet_count_10e9_l {
+                if plt < a.platelet_count_min_10e9_l {
+                    out.push(
+                        ReasonCode::PlateletCountLow,
+                        format!(
+                            "血小板计数 {plt}×10⁹/L，低于 {}×10⁹/L",
+                            a.platelet_count_min_10e9_l
+                        ),
+                        format!(
+                            "Platelet count {plt} ×10⁹/L is below the {} ×10⁹/L minimum",
+                            a.platelet_count_min_10e9_l
+                        ),
+                        None,
+                    );
+                }
+                if plt >= a.platelet_count_below_10e9_l {
+                    out.push(
+                        ReasonCode::PlateletCountHigh,
+                        format!(
+                            "血小板计数 {plt}×10⁹/L，应低于 {}×10⁹/L",
+                            a.platelet_count_below_10e9_l
+                        ),
+                        format!(
+                            "Platelet count {plt} ×10⁹/L is not below the {} ×10⁹/L limit",
+                            a.platelet_count_below_10e9_l
+                        ),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn check_intervals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
+    // The latest-ending interval per previous procedure kind: one reason per kind keeps the
+    // report short while still naming every rule (e.g. both WB→WB and AP→WB) that fails.
+    for from in [
+        Procedure::WholeBlood,
+        Procedure::ApheresisPlatelets,
+        Procedure::ApheresisPlasma,
+    ] {
+        let Some(period) = rules.interval(from, req.procedure) else {
+            continue;
+        };
+        let worst = req
+            .history
+            .iter()
+            .filter(|h| h.procedure == from)
+            .filter_map(|h| period.after(h.date).map(|next| (h.date, next)))
+            .filter(|&(_, next)| req.date < next)
+            .max_by_key(|&(_, next)| next);
+        if let Some((previous, next)) = worst {
+            let to = req.procedure;
+            out.push(
+                ReasonCode::IntervalNotMet,
+                format!(
+                    "{}→{}间隔须满{}：上次{}献血 {previous}，{next} 起可献",
+                    procedure_zh(from),
+                    procedure_zh(to),
+                    period.describe_zh(),
+                    procedure_zh(from),
+                ),
+                format!(
+                    "{} → {} needs {}: last {} donation {previous}, eligible from {next}",
+                    capitalise(procedure_en(from)),
+                    procedure_en(to),
+                    period.describe_en(),
+                    procedure_en(from),
+                ),
+                Some(next),
+            );
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Apheresis donations still inside the rolling window on `date`, with the day each one
+/// leaves it, oldest first.
+fn apheresis_in_window(req: &EligibilityRequest) -> Vec<(usize, &HistoryEntry, NaiveDate)> {
+    let mut inside: Vec<_> = req
+        .history
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.procedure.is_apheresis())
+        .filter_map(|(i, h)| {
+            h.date
+                .checked_add_months(ROLLING_WINDOW)
+                .map(|leaves| (i, h, leaves))
+        })
+        .filter(|&(_, _, leaves)| req.date < leaves)
+        .collect();
+    inside.sort_by_key(|&(_, _, leaves)| leaves);
+    inside
+}
+
+fn check_apheresis_year(
+    rules: &RuleSet,
+    req: &EligibilityRequest,
+    out: &mut Reasons,
+) -> Result<(), RequestError> {
+    let a = rules.apheresis;
+    let inside = apheresis_in_window(req);
+
+    // This donation counts too, so at most max - 1 may already be in the window.
+    let max = usize::try_from(a.max_donations_per_12_months).unwrap_or(usize::MAX);
+    let count = inside.len();
+    if count >= max {
+        let must_leave = count + 1 - max;
+        let from = inside.get(must_leave - 1).map(|&(_, _, leaves)| leaves);
+        let when_en = from.map_or(String::new(), |d| format!(", eligible from {d}"));
+        let when_zh = from.map_or(String::new(), |d| format!("，{d} 起可献"));
+        out.push(
+            ReasonCode::ApheresisYearlyCount,
+            format!("近12个月已单采 {count} 次，每12个月最多 {max} 次（含本次）{when_zh}"),
+            format!(
+                "{count} apheresis donations in the last 12 months; at most {max} allowed including this one{when_en}"
+            ),
+            from,
+        );
+    }
+
+    let mut volumes = Vec::with_capacity(inside.len());
+    for &(i, h, leaves) in &inside {
+        let volume = h.volume_ml.ok_or_else(|| {
+            RequestError::new(
+                format!("history[{i}].volume_ml"),
+                "required for apheresis donations in the 12 months before date (yearly volume limit)",
+            )
+        })?;
+        volumes.push((volume, leaves));
+    }
+    let limit = a.max_volume_ml_per_12_months;
+    // Without a planned volume, any further donation breaks a limit already reached.
+    let over = |prior: f64| match req.volume_ml {
+        Some(planned) => prior + planned > limit,
+        None => prior >= limit,
+    };
+    let prior: f64 = volumes.iter().map(|&(v, _)| v).sum();
+    if over(prior) {
+        let mut remaining = prior;
+        let mut from = None;
+        for &(volume, leaves) in &volumes {
+            remaining -= volume;
+            if !over(remaining) {
+                from = Some(leaves);
+                break;
+            }
+        }
+        let planned_en = req
+            .volume_ml
+            .map_or(String::new(), |p| format!(" + {p} mL planned"));
+        let planned_zh = req
+            .volume_ml
+            .map_or(String::new(), |p| format!("，本次计划 {p} mL"));
+        let when_en = from.map_or(String::new(), |d| format!(", eligible from {d}"));
+        let when_zh = from.map_or(String::new(), |d| format!("，{d} 起可献"));
+        out.push(
+            ReasonCode::ApheresisYearlyVolume,
+            format!(
+                "近12个月单采量 {prior} mL{planned_zh}，超过每12个月 {limit} mL 的上限{when_zh}"
+            ),
+            format!(
+                "Apheresis volume in the last 12 months {prior} mL{planned_en} exceeds the {limit} mL yearly limit{when_en}"
+            ),
+            from,
+        );
+    }
+    Ok(())
+}
+
+fn check_deferrals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
+    for d in &req.deferrals {
+        let code = d.code.trim();
+        // Unknown codes still defer: the record may predate the current catalogue or be a
+        // station-local code. Its code stands in for the description.
+        let kind = rules.deferrals.deferral(code);
+        let name_zh = kind.map_or(code, |k| k.zh.as_str());
+        let name_en = kind.map_or(code, |k| k.en.as_str());
+        match d.until {
+            None => out.push(
+                ReasonCode::DeferralPermanent,
+                format!("永久不能献血：{name_zh}（{code}）"),
+                format!("Permanently deferred: {name_en} ({code})"),
+                None,
+            ),
+            Some(until) if req.date < until => out.push(
+                ReasonCode::DeferralActive,
+                format!("暂缓献血至 {until}：{name_zh}（{code}）"),
+                format!("Deferred until {until}: {name_en} ({code})"),
+                Some(until),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn age_counts_completed_years() {
+        let b = day(2000, 5, 10);
+        assert_eq!(age_in_years(b, day(2018, 5, 9)), 17);
+        assert_eq!(age_in_years(b, day(2018, 5, 10)), 18);
+        let leap = day(2008, 2, 29);
+        assert_eq!(age_in_years(leap, day(2026, 2, 28)), 17);
+        assert_eq!(age_in_years(leap, day(2026, 3, 1)), 18);
+        assert_eq!(age_in_years(leap, day(2028, 2, 29)), 20);
+        assert_eq!(nth_birthday(leap, 18), Some(day(2026, 3, 1)));
+        assert_eq!(nth_birthday(leap, 20), Some(day(2028, 2, 29)));
+        assert_eq!(nth_birthday(b, 18), Some(day(2018, 5, 10)));
+    }
+
+    #[test]
+    fn reason_codes_serialise_as_their_stable_names() {
+        for code in ReasonCode::ALL {
+            let json = serde_json::to_value(code).unwrap();
+            assert_eq!(json, Value::String(code.as_str().to_owned()));
+            let back: ReasonCode = serde_json::from_value(json).unwrap();
+            assert_eq!(back, code);
+        }
+    }
+
+    #[test]
+    fn lang_parsing() {
+        assert_eq!("zh-CN".parse::<Lang>().unwrap(), Lang::ZhCn);
+        assert_eq!("zh_cn".parse::<Lang>().unwrap(), Lang::ZhCn);
+        assert_eq!("EN".parse::<Lang>().unwrap(), Lang::En);
+        assert!("fr".parse::<Lang>().is_err());
+        assert_eq!(Lang::default(), Lang::ZhCn);
+    }
+
+    #[test]
+    fn request_error_display() {
+        let e = RequestError::new(
+            "vitals.weight_kg",
+            "must be a number between 1 and 400 (got -3)",
+        );
+        assert_eq!(
+            e.to_string(),
+            "field vitals.weight_kg: must be a number between 1 and 400 (got -3)"
+        );
+    }
+}

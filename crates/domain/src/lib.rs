@@ -1,0 +1,16 @@
+//! Lifebridge's domain: the rules and identifiers every other crate stands on.
+//!
+//! Nothing in this crate does I/O or reads a clock: "today" and "now" are always
+//! arguments, so every rule can be tested at its boundaries and replayed later.
+
+pub mod common;
+pub mod din;
+pub mod eligibility;
+pub mod entities;
+pub mod hlc;
+pub mod resident_id;
+pub mod rules;
+
+pub use common::{Procedure, Sex, china_date};
+pub use din::{Din, DinError, DinRange, FacilityId};
+pub use resident_id::{IdentityDocument, ResidentId, ResidentIdError};

@@ -1,0 +1,815 @@
+//! Versioned donor-selection rules: every threshold, interval and deferral period the
+//! eligibility check uses, as data.
+//!
+//! A station adopts a revised standard (or its own stricter ALT limit, or a transfusion
+//! deferral period) by loading another rules file, without a new build. The default,
+//! GB 18467-2011, is embedded from `rules/gb18467-2011.json`.
+//!
+//! Unknown fields are rejected on purpose: an older build reading a newer rules file must
+//! refuse it rather than silently ignore a rule it does not know how to apply.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use chrono::{Days, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{Procedure, Sex};
+
+/// The embedded GB 18467-2011 rules file.
+pub const GB18467_2011_JSON: &str = include_str!("../rules/gb18467-2011.json");
+
+const ALL_PROCEDURES: [Procedure; 3] = [
+    Procedure::WholeBlood,
+    Procedure::ApheresisPlatelets,
+    Procedure::ApheresisPlasma,
+];
+
+/// Why a rules file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RulesError {
+    #[error("rules file does not match the rule set format: {0}")]
+    Json(String),
+    #[error("rules field {field}: {problem}")]
+    Invalid { field: String, problem: String },
+}
+
+fn invalid(field: impl Into<String>, problem: impl Into<String>) -> RulesError {
+    RulesError::Invalid {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+/// A value that differs between men and women.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BySex<T> {
+    pub male: T,
+    pub female: T,
+}
+
+impl<T: Copy> BySex<T> {
+    pub fn get(&self, sex: Sex) -> T {
+        match sex {
+            Sex::Male => self.male,
+            Sex::Female => self.female,
+        }
+    }
+}
+
+/// Ages in completed years; both maxima are inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeRules {
+    pub min_years: u32,
+    pub max_years_first_time: u32,
+    /// Applies to repeat donors (at least one previous donation) with no previous adverse
+    /// reaction; everyone else has `max_years_first_time`.
+    pub max_years_repeat: u32,
+}
+
+/// `*_min_*` bounds are inclusive, `*_below_*` bounds exclusive (GB 18467: 90 ≤ systolic
+/// < 140, 60 ≤ diastolic < 90, pulse pressure ≥ 30).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BloodPressureRules {
+    pub systolic_min_mmhg: f64,
+    pub systolic_below_mmhg: f64,
+    pub diastolic_min_mmhg: f64,
+    pub diastolic_below_mmhg: f64,
+    pub pulse_pressure_min_mmhg: f64,
+}
+
+/// Inclusive range; endurance athletes have a lower minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PulseRules {
+    pub min_bpm: f64,
+    pub max_bpm: f64,
+    pub athlete_min_bpm: f64,
+}
+
+/// Inclusive range, axillary °C.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemperatureRules {
+    pub min_c: f64,
+    pub max_c: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApheresisRules {
+    /// Inclusive minimum, as a fraction (0.36, not 36 %).
+    pub hematocrit_min: f64,
+    /// Inclusive minimum, ×10^9/L.
+    pub platelet_count_min_10e9_l: f64,
+    /// Exclusive maximum, ×10^9/L.
+    pub platelet_count_below_10e9_l: f64,
+    /// Apheresis donations allowed in any rolling 12 months, this one included.
+    pub max_donations_per_12_months: u32,
+    /// Apheresis volume (platelets + plasma) allowed in any rolling 12 months, this one
+    /// included.
+    pub max_volume_ml_per_12_months: f64,
+}
+
+/// A length of time on the calendar. Months are calendar months (a donation on 31 August
+/// plus 6 months is 28/29 February).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Days(u32),
+    Months(u32),
+}
+
+impl Period {
+    /// `start` plus this period; `None` only past the calendar's end.
+    pub fn after(self, start: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            Period::Days(n) => start.checked_add_days(Days::new(u64::from(n))),
+            Period::Months(n) => start.checked_add_months(Months::new(n)),
+        }
+    }
+
+    pub fn describe_en(self) -> String {
+        match self {
+            Period::Days(1) => "1 day".to_owned(),
+            Period::Days(n) => format!("{n} days"),
+            Period::Months(1) => "1 month".to_owned(),
+            Period::Months(n) => format!("{n} months"),
+        }
+    }
+
+    pub fn describe_zh(self) -> String {
+        match self {
+            Period::Days(n) => format!("{n}天"),
+            Period::Months(n) => format!("{n}个月"),
+        }
+    }
+}
+
+/// Minimum time from a donation of `from_procedure` to the next donation of
+/// `to_procedure`. The donor is eligible again ON the previous date plus `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntervalRule {
+    pub from_procedure: Procedure,
+    pub to_procedure: Procedure,
+    pub period: Period,
+}
+
+/// How long a deferral lasts, counted from its start (the day of the procedure, the end
+/// of the illness, the last vaccination…, as the entry's text says).
+///
+/// JSON: `{"days": 14}`, `{"months": 6}`, `"permanent"` or `"station_set"` (the station
+/// records an explicit end date for each donor, e.g. after a transfusion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeferralPeriod {
+    Days(u32),
+    Months(u32),
+    Permanent,
+    StationSet,
+}
+
+/// One entry of the deferral catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeferralKind {
+    /// Stable UPPER_SNAKE code stored on deferral records.
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+    pub period: DeferralPeriod,
+}
+
+impl DeferralKind {
+    /// Day the donor may donate again when the deferral started on `start`: deferred
+    /// while `date < until`, eligible on `until` itself.
+    ///
+    /// `None` when no date follows from the catalogue: permanent deferrals, and
+    /// station-set ones, whose end date the screener must record explicitly (check
+    /// [`DeferralKind::period`] to tell the two apart).
+    pub fn until(&self, start: NaiveDate) -> Option<NaiveDate> {
+        match self.period {
+            DeferralPeriod::Days(n) => Period::Days(n).after(start),
+            DeferralPeriod::Months(n) => Period::Months(n).after(start),
+            DeferralPeriod::Permanent | DeferralPeriod::StationSet => None,
+        }
+    }
+
+    pub fn is_permanent(&self) -> bool {
+        self.period == DeferralPeriod::Permanent
+    }
+}
+
+/// The station's list of deferral reasons, looked up by code.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeferralCatalogue(Vec<DeferralKind>);
+
+impl DeferralCatalogue {
+    pub fn new(kinds: Vec<DeferralKind>) -> DeferralCatalogue {
+        DeferralCatalogue(kinds)
+    }
+
+    /// Codes are matched ignoring case and surrounding blanks, as they may be typed.
+    pub fn deferral(&self, code: &str) -> Option<&DeferralKind> {
+        let code = code.trim();
+        self.0.iter().find(|k| k.code.eq_ignore_ascii_case(code))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &DeferralKind> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Every threshold the eligibility check applies, with the version that produced a
+/// decision (recorded with it so a decision can be explained later).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSet {
+    /// e.g. `GB18467-2011/1`: standard plus the revision of this table.
+    pub version: String,
+    pub standard: String,
+    /// Free text for whoever maintains the file (sources, local decisions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    pub age: AgeRules,
+    pub weight_min_kg: BySex<f64>,
+    pub blood_pressure: BloodPressureRules,
+    pub pulse: PulseRules,
+    pub temperature: TemperatureRules,
+    /// Inclusive minimum, g/L.
+    pub hemoglobin_min_g_l: BySex<f64>,
+    /// Inclusive maximum, U/L (the station's own limit).
+    pub alt_max_u_l: f64,
+    pub whole_blood_volumes_ml: Vec<u32>,
+    pub apheresis: ApheresisRules,
+    /// Must cover every (from, to) pair of procedures exactly once.
+    pub intervals: Vec<IntervalRule>,
+    pub deferrals: DeferralCatalogue,
+}
+
+impl RuleSet {
+    /// GB 18467-2011 as shipped.
+    pub fn gb18467_2011() -> RuleSet {
+        // The embedded file is part of the build; `embedded_rules_are_valid` proves it
+        // parses and validates, so this cannot fail at run time.
+        RuleSet::from_json(GB18467_2011_JSON).expect("embedded GB 18467-2011 rules are valid")
+    }
+
+    /// Parses a rules file and checks it is internally consistent.
+    pub fn from_json(json: &str) -> Result<RuleSet, RulesError> {
+        let rules: RuleSet =
+            serde_json::from_str(json).map_err(|e| RulesError::Json(e.to_string()))?;
+        rules.validate()?;
+        Ok(rules)
+    }
+
+    /// Minimum interval from a `from` donation to a `to` donation.
+    pub fn interval(&self, from: Procedure, to: Procedure) -> Option<Period> {
+        self.intervals
+            .iter()
+            .find(|r| r.from_procedure == from && r.to_procedure == to)
+            .map(|r| r.period)
+    }
+
+    /// Checks that thresholds make sense together (min below max, fractions below 1,
+    /// every interval pair present once, deferral codes unique…).
+    pub fn validate(&self) -> Result<(), RulesError> {
+        if self.version.trim().is_empty() {
+            return Err(invalid("version", "must not be empty"));
+        }
+        if self.standard.trim().is_empty() {
+            return Err(invalid("standard", "must not be empty"));
+        }
+        self.validate_age()?;
+        for (sex, field) in [(Sex::Male, "male"), (Sex::Female, "female")] {
+            positive(
+                &format!("weight_min_kg.{field}"),
+                self.weight_min_kg.get(sex),
+            )?;
+            positive(
+                &format!("hemoglobin_min_g_l.{field}"),
+                self.hemoglobin_min_g_l.get(sex),
+            )?;
+        }
+        self.validate_vitals()?;
+        positive("alt_max_u_l", self.alt_max_u_l)?;
+        self.validate_volumes()?;
+        self.validate_apheresis()?;
+        self.validate_intervals()?;
+        self.validate_deferrals()
+    }
+
+    fn validate_age(&self) -> Result<(), RulesError> {
+        let a = self.age;
+        if a.min_years == 0 {
+            return Err(invalid("age.min_years", "must be at least 1"));
+        }
+        if a.max_years_first_time < a.min_years {
+            return Err(invalid(
+                "age.max_years_first_time",
+                format!(
+                    "must not be below age.min_years ({} < {})",
+                    a.max_years_first_time, a.min_years
+                ),
+            ));
+        }
+        if a.max_years_repeat < a.max_years_first_time {
+            return Err(invalid(
+                "age.max_years_repeat",
+                format!(
+                    "must not be below age.max_years_first_time ({} < {})",
+                    a.max_years_repeat, a.max_years_first_time
+                ),
+            ));
+        }
+        if a.max_years_repeat > 120 {
+            return Err(invalid(
+                "age.max_years_repeat",
+                format!("must be at most 120 (got {})", a.max_years_repeat),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_vitals(&self) -> Result<(), RulesError> {
+        let bp = self.blood_pressure;
+        ordered(
+            "blood_pressure.systolic_min_mmhg",
+            bp.systolic_min_mmhg,
+            "blood_pressure.systolic_below_mmhg",
+            bp.systolic_below_mmhg,
+        )?;
+        ordered(
+            "blood_pressure.diastolic_min_mmhg",
+            bp.diastolic_min_mmhg,
+            "blood_pressure.diastolic_below_mmhg",
+            bp.diastolic_below_mmhg,
+        )?;
+        non_negative(
+            "blood_pressure.pulse_pressure_min_mmhg",
+            bp.pulse_pressure_min_mmhg,
+        )?;
+        let p = self.pulse;
+        ordered("pulse.min_bpm", p.min_bpm, "pulse.max_bpm", p.max_bpm)?;
+        positive("pulse.athlete_min_bpm", p.athlete_min_bpm)?;
+        if p.athlete_min_bpm > p.min_bpm {
+            return Err(invalid(
+                "pulse.athlete_min_bpm",
+                format!(
+                    "must not be above pulse.min_bpm ({} > {})",
+                    p.athlete_min_bpm, p.min_bpm
+                ),
+            ));
+        }
+        let t = self.temperature;
+        ordered("temperature.min_c", t.min_c, "temperature.max_c", t.max_c)?;
+        if !(30.0..=45.0).contains(&t.min_c) || !(30.0..=45.0).contains(&t.max_c) {
+            return Err(invalid(
+                "temperature",
+                format!(
+                    "must lie within 30-45 °C (got {}-{}); is it in Fahrenheit?",
+                    t.min_c, t.max_c
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_volumes(&self) -> Result<(), RulesError> {
+        if self.whole_blood_volumes_ml.is_empty() {
+            return Err(invalid(
+                "whole_blood_volumes_ml",
+                "must list at least one volume",
+            ));
+        }
+        let mut seen = HashSet::new();
+        for (i, &v) in self.whole_blood_volumes_ml.iter().enumerate() {
+            let field = format!("whole_blood_volumes_ml[{i}]");
+            if v == 0 || v > 1000 {
+                return Err(invalid(field, format!("must be 1-1000 mL (got {v})")));
+            }
+            if !seen.insert(v) {
+                return Err(invalid(field, format!("{v} mL is listed twice")));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_apheresis(&self) -> Result<(), RulesError> {
+        let a = self.apheresis;
+        if !(a.hematocrit_min > 0.0 && a.hematocrit_min < 1.0) {
+            return Err(invalid(
+                "apheresis.hematocrit_min",
+                format!(
+                    "must be a fraction between 0 and 1, e.g. 0.36 (got {})",
+                    a.hematocrit_min
+                ),
+            ));
+        }
+        ordered(
+            "apheresis.platelet_count_min_10e9_l",
+            a.platelet_count_min_10e9_l,
+            "apheresis.platelet_count_below_10e9_l",
+            a.platelet_count_below_10e9_l,
+        )?;
+        if a.max_donations_per_12_months == 0 {
+            return Err(invalid(
+                "apheresis.max_donations_per_12_months",
+                "must be at least 1",
+            ));
+        }
+        positive(
+            "apheresis.max_volume_ml_per_12_months",
+            a.max_volume_ml_per_12_months,
+        )
+    }
+
+    fn validate_intervals(&self) -> Result<(), RulesError> {
+        for (i, rule) in self.intervals.iter().enumerate() {
+            let duplicate = self.intervals[..i].iter().any(|r| {
+                r.from_procedure == rule.from_procedure && r.to_procedure == rule.to_procedure
+            });
+            if duplicate {
+                return Err(invalid(
+                    format!("intervals[{i}]"),
+                    format!(
+                        "{} → {} is listed more than once",
+                        rule.from_procedure.as_str(),
+                        rule.to_procedure.as_str()
+                    ),
+                ));
+            }
+        }
+        for from in ALL_PROCEDURES {
+            for to in ALL_PROCEDURES {
+                if self.interval(from, to).is_none() {
+                    // A missing pair would silently allow back-to-back donations.
+                    return Err(invalid(
+                        "intervals",
+                        format!(
+                            "no interval from {} to {}: every pair of procedures must be listed",
+                            from.as_str(),
+                            to.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_deferrals(&self) -> Result<(), RulesError> {
+        let mut seen = HashSet::new();
+        for (i, kind) in self.deferrals.iter().enumerate() {
+            let field = |name: &str| format!("deferrals[{i}].{name}");
+            let well_formed = !kind.code.is_empty()
+                && kind
+                    .code
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            if !well_formed {
+                return Err(invalid(
+                    field("code"),
+                    format!(
+                        "must be non-empty UPPER_SNAKE_CASE (A-Z, 0-9, _), got {:?}",
+                        kind.code
+                    ),
+                ));
+            }
+            if !seen.insert(kind.code.as_str()) {
+                return Err(invalid(
+                    field("code"),
+                    format!("{} is listed more than once", kind.code),
+                ));
+            }
+            if kind.zh.trim().is_empty() {
+                return Err(invalid(field("zh"), "must not be empty"));
+            }
+            if kind.en.trim().is_empty() {
+                return Err(invalid(field("en"), "must not be empty"));
+            }
+            if matches!(
+                kind.period,
+                DeferralPeriod::Days(0) | DeferralPeriod::Months(0)
+            ) {
+                return Err(invalid(
+                    field("period"),
+                    "must be at least 1 day or 1 month",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn positive(field: &str, value: f64) -> Result<(), RulesError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("must be a number above 0 (got {value})"),
+        ))
+    }
+}
+
+fn non_negative(field: &str, value: f64) -> Result<(), RulesError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("must be a number of 0 or more (got {value})"),
+        ))
+    }
+}
+
+fn ordered(low_field: &str, low: f64, high_field: &str, high: f64) -> Result<(), RulesError> {
+    positive(low_field, low)?;
+    positive(high_field, high)?;
+    if low < high {
+        Ok(())
+    } else {
+        Err(invalid(
+            low_field,
+            format!("must be below {high_field} ({low} >= {high})"),
+        ))
+    }
+}
+
+impl fmt::Display for RuleSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.version, self.standard)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn embedded_rules_are_valid() {
+        let rules = RuleSet::from_json(GB18467_2011_JSON).unwrap();
+        assert_eq!(rules, RuleSet::gb18467_2011());
+        assert_eq!(rules.version, "GB18467-2011/1");
+    }
+
+    #[test]
+    fn embedded_rules_hold_the_standard_values() {
+        let r = RuleSet::gb18467_2011();
+        assert_eq!(
+            r.age,
+            AgeRules {
+                min_years: 18,
+                max_years_first_time: 55,
+                max_years_repeat: 60
+            }
+        );
+        assert_eq!((r.weight_min_kg.male, r.weight_min_kg.female), (50.0, 45.0));
+        assert_eq!(
+            r.blood_pressure,
+            BloodPressureRules {
+                systolic_min_mmhg: 90.0,
+                systolic_below_mmhg: 140.0,
+                diastolic_min_mmhg: 60.0,
+                diastolic_below_mmhg: 90.0,
+                pulse_pressure_min_mmhg: 30.0
+            }
+        );
+        assert_eq!(
+            (r.pulse.min_bpm, r.pulse.max_bpm, r.pulse.athlete_min_bpm),
+            (60.0, 100.0, 50.0)
+        );
+        assert_eq!((r.temperature.min_c, r.temperature.max_c), (36.0, 37.3));
+        assert_eq!(
+            (r.hemoglobin_min_g_l.male, r.hemoglobin_min_g_l.female),
+            (120.0, 115.0)
+        );
+        assert_eq!(r.whole_blood_volumes_ml, vec![200, 300, 400]);
+        assert_eq!(r.alt_max_u_l, 50.0);
+        assert_eq!(r.apheresis.hematocrit_min, 0.36);
+        assert_eq!(r.apheresis.platelet_count_min_10e9_l, 150.0);
+        assert_eq!(r.apheresis.platelet_count_below_10e9_l, 450.0);
+        assert_eq!(r.apheresis.max_donations_per_12_months, 24);
+        assert_eq!(r.apheresis.max_volume_ml_per_12_months, 10_000.0);
+        use Procedure::*;
+        assert_eq!(r.interval(WholeBlood, WholeBlood), Some(Period::Months(6)));
+        assert_eq!(
+            r.interval(ApheresisPlatelets, ApheresisPlatelets),
+            Some(Period::Days(14))
+        );
+        assert_eq!(
+            r.interval(ApheresisPlatelets, WholeBlood),
+            Some(Period::Days(28))
+        );
+        assert_eq!(
+            r.interval(WholeBlood, ApheresisPlatelets),
+            Some(Period::Months(3))
+        );
+        assert_eq!(
+            r.interval(ApheresisPlasma, ApheresisPlasma),
+            Some(Period::Days(14))
+        );
+        assert_eq!(
+            r.interval(WholeBlood, ApheresisPlasma),
+            Some(Period::Months(3))
+        );
+        assert_eq!(
+            r.interval(ApheresisPlasma, WholeBlood),
+            Some(Period::Days(28))
+        );
+    }
+
+    #[test]
+    fn catalogue_covers_the_common_deferrals() {
+        let r = RuleSet::gb18467_2011();
+        let expect = [
+            ("TOOTH_EXTRACTION", DeferralPeriod::Days(14)),
+            ("MINOR_SURGERY", DeferralPeriod::Days(14)),
+            ("MAJOR_SURGERY", DeferralPeriod::Months(6)),
+            ("COMMON_COLD", DeferralPeriod::Days(7)),
+            ("ACUTE_GASTROENTERITIS", DeferralPeriod::Days(7)),
+            ("URINARY_TRACT_INFECTION", DeferralPeriod::Months(1)),
+            ("PNEUMONIA", DeferralPeriod::Months(3)),
+            ("MENSTRUATION", DeferralPeriod::Days(3)),
+            ("MISCARRIAGE", DeferralPeriod::Months(6)),
+            ("CHILDBIRTH_BREASTFEEDING", DeferralPeriod::Months(12)),
+            ("LIVE_VACCINE", DeferralPeriod::Days(14)),
+            ("RABIES_VACCINE_AFTER_BITE", DeferralPeriod::Months(12)),
+            ("TRANSFUSION", DeferralPeriod::StationSet),
+            ("TATTOO", DeferralPeriod::Months(12)),
+            ("HBSAG_POSITIVE", DeferralPeriod::Permanent),
+            ("HIV_RISK", DeferralPeriod::Permanent),
+        ];
+        for (code, period) in expect {
+            let kind = r
+                .deferrals
+                .deferral(code)
+                .unwrap_or_else(|| panic!("{code} missing"));
+            assert_eq!(kind.period, period, "{code}");
+        }
+        assert!(r.deferrals.deferral(" tooth_extraction ").is_some());
+        assert!(r.deferrals.deferral("NOPE").is_none());
+    }
+
+    #[test]
+    fn deferral_until() {
+        let r = RuleSet::gb18467_2011();
+        let get = |c: &str| r.deferrals.deferral(c).unwrap().clone();
+        assert_eq!(
+            get("TOOTH_EXTRACTION").until(day(2026, 5, 1)),
+            Some(day(2026, 5, 15))
+        );
+        assert_eq!(
+            get("MAJOR_SURGERY").until(day(2025, 8, 31)),
+            Some(day(2026, 2, 28))
+        );
+        assert_eq!(
+            get("TATTOO").until(day(2024, 2, 29)),
+            Some(day(2025, 2, 28))
+        );
+        assert_eq!(get("HBSAG_POSITIVE").until(day(2026, 1, 1)), None);
+        assert!(get("HBSAG_POSITIVE").is_permanent());
+        assert_eq!(get("TRANSFUSION").until(day(2026, 1, 1)), None);
+        assert!(!get("TRANSFUSION").is_permanent());
+    }
+
+    fn mutated(edit: impl FnOnce(&mut serde_json::Value)) -> Result<RuleSet, RulesError> {
+        let mut v: serde_json::Value = serde_json::from_str(GB18467_2011_JSON).unwrap();
+        edit(&mut v);
+        RuleSet::from_json(&v.to_string())
+    }
+
+    fn invalid_field(result: Result<RuleSet, RulesError>) -> String {
+        match result {
+            Err(RulesError::Invalid { field, .. }) => field,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn inconsistent_rules_are_refused_with_the_field() {
+        assert_eq!(
+            invalid_field(mutated(|v| v["age"]["max_years_first_time"] = 17.into())),
+            "age.max_years_first_time"
+        );
+        assert_eq!(
+            invalid_field(mutated(|v| v["age"]["max_years_repeat"] = 50.into())),
+            "age.max_years_repeat"
+        );
+        assert_eq!(
+            invalid_field(mutated(
+                |v| v["blood_pressure"]["systolic_min_mmhg"] = 140.into()
+            )),
+            "blood_pressure.systolic_min_mmhg"
+        );
+        assert_eq!(
+            invalid_field(mutated(|v| v["temperature"]["max_c"] = 99.5.into())),
+            "temperature"
+        );
+        assert_eq!(
+            invalid_field(mutated(|v| v["apheresis"]["hematocrit_min"] = 36.into())),
+            "apheresis.hematocrit_min"
+        );
+        assert_eq!(
+            invalid_field(mutated(|v| v["pulse"]["athlete_min_bpm"] = 70.into())),
+            "pulse.athlete_min_bpm"
+        );
+        assert_eq!(
+            invalid_field(mutated(|v| v["weight_min_kg"]["female"] = (-1).into())),
+            "weight_min_kg.female"
+        );
+        assert_eq!(
+            invalid_field(mutated(
+                |v| v["whole_blood_volumes_ml"] = serde_json::json!([])
+            )),
+            "whole_blood_volumes_ml"
+        );
+        assert_eq!(
+            invalid_field(mutated(|v| {
+                v["intervals"].as_array_mut().unwrap().remove(0);
+            })),
+            "intervals"
+        );
+        assert_eq!(
+            invalid_field(mutated(|v| {
+                let arr = v["intervals"].as_array_mut().unwrap();
+                let first = arr[0].clone();
+                arr.push(first);
+            })),
+            "intervals[9]"
+        );
+        assert_eq!(
+            invalid_field(mutated(|v| {
+                let arr = v["deferrals"].as_array_mut().unwrap();
+                let first = arr[0].clone();
+                arr.push(first);
+            })),
+            format!(
+                "deferrals[{}].code",
+                RuleSet::gb18467_2011().deferrals.len()
+            )
+        );
+        assert_eq!(
+            invalid_field(mutated(|v| v["deferrals"][0]["code"] = "bad code".into())),
+            "deferrals[0].code"
+        );
+        assert_eq!(
+            invalid_field(mutated(
+                |v| v["deferrals"][0]["period"] = serde_json::json!({"days": 0})
+            )),
+            "deferrals[0].period"
+        );
+        assert_eq!(
+            invalid_field(mutated(|v| v["version"] = " ".into())),
+            "version"
+        );
+    }
+
+    #[test]
+    fn unknown_or_missing_fields_are_refused() {
+        assert!(matches!(
+            mutated(|v| v["age"]["max_years_with_consent"] = 70.into()),
+            Err(RulesError::Json(_))
+        ));
+        assert!(matches!(
+            mutated(|v| {
+                v.as_object_mut().unwrap().remove("alt_max_u_l");
+            }),
+            Err(RulesError::Json(_))
+        ));
+        let err = RuleSet::from_json("{").unwrap_err().to_string();
+        assert!(err.starts_with("rules file does not match"), "{err}");
+    }
+
+    #[test]
+    fn a_station_can_change_a_threshold_without_a_build() {
+        let r = mutated(|v| v["alt_max_u_l"] = 40.into()).unwrap();
+        assert_eq!(r.alt_max_u_l, 40.0);
+    }
+
+    #[test]
+    fn period_descriptions() {
+        assert_eq!(Period::Months(6).describe_en(), "6 months");
+        assert_eq!(Period::Days(1).describe_en(), "1 day");
+        assert_eq!(Period::Months(6).describe_zh(), "6个月");
+        assert_eq!(Period::Days(14).describe_zh(), "14天");
+    }
+}

@@ -1,0 +1,133 @@
+//! `lifebridge store check`: everything that must hold in a store, verified from the
+//! file itself.
+
+use lifebridge_domain::entities::EntityKind;
+use serde::Serialize;
+
+use crate::audit;
+use crate::{Result, Store};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// SQLite's `PRAGMA integrity_check`: "ok" or the first problems it found.
+    pub integrity: Vec<String>,
+    pub foreign_key_faults: Vec<String>,
+    pub change_log_entries: i64,
+    pub change_log_faults: Vec<String>,
+    pub audit_entries: i64,
+    pub audit_fault: Option<String>,
+    /// Rows whose stored body differs from their latest change-log entry.
+    pub rows_out_of_step: Vec<String>,
+}
+
+impl CheckReport {
+    pub fn is_ok(&self) -> bool {
+        self.integrity == ["ok"]
+            && self.foreign_key_faults.is_empty()
+            && self.change_log_faults.is_empty()
+            && self.audit_fault.is_none()
+            && self.rows_out_of_step.is_empty()
+    }
+}
+
+fn table_of(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::Staff => "staff",
+        EntityKind::Drive => "drive",
+        EntityKind::Donor => "donor",
+        EntityKind::Screening => "screening",
+        EntityKind::Deferral => "deferral",
+        EntityKind::Donation => "donation",
+        EntityKind::DinRange => "din_range",
+        EntityKind::LabelPrint => "label_print",
+        EntityKind::LabelScan => "label_scan",
+    }
+}
+
+impl Store {
+    pub fn check(&self) -> Result<CheckReport> {
+        let conn = &self.conn;
+        let integrity = {
+            let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+            stmt.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let foreign_key_faults = {
+            let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
+            stmt.query_map([], |r| {
+                Ok(format!(
+                    "{} row {} references a missing {}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+
+        let (count, min, max): (i64, Option<i64>, Option<i64>) = conn.query_row(
+            "SELECT COUNT(*), MIN(seq), MAX(seq) FROM change_log",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let mut change_log_faults = Vec::new();
+        if count > 0 && (min != Some(1) || max != Some(count)) {
+            let first_gap: Option<i64> = conn.query_row(
+                "SELECT MIN(seq) + 1 FROM change_log c
+                 WHERE NOT EXISTS (SELECT 1 FROM change_log n WHERE n.seq = c.seq + 1)
+                 AND c.seq < (SELECT MAX(seq) FROM change_log)",
+                [],
+                |r| r.get(0),
+            )?;
+            change_log_faults.push(match (min, first_gap) {
+                (Some(m), _) if m != 1 => format!("change log starts at {m}, not 1"),
+                (_, Some(g)) => format!("change log entry {g} is missing"),
+                _ => "change log sequence has a gap".to_owned(),
+            });
+        }
+        let orphans: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM change_log c
+             WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.seq = c.audit_seq)",
+            [],
+            |r| r.get(0),
+        )?;
+        if orphans > 0 {
+            change_log_faults.push(format!("{orphans} change-log entries have no audit entry"));
+        }
+
+        let (audit_entries, audit_fault) = match audit::verify_chain(conn)? {
+            Ok(n) => (n, None),
+            Err(fault) => {
+                let n = conn.query_row("SELECT COUNT(*) FROM audit_log", [], |r| r.get(0))?;
+                (n, Some(fault.to_string()))
+            }
+        };
+
+        let mut rows_out_of_step = Vec::new();
+        for kind in EntityKind::ALL {
+            let table = table_of(kind);
+            let mut stmt = conn.prepare(&format!(
+                "SELECT c.entity_id FROM change_log c
+                 LEFT JOIN {table} t ON t.id = c.entity_id
+                 WHERE c.entity = ?1
+                   AND c.seq = (SELECT MAX(seq) FROM change_log l
+                                WHERE l.entity = c.entity AND l.entity_id = c.entity_id)
+                   AND (t.body IS NULL OR t.body != c.body)"
+            ))?;
+            let ids = stmt
+                .query_map([kind.as_str()], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows_out_of_step.extend(ids.into_iter().map(|id| format!("{table} {id}")));
+        }
+
+        Ok(CheckReport {
+            integrity,
+            foreign_key_faults,
+            change_log_entries: count,
+            change_log_faults,
+            audit_entries,
+            audit_fault,
+            rows_out_of_step,
+        })
+    }
+}

@@ -1,0 +1,188 @@
+//! A training drive with synthetic donors, for demos and for the crash test. It goes
+//! through the same actions a crew uses, one user action at a time.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use lifebridge_domain::din::{DinRange, FacilityId};
+use lifebridge_domain::entities::{
+    Arm, BagSet, BagSetKind, DinRangeSource, Drive, Outcome, PhysicianDecision, RapidTests, Role,
+    SiteKind, Staff, TestResult, Vitals,
+};
+use lifebridge_domain::resident_id::{IdentityDocument, mod11_2_check_char};
+use lifebridge_domain::{Procedure, Sex};
+
+use crate::records::{NewDonation, NewDonor, NewDrive, NewStaff};
+use crate::screening::NewScreening;
+use crate::{Actor, Result, Store, StoreError};
+
+/// Facility code for training labels. Stations never accept training ranges.
+pub const TRAINING_FACILITY: &str = "Z9999";
+pub const DEMO_PIN: &str = "1234";
+
+const SURNAMES: [&str; 12] = [
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",
+];
+const GIVEN: [&str; 12] = [
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳",
+];
+
+struct DemoCrew {
+    nurse: Staff,
+    physician: Staff,
+    phlebotomist: Staff,
+}
+
+fn crew(store: &mut Store) -> Result<DemoCrew> {
+    let mut find = |name: &str, roles: Vec<Role>| -> Result<Staff> {
+        if let Some(s) = store.staff_by_name(name)? {
+            return Ok(s);
+        }
+        store.add_staff(
+            Actor::system(),
+            NewStaff {
+                display_name: name.to_owned(),
+                roles,
+                pin: DEMO_PIN.to_owned(),
+            },
+        )
+    };
+    Ok(DemoCrew {
+        nurse: find("登记护士 李敏", vec![Role::Registration])?,
+        physician: find("体检医生 王强", vec![Role::Physician])?,
+        phlebotomist: find("采血护士 张静", vec![Role::Phlebotomist])?,
+    })
+}
+
+fn demo_drive(store: &mut Store, crew: &DemoCrew, today: NaiveDate) -> Result<Drive> {
+    if let Some(drive) = store
+        .drives_on(today)?
+        .into_iter()
+        .find(|d| d.ended_at.is_none())
+    {
+        return Ok(drive);
+    }
+    store.start_drive(
+        Actor::staff(crew.nurse.id),
+        NewDrive {
+            site_name: "示范采血点 · 人民广场".to_owned(),
+            site_kind: SiteKind::Vehicle,
+            vehicle: Some("DEMO-BUS".to_owned()),
+            date: today,
+            crew: vec![crew.nurse.id, crew.physician.id, crew.phlebotomist.id],
+        },
+    )
+}
+
+/// A valid resident ID for synthetic donor `n`: distinct for distinct `n`.
+pub fn synthetic_resident_id(n: u64, today: NaiveDate) -> String {
+    let age_days = 365 * 19 + (n * 37) % (365 * 35);
+    let birth = today - Duration::days(i64::try_from(age_days).unwrap_or(7000));
+    let area = 110_101 + (n / 1000) % 8000;
+    let sequence = n % 1000;
+    let first17 = format!(
+        "{area:06}{:04}{:02}{:02}{sequence:03}",
+        birth.year(),
+        birth.month(),
+        birth.day()
+    );
+    let check = mod11_2_check_char(&first17).unwrap_or('0');
+    format!("{first17}{check}")
+}
+
+/// Seeds `donations` synthetic donors, each registered, screened and collected as
+/// three separate actions. `on_donation` is called with each donation's id right
+/// after its transaction has committed.
+pub fn seed(
+    store: &mut Store,
+    donations: u32,
+    mut on_donation: impl FnMut(uuid::Uuid) -> std::io::Result<()>,
+) -> Result<()> {
+    let today = crate::china_today();
+    let crew = crew(store)?;
+    let drive = demo_drive(store, &crew, today)?;
+    if store.din_usage()?.iter().all(|r| r.next.is_none()) {
+        let facility: FacilityId = TRAINING_FACILITY
+            .parse()
+            .map_err(|e| StoreError::invalid("facility", format!("{e}")))?;
+        let year = u8::try_from(today.year() % 100).unwrap_or(0);
+        let first = store.din_usage()?.len() as u32 * 100_000;
+        let range = DinRange::new(facility, year, first, first + 99_999)
+            .map_err(|e| StoreError::invalid("range", e.to_string()))?;
+        store.register_din_range(Actor::system(), range, DinRangeSource::Training)?;
+    }
+    let already: i64 = store
+        .connection()
+        .query_row("SELECT COUNT(*) FROM donor", [], |r| r.get(0))?;
+    let already = u64::try_from(already).unwrap_or(0);
+    for i in 0..u64::from(donations) {
+        let n = already + i;
+        let number = synthetic_resident_id(n, today);
+        let document = IdentityDocument::parse("resident_id", &number, today)
+            .map_err(|e| StoreError::invalid("document", e.to_string()))?;
+        let donor = store.register_donor(
+            Actor::staff(crew.nurse.id),
+            NewDonor {
+                document,
+                name: format!(
+                    "{}{}",
+                    SURNAMES[(n % 12) as usize],
+                    GIVEN[((n / 12) % 12) as usize]
+                ),
+                sex: None,
+                birth_date: None,
+                phone: Some(format!("138{:08}", n % 100_000_000)),
+                address: None,
+                rural: Some(n % 5 != 0),
+            },
+        )?;
+        let weight = if donor.sex == Sex::Male { 68.0 } else { 56.0 };
+        let screening = store.record_screening(
+            Actor::staff(crew.physician.id),
+            NewScreening {
+                donor_id: donor.id,
+                drive_id: drive.id,
+                procedure: Procedure::WholeBlood,
+                planned_volume_ml: Some(if n % 3 == 0 { 300 } else { 400 }),
+                questionnaire_version: "demo-1".to_owned(),
+                answers: Default::default(),
+                vitals: Vitals {
+                    weight_kg: weight + (n % 10) as f64,
+                    systolic_mmhg: 110.0 + (n % 20) as f64,
+                    diastolic_mmhg: 70.0 + (n % 10) as f64,
+                    pulse_bpm: 70.0 + (n % 15) as f64,
+                    temperature_c: 36.5,
+                },
+                tests: RapidTests {
+                    hemoglobin_g_l: Some(135.0),
+                    alt_u_l: Some(20.0),
+                    hbsag: Some(TestResult::Negative),
+                    ..RapidTests::default()
+                },
+                athlete: false,
+                decision: PhysicianDecision::Accept,
+            },
+        )?;
+        let started_at = crate::now();
+        let planned = screening.planned_volume_ml.unwrap_or(400);
+        let donation = store.record_donation(
+            Actor::staff(crew.phlebotomist.id),
+            NewDonation {
+                screening_id: screening.id,
+                bag_set: BagSet {
+                    kind: BagSetKind::Triple,
+                    lot: "DEMO-LOT-1".to_owned(),
+                },
+                planned_volume_ml: planned,
+                collected_volume_ml: Some(planned),
+                started_at,
+                ended_at: Some(started_at + Duration::minutes(8)),
+                phlebotomist_id: crew.phlebotomist.id,
+                arm: if n % 2 == 0 { Arm::Left } else { Arm::Right },
+                reactions: Vec::new(),
+                outcome: Outcome::Complete,
+            },
+        )?;
+        on_donation(donation.id)
+            .map_err(|e| StoreError::invalid("output", format!("cannot report donation: {e}")))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! The device's local store: an encrypted SQLite file that never loses an
+//! acknowledged record.
+//!
+//! Every user action is one `BEGIN IMMEDIATE` transaction that writes the domain rows,
+//! one change-log entry per row (what replication sends) and one audit entry
+//! (hash-chained). When [`Store`]'s action methods return `Ok`, the transaction has
+//! committed with `synchronous=FULL`, so the record survives a power cut.
+
+mod action;
+pub mod audit;
+pub mod check;
+pub mod demo;
+mod error;
+pub mod export;
+mod migrate;
+pub mod queries;
+pub mod records;
+pub mod screening;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use lifebridge_domain::hlc::{Hlc, HlcClock};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use uuid::Uuid;
+
+pub use action::Actor;
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The passphrase SQLCipher derives the database key from. Kept out of `Debug` output.
+#[derive(Clone)]
+pub struct StoreKey(String);
+
+impl StoreKey {
+    pub fn new(passphrase: impl Into<String>) -> Result<StoreKey> {
+        let passphrase = passphrase.into();
+        if passphrase.trim().len() < 8 {
+            return Err(StoreError::invalid(
+                "key",
+                "the store key must be at least 8 characters",
+            ));
+        }
+        Ok(StoreKey(passphrase))
+    }
+}
+
+impl std::fmt::Debug for StoreKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreKey(..)")
+    }
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    device_id: Uuid,
+    clock: HlcClock,
+}
+
+impl Store {
+    /// Creates a new store for a device named `device_name`. Refuses to touch an
+    /// existing file.
+    pub fn create(path: &Path, key: &StoreKey, device_name: &str) -> Result<Store> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(path.to_owned()));
+        }
+        let name = device_name.trim();
+        if name.is_empty() {
+            return Err(StoreError::invalid("device_name", "must not be empty"));
+        }
+        let mut conn = connect(path, key, OpenFlags::SQLITE_OPEN_CREATE)?;
+        migrate::apply(&mut conn)?;
+        let device_id = Uuid::now_v7();
+        let clock = HlcClock::new(device_id);
+        conn.execute(
+            "INSERT INTO device (singleton, device_id, name, created_at, last_hlc)
+             VALUES (1, ?1, ?2, ?3, ?4)",
+            (
+                device_id.to_string(),
+                name,
+                now().to_rfc3339(),
+                clock.last().to_string(),
+            ),
+        )?;
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+            device_id,
+            clock,
+        })
+    }
+
+    /// Opens an existing store, applying any migrations this build ships that it lacks.
+    pub fn open(path: &Path, key: &StoreKey) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::NotFound(path.to_owned()));
+        }
+        let mut conn = connect(path, key, OpenFlags::empty())?;
+        migrate::apply(&mut conn)?;
+        let row: Option<(String, String)> = conn
+            .query_row(
+                "SELECT device_id, last_hlc FROM device WHERE singleton = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (device_id, last_hlc) =
+            row.ok_or_else(|| StoreError::Corrupt("the device identity row is missing".into()))?;
+        let device_id = Uuid::parse_str(&device_id)
+            .map_err(|e| StoreError::Corrupt(format!("device id {device_id:?}: {e}")))?;
+        let last: Hlc = last_hlc
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("device clock: {e}")))?;
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+            device_id,
+            clock: HlcClock::resume(last),
+        })
+    }
+
+    /// Opens the store at `path`, creating it first if there is none.
+    pub fn open_or_create(path: &Path, key: &StoreKey, device_name: &str) -> Result<Store> {
+        if path.exists() {
+            Store::open(path, key)
+        } else {
+            Store::create(path, key, device_name)
+        }
+    }
+
+    pub fn device_id(&self) -> Uuid {
+        self.device_id
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Read-only access for queries and checks; writes go through actions only.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn connect(path: &Path, key: &StoreKey, extra: OpenFlags) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI
+        | extra;
+    let conn = Connection::open_with_flags(path, flags)?;
+    // A wrong key is reported as our own error; SQLCipher's log lines would only
+    // confuse a nurse reading the terminal.
+    conn.execute_batch("PRAGMA cipher_log_level = NONE")?;
+    conn.pragma_update(None, "key", &key.0)?;
+    // SQLCipher only notices a wrong key when it first reads a page.
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            return Err(StoreError::WrongKey(path.to_owned()));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Corrupt(format!(
+            "could not switch to write-ahead logging (journal mode is {mode})"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// Today's date where the drives work (see [`lifebridge_domain::china_date`]).
+pub fn china_today() -> chrono::NaiveDate {
+    lifebridge_domain::china_date(now())
+}

@@ -1,0 +1,79 @@
+//! Applies `migrations/device/*.sql` in order, once each, and refuses to run against a
+//! store whose applied migrations differ from the ones this build ships.
+
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+
+use crate::{Result, StoreError};
+
+struct Migration {
+    version: u32,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_initial",
+    sql: include_str!("../../../migrations/device/0001_initial.sql"),
+}];
+
+pub(crate) fn latest_version() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+fn checksum(sql: &str) -> String {
+    hex::encode(Sha256::digest(sql.as_bytes()))
+}
+
+pub(crate) fn apply(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migration (
+             version     INTEGER PRIMARY KEY,
+             name        TEXT NOT NULL,
+             sha256      TEXT NOT NULL,
+             applied_at  TEXT NOT NULL
+         )",
+    )?;
+    let applied: Vec<(u32, String)> = {
+        let mut stmt =
+            conn.prepare("SELECT version, sha256 FROM schema_migration ORDER BY version")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    if let Some((found, _)) = applied.last()
+        && *found > latest_version()
+    {
+        return Err(StoreError::SchemaTooNew {
+            found: *found,
+            supported: latest_version(),
+        });
+    }
+    for migration in MIGRATIONS {
+        match applied.iter().find(|(v, _)| *v == migration.version) {
+            Some((_, sum)) if *sum == checksum(migration.sql) => continue,
+            Some(_) => {
+                return Err(StoreError::MigrationTampered {
+                    version: migration.version,
+                    name: migration.name.to_owned(),
+                });
+            }
+            None => {
+                let tx = conn.transaction()?;
+                tx.execute_batch(migration.sql)?;
+                tx.execute(
+                    "INSERT INTO schema_migration (version, name, sha256, applied_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    (
+                        migration.version,
+                        migration.name,
+                        checksum(migration.sql),
+                        crate::now().to_rfc3339(),
+                    ),
+                )?;
+                tx.commit()?;
+            }
+        }
+    }
+    Ok(())
+}

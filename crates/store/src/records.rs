@@ -1,0 +1,582 @@
+//! The user actions that create records. Each validates its input completely before
+//! writing anything, then runs as one [`Store::act`] transaction.
+
+use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+use chrono::{DateTime, NaiveDate, Utc};
+use lifebridge_domain::din::{Din, DinRange};
+use lifebridge_domain::entities::{
+    AdverseReaction, Arm, BagSet, DinRangeRecord, DinRangeSource, Donation, Donor, Drive,
+    EntityKind, Outcome, RecordId, Role, SiteKind, Staff,
+};
+use lifebridge_domain::resident_id::IdentityDocument;
+use lifebridge_domain::{Procedure, Sex};
+use rusqlite::OptionalExtension;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::action::ActionCtx;
+use crate::{Actor, Result, Store, StoreError, queries};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewStaff {
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub pin: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewDrive {
+    pub site_name: String,
+    pub site_kind: SiteKind,
+    pub vehicle: Option<String>,
+    pub date: NaiveDate,
+    pub crew: Vec<RecordId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewDonor {
+    pub document: IdentityDocument,
+    pub name: String,
+    /// Required for documents that do not encode them; checked against a resident ID.
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub rural: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewDonation {
+    pub screening_id: RecordId,
+    pub bag_set: BagSet,
+    pub planned_volume_ml: u32,
+    pub collected_volume_ml: Option<u32>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub phlebotomist_id: RecordId,
+    pub arm: Arm,
+    pub reactions: Vec<AdverseReaction>,
+    pub outcome: Outcome,
+}
+
+/// What a correction may change. Identity fields (donor, DIN, screening) never change:
+/// a wrong DIN is a labelling incident, not a correction.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DonationCorrection {
+    pub collected_volume_ml: Option<u32>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub outcome: Option<Outcome>,
+    pub reactions: Option<Vec<AdverseReaction>>,
+}
+
+pub(crate) fn require_text(field: &str, value: &str, max_chars: usize) -> Result<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(StoreError::invalid(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > max_chars {
+        return Err(StoreError::invalid(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn optional_text(field: &str, value: Option<&str>, max_chars: usize) -> Result<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => require_text(field, v, max_chars).map(Some),
+    }
+}
+
+pub(crate) fn load_staff(tx: &rusqlite::Connection, id: RecordId) -> Result<Staff> {
+    queries::get_body(tx, "staff", id)?.ok_or(StoreError::Missing {
+        entity: "staff member",
+        id: id.to_string(),
+    })
+}
+
+/// Refuses the action unless `staff_id` names an active staff member with `role`.
+pub(crate) fn require_role(
+    tx: &rusqlite::Connection,
+    staff_id: RecordId,
+    role: Role,
+    action: &'static str,
+) -> Result<Staff> {
+    let staff = load_staff(tx, staff_id)?;
+    if !staff.has_role(role) {
+        return Err(StoreError::NotPermitted {
+            staff: staff.display_name,
+            action,
+            role: role_name(role),
+        });
+    }
+    Ok(staff)
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Registration => "registration",
+        Role::Physician => "physician",
+        Role::Phlebotomist => "phlebotomist",
+        Role::Driver => "driver",
+        Role::Supervisor => "supervisor",
+    }
+}
+
+fn actor_staff(actor: Actor, action: &'static str) -> Result<RecordId> {
+    actor.staff_id.ok_or_else(|| {
+        StoreError::invalid(
+            "actor",
+            format!("{action} must be done by a signed-in staff member"),
+        )
+    })
+}
+
+impl Store {
+    pub fn add_staff(&mut self, actor: Actor, new: NewStaff) -> Result<Staff> {
+        let display_name = require_text("display_name", &new.display_name, 64)?;
+        if new.roles.is_empty() {
+            return Err(StoreError::invalid(
+                "roles",
+                "a staff member needs at least one role",
+            ));
+        }
+        if !(4..=8).contains(&new.pin.len()) || !new.pin.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(StoreError::invalid("pin", "must be 4 to 8 digits"));
+        }
+        let salt = SaltString::generate(&mut OsRng);
+        let pin_hash = argon2::Argon2::default()
+            .hash_password(new.pin.as_bytes(), &salt)
+            .map_err(|e| StoreError::invalid("pin", format!("could not be hashed: {e}")))?
+            .to_string();
+        let mut roles = new.roles;
+        roles.sort();
+        roles.dedup();
+        let staff = Staff {
+            id: Uuid::now_v7(),
+            display_name,
+            roles,
+            active: true,
+        };
+        self.act(actor, "staff.add", serde_json::json!({}), |ctx| {
+            let body = ctx.log_change(EntityKind::Staff, staff.id, &staff)?;
+            ctx.tx.execute(
+                "INSERT INTO staff (id, display_name, active, body) VALUES (?1, ?2, 1, ?3)",
+                (staff.id.to_string(), &staff.display_name, body),
+            )?;
+            ctx.tx.execute(
+                "INSERT INTO staff_credential (staff_id, pin_hash) VALUES (?1, ?2)",
+                (staff.id.to_string(), pin_hash),
+            )?;
+            Ok(staff.clone())
+        })
+    }
+
+    pub fn start_drive(&mut self, actor: Actor, new: NewDrive) -> Result<Drive> {
+        let staff_id = actor_staff(actor, "starting a drive")?;
+        let site_name = require_text("site_name", &new.site_name, 100)?;
+        let vehicle = optional_text("vehicle", new.vehicle.as_deref(), 32)?;
+        if new.site_kind == SiteKind::Vehicle && vehicle.is_none() {
+            return Err(StoreError::invalid(
+                "vehicle",
+                "a drive on a vehicle must name the vehicle",
+            ));
+        }
+        let mut crew = new.crew;
+        if !crew.contains(&staff_id) {
+            crew.push(staff_id);
+        }
+        for member in &crew {
+            load_staff(&self.conn, *member)?;
+        }
+        let drive = Drive {
+            id: Uuid::now_v7(),
+            site_name,
+            site_kind: new.site_kind,
+            vehicle,
+            date: new.date,
+            crew,
+            started_at: crate::now(),
+            ended_at: None,
+        };
+        self.act(actor, "drive.start", serde_json::json!({}), |ctx| {
+            let body = ctx.log_change(EntityKind::Drive, drive.id, &drive)?;
+            ctx.tx.execute(
+                "INSERT INTO drive (id, date, site_name, body) VALUES (?1, ?2, ?3, ?4)",
+                (
+                    drive.id.to_string(),
+                    drive.date.to_string(),
+                    &drive.site_name,
+                    body,
+                ),
+            )?;
+            Ok(drive.clone())
+        })
+    }
+
+    pub fn register_donor(&mut self, actor: Actor, new: NewDonor) -> Result<Donor> {
+        let staff_id = actor_staff(actor, "registering a donor")?;
+        require_role(&self.conn, staff_id, Role::Registration, "register donors")?;
+        let name = require_text("name", &new.name, 64)?;
+        let phone = optional_text("phone", new.phone.as_deref(), 20)?;
+        if let Some(p) = &phone
+            && !p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c))
+        {
+            return Err(StoreError::invalid(
+                "phone",
+                "may hold only digits, spaces, + and -",
+            ));
+        }
+        let address = optional_text("address", new.address.as_deref(), 200)?;
+        let (sex, birth_date) = match &new.document {
+            IdentityDocument::ResidentId(id) => {
+                if new.sex.is_some_and(|s| s != id.sex()) {
+                    return Err(StoreError::invalid(
+                        "sex",
+                        "does not match the sex encoded in the resident ID",
+                    ));
+                }
+                if new.birth_date.is_some_and(|d| d != id.birth_date()) {
+                    return Err(StoreError::invalid(
+                        "birth_date",
+                        "does not match the birth date encoded in the resident ID",
+                    ));
+                }
+                (id.sex(), id.birth_date())
+            }
+            _ => (
+                new.sex
+                    .ok_or_else(|| StoreError::invalid("sex", "is required for this document"))?,
+                new.birth_date.ok_or_else(|| {
+                    StoreError::invalid("birth_date", "is required for this document")
+                })?,
+            ),
+        };
+        if birth_date > crate::now().date_naive() {
+            return Err(StoreError::invalid("birth_date", "is in the future"));
+        }
+        if let Some(existing) = queries::find_donor_by_document(
+            &self.conn,
+            new.document.kind().as_str(),
+            new.document.number(),
+        )? {
+            return Err(StoreError::invalid(
+                "document",
+                format!(
+                    "a donor with this document is already registered ({})",
+                    existing.id
+                ),
+            ));
+        }
+        let donor = Donor {
+            id: Uuid::now_v7(),
+            document: new.document,
+            name,
+            sex,
+            birth_date,
+            phone,
+            address,
+            abo_rh: None,
+            rural: new.rural,
+            registered_at: crate::now(),
+        };
+        self.act(actor, "donor.register", serde_json::json!({}), |ctx| {
+            insert_donor(ctx, &donor)?;
+            Ok(donor.clone())
+        })
+    }
+
+    /// Registers a range of DINs this device may issue.
+    pub fn register_din_range(
+        &mut self,
+        actor: Actor,
+        range: DinRange,
+        source: DinRangeSource,
+    ) -> Result<DinRangeRecord> {
+        let overlapping: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT id FROM din_range WHERE facility = ?1 AND year = ?2
+                 AND first_seq <= ?4 AND last_seq >= ?3",
+                (
+                    range.facility().as_str(),
+                    range.year(),
+                    range.first(),
+                    range.last(),
+                ),
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(other) = overlapping {
+            return Err(StoreError::invalid(
+                "range",
+                format!("overlaps the range {other} this device already holds"),
+            ));
+        }
+        let record = DinRangeRecord {
+            id: Uuid::now_v7(),
+            range,
+            source,
+            device_id: self.device_id,
+            granted_at: crate::now(),
+        };
+        self.act(actor, "din_range.register", serde_json::json!({}), |ctx| {
+            let body = ctx.log_change(EntityKind::DinRange, record.id, &record)?;
+            ctx.tx.execute(
+                "INSERT INTO din_range (id, facility, year, first_seq, last_seq, source, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                (
+                    record.id.to_string(),
+                    record.range.facility().as_str(),
+                    record.range.year(),
+                    record.range.first(),
+                    record.range.last(),
+                    serde_json::to_value(record.source)?
+                        .as_str()
+                        .unwrap_or_default(),
+                    body,
+                ),
+            )?;
+            Ok(record.clone())
+        })
+    }
+
+    /// Records a collection. The DIN is issued here, from this device's ranges, inside
+    /// the same transaction, so a DIN can never be issued twice or lost.
+    pub fn record_donation(&mut self, actor: Actor, new: NewDonation) -> Result<Donation> {
+        let staff_id = actor_staff(actor, "recording a donation")?;
+        require_role(&self.conn, staff_id, Role::Phlebotomist, "record donations")?;
+        require_role(
+            &self.conn,
+            new.phlebotomist_id,
+            Role::Phlebotomist,
+            "collect blood",
+        )?;
+        let screening =
+            queries::get_screening(&self.conn, new.screening_id)?.ok_or(StoreError::Missing {
+                entity: "screening",
+                id: new.screening_id.to_string(),
+            })?;
+        if queries::is_superseded(&self.conn, "screening", screening.id)? {
+            return Err(StoreError::invalid(
+                "screening_id",
+                "this screening was corrected; use the corrected screening",
+            ));
+        }
+        if !screening.decision.permits_donation() {
+            return Err(StoreError::invalid(
+                "screening_id",
+                "the physician did not accept this donor for donation",
+            ));
+        }
+        if queries::donation_for_screening(&self.conn, screening.id)?.is_some() {
+            return Err(StoreError::invalid(
+                "screening_id",
+                "a donation was already recorded for this screening",
+            ));
+        }
+        validate_volumes(
+            screening.procedure,
+            new.planned_volume_ml,
+            new.collected_volume_ml,
+        )?;
+        if let Some(end) = new.ended_at
+            && end < new.started_at
+        {
+            return Err(StoreError::invalid("ended_at", "is before started_at"));
+        }
+        let bag_lot = require_text("bag_set.lot", &new.bag_set.lot, 32)?;
+        self.act(actor, "donation.record", serde_json::json!({}), |ctx| {
+            let (range_id, din) = issue_din(ctx)?;
+            let donation = Donation {
+                id: Uuid::now_v7(),
+                donor_id: screening.donor_id,
+                drive_id: screening.drive_id,
+                screening_id: screening.id,
+                din: din.clone(),
+                procedure: screening.procedure,
+                bag_set: BagSet {
+                    kind: new.bag_set.kind,
+                    lot: bag_lot,
+                },
+                planned_volume_ml: new.planned_volume_ml,
+                collected_volume_ml: new.collected_volume_ml,
+                started_at: new.started_at,
+                ended_at: new.ended_at,
+                phlebotomist_id: new.phlebotomist_id,
+                arm: new.arm,
+                reactions: new.reactions,
+                outcome: new.outcome,
+                recorded_at: ctx.now,
+                supersedes: None,
+                correction_reason: None,
+            };
+            insert_donation(ctx, &donation)?;
+            ctx.tx.execute(
+                "INSERT INTO din_issued (din, range_id, sequence, donation_id, issued_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                (
+                    din.as_str(),
+                    range_id,
+                    din.sequence(),
+                    donation.id.to_string(),
+                    ctx.now.to_rfc3339(),
+                ),
+            )?;
+            Ok(donation)
+        })
+    }
+
+    /// A correction is a new donation record that supersedes the old one; both stay.
+    pub fn correct_donation(
+        &mut self,
+        actor: Actor,
+        donation_id: RecordId,
+        correction: DonationCorrection,
+        reason: &str,
+    ) -> Result<Donation> {
+        let staff_id = actor_staff(actor, "correcting a donation")?;
+        require_role(
+            &self.conn,
+            staff_id,
+            Role::Phlebotomist,
+            "correct donations",
+        )?;
+        let reason = require_text("reason", reason, 500)?;
+        let old = queries::get_donation(&self.conn, donation_id)?.ok_or(StoreError::Missing {
+            entity: "donation",
+            id: donation_id.to_string(),
+        })?;
+        if queries::is_superseded(&self.conn, "donation", old.id)? {
+            return Err(StoreError::invalid(
+                "donation_id",
+                "this record was already corrected; correct the latest version",
+            ));
+        }
+        let mut new = old.clone();
+        new.id = Uuid::now_v7();
+        new.supersedes = Some(old.id);
+        new.correction_reason = Some(reason.clone());
+        if let Some(v) = correction.collected_volume_ml {
+            new.collected_volume_ml = Some(v);
+        }
+        if let Some(t) = correction.ended_at {
+            new.ended_at = Some(t);
+        }
+        if let Some(o) = correction.outcome {
+            new.outcome = o;
+        }
+        if let Some(r) = correction.reactions {
+            new.reactions = r;
+        }
+        let changed = new.collected_volume_ml != old.collected_volume_ml
+            || new.ended_at != old.ended_at
+            || new.outcome != old.outcome
+            || new.reactions != old.reactions;
+        if !changed {
+            return Err(StoreError::invalid("correction", "changes nothing"));
+        }
+        validate_volumes(
+            new.procedure,
+            new.planned_volume_ml,
+            new.collected_volume_ml,
+        )?;
+        self.act(
+            actor,
+            "donation.correct",
+            serde_json::json!({"supersedes": old.id, "reason": reason}),
+            |ctx| {
+                new.recorded_at = ctx.now;
+                insert_donation(ctx, &new)?;
+                Ok(new.clone())
+            },
+        )
+    }
+}
+
+fn validate_volumes(procedure: Procedure, planned: u32, collected: Option<u32>) -> Result<()> {
+    let max = match procedure {
+        Procedure::WholeBlood => 400,
+        Procedure::ApheresisPlatelets | Procedure::ApheresisPlasma => 1000,
+    };
+    if planned == 0 || planned > max {
+        return Err(StoreError::invalid(
+            "planned_volume_ml",
+            format!("must be between 1 and {max} mL for {}", procedure.as_str()),
+        ));
+    }
+    if let Some(c) = collected
+        && c > planned + planned / 10
+    {
+        return Err(StoreError::invalid(
+            "collected_volume_ml",
+            format!("{c} mL is more than 10% over the planned {planned} mL; check the scale"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn insert_donor(ctx: &mut ActionCtx<'_>, donor: &Donor) -> Result<()> {
+    let body = ctx.log_change(EntityKind::Donor, donor.id, donor)?;
+    ctx.tx.execute(
+        "INSERT INTO donor (id, doc_kind, doc_number, name, birth_date, phone, field_clocks, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '{}', ?7)",
+        (
+            donor.id.to_string(),
+            donor.document.kind().as_str(),
+            donor.document.number(),
+            &donor.name,
+            donor.birth_date.to_string(),
+            &donor.phone,
+            body,
+        ),
+    )?;
+    Ok(())
+}
+
+fn insert_donation(ctx: &mut ActionCtx<'_>, donation: &Donation) -> Result<()> {
+    let body = ctx.log_change(EntityKind::Donation, donation.id, donation)?;
+    ctx.tx.execute(
+        "INSERT INTO donation (id, donor_id, drive_id, din, procedure, started_at, supersedes,
+                               origin_device, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        (
+            donation.id.to_string(),
+            donation.donor_id.to_string(),
+            donation.drive_id.to_string(),
+            donation.din.as_str(),
+            donation.procedure.as_str(),
+            donation.started_at.to_rfc3339(),
+            donation.supersedes.map(|s| s.to_string()),
+            ctx.device_id.to_string(),
+            body,
+        ),
+    )?;
+    Ok(())
+}
+
+/// The lowest unissued number of the oldest range that still has one.
+fn issue_din(ctx: &ActionCtx<'_>) -> Result<(String, Din)> {
+    let mut stmt = ctx.tx.prepare(
+        "SELECT r.id, r.body, (SELECT MAX(sequence) FROM din_issued i WHERE i.range_id = r.id)
+         FROM din_range r ORDER BY r.rowid",
+    )?;
+    let ranges = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<u32>>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (id, body, last_issued) in ranges {
+        let record: DinRangeRecord = serde_json::from_str(&body)?;
+        if let Some(din) = record.range.next_after(last_issued) {
+            return Ok((id, din));
+        }
+    }
+    Err(StoreError::DinsExhausted)
+}

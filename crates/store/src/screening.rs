@@ -1,0 +1,421 @@
+//! Screening: the physician's decision, with eligibility computed here from the
+//! donor's whole history (every vehicle's donations and deferrals as replicated) and
+//! the rules table in force. The UI shows the same computation live.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use lifebridge_domain::eligibility::{self, Decision, EligibilityRequest};
+use lifebridge_domain::entities::{
+    Deferral, EntityKind, PhysicianDecision, RapidTests, RecordId, Role, Screening, Vitals,
+};
+use lifebridge_domain::{Procedure, china_date};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::action::ActionCtx;
+use crate::queries::DonorHistory;
+use crate::records::{require_role, require_text};
+use crate::{Actor, Result, Store, StoreError};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewScreening {
+    pub donor_id: RecordId,
+    pub drive_id: RecordId,
+    pub procedure: Procedure,
+    pub planned_volume_ml: Option<u32>,
+    pub questionnaire_version: String,
+    pub answers: BTreeMap<String, serde_json::Value>,
+    pub vitals: Vitals,
+    pub tests: RapidTests,
+    pub athlete: bool,
+    pub decision: PhysicianDecision,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewDeferral {
+    pub donor_id: RecordId,
+    pub code: String,
+    pub reason: String,
+    pub start: NaiveDate,
+    /// Only for catalogue entries whose period the station sets case by case
+    /// (e.g. after a transfusion); otherwise the catalogue decides.
+    pub until: Option<NaiveDate>,
+}
+
+/// The eligibility request for `history`'s donor: every current donation from any
+/// vehicle, the deferrals in force, and today's measurements.
+pub fn eligibility_request(
+    history: &DonorHistory,
+    date: NaiveDate,
+    procedure: Procedure,
+    planned_volume_ml: Option<u32>,
+    vitals: &Vitals,
+    tests: &RapidTests,
+    athlete: bool,
+) -> Result<EligibilityRequest> {
+    let hemoglobin_g_l = tests.hemoglobin_g_l.ok_or_else(|| {
+        StoreError::invalid(
+            "tests.hemoglobin_g_l",
+            "haemoglobin must be measured before a decision",
+        )
+    })?;
+    Ok(EligibilityRequest {
+        date,
+        donor: eligibility::Donor {
+            sex: history.donor.sex,
+            birth_date: history.donor.birth_date,
+            prior_reaction: history.donations.iter().any(|d| !d.reactions.is_empty()),
+        },
+        procedure,
+        volume_ml: planned_volume_ml.map(f64::from),
+        vitals: vitals.clone(),
+        tests: eligibility::Tests {
+            hemoglobin_g_l,
+            alt_u_l: tests.alt_u_l,
+            hbsag: tests.hbsag,
+            hematocrit: tests.hematocrit,
+            platelet_count_10e9_l: tests.platelet_count_10e9_l,
+        },
+        history: history
+            .donations
+            .iter()
+            .map(|d| eligibility::HistoryEntry {
+                date: china_date(d.started_at),
+                procedure: d.procedure,
+                volume_ml: Some(f64::from(
+                    d.collected_volume_ml.unwrap_or(d.planned_volume_ml),
+                )),
+            })
+            .collect(),
+        deferrals: history
+            .active_deferrals(date)
+            .into_iter()
+            .map(|d| eligibility::DeferralRecord {
+                code: d.code.clone(),
+                until: d.until,
+            })
+            .collect(),
+        athlete,
+    })
+}
+
+impl Store {
+    /// Eligibility for a donor as the screening form stands now, without recording it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate_eligibility(
+        &self,
+        donor_id: RecordId,
+        date: NaiveDate,
+        procedure: Procedure,
+        planned_volume_ml: Option<u32>,
+        vitals: &Vitals,
+        tests: &RapidTests,
+        athlete: bool,
+    ) -> Result<Decision> {
+        let history = self.donor_history(donor_id)?.ok_or(StoreError::Missing {
+            entity: "donor",
+            id: donor_id.to_string(),
+        })?;
+        let request = eligibility_request(
+            &history,
+            date,
+            procedure,
+            planned_volume_ml,
+            vitals,
+            tests,
+            athlete,
+        )?;
+        eligibility::evaluate(&self.rules()?, &request)
+            .map_err(|e| StoreError::invalid(e.field.clone(), e.problem.clone()))
+    }
+
+    /// Records a screening and the physician's decision. Accepting a donor who fails a
+    /// rule is refused; overriding needs every failed rule named and a reason. Deferring
+    /// writes the deferral in the same action.
+    pub fn record_screening(&mut self, actor: Actor, new: NewScreening) -> Result<Screening> {
+        let physician_id = actor.staff_id.ok_or_else(|| {
+            StoreError::invalid("actor", "a screening needs a signed-in physician")
+        })?;
+        require_role(
+            &self.conn,
+            physician_id,
+            Role::Physician,
+            "decide on screenings",
+        )?;
+        let drive = crate::queries::get_body::<lifebridge_domain::entities::Drive>(
+            &self.conn,
+            "drive",
+            new.drive_id,
+        )?
+        .ok_or(StoreError::Missing {
+            entity: "drive",
+            id: new.drive_id.to_string(),
+        })?;
+        let questionnaire_version =
+            require_text("questionnaire_version", &new.questionnaire_version, 64)?;
+        let rules = self.rules()?;
+        let decision = self.evaluate_eligibility(
+            new.donor_id,
+            drive.date,
+            new.procedure,
+            new.planned_volume_ml,
+            &new.vitals,
+            &new.tests,
+            new.athlete,
+        )?;
+        let failed: Vec<String> = decision
+            .reasons
+            .iter()
+            .map(|r| r.code.as_str().to_owned())
+            .collect();
+        let deferral = check_decision(&new.decision, &failed, &rules, drive.date)?;
+        let screening = Screening {
+            id: Uuid::now_v7(),
+            donor_id: new.donor_id,
+            drive_id: new.drive_id,
+            procedure: new.procedure,
+            planned_volume_ml: new.planned_volume_ml,
+            questionnaire_version,
+            answers: new.answers,
+            vitals: new.vitals,
+            tests: new.tests,
+            rules_version: rules.version.clone(),
+            failed_rules: failed,
+            decision: new.decision,
+            physician_id,
+            recorded_at: crate::now(),
+            supersedes: None,
+            correction_reason: None,
+        };
+        let detail = match &screening.decision {
+            PhysicianDecision::Override {
+                reason,
+                overridden_codes,
+            } => {
+                serde_json::json!({"override": overridden_codes, "reason": reason})
+            }
+            _ => serde_json::json!({}),
+        };
+        self.act(actor, "screening.record", detail, |ctx| {
+            insert_screening(ctx, &screening)?;
+            if let Some((code, reason, until)) = deferral {
+                insert_deferral(
+                    ctx,
+                    &Deferral {
+                        id: Uuid::now_v7(),
+                        donor_id: screening.donor_id,
+                        code,
+                        reason,
+                        start: drive.date,
+                        until,
+                        screening_id: Some(screening.id),
+                        recorded_by: physician_id,
+                        recorded_at: ctx.now,
+                        lifts: None,
+                    },
+                )?;
+            }
+            Ok(screening.clone())
+        })
+    }
+
+    /// A deferral outside a screening (e.g. reported by phone, or found at the station).
+    pub fn record_deferral(&mut self, actor: Actor, new: NewDeferral) -> Result<Deferral> {
+        let staff_id = actor.staff_id.ok_or_else(|| {
+            StoreError::invalid("actor", "a deferral needs a signed-in physician")
+        })?;
+        require_role(&self.conn, staff_id, Role::Physician, "defer donors")?;
+        self.donor(new.donor_id)?.ok_or(StoreError::Missing {
+            entity: "donor",
+            id: new.donor_id.to_string(),
+        })?;
+        let reason = require_text("reason", &new.reason, 500)?;
+        let rules = self.rules()?;
+        let until = deferral_until(&rules, &new.code, new.start, new.until)?;
+        let deferral = Deferral {
+            id: Uuid::now_v7(),
+            donor_id: new.donor_id,
+            code: new.code,
+            reason,
+            start: new.start,
+            until,
+            screening_id: None,
+            recorded_by: staff_id,
+            recorded_at: crate::now(),
+            lifts: None,
+        };
+        self.act(actor, "deferral.record", serde_json::json!({}), |ctx| {
+            insert_deferral(ctx, &deferral)?;
+            Ok(deferral.clone())
+        })
+    }
+
+    /// Lifting a deferral early is a new entry naming the lifted one; nothing is erased.
+    pub fn lift_deferral(
+        &mut self,
+        actor: Actor,
+        deferral_id: RecordId,
+        reason: &str,
+    ) -> Result<Deferral> {
+        let staff_id = actor.staff_id.ok_or_else(|| {
+            StoreError::invalid("actor", "lifting a deferral needs a signed-in physician")
+        })?;
+        require_role(&self.conn, staff_id, Role::Physician, "lift deferrals")?;
+        let reason = require_text("reason", reason, 500)?;
+        let lifted: Deferral = crate::queries::get_body(&self.conn, "deferral", deferral_id)?
+            .ok_or(StoreError::Missing {
+                entity: "deferral",
+                id: deferral_id.to_string(),
+            })?;
+        if lifted.lifts.is_some() {
+            return Err(StoreError::invalid(
+                "deferral_id",
+                "names a lifting entry, not a deferral",
+            ));
+        }
+        let today = crate::china_today();
+        let lift = Deferral {
+            id: Uuid::now_v7(),
+            donor_id: lifted.donor_id,
+            code: lifted.code.clone(),
+            reason,
+            start: today,
+            until: Some(today),
+            screening_id: None,
+            recorded_by: staff_id,
+            recorded_at: crate::now(),
+            lifts: Some(lifted.id),
+        };
+        self.act(
+            actor,
+            "deferral.lift",
+            serde_json::json!({"lifts": lifted.id}),
+            |ctx| {
+                insert_deferral(ctx, &lift)?;
+                Ok(lift.clone())
+            },
+        )
+    }
+}
+
+/// The end date for a deferral of `code` starting on `start`, from the catalogue.
+fn deferral_until(
+    rules: &lifebridge_domain::rules::RuleSet,
+    code: &str,
+    start: NaiveDate,
+    given: Option<NaiveDate>,
+) -> Result<Option<NaiveDate>> {
+    let kind = rules.deferrals.deferral(code).ok_or_else(|| {
+        StoreError::invalid(
+            "code",
+            format!(
+                "{code:?} is not in the deferral catalogue of rules table {}",
+                rules.version
+            ),
+        )
+    })?;
+    if kind.is_permanent() {
+        return Ok(None);
+    }
+    match (kind.until(start), given) {
+        (Some(until), _) => Ok(Some(until)),
+        (None, Some(until)) if until > start => Ok(Some(until)),
+        (None, Some(_)) => Err(StoreError::invalid("until", "must be after the start date")),
+        (None, None) => Err(StoreError::invalid(
+            "until",
+            format!("the period of deferral {code} is set case by case: give an end date"),
+        )),
+    }
+}
+
+/// Whether the physician's decision may stand against the rules that failed. Returns
+/// the deferral to write, if the decision is to defer.
+fn check_decision(
+    decision: &PhysicianDecision,
+    failed: &[String],
+    rules: &lifebridge_domain::rules::RuleSet,
+    date: NaiveDate,
+) -> Result<Option<(String, String, Option<NaiveDate>)>> {
+    match decision {
+        PhysicianDecision::Accept if failed.is_empty() => Ok(None),
+        PhysicianDecision::Accept => Err(StoreError::invalid(
+            "decision",
+            format!(
+                "cannot accept: the donor fails {}; defer, or override with a reason",
+                failed.join(", ")
+            ),
+        )),
+        PhysicianDecision::Override {
+            overridden_codes,
+            reason,
+        } => {
+            require_text("decision.reason", reason, 500)?;
+            if failed.is_empty() {
+                return Err(StoreError::invalid(
+                    "decision",
+                    "nothing to override: the donor passes every rule; accept instead",
+                ));
+            }
+            let missing: Vec<&str> = failed
+                .iter()
+                .filter(|c| !overridden_codes.contains(c))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                return Err(StoreError::invalid(
+                    "decision.overridden_codes",
+                    format!(
+                        "an override must name every failed rule; missing {}",
+                        missing.join(", ")
+                    ),
+                ));
+            }
+            Ok(None)
+        }
+        PhysicianDecision::Defer { code, until } => {
+            let until = deferral_until(rules, code, date, *until)?;
+            let reason = rules
+                .deferrals
+                .deferral(code)
+                .map(|k| k.zh.clone())
+                .unwrap_or_else(|| code.clone());
+            Ok(Some((code.clone(), reason, until)))
+        }
+    }
+}
+
+fn insert_screening(ctx: &mut ActionCtx<'_>, screening: &Screening) -> Result<()> {
+    let body = ctx.log_change(EntityKind::Screening, screening.id, screening)?;
+    ctx.tx.execute(
+        "INSERT INTO screening (id, donor_id, drive_id, recorded_at, supersedes, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        (
+            screening.id.to_string(),
+            screening.donor_id.to_string(),
+            screening.drive_id.to_string(),
+            screening.recorded_at.to_rfc3339(),
+            screening.supersedes.map(|s| s.to_string()),
+            body,
+        ),
+    )?;
+    Ok(())
+}
+
+fn insert_deferral(ctx: &mut ActionCtx<'_>, deferral: &Deferral) -> Result<()> {
+    let body = ctx.log_change(EntityKind::Deferral, deferral.id, deferral)?;
+    ctx.tx.execute(
+        "INSERT INTO deferral (id, donor_id, code, start, until, lifts, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        (
+            deferral.id.to_string(),
+            deferral.donor_id.to_string(),
+            &deferral.code,
+            deferral.start.to_string(),
+            deferral.until.map(|d| d.to_string()),
+            deferral.lifts.map(|d| d.to_string()),
+            body,
+        ),
+    )?;
+    Ok(())
+}
