@@ -932,7 +932,7 @@ fn check_intervals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons)
             out.push(
                 ReasonCode::IntervalNotMet,
                 format!(
-                    "{}→{}间隔须满{}：上次{}献血 {previous}，{next} 起可献",
+                    "{}→{}间隔须满{}：上次献{} {previous}，{next} 起可献",
                     procedure_zh(from),
                     procedure_zh(to),
                     period.describe_zh(),

@@ -1,0 +1,743 @@
+//! Boundary tests for every eligibility rule: one unit (day, mmHg, g/L, 0.1 °C, kg…)
+//! either side of each threshold in the GB 18467-2011 rule set.
+#![allow(clippy::unwrap_used)]
+
+use chrono::NaiveDate;
+use lifebridge_domain::eligibility::{
+    Decision, DeferralRecord, Donor, EligibilityRequest, HistoryEntry, ReasonCode, RequestError,
+    TestResult, Tests, Vitals, evaluate,
+};
+use lifebridge_domain::rules::RuleSet;
+use lifebridge_domain::{Procedure, Sex};
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
+}
+
+const TODAY: (i32, u32, u32) = (2026, 5, 1);
+
+fn today() -> NaiveDate {
+    day(TODAY.0, TODAY.1, TODAY.2)
+}
+
+/// A 36-year-old first-time female whole-blood donor who passes everything.
+fn base() -> EligibilityRequest {
+    EligibilityRequest {
+        date: today(),
+        donor: Donor {
+            sex: Sex::Female,
+            birth_date: day(1990, 1, 15),
+            prior_reaction: false,
+        },
+        procedure: Procedure::WholeBlood,
+        volume_ml: Some(400.0),
+        vitals: Vitals {
+            weight_kg: 60.0,
+            systolic_mmhg: 120.0,
+            diastolic_mmhg: 80.0,
+            pulse_bpm: 72.0,
+            temperature_c: 36.5,
+        },
+        tests: Tests {
+            hemoglobin_g_l: 130.0,
+            alt_u_l: Some(20.0),
+            hbsag: Some(TestResult::Negative),
+            hematocrit: None,
+            platelet_count_10e9_l: None,
+        },
+        history: vec![],
+        deferrals: vec![],
+        athlete: false,
+    }
+}
+
+fn apheresis() -> EligibilityRequest {
+    let mut r = base();
+    r.procedure = Procedure::ApheresisPlatelets;
+    r.volume_ml = None;
+    r.tests.hematocrit = Some(0.40);
+    r.tests.platelet_count_10e9_l = Some(250.0);
+    r
+}
+
+fn eval(req: &EligibilityRequest) -> Decision {
+    evaluate(&RuleSet::gb18467_2011(), req).expect("request is valid")
+}
+
+fn passes(req: &EligibilityRequest) {
+    let d = eval(req);
+    assert!(d.eligible, "expected eligible, got {:#?}", d.reasons);
+    assert!(d.reasons.is_empty());
+    assert_eq!(d.eligible_from, Some(req.date));
+}
+
+/// Fails with exactly `expected` codes; returns the decision for further checks.
+fn fails(req: &EligibilityRequest, expected: &[ReasonCode]) -> Decision {
+    let d = eval(req);
+    assert!(!d.eligible);
+    let mut got = d.codes();
+    got.sort();
+    let mut want = expected.to_vec();
+    want.sort();
+    assert_eq!(got, want, "reasons: {:#?}", d.reasons);
+    d
+}
+
+fn request_error(req: &EligibilityRequest) -> RequestError {
+    evaluate(&RuleSet::gb18467_2011(), req).expect_err("request should be rejected")
+}
+
+fn wb(date: NaiveDate) -> HistoryEntry {
+    HistoryEntry {
+        date,
+        procedure: Procedure::WholeBlood,
+        volume_ml: Some(400.0),
+    }
+}
+
+fn ap(date: NaiveDate, volume: f64) -> HistoryEntry {
+    HistoryEntry {
+        date,
+        procedure: Procedure::ApheresisPlatelets,
+        volume_ml: Some(volume),
+    }
+}
+
+#[test]
+fn baseline_passes() {
+    passes(&base());
+    passes(&apheresis());
+}
+
+// ---- age ----
+
+#[test]
+fn age_18_boundary() {
+    let mut r = base();
+    r.donor.birth_date = day(2008, 5, 1); // 18th birthday today
+    passes(&r);
+    r.donor.birth_date = day(2008, 5, 2); // 17 years 364 days
+    let d = fails(&r, &[ReasonCode::AgeBelowMin]);
+    assert_eq!(d.reasons[0].eligible_from, Some(day(2026, 5, 2)));
+    assert_eq!(d.eligible_from, Some(day(2026, 5, 2)));
+}
+
+#[test]
+fn age_18_with_29_february_birthday() {
+    let mut r = base();
+    r.donor.birth_date = day(2008, 2, 29);
+    r.date = day(2026, 2, 28);
+    let d = fails(&r, &[ReasonCode::AgeBelowMin]);
+    assert_eq!(d.eligible_from, Some(day(2026, 3, 1)));
+    r.date = day(2026, 3, 1);
+    passes(&r);
+}
+
+#[test]
+fn first_time_donor_max_55_inclusive() {
+    let mut r = base();
+    r.donor.birth_date = day(1970, 5, 2); // 55, turns 56 tomorrow
+    passes(&r);
+    r.donor.birth_date = day(1970, 5, 1); // 56 today
+    let d = fails(&r, &[ReasonCode::AgeAboveMax]);
+    assert_eq!(d.eligible_from, None);
+    assert!(d.reasons[0].message_en.contains("first-time"));
+}
+
+#[test]
+fn repeat_donor_max_60_inclusive() {
+    let mut r = base();
+    r.history = vec![wb(day(2025, 1, 1))];
+    r.donor.birth_date = day(1965, 5, 2); // 60
+    passes(&r);
+    r.donor.birth_date = day(1965, 5, 1); // 61
+    let d = fails(&r, &[ReasonCode::AgeAboveMax]);
+    assert_eq!(d.eligible_from, None);
+}
+
+#[test]
+fn repeat_donor_with_prior_reaction_max_55() {
+    let mut r = base();
+    r.history = vec![wb(day(2025, 1, 1))];
+    r.donor.prior_reaction = true;
+    r.donor.birth_date = day(1970, 5, 2); // 55
+    passes(&r);
+    r.donor.birth_date = day(1970, 5, 1); // 56
+    let d = fails(&r, &[ReasonCode::AgeAboveMax]);
+    assert!(d.reasons[0].message_en.contains("adverse reaction"));
+}
+
+// ---- weight ----
+
+#[test]
+fn weight_by_sex() {
+    let mut r = base();
+    r.vitals.weight_kg = 45.0;
+    passes(&r);
+    r.vitals.weight_kg = 44.0;
+    let d = fails(&r, &[ReasonCode::WeightBelowMin]);
+    assert_eq!(
+        d.reasons[0].message_en,
+        "Weight 44 kg is below the 45 kg minimum for women"
+    );
+    assert_eq!(
+        d.reasons[0].message_zh,
+        "体重 44 kg，低于女性最低要求 45 kg"
+    );
+    assert_eq!(d.eligible_from, None);
+    r.vitals.weight_kg = 44.9;
+    fails(&r, &[ReasonCode::WeightBelowMin]);
+
+    r.donor.sex = Sex::Male;
+    r.tests.hemoglobin_g_l = 130.0;
+    r.vitals.weight_kg = 50.0;
+    passes(&r);
+    r.vitals.weight_kg = 49.0;
+    fails(&r, &[ReasonCode::WeightBelowMin]);
+}
+
+// ---- blood pressure ----
+
+#[test]
+fn systolic_bounds() {
+    let mut r = base();
+    r.vitals.diastolic_mmhg = 60.0;
+    r.vitals.systolic_mmhg = 90.0;
+    passes(&r);
+    r.vitals.systolic_mmhg = 89.0;
+    // With the lowest allowed diastolic, 89 also narrows the pulse pressure to 29.
+    fails(&r, &[ReasonCode::SystolicLow, ReasonCode::PulsePressureLow]);
+
+    let mut r = base();
+    r.vitals.systolic_mmhg = 139.0;
+    passes(&r);
+    r.vitals.systolic_mmhg = 140.0;
+    fails(&r, &[ReasonCode::SystolicHigh]);
+}
+
+#[test]
+fn diastolic_bounds() {
+    let mut r = base();
+    r.vitals.diastolic_mmhg = 60.0;
+    passes(&r);
+    r.vitals.diastolic_mmhg = 59.0;
+    fails(&r, &[ReasonCode::DiastolicLow]);
+    r.vitals.diastolic_mmhg = 89.0;
+    passes(&r);
+    r.vitals.diastolic_mmhg = 90.0;
+    fails(&r, &[ReasonCode::DiastolicHigh]);
+}
+
+#[test]
+fn pulse_pressure_bound() {
+    let mut r = base();
+    r.vitals.systolic_mmhg = 110.0;
+    r.vitals.diastolic_mmhg = 80.0;
+    passes(&r);
+    r.vitals.systolic_mmhg = 109.0;
+    let d = fails(&r, &[ReasonCode::PulsePressureLow]);
+    assert!(d.reasons[0].message_en.contains("29 mmHg (109/80)"));
+}
+
+// ---- pulse ----
+
+#[test]
+fn pulse_bounds() {
+    let mut r = base();
+    for (bpm, ok) in [(60.0, true), (59.0, false), (100.0, true), (101.0, false)] {
+        r.vitals.pulse_bpm = bpm;
+        if ok {
+            passes(&r);
+        } else {
+            let code = if bpm < 60.0 {
+                ReasonCode::PulseLow
+            } else {
+                ReasonCode::PulseHigh
+            };
+            fails(&r, &[code]);
+        }
+    }
+}
+
+#[test]
+fn athlete_pulse_minimum() {
+    let mut r = base();
+    r.athlete = true;
+    r.vitals.pulse_bpm = 50.0;
+    passes(&r);
+    r.vitals.pulse_bpm = 49.0;
+    let d = fails(&r, &[ReasonCode::PulseLow]);
+    assert!(d.reasons[0].message_en.contains("endurance athletes"));
+    r.vitals.pulse_bpm = 101.0;
+    fails(&r, &[ReasonCode::PulseHigh]);
+    r.athlete = false;
+    r.vitals.pulse_bpm = 55.0;
+    fails(&r, &[ReasonCode::PulseLow]);
+}
+
+// ---- temperature ----
+
+#[test]
+fn temperature_bounds() {
+    let mut r = base();
+    r.vitals.temperature_c = 36.0;
+    passes(&r);
+    r.vitals.temperature_c = 35.9;
+    fails(&r, &[ReasonCode::TemperatureLow]);
+    r.vitals.temperature_c = 37.3;
+    passes(&r);
+    r.vitals.temperature_c = 37.4;
+    let d = fails(&r, &[ReasonCode::TemperatureHigh]);
+    assert_eq!(
+        d.reasons[0].message_en,
+        "Temperature 37.4 °C is above the 37.3 °C maximum"
+    );
+}
+
+// ---- laboratory tests ----
+
+#[test]
+fn hemoglobin_by_sex() {
+    let mut r = base();
+    r.tests.hemoglobin_g_l = 115.0;
+    passes(&r);
+    r.tests.hemoglobin_g_l = 114.0;
+    let d = fails(&r, &[ReasonCode::HemoglobinLow]);
+    assert_eq!(
+        d.reasons[0].message_en,
+        "Haemoglobin 114 g/L is below the 115 g/L minimum for women"
+    );
+    assert_eq!(
+        d.reasons[0].message_zh,
+        "血红蛋白 114 g/L，低于女性最低要求 115 g/L"
+    );
+    assert_eq!(d.eligible_from, None);
+
+    r.donor.sex = Sex::Male;
+    r.tests.hemoglobin_g_l = 120.0;
+    passes(&r);
+    r.tests.hemoglobin_g_l = 119.0;
+    let d = fails(&r, &[ReasonCode::HemoglobinLow]);
+    assert!(d.reasons[0].message_en.ends_with("for men"));
+}
+
+#[test]
+fn alt_station_limit() {
+    let mut r = base();
+    r.tests.alt_u_l = Some(50.0);
+    passes(&r);
+    r.tests.alt_u_l = Some(51.0);
+    fails(&r, &[ReasonCode::AltHigh]);
+    r.tests.alt_u_l = None;
+    passes(&r);
+}
+
+#[test]
+fn hbsag_positive_is_not_fixed_by_time() {
+    let mut r = base();
+    r.tests.hbsag = Some(TestResult::Positive);
+    let d = fails(&r, &[ReasonCode::HbsagPositive]);
+    assert_eq!(d.eligible_from, None);
+    r.tests.hbsag = None;
+    passes(&r);
+}
+
+#[test]
+fn whole_blood_volumes() {
+    let mut r = base();
+    for v in [200.0, 300.0, 400.0] {
+        r.volume_ml = Some(v);
+        passes(&r);
+    }
+    for v in [199.0, 201.0, 350.0, 401.0, 450.0] {
+        r.volume_ml = Some(v);
+        let d = fails(&r, &[ReasonCode::VolumeNotAllowed]);
+        assert!(d.reasons[0].message_en.contains("200, 300, 400 mL"));
+    }
+}
+
+#[test]
+fn apheresis_hematocrit_and_platelets() {
+    let mut r = apheresis();
+    r.tests.hematocrit = Some(0.36);
+    passes(&r);
+    r.tests.hematocrit = Some(0.35);
+    fails(&r, &[ReasonCode::HematocritLow]);
+
+    let mut r = apheresis();
+    r.tests.platelet_count_10e9_l = Some(150.0);
+    passes(&r);
+    r.tests.platelet_count_10e9_l = Some(149.0);
+    fails(&r, &[ReasonCode::PlateletCountLow]);
+    r.tests.platelet_count_10e9_l = Some(449.0);
+    passes(&r);
+    r.tests.platelet_count_10e9_l = Some(450.0);
+    fails(&r, &[ReasonCode::PlateletCountHigh]);
+}
+
+#[test]
+fn apheresis_plasma_is_accepted_and_checked_like_platelets() {
+    let mut r = apheresis();
+    r.procedure = Procedure::ApheresisPlasma;
+    passes(&r);
+    r.tests.hematocrit = Some(0.35);
+    fails(&r, &[ReasonCode::HematocritLow]);
+}
+
+// ---- intervals ----
+
+#[test]
+fn whole_blood_to_whole_blood_six_months() {
+    let mut r = base();
+    r.history = vec![wb(day(2025, 11, 1))];
+    passes(&r); // exactly 6 months
+    r.date = day(2026, 4, 30);
+    let d = fails(&r, &[ReasonCode::IntervalNotMet]);
+    assert_eq!(d.reasons[0].eligible_from, Some(day(2026, 5, 1)));
+    assert_eq!(d.eligible_from, Some(day(2026, 5, 1)));
+    assert_eq!(
+        d.reasons[0].message_en,
+        "Whole blood → whole blood needs 6 months: last whole blood donation 2025-11-01, eligible from 2026-05-01"
+    );
+}
+
+#[test]
+fn calendar_months_clamp_at_month_end() {
+    let mut r = base();
+    r.history = vec![wb(day(2025, 8, 31))];
+    r.date = day(2026, 2, 28);
+    passes(&r);
+    r.date = day(2026, 2, 27);
+    let d = fails(&r, &[ReasonCode::IntervalNotMet]);
+    assert_eq!(d.eligible_from, Some(day(2026, 2, 28)));
+}
+
+#[test]
+fn apheresis_to_apheresis_two_weeks() {
+    let mut r = apheresis();
+    r.history = vec![ap(day(2026, 4, 17), 250.0)];
+    passes(&r);
+    r.history = vec![ap(day(2026, 4, 18), 250.0)];
+    let d = fails(&r, &[ReasonCode::IntervalNotMet]);
+    assert_eq!(d.eligible_from, Some(day(2026, 5, 2)));
+}
+
+#[test]
+fn apheresis_to_whole_blood_four_weeks() {
+    let mut r = base();
+    r.history = vec![ap(day(2026, 4, 3), 250.0)];
+    passes(&r);
+    r.history = vec![ap(day(2026, 4, 4), 250.0)];
+    let d = fails(&r, &[ReasonCode::IntervalNotMet]);
+    assert_eq!(d.eligible_from, Some(day(2026, 5, 2)));
+}
+
+#[test]
+fn whole_blood_to_apheresis_three_months() {
+    let mut r = apheresis();
+    r.history = vec![wb(day(2026, 2, 1))];
+    passes(&r);
+    r.history = vec![wb(day(2026, 2, 2))];
+    let d = fails(&r, &[ReasonCode::IntervalNotMet]);
+    assert_eq!(d.eligible_from, Some(day(2026, 5, 2)));
+}
+
+#[test]
+fn most_restrictive_history_entry_wins() {
+    let mut r = base();
+    // Older donation first in the list: order must not matter.
+    r.history = vec![
+        wb(day(2025, 10, 1)),
+        wb(day(2026, 1, 10)),
+        wb(day(2025, 3, 1)),
+    ];
+    let d = fails(&r, &[ReasonCode::IntervalNotMet]);
+    assert_eq!(d.eligible_from, Some(day(2026, 7, 10)));
+}
+
+#[test]
+fn each_failing_interval_kind_is_reported() {
+    let mut r = base();
+    r.history = vec![wb(day(2026, 1, 1)), ap(day(2026, 4, 20), 250.0)];
+    let d = fails(
+        &r,
+        &[ReasonCode::IntervalNotMet, ReasonCode::IntervalNotMet],
+    );
+    let froms: Vec<_> = d.reasons.iter().map(|x| x.eligible_from).collect();
+    assert!(froms.contains(&Some(day(2026, 7, 1))));
+    assert!(froms.contains(&Some(day(2026, 5, 18))));
+    assert_eq!(d.eligible_from, Some(day(2026, 7, 1)));
+}
+
+// ---- rolling 12 months ----
+
+/// `n` apheresis donations 14 days apart, the latest 14 days before today.
+fn fortnightly(n: u64, volume: f64) -> Vec<HistoryEntry> {
+    (0..n)
+        .map(|k| {
+            let date = day(2026, 4, 17)
+                .checked_sub_days(chrono::Days::new(14 * k))
+                .expect("valid date");
+            ap(date, volume)
+        })
+        .collect()
+}
+
+#[test]
+fn at_most_24_apheresis_donations_per_12_months() {
+    let mut r = apheresis();
+    r.history = fortnightly(23, 250.0);
+    passes(&r);
+    r.history = fortnightly(24, 250.0);
+    // Oldest is 2026-04-17 - 322 days = 2025-05-30; it leaves the window 12 months later.
+    let d = fails(&r, &[ReasonCode::ApheresisYearlyCount]);
+    assert_eq!(d.eligible_from, Some(day(2026, 5, 30)));
+}
+
+#[test]
+fn rolling_window_edge_is_exactly_12_months() {
+    let mut r = apheresis();
+    let mut history = fortnightly(23, 250.0);
+    history.push(ap(day(2025, 5, 1), 250.0)); // 12 months ago today: out of the window
+    r.history = history.clone();
+    passes(&r);
+    history.pop();
+    history.push(ap(day(2025, 5, 2), 250.0)); // one day later: still inside
+    r.history = history;
+    let d = fails(&r, &[ReasonCode::ApheresisYearlyCount]);
+    assert_eq!(d.eligible_from, Some(day(2026, 5, 2)));
+}
+
+#[test]
+fn yearly_apheresis_volume_limit() {
+    let mut r = apheresis();
+    // 20 donations of 490 mL = 9,800 mL.
+    r.history = fortnightly(20, 490.0);
+    r.volume_ml = Some(200.0); // exactly 10,000 mL
+    passes(&r);
+    r.volume_ml = Some(201.0);
+    let d = fails(&r, &[ReasonCode::ApheresisYearlyVolume]);
+    // Dropping the oldest (2026-04-17 - 266 days = 2025-07-25) is enough.
+    assert_eq!(d.eligible_from, Some(day(2026, 7, 25)));
+    assert!(d.reasons[0].message_en.contains("9800 mL + 201 mL planned"));
+}
+
+#[test]
+fn yearly_volume_without_planned_volume() {
+    let mut r = apheresis();
+    let mut history = fortnightly(19, 500.0); // 9,500
+    history.push(ap(day(2025, 6, 1), 499.0)); // 9,999
+    r.history = history.clone();
+    passes(&r);
+    history.pop();
+    history.push(ap(day(2025, 6, 1), 500.0)); // 10,000: no room left
+    r.history = history;
+    let d = fails(&r, &[ReasonCode::ApheresisYearlyVolume]);
+    assert_eq!(d.eligible_from, Some(day(2026, 6, 1)));
+}
+
+#[test]
+fn apheresis_history_in_window_needs_volumes() {
+    let mut r = apheresis();
+    r.history = fortnightly(3, 250.0);
+    r.history[1].volume_ml = None;
+    let e = request_error(&r);
+    assert_eq!(e.field, "history[1].volume_ml");
+    // Outside the window or for whole blood requests, it is not needed.
+    let mut r = base();
+    r.history = vec![HistoryEntry {
+        date: day(2026, 1, 1),
+        procedure: Procedure::ApheresisPlatelets,
+        volume_ml: None,
+    }];
+    passes(&r);
+}
+
+// ---- deferrals ----
+
+#[test]
+fn deferral_until_is_the_first_eligible_day() {
+    let mut r = base();
+    r.deferrals = vec![DeferralRecord {
+        code: "TOOTH_EXTRACTION".into(),
+        until: Some(day(2026, 5, 2)),
+    }];
+    let d = fails(&r, &[ReasonCode::DeferralActive]);
+    assert_eq!(d.eligible_from, Some(day(2026, 5, 2)));
+    assert_eq!(
+        d.reasons[0].message_en,
+        "Deferred until 2026-05-02: Tooth extraction (2 weeks after the extraction) (TOOTH_EXTRACTION)"
+    );
+    assert!(d.reasons[0].message_zh.contains("拔牙"));
+    r.deferrals[0].until = Some(today());
+    passes(&r);
+}
+
+#[test]
+fn permanent_and_unknown_deferrals() {
+    let mut r = base();
+    r.deferrals = vec![DeferralRecord {
+        code: "HBSAG_POSITIVE".into(),
+        until: None,
+    }];
+    let d = fails(&r, &[ReasonCode::DeferralPermanent]);
+    assert_eq!(d.eligible_from, None);
+
+    r.deferrals = vec![DeferralRecord {
+        code: "LOCAL_CODE_7".into(),
+        until: Some(day(2026, 6, 1)),
+    }];
+    let d = fails(&r, &[ReasonCode::DeferralActive]);
+    assert!(d.reasons[0].message_en.contains("LOCAL_CODE_7"));
+}
+
+// ---- several failures at once ----
+
+#[test]
+fn every_time_fixable_failure_is_reported_with_the_latest_date() {
+    let mut r = base();
+    r.donor.birth_date = day(2008, 6, 1); // 18 on 2026-06-01
+    r.history = vec![wb(day(2026, 1, 15))]; // WB→WB from 2026-07-15
+    r.deferrals = vec![
+        DeferralRecord {
+            code: "TATTOO".into(),
+            until: Some(day(2026, 9, 1)),
+        },
+        DeferralRecord {
+            code: "COMMON_COLD".into(),
+            until: Some(day(2026, 5, 8)),
+        },
+    ];
+    let d = fails(
+        &r,
+        &[
+            ReasonCode::AgeBelowMin,
+            ReasonCode::IntervalNotMet,
+            ReasonCode::DeferralActive,
+            ReasonCode::DeferralActive,
+        ],
+    );
+    assert_eq!(d.eligible_from, Some(day(2026, 9, 1)));
+}
+
+#[test]
+fn one_failure_not_fixed_by_time_makes_eligible_from_null() {
+    let mut r = base();
+    r.donor.birth_date = day(2008, 6, 1);
+    r.history = vec![wb(day(2026, 1, 15))];
+    r.vitals.weight_kg = 44.0;
+    r.vitals.systolic_mmhg = 145.0;
+    r.vitals.diastolic_mmhg = 95.0;
+    r.vitals.pulse_bpm = 110.0;
+    r.vitals.temperature_c = 37.8;
+    r.tests.hemoglobin_g_l = 100.0;
+    r.tests.alt_u_l = Some(80.0);
+    r.tests.hbsag = Some(TestResult::Positive);
+    r.volume_ml = Some(500.0);
+    let d = fails(
+        &r,
+        &[
+            ReasonCode::AgeBelowMin,
+            ReasonCode::IntervalNotMet,
+            ReasonCode::WeightBelowMin,
+            ReasonCode::SystolicHigh,
+            ReasonCode::DiastolicHigh,
+            ReasonCode::PulseHigh,
+            ReasonCode::TemperatureHigh,
+            ReasonCode::HemoglobinLow,
+            ReasonCode::AltHigh,
+            ReasonCode::HbsagPositive,
+            ReasonCode::VolumeNotAllowed,
+        ],
+    );
+    assert_eq!(d.eligible_from, None);
+    // Time-fixable reasons still carry their own date.
+    let age = d
+        .reasons
+        .iter()
+        .find(|x| x.code == ReasonCode::AgeBelowMin)
+        .unwrap();
+    assert_eq!(age.eligible_from, Some(day(2026, 6, 1)));
+}
+
+// ---- request errors ----
+
+#[test]
+fn impossible_values_are_request_errors_not_reasons() {
+    let mut r = base();
+    r.vitals.weight_kg = -3.0;
+    assert_eq!(
+        request_error(&r).to_string(),
+        "field vitals.weight_kg: must be a number between 1 and 400 (got -3)"
+    );
+    r.vitals.weight_kg = f64::NAN;
+    assert_eq!(request_error(&r).field, "vitals.weight_kg");
+
+    let mut r = base();
+    r.tests.hemoglobin_g_l = 12.5;
+    let e = request_error(&r);
+    assert_eq!(e.field, "tests.hemoglobin_g_l");
+    assert!(e.problem.contains("g/dL"));
+
+    let mut r = apheresis();
+    r.tests.hematocrit = Some(42.0);
+    let e = request_error(&r);
+    assert_eq!(e.field, "tests.hematocrit");
+    assert!(e.problem.contains("fraction"));
+
+    let mut r = base();
+    r.vitals.systolic_mmhg = 80.0;
+    r.vitals.diastolic_mmhg = 120.0;
+    assert_eq!(request_error(&r).field, "vitals.diastolic_mmhg");
+
+    let mut r = base();
+    r.vitals.systolic_mmhg = 301.0;
+    assert_eq!(request_error(&r).field, "vitals.systolic_mmhg");
+
+    let mut r = base();
+    r.vitals.temperature_c = 98.6;
+    assert_eq!(request_error(&r).field, "vitals.temperature_c");
+}
+
+#[test]
+fn missing_procedure_data_is_a_request_error() {
+    let mut r = base();
+    r.volume_ml = None;
+    assert_eq!(request_error(&r).field, "volume_ml");
+    let mut r = apheresis();
+    r.tests.hematocrit = None;
+    assert_eq!(request_error(&r).field, "tests.hematocrit");
+    let mut r = apheresis();
+    r.tests.platelet_count_10e9_l = None;
+    assert_eq!(request_error(&r).field, "tests.platelet_count_10e9_l");
+}
+
+#[test]
+fn dates_after_today_are_request_errors() {
+    let mut r = base();
+    r.donor.birth_date = day(2026, 5, 2);
+    assert_eq!(request_error(&r).field, "donor.birth_date");
+    let mut r = base();
+    r.history = vec![wb(day(2025, 1, 1)), wb(day(2026, 5, 2))];
+    assert_eq!(request_error(&r).field, "history[1].date");
+    // A donation dated today is real (and fails the interval).
+    let mut r = base();
+    r.history = vec![wb(today())];
+    fails(&r, &[ReasonCode::IntervalNotMet]);
+}
+
+#[test]
+fn merely_out_of_range_values_are_reasons() {
+    let mut r = base();
+    r.vitals.weight_kg = 44.0;
+    r.tests.hemoglobin_g_l = 90.0;
+    r.vitals.temperature_c = 38.5;
+    fails(
+        &r,
+        &[
+            ReasonCode::WeightBelowMin,
+            ReasonCode::HemoglobinLow,
+            ReasonCode::TemperatureHigh,
+        ],
+    );
+}
