@@ -30,7 +30,7 @@ unit:
 	$(CARGO) test --workspace --locked
 
 bench:
-	$(CARGO) run --release -p lifebridge-bench --locked
+	$(CARGO) run --release -p lifebridge-bench --locked -- --donors 1000000
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

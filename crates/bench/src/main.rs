@@ -78,25 +78,22 @@ fn main() -> Result<()> {
         )?;
         action_times.push(started.elapsed());
     }
-    let bare = rusqlite::Connection::open(tmp.path().join("bare.db"))?;
-    bare.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-         CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);",
-    )?;
-    let mut bare_times = Vec::new();
-    for n in 0..args.commits {
-        let started = Instant::now();
-        bare.execute("INSERT INTO t (v) VALUES (?1)", [format!("row {n}")])?;
-        bare_times.push(started.elapsed());
-    }
-    let (action, bare_insert) = (median(action_times), median(bare_times));
+    let bare_plain = bare_insert_median(&tmp.path().join("bare.db"), None, args.commits)?;
+    let bare_encrypted =
+        bare_insert_median(&tmp.path().join("bare-encrypted.db"), Some("benchmark-key"), args.commits)?;
+    let action = median(action_times);
     println!();
     println!("commit latency (median of {})", args.commits);
     println!("  register donor action (encrypted, rows + change log + audit): {:>9.0} µs", micros(action));
-    println!("  bare single-row insert (plain SQLite, same disk):              {:>9.0} µs", micros(bare_insert));
+    println!("  bare single-row insert, plain SQLite, same disk:               {:>9.0} µs", micros(bare_plain));
+    println!("  bare single-row insert, SQLCipher, same disk:                  {:>9.0} µs", micros(bare_encrypted));
     println!(
-        "  ratio action / bare:                                           {:>9.2}",
-        micros(action) / micros(bare_insert).max(1.0)
+        "  ratio action / bare plain:                                     {:>9.2}",
+        micros(action) / micros(bare_plain).max(1.0)
+    );
+    println!(
+        "  ratio action / bare SQLCipher:                                 {:>9.2}",
+        micros(action) / micros(bare_encrypted).max(1.0)
     );
     drop(store);
 
@@ -131,6 +128,25 @@ fn main() -> Result<()> {
     }
     println!("eligibility, 50 prior donations (median of 5000):              {:>9.1} µs", micros(median(evals)));
     Ok(())
+}
+
+/// Median commit time of a one-row insert in its own transaction, WAL + synchronous=FULL.
+fn bare_insert_median(path: &Path, key: Option<&str>, commits: u32) -> Result<Duration> {
+    let bare = rusqlite::Connection::open(path)?;
+    if let Some(key) = key {
+        bare.pragma_update(None, "key", key)?;
+    }
+    bare.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+         CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);",
+    )?;
+    let mut times = Vec::new();
+    for n in 0..commits {
+        let started = Instant::now();
+        bare.execute("INSERT INTO t (v) VALUES (?1)", [format!("row {n}")])?;
+        times.push(started.elapsed());
+    }
+    Ok(median(times))
 }
 
 /// Bulk-loads synthetic donors straight into the donor table in one transaction:
