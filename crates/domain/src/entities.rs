@@ -30,10 +30,11 @@ pub enum EntityKind {
     DinRange,
     LabelPrint,
     LabelScan,
+    Visit,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 9] = [
+    pub const ALL: [EntityKind; 10] = [
         EntityKind::Staff,
         EntityKind::Drive,
         EntityKind::Donor,
@@ -43,6 +44,7 @@ impl EntityKind {
         EntityKind::DinRange,
         EntityKind::LabelPrint,
         EntityKind::LabelScan,
+        EntityKind::Visit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +58,7 @@ impl EntityKind {
             EntityKind::DinRange => "din_range",
             EntityKind::LabelPrint => "label_print",
             EntityKind::LabelScan => "label_scan",
+            EntityKind::Visit => "visit",
         }
     }
 
@@ -284,6 +287,8 @@ pub struct AdverseReaction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// On the chair: collection started and not yet finished.
+    InProgress,
     Complete,
     /// Under-volume: collected less than planned.
     Partial,
@@ -329,6 +334,17 @@ pub fn volume_from_scale_ml(gross_g: f64, tare_g: f64, grams_per_ml: f64) -> Opt
     }
     let ml = (net / grams_per_ml).round();
     (ml <= f64::from(u32::MAX)).then_some(ml as u32)
+}
+
+/// One donor's pass through one drive, from check-in. Where the donor stands in the
+/// chair queue is derived from the screening and donation, not stored here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Visit {
+    pub id: RecordId,
+    pub drive_id: RecordId,
+    pub donor_id: RecordId,
+    pub checked_in_at: DateTime<Utc>,
+    pub checked_in_by: RecordId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

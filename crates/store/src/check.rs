@@ -41,6 +41,7 @@ fn table_of(kind: EntityKind) -> &'static str {
         EntityKind::DinRange => "din_range",
         EntityKind::LabelPrint => "label_print",
         EntityKind::LabelScan => "label_scan",
+        EntityKind::Visit => "visit",
     }
 }
 

@@ -88,8 +88,8 @@ pub fn synthetic_resident_id(n: u64, today: NaiveDate) -> String {
     format!("{first17}{check}")
 }
 
-/// Seeds `donations` synthetic donors, each registered, screened and collected as
-/// three separate actions. `on_donation` is called with each donation's id right
+/// Seeds `donations` synthetic donors, each registered, checked in, screened and
+/// collected as separate actions. `on_donation` is called with each donation's id right
 /// after its transaction has committed.
 pub fn seed(
     store: &mut Store,
@@ -134,6 +134,7 @@ pub fn seed(
                 rural: Some(n % 5 != 0),
             },
         )?;
+        store.check_in(Actor::staff(crew.nurse.id), drive.id, donor.id)?;
         let weight = if donor.sex == Sex::Male { 68.0 } else { 56.0 };
         let screening = store.record_screening(
             Actor::staff(crew.physician.id),

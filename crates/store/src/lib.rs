@@ -10,12 +10,14 @@ mod action;
 pub mod audit;
 pub mod check;
 pub mod demo;
+pub mod drive_day;
 mod error;
 pub mod export;
 mod migrate;
 pub mod queries;
 pub mod records;
 pub mod screening;
+pub mod session;
 
 use std::path::{Path, PathBuf};
 

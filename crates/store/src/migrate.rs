@@ -12,11 +12,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial",
-    sql: include_str!("../../../migrations/device/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_initial",
+        sql: include_str!("../../../migrations/device/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_visits",
+        sql: include_str!("../../../migrations/device/0002_visits.sql"),
+    },
+];
 
 pub(crate) fn latest_version() -> u32 {
     MIGRATIONS.last().map_or(0, |m| m.version)

@@ -27,7 +27,7 @@ pub(crate) fn get_body<T: DeserializeOwned>(
         .transpose()
 }
 
-fn bodies<T: DeserializeOwned>(
+pub(crate) fn bodies<T: DeserializeOwned>(
     conn: &Connection,
     sql: &str,
     params: impl rusqlite::Params,
@@ -67,6 +67,21 @@ pub(crate) fn donation_for_screening(
     Ok(bodies(
         conn,
         "SELECT body FROM donation WHERE json_extract(body, '$.screening_id') = ?1 LIMIT 1",
+        [screening_id.to_string()],
+    )?
+    .pop())
+}
+
+/// The latest version of the donation made after `screening_id`, if any.
+pub(crate) fn current_donation_for_screening(
+    conn: &Connection,
+    screening_id: RecordId,
+) -> Result<Option<Donation>> {
+    Ok(bodies(
+        conn,
+        "SELECT body FROM donation d WHERE json_extract(body, '$.screening_id') = ?1
+         AND NOT EXISTS (SELECT 1 FROM donation n WHERE n.supersedes = d.id)
+         ORDER BY rowid DESC LIMIT 1",
         [screening_id.to_string()],
     )?
     .pop())

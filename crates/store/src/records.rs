@@ -496,7 +496,11 @@ impl Store {
     }
 }
 
-fn validate_volumes(procedure: Procedure, planned: u32, collected: Option<u32>) -> Result<()> {
+pub(crate) fn validate_volumes(
+    procedure: Procedure,
+    planned: u32,
+    collected: Option<u32>,
+) -> Result<()> {
     let max = match procedure {
         Procedure::WholeBlood => 400,
         Procedure::ApheresisPlatelets | Procedure::ApheresisPlasma => 1000,

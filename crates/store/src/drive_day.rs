@@ -1,0 +1,345 @@
+//! The day of a drive: check-in, the chair queue, collection from start to finish, the
+//! end-of-drive summary.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use lifebridge_domain::entities::{
+    AdverseReaction, Arm, BagSet, Donation, Donor, Drive, EntityKind, Outcome, PhysicianDecision,
+    RecordId, Role, Screening, Visit,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::records::{NewDonation, require_role};
+use crate::{Actor, Result, Store, StoreError, queries};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueStatus {
+    /// Checked in, not yet screened.
+    Waiting,
+    /// Accepted by the physician, not yet on the chair.
+    Screened,
+    Deferred,
+    OnChair,
+    Done,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueEntry {
+    pub visit: Visit,
+    pub donor: Donor,
+    pub status: QueueStatus,
+    pub screening: Option<Screening>,
+    pub donation: Option<Donation>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StartCollection {
+    pub screening_id: RecordId,
+    pub bag_set: BagSet,
+    pub planned_volume_ml: u32,
+    pub phlebotomist_id: RecordId,
+    pub arm: Arm,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FinishCollection {
+    pub ended_at: DateTime<Utc>,
+    pub collected_volume_ml: u32,
+    pub reactions: Vec<AdverseReaction>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProcedureTotals {
+    pub units: u32,
+    pub volume_ml: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DriveSummary {
+    pub drive: Drive,
+    pub donors_checked_in: u32,
+    pub donors_screened: u32,
+    pub deferrals_by_code: BTreeMap<String, u32>,
+    pub by_procedure: BTreeMap<String, ProcedureTotals>,
+    pub aborted: u32,
+    pub reactions: u32,
+    pub still_on_chair: u32,
+}
+
+impl Store {
+    /// Checks a donor in to a drive. A donor already in the queue is not added twice.
+    pub fn check_in(
+        &mut self,
+        actor: Actor,
+        drive_id: RecordId,
+        donor_id: RecordId,
+    ) -> Result<Visit> {
+        let staff_id = actor.staff_id.ok_or_else(|| {
+            StoreError::invalid("actor", "check-in needs a signed-in staff member")
+        })?;
+        require_role(&self.conn, staff_id, Role::Registration, "check donors in")?;
+        let drive = self.drive(drive_id)?;
+        if drive.ended_at.is_some() {
+            return Err(StoreError::invalid("drive_id", "this drive has ended"));
+        }
+        self.donor(donor_id)?.ok_or(StoreError::Missing {
+            entity: "donor",
+            id: donor_id.to_string(),
+        })?;
+        if let Some(open) = self.chair_queue(drive_id)?.into_iter().find(|e| {
+            e.donor.id == donor_id && !matches!(e.status, QueueStatus::Done | QueueStatus::Deferred)
+        }) {
+            return Err(StoreError::invalid(
+                "donor_id",
+                format!("this donor is already in today's queue ({:?})", open.status),
+            ));
+        }
+        let visit = Visit {
+            id: Uuid::now_v7(),
+            drive_id,
+            donor_id,
+            checked_in_at: crate::now(),
+            checked_in_by: staff_id,
+        };
+        self.act(actor, "visit.check_in", serde_json::json!({}), |ctx| {
+            let body = ctx.log_change(EntityKind::Visit, visit.id, &visit)?;
+            ctx.tx.execute(
+                "INSERT INTO visit (id, drive_id, donor_id, checked_in_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                (
+                    visit.id.to_string(),
+                    drive_id.to_string(),
+                    donor_id.to_string(),
+                    visit.checked_in_at.to_rfc3339(),
+                    body,
+                ),
+            )?;
+            Ok(visit.clone())
+        })
+    }
+
+    pub fn drive(&self, drive_id: RecordId) -> Result<Drive> {
+        queries::get_body(&self.conn, "drive", drive_id)?.ok_or(StoreError::Missing {
+            entity: "drive",
+            id: drive_id.to_string(),
+        })
+    }
+
+    /// Everyone checked in to the drive, in arrival order, with where they stand.
+    pub fn chair_queue(&self, drive_id: RecordId) -> Result<Vec<QueueEntry>> {
+        let visits: Vec<Visit> = queries::bodies(
+            &self.conn,
+            "SELECT body FROM visit WHERE drive_id = ?1 ORDER BY checked_in_at, rowid",
+            [drive_id.to_string()],
+        )?;
+        let mut out = Vec::with_capacity(visits.len());
+        for visit in visits {
+            let donor = self.donor(visit.donor_id)?.ok_or(StoreError::Missing {
+                entity: "donor",
+                id: visit.donor_id.to_string(),
+            })?;
+            let screening: Option<Screening> = queries::bodies(
+                &self.conn,
+                "SELECT body FROM screening s WHERE donor_id = ?1 AND drive_id = ?2 AND recorded_at >= ?3
+                 AND NOT EXISTS (SELECT 1 FROM screening n WHERE n.supersedes = s.id)
+                 ORDER BY recorded_at DESC LIMIT 1",
+                (visit.donor_id.to_string(), drive_id.to_string(), visit.checked_in_at.to_rfc3339()),
+            )?
+            .pop();
+            let donation = match &screening {
+                Some(s) => queries::current_donation_for_screening(&self.conn, s.id)?,
+                None => None,
+            };
+            let status = match (&screening, &donation) {
+                (None, _) => QueueStatus::Waiting,
+                (Some(s), None) if s.decision.permits_donation() => QueueStatus::Screened,
+                (Some(_), None) => QueueStatus::Deferred,
+                (Some(_), Some(d)) if d.outcome == Outcome::InProgress => QueueStatus::OnChair,
+                (Some(_), Some(_)) => QueueStatus::Done,
+            };
+            out.push(QueueEntry {
+                visit,
+                donor,
+                status,
+                screening,
+                donation,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The donor sits down: the DIN is issued now, from this device's ranges.
+    pub fn start_collection(&mut self, actor: Actor, start: StartCollection) -> Result<Donation> {
+        self.record_donation(
+            actor,
+            NewDonation {
+                screening_id: start.screening_id,
+                bag_set: start.bag_set,
+                planned_volume_ml: start.planned_volume_ml,
+                collected_volume_ml: None,
+                started_at: crate::now(),
+                ended_at: None,
+                phlebotomist_id: start.phlebotomist_id,
+                arm: start.arm,
+                reactions: Vec::new(),
+                outcome: Outcome::InProgress,
+            },
+        )
+    }
+
+    /// The needle is out: end time, volume from the scale, reactions and outcome are
+    /// recorded on the donation (a new change-log entry; the earlier one stays).
+    pub fn finish_collection(
+        &mut self,
+        actor: Actor,
+        donation_id: RecordId,
+        finish: FinishCollection,
+    ) -> Result<Donation> {
+        let staff_id = actor.staff_id.ok_or_else(|| {
+            StoreError::invalid(
+                "actor",
+                "finishing a collection needs a signed-in phlebotomist",
+            )
+        })?;
+        require_role(
+            &self.conn,
+            staff_id,
+            Role::Phlebotomist,
+            "finish collections",
+        )?;
+        let mut donation = self.donation(donation_id)?.ok_or(StoreError::Missing {
+            entity: "donation",
+            id: donation_id.to_string(),
+        })?;
+        if donation.outcome != Outcome::InProgress {
+            return Err(StoreError::invalid(
+                "donation_id",
+                "this collection is already finished; use a correction to change it",
+            ));
+        }
+        if finish.outcome == Outcome::InProgress {
+            return Err(StoreError::invalid(
+                "outcome",
+                "must be complete, partial or aborted",
+            ));
+        }
+        if finish.ended_at < donation.started_at {
+            return Err(StoreError::invalid(
+                "ended_at",
+                "is before the collection started",
+            ));
+        }
+        crate::records::validate_volumes(
+            donation.procedure,
+            donation.planned_volume_ml,
+            Some(finish.collected_volume_ml),
+        )?;
+        if finish.outcome == Outcome::Complete
+            && finish.collected_volume_ml < donation.planned_volume_ml * 9 / 10
+        {
+            return Err(StoreError::invalid(
+                "outcome",
+                format!(
+                    "{} mL is under 90% of the planned {} mL: record the outcome as partial",
+                    finish.collected_volume_ml, donation.planned_volume_ml
+                ),
+            ));
+        }
+        donation.ended_at = Some(finish.ended_at);
+        donation.collected_volume_ml = Some(finish.collected_volume_ml);
+        donation.reactions = finish.reactions;
+        donation.outcome = finish.outcome;
+        self.act(actor, "donation.finish", serde_json::json!({}), |ctx| {
+            donation.recorded_at = ctx.now;
+            let body = ctx.log_change(EntityKind::Donation, donation.id, &donation)?;
+            ctx.tx.execute(
+                "UPDATE donation SET body = ?2 WHERE id = ?1",
+                (donation.id.to_string(), body),
+            )?;
+            Ok(donation.clone())
+        })
+    }
+
+    pub fn end_drive(&mut self, actor: Actor, drive_id: RecordId) -> Result<Drive> {
+        let staff_id = actor.staff_id.ok_or_else(|| {
+            StoreError::invalid("actor", "ending a drive needs a signed-in staff member")
+        })?;
+        let mut drive = self.drive(drive_id)?;
+        if !drive.crew.contains(&staff_id) {
+            require_role(
+                &self.conn,
+                staff_id,
+                Role::Supervisor,
+                "end a drive they are not crew of",
+            )?;
+        }
+        if drive.ended_at.is_some() {
+            return Err(StoreError::invalid(
+                "drive_id",
+                "this drive has already ended",
+            ));
+        }
+        let on_chair = self
+            .chair_queue(drive_id)?
+            .iter()
+            .filter(|e| e.status == QueueStatus::OnChair)
+            .count();
+        if on_chair > 0 {
+            return Err(StoreError::invalid(
+                "drive_id",
+                format!("{on_chair} donors are still on the chair: finish their collections first"),
+            ));
+        }
+        self.act(actor, "drive.end", serde_json::json!({}), |ctx| {
+            drive.ended_at = Some(ctx.now);
+            let body = ctx.log_change(EntityKind::Drive, drive.id, &drive)?;
+            ctx.tx.execute(
+                "UPDATE drive SET body = ?2, ended_at = ?3 WHERE id = ?1",
+                (drive.id.to_string(), body, ctx.now.to_rfc3339()),
+            )?;
+            Ok(drive.clone())
+        })
+    }
+
+    pub fn drive_summary(&self, drive_id: RecordId) -> Result<DriveSummary> {
+        let drive = self.drive(drive_id)?;
+        let queue = self.chair_queue(drive_id)?;
+        let mut summary = DriveSummary {
+            drive,
+            donors_checked_in: queue.len() as u32,
+            donors_screened: 0,
+            deferrals_by_code: BTreeMap::new(),
+            by_procedure: BTreeMap::new(),
+            aborted: 0,
+            reactions: 0,
+            still_on_chair: 0,
+        };
+        for entry in &queue {
+            if let Some(s) = &entry.screening {
+                summary.donors_screened += 1;
+                if let PhysicianDecision::Defer { code, .. } = &s.decision {
+                    *summary.deferrals_by_code.entry(code.clone()).or_default() += 1;
+                }
+            }
+            if let Some(d) = &entry.donation {
+                summary.reactions += d.reactions.len() as u32;
+                match d.outcome {
+                    Outcome::InProgress => summary.still_on_chair += 1,
+                    Outcome::Aborted => summary.aborted += 1,
+                    Outcome::Complete | Outcome::Partial => {
+                        let totals = summary
+                            .by_procedure
+                            .entry(d.procedure.as_str().to_owned())
+                            .or_default();
+                        totals.units += 1;
+                        totals.volume_ml += u64::from(d.collected_volume_ml.unwrap_or(0));
+                    }
+                }
+            }
+        }
+        Ok(summary)
+    }
+}
