@@ -8,6 +8,7 @@ pub mod din;
 pub mod eligibility;
 pub mod entities;
 pub mod hlc;
+pub mod labels;
 pub mod resident_id;
 pub mod rules;
 
