@@ -13,6 +13,7 @@ pub mod demo;
 pub mod drive_day;
 mod error;
 pub mod export;
+pub mod labels;
 mod migrate;
 pub mod queries;
 pub mod records;

@@ -23,6 +23,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0002_visits",
         sql: include_str!("../../../migrations/device/0002_visits.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_labels",
+        sql: include_str!("../../../migrations/device/0003_labels.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> u32 {

@@ -1,0 +1,641 @@
+//! Label actions: print a donation's label set, re-print one label, record every scan,
+//! and release the donation from the chair only when its whole set was scanned back.
+//!
+//! Labels are found by DIN, not by donation id: a corrected donation is a new record
+//! with the same DIN, and its labels stay the same physical labels.
+
+use std::collections::BTreeSet;
+
+use lifebridge_domain::din::Din;
+use lifebridge_domain::entities::{
+    DinRangeSource, Donation, EntityKind, LabelPrint, LabelScan, RecordId, Role, ScanResult,
+};
+use lifebridge_domain::labels::{
+    DEFAULT_TUBE_COUNT, LabelPiece, ScanError, Verdict, label_set, read_label_scan, verify_scan,
+};
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::action::ActionCtx;
+use crate::queries::RangeUsage;
+use crate::records::{require_role, require_text};
+use crate::{Actor, Result, Store, StoreError};
+
+/// Why a label action was refused. A refused scan has already been recorded when this
+/// is returned: the attempt is part of the record whether or not it matched.
+#[derive(Debug, thiserror::Error)]
+pub enum LabelError {
+    #[error("SCAN REFUSED / 扫描被拒绝: {message}")]
+    ScanRefused {
+        result: ScanResult,
+        message: String,
+        scan: Box<LabelScan>,
+    },
+    #[error(
+        "donation {din} cannot be released: {} of its labels were not scanned back: {}",
+        missing.len(),
+        describe_pieces(missing)
+    )]
+    NotVerified {
+        din: String,
+        missing: Vec<LabelPiece>,
+    },
+    #[error(
+        "the labels of donation {din} were already printed; re-print a single damaged label instead (it supersedes the earlier print)"
+    )]
+    AlreadyPrinted { din: String },
+    #[error("{piece} is not part of the label set of donation {din}: the set is {set}")]
+    PieceNotInSet {
+        din: String,
+        piece: LabelPiece,
+        set: String,
+    },
+    #[error(
+        "no labels were printed for donation {din} and its DIN is not from a pre-printed roll; print the label set first"
+    )]
+    NothingPrinted { din: String },
+    #[error("donation {din} was already released from the chair")]
+    AlreadyReleased { din: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for LabelError {
+    fn from(e: rusqlite::Error) -> Self {
+        LabelError::Store(e.into())
+    }
+}
+
+impl From<serde_json::Error> for LabelError {
+    fn from(e: serde_json::Error) -> Self {
+        LabelError::Store(e.into())
+    }
+}
+
+fn describe_pieces(pieces: &[LabelPiece]) -> String {
+    pieces
+        .iter()
+        .map(|p| p.describe())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Where a donation's labels stand.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelSetStatus {
+    pub din: Din,
+    /// The pieces that must be scanned back, in print order.
+    pub set: Vec<LabelPiece>,
+    pub verified: Vec<LabelPiece>,
+    pub missing: Vec<LabelPiece>,
+    /// The current (not superseded) print of each piece; empty for a pre-printed roll.
+    pub prints: Vec<LabelPrint>,
+    pub refused_scans: u32,
+    pub released: bool,
+}
+
+impl LabelSetStatus {
+    pub fn is_fully_verified(&self) -> bool {
+        !self.set.is_empty() && self.missing.is_empty()
+    }
+}
+
+/// What the crew must account for when a drive ends.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriveLabelAccount {
+    pub drive_id: RecordId,
+    /// Donations whose set was not fully scanned back, with what is missing.
+    pub unverified: Vec<LabelSetStatus>,
+    /// Printed labels never matched by a scan: still on the roll, or lost.
+    pub unused_prints: Vec<LabelPrint>,
+    /// Earlier prints replaced by a re-print: each must be found and destroyed.
+    pub superseded_prints: Vec<LabelPrint>,
+    /// Scans refused during the drive (wrong, other donation's, unknown, duplicate).
+    pub refused_scans: Vec<LabelScan>,
+    /// DINs still unissued in this device's ranges (pre-printed rolls come back).
+    pub unissued_dins: Vec<RangeUsage>,
+}
+
+fn load_donation(conn: &Connection, id: RecordId) -> Result<Donation> {
+    crate::queries::get_body(conn, "donation", id)?.ok_or(StoreError::Missing {
+        entity: "donation",
+        id: id.to_string(),
+    })
+}
+
+/// Prints of `din` with their change-log position, oldest first.
+fn prints_for(conn: &Connection, din: &Din) -> Result<Vec<(i64, LabelPrint)>> {
+    let mut stmt = conn.prepare(
+        "SELECT c.seq, p.body FROM label_print p
+         JOIN change_log c ON c.entity = 'label_print' AND c.entity_id = p.id
+         WHERE p.din = ?1 ORDER BY c.seq",
+    )?;
+    let rows = stmt.query_map([din.as_str()], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, body) = row?;
+        out.push((seq, serde_json::from_str(&body)?));
+    }
+    Ok(out)
+}
+
+/// Scans recorded against any version of the donation carrying `din`, oldest first.
+fn scans_for(conn: &Connection, din: &Din) -> Result<Vec<(i64, LabelScan)>> {
+    let mut stmt = conn.prepare(
+        "SELECT c.seq, s.body FROM label_scan s
+         JOIN change_log c ON c.entity = 'label_scan' AND c.entity_id = s.id
+         WHERE s.donation_id IN (SELECT id FROM donation WHERE din = ?1)
+         ORDER BY c.seq",
+    )?;
+    let rows = stmt.query_map([din.as_str()], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, body) = row?;
+        out.push((seq, serde_json::from_str(&body)?));
+    }
+    Ok(out)
+}
+
+fn current_prints(prints: &[(i64, LabelPrint)]) -> Vec<(i64, LabelPrint)> {
+    let superseded: BTreeSet<RecordId> = prints.iter().filter_map(|(_, p)| p.supersedes).collect();
+    prints
+        .iter()
+        .filter(|(_, p)| !superseded.contains(&p.id))
+        .cloned()
+        .collect()
+}
+
+fn din_range_source(conn: &Connection, din: &Din) -> Result<Option<DinRangeSource>> {
+    let source: Option<String> = conn
+        .query_row(
+            "SELECT r.source FROM din_issued i JOIN din_range r ON r.id = i.range_id
+             WHERE i.din = ?1",
+            [din.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(source.and_then(|s| serde_json::from_value(serde_json::Value::String(s)).ok()))
+}
+
+fn is_released(conn: &Connection, din: &Din) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM donation_release WHERE din = ?1",
+            [din.as_str()],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// The set to verify and which of its pieces a scan has matched since that piece's
+/// current print: a re-print makes the earlier scan of that piece count no more, since
+/// the label it matched may be the damaged one.
+fn status(conn: &Connection, donation: &Donation) -> Result<LabelSetStatus> {
+    let din = &donation.din;
+    let prints = current_prints(&prints_for(conn, din)?);
+    let set: Vec<LabelPiece> = if prints.is_empty() {
+        match din_range_source(conn, din)? {
+            Some(DinRangeSource::PrePrinted) => {
+                label_set(donation.bag_set.kind, DEFAULT_TUBE_COUNT)
+                    .map_err(|e| StoreError::invalid("tubes", e.to_string()))?
+            }
+            _ => Vec::new(),
+        }
+    } else {
+        prints
+            .iter()
+            .map(|(_, p)| LabelPiece::new(p.kind, p.piece))
+            .collect()
+    };
+    let printed_at = |piece: LabelPiece| {
+        prints
+            .iter()
+            .find(|(_, p)| LabelPiece::new(p.kind, p.piece) == piece)
+            .map_or(0, |(seq, _)| *seq)
+    };
+    let mut verified = BTreeSet::new();
+    let mut refused = 0u32;
+    for (seq, scan) in scans_for(conn, din)? {
+        if scan.result != ScanResult::Matched {
+            refused += 1;
+            continue;
+        }
+        if let Some(piece) = matched_piece(&scan, &set, &verified)
+            && seq > printed_at(piece)
+        {
+            verified.insert(piece);
+        }
+    }
+    let missing = set
+        .iter()
+        .filter(|p| !verified.contains(p))
+        .copied()
+        .collect();
+    Ok(LabelSetStatus {
+        din: din.clone(),
+        verified: set
+            .iter()
+            .filter(|p| verified.contains(p))
+            .copied()
+            .collect(),
+        set,
+        missing,
+        prints: prints.into_iter().map(|(_, p)| p).collect(),
+        refused_scans: refused,
+        released: is_released(conn, din)?,
+    })
+}
+
+/// Re-reads a matched scan's text to find the piece it stood for; the scan row stores
+/// what was scanned, and the reading of it is the domain's.
+fn matched_piece(
+    scan: &LabelScan,
+    set: &[LabelPiece],
+    verified: &BTreeSet<LabelPiece>,
+) -> Option<LabelPiece> {
+    let label = read_label_scan(&scan.scanned_text).ok()?;
+    match verify_scan(&label.din, set, verified, &label, true) {
+        Verdict::Matched(piece) => Some(piece),
+        _ => None,
+    }
+}
+
+fn insert_print(ctx: &mut ActionCtx<'_>, print: &LabelPrint) -> Result<()> {
+    let body = ctx.log_change(EntityKind::LabelPrint, print.id, print)?;
+    ctx.tx.execute(
+        "INSERT INTO label_print (id, donation_id, din, kind, piece, supersedes, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        (
+            print.id.to_string(),
+            print.donation_id.to_string(),
+            print.din.as_str(),
+            serde_json::to_value(print.kind)?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            print.piece,
+            print.supersedes.map(|s| s.to_string()),
+            body,
+        ),
+    )?;
+    Ok(())
+}
+
+fn staff_of(actor: Actor, action: &str) -> Result<RecordId> {
+    actor.staff_id.ok_or_else(|| {
+        StoreError::invalid(
+            "actor",
+            format!("{action} must be done by a signed-in staff member"),
+        )
+    })
+}
+
+impl Store {
+    /// Prints (records the printing of) the whole label set of a donation: primary bag,
+    /// each satellite, `tubes` sample tubes and the record sheet, all with its DIN.
+    pub fn print_label_set(
+        &mut self,
+        actor: Actor,
+        donation_id: RecordId,
+        tubes: u8,
+    ) -> Result<Vec<LabelPrint>, LabelError> {
+        let staff_id = staff_of(actor, "printing labels")?;
+        require_role(&self.conn, staff_id, Role::Phlebotomist, "print labels")?;
+        let donation = load_donation(&self.conn, donation_id)?;
+        if !prints_for(&self.conn, &donation.din)?.is_empty() {
+            return Err(LabelError::AlreadyPrinted {
+                din: donation.din.to_string(),
+            });
+        }
+        let set = label_set(donation.bag_set.kind, tubes)
+            .map_err(|e| StoreError::invalid("tubes", e.to_string()))?;
+        let prints = self.act(
+            actor,
+            "label.print_set",
+            serde_json::json!({"din": donation.din.as_str(), "tubes": tubes}),
+            |ctx| {
+                let mut prints = Vec::new();
+                for piece in &set {
+                    let print = LabelPrint {
+                        id: Uuid::now_v7(),
+                        donation_id: donation.id,
+                        din: donation.din.clone(),
+                        kind: piece.kind,
+                        piece: piece.piece,
+                        printed_by: staff_id,
+                        printed_at: ctx.now,
+                        supersedes: None,
+                    };
+                    insert_print(ctx, &print)?;
+                    prints.push(print);
+                }
+                Ok(prints)
+            },
+        )?;
+        Ok(prints)
+    }
+
+    /// Re-prints one label of the set, always under the donation's own DIN. The new
+    /// print supersedes the earlier one, which must be destroyed, and the piece has to be
+    /// scanned again.
+    pub fn reprint_label(
+        &mut self,
+        actor: Actor,
+        donation_id: RecordId,
+        piece: LabelPiece,
+        reason: &str,
+    ) -> Result<LabelPrint, LabelError> {
+        let staff_id = staff_of(actor, "re-printing a label")?;
+        require_role(&self.conn, staff_id, Role::Phlebotomist, "re-print labels")?;
+        let reason = require_text("reason", reason, 200)?;
+        let donation = load_donation(&self.conn, donation_id)?;
+        if is_released(&self.conn, &donation.din)? {
+            return Err(LabelError::AlreadyReleased {
+                din: donation.din.to_string(),
+            });
+        }
+        let current = current_prints(&prints_for(&self.conn, &donation.din)?);
+        let Some((_, earlier)) = current
+            .iter()
+            .find(|(_, p)| LabelPiece::new(p.kind, p.piece) == piece)
+        else {
+            if current.is_empty() {
+                return Err(LabelError::NothingPrinted {
+                    din: donation.din.to_string(),
+                });
+            }
+            return Err(LabelError::PieceNotInSet {
+                din: donation.din.to_string(),
+                piece,
+                set: describe_pieces(
+                    &current
+                        .iter()
+                        .map(|(_, p)| LabelPiece::new(p.kind, p.piece))
+                        .collect::<Vec<_>>(),
+                ),
+            });
+        };
+        let earlier = earlier.clone();
+        let print = self.act(
+            actor,
+            "label.reprint",
+            serde_json::json!({
+                "din": donation.din.as_str(),
+                "piece": piece,
+                "supersedes": earlier.id,
+                "reason": reason,
+            }),
+            |ctx| {
+                let print = LabelPrint {
+                    id: Uuid::now_v7(),
+                    donation_id: donation.id,
+                    // The earlier print's DIN, which is the donation's: a label never
+                    // moves to another DIN.
+                    din: earlier.din.clone(),
+                    kind: piece.kind,
+                    piece: piece.piece,
+                    printed_by: staff_id,
+                    printed_at: ctx.now,
+                    supersedes: Some(earlier.id),
+                };
+                insert_print(ctx, &print)?;
+                Ok(print)
+            },
+        )?;
+        Ok(print)
+    }
+
+    /// Records one scan (or typed entry) on the collection screen of `donation_id`.
+    ///
+    /// Every attempt is recorded. `Ok` names the piece it matched; anything else is
+    /// refused with [`LabelError::ScanRefused`], after the attempt was committed.
+    pub fn record_label_scan(
+        &mut self,
+        actor: Actor,
+        donation_id: RecordId,
+        scanned_text: &str,
+    ) -> Result<LabelPiece, LabelError> {
+        let staff_id = staff_of(actor, "scanning labels")?;
+        require_role(&self.conn, staff_id, Role::Phlebotomist, "verify labels")?;
+        let donation = load_donation(&self.conn, donation_id)?;
+        // Scanners can send anything; keep what is stored bounded and printable.
+        let stored_text: String = scanned_text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(200)
+            .collect();
+        let (din, verdict, message) = match read_label_scan(scanned_text) {
+            Err(e) => (None, None, unreadable_message(&e)),
+            Ok(label) => {
+                let before = status(&self.conn, &donation)?;
+                let verified: BTreeSet<LabelPiece> = before.verified.iter().copied().collect();
+                if before.set.is_empty() {
+                    return Err(LabelError::NothingPrinted {
+                        din: donation.din.to_string(),
+                    });
+                }
+                let known = self
+                    .conn
+                    .query_row(
+                        "SELECT 1 FROM donation WHERE din = ?1 LIMIT 1",
+                        [label.din.as_str()],
+                        |_| Ok(()),
+                    )
+                    .optional()?
+                    .is_some();
+                let verdict = verify_scan(&donation.din, &before.set, &verified, &label, known);
+                let message = verdict_message(&verdict, &donation.din);
+                (Some(label.din), Some(verdict), message)
+            }
+        };
+        let result = verdict
+            .as_ref()
+            .map_or(ScanResult::Unreadable, Verdict::scan_result);
+        let scan = LabelScan {
+            id: Uuid::now_v7(),
+            donation_id: donation.id,
+            scanned_text: stored_text,
+            din,
+            result,
+            scanned_by: staff_id,
+            scanned_at: crate::now(),
+        };
+        let recorded = self.act(
+            actor,
+            "label.scan",
+            serde_json::json!({
+                "din": donation.din.as_str(),
+                "result": result,
+                "message": message,
+            }),
+            |ctx| {
+                let mut scan = scan.clone();
+                scan.scanned_at = ctx.now;
+                let body = ctx.log_change(EntityKind::LabelScan, scan.id, &scan)?;
+                ctx.tx.execute(
+                    "INSERT INTO label_scan (id, donation_id, result, body) VALUES (?1, ?2, ?3, ?4)",
+                    (
+                        scan.id.to_string(),
+                        scan.donation_id.to_string(),
+                        serde_json::to_value(scan.result)?
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                        body,
+                    ),
+                )?;
+                Ok(scan)
+            },
+        )?;
+        match verdict {
+            Some(Verdict::Matched(piece)) => Ok(piece),
+            _ => Err(LabelError::ScanRefused {
+                result,
+                message,
+                scan: Box::new(recorded),
+            }),
+        }
+    }
+
+    /// Where the labels of a donation stand: what must be scanned and what was.
+    pub fn label_status(&self, donation_id: RecordId) -> Result<LabelSetStatus> {
+        let donation = load_donation(&self.conn, donation_id)?;
+        status(&self.conn, &donation)
+    }
+
+    /// Whether every label of the donation's set was scanned back and matched.
+    pub fn is_label_set_verified(&self, donation_id: RecordId) -> Result<bool> {
+        Ok(self.label_status(donation_id)?.is_fully_verified())
+    }
+
+    /// Releases the donation from the chair: allowed only once every label of its set
+    /// was scanned and matched since its current print.
+    pub fn release_donation(
+        &mut self,
+        actor: Actor,
+        donation_id: RecordId,
+    ) -> Result<LabelSetStatus, LabelError> {
+        let staff_id = staff_of(actor, "releasing a donation")?;
+        require_role(
+            &self.conn,
+            staff_id,
+            Role::Phlebotomist,
+            "release donations",
+        )?;
+        let donation = load_donation(&self.conn, donation_id)?;
+        let st = status(&self.conn, &donation)?;
+        if st.released {
+            return Err(LabelError::AlreadyReleased {
+                din: donation.din.to_string(),
+            });
+        }
+        if st.set.is_empty() {
+            return Err(LabelError::NothingPrinted {
+                din: donation.din.to_string(),
+            });
+        }
+        if !st.missing.is_empty() {
+            return Err(LabelError::NotVerified {
+                din: donation.din.to_string(),
+                missing: st.missing,
+            });
+        }
+        let pieces = serde_json::to_string(&st.verified)?;
+        self.act(
+            actor,
+            "donation.release",
+            serde_json::json!({"din": donation.din.as_str(), "pieces": st.verified}),
+            |ctx| {
+                ctx.tx.execute(
+                    "INSERT INTO donation_release (din, donation_id, released_by, released_at, pieces)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    (
+                        donation.din.as_str(),
+                        donation.id.to_string(),
+                        staff_id.to_string(),
+                        ctx.now.to_rfc3339(),
+                        &pieces,
+                    ),
+                )?;
+                Ok(())
+            },
+        )?;
+        Ok(LabelSetStatus {
+            released: true,
+            ..st
+        })
+    }
+
+    /// The labels and DINs the crew must account for at the end of a drive.
+    pub fn drive_label_account(&self, drive_id: RecordId) -> Result<DriveLabelAccount> {
+        let mut account = DriveLabelAccount {
+            drive_id,
+            unverified: Vec::new(),
+            unused_prints: Vec::new(),
+            superseded_prints: Vec::new(),
+            refused_scans: Vec::new(),
+            unissued_dins: self
+                .din_usage()?
+                .into_iter()
+                .filter(|r| r.unused > 0)
+                .collect(),
+        };
+        for donation in self.drive_donations(drive_id)? {
+            let st = status(&self.conn, &donation)?;
+            let all = prints_for(&self.conn, &donation.din)?;
+            let current: BTreeSet<RecordId> =
+                current_prints(&all).iter().map(|(_, p)| p.id).collect();
+            for (_, print) in all {
+                if !current.contains(&print.id) {
+                    account.superseded_prints.push(print);
+                } else if !st
+                    .verified
+                    .contains(&LabelPiece::new(print.kind, print.piece))
+                {
+                    account.unused_prints.push(print);
+                }
+            }
+            account.refused_scans.extend(
+                scans_for(&self.conn, &donation.din)?
+                    .into_iter()
+                    .map(|(_, s)| s)
+                    .filter(|s| s.result != ScanResult::Matched),
+            );
+            if !st.is_fully_verified() {
+                account.unverified.push(st);
+            }
+        }
+        Ok(account)
+    }
+}
+
+fn unreadable_message(e: &ScanError) -> String {
+    format!("the scan could not be read as a label: {e}")
+}
+
+fn verdict_message(verdict: &Verdict, expected: &Din) -> String {
+    match verdict {
+        Verdict::Matched(piece) => format!("{piece} of {expected} matched"),
+        Verdict::OtherDonation { din } => format!(
+            "this label belongs to ANOTHER DONATION ({din}), not to {expected} in this chair / 此标签属于其他献血者，不是本次采血; remove it and find the right label"
+        ),
+        Verdict::UnknownDin { din } => format!(
+            "UNKNOWN DIN {din}: not issued on this device / 未知献血码; this label must not be used"
+        ),
+        Verdict::NotInSet { piece } => format!(
+            "{piece} is not part of the label set of {expected} / 不属于本次标签组; the label was printed for a different bag set"
+        ),
+        Verdict::Duplicate { piece: Some(piece) } => format!(
+            "DUPLICATE: {piece} of {expected} was already scanned / 重复扫描; scan the next label"
+        ),
+        Verdict::Duplicate { piece: None } => {
+            format!("DUPLICATE: every label of {expected} was already scanned / 重复扫描")
+        }
+    }
+}

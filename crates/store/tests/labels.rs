@@ -1,0 +1,334 @@
+//! Label interlocks against a real store: print, scan back, refuse, re-print, release.
+#![allow(clippy::unwrap_used)]
+
+use lifebridge_domain::din::DinRange;
+use lifebridge_domain::entities::{DinRangeSource, Donation, LabelKind, ScanResult};
+use lifebridge_domain::labels::{LabelContent, LabelPiece};
+use lifebridge_store::labels::LabelError;
+use lifebridge_store::{Actor, Store, StoreKey, demo};
+
+struct Bus {
+    _dir: tempfile::TempDir,
+    store: Store,
+    phleb: Actor,
+    donations: Vec<Donation>,
+}
+
+fn bus(donations: u32, pre_printed: bool) -> Bus {
+    let dir = tempfile::tempdir().unwrap();
+    let key = StoreKey::new("correct horse battery").unwrap();
+    let mut store = Store::create(&dir.path().join("device.db"), &key, "BUS-07").unwrap();
+    if pre_printed {
+        let range = DinRange::new("W1234".parse().unwrap(), 26, 500, 599).unwrap();
+        store
+            .register_din_range(Actor::system(), range, DinRangeSource::PrePrinted)
+            .unwrap();
+    }
+    let mut ids = Vec::new();
+    demo::seed(&mut store, donations, |id| {
+        ids.push(id);
+        Ok(())
+    })
+    .unwrap();
+    let phleb = Actor::staff(store.staff_by_name("采血护士 张静").unwrap().unwrap().id);
+    let donations = ids
+        .iter()
+        .map(|id| store.donation(*id).unwrap().unwrap())
+        .collect();
+    Bus {
+        _dir: dir,
+        store,
+        phleb,
+        donations,
+    }
+}
+
+/// What the hand-held scanner sends for a label: AIM prefix, data, CR LF.
+fn scan_text(d: &Donation, piece: LabelPiece) -> String {
+    let content = LabelContent::blank(d.din.clone(), piece, "血站");
+    format!("]C0{}\r\n", content.code128_data())
+}
+
+fn refused(e: LabelError) -> (ScanResult, String) {
+    match e {
+        LabelError::ScanRefused {
+            result, message, ..
+        } => (result, message),
+        other => panic!("expected a refused scan, got {other}"),
+    }
+}
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store.connection().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn donation_is_released_only_after_every_label_of_its_set_is_scanned() {
+    let mut b = bus(1, false);
+    let d = b.donations[0].clone();
+    let prints = b.store.print_label_set(b.phleb, d.id, 2).unwrap();
+    // Triple bag set: primary, two satellites, two tubes, the record sheet.
+    assert_eq!(prints.len(), 6);
+    assert!(prints.iter().all(|p| p.din == d.din));
+    let set: Vec<LabelPiece> = prints
+        .iter()
+        .map(|p| LabelPiece::new(p.kind, p.piece))
+        .collect();
+
+    let err = b.store.release_donation(b.phleb, d.id).unwrap_err();
+    assert!(matches!(&err, LabelError::NotVerified { missing, .. } if missing.len() == 6));
+    assert!(
+        err.to_string()
+            .contains("6 of its labels were not scanned back")
+    );
+
+    for (i, piece) in set.iter().enumerate() {
+        assert!(!b.store.is_label_set_verified(d.id).unwrap());
+        let matched = b
+            .store
+            .record_label_scan(b.phleb, d.id, &scan_text(&d, *piece))
+            .unwrap();
+        assert_eq!(matched, *piece);
+        if i == 3 {
+            let err = b.store.release_donation(b.phleb, d.id).unwrap_err();
+            assert!(err.to_string().contains("sample tube 2"), "{err}");
+        }
+    }
+    assert!(b.store.is_label_set_verified(d.id).unwrap());
+    let status = b.store.release_donation(b.phleb, d.id).unwrap();
+    assert!(status.released);
+    assert!(matches!(
+        b.store.release_donation(b.phleb, d.id),
+        Err(LabelError::AlreadyReleased { .. })
+    ));
+    assert_eq!(
+        count(
+            &b.store,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'donation.release'"
+        ),
+        1
+    );
+    assert!(b.store.check().unwrap().is_ok());
+}
+
+#[test]
+fn wrong_other_unknown_and_duplicate_scans_are_refused_and_recorded() {
+    let mut b = bus(2, false);
+    let (d, other) = (b.donations[0].clone(), b.donations[1].clone());
+    b.store.print_label_set(b.phleb, d.id, 1).unwrap();
+    b.store.print_label_set(b.phleb, other.id, 1).unwrap();
+    let bag = LabelPiece::new(LabelKind::Bag, 1);
+
+    // A mistyped check character: wrong label text.
+    let typed = format!(
+        "{} {:02} {:06} *",
+        d.din.facility(),
+        d.din.year(),
+        d.din.sequence()
+    );
+    let wrong_check = if d.din.check_char() == '*' {
+        typed.replace('*', "0")
+    } else {
+        typed
+    };
+    let (result, message) = refused(
+        b.store
+            .record_label_scan(b.phleb, d.id, &wrong_check)
+            .unwrap_err(),
+    );
+    assert_eq!(result, ScanResult::Unreadable);
+    assert!(message.contains("check character mismatch"), "{message}");
+
+    let (result, message) = refused(
+        b.store
+            .record_label_scan(b.phleb, d.id, &scan_text(&other, bag))
+            .unwrap_err(),
+    );
+    assert_eq!(result, ScanResult::OtherDonation);
+    assert!(message.contains("ANOTHER DONATION") && message.contains(other.din.as_str()));
+
+    let stranger = lifebridge_domain::Din::new(&"G1234".parse().unwrap(), 26, 42).unwrap();
+    let (result, message) = refused(
+        b.store
+            .record_label_scan(b.phleb, d.id, &format!("={}01", stranger.as_str()))
+            .unwrap_err(),
+    );
+    assert_eq!(result, ScanResult::UnknownDin);
+    assert!(message.contains("UNKNOWN DIN"));
+
+    // A satellite label on a set printed for a single bag: not this set.
+    let sat3 = LabelPiece::new(LabelKind::Satellite, 4);
+    let (result, message) = refused(
+        b.store
+            .record_label_scan(b.phleb, d.id, &scan_text(&d, sat3))
+            .unwrap_err(),
+    );
+    assert_eq!(result, ScanResult::OtherDonation);
+    assert!(message.contains("not part of the label set"), "{message}");
+
+    b.store
+        .record_label_scan(b.phleb, d.id, &scan_text(&d, bag))
+        .unwrap();
+    let (result, message) = refused(
+        b.store
+            .record_label_scan(b.phleb, d.id, &scan_text(&d, bag))
+            .unwrap_err(),
+    );
+    assert_eq!(result, ScanResult::Duplicate);
+    assert!(message.contains("DUPLICATE"));
+
+    // Every attempt is a row, replicated and audited; only one matched.
+    assert_eq!(count(&b.store, "SELECT COUNT(*) FROM label_scan"), 6);
+    assert_eq!(
+        count(
+            &b.store,
+            "SELECT COUNT(*) FROM label_scan WHERE result = 'matched'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &b.store,
+            "SELECT COUNT(*) FROM change_log WHERE entity = 'label_scan'"
+        ),
+        6
+    );
+    assert_eq!(
+        count(
+            &b.store,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'label.scan'"
+        ),
+        6
+    );
+    let status = b.store.label_status(d.id).unwrap();
+    assert_eq!(status.refused_scans, 5);
+    assert_eq!(status.verified, vec![bag]);
+    assert!(b.store.check().unwrap().is_ok());
+}
+
+#[test]
+fn reprint_keeps_the_din_supersedes_the_earlier_print_and_needs_a_new_scan() {
+    let mut b = bus(1, false);
+    let d = b.donations[0].clone();
+    let prints = b.store.print_label_set(b.phleb, d.id, 2).unwrap();
+    assert!(matches!(
+        b.store.print_label_set(b.phleb, d.id, 2),
+        Err(LabelError::AlreadyPrinted { .. })
+    ));
+    let tube = LabelPiece::new(LabelKind::Tube, 1);
+    b.store
+        .record_label_scan(b.phleb, d.id, &scan_text(&d, tube))
+        .unwrap();
+    assert!(b.store.label_status(d.id).unwrap().verified.contains(&tube));
+
+    let err = b
+        .store
+        .reprint_label(b.phleb, d.id, tube, "  ")
+        .unwrap_err();
+    assert!(err.to_string().contains("reason"), "{err}");
+    let reprint = b
+        .store
+        .reprint_label(b.phleb, d.id, tube, "tube label smudged")
+        .unwrap();
+    let earlier = prints
+        .iter()
+        .find(|p| p.kind == LabelKind::Tube && p.piece == 1)
+        .unwrap();
+    assert_eq!(reprint.supersedes, Some(earlier.id));
+    assert_eq!(reprint.din, d.din);
+
+    // The earlier scan may have been of the damaged label: scan the new one.
+    let status = b.store.label_status(d.id).unwrap();
+    assert!(status.missing.contains(&tube));
+    assert_eq!(status.prints.len(), 6);
+    b.store
+        .record_label_scan(b.phleb, d.id, &scan_text(&d, tube))
+        .unwrap();
+    assert!(b.store.label_status(d.id).unwrap().verified.contains(&tube));
+
+    let not_in_set = LabelPiece::new(LabelKind::Tube, 5);
+    assert!(matches!(
+        b.store.reprint_label(b.phleb, d.id, not_in_set, "lost"),
+        Err(LabelError::PieceNotInSet { .. })
+    ));
+    assert_eq!(
+        count(
+            &b.store,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'label.reprint'"
+        ),
+        1
+    );
+    assert!(b.store.check().unwrap().is_ok());
+}
+
+#[test]
+fn unused_and_superseded_labels_and_unissued_dins_are_accounted_for_at_the_end_of_a_drive() {
+    let mut b = bus(2, false);
+    let (d, other) = (b.donations[0].clone(), b.donations[1].clone());
+    let set = b.store.print_label_set(b.phleb, d.id, 1).unwrap();
+    b.store.print_label_set(b.phleb, other.id, 1).unwrap();
+    for p in &set {
+        b.store
+            .record_label_scan(
+                b.phleb,
+                d.id,
+                &scan_text(&d, LabelPiece::new(p.kind, p.piece)),
+            )
+            .unwrap();
+    }
+    b.store.release_donation(b.phleb, d.id).unwrap();
+    let bag = LabelPiece::new(LabelKind::Bag, 1);
+    b.store
+        .reprint_label(b.phleb, other.id, bag, "torn")
+        .unwrap();
+    let _ = b.store.record_label_scan(b.phleb, other.id, "garbage");
+
+    let account = b.store.drive_label_account(d.drive_id).unwrap();
+    assert_eq!(account.unverified.len(), 1);
+    assert_eq!(account.unverified[0].din, other.din);
+    // Triple set + 1 tube + record = 5 current prints of `other`, none scanned.
+    assert_eq!(account.unused_prints.len(), 5);
+    assert!(account.unused_prints.iter().all(|p| p.din == other.din));
+    assert_eq!(account.superseded_prints.len(), 1);
+    assert_eq!(account.superseded_prints[0].din, other.din);
+    assert_eq!(account.refused_scans.len(), 1);
+    assert_eq!(account.refused_scans[0].result, ScanResult::Unreadable);
+    let unissued: u32 = account.unissued_dins.iter().map(|r| r.unused).sum();
+    assert_eq!(unissued, 100_000 - 2);
+}
+
+#[test]
+fn a_pre_printed_roll_is_verified_against_the_set_for_its_bag_type() {
+    let mut b = bus(1, true);
+    let d = b.donations[0].clone();
+    assert_eq!(d.din.facility().as_str(), "W1234");
+    let status = b.store.label_status(d.id).unwrap();
+    assert_eq!(status.set.len(), 6, "triple set, default two tubes, record");
+    for piece in status.set.clone() {
+        b.store
+            .record_label_scan(b.phleb, d.id, &scan_text(&d, piece))
+            .unwrap();
+    }
+    b.store.release_donation(b.phleb, d.id).unwrap();
+}
+
+#[test]
+fn a_donation_without_printed_labels_cannot_be_scanned_or_released() {
+    let mut b = bus(1, false);
+    let d = b.donations[0].clone();
+    assert!(matches!(
+        b.store.release_donation(b.phleb, d.id),
+        Err(LabelError::NothingPrinted { .. })
+    ));
+    assert!(matches!(
+        b.store.record_label_scan(
+            b.phleb,
+            d.id,
+            &scan_text(&d, LabelPiece::new(LabelKind::Bag, 1))
+        ),
+        Err(LabelError::NothingPrinted { .. })
+    ));
+    let nurse = Actor::staff(b.store.staff_by_name("登记护士 李敏").unwrap().unwrap().id);
+    let err = b.store.print_label_set(nurse, d.id, 2).unwrap_err();
+    assert!(err.to_string().contains("phlebotomist"), "{err}");
+}
