@@ -17,6 +17,7 @@ pub mod labels;
 mod migrate;
 pub mod queries;
 pub mod records;
+pub mod replication;
 pub mod screening;
 pub mod session;
 

@@ -1,0 +1,148 @@
+//! Station configuration: a TOML file, overridden by command-line flags. Every field
+//! has a default, so `lifebridge-station` with no arguments runs a loopback station
+//! with an embedded SQLite database.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on. Plain HTTP is allowed only on a loopback address.
+    pub listen: SocketAddr,
+    /// Folder for the SQLite database (and nothing else the station needs to keep).
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL instead of the embedded SQLite database.
+    pub database_url: Option<String>,
+    pub tls: Option<TlsConfig>,
+    /// Largest request body accepted, compressed, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest request body accepted once inflated, in bytes.
+    pub max_inflated_bytes: usize,
+    /// A device clock further than this from the station's gets a warning.
+    pub clock_skew_bound_secs: u64,
+    /// Hours an enrollment code stays valid.
+    pub enrollment_valid_hours: u32,
+    /// DIN leasing; without it the station leases no ranges.
+    pub din: Option<DinConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DinConfig {
+    /// The blood establishment's ISBT 128 facility identification number.
+    pub facility: String,
+    /// Lease more numbers when a device holds fewer unissued ones than this.
+    pub reserve: u32,
+    /// Numbers per lease.
+    pub lease_size: u32,
+    /// First number leased in a new year.
+    pub start_sequence: u32,
+}
+
+impl Default for DinConfig {
+    fn default() -> Self {
+        DinConfig {
+            facility: String::new(),
+            reserve: 200,
+            lease_size: 500,
+            start_sequence: 1,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8707)),
+            data_dir: PathBuf::from("lifebridge-station-data"),
+            database_url: None,
+            tls: None,
+            max_body_bytes: 8 * 1024 * 1024,
+            max_inflated_bytes: 64 * 1024 * 1024,
+            clock_skew_bound_secs: 120,
+            enrollment_valid_hours: 72,
+            din: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("configuration: {field}: {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
+}
+
+impl Config {
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.tls.is_none() && !self.listen.ip().is_loopback() {
+            return Err(ConfigError::Invalid {
+                field: "listen",
+                problem: format!(
+                    "{} is not a loopback address: plain HTTP is allowed only on loopback; \
+                     give [tls] cert and key to serve HTTPS (see docs/api.md)",
+                    self.listen
+                ),
+            });
+        }
+        if self.max_body_bytes < 1024 || self.max_inflated_bytes < self.max_body_bytes {
+            return Err(ConfigError::Invalid {
+                field: "max_body_bytes",
+                problem: "must be at least 1024 and at most max_inflated_bytes".into(),
+            });
+        }
+        if let Some(din) = &self.din {
+            din.facility
+                .parse::<lifebridge_domain::FacilityId>()
+                .map_err(|e| ConfigError::Invalid {
+                    field: "din.facility",
+                    problem: e.to_string(),
+                })?;
+            if din.lease_size == 0 || din.lease_size > 100_000 {
+                return Err(ConfigError::Invalid {
+                    field: "din.lease_size",
+                    problem: "must be between 1 and 100000".into(),
+                });
+            }
+            if din.start_sequence > 999_999 {
+                return Err(ConfigError::Invalid {
+                    field: "din.start_sequence",
+                    problem: "must be at most 999999".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,230 @@
+//! `lifebridge-station`: the station server and its administration commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use lifebridge_station::config::{Config, DinConfig, TlsConfig};
+use lifebridge_station::{auth, open_storage, server};
+
+#[derive(Parser)]
+#[command(
+    name = "lifebridge-station",
+    version,
+    about = "Lifebridge station: receives vehicles' records, sends them what they need offline"
+)]
+struct Cli {
+    /// TOML configuration file (flags override it).
+    #[arg(long, global = true, env = "LIFEBRIDGE_STATION_CONFIG")]
+    config: Option<PathBuf>,
+    /// Folder for the embedded SQLite database.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL connection URL, instead of the embedded SQLite database.
+    #[arg(long, global = true, env = "LIFEBRIDGE_STATION_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8707 (plain HTTP only on loopback).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// PEM certificate chain: serve HTTPS.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key for --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// ISBT 128 facility identification number to lease DIN ranges for.
+        #[arg(long)]
+        din_facility: Option<String>,
+    },
+    /// Enroll, list and revoke devices.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// Publish a rules table or questionnaire to every device.
+    Publish {
+        /// `rules` or `questionnaire`.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        version: String,
+        /// JSON file with the document.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Print a one-time enrollment code for a new device.
+    Enroll {
+        #[arg(long)]
+        name: String,
+    },
+    List,
+    /// Revoke a device by id or name: its requests get 401 from now on.
+    Revoke {
+        device: String,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = match &cli.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    if let Some(url) = cli.database_url {
+        config.database_url = Some(url);
+    }
+    let command = cli.command.unwrap_or(Command::Serve {
+        listen: None,
+        tls_cert: None,
+        tls_key: None,
+        din_facility: None,
+    });
+    match command {
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+            din_facility,
+        } => {
+            if let Some(addr) = listen {
+                config.listen = addr;
+            }
+            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
+                config.tls = Some(TlsConfig { cert, key });
+            }
+            if let Some(facility) = din_facility {
+                config.din.get_or_insert_with(DinConfig::default).facility = facility;
+            }
+            config.validate()?;
+            let storage = open_storage(&config).await?;
+            let station = server::start(config, storage).await?;
+            // Tests and scripts read this line to find the port.
+            println!("listening on {}", station.base_url());
+            station
+                .serve_until(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                    tracing::info!("stopping");
+                })
+                .await?;
+            Ok(())
+        }
+        Command::Device { command } => {
+            let storage = open_storage(&config).await?;
+            match command {
+                DeviceCommand::Enroll { name } => {
+                    let name = name.trim();
+                    if name.is_empty() || name.chars().count() > 64 {
+                        return Err("--name must be 1 to 64 characters".into());
+                    }
+                    let code = auth::new_enrollment_code();
+                    let now = Utc::now();
+                    let expires =
+                        now + chrono::Duration::hours(i64::from(config.enrollment_valid_hours));
+                    storage
+                        .create_enrollment(name, &auth::enrollment_code_hash(&code), now, expires)
+                        .await?;
+                    println!("{code}");
+                    eprintln!(
+                        "one-time enrollment code for {name}, valid until {} UTC; enter it in the app's sync settings",
+                        expires.format("%Y-%m-%d %H:%M")
+                    );
+                }
+                DeviceCommand::List => {
+                    println!(
+                        "{:<38} {:<16} {:>10}  {:<27} revoked",
+                        "device_id", "name", "held_seq", "enrolled"
+                    );
+                    for d in storage.devices().await? {
+                        println!(
+                            "{:<38} {:<16} {:>10}  {:<27} {}",
+                            d.device_id.to_string(),
+                            d.name,
+                            d.held_seq,
+                            d.enrolled_at,
+                            d.revoked_at.as_deref().unwrap_or("-")
+                        );
+                    }
+                }
+                DeviceCommand::Revoke { device } => match storage
+                    .revoke_device(&device, Utc::now())
+                    .await?
+                {
+                    Some(d) => println!("revoked {} ({})", d.name, d.device_id),
+                    None => {
+                        return Err(format!("no active device with id or name {device:?}").into());
+                    }
+                },
+            }
+            Ok(())
+        }
+        Command::Publish {
+            kind,
+            version,
+            file,
+        } => {
+            if !matches!(kind.as_str(), "rules" | "questionnaire") {
+                return Err("--kind must be rules or questionnaire".into());
+            }
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            if kind == "rules" {
+                lifebridge_domain::rules::RuleSet::from_json(&text)
+                    .map_err(|e| format!("{} is not a valid rules table: {e}", file.display()))?;
+            }
+            let document: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
+            let storage = open_storage(&config).await?;
+            if storage
+                .publish_reference(&kind, &version, &document, Utc::now())
+                .await?
+            {
+                println!("published {kind} {version}");
+            } else {
+                println!("{kind} {version} was already published; nothing changed");
+            }
+            Ok(())
+        }
+    }
+}

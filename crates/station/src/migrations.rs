@@ -1,0 +1,81 @@
+//! Applies `migrations/station/*.sql` once each, in order, and refuses a database whose
+//! applied migrations differ from the ones this build ships.
+
+use sha2::{Digest, Sha256};
+
+use crate::storage::{Result, StorageError};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_initial",
+    sql: include_str!("../../../migrations/station/0001_initial.sql"),
+}];
+
+pub fn checksum(sql: &str) -> String {
+    hex::encode(Sha256::digest(sql.as_bytes()))
+}
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS station_migration (
+    version     BIGINT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    applied_at  TEXT NOT NULL
+)";
+
+pub fn check_applied(applied: &[(i64, String)]) -> Result<()> {
+    let latest = MIGRATIONS.last().map_or(0, |m| m.version);
+    for (version, sum) in applied {
+        match MIGRATIONS.iter().find(|m| m.version == *version) {
+            None if *version > latest => {
+                return Err(StorageError::Invalid(format!(
+                    "the station database has schema version {version}, newer than this program ({latest}); update lifebridge-station"
+                )));
+            }
+            Some(m) if checksum(m.sql) != *sum => {
+                return Err(StorageError::Invalid(format!(
+                    "station migration {version} ({}) was changed after it was applied; released migrations must never be edited",
+                    m.name
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+pub fn apply_sqlite(conn: &mut rusqlite::Connection) -> Result<()> {
+    conn.execute_batch(CREATE_TABLE)?;
+    let applied: Vec<(i64, String)> = {
+        let mut stmt = conn.prepare("SELECT version, sha256 FROM station_migration")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    check_applied(&applied)?;
+    for m in MIGRATIONS {
+        if applied.iter().any(|(v, _)| *v == m.version) {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(m.sql)?;
+        tx.execute(
+            "INSERT INTO station_migration (version, name, sha256, applied_at) VALUES (?1, ?2, ?3, ?4)",
+            (m.version, m.name, checksum(m.sql), chrono::Utc::now().to_rfc3339()),
+        )?;
+        tx.commit()?;
+    }
+    conn.execute(
+        "INSERT INTO station_meta (key, value) VALUES ('station_id', ?1) ON CONFLICT (key) DO NOTHING",
+        [uuid::Uuid::now_v7().to_string()],
+    )?;
+    Ok(())
+}
+
+pub fn create_table_sql() -> &'static str {
+    CREATE_TABLE
+}

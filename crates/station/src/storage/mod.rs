@@ -1,0 +1,385 @@
+//! The station's storage, behind one trait with a SQLite and a PostgreSQL backend.
+//!
+//! Both backends apply the same rules ([`lifebridge_sync::ingest::plan`] for batches,
+//! [`derive_feed`] for what devices pull); only the SQL differs.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use lifebridge_domain::din::{DinRange, FacilityId};
+use lifebridge_domain::entities::{DinRangeRecord, DinRangeSource, EntityKind};
+use lifebridge_domain::hlc::Hlc;
+use lifebridge_sync::ingest::Refusal;
+use lifebridge_sync::{FieldClocks, LocalChange, RemoteKind, RemoteRecord, merge_fields};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("the station database failed: {0}")]
+    Database(String),
+    #[error("the station database holds something it cannot read: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::Database(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for StorageError {
+    fn from(e: serde_json::Error) -> Self {
+        StorageError::Corrupt(e.to_string())
+    }
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceRecord {
+    pub device_id: Uuid,
+    pub name: String,
+    pub enrolled_at: String,
+    pub revoked_at: Option<String>,
+    pub held_seq: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushOutcome {
+    pub held_seq: u64,
+    pub stored: u32,
+}
+
+/// The station's DIN leasing policy (from the configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeasePolicy {
+    pub facility: FacilityId,
+    /// Lease more when a device holds fewer unissued numbers than this.
+    pub reserve: u32,
+    pub lease_size: u32,
+    /// The first sequence number the station leases in a new year (numbers below it
+    /// may be in use on pre-printed rolls).
+    pub start_sequence: u32,
+}
+
+/// A lease to make inside a pull, when the device runs low.
+#[derive(Debug, Clone)]
+pub struct LeaseNeed {
+    pub policy: LeasePolicy,
+    pub unused: u64,
+    pub year: u8,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullPage {
+    pub records: Vec<RemoteRecord>,
+    pub cursor: u64,
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub devices: u64,
+    pub revoked_devices: u64,
+    pub change_entries: u64,
+    pub feed_records: u64,
+    pub donors: u64,
+    pub din_leases: u64,
+}
+
+/// One stored change entry, for audits and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub seq: u64,
+    pub digest: String,
+}
+
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// This station's id (made once, when the database is created).
+    async fn station_id(&self) -> Result<Uuid>;
+    async fn ping(&self) -> Result<()>;
+
+    async fn create_enrollment(
+        &self,
+        name: &str,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Uses up an enrollment code and enrolls the device; `None` when the code is
+    /// unknown, used or expired (or the device id is already enrolled).
+    async fn redeem_enrollment(
+        &self,
+        code_hash: &str,
+        device_id: Uuid,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DeviceRecord>>;
+    /// The enrolled, unrevoked device with this credential.
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceRecord>>;
+    async fn devices(&self) -> Result<Vec<DeviceRecord>>;
+    /// Revokes by device id or name; `None` when no such active device exists.
+    async fn revoke_device(
+        &self,
+        id_or_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DeviceRecord>>;
+
+    /// Applies one batch in one transaction (see [`lifebridge_sync::ingest`]).
+    async fn push(
+        &self,
+        device_id: Uuid,
+        entries: &[LocalChange],
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome>;
+    async fn pull(
+        &self,
+        device_id: Uuid,
+        after: u64,
+        limit: u32,
+        lease: Option<LeaseNeed>,
+    ) -> Result<PullPage>;
+    /// Adds a rules table or questionnaire to the feed; `false` if that version exists.
+    async fn publish_reference(
+        &self,
+        kind: &str,
+        version: &str,
+        document: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+
+    async fn counts(&self) -> Result<Counts>;
+    /// Every entry held for a device, in seq order.
+    async fn entries(&self, device_id: Uuid) -> Result<Vec<StoredEntry>>;
+    /// The merged donor as the station holds it.
+    async fn donor(&self, donor_id: Uuid) -> Result<Option<String>>;
+}
+
+/// A record to append to the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedItem {
+    pub kind: RemoteKind,
+    pub record_id: Uuid,
+    pub origin_device: Uuid,
+    pub target_device: Option<Uuid>,
+    pub hlc: Hlc,
+    pub body: String,
+    pub field_clocks: Option<FieldClocks>,
+}
+
+/// The merged state of one donor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DonorState {
+    pub body: String,
+    pub field_clocks: FieldClocks,
+    pub hlc: Hlc,
+}
+
+pub fn kind_str(kind: RemoteKind) -> &'static str {
+    match kind {
+        RemoteKind::Donor => "donor",
+        RemoteKind::Deferral => "deferral",
+        RemoteKind::Donation => "donation",
+        RemoteKind::DinRange => "din_range",
+        RemoteKind::ReferenceDocument => "reference_document",
+    }
+}
+
+pub fn parse_kind(text: &str) -> Result<RemoteKind> {
+    Ok(match text {
+        "donor" => RemoteKind::Donor,
+        "deferral" => RemoteKind::Deferral,
+        "donation" => RemoteKind::Donation,
+        "din_range" => RemoteKind::DinRange,
+        "reference_document" => RemoteKind::ReferenceDocument,
+        other => return Err(StorageError::Corrupt(format!("feed kind {other:?}"))),
+    })
+}
+
+pub fn parse_hlc(text: &str) -> Result<Hlc> {
+    text.parse()
+        .map_err(|e| StorageError::Corrupt(format!("clock {text:?}: {e}")))
+}
+
+pub fn parse_uuid(text: &str) -> Result<Uuid> {
+    Uuid::parse_str(text).map_err(|e| StorageError::Corrupt(format!("id {text:?}: {e}")))
+}
+
+pub fn parse_clocks(text: Option<&str>) -> Result<Option<FieldClocks>> {
+    text.map(|t| serde_json::from_str(t).map_err(StorageError::from))
+        .transpose()
+}
+
+/// What one newly stored entry adds to the feed, and the donor's new merged state.
+///
+/// Donations and deferrals go out as written (one writer each). A donor goes out merged
+/// with every earlier version the station holds, per field, by clock. Staff, drives,
+/// screenings and labels stay at the station. An entry whose body the station cannot
+/// read is kept (it is acknowledged data) but adds nothing; `tracing` reports it.
+pub fn derive_feed(
+    device_id: Uuid,
+    entry: &LocalChange,
+    donor: Option<&DonorState>,
+) -> (Option<FeedItem>, Option<DonorState>) {
+    let item = |kind, body: String, hlc, field_clocks| FeedItem {
+        kind,
+        record_id: entry.entity_id,
+        origin_device: device_id,
+        target_device: None,
+        hlc,
+        body,
+        field_clocks,
+    };
+    match entry.entity {
+        EntityKind::Donation => (
+            Some(item(
+                RemoteKind::Donation,
+                entry.body.clone(),
+                entry.hlc,
+                None,
+            )),
+            None,
+        ),
+        EntityKind::Deferral => (
+            Some(item(
+                RemoteKind::Deferral,
+                entry.body.clone(),
+                entry.hlc,
+                None,
+            )),
+            None,
+        ),
+        EntityKind::Donor => {
+            let Ok(serde_json::Value::Object(incoming)) =
+                serde_json::from_str::<serde_json::Value>(&entry.body)
+            else {
+                tracing::warn!(%device_id, seq = entry.seq, "donor entry body is not a JSON object; not merged");
+                return (None, None);
+            };
+            let incoming_clocks = entry.field_clocks.clone().unwrap_or_else(|| {
+                lifebridge_store::replication::uniform_clocks(&incoming, entry.hlc)
+            });
+            let (merged, clocks, hlc) = match donor
+                .map(|d| serde_json::from_str::<serde_json::Value>(&d.body).map(|v| (v, d)))
+            {
+                Some(Ok((serde_json::Value::Object(held), state))) => {
+                    let (m, c) =
+                        merge_fields(&held, &state.field_clocks, &incoming, &incoming_clocks);
+                    (m, c, state.hlc.max(entry.hlc))
+                }
+                _ => (incoming, incoming_clocks, entry.hlc),
+            };
+            let body = serde_json::Value::Object(merged).to_string();
+            let state = DonorState {
+                body: body.clone(),
+                field_clocks: clocks.clone(),
+                hlc,
+            };
+            (
+                Some(item(RemoteKind::Donor, body, hlc, Some(clocks))),
+                Some(state),
+            )
+        }
+        // Staff, drives, screenings, labels and anything added later stay at the station.
+        _ => (None, None),
+    }
+}
+
+/// The feed item for a new lease of `range` to `device_id`.
+pub fn lease_item(
+    station_id: Uuid,
+    device_id: Uuid,
+    lease_id: Uuid,
+    range: DinRange,
+    now: DateTime<Utc>,
+) -> Result<FeedItem> {
+    let record = DinRangeRecord {
+        id: lease_id,
+        range,
+        source: DinRangeSource::Leased,
+        device_id,
+        granted_at: now,
+    };
+    Ok(FeedItem {
+        kind: RemoteKind::DinRange,
+        record_id: lease_id,
+        origin_device: station_id,
+        target_device: Some(device_id),
+        hlc: station_hlc(station_id, now),
+        body: serde_json::to_string(&record)?,
+        field_clocks: None,
+    })
+}
+
+/// A clock stamp for records the station itself writes (leases, documents).
+pub fn station_hlc(station_id: Uuid, now: DateTime<Utc>) -> Hlc {
+    Hlc {
+        wall_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
+        counter: 0,
+        node: station_id,
+    }
+}
+
+/// How many numbers to lease now, if any: enough to bring the device back above the
+/// reserve, counting leases it has not pulled yet, in whole `lease_size` blocks.
+pub fn lease_count(policy: &LeasePolicy, unused: u64, in_flight: u64) -> u32 {
+    let have = unused.saturating_add(in_flight);
+    if have >= u64::from(policy.reserve) {
+        return 0;
+    }
+    let missing = u64::from(policy.reserve) - have;
+    let size = u64::from(policy.lease_size.max(1));
+    let blocks = missing.div_ceil(size);
+    u32::try_from(blocks * size).unwrap_or(u32::MAX)
+}
+
+/// Makes the range for a lease of `count` numbers from `next` (the counter value), or
+/// says the year's numbers are used up.
+pub fn lease_range(facility: &FacilityId, year: u8, next: u64, count: u32) -> Result<DinRange> {
+    const MAX_SEQUENCE: u64 = 999_999;
+    let last = next + u64::from(count) - 1;
+    if last > MAX_SEQUENCE || count == 0 {
+        return Err(StorageError::Invalid(format!(
+            "DIN numbers for facility {facility} year {year:02} are exhausted: cannot lease {count} from {next}"
+        )));
+    }
+    DinRange::new(facility.clone(), year, next as u32, last as u32)
+        .map_err(|e| StorageError::Invalid(e.to_string()))
+}
+
+/// Whether one-writer records written by the pulling device itself are left out.
+pub fn own_record_skipped(kind: RemoteKind) -> bool {
+    matches!(kind, RemoteKind::Donation | RemoteKind::Deferral)
+}
+
+/// The feed item that publishes a reference document.
+pub fn reference_item(
+    station_id: Uuid,
+    kind: &str,
+    version: &str,
+    document: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<FeedItem> {
+    let body = lifebridge_store::replication::ReferenceDocumentBody {
+        kind: kind.to_owned(),
+        version: version.to_owned(),
+        document: document.clone(),
+    };
+    Ok(FeedItem {
+        kind: RemoteKind::ReferenceDocument,
+        record_id: Uuid::now_v7(),
+        origin_device: station_id,
+        target_device: None,
+        hlc: station_hlc(station_id, now),
+        body: serde_json::to_string(&body)?,
+        field_clocks: None,
+    })
+}

@@ -1,0 +1,587 @@
+//! The default backend: one SQLite file in the data folder (WAL, `synchronous=FULL`, so
+//! an acknowledged push survives a power cut). One connection behind a mutex: SQLite
+//! has one writer anyway, and the station's load is a few dozen vehicles.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use lifebridge_sync::ingest::{entry_digest, plan};
+use lifebridge_sync::{LocalChange, RemoteRecord};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use uuid::Uuid;
+
+use super::{
+    Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, PullPage, PushOutcome, Result, Storage,
+    StorageError, StoredEntry, derive_feed, kind_str, lease_count, lease_item, lease_range,
+    own_record_skipped, parse_clocks, parse_hlc, parse_kind, parse_uuid,
+};
+use crate::migrations;
+
+pub struct SqliteStorage {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStorage {
+    pub fn open(path: &Path) -> Result<SqliteStorage> {
+        let mut conn = Connection::open(path)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StorageError::Database(format!(
+                "could not switch {} to write-ahead logging (journal mode is {mode})",
+                path.display()
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        migrations::apply_sqlite(&mut conn)?;
+        Ok(SqliteStorage {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| StorageError::Database("a database task panicked".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StorageError::Database(format!("database task failed: {e}")))?
+    }
+}
+
+fn device_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, String, String, Option<String>, i64)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_device(row: (String, String, String, Option<String>, i64)) -> Result<DeviceRecord> {
+    Ok(DeviceRecord {
+        device_id: parse_uuid(&row.0)?,
+        name: row.1,
+        enrolled_at: row.2,
+        revoked_at: row.3,
+        held_seq: u64::try_from(row.4).unwrap_or(0),
+    })
+}
+
+const DEVICE_COLS: &str = "device_id, name, enrolled_at, revoked_at, held_seq";
+
+fn station_id(conn: &Connection) -> Result<Uuid> {
+    let id: String = conn.query_row(
+        "SELECT value FROM station_meta WHERE key = 'station_id'",
+        [],
+        |r| r.get(0),
+    )?;
+    parse_uuid(&id)
+}
+
+fn insert_feed(tx: &Connection, items: &[FeedItem]) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let n = items.len() as i64;
+    let last: i64 = tx.query_row(
+        "UPDATE station_counter SET value = value + ?1 WHERE name = 'feed' RETURNING value",
+        [n],
+        |r| r.get(0),
+    )?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO feed (station_seq, kind, record_id, origin_device, target_device, hlc,
+                           body, field_clocks)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for (i, item) in items.iter().enumerate() {
+        stmt.execute((
+            last - n + 1 + i as i64,
+            kind_str(item.kind),
+            item.record_id.to_string(),
+            item.origin_device.to_string(),
+            item.target_device.map(|d| d.to_string()),
+            item.hlc.to_string(),
+            &item.body,
+            item.field_clocks
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?,
+        ))?;
+    }
+    Ok(())
+}
+
+fn push_tx(
+    conn: &mut Connection,
+    device_id: Uuid,
+    entries: &[LocalChange],
+    now: DateTime<Utc>,
+) -> Result<PushOutcome> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let dev = device_id.to_string();
+    let held: Option<i64> = tx
+        .query_row(
+            "SELECT held_seq FROM device WHERE device_id = ?1 AND revoked_at IS NULL",
+            [&dev],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(held) = held else {
+        return Err(StorageError::Invalid(format!(
+            "device {device_id} is not enrolled"
+        )));
+    };
+    let held = u64::try_from(held).unwrap_or(0);
+    let mut digests = BTreeMap::new();
+    if let Some(first) = entries.first()
+        && first.seq <= held
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT seq, digest FROM change_entry WHERE device_id = ?1 AND seq >= ?2 AND seq <= ?3",
+        )?;
+        let rows = stmt.query_map((&dev, first.seq as i64, held as i64), |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (seq, digest) = row?;
+            digests.insert(seq as u64, digest);
+        }
+    }
+    let plan = plan(held, entries, &digests)?;
+    let new = &entries[plan.new_from..];
+    if new.is_empty() {
+        return Ok(PushOutcome {
+            held_seq: held,
+            stored: 0,
+        });
+    }
+    let received = now.to_rfc3339();
+    let mut feed = Vec::new();
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body,
+                                       field_clocks, digest, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for entry in new {
+            insert.execute((
+                &dev,
+                entry.seq as i64,
+                entry.hlc.to_string(),
+                entry.entity.as_str(),
+                entry.entity_id.to_string(),
+                &entry.body,
+                entry
+                    .field_clocks
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()?,
+                entry_digest(entry),
+                &received,
+            ))?;
+            let donor = if entry.entity == lifebridge_domain::entities::EntityKind::Donor {
+                load_donor(&tx, entry.entity_id)?
+            } else {
+                None
+            };
+            let (item, state) = derive_feed(device_id, entry, donor.as_ref());
+            if let Some(state) = state {
+                tx.execute(
+                    "INSERT INTO donor_state (donor_id, body, field_clocks, hlc)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (donor_id) DO UPDATE SET body = excluded.body,
+                         field_clocks = excluded.field_clocks, hlc = excluded.hlc",
+                    (
+                        entry.entity_id.to_string(),
+                        &state.body,
+                        serde_json::to_string(&state.field_clocks)?,
+                        state.hlc.to_string(),
+                    ),
+                )?;
+            }
+            feed.extend(item);
+        }
+    }
+    insert_feed(&tx, &feed)?;
+    tx.execute(
+        "UPDATE device SET held_seq = ?2 WHERE device_id = ?1",
+        (&dev, plan.held_after as i64),
+    )?;
+    tx.commit()?;
+    Ok(PushOutcome {
+        held_seq: plan.held_after,
+        stored: new.len() as u32,
+    })
+}
+
+fn load_donor(tx: &Connection, donor_id: Uuid) -> Result<Option<DonorState>> {
+    let row: Option<(String, String, String)> = tx
+        .query_row(
+            "SELECT body, field_clocks, hlc FROM donor_state WHERE donor_id = ?1",
+            [donor_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    row.map(|(body, clocks, hlc)| {
+        Ok(DonorState {
+            body,
+            field_clocks: serde_json::from_str(&clocks)?,
+            hlc: parse_hlc(&hlc)?,
+        })
+    })
+    .transpose()
+}
+
+fn lease_tx(conn: &mut Connection, device_id: Uuid, after: u64, need: &LeaseNeed) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let dev = device_id.to_string();
+    let in_flight: i64 = tx.query_row(
+        "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM din_lease
+         WHERE device_id = ?1 AND station_seq > ?2",
+        (&dev, after as i64),
+        |r| r.get(0),
+    )?;
+    let count = lease_count(
+        &need.policy,
+        need.unused,
+        u64::try_from(in_flight).unwrap_or(0),
+    );
+    if count == 0 {
+        return Ok(());
+    }
+    let facility = need.policy.facility.as_str();
+    tx.execute(
+        "INSERT INTO din_counter (facility, year, next_seq) VALUES (?1, ?2, ?3)
+         ON CONFLICT (facility, year) DO NOTHING",
+        (facility, need.year, need.policy.start_sequence),
+    )?;
+    let next: i64 = tx.query_row(
+        "UPDATE din_counter SET next_seq = next_seq + ?3 WHERE facility = ?1 AND year = ?2
+         RETURNING next_seq - ?3",
+        (facility, need.year, count),
+        |r| r.get(0),
+    )?;
+    let range = lease_range(&need.policy.facility, need.year, next as u64, count)?;
+    let lease_id = Uuid::now_v7();
+    let item = lease_item(
+        station_id(&tx)?,
+        device_id,
+        lease_id,
+        range.clone(),
+        need.now,
+    )?;
+    insert_feed(&tx, std::slice::from_ref(&item))?;
+    let seq: i64 = tx.query_row(
+        "SELECT value FROM station_counter WHERE name = 'feed'",
+        [],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO din_lease (device_id, lease_id, facility, year, first_seq, last_seq,
+                                station_seq, granted_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        (
+            &dev,
+            lease_id.to_string(),
+            facility,
+            need.year,
+            range.first(),
+            range.last(),
+            seq,
+            need.now.to_rfc3339(),
+        ),
+    )?;
+    tx.commit()?;
+    tracing::info!(%device_id, facility, year = need.year, first = range.first(), last = range.last(), "leased DIN range");
+    Ok(())
+}
+
+fn pull_page(conn: &Connection, device_id: Uuid, after: u64, limit: u32) -> Result<PullPage> {
+    let dev = device_id.to_string();
+    // Scan a window of the feed, not just matching rows, so the cursor can move past
+    // long runs of this device's own records.
+    let mut stmt = conn.prepare_cached(
+        "SELECT station_seq, kind, record_id, origin_device, target_device, hlc, body, field_clocks
+         FROM feed WHERE station_seq > ?1 AND (target_device IS NULL OR target_device = ?2)
+         ORDER BY station_seq LIMIT ?3",
+    )?;
+    let rows = stmt
+        .query_map((after as i64, &dev, limit + 1), |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let more = rows.len() > limit as usize;
+    let mut cursor = after;
+    let mut records = Vec::new();
+    for (seq, kind, id, origin, _target, hlc, body, clocks) in rows.into_iter().take(limit as usize)
+    {
+        cursor = seq as u64;
+        let kind = parse_kind(&kind)?;
+        let origin = parse_uuid(&origin)?;
+        if origin == device_id && own_record_skipped(kind) {
+            continue;
+        }
+        records.push(RemoteRecord {
+            kind,
+            id: parse_uuid(&id)?,
+            origin_device: origin,
+            hlc: parse_hlc(&hlc)?,
+            body,
+            field_clocks: parse_clocks(clocks.as_deref())?,
+        });
+    }
+    Ok(PullPage {
+        records,
+        cursor,
+        more,
+    })
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn station_id(&self) -> Result<Uuid> {
+        self.run(|c| station_id(c)).await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.run(|c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_enrollment(
+        &self,
+        name: &str,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let (name, code_hash) = (name.to_owned(), code_hash.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO enrollment (code_hash, name, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                (code_hash, name, now.to_rfc3339(), expires_at.to_rfc3339()),
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn redeem_enrollment(
+        &self,
+        code_hash: &str,
+        device_id: Uuid,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DeviceRecord>> {
+        let (code_hash, token_hash) = (code_hash.to_owned(), token_hash.to_owned());
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let name: Option<String> = tx
+                .query_row(
+                    "UPDATE enrollment SET used_at = ?2, device_id = ?3
+                     WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+                     RETURNING name",
+                    (&code_hash, now.to_rfc3339(), device_id.to_string()),
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(name) = name else { return Ok(None) };
+            let inserted = tx.execute(
+                "INSERT INTO device (device_id, name, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (device_id) DO NOTHING",
+                (device_id.to_string(), &name, &token_hash, now.to_rfc3339()),
+            )?;
+            if inserted == 0 {
+                return Ok(None);
+            }
+            tx.commit()?;
+            Ok(Some(DeviceRecord {
+                device_id,
+                name,
+                enrolled_at: now.to_rfc3339(),
+                revoked_at: None,
+                held_seq: 0,
+            }))
+        })
+        .await
+    }
+
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceRecord>> {
+        let token_hash = token_hash.to_owned();
+        self.run(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {DEVICE_COLS} FROM device WHERE token_hash = ?1 AND revoked_at IS NULL"
+                ),
+                [token_hash],
+                device_row,
+            )
+            .optional()?
+            .map(to_device)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn devices(&self) -> Result<Vec<DeviceRecord>> {
+        self.run(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {DEVICE_COLS} FROM device ORDER BY enrolled_at"
+            ))?;
+            let rows = stmt
+                .query_map([], device_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(to_device).collect()
+        })
+        .await
+    }
+
+    async fn revoke_device(
+        &self,
+        id_or_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DeviceRecord>> {
+        let who = id_or_name.to_owned();
+        self.run(move |c| {
+            let row = c
+                .query_row(
+                    &format!(
+                        "UPDATE device SET revoked_at = ?2
+                         WHERE (device_id = ?1 OR name = ?1) AND revoked_at IS NULL
+                         RETURNING {DEVICE_COLS}"
+                    ),
+                    (who, now.to_rfc3339()),
+                    device_row,
+                )
+                .optional()?;
+            row.map(to_device).transpose()
+        })
+        .await
+    }
+
+    async fn push(
+        &self,
+        device_id: Uuid,
+        entries: &[LocalChange],
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome> {
+        let entries = entries.to_vec();
+        self.run(move |c| push_tx(c, device_id, &entries, now))
+            .await
+    }
+
+    async fn pull(
+        &self,
+        device_id: Uuid,
+        after: u64,
+        limit: u32,
+        lease: Option<LeaseNeed>,
+    ) -> Result<PullPage> {
+        self.run(move |c| {
+            if let Some(need) = &lease {
+                lease_tx(c, device_id, after, need)?;
+            }
+            pull_page(c, device_id, after, limit)
+        })
+        .await
+    }
+
+    async fn publish_reference(
+        &self,
+        kind: &str,
+        version: &str,
+        document: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let (kind, version) = (kind.to_owned(), version.to_owned());
+        let document = document.clone();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let inserted = tx.execute(
+                "INSERT INTO reference_document (kind, version, body, published_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (kind, version) DO NOTHING",
+                (&kind, &version, document.to_string(), now.to_rfc3339()),
+            )?;
+            if inserted == 0 {
+                return Ok(false);
+            }
+            let station = station_id(&tx)?;
+            let item = super::reference_item(station, &kind, &version, &document, now)?;
+            insert_feed(&tx, &[item])?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        self.run(|c| {
+            let n = |sql: &str| -> Result<u64> {
+                let v: i64 = c.query_row(sql, [], |r| r.get(0))?;
+                Ok(u64::try_from(v).unwrap_or(0))
+            };
+            Ok(Counts {
+                devices: n("SELECT COUNT(*) FROM device WHERE revoked_at IS NULL")?,
+                revoked_devices: n("SELECT COUNT(*) FROM device WHERE revoked_at IS NOT NULL")?,
+                change_entries: n("SELECT COUNT(*) FROM change_entry")?,
+                feed_records: n("SELECT COUNT(*) FROM feed")?,
+                donors: n("SELECT COUNT(*) FROM donor_state")?,
+                din_leases: n("SELECT COUNT(*) FROM din_lease")?,
+            })
+        })
+        .await
+    }
+
+    async fn entries(&self, device_id: Uuid) -> Result<Vec<StoredEntry>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT seq, digest FROM change_entry WHERE device_id = ?1 ORDER BY seq",
+            )?;
+            let rows = stmt
+                .query_map([device_id.to_string()], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows
+                .into_iter()
+                .map(|(seq, digest)| StoredEntry {
+                    seq: seq as u64,
+                    digest,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn donor(&self, donor_id: Uuid) -> Result<Option<String>> {
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT body FROM donor_state WHERE donor_id = ?1",
+                [donor_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
+    }
+}

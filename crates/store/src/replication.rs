@@ -1,0 +1,785 @@
+//! The device side of replication: what the replicator reads from the store and how it
+//! writes back what the station sends.
+//!
+//! Outgoing: this device's own change log, in `seq` order, after the cursor the station
+//! has acknowledged. Incoming: records written by *other* devices (or by the station),
+//! applied in one transaction per page together with the new pull cursor, so a
+//! replicator killed at any point resumes exactly where the last committed page ended.
+//! Incoming records never enter this device's change log (they are not its changes and
+//! must not be pushed back), but every page is audited.
+
+use std::collections::BTreeMap;
+
+use lifebridge_domain::entities::{
+    Deferral, DinRangeRecord, DinRangeSource, Donation, Donor, EntityKind, RecordId,
+};
+use lifebridge_domain::hlc::Hlc;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Result, Store, StoreError, audit};
+
+/// `sync_state` key of the highest own `seq` the station has acknowledged.
+pub const PUSH_CURSOR_KEY: &str = "push.acked_seq";
+/// `sync_state` key of the station change sequence this device has applied up to.
+pub const PULL_CURSOR_KEY: &str = "pull.cursor";
+
+/// Clock of the last change of each top-level field of a record (donors only).
+pub type FieldClocks = BTreeMap<String, Hlc>;
+
+/// The schema version of the store this build writes, sent to the station so it can
+/// refuse devices outside its supported window.
+pub fn schema_version() -> u32 {
+    crate::migrate::latest_version()
+}
+
+/// One entry of this device's change log, as pushed to the station.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalChange {
+    pub seq: u64,
+    pub hlc: Hlc,
+    pub entity: EntityKind,
+    pub entity_id: RecordId,
+    /// The row's JSON exactly as stored, so a re-sent entry can be compared byte for byte.
+    pub body: String,
+    /// Donors only: which fields this device changed when, derived from its change log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_clocks: Option<FieldClocks>,
+}
+
+/// What a pulled record is, and so where it goes in the device store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemoteKind {
+    /// The station's merged donor (per-field last-writer-wins).
+    Donor,
+    Deferral,
+    /// A donation made on another device, so eligibility works offline.
+    Donation,
+    /// A DIN range the station leased to this device.
+    DinRange,
+    /// A rules table or questionnaire: body is `{"kind", "version", "document"}`.
+    ReferenceDocument,
+}
+
+/// One record pulled from the station.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteRecord {
+    pub kind: RemoteKind,
+    pub id: RecordId,
+    /// The device that wrote the record (the station's own id for leases and documents).
+    pub origin_device: Uuid,
+    pub hlc: Hlc,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_clocks: Option<FieldClocks>,
+}
+
+/// The body of a [`RemoteKind::ReferenceDocument`] record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceDocumentBody {
+    /// `rules` or `questionnaire`.
+    pub kind: String,
+    pub version: String,
+    pub document: serde_json::Value,
+}
+
+/// What applying one page of pulled records did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    /// Records written or merged into a row.
+    pub applied: u32,
+    /// Records the device already had in the same state.
+    pub unchanged: u32,
+    /// Records that could not be applied, with the reason (also in the audit entry).
+    pub skipped: Vec<String>,
+}
+
+/// Per-field last-writer-wins merge of two versions of the same JSON object.
+///
+/// For each top-level field, the version whose clock for it is later wins; a field
+/// without a clock loses to any clock. Equal clocks with different values (which only a
+/// broken writer can produce) are settled by the larger JSON text, so the result never
+/// depends on the order of the arguments: every replica that has seen the same versions
+/// holds the same record.
+pub fn merge_fields(
+    a: &serde_json::Map<String, serde_json::Value>,
+    a_clocks: &FieldClocks,
+    b: &serde_json::Map<String, serde_json::Value>,
+    b_clocks: &FieldClocks,
+) -> (serde_json::Map<String, serde_json::Value>, FieldClocks) {
+    let mut out = serde_json::Map::new();
+    let mut clocks = FieldClocks::new();
+    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    for key in keys {
+        let (ca, cb) = (a_clocks.get(key), b_clocks.get(key));
+        let (va, vb) = (a.get(key), b.get(key));
+        let take_b = match ca.cmp(&cb) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Greater => false,
+            std::cmp::Ordering::Equal => {
+                let ta = va.map(|v| v.to_string());
+                let tb = vb.map(|v| v.to_string());
+                tb > ta
+            }
+        };
+        let (value, clock) = if take_b { (vb, cb) } else { (va, ca) };
+        if let Some(v) = value {
+            out.insert(key.clone(), v.clone());
+        }
+        if let Some(c) = clock {
+            clocks.insert(key.clone(), *c);
+        }
+    }
+    (out, clocks)
+}
+
+/// Field clocks of a record whose every field was written at `hlc`.
+pub fn uniform_clocks(body: &serde_json::Map<String, serde_json::Value>, hlc: Hlc) -> FieldClocks {
+    body.keys().map(|k| (k.clone(), hlc)).collect()
+}
+
+fn parse_object(text: &str, what: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+    match serde_json::from_str::<serde_json::Value>(text)? {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => Err(StoreError::invalid(what, "must be a JSON object")),
+    }
+}
+
+fn parse_hlc(text: &str) -> Result<Hlc> {
+    text.parse()
+        .map_err(|e| StoreError::Corrupt(format!("change log clock: {e}")))
+}
+
+/// Field clocks of a donor as this device's own change log tells them, up to `upto_seq`:
+/// a field is stamped with the clock of the last entry that changed it.
+fn logged_donor_clocks(conn: &Connection, donor_id: &str, upto_seq: i64) -> Result<FieldClocks> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT hlc, body FROM change_log
+         WHERE entity = 'donor' AND entity_id = ?1 AND seq <= ?2 ORDER BY seq",
+    )?;
+    let rows = stmt
+        .query_map((donor_id, upto_seq), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut clocks = FieldClocks::new();
+    let mut prev: Option<serde_json::Map<String, serde_json::Value>> = None;
+    for (hlc, body) in rows {
+        let hlc = parse_hlc(&hlc)?;
+        let map = parse_object(&body, "change_log.body")?;
+        let prev_map = prev.unwrap_or_default();
+        for key in map.keys().chain(prev_map.keys()) {
+            if map.get(key) != prev_map.get(key) {
+                clocks.insert(key.clone(), hlc);
+            }
+        }
+        prev = Some(map);
+    }
+    Ok(clocks)
+}
+
+fn max_clocks(a: &FieldClocks, b: &FieldClocks) -> FieldClocks {
+    let mut out = a.clone();
+    for (k, c) in b {
+        let entry = out.entry(k.clone()).or_insert(*c);
+        if *c > *entry {
+            *entry = *c;
+        }
+    }
+    out
+}
+
+impl Store {
+    /// Up to `limit` of this device's change-log entries after `after`, in `seq` order.
+    pub fn changes_after(&self, after: u64, limit: u32) -> Result<Vec<LocalChange>> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, hlc, entity, entity_id, body FROM change_log
+             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map((after, limit), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (seq, hlc, entity, entity_id, body) in rows {
+            let kind = EntityKind::parse(&entity).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "change log entry {seq} has unknown entity {entity:?}"
+                ))
+            })?;
+            let field_clocks = if kind == EntityKind::Donor {
+                Some(logged_donor_clocks(&self.conn, &entity_id, seq)?)
+            } else {
+                None
+            };
+            out.push(LocalChange {
+                seq: u64::try_from(seq)
+                    .map_err(|_| StoreError::Corrupt(format!("change log seq {seq}")))?,
+                hlc: parse_hlc(&hlc)?,
+                entity: kind,
+                entity_id: Uuid::parse_str(&entity_id).map_err(|e| {
+                    StoreError::Corrupt(format!("change log entry {seq} id {entity_id:?}: {e}"))
+                })?,
+                body,
+                field_clocks,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The highest `seq` in this device's change log (0 when empty).
+    pub fn last_change_seq(&self) -> Result<u64> {
+        let max: i64 =
+            self.conn
+                .query_row("SELECT COALESCE(MAX(seq), 0) FROM change_log", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(u64::try_from(max).unwrap_or(0))
+    }
+
+    /// A small replication setting (cursor, credential, station address), as JSON.
+    pub fn sync_value(&self, key: &str) -> Result<Option<serde_json::Value>> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        text.map(|t| serde_json::from_str(&t).map_err(Into::into))
+            .transpose()
+    }
+
+    pub fn set_sync_value(&mut self, key: &str, value: &serde_json::Value) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value.to_string()),
+        )?;
+        Ok(())
+    }
+
+    fn cursor(&self, key: &str) -> Result<u64> {
+        match self.sync_value(key)? {
+            None => Ok(0),
+            Some(v) => v.as_u64().ok_or_else(|| {
+                StoreError::Corrupt(format!("sync_state {key} is not a sequence number: {v}"))
+            }),
+        }
+    }
+
+    /// The highest own `seq` the station acknowledged holding.
+    pub fn push_cursor(&self) -> Result<u64> {
+        self.cursor(PUSH_CURSOR_KEY)
+    }
+
+    /// Records the station's acknowledgement. It may move back when a station restored
+    /// from a backup asks for entries again; it can never pass the end of the log.
+    pub fn set_push_cursor(&mut self, seq: u64) -> Result<()> {
+        let last = self.last_change_seq()?;
+        if seq > last {
+            return Err(StoreError::invalid(
+                "push cursor",
+                format!(
+                    "the station acknowledged seq {seq} but this device's change log ends at {last}; \
+                     the station holds entries this device never wrote"
+                ),
+            ));
+        }
+        self.set_sync_value(PUSH_CURSOR_KEY, &serde_json::json!(seq))
+    }
+
+    pub fn pull_cursor(&self) -> Result<u64> {
+        self.cursor(PULL_CURSOR_KEY)
+    }
+
+    /// Own changes the station has not acknowledged yet.
+    pub fn pending_changes(&self) -> Result<u64> {
+        Ok(self.last_change_seq()?.saturating_sub(self.push_cursor()?))
+    }
+
+    /// Unissued DINs left in ranges the station leased (training ranges do not count),
+    /// reported to the station so it leases more before they run out.
+    pub fn unused_leased_dins(&self) -> Result<u64> {
+        Ok(self
+            .din_usage()?
+            .iter()
+            .filter(|u| u.record.source == DinRangeSource::Leased)
+            .map(|u| u64::from(u.unused))
+            .sum())
+    }
+
+    /// Applies one page of pulled records and moves the pull cursor to `cursor`, in one
+    /// transaction with one audit entry. Records this device cannot use (a donation for
+    /// a donor it does not hold, a range leased to another device, a malformed rules
+    /// table) are skipped and named in the report and the audit entry.
+    pub fn apply_remote(&mut self, records: &[RemoteRecord], cursor: u64) -> Result<ApplyReport> {
+        let device_id = self.device_id;
+        let now = crate::now();
+        let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+        let mut clock = self.clock;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut report = ApplyReport::default();
+        let mut touched = Vec::new();
+        for record in records {
+            let outcome = apply_one(&tx, device_id, record, now);
+            match outcome {
+                Ok(true) => report.applied += 1,
+                Ok(false) => report.unchanged += 1,
+                Err(Fail::Skip(why)) => {
+                    report
+                        .skipped
+                        .push(format!("{} {}: {why}", kind_name(record.kind), record.id))
+                }
+                Err(Fail::Store(e)) => return Err(e),
+            }
+            touched.push(serde_json::json!({"kind": record.kind, "id": record.id}));
+            // Whatever this device does next must order after what it has seen.
+            clock
+                .observe(record.hlc, now_ms)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        }
+        tx.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (PULL_CURSOR_KEY, cursor.to_string()),
+        )?;
+        let audit_seq: i64 =
+            tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log", [], |r| {
+                r.get(0)
+            })?;
+        audit::append(
+            &tx,
+            audit::NewEntry {
+                seq: audit_seq,
+                at: now,
+                device_id,
+                staff_id: None,
+                action: "replication.pull",
+                detail: serde_json::json!({
+                    "records": touched,
+                    "detail": {"cursor": cursor, "applied": report.applied,
+                               "unchanged": report.unchanged, "skipped": report.skipped},
+                }),
+            },
+        )?;
+        tx.execute(
+            "UPDATE device SET last_hlc = ?1 WHERE singleton = 1",
+            [clock.last().to_string()],
+        )?;
+        tx.commit()?;
+        self.clock = clock;
+        Ok(report)
+    }
+
+    /// The merged per-field clocks of a donor as this device holds it.
+    pub fn donor_field_clocks(&self, donor_id: RecordId) -> Result<Option<FieldClocks>> {
+        donor_clocks(&self.conn, &donor_id.to_string())
+    }
+}
+
+fn kind_name(kind: RemoteKind) -> &'static str {
+    match kind {
+        RemoteKind::Donor => "donor",
+        RemoteKind::Deferral => "deferral",
+        RemoteKind::Donation => "donation",
+        RemoteKind::DinRange => "din_range",
+        RemoteKind::ReferenceDocument => "reference_document",
+    }
+}
+
+/// Why a pulled record was not applied: `Skip` is about the record (it is named in the
+/// report and the page goes on); `Store` is about this device (the whole page is rolled
+/// back and pulled again later).
+enum Fail {
+    Skip(String),
+    Store(StoreError),
+}
+
+fn skip(why: impl Into<String>) -> Fail {
+    Fail::Skip(why.into())
+}
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Fail {
+        Fail::Store(e)
+    }
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Fail {
+        Fail::Store(e.into())
+    }
+}
+
+impl From<serde_json::Error> for Fail {
+    fn from(e: serde_json::Error) -> Fail {
+        Fail::Skip(format!("malformed body: {e}"))
+    }
+}
+
+fn object(text: &str) -> std::result::Result<serde_json::Map<String, serde_json::Value>, Fail> {
+    match serde_json::from_str::<serde_json::Value>(text)? {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => Err(skip("body must be a JSON object")),
+    }
+}
+
+fn exists(conn: &Connection, table: &'static str, id: &str) -> std::result::Result<bool, Fail> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT 1 FROM {table} WHERE id = ?1"),
+            [id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// The donor's clocks: what the local change log says, raised by what replication stored.
+fn donor_clocks(conn: &Connection, donor_id: &str) -> Result<Option<FieldClocks>> {
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT field_clocks FROM donor WHERE id = ?1",
+            [donor_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    let stored: FieldClocks = serde_json::from_str(&stored)?;
+    let logged = logged_donor_clocks(conn, donor_id, i64::MAX)?;
+    Ok(Some(max_clocks(&logged, &stored)))
+}
+
+/// Applies one record; `Ok(true)` when it changed the store.
+fn apply_one(
+    tx: &Connection,
+    device_id: Uuid,
+    record: &RemoteRecord,
+    now: chrono::DateTime<chrono::Utc>,
+) -> std::result::Result<bool, Fail> {
+    let id = record.id.to_string();
+    match record.kind {
+        RemoteKind::Donor => {
+            let remote_map = object(&record.body)?;
+            let remote: Donor =
+                serde_json::from_value(serde_json::Value::Object(remote_map.clone()))?;
+            if remote.id != record.id {
+                return Err(skip("body id differs from the record id"));
+            }
+            let remote_clocks = record
+                .field_clocks
+                .clone()
+                .unwrap_or_else(|| uniform_clocks(&remote_map, record.hlc));
+            match donor_clocks(tx, &id)? {
+                Some(local_clocks) => {
+                    let local_body: String =
+                        tx.query_row("SELECT body FROM donor WHERE id = ?1", [&id], |r| r.get(0))?;
+                    let local_map = object(&local_body)?;
+                    let (merged, clocks) =
+                        merge_fields(&local_map, &local_clocks, &remote_map, &remote_clocks);
+                    let merged_value = serde_json::Value::Object(merged);
+                    let donor: Donor = serde_json::from_value(merged_value.clone())?;
+                    let body = serde_json::to_string(&donor)?;
+                    if body == local_body && clocks == local_clocks {
+                        return Ok(false);
+                    }
+                    tx.execute(
+                        "UPDATE donor SET doc_kind = ?2, doc_number = ?3, name = ?4,
+                             birth_date = ?5, phone = ?6, field_clocks = ?7, body = ?8
+                         WHERE id = ?1",
+                        (
+                            &id,
+                            donor.document.kind().as_str(),
+                            donor.document.number(),
+                            &donor.name,
+                            donor.birth_date.to_string(),
+                            &donor.phone,
+                            serde_json::to_string(&clocks)?,
+                            body,
+                        ),
+                    )?;
+                    Ok(true)
+                }
+                None => {
+                    let same_document: Option<String> = tx
+                        .query_row(
+                            "SELECT id FROM donor WHERE doc_kind = ?1 AND doc_number = ?2",
+                            (remote.document.kind().as_str(), remote.document.number()),
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    if let Some(other) = same_document {
+                        return Err(skip(format!(
+                            "the same identity document is registered here as donor {other}; \
+                             the two registrations need merging at the station"
+                        )));
+                    }
+                    tx.execute(
+                        "INSERT INTO donor (id, doc_kind, doc_number, name, birth_date, phone,
+                                            field_clocks, body)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        (
+                            &id,
+                            remote.document.kind().as_str(),
+                            remote.document.number(),
+                            &remote.name,
+                            remote.birth_date.to_string(),
+                            &remote.phone,
+                            serde_json::to_string(&remote_clocks)?,
+                            serde_json::to_string(&remote)?,
+                        ),
+                    )?;
+                    Ok(true)
+                }
+            }
+        }
+        RemoteKind::Deferral => {
+            let deferral: Deferral = serde_json::from_str(&record.body)?;
+            if deferral.id != record.id {
+                return Err(skip("body id differs from the record id"));
+            }
+            if exists(tx, "deferral", &id)? {
+                return Ok(false);
+            }
+            if !exists(tx, "donor", &deferral.donor_id.to_string())? {
+                return Err(skip(format!(
+                    "donor {} is not on this device",
+                    deferral.donor_id
+                )));
+            }
+            if let Some(lifted) = deferral.lifts
+                && !exists(tx, "deferral", &lifted.to_string())?
+            {
+                return Err(skip(format!(
+                    "lifts deferral {lifted}, which is not on this device"
+                )));
+            }
+            tx.execute(
+                "INSERT INTO deferral (id, donor_id, code, start, until, lifts, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                (
+                    &id,
+                    deferral.donor_id.to_string(),
+                    &deferral.code,
+                    deferral.start.to_string(),
+                    deferral.until.map(|d| d.to_string()),
+                    deferral.lifts.map(|d| d.to_string()),
+                    serde_json::to_string(&deferral)?,
+                ),
+            )?;
+            Ok(true)
+        }
+        RemoteKind::Donation => {
+            let donation: Donation = serde_json::from_str(&record.body)?;
+            if donation.id != record.id {
+                return Err(skip("body id differs from the record id"));
+            }
+            if exists(tx, "donation", &id)? {
+                return Ok(false);
+            }
+            if record.origin_device == device_id {
+                return Err(skip(
+                    "claims to come from this device, which has no such donation",
+                ));
+            }
+            if !exists(tx, "donor", &donation.donor_id.to_string())? {
+                return Err(skip(format!(
+                    "donor {} is not on this device",
+                    donation.donor_id
+                )));
+            }
+            if let Some(old) = donation.supersedes
+                && !exists(tx, "donation", &old.to_string())?
+            {
+                return Err(skip(format!(
+                    "supersedes donation {old}, which is not on this device"
+                )));
+            }
+            // The drive usually lives only on the other vehicle; the summary needs none.
+            let drive = donation.drive_id.to_string();
+            let drive = exists(tx, "drive", &drive)?.then_some(drive);
+            tx.execute(
+                "INSERT INTO donation (id, donor_id, drive_id, din, procedure, started_at,
+                                       supersedes, origin_device, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                (
+                    &id,
+                    donation.donor_id.to_string(),
+                    drive,
+                    donation.din.as_str(),
+                    donation.procedure.as_str(),
+                    donation.started_at.to_rfc3339(),
+                    donation.supersedes.map(|s| s.to_string()),
+                    record.origin_device.to_string(),
+                    serde_json::to_string(&donation)?,
+                ),
+            )?;
+            Ok(true)
+        }
+        RemoteKind::DinRange => {
+            let lease: DinRangeRecord = serde_json::from_str(&record.body)?;
+            if lease.id != record.id {
+                return Err(skip("body id differs from the record id"));
+            }
+            if lease.device_id != device_id {
+                return Err(skip(format!(
+                    "leased to device {}, not this one",
+                    lease.device_id
+                )));
+            }
+            if lease.source == DinRangeSource::Training {
+                return Err(skip("a station never leases training ranges"));
+            }
+            if exists(tx, "din_range", &id)? {
+                return Ok(false);
+            }
+            let overlapping: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM din_range WHERE facility = ?1 AND year = ?2
+                     AND first_seq <= ?4 AND last_seq >= ?3",
+                    (
+                        lease.range.facility().as_str(),
+                        lease.range.year(),
+                        lease.range.first(),
+                        lease.range.last(),
+                    ),
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(other) = overlapping {
+                return Err(skip(format!("overlaps range {other} this device holds")));
+            }
+            let source = serde_json::to_value(lease.source)?;
+            tx.execute(
+                "INSERT INTO din_range (id, facility, year, first_seq, last_seq, source, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                (
+                    &id,
+                    lease.range.facility().as_str(),
+                    lease.range.year(),
+                    lease.range.first(),
+                    lease.range.last(),
+                    source.as_str().unwrap_or("leased"),
+                    serde_json::to_string(&lease)?,
+                ),
+            )?;
+            Ok(true)
+        }
+        RemoteKind::ReferenceDocument => {
+            let doc: ReferenceDocumentBody = serde_json::from_str(&record.body)?;
+            let text = serde_json::to_string(&doc.document)?;
+            if doc.kind == "rules" {
+                // A table the device cannot read would stop every screening: keep the
+                // one in force instead.
+                lifebridge_domain::rules::RuleSet::from_json(&text)
+                    .map_err(|e| skip(format!("rules table {} is invalid: {e}", doc.version)))?;
+            }
+            let changed = tx.execute(
+                "INSERT INTO reference_document (kind, version, body, adopted_at)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, version) DO NOTHING",
+                (&doc.kind, &doc.version, text, now.to_rfc3339()),
+            )?;
+            Ok(changed > 0)
+        }
+    }
+}
+
+/// A change to a donor's demographics. Each `Some` sets that field (`Some(None)`
+/// clears an optional one). The identity document and birth date never change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DonorEdit {
+    pub name: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub address: Option<Option<String>>,
+    pub abo_rh: Option<Option<lifebridge_domain::entities::AboRh>>,
+    pub rural: Option<Option<bool>>,
+}
+
+impl Store {
+    /// Edits a donor's demographics as one user action. The change-log entry carries
+    /// the whole row; replication derives which fields changed from the log, so two
+    /// vehicles editing different fields of the same donor offline both keep their edit.
+    // This is the crew's action that replication needs to be tested against; it belongs
+    // with the other actions in `records` once that module grows a donor editor.
+    pub fn edit_donor(
+        &mut self,
+        actor: crate::Actor,
+        donor_id: RecordId,
+        edit: DonorEdit,
+    ) -> Result<Donor> {
+        let staff_id = actor.staff_id.ok_or_else(|| {
+            StoreError::invalid(
+                "actor",
+                "editing a donor must be done by a signed-in staff member",
+            )
+        })?;
+        crate::records::require_role(
+            &self.conn,
+            staff_id,
+            lifebridge_domain::entities::Role::Registration,
+            "edit donors",
+        )?;
+        let mut donor = self.donor(donor_id)?.ok_or(StoreError::Missing {
+            entity: "donor",
+            id: donor_id.to_string(),
+        })?;
+        let before = donor.clone();
+        if let Some(name) = &edit.name {
+            donor.name = crate::records::require_text("name", name, 64)?;
+        }
+        if let Some(phone) = &edit.phone {
+            donor.phone = match phone.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(p)
+                    if p.chars().count() <= 20
+                        && p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c)) =>
+                {
+                    Some(p.to_owned())
+                }
+                Some(_) => {
+                    return Err(StoreError::invalid(
+                        "phone",
+                        "may hold only digits, spaces, + and -, at most 20 characters",
+                    ));
+                }
+            };
+        }
+        if let Some(address) = &edit.address {
+            donor.address = match address.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(a) => Some(crate::records::require_text("address", a, 200)?),
+            };
+        }
+        if let Some(abo) = edit.abo_rh {
+            donor.abo_rh = abo;
+        }
+        if let Some(rural) = edit.rural {
+            donor.rural = rural;
+        }
+        if donor == before {
+            return Err(StoreError::invalid("edit", "changes nothing"));
+        }
+        self.act(actor, "donor.edit", serde_json::json!({}), |ctx| {
+            let body = ctx.log_change(EntityKind::Donor, donor.id, &donor)?;
+            ctx.tx.execute(
+                "UPDATE donor SET name = ?2, phone = ?3, body = ?4 WHERE id = ?1",
+                (donor.id.to_string(), &donor.name, &donor.phone, body),
+            )?;
+            Ok(donor.clone())
+        })
+    }
+}

@@ -1,0 +1,276 @@
+//! The HTTP client for one station: every call is one request, JSON bodies gzipped
+//! both ways, the device credential as a bearer token.
+
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderValue};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::compress::{gunzip_limited, gzip};
+use crate::protocol::{
+    ClientInfo, DeviceStatus, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PullRequest,
+    PullResponse, PushRequest, PushResponse,
+};
+use crate::{LocalChange, SyncError};
+
+/// Largest answer the device accepts once inflated.
+const MAX_ANSWER_BYTES: usize = 256 * 1024 * 1024;
+
+/// How the device decides to trust the station.
+#[derive(Debug, Clone)]
+pub enum Trust {
+    /// `http://` to a loopback address only (tests, a station on the same machine).
+    LoopbackHttp,
+    /// `https://` to a station whose certificate is, or is signed by, one of these PEM
+    /// certificates. Nothing else is trusted: the station is pinned.
+    PinnedPem(String),
+}
+
+#[derive(Clone)]
+pub struct StationClient {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl std::fmt::Debug for StationClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StationClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+fn tls_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, SyncError> {
+    Ok(
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SyncError::Config(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    )
+}
+
+impl StationClient {
+    pub fn new(
+        base_url: &str,
+        trust: Trust,
+        timeout: Duration,
+    ) -> Result<StationClient, SyncError> {
+        let base = base_url.trim_end_matches('/').to_owned();
+        let url = reqwest::Url::parse(&base)
+            .map_err(|e| SyncError::Config(format!("station address {base_url:?}: {e}")))?;
+        let mut roots = rustls::RootCertStore::empty();
+        match (&trust, url.scheme()) {
+            (Trust::LoopbackHttp, "http") => {
+                let loopback = match url.host() {
+                    Some(url::Host::Domain(d)) => d == "localhost",
+                    Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                    Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                    None => false,
+                };
+                if !loopback {
+                    return Err(SyncError::Config(format!(
+                        "station address {base_url:?}: plain http is allowed only to a loopback address; use https"
+                    )));
+                }
+            }
+            (Trust::PinnedPem(pem), "https") => {
+                for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                    let cert =
+                        cert.map_err(|e| SyncError::Config(format!("station certificate: {e}")))?;
+                    roots
+                        .add(cert)
+                        .map_err(|e| SyncError::Config(format!("station certificate: {e}")))?;
+                }
+                if roots.is_empty() {
+                    return Err(SyncError::Config(
+                        "station certificate: no PEM certificate given".into(),
+                    ));
+                }
+            }
+            (_, scheme) => {
+                return Err(SyncError::Config(format!(
+                    "station address {base_url:?}: scheme {scheme} does not match the trust setting (https needs a pinned certificate, http is for loopback only)"
+                )));
+            }
+        }
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config(roots)?)
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| SyncError::Config(format!("HTTP client: {e}")))?;
+        Ok(StationClient {
+            http,
+            base,
+            token: None,
+        })
+    }
+
+    pub fn with_token(mut self, token: impl Into<String>) -> StationClient {
+        self.token = Some(token.into());
+        self
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    async fn call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Req,
+    ) -> Result<(Resp, usize), SyncError> {
+        let json = serde_json::to_vec(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let compressed = gzip(&json);
+        let sent = compressed.len();
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )
+            .header(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))
+            .header(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"))
+            .body(compressed);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| SyncError::Unreachable(describe(&e)))?;
+        let status = response.status();
+        let gzipped = response
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+        let bytes = response.bytes().await.map_err(|e| {
+            SyncError::Unreachable(format!("the answer was cut off: {}", describe(&e)))
+        })?;
+        let bytes = if gzipped {
+            gunzip_limited(&bytes, MAX_ANSWER_BYTES)
+                .map_err(|e| SyncError::Protocol(format!("answer from {path}: {e}")))?
+        } else {
+            bytes.to_vec()
+        };
+        if status.is_success() {
+            let value = serde_json::from_slice(&bytes)
+                .map_err(|e| SyncError::Protocol(format!("answer from {path}: {e}")))?;
+            Ok((value, sent))
+        } else {
+            let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                ErrorBody::new(
+                    if status.is_server_error() {
+                        ErrorCode::Unavailable
+                    } else {
+                        ErrorCode::MalformedBody
+                    },
+                    format!(
+                        "HTTP {status}: {}",
+                        String::from_utf8_lossy(&bytes)
+                            .chars()
+                            .take(200)
+                            .collect::<String>()
+                    ),
+                )
+            });
+            Err(SyncError::Station {
+                status: status.as_u16(),
+                body,
+            })
+        }
+    }
+
+    /// `GET /healthz`: is the station reachable and its database up?
+    pub async fn probe(&self) -> Result<(), SyncError> {
+        let response = self
+            .http
+            .get(format!("{}/healthz", self.base))
+            .send()
+            .await
+            .map_err(|e| SyncError::Unreachable(describe(&e)))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(SyncError::Unreachable(format!(
+                "station health check answered {}",
+                response.status()
+            )))
+        }
+    }
+
+    pub async fn enroll(
+        &self,
+        code: &str,
+        device_id: Uuid,
+        device_name: &str,
+    ) -> Result<EnrollResponse, SyncError> {
+        let req = EnrollRequest {
+            client: ClientInfo::current(),
+            code: code.to_owned(),
+            device_id,
+            device_name: device_name.to_owned(),
+        };
+        Ok(self.call("/v1/enroll", &req).await?.0)
+    }
+
+    /// Pushes one batch; also returns the compressed bytes sent.
+    pub async fn push(
+        &self,
+        entries: Vec<LocalChange>,
+    ) -> Result<(PushResponse, usize), SyncError> {
+        self.call(
+            "/v1/push",
+            &PushRequest {
+                client: ClientInfo::current(),
+                entries,
+            },
+        )
+        .await
+    }
+
+    pub async fn pull(
+        &self,
+        after: u64,
+        limit: u32,
+        unused_dins: Option<u64>,
+    ) -> Result<PullResponse, SyncError> {
+        Ok(self
+            .call(
+                "/v1/pull",
+                &PullRequest {
+                    client: ClientInfo::current(),
+                    after,
+                    limit,
+                    unused_dins,
+                },
+            )
+            .await?
+            .0)
+    }
+
+    pub async fn status(&self) -> Result<DeviceStatus, SyncError> {
+        Ok(self.call("/v1/status", &ClientInfo::current()).await?.0)
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

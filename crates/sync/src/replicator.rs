@@ -1,0 +1,325 @@
+//! The device's background replicator: push this device's changes, then pull what the
+//! station has for it, page by page; on failure wait with exponential backoff and
+//! jitter, probing the station until it answers again.
+//!
+//! It keeps no state of its own: both cursors live in the device store and move only
+//! in the same transaction as what they describe (or after the station has durably
+//! acknowledged), so killing the app at any point loses nothing and repeats at most
+//! one batch, which the station recognises and skips.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lifebridge_store::Store;
+use tokio::sync::{Notify, watch};
+
+use crate::client::StationClient;
+use crate::protocol::{ClockWarning, ErrorCode};
+use crate::{LocalChange, SyncError};
+
+#[derive(Debug, Clone)]
+pub struct ReplicatorConfig {
+    /// Change-log entries per push request.
+    pub batch_size: u32,
+    /// Records per pull page.
+    pub page_size: u32,
+    /// Time between syncs while everything works.
+    pub interval: Duration,
+    /// First wait after a failure; doubles up to `backoff_max`, with full jitter.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Default for ReplicatorConfig {
+    fn default() -> Self {
+        ReplicatorConfig {
+            batch_size: 500,
+            page_size: 500,
+            interval: Duration::from_secs(60),
+            backoff_base: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    #[default]
+    Idle,
+    Pushing,
+    Pulling,
+    /// Waiting to retry after a failure.
+    Backoff,
+}
+
+/// What the app shows the crew.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    pub phase: Phase,
+    /// Own changes the station has not acknowledged.
+    pub pending: u64,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    /// Set while the station says this device's clock is far off.
+    pub clock_warning: Option<ClockWarning>,
+}
+
+/// What one successful sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub pushed: u64,
+    pub push_requests: u32,
+    pub bytes_sent: u64,
+    pub pulled: u64,
+    pub skipped: Vec<String>,
+}
+
+pub struct Replicator {
+    store: Arc<Mutex<Store>>,
+    client: StationClient,
+    config: ReplicatorConfig,
+    status: watch::Sender<SyncStatus>,
+    wake: Arc<Notify>,
+}
+
+/// Runs a store call off the async threads.
+async fn with_store<T: Send + 'static>(
+    store: &Arc<Mutex<Store>>,
+    f: impl FnOnce(&mut Store) -> lifebridge_store::Result<T> + Send + 'static,
+) -> Result<T, SyncError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut guard = store
+            .lock()
+            .map_err(|_| SyncError::Config("the device store lock is poisoned".into()))?;
+        f(&mut guard).map_err(SyncError::Store)
+    })
+    .await
+    .map_err(|e| SyncError::Config(format!("store task failed: {e}")))?
+}
+
+/// `base · 2^(failures-1)`, capped, then a uniformly random part of it ("full jitter"),
+/// so a fleet of buses that lost the station together does not return in lockstep.
+pub fn backoff_delay(config: &ReplicatorConfig, failures: u32) -> Duration {
+    let exp = failures.saturating_sub(1).min(20);
+    let ceiling = config
+        .backoff_base
+        .saturating_mul(1u32 << exp)
+        .min(config.backoff_max);
+    let fraction: f64 = rand::random();
+    ceiling.mul_f64(0.5 + fraction / 2.0)
+}
+
+impl Replicator {
+    pub fn new(
+        store: Arc<Mutex<Store>>,
+        client: StationClient,
+        config: ReplicatorConfig,
+    ) -> (Replicator, watch::Receiver<SyncStatus>) {
+        let (status, rx) = watch::channel(SyncStatus::default());
+        (
+            Replicator {
+                store,
+                client,
+                config,
+                status,
+                wake: Arc::new(Notify::new()),
+            },
+            rx,
+        )
+    }
+
+    /// Wakes the background loop now (e.g. the crew tapped "sync", or the OS reported
+    /// a network).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.subscribe()
+    }
+
+    fn set(&self, f: impl FnOnce(&mut SyncStatus)) {
+        self.status.send_modify(f);
+    }
+
+    /// One full sync: push everything pending, then pull every page.
+    pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
+        let result = self.sync_inner().await;
+        let pending = with_store(&self.store, |s| s.pending_changes()).await.ok();
+        match &result {
+            Ok(_) => self.set(|st| {
+                st.phase = Phase::Idle;
+                st.last_success = Some(Utc::now());
+                st.last_error = None;
+                st.consecutive_failures = 0;
+                if let Some(p) = pending {
+                    st.pending = p;
+                }
+            }),
+            Err(e) => {
+                let message = e.to_string();
+                self.set(|st| {
+                    st.phase = Phase::Idle;
+                    st.last_error = Some(message);
+                    st.consecutive_failures = st.consecutive_failures.saturating_add(1);
+                    if let Some(p) = pending {
+                        st.pending = p;
+                    }
+                });
+            }
+        }
+        result
+    }
+
+    async fn sync_inner(&self) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        self.set(|st| st.phase = Phase::Pushing);
+        // Each round trip either moves the cursor forward or is answered with the seq
+        // the station needs; a station that keeps asking for the same thing is broken.
+        let mut stalled = 0;
+        loop {
+            let batch = self.config.batch_size;
+            let (entries, pending): (Vec<LocalChange>, u64) = with_store(&self.store, move |s| {
+                let cursor = s.push_cursor()?;
+                Ok((s.changes_after(cursor, batch)?, s.pending_changes()?))
+            })
+            .await?;
+            self.set(|st| st.pending = pending);
+            let Some(first) = entries.first().map(|e| e.seq) else {
+                break;
+            };
+            let last = entries.last().map_or(first, |e| e.seq);
+            let new_cursor = match self.client.push(entries).await {
+                Ok((answer, sent)) => {
+                    report.pushed += u64::from(answer.stored);
+                    report.push_requests += 1;
+                    report.bytes_sent += sent as u64;
+                    self.set(|st| st.clock_warning = answer.clock.clock_warning.clone());
+                    if answer.held_seq < last {
+                        return Err(SyncError::Protocol(format!(
+                            "the station accepted the batch {first}..={last} but holds only up to {}",
+                            answer.held_seq
+                        )));
+                    }
+                    answer.held_seq
+                }
+                Err(SyncError::Station { body, .. }) if body.error == ErrorCode::SequenceGap => {
+                    let expected = body.expected_seq.ok_or_else(|| {
+                        SyncError::Protocol("sequence_gap answer without expected_seq".into())
+                    })?;
+                    tracing::warn!(
+                        expected,
+                        first,
+                        "station needs earlier entries; resending from there"
+                    );
+                    expected.saturating_sub(1)
+                }
+                Err(e) => return Err(e),
+            };
+            let progressed = new_cursor >= first;
+            with_store(&self.store, move |s| s.set_push_cursor(new_cursor)).await?;
+            if progressed {
+                stalled = 0;
+            } else {
+                stalled += 1;
+                if stalled > 3 {
+                    return Err(SyncError::Protocol(format!(
+                        "the station keeps asking for seq {} but refuses it",
+                        new_cursor + 1
+                    )));
+                }
+            }
+        }
+        self.set(|st| {
+            st.phase = Phase::Pulling;
+            st.pending = 0;
+        });
+        loop {
+            let (after, unused) = with_store(&self.store, |s| {
+                Ok((s.pull_cursor()?, s.unused_leased_dins()?))
+            })
+            .await?;
+            let page = self
+                .client
+                .pull(after, self.config.page_size, Some(unused))
+                .await?;
+            self.set(|st| st.clock_warning = page.clock.clock_warning.clone());
+            let more = page.more;
+            let n = page.records.len() as u64;
+            let cursor = page.cursor;
+            let records = page.records;
+            let applied =
+                with_store(&self.store, move |s| s.apply_remote(&records, cursor)).await?;
+            report.pulled += n;
+            report.skipped.extend(applied.skipped);
+            if !more || cursor <= after {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs until `shutdown` turns true: sync, wait, sync again; after a failure, wait
+    /// with backoff and probe the station before the next full attempt.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut failures: u32 = 0;
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let ok = if failures > 0 {
+                match self.client.probe().await {
+                    Ok(()) => self.sync_once().await.is_ok(),
+                    Err(e) => {
+                        let message = e.to_string();
+                        self.set(|st| {
+                            st.last_error = Some(message);
+                            st.consecutive_failures = st.consecutive_failures.saturating_add(1);
+                        });
+                        false
+                    }
+                }
+            } else {
+                self.sync_once().await.is_ok()
+            };
+            let wait = if ok {
+                failures = 0;
+                self.config.interval
+            } else {
+                failures = failures.saturating_add(1);
+                self.set(|st| st.phase = Phase::Backoff);
+                backoff_delay(&self.config, failures)
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.wake.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
+
+/// Exchanges an enrollment code for a credential and keeps it (and the station's
+/// address) in the device store's `sync_state`.
+pub async fn enroll(
+    store: &Arc<Mutex<Store>>,
+    client: &StationClient,
+    code: &str,
+    device_name: &str,
+) -> Result<String, SyncError> {
+    let device_id = with_store(store, |s| Ok(s.device_id())).await?;
+    let answer = client.enroll(code, device_id, device_name).await?;
+    let token = answer.token.clone();
+    let base = client.base_url().to_owned();
+    with_store(store, move |s| {
+        s.set_sync_value(
+            crate::STATION_KEY,
+            &serde_json::json!({"url": base, "station_id": answer.station_id, "token": answer.token}),
+        )
+    })
+    .await?;
+    Ok(token)
+}
