@@ -2,6 +2,8 @@
 //! with real encrypted stores, and the real replicator.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod proxy;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -220,4 +222,102 @@ macro_rules! both_backends {
             )*
         }
     };
+}
+
+/// Records `n` donations from donors registered on this device with passports unique
+/// to it (the demo seeder numbers donors per store, so two devices would register the
+/// same synthetic person twice — a real case, but not what these tests are about).
+pub fn collect_donations(device: &Device, n: u32) {
+    use lifebridge_domain::Procedure;
+    use lifebridge_domain::entities::{
+        Arm, BagSet, BagSetKind, Outcome, PhysicianDecision, RapidTests, TestResult, Vitals,
+    };
+    use lifebridge_domain::resident_id::IdentityDocument;
+    use lifebridge_store::Actor;
+    use lifebridge_store::records::{NewDonation, NewDonor};
+    use lifebridge_store::screening::NewScreening;
+
+    let mut s = device.store.lock().unwrap();
+    lifebridge_store::demo::seed(&mut s, 0, |_| Ok(())).unwrap();
+    let today = lifebridge_store::china_today();
+    let staff = |s: &Store, name: &str| s.staff_by_name(name).unwrap().unwrap().id;
+    let nurse = staff(&s, "登记护士 李敏");
+    let physician = staff(&s, "体检医生 王强");
+    let phlebotomist = staff(&s, "采血护士 张静");
+    let drive = s
+        .drives_on(today)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.ended_at.is_none())
+        .unwrap()
+        .id;
+    let tag: String = device.id.simple().to_string()[24..].to_uppercase();
+    for _ in 0..n {
+        let k: u32 = rand::random();
+        let document =
+            IdentityDocument::parse("passport", &format!("P{tag}{k:08X}"), today).unwrap();
+        let donor = s
+            .register_donor(
+                Actor::staff(nurse),
+                NewDonor {
+                    document,
+                    name: format!("献血者{k}"),
+                    sex: Some(lifebridge_domain::Sex::Female),
+                    birth_date: Some(chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap()),
+                    phone: None,
+                    address: None,
+                    rural: Some(true),
+                },
+            )
+            .unwrap();
+        s.check_in(Actor::staff(nurse), drive, donor.id).unwrap();
+        let screening = s
+            .record_screening(
+                Actor::staff(physician),
+                NewScreening {
+                    donor_id: donor.id,
+                    drive_id: drive,
+                    procedure: Procedure::WholeBlood,
+                    planned_volume_ml: Some(400),
+                    questionnaire_version: "demo-1".into(),
+                    answers: Default::default(),
+                    vitals: Vitals {
+                        weight_kg: 60.0,
+                        systolic_mmhg: 115.0,
+                        diastolic_mmhg: 75.0,
+                        pulse_bpm: 72.0,
+                        temperature_c: 36.6,
+                    },
+                    tests: RapidTests {
+                        hemoglobin_g_l: Some(130.0),
+                        alt_u_l: Some(20.0),
+                        hbsag: Some(TestResult::Negative),
+                        ..RapidTests::default()
+                    },
+                    athlete: false,
+                    decision: PhysicianDecision::Accept,
+                },
+            )
+            .unwrap();
+        let start = chrono::Utc::now();
+        s.record_donation(
+            Actor::staff(phlebotomist),
+            NewDonation {
+                screening_id: screening.id,
+                bag_set: BagSet {
+                    kind: BagSetKind::Double,
+                    lot: "LOT-1".into(),
+                },
+                planned_volume_ml: 400,
+                collected_volume_ml: Some(400),
+                started_at: start,
+                ended_at: Some(start + chrono::Duration::minutes(8)),
+                phlebotomist_id: phlebotomist,
+                arm: Arm::Left,
+                reactions: vec![],
+                outcome: Outcome::Complete,
+            },
+        )
+        .unwrap();
+    }
 }

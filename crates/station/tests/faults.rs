@@ -1,0 +1,110 @@
+//! Fault injection: several devices sync through a proxy that drops, delays and
+//! duplicates; once the network heals, the station holds exactly the union of their
+//! records, no duplicates, every device's sequence gap-free.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::atomic::Ordering;
+
+use common::proxy::{self, Rng};
+use common::{Backend, assert_station_holds_exactly, enroll, start};
+
+fn seed_value() -> u64 {
+    match std::env::var("LIFEBRIDGE_FAULT_SEED") {
+        Ok(s) => s.parse().unwrap(),
+        Err(_) => {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap();
+            t.as_nanos() as u64
+        }
+    }
+}
+
+async fn randomized_runs_through_a_faulty_network(backend: Backend) {
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let seed = seed_value();
+    eprintln!("fault seed {seed} (replay with LIFEBRIDGE_FAULT_SEED={seed})");
+    let proxy = proxy::start(ts.station.as_ref().unwrap().addr, seed, 25).await;
+    let mut rng = Rng::new(seed ^ 0x9e37_79b9);
+    let mut devices = Vec::new();
+    for i in 0..4 {
+        devices.push(enroll(&ts, &ts.url(), &format!("BUS-{i:02}")).await);
+    }
+    for round in 0..4 {
+        for d in &devices {
+            common::collect_donations(d, rng.below(4) as u32);
+        }
+        let mut tasks = Vec::new();
+        for d in &devices {
+            let r = d.replicator(&proxy.url());
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..3 {
+                    let _ = r.sync_once().await;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        eprintln!("round {round} done");
+    }
+    let stats = &proxy.stats;
+    eprintln!(
+        "faults: {} requests, {} cut mid-request, {} cut mid-response, {} duplicated, {} delayed",
+        stats.requests.load(Ordering::Relaxed),
+        stats.dropped_mid_request.load(Ordering::Relaxed),
+        stats.dropped_mid_response.load(Ordering::Relaxed),
+        stats.duplicated.load(Ordering::Relaxed),
+        stats.delayed.load(Ordering::Relaxed),
+    );
+    assert!(
+        stats.dropped_mid_response.load(Ordering::Relaxed) > 0,
+        "the run injected no lost answers"
+    );
+
+    proxy.heal();
+    for _ in 0..2 {
+        for d in &devices {
+            d.replicator(&proxy.url()).sync_once().await.unwrap();
+        }
+    }
+    let mut donations = 0;
+    for d in &devices {
+        assert_station_holds_exactly(&ts, d).await;
+        assert_eq!(d.store.lock().unwrap().pending_changes().unwrap(), 0);
+        let own: i64 = d
+            .store
+            .lock()
+            .unwrap()
+            .connection()
+            .query_row(
+                "SELECT COUNT(*) FROM donation WHERE origin_device = ?1",
+                [d.id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        donations += own;
+    }
+    // Every device ends with every donation exactly once (its own and the others').
+    for d in &devices {
+        let all: i64 = d
+            .store
+            .lock()
+            .unwrap()
+            .connection()
+            .query_row("SELECT COUNT(*) FROM donation", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(all, donations, "device {} donations", d.name);
+    }
+    let counts = ts.storage.counts().await.unwrap();
+    let total: u64 = devices.iter().map(|d| d.last_seq()).sum();
+    assert_eq!(counts.change_entries, total, "no duplicates at the station");
+}
+
+both_backends! {
+    randomized_runs_through_a_faulty_network => super::randomized_runs_through_a_faulty_network;
+}
