@@ -17,10 +17,8 @@ use crate::storage::{Storage, StorageError};
 /// the SQLite file `station.db` in the data folder (created if needed).
 pub async fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, StorageError> {
     if let Some(url) = &config.database_url {
-        let _ = url;
-        return Err(StorageError::Invalid(
-            "PostgreSQL is not built in yet".into(),
-        ));
+        let storage = storage::postgres::PostgresStorage::connect(url).await?;
+        return Ok(Arc::new(storage));
     }
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         StorageError::Database(format!(

@@ -3,6 +3,7 @@
 //! Both backends apply the same rules ([`lifebridge_sync::ingest::plan`] for batches,
 //! [`derive_feed`] for what devices pull); only the SQL differs.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;

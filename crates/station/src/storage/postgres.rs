@@ -1,0 +1,697 @@
+//! The PostgreSQL backend. The SQL stays within what PostgreSQL-compatible distributed
+//! engines (CockroachDB, YugabyteDB, Citus) run: small transactions, text and bigint
+//! columns, keys that start with the device id, `ON CONFLICT`, `RETURNING`,
+//! `SELECT … FOR UPDATE`; every transaction is retried on a serialization failure
+//! (SQLSTATE 40001) or a deadlock (40P01), which those engines report routinely.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use lifebridge_domain::entities::EntityKind;
+use lifebridge_sync::ingest::{entry_digest, plan};
+use lifebridge_sync::{LocalChange, RemoteRecord};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{NoTls, Row, Transaction};
+use uuid::Uuid;
+
+use super::{
+    Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, PullPage, PushOutcome, Result, Storage,
+    StorageError, StoredEntry, derive_feed, kind_str, lease_count, lease_item, lease_range,
+    own_record_skipped, parse_clocks, parse_hlc, parse_kind, parse_uuid,
+};
+use crate::migrations::{MIGRATIONS, check_applied, checksum, create_table_sql};
+
+pub struct PostgresStorage {
+    pool: Pool,
+}
+
+/// Why one attempt of a transaction failed.
+enum Fail {
+    /// Serialization failure or deadlock: run the whole transaction again.
+    Retry,
+    Stop(StorageError),
+}
+
+impl From<tokio_postgres::Error> for Fail {
+    fn from(e: tokio_postgres::Error) -> Fail {
+        match e.code() {
+            Some(c)
+                if *c == SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == SqlState::T_R_DEADLOCK_DETECTED =>
+            {
+                Fail::Retry
+            }
+            _ => Fail::Stop(StorageError::Database(describe(&e))),
+        }
+    }
+}
+
+impl From<StorageError> for Fail {
+    fn from(e: StorageError) -> Fail {
+        Fail::Stop(e)
+    }
+}
+
+impl From<serde_json::Error> for Fail {
+    fn from(e: serde_json::Error) -> Fail {
+        Fail::Stop(e.into())
+    }
+}
+
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+type Attempt<T> = std::result::Result<T, Fail>;
+
+const RETRIES: u32 = 20;
+
+/// Runs `$body` (which uses the transaction `$tx`) until it commits, retrying on
+/// serialization failures with a short randomized pause.
+macro_rules! with_retry {
+    ($self:ident, |$tx:ident| $body:expr) => {{
+        let mut attempt = 0u32;
+        loop {
+            let result: Attempt<_> = async {
+                let mut client = $self.client().await?;
+                let $tx = client.transaction().await?;
+                let value = $body;
+                $tx.commit().await?;
+                Ok(value)
+            }
+            .await;
+            match result {
+                Ok(v) => break Ok(v),
+                Err(Fail::Stop(e)) => break Err(e),
+                Err(Fail::Retry) if attempt < RETRIES => {
+                    attempt += 1;
+                    let pause = rand::random::<u64>() % (5 * u64::from(attempt)) + 1;
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
+                }
+                Err(Fail::Retry) => {
+                    break Err(StorageError::Database(format!(
+                        "gave up after {RETRIES} serialization failures"
+                    )));
+                }
+            }
+        }
+    }};
+}
+
+impl PostgresStorage {
+    pub async fn connect(url: &str) -> Result<PostgresStorage> {
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StorageError::Invalid(format!("database_url: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .map_err(|e| StorageError::Database(e.to_string()))?;
+        let storage = PostgresStorage { pool };
+        storage.migrate().await?;
+        Ok(storage)
+    }
+
+    async fn client(&self) -> std::result::Result<deadpool_postgres::Object, Fail> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| Fail::Stop(StorageError::Database(format!("cannot connect: {e}"))))
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let client = self.client().await.map_err(stop)?;
+        client
+            .batch_execute(create_table_sql())
+            .await
+            .map_err(|e| StorageError::Database(describe(&e)))?;
+        with_retry!(self, |tx| {
+            let rows = tx
+                .query("SELECT version, sha256 FROM station_migration", &[])
+                .await?;
+            let applied: Vec<(i64, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+            check_applied(&applied)?;
+            for m in MIGRATIONS {
+                if applied.iter().any(|(v, _)| *v == m.version) {
+                    continue;
+                }
+                tx.batch_execute(m.sql).await?;
+                tx.execute(
+                    "INSERT INTO station_migration (version, name, sha256, applied_at) VALUES ($1, $2, $3, $4)",
+                    &[&m.version, &m.name, &checksum(m.sql), &Utc::now().to_rfc3339()],
+                )
+                .await?;
+            }
+            tx.execute(
+                "INSERT INTO station_meta (key, value) VALUES ('station_id', $1) ON CONFLICT (key) DO NOTHING",
+                &[&Uuid::now_v7().to_string()],
+            )
+            .await?;
+        })
+    }
+}
+
+fn stop(f: Fail) -> StorageError {
+    match f {
+        Fail::Stop(e) => e,
+        Fail::Retry => StorageError::Database("serialization failure".into()),
+    }
+}
+
+fn to_device(r: &Row) -> Result<DeviceRecord> {
+    Ok(DeviceRecord {
+        device_id: parse_uuid(r.get(0))?,
+        name: r.get(1),
+        enrolled_at: r.get(2),
+        revoked_at: r.get(3),
+        held_seq: u64::try_from(r.get::<_, i64>(4)).unwrap_or(0),
+    })
+}
+
+const DEVICE_COLS: &str = "device_id, name, enrolled_at, revoked_at, held_seq";
+
+async fn station_id(tx: &Transaction<'_>) -> Attempt<Uuid> {
+    let row = tx
+        .query_one(
+            "SELECT value FROM station_meta WHERE key = 'station_id'",
+            &[],
+        )
+        .await?;
+    Ok(parse_uuid(row.get(0))?)
+}
+
+async fn insert_feed(tx: &Transaction<'_>, items: &[FeedItem]) -> Attempt<i64> {
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let n = items.len() as i64;
+    // Taking the counter locks its row until commit, so feed order is commit order.
+    let last: i64 = tx
+        .query_one(
+            "UPDATE station_counter SET value = value + $1 WHERE name = 'feed' RETURNING value",
+            &[&n],
+        )
+        .await?
+        .get(0);
+    let stmt = tx
+        .prepare(
+            "INSERT INTO feed (station_seq, kind, record_id, origin_device, target_device, hlc, body, field_clocks)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .await?;
+    for (i, item) in items.iter().enumerate() {
+        let clocks = item
+            .field_clocks
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?;
+        tx.execute(
+            &stmt,
+            &[
+                &(last - n + 1 + i as i64),
+                &kind_str(item.kind),
+                &item.record_id.to_string(),
+                &item.origin_device.to_string(),
+                &item.target_device.map(|d| d.to_string()),
+                &item.hlc.to_string(),
+                &item.body,
+                &clocks,
+            ],
+        )
+        .await?;
+    }
+    Ok(last)
+}
+
+async fn push_attempt(
+    tx: &Transaction<'_>,
+    device_id: Uuid,
+    entries: &[LocalChange],
+    now: DateTime<Utc>,
+) -> Attempt<PushOutcome> {
+    let dev = device_id.to_string();
+    // Locks this device's row: two copies of one request (a retrying proxy) apply one
+    // after the other, and the second finds everything held.
+    let Some(row) = tx
+        .query_opt(
+            "SELECT held_seq FROM device WHERE device_id = $1 AND revoked_at IS NULL FOR UPDATE",
+            &[&dev],
+        )
+        .await?
+    else {
+        return Err(StorageError::Invalid(format!("device {device_id} is not enrolled")).into());
+    };
+    let held = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
+    let mut digests = BTreeMap::new();
+    if let Some(first) = entries.first()
+        && first.seq <= held
+    {
+        let rows = tx
+            .query(
+                "SELECT seq, digest FROM change_entry WHERE device_id = $1 AND seq >= $2 AND seq <= $3",
+                &[&dev, &(first.seq as i64), &(held as i64)],
+            )
+            .await?;
+        for r in rows {
+            digests.insert(r.get::<_, i64>(0) as u64, r.get::<_, String>(1));
+        }
+    }
+    let plan = plan(held, entries, &digests).map_err(StorageError::from)?;
+    let new = &entries[plan.new_from..];
+    if new.is_empty() {
+        return Ok(PushOutcome {
+            held_seq: held,
+            stored: 0,
+        });
+    }
+    let received = now.to_rfc3339();
+    let insert = tx
+        .prepare(
+            "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, field_clocks, digest, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .await?;
+    let mut feed = Vec::new();
+    let mut donors: BTreeMap<Uuid, DonorState> = BTreeMap::new();
+    for entry in new {
+        let clocks = entry
+            .field_clocks
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?;
+        tx.execute(
+            &insert,
+            &[
+                &dev,
+                &(entry.seq as i64),
+                &entry.hlc.to_string(),
+                &entry.entity.as_str(),
+                &entry.entity_id.to_string(),
+                &entry.body,
+                &clocks,
+                &entry_digest(entry),
+                &received,
+            ],
+        )
+        .await?;
+        let donor = if entry.entity == EntityKind::Donor {
+            match donors.get(&entry.entity_id) {
+                Some(d) => Some(d.clone()),
+                None => load_donor(tx, entry.entity_id).await?,
+            }
+        } else {
+            None
+        };
+        let (item, state) = derive_feed(device_id, entry, donor.as_ref());
+        if let Some(state) = state {
+            donors.insert(entry.entity_id, state);
+        }
+        feed.extend(item);
+    }
+    for (id, state) in &donors {
+        tx.execute(
+            "INSERT INTO donor_state (donor_id, body, field_clocks, hlc) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (donor_id) DO UPDATE SET body = excluded.body,
+                 field_clocks = excluded.field_clocks, hlc = excluded.hlc",
+            &[
+                &id.to_string(),
+                &state.body,
+                &serde_json::to_string(&state.field_clocks)?,
+                &state.hlc.to_string(),
+            ],
+        )
+        .await?;
+    }
+    insert_feed(tx, &feed).await?;
+    tx.execute(
+        "UPDATE device SET held_seq = $2 WHERE device_id = $1",
+        &[&dev, &(plan.held_after as i64)],
+    )
+    .await?;
+    Ok(PushOutcome {
+        held_seq: plan.held_after,
+        stored: new.len() as u32,
+    })
+}
+
+async fn load_donor(tx: &Transaction<'_>, donor_id: Uuid) -> Attempt<Option<DonorState>> {
+    let row = tx
+        .query_opt(
+            "SELECT body, field_clocks, hlc FROM donor_state WHERE donor_id = $1 FOR UPDATE",
+            &[&donor_id.to_string()],
+        )
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(DonorState {
+        body: row.get(0),
+        field_clocks: serde_json::from_str(row.get(1))?,
+        hlc: parse_hlc(row.get(2))?,
+    }))
+}
+
+async fn lease_attempt(
+    tx: &Transaction<'_>,
+    device_id: Uuid,
+    after: u64,
+    need: &LeaseNeed,
+) -> Attempt<()> {
+    let dev = device_id.to_string();
+    let in_flight: i64 = tx
+        .query_one(
+            "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0)::BIGINT FROM din_lease
+             WHERE device_id = $1 AND station_seq > $2",
+            &[&dev, &(after as i64)],
+        )
+        .await?
+        .get(0);
+    let count = lease_count(
+        &need.policy,
+        need.unused,
+        u64::try_from(in_flight).unwrap_or(0),
+    );
+    if count == 0 {
+        return Ok(());
+    }
+    let facility = need.policy.facility.as_str();
+    let year = i32::from(need.year);
+    tx.execute(
+        "INSERT INTO din_counter (facility, year, next_seq) VALUES ($1, $2, $3)
+         ON CONFLICT (facility, year) DO NOTHING",
+        &[&facility, &year, &i64::from(need.policy.start_sequence)],
+    )
+    .await?;
+    let next: i64 = tx
+        .query_one(
+            "UPDATE din_counter SET next_seq = next_seq + $3 WHERE facility = $1 AND year = $2
+             RETURNING next_seq - $3",
+            &[&facility, &year, &i64::from(count)],
+        )
+        .await?
+        .get(0);
+    let range = lease_range(&need.policy.facility, need.year, next as u64, count)?;
+    let lease_id = Uuid::now_v7();
+    let item = lease_item(
+        station_id(tx).await?,
+        device_id,
+        lease_id,
+        range.clone(),
+        need.now,
+    )?;
+    let seq = insert_feed(tx, std::slice::from_ref(&item)).await?;
+    tx.execute(
+        "INSERT INTO din_lease (device_id, lease_id, facility, year, first_seq, last_seq, station_seq, granted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &dev,
+            &lease_id.to_string(),
+            &facility,
+            &year,
+            &i64::from(range.first()),
+            &i64::from(range.last()),
+            &seq,
+            &need.now.to_rfc3339(),
+        ],
+    )
+    .await?;
+    tracing::info!(%device_id, facility, year = need.year, first = range.first(), last = range.last(), "leased DIN range");
+    Ok(())
+}
+
+#[async_trait]
+impl Storage for PostgresStorage {
+    async fn station_id(&self) -> Result<Uuid> {
+        with_retry!(self, |tx| station_id(&tx).await?)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        let client = self.client().await.map_err(stop)?;
+        client
+            .query_one("SELECT 1", &[])
+            .await
+            .map_err(|e| StorageError::Database(describe(&e)))?;
+        Ok(())
+    }
+
+    async fn create_enrollment(
+        &self,
+        name: &str,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        with_retry!(self, |tx| {
+            tx.execute(
+                "INSERT INTO enrollment (code_hash, name, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                &[&code_hash, &name, &now.to_rfc3339(), &expires_at.to_rfc3339()],
+            )
+            .await?;
+        })
+    }
+
+    async fn redeem_enrollment(
+        &self,
+        code_hash: &str,
+        device_id: Uuid,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DeviceRecord>> {
+        let dev = device_id.to_string();
+        let at = now.to_rfc3339();
+        let outcome: Result<Option<DeviceRecord>> = with_retry!(self, |tx| {
+            let row = tx
+                .query_opt(
+                    "UPDATE enrollment SET used_at = $2, device_id = $3
+                     WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
+                     RETURNING name",
+                    &[&code_hash, &at, &dev],
+                )
+                .await?;
+            match row {
+                None => None,
+                Some(row) => {
+                    let name: String = row.get(0);
+                    let inserted = tx
+                        .execute(
+                            "INSERT INTO device (device_id, name, token_hash, enrolled_at) VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (device_id) DO NOTHING",
+                            &[&dev, &name, &token_hash, &at],
+                        )
+                        .await?;
+                    if inserted == 0 {
+                        // Roll back: the code stays unused.
+                        return Err(Fail::Stop(StorageError::Invalid("already enrolled".into())));
+                    }
+                    Some(DeviceRecord {
+                        device_id,
+                        name,
+                        enrolled_at: at.clone(),
+                        revoked_at: None,
+                        held_seq: 0,
+                    })
+                }
+            }
+        });
+        match outcome {
+            Err(StorageError::Invalid(why)) if why == "already enrolled" => Ok(None),
+            other => other,
+        }
+    }
+
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceRecord>> {
+        let client = self.client().await.map_err(stop)?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {DEVICE_COLS} FROM device WHERE token_hash = $1 AND revoked_at IS NULL"
+                ),
+                &[&token_hash],
+            )
+            .await
+            .map_err(|e| StorageError::Database(describe(&e)))?;
+        row.as_ref().map(to_device).transpose()
+    }
+
+    async fn devices(&self) -> Result<Vec<DeviceRecord>> {
+        let client = self.client().await.map_err(stop)?;
+        let rows = client
+            .query(
+                &format!("SELECT {DEVICE_COLS} FROM device ORDER BY enrolled_at"),
+                &[],
+            )
+            .await
+            .map_err(|e| StorageError::Database(describe(&e)))?;
+        rows.iter().map(to_device).collect()
+    }
+
+    async fn revoke_device(
+        &self,
+        id_or_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DeviceRecord>> {
+        let at = now.to_rfc3339();
+        let row = with_retry!(self, |tx| {
+            tx.query_opt(
+                &format!(
+                    "UPDATE device SET revoked_at = $2
+                     WHERE (device_id = $1 OR name = $1) AND revoked_at IS NULL
+                     RETURNING {DEVICE_COLS}"
+                ),
+                &[&id_or_name, &at],
+            )
+            .await?
+        })?;
+        row.as_ref().map(to_device).transpose()
+    }
+
+    async fn push(
+        &self,
+        device_id: Uuid,
+        entries: &[LocalChange],
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome> {
+        with_retry!(self, |tx| push_attempt(&tx, device_id, entries, now)
+            .await?)
+    }
+
+    async fn pull(
+        &self,
+        device_id: Uuid,
+        after: u64,
+        limit: u32,
+        lease: Option<LeaseNeed>,
+    ) -> Result<PullPage> {
+        if let Some(need) = &lease {
+            with_retry!(self, |tx| lease_attempt(&tx, device_id, after, need)
+                .await?)?;
+        }
+        let client = self.client().await.map_err(stop)?;
+        let dev = device_id.to_string();
+        let rows = client
+            .query(
+                "SELECT station_seq, kind, record_id, origin_device, hlc, body, field_clocks
+                 FROM feed WHERE station_seq > $1 AND (target_device IS NULL OR target_device = $2)
+                 ORDER BY station_seq LIMIT $3",
+                &[&(after as i64), &dev, &(i64::from(limit) + 1)],
+            )
+            .await
+            .map_err(|e| StorageError::Database(describe(&e)))?;
+        let more = rows.len() > limit as usize;
+        let mut cursor = after;
+        let mut records = Vec::new();
+        for r in rows.iter().take(limit as usize) {
+            cursor = r.get::<_, i64>(0) as u64;
+            let kind = parse_kind(r.get(1))?;
+            let origin = parse_uuid(r.get(3))?;
+            if origin == device_id && own_record_skipped(kind) {
+                continue;
+            }
+            records.push(RemoteRecord {
+                kind,
+                id: parse_uuid(r.get(2))?,
+                origin_device: origin,
+                hlc: parse_hlc(r.get(4))?,
+                body: r.get(5),
+                field_clocks: parse_clocks(r.get::<_, Option<&str>>(6))?,
+            });
+        }
+        Ok(PullPage {
+            records,
+            cursor,
+            more,
+        })
+    }
+
+    async fn publish_reference(
+        &self,
+        kind: &str,
+        version: &str,
+        document: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let body = document.to_string();
+        let at = now.to_rfc3339();
+        with_retry!(self, |tx| {
+            let inserted = tx
+                .execute(
+                    "INSERT INTO reference_document (kind, version, body, published_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (kind, version) DO NOTHING",
+                    &[&kind, &version, &body, &at],
+                )
+                .await?;
+            if inserted > 0 {
+                let station = station_id(&tx).await?;
+                let item = super::reference_item(station, kind, version, document, now)?;
+                insert_feed(&tx, &[item]).await?;
+            }
+            inserted > 0
+        })
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let client = self.client().await.map_err(stop)?;
+        let row = client
+            .query_one(
+                "SELECT (SELECT COUNT(*) FROM device WHERE revoked_at IS NULL),
+                        (SELECT COUNT(*) FROM device WHERE revoked_at IS NOT NULL),
+                        (SELECT COUNT(*) FROM change_entry),
+                        (SELECT COUNT(*) FROM feed),
+                        (SELECT COUNT(*) FROM donor_state),
+                        (SELECT COUNT(*) FROM din_lease)",
+                &[],
+            )
+            .await
+            .map_err(|e| StorageError::Database(describe(&e)))?;
+        let n = |i: usize| u64::try_from(row.get::<_, i64>(i)).unwrap_or(0);
+        Ok(Counts {
+            devices: n(0),
+            revoked_devices: n(1),
+            change_entries: n(2),
+            feed_records: n(3),
+            donors: n(4),
+            din_leases: n(5),
+        })
+    }
+
+    async fn entries(&self, device_id: Uuid) -> Result<Vec<StoredEntry>> {
+        let client = self.client().await.map_err(stop)?;
+        let rows = client
+            .query(
+                "SELECT seq, digest FROM change_entry WHERE device_id = $1 ORDER BY seq",
+                &[&device_id.to_string()],
+            )
+            .await
+            .map_err(|e| StorageError::Database(describe(&e)))?;
+        Ok(rows
+            .iter()
+            .map(|r| StoredEntry {
+                seq: r.get::<_, i64>(0) as u64,
+                digest: r.get(1),
+            })
+            .collect())
+    }
+
+    async fn donor(&self, donor_id: Uuid) -> Result<Option<String>> {
+        let client = self.client().await.map_err(stop)?;
+        let row = client
+            .query_opt(
+                "SELECT body FROM donor_state WHERE donor_id = $1",
+                &[&donor_id.to_string()],
+            )
+            .await
+            .map_err(|e| StorageError::Database(describe(&e)))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+}
