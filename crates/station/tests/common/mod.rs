@@ -113,7 +113,7 @@ impl Device {
     pub fn replicator(&self, url: &str) -> Replicator {
         let config = ReplicatorConfig {
             batch_size: 10,
-            page_size: 50,
+            page_size: 7,
             interval: Duration::from_millis(200),
             backoff_base: Duration::from_millis(20),
             backoff_max: Duration::from_millis(200),
