@@ -258,6 +258,29 @@ pub struct RuleSet {
     /// Must cover every (from, to) pair of procedures exactly once.
     pub intervals: Vec<IntervalRule>,
     pub deferrals: DeferralCatalogue,
+    /// Collection-time figures (domain.md section 4). Defaulted so rules tables written
+    /// before this section existed still load.
+    #[serde(default)]
+    pub collection: CollectionRules,
+}
+
+/// Figures the collection screen uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionRules {
+    /// Density used to turn the scale's net grams into mL (1.05; many stations use 1.053).
+    pub grams_per_ml: f64,
+    /// Whole blood that took longer than this is flagged unsuitable for platelets.
+    pub whole_blood_platelet_max_minutes: u32,
+}
+
+impl Default for CollectionRules {
+    fn default() -> CollectionRules {
+        CollectionRules {
+            grams_per_ml: 1.05,
+            whole_blood_platelet_max_minutes: 15,
+        }
+    }
 }
 
 impl RuleSet {
@@ -292,6 +315,19 @@ impl RuleSet {
         }
         if self.standard.trim().is_empty() {
             return Err(invalid("standard", "must not be empty"));
+        }
+        // Blood is a little denser than water; outside this band the figure is a typo.
+        if !(1.0..=1.1).contains(&self.collection.grams_per_ml) {
+            return Err(invalid(
+                "collection.grams_per_ml",
+                "must be between 1.0 and 1.1 (whole blood is about 1.05 g/mL)",
+            ));
+        }
+        if self.collection.whole_blood_platelet_max_minutes == 0 {
+            return Err(invalid(
+                "collection.whole_blood_platelet_max_minutes",
+                "must be a positive number of minutes",
+            ));
         }
         self.validate_age()?;
         for (sex, field) in [(Sex::Male, "male"), (Sex::Female, "female")] {

@@ -419,3 +419,57 @@ fn insert_deferral(ctx: &mut ActionCtx<'_>, deferral: &Deferral) -> Result<()> {
     )?;
     Ok(())
 }
+
+impl Store {
+    /// The first day this donor may give `procedure` as far as history, deferrals and age
+    /// decide it, assuming the day's measurements pass: what the check-in screen shows
+    /// before anyone has taken a blood pressure. `None` when time alone will not do.
+    pub fn next_eligible(
+        &self,
+        donor_id: RecordId,
+        date: NaiveDate,
+        procedure: Procedure,
+    ) -> Result<Option<NaiveDate>> {
+        let rules = self.rules()?;
+        let history = self.donor_history(donor_id)?.ok_or(StoreError::Missing {
+            entity: "donor",
+            id: donor_id.to_string(),
+        })?;
+        let sex = history.donor.sex;
+        let bp = &rules.blood_pressure;
+        let passing_vitals = Vitals {
+            weight_kg: rules.weight_min_kg.get(sex) + 10.0,
+            systolic_mmhg: (bp.systolic_min_mmhg + bp.systolic_below_mmhg) / 2.0,
+            diastolic_mmhg: (bp.diastolic_min_mmhg + bp.diastolic_below_mmhg) / 2.0,
+            pulse_bpm: (rules.pulse.min_bpm + rules.pulse.max_bpm) / 2.0,
+            temperature_c: (rules.temperature.min_c + rules.temperature.max_c) / 2.0,
+        };
+        let passing_tests = RapidTests {
+            hemoglobin_g_l: Some(rules.hemoglobin_min_g_l.get(sex) + 20.0),
+            hematocrit: Some(rules.apheresis.hematocrit_min + 0.05),
+            platelet_count_10e9_l: Some(
+                (rules.apheresis.platelet_count_min_10e9_l
+                    + rules.apheresis.platelet_count_below_10e9_l)
+                    / 2.0,
+            ),
+            ..RapidTests::default()
+        };
+        let volume = rules.whole_blood_volumes_ml.first().copied();
+        let request = eligibility_request(
+            &history,
+            date,
+            procedure,
+            if procedure == Procedure::WholeBlood {
+                volume
+            } else {
+                None
+            },
+            &passing_vitals,
+            &passing_tests,
+            false,
+        )?;
+        let decision = eligibility::evaluate(&rules, &request)
+            .map_err(|e| StoreError::invalid(e.field.clone(), e.problem.clone()))?;
+        Ok(decision.eligible_from)
+    }
+}

@@ -1,0 +1,543 @@
+//! The Tauri commands: each checks who is signed in, calls the store or the domain,
+//! and returns data or a [`CommandError`]. No rule is decided here.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use lifebridge_domain::eligibility::Decision;
+use lifebridge_domain::entities::{
+    AdverseReaction, Arm, BagSet, Deferral, Donation, Donor, Drive, Outcome, PhysicianDecision,
+    RapidTests, RecordId, Role, SiteKind, Staff, Visit, Vitals,
+};
+use lifebridge_domain::resident_id::IdentityDocument;
+use lifebridge_domain::{Procedure, Sex};
+use lifebridge_store::drive_day::{DriveSummary, FinishCollection, QueueEntry, StartCollection};
+use lifebridge_store::records::{NewDonor, NewDrive};
+use lifebridge_store::screening::NewScreening;
+use lifebridge_store::{Actor, StoreKey, china_today};
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+use crate::error::{CommandError, CommandResult};
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub struct AppStatus {
+    unlocked: bool,
+    device_name: String,
+    staff: Option<Staff>,
+    today: NaiveDate,
+}
+
+#[tauri::command]
+pub fn app_status(state: State<'_, AppState>) -> AppStatus {
+    AppStatus {
+        unlocked: state.is_unlocked(),
+        device_name: state.device_name.clone(),
+        staff: state.signed_in().ok(),
+        today: china_today(),
+    }
+}
+
+#[tauri::command]
+pub fn unlock(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> CommandResult<()> {
+    let key = StoreKey::new(passphrase)?;
+    let store = state.unlock(&key)?;
+    crate::sync::start(&app, store);
+    Ok(())
+}
+
+#[tauri::command]
+pub fn list_staff(state: State<'_, AppState>) -> CommandResult<Vec<Staff>> {
+    state.with_store(|s| Ok(s.staff_list()?))
+}
+
+#[tauri::command]
+pub fn sign_in(
+    state: State<'_, AppState>,
+    staff_id: RecordId,
+    pin: String,
+) -> CommandResult<Staff> {
+    let staff = state.with_store(|s| Ok(s.sign_in(staff_id, &pin)??))?;
+    state.set_session(Some(staff.clone()));
+    Ok(staff)
+}
+
+#[tauri::command]
+pub fn sign_out(state: State<'_, AppState>) {
+    state.set_session(None);
+}
+
+#[tauri::command]
+pub fn todays_drives(state: State<'_, AppState>) -> CommandResult<Vec<Drive>> {
+    state.signed_in()?;
+    state.with_store(|s| Ok(s.drives_on(china_today())?))
+}
+
+#[derive(Deserialize)]
+pub struct DriveForm {
+    site_name: String,
+    site_kind: SiteKind,
+    vehicle: Option<String>,
+}
+
+#[tauri::command]
+pub fn start_drive(state: State<'_, AppState>, form: DriveForm) -> CommandResult<Drive> {
+    let staff = state.signed_in()?;
+    state.with_store(|s| {
+        Ok(s.start_drive(
+            Actor::staff(staff.id),
+            NewDrive {
+                site_name: form.site_name,
+                site_kind: form.site_kind,
+                vehicle: form.vehicle,
+                date: china_today(),
+                crew: vec![],
+            },
+        )?)
+    })
+}
+
+#[tauri::command]
+pub fn end_drive(state: State<'_, AppState>, drive_id: RecordId) -> CommandResult<Drive> {
+    let staff = state.signed_in()?;
+    state.with_store(|s| Ok(s.end_drive(Actor::staff(staff.id), drive_id)?))
+}
+
+#[derive(Serialize)]
+pub struct DocumentCheck {
+    kind: String,
+    number: String,
+    birth_date: Option<NaiveDate>,
+    sex: Option<Sex>,
+}
+
+/// Validates an identity document as it is typed or scanned.
+#[tauri::command]
+pub fn check_document(kind: String, number: String) -> CommandResult<DocumentCheck> {
+    let doc = IdentityDocument::parse(&kind, &number, china_today())
+        .map_err(|e| CommandError::field("invalid_document", "number", e.to_string()))?;
+    let (birth_date, sex) = match &doc {
+        IdentityDocument::ResidentId(id) => (Some(id.birth_date()), Some(id.sex())),
+        _ => (None, None),
+    };
+    Ok(DocumentCheck {
+        kind: doc.kind().as_str().to_owned(),
+        number: doc.number().to_owned(),
+        birth_date,
+        sex,
+    })
+}
+
+/// By document number when the text is one, else by name or phone.
+#[tauri::command]
+pub fn find_donors(state: State<'_, AppState>, query: String) -> CommandResult<Vec<Donor>> {
+    state.require(Role::Registration)?;
+    state.with_store(|s| {
+        if let Ok(doc) = IdentityDocument::parse("resident_id", &query, china_today()) {
+            return Ok(s
+                .donor_by_document("resident_id", doc.number())?
+                .into_iter()
+                .collect());
+        }
+        Ok(s.search_donors(&query, 20)?)
+    })
+}
+
+#[derive(Deserialize)]
+pub struct DonorForm {
+    document_kind: String,
+    document_number: String,
+    name: String,
+    sex: Option<Sex>,
+    birth_date: Option<NaiveDate>,
+    phone: Option<String>,
+    address: Option<String>,
+    rural: Option<bool>,
+}
+
+#[tauri::command]
+pub fn register_donor(state: State<'_, AppState>, form: DonorForm) -> CommandResult<Donor> {
+    let staff = state.require(Role::Registration)?;
+    let document =
+        IdentityDocument::parse(&form.document_kind, &form.document_number, china_today())
+            .map_err(|e| CommandError::field("invalid_document", "number", e.to_string()))?;
+    state.with_store(|s| {
+        Ok(s.register_donor(
+            Actor::staff(staff.id),
+            NewDonor {
+                document,
+                name: form.name,
+                sex: form.sex,
+                birth_date: form.birth_date,
+                phone: form.phone,
+                address: form.address,
+                rural: form.rural,
+            },
+        )?)
+    })
+}
+
+#[derive(Serialize)]
+pub struct DonorOverview {
+    donor: Donor,
+    donations: Vec<Donation>,
+    active_deferrals: Vec<Deferral>,
+    cumulative_volume_ml: u64,
+    next_eligible: Option<NaiveDate>,
+    probable_duplicates: Vec<Donor>,
+}
+
+#[tauri::command]
+pub fn donor_overview(
+    state: State<'_, AppState>,
+    donor_id: RecordId,
+) -> CommandResult<DonorOverview> {
+    state.signed_in()?;
+    state.with_store(|s| {
+        let history = s
+            .donor_history(donor_id)?
+            .ok_or_else(|| CommandError::new("missing", "no such donor"))?;
+        let today = china_today();
+        let next_eligible = s.next_eligible(donor_id, today, Procedure::WholeBlood)?;
+        Ok(DonorOverview {
+            probable_duplicates: s.probable_duplicates(&history.donor)?,
+            active_deferrals: history
+                .active_deferrals(today)
+                .into_iter()
+                .cloned()
+                .collect(),
+            cumulative_volume_ml: history.cumulative_volume_ml(),
+            donations: history.donations,
+            donor: history.donor,
+            next_eligible,
+        })
+    })
+}
+
+#[tauri::command]
+pub fn check_in(
+    state: State<'_, AppState>,
+    drive_id: RecordId,
+    donor_id: RecordId,
+) -> CommandResult<Visit> {
+    let staff = state.require(Role::Registration)?;
+    state.with_store(|s| Ok(s.check_in(Actor::staff(staff.id), drive_id, donor_id)?))
+}
+
+#[tauri::command]
+pub fn chair_queue(
+    state: State<'_, AppState>,
+    drive_id: RecordId,
+) -> CommandResult<Vec<QueueEntry>> {
+    state.signed_in()?;
+    state.with_store(|s| Ok(s.chair_queue(drive_id)?))
+}
+
+#[derive(Deserialize)]
+pub struct ScreeningForm {
+    donor_id: RecordId,
+    drive_id: RecordId,
+    procedure: Procedure,
+    planned_volume_ml: Option<u32>,
+    questionnaire_version: String,
+    answers: std::collections::BTreeMap<String, serde_json::Value>,
+    vitals: Vitals,
+    tests: RapidTests,
+    athlete: bool,
+}
+
+/// Live eligibility while the physician fills the form; records nothing.
+#[tauri::command]
+pub fn evaluate_screening(
+    state: State<'_, AppState>,
+    form: ScreeningForm,
+) -> CommandResult<Decision> {
+    state.require(Role::Physician)?;
+    state.with_store(|s| {
+        let drive = s.drive(form.drive_id)?;
+        Ok(s.evaluate_eligibility(
+            form.donor_id,
+            drive.date,
+            form.procedure,
+            form.planned_volume_ml,
+            &form.vitals,
+            &form.tests,
+            form.athlete,
+        )?)
+    })
+}
+
+#[tauri::command]
+pub fn record_screening(
+    state: State<'_, AppState>,
+    form: ScreeningForm,
+    decision: PhysicianDecision,
+) -> CommandResult<lifebridge_domain::entities::Screening> {
+    let staff = state.require(Role::Physician)?;
+    state.with_store(|s| {
+        Ok(s.record_screening(
+            Actor::staff(staff.id),
+            NewScreening {
+                donor_id: form.donor_id,
+                drive_id: form.drive_id,
+                procedure: form.procedure,
+                planned_volume_ml: form.planned_volume_ml,
+                questionnaire_version: form.questionnaire_version,
+                answers: form.answers,
+                vitals: form.vitals,
+                tests: form.tests,
+                athlete: form.athlete,
+                decision,
+            },
+        )?)
+    })
+}
+
+#[derive(Serialize)]
+pub struct DeferralChoice {
+    code: String,
+    zh: String,
+    en: String,
+    permanent: bool,
+    /// The station sets this period case by case: the physician must give an end date.
+    needs_end_date: bool,
+}
+
+#[tauri::command]
+pub fn deferral_catalogue(state: State<'_, AppState>) -> CommandResult<Vec<DeferralChoice>> {
+    state.with_store(|s| {
+        let rules = s.rules()?;
+        let today = china_today();
+        Ok(rules
+            .deferrals
+            .iter()
+            .map(|k| DeferralChoice {
+                code: k.code.clone(),
+                zh: k.zh.clone(),
+                en: k.en.clone(),
+                permanent: k.is_permanent(),
+                needs_end_date: !k.is_permanent() && k.until(today).is_none(),
+            })
+            .collect())
+    })
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    screening_id: RecordId,
+    bag_set: BagSet,
+    planned_volume_ml: u32,
+    arm: Arm,
+}
+
+#[tauri::command]
+pub fn start_collection(state: State<'_, AppState>, form: StartForm) -> CommandResult<Donation> {
+    let staff = state.require(Role::Phlebotomist)?;
+    state.with_store(|s| {
+        Ok(s.start_collection(
+            Actor::staff(staff.id),
+            StartCollection {
+                screening_id: form.screening_id,
+                bag_set: form.bag_set,
+                planned_volume_ml: form.planned_volume_ml,
+                phlebotomist_id: staff.id,
+                arm: form.arm,
+            },
+        )?)
+    })
+}
+
+#[derive(Deserialize)]
+pub struct FinishForm {
+    donation_id: RecordId,
+    ended_at: Option<DateTime<Utc>>,
+    collected_volume_ml: u32,
+    reactions: Vec<AdverseReaction>,
+    outcome: Outcome,
+}
+
+#[tauri::command]
+pub fn finish_collection(state: State<'_, AppState>, form: FinishForm) -> CommandResult<Donation> {
+    let staff = state.require(Role::Phlebotomist)?;
+    state.with_store(|s| {
+        Ok(s.finish_collection(
+            Actor::staff(staff.id),
+            form.donation_id,
+            FinishCollection {
+                ended_at: form.ended_at.unwrap_or_else(Utc::now),
+                collected_volume_ml: form.collected_volume_ml,
+                reactions: form.reactions,
+                outcome: form.outcome,
+            },
+        )?)
+    })
+}
+
+/// Collected volume from the scale, with the station's density.
+#[tauri::command]
+pub fn volume_from_scale(
+    state: State<'_, AppState>,
+    gross_g: f64,
+    tare_g: f64,
+) -> CommandResult<u32> {
+    let density = state.with_store(|s| Ok(s.rules()?.collection.grams_per_ml))?;
+    lifebridge_domain::entities::volume_from_scale_ml(gross_g, tare_g, density).ok_or_else(|| {
+        CommandError::field(
+            "invalid",
+            "gross_g",
+            "the gross weight must exceed the bag's tare weight",
+        )
+    })
+}
+
+#[tauri::command]
+pub fn drive_summary(
+    state: State<'_, AppState>,
+    drive_id: RecordId,
+) -> CommandResult<DriveSummary> {
+    state.signed_in()?;
+    state.with_store(|s| Ok(s.drive_summary(drive_id)?))
+}
+
+fn label_error(e: lifebridge_store::labels::LabelError) -> CommandError {
+    use lifebridge_store::labels::LabelError;
+    let message = e.to_string();
+    match e {
+        LabelError::ScanRefused {
+            result, message, ..
+        } => CommandError {
+            detail: serde_json::json!({ "result": result }),
+            ..CommandError::field("scan_refused", "scan", message)
+        },
+        LabelError::NotVerified { missing, .. } => CommandError {
+            detail: serde_json::json!({ "missing": missing }),
+            ..CommandError::new("not_verified", message)
+        },
+        LabelError::Store(inner) => inner.into(),
+        _ => CommandError::new("labels", message),
+    }
+}
+
+/// The label set of a donation with what has been scanned back, and the eye-readable
+/// DIN as it is printed.
+#[derive(Serialize)]
+pub struct LabelView {
+    status: lifebridge_store::labels::LabelSetStatus,
+    eye_readable: String,
+    /// The data each piece's barcode carries, in print order (for the preview).
+    barcodes: Vec<String>,
+}
+
+fn label_view(store: &lifebridge_store::Store, donation_id: RecordId) -> CommandResult<LabelView> {
+    let status = store.label_status(donation_id)?;
+    Ok(LabelView {
+        eye_readable: status.din.eye_readable(),
+        barcodes: status
+            .set
+            .iter()
+            .map(|p| format!("={}{}", status.din.as_str(), p.flags()))
+            .collect(),
+        status,
+    })
+}
+
+#[tauri::command]
+pub fn label_status(state: State<'_, AppState>, donation_id: RecordId) -> CommandResult<LabelView> {
+    state.signed_in()?;
+    state.with_store(|s| label_view(s, donation_id))
+}
+
+#[tauri::command]
+pub fn print_labels(
+    state: State<'_, AppState>,
+    donation_id: RecordId,
+    tubes: u8,
+) -> CommandResult<LabelView> {
+    let staff = state.require(Role::Phlebotomist)?;
+    state.with_store(|s| {
+        s.print_label_set(Actor::staff(staff.id), donation_id, tubes)
+            .map_err(label_error)?;
+        label_view(s, donation_id)
+    })
+}
+
+/// A scan (scanner keystrokes or typed) on the collection screen.
+#[tauri::command]
+pub fn scan_label(
+    state: State<'_, AppState>,
+    donation_id: RecordId,
+    text: String,
+) -> CommandResult<LabelView> {
+    let staff = state.require(Role::Phlebotomist)?;
+    state.with_store(|s| {
+        s.record_label_scan(Actor::staff(staff.id), donation_id, &text)
+            .map_err(label_error)?;
+        label_view(s, donation_id)
+    })
+}
+
+#[tauri::command]
+pub fn release_donation(
+    state: State<'_, AppState>,
+    donation_id: RecordId,
+) -> CommandResult<LabelView> {
+    let staff = state.require(Role::Phlebotomist)?;
+    state.with_store(|s| {
+        s.release_donation(Actor::staff(staff.id), donation_id)
+            .map_err(label_error)?;
+        label_view(s, donation_id)
+    })
+}
+
+#[tauri::command]
+pub fn sync_status(state: State<'_, AppState>) -> CommandResult<crate::sync::SyncView> {
+    if let Some(handle) = crate::state::lock(&state.sync).as_ref() {
+        return Ok(crate::sync::SyncView::from_status(&handle.status.borrow()));
+    }
+    state.with_store(|s| Ok(crate::sync::SyncView::unconfigured(s.pending_changes()?)))
+}
+
+/// Wakes the replicator now; returns at once (nothing in the UI waits on the network).
+#[tauri::command]
+pub fn sync_now(state: State<'_, AppState>) -> CommandResult<bool> {
+    state.signed_in()?;
+    Ok(match crate::state::lock(&state.sync).as_ref() {
+        Some(handle) => {
+            handle.wake.notify_one();
+            true
+        }
+        None => false,
+    })
+}
+
+/// Writes the drive summary as JSON next to the store and returns the file's path.
+#[tauri::command]
+pub fn export_drive_summary(
+    state: State<'_, AppState>,
+    drive_id: RecordId,
+) -> CommandResult<String> {
+    state.signed_in()?;
+    let summary = state.with_store(|s| Ok(s.drive_summary(drive_id)?))?;
+    let dir = state
+        .store_path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default()
+        .join("exports");
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        CommandError::new("export", format!("cannot create {}: {e}", dir.display()))
+    })?;
+    let path = dir.join(format!(
+        "drive-{}-{}.json",
+        summary.drive.date, summary.drive.id
+    ));
+    let json = serde_json::to_vec_pretty(&summary)
+        .map_err(|e| CommandError::new("export", e.to_string()))?;
+    std::fs::write(&path, json).map_err(|e| {
+        CommandError::new("export", format!("cannot write {}: {e}", path.display()))
+    })?;
+    Ok(path.display().to_string())
+}

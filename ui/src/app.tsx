@@ -1,0 +1,90 @@
+import { useEffect, useState } from "preact/hooks";
+import { AppStatus, Drive, Staff, call, errorText } from "./api";
+import { lang, setLang, t } from "./i18n";
+import { CheckIn } from "./screens/checkin";
+import { Collection } from "./screens/collection";
+import { DriveScreen } from "./screens/drive";
+import { Queue } from "./screens/queue";
+import { Screening } from "./screens/screening";
+import { SignIn, Unlock } from "./screens/signin";
+import { Summary } from "./screens/summary";
+import { SyncBar } from "./screens/syncbar";
+
+export type Tab = "checkin" | "queue" | "screening" | "collection" | "summary";
+
+/** Which tabs a role sees; the command layer refuses the rest as well. */
+function tabsFor(staff: Staff): Tab[] {
+  const has = (r: string) => staff.roles.includes(r as never) || staff.roles.includes("supervisor");
+  const tabs: Tab[] = [];
+  if (has("registration")) tabs.push("checkin");
+  tabs.push("queue");
+  if (has("physician")) tabs.push("screening");
+  if (has("phlebotomist")) tabs.push("collection");
+  tabs.push("summary");
+  return tabs;
+}
+
+export function App() {
+  const [status, setStatus] = useState<AppStatus | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [drive, setDrive] = useState<Drive | null>(null);
+  const [tab, setTab] = useState<Tab>("queue");
+  const [focusDonor, setFocusDonor] = useState<string | null>(null);
+  lang.value; // re-render on language change
+
+  const refresh = () =>
+    call<AppStatus>("app_status").then(setStatus).catch((e) => setError(errorText(e)));
+  useEffect(() => { refresh(); }, []);
+
+  if (!status) return <div class="screen center">{error ?? "…"}</div>;
+
+  const header = (
+    <header class="topbar">
+      <span class="brand">🩸 {t("app_name")}</span>
+      <span class="muted">{t("device")}: {status.device_name}</span>
+      {drive && <span data-testid="current-drive">{drive.site_name} · {drive.date}</span>}
+      <span class="spacer" />
+      {status.unlocked && <SyncBar />}
+      {status.staff && <span data-testid="signed-in-as">{status.staff.display_name}</span>}
+      {status.staff && (
+        <button class="ghost" id="sign-out" onClick={async () => {
+          await call("sign_out"); setDrive(null); refresh();
+        }}>{t("sign_out")}</button>
+      )}
+      <button class="ghost" id="lang" onClick={() => setLang(lang.value === "zh-CN" ? "en" : "zh-CN")}>{t("lang_switch")}</button>
+    </header>
+  );
+
+  let body;
+  if (!status.unlocked) body = <Unlock onUnlocked={refresh} />;
+  else if (!status.staff) body = <SignIn onSignedIn={(s) => { setTab(tabsFor(s)[0]); refresh(); }} />;
+  else if (!drive) body = <DriveScreen onChosen={setDrive} />;
+  else {
+    const tabs = tabsFor(status.staff);
+    const go = (next: Tab, donorId?: string) => { setFocusDonor(donorId ?? null); setTab(next); };
+    body = (
+      <>
+        <nav class="tabs">
+          {tabs.map((name) => (
+            <button id={`tab-${name}`} class={name === tab ? "tab active" : "tab"} onClick={() => go(name)}>
+              {t(`tab_${name}` as never)}
+            </button>
+          ))}
+        </nav>
+        <main class="content">
+          {tab === "checkin" && <CheckIn drive={drive} />}
+          {tab === "queue" && <Queue drive={drive} staff={status.staff} go={go} />}
+          {tab === "screening" && <Screening drive={drive} donorId={focusDonor} />}
+          {tab === "collection" && <Collection drive={drive} donorId={focusDonor} />}
+          {tab === "summary" && <Summary drive={drive} onEnded={() => setDrive(null)} />}
+        </main>
+      </>
+    );
+  }
+  return (
+    <div class="shell">
+      {header}
+      {body}
+    </div>
+  );
+}

@@ -1,0 +1,135 @@
+import { useState } from "preact/hooks";
+import { Donor, DonorOverview, Drive, call, errorText } from "../api";
+import { t } from "../i18n";
+
+interface DocCheck { kind: string; number: string; birth_date: string | null; sex: "male" | "female" | null }
+
+const DOC_KINDS = ["resident_id", "passport", "hk_macao_permit", "taiwan_permit", "foreigner_permanent_residence"];
+
+export function CheckIn({ drive }: { drive: Drive }) {
+  const [kind, setKind] = useState("resident_id");
+  const [text, setText] = useState("");
+  const [check, setCheck] = useState<DocCheck | null>(null);
+  const [checkError, setCheckError] = useState<string | null>(null);
+  const [found, setFound] = useState<Donor[] | null>(null);
+  const [overview, setOverview] = useState<DonorOverview | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [reg, setReg] = useState({ name: "", phone: "", address: "", rural: true, sex: "", birth_date: "" });
+
+  const validate = async (value: string) => {
+    setText(value);
+    setFound(null); setOverview(null); setMessage(null); setError(null);
+    if (value.trim().length < 6) { setCheck(null); setCheckError(null); return; }
+    try { setCheck(await call<DocCheck>("check_document", { kind, number: value })); setCheckError(null); }
+    catch (e) { setCheck(null); setCheckError(errorText(e) + ` — ${(e as { message?: string }).message ?? ""}`); }
+  };
+
+  const open = async (donor: Donor) => {
+    try { setOverview(await call<DonorOverview>("donor_overview", { donorId: donor.id })); } catch (e) { setError(errorText(e)); }
+  };
+
+  const search = async (e: Event) => {
+    e.preventDefault();
+    try {
+      const donors = await call<Donor[]>("find_donors", { query: text.trim() });
+      setFound(donors);
+      if (donors.length === 1) await open(donors[0]);
+    } catch (err) { setError(errorText(err)); }
+  };
+
+  const register = async (e: Event) => {
+    e.preventDefault();
+    try {
+      const donor = await call<Donor>("register_donor", {
+        form: {
+          document_kind: kind, document_number: text, name: reg.name, phone: reg.phone || null,
+          address: reg.address || null, rural: reg.rural,
+          sex: kind === "resident_id" ? null : reg.sex || null,
+          birth_date: kind === "resident_id" ? null : reg.birth_date || null,
+        },
+      });
+      setFound([donor]);
+      await open(donor);
+    } catch (err) { setError(errorText(err)); }
+  };
+
+  const checkIn = async () => {
+    if (!overview) return;
+    try {
+      await call("check_in", { driveId: drive.id, donorId: overview.donor.id });
+      setMessage(`${t("checked_in")}: ${overview.donor.name}`);
+    } catch (err) { setError(errorText(err)); }
+  };
+
+  return (
+    <div class="screen">
+      <h1>{t("tab_checkin")}</h1>
+      <form class="card" onSubmit={search}>
+        <div class="row">
+          <label>{t("doc_kind")}
+            <select value={kind} onChange={(e) => { setKind(e.currentTarget.value); setCheck(null); }}>
+              {DOC_KINDS.map((k) => <option value={k}>{t(k as never)}</option>)}
+            </select>
+          </label>
+          <label class="grow">{t("id_number")}
+            <input id="id-number" autoFocus autoComplete="off" value={text} onInput={(e) => validate(e.currentTarget.value)} />
+          </label>
+          <button class="primary" type="submit" id="find">{t("search")}</button>
+        </div>
+        <small class="muted">{t("search_hint")}</small>
+        {check && <p class="ok" id="id-ok">✓ {t("id_valid")}{check.birth_date && ` · ${t("birth_date")} ${check.birth_date} · ${t(check.sex as never)}`}</p>}
+        {checkError && <p class="warn" id="id-error">{checkError}</p>}
+      </form>
+
+      {found && found.length === 0 && (
+        <form class="card" onSubmit={register}>
+          <p>{t("no_donor")}</p>
+          <label>{t("name")}<input id="reg-name" value={reg.name} onInput={(e) => setReg({ ...reg, name: e.currentTarget.value })} /></label>
+          {kind !== "resident_id" && (
+            <div class="row">
+              <label>{t("sex")}<select value={reg.sex} onChange={(e) => setReg({ ...reg, sex: e.currentTarget.value })}>
+                <option value="" /><option value="male">{t("male")}</option><option value="female">{t("female")}</option></select></label>
+              <label>{t("birth_date")}<input type="date" value={reg.birth_date} onInput={(e) => setReg({ ...reg, birth_date: e.currentTarget.value })} /></label>
+            </div>
+          )}
+          <label>{t("phone")}<input id="reg-phone" inputMode="tel" value={reg.phone} onInput={(e) => setReg({ ...reg, phone: e.currentTarget.value })} /></label>
+          <label>{t("address")}<input value={reg.address} onInput={(e) => setReg({ ...reg, address: e.currentTarget.value })} /></label>
+          <label class="check"><input type="checkbox" checked={reg.rural} onChange={(e) => setReg({ ...reg, rural: e.currentTarget.checked })} />{t("rural")}</label>
+          <button class="primary" type="submit" id="register">{t("register")}</button>
+        </form>
+      )}
+
+      {found && found.length > 1 && !overview && (
+        <div class="card">
+          {found.map((d) => <button class="list-item" onClick={() => open(d)}>{d.name} · {d.birth_date} · {d.phone ?? ""}</button>)}
+        </div>
+      )}
+
+      {overview && (
+        <div class="card" id="donor-overview">
+          <h2>{overview.donor.name} <small class="muted">{t(overview.donor.sex)} · {overview.donor.birth_date}</small></h2>
+          {overview.probable_duplicates.length > 0 && (
+            <p class="warn" id="duplicate-warning">⚠ {t("duplicate_warning")}: {overview.probable_duplicates.map((d) => `${d.name} (${d.document.number})`).join(", ")}</p>
+          )}
+          <dl class="facts">
+            <dt>{t("cumulative")}</dt><dd id="cumulative">{overview.cumulative_volume_ml} mL</dd>
+            <dt>{t("next_eligible")}</dt>
+            <dd id="next-eligible">{overview.next_eligible === null ? t("never_by_time") : overview.next_eligible}</dd>
+            <dt>{t("active_deferrals")}</dt>
+            <dd id="deferrals">{overview.active_deferrals.length === 0 ? t("none") : overview.active_deferrals.map((d) => `${d.reason} → ${d.until ?? "∞"}`).join("; ")}</dd>
+          </dl>
+          <h3>{t("history")}</h3>
+          {overview.donations.length === 0 ? <p class="muted">{t("no_history")}</p> : (
+            <table><tbody>
+              {overview.donations.map((d) => <tr><td>{d.started_at.slice(0, 10)}</td><td>{t(d.procedure)}</td><td>{d.collected_volume_ml ?? d.planned_volume_ml} mL</td><td>{d.din}</td></tr>)}
+            </tbody></table>
+          )}
+          <button class="primary big" id="check-in" onClick={checkIn}>{t("check_in")}</button>
+        </div>
+      )}
+      {message && <p class="ok" role="status" id="checkin-message">{message}</p>}
+      {error && <p class="error" role="alert" id="checkin-error">{error}</p>}
+    </div>
+  );
+}

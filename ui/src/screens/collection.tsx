@@ -1,0 +1,152 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { Donation, Drive, QueueEntry, call, errorText } from "../api";
+import { t } from "../i18n";
+
+interface Piece { kind: "bag" | "satellite" | "tube" | "record"; piece: number }
+interface LabelView {
+  status: { din: string; set: Piece[]; verified: Piece[]; missing: Piece[]; released: boolean; refused_scans: number };
+  eye_readable: string;
+  barcodes: string[];
+}
+
+const pieceName = (p: Piece) =>
+  ({ bag: "主袋 Primary", satellite: `转移袋 Satellite ${p.piece}`, tube: `标本管 Tube ${p.piece}`, record: "记录单 Record" })[p.kind];
+const same = (a: Piece, b: Piece) => a.kind === b.kind && a.piece === b.piece;
+
+export function Collection({ drive, donorId }: { drive: Drive; donorId: string | null }) {
+  const [queue, setQueue] = useState<QueueEntry[]>([]);
+  const [donor, setDonor] = useState<string | null>(donorId);
+  const [bag, setBag] = useState({ kind: "double", lot: "", arm: "left" });
+  const [donation, setDonation] = useState<Donation | null>(null);
+  const [labels, setLabels] = useState<LabelView | null>(null);
+  const [scan, setScan] = useState("");
+  const [finish, setFinish] = useState({ gross: "", tare: "", volume: "", outcome: "complete", reaction: "", severity: "mild" });
+  const [now, setNow] = useState(Date.now());
+  const [error, setError] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const scanInput = useRef<HTMLInputElement>(null);
+
+  const load = () => call<QueueEntry[]>("chair_queue", { driveId: drive.id }).then(setQueue).catch((e) => setError(errorText(e)));
+  useEffect(() => { load(); }, [drive.id]);
+  useEffect(() => { const i = setInterval(() => setNow(Date.now()), 1000); return () => clearInterval(i); }, []);
+
+  const entry = queue.find((e) => e.donor.id === donor);
+  useEffect(() => {
+    const d = entry?.donation ?? null;
+    setDonation(d);
+    if (d) call<LabelView>("label_status", { donationId: d.id }).then(setLabels).catch(() => setLabels(null));
+    else setLabels(null);
+  }, [entry?.donation?.id, entry?.donation?.outcome]);
+  // A hand-held scanner types wherever the focus is: keep it on the scan field.
+  useEffect(() => { if (labels && labels.status.set.length > 0) scanInput.current?.focus(); }, [labels]);
+
+  const run = async (f: () => Promise<void>) => { setError(null); setMessage(null); try { await f(); } catch (e) { setError(errorText(e)); } };
+
+  const start = () => run(async () => {
+    const screening = entry?.screening;
+    if (!screening) return;
+    const d = await call<Donation>("start_collection", { form: {
+      screening_id: screening.id, bag_set: { kind: bag.kind, lot: bag.lot },
+      planned_volume_ml: screening.planned_volume_ml ?? 400, arm: bag.arm } });
+    setDonation(d);
+    setLabels(await call<LabelView>("print_labels", { donationId: d.id, tubes: 2 }));
+    await load();
+  });
+
+  const submitScan = (e: Event) => {
+    e.preventDefault();
+    const text = scan;
+    setScan("");
+    if (!donation) return;
+    run(async () => {
+      setLabels(await call<LabelView>("scan_label", { donationId: donation.id, text }));
+      setMessage(`✓ ${text}`);
+    }).then(() => call<LabelView>("label_status", { donationId: donation.id }).then(setLabels).catch(() => {}));
+  };
+
+  const fromScale = () => run(async () => {
+    const v = await call<number>("volume_from_scale", { grossG: Number(finish.gross), tareG: Number(finish.tare) });
+    setFinish({ ...finish, volume: String(v) });
+  });
+
+  const finishCollection = () => run(async () => {
+    if (!donation) return;
+    const reactions = finish.reaction ? [{ kind: finish.reaction, severity: finish.severity, onset: new Date().toISOString(), note: null }] : [];
+    await call("finish_collection", { form: { donation_id: donation.id, ended_at: null, collected_volume_ml: Number(finish.volume), reactions, outcome: finish.outcome } });
+    setLabels(await call<LabelView>("release_donation", { donationId: donation.id }));
+    setMessage(`${t("status_done")}: ${labels?.eye_readable ?? donation.din}`);
+    await load();
+  });
+
+  const candidates = queue.filter((e) => e.status === "screened" || e.status === "on_chair");
+  const minutes = donation ? Math.floor((now - Date.parse(donation.started_at)) / 60000) : 0;
+  const seconds = donation ? Math.floor((now - Date.parse(donation.started_at)) / 1000) % 60 : 0;
+  const allVerified = labels !== null && labels.status.set.length > 0 && labels.status.missing.length === 0;
+
+  return (
+    <div class="screen">
+      <h1>{t("collection_title")}</h1>
+      <div class="card">
+        <label>{t("choose_donor")}
+          <select id="collect-donor" value={donor ?? ""} onChange={(e) => { setDonor(e.currentTarget.value || null); setMessage(null); }}>
+            <option value="" />
+            {candidates.map((e) => <option value={e.donor.id}>{e.donor.name} · {t(`status_${e.status}` as never)}</option>)}
+          </select>
+        </label>
+      </div>
+      {entry && entry.status === "screened" && (
+        <div class="card">
+          <div class="row">
+            <label>{t("bag_set")}<select id="bag-kind" value={bag.kind} onChange={(e) => setBag({ ...bag, kind: e.currentTarget.value })}>
+              {["single", "double", "triple", "quadruple", "apheresis_kit"].map((k) => <option value={k}>{t(k as never)}</option>)}</select></label>
+            <label>{t("lot")}<input id="bag-lot" value={bag.lot} onInput={(e) => setBag({ ...bag, lot: e.currentTarget.value })} /></label>
+            <label>{t("arm")}<select value={bag.arm} onChange={(e) => setBag({ ...bag, arm: e.currentTarget.value })}>
+              <option value="left">{t("left")}</option><option value="right">{t("right")}</option></select></label>
+          </div>
+          <button class="primary big" id="start-collection" onClick={start}>{t("start_collection")}</button>
+        </div>
+      )}
+      {donation && labels && (
+        <div class="two-col">
+          <div class="card">
+            <p class="din" id="din">{t("din")}: <strong>{labels.eye_readable.slice(0, -1)}</strong><span class="check-char">{labels.eye_readable.slice(-1)}</span></p>
+            {donation.outcome === "in_progress" && <p class="timer" id="timer">{t("elapsed")}: {minutes}:{String(seconds).padStart(2, "0")}</p>}
+            <ul class="pieces" id="pieces">
+              {labels.status.set.map((p, i) => {
+                const ok = labels.status.verified.some((v) => same(v, p));
+                return <li class={ok ? "verified" : "missing"} data-barcode={labels.barcodes[i]}>{ok ? "✓" : "○"} {pieceName(p)}</li>;
+              })}
+            </ul>
+            {!labels.status.released && (
+              <form onSubmit={submitScan}>
+                <label>{t("din")} ⌁<input id="scan" ref={scanInput} autoComplete="off" value={scan} onInput={(e) => setScan(e.currentTarget.value)} /></label>
+              </form>
+            )}
+          </div>
+          {donation.outcome === "in_progress" && (
+            <div class="card">
+              <div class="row">
+                <label>{t("gross")}<input id="gross" inputMode="decimal" value={finish.gross} onInput={(e) => setFinish({ ...finish, gross: e.currentTarget.value })} /></label>
+                <label>{t("tare")}<input id="tare" inputMode="decimal" value={finish.tare} onInput={(e) => setFinish({ ...finish, tare: e.currentTarget.value })} /></label>
+                <button id="from-scale" onClick={fromScale}>{t("from_scale")}</button>
+              </div>
+              <label>{t("volume")}<input id="collected" inputMode="numeric" value={finish.volume} onInput={(e) => setFinish({ ...finish, volume: e.currentTarget.value })} /></label>
+              <div class="row">
+                <label>{t("outcome")}<select id="outcome" value={finish.outcome} onChange={(e) => setFinish({ ...finish, outcome: e.currentTarget.value })}>
+                  {["complete", "partial", "aborted"].map((o) => <option value={o}>{t(o as never)}</option>)}</select></label>
+                <label>{t("reaction")}<select value={finish.reaction} onChange={(e) => setFinish({ ...finish, reaction: e.currentTarget.value })}>
+                  <option value="">{t("none")}</option>
+                  {["vasovagal", "haematoma", "citrate_reaction", "arterial_puncture", "nerve_irritation", "other"].map((r) => <option value={r}>{t(r as never)}</option>)}</select></label>
+                {finish.reaction && <label>&nbsp;<select value={finish.severity} onChange={(e) => setFinish({ ...finish, severity: e.currentTarget.value })}>
+                  {["mild", "moderate", "severe"].map((s) => <option value={s}>{t(s as never)}</option>)}</select></label>}
+              </div>
+              <button class="primary big" id="finish" disabled={!allVerified || finish.volume === ""} onClick={finishCollection}>{t("finish_collection")}</button>
+            </div>
+          )}
+        </div>
+      )}
+      {message && <p class="ok" role="status" id="collection-message">{message}</p>}
+      {error && <p class="error" role="alert" id="collection-error">{error}</p>}
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+import { useEffect, useState } from "preact/hooks";
+import { Staff, call, errorText } from "../api";
+import { t } from "../i18n";
+
+export function Unlock({ onUnlocked }: { onUnlocked: () => void }) {
+  const [passphrase, setPassphrase] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    try { await call("unlock", { passphrase }); onUnlocked(); } catch (err) { setError(errorText(err)); }
+  };
+  return (
+    <form class="screen narrow" onSubmit={submit}>
+      <h1>{t("unlock_title")}</h1>
+      <p class="muted">{t("unlock_hint")}</p>
+      <label>{t("passphrase")}
+        <input id="passphrase" type="password" autoFocus value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} />
+      </label>
+      {error && <p class="error" role="alert">{error}</p>}
+      <button class="primary" type="submit">{t("unlock")}</button>
+    </form>
+  );
+}
+
+export function SignIn({ onSignedIn }: { onSignedIn: (s: Staff) => void }) {
+  const [staff, setStaff] = useState<Staff[]>([]);
+  const [chosen, setChosen] = useState<Staff | null>(null);
+  const [pin, setPin] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => { call<Staff[]>("list_staff").then(setStaff).catch((e) => setError(errorText(e))); }, []);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!chosen) return;
+    try {
+      const s = await call<Staff>("sign_in", { staffId: chosen.id, pin });
+      onSignedIn(s);
+    } catch (err) { setPin(""); setError(errorText(err)); }
+  };
+  return (
+    <div class="screen narrow">
+      <h1>{t("sign_in_title")}</h1>
+      <p class="muted">{t("pick_yourself")}</p>
+      <div class="staff-grid">
+        {staff.map((s) => (
+          <button class={chosen?.id === s.id ? "staff chosen" : "staff"} data-staff={s.display_name}
+            onClick={() => { setChosen(s); setError(null); }}>
+            <strong>{s.display_name}</strong>
+            <small>{s.roles.map((r) => t(`role_${r}` as never)).join(" · ")}</small>
+          </button>
+        ))}
+      </div>
+      {chosen && (
+        <form onSubmit={submit}>
+          <label>{t("pin")}
+            <input id="pin" type="password" inputMode="numeric" autoFocus value={pin} onInput={(e) => setPin(e.currentTarget.value)} />
+          </label>
+          <button class="primary" id="sign-in" type="submit">{t("sign_in")}</button>
+        </form>
+      )}
+      {error && <p class="error" role="alert" id="sign-in-error">{error}</p>}
+    </div>
+  );
+}

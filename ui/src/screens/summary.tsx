@@ -1,0 +1,43 @@
+import { useEffect, useState } from "preact/hooks";
+import { Drive, DriveSummary, call, errorText } from "../api";
+import { t } from "../i18n";
+
+export function Summary({ drive, onEnded }: { drive: Drive; onEnded: () => void }) {
+  const [summary, setSummary] = useState<DriveSummary | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [exported, setExported] = useState<string | null>(null);
+  useEffect(() => { call<DriveSummary>("drive_summary", { driveId: drive.id }).then(setSummary).catch((e) => setError(errorText(e))); }, [drive.id]);
+  const end = async () => {
+    try { await call("end_drive", { driveId: drive.id }); onEnded(); } catch (e) { setError(errorText(e)); }
+  };
+  const exportSummary = async () => {
+    try { setExported(await call<string>("export_drive_summary", { driveId: drive.id })); } catch (e) { setError(errorText(e)); }
+  };
+  if (!summary) return <div class="screen">{error}</div>;
+  return (
+    <div class="screen" id="summary">
+      <h1>{t("summary_title")} · {drive.site_name}</h1>
+      <dl class="facts">
+        <dt>{t("donors_checked_in")}</dt><dd id="sum-checked-in">{summary.donors_checked_in}</dd>
+        <dt>{t("donors_screened")}</dt><dd id="sum-screened">{summary.donors_screened}</dd>
+        <dt>{t("reactions")}</dt><dd>{summary.reactions}</dd>
+        <dt>{t("aborted")}</dt><dd>{summary.aborted}</dd>
+        <dt>{t("still_on_chair")}</dt><dd>{summary.still_on_chair}</dd>
+      </dl>
+      <h2>{t("units_by_procedure")}</h2>
+      <table id="sum-procedures"><tbody>
+        {Object.entries(summary.by_procedure).map(([p, v]) => <tr data-procedure={p}><td>{t(p as never)}</td><td>{v.units} {t("units")}</td><td>{v.volume_ml} mL</td></tr>)}
+      </tbody></table>
+      <h2>{t("deferrals_by_reason")}</h2>
+      <table id="sum-deferrals"><tbody>
+        {Object.entries(summary.deferrals_by_code).map(([code, n]) => <tr data-code={code}><td>{code}</td><td>{n}</td></tr>)}
+      </tbody></table>
+      <div class="row">
+        <button id="export" onClick={exportSummary}>{t("export")}</button>
+        <button class="warn-button" id="end-drive" onClick={end}>{t("end_drive")}</button>
+      </div>
+      {exported && <p class="ok" id="exported">{t("exported_to")} {exported}</p>}
+      {error && <p class="error" role="alert">{error}</p>}
+    </div>
+  );
+}
