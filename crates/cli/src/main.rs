@@ -16,6 +16,8 @@ use lifebridge_domain::rules::RuleSet;
 use lifebridge_store::export::ExportTable;
 use lifebridge_store::{Store, StoreKey};
 
+mod label;
+
 #[derive(Parser)]
 #[command(
     name = "lifebridge",
@@ -47,6 +49,9 @@ enum Command {
     /// The device's encrypted local store.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Donation labels: render one, or pre-print a roll for a DIN range.
+    #[command(subcommand)]
+    Label(label::LabelCommand),
 }
 
 #[derive(Subcommand)]
@@ -140,6 +145,7 @@ fn main() -> ExitCode {
         Command::Din(cmd) => report(din(cmd), 1),
         Command::Id(IdCommand::Check { number }) => report(id_check(&number), 1),
         Command::Eligibility { lang, rules } => report(eligibility(lang, rules.as_deref()), 2),
+        Command::Label(cmd) => report(label::run(cmd), 1),
         Command::Store(cmd) => match store(cmd) {
             Ok(code) => code,
             Err(e) => {

@@ -1,0 +1,291 @@
+//! `lifebridge label`: render one label, or the label sets of a DIN range (a roll that
+//! a station pre-prints for a bus).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use lifebridge_domain::din::{Din, FacilityId};
+use lifebridge_domain::entities::{BagSetKind, LabelKind};
+use lifebridge_domain::labels::{DEFAULT_TUBE_COUNT, LabelContent, LabelPiece, label_set};
+use lifebridge_labels::pdf::PdfBuilder;
+use lifebridge_labels::zpl::{ZplOptions, render_zpl, send_tcp, send_to_device};
+use lifebridge_labels::{LabelFont, LabelSize, layout};
+
+/// A roll larger than this is better split: the PDF is built in memory.
+const MAX_ROLL: u32 = 20_000;
+
+#[derive(Subcommand)]
+pub enum LabelCommand {
+    /// Render one label of a DIN's set (PNG at 300 dpi unless --dpi says otherwise).
+    Render {
+        /// The DIN, typed (`G1234 26 012345 H`) or scanned (`=G12342601234500`).
+        #[arg(long)]
+        din: String,
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        #[arg(long, value_enum)]
+        format: FormatArg,
+        #[arg(long)]
+        out: PathBuf,
+        /// Which piece: satellite bag 2-4 (default 2), sample tube 1-9 (default 1).
+        #[arg(long)]
+        piece: Option<u8>,
+        /// Send the ZPL to a printer as well: HOST[:PORT] (raw port 9100) or a device
+        /// file such as /dev/usb/lp0.
+        #[arg(long)]
+        send: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Render the full label sets of a DIN range into one PDF, one label per page.
+    Roll {
+        /// Facility identification number (5 characters).
+        #[arg(long)]
+        facility: String,
+        /// Nominal year, two digits.
+        #[arg(long)]
+        year: u8,
+        /// First sequence number.
+        #[arg(long)]
+        from: u32,
+        /// How many DINs.
+        #[arg(long)]
+        count: u32,
+        #[arg(long)]
+        out: PathBuf,
+        /// Bag set each DIN's labels are for; pre-printed rolls default to the largest.
+        #[arg(long, value_enum, default_value_t = SetArg::Quadruple)]
+        set: SetArg,
+        /// Sample tubes per donation.
+        #[arg(long, default_value_t = DEFAULT_TUBE_COUNT)]
+        tubes: u8,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Args)]
+pub struct Common {
+    /// Printer resolution in dots per inch: PNG pixels, symbol module alignment.
+    #[arg(long, default_value_t = 300)]
+    dpi: u32,
+    /// Facility name printed top left (defaults to the facility identification number).
+    #[arg(long)]
+    facility_name: Option<String>,
+    /// A TrueType/OpenType font to use instead of the embedded GB 2312 subset.
+    #[arg(long)]
+    font: Option<PathBuf>,
+    /// Label stock as WIDTHxHEIGHT in mm (default 100x50 for bags and the record
+    /// sheet, 50x25 for tubes).
+    #[arg(long)]
+    size: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Bag,
+    Satellite,
+    Tube,
+    Record,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Png,
+    Pdf,
+    Svg,
+    Zpl,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SetArg {
+    Single,
+    Double,
+    Triple,
+    Quadruple,
+}
+
+impl Common {
+    fn font(&self) -> Result<LabelFont> {
+        Ok(match &self.font {
+            Some(path) => LabelFont::from_file(path)?,
+            None => LabelFont::embedded()?,
+        })
+    }
+
+    fn size(&self, kind: LabelKind) -> Result<LabelSize> {
+        let Some(text) = &self.size else {
+            return Ok(LabelSize::for_kind(kind));
+        };
+        let parsed = text
+            .split_once(['x', 'X', '×'])
+            .and_then(|(w, h)| Some((w.trim().parse().ok()?, h.trim().parse().ok()?)));
+        let Some((w, h)) = parsed else {
+            bail!("--size {text:?}: expected WIDTHxHEIGHT in millimetres, e.g. 100x50");
+        };
+        Ok(LabelSize::new(w, h)?)
+    }
+}
+
+pub fn run(cmd: LabelCommand) -> Result<()> {
+    match cmd {
+        LabelCommand::Render {
+            din,
+            kind,
+            format,
+            out,
+            piece,
+            send,
+            common,
+        } => render(&din, kind, format, &out, piece, send.as_deref(), &common),
+        LabelCommand::Roll {
+            facility,
+            year,
+            from,
+            count,
+            out,
+            set,
+            tubes,
+            common,
+        } => roll(&facility, year, from, count, &out, set, tubes, &common),
+    }
+}
+
+fn piece_for(kind: KindArg, piece: Option<u8>) -> Result<LabelPiece> {
+    let (kind, default, allowed) = match kind {
+        KindArg::Bag => (LabelKind::Bag, 1, "1"),
+        KindArg::Satellite => (LabelKind::Satellite, 2, "2-4"),
+        KindArg::Tube => (LabelKind::Tube, 1, "1-9"),
+        KindArg::Record => (LabelKind::Record, 1, "1"),
+    };
+    let p = LabelPiece::new(kind, piece.unwrap_or(default));
+    if LabelPiece::from_flags(&p.flags()) != Some(p) {
+        bail!(
+            "--piece {} is not a {}: allowed {allowed}",
+            p.piece,
+            p.describe()
+        );
+    }
+    Ok(p)
+}
+
+fn write(out: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))
+}
+
+fn render(
+    din: &str,
+    kind: KindArg,
+    format: FormatArg,
+    out: &Path,
+    piece: Option<u8>,
+    send: Option<&str>,
+    common: &Common,
+) -> Result<()> {
+    let din = Din::parse(din).with_context(|| format!("invalid DIN {din:?}"))?;
+    let piece = piece_for(kind, piece)?;
+    if send.is_some() && format != FormatArg::Zpl {
+        bail!("--send goes with --format zpl: label printers take ZPL");
+    }
+    let font = common.font()?;
+    let name = common
+        .facility_name
+        .clone()
+        .unwrap_or_else(|| din.facility().to_string());
+    let content = LabelContent::blank(din, piece, &name);
+    let scene = layout(&content, common.size(piece.kind)?, common.dpi, &font)?;
+    match format {
+        FormatArg::Png => write(out, &lifebridge_labels::png::render_png(&scene, &font)?)?,
+        FormatArg::Svg => write(
+            out,
+            lifebridge_labels::svg::render_svg(&scene, &font).as_bytes(),
+        )?,
+        FormatArg::Pdf => write(
+            out,
+            &lifebridge_labels::pdf::render_pdf(&scene, &font, &content.din.eye_readable()),
+        )?,
+        FormatArg::Zpl => {
+            let zpl = render_zpl(&scene, &font, &ZplOptions::default());
+            write(out, zpl.as_bytes())?;
+            match send {
+                Some(target) if target.starts_with('/') => {
+                    send_to_device(Path::new(target), zpl.as_bytes())?;
+                }
+                Some(target) => send_tcp(target, zpl.as_bytes(), Duration::from_secs(10))?,
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn roll(
+    facility: &str,
+    year: u8,
+    from: u32,
+    count: u32,
+    out: &Path,
+    set: SetArg,
+    tubes: u8,
+    common: &Common,
+) -> Result<()> {
+    let facility: FacilityId = facility
+        .parse()
+        .with_context(|| format!("invalid facility identification number {facility:?}"))?;
+    if count == 0 || count > MAX_ROLL {
+        bail!("--count {count}: allowed 1-{MAX_ROLL} DINs per roll; split larger rolls");
+    }
+    let last = from
+        .checked_add(count - 1)
+        .filter(|l| *l <= lifebridge_domain::din::MAX_SEQUENCE)
+        .with_context(|| {
+            format!("--from {from} --count {count} runs past the last sequence number 999999")
+        })?;
+    // Validate both ends before rendering anything.
+    Din::new(&facility, year, from).context("invalid first DIN")?;
+    Din::new(&facility, year, last).context("invalid last DIN")?;
+    let kind = match set {
+        SetArg::Single => BagSetKind::Single,
+        SetArg::Double => BagSetKind::Double,
+        SetArg::Triple => BagSetKind::Triple,
+        SetArg::Quadruple => BagSetKind::Quadruple,
+    };
+    let pieces = label_set(kind, tubes)?;
+    let font = common.font()?;
+    let name = common
+        .facility_name
+        .clone()
+        .unwrap_or_else(|| facility.to_string());
+    let mut pdf = PdfBuilder::new(
+        &font,
+        &format!("Lifebridge label roll {facility} {year:02} {from:06}-{last:06}"),
+    );
+    // Draws only on a terminal, so scripts and tests see clean output.
+    let bar = ProgressBar::new(u64::from(count));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} DINs  {elapsed_precise} (ETA {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    for seq in from..=last {
+        let din = Din::new(&facility, year, seq)?;
+        for piece in &pieces {
+            let content = LabelContent::blank(din.clone(), *piece, &name);
+            let scene = layout(&content, common.size(piece.kind)?, common.dpi, &font)?;
+            pdf.add(&scene);
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let pages = pdf.page_count();
+    write(out, &pdf.finish())?;
+    println!(
+        "{pages} labels for {count} DINs ({} per set) written to {}",
+        pieces.len(),
+        out.display()
+    );
+    Ok(())
+}

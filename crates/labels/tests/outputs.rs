@@ -1,0 +1,122 @@
+//! ZPL, SVG and PDF carry what they must.
+#![allow(clippy::unwrap_used)]
+
+use lifebridge_domain::din::Din;
+use lifebridge_domain::entities::{AboRh, LabelKind};
+use lifebridge_domain::labels::{LabelContent, LabelPiece};
+use lifebridge_labels::pdf::{PdfBuilder, render_pdf};
+use lifebridge_labels::svg::render_svg;
+use lifebridge_labels::zpl::{ZplOptions, render_zpl};
+use lifebridge_labels::{LabelFont, LabelSize, layout};
+
+const KNOWN: [&str; 19] = [
+    "^XA", "^CI28", "^PW", "^LL", "^LH", "^FO", "^FT", "^GB", "^GFA", "^FS", "^FH", "^FD", "^BY",
+    "^BCN", "^BQN", "^A0N", "^A@N", "^PQ1", "^XZ",
+];
+
+fn bag(abo: Option<AboRh>) -> LabelContent {
+    let mut c = LabelContent::blank(
+        Din::parse("G1234 26 012345").unwrap(),
+        LabelPiece::new(LabelKind::Bag, 1),
+        "广州血液中心_^~",
+    );
+    c.abo_rh = abo;
+    c
+}
+
+#[test]
+fn zpl_has_the_commands_a_thermal_printer_needs() {
+    let font = LabelFont::embedded().unwrap();
+    let c = bag(Some(AboRh::APos));
+    let scene = layout(&c, LabelSize::BAG, 203, &font).unwrap();
+    let zpl = render_zpl(&scene, &font, &ZplOptions::default());
+    assert!(zpl.starts_with("^XA\n^CI28\n"), "{zpl}");
+    assert!(zpl.trim_end().ends_with("^XZ"));
+    assert!(zpl.contains("^PW799\n^LL400\n"), "100x50 mm at 203 dpi");
+    assert!(zpl.contains("^FO"));
+    assert!(
+        zpl.contains(&format!("^BCN,56,N,N,N,A^FH^FD{}^FS", c.code128_data())),
+        "{zpl}"
+    );
+    assert!(zpl.contains("^BQN,2,"));
+    assert!(zpl.contains(&format!("^FH^FDMA,{}^FS", c.qr_data())));
+    // Chinese goes as a bitmap from the embedded font unless the printer has a CJK font.
+    assert!(zpl.contains("^GFA,"));
+    assert!(zpl.contains("^A0N,"), "ASCII text uses the resident font");
+    assert!(zpl.contains("^FH^FDA^FS"), "the group, large");
+    // ^ and ~ in data are hex-escaped so they cannot start a command.
+    let with_font = render_zpl(
+        &scene,
+        &font,
+        &ZplOptions {
+            printer_cjk_font: Some("E:SIMSUN.TTF".into()),
+        },
+    );
+    assert!(with_font.contains("^A@N,"));
+    assert!(with_font.contains("广州血液中心_5F_5E_7E"), "{with_font}");
+    assert!(!with_font.contains("^GFA"));
+    for zpl in [&zpl, &with_font] {
+        for (i, _) in zpl.match_indices('^') {
+            let command = &zpl[i..];
+            assert!(
+                KNOWN.iter().any(|k| command.starts_with(k)),
+                "stray command at {:?}",
+                &command[..command.len().min(12)]
+            );
+        }
+    }
+}
+
+#[test]
+fn zpl_without_a_group_prints_no_group() {
+    let font = LabelFont::embedded().unwrap();
+    let scene = layout(&bag(None), LabelSize::BAG, 300, &font).unwrap();
+    let zpl = render_zpl(&scene, &font, &ZplOptions::default());
+    assert!(!zpl.contains("^FH^FDA^FS"));
+    assert_eq!(
+        zpl.matches("^GFA").count(),
+        2,
+        "only the facility name and the piece caption"
+    );
+    assert!(!zpl.contains("=%"));
+}
+
+#[test]
+fn svg_is_self_contained_and_pdf_has_one_page_per_label() {
+    let font = LabelFont::embedded().unwrap();
+    let scene = layout(&bag(None), LabelSize::BAG, 300, &font).unwrap();
+    let svg = render_svg(&scene, &font);
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100mm\""));
+    assert!(svg.contains("data-code128=\"=G12342601234501\""));
+    assert!(svg.contains("aria-label=\"广州血液中心_^~\""));
+    assert!(!svg.contains("<text"), "text is outlines, no font needed");
+
+    let pdf = render_pdf(&scene, &font, "label");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let mut b = PdfBuilder::new(&font, "roll");
+    for _ in 0..3 {
+        b.add(&scene);
+    }
+    assert_eq!(b.page_count(), 3);
+    let roll = b.finish();
+    let text = String::from_utf8_lossy(&roll);
+    assert!(text.contains("/Count 3"));
+    assert!(text.contains("/FlateDecode"));
+    assert!(
+        text.contains("/MediaBox [0 0 283.46457 141.73228]"),
+        "100x50 mm in points"
+    );
+}
+
+#[test]
+fn the_embedded_font_covers_facility_names_and_captions() {
+    let font = LabelFont::embedded().unwrap();
+    assert!(
+        font.covers(
+            "深圳市血液中心 广州 北京 成都 采集 失效 主袋 转移袋 标本管 献血记录单 阳性 阴性"
+        )
+    );
+    assert!(font.text_width_mm("血站", 3.0) > 5.0);
+    let missing = LabelFont::from_file(std::path::Path::new("/nonexistent.ttf")).unwrap_err();
+    assert!(missing.to_string().contains("/nonexistent.ttf"));
+}
