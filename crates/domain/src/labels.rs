@@ -11,7 +11,15 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde::{Deserialize, Serialize};
 
 use crate::din::{Din, DinError};
-use crate::entities::{AboRh, BagSetKind, LabelKind, ScanResult};
+use crate::entities::{AboRh, BagSetKind, Donation, LabelKind, ScanResult};
+
+/// Wall-clock time in China Standard Time (UTC+8, no daylight saving), as printed.
+pub fn china_local(instant: chrono::DateTime<chrono::Utc>) -> NaiveDateTime {
+    match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(offset) => instant.with_timezone(&offset).naive_local(),
+        None => instant.naive_utc(),
+    }
+}
 
 /// Sample tubes taken per donation when the station has not configured another count:
 /// one for typing and serology, one for nucleic acid testing.
@@ -617,6 +625,28 @@ impl LabelContent {
             collected_at: None,
             volume_ml: None,
             product: None,
+            expiry: None,
+        }
+    }
+
+    /// The label of `piece` for a recorded donation. `abo_rh` is the donor's confirmed
+    /// group from the station, or `None`: a bedside rapid test is not a typing to print.
+    /// Expiry stays blank: it depends on the component, which processing decides.
+    pub fn for_donation(
+        donation: &Donation,
+        piece: LabelPiece,
+        facility_name: &str,
+        abo_rh: Option<AboRh>,
+        product: Option<ProductCode>,
+    ) -> LabelContent {
+        LabelContent {
+            din: donation.din.clone(),
+            piece,
+            facility_name: facility_name.to_owned(),
+            abo_rh,
+            collected_at: Some(china_local(donation.started_at)),
+            volume_ml: donation.collected_volume_ml,
+            product,
             expiry: None,
         }
     }

@@ -8,10 +8,11 @@ use std::collections::BTreeSet;
 
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::{
-    DinRangeSource, Donation, EntityKind, LabelPrint, LabelScan, RecordId, Role, ScanResult,
+    DinRangeSource, Donation, Donor, EntityKind, LabelPrint, LabelScan, RecordId, Role, ScanResult,
 };
 use lifebridge_domain::labels::{
-    DEFAULT_TUBE_COUNT, LabelPiece, ScanError, Verdict, label_set, read_label_scan, verify_scan,
+    DEFAULT_TUBE_COUNT, LabelContent, LabelPiece, ProductCode, ScanError, Verdict, label_set,
+    read_label_scan, verify_scan,
 };
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
@@ -507,6 +508,32 @@ impl Store {
     pub fn label_status(&self, donation_id: RecordId) -> Result<LabelSetStatus> {
         let donation = load_donation(&self.conn, donation_id)?;
         status(&self.conn, &donation)
+    }
+
+    /// What each label of the donation's set carries, for rendering: the printed set (or,
+    /// before printing, the set its bag type needs with the default tube count). The
+    /// group is the donor's confirmed ABO/RhD or blank, never a bedside guess.
+    pub fn donation_label_contents(
+        &self,
+        donation_id: RecordId,
+        facility_name: &str,
+        product: Option<ProductCode>,
+    ) -> Result<Vec<LabelContent>> {
+        let donation = load_donation(&self.conn, donation_id)?;
+        let donor: Option<Donor> =
+            crate::queries::get_body(&self.conn, "donor", donation.donor_id)?;
+        let abo_rh = donor.and_then(|d| d.abo_rh);
+        let mut set = status(&self.conn, &donation)?.set;
+        if set.is_empty() {
+            set = label_set(donation.bag_set.kind, DEFAULT_TUBE_COUNT)
+                .map_err(|e| StoreError::invalid("tubes", e.to_string()))?;
+        }
+        Ok(set
+            .into_iter()
+            .map(|piece| {
+                LabelContent::for_donation(&donation, piece, facility_name, abo_rh, product.clone())
+            })
+            .collect())
     }
 
     /// Whether every label of the donation's set was scanned back and matched.

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use lifebridge_domain::din::DinRange;
-use lifebridge_domain::entities::{DinRangeSource, Donation, LabelKind, ScanResult};
+use lifebridge_domain::entities::{AboRh, DinRangeSource, Donation, LabelKind, ScanResult};
 use lifebridge_domain::labels::{LabelContent, LabelPiece};
 use lifebridge_store::labels::LabelError;
 use lifebridge_store::{Actor, Store, StoreKey, demo};
@@ -331,4 +331,44 @@ fn a_donation_without_printed_labels_cannot_be_scanned_or_released() {
     let nurse = Actor::staff(b.store.staff_by_name("登记护士 李敏").unwrap().unwrap().id);
     let err = b.store.print_label_set(nurse, d.id, 2).unwrap_err();
     assert!(err.to_string().contains("phlebotomist"), "{err}");
+}
+
+#[test]
+fn label_contents_leave_the_group_blank_until_the_station_has_typed_the_donor() {
+    let mut b = bus(1, false);
+    let d = b.donations[0].clone();
+    let contents = b.store.donation_label_contents(d.id, "血站", None).unwrap();
+    assert_eq!(
+        contents.len(),
+        6,
+        "before printing: the set the bag type needs"
+    );
+    for c in &contents {
+        assert_eq!(c.din, d.din);
+        assert_eq!(c.abo_rh, None);
+        assert!(c.quadrants().top_right.is_empty());
+        assert!(!c.qr_data().contains("=%"));
+        assert_eq!(c.volume_ml, d.collected_volume_ml);
+        assert!(c.collected_at.is_some());
+    }
+    b.store.print_label_set(b.phleb, d.id, 1).unwrap();
+    assert_eq!(
+        b.store
+            .donation_label_contents(d.id, "血站", None)
+            .unwrap()
+            .len(),
+        5,
+        "after printing: the printed set"
+    );
+    // A group confirmed at the station (arrives by replication) is printed.
+    b.store
+        .connection()
+        .execute(
+            "UPDATE donor SET body = json_set(body, '$.abo_rh', 'B-') WHERE id = ?1",
+            [d.donor_id.to_string()],
+        )
+        .unwrap();
+    let contents = b.store.donation_label_contents(d.id, "血站", None).unwrap();
+    assert!(contents.iter().all(|c| c.abo_rh == Some(AboRh::BNeg)));
+    assert!(contents[0].qr_data().contains("=%1700"));
 }
