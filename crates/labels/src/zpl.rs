@@ -15,13 +15,20 @@ use crate::LabelError;
 use crate::font::LabelFont;
 use crate::layout::{Item, Scene};
 
+const QR_DROP: u32 = 10;
+
 /// Port of the raw printing service on network label printers.
 pub const RAW_PORT: u16 = 9100;
 
+/// How text reaches the printer. The default sends every line as a bitmap drawn with
+/// the embedded font: the label then prints exactly as previewed, Chinese included, on
+/// any printer. Printer fonts make smaller jobs but have their own metrics, so the
+/// boxed check character may sit differently.
 #[derive(Debug, Clone, Default)]
 pub struct ZplOptions {
-    /// A TrueType font stored on the printer (e.g. `E:SIMSUN.TTF`) for non-ASCII text;
-    /// `None` sends such text as bitmaps, which every printer prints.
+    /// Print ASCII lines with the printer's resident scalable font 0 (`^A0`).
+    pub resident_font_for_ascii: bool,
+    /// A TrueType font stored on the printer (e.g. `E:SIMSUN.TTF`) for non-ASCII lines.
     pub printer_cjk_font: Option<String>,
 }
 
@@ -92,11 +99,13 @@ pub fn render_zpl(scene: &Scene, font: &LabelFont, options: &ZplOptions) -> Stri
                 x, y, module, data, ..
             } => {
                 // Error correction M, automatic input mode, as in the other outputs.
+                // Firmware prints ^BQ symbols 10 dots (the ^BY bar height, reset to its
+                // default here) below the field origin, so the origin is raised by that.
                 let _ = writeln!(
                     z,
-                    "^FO{},{}^BQN,2,{}^FH^FDMA,{}^FS",
+                    "^FO{},{}^BY2,3,{QR_DROP}^BQN,2,{}^FH^FDMA,{}^FS",
                     d(*x),
-                    d(*y),
+                    d(*y).saturating_sub(QR_DROP),
                     d(*module).clamp(1, 10),
                     field_data(data)
                 );
@@ -108,7 +117,7 @@ pub fn render_zpl(scene: &Scene, font: &LabelFont, options: &ZplOptions) -> Stri
                 text,
             } => {
                 let h = d(*size).max(10);
-                if text.is_ascii() {
+                if text.is_ascii() && options.resident_font_for_ascii {
                     let _ = writeln!(
                         z,
                         "^FT{},{}^A0N,{h},{h}^FH^FD{}^FS",
@@ -116,7 +125,11 @@ pub fn render_zpl(scene: &Scene, font: &LabelFont, options: &ZplOptions) -> Stri
                         d(*baseline),
                         field_data(text)
                     );
-                } else if let Some(f) = &options.printer_cjk_font {
+                } else if let Some(f) = options
+                    .printer_cjk_font
+                    .as_ref()
+                    .filter(|_| !text.is_ascii())
+                {
                     let _ = writeln!(
                         z,
                         "^FT{},{}^A@N,{h},{h},{}^FH^FD{}^FS",

@@ -30,6 +30,22 @@ fn zpl_has_the_commands_a_thermal_printer_needs() {
     let c = bag(Some(AboRh::APos));
     let scene = layout(&c, LabelSize::BAG, 203, &font).unwrap();
     let zpl = render_zpl(&scene, &font, &ZplOptions::default());
+    // By default every line of text is a bitmap from the embedded font.
+    assert!(!zpl.contains("^A0") && !zpl.contains("^A@"));
+    let text_lines = scene
+        .items
+        .iter()
+        .filter(|i| matches!(i, lifebridge_labels::layout::Item::Text { .. }))
+        .count();
+    assert_eq!(zpl.matches("^GFA,").count(), text_lines);
+    let zpl = render_zpl(
+        &scene,
+        &font,
+        &ZplOptions {
+            resident_font_for_ascii: true,
+            printer_cjk_font: None,
+        },
+    );
     assert!(zpl.starts_with("^XA\n^CI28\n"), "{zpl}");
     assert!(zpl.trim_end().ends_with("^XZ"));
     assert!(zpl.contains("^PW799\n^LL400\n"), "100x50 mm at 203 dpi");
@@ -49,6 +65,7 @@ fn zpl_has_the_commands_a_thermal_printer_needs() {
         &scene,
         &font,
         &ZplOptions {
+            resident_font_for_ascii: true,
             printer_cjk_font: Some("E:SIMSUN.TTF".into()),
         },
     );
@@ -71,7 +88,14 @@ fn zpl_has_the_commands_a_thermal_printer_needs() {
 fn zpl_without_a_group_prints_no_group() {
     let font = LabelFont::embedded().unwrap();
     let scene = layout(&bag(None), LabelSize::BAG, 300, &font).unwrap();
-    let zpl = render_zpl(&scene, &font, &ZplOptions::default());
+    let zpl = render_zpl(
+        &scene,
+        &font,
+        &ZplOptions {
+            resident_font_for_ascii: true,
+            printer_cjk_font: None,
+        },
+    );
     assert!(!zpl.contains("^FH^FDA^FS"));
     assert_eq!(
         zpl.matches("^GFA").count(),
