@@ -604,7 +604,125 @@ async fn two_vehicles_edit_the_same_donor_offline_and_converge(backend: Backend)
     assert_eq!(on_a.name, "王芳", "A's name kept");
 }
 
+async fn reference_documents_reach_every_device(backend: Backend) {
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let dev = enroll(&ts, &url, "BUS-40").await;
+    let mut rules: serde_json::Value =
+        serde_json::to_value(lifebridge_domain::rules::RuleSet::gb18467_2011()).unwrap();
+    rules["version"] = "GB18467-2011/station-2".into();
+    let now = chrono::Utc::now();
+    assert!(
+        ts.storage
+            .publish_reference("rules", "GB18467-2011/station-2", &rules, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ts.storage
+            .publish_reference("rules", "GB18467-2011/station-2", &rules, now)
+            .await
+            .unwrap()
+    );
+    // A broken table reaches the device but is not adopted.
+    let broken = serde_json::json!({"version": "broken"});
+    ts.storage
+        .publish_reference("rules", "broken", &broken, now)
+        .await
+        .unwrap();
+    ts.storage
+        .publish_reference(
+            "questionnaire",
+            "q-2026-2",
+            &serde_json::json!({"questions": []}),
+            now,
+        )
+        .await
+        .unwrap();
+    let report = dev.replicator(&url).sync_once().await.unwrap();
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert!(
+        report.skipped[0].contains("rules table broken is invalid"),
+        "{:?}",
+        report.skipped
+    );
+    let s = dev.store.lock().unwrap();
+    assert_eq!(s.rules().unwrap().version, "GB18467-2011/station-2");
+    let n: i64 = s
+        .connection()
+        .query_row("SELECT COUNT(*) FROM reference_document", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+    // The page that skipped it is in the audit trail.
+    let audited: i64 = s
+        .connection()
+        .query_row(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'replication.pull' AND detail LIKE '%is invalid%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audited, 1);
+}
+
+async fn replicator_backs_off_and_resumes_when_the_station_returns(backend: Backend) {
+    use lifebridge_sync::replicator::Phase;
+    let Some(mut ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let addr = ts.station.as_ref().unwrap().addr;
+    let dev = enroll(&ts, &url, "BUS-41").await;
+    ts.station.take().unwrap().stop().await.unwrap();
+    dev.seed(2);
+    let replicator = dev.replicator(&url);
+    let mut status = replicator.status();
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(replicator.run(shutdown));
+    // The station is away: failures pile up, the crew sees the error and the backlog.
+    loop {
+        status.changed().await.unwrap();
+        let s = status.borrow().clone();
+        if s.consecutive_failures >= 3 {
+            assert!(
+                s.last_error
+                    .as_deref()
+                    .unwrap()
+                    .contains("cannot be reached"),
+                "{s:?}"
+            );
+            assert_eq!(s.pending, dev.last_seq());
+            assert!(s.last_success.is_none());
+            break;
+        }
+    }
+    let config = lifebridge_station::config::Config {
+        listen: addr,
+        ..ts.config.clone()
+    };
+    ts.station = Some(
+        lifebridge_station::server::start(config, ts.storage.clone())
+            .await
+            .unwrap(),
+    );
+    loop {
+        status.changed().await.unwrap();
+        let s = status.borrow().clone();
+        if s.last_success.is_some() && s.pending == 0 && s.phase == Phase::Idle {
+            assert!(s.last_error.is_none());
+            break;
+        }
+    }
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    assert_station_holds_exactly(&ts, &dev).await;
+}
+
 both_backends! {
+    reference_documents_reach_every_device => super::reference_documents_reach_every_device;
+    replicator_backs_off_and_resumes_when_the_station_returns => super::replicator_backs_off_and_resumes_when_the_station_returns;
     exact_push_and_pull => super::exact_push_and_pull;
     resent_batches_gaps_and_conflicts => super::resent_batches_gaps_and_conflicts;
     revoked_and_unknown_devices_get_401 => super::revoked_and_unknown_devices_get_401;

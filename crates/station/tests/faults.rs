@@ -105,6 +105,45 @@ async fn randomized_runs_through_a_faulty_network(backend: Backend) {
     assert_eq!(counts.change_entries, total, "no duplicates at the station");
 }
 
+/// The app may be killed at any point of a sync: whatever was committed stays
+/// committed, and the next sync resumes without loss or duplication.
+async fn a_replicator_killed_at_any_point_resumes_exactly(backend: Backend) {
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let a = enroll(&ts, &url, "BUS-50").await;
+    let b = enroll(&ts, &url, "BUS-51").await;
+    common::collect_donations(&a, 12);
+    common::collect_donations(&b, 12);
+    b.replicator(&url).sync_once().await.unwrap();
+    let mut rng = Rng::new(seed_value());
+    for _ in 0..25 {
+        for d in [&a, &b] {
+            let r = d.replicator(&url);
+            let task = tokio::spawn(async move { r.sync_once().await });
+            tokio::time::sleep(std::time::Duration::from_micros(rng.below(20_000))).await;
+            task.abort();
+            let _ = task.await;
+        }
+    }
+    a.replicator(&url).sync_once().await.unwrap();
+    b.replicator(&url).sync_once().await.unwrap();
+    assert_station_holds_exactly(&ts, &a).await;
+    assert_station_holds_exactly(&ts, &b).await;
+    for d in [&a, &b] {
+        let n: i64 = d
+            .store
+            .lock()
+            .unwrap()
+            .connection()
+            .query_row("SELECT COUNT(*) FROM donation", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 24, "{} holds every donation once", d.name);
+    }
+}
+
 both_backends! {
+    a_replicator_killed_at_any_point_resumes_exactly => super::a_replicator_killed_at_any_point_resumes_exactly;
     randomized_runs_through_a_faulty_network => super::randomized_runs_through_a_faulty_network;
 }

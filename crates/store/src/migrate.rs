@@ -28,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0003_labels",
         sql: include_str!("../../../migrations/device/0003_labels.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_replication_index",
+        sql: include_str!("../../../migrations/device/0004_replication_index.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> u32 {

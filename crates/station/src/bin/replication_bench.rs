@@ -1,0 +1,464 @@
+//! Replication benchmark (not a test): figures for docs/benchmarks.md "Replication".
+//!
+//! `cargo run --release -p lifebridge-station --bin lifebridge-replication-bench`
+//! (with `scripts/with-postgres.sh` in front to include PostgreSQL).
+//!
+//! Device change logs are synthesised from the change-log entries of real demo
+//! donations (same entities, same body sizes, fresh ids), written straight into device
+//! stores: seeding 10,000 donations through the crew's actions would take minutes of
+//! fsyncs and measure the device, not replication.
+
+#[path = "../../tests/common/proxy.rs"]
+mod proxy;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use lifebridge_domain::hlc::Hlc;
+use lifebridge_station::config::Config;
+use lifebridge_station::storage::Storage;
+use lifebridge_station::{auth, open_storage, server};
+use lifebridge_store::{Store, StoreKey};
+use lifebridge_sync::LocalChange;
+use lifebridge_sync::client::{StationClient, Trust};
+use uuid::Uuid;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Parser)]
+struct Args {
+    /// Donations pushed by the single device (and through the fault proxy).
+    #[arg(long, default_value_t = 10_000)]
+    donations: u32,
+    /// Devices pushing at once.
+    #[arg(long, default_value_t = 50)]
+    devices: u32,
+    /// Donations per device in the concurrent run.
+    #[arg(long, default_value_t = 200)]
+    per_device: u32,
+    /// Entries per push request.
+    #[arg(long, default_value_t = 500)]
+    batch: u32,
+    /// Scratch folder (default: the system temp folder).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// PostgreSQL server for the PostgreSQL runs (a database is created per run).
+    #[arg(long, env = "LIFEBRIDGE_TEST_PG_URL")]
+    pg_url: Option<String>,
+}
+
+fn key() -> Result<StoreKey, BoxError> {
+    Ok(StoreKey::new("benchmark-device-key")?)
+}
+
+/// The change-log entries one demo donation writes (donor, visit, screening, donation…).
+fn donation_template(dir: &Path) -> Result<Vec<LocalChange>, BoxError> {
+    let mut store = Store::create(&dir.join("template.db"), &key()?, "TEMPLATE")?;
+    lifebridge_store::demo::seed(&mut store, 2, |_| Ok(()))?;
+    let all = store.changes_after(0, u32::MAX)?;
+    let donors: Vec<usize> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.entity == lifebridge_domain::entities::EntityKind::Donor)
+        .map(|(i, _)| i)
+        .collect();
+    let (first, second) = match donors.as_slice() {
+        [a, b, ..] => (*a, *b),
+        _ => return Err("the demo seeder wrote fewer than two donors".into()),
+    };
+    Ok(all[first..second].to_vec())
+}
+
+/// Writes `donations` copies of the template (fresh ids, clocks and seqs) into a new
+/// device store's change log.
+fn synth_device(
+    dir: &Path,
+    name: &str,
+    template: &[LocalChange],
+    donations: u32,
+) -> Result<Store, BoxError> {
+    let store = Store::create(&dir.join(format!("{name}.db")), &key()?, name)?;
+    let node = store.device_id();
+    let ids: Vec<String> = template.iter().map(|e| e.entity_id.to_string()).collect();
+    let conn = store.connection();
+    conn.execute_batch("BEGIN")?;
+    {
+        let mut stmt = conn.prepare(
+            "INSERT INTO change_log (seq, device_id, hlc, entity, entity_id, body, audit_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+        )?;
+        let mut seq = 0i64;
+        let base = 1_764_000_000_000u64;
+        for _ in 0..donations {
+            let fresh: BTreeMap<&str, String> = ids
+                .iter()
+                .map(|id| (id.as_str(), Uuid::now_v7().to_string()))
+                .collect();
+            for entry in template {
+                seq += 1;
+                let mut body = entry.body.clone();
+                for (old, new) in &fresh {
+                    body = body.replace(old, new);
+                }
+                let hlc = Hlc {
+                    wall_ms: base + seq as u64,
+                    counter: 0,
+                    node,
+                };
+                stmt.execute((
+                    seq,
+                    node.to_string(),
+                    hlc.to_string(),
+                    entry.entity.as_str(),
+                    &fresh[entry.entity_id.to_string().as_str()],
+                    body,
+                ))?;
+            }
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok(store)
+}
+
+struct Station {
+    running: server::RunningStation,
+    storage: Arc<dyn Storage>,
+}
+
+async fn start_station(dir: &Path, pg: Option<&str>) -> Result<Station, BoxError> {
+    let config = Config {
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: dir.to_owned(),
+        database_url: pg.map(str::to_owned),
+        max_body_bytes: 32 * 1024 * 1024,
+        max_inflated_bytes: 256 * 1024 * 1024,
+        ..Config::default()
+    };
+    let storage = open_storage(&config).await?;
+    let running = server::start(config, storage.clone()).await?;
+    Ok(Station { running, storage })
+}
+
+async fn enroll(
+    station: &Station,
+    url: &str,
+    store: &Store,
+    name: &str,
+) -> Result<StationClient, BoxError> {
+    let code = auth::new_enrollment_code();
+    let now = chrono::Utc::now();
+    station
+        .storage
+        .create_enrollment(
+            name,
+            &auth::enrollment_code_hash(&code),
+            now,
+            now + chrono::Duration::hours(1),
+        )
+        .await?;
+    let client = StationClient::new(url, Trust::LoopbackHttp, Duration::from_secs(120))?;
+    let answer = client.enroll(&code, store.device_id(), name).await?;
+    Ok(client.with_token(answer.token))
+}
+
+/// The replicator's push phase: batches after the acknowledged cursor until none are
+/// left. Returns (entries, compressed bytes sent, requests). Errors are retried.
+async fn push_all(
+    store: &Arc<Mutex<Store>>,
+    client: &StationClient,
+    batch: u32,
+) -> Result<(u64, u64, u64), BoxError> {
+    let (mut bytes, mut requests, mut failures) = (0u64, 0u64, 0u32);
+    loop {
+        let entries = {
+            let s = store.lock().map_err(|_| "poisoned")?;
+            let cursor = s.push_cursor()?;
+            s.changes_after(cursor, batch)?
+        };
+        if entries.is_empty() {
+            let s = store.lock().map_err(|_| "poisoned")?;
+            return Ok((s.last_change_seq()?, bytes, requests));
+        }
+        requests += 1;
+        match client.push(entries).await {
+            Ok((answer, sent)) => {
+                bytes += sent as u64;
+                store
+                    .lock()
+                    .map_err(|_| "poisoned")?
+                    .set_push_cursor(answer.held_seq)?;
+            }
+            Err(e) => {
+                failures += 1;
+                if failures > 10_000 {
+                    return Err(format!("giving up: {e}").into());
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
+}
+
+fn bare_insert_sqlite(
+    dir: &Path,
+    entries: &[LocalChange],
+    device: Uuid,
+) -> Result<Duration, BoxError> {
+    let mut conn = rusqlite::Connection::open(dir.join("bare.db"))?;
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    lifebridge_station::migrations::apply_sqlite(&mut conn)?;
+    let start = Instant::now();
+    let tx = conn.transaction()?;
+    {
+        let mut stmt = tx.prepare(
+            "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, field_clocks, digest, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, '', '')",
+        )?;
+        let dev = device.to_string();
+        for e in entries {
+            stmt.execute((
+                &dev,
+                e.seq as i64,
+                e.hlc.to_string(),
+                e.entity.as_str(),
+                e.entity_id.to_string(),
+                &e.body,
+            ))?;
+        }
+    }
+    tx.commit()?;
+    Ok(start.elapsed())
+}
+
+async fn bare_insert_pg(
+    url: &str,
+    entries: &[LocalChange],
+    device: Uuid,
+) -> Result<Duration, BoxError> {
+    let (mut client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    client
+        .batch_execute("CREATE TABLE bare_entry (device_id TEXT, seq BIGINT, hlc TEXT, entity TEXT, entity_id TEXT, body TEXT, PRIMARY KEY (device_id, seq))")
+        .await?;
+    let start = Instant::now();
+    let tx = client.transaction().await?;
+    let stmt = tx
+        .prepare("INSERT INTO bare_entry (device_id, seq, hlc, entity, entity_id, body) VALUES ($1, $2, $3, $4, $5, $6)")
+        .await?;
+    let dev = device.to_string();
+    for e in entries {
+        tx.execute(
+            &stmt,
+            &[
+                &dev,
+                &(e.seq as i64),
+                &e.hlc.to_string(),
+                &e.entity.as_str(),
+                &e.entity_id.to_string(),
+                &e.body,
+            ],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(start.elapsed())
+}
+
+async fn pg_database(url: &str, name: &str) -> Result<String, BoxError> {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    let db = format!("lb_bench_{name}_{}", Uuid::now_v7().simple());
+    client
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .await?;
+    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
+    Ok(format!("{base}/{db}"))
+}
+
+async fn single_device(
+    args: &Args,
+    dir: &Path,
+    template: &[LocalChange],
+    pg: Option<&str>,
+) -> Result<(), BoxError> {
+    let label = if pg.is_some() { "PostgreSQL" } else { "SQLite" };
+    let sdir = dir.join(format!("single-{label}"));
+    std::fs::create_dir_all(&sdir)?;
+    let store = synth_device(&sdir, "BUS-01", template, args.donations)?;
+    let entries = store.changes_after(0, u32::MAX)?;
+    let json_bytes: usize = entries
+        .iter()
+        .map(|e| serde_json::to_vec(e).map_or(0, |v| v.len()))
+        .sum();
+    let device = store.device_id();
+    let station = start_station(&sdir.join("station"), pg).await?;
+    let url = station.running.base_url();
+    let client = enroll(&station, &url, &store, "BUS-01").await?;
+    let store = Arc::new(Mutex::new(store));
+    let start = Instant::now();
+    let (n, bytes, requests) = push_all(&store, &client, args.batch).await?;
+    let push = start.elapsed();
+    let bare = match pg {
+        None => bare_insert_sqlite(&sdir, &entries, device)?,
+        Some(url) => bare_insert_pg(url, &entries, device).await?,
+    };
+    println!(
+        "one device, {} donations ({n} change-log entries, {requests} requests of {}), {label}:",
+        args.donations, args.batch
+    );
+    println!(
+        "  push over loopback:                 {:>9.2} s  ({:.0} entries/s)",
+        push.as_secs_f64(),
+        n as f64 / push.as_secs_f64()
+    );
+    println!(
+        "  bytes on the wire per donation:     {:>9.0}    (gzip; JSON before compression {:.0})",
+        bytes as f64 / f64::from(args.donations),
+        json_bytes as f64 / f64::from(args.donations)
+    );
+    println!(
+        "  bare bulk insert of the same rows:  {:>9.3} s  (one transaction, same database)",
+        bare.as_secs_f64()
+    );
+    println!(
+        "  ratio push / bare insert:           {:>9.1}",
+        push.as_secs_f64() / bare.as_secs_f64()
+    );
+    station.running.stop().await?;
+    Ok(())
+}
+
+async fn many_devices(
+    args: &Args,
+    dir: &Path,
+    template: &[LocalChange],
+    pg: Option<&str>,
+) -> Result<(), BoxError> {
+    let label = if pg.is_some() { "PostgreSQL" } else { "SQLite" };
+    let mdir = dir.join(format!("many-{label}"));
+    std::fs::create_dir_all(&mdir)?;
+    let station = start_station(&mdir.join("station"), pg).await?;
+    let url = station.running.base_url();
+    let mut devices = Vec::new();
+    for i in 0..args.devices {
+        let name = format!("BUS-{i:02}");
+        let store = synth_device(&mdir, &name, template, args.per_device)?;
+        let client = enroll(&station, &url, &store, &name).await?;
+        devices.push((Arc::new(Mutex::new(store)), client));
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (store, client) in devices {
+        let batch = args.batch;
+        tasks.push(tokio::spawn(async move {
+            push_all(&store, &client, batch)
+                .await
+                .map_err(|e| e.to_string())
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await?.map_err(|e| -> BoxError { e.into() })?.0;
+    }
+    let wall = start.elapsed();
+    let held = station.storage.counts().await?.change_entries;
+    if held != total {
+        return Err(format!("station holds {held} entries, devices pushed {total}").into());
+    }
+    println!(
+        "{} devices x {} donations at once, {label}: {total} entries in {:.2} s = {:.0} records/s at the station",
+        args.devices,
+        args.per_device,
+        wall.as_secs_f64(),
+        total as f64 / wall.as_secs_f64()
+    );
+    station.running.stop().await?;
+    Ok(())
+}
+
+async fn through_faults(args: &Args, dir: &Path, template: &[LocalChange]) -> Result<(), BoxError> {
+    let fdir = dir.join("faults");
+    std::fs::create_dir_all(&fdir)?;
+    let store = synth_device(&fdir, "BUS-99", template, args.donations)?;
+    let station = start_station(&fdir.join("station"), None).await?;
+    let fault_percent = 10;
+    let proxy = proxy::start(station.running.addr, 0x5eed, fault_percent).await;
+    let client = enroll(&station, &proxy.url(), &store, "BUS-99").await?;
+    let store = Arc::new(Mutex::new(store));
+    let start = Instant::now();
+    let (n, bytes_acked, requests) = push_all(&store, &client, args.batch).await?;
+    let wall = start.elapsed();
+    let s = &proxy.stats;
+    let through = s.request_bytes.load(Ordering::Relaxed);
+    println!(
+        "one device, {} donations through the fault proxy ({fault_percent}% each: delay, cut request, duplicate, cut answer), SQLite:",
+        args.donations
+    );
+    println!(
+        "  time:                               {:>9.2} s  ({n} entries, {requests} requests)",
+        wall.as_secs_f64()
+    );
+    println!(
+        "  faults: {} cut mid-request, {} cut mid-answer, {} duplicated, {} delayed",
+        s.dropped_mid_request.load(Ordering::Relaxed),
+        s.dropped_mid_response.load(Ordering::Relaxed),
+        s.duplicated.load(Ordering::Relaxed),
+        s.delayed.load(Ordering::Relaxed)
+    );
+    println!(
+        "  request bytes through the proxy:    {through} (HTTP, incl. headers); in acknowledged requests: {bytes_acked} body bytes; re-sent or wasted: {} ({:.0}%)",
+        through.saturating_sub(bytes_acked),
+        100.0 * through.saturating_sub(bytes_acked) as f64 / through.max(1) as f64
+    );
+    let held = station.storage.counts().await?.change_entries;
+    if held != n {
+        return Err(format!("station holds {held} entries, device has {n}").into());
+    }
+    station.running.stop().await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    let root = args
+        .dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("lifebridge-repl-bench-{}", Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&root)?;
+    let template = donation_template(&root)?;
+    println!(
+        "Lifebridge replication benchmark: {} change-log entries per donation ({})",
+        template.len(),
+        template
+            .iter()
+            .map(|e| e.entity.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let result = async {
+        single_device(&args, &root, &template, None).await?;
+        if let Some(url) = &args.pg_url {
+            let db = pg_database(url, "single").await?;
+            single_device(&args, &root, &template, Some(&db)).await?;
+        }
+        many_devices(&args, &root, &template, None).await?;
+        match &args.pg_url {
+            Some(url) => {
+                let db = pg_database(url, "many").await?;
+                many_devices(&args, &root, &template, Some(&db)).await?;
+            }
+            None => println!("(PostgreSQL runs skipped: set LIFEBRIDGE_TEST_PG_URL or --pg-url)"),
+        }
+        through_faults(&args, &root, &template).await
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&root);
+    result
+}
