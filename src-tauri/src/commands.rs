@@ -31,7 +31,9 @@ pub struct AppStatus {
 pub fn app_status(state: State<'_, AppState>) -> AppStatus {
     AppStatus {
         unlocked: state.is_unlocked(),
-        device_name: state.device_name.clone(),
+        device_name: state
+            .with_store(|s| Ok(s.device_name()?))
+            .unwrap_or_else(|_| state.device_name.clone()),
         staff: state.signed_in().ok(),
         today: china_today(),
     }
@@ -187,6 +189,8 @@ pub struct DonorOverview {
     active_deferrals: Vec<Deferral>,
     cumulative_volume_ml: u64,
     next_eligible: Option<NaiveDate>,
+    /// Time and history allow a donation today (the day's measurements still decide).
+    eligible_today: bool,
     probable_duplicates: Vec<Donor>,
 }
 
@@ -212,6 +216,7 @@ pub fn donor_overview(
             cumulative_volume_ml: history.cumulative_volume_ml(),
             donations: history.donations,
             donor: history.donor,
+            eligible_today: next_eligible.is_some_and(|d| d <= today),
             next_eligible,
         })
     })
@@ -494,10 +499,16 @@ pub fn release_donation(
 
 #[tauri::command]
 pub fn sync_status(state: State<'_, AppState>) -> CommandResult<crate::sync::SyncView> {
-    if let Some(handle) = crate::state::lock(&state.sync).as_ref() {
-        return Ok(crate::sync::SyncView::from_status(&handle.status.borrow()));
-    }
-    state.with_store(|s| Ok(crate::sync::SyncView::unconfigured(s.pending_changes()?)))
+    // Pending comes from the store itself: the replicator only recounts when it syncs,
+    // and the crew must see a record join the queue the moment it is saved.
+    let pending = state.with_store(|s| Ok(s.pending_changes()?))?;
+    Ok(match crate::state::lock(&state.sync).as_ref() {
+        Some(handle) => crate::sync::SyncView {
+            pending,
+            ..crate::sync::SyncView::from_status(&handle.status.borrow())
+        },
+        None => crate::sync::SyncView::unconfigured(pending),
+    })
 }
 
 /// Wakes the replicator now; returns at once (nothing in the UI waits on the network).

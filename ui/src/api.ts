@@ -26,7 +26,7 @@ export interface Donation {
 export interface Deferral { id: Id; code: string; reason: string; start: string; until: string | null }
 export interface DonorOverview {
   donor: Donor; donations: Donation[]; active_deferrals: Deferral[]; cumulative_volume_ml: number;
-  next_eligible: string | null; probable_duplicates: Donor[];
+  next_eligible: string | null; eligible_today: boolean; probable_duplicates: Donor[];
 }
 export interface Screening { id: Id; donor_id: Id; procedure: Procedure; planned_volume_ml: number | null; decision: { kind: string } }
 export type QueueStatus = "waiting" | "screened" | "deferred" | "on_chair" | "done";
@@ -67,6 +67,8 @@ export function errorText(e: unknown): string {
     if (err.code === "forbidden" && typeof detail.role === "string" && hasKey(`role_${detail.role}`)) {
       return t("err_forbidden", { role: t(`role_${detail.role}` as never) });
     }
+    // These carry the specifics (which label, which piece) in the core's own words.
+    if (hasKey(key) && (err.code === "scan_refused" || err.code === "not_verified")) return `${t(key)}: ${err.message}`;
     if (hasKey(key) && err.code !== "invalid") return t(key, detail);
     return `${t("err_generic")}: ${err.message ?? err.code}`;
   }

@@ -138,6 +138,15 @@ impl Store {
         self.device_id
     }
 
+    /// The name this device was created with (what the station knows it as).
+    pub fn device_name(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("SELECT name FROM device WHERE singleton = 1", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

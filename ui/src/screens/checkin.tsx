@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { Donor, DonorOverview, Drive, call, errorText } from "../api";
 import { t } from "../i18n";
 
@@ -17,12 +17,19 @@ export function CheckIn({ drive }: { drive: Drive }) {
   const [error, setError] = useState<string | null>(null);
   const [reg, setReg] = useState({ name: "", phone: "", address: "", rural: true, sex: "", birth_date: "" });
 
+  // Answers to earlier keystrokes can arrive after later ones: only the latest counts.
+  const latest = useRef(0);
   const validate = async (value: string) => {
+    const ticket = ++latest.current;
     setText(value);
     setFound(null); setOverview(null); setMessage(null); setError(null);
     if (value.trim().length < 6) { setCheck(null); setCheckError(null); return; }
-    try { setCheck(await call<DocCheck>("check_document", { kind, number: value })); setCheckError(null); }
-    catch (e) { setCheck(null); setCheckError(errorText(e) + ` — ${(e as { message?: string }).message ?? ""}`); }
+    try {
+      const answer = await call<DocCheck>("check_document", { kind, number: value });
+      if (ticket === latest.current) { setCheck(answer); setCheckError(null); }
+    } catch (e) {
+      if (ticket === latest.current) { setCheck(null); setCheckError(`${errorText(e)} — ${(e as { message?: string }).message ?? ""}`); }
+    }
   };
 
   const open = async (donor: Donor) => {
@@ -115,7 +122,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
           <dl class="facts">
             <dt>{t("cumulative")}</dt><dd id="cumulative">{overview.cumulative_volume_ml} mL</dd>
             <dt>{t("next_eligible")}</dt>
-            <dd id="next-eligible">{overview.next_eligible === null ? t("never_by_time") : overview.next_eligible}</dd>
+            <dd id="next-eligible">{overview.eligible_today ? t("eligible_now") : overview.next_eligible ?? t("never_by_time")}</dd>
             <dt>{t("active_deferrals")}</dt>
             <dd id="deferrals">{overview.active_deferrals.length === 0 ? t("none") : overview.active_deferrals.map((d) => `${d.reason} → ${d.until ?? "∞"}`).join("; ")}</dd>
           </dl>

@@ -79,8 +79,10 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
   });
 
   const candidates = queue.filter((e) => e.status === "screened" || e.status === "on_chair");
-  const minutes = donation ? Math.floor((now - Date.parse(donation.started_at)) / 60000) : 0;
-  const seconds = donation ? Math.floor((now - Date.parse(donation.started_at)) / 1000) % 60 : 0;
+  // The window's clock and the core's can differ by a moment: never show negative time.
+  const elapsed = donation ? Math.max(0, Math.floor((now - Date.parse(donation.started_at)) / 1000)) : 0;
+  const minutes = Math.floor(elapsed / 60);
+  const seconds = elapsed % 60;
   const allVerified = labels !== null && labels.status.set.length > 0 && labels.status.missing.length === 0;
 
   return (
@@ -122,6 +124,8 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
                 <label>{t("din")} ⌁<input id="scan" ref={scanInput} autoComplete="off" value={scan} onInput={(e) => setScan(e.currentTarget.value)} /></label>
               </form>
             )}
+            {/* A refused scan is shown where the phlebotomist is looking. */}
+            {error && <p class="error" role="alert" id="collection-error">{error}</p>}
           </div>
           {donation.outcome === "in_progress" && (
             <div class="card">
@@ -146,7 +150,7 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
         </div>
       )}
       {message && <p class="ok" role="status" id="collection-message">{message}</p>}
-      {error && <p class="error" role="alert" id="collection-error">{error}</p>}
+      {error && !(donation && labels) && <p class="error" role="alert" id="collection-error">{error}</p>}
     </div>
   );
 }

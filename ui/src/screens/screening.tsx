@@ -80,7 +80,7 @@ export function Screening({ drive, donorId }: { drive: Drive; donorId: string | 
       {saved && <p class="ok" role="status" id="screening-saved">{saved}</p>}
       <div class="card">
         <label>{t("choose_donor")}
-          <select id="screen-donor" value={donor ?? ""} onChange={(e) => { setDonor(e.currentTarget.value || null); setSaved(null); }}>
+          <select id="screen-donor" key={saved ?? "choosing"} value={donor ?? ""} onChange={(e) => { setDonor(e.currentTarget.value || null); setSaved(null); }}>
             <option value="" />
             {waiting.map((e) => <option value={e.donor.id}>{e.donor.name} · {e.donor.birth_date}</option>)}
           </select>

@@ -10,7 +10,8 @@ export function SyncBar() {
     const load = () => call<SyncStatus>("sync_status").then(setStatus).catch(() => {});
     load();
     const timer = setInterval(load, 2000);
-    const unlisten = listen<SyncStatus>("sync-status", (e) => setStatus(e.payload));
+    // An event means the replicator moved: ask the core for the whole picture.
+    const unlisten = listen<SyncStatus>("sync-status", () => load());
     return () => { clearInterval(timer); unlisten.then((f) => f()); };
   }, []);
   if (!status) return null;
