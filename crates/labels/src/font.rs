@@ -92,48 +92,73 @@ impl LabelFont {
         let mut pen = x;
         for c in text.chars() {
             let id = self.font.glyph_id(c);
-            if let Some(outline) = self.font.outline(id) {
-                let map = |p: ab_glyph::Point| (pen + p.x * unit, baseline - p.y * unit);
-                let mut current: Option<(f32, f32)> = None;
-                for curve in &outline.curves {
-                    let (start, seg) = match *curve {
-                        OutlineCurve::Line(a, b) => {
-                            let (bx, by) = map(b);
-                            (map(a), Segment::Line(bx, by))
-                        }
-                        OutlineCurve::Quad(a, q, b) => {
-                            // Exact quadratic-to-cubic: control points 2/3 of the way to q.
-                            let (ax, ay) = map(a);
-                            let (qx, qy) = map(q);
-                            let (bx, by) = map(b);
-                            let c1 = (ax + 2.0 / 3.0 * (qx - ax), ay + 2.0 / 3.0 * (qy - ay));
-                            let c2 = (bx + 2.0 / 3.0 * (qx - bx), by + 2.0 / 3.0 * (qy - by));
-                            ((ax, ay), Segment::Cubic(c1.0, c1.1, c2.0, c2.1, bx, by))
-                        }
-                        OutlineCurve::Cubic(a, c1, c2, b) => {
-                            let (c1x, c1y) = map(c1);
-                            let (c2x, c2y) = map(c2);
-                            let (bx, by) = map(b);
-                            (map(a), Segment::Cubic(c1x, c1y, c2x, c2y, bx, by))
-                        }
-                    };
-                    if current.is_none_or(|p| dist2(p, start) > 1e-8) {
-                        if current.is_some() {
-                            out.push(Segment::Close);
-                        }
-                        out.push(Segment::Move(start.0, start.1));
-                    }
-                    current = Some(match seg {
-                        Segment::Line(x, y) | Segment::Cubic(_, _, _, _, x, y) => (x, y),
-                        _ => start,
-                    });
-                    out.push(seg);
+            let origin = pen;
+            out.extend(self.segments(id, |p| (origin + p.x * unit, baseline - p.y * unit)));
+            pen += self.font.h_advance_unscaled(id) * unit;
+        }
+        out
+    }
+
+    /// One glyph's outline in font units, y up: drawn once and placed many times.
+    pub(crate) fn glyph_units(&self, id: GlyphId) -> Vec<Segment> {
+        self.segments(id, |p| (p.x, p.y))
+    }
+
+    pub(crate) fn advance_units(&self, id: GlyphId) -> f32 {
+        self.font.h_advance_unscaled(id)
+    }
+
+    /// Millimetres per font unit for text `size_mm` tall.
+    pub(crate) fn mm_per_unit(&self, size_mm: f32) -> f32 {
+        self.unit_mm(size_mm)
+    }
+
+    pub(crate) fn units_per_em(&self) -> f32 {
+        self.font.units_per_em().unwrap_or(1000.0)
+    }
+
+    fn segments(&self, id: GlyphId, map: impl Fn(ab_glyph::Point) -> (f32, f32)) -> Vec<Segment> {
+        let mut out = Vec::new();
+        let Some(outline) = self.font.outline(id) else {
+            return out;
+        };
+        let mut current: Option<(f32, f32)> = None;
+        for curve in &outline.curves {
+            let (start, seg) = match *curve {
+                OutlineCurve::Line(a, b) => {
+                    let (bx, by) = map(b);
+                    (map(a), Segment::Line(bx, by))
                 }
+                OutlineCurve::Quad(a, q, b) => {
+                    // Exact quadratic-to-cubic: control points 2/3 of the way to q.
+                    let (ax, ay) = map(a);
+                    let (qx, qy) = map(q);
+                    let (bx, by) = map(b);
+                    let c1 = (ax + 2.0 / 3.0 * (qx - ax), ay + 2.0 / 3.0 * (qy - ay));
+                    let c2 = (bx + 2.0 / 3.0 * (qx - bx), by + 2.0 / 3.0 * (qy - by));
+                    ((ax, ay), Segment::Cubic(c1.0, c1.1, c2.0, c2.1, bx, by))
+                }
+                OutlineCurve::Cubic(a, c1, c2, b) => {
+                    let (c1x, c1y) = map(c1);
+                    let (c2x, c2y) = map(c2);
+                    let (bx, by) = map(b);
+                    (map(a), Segment::Cubic(c1x, c1y, c2x, c2y, bx, by))
+                }
+            };
+            if current.is_none_or(|p| dist2(p, start) > 1e-8) {
                 if current.is_some() {
                     out.push(Segment::Close);
                 }
+                out.push(Segment::Move(start.0, start.1));
             }
-            pen += self.font.h_advance_unscaled(id) * unit;
+            current = Some(match seg {
+                Segment::Line(x, y) | Segment::Cubic(_, _, _, _, x, y) => (x, y),
+                _ => start,
+            });
+            out.push(seg);
+        }
+        if current.is_some() {
+            out.push(Segment::Close);
         }
         out
     }

@@ -144,3 +144,60 @@ fn the_embedded_font_covers_facility_names_and_captions() {
     let missing = LabelFont::from_file(std::path::Path::new("/nonexistent.ttf")).unwrap_err();
     assert!(missing.to_string().contains("/nonexistent.ttf"));
 }
+
+/// The PDF drawn by an independent renderer (poppler's pdftoppm, when installed) reads
+/// back like the PNG: symbols intact, glyph XObjects placed.
+#[test]
+fn pdf_rasterised_by_poppler_reads_back() {
+    let Ok(status) = std::process::Command::new("pdftoppm").arg("-v").output() else {
+        eprintln!("pdftoppm not installed: PDF not rasterised");
+        return;
+    };
+    assert!(status.status.success() || !status.stderr.is_empty());
+    let font = LabelFont::embedded().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = PdfBuilder::new(&font, "roll");
+    let contents: Vec<LabelContent> = [
+        LabelPiece::new(LabelKind::Bag, 1),
+        LabelPiece::new(LabelKind::Tube, 2),
+    ]
+    .into_iter()
+    .map(|piece| {
+        let mut c = bag(Some(AboRh::APos));
+        c.piece = piece;
+        c
+    })
+    .collect();
+    for c in &contents {
+        b.add(&layout(c, LabelSize::for_kind(c.piece.kind), 300, &font).unwrap());
+    }
+    let pdf = dir.path().join("roll.pdf");
+    std::fs::write(&pdf, b.finish()).unwrap();
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-r", "300", "-gray", "-png"])
+        .arg(&pdf)
+        .arg(dir.path().join("page"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (i, c) in contents.iter().enumerate() {
+        let page = dir.path().join(format!("page-{}.png", i + 1));
+        let img = image::open(&page).unwrap().to_luma8();
+        let found = lifebridge_labels::decode_frame(&img);
+        let text = |s| {
+            found
+                .iter()
+                .find(|d| d.symbology == s)
+                .map(|d| d.text.clone())
+        };
+        assert_eq!(
+            text(lifebridge_labels::Symbology::Code128),
+            Some(c.code128_data())
+        );
+        assert_eq!(text(lifebridge_labels::Symbology::Qr), Some(c.qr_data()));
+    }
+}
