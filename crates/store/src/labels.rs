@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::{
-    DinRangeSource, Donation, Donor, EntityKind, LabelPrint, LabelScan, RecordId, Role, ScanResult,
+    DinRangeSource, Donation, Donor, EntityKind, LabelPrint, LabelScan, Outcome, RecordId, Role,
+    ScanResult,
 };
 use lifebridge_domain::labels::{
     DEFAULT_TUBE_COUNT, LabelContent, LabelPiece, ProductCode, ScanError, Verdict, label_set,
@@ -58,6 +59,10 @@ pub enum LabelError {
     NothingPrinted { din: String },
     #[error("donation {din} was already released from the chair")]
     AlreadyReleased { din: String },
+    #[error(
+        "the collection of donation {din} is still in progress: finish it (needle out, volume recorded) before the bag leaves the chair"
+    )]
+    CollectionInProgress { din: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -556,6 +561,11 @@ impl Store {
             "release donations",
         )?;
         let donation = load_donation(&self.conn, donation_id)?;
+        if donation.outcome == Outcome::InProgress {
+            return Err(LabelError::CollectionInProgress {
+                din: donation.din.to_string(),
+            });
+        }
         let st = status(&self.conn, &donation)?;
         if st.released {
             return Err(LabelError::AlreadyReleased {

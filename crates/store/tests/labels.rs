@@ -372,3 +372,33 @@ fn label_contents_leave_the_group_blank_until_the_station_has_typed_the_donor() 
     assert!(contents.iter().all(|c| c.abo_rh == Some(AboRh::BNeg)));
     assert!(contents[0].qr_data().contains("=%1700"));
 }
+
+#[test]
+fn a_donation_still_on_the_needle_cannot_be_released() {
+    let mut b = bus(1, false);
+    let d = b.donations[0].clone();
+    let prints = b.store.print_label_set(b.phleb, d.id, 1).unwrap();
+    for p in &prints {
+        b.store
+            .record_label_scan(
+                b.phleb,
+                d.id,
+                &scan_text(&d, LabelPiece::new(p.kind, p.piece)),
+            )
+            .unwrap();
+    }
+    // As start_collection leaves it: on the chair, not finished.
+    b.store
+        .connection()
+        .execute(
+            "UPDATE donation SET body = json_set(body, '$.outcome', 'in_progress') WHERE id = ?1",
+            [d.id.to_string()],
+        )
+        .unwrap();
+    let err = b.store.release_donation(b.phleb, d.id).unwrap_err();
+    assert!(
+        matches!(err, LabelError::CollectionInProgress { .. }),
+        "{err}"
+    );
+    assert!(b.store.is_label_set_verified(d.id).unwrap());
+}
