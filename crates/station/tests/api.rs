@@ -720,7 +720,69 @@ async fn replicator_backs_off_and_resumes_when_the_station_returns(backend: Back
     assert_station_holds_exactly(&ts, &dev).await;
 }
 
+/// Arbitrary bytes, plain or gzipped, to every endpoint: always a 4xx JSON error, never
+/// a 5xx, a hang or a dropped connection, and nothing written.
+async fn arbitrary_bodies_get_4xx_and_write_nothing(backend: Backend) {
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let dev = enroll(&ts, &url, "BUS-60").await;
+    dev.seed(1);
+    let before = ts.storage.counts().await.unwrap();
+    let auth = format!("Bearer {}", dev.token);
+    let valid = serde_json::to_vec(&PushRequest {
+        client: ClientInfo::current(),
+        entries: entries(&dev, 0, 3),
+    })
+    .unwrap();
+    let mut rng = common::proxy::Rng::new(0xfeed);
+    for i in 0..120u64 {
+        let body: Vec<u8> = match i % 4 {
+            // Random bytes.
+            0 => (0..rng.below(300)).map(|_| rng.next() as u8).collect(),
+            // A valid request with bytes flipped.
+            1 => {
+                let mut v = valid.clone();
+                for _ in 0..=rng.below(4) {
+                    let at = rng.below(v.len() as u64) as usize;
+                    v[at] = rng.next() as u8;
+                }
+                v
+            }
+            // A valid request cut short.
+            2 => valid[..rng.below(valid.len() as u64) as usize].to_vec(),
+            // JSON of the wrong shape.
+            _ => serde_json::to_vec(
+                &serde_json::json!({"entries": [{"seq": rng.next()}], "protocol_version": "x"}),
+            )
+            .unwrap(),
+        };
+        let gzipped = rng.below(2) == 0;
+        let body = if gzipped { gzip(&body) } else { body };
+        let mut headers = vec![("Authorization", auth.as_str())];
+        if gzipped {
+            headers.push(("Content-Encoding", "gzip"));
+        }
+        let path = ["/v1/push", "/v1/pull", "/v1/status", "/v1/enroll"][rng.below(4) as usize];
+        let (status, json) = raw(&url, path, &headers, &body).await;
+        if status == 200 {
+            // A flipped byte inside a string can leave a valid request.
+            continue;
+        }
+        assert!((400..500).contains(&status), "{path} #{i}: {status} {json}");
+        assert!(json["error"].is_string(), "{path} #{i}: {json}");
+    }
+    let after = ts.storage.counts().await.unwrap();
+    assert!(
+        after.change_entries <= 3,
+        "only the valid prefix may ever be stored"
+    );
+    assert_eq!(after.devices, before.devices);
+}
+
 both_backends! {
+    arbitrary_bodies_get_4xx_and_write_nothing => super::arbitrary_bodies_get_4xx_and_write_nothing;
     reference_documents_reach_every_device => super::reference_documents_reach_every_device;
     replicator_backs_off_and_resumes_when_the_station_returns => super::replicator_backs_off_and_resumes_when_the_station_returns;
     exact_push_and_pull => super::exact_push_and_pull;

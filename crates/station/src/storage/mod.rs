@@ -384,3 +384,9 @@ pub fn reference_item(
         field_clocks: None,
     })
 }
+
+/// A cursor from a device as a database integer: anything past `i64::MAX` is past the
+/// end of the feed anyway.
+pub fn clamp(cursor: u64) -> i64 {
+    i64::try_from(cursor).unwrap_or(i64::MAX)
+}

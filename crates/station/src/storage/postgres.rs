@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::{
     Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, PullPage, PushOutcome, Result, Storage,
-    StorageError, StoredEntry, derive_feed, kind_str, lease_count, lease_item, lease_range,
+    StorageError, StoredEntry, clamp, derive_feed, kind_str, lease_count, lease_item, lease_range,
     own_record_skipped, parse_clocks, parse_hlc, parse_kind, parse_uuid,
 };
 use crate::migrations::{MIGRATIONS, check_applied, checksum, create_table_sql};
@@ -373,7 +373,7 @@ async fn lease_attempt(
         .query_one(
             "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0)::BIGINT FROM din_lease
              WHERE device_id = $1 AND station_seq > $2",
-            &[&dev, &(after as i64)],
+            &[&dev, &clamp(after)],
         )
         .await?
         .get(0);
@@ -584,7 +584,7 @@ impl Storage for PostgresStorage {
                 "SELECT station_seq, kind, record_id, origin_device, hlc, body, field_clocks
                  FROM feed WHERE station_seq > $1 AND (target_device IS NULL OR target_device = $2)
                  ORDER BY station_seq LIMIT $3",
-                &[&(after as i64), &dev, &(i64::from(limit) + 1)],
+                &[&clamp(after), &dev, &(i64::from(limit) + 1)],
             )
             .await
             .map_err(|e| StorageError::Database(describe(&e)))?;

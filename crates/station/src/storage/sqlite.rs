@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{
     Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, PullPage, PushOutcome, Result, Storage,
-    StorageError, StoredEntry, derive_feed, kind_str, lease_count, lease_item, lease_range,
+    StorageError, StoredEntry, clamp, derive_feed, kind_str, lease_count, lease_item, lease_range,
     own_record_skipped, parse_clocks, parse_hlc, parse_kind, parse_uuid,
 };
 use crate::migrations;
@@ -246,7 +246,7 @@ fn lease_tx(conn: &mut Connection, device_id: Uuid, after: u64, need: &LeaseNeed
     let in_flight: i64 = tx.query_row(
         "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM din_lease
          WHERE device_id = ?1 AND station_seq > ?2",
-        (&dev, after as i64),
+        (&dev, clamp(after)),
         |r| r.get(0),
     )?;
     let count = lease_count(
@@ -314,7 +314,7 @@ fn pull_page(conn: &Connection, device_id: Uuid, after: u64, limit: u32) -> Resu
          ORDER BY station_seq LIMIT ?3",
     )?;
     let rows = stmt
-        .query_map((after as i64, &dev, limit + 1), |r| {
+        .query_map((clamp(after), &dev, limit + 1), |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
