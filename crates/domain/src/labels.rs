@@ -246,6 +246,9 @@ pub enum DataStructure {
     Collection(NaiveDate),
     /// `&*` collection date and time.
     CollectionTime(NaiveDateTime),
+    /// `=)` container manufacturer and catalogue number, or `&)` container lot: printed
+    /// by the bag maker, kept as read (the crew sometimes scans it by mistake).
+    Container { identifier: String, data: String },
 }
 
 impl DataStructure {
@@ -262,6 +265,7 @@ impl DataStructure {
             DataStructure::ExpiryTime(t) => format!("&>{}", cyyjjjhhmm(*t)),
             DataStructure::Collection(d) => format!("=*{}", cyyjjj(*d)),
             DataStructure::CollectionTime(t) => format!("&*{}", cyyjjjhhmm(*t)),
+            DataStructure::Container { identifier, data } => format!("{identifier}{data}"),
         }
     }
 
@@ -316,7 +320,7 @@ pub enum ScanError {
     #[error("nothing was scanned (after removing scanner prefixes, suffixes and blanks)")]
     Empty,
     #[error(
-        "unrecognised data at position {position}: {text:?}; expected an ISBT 128 data identifier (= DIN, =% ABO/RhD, =< product, => / &> expiry, =* / &* collection) or a typed DIN"
+        "unrecognised data at position {position}: {text:?}; expected an ISBT 128 data identifier (= DIN, =% ABO/RhD, =< product, => / &> expiry, =* / &* collection, =) / &) container) or a typed DIN"
     )]
     UnknownIdentifier { position: usize, text: String },
     #[error("{name} ({identifier}) data {text:?} is malformed: expected {expected}")]
@@ -465,6 +469,17 @@ pub fn parse_scan(raw: &str) -> Result<Vec<DataStructure>, ScanError> {
                     )
                 })?;
                 (ctor(t), 12)
+            }
+            "=)" | "&)" => {
+                let ident = if id == "=)" { "=)" } else { "&)" };
+                let data = take(2, 10, ident, "container data")?;
+                (
+                    DataStructure::Container {
+                        identifier: ident.to_owned(),
+                        data,
+                    },
+                    12,
+                )
             }
             _ if chars[i] == '=' && chars.get(i + 1).is_some_and(char::is_ascii_alphanumeric) => {
                 let data = take(0, 16, "=", "DIN")?;
@@ -829,6 +844,20 @@ mod tests {
         assert_eq!(e, ScanError::Empty);
         let e = read_label_scan("=<E0398V00").unwrap_err().to_string();
         assert!(e.contains("DIN barcode"), "{e}");
+        let e = read_label_scan("]C0=)1FW0123456\r")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("DIN barcode"),
+            "a bag maker's barcode is not a label: {e}"
+        );
+        assert_eq!(
+            parse_scan("&)0000LOT123").unwrap(),
+            vec![DataStructure::Container {
+                identifier: "&)".into(),
+                data: "0000LOT123".into()
+            }]
+        );
         // Flags 60+check must agree with the DIN.
         let wrong = 60 + (din(1).check_value() + 1) % 37;
         let e = read_label_scan(&format!("={}{wrong}", din(1).as_str())).unwrap_err();
