@@ -1,36 +1,48 @@
 # Lifebridge: the two commands the README promises, and the pieces they are made of.
 SHELL := /bin/bash
 CARGO ?= cargo
-DEMO_DIR ?= .lifebridge
-DEMO_STORE ?= $(DEMO_DIR)/demo.db
-# A fixed key is fine for the throw-away demo store only; real devices get theirs at sign-in.
-DEMO_KEY ?= demo-key-not-for-real-donors
 
-.PHONY: run test deps lint unit bench clean-demo
+.PHONY: run test deps ui lint unit build e2e ui-test bench package clean-demo
 
-## Runs the main job on a fresh machine: a demo drive in an encrypted store, then checks it.
-run: deps
-	$(CARGO) build --release -p lifebridge-cli
-	mkdir -p $(DEMO_DIR)
-	LIFEBRIDGE_STORE_KEY=$(DEMO_KEY) ./target/release/lifebridge store demo --store $(DEMO_STORE) --donations 20
-	LIFEBRIDGE_STORE_KEY=$(DEMO_KEY) ./target/release/lifebridge store check --store $(DEMO_STORE)
-	LIFEBRIDGE_STORE_KEY=$(DEMO_KEY) ./target/release/lifebridge store export --store $(DEMO_STORE) --format csv --table donations
+## Runs the app on a fresh machine: embedded station on loopback, demo drive, real window.
+run: deps ui
+	$(CARGO) build --locked -p lifebridge-app -p lifebridge-cli -p lifebridge-station
+	bash scripts/run-demo.sh
 
-## Runs every test: formatting, lints, unit, property, integration and crash tests.
-test: deps lint unit
+## Runs every test: formatting, lints, UI unit tests, Rust unit/property/integration/crash
+## tests (with a real PostgreSQL server), and end-to-end tests of the real app window.
+test: deps ui lint ui-test unit build e2e
 
 deps:
 	@bash scripts/install-deps.sh
 
+# The app embeds dist/ui at compile time, so the UI is built before any cargo step.
+ui:
+	npm run --silent build:ui
+
 lint:
 	$(CARGO) fmt --all --check
+	npm run --silent typecheck
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+ui-test:
+	npm run --silent test:ui
+
 unit:
-	$(CARGO) test --workspace --locked
+	bash scripts/with-postgres.sh $(CARGO) test --workspace --locked
+
+build:
+	$(CARGO) build --workspace --locked
+
+e2e:
+	bash scripts/e2e.sh
 
 bench:
 	$(CARGO) run --release -p lifebridge-bench --locked -- --donors 1000000
 
+## A .deb and an AppImage, with the Tauri CLI from the npm registry.
+package: deps ui
+	npx tauri build --config src-tauri/tauri.conf.json
+
 clean-demo:
-	rm -rf $(DEMO_DIR)
+	rm -rf .lifebridge

@@ -22,6 +22,11 @@ if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
   fi
 fi
 if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
+  if [ -n "${CI:-}" ]; then
+    # CI must prove the PostgreSQL backend, not skip it.
+    echo "with-postgres: no PostgreSQL server available in CI" >&2
+    exit 1
+  fi
   echo "with-postgres: no PostgreSQL server available; running without it" >&2
   exec "$@"
 fi

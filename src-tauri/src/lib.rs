@@ -38,7 +38,7 @@ pub fn run() {
                 .unwrap_or_else(|_| "unnamed-device".to_owned());
             let state = AppState::new(store_path(app), device_name);
             let opened = match std::env::var("LIFEBRIDGE_STORE_KEY") {
-                Ok(passphrase) => {
+                Ok(passphrase) if !passphrase.is_empty() => {
                     let key = lifebridge_store::StoreKey::new(passphrase)?;
                     Some(
                         state
@@ -46,7 +46,7 @@ pub fn run() {
                             .map_err(|e| format!("cannot open the store: {}", e.message))?,
                     )
                 }
-                Err(_) => None,
+                _ => None,
             };
             app.manage(state);
             if let Some(store) = opened {

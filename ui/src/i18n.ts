@@ -352,11 +352,12 @@ const en: Record<Key, string> = {
 
 const tables: Record<Lang, Record<Key, string>> = { "zh-CN": zh, en };
 
-export const lang = signal<Lang>((localStorage.getItem("lang") as Lang) || "zh-CN");
+const saved = typeof localStorage === "undefined" ? null : localStorage.getItem("lang");
+export const lang = signal<Lang>(saved === "en" ? "en" : "zh-CN");
 
 export function setLang(l: Lang) {
-  localStorage.setItem("lang", l);
-  document.documentElement.lang = l;
+  if (typeof localStorage !== "undefined") localStorage.setItem("lang", l);
+  if (typeof document !== "undefined") document.documentElement.lang = l;
   lang.value = l;
 }
 

@@ -45,7 +45,10 @@ fn main() -> Result<()> {
     let tmp = tempfile::tempdir_in(args.dir.as_deref().unwrap_or(Path::new(".")))
         .context("cannot make a scratch folder")?;
     let key = StoreKey::new("benchmark-key")?;
-    println!("Lifebridge device store benchmark ({} donors, {} commits)", args.donors, args.commits);
+    println!(
+        "Lifebridge device store benchmark ({} donors, {} commits)",
+        args.donors, args.commits
+    );
 
     // 1. One user action vs a bare single-row insert, both committed with WAL +
     //    synchronous=FULL on the same disk.
@@ -79,14 +82,26 @@ fn main() -> Result<()> {
         action_times.push(started.elapsed());
     }
     let bare_plain = bare_insert_median(&tmp.path().join("bare.db"), None, args.commits)?;
-    let bare_encrypted =
-        bare_insert_median(&tmp.path().join("bare-encrypted.db"), Some("benchmark-key"), args.commits)?;
+    let bare_encrypted = bare_insert_median(
+        &tmp.path().join("bare-encrypted.db"),
+        Some("benchmark-key"),
+        args.commits,
+    )?;
     let action = median(action_times);
     println!();
     println!("commit latency (median of {})", args.commits);
-    println!("  register donor action (encrypted, rows + change log + audit): {:>9.0} µs", micros(action));
-    println!("  bare single-row insert, plain SQLite, same disk:               {:>9.0} µs", micros(bare_plain));
-    println!("  bare single-row insert, SQLCipher, same disk:                  {:>9.0} µs", micros(bare_encrypted));
+    println!(
+        "  register donor action (encrypted, rows + change log + audit): {:>9.0} µs",
+        micros(action)
+    );
+    println!(
+        "  bare single-row insert, plain SQLite, same disk:               {:>9.0} µs",
+        micros(bare_plain)
+    );
+    println!(
+        "  bare single-row insert, SQLCipher, same disk:                  {:>9.0} µs",
+        micros(bare_encrypted)
+    );
     println!(
         "  ratio action / bare plain:                                     {:>9.2}",
         micros(action) / micros(bare_plain).max(1.0)
@@ -103,18 +118,30 @@ fn main() -> Result<()> {
     let seeding = Instant::now();
     seed_donors(&store, args.donors, today)?;
     println!();
-    println!("seeded {} donors in {:.1} s", args.donors, seeding.elapsed().as_secs_f64());
+    println!(
+        "seeded {} donors in {:.1} s",
+        args.donors,
+        seeding.elapsed().as_secs_f64()
+    );
     let mut lookups = Vec::new();
     let mut probe = 0x9E37_79B9_7F4A_7C15_u64;
     for _ in 0..2000 {
-        probe = probe.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        probe = probe
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let number = demo::synthetic_resident_id(probe % args.donors.max(1), today);
         let started = Instant::now();
         let found = store.donor_by_document("resident_id", &number)?;
         lookups.push(started.elapsed());
-        anyhow::ensure!(found.is_some(), "donor {number} missing from the seeded store");
+        anyhow::ensure!(
+            found.is_some(),
+            "donor {number} missing from the seeded store"
+        );
     }
-    println!("donor lookup by resident ID (median of 2000):                  {:>9.1} µs", micros(median(lookups)));
+    println!(
+        "donor lookup by resident ID (median of 2000):                  {:>9.1} µs",
+        micros(median(lookups))
+    );
 
     // 3. Eligibility for a donor with 50 prior donations.
     let rules = RuleSet::gb18467_2011();
@@ -126,7 +153,10 @@ fn main() -> Result<()> {
         evals.push(started.elapsed());
         std::hint::black_box(decision);
     }
-    println!("eligibility, 50 prior donations (median of 5000):              {:>9.1} µs", micros(median(evals)));
+    println!(
+        "eligibility, 50 prior donations (median of 5000):              {:>9.1} µs",
+        micros(median(evals))
+    );
     Ok(())
 }
 
