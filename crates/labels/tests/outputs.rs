@@ -201,3 +201,37 @@ fn pdf_rasterised_by_poppler_reads_back() {
         assert_eq!(text(lifebridge_labels::Symbology::Qr), Some(c.qr_data()));
     }
 }
+
+#[test]
+fn zpl_goes_to_a_network_printer_raw_port_unchanged() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let printer = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut got = Vec::new();
+        std::io::Read::read_to_end(&mut conn, &mut got).unwrap();
+        got
+    });
+    let font = LabelFont::embedded().unwrap();
+    let scene = layout(&bag(None), LabelSize::BAG, 203, &font).unwrap();
+    let zpl = render_zpl(&scene, &font, &ZplOptions::default());
+    lifebridge_labels::zpl::send_tcp(
+        &format!("127.0.0.1:{port}"),
+        zpl.as_bytes(),
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    assert_eq!(printer.join().unwrap(), zpl.as_bytes());
+
+    // Nothing listening: the error names the printer.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = closed.local_addr().unwrap();
+    drop(closed);
+    let err = lifebridge_labels::zpl::send_tcp(
+        &dead.to_string(),
+        zpl.as_bytes(),
+        std::time::Duration::from_secs(2),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains(&dead.to_string()), "{err}");
+}
