@@ -561,11 +561,12 @@ fn insert_donation(ctx: &mut ActionCtx<'_>, donation: &Donation) -> Result<()> {
     Ok(())
 }
 
-/// The lowest unissued number of the oldest range that still has one.
+/// The lowest unissued number of the oldest range that still has one. Training ranges
+/// come last: once the station has leased real numbers, demos never use up labels.
 fn issue_din(ctx: &ActionCtx<'_>) -> Result<(String, Din)> {
     let mut stmt = ctx.tx.prepare(
         "SELECT r.id, r.body, (SELECT MAX(sequence) FROM din_issued i WHERE i.range_id = r.id)
-         FROM din_range r ORDER BY r.rowid",
+         FROM din_range r ORDER BY r.source = 'training', r.rowid",
     )?;
     let ranges = stmt
         .query_map([], |r| {
