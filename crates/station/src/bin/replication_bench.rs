@@ -245,23 +245,40 @@ async fn bare_insert_pg(
     client
         .batch_execute("CREATE TABLE bare_entry (device_id TEXT, seq BIGINT, hlc TEXT, entity TEXT, entity_id TEXT, body TEXT, PRIMARY KEY (device_id, seq))")
         .await?;
+    // Multi-row INSERTs of 500 rows, as fast as plain SQL gets without COPY.
     let start = Instant::now();
     let tx = client.transaction().await?;
-    let stmt = tx
-        .prepare("INSERT INTO bare_entry (device_id, seq, hlc, entity, entity_id, body) VALUES ($1, $2, $3, $4, $5, $6)")
-        .await?;
     let dev = device.to_string();
-    for e in entries {
+    for chunk in entries.chunks(500) {
+        let mut values: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = Vec::new();
+        let mut rows = Vec::new();
+        for (i, e) in chunk.iter().enumerate() {
+            rows.push(format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                i * 6 + 1,
+                i * 6 + 2,
+                i * 6 + 3,
+                i * 6 + 4,
+                i * 6 + 5,
+                i * 6 + 6
+            ));
+            values.push(Box::new(dev.clone()));
+            values.push(Box::new(e.seq as i64));
+            values.push(Box::new(e.hlc.to_string()));
+            values.push(Box::new(e.entity.as_str()));
+            values.push(Box::new(e.entity_id.to_string()));
+            values.push(Box::new(e.body.clone()));
+        }
+        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
+            .iter()
+            .map(|v| v.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+            .collect();
         tx.execute(
-            &stmt,
-            &[
-                &dev,
-                &(e.seq as i64),
-                &e.hlc.to_string(),
-                &e.entity.as_str(),
-                &e.entity_id.to_string(),
-                &e.body,
-            ],
+            &format!(
+                "INSERT INTO bare_entry (device_id, seq, hlc, entity, entity_id, body) VALUES {}",
+                rows.join(", ")
+            ),
+            &params,
         )
         .await?;
     }

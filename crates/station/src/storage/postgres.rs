@@ -15,6 +15,7 @@ use lifebridge_domain::entities::EntityKind;
 use lifebridge_sync::ingest::{entry_digest, plan};
 use lifebridge_sync::{LocalChange, RemoteRecord};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row, Transaction};
 use uuid::Uuid;
 
@@ -206,34 +207,52 @@ async fn insert_feed(tx: &Transaction<'_>, items: &[FeedItem]) -> Attempt<i64> {
         )
         .await?
         .get(0);
-    let stmt = tx
-        .prepare(
+    for (c, chunk) in items.chunks(ROWS_PER_STATEMENT).enumerate() {
+        let mut values: Vec<Box<dyn ToSql + Sync + Send>> = Vec::with_capacity(chunk.len() * 8);
+        for (i, item) in chunk.iter().enumerate() {
+            let clocks = item
+                .field_clocks
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?;
+            values.push(Box::new(last - n + 1 + (c * ROWS_PER_STATEMENT + i) as i64));
+            values.push(Box::new(kind_str(item.kind)));
+            values.push(Box::new(item.record_id.to_string()));
+            values.push(Box::new(item.origin_device.to_string()));
+            values.push(Box::new(item.target_device.map(|d| d.to_string())));
+            values.push(Box::new(item.hlc.to_string()));
+            values.push(Box::new(item.body.clone()));
+            values.push(Box::new(clocks));
+        }
+        let sql = format!(
             "INSERT INTO feed (station_seq, kind, record_id, origin_device, target_device, hlc, body, field_clocks)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .await?;
-    for (i, item) in items.iter().enumerate() {
-        let clocks = item
-            .field_clocks
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()?;
-        tx.execute(
-            &stmt,
-            &[
-                &(last - n + 1 + i as i64),
-                &kind_str(item.kind),
-                &item.record_id.to_string(),
-                &item.origin_device.to_string(),
-                &item.target_device.map(|d| d.to_string()),
-                &item.hlc.to_string(),
-                &item.body,
-                &clocks,
-            ],
-        )
-        .await?;
+             VALUES {}",
+            placeholders(chunk.len(), 8)
+        );
+        tx.execute(&sql, &params(&values)).await?;
     }
     Ok(last)
+}
+
+/// Rows per multi-row `INSERT`: few round trips, far below the 65,535-parameter limit.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// `($1, $2, …), ($n+1, …)` for `rows` rows of `cols` columns.
+fn placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn params(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
+    values
+        .iter()
+        .map(|v| v.as_ref() as &(dyn ToSql + Sync))
+        .collect()
 }
 
 async fn push_attempt(
@@ -278,62 +297,95 @@ async fn push_attempt(
         });
     }
     let received = now.to_rfc3339();
-    let insert = tx
-        .prepare(
+    for chunk in new.chunks(ROWS_PER_STATEMENT) {
+        let mut values: Vec<Box<dyn ToSql + Sync + Send>> = Vec::with_capacity(chunk.len() * 9);
+        for entry in chunk {
+            values.push(Box::new(dev.clone()));
+            values.push(Box::new(entry.seq as i64));
+            values.push(Box::new(entry.hlc.to_string()));
+            values.push(Box::new(entry.entity.as_str()));
+            values.push(Box::new(entry.entity_id.to_string()));
+            values.push(Box::new(entry.body.clone()));
+            values.push(Box::new(
+                entry
+                    .field_clocks
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()?,
+            ));
+            values.push(Box::new(entry_digest(entry)));
+            values.push(Box::new(received.clone()));
+        }
+        let sql = format!(
             "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, field_clocks, digest, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .await?;
-    let mut feed = Vec::new();
+             VALUES {}",
+            placeholders(chunk.len(), 9)
+        );
+        tx.execute(&sql, &params(&values)).await?;
+    }
+    // Every donor this batch touches, locked and loaded in one statement.
+    let donor_ids: Vec<String> = new
+        .iter()
+        .filter(|e| e.entity == EntityKind::Donor)
+        .map(|e| e.entity_id.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut donors: BTreeMap<Uuid, DonorState> = BTreeMap::new();
+    if !donor_ids.is_empty() {
+        let rows = tx
+            .query(
+                "SELECT donor_id, body, field_clocks, hlc FROM donor_state
+                 WHERE donor_id = ANY($1) ORDER BY donor_id FOR UPDATE",
+                &[&donor_ids],
+            )
+            .await?;
+        for row in rows {
+            donors.insert(
+                parse_uuid(row.get(0))?,
+                DonorState {
+                    body: row.get(1),
+                    field_clocks: serde_json::from_str(row.get(2))?,
+                    hlc: parse_hlc(row.get(3))?,
+                },
+            );
+        }
+    }
+    let mut changed: std::collections::BTreeSet<Uuid> = std::collections::BTreeSet::new();
+    let mut feed = Vec::new();
     for entry in new {
-        let clocks = entry
-            .field_clocks
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()?;
-        tx.execute(
-            &insert,
-            &[
-                &dev,
-                &(entry.seq as i64),
-                &entry.hlc.to_string(),
-                &entry.entity.as_str(),
-                &entry.entity_id.to_string(),
-                &entry.body,
-                &clocks,
-                &entry_digest(entry),
-                &received,
-            ],
-        )
-        .await?;
-        let donor = if entry.entity == EntityKind::Donor {
-            match donors.get(&entry.entity_id) {
-                Some(d) => Some(d.clone()),
-                None => load_donor(tx, entry.entity_id).await?,
-            }
-        } else {
-            None
-        };
-        let (item, state) = derive_feed(device_id, entry, donor.as_ref());
+        let (item, state) = derive_feed(
+            device_id,
+            entry,
+            donors
+                .get(&entry.entity_id)
+                .filter(|_| entry.entity == EntityKind::Donor),
+        );
         if let Some(state) = state {
             donors.insert(entry.entity_id, state);
+            changed.insert(entry.entity_id);
         }
         feed.extend(item);
     }
-    for (id, state) in &donors {
-        tx.execute(
-            "INSERT INTO donor_state (donor_id, body, field_clocks, hlc) VALUES ($1, $2, $3, $4)
+    let changed: Vec<(&Uuid, &DonorState)> = donors
+        .iter()
+        .filter(|(id, _)| changed.contains(id))
+        .collect();
+    for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+        let mut values: Vec<Box<dyn ToSql + Sync + Send>> = Vec::with_capacity(chunk.len() * 4);
+        for (id, state) in chunk {
+            values.push(Box::new(id.to_string()));
+            values.push(Box::new(state.body.clone()));
+            values.push(Box::new(serde_json::to_string(&state.field_clocks)?));
+            values.push(Box::new(state.hlc.to_string()));
+        }
+        let sql = format!(
+            "INSERT INTO donor_state (donor_id, body, field_clocks, hlc) VALUES {}
              ON CONFLICT (donor_id) DO UPDATE SET body = excluded.body,
                  field_clocks = excluded.field_clocks, hlc = excluded.hlc",
-            &[
-                &id.to_string(),
-                &state.body,
-                &serde_json::to_string(&state.field_clocks)?,
-                &state.hlc.to_string(),
-            ],
-        )
-        .await?;
+            placeholders(chunk.len(), 4)
+        );
+        tx.execute(&sql, &params(&values)).await?;
     }
     insert_feed(tx, &feed).await?;
     tx.execute(
@@ -345,21 +397,6 @@ async fn push_attempt(
         held_seq: plan.held_after,
         stored: new.len() as u32,
     })
-}
-
-async fn load_donor(tx: &Transaction<'_>, donor_id: Uuid) -> Attempt<Option<DonorState>> {
-    let row = tx
-        .query_opt(
-            "SELECT body, field_clocks, hlc FROM donor_state WHERE donor_id = $1 FOR UPDATE",
-            &[&donor_id.to_string()],
-        )
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(DonorState {
-        body: row.get(0),
-        field_clocks: serde_json::from_str(row.get(1))?,
-        hlc: parse_hlc(row.get(2))?,
-    }))
 }
 
 async fn lease_attempt(
