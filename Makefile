@@ -40,7 +40,8 @@ e2e:
 bench:
 	$(CARGO) run --release -p lifebridge-bench --locked -- --donors 1000000
 
-## A .deb and an AppImage, with the Tauri CLI from the npm registry.
+## A .deb package, with the Tauri CLI from the npm registry (AppImage bundling would
+## download linuxdeploy at build time, which this project does not allow).
 package: deps ui
 	npx tauri build --config src-tauri/tauri.conf.json
 

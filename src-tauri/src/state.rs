@@ -79,22 +79,12 @@ impl AppState {
         if staff.has_role(role) {
             Ok(staff)
         } else {
-            Err(CommandError::forbidden(role_name(role)))
+            Err(CommandError::forbidden(role.as_str()))
         }
     }
 
     pub fn set_session(&self, staff: Option<Staff>) {
         *lock(&self.session) = staff;
-    }
-}
-
-pub fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Registration => "registration",
-        Role::Physician => "physician",
-        Role::Phlebotomist => "phlebotomist",
-        Role::Driver => "driver",
-        Role::Supervisor => "supervisor",
     }
 }
 

@@ -77,6 +77,19 @@ pub enum Role {
     Supervisor,
 }
 
+impl Role {
+    /// The wire and display name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Registration => "registration",
+            Role::Physician => "physician",
+            Role::Phlebotomist => "phlebotomist",
+            Role::Driver => "driver",
+            Role::Supervisor => "supervisor",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Staff {
     pub id: RecordId,

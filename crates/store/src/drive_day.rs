@@ -11,7 +11,7 @@ use lifebridge_domain::entities::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::records::{NewDonation, require_role};
+use crate::records::{NewDonation, actor_staff, require_role};
 use crate::{Actor, Result, Store, StoreError, queries};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,9 +78,7 @@ impl Store {
         drive_id: RecordId,
         donor_id: RecordId,
     ) -> Result<Visit> {
-        let staff_id = actor.staff_id.ok_or_else(|| {
-            StoreError::invalid("actor", "check-in needs a signed-in staff member")
-        })?;
+        let staff_id = actor_staff(actor, "checking a donor in")?;
         require_role(&self.conn, staff_id, Role::Registration, "check donors in")?;
         let drive = self.drive(drive_id)?;
         if drive.ended_at.is_some() {
@@ -198,12 +196,7 @@ impl Store {
         donation_id: RecordId,
         finish: FinishCollection,
     ) -> Result<Donation> {
-        let staff_id = actor.staff_id.ok_or_else(|| {
-            StoreError::invalid(
-                "actor",
-                "finishing a collection needs a signed-in phlebotomist",
-            )
-        })?;
+        let staff_id = actor_staff(actor, "finishing a collection")?;
         require_role(
             &self.conn,
             staff_id,
@@ -264,9 +257,7 @@ impl Store {
     }
 
     pub fn end_drive(&mut self, actor: Actor, drive_id: RecordId) -> Result<Drive> {
-        let staff_id = actor.staff_id.ok_or_else(|| {
-            StoreError::invalid("actor", "ending a drive needs a signed-in staff member")
-        })?;
+        let staff_id = actor_staff(actor, "ending a drive")?;
         let mut drive = self.drive(drive_id)?;
         if !drive.crew.contains(&staff_id) {
             require_role(

@@ -109,23 +109,13 @@ pub(crate) fn require_role(
         return Err(StoreError::NotPermitted {
             staff: staff.display_name,
             action,
-            role: role_name(role),
+            role: role.as_str(),
         });
     }
     Ok(staff)
 }
 
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Registration => "registration",
-        Role::Physician => "physician",
-        Role::Phlebotomist => "phlebotomist",
-        Role::Driver => "driver",
-        Role::Supervisor => "supervisor",
-    }
-}
-
-fn actor_staff(actor: Actor, action: &'static str) -> Result<RecordId> {
+pub(crate) fn actor_staff(actor: Actor, action: &'static str) -> Result<RecordId> {
     actor.staff_id.ok_or_else(|| {
         StoreError::invalid(
             "actor",

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::action::ActionCtx;
 use crate::queries::DonorHistory;
-use crate::records::{require_role, require_text};
+use crate::records::{actor_staff, require_role, require_text};
 use crate::{Actor, Result, Store, StoreError};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,9 +134,7 @@ impl Store {
     /// rule is refused; overriding needs every failed rule named and a reason. Deferring
     /// writes the deferral in the same action.
     pub fn record_screening(&mut self, actor: Actor, new: NewScreening) -> Result<Screening> {
-        let physician_id = actor.staff_id.ok_or_else(|| {
-            StoreError::invalid("actor", "a screening needs a signed-in physician")
-        })?;
+        let physician_id = actor_staff(actor, "recording a screening")?;
         require_role(
             &self.conn,
             physician_id,
@@ -222,9 +220,7 @@ impl Store {
 
     /// A deferral outside a screening (e.g. reported by phone, or found at the station).
     pub fn record_deferral(&mut self, actor: Actor, new: NewDeferral) -> Result<Deferral> {
-        let staff_id = actor.staff_id.ok_or_else(|| {
-            StoreError::invalid("actor", "a deferral needs a signed-in physician")
-        })?;
+        let staff_id = actor_staff(actor, "recording a deferral")?;
         require_role(&self.conn, staff_id, Role::Physician, "defer donors")?;
         self.donor(new.donor_id)?.ok_or(StoreError::Missing {
             entity: "donor",
@@ -258,9 +254,7 @@ impl Store {
         deferral_id: RecordId,
         reason: &str,
     ) -> Result<Deferral> {
-        let staff_id = actor.staff_id.ok_or_else(|| {
-            StoreError::invalid("actor", "lifting a deferral needs a signed-in physician")
-        })?;
+        let staff_id = actor_staff(actor, "lifting a deferral")?;
         require_role(&self.conn, staff_id, Role::Physician, "lift deferrals")?;
         let reason = require_text("reason", reason, 500)?;
         let lifted: Deferral = crate::queries::get_body(&self.conn, "deferral", deferral_id)?
