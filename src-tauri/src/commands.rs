@@ -552,3 +552,14 @@ pub fn export_drive_summary(
     })?;
     Ok(path.display().to_string())
 }
+
+/// What the crew must account for before leaving: unverified sets, printed labels never
+/// scanned, superseded prints to destroy, refused scans, DINs left unissued.
+#[tauri::command]
+pub fn drive_label_account(
+    state: State<'_, AppState>,
+    drive_id: RecordId,
+) -> CommandResult<lifebridge_store::labels::DriveLabelAccount> {
+    state.signed_in()?;
+    state.with_store(|s| Ok(s.drive_label_account(drive_id)?))
+}

@@ -83,6 +83,7 @@ pub fn run() {
             commands::sync_status,
             commands::sync_now,
             commands::export_drive_summary,
+            commands::drive_label_account,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

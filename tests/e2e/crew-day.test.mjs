@@ -176,6 +176,8 @@ test("summary: the day's donors, deferrals and units, in English on request", as
   await wb.waitForDisplayed({ timeout: 10000 });
   assert.match(await wb.getText(), /3/);
   assert.equal(await (await browser.$$("#sum-deferrals tr")).length, 1);
+  // The wrong label scanned at the chair is accounted for at the end of the drive.
+  assert.equal(await text(browser, "#labels-refused"), "1");
   await click(browser, "#lang");
   await browser.waitUntil(async () => (await text(browser, "#tab-summary")) === "Summary", { timeout: 5000 });
   await click(browser, "#export");

@@ -2,10 +2,20 @@ import { useEffect, useState } from "preact/hooks";
 import { Drive, DriveSummary, call, errorText } from "../api";
 import { t } from "../i18n";
 
+interface LabelAccount {
+  unverified: { din: string; missing: unknown[] }[];
+  unused_prints: unknown[];
+  superseded_prints: unknown[];
+  refused_scans: unknown[];
+  unissued_dins: { unused: number }[];
+}
+
 export function Summary({ drive, onEnded }: { drive: Drive; onEnded: () => void }) {
   const [summary, setSummary] = useState<DriveSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [exported, setExported] = useState<string | null>(null);
+  const [labels, setLabels] = useState<LabelAccount | null>(null);
+  useEffect(() => { call<LabelAccount>("drive_label_account", { driveId: drive.id }).then(setLabels).catch(() => setLabels(null)); }, [drive.id]);
   useEffect(() => { call<DriveSummary>("drive_summary", { driveId: drive.id }).then(setSummary).catch((e) => setError(errorText(e))); }, [drive.id]);
   const end = async () => {
     try { await call("end_drive", { driveId: drive.id }); onEnded(); } catch (e) { setError(errorText(e)); }
@@ -32,6 +42,18 @@ export function Summary({ drive, onEnded }: { drive: Drive; onEnded: () => void 
       <table id="sum-deferrals"><tbody>
         {Object.entries(summary.deferrals_by_code).map(([code, n]) => <tr data-code={code}><td>{code}</td><td>{n}</td></tr>)}
       </tbody></table>
+      {labels && (
+        <>
+          <h2>{t("label_account")}</h2>
+          <dl class="facts" id="label-account">
+            <dt>{t("labels_unverified")}</dt><dd id="labels-unverified">{labels.unverified.map((u) => u.din).join(", ") || "0"}</dd>
+            <dt>{t("labels_unused")}</dt><dd id="labels-unused">{labels.unused_prints.length}</dd>
+            <dt>{t("labels_superseded")}</dt><dd>{labels.superseded_prints.length}</dd>
+            <dt>{t("labels_refused")}</dt><dd id="labels-refused">{labels.refused_scans.length}</dd>
+            <dt>{t("dins_left")}</dt><dd>{labels.unissued_dins.reduce((a, r) => a + r.unused, 0)}</dd>
+          </dl>
+        </>
+      )}
       <div class="row">
         <button id="export" onClick={exportSummary}>{t("export")}</button>
         <button class="warn-button" id="end-drive" onClick={end}>{t("end_drive")}</button>
