@@ -685,3 +685,62 @@ fn count(conn: &Connection, table: &str) -> i64 {
     conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
         .unwrap()
 }
+
+#[test]
+fn a_mistyped_screening_is_corrected_by_a_new_record_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = new_store(dir.path());
+    let crew = crew(&mut store);
+    let d = donor(&mut store, &crew, 51);
+    let original = store
+        .record_screening(
+            crew.physician,
+            screening(&crew, d.id, good_vitals(), PhysicianDecision::Accept),
+        )
+        .unwrap();
+    let fix = |weight| lifebridge_store::screening::ScreeningCorrection {
+        vitals: Some(Vitals {
+            weight_kg: weight,
+            ..good_vitals()
+        }),
+        ..Default::default()
+    };
+    // A correction that would make an accepted donor fail is refused.
+    let err = store
+        .correct_screening(crew.physician, original.id, fix(40.0), "weight mistyped")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("WEIGHT_BELOW_MIN"), "{err}");
+    assert!(
+        store
+            .correct_screening(crew.physician, original.id, fix(72.0), " ")
+            .is_err()
+    );
+    assert!(
+        store
+            .correct_screening(crew.nurse, original.id, fix(72.0), "typo")
+            .is_err()
+    );
+    let corrected = store
+        .correct_screening(
+            crew.physician,
+            original.id,
+            fix(72.0),
+            "weight mistyped: 70 → 72",
+        )
+        .unwrap();
+    assert_eq!(corrected.supersedes, Some(original.id));
+    assert_eq!(
+        corrected.correction_reason.as_deref(),
+        Some("weight mistyped: 70 → 72")
+    );
+    assert_eq!(store.screening(original.id).unwrap().unwrap(), original);
+    let history = store.donor_history(d.id).unwrap().unwrap();
+    assert_eq!(history.screenings, vec![corrected.clone()]);
+    assert!(
+        store
+            .correct_screening(crew.physician, original.id, fix(73.0), "again")
+            .is_err()
+    );
+    assert!(store.check().unwrap().is_ok());
+}
