@@ -25,6 +25,10 @@ pub const PUSH_CURSOR_KEY: &str = "push.acked_seq";
 /// `sync_state` key of the station change sequence this device has applied up to.
 pub const PULL_CURSOR_KEY: &str = "pull.cursor";
 
+/// How far ahead of this device's wall clock a remote clock stamp may be and still be
+/// observed (a day: more than any honest drift, less than a mistyped date).
+pub const MAX_OBSERVED_LEAD_MS: u64 = 24 * 3600 * 1000;
+
 /// Clock of the last change of each top-level field of a record (donors only).
 pub type FieldClocks = BTreeMap<String, Hlc>;
 
@@ -345,10 +349,13 @@ impl Store {
                 Err(Fail::Store(e)) => return Err(e),
             }
             touched.push(serde_json::json!({"kind": record.kind, "id": record.id}));
-            // Whatever this device does next must order after what it has seen.
-            clock
-                .observe(record.hlc, now_ms)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            // Whatever this device does next must order after what it has seen; but a
+            // stamp from a clock set days ahead would drag this device's clock with it
+            // for good, and a counter at its limit must not stop the sync: such stamps
+            // are applied without being observed.
+            if record.hlc.wall_ms <= now_ms.saturating_add(MAX_OBSERVED_LEAD_MS) {
+                let _ = clock.observe(record.hlc, now_ms);
+            }
         }
         tx.execute(
             "INSERT INTO sync_state (key, value) VALUES (?1, ?2)

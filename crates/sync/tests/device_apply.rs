@@ -1,0 +1,224 @@
+//! Applying pulled records to a device store: merges, skips, idempotence, and that
+//! nothing received enters this device's change log.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use lifebridge_domain::din::DinRange;
+use lifebridge_domain::entities::{DinRangeRecord, DinRangeSource, Donor};
+use lifebridge_domain::hlc::Hlc;
+use lifebridge_store::{Store, StoreKey};
+use lifebridge_sync::{RemoteKind, RemoteRecord};
+use uuid::Uuid;
+
+fn store(dir: &std::path::Path, name: &str) -> Store {
+    Store::create(
+        &dir.join(format!("{name}.db")),
+        &StoreKey::new("correct horse battery").unwrap(),
+        name,
+    )
+    .unwrap()
+}
+
+fn hlc(wall_ms: u64, node: Uuid) -> Hlc {
+    Hlc {
+        wall_ms,
+        counter: 0,
+        node,
+    }
+}
+
+fn now_ms() -> u64 {
+    chrono::Utc::now().timestamp_millis() as u64
+}
+
+fn first_donor(s: &Store) -> Donor {
+    let body: String = s
+        .connection()
+        .query_row("SELECT body FROM donor LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    serde_json::from_str(&body).unwrap()
+}
+
+fn record(kind: RemoteKind, id: Uuid, origin: Uuid, hlc: Hlc, body: String) -> RemoteRecord {
+    RemoteRecord {
+        kind,
+        id,
+        origin_device: origin,
+        hlc,
+        body,
+        field_clocks: None,
+    }
+}
+
+#[test]
+fn remote_donors_merge_per_field_and_never_enter_the_change_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path(), "BUS-01");
+    lifebridge_store::demo::seed(&mut s, 1, |_| Ok(())).unwrap();
+    let local = first_donor(&s);
+    let seq_before = s.last_change_seq().unwrap();
+    let other = Uuid::now_v7();
+
+    // Another vehicle changed the phone later, and the name earlier than this device
+    // registered the donor: only the phone is taken.
+    let mut remote = serde_json::to_value(&local).unwrap();
+    remote["phone"] = "13900000000".into();
+    remote["name"] = "旧名字".into();
+    let mut clocks = BTreeMap::new();
+    clocks.insert("phone".to_owned(), hlc(now_ms() + 1000, other));
+    clocks.insert("name".to_owned(), hlc(1, other));
+    let mut r = record(
+        RemoteKind::Donor,
+        local.id,
+        other,
+        hlc(now_ms() + 1000, other),
+        remote.to_string(),
+    );
+    r.field_clocks = Some(clocks);
+    let report = s.apply_remote(&[r.clone()], 7).unwrap();
+    assert_eq!((report.applied, report.unchanged), (1, 0), "{report:?}");
+    let merged = s.donor(local.id).unwrap().unwrap();
+    assert_eq!(merged.phone.as_deref(), Some("13900000000"));
+    assert_eq!(merged.name, local.name);
+    assert_eq!(s.pull_cursor().unwrap(), 7);
+
+    // The same page again changes nothing.
+    let report = s.apply_remote(&[r], 7).unwrap();
+    assert_eq!((report.applied, report.unchanged), (0, 1));
+    assert_eq!(
+        s.last_change_seq().unwrap(),
+        seq_before,
+        "received records are not this device's changes"
+    );
+    let pages: i64 = s
+        .connection()
+        .query_row(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'replication.pull'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(pages, 2, "every applied page is audited");
+    assert!(s.check().unwrap().audit_fault.is_none());
+}
+
+#[test]
+fn records_this_device_cannot_use_are_skipped_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path(), "BUS-02");
+    lifebridge_store::demo::seed(&mut s, 1, |_| Ok(())).unwrap();
+    let local = first_donor(&s);
+    let donation_body: String = s
+        .connection()
+        .query_row("SELECT body FROM donation LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    let other = Uuid::now_v7();
+    let t = hlc(now_ms(), other);
+
+    // The same person registered on another vehicle under another id.
+    let mut twin = serde_json::to_value(&local).unwrap();
+    let twin_id = Uuid::now_v7();
+    twin["id"] = twin_id.to_string().into();
+    // A donation for a donor this device does not hold.
+    let mut orphan: serde_json::Value = serde_json::from_str(&donation_body).unwrap();
+    let orphan_id = Uuid::now_v7();
+    orphan["id"] = orphan_id.to_string().into();
+    orphan["donor_id"] = Uuid::now_v7().to_string().into();
+    // A range leased to someone else, and one to this device.
+    let lease = |device: Uuid, first: u32| DinRangeRecord {
+        id: Uuid::now_v7(),
+        range: DinRange::new("W1234".parse().unwrap(), 26, first, first + 9).unwrap(),
+        source: DinRangeSource::Leased,
+        device_id: device,
+        granted_at: chrono::Utc::now(),
+    };
+    let theirs = lease(other, 1);
+    let mine = lease(s.device_id(), 11);
+    let overlapping = lease(s.device_id(), 15);
+    let records = vec![
+        record(RemoteKind::Donor, twin_id, other, t, twin.to_string()),
+        record(
+            RemoteKind::Donation,
+            orphan_id,
+            other,
+            t,
+            orphan.to_string(),
+        ),
+        record(
+            RemoteKind::DinRange,
+            theirs.id,
+            other,
+            t,
+            serde_json::to_string(&theirs).unwrap(),
+        ),
+        record(
+            RemoteKind::DinRange,
+            mine.id,
+            other,
+            t,
+            serde_json::to_string(&mine).unwrap(),
+        ),
+        record(
+            RemoteKind::DinRange,
+            overlapping.id,
+            other,
+            t,
+            serde_json::to_string(&overlapping).unwrap(),
+        ),
+        record(
+            RemoteKind::Deferral,
+            Uuid::now_v7(),
+            other,
+            t,
+            "{not json".into(),
+        ),
+    ];
+    let report = s.apply_remote(&records, 3).unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+    let reasons = report.skipped.join("\n");
+    assert!(reasons.contains("same identity document"), "{reasons}");
+    assert!(reasons.contains("is not on this device"), "{reasons}");
+    assert!(reasons.contains("not this one"), "{reasons}");
+    assert!(reasons.contains("overlaps range"), "{reasons}");
+    assert!(reasons.contains("malformed body"), "{reasons}");
+    assert_eq!(s.unused_leased_dins().unwrap(), 10);
+    assert_eq!(
+        s.pull_cursor().unwrap(),
+        3,
+        "the cursor moves past skipped records"
+    );
+}
+
+#[test]
+fn a_clock_stamp_from_far_ahead_is_applied_but_not_observed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path(), "BUS-03");
+    lifebridge_store::demo::seed(&mut s, 1, |_| Ok(())).unwrap();
+    let local = first_donor(&s);
+    let other = Uuid::now_v7();
+    let year_2099 = 4_070_908_800_000;
+    let mut remote = serde_json::to_value(&local).unwrap();
+    remote["address"] = "未来".into();
+    let r = record(
+        RemoteKind::Donor,
+        local.id,
+        other,
+        hlc(year_2099, other),
+        remote.to_string(),
+    );
+    s.apply_remote(&[r], 1).unwrap();
+    assert_eq!(
+        s.donor(local.id).unwrap().unwrap().address.as_deref(),
+        Some("未来")
+    );
+    let last: String = s
+        .connection()
+        .query_row("SELECT last_hlc FROM device", [], |r| r.get(0))
+        .unwrap();
+    let last: Hlc = last.parse().unwrap();
+    assert!(
+        last.wall_ms < year_2099,
+        "the device clock was dragged to {last}"
+    );
+}
