@@ -10,7 +10,8 @@ run: deps ui
 	bash scripts/run-demo.sh
 
 ## Runs every test: formatting, lints, UI unit tests, Rust unit/property/integration/crash
-## tests (with a real PostgreSQL server), and end-to-end tests of the real app window.
+## tests (with a real PostgreSQL server; label PDFs and ZPL read back through independent
+## renderers), and end-to-end tests of the real app window.
 test: deps ui lint ui-test unit build e2e
 
 deps:
@@ -28,8 +29,10 @@ lint:
 ui-test:
 	npm run --silent test:ui
 
+# LIFEBRIDGE_ZPL_RENDER: labels' ZPL is also drawn by an independent ZPL renderer (npm).
 unit:
-	bash scripts/with-postgres.sh $(CARGO) test --workspace --locked
+	LIFEBRIDGE_ZPL_RENDER="node $(CURDIR)/crates/labels/tests/zpl-render.cjs" \
+	  bash scripts/with-postgres.sh $(CARGO) test --workspace --locked
 
 build:
 	$(CARGO) build --workspace --locked
