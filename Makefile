@@ -34,8 +34,9 @@ unit:
 	LIFEBRIDGE_ZPL_RENDER="node $(CURDIR)/crates/labels/tests/zpl-render.cjs" \
 	  bash scripts/with-postgres.sh $(CARGO) test --workspace --locked
 
+# What the end-to-end tests run; everything else was built by the test step.
 build:
-	$(CARGO) build --workspace --locked
+	$(CARGO) build --locked -p lifebridge-app -p lifebridge-cli -p lifebridge-station
 
 e2e:
 	bash scripts/e2e.sh
