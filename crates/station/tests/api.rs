@@ -251,6 +251,28 @@ async fn revoked_and_unknown_devices_get_401(backend: Backend) {
         matches!(err, SyncError::Station { status: 403, .. }),
         "{err}"
     );
+    // An expired code is refused, and so is a code nobody issued.
+    let expired = lifebridge_station::auth::new_enrollment_code();
+    let then = chrono::Utc::now() - chrono::Duration::hours(2);
+    ts.storage
+        .create_enrollment(
+            "BUS-08",
+            &lifebridge_station::auth::enrollment_code_hash(&expired),
+            then,
+            then + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    for code in [expired.as_str(), "AAAA-BBBB-CCCC"] {
+        let err = client
+            .enroll(code, uuid::Uuid::now_v7(), "BUS-08")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, SyncError::Station { status: 403, .. }),
+            "{err}"
+        );
+    }
 }
 
 async fn malformed_and_oversized_bodies(backend: Backend) {

@@ -147,6 +147,42 @@ async fn killed_mid_ingest_loses_nothing_acknowledged(backend: Backend) {
     };
     assert_station_holds_exactly(&ts, &dev).await;
 
+    // Publishing a rules table from the command line reaches the device.
+    if backend == Backend::Sqlite {
+        let mut rules =
+            serde_json::to_value(lifebridge_domain::rules::RuleSet::gb18467_2011()).unwrap();
+        rules["version"] = "GB18467-2011/cli".into();
+        let file = data.path().join("rules.json");
+        std::fs::write(&file, rules.to_string()).unwrap();
+        let file = file.to_str().unwrap();
+        let out = admin(
+            data.path(),
+            db,
+            &[
+                "publish",
+                "--kind",
+                "rules",
+                "--version",
+                "GB18467-2011/cli",
+                file,
+            ],
+        );
+        assert!(out.contains("published rules"), "{out}");
+        std::fs::write(data.path().join("bad.json"), "{\"version\": 1}").unwrap();
+        let bad = station_cmd(data.path(), db)
+            .args(["publish", "--kind", "rules", "--version", "bad"])
+            .arg(data.path().join("bad.json"))
+            .output()
+            .unwrap();
+        assert!(!bad.status.success());
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("not a valid rules table"));
+        dev.replicator(&url).sync_once().await.unwrap();
+        assert_eq!(
+            dev.store.lock().unwrap().rules().unwrap().version,
+            "GB18467-2011/cli"
+        );
+    }
+
     // Revoking from the command line locks the device out at once.
     assert!(admin(data.path(), db, &["device", "revoke", "BUS-07"]).contains("revoked BUS-07"));
     let err = dev.client(&url).status().await.unwrap_err();
