@@ -705,7 +705,10 @@ async fn replicator_backs_off_and_resumes_when_the_station_returns(backend: Back
     let task = tokio::spawn(replicator.run(shutdown));
     // The station is away: failures pile up, the crew sees the error and the backlog.
     loop {
-        status.changed().await.unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(60), status.changed())
+            .await
+            .expect("no status change within a minute")
+            .unwrap();
         let s = status.borrow().clone();
         if s.consecutive_failures >= 3 {
             assert!(
@@ -730,7 +733,10 @@ async fn replicator_backs_off_and_resumes_when_the_station_returns(backend: Back
             .unwrap(),
     );
     loop {
-        status.changed().await.unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(60), status.changed())
+            .await
+            .expect("the replicator did not resume within a minute")
+            .unwrap();
         let s = status.borrow().clone();
         if s.last_success.is_some() && s.pending == 0 && s.phase == Phase::Idle {
             assert!(s.last_error.is_none());
