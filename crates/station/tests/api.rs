@@ -624,6 +624,11 @@ async fn two_vehicles_edit_the_same_donor_offline_and_converge(backend: Backend)
         "B's address kept"
     );
     assert_eq!(on_a.name, "王芳", "A's name kept");
+    // A merged donor is ahead of the device's own change log, not out of step with it.
+    for d in [&a, &b] {
+        let report = d.store.lock().unwrap().check().unwrap();
+        assert!(report.is_ok(), "{report:#?}");
+    }
 }
 
 async fn reference_documents_reach_every_device(backend: Backend) {

@@ -108,16 +108,31 @@ impl Store {
         for kind in EntityKind::ALL {
             let table = table_of(kind);
             let mut stmt = conn.prepare(&format!(
-                "SELECT c.entity_id FROM change_log c
+                "SELECT c.entity_id, c.body, t.body FROM change_log c
                  LEFT JOIN {table} t ON t.id = c.entity_id
                  WHERE c.entity = ?1
                    AND c.seq = (SELECT MAX(seq) FROM change_log l
                                 WHERE l.entity = c.entity AND l.entity_id = c.entity_id)
                    AND (t.body IS NULL OR t.body != c.body)"
             ))?;
-            let ids = stmt
-                .query_map([kind.as_str()], |r| r.get::<_, String>(0))?
+            let candidates = stmt
+                .query_map([kind.as_str()], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut ids = Vec::new();
+            for (id, logged, stored) in candidates {
+                let merged = kind == EntityKind::Donor
+                    && stored.is_some()
+                    && self.donor_merged_from_elsewhere(&id, &logged, stored.as_deref())?;
+                if !merged {
+                    ids.push(id);
+                }
+            }
             rows_out_of_step.extend(ids.into_iter().map(|id| format!("{table} {id}")));
         }
 
@@ -130,5 +145,43 @@ impl Store {
             audit_fault,
             rows_out_of_step,
         })
+    }
+}
+
+impl Store {
+    /// A donor edited on another vehicle is merged in by replication, which rewrites the
+    /// row (with per-field clocks) but, rightly, not this device's change log. Such a row
+    /// is in step when every field that differs from our last logged version carries a
+    /// clock from another node: those fields are someone else's later edit.
+    fn donor_merged_from_elsewhere(
+        &self,
+        id: &str,
+        logged: &str,
+        stored: Option<&str>,
+    ) -> Result<bool> {
+        let Some(stored) = stored else {
+            return Ok(false);
+        };
+        let clocks: Option<String> =
+            self.conn
+                .query_row("SELECT field_clocks FROM donor WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+        let parse =
+            |text: &str| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text);
+        let (Ok(logged), Ok(stored)) = (parse(logged), parse(stored)) else {
+            return Ok(false);
+        };
+        let clocks: std::collections::BTreeMap<String, lifebridge_domain::hlc::Hlc> =
+            match clocks.as_deref().map(serde_json::from_str) {
+                Some(Ok(c)) => c,
+                _ => return Ok(false),
+            };
+        let keys: std::collections::BTreeSet<&String> =
+            logged.keys().chain(stored.keys()).collect();
+        Ok(keys.into_iter().all(|key| {
+            logged.get(key) == stored.get(key)
+                || clocks.get(key).is_some_and(|c| c.node != self.device_id)
+        }))
     }
 }

@@ -744,3 +744,21 @@ fn a_mistyped_screening_is_corrected_by_a_new_record_with_a_reason() {
     );
     assert!(store.check().unwrap().is_ok());
 }
+
+#[test]
+fn check_names_a_row_edited_behind_the_change_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = new_store(dir.path());
+    let crew = crew(&mut store);
+    let d = donor(&mut store, &crew, 61);
+    assert!(store.check().unwrap().is_ok());
+    store
+        .connection()
+        .execute(
+            "UPDATE donor SET body = json_set(body, '$.name', '别人') WHERE id = ?1",
+            [d.id.to_string()],
+        )
+        .unwrap();
+    let report = store.check().unwrap();
+    assert_eq!(report.rows_out_of_step, [format!("donor {}", d.id)]);
+}
