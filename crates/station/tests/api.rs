@@ -517,7 +517,7 @@ async fn health_metrics_and_status(backend: Backend) {
 }
 
 async fn two_vehicles_edit_the_same_donor_offline_and_converge(backend: Backend) {
-    use lifebridge_store::replication::DonorEdit;
+    use lifebridge_store::records::DonorEdit;
     let Some(ts) = start(backend, None).await else {
         return;
     };

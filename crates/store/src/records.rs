@@ -5,7 +5,7 @@ use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use chrono::{DateTime, NaiveDate, Utc};
 use lifebridge_domain::din::{Din, DinRange};
 use lifebridge_domain::entities::{
-    AdverseReaction, Arm, BagSet, DinRangeRecord, DinRangeSource, Donation, Donor, Drive,
+    AboRh, AdverseReaction, Arm, BagSet, DinRangeRecord, DinRangeSource, Donation, Donor, Drive,
     EntityKind, Outcome, RecordId, Role, SiteKind, Staff,
 };
 use lifebridge_domain::resident_id::IdentityDocument;
@@ -88,6 +88,20 @@ fn optional_text(field: &str, value: Option<&str>, max_chars: usize) -> Result<O
         None | Some("") => Ok(None),
         Some(v) => require_text(field, v, max_chars).map(Some),
     }
+}
+
+/// A phone number as the crew typed it: digits, spaces, + and -, at most 20 characters.
+fn phone_number(value: Option<&str>) -> Result<Option<String>> {
+    let phone = optional_text("phone", value, 20)?;
+    if let Some(p) = &phone
+        && !p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c))
+    {
+        return Err(StoreError::invalid(
+            "phone",
+            "may hold only digits, spaces, + and -, at most 20 characters",
+        ));
+    }
+    Ok(phone)
 }
 
 pub(crate) fn load_staff(tx: &rusqlite::Connection, id: RecordId) -> Result<Staff> {
@@ -210,15 +224,7 @@ impl Store {
         let staff_id = actor_staff(actor, "registering a donor")?;
         require_role(&self.conn, staff_id, Role::Registration, "register donors")?;
         let name = require_text("name", &new.name, 64)?;
-        let phone = optional_text("phone", new.phone.as_deref(), 20)?;
-        if let Some(p) = &phone
-            && !p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c))
-        {
-            return Err(StoreError::invalid(
-                "phone",
-                "may hold only digits, spaces, + and -",
-            ));
-        }
+        let phone = phone_number(new.phone.as_deref())?;
         let address = optional_text("address", new.address.as_deref(), 200)?;
         let (sex, birth_date) = match &new.document {
             IdentityDocument::ResidentId(id) => {
@@ -574,4 +580,64 @@ fn issue_din(ctx: &ActionCtx<'_>) -> Result<(String, Din)> {
         }
     }
     Err(StoreError::DinsExhausted)
+}
+
+/// A change to a donor's demographics. Each `Some` sets that field (`Some(None)`
+/// clears an optional one). The identity document and birth date never change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DonorEdit {
+    pub name: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub address: Option<Option<String>>,
+    pub abo_rh: Option<Option<AboRh>>,
+    pub rural: Option<Option<bool>>,
+}
+
+impl Store {
+    /// Edits a donor's demographics as one user action. The change-log entry carries
+    /// the whole row; replication derives which fields changed from the log, so two
+    /// vehicles editing different fields of the same donor offline both keep their edit.
+    pub fn edit_donor(
+        &mut self,
+        actor: Actor,
+        donor_id: RecordId,
+        edit: DonorEdit,
+    ) -> Result<Donor> {
+        let staff_id = actor_staff(actor, "editing a donor")?;
+        require_role(&self.conn, staff_id, Role::Registration, "edit donors")?;
+        let mut donor = self.donor(donor_id)?.ok_or(StoreError::Missing {
+            entity: "donor",
+            id: donor_id.to_string(),
+        })?;
+        let before = donor.clone();
+        if let Some(name) = &edit.name {
+            donor.name = require_text("name", name, 64)?;
+        }
+        if let Some(phone) = &edit.phone {
+            donor.phone = phone_number(phone.as_deref())?;
+        }
+        if let Some(address) = &edit.address {
+            donor.address = match address.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(a) => Some(require_text("address", a, 200)?),
+            };
+        }
+        if let Some(abo) = edit.abo_rh {
+            donor.abo_rh = abo;
+        }
+        if let Some(rural) = edit.rural {
+            donor.rural = rural;
+        }
+        if donor == before {
+            return Err(StoreError::invalid("edit", "changes nothing"));
+        }
+        self.act(actor, "donor.edit", serde_json::json!({}), |ctx| {
+            let body = ctx.log_change(EntityKind::Donor, donor.id, &donor)?;
+            ctx.tx.execute(
+                "UPDATE donor SET name = ?2, phone = ?3, body = ?4 WHERE id = ?1",
+                (donor.id.to_string(), &donor.name, &donor.phone, body),
+            )?;
+            Ok(donor.clone())
+        })
+    }
 }
