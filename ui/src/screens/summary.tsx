@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { Drive, DriveSummary, call, errorText } from "../api";
-import { t } from "../i18n";
+import { DeferralChoice, Drive, DriveSummary, call, errorText } from "../api";
+import { lang, t } from "../i18n";
 
 interface LabelAccount {
   unverified: { din: string; missing: unknown[] }[];
@@ -15,6 +15,12 @@ export function Summary({ drive, onEnded }: { drive: Drive; onEnded: () => void 
   const [error, setError] = useState<string | null>(null);
   const [exported, setExported] = useState<string | null>(null);
   const [labels, setLabels] = useState<LabelAccount | null>(null);
+  const [catalogue, setCatalogue] = useState<DeferralChoice[]>([]);
+  useEffect(() => { call<DeferralChoice[]>("deferral_catalogue").then(setCatalogue).catch(() => {}); }, []);
+  const reasonText = (code: string) => {
+    const entry = catalogue.find((c) => c.code === code);
+    return entry ? (lang.value === "en" ? entry.en : entry.zh) : code;
+  };
   useEffect(() => { call<LabelAccount>("drive_label_account", { driveId: drive.id }).then(setLabels).catch(() => setLabels(null)); }, [drive.id]);
   useEffect(() => { call<DriveSummary>("drive_summary", { driveId: drive.id }).then(setSummary).catch((e) => setError(errorText(e))); }, [drive.id]);
   const end = async () => {
@@ -40,7 +46,7 @@ export function Summary({ drive, onEnded }: { drive: Drive; onEnded: () => void 
       </tbody></table>
       <h2>{t("deferrals_by_reason")}</h2>
       <table id="sum-deferrals"><tbody>
-        {Object.entries(summary.deferrals_by_code).map(([code, n]) => <tr data-code={code}><td>{code}</td><td>{n}</td></tr>)}
+        {Object.entries(summary.deferrals_by_code).map(([code, n]) => <tr data-code={code}><td>{reasonText(code)}</td><td>{n}</td></tr>)}
       </tbody></table>
       {labels && (
         <>
