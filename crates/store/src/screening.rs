@@ -181,7 +181,10 @@ impl Store {
             questionnaire_version,
             answers: {
                 let mut answers = new.answers;
-                answers.insert(ATHLETE_ANSWER.to_owned(), serde_json::Value::Bool(new.athlete));
+                answers.insert(
+                    ATHLETE_ANSWER.to_owned(),
+                    serde_json::Value::Bool(new.athlete),
+                );
                 answers
             },
             vitals: new.vitals,
