@@ -130,13 +130,14 @@ fn load_donation(conn: &Connection, id: RecordId) -> Result<Donation> {
     })
 }
 
-/// Prints of `din` with their change-log position, oldest first.
-fn prints_for(conn: &Connection, din: &Din) -> Result<Vec<(i64, LabelPrint)>> {
-    let mut stmt = conn.prepare(
-        "SELECT c.seq, p.body FROM label_print p
-         JOIN change_log c ON c.entity = 'label_print' AND c.entity_id = p.id
-         WHERE p.din = ?1 ORDER BY c.seq",
-    )?;
+/// Rows of one entity with their change-log position, oldest first: the order the crew
+/// printed and scanned in, which wall clocks cannot be trusted to give.
+fn sequenced_bodies<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    din: &Din,
+) -> Result<Vec<(i64, T)>> {
+    let mut stmt = conn.prepare(sql)?;
     let rows = stmt.query_map([din.as_str()], |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
     })?;
@@ -148,23 +149,27 @@ fn prints_for(conn: &Connection, din: &Din) -> Result<Vec<(i64, LabelPrint)>> {
     Ok(out)
 }
 
+/// Prints of `din` with their change-log position, oldest first.
+fn prints_for(conn: &Connection, din: &Din) -> Result<Vec<(i64, LabelPrint)>> {
+    sequenced_bodies(
+        conn,
+        "SELECT c.seq, p.body FROM label_print p
+         JOIN change_log c ON c.entity = 'label_print' AND c.entity_id = p.id
+         WHERE p.din = ?1 ORDER BY c.seq",
+        din,
+    )
+}
+
 /// Scans recorded against any version of the donation carrying `din`, oldest first.
 fn scans_for(conn: &Connection, din: &Din) -> Result<Vec<(i64, LabelScan)>> {
-    let mut stmt = conn.prepare(
+    sequenced_bodies(
+        conn,
         "SELECT c.seq, s.body FROM label_scan s
          JOIN change_log c ON c.entity = 'label_scan' AND c.entity_id = s.id
          WHERE s.donation_id IN (SELECT id FROM donation WHERE din = ?1)
          ORDER BY c.seq",
-    )?;
-    let rows = stmt.query_map([din.as_str()], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (seq, body) = row?;
-        out.push((seq, serde_json::from_str(&body)?));
-    }
-    Ok(out)
+        din,
+    )
 }
 
 fn current_prints(prints: &[(i64, LabelPrint)]) -> Vec<(i64, LabelPrint)> {
