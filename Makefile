@@ -34,9 +34,10 @@ unit:
 	LIFEBRIDGE_ZPL_RENDER="node $(CURDIR)/crates/labels/tests/zpl-render.cjs" \
 	  bash scripts/with-postgres.sh $(CARGO) test --workspace --locked
 
-# What the end-to-end tests run; everything else was built by the test step.
+# The binaries the end-to-end tests run. The whole workspace, so features unify exactly
+# as in the test step and nothing is compiled twice.
 build:
-	$(CARGO) build --locked -p lifebridge-app -p lifebridge-cli -p lifebridge-station
+	$(CARGO) build --workspace --locked
 
 e2e:
 	bash scripts/e2e.sh
