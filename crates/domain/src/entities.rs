@@ -31,10 +31,11 @@ pub enum EntityKind {
     LabelPrint,
     LabelScan,
     Visit,
+    DonationRelease,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 10] = [
+    pub const ALL: [EntityKind; 11] = [
         EntityKind::Staff,
         EntityKind::Drive,
         EntityKind::Donor,
@@ -45,6 +46,7 @@ impl EntityKind {
         EntityKind::LabelPrint,
         EntityKind::LabelScan,
         EntityKind::Visit,
+        EntityKind::DonationRelease,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +61,7 @@ impl EntityKind {
             EntityKind::LabelPrint => "label_print",
             EntityKind::LabelScan => "label_scan",
             EntityKind::Visit => "visit",
+            EntityKind::DonationRelease => "donation_release",
         }
     }
 
@@ -400,6 +403,18 @@ pub struct LabelPrint {
     pub printed_by: RecordId,
     pub printed_at: DateTime<Utc>,
     pub supersedes: Option<RecordId>,
+}
+
+/// The bag may leave the donor chair: every label of its set was scanned back and
+/// matched. Written once per DIN, by the device at that chair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DonationRelease {
+    pub id: RecordId,
+    pub donation_id: RecordId,
+    pub din: Din,
+    pub released_by: RecordId,
+    pub released_at: DateTime<Utc>,
+    pub pieces: Vec<crate::labels::LabelPiece>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -42,6 +42,7 @@ fn table_of(kind: EntityKind) -> &'static str {
         EntityKind::LabelPrint => "label_print",
         EntityKind::LabelScan => "label_scan",
         EntityKind::Visit => "visit",
+        EntityKind::DonationRelease => "donation_release",
     }
 }
 

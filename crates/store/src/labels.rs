@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::{
-    DinRangeSource, Donation, Donor, EntityKind, LabelPrint, LabelScan, Outcome, RecordId, Role,
-    ScanResult,
+    DinRangeSource, Donation, DonationRelease, Donor, EntityKind, LabelPrint, LabelScan, Outcome,
+    RecordId, Role, ScanResult,
 };
 use lifebridge_domain::labels::{
     DEFAULT_TUBE_COUNT, LabelContent, LabelPiece, ProductCode, ScanError, Verdict, label_set,
@@ -588,21 +588,36 @@ impl Store {
                 missing: st.missing,
             });
         }
+        let release = DonationRelease {
+            id: Uuid::now_v7(),
+            donation_id: donation.id,
+            din: donation.din.clone(),
+            released_by: staff_id,
+            released_at: crate::now(),
+            pieces: st.verified.clone(),
+        };
         let pieces = serde_json::to_string(&st.verified)?;
         self.act(
             actor,
             "donation.release",
             serde_json::json!({"din": donation.din.as_str(), "pieces": st.verified}),
             |ctx| {
+                let release = DonationRelease {
+                    released_at: ctx.now,
+                    ..release.clone()
+                };
+                let body = ctx.log_change(EntityKind::DonationRelease, release.id, &release)?;
                 ctx.tx.execute(
-                    "INSERT INTO donation_release (din, donation_id, released_by, released_at, pieces)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO donation_release (din, donation_id, released_by, released_at, pieces, id, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     (
                         donation.din.as_str(),
                         donation.id.to_string(),
                         staff_id.to_string(),
                         ctx.now.to_rfc3339(),
                         &pieces,
+                        release.id.to_string(),
+                        body,
                     ),
                 )?;
                 Ok(())

@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0004_replication_index",
         sql: include_str!("../../../migrations/device/0004_replication_index.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_release_replicated",
+        sql: include_str!("../../../migrations/device/0005_release_replicated.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> u32 {

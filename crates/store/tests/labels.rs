@@ -96,6 +96,23 @@ fn donation_is_released_only_after_every_label_of_its_set_is_scanned() {
     }
     assert!(b.store.is_label_set_verified(d.id).unwrap());
     let status = b.store.release_donation(b.phleb, d.id).unwrap();
+    // The release replicates like every other record, and the store stays whole.
+    let logged: String = b
+        .store
+        .connection()
+        .query_row(
+            "SELECT body FROM change_log WHERE entity = 'donation_release' ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let release: lifebridge_domain::entities::DonationRelease =
+        serde_json::from_str(&logged).unwrap();
+    assert_eq!(
+        (release.donation_id, release.din.clone()),
+        (d.id, d.din.clone())
+    );
+    assert!(b.store.check().unwrap().is_ok());
     assert!(status.released);
     assert!(matches!(
         b.store.release_donation(b.phleb, d.id),
