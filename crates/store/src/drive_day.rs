@@ -284,6 +284,24 @@ impl Store {
                 format!("{on_chair} donors are still on the chair: finish their collections first"),
             ));
         }
+        // A bag whose labels were never all scanned back has not left the chair safely.
+        let mut unreleased = Vec::new();
+        for donation in self.drive_donations(drive_id)? {
+            if matches!(donation.outcome, Outcome::Complete | Outcome::Partial)
+                && !self.label_status(donation.id)?.released
+            {
+                unreleased.push(donation.din.to_string());
+            }
+        }
+        if !unreleased.is_empty() {
+            return Err(StoreError::invalid(
+                "drive_id",
+                format!(
+                    "these donations were never released from the chair (labels not all scanned back): {}",
+                    unreleased.join(", ")
+                ),
+            ));
+        }
         self.act(actor, "drive.end", serde_json::json!({}), |ctx| {
             drive.ended_at = Some(ctx.now);
             let body = ctx.log_change(EntityKind::Drive, drive.id, &drive)?;

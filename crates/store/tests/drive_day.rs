@@ -201,6 +201,18 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
     let wb = &summary.by_procedure["whole_blood"];
     assert_eq!(wb.units, 2, "{summary:?}");
     assert_eq!(summary.still_on_chair, 0);
+    // The bag's labels were never printed and scanned back: the drive cannot end.
+    let err = store.end_drive(nurse, drive.id).unwrap_err().to_string();
+    assert!(err.contains(done.din.as_str()), "{err}");
+    // Label and scan back every bag of the drive (the demo's too), then it may end.
+    for d in store.drive_donations(drive.id).unwrap() {
+        for print in store.print_label_set(phleb, d.id, 1).unwrap() {
+            let piece = lifebridge_domain::labels::LabelPiece::new(print.kind, print.piece);
+            let scan = format!("={}{}", d.din.as_str(), piece.flags());
+            store.record_label_scan(phleb, d.id, &scan).unwrap();
+        }
+        store.release_donation(phleb, d.id).unwrap();
+    }
     store.end_drive(nurse, drive.id).unwrap();
     assert!(store.check_in(nurse, drive.id, donor.id).is_err());
     assert!(store.check().unwrap().is_ok());
