@@ -39,6 +39,20 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
   }, [entry?.donation?.id, entry?.donation?.outcome]);
   // A hand-held scanner types wherever the focus is: keep it on the scan field.
   useEffect(() => { if (labels && labels.status.set.length > 0) scanInput.current?.focus(); }, [labels]);
+  // And if the phlebotomist was typing elsewhere (the volume, say), a keystroke that can
+  // only start a label scan (ISBT 128 `=` / `&`, or a scanner's `]` symbology prefix)
+  // moves it to the scan field, so the scan is never typed into the wrong box.
+  useEffect(() => {
+    const route = (e: KeyboardEvent) => {
+      const field = scanInput.current;
+      if (!field || document.activeElement === field || !["=", "&", "]"].includes(e.key)) return;
+      e.preventDefault();
+      field.focus();
+      setScan(e.key);
+    };
+    document.addEventListener("keydown", route, true);
+    return () => document.removeEventListener("keydown", route, true);
+  }, [labels]);
 
   const run = async (f: () => Promise<void>) => { setError(null); setMessage(null); try { await f(); } catch (e) { setError(errorText(e)); } };
 
