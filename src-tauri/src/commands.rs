@@ -563,3 +563,31 @@ pub fn drive_label_account(
     state.signed_in()?;
     state.with_store(|s| Ok(s.drive_label_account(drive_id)?))
 }
+
+/// SVG previews of a donation's label set, drawn from the record by the same code that
+/// prints them (the primary bag first).
+#[tauri::command]
+pub fn label_previews(
+    state: State<'_, AppState>,
+    donation_id: RecordId,
+) -> CommandResult<Vec<String>> {
+    state.signed_in()?;
+    let facility = std::env::var("LIFEBRIDGE_FACILITY_NAME")
+        .unwrap_or_else(|_| "血站 Blood station".to_owned());
+    let contents =
+        state.with_store(|s| Ok(s.donation_label_contents(donation_id, &facility, None)?))?;
+    let font = lifebridge_labels::LabelFont::embedded()
+        .map_err(|e| CommandError::new("labels", e.to_string()))?;
+    contents
+        .iter()
+        .map(|content| {
+            let size = match content.piece.kind {
+                lifebridge_domain::entities::LabelKind::Tube => lifebridge_labels::LabelSize::TUBE,
+                _ => lifebridge_labels::LabelSize::BAG,
+            };
+            let scene = lifebridge_labels::layout(content, size, 203, &font)
+                .map_err(|e| CommandError::new("labels", e.to_string()))?;
+            Ok(lifebridge_labels::svg::render_svg(&scene, &font))
+        })
+        .collect()
+}

@@ -84,6 +84,7 @@ pub fn run() {
             commands::sync_now,
             commands::export_drive_summary,
             commands::drive_label_account,
+            commands::label_previews,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

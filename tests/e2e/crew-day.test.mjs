@@ -153,6 +153,9 @@ test("collection: DIN from the range, a wrong label is refused, every label scan
   assert.match(await text(browser, "#collection-error"), /SCAN REFUSED|扫描被拒绝/);
   await shot(browser, "07-wrong-label");
 
+  // The label as printed is previewed from the record.
+  await browser.$("#label-preview").waitForDisplayed({ timeout: 10000 });
+  assert.ok((await browser.$("#label-preview").getAttribute("src")).startsWith("data:image/svg+xml"));
   const pieces = await browser.$$("#pieces li");
   const barcodes = [];
   for (const li of pieces) barcodes.push(await li.getAttribute("data-barcode"));

@@ -25,6 +25,7 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const scanInput = useRef<HTMLInputElement>(null);
+  const [previews, setPreviews] = useState<string[]>([]);
 
   const load = () => call<QueueEntry[]>("chair_queue", { driveId: drive.id }).then(setQueue).catch((e) => setError(errorText(e)));
   useEffect(() => { load(); }, [drive.id]);
@@ -37,6 +38,11 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
     if (d) call<LabelView>("label_status", { donationId: d.id }).then(setLabels).catch(() => setLabels(null));
     else setLabels(null);
   }, [entry?.donation?.id, entry?.donation?.outcome]);
+  const printed = labels !== null && labels.status.set.length > 0;
+  useEffect(() => {
+    if (donation && printed) call<string[]>("label_previews", { donationId: donation.id }).then(setPreviews).catch(() => setPreviews([]));
+    else setPreviews([]);
+  }, [donation?.id, printed]);
   // A hand-held scanner types wherever the focus is: keep it on the scan field.
   useEffect(() => { if (labels && labels.status.set.length > 0) scanInput.current?.focus(); }, [labels]);
   // And if the phlebotomist was typing elsewhere (the volume, say), a keystroke that can
@@ -127,6 +133,10 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
           <div class="card">
             <p class="din" id="din">{t("din")}: <strong>{labels.eye_readable.slice(0, -1)}</strong><span class="check-char">{labels.eye_readable.slice(-1)}</span></p>
             {donation.outcome === "in_progress" && <p class="timer" id="timer">{t("elapsed")}: {minutes}:{String(seconds).padStart(2, "0")}</p>}
+            {previews.length > 0 && (
+              <img id="label-preview" class="label-preview" alt={labels.eye_readable}
+                src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(previews[0])}`} />
+            )}
             <ul class="pieces" id="pieces">
               {labels.status.set.map((p, i) => {
                 const ok = labels.status.verified.some((v) => same(v, p));
