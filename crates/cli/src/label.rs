@@ -82,6 +82,30 @@ pub struct Common {
     /// sheet, 50x25 for tubes).
     #[arg(long)]
     size: Option<String>,
+    /// ISBT 128 product code for bag labels, e.g. E0398V00 (description code, donation
+    /// type, division); which codes a station uses is its reference data.
+    #[arg(long)]
+    product: Option<String>,
+}
+
+impl Common {
+    fn product(&self) -> Result<Option<lifebridge_domain::labels::ProductCode>> {
+        let Some(code) = self.product.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        let chars: Vec<char> = code.chars().collect();
+        if chars.len() != 8 {
+            bail!(
+                "--product {code:?}: expected 8 characters, e.g. E0398V00 (5-character description code, donation type, 2-character division)"
+            );
+        }
+        let description: String = chars[..5].iter().collect();
+        let division: String = chars[6..].iter().collect();
+        Ok(Some(
+            lifebridge_domain::labels::ProductCode::new(&description, chars[5], &division)
+                .with_context(|| format!("--product {code:?}"))?,
+        ))
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -195,7 +219,10 @@ fn render(
         .facility_name
         .clone()
         .unwrap_or_else(|| din.facility().to_string());
-    let content = LabelContent::blank(din, piece, &name);
+    let mut content = LabelContent::blank(din, piece, &name);
+    if matches!(piece.kind, LabelKind::Bag | LabelKind::Satellite) {
+        content.product = common.product()?;
+    }
     let scene = layout(&content, common.size(piece.kind)?, common.dpi, &font)?;
     match format {
         FormatArg::Png => write(out, &lifebridge_labels::png::render_png(&scene, &font)?)?,
@@ -255,6 +282,7 @@ fn roll(
         SetArg::Quadruple => BagSetKind::Quadruple,
     };
     let pieces = label_set(kind, tubes)?;
+    let product = common.product()?;
     let font = common.font()?;
     let name = common
         .facility_name
@@ -273,7 +301,10 @@ fn roll(
     for seq in from..=last {
         let din = Din::new(&facility, year, seq)?;
         for piece in &pieces {
-            let content = LabelContent::blank(din.clone(), *piece, &name);
+            let mut content = LabelContent::blank(din.clone(), *piece, &name);
+            if matches!(piece.kind, LabelKind::Bag | LabelKind::Satellite) {
+                content.product = product.clone();
+            }
             let scene = layout(&content, common.size(piece.kind)?, common.dpi, &font)?;
             pdf.add(&scene);
         }

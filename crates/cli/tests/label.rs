@@ -212,3 +212,21 @@ fn roll_renders_every_label_of_every_set_in_the_range() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_bag_label_carries_the_product_code_in_its_qr_and_a_bad_code_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, out) = render(dir.path(), "bag", "png", &["--product", "E0398V00"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let img = image::open(&out).unwrap().to_luma8();
+    let qr = decode_frame(&img)
+        .into_iter()
+        .find(|d| d.symbology == Symbology::Qr)
+        .unwrap();
+    assert!(qr.text.starts_with("=G123426012345"), "{}", qr.text);
+    assert!(qr.text.contains("=<E0398V00"), "{}", qr.text);
+
+    let (o, _) = render(dir.path(), "bag", "png", &["--product", "E03"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("8 characters"), "{}", stderr(&o));
+}
