@@ -420,12 +420,6 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     use std::fmt::Write;
     let m = &state.metrics;
     let mut out = String::new();
-    let counter = |out: &mut String, name: &str, help: &str, v: u64| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
-        );
-    };
     let _ = writeln!(
         out,
         "# HELP lifebridge_http_requests_total HTTP requests by route and status."
@@ -439,42 +433,43 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             );
         }
     }
-    counter(
-        &mut out,
-        "lifebridge_push_entries_stored_total",
-        "Change-log entries newly stored.",
-        m.entries_stored.load(Ordering::Relaxed),
-    );
-    counter(
-        &mut out,
-        "lifebridge_push_batches_resent_total",
-        "Push batches the station already held entirely.",
-        m.batches_resent.load(Ordering::Relaxed),
-    );
-    counter(
-        &mut out,
-        "lifebridge_push_sequence_gaps_total",
-        "Push batches refused for a sequence gap.",
-        m.sequence_gaps.load(Ordering::Relaxed),
-    );
-    counter(
-        &mut out,
-        "lifebridge_push_sequence_conflicts_total",
-        "Push batches refused because a held seq came with other content.",
-        m.sequence_conflicts.load(Ordering::Relaxed),
-    );
-    counter(
-        &mut out,
-        "lifebridge_pull_records_total",
-        "Records sent to devices.",
-        m.records_pulled.load(Ordering::Relaxed),
-    );
-    counter(
-        &mut out,
-        "lifebridge_request_body_bytes_total",
-        "Request body bytes received (as sent, compressed).",
-        m.bytes_received.load(Ordering::Relaxed),
-    );
+    for (name, help, v) in [
+        (
+            "lifebridge_push_entries_stored_total",
+            "Change-log entries newly stored.",
+            m.entries_stored.load(Ordering::Relaxed),
+        ),
+        (
+            "lifebridge_push_batches_resent_total",
+            "Push batches the station already held entirely.",
+            m.batches_resent.load(Ordering::Relaxed),
+        ),
+        (
+            "lifebridge_push_sequence_gaps_total",
+            "Push batches refused for a sequence gap.",
+            m.sequence_gaps.load(Ordering::Relaxed),
+        ),
+        (
+            "lifebridge_push_sequence_conflicts_total",
+            "Push batches refused because a held seq came with other content.",
+            m.sequence_conflicts.load(Ordering::Relaxed),
+        ),
+        (
+            "lifebridge_pull_records_total",
+            "Records sent to devices.",
+            m.records_pulled.load(Ordering::Relaxed),
+        ),
+        (
+            "lifebridge_request_body_bytes_total",
+            "Request body bytes received (as sent, compressed).",
+            m.bytes_received.load(Ordering::Relaxed),
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+        );
+    }
     if let Ok(c) = state.storage.counts().await {
         for (name, help, v) in [
             (
