@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::action::ActionCtx;
 use crate::queries::RangeUsage;
-use crate::records::{require_role, require_text};
+use crate::records::{actor_staff, require_role, require_text};
 use crate::{Actor, Result, Store, StoreError};
 
 /// Why a label action was refused. A refused scan has already been recorded when this
@@ -298,15 +298,6 @@ fn insert_print(ctx: &mut ActionCtx<'_>, print: &LabelPrint) -> Result<()> {
     Ok(())
 }
 
-fn staff_of(actor: Actor, action: &str) -> Result<RecordId> {
-    actor.staff_id.ok_or_else(|| {
-        StoreError::invalid(
-            "actor",
-            format!("{action} must be done by a signed-in staff member"),
-        )
-    })
-}
-
 impl Store {
     /// Prints (records the printing of) the whole label set of a donation: primary bag,
     /// each satellite, `tubes` sample tubes and the record sheet, all with its DIN.
@@ -316,7 +307,7 @@ impl Store {
         donation_id: RecordId,
         tubes: u8,
     ) -> Result<Vec<LabelPrint>, LabelError> {
-        let staff_id = staff_of(actor, "printing labels")?;
+        let staff_id = actor_staff(actor, "printing labels")?;
         require_role(&self.conn, staff_id, Role::Phlebotomist, "print labels")?;
         let donation = load_donation(&self.conn, donation_id)?;
         if !prints_for(&self.conn, &donation.din)?.is_empty() {
@@ -362,7 +353,7 @@ impl Store {
         piece: LabelPiece,
         reason: &str,
     ) -> Result<LabelPrint, LabelError> {
-        let staff_id = staff_of(actor, "re-printing a label")?;
+        let staff_id = actor_staff(actor, "re-printing a label")?;
         require_role(&self.conn, staff_id, Role::Phlebotomist, "re-print labels")?;
         let reason = require_text("reason", reason, 200)?;
         let donation = load_donation(&self.conn, donation_id)?;
@@ -432,7 +423,7 @@ impl Store {
         donation_id: RecordId,
         scanned_text: &str,
     ) -> Result<LabelPiece, LabelError> {
-        let staff_id = staff_of(actor, "scanning labels")?;
+        let staff_id = actor_staff(actor, "scanning labels")?;
         require_role(&self.conn, staff_id, Role::Phlebotomist, "verify labels")?;
         let donation = load_donation(&self.conn, donation_id)?;
         // Scanners can send anything; keep what is stored bounded and printable.
@@ -558,7 +549,7 @@ impl Store {
         actor: Actor,
         donation_id: RecordId,
     ) -> Result<LabelSetStatus, LabelError> {
-        let staff_id = staff_of(actor, "releasing a donation")?;
+        let staff_id = actor_staff(actor, "releasing a donation")?;
         require_role(
             &self.conn,
             staff_id,
