@@ -32,10 +32,14 @@ pub enum EntityKind {
     LabelScan,
     Visit,
     DonationRelease,
+    TransportBox,
+    BoxPacking,
+    TemperatureReading,
+    Manifest,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 11] = [
+    pub const ALL: [EntityKind; 15] = [
         EntityKind::Staff,
         EntityKind::Drive,
         EntityKind::Donor,
@@ -47,6 +51,10 @@ impl EntityKind {
         EntityKind::LabelScan,
         EntityKind::Visit,
         EntityKind::DonationRelease,
+        EntityKind::TransportBox,
+        EntityKind::BoxPacking,
+        EntityKind::TemperatureReading,
+        EntityKind::Manifest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +70,10 @@ impl EntityKind {
             EntityKind::LabelScan => "label_scan",
             EntityKind::Visit => "visit",
             EntityKind::DonationRelease => "donation_release",
+            EntityKind::TransportBox => "transport_box",
+            EntityKind::BoxPacking => "box_packing",
+            EntityKind::TemperatureReading => "temperature_reading",
+            EntityKind::Manifest => "manifest",
         }
     }
 

@@ -3,6 +3,7 @@
 //! Nothing in this crate does I/O or reads a clock: "today" and "now" are always
 //! arguments, so every rule can be tested at its boundaries and replayed later.
 
+pub mod cold_chain;
 pub mod common;
 pub mod din;
 pub mod eligibility;

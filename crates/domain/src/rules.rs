@@ -14,6 +14,7 @@ use std::fmt;
 use chrono::{Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::cold_chain::{ProductClass, TemperatureRange};
 use crate::common::{Procedure, Sex};
 
 /// The embedded GB 18467-2011 rules file.
@@ -262,6 +263,54 @@ pub struct RuleSet {
     /// before this section existed still load.
     #[serde(default)]
     pub collection: CollectionRules,
+    /// Transport temperature bands and time limits (domain.md section 5). Defaulted so
+    /// rules tables written before this section existed still load.
+    #[serde(default)]
+    pub cold_chain: ColdChainRules,
+}
+
+/// The band a transport box of each product class must stay in, and how long a bag of
+/// that class may take from the end of collection to processing at the station.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColdChainRules {
+    /// One entry per product class, each class exactly once.
+    pub classes: Vec<ColdChainClassRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColdChainClassRule {
+    pub class: ProductClass,
+    pub range: TemperatureRange,
+    /// Hours from the end of collection to processing at the station.
+    pub processing_limit_hours: u32,
+}
+
+impl ColdChainRules {
+    pub fn class(&self, class: ProductClass) -> Option<&ColdChainClassRule> {
+        self.classes.iter().find(|c| c.class == class)
+    }
+}
+
+impl Default for ColdChainRules {
+    /// domain.md section 5: 2–10 °C for red-cell whole blood, 20–24 °C for platelets;
+    /// whole blood for platelets processed within 8 h (stations commonly set 6–8 h),
+    /// the others within 24 h (WHO, at a validated temperature).
+    fn default() -> ColdChainRules {
+        let rule = |class, min_c, max_c, processing_limit_hours| ColdChainClassRule {
+            class,
+            range: TemperatureRange { min_c, max_c },
+            processing_limit_hours,
+        };
+        ColdChainRules {
+            classes: vec![
+                rule(ProductClass::RedCellWholeBlood, 2.0, 10.0, 24),
+                rule(ProductClass::PlateletWholeBlood, 20.0, 24.0, 8),
+                rule(ProductClass::ApheresisPlatelets, 20.0, 24.0, 24),
+            ],
+        }
+    }
 }
 
 /// Figures the collection screen uses.
@@ -322,6 +371,33 @@ impl RuleSet {
                 "collection.grams_per_ml",
                 "must be between 1.0 and 1.1 (whole blood is about 1.05 g/mL)",
             ));
+        }
+        for class in ProductClass::ALL {
+            let field = format!("cold_chain.classes[{class}]");
+            let matching = self.cold_chain.classes.iter().filter(|c| c.class == class);
+            let rule = match matching.clone().count() {
+                1 => matching.into_iter().next(),
+                0 => return Err(invalid(field, "missing: every product class needs a range")),
+                _ => return Err(invalid(field, "listed more than once")),
+            };
+            if let Some(rule) = rule {
+                let range = rule.range;
+                if !(range.min_c.is_finite()
+                    && range.max_c.is_finite()
+                    && range.min_c < range.max_c)
+                {
+                    return Err(invalid(
+                        format!("{field}.range"),
+                        "min_c must be a number below max_c",
+                    ));
+                }
+                if rule.processing_limit_hours == 0 {
+                    return Err(invalid(
+                        format!("{field}.processing_limit_hours"),
+                        "must be a positive number of hours",
+                    ));
+                }
+            }
         }
         if self.collection.whole_blood_platelet_max_minutes == 0 {
             return Err(invalid(

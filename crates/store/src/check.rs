@@ -43,6 +43,10 @@ fn table_of(kind: EntityKind) -> &'static str {
         EntityKind::LabelScan => "label_scan",
         EntityKind::Visit => "visit",
         EntityKind::DonationRelease => "donation_release",
+        EntityKind::TransportBox => "transport_box",
+        EntityKind::BoxPacking => "box_packing",
+        EntityKind::TemperatureReading => "temperature_reading",
+        EntityKind::Manifest => "manifest",
     }
 }
 
