@@ -450,6 +450,26 @@ pub struct LabelScan {
     pub scanned_at: DateTime<Utc>,
 }
 
+/// A donor booked for a site on a day, made at the station (its booking desk or call
+/// list) and pulled by the vehicles. The station is its only writer: a change or a
+/// cancellation is the same id sent again, and the later one replaces the earlier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Appointment {
+    pub id: RecordId,
+    /// The drive's calendar date (China Standard Time).
+    pub date: NaiveDate,
+    /// Matches the drive's `site_name`.
+    pub site_name: String,
+    /// Start of the booked slot, China Standard Time.
+    pub time: Option<chrono::NaiveTime>,
+    pub document: IdentityDocument,
+    pub name: String,
+    pub phone: Option<String>,
+    pub procedure: Procedure,
+    pub note: Option<String>,
+    pub cancelled: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

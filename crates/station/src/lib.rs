@@ -1,6 +1,7 @@
 //! The Lifebridge station: receives every vehicle's records exactly once and sends
 //! each vehicle what it needs to work offline (docs/api.md).
 
+pub mod appointments;
 pub mod auth;
 pub mod config;
 pub mod migrations;

@@ -50,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// Send booked donors to the vehicles, or list a day's bookings.
+    Appointment {
+        #[command(subcommand)]
+        command: AppointmentCommand,
+    },
     /// Publish a rules table or questionnaire to every device.
     Publish {
         /// `rules` or `questionnaire`.
@@ -59,6 +64,19 @@ enum Command {
         version: String,
         /// JSON file with the document.
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppointmentCommand {
+    /// Import a booking list (CSV with a header: date, time, site, name, document, phone,
+    /// procedure, note, cancelled — or 日期, 时间, 地点, 姓名, 证件号码, 电话, 献血类型, 备注, 取消).
+    /// All rows are checked first; one bad row publishes nothing.
+    Import { file: PathBuf },
+    /// List the appointments on a date (YYYY-MM-DD; default today in China Standard Time).
+    List {
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
     },
 }
 
@@ -196,6 +214,41 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                         return Err(format!("no active device with id or name {device:?}").into());
                     }
                 },
+            }
+            Ok(())
+        }
+        Command::Appointment { command } => {
+            let today = lifebridge_domain::china_date(Utc::now());
+            let storage = open_storage(&config).await?;
+            match command {
+                AppointmentCommand::Import { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                    let appointments = lifebridge_station::appointments::parse_csv(&text, today)
+                        .map_err(|e| format!("{}: {e}; nothing was published", file.display()))?;
+                    let published = storage
+                        .publish_appointments(&appointments, Utc::now())
+                        .await?;
+                    println!(
+                        "{} appointments read, {published} new or changed sent to the vehicles",
+                        appointments.len()
+                    );
+                }
+                AppointmentCommand::List { date } => {
+                    for a in storage.appointments_on(date.unwrap_or(today)).await? {
+                        println!(
+                            "{}  {:<5}  {:<12}  {:<8}  {}{}",
+                            a.date,
+                            a.time
+                                .map(|t| t.format("%H:%M").to_string())
+                                .unwrap_or_default(),
+                            a.site_name,
+                            a.name,
+                            a.document.number(),
+                            if a.cancelled { "  (cancelled)" } else { "" }
+                        );
+                    }
+                }
             }
             Ok(())
         }

@@ -7,6 +7,7 @@
 //! committed with `synchronous=FULL`, so the record survives a power cut.
 
 mod action;
+pub mod appointments;
 pub mod audit;
 pub mod check;
 pub mod demo;

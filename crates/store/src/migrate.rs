@@ -38,10 +38,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "0005_release_replicated",
         sql: include_str!("../../../migrations/device/0005_release_replicated.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_appointments",
+        sql: include_str!("../../../migrations/device/0008_appointments.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> u32 {
-    MIGRATIONS.last().map_or(0, |m| m.version)
+    MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
 fn checksum(sql: &str) -> String {

@@ -65,6 +65,8 @@ pub enum RemoteKind {
     DinRange,
     /// A rules table or questionnaire: body is `{"kind", "version", "document"}`.
     ReferenceDocument,
+    /// A donor booked for a site and day; a later record with the same id replaces it.
+    Appointment,
 }
 
 /// One record pulled from the station.
@@ -403,6 +405,7 @@ fn kind_name(kind: RemoteKind) -> &'static str {
         RemoteKind::Donation => "donation",
         RemoteKind::DinRange => "din_range",
         RemoteKind::ReferenceDocument => "reference_document",
+        RemoteKind::Appointment => "appointment",
     }
 }
 
@@ -699,6 +702,31 @@ fn apply_one(
                 "INSERT INTO reference_document (kind, version, body, adopted_at)
                  VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, version) DO NOTHING",
                 (&doc.kind, &doc.version, text, now.to_rfc3339()),
+            )?;
+            Ok(changed > 0)
+        }
+        RemoteKind::Appointment => {
+            let appointment: lifebridge_domain::entities::Appointment =
+                serde_json::from_str(&record.body)?;
+            if appointment.id != record.id {
+                return Err(skip(format!(
+                    "appointment body names id {}, the record {}",
+                    appointment.id, record.id
+                )));
+            }
+            // Pages arrive in station order, so the record pulled last is the station's
+            // latest word on this appointment.
+            let changed = tx.execute(
+                "INSERT INTO appointment (id, date, site_name, body) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET date = excluded.date,
+                   site_name = excluded.site_name, body = excluded.body
+                 WHERE appointment.body IS NOT excluded.body",
+                (
+                    &id,
+                    appointment.date.to_string(),
+                    &appointment.site_name,
+                    &record.body,
+                ),
             )?;
             Ok(changed > 0)
         }

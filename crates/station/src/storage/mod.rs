@@ -7,9 +7,9 @@ pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use lifebridge_domain::din::{DinRange, FacilityId};
-use lifebridge_domain::entities::{DinRangeRecord, DinRangeSource, EntityKind};
+use lifebridge_domain::entities::{Appointment, DinRangeRecord, DinRangeSource, EntityKind};
 use lifebridge_domain::hlc::Hlc;
 use lifebridge_sync::ingest::Refusal;
 use lifebridge_sync::{FieldClocks, LocalChange, RemoteKind, RemoteRecord, merge_fields};
@@ -157,6 +157,16 @@ pub trait Storage: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<bool>;
 
+    /// Sends appointments to every device; one whose latest published version is
+    /// identical is left out. Returns how many were published.
+    async fn publish_appointments(
+        &self,
+        appointments: &[Appointment],
+        now: DateTime<Utc>,
+    ) -> Result<u32>;
+    /// The latest published version of every appointment on `date`.
+    async fn appointments_on(&self, date: NaiveDate) -> Result<Vec<Appointment>>;
+
     async fn counts(&self) -> Result<Counts>;
     /// Every entry held for a device, in seq order.
     async fn entries(&self, device_id: Uuid) -> Result<Vec<StoredEntry>>;
@@ -191,6 +201,7 @@ pub fn kind_str(kind: RemoteKind) -> &'static str {
         RemoteKind::Donation => "donation",
         RemoteKind::DinRange => "din_range",
         RemoteKind::ReferenceDocument => "reference_document",
+        RemoteKind::Appointment => "appointment",
     }
 }
 
@@ -201,6 +212,7 @@ pub fn parse_kind(text: &str) -> Result<RemoteKind> {
         "donation" => RemoteKind::Donation,
         "din_range" => RemoteKind::DinRange,
         "reference_document" => RemoteKind::ReferenceDocument,
+        "appointment" => RemoteKind::Appointment,
         other => return Err(StorageError::Corrupt(format!("feed kind {other:?}"))),
     })
 }
@@ -383,6 +395,38 @@ pub fn reference_item(
         body: serde_json::to_string(&body)?,
         field_clocks: None,
     })
+}
+
+/// The feed item that sends (or re-sends, changed) one appointment to every device.
+pub fn appointment_item(
+    station_id: Uuid,
+    appointment: &Appointment,
+    now: DateTime<Utc>,
+) -> Result<FeedItem> {
+    Ok(FeedItem {
+        kind: RemoteKind::Appointment,
+        record_id: appointment.id,
+        origin_device: station_id,
+        target_device: None,
+        hlc: station_hlc(station_id, now),
+        body: serde_json::to_string(appointment)?,
+        field_clocks: None,
+    })
+}
+
+/// Keeps the latest of each appointment from feed bodies in station order, on `date`.
+pub fn latest_appointments(
+    bodies_in_feed_order: impl IntoIterator<Item = String>,
+    date: NaiveDate,
+) -> Result<Vec<Appointment>> {
+    let mut latest: std::collections::BTreeMap<Uuid, Appointment> = Default::default();
+    for body in bodies_in_feed_order {
+        let appointment: Appointment = serde_json::from_str(&body)?;
+        latest.insert(appointment.id, appointment);
+    }
+    let mut out: Vec<Appointment> = latest.into_values().filter(|a| a.date == date).collect();
+    out.sort_by(|a, b| (&a.site_name, a.time, &a.name).cmp(&(&b.site_name, b.time, &b.name)));
+    Ok(out)
 }
 
 /// A cursor from a device as a database integer: anything past `i64::MAX` is past the

@@ -9,9 +9,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use lifebridge_domain::entities::EntityKind;
+use lifebridge_domain::entities::{Appointment, EntityKind};
 use lifebridge_sync::ingest::{entry_digest, plan};
 use lifebridge_sync::{LocalChange, RemoteRecord};
 use tokio_postgres::error::SqlState;
@@ -675,6 +675,45 @@ impl Storage for PostgresStorage {
             }
             inserted > 0
         })
+    }
+
+    async fn publish_appointments(
+        &self,
+        appointments: &[Appointment],
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
+        with_retry!(self, |tx| {
+            let station = station_id(&tx).await?;
+            let mut items = Vec::new();
+            for appointment in appointments {
+                let item = super::appointment_item(station, appointment, now)?;
+                let held: Option<String> = tx
+                    .query_opt(
+                        "SELECT body FROM feed WHERE kind = 'appointment' AND record_id = $1
+                         ORDER BY station_seq DESC LIMIT 1",
+                        &[&appointment.id.to_string()],
+                    )
+                    .await?
+                    .map(|r| r.get(0));
+                if held.as_deref() != Some(item.body.as_str()) {
+                    items.push(item);
+                }
+            }
+            insert_feed(&tx, &items).await?;
+            u32::try_from(items.len()).unwrap_or(u32::MAX)
+        })
+    }
+
+    async fn appointments_on(&self, date: NaiveDate) -> Result<Vec<Appointment>> {
+        let client = self.client().await.map_err(stop)?;
+        let rows = client
+            .query(
+                "SELECT body FROM feed WHERE kind = 'appointment' ORDER BY station_seq",
+                &[],
+            )
+            .await
+            .map_err(|e| StorageError::Database(describe(&e)))?;
+        super::latest_appointments(rows.into_iter().map(|r| r.get::<_, String>(0)), date)
     }
 
     async fn counts(&self) -> Result<Counts> {

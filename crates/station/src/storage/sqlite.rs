@@ -7,7 +7,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use lifebridge_domain::entities::Appointment;
 use lifebridge_sync::ingest::{entry_digest, plan};
 use lifebridge_sync::{LocalChange, RemoteRecord};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
@@ -530,6 +531,49 @@ impl Storage for SqliteStorage {
             insert_feed(&tx, &[item])?;
             tx.commit()?;
             Ok(true)
+        })
+        .await
+    }
+
+    async fn publish_appointments(
+        &self,
+        appointments: &[Appointment],
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
+        let appointments = appointments.to_vec();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let station = station_id(&tx)?;
+            let mut items = Vec::new();
+            for appointment in &appointments {
+                let item = super::appointment_item(station, appointment, now)?;
+                let held: Option<String> = tx
+                    .query_row(
+                        "SELECT body FROM feed WHERE kind = 'appointment' AND record_id = ?1
+                         ORDER BY station_seq DESC LIMIT 1",
+                        [appointment.id.to_string()],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if held.as_deref() != Some(item.body.as_str()) {
+                    items.push(item);
+                }
+            }
+            insert_feed(&tx, &items)?;
+            tx.commit()?;
+            Ok(u32::try_from(items.len()).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+
+    async fn appointments_on(&self, date: NaiveDate) -> Result<Vec<Appointment>> {
+        self.run(move |c| {
+            let mut stmt =
+                c.prepare("SELECT body FROM feed WHERE kind = 'appointment' ORDER BY station_seq")?;
+            let bodies = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            super::latest_appointments(bodies, date)
         })
         .await
     }
