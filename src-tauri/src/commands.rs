@@ -241,6 +241,16 @@ pub fn chair_queue(
     state.with_store(|s| Ok(s.chair_queue(drive_id)?))
 }
 
+/// Who the station booked for this drive's site and day, and who has arrived.
+#[tauri::command]
+pub fn drive_appointments(
+    state: State<'_, AppState>,
+    drive_id: RecordId,
+) -> CommandResult<Vec<lifebridge_store::appointments::AppointmentEntry>> {
+    state.signed_in()?;
+    state.with_store(|s| Ok(s.drive_appointments(drive_id)?))
+}
+
 #[derive(Deserialize)]
 pub struct ScreeningForm {
     donor_id: RecordId,

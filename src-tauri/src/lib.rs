@@ -69,6 +69,7 @@ pub fn run() {
             commands::donor_overview,
             commands::check_in,
             commands::chair_queue,
+            commands::drive_appointments,
             commands::evaluate_screening,
             commands::record_screening,
             commands::deferral_catalogue,

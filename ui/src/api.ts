@@ -46,6 +46,11 @@ export interface SyncStatus {
   configured: boolean; pending: number; last_success: string | null; last_error: string | null;
   clock_skew_seconds: number | null; syncing: boolean;
 }
+export interface Appointment {
+  id: Id; date: string; site_name: string; time: string | null; document: { kind: string; number: string };
+  name: string; phone: string | null; procedure: Procedure; note: string | null; cancelled: boolean;
+}
+export interface AppointmentEntry { appointment: Appointment; donor: Donor | null; arrived: boolean }
 export interface CommandError { code: string; field: string | null; message: string; detail: Record<string, unknown> | null }
 
 export interface ScreeningForm {

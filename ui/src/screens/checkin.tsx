@@ -1,5 +1,5 @@
-import { useRef, useState } from "preact/hooks";
-import { Donor, DonorOverview, Drive, call, errorText } from "../api";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { AppointmentEntry, Donor, DonorOverview, Drive, call, errorText } from "../api";
 import { t } from "../i18n";
 
 interface DocCheck { kind: string; number: string; birth_date: string | null; sex: "male" | "female" | null }
@@ -16,6 +16,10 @@ export function CheckIn({ drive }: { drive: Drive }) {
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reg, setReg] = useState({ name: "", phone: "", address: "", rural: true, sex: "", birth_date: "" });
+
+  const [booked, setBooked] = useState<AppointmentEntry[]>([]);
+  const loadBooked = () => call<AppointmentEntry[]>("drive_appointments", { driveId: drive.id }).then(setBooked).catch(() => setBooked([]));
+  useEffect(() => { loadBooked(); }, [drive.id]);
 
   // Answers to earlier keystrokes can arrive after later ones: only the latest counts.
   const latest = useRef(0);
@@ -66,7 +70,19 @@ export function CheckIn({ drive }: { drive: Drive }) {
     try {
       await call("check_in", { driveId: drive.id, donorId: overview.donor.id });
       setMessage(`${t("checked_in")}: ${overview.donor.name}`);
+      loadBooked();
     } catch (err) { setError(errorText(err)); }
+  };
+
+  // A booked donor: the same path as a typed ID, with the booking's name and phone
+  // ready for registration if this device has never seen them.
+  const pick = async (entry: AppointmentEntry) => {
+    const { document, name, phone } = entry.appointment;
+    setKind(document.kind);
+    await validate(document.number);
+    if (entry.donor) { setFound([entry.donor]); await open(entry.donor); return; }
+    setReg({ ...reg, name, phone: phone ?? "" });
+    setFound([]);
   };
 
   return (
@@ -88,6 +104,20 @@ export function CheckIn({ drive }: { drive: Drive }) {
         {check && <p class="ok" id="id-ok">✓ {t("id_valid")}{check.birth_date && ` · ${t("birth_date")} ${check.birth_date} · ${t(check.sex as never)}`}</p>}
         {checkError && <p class="warn" id="id-error">{checkError}</p>}
       </form>
+
+      {booked.length > 0 && (
+        <div class="card" id="appointments">
+          <h2>{t("appointments_today")} <small class="muted">{booked.filter((b) => b.arrived).length}/{booked.filter((b) => !b.appointment.cancelled).length} {t("arrived")}</small></h2>
+          {booked.map((b) => (
+            <button class={`list-item appointment ${b.arrived ? "arrived" : ""} ${b.appointment.cancelled ? "cancelled" : ""}`}
+              data-appointment={b.appointment.name} disabled={b.appointment.cancelled} onClick={() => pick(b)}>
+              <span>{b.appointment.time?.slice(0, 5) ?? "—"}</span> <strong>{b.appointment.name}</strong> {t(b.appointment.procedure)}
+              {" · "}{b.appointment.cancelled ? t("appointment_cancelled") : b.arrived ? t("arrived") : t("expected")}
+              {b.appointment.note && <small class="muted"> · {b.appointment.note}</small>}
+            </button>
+          ))}
+        </div>
+      )}
 
       {found && found.length === 0 && (
         <form class="card" onSubmit={register}>
