@@ -12,6 +12,12 @@ mkdir -p "$DEMO/station"
 if [ ! -f "$DEMO/device.db" ]; then
   LIFEBRIDGE_STORE_KEY=$KEY "$TARGET/lifebridge" store demo --store "$DEMO/device.db" --donations 5 >/dev/null
   CODE=$("$TARGET/lifebridge-station" --data-dir "$DEMO/station" device enroll --name DEMO-BUS 2>/dev/null)
+  # Two bookings for the demo site today (China Standard Time), shown at check-in.
+  TODAY=$(TZ=Asia/Shanghai date +%F)
+  printf '%s\n' "日期,时间,地点,姓名,证件号码,电话,备注" \
+    "$TODAY,09:00,示范采血点 · 人民广场,王芳,110105199003070025,13912345678,首次献血" \
+    "$TODAY,10:30,示范采血点 · 人民广场,陈刚,11010519491231002X,," >"$DEMO/station/bookings.csv"
+  "$TARGET/lifebridge-station" --data-dir "$DEMO/station" appointment import "$DEMO/station/bookings.csv" >/dev/null
 else
   CODE=""
 fi
