@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { KEY, STATION, Station, click, demoStore, launchApp, shot, signIn, text } from "./harness.mjs";
+import { STATION, Station, click, launchEnrolledApp, shot, signIn, text } from "./harness.mjs";
 
 let station;
 let app;
@@ -35,11 +35,7 @@ before(async () => {
   const out = execFileSync(STATION, ["--data-dir", station.dataDir, "appointment", "import", csv]).toString();
   assert.match(out, /3 appointments read, 3 new or changed/);
   await station.start();
-  const { store } = demoStore(1);
-  app = await launchApp({
-    LIFEBRIDGE_STORE: store, LIFEBRIDGE_STORE_KEY: KEY, LIFEBRIDGE_DEVICE_NAME: "BUS-APPT",
-    LIFEBRIDGE_STATION_URL: station.url, LIFEBRIDGE_ENROLL_CODE: code, LIFEBRIDGE_SYNC_INTERVAL_SECS: "2",
-  });
+  app = await launchEnrolledApp(station, code, "BUS-APPT", 1);
   browser = app.browser;
 });
 

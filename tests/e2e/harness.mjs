@@ -95,6 +95,16 @@ export async function launchApp(env) {
   };
 }
 
+/** The app on a fresh demo store with `donations` donors, enrolling with `station` at its
+ * first start under `name` and syncing every 2 seconds. */
+export async function launchEnrolledApp(station, code, name, donations = 2) {
+  const { store } = demoStore(donations);
+  return launchApp({
+    LIFEBRIDGE_STORE: store, LIFEBRIDGE_STORE_KEY: KEY, LIFEBRIDGE_DEVICE_NAME: name,
+    LIFEBRIDGE_STATION_URL: station.url, LIFEBRIDGE_ENROLL_CODE: code, LIFEBRIDGE_SYNC_INTERVAL_SECS: "2",
+  });
+}
+
 export async function shot(browser, name) {
   await browser.saveScreenshot(path.join(ARTIFACTS, `${name}.png`));
 }

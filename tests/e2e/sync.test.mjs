@@ -3,7 +3,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { KEY, STATION, Station, click, demoStore, fill, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
+import { STATION, Station, click, fill, launchEnrolledApp, scanInto, shot, signIn, text } from "./harness.mjs";
 
 let station;
 let app;
@@ -16,11 +16,7 @@ before(async () => {
   station = await Station.create();
   const code = station.enroll("BUS-E2E");
   await station.start();
-  const { store } = demoStore(2);
-  app = await launchApp({
-    LIFEBRIDGE_STORE: store, LIFEBRIDGE_STORE_KEY: KEY, LIFEBRIDGE_DEVICE_NAME: "BUS-E2E",
-    LIFEBRIDGE_STATION_URL: station.url, LIFEBRIDGE_ENROLL_CODE: code, LIFEBRIDGE_SYNC_INTERVAL_SECS: "2",
-  });
+  app = await launchEnrolledApp(station, code, "BUS-E2E", 2);
   browser = app.browser;
 });
 
