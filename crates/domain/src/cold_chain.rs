@@ -213,3 +213,986 @@ pub struct Manifest {
     /// The rules table version whose ranges and limits applied.
     pub rules_version: String,
 }
+
+// ---------------------------------------------------------------------------------------
+// What may go into which box.
+
+/// Why a bag may not go into a box. Each names the DIN, the box's class, why, and what
+/// would be allowed, so the driver knows what to do with the bag in their hand.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PackingRefusal {
+    #[error(
+        "{din} 仍在采血中，不能装箱 / is still on the chair: finish the collection and release the bag first"
+    )]
+    StillOnChair { din: String },
+    #[error("{din} 采血已中止，不能装箱 / was aborted: an aborted collection is not transported")]
+    Aborted { din: String },
+    #[error(
+        "{din} 为单采血浆，本系统无其运输箱类别 / is apheresis plasma, which has no transport box class here (boxes carry {}); hand it over as the station directs",
+        class_list(&ProductClass::ALL)
+    )]
+    NoTransportClass { din: String },
+    #[error(
+        "{din} 不能装入{}箱 / cannot go into a box of {box_class}: {why}; allowed: {}",
+        box_class.name_zh(),
+        class_list(allowed)
+    )]
+    WrongClass {
+        din: String,
+        box_class: ProductClass,
+        why: String,
+        allowed: Vec<ProductClass>,
+    },
+}
+
+fn class_list(classes: &[ProductClass]) -> String {
+    classes
+        .iter()
+        .map(|c| format!("{} ({})", c.name_zh(), c.name_en()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The box classes this donation may travel in, or why it may travel in none.
+///
+/// Whole blood goes cold (red cells) unless it can still make platelets: collected in a
+/// triple or quadruple set (the satellites the station separates platelets into),
+/// complete, and drawn within `collection.whole_blood_platelet_max_minutes` (a slow draw
+/// activates platelets).
+pub fn allowed_classes(
+    donation: &crate::entities::Donation,
+    rules: &crate::rules::RuleSet,
+) -> Result<Vec<ProductClass>, PackingRefusal> {
+    use crate::entities::{BagSetKind, Outcome};
+    let din = donation.din.to_string();
+    match donation.outcome {
+        Outcome::InProgress => return Err(PackingRefusal::StillOnChair { din }),
+        Outcome::Aborted => return Err(PackingRefusal::Aborted { din }),
+        Outcome::Complete | Outcome::Partial => {}
+    }
+    match donation.procedure {
+        Procedure::ApheresisPlatelets => Ok(vec![ProductClass::ApheresisPlatelets]),
+        Procedure::ApheresisPlasma => Err(PackingRefusal::NoTransportClass { din }),
+        Procedure::WholeBlood => {
+            let max = rules.collection.whole_blood_platelet_max_minutes;
+            let platelet_set = matches!(
+                donation.bag_set.kind,
+                BagSetKind::Triple | BagSetKind::Quadruple
+            );
+            let quick = donation
+                .collection_minutes()
+                .is_some_and(|m| m >= 0 && m <= i64::from(max));
+            if platelet_set && donation.outcome == Outcome::Complete && quick {
+                Ok(vec![
+                    ProductClass::RedCellWholeBlood,
+                    ProductClass::PlateletWholeBlood,
+                ])
+            } else {
+                Ok(vec![ProductClass::RedCellWholeBlood])
+            }
+        }
+    }
+}
+
+/// Refuses `donation` for a box of `class` with the specific reason, or accepts it.
+pub fn check_packing(
+    donation: &crate::entities::Donation,
+    class: ProductClass,
+    rules: &crate::rules::RuleSet,
+) -> Result<(), PackingRefusal> {
+    use crate::entities::{BagSetKind, Outcome};
+    let allowed = allowed_classes(donation, rules)?;
+    if allowed.contains(&class) {
+        return Ok(());
+    }
+    let max = rules.collection.whole_blood_platelet_max_minutes;
+    let why = match (donation.procedure, class) {
+        (Procedure::ApheresisPlatelets, _) => {
+            "单采血小板只能装入单采血小板箱 / apheresis platelets travel only in apheresis platelet boxes (20–24 °C)".to_owned()
+        }
+        (Procedure::WholeBlood, ProductClass::ApheresisPlatelets) => {
+            "全血不能装入单采血小板箱 / whole blood never goes into an apheresis platelet box".to_owned()
+        }
+        (Procedure::WholeBlood, _) => {
+            if !matches!(
+                donation.bag_set.kind,
+                BagSetKind::Triple | BagSetKind::Quadruple
+            ) {
+                let kind = match donation.bag_set.kind {
+                    BagSetKind::Single => "single",
+                    BagSetKind::Double => "double",
+                    BagSetKind::Triple => "triple",
+                    BagSetKind::Quadruple => "quadruple",
+                    BagSetKind::ApheresisKit => "apheresis kit",
+                };
+                format!(
+                    "制备血小板需三联或四联袋 / platelets need a triple or quadruple bag set, this is a {kind} set"
+                )
+            } else if donation.outcome != Outcome::Complete {
+                "采血量不足的全血不能制备血小板 / a partial (under-volume) collection cannot make platelets".to_owned()
+            } else {
+                match donation.collection_minutes() {
+                    Some(m) => format!(
+                        "采血用时 {m} 分钟，超过 {max} 分钟 / the draw took {m} minutes, over the {max}-minute limit for platelets"
+                    ),
+                    None => format!(
+                        "未记录采血结束时间 / the end of collection was not recorded, so the {max}-minute limit for platelets cannot be shown to hold"
+                    ),
+                }
+            }
+        }
+        // Plasma was refused above; nothing else reaches here.
+        (Procedure::ApheresisPlasma, _) => String::new(),
+    };
+    Err(PackingRefusal::WrongClass {
+        din: donation.din.to_string(),
+        box_class: class,
+        why,
+        allowed,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Temperatures.
+
+/// The widest value a box thermometer or logger can sensibly report; anything beyond is
+/// a typing or file error, not a temperature.
+pub const PLAUSIBLE_CELSIUS: TemperatureRange = TemperatureRange {
+    min_c: -50.0,
+    max_c: 80.0,
+};
+
+/// Checks a typed or imported temperature: a finite number a thermometer could show.
+pub fn check_celsius(celsius: f64) -> Result<f64, String> {
+    if !celsius.is_finite() || !PLAUSIBLE_CELSIUS.contains(celsius) {
+        return Err(format!(
+            "{celsius} °C is not a temperature a box thermometer reads; expected a number between {} and {} °C",
+            PLAUSIBLE_CELSIUS.min_c, PLAUSIBLE_CELSIUS.max_c
+        ));
+    }
+    Ok(celsius)
+}
+
+/// Stretches of readings outside `range`, in time order. Readings need not be sorted.
+pub fn excursions(readings: &[ManifestReading], range: TemperatureRange) -> Vec<Excursion> {
+    let mut sorted = readings.to_vec();
+    sorted.sort_by(|a, b| a.at.cmp(&b.at).then(a.celsius.total_cmp(&b.celsius)));
+    let distance = |c: f64| {
+        if c < range.min_c {
+            range.min_c - c
+        } else {
+            c - range.max_c
+        }
+    };
+    let mut out: Vec<Excursion> = Vec::new();
+    let mut open = false;
+    for r in sorted {
+        if range.contains(r.celsius) {
+            open = false;
+            continue;
+        }
+        match out.last_mut() {
+            Some(current) if open => {
+                current.to = r.at;
+                current.readings += 1;
+                if distance(r.celsius) > distance(current.extreme_c) {
+                    current.extreme_c = r.celsius;
+                }
+            }
+            _ => {
+                out.push(Excursion {
+                    from: r.at,
+                    to: r.at,
+                    extreme_c: r.celsius,
+                    readings: 1,
+                });
+                open = true;
+            }
+        }
+    }
+    out
+}
+
+/// One row of a data logger's file.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LoggerRow {
+    /// The file's line number (1-based, header included), for messages.
+    pub line: u64,
+    pub at: DateTime<Utc>,
+    pub celsius: f64,
+}
+
+/// A logger file that cannot be read, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{problem}", location(*line, column.as_deref()))]
+pub struct LoggerCsvError {
+    pub line: Option<u64>,
+    pub column: Option<String>,
+    pub problem: String,
+}
+
+fn location(line: Option<u64>, column: Option<&str>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("第 {l} 行 {c} 列 / line {l}, column {c:?}: "),
+        (Some(l), None) => format!("第 {l} 行 / line {l}: "),
+        (None, Some(c)) => format!("{c} 列 / column {c:?}: "),
+        (None, None) => String::new(),
+    }
+}
+
+/// Header names loggers use for the time column (compared after [`normalise_header`]).
+pub const TIME_HEADERS: [&str; 12] = [
+    "time",
+    "timestamp",
+    "datetime",
+    "date time",
+    "date/time",
+    "measured at",
+    "measured_at",
+    "时间",
+    "日期时间",
+    "记录时间",
+    "采集时间",
+    "测量时间",
+];
+
+/// Header names for the temperature column.
+pub const TEMPERATURE_HEADERS: [&str; 8] = [
+    "temperature",
+    "temp",
+    "celsius",
+    "temperature_c",
+    "temp_c",
+    "温度",
+    "温度值",
+    "摄氏度",
+];
+
+/// Lower-cases and drops a unit in brackets, so `Temperature (°C)`, `温度（℃）` and
+/// `temp[C]` all read as their bare name.
+fn normalise_header(raw: &str) -> String {
+    let mut text = raw.trim().trim_start_matches('\u{feff}').to_lowercase();
+    for open in ['(', '（', '['] {
+        if let Some(i) = text.find(open) {
+            text.truncate(i);
+        }
+    }
+    for unit in ["°c", "℃"] {
+        if let Some(stripped) = text.strip_suffix(unit) {
+            text = stripped.to_owned();
+        }
+    }
+    text.trim().trim_end_matches(['_', '-', ' ']).to_owned()
+}
+
+/// Reads a time as loggers write it: RFC 3339 / ISO 8601 with an offset, or a local
+/// `YYYY-MM-DD HH:MM[:SS]` (also with `/` or `T`), which means China Standard Time.
+pub fn parse_logger_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S%:z",
+        "%Y-%m-%dT%H:%M:%S%:z",
+        "%Y-%m-%d %H:%M%:z",
+        "%Y-%m-%dT%H:%M%:z",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(text, format) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    let local = text.replace('/', "-").replace('T', " ");
+    let naive = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(&local, f).ok())?;
+    let cst = chrono::FixedOffset::east_opt(8 * 3600)?;
+    naive
+        .and_local_timezone(cst)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Parses a data logger's CSV export: a header row naming a time and a temperature
+/// column (English or Chinese; other columns are ignored), then one reading per row.
+/// Comma, semicolon or tab separated. All or nothing: the first bad row is the error.
+pub fn parse_logger_csv(text: &str) -> Result<Vec<LoggerRow>, LoggerCsvError> {
+    let text = text.trim_start_matches('\u{feff}');
+    let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let delimiter = [b',', b';', b'\t']
+        .into_iter()
+        .find(|d| first_line.as_bytes().contains(d))
+        .unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let err = |line: Option<u64>, column: Option<&str>, problem: String| LoggerCsvError {
+        line,
+        column: column.map(str::to_owned),
+        problem,
+    };
+    let headers = reader
+        .headers()
+        .map_err(|e| err(Some(1), None, format!("the header row cannot be read: {e}")))?
+        .clone();
+    let find = |names: &[&str]| {
+        headers
+            .iter()
+            .position(|h| names.contains(&normalise_header(h).as_str()))
+    };
+    let (Some(time_col), Some(temp_col)) = (find(&TIME_HEADERS), find(&TEMPERATURE_HEADERS)) else {
+        return Err(err(
+            Some(1),
+            None,
+            format!(
+                "表头需含时间列和温度列 / the header row must name a time column ({}) and a temperature column ({}); found: {}",
+                TIME_HEADERS.join(", "),
+                TEMPERATURE_HEADERS.join(", "),
+                headers.iter().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    };
+    let time_name = headers.get(time_col).unwrap_or("time").to_owned();
+    let temp_name = headers.get(temp_col).unwrap_or("temperature").to_owned();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line());
+            err(line, None, format!("the row cannot be read: {e}"))
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let time_text = record.get(time_col).unwrap_or("");
+        let at = parse_logger_time(time_text).ok_or_else(|| {
+            err(
+                Some(line),
+                Some(&time_name),
+                format!(
+                    "{time_text:?} is not a time: expected ISO 8601 with an offset (2026-05-01T09:30:00+08:00) or YYYY-MM-DD HH:MM[:SS] in China Standard Time"
+                ),
+            )
+        })?;
+        let temp_text = record.get(temp_col).unwrap_or("");
+        let celsius = temp_text
+            .trim_end_matches(['℃', 'C', 'c'])
+            .trim_end_matches('°')
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| {
+                err(
+                    Some(line),
+                    Some(&temp_name),
+                    format!("{temp_text:?} is not a number of degrees Celsius"),
+                )
+            })
+            .and_then(|c| check_celsius(c).map_err(|p| err(Some(line), Some(&temp_name), p)))?;
+        rows.push(LoggerRow { line, at, celsius });
+    }
+    if rows.is_empty() {
+        return Err(err(
+            None,
+            None,
+            "文件中没有温度记录 / the file holds no readings under its header row".to_owned(),
+        ));
+    }
+    Ok(rows)
+}
+
+// ---------------------------------------------------------------------------------------
+// The manifest.
+
+/// One box with what is in it, for [`build_manifest`].
+#[derive(Debug, Clone)]
+pub struct BoxContents {
+    pub transport_box: TransportBox,
+    /// The current donation record of each packed bag, with the donor's ABO/RhD if known.
+    pub bags: Vec<(crate::entities::Donation, Option<AboRh>)>,
+    pub readings: Vec<TemperatureReading>,
+}
+
+/// Who, when and where, for [`build_manifest`].
+#[derive(Debug, Clone)]
+pub struct ManifestHeader {
+    pub id: RecordId,
+    pub drive: crate::entities::Drive,
+    pub device_id: Uuid,
+    pub driver: Signatory,
+    pub dispatched_at: DateTime<Utc>,
+    pub rules_version: String,
+}
+
+/// The snapshot the driver signs: boxes in code order, bags in DIN order, readings in
+/// time order, excursions against each box's own range.
+pub fn build_manifest(header: ManifestHeader, boxes: Vec<BoxContents>) -> Manifest {
+    let mut out: Vec<ManifestBox> = boxes
+        .into_iter()
+        .map(|b| {
+            let mut bags: Vec<ManifestBag> = b
+                .bags
+                .into_iter()
+                .map(|(d, abo_rh)| ManifestBag {
+                    collected_at: d.ended_at.unwrap_or(d.started_at),
+                    din: d.din,
+                    donation_id: d.id,
+                    procedure: d.procedure,
+                    collected_volume_ml: d.collected_volume_ml,
+                    abo_rh,
+                })
+                .collect();
+            bags.sort_by(|a, b| a.din.cmp(&b.din));
+            let mut readings: Vec<ManifestReading> = b
+                .readings
+                .iter()
+                .map(|r| ManifestReading {
+                    at: r.measured_at,
+                    celsius: r.celsius,
+                })
+                .collect();
+            readings.sort_by_key(|r| r.at);
+            let range = b.transport_box.range;
+            ManifestBox {
+                box_id: b.transport_box.id,
+                code: b.transport_box.code,
+                class: b.transport_box.class,
+                range,
+                first_collection_at: bags.iter().map(|g| g.collected_at).min(),
+                bags,
+                excursions: excursions(&readings, range),
+                readings,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    Manifest {
+        id: header.id,
+        drive_id: header.drive.id,
+        device_id: header.device_id,
+        site_name: header.drive.site_name,
+        vehicle: header.drive.vehicle,
+        drive_date: header.drive.date,
+        driver: header.driver,
+        dispatched_at: header.dispatched_at,
+        boxes: out,
+        rules_version: header.rules_version,
+    }
+}
+
+/// ABO/RhD as printed (`A+`…`O-`), or `None` for unknown.
+pub fn abo_rh_label(abo_rh: Option<AboRh>) -> &'static str {
+    match abo_rh {
+        Some(AboRh::APos) => "A+",
+        Some(AboRh::ANeg) => "A-",
+        Some(AboRh::BPos) => "B+",
+        Some(AboRh::BNeg) => "B-",
+        Some(AboRh::AbPos) => "AB+",
+        Some(AboRh::AbNeg) => "AB-",
+        Some(AboRh::OPos) => "O+",
+        Some(AboRh::ONeg) => "O-",
+        None => "unknown",
+    }
+}
+
+const ABO_RH_ORDER: [Option<AboRh>; 9] = [
+    Some(AboRh::APos),
+    Some(AboRh::ANeg),
+    Some(AboRh::BPos),
+    Some(AboRh::BNeg),
+    Some(AboRh::AbPos),
+    Some(AboRh::AbNeg),
+    Some(AboRh::OPos),
+    Some(AboRh::ONeg),
+    None,
+];
+
+/// How many bags of each kind a manifest carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestCounts {
+    pub bags: u32,
+    pub boxes: u32,
+    /// Classes with at least one bag, in [`ProductClass::ALL`] order.
+    pub by_class: Vec<ClassCount>,
+    /// Groups with at least one bag, A+ … O-, then `unknown`.
+    pub by_abo_rh: Vec<GroupCount>,
+    /// Boxes with at least one reading outside their range.
+    pub boxes_with_excursions: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassCount {
+    pub class: ProductClass,
+    pub bags: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupCount {
+    /// `A+` … `O-`, or `unknown`.
+    pub abo_rh: String,
+    pub bags: u32,
+}
+
+impl Manifest {
+    /// Counts by product class and by ABO/RhD (unknown counted as unknown): what the
+    /// driver's screen, the printed manifest and the receiving desk all show.
+    pub fn counts(&self) -> ManifestCounts {
+        let bags_of = |class: ProductClass| -> u32 {
+            self.boxes
+                .iter()
+                .filter(|b| b.class == class)
+                .map(|b| b.bags.len() as u32)
+                .sum()
+        };
+        let all_bags = || self.boxes.iter().flat_map(|b| b.bags.iter());
+        ManifestCounts {
+            bags: all_bags().count() as u32,
+            boxes: self.boxes.len() as u32,
+            by_class: ProductClass::ALL
+                .into_iter()
+                .map(|class| ClassCount {
+                    class,
+                    bags: bags_of(class),
+                })
+                .filter(|c| c.bags > 0)
+                .collect(),
+            by_abo_rh: ABO_RH_ORDER
+                .into_iter()
+                .map(|group| GroupCount {
+                    abo_rh: abo_rh_label(group).to_owned(),
+                    bags: all_bags().filter(|b| b.abo_rh == group).count() as u32,
+                })
+                .filter(|g| g.bags > 0)
+                .collect(),
+            boxes_with_excursions: self
+                .boxes
+                .iter()
+                .filter(|b| !b.excursions.is_empty())
+                .count() as u32,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entities::{Arm, BagSet, BagSetKind, Donation, Drive, Outcome, SiteKind};
+    use crate::rules::RuleSet;
+    use chrono::{Duration, TimeZone};
+    use proptest::prelude::*;
+
+    fn next_id() -> Uuid {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Uuid::from_u128(u128::from(
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        ))
+    }
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 5, 1, 1, 0, 0).unwrap()
+    }
+
+    fn donation(procedure: Procedure, kind: BagSetKind, minutes: Option<i64>) -> Donation {
+        Donation {
+            id: next_id(),
+            donor_id: next_id(),
+            drive_id: next_id(),
+            screening_id: next_id(),
+            din: "A999926000017".parse().unwrap(),
+            procedure,
+            bag_set: BagSet {
+                kind,
+                lot: "L1".into(),
+            },
+            planned_volume_ml: 400,
+            collected_volume_ml: Some(400),
+            started_at: t0(),
+            ended_at: minutes.map(|m| t0() + Duration::minutes(m)),
+            phlebotomist_id: next_id(),
+            arm: Arm::Left,
+            reactions: vec![],
+            outcome: Outcome::Complete,
+            recorded_at: t0(),
+            supersedes: None,
+            correction_reason: None,
+        }
+    }
+
+    fn rules() -> RuleSet {
+        RuleSet::gb18467_2011()
+    }
+
+    #[test]
+    fn whole_blood_goes_to_red_cell_boxes() {
+        let d = donation(Procedure::WholeBlood, BagSetKind::Double, Some(8));
+        assert_eq!(
+            check_packing(&d, ProductClass::RedCellWholeBlood, &rules()),
+            Ok(())
+        );
+        let err = check_packing(&d, ProductClass::PlateletWholeBlood, &rules()).unwrap_err();
+        match &err {
+            PackingRefusal::WrongClass { allowed, .. } => {
+                assert_eq!(allowed, &vec![ProductClass::RedCellWholeBlood])
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let text = err.to_string();
+        assert!(text.contains("A999926000017"), "{text}");
+        assert!(text.contains("triple or quadruple"), "{text}");
+        assert!(
+            check_packing(&d, ProductClass::ApheresisPlatelets, &rules())
+                .unwrap_err()
+                .to_string()
+                .contains("never goes into an apheresis platelet box")
+        );
+    }
+
+    #[test]
+    fn platelet_whole_blood_minutes_at_the_limit() {
+        let max = i64::from(rules().collection.whole_blood_platelet_max_minutes);
+        for kind in [BagSetKind::Triple, BagSetKind::Quadruple] {
+            let at_limit = donation(Procedure::WholeBlood, kind, Some(max));
+            assert_eq!(
+                check_packing(&at_limit, ProductClass::PlateletWholeBlood, &rules()),
+                Ok(())
+            );
+            let over = donation(Procedure::WholeBlood, kind, Some(max + 1));
+            let text = check_packing(&over, ProductClass::PlateletWholeBlood, &rules())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                text.contains(&format!("took {} minutes", max + 1)),
+                "{text}"
+            );
+            // The slow bag still goes cold.
+            assert_eq!(
+                check_packing(&over, ProductClass::RedCellWholeBlood, &rules()),
+                Ok(())
+            );
+        }
+        // 15:59 of drawing is still 15 whole minutes.
+        let mut just = donation(Procedure::WholeBlood, BagSetKind::Triple, None);
+        just.ended_at = Some(t0() + Duration::seconds(max * 60 + 59));
+        assert_eq!(
+            check_packing(&just, ProductClass::PlateletWholeBlood, &rules()),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn platelet_whole_blood_needs_a_complete_timed_collection() {
+        let mut partial = donation(Procedure::WholeBlood, BagSetKind::Triple, Some(8));
+        partial.outcome = Outcome::Partial;
+        assert!(
+            check_packing(&partial, ProductClass::PlateletWholeBlood, &rules())
+                .unwrap_err()
+                .to_string()
+                .contains("partial")
+        );
+        assert_eq!(
+            check_packing(&partial, ProductClass::RedCellWholeBlood, &rules()),
+            Ok(())
+        );
+        let untimed = donation(Procedure::WholeBlood, BagSetKind::Triple, None);
+        assert!(
+            check_packing(&untimed, ProductClass::PlateletWholeBlood, &rules())
+                .unwrap_err()
+                .to_string()
+                .contains("end of collection was not recorded")
+        );
+    }
+
+    #[test]
+    fn apheresis_platelets_only_in_their_boxes_and_plasma_nowhere() {
+        let d = donation(
+            Procedure::ApheresisPlatelets,
+            BagSetKind::ApheresisKit,
+            Some(60),
+        );
+        assert_eq!(
+            check_packing(&d, ProductClass::ApheresisPlatelets, &rules()),
+            Ok(())
+        );
+        for class in [
+            ProductClass::RedCellWholeBlood,
+            ProductClass::PlateletWholeBlood,
+        ] {
+            assert!(matches!(
+                check_packing(&d, class, &rules()),
+                Err(PackingRefusal::WrongClass { ref allowed, .. })
+                    if allowed == &vec![ProductClass::ApheresisPlatelets]
+            ));
+        }
+        let plasma = donation(
+            Procedure::ApheresisPlasma,
+            BagSetKind::ApheresisKit,
+            Some(40),
+        );
+        for class in ProductClass::ALL {
+            assert!(matches!(
+                check_packing(&plasma, class, &rules()),
+                Err(PackingRefusal::NoTransportClass { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn aborted_and_on_chair_are_refused() {
+        let mut d = donation(Procedure::WholeBlood, BagSetKind::Triple, Some(5));
+        d.outcome = Outcome::Aborted;
+        assert!(matches!(
+            check_packing(&d, ProductClass::RedCellWholeBlood, &rules()),
+            Err(PackingRefusal::Aborted { .. })
+        ));
+        d.outcome = Outcome::InProgress;
+        assert!(matches!(
+            check_packing(&d, ProductClass::RedCellWholeBlood, &rules()),
+            Err(PackingRefusal::StillOnChair { .. })
+        ));
+    }
+
+    fn reading(minute: i64, celsius: f64) -> ManifestReading {
+        ManifestReading {
+            at: t0() + Duration::minutes(minute),
+            celsius,
+        }
+    }
+
+    #[test]
+    fn range_bounds_are_inclusive() {
+        let red = rules()
+            .cold_chain
+            .class(ProductClass::RedCellWholeBlood)
+            .unwrap()
+            .range;
+        assert!(red.contains(10.0));
+        assert!(!red.contains(10.1));
+        assert!(red.contains(2.0));
+        assert!(!red.contains(1.9));
+        assert!(excursions(&[reading(0, 10.0), reading(5, 2.0)], red).is_empty());
+        assert_eq!(excursions(&[reading(0, 10.1)], red).len(), 1);
+    }
+
+    #[test]
+    fn excursions_group_consecutive_readings_and_keep_the_extreme() {
+        let range = TemperatureRange {
+            min_c: 2.0,
+            max_c: 10.0,
+        };
+        // Out of order on purpose: a logger import and typed readings interleave.
+        let readings = [
+            reading(30, 5.0),
+            reading(10, 11.0),
+            reading(0, 4.0),
+            reading(20, 12.5),
+            reading(40, 1.0),
+        ];
+        let found = excursions(&readings, range);
+        assert_eq!(
+            found,
+            vec![
+                Excursion {
+                    from: t0() + Duration::minutes(10),
+                    to: t0() + Duration::minutes(20),
+                    extreme_c: 12.5,
+                    readings: 2,
+                },
+                Excursion {
+                    from: t0() + Duration::minutes(40),
+                    to: t0() + Duration::minutes(40),
+                    extreme_c: 1.0,
+                    readings: 1,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn logger_csv_english_with_offsets() {
+        let rows = parse_logger_csv(
+            "Logger,Time,Temperature (°C)\nT1,2026-05-01T09:00:00+08:00,4.5\nT1,2026-05-01T01:05:00Z,10.1\n",
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].at, t0());
+        assert_eq!(rows[0].celsius, 4.5);
+        assert_eq!(rows[0].line, 2);
+        assert_eq!(rows[1].at, t0() + Duration::minutes(5));
+    }
+
+    #[test]
+    fn logger_csv_chinese_local_time_is_china_standard_time() {
+        let rows = parse_logger_csv(
+            "\u{feff}序号;记录时间;温度(℃)\n1;2026-05-01 09:00;22.0\n2;2026/05/01 09:10:30;23.5℃\n",
+        )
+        .unwrap();
+        assert_eq!(rows[0].at, t0());
+        assert_eq!(rows[1].at, t0() + Duration::seconds(630));
+        assert_eq!(rows[1].celsius, 23.5);
+    }
+
+    #[test]
+    fn logger_csv_errors_name_line_and_column() {
+        let e =
+            parse_logger_csv("time,temp\n2026-05-01 09:00,4\n2026-13-01 09:00,4\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.column.as_deref(), Some("time"));
+        let e = parse_logger_csv("time,temp\n2026-05-01 09:00,warm\n").unwrap_err();
+        assert_eq!((e.line, e.column.as_deref()), (Some(2), Some("temp")));
+        assert!(e.to_string().contains("line 2"), "{e}");
+        let e = parse_logger_csv("time,temp\n2026-05-01 09:00,400\n").unwrap_err();
+        assert!(e.problem.contains("between -50 and 80"), "{e}");
+        let e = parse_logger_csv("when,how hot\n1,2\n").unwrap_err();
+        assert!(e.problem.contains("time column"), "{e}");
+        assert!(parse_logger_csv("time,temp\n").is_err());
+        assert!(parse_logger_csv("").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn logger_csv_never_panics(text in "\\PC*") {
+            let _ = parse_logger_csv(&text);
+        }
+
+        #[test]
+        fn logger_csv_never_panics_on_near_misses(
+            rows in proptest::collection::vec(("[0-9 :/T+-]{0,25}", "[-0-9.,℃°C ]{0,8}"), 0..6)
+        ) {
+            let mut text = "时间,温度\n".to_owned();
+            for (t, c) in rows {
+                text.push_str(&format!("{t},{c}\n"));
+            }
+            let _ = parse_logger_csv(&text);
+        }
+    }
+
+    fn manifest() -> Manifest {
+        let drive = Drive {
+            id: next_id(),
+            site_name: "人民广场".into(),
+            site_kind: SiteKind::Vehicle,
+            vehicle: Some("BUS-1".into()),
+            date: chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(),
+            crew: vec![],
+            started_at: t0(),
+            ended_at: None,
+        };
+        let open = |code: &str, class: ProductClass, min_c, max_c| TransportBox {
+            id: next_id(),
+            code: code.into(),
+            class,
+            range: TemperatureRange { min_c, max_c },
+            drive_id: drive.id,
+            opened_by: next_id(),
+            opened_at: t0(),
+        };
+        let mut a = donation(Procedure::WholeBlood, BagSetKind::Triple, Some(8));
+        a.din = "A999926000025".parse().unwrap();
+        let mut b = donation(Procedure::WholeBlood, BagSetKind::Double, Some(9));
+        b.started_at = t0() - Duration::hours(1);
+        b.ended_at = None;
+        let c = donation(
+            Procedure::ApheresisPlatelets,
+            BagSetKind::ApheresisKit,
+            Some(50),
+        );
+        let red = open("BOX-2", ProductClass::RedCellWholeBlood, 2.0, 10.0);
+        let plt = open("BOX-1", ProductClass::ApheresisPlatelets, 20.0, 24.0);
+        let reading = |box_id, minute, celsius| TemperatureReading {
+            id: next_id(),
+            box_id,
+            measured_at: t0() + Duration::minutes(minute),
+            celsius,
+            source: ReadingSource::Manual,
+            recorded_by: next_id(),
+            recorded_at: t0(),
+        };
+        build_manifest(
+            ManifestHeader {
+                id: next_id(),
+                drive,
+                device_id: next_id(),
+                driver: Signatory {
+                    staff_id: next_id(),
+                    name: "司机".into(),
+                },
+                dispatched_at: t0() + Duration::hours(2),
+                rules_version: "GB18467-2011/1".into(),
+            },
+            vec![
+                BoxContents {
+                    readings: vec![reading(red.id, 20, 11.0), reading(red.id, 10, 6.0)],
+                    transport_box: red,
+                    bags: vec![(a, Some(AboRh::APos)), (b, None)],
+                },
+                BoxContents {
+                    readings: vec![reading(plt.id, 10, 22.0)],
+                    transport_box: plt,
+                    bags: vec![(c, Some(AboRh::APos))],
+                },
+            ],
+        )
+    }
+
+    #[test]
+    fn manifest_orders_and_derives() {
+        let m = manifest();
+        assert_eq!(
+            m.boxes.iter().map(|b| b.code.as_str()).collect::<Vec<_>>(),
+            ["BOX-1", "BOX-2"]
+        );
+        let red = &m.boxes[1];
+        assert_eq!(
+            red.bags
+                .iter()
+                .map(|b| b.din.to_string())
+                .collect::<Vec<_>>(),
+            ["A999926000017", "A999926000025"]
+        );
+        // The bag with no recorded end counts from its start.
+        assert_eq!(red.first_collection_at, Some(t0() - Duration::hours(1)));
+        assert_eq!(red.readings[0].celsius, 6.0);
+        assert_eq!(red.excursions.len(), 1);
+        assert_eq!(red.excursions[0].extreme_c, 11.0);
+        assert!(m.boxes[0].excursions.is_empty());
+    }
+
+    #[test]
+    fn manifest_counts_by_class_and_group() {
+        let counts = manifest().counts();
+        assert_eq!(counts.bags, 3);
+        assert_eq!(counts.boxes, 2);
+        assert_eq!(counts.boxes_with_excursions, 1);
+        assert_eq!(
+            counts.by_class,
+            vec![
+                ClassCount {
+                    class: ProductClass::RedCellWholeBlood,
+                    bags: 2
+                },
+                ClassCount {
+                    class: ProductClass::ApheresisPlatelets,
+                    bags: 1
+                },
+            ]
+        );
+        assert_eq!(
+            counts.by_abo_rh,
+            vec![
+                GroupCount {
+                    abo_rh: "A+".into(),
+                    bags: 2
+                },
+                GroupCount {
+                    abo_rh: "unknown".into(),
+                    bags: 1
+                },
+            ]
+        );
+    }
+}
