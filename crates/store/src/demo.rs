@@ -10,6 +10,9 @@ use lifebridge_domain::entities::{
 use lifebridge_domain::resident_id::{IdentityDocument, mod11_2_check_char};
 use lifebridge_domain::{Procedure, Sex};
 
+use lifebridge_domain::labels::DEFAULT_TUBE_COUNT;
+
+use crate::labels::LabelError;
 use crate::records::{NewDonation, NewDonor, NewDrive, NewStaff};
 use crate::screening::NewScreening;
 use crate::{Actor, Result, Store, StoreError};
@@ -29,6 +32,7 @@ struct DemoCrew {
     nurse: Staff,
     physician: Staff,
     phlebotomist: Staff,
+    driver: Staff,
 }
 
 fn crew(store: &mut Store) -> Result<DemoCrew> {
@@ -49,6 +53,7 @@ fn crew(store: &mut Store) -> Result<DemoCrew> {
         nurse: find("登记护士 李敏", vec![Role::Registration])?,
         physician: find("体检医生 王强", vec![Role::Physician])?,
         phlebotomist: find("采血护士 张静", vec![Role::Phlebotomist])?,
+        driver: find("司机 刘洋", vec![Role::Driver])?,
     })
 }
 
@@ -67,7 +72,12 @@ fn demo_drive(store: &mut Store, crew: &DemoCrew, today: NaiveDate) -> Result<Dr
             site_kind: SiteKind::Vehicle,
             vehicle: Some("DEMO-BUS".to_owned()),
             date: today,
-            crew: vec![crew.nurse.id, crew.physician.id, crew.phlebotomist.id],
+            crew: vec![
+                crew.nurse.id,
+                crew.physician.id,
+                crew.phlebotomist.id,
+                crew.driver.id,
+            ],
         },
     )
 }
@@ -88,12 +98,53 @@ pub fn synthetic_resident_id(n: u64, today: NaiveDate) -> String {
     format!("{first17}{check}")
 }
 
-/// Seeds `donations` synthetic donors, each registered, checked in, screened and
-/// collected as separate actions. `on_donation` is called with each donation's id right
+/// The chair's last steps, as the crew does them: print the label set, scan every
+/// label back, release the bag, so a demo drive can be packed, dispatched and ended.
+fn label_and_release(store: &mut Store, crew: &DemoCrew, donation_id: uuid::Uuid) -> Result<()> {
+    let actor = Actor::staff(crew.phlebotomist.id);
+    let label_error = |e: LabelError| match e {
+        LabelError::Store(inner) => inner,
+        other => StoreError::invalid("labels", other.to_string()),
+    };
+    store
+        .print_label_set(actor, donation_id, DEFAULT_TUBE_COUNT)
+        .map_err(label_error)?;
+    for label in store.donation_label_contents(donation_id, "示范血站", None)? {
+        store
+            .record_label_scan(actor, donation_id, &label.code128_data())
+            .map_err(label_error)?;
+    }
+    store
+        .release_donation(actor, donation_id)
+        .map_err(label_error)?;
+    Ok(())
+}
+
+/// Seeds `donations` synthetic donors, each registered, checked in, screened,
+/// collected, labelled and released as separate actions. `on_donation` is called with each donation's id right
 /// after its transaction has committed.
 pub fn seed(
     store: &mut Store,
     donations: u32,
+    on_donation: impl FnMut(uuid::Uuid) -> std::io::Result<()>,
+) -> Result<()> {
+    seed_drive(store, donations, true, on_donation)
+}
+
+/// Like [`seed`], but each bag stays at the chair: collected, its labels not yet printed.
+/// For exercising the label interlocks on donations the demo made.
+pub fn seed_collected(
+    store: &mut Store,
+    donations: u32,
+    on_donation: impl FnMut(uuid::Uuid) -> std::io::Result<()>,
+) -> Result<()> {
+    seed_drive(store, donations, false, on_donation)
+}
+
+fn seed_drive(
+    store: &mut Store,
+    donations: u32,
+    release: bool,
     mut on_donation: impl FnMut(uuid::Uuid) -> std::io::Result<()>,
 ) -> Result<()> {
     let today = crate::china_today();
@@ -182,6 +233,9 @@ pub fn seed(
                 outcome: Outcome::Complete,
             },
         )?;
+        if release {
+            label_and_release(store, &crew, donation.id)?;
+        }
         on_donation(donation.id)
             .map_err(|e| StoreError::invalid("output", format!("cannot report donation: {e}")))?;
     }

@@ -10,6 +10,7 @@ mod action;
 pub mod appointments;
 pub mod audit;
 pub mod check;
+pub mod cold_chain;
 pub mod demo;
 pub mod drive_day;
 mod error;

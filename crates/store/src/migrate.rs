@@ -39,6 +39,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/device/0005_release_replicated.sql"),
     },
     Migration {
+        version: 6,
+        name: "0006_cold_chain",
+        sql: include_str!("../../../migrations/device/0006_cold_chain.sql"),
+    },
+    Migration {
         version: 8,
         name: "0008_appointments",
         sql: include_str!("../../../migrations/device/0008_appointments.sql"),

@@ -15,7 +15,7 @@ fn seeded() -> (tempfile::TempDir, Store) {
         "BUS",
     )
     .unwrap();
-    demo::seed(&mut store, 1, |_| Ok(())).unwrap();
+    demo::seed_collected(&mut store, 1, |_| Ok(())).unwrap();
     (dir, store)
 }
 

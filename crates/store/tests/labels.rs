@@ -25,7 +25,7 @@ fn bus(donations: u32, pre_printed: bool) -> Bus {
             .unwrap();
     }
     let mut ids = Vec::new();
-    demo::seed(&mut store, donations, |id| {
+    demo::seed_collected(&mut store, donations, |id| {
         ids.push(id);
         Ok(())
     })
