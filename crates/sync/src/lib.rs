@@ -4,6 +4,7 @@
 pub mod client;
 pub mod compress;
 pub mod ingest;
+pub mod manifest_code;
 pub mod protocol;
 pub mod replicator;
 

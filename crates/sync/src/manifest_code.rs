@@ -1,0 +1,395 @@
+//! The manifest QR: how a signed transport manifest travels from the bus to the
+//! station's receiving desk when the bus never got a signal to replicate.
+//!
+//! A part reads `LBM1:<index>/<count>:<digest>:<payload>`:
+//! - `LBM1` names the format and its version, so a later format is refused by name
+//!   instead of being misread;
+//! - `index`/`count` (1-based) let the desk take parts in any order and say which are
+//!   still missing;
+//! - `digest` is the first 8 bytes (hex) of the SHA-256 of the whole compressed
+//!   manifest, so parts of two manifests never mix and a misread part is caught;
+//! - `payload` is the part's slice of the deflated manifest JSON in base45 (RFC 9285).
+//!
+//! Every character is in the QR alphanumeric set (digits, upper-case letters,
+//! ` $%*+-./:`), which the encoder packs at 5.5 bits a character instead of 8 — enough
+//! for a 40–60-bag manifest in one symbol.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+use flate2::Compression;
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
+use lifebridge_domain::cold_chain::Manifest;
+use sha2::{Digest, Sha256};
+
+/// The format tag every part starts with.
+pub const PREFIX: &str = "LBM1";
+
+/// Compressed bytes per part. 2,000 bytes become 3,000 base45 characters, which fits a
+/// version-38 QR at error-correction level M (capacity 3,391 alphanumeric characters at
+/// version 40): one symbol for a 60-bag manifest, printed across an A4 page or shown on
+/// the tablet. Larger manifests (long logger imports) take several symbols.
+pub const PART_BYTES: usize = 2_000;
+
+/// A manifest JSON never legitimately inflates beyond this; a crafted QR must not be
+/// able to exhaust the desk's memory.
+pub const MAX_MANIFEST_JSON: usize = 4 * 1024 * 1024;
+
+/// More parts than this is not a manifest a driver would scan by hand.
+pub const MAX_PARTS: usize = 99;
+
+const DIGEST_HEX: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestCodeError {
+    #[error(
+        "扫描内容不是运输清单二维码 / this is not a transport manifest QR code (expected text starting with {PREFIX}:, got \"{start}\")"
+    )]
+    NotAManifestCode { start: String },
+    #[error(
+        "清单二维码格式版本 {found} 不受支持 / manifest QR format {found} is not supported by this station (it reads {PREFIX}); update the station or print the manifest from the same app version"
+    )]
+    UnsupportedVersion { found: String },
+    #[error("清单二维码第 {part} 部分已损坏 / manifest QR part {part} is damaged: {reason}")]
+    MalformedPart { part: String, reason: String },
+    #[error("没有扫描任何清单二维码 / no manifest QR part was scanned")]
+    Empty,
+    #[error(
+        "扫描的二维码来自两份不同的清单（{first} 与 {other}）/ the parts come from two different manifests ({first} and {other}); scan only the parts printed on one manifest"
+    )]
+    MixedManifests { first: String, other: String },
+    #[error(
+        "清单二维码份数不一致：{first} 与 {other} / the parts disagree on how many there are ({first} vs {other})"
+    )]
+    CountMismatch { first: usize, other: usize },
+    #[error(
+        "同一部分扫描到两种不同内容（第 {index} 部分）/ part {index} was scanned twice with different contents; rescan it"
+    )]
+    ConflictingPart { index: usize },
+    #[error(
+        "还缺清单二维码第 {} 部分（共 {count} 部分）/ still missing part(s) {} of {count}",
+        list(missing),
+        list(missing)
+    )]
+    MissingParts { missing: Vec<usize>, count: usize },
+    #[error(
+        "清单二维码校验不符 / the parts do not add up to the manifest they claim to be (digest mismatch): rescan every part"
+    )]
+    DigestMismatch,
+    #[error("清单二维码内容无法解压 / the manifest QR content does not inflate: {0}")]
+    Corrupt(String),
+    #[error("清单二维码内容不是运输清单 / the QR content is not a transport manifest: {0}")]
+    NotAManifest(String),
+}
+
+fn list(items: &[usize]) -> String {
+    items
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One scanned part, checked for form but not yet assembled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// 1-based.
+    pub index: usize,
+    pub count: usize,
+    /// Upper-case hex; names the manifest across its parts.
+    pub digest: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The QR text(s) for `manifest`: one part for a typical manifest, several when larger.
+pub fn encode(manifest: &Manifest) -> Vec<String> {
+    // Serialising plain data structs cannot fail; an empty body would fail to decode
+    // with a specific error rather than panic.
+    let json = serde_json::to_vec(manifest).unwrap_or_default();
+    let mut enc = DeflateEncoder::new(Vec::new(), Compression::best());
+    let _ = enc.write_all(&json);
+    let packed = enc.finish().unwrap_or_default();
+    let digest = digest_hex(&packed);
+    let chunks: Vec<&[u8]> = packed.chunks(PART_BYTES).collect();
+    let count = chunks.len().max(1);
+    if chunks.is_empty() {
+        return vec![format!("{PREFIX}:1/1:{digest}:")];
+    }
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            format!(
+                "{PREFIX}:{}/{count}:{digest}:{}",
+                i + 1,
+                base45_encode(chunk)
+            )
+        })
+        .collect()
+}
+
+fn digest_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    hex::encode_upper(&d[..DIGEST_HEX / 2])
+}
+
+/// Checks the form of one scanned part (the desk calls this per scan to show progress).
+pub fn parse_part(scanned: &str) -> Result<Part, ManifestCodeError> {
+    // Hand scanners add a trailing Enter or tab; nothing else is stripped.
+    let text = scanned.trim_matches(|c: char| c == '\r' || c == '\n' || c == '\t');
+    let mut fields = text.splitn(4, ':');
+    let tag = fields.next().unwrap_or_default();
+    if tag != PREFIX {
+        if tag.len() == PREFIX.len() && tag.starts_with("LBM") && fields.clone().count() == 3 {
+            return Err(ManifestCodeError::UnsupportedVersion {
+                found: tag.to_owned(),
+            });
+        }
+        return Err(ManifestCodeError::NotAManifestCode {
+            start: text.chars().take(12).collect(),
+        });
+    }
+    let (Some(position), Some(digest), Some(payload)) =
+        (fields.next(), fields.next(), fields.next())
+    else {
+        return Err(malformed(
+            "?",
+            "expected LBM1:<index>/<count>:<digest>:<data>",
+        ));
+    };
+    let Some((index, count)) = position.split_once('/') else {
+        return Err(malformed(
+            position,
+            "the part number must read <index>/<count>",
+        ));
+    };
+    let parse_n = |s: &str| -> Option<usize> {
+        if s.is_empty() || s.len() > 2 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let (Some(index), Some(count)) = (parse_n(index), parse_n(count)) else {
+        return Err(malformed(
+            position,
+            &format!("the part number must be two numbers from 1 to {MAX_PARTS}"),
+        ));
+    };
+    if count == 0 || index == 0 || index > count {
+        return Err(malformed(
+            position,
+            "the part index must be between 1 and the part count",
+        ));
+    }
+    if digest.len() != DIGEST_HEX
+        || !digest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+    {
+        return Err(malformed(
+            position,
+            "the manifest digest must be 16 upper-case hex digits",
+        ));
+    }
+    let bytes = base45_decode(payload).map_err(|reason| malformed(position, &reason))?;
+    Ok(Part {
+        index,
+        count,
+        digest: digest.to_owned(),
+        bytes,
+    })
+}
+
+fn malformed(part: &str, reason: &str) -> ManifestCodeError {
+    ManifestCodeError::MalformedPart {
+        part: part.chars().take(8).collect(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Parts gathered so far for one manifest, in any order; a duplicate scan is ignored.
+#[derive(Debug, Clone, Default)]
+pub struct Assembly {
+    digest: Option<String>,
+    count: usize,
+    parts: BTreeMap<usize, Vec<u8>>,
+}
+
+impl Assembly {
+    pub fn new() -> Assembly {
+        Assembly::default()
+    }
+
+    /// Adds one scanned part. Refuses (and keeps what it had) a part of another
+    /// manifest or one that contradicts a part already scanned.
+    pub fn add(&mut self, scanned: &str) -> Result<(), ManifestCodeError> {
+        let part = parse_part(scanned)?;
+        if let Some(first) = &self.digest {
+            if *first != part.digest {
+                return Err(ManifestCodeError::MixedManifests {
+                    first: first.clone(),
+                    other: part.digest,
+                });
+            }
+            if self.count != part.count {
+                return Err(ManifestCodeError::CountMismatch {
+                    first: self.count,
+                    other: part.count,
+                });
+            }
+        }
+        if let Some(existing) = self.parts.get(&part.index) {
+            if *existing != part.bytes {
+                return Err(ManifestCodeError::ConflictingPart { index: part.index });
+            }
+            return Ok(());
+        }
+        self.digest = Some(part.digest);
+        self.count = part.count;
+        self.parts.insert(part.index, part.bytes);
+        Ok(())
+    }
+
+    /// Part numbers not yet scanned.
+    pub fn missing(&self) -> Vec<usize> {
+        (1..=self.count)
+            .filter(|i| !self.parts.contains_key(i))
+            .collect()
+    }
+
+    /// The manifest, once every part is in.
+    pub fn finish(&self) -> Result<Manifest, ManifestCodeError> {
+        let Some(digest) = &self.digest else {
+            return Err(ManifestCodeError::Empty);
+        };
+        let missing = self.missing();
+        if !missing.is_empty() {
+            return Err(ManifestCodeError::MissingParts {
+                missing,
+                count: self.count,
+            });
+        }
+        let packed: Vec<u8> = self.parts.values().flatten().copied().collect();
+        if digest_hex(&packed) != *digest {
+            return Err(ManifestCodeError::DigestMismatch);
+        }
+        let mut json = Vec::new();
+        DeflateDecoder::new(packed.as_slice())
+            .take(MAX_MANIFEST_JSON as u64 + 1)
+            .read_to_end(&mut json)
+            .map_err(|e| ManifestCodeError::Corrupt(e.to_string()))?;
+        if json.len() > MAX_MANIFEST_JSON {
+            return Err(ManifestCodeError::Corrupt(format!(
+                "it inflates to more than {MAX_MANIFEST_JSON} bytes"
+            )));
+        }
+        serde_json::from_slice(&json).map_err(|e| ManifestCodeError::NotAManifest(e.to_string()))
+    }
+}
+
+/// Decodes scanned parts given in any order, duplicates ignored.
+pub fn decode<S: AsRef<str>>(scanned: &[S]) -> Result<Manifest, ManifestCodeError> {
+    let mut assembly = Assembly::new();
+    for s in scanned {
+        assembly.add(s.as_ref())?;
+    }
+    assembly.finish()
+}
+
+// ---------------------------------------------------------------------------------------
+// base45 (RFC 9285): two bytes become three characters of the QR alphanumeric set.
+
+const B45: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+
+fn base45_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() / 2 * 3 + 2);
+    for pair in bytes.chunks(2) {
+        let (mut n, digits) = match pair {
+            [a, b] => (usize::from(*a) * 256 + usize::from(*b), 3),
+            [a] => (usize::from(*a), 2),
+            _ => continue,
+        };
+        for _ in 0..digits {
+            out.push(char::from(B45[n % 45]));
+            n /= 45;
+        }
+    }
+    out
+}
+
+fn base45_value(c: u8) -> Option<usize> {
+    B45.iter().position(|&x| x == c)
+}
+
+fn base45_decode(text: &str) -> Result<Vec<u8>, String> {
+    let raw = text.as_bytes();
+    if raw.len() % 3 == 1 {
+        return Err(format!(
+            "the data is {} characters long, which no base45 text can be (a character is missing or extra)",
+            raw.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(raw.len() / 3 * 2 + 1);
+    for group in raw.chunks(3) {
+        let mut n = 0usize;
+        for (i, &c) in group.iter().enumerate() {
+            let Some(v) = base45_value(c) else {
+                return Err(format!(
+                    "'{}' is not a base45 character",
+                    char::from(c).escape_default()
+                ));
+            };
+            n += v * 45usize.pow(i as u32);
+        }
+        if group.len() == 3 {
+            if n > 0xFFFF {
+                return Err("a base45 group is out of range".to_owned());
+            }
+            out.push((n >> 8) as u8);
+            out.push((n & 0xFF) as u8);
+        } else {
+            if n > 0xFF {
+                return Err("the last base45 group is out of range".to_owned());
+            }
+            out.push(n as u8);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base45_matches_rfc_9285_examples() {
+        assert_eq!(base45_encode(b"AB"), "BB8");
+        assert_eq!(base45_encode(b"Hello!!"), "%69 VD92EX0");
+        assert_eq!(base45_encode(b"base-45"), "UJCLQE7W581");
+        assert_eq!(base45_decode("QED8WEX0").unwrap(), b"ietf!");
+        assert!(base45_decode("GGW").is_err());
+        assert!(base45_decode("ab").is_err());
+    }
+
+    #[test]
+    fn foreign_and_future_codes_are_named() {
+        assert!(matches!(
+            parse_part("=G1234260123450"),
+            Err(ManifestCodeError::NotAManifestCode { .. })
+        ));
+        assert!(matches!(
+            parse_part("LBM2:1/1:0123456789ABCDEF:BB8"),
+            Err(ManifestCodeError::UnsupportedVersion { .. })
+        ));
+        assert!(matches!(
+            parse_part("LBM1:2/1:0123456789ABCDEF:BB8"),
+            Err(ManifestCodeError::MalformedPart { .. })
+        ));
+        assert!(matches!(
+            parse_part("LBM1:1/1:0123456789abcdef:BB8"),
+            Err(ManifestCodeError::MalformedPart { .. })
+        ));
+        assert_eq!(decode::<&str>(&[]).unwrap_err(), ManifestCodeError::Empty);
+    }
+}
