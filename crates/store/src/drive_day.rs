@@ -68,6 +68,8 @@ pub struct DriveSummary {
     pub aborted: u32,
     pub reactions: u32,
     pub still_on_chair: u32,
+    /// Collected bags no signed transport manifest carries yet (still on the bus).
+    pub bags_not_dispatched: Vec<String>,
 }
 
 impl Store {
@@ -325,6 +327,11 @@ impl Store {
             aborted: 0,
             reactions: 0,
             still_on_chair: 0,
+            bags_not_dispatched: self
+                .bags_not_dispatched(drive_id)?
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         };
         for entry in &queue {
             if let Some(s) = &entry.screening {

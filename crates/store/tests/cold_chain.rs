@@ -1,0 +1,526 @@
+//! The cold chain on a real store file: boxes, packing by label scan, temperatures,
+//! dispatch signed with the driver's PIN, and read-only afterwards.
+#![allow(clippy::unwrap_used)]
+
+use chrono::{Duration, Utc};
+use lifebridge_domain::cold_chain::{PackingRefusal, ProductClass, ReadingSource};
+use lifebridge_domain::entities::{Donation, LabelKind};
+use lifebridge_domain::labels::LabelPiece;
+use lifebridge_store::cold_chain::ColdChainError;
+use lifebridge_store::session::SignInError;
+use lifebridge_store::{Actor, Store, StoreKey, demo};
+use uuid::Uuid;
+
+struct Bus {
+    _dir: tempfile::TempDir,
+    store: Store,
+    driver: Actor,
+    driver_id: Uuid,
+    phleb: Actor,
+    drive: Uuid,
+    /// Labelled and released by the demo.
+    released: Vec<Donation>,
+    /// Collected, labels never printed: still at the chair.
+    unreleased: Vec<Donation>,
+}
+
+fn bus(released: u32, unreleased: u32) -> Bus {
+    let dir = tempfile::tempdir().unwrap();
+    let key = StoreKey::new("correct horse battery").unwrap();
+    let mut store = Store::create(&dir.path().join("device.db"), &key, "BUS-07").unwrap();
+    let mut ids = Vec::new();
+    demo::seed(&mut store, released, |id| {
+        ids.push(id);
+        Ok(())
+    })
+    .unwrap();
+    let mut later = Vec::new();
+    demo::seed_collected(&mut store, unreleased, |id| {
+        later.push(id);
+        Ok(())
+    })
+    .unwrap();
+    let load = |store: &Store, ids: &[Uuid]| {
+        ids.iter()
+            .map(|id| store.donation(*id).unwrap().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let released = load(&store, &ids);
+    let unreleased = load(&store, &later);
+    let driver_id = store.staff_by_name("司机 刘洋").unwrap().unwrap().id;
+    let phleb = Actor::staff(store.staff_by_name("采血护士 张静").unwrap().unwrap().id);
+    Bus {
+        drive: released[0].drive_id,
+        _dir: dir,
+        store,
+        driver: Actor::staff(driver_id),
+        driver_id,
+        phleb,
+        released,
+        unreleased,
+    }
+}
+
+/// What the scanner sends for the primary bag label of a donation.
+fn bag_scan(d: &Donation) -> String {
+    format!(
+        "]C0={}{}\r\n",
+        d.din.as_str(),
+        LabelPiece::new(LabelKind::Bag, 1).flags()
+    )
+}
+
+/// Change-log and audit entries and cold-chain rows: a refusal moves none of them.
+fn footprint(store: &Store) -> Vec<i64> {
+    [
+        "SELECT COUNT(*) FROM change_log",
+        "SELECT COUNT(*) FROM audit_log",
+        "SELECT COUNT(*) FROM transport_box",
+        "SELECT COUNT(*) FROM box_packing",
+        "SELECT COUNT(*) FROM temperature_reading",
+        "SELECT COUNT(*) FROM manifest",
+        "SELECT COUNT(*) FROM manifest_box",
+    ]
+    .iter()
+    .map(|sql| store.connection().query_row(sql, [], |r| r.get(0)).unwrap())
+    .collect()
+}
+
+/// Runs a call that must be refused and checks that it wrote nothing.
+macro_rules! assert_unchanged {
+    ($store:expr, $before:expr, $call:expr $(,)?) => {{
+        let err = $call.unwrap_err();
+        assert_eq!(
+            &footprint($store)[..],
+            &$before[..],
+            "a refusal wrote something: {err}"
+        );
+        err
+    }};
+}
+
+fn failed_attempts(store: &Store, staff: Uuid) -> u32 {
+    store
+        .connection()
+        .query_row(
+            "SELECT failed_attempts FROM staff_credential WHERE staff_id = ?1",
+            [staff.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[test]
+fn pack_log_and_dispatch_a_drive_then_its_boxes_are_read_only() {
+    let mut b = bus(3, 0);
+    let (drive, driver) = (b.drive, b.driver);
+    let red = b
+        .store
+        .open_box(driver, drive, "BOX-R1", ProductClass::RedCellWholeBlood)
+        .unwrap();
+    assert_eq!((red.range.min_c, red.range.max_c), (2.0, 10.0));
+    let plt = b
+        .store
+        .open_box(driver, drive, "BOX-P1", ProductClass::PlateletWholeBlood)
+        .unwrap();
+    assert_eq!((plt.range.min_c, plt.range.max_c), (20.0, 24.0));
+
+    let view = b.store.transport_view(drive).unwrap();
+    assert_eq!(
+        view.unpacked.len(),
+        3,
+        "every released bag waits to be packed"
+    );
+    assert!(view.preview.is_none(), "nothing packed, nothing to sign");
+
+    b.store
+        .pack_bag(driver, red.id, &bag_scan(&b.released[0]))
+        .unwrap();
+    b.store
+        .pack_bag(driver, red.id, &bag_scan(&b.released[1]))
+        .unwrap();
+    // Triple set, complete, drawn in 8 minutes: it may make platelets.
+    b.store
+        .pack_bag(driver, plt.id, &bag_scan(&b.released[2]))
+        .unwrap();
+
+    let now = Utc::now();
+    b.store
+        .record_temperature(driver, red.id, now - Duration::minutes(30), 6.0)
+        .unwrap();
+    // Exactly the upper bound is in range; a tenth over is an excursion.
+    b.store
+        .record_temperature(driver, red.id, now - Duration::minutes(20), 10.0)
+        .unwrap();
+    b.store
+        .record_temperature(driver, red.id, now - Duration::minutes(10), 10.1)
+        .unwrap();
+    let at = |m: i64| {
+        (now - Duration::minutes(m))
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    let csv = format!(
+        "时间,温度(℃)\n{},22.0\n{},22.5\n{},22.5\n",
+        at(50),
+        at(40),
+        at(40)
+    );
+    let import = b
+        .store
+        .import_logger_csv(driver, plt.id, "logger-07.csv", &csv)
+        .unwrap();
+    assert_eq!((import.imported, import.skipped), (2, 1));
+    let again = b
+        .store
+        .import_logger_csv(driver, plt.id, "logger-07.csv", &csv)
+        .unwrap();
+    assert_eq!(
+        (again.imported, again.skipped),
+        (0, 3),
+        "readings already held are skipped"
+    );
+
+    let view = b.store.transport_view(drive).unwrap();
+    assert!(view.unpacked.is_empty());
+    let red_view = view
+        .boxes
+        .iter()
+        .find(|x| x.transport_box.code == "BOX-R1")
+        .unwrap();
+    assert_eq!(red_view.bags.len(), 2);
+    assert_eq!(red_view.excursions.len(), 1);
+    assert_eq!(red_view.excursions[0].extreme_c, 10.1);
+    let preview = view.preview.unwrap();
+    assert_eq!(preview.counts.bags, 3);
+
+    // A wrong PIN signs nothing and counts toward the driver's lock-out.
+    let before = footprint(&b.store);
+    let err = b.store.dispatch(b.phleb, drive, b.driver_id, "0000");
+    let err = err.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ColdChainError::SignIn(SignInError::WrongPin { remaining: 4 })
+        ),
+        "{err}"
+    );
+    let after = footprint(&b.store);
+    assert_eq!(after[2..], before[2..], "no manifest, no rows");
+    assert_eq!(failed_attempts(&b.store, b.driver_id), 1);
+
+    let signed = b
+        .store
+        .dispatch(b.phleb, drive, b.driver_id, demo::DEMO_PIN)
+        .unwrap();
+    assert_eq!(failed_attempts(&b.store, b.driver_id), 0);
+    let m = &signed.manifest;
+    assert_eq!(m.driver.name, "司机 刘洋");
+    assert_eq!(m.drive_id, drive);
+    assert_eq!(m.device_id, b.store.device_id());
+    assert_eq!(
+        m.boxes.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(),
+        ["BOX-P1", "BOX-R1"]
+    );
+    assert_eq!(m.boxes[1].readings.len(), 3);
+    assert_eq!(m.boxes[1].excursions.len(), 1);
+    assert_eq!(m.boxes[0].readings.len(), 2);
+    assert!(m.boxes.iter().all(|x| x.first_collection_at.is_some()));
+    assert_eq!(signed.counts.bags, 3);
+    assert_eq!(signed.counts.by_abo_rh[0].abo_rh, "unknown");
+    assert_eq!(signed.counts.boxes_with_excursions, 1);
+
+    // The manifest replicates: its change-log body is the stored row, and the dispatch
+    // is audited as the driver's.
+    let (logged, audit_staff): (String, Option<String>) = b
+        .store
+        .connection()
+        .query_row(
+            "SELECT c.body, a.staff_id FROM change_log c JOIN audit_log a ON a.seq = c.audit_seq
+             WHERE c.entity = 'manifest'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let replicated: lifebridge_domain::cold_chain::Manifest =
+        serde_json::from_str(&logged).unwrap();
+    assert_eq!(&replicated, m);
+    assert_eq!(audit_staff, Some(b.driver_id.to_string()));
+    assert_eq!(b.store.manifest(m.id).unwrap().unwrap().manifest, *m);
+
+    // Read-only from now on, with the reason in words.
+    let before = footprint(&b.store);
+    let packing = b.store.transport_view(drive).unwrap().boxes[0].bags[0]
+        .packing
+        .clone();
+    for err in [
+        assert_unchanged!(
+            &b.store,
+            &before,
+            b.store.record_temperature(driver, red.id, now, 5.0),
+        ),
+        assert_unchanged!(
+            &b.store,
+            &before,
+            b.store.import_logger_csv(driver, plt.id, "again.csv", &csv),
+        ),
+        assert_unchanged!(&b.store, &before, b.store.unpack_bag(driver, packing.id)),
+    ] {
+        assert!(matches!(err, ColdChainError::BoxDispatched { .. }), "{err}");
+        assert!(err.to_string().contains("read-only"), "{err}");
+    }
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store.pack_bag(driver, red.id, &bag_scan(&b.released[0])),
+    );
+    assert!(matches!(err, ColdChainError::BoxDispatched { .. }), "{err}");
+    // Nothing left to dispatch: a second dispatch is refused before asking for a PIN.
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store.dispatch(driver, drive, b.driver_id, demo::DEMO_PIN),
+    );
+    assert!(
+        matches!(err, ColdChainError::NothingToDispatch { .. }),
+        "{err}"
+    );
+    assert!(b.store.bags_not_dispatched(drive).unwrap().is_empty());
+    assert!(b.store.check().unwrap().is_ok(), "{:?}", b.store.check());
+}
+
+#[test]
+fn every_refusal_names_the_bag_and_changes_nothing() {
+    let mut b = bus(2, 1);
+    let (drive, driver) = (b.drive, b.driver);
+    let red = b
+        .store
+        .open_box(driver, drive, "BOX-R1", ProductClass::RedCellWholeBlood)
+        .unwrap();
+    let apheresis = b
+        .store
+        .open_box(driver, drive, "BOX-A1", ProductClass::ApheresisPlatelets)
+        .unwrap();
+    b.store
+        .pack_bag(driver, red.id, &bag_scan(&b.released[0]))
+        .unwrap();
+    let before = footprint(&b.store);
+
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store
+            .pack_bag(driver, apheresis.id, &bag_scan(&b.released[1])),
+    );
+    match &err {
+        ColdChainError::Packing(PackingRefusal::WrongClass {
+            din,
+            box_class,
+            allowed,
+            ..
+        }) => {
+            assert_eq!(din, &b.released[1].din.to_string());
+            assert_eq!(*box_class, ProductClass::ApheresisPlatelets);
+            assert!(allowed.contains(&ProductClass::RedCellWholeBlood));
+        }
+        other => panic!("expected a wrong-class refusal, got {other}"),
+    }
+    assert!(err.to_string().contains("单采血小板"), "{err}");
+
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store.pack_bag(driver, red.id, &bag_scan(&b.released[0])),
+    );
+    assert!(
+        matches!(&err, ColdChainError::AlreadyPacked { box_code, dispatched: false, .. } if box_code == "BOX-R1"),
+        "{err}"
+    );
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store
+            .pack_bag(driver, red.id, &bag_scan(&b.unreleased[0])),
+    );
+    assert!(matches!(err, ColdChainError::NotReleased { .. }), "{err}");
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store.pack_bag(driver, red.id, "=Z99992699999990"),
+    );
+    assert!(
+        matches!(
+            err,
+            ColdChainError::UnknownDin { .. } | ColdChainError::Unreadable(_)
+        ),
+        "{err}"
+    );
+    let err = assert_unchanged!(&b.store, &before, b.store.pack_bag(driver, red.id, "hello"),);
+    assert!(matches!(err, ColdChainError::Unreadable(_)), "{err}");
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store
+            .open_box(driver, drive, "BOX-R1", ProductClass::PlateletWholeBlood),
+    );
+    assert!(
+        matches!(err, ColdChainError::DuplicateBoxCode { .. }),
+        "{err}"
+    );
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store
+            .open_box(driver, drive, "BOX 2", ProductClass::PlateletWholeBlood),
+    );
+    assert!(err.to_string().contains("code"), "{err}");
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store
+            .open_box(b.phleb, drive, "BOX-9", ProductClass::PlateletWholeBlood),
+    );
+    assert!(err.to_string().contains("driver"), "{err}");
+    for bad in [f64::NAN, 120.0, -60.0] {
+        let err = assert_unchanged!(
+            &b.store,
+            &before,
+            b.store.record_temperature(driver, red.id, Utc::now(), bad),
+        );
+        assert!(err.to_string().contains("celsius"), "{err}");
+    }
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store
+            .record_temperature(driver, red.id, Utc::now() + Duration::hours(3), 5.0),
+    );
+    assert!(err.to_string().contains("future"), "{err}");
+    // A logger file with one bad row imports nothing.
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store.import_logger_csv(
+            driver,
+            red.id,
+            "bad.csv",
+            "time,temperature\n2026-05-01 08:00,5.0\n2026-05-01 08:05,five\n",
+        ),
+    );
+    assert!(
+        err.to_string().contains("line 3") && err.to_string().contains("temperature"),
+        "{err}"
+    );
+    // Only a driver (or supervisor) signs a dispatch.
+    let phleb_id = b.phleb.staff_id.unwrap();
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store.dispatch(driver, drive, phleb_id, demo::DEMO_PIN),
+    );
+    assert!(err.to_string().contains("driver"), "{err}");
+    assert!(b.store.check().unwrap().is_ok());
+}
+
+#[test]
+fn unpack_before_dispatch_and_dispatch_again_later() {
+    let mut b = bus(2, 0);
+    let (drive, driver) = (b.drive, b.driver);
+    let first = b
+        .store
+        .open_box(driver, drive, "BOX-1", ProductClass::PlateletWholeBlood)
+        .unwrap();
+    let empty = b
+        .store
+        .open_box(driver, drive, "BOX-EMPTY", ProductClass::RedCellWholeBlood)
+        .unwrap();
+    let err = b
+        .store
+        .dispatch(driver, drive, b.driver_id, demo::DEMO_PIN)
+        .unwrap_err();
+    assert!(err.to_string().contains("BOX-1, BOX-EMPTY"), "{err}");
+    assert_eq!(failed_attempts(&b.store, b.driver_id), 0);
+
+    let packing = b
+        .store
+        .pack_bag(driver, first.id, &bag_scan(&b.released[0]))
+        .unwrap();
+    // Wrong box: take it out again, and it may go elsewhere.
+    let undo = b.store.unpack_bag(driver, packing.id).unwrap();
+    assert_eq!(undo.removes, Some(packing.id));
+    assert!(b.store.unpack_bag(driver, packing.id).is_err());
+    assert!(b.store.unpack_bag(driver, undo.id).is_err());
+    b.store
+        .pack_bag(driver, empty.id, &bag_scan(&b.released[0]))
+        .unwrap();
+    assert_eq!(
+        b.store.bags_not_dispatched(drive).unwrap(),
+        vec![b.released[0].din.clone(), b.released[1].din.clone()]
+    );
+    let one = b
+        .store
+        .dispatch(driver, drive, b.driver_id, demo::DEMO_PIN)
+        .unwrap();
+    assert_eq!(one.manifest.boxes.len(), 1, "the empty box stays open");
+    assert_eq!(one.manifest.boxes[0].code, "BOX-EMPTY");
+    assert_eq!(
+        b.store.bags_not_dispatched(drive).unwrap(),
+        vec![b.released[1].din.clone()]
+    );
+
+    // The other bag goes later in the box left open: a second manifest.
+    b.store
+        .pack_bag(driver, first.id, &bag_scan(&b.released[1]))
+        .unwrap();
+    let two = b
+        .store
+        .dispatch(driver, drive, b.driver_id, demo::DEMO_PIN)
+        .unwrap();
+    assert_eq!(two.manifest.boxes.len(), 1);
+    assert_eq!(two.manifest.boxes[0].code, "BOX-1");
+    assert_eq!(b.store.drive_manifests(drive).unwrap().len(), 2);
+    assert!(b.store.bags_not_dispatched(drive).unwrap().is_empty());
+    let err = b
+        .store
+        .pack_bag(driver, first.id, &bag_scan(&b.released[0]))
+        .unwrap_err();
+    assert!(err.to_string().contains("BOX-1") || err.to_string().contains("BOX-EMPTY"));
+    assert!(b.store.check().unwrap().is_ok());
+}
+
+#[test]
+fn wrong_pins_at_dispatch_lock_the_driver_out() {
+    let mut b = bus(1, 0);
+    let (drive, driver) = (b.drive, b.driver);
+    let bx = b
+        .store
+        .open_box(driver, drive, "BOX-1", ProductClass::RedCellWholeBlood)
+        .unwrap();
+    b.store
+        .pack_bag(driver, bx.id, &bag_scan(&b.released[0]))
+        .unwrap();
+    for _ in 0..lifebridge_store::session::MAX_FAILED_ATTEMPTS {
+        assert!(
+            b.store
+                .dispatch(driver, drive, b.driver_id, "9999")
+                .is_err()
+        );
+    }
+    // Locked out: even the right PIN is refused now, and nothing was signed.
+    let err = b
+        .store
+        .dispatch(driver, drive, b.driver_id, demo::DEMO_PIN)
+        .unwrap_err();
+    assert!(
+        matches!(err, ColdChainError::SignIn(SignInError::LockedOut { .. })),
+        "{err}"
+    );
+    assert!(b.store.drive_manifests(drive).unwrap().is_empty());
+    let view = b.store.transport_view(drive).unwrap();
+    assert!(view.boxes[0].manifest_id.is_none());
+    assert!(matches!(
+        view.boxes[0].readings.first().map(|r| &r.source),
+        None | Some(ReadingSource::Manual)
+    ));
+}
