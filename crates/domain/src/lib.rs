@@ -8,6 +8,7 @@ pub mod common;
 pub mod din;
 pub mod eligibility;
 pub mod entities;
+pub mod handoff;
 pub mod hlc;
 pub mod labels;
 pub mod resident_id;
