@@ -554,7 +554,7 @@ mod tests {
         let m = manifest();
         let at = |h| {
             reconcile(
-                &[m.clone()],
+                std::slice::from_ref(&m),
                 &[scan(4, "BOX-2", 0)],
                 t0() + Duration::hours(h),
                 &rules(),
@@ -562,7 +562,7 @@ mod tests {
         };
         assert_eq!(at(8).tally.over_time_limit, 0);
         let r = reconcile(
-            &[m.clone()],
+            std::slice::from_ref(&m),
             &[scan(4, "BOX-2", 0)],
             t0() + Duration::hours(8) + Duration::minutes(1),
             &rules(),
@@ -591,7 +591,7 @@ mod tests {
         let mut reasons = BTreeMap::new();
         reasons.insert(din(1), "冷藏箱已复测 / rechecked".to_owned());
         let err = sign(
-            &[m.clone()],
+            std::slice::from_ref(&m),
             &r,
             &reasons,
             receiver.clone(),
@@ -611,7 +611,7 @@ mod tests {
         reasons.insert(din(2), "  ".into());
         assert!(matches!(
             sign(
-                &[m.clone()],
+                std::slice::from_ref(&m),
                 &r,
                 &reasons,
                 receiver.clone(),
@@ -626,7 +626,7 @@ mod tests {
         reasons.insert(din(4), "无 / none".into());
         assert_eq!(
             sign(
-                &[m.clone()],
+                std::slice::from_ref(&m),
                 &r,
                 &reasons,
                 receiver.clone(),
@@ -641,7 +641,7 @@ mod tests {
         reasons.remove(&din(4));
         assert!(matches!(
             sign(
-                &[m.clone()],
+                std::slice::from_ref(&m),
                 &r,
                 &reasons,
                 receiver.clone(),
@@ -651,7 +651,16 @@ mod tests {
             ),
             Err(HandoffError::SameSignatory { .. })
         ));
-        let record = sign(&[m.clone()], &r, &reasons, receiver, driver, uid(99), t0()).unwrap();
+        let record = sign(
+            std::slice::from_ref(&m),
+            &r,
+            &reasons,
+            receiver,
+            driver,
+            uid(99),
+            t0(),
+        )
+        .unwrap();
         assert_eq!(record.received.len(), 4);
         assert_eq!(record.discrepancies.len(), 3);
         assert_eq!(record.device_ids, vec![m.device_id]);
