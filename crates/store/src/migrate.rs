@@ -44,6 +44,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/device/0006_cold_chain.sql"),
     },
     Migration {
+        version: 7,
+        name: "0007_handoff",
+        sql: include_str!("../../../migrations/device/0007_handoff.sql"),
+    },
+    Migration {
         version: 8,
         name: "0008_appointments",
         sql: include_str!("../../../migrations/device/0008_appointments.sql"),

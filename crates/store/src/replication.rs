@@ -67,6 +67,9 @@ pub enum RemoteKind {
     ReferenceDocument,
     /// A donor booked for a site and day; a later record with the same id replaces it.
     Appointment,
+    /// The hand-off the station's receiving desk signed for this device's manifest
+    /// (`lifebridge_domain::handoff::HandoffRecord`); final once written.
+    Handoff,
 }
 
 /// One record pulled from the station.
@@ -406,6 +409,7 @@ fn kind_name(kind: RemoteKind) -> &'static str {
         RemoteKind::DinRange => "din_range",
         RemoteKind::ReferenceDocument => "reference_document",
         RemoteKind::Appointment => "appointment",
+        RemoteKind::Handoff => "handoff",
     }
 }
 
@@ -728,6 +732,29 @@ fn apply_one(
                     &record.body,
                 ),
             )?;
+            Ok(changed > 0)
+        }
+        RemoteKind::Handoff => {
+            let handoff: lifebridge_domain::handoff::HandoffRecord =
+                serde_json::from_str(&record.body)?;
+            if handoff.id != record.id {
+                return Err(skip(format!(
+                    "hand-off body names id {}, the record {}",
+                    handoff.id, record.id
+                )));
+            }
+            let changed = tx.execute(
+                "INSERT INTO handoff (id, signed_at, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO NOTHING",
+                (&id, handoff.signed_at.to_rfc3339(), &record.body),
+            )?;
+            for manifest_id in &handoff.manifest_ids {
+                tx.execute(
+                    "INSERT INTO handoff_manifest (manifest_id, handoff_id) VALUES (?1, ?2)
+                     ON CONFLICT DO NOTHING",
+                    (manifest_id.to_string(), &id),
+                )?;
+            }
             Ok(changed > 0)
         }
     }

@@ -202,6 +202,7 @@ pub fn kind_str(kind: RemoteKind) -> &'static str {
         RemoteKind::DinRange => "din_range",
         RemoteKind::ReferenceDocument => "reference_document",
         RemoteKind::Appointment => "appointment",
+        RemoteKind::Handoff => "handoff",
     }
 }
 
@@ -213,6 +214,7 @@ pub fn parse_kind(text: &str) -> Result<RemoteKind> {
         "din_range" => RemoteKind::DinRange,
         "reference_document" => RemoteKind::ReferenceDocument,
         "appointment" => RemoteKind::Appointment,
+        "handoff" => RemoteKind::Handoff,
         other => return Err(StorageError::Corrupt(format!("feed kind {other:?}"))),
     })
 }
