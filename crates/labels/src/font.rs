@@ -6,7 +6,7 @@ use ab_glyph::{Font, FontArc, GlyphId, OutlineCurve};
 
 use crate::LabelError;
 
-static EMBEDDED: &[u8] = include_bytes!("../fonts/wqy-microhei-gb2312.ttf");
+pub(crate) static EMBEDDED: &[u8] = include_bytes!("../fonts/wqy-microhei-gb2312.ttf");
 
 /// A loaded font. Cheap to clone.
 #[derive(Clone)]

@@ -13,6 +13,7 @@
 pub mod decode;
 pub mod font;
 pub mod layout;
+pub mod manifest_pdf;
 pub mod pdf;
 pub mod png;
 pub mod svg;

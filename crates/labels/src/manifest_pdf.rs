@@ -1,0 +1,515 @@
+//! The signed transport manifest as an A4 PDF: what the driver hands over with the boxes,
+//! and what the receiving desk scans (the manifest QR) when the bus never had a signal.
+//!
+//! Unlike labels, which draw glyph outlines so a label printer needs no font, the
+//! manifest is a document people search and copy DINs from, so its text is real text: the
+//! embedded GB 2312 font is written into the file as a CID font with a Unicode map. QR
+//! symbols are drawn as filled modules, the same matrices the label renderers use.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use lifebridge_domain::cold_chain::{Manifest, ManifestBox, abo_rh_label};
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+
+use crate::LabelError;
+use crate::font::{EMBEDDED, LabelFont};
+use crate::symbols::qr_matrix;
+
+const PT_PER_MM: f32 = 72.0 / 25.4;
+const PAGE_W: f32 = 210.0;
+const PAGE_H: f32 = 297.0;
+const MARGIN: f32 = 15.0;
+const BODY: f32 = 3.6;
+const SMALL: f32 = 3.1;
+const QR_SIDE: f32 = 70.0;
+/// Printed in place of a character the embedded font lacks (a rare name character), so
+/// the gap is visible instead of silently dropped.
+const MISSING: char = '□';
+
+/// The embedded font, compressed once per process: every manifest embeds it.
+fn font_stream() -> &'static (Vec<u8>, usize) {
+    static STREAM: OnceLock<(Vec<u8>, usize)> = OnceLock::new();
+    STREAM.get_or_init(|| {
+        (
+            miniz_oxide::deflate::compress_to_vec_zlib(EMBEDDED, 6),
+            EMBEDDED.len(),
+        )
+    })
+}
+
+/// The character as printed: itself if the font has it, else the GB 2312 look-alike
+/// people type for it (the middle dot of "人民广场 · 东门" is U+00B7, which GB 2312 only
+/// has as U+30FB), else [`MISSING`].
+fn printable(font: &LabelFont, ch: char) -> char {
+    let candidates: &[char] = match ch {
+        '·' | '•' => &['・'],
+        '–' | '—' => &['-'],
+        _ => &[],
+    };
+    std::iter::once(ch)
+        .chain(candidates.iter().copied())
+        .find(|c| font.covers(&c.to_string()))
+        .unwrap_or(MISSING)
+}
+
+fn cst(t: DateTime<Utc>) -> String {
+    match FixedOffset::east_opt(8 * 3600) {
+        Some(zone) => t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string(),
+        None => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+fn celsius(c: f64) -> String {
+    format!("{c:.1} °C")
+}
+
+struct Writer {
+    font: LabelFont,
+    pages: Vec<Vec<u8>>,
+    page: Content,
+    /// Top of the next line, mm from the page top.
+    y: f32,
+    /// Glyph id → the character it shows (ToUnicode and widths).
+    used: BTreeMap<u16, char>,
+    footer: String,
+}
+
+impl Writer {
+    fn new(font: LabelFont, footer: String) -> Writer {
+        Writer {
+            font,
+            pages: Vec::new(),
+            page: Content::new(),
+            y: MARGIN,
+            used: BTreeMap::new(),
+            footer,
+        }
+    }
+
+    fn pt(&self, x: f32, y: f32) -> (f32, f32) {
+        (x * PT_PER_MM, (PAGE_H - y) * PT_PER_MM)
+    }
+
+    fn break_page(&mut self) {
+        let footer = format!("{}  第 {} 页 page", self.footer, self.pages.len() + 1);
+        self.put(&footer, MARGIN, PAGE_H - MARGIN / 2.0, SMALL);
+        let page = std::mem::replace(&mut self.page, Content::new());
+        self.pages.push(page.finish().to_vec());
+        self.y = MARGIN;
+    }
+
+    fn ensure(&mut self, height: f32) {
+        if self.y + height > PAGE_H - MARGIN {
+            self.break_page();
+        }
+    }
+
+    /// Text at a baseline, no wrapping.
+    fn put(&mut self, text: &str, x: f32, baseline: f32, size: f32) {
+        let mut bytes = Vec::with_capacity(text.len() * 2);
+        for ch in text.chars() {
+            let ch = printable(&self.font, ch);
+            let id = self.font.glyph(ch).0;
+            self.used.entry(id).or_insert(ch);
+            bytes.extend_from_slice(&id.to_be_bytes());
+        }
+        let font_pt = self.font.units_per_em() * self.font.mm_per_unit(size) * PT_PER_MM;
+        let (px, py) = self.pt(x, baseline);
+        self.page
+            .begin_text()
+            .set_font(Name(b"F1"), font_pt)
+            .set_text_matrix([1.0, 0.0, 0.0, 1.0, px, py])
+            .show(Str(&bytes))
+            .end_text();
+    }
+
+    /// Splits `text` into lines no wider than `width` mm, at spaces where possible.
+    fn wrap(&self, text: &str, size: f32, width: f32) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut line = String::new();
+        for word in text.split_inclusive(' ') {
+            let candidate = format!("{line}{word}");
+            if self.font.text_width_mm(candidate.trim_end(), size) <= width {
+                line = candidate;
+                continue;
+            }
+            if !line.is_empty() {
+                lines.push(line.trim_end().to_owned());
+                line.clear();
+            }
+            // A word wider than the line (a long run of Chinese): break by character.
+            for ch in word.chars() {
+                let candidate = format!("{line}{ch}");
+                if self.font.text_width_mm(candidate.trim_end(), size) > width && !line.is_empty() {
+                    lines.push(line.trim_end().to_owned());
+                    line.clear();
+                }
+                line.push(ch);
+            }
+        }
+        if !line.trim().is_empty() {
+            lines.push(line.trim_end().to_owned());
+        }
+        lines
+    }
+
+    fn line_at(&mut self, text: &str, size: f32, indent: f32) {
+        for part in self.wrap(text, size, PAGE_W - 2.0 * MARGIN - indent) {
+            self.ensure(size * 1.5);
+            let baseline = self.y + size;
+            self.put(&part, MARGIN + indent, baseline, size);
+            self.y += size * 1.5;
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        self.line_at(text, BODY, 0.0);
+    }
+
+    fn heading(&mut self, text: &str, size: f32) {
+        self.ensure(size * 2.2 + BODY * 3.0);
+        self.y += size * 0.4;
+        self.line_at(text, size, 0.0);
+        self.rule();
+    }
+
+    fn rule(&mut self) {
+        let (x, y) = self.pt(MARGIN, self.y);
+        self.page
+            .rect(x, y, (PAGE_W - 2.0 * MARGIN) * PT_PER_MM, 0.25 * PT_PER_MM)
+            .fill_nonzero();
+        self.y += 1.5;
+    }
+
+    /// Columns at fixed offsets (mm from the margin); one row.
+    fn row(&mut self, cells: &[(&str, f32)], size: f32) {
+        self.ensure(size * 1.5);
+        let baseline = self.y + size;
+        for (text, offset) in cells {
+            self.put(text, MARGIN + offset, baseline, size);
+        }
+        self.y += size * 1.5;
+    }
+
+    fn qr(&mut self, data: &str, caption: &str) -> Result<(), LabelError> {
+        let matrix = qr_matrix(data)?;
+        self.ensure(QR_SIDE + BODY * 3.0);
+        self.line(caption);
+        let quiet = 4.0;
+        let module = QR_SIDE / (matrix.width as f32 + 2.0 * quiet);
+        let left = MARGIN + quiet * module;
+        let top = self.y + quiet * module;
+        for (r, row) in matrix.modules.chunks(matrix.width.max(1)).enumerate() {
+            for (i, dark) in row.iter().enumerate() {
+                if *dark {
+                    let (x, y) = self.pt(left + i as f32 * module, top + (r as f32 + 1.0) * module);
+                    self.page.rect(x, y, module * PT_PER_MM, module * PT_PER_MM);
+                }
+            }
+        }
+        self.page.fill_nonzero();
+        self.y += QR_SIDE + 2.0;
+        Ok(())
+    }
+
+    fn finish(mut self, title: &str) -> Vec<u8> {
+        self.break_page();
+        let mut pdf = Pdf::new();
+        let catalog = Ref::new(1);
+        let tree = Ref::new(2);
+        let info = Ref::new(3);
+        let type0 = Ref::new(4);
+        let cid = Ref::new(5);
+        let descriptor = Ref::new(6);
+        let file = Ref::new(7);
+        let cmap_ref = Ref::new(8);
+        let mut next = 9;
+        pdf.catalog(catalog).pages(tree);
+        pdf.document_info(info)
+            .title(TextStr(title))
+            .creator(TextStr("Lifebridge"));
+
+        let em = self.font.units_per_em();
+        let per_mille = |units: f32| units * 1000.0 / em;
+        pdf.type0_font(type0)
+            .base_font(Name(b"WenQuanYiMicroHei"))
+            .encoding_predefined(Name(b"Identity-H"))
+            .descendant_font(cid)
+            .to_unicode(cmap_ref);
+        let system = || SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"Identity"),
+            supplement: 0,
+        };
+        {
+            let mut cid_font = pdf.cid_font(cid);
+            cid_font
+                .subtype(CidFontType::Type2)
+                .base_font(Name(b"WenQuanYiMicroHei"))
+                .system_info(system())
+                .font_descriptor(descriptor)
+                .cid_to_gid_map_predefined(Name(b"Identity"));
+            let mut widths = cid_font.widths();
+            for id in self.used.keys() {
+                let advance = self.font.advance_units(ab_glyph::GlyphId(*id));
+                widths.consecutive(*id, [per_mille(advance)]);
+            }
+            widths.finish();
+        }
+        let ascent = self.font.ascent_mm(BODY) / self.font.mm_per_unit(BODY);
+        pdf.font_descriptor(descriptor)
+            .name(Name(b"WenQuanYiMicroHei"))
+            .flags(FontFlags::SYMBOLIC)
+            .bbox(Rect::new(
+                0.0,
+                per_mille(-0.25 * em),
+                1000.0,
+                per_mille(ascent),
+            ))
+            .italic_angle(0.0)
+            .ascent(per_mille(ascent))
+            .descent(per_mille(-0.25 * em))
+            .cap_height(per_mille(ascent * 0.8))
+            .stem_v(80.0)
+            .font_file2(file);
+        let (deflated, raw_len) = font_stream();
+        pdf.stream(file, deflated).filter(Filter::FlateDecode).pair(
+            Name(b"Length1"),
+            i32::try_from(*raw_len).unwrap_or(i32::MAX),
+        );
+        let mut cmap = UnicodeCmap::new(Name(b"Lifebridge-UCS"), system());
+        for (id, ch) in &self.used {
+            cmap.pair(*id, *ch);
+        }
+        let cmap_data = cmap.finish();
+        pdf.cmap(cmap_ref, &cmap_data)
+            .name(Name(b"Lifebridge-UCS"))
+            .system_info(system());
+
+        let mut kids = Vec::new();
+        for content in &self.pages {
+            let page_id = Ref::new(next);
+            let content_id = Ref::new(next + 1);
+            next += 2;
+            let compressed = miniz_oxide::deflate::compress_to_vec_zlib(content, 6);
+            pdf.stream(content_id, &compressed)
+                .filter(Filter::FlateDecode);
+            let mut page = pdf.page(page_id);
+            page.media_box(Rect::new(0.0, 0.0, PAGE_W * PT_PER_MM, PAGE_H * PT_PER_MM));
+            page.parent(tree);
+            page.contents(content_id);
+            page.resources().fonts().pair(Name(b"F1"), type0);
+            page.finish();
+            kids.push(page_id);
+        }
+        let count = i32::try_from(kids.len()).unwrap_or(i32::MAX);
+        pdf.pages(tree).kids(kids).count(count);
+        pdf.finish()
+    }
+}
+
+fn box_section(w: &mut Writer, b: &ManifestBox) {
+    w.heading(
+        &format!(
+            "箱 Box {}   {} / {}   {}~{} °C",
+            b.code,
+            b.class.name_zh(),
+            b.class.name_en(),
+            b.range.min_c,
+            b.range.max_c
+        ),
+        4.2,
+    );
+    w.line(&format!(
+        "首袋采集时间 / First collection: {}    袋数 / Bags: {}",
+        b.first_collection_at.map_or_else(|| "-".to_owned(), cst),
+        b.bags.len()
+    ));
+    let columns = [0.0, 42.0, 90.0, 112.0, 135.0];
+    let header = [
+        "献血码 DIN",
+        "采集方式 Procedure",
+        "血型 ABO/RhD",
+        "容量 mL",
+        "采集时间 Collected",
+    ];
+    w.row(
+        &header
+            .iter()
+            .zip(columns)
+            .map(|(t, c)| (*t, c))
+            .collect::<Vec<_>>(),
+        SMALL,
+    );
+    for bag in &b.bags {
+        let din = bag.din.to_string();
+        let procedure = bag.procedure.as_str().replace('_', " ");
+        let group = match bag.abo_rh {
+            Some(_) => abo_rh_label(bag.abo_rh).to_owned(),
+            None => "未知 unknown".to_owned(),
+        };
+        let volume = bag
+            .collected_volume_ml
+            .map_or_else(|| "-".to_owned(), |v| v.to_string());
+        let at = cst(bag.collected_at);
+        let cells = [din, procedure, group, volume, at];
+        w.row(
+            &cells
+                .iter()
+                .zip(columns)
+                .map(|(t, c)| (t.as_str(), c))
+                .collect::<Vec<_>>(),
+            SMALL,
+        );
+    }
+    if b.readings.is_empty() {
+        w.line("温度记录 / Readings: 无 none");
+    } else {
+        let readings = b
+            .readings
+            .iter()
+            .map(|r| format!("{} {}", cst(r.at), celsius(r.celsius)))
+            .collect::<Vec<_>>()
+            .join(";  ");
+        w.line(&format!(
+            "温度记录 / Readings ({}): {readings}",
+            b.readings.len()
+        ));
+    }
+    if b.excursions.is_empty() {
+        w.line("超出范围 / Excursions: 无 none");
+    } else {
+        for e in &b.excursions {
+            w.line(&format!(
+                "!! 超出范围 / EXCURSION: {} ~ {}, 最值 extreme {}, {} 次读数 readings",
+                cst(e.from),
+                cst(e.to),
+                celsius(e.extreme_c),
+                e.readings
+            ));
+        }
+    }
+}
+
+/// Renders the signed manifest on A4. `qr_texts` are the manifest QR payloads (one
+/// string per symbol, from `lifebridge_sync::manifest_code::encode`), printed in order.
+pub fn render_manifest_pdf(
+    manifest: &Manifest,
+    qr_texts: &[String],
+) -> Result<Vec<u8>, LabelError> {
+    let font = LabelFont::embedded()?;
+    let footer = format!("运输交接单 Manifest {}", manifest.id);
+    let mut w = Writer::new(font, footer);
+    w.line_at("血液运输交接单 / Blood transport manifest", 6.0, 0.0);
+    w.rule();
+    w.line(&format!("采血点 / Site: {}", manifest.site_name));
+    w.line(&format!(
+        "车辆 / Vehicle: {}    日期 / Date: {}",
+        manifest.vehicle.as_deref().unwrap_or("-"),
+        manifest.drive_date
+    ));
+    w.line(&format!("采血活动 / Drive: {}", manifest.drive_id));
+    w.line(&format!(
+        "司机 / Driver: {}    发运时间 / Dispatched: {} (UTC+8)",
+        manifest.driver.name,
+        cst(manifest.dispatched_at)
+    ));
+    w.line(&format!(
+        "清单编号 / Manifest: {}    规则表 / Rules: {}",
+        manifest.id, manifest.rules_version
+    ));
+
+    let counts = manifest.counts();
+    w.heading("汇总 / Counts", 4.2);
+    w.line(&format!(
+        "合计 / Total: {} 袋 bags, {} 箱 boxes, {} 箱有温度超限 boxes with excursions",
+        counts.bags, counts.boxes, counts.boxes_with_excursions
+    ));
+    for c in &counts.by_class {
+        w.line_at(
+            &format!("{} / {}: {}", c.class.name_zh(), c.class.name_en(), c.bags),
+            BODY,
+            4.0,
+        );
+    }
+    let groups = counts
+        .by_abo_rh
+        .iter()
+        .map(|g| {
+            let label = if g.abo_rh == "unknown" {
+                "未知 unknown"
+            } else {
+                g.abo_rh.as_str()
+            };
+            format!("{label}: {}", g.bags)
+        })
+        .collect::<Vec<_>>()
+        .join("   ");
+    w.line(&format!("按血型 / By ABO/RhD: {groups}"));
+
+    for b in &manifest.boxes {
+        box_section(&mut w, b);
+    }
+
+    w.heading("签名 / Signatures", 4.2);
+    w.line(&format!(
+        "司机 / Driver: {} (已用工号密码签署 signed with PIN, {})",
+        manifest.driver.name,
+        cst(manifest.dispatched_at)
+    ));
+    w.y += 6.0;
+    w.line("接收人签名 / Received by: ______________________    时间 / Time: ______________");
+
+    if !qr_texts.is_empty() {
+        w.heading(
+            "清单二维码 / Manifest QR (无网络时扫描 / scan when not synced)",
+            4.2,
+        );
+        let n = qr_texts.len();
+        for (i, text) in qr_texts.iter().enumerate() {
+            w.qr(text, &format!("二维码 QR {} / {}", i + 1, n))?;
+        }
+    }
+    Ok(w.finish(&format!("Manifest {}", manifest.id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every fixed caption must be in the embedded subset, or it prints as boxes.
+    #[test]
+    fn captions_are_in_the_embedded_font() {
+        let font = LabelFont::embedded().unwrap();
+        for text in [
+            "血液运输交接单 / Blood transport manifest",
+            "采血点 / Site: 车辆 / Vehicle: 日期 / Date: 采血活动 / Drive:",
+            "司机 / Driver: 发运时间 / Dispatched: (UTC+8) 清单编号 / Manifest: 规则表 / Rules:",
+            "汇总 / Counts 合计 / Total: 袋 bags, 箱 boxes, 箱有温度超限 boxes with excursions",
+            "按血型 / By ABO/RhD: 未知 unknown A+ B- AB+ O-",
+            "箱 Box ~ °C 首袋采集时间 / First collection: 袋数 / Bags:",
+            "献血码 DIN 采集方式 Procedure 血型 ABO/RhD 容量 mL 采集时间 Collected",
+            "温度记录 / Readings: 无 none 超出范围 / Excursions: !! 超出范围 / EXCURSION: 最值 extreme 次读数 readings",
+            "签名 / Signatures (已用工号密码签署 signed with PIN, 接收人签名 / Received by: ___ 时间 / Time:",
+            "清单二维码 / Manifest QR (无网络时扫描 / scan when not synced) 二维码 QR 运输交接单",
+            "全血（制备红细胞） 全血（制备血小板） 单采血小板",
+            "□ ・ - 第 页 page",
+        ] {
+            let missing: String = text
+                .chars()
+                .filter(|c| !font.covers(&c.to_string()))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "not in the font: {missing:?} in {text:?}"
+            );
+        }
+        assert_eq!(printable(&font, '·'), '・');
+        assert_eq!(printable(&font, '—'), '-');
+        assert_eq!(printable(&font, '𠀀'), MISSING);
+        assert_eq!(printable(&font, '圳'), '圳');
+    }
+}
