@@ -8,8 +8,10 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use lifebridge_domain::cold_chain::Manifest;
 use lifebridge_domain::din::{DinRange, FacilityId};
 use lifebridge_domain::entities::{Appointment, DinRangeRecord, DinRangeSource, EntityKind};
+use lifebridge_domain::handoff::{DeskScan, HandoffRecord};
 use lifebridge_domain::hlc::Hlc;
 use lifebridge_sync::ingest::Refusal;
 use lifebridge_sync::{FieldClocks, LocalChange, RemoteKind, RemoteRecord, merge_fields};
@@ -172,6 +174,188 @@ pub trait Storage: Send + Sync + 'static {
     async fn entries(&self, device_id: Uuid) -> Result<Vec<StoredEntry>>;
     /// The merged donor as the station holds it.
     async fn donor(&self, donor_id: Uuid) -> Result<Option<String>>;
+
+    // The receiving desk (crate::receiving).
+
+    /// Records a manifest loaded from its QR at the desk; compares it with the
+    /// replicated copy if that arrived first.
+    async fn put_manifest_qr(&self, manifest: &Manifest, now: DateTime<Utc>)
+    -> Result<ManifestRow>;
+    async fn manifest_row(&self, manifest_id: Uuid) -> Result<Option<ManifestRow>>;
+    /// The latest manifests by dispatch time, newest first.
+    async fn manifest_rows(&self, limit: u32) -> Result<Vec<ManifestRow>>;
+    /// `false` when a staff member of that name exists.
+    async fn add_staff(&self, staff: &StaffRow) -> Result<bool>;
+    async fn staff_by_name(&self, name: &str) -> Result<Option<StaffRow>>;
+    async fn open_receipt(&self, receipt: &ReceiptRow) -> Result<()>;
+    /// The receipt with its scans in scan order.
+    async fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptRow>>;
+    /// `false` when the receipt is unknown or already signed (nothing is written).
+    async fn add_desk_scan(
+        &self,
+        receipt_id: Uuid,
+        scan_id: Uuid,
+        scan: &DeskScan,
+        scanned_by: Uuid,
+    ) -> Result<bool>;
+    /// Stores the signed hand-off and sends it to each manifest's device, in one
+    /// transaction; `false` when the receipt was signed already (nothing is written).
+    async fn sign_receipt(&self, receipt_id: Uuid, record: &HandoffRecord) -> Result<bool>;
+    /// The signed hand-off of a receipt, as stored.
+    async fn handoff_of(&self, receipt_id: Uuid) -> Result<Option<String>>;
+    /// What the statistics are computed from.
+    async fn statistics_sources(&self) -> Result<StatisticsSources>;
+}
+
+/// A manifest as the desk knows it (table `manifest`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManifestRow {
+    pub manifest_id: Uuid,
+    pub device_id: Uuid,
+    pub site_name: String,
+    pub dispatched_at: String,
+    pub replicated_body: Option<String>,
+    pub qr_body: Option<String>,
+    pub qr_matches: Option<bool>,
+    pub first_seen_at: String,
+}
+
+impl ManifestRow {
+    /// The manifest to work from: the replicated copy when present (it is what the
+    /// device holds), else the one from the QR.
+    pub fn manifest(&self) -> Result<Manifest> {
+        let body = self
+            .replicated_body
+            .as_deref()
+            .or(self.qr_body.as_deref())
+            .ok_or_else(|| {
+                StorageError::Corrupt(format!("manifest {} has no body", self.manifest_id))
+            })?;
+        Ok(serde_json::from_str(body)?)
+    }
+}
+
+/// Folds one arrival of a manifest (by replication or by QR) into what the desk held.
+/// The first copy of each kind stands: a manifest is never edited once signed, so a
+/// second, different copy is exactly what `qr_matches = false` reports.
+pub fn merge_manifest(
+    held: Option<ManifestRow>,
+    manifest: &Manifest,
+    body: &str,
+    by_qr: bool,
+    now: DateTime<Utc>,
+) -> ManifestRow {
+    let mut row = held.unwrap_or_else(|| ManifestRow {
+        manifest_id: manifest.id,
+        device_id: manifest.device_id,
+        site_name: manifest.site_name.clone(),
+        dispatched_at: manifest.dispatched_at.to_rfc3339(),
+        replicated_body: None,
+        qr_body: None,
+        qr_matches: None,
+        first_seen_at: now.to_rfc3339(),
+    });
+    let slot = if by_qr {
+        &mut row.qr_body
+    } else {
+        &mut row.replicated_body
+    };
+    if slot.is_none() {
+        *slot = Some(body.to_owned());
+    }
+    row.qr_matches = match (&row.replicated_body, &row.qr_body) {
+        (Some(a), Some(b)) => Some(
+            // Compared as manifests, not text: key order or number formatting may differ.
+            match (
+                serde_json::from_str::<Manifest>(a),
+                serde_json::from_str::<Manifest>(b),
+            ) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            },
+        ),
+        _ => None,
+    };
+    row
+}
+
+/// The manifest a pushed change entry carries, if it is one the station can read.
+pub fn pushed_manifest(entry: &LocalChange) -> Option<Manifest> {
+    if entry.entity != EntityKind::Manifest {
+        return None;
+    }
+    match serde_json::from_str::<Manifest>(&entry.body) {
+        Ok(m) if m.id == entry.entity_id => Some(m),
+        Ok(m) => {
+            tracing::warn!(entity_id = %entry.entity_id, body_id = %m.id, "manifest entry names another id; not projected");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(entity_id = %entry.entity_id, error = %e, "manifest entry body unreadable; not projected");
+            None
+        }
+    }
+}
+
+/// A member of station staff who signs at the desk (table `station_staff`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRow {
+    pub staff_id: Uuid,
+    pub name: String,
+    /// `receiving` or `driver`.
+    pub role: String,
+    pub pin_hash: String,
+    pub created_at: String,
+}
+
+/// One receiving at the desk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRow {
+    pub receipt_id: Uuid,
+    pub manifest_ids: Vec<Uuid>,
+    pub opened_by: Uuid,
+    pub opened_at: DateTime<Utc>,
+    pub signed_at: Option<String>,
+    pub scans: Vec<DeskScan>,
+}
+
+/// The latest body of every record the statistics read, as pushed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatisticsSources {
+    pub donations: Vec<String>,
+    pub screenings: Vec<String>,
+    pub deferrals: Vec<String>,
+    pub drives: Vec<String>,
+    pub visits: Vec<String>,
+    /// Merged donors.
+    pub donors: Vec<String>,
+}
+
+/// Keeps the last body per entity id from `(entity_id, body)` rows in push order.
+pub fn latest_bodies(rows: impl IntoIterator<Item = (String, String)>) -> Vec<String> {
+    let mut latest: std::collections::BTreeMap<String, String> = Default::default();
+    for (id, body) in rows {
+        latest.insert(id, body);
+    }
+    latest.into_values().collect()
+}
+
+/// The feed items that send a signed hand-off to each device whose manifest it covers.
+pub fn handoff_items(station_id: Uuid, record: &HandoffRecord) -> Result<Vec<FeedItem>> {
+    let body = serde_json::to_string(record)?;
+    Ok(record
+        .device_ids
+        .iter()
+        .map(|device| FeedItem {
+            kind: RemoteKind::Handoff,
+            record_id: record.id,
+            origin_device: station_id,
+            target_device: Some(*device),
+            hlc: station_hlc(station_id, record.signed_at),
+            body: body.clone(),
+            field_clocks: None,
+        })
+        .collect())
 }
 
 /// A record to append to the feed.

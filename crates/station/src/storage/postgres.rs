@@ -19,10 +19,14 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row, Transaction};
 use uuid::Uuid;
 
+use lifebridge_domain::cold_chain::Manifest;
+use lifebridge_domain::handoff::{DeskScan, HandoffRecord};
+
 use super::{
-    Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, PullPage, PushOutcome, Result, Storage,
-    StorageError, StoredEntry, clamp, derive_feed, kind_str, lease_count, lease_item, lease_range,
-    own_record_skipped, parse_clocks, parse_hlc, parse_kind, parse_uuid,
+    Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, ManifestRow, PullPage, PushOutcome,
+    ReceiptRow, Result, StaffRow, StatisticsSources, Storage, StorageError, StoredEntry, clamp,
+    derive_feed, kind_str, lease_count, lease_item, lease_range, own_record_skipped, parse_clocks,
+    parse_hlc, parse_kind, parse_uuid,
 };
 use crate::migrations::{MIGRATIONS, check_applied, checksum, create_table_sql};
 
@@ -255,6 +259,62 @@ fn params(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
         .collect()
 }
 
+const MANIFEST_COLS: &str = "manifest_id, device_id, site_name, dispatched_at, replicated_body, qr_body, qr_matches, first_seen_at";
+
+fn to_manifest_row(r: &Row) -> Result<ManifestRow> {
+    Ok(ManifestRow {
+        manifest_id: parse_uuid(r.get(0))?,
+        device_id: parse_uuid(r.get(1))?,
+        site_name: r.get(2),
+        dispatched_at: r.get(3),
+        replicated_body: r.get(4),
+        qr_body: r.get(5),
+        qr_matches: r.get::<_, Option<i32>>(6).map(|v| v != 0),
+        first_seen_at: r.get(7),
+    })
+}
+
+async fn load_manifest(tx: &Transaction<'_>, id: Uuid, lock: bool) -> Attempt<Option<ManifestRow>> {
+    let sql = format!(
+        "SELECT {MANIFEST_COLS} FROM manifest WHERE manifest_id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let row = tx.query_opt(&sql, &[&id.to_string()]).await?;
+    Ok(row.as_ref().map(to_manifest_row).transpose()?)
+}
+
+async fn save_manifest(tx: &Transaction<'_>, row: &ManifestRow) -> Attempt<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO manifest ({MANIFEST_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (manifest_id) DO UPDATE SET replicated_body = excluded.replicated_body,
+                 qr_body = excluded.qr_body, qr_matches = excluded.qr_matches"
+        ),
+        &[
+            &row.manifest_id.to_string(),
+            &row.device_id.to_string(),
+            &row.site_name,
+            &row.dispatched_at,
+            &row.replicated_body,
+            &row.qr_body,
+            &row.qr_matches.map(i32::from),
+            &row.first_seen_at,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StorageError::Corrupt(format!("time {text:?}: {e}")))
+}
+
+fn db(e: tokio_postgres::Error) -> StorageError {
+    StorageError::Database(describe(&e))
+}
+
 async fn push_attempt(
     tx: &Transaction<'_>,
     device_id: Uuid,
@@ -386,6 +446,13 @@ async fn push_attempt(
             placeholders(chunk.len(), 4)
         );
         tx.execute(&sql, &params(&values)).await?;
+    }
+    for entry in new {
+        if let Some(manifest) = super::pushed_manifest(entry) {
+            let held = load_manifest(tx, manifest.id, true).await?;
+            let row = super::merge_manifest(held, &manifest, &entry.body, false, now);
+            save_manifest(tx, &row).await?;
+        }
     }
     insert_feed(tx, &feed).await?;
     tx.execute(
@@ -769,5 +836,248 @@ impl Storage for PostgresStorage {
             .await
             .map_err(|e| StorageError::Database(describe(&e)))?;
         Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn put_manifest_qr(
+        &self,
+        manifest: &Manifest,
+        now: DateTime<Utc>,
+    ) -> Result<ManifestRow> {
+        let body = serde_json::to_string(manifest)?;
+        with_retry!(self, |tx| {
+            let held = load_manifest(&tx, manifest.id, true).await?;
+            let row = super::merge_manifest(held, manifest, &body, true, now);
+            save_manifest(&tx, &row).await?;
+            row
+        })
+    }
+
+    async fn manifest_row(&self, manifest_id: Uuid) -> Result<Option<ManifestRow>> {
+        with_retry!(self, |tx| load_manifest(&tx, manifest_id, false).await?)
+    }
+
+    async fn manifest_rows(&self, limit: u32) -> Result<Vec<ManifestRow>> {
+        let client = self.client().await.map_err(stop)?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {MANIFEST_COLS} FROM manifest ORDER BY dispatched_at DESC, manifest_id LIMIT $1"
+                ),
+                &[&i64::from(limit)],
+            )
+            .await
+            .map_err(db)?;
+        rows.iter().map(to_manifest_row).collect()
+    }
+
+    async fn add_staff(&self, staff: &StaffRow) -> Result<bool> {
+        let client = self.client().await.map_err(stop)?;
+        let n = client
+            .execute(
+                "INSERT INTO station_staff (staff_id, name, role, pin_hash, created_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
+                &[
+                    &staff.staff_id.to_string(),
+                    &staff.name,
+                    &staff.role,
+                    &staff.pin_hash,
+                    &staff.created_at,
+                ],
+            )
+            .await
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    async fn staff_by_name(&self, name: &str) -> Result<Option<StaffRow>> {
+        let client = self.client().await.map_err(stop)?;
+        let row = client
+            .query_opt(
+                "SELECT staff_id, name, role, pin_hash, created_at FROM station_staff WHERE name = $1",
+                &[&name],
+            )
+            .await
+            .map_err(db)?;
+        row.map(|r| {
+            Ok(StaffRow {
+                staff_id: parse_uuid(r.get(0))?,
+                name: r.get(1),
+                role: r.get(2),
+                pin_hash: r.get(3),
+                created_at: r.get(4),
+            })
+        })
+        .transpose()
+    }
+
+    async fn open_receipt(&self, receipt: &ReceiptRow) -> Result<()> {
+        let client = self.client().await.map_err(stop)?;
+        client
+            .execute(
+                "INSERT INTO receipt (receipt_id, manifest_ids, opened_by, opened_at) VALUES ($1, $2, $3, $4)",
+                &[
+                    &receipt.receipt_id.to_string(),
+                    &serde_json::to_string(&receipt.manifest_ids)?,
+                    &receipt.opened_by.to_string(),
+                    &receipt.opened_at.to_rfc3339(),
+                ],
+            )
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptRow>> {
+        let client = self.client().await.map_err(stop)?;
+        let id = receipt_id.to_string();
+        let Some(row) = client
+            .query_opt(
+                "SELECT manifest_ids, opened_by, opened_at, signed_at FROM receipt WHERE receipt_id = $1",
+                &[&id],
+            )
+            .await
+            .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        let scans = client
+            .query(
+                "SELECT din, box_code, scanned_at FROM desk_scan WHERE receipt_id = $1
+                 ORDER BY scanned_at, scan_id",
+                &[&id],
+            )
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| {
+                let din: String = r.get(0);
+                Ok(DeskScan {
+                    din: din.parse().map_err(|e| {
+                        StorageError::Corrupt(format!("desk scan DIN {din:?}: {e}"))
+                    })?,
+                    box_code: r.get(1),
+                    scanned_at: parse_time(r.get(2))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(ReceiptRow {
+            receipt_id,
+            manifest_ids: serde_json::from_str(row.get(0))?,
+            opened_by: parse_uuid(row.get(1))?,
+            opened_at: parse_time(row.get(2))?,
+            signed_at: row.get(3),
+            scans,
+        }))
+    }
+
+    async fn add_desk_scan(
+        &self,
+        receipt_id: Uuid,
+        scan_id: Uuid,
+        scan: &DeskScan,
+        scanned_by: Uuid,
+    ) -> Result<bool> {
+        let at = scan
+            .scanned_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        with_retry!(self, |tx| {
+            let open = tx
+                .query_opt(
+                    "SELECT signed_at FROM receipt WHERE receipt_id = $1 FOR UPDATE",
+                    &[&receipt_id.to_string()],
+                )
+                .await?
+                .map(|r| r.get::<_, Option<String>>(0));
+            if matches!(open, Some(None)) {
+                tx.execute(
+                    "INSERT INTO desk_scan (receipt_id, scan_id, din, box_code, scanned_at, scanned_by)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &receipt_id.to_string(),
+                        &scan_id.to_string(),
+                        &scan.din.as_str(),
+                        &scan.box_code,
+                        &at,
+                        &scanned_by.to_string(),
+                    ],
+                )
+                .await?;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    async fn sign_receipt(&self, receipt_id: Uuid, record: &HandoffRecord) -> Result<bool> {
+        let signed_at = record.signed_at.to_rfc3339();
+        let body = serde_json::to_string(record)?;
+        with_retry!(self, |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE receipt SET signed_at = $2 WHERE receipt_id = $1 AND signed_at IS NULL",
+                    &[&receipt_id.to_string(), &signed_at],
+                )
+                .await?;
+            if n > 0 {
+                tx.execute(
+                    "INSERT INTO handoff (handoff_id, receipt_id, signed_at, body) VALUES ($1, $2, $3, $4)",
+                    &[&record.id.to_string(), &receipt_id.to_string(), &signed_at, &body],
+                )
+                .await?;
+                let station = station_id(&tx).await?;
+                insert_feed(&tx, &super::handoff_items(station, record)?).await?;
+            }
+            n > 0
+        })
+    }
+
+    async fn handoff_of(&self, receipt_id: Uuid) -> Result<Option<String>> {
+        let client = self.client().await.map_err(stop)?;
+        let row = client
+            .query_opt(
+                "SELECT body FROM handoff WHERE receipt_id = $1",
+                &[&receipt_id.to_string()],
+            )
+            .await
+            .map_err(db)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn statistics_sources(&self) -> Result<StatisticsSources> {
+        let client = self.client().await.map_err(stop)?;
+        let mut latest = BTreeMap::new();
+        for entity in ["donation", "screening", "deferral", "drive", "visit"] {
+            let rows = client
+                .query(
+                    "SELECT entity_id, body FROM change_entry WHERE entity = $1 ORDER BY device_id, seq",
+                    &[&entity],
+                )
+                .await
+                .map_err(db)?;
+            latest.insert(
+                entity,
+                super::latest_bodies(
+                    rows.iter()
+                        .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1))),
+                ),
+            );
+        }
+        let donors = client
+            .query("SELECT body FROM donor_state ORDER BY donor_id", &[])
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
+        let mut take = |k: &str| latest.remove(k).unwrap_or_default();
+        Ok(StatisticsSources {
+            donations: take("donation"),
+            screenings: take("screening"),
+            deferrals: take("deferral"),
+            drives: take("drive"),
+            visits: take("visit"),
+            donors,
+        })
     }
 }

@@ -14,10 +14,14 @@ use lifebridge_sync::{LocalChange, RemoteRecord};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
+use lifebridge_domain::cold_chain::Manifest;
+use lifebridge_domain::handoff::{DeskScan, HandoffRecord};
+
 use super::{
-    Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, PullPage, PushOutcome, Result, Storage,
-    StorageError, StoredEntry, clamp, derive_feed, kind_str, lease_count, lease_item, lease_range,
-    own_record_skipped, parse_clocks, parse_hlc, parse_kind, parse_uuid,
+    Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, ManifestRow, PullPage, PushOutcome,
+    ReceiptRow, Result, StaffRow, StatisticsSources, Storage, StorageError, StoredEntry, clamp,
+    derive_feed, kind_str, lease_count, lease_item, lease_range, own_record_skipped, parse_clocks,
+    parse_hlc, parse_kind, parse_uuid,
 };
 use crate::migrations;
 
@@ -209,6 +213,11 @@ fn push_tx(
                 )?;
             }
             feed.extend(item);
+            if let Some(manifest) = super::pushed_manifest(entry) {
+                let held = load_manifest(&tx, manifest.id)?;
+                let row = super::merge_manifest(held, &manifest, &entry.body, false, now);
+                save_manifest(&tx, &row)?;
+            }
         }
     }
     insert_feed(&tx, &feed)?;
@@ -221,6 +230,99 @@ fn push_tx(
         held_seq: plan.held_after,
         stored: new.len() as u32,
     })
+}
+
+const MANIFEST_COLS: &str = "manifest_id, device_id, site_name, dispatched_at, replicated_body, qr_body, qr_matches, first_seen_at";
+
+fn manifest_from(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    String,
+)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+#[allow(clippy::type_complexity)]
+fn to_manifest_row(
+    row: (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        String,
+    ),
+) -> Result<ManifestRow> {
+    Ok(ManifestRow {
+        manifest_id: parse_uuid(&row.0)?,
+        device_id: parse_uuid(&row.1)?,
+        site_name: row.2,
+        dispatched_at: row.3,
+        replicated_body: row.4,
+        qr_body: row.5,
+        qr_matches: row.6.map(|v| v != 0),
+        first_seen_at: row.7,
+    })
+}
+
+fn load_manifest(tx: &Connection, id: Uuid) -> Result<Option<ManifestRow>> {
+    tx.query_row(
+        &format!("SELECT {MANIFEST_COLS} FROM manifest WHERE manifest_id = ?1"),
+        [id.to_string()],
+        manifest_from,
+    )
+    .optional()?
+    .map(to_manifest_row)
+    .transpose()
+}
+
+fn save_manifest(tx: &Connection, row: &ManifestRow) -> Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO manifest ({MANIFEST_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (manifest_id) DO UPDATE SET replicated_body = excluded.replicated_body,
+                 qr_body = excluded.qr_body, qr_matches = excluded.qr_matches"
+        ),
+        (
+            row.manifest_id.to_string(),
+            row.device_id.to_string(),
+            &row.site_name,
+            &row.dispatched_at,
+            &row.replicated_body,
+            &row.qr_body,
+            row.qr_matches.map(i64::from),
+            &row.first_seen_at,
+        ),
+    )?;
+    Ok(())
+}
+
+fn to_staff(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StorageError::Corrupt(format!("time {text:?}: {e}")))
 }
 
 fn load_donor(tx: &Connection, donor_id: Uuid) -> Result<Option<DonorState>> {
@@ -625,6 +727,253 @@ impl Storage for SqliteStorage {
                 |r| r.get(0),
             )
             .optional()?)
+        })
+        .await
+    }
+
+    async fn put_manifest_qr(
+        &self,
+        manifest: &Manifest,
+        now: DateTime<Utc>,
+    ) -> Result<ManifestRow> {
+        let manifest = manifest.clone();
+        let body = serde_json::to_string(&manifest)?;
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let held = load_manifest(&tx, manifest.id)?;
+            let row = super::merge_manifest(held, &manifest, &body, true, now);
+            save_manifest(&tx, &row)?;
+            tx.commit()?;
+            Ok(row)
+        })
+        .await
+    }
+
+    async fn manifest_row(&self, manifest_id: Uuid) -> Result<Option<ManifestRow>> {
+        self.run(move |c| load_manifest(c, manifest_id)).await
+    }
+
+    async fn manifest_rows(&self, limit: u32) -> Result<Vec<ManifestRow>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {MANIFEST_COLS} FROM manifest ORDER BY dispatched_at DESC, manifest_id LIMIT ?1"
+            ))?;
+            let rows = stmt
+                .query_map([i64::from(limit)], manifest_from)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(to_manifest_row).collect()
+        })
+        .await
+    }
+
+    async fn add_staff(&self, staff: &StaffRow) -> Result<bool> {
+        let staff = staff.clone();
+        self.run(move |c| {
+            let n = c.execute(
+                "INSERT INTO station_staff (staff_id, name, role, pin_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING",
+                (
+                    staff.staff_id.to_string(),
+                    &staff.name,
+                    &staff.role,
+                    &staff.pin_hash,
+                    &staff.created_at,
+                ),
+            )?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn staff_by_name(&self, name: &str) -> Result<Option<StaffRow>> {
+        let name = name.to_owned();
+        self.run(move |c| {
+            c.query_row(
+                "SELECT staff_id, name, role, pin_hash, created_at FROM station_staff WHERE name = ?1",
+                [&name],
+                to_staff,
+            )
+            .optional()?
+            .map(|(id, name, role, pin_hash, created_at)| {
+                Ok(StaffRow {
+                    staff_id: parse_uuid(&id)?,
+                    name,
+                    role,
+                    pin_hash,
+                    created_at,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn open_receipt(&self, receipt: &ReceiptRow) -> Result<()> {
+        let receipt = receipt.clone();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO receipt (receipt_id, manifest_ids, opened_by, opened_at) VALUES (?1, ?2, ?3, ?4)",
+                (
+                    receipt.receipt_id.to_string(),
+                    serde_json::to_string(&receipt.manifest_ids)?,
+                    receipt.opened_by.to_string(),
+                    receipt.opened_at.to_rfc3339(),
+                ),
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptRow>> {
+        self.run(move |c| {
+            let id = receipt_id.to_string();
+            let row: Option<(String, String, String, Option<String>)> = c
+                .query_row(
+                    "SELECT manifest_ids, opened_by, opened_at, signed_at FROM receipt WHERE receipt_id = ?1",
+                    [&id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((manifest_ids, opened_by, opened_at, signed_at)) = row else {
+                return Ok(None);
+            };
+            let mut stmt = c.prepare(
+                "SELECT din, box_code, scanned_at FROM desk_scan WHERE receipt_id = ?1
+                 ORDER BY scanned_at, scan_id",
+            )?;
+            let scans = stmt
+                .query_map([&id], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let scans = scans
+                .into_iter()
+                .map(|(din, box_code, at)| {
+                    Ok(DeskScan {
+                        din: din
+                            .parse()
+                            .map_err(|e| StorageError::Corrupt(format!("desk scan DIN {din:?}: {e}")))?,
+                        box_code,
+                        scanned_at: parse_time(&at)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Some(ReceiptRow {
+                receipt_id,
+                manifest_ids: serde_json::from_str(&manifest_ids)?,
+                opened_by: parse_uuid(&opened_by)?,
+                opened_at: parse_time(&opened_at)?,
+                signed_at,
+                scans,
+            }))
+        })
+        .await
+    }
+
+    async fn add_desk_scan(
+        &self,
+        receipt_id: Uuid,
+        scan_id: Uuid,
+        scan: &DeskScan,
+        scanned_by: Uuid,
+    ) -> Result<bool> {
+        let scan = scan.clone();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let open: Option<Option<String>> = tx
+                .query_row(
+                    "SELECT signed_at FROM receipt WHERE receipt_id = ?1",
+                    [receipt_id.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if !matches!(open, Some(None)) {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO desk_scan (receipt_id, scan_id, din, box_code, scanned_at, scanned_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                (
+                    receipt_id.to_string(),
+                    scan_id.to_string(),
+                    scan.din.as_str(),
+                    &scan.box_code,
+                    scan.scanned_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    scanned_by.to_string(),
+                ),
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn sign_receipt(&self, receipt_id: Uuid, record: &HandoffRecord) -> Result<bool> {
+        let record = record.clone();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let signed_at = record.signed_at.to_rfc3339();
+            let n = tx.execute(
+                "UPDATE receipt SET signed_at = ?2 WHERE receipt_id = ?1 AND signed_at IS NULL",
+                (receipt_id.to_string(), &signed_at),
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO handoff (handoff_id, receipt_id, signed_at, body) VALUES (?1, ?2, ?3, ?4)",
+                (
+                    record.id.to_string(),
+                    receipt_id.to_string(),
+                    &signed_at,
+                    serde_json::to_string(&record)?,
+                ),
+            )?;
+            let station = station_id(&tx)?;
+            insert_feed(&tx, &super::handoff_items(station, &record)?)?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn handoff_of(&self, receipt_id: Uuid) -> Result<Option<String>> {
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT body FROM handoff WHERE receipt_id = ?1",
+                [receipt_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn statistics_sources(&self) -> Result<StatisticsSources> {
+        self.run(|c| {
+            let latest = |entity: &str| -> Result<Vec<String>> {
+                let mut stmt = c.prepare(
+                    "SELECT entity_id, body FROM change_entry WHERE entity = ?1 ORDER BY device_id, seq",
+                )?;
+                let rows = stmt
+                    .query_map([entity], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(super::latest_bodies(rows))
+            };
+            let mut stmt = c.prepare("SELECT body FROM donor_state ORDER BY donor_id")?;
+            let donors = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(StatisticsSources {
+                donations: latest("donation")?,
+                screenings: latest("screening")?,
+                deferrals: latest("deferral")?,
+                drives: latest("drive")?,
+                visits: latest("visit")?,
+                donors,
+            })
         })
         .await
     }
