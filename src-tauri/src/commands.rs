@@ -601,3 +601,241 @@ pub fn label_previews(
         })
         .collect()
 }
+
+fn cold_chain_error(e: lifebridge_store::cold_chain::ColdChainError) -> CommandError {
+    use lifebridge_store::cold_chain::ColdChainError as E;
+    let message = e.to_string();
+    match e {
+        E::Packing(refusal) => CommandError {
+            detail: refusal_detail(&refusal),
+            ..CommandError::field("packing_refused", "scan", message)
+        },
+        E::Unreadable(_) => CommandError::field("unreadable_scan", "scan", message),
+        E::UnknownDin { .. } => CommandError::field("unknown_din", "scan", message),
+        E::OtherDrive { .. } => CommandError::field("other_drive", "scan", message),
+        E::NotReleased { .. } => CommandError::field("not_released", "scan", message),
+        E::AlreadyPacked { .. } => CommandError::field("already_packed", "scan", message),
+        E::BoxDispatched { .. } => CommandError::new("box_dispatched", message),
+        E::DuplicateBoxCode { .. } => CommandError::field("duplicate_box", "code", message),
+        E::NothingToDispatch { .. } => CommandError::new("nothing_to_dispatch", message),
+        E::Csv(csv) => CommandError {
+            detail: serde_json::json!({ "line": csv.line, "column": csv.column }),
+            ..CommandError::field("logger_csv", "file", message)
+        },
+        E::SignIn(inner) => inner.into(),
+        E::Store(inner) => inner.into(),
+    }
+}
+
+/// The DIN and allowed classes of a packing refusal, for the screen to highlight.
+fn refusal_detail(refusal: &lifebridge_domain::cold_chain::PackingRefusal) -> serde_json::Value {
+    use lifebridge_domain::cold_chain::PackingRefusal as R;
+    match refusal {
+        R::WrongClass {
+            din,
+            box_class,
+            allowed,
+            ..
+        } => serde_json::json!({ "din": din, "box_class": box_class, "allowed": allowed }),
+        R::StillOnChair { din } | R::Aborted { din } | R::NoTransportClass { din } => {
+            serde_json::json!({ "din": din })
+        }
+    }
+}
+
+/// Everything the driver's screen shows for a drive.
+#[tauri::command]
+pub fn transport_view(
+    state: State<'_, AppState>,
+    drive_id: RecordId,
+) -> CommandResult<lifebridge_store::cold_chain::TransportView> {
+    state.require(Role::Driver)?;
+    state.with_store(|s| Ok(s.transport_view(drive_id)?))
+}
+
+#[tauri::command]
+pub fn open_box(
+    state: State<'_, AppState>,
+    drive_id: RecordId,
+    code: String,
+    class: lifebridge_domain::cold_chain::ProductClass,
+) -> CommandResult<lifebridge_store::cold_chain::TransportView> {
+    let staff = state.require(Role::Driver)?;
+    state.with_store(|s| {
+        s.open_box(Actor::staff(staff.id), drive_id, &code, class)
+            .map_err(cold_chain_error)?;
+        Ok(s.transport_view(drive_id)?)
+    })
+}
+
+/// A bag label scanned (or typed) into a box.
+#[tauri::command]
+pub fn pack_bag(
+    state: State<'_, AppState>,
+    box_id: RecordId,
+    text: String,
+) -> CommandResult<lifebridge_store::cold_chain::TransportView> {
+    let staff = state.require(Role::Driver)?;
+    state.with_store(|s| {
+        let packing = s
+            .pack_bag(Actor::staff(staff.id), box_id, &text)
+            .map_err(cold_chain_error)?;
+        let drive_id = drive_of_box(s, packing.box_id)?;
+        Ok(s.transport_view(drive_id)?)
+    })
+}
+
+#[tauri::command]
+pub fn unpack_bag(
+    state: State<'_, AppState>,
+    packing_id: RecordId,
+) -> CommandResult<lifebridge_store::cold_chain::TransportView> {
+    let staff = state.require(Role::Driver)?;
+    state.with_store(|s| {
+        let undo = s
+            .unpack_bag(Actor::staff(staff.id), packing_id)
+            .map_err(cold_chain_error)?;
+        let drive_id = drive_of_box(s, undo.box_id)?;
+        Ok(s.transport_view(drive_id)?)
+    })
+}
+
+fn drive_of_box(store: &lifebridge_store::Store, box_id: RecordId) -> CommandResult<RecordId> {
+    Ok(store
+        .transport_box(box_id)?
+        .ok_or_else(|| CommandError::new("missing", format!("transport box {box_id} not found")))?
+        .drive_id)
+}
+
+/// A temperature read off the box's thermometer; `measured_at` defaults to now.
+#[tauri::command]
+pub fn record_temperature(
+    state: State<'_, AppState>,
+    box_id: RecordId,
+    celsius: f64,
+    measured_at: Option<DateTime<Utc>>,
+) -> CommandResult<lifebridge_store::cold_chain::TransportView> {
+    let staff = state.require(Role::Driver)?;
+    state.with_store(|s| {
+        s.record_temperature(
+            Actor::staff(staff.id),
+            box_id,
+            measured_at.unwrap_or_else(Utc::now),
+            celsius,
+        )
+        .map_err(cold_chain_error)?;
+        let drive_id = drive_of_box(s, box_id)?;
+        Ok(s.transport_view(drive_id)?)
+    })
+}
+
+#[derive(Serialize)]
+pub struct LoggerImportView {
+    import: lifebridge_store::cold_chain::LoggerImport,
+    view: lifebridge_store::cold_chain::TransportView,
+}
+
+/// A data logger's CSV file, read by the UI's file input and imported whole.
+#[tauri::command]
+pub fn import_logger_csv(
+    state: State<'_, AppState>,
+    box_id: RecordId,
+    file_name: String,
+    text: String,
+) -> CommandResult<LoggerImportView> {
+    let staff = state.require(Role::Driver)?;
+    state.with_store(|s| {
+        let import = s
+            .import_logger_csv(Actor::staff(staff.id), box_id, &file_name, &text)
+            .map_err(cold_chain_error)?;
+        let drive_id = drive_of_box(s, box_id)?;
+        Ok(LoggerImportView {
+            import,
+            view: s.transport_view(drive_id)?,
+        })
+    })
+}
+
+/// The signed-in driver signs the dispatch with their PIN.
+#[tauri::command]
+pub fn dispatch(
+    state: State<'_, AppState>,
+    drive_id: RecordId,
+    pin: String,
+) -> CommandResult<ManifestView> {
+    let staff = state.require(Role::Driver)?;
+    let signed = state.with_store(|s| {
+        s.dispatch(Actor::staff(staff.id), drive_id, staff.id, &pin)
+            .map_err(cold_chain_error)
+    })?;
+    manifest_view(signed)
+}
+
+/// A signed manifest with its QR code(s) drawn for the screen.
+#[derive(Serialize)]
+pub struct ManifestView {
+    signed: lifebridge_store::cold_chain::SignedManifest,
+    qr_texts: Vec<String>,
+    qr_svgs: Vec<String>,
+}
+
+fn manifest_view(
+    signed: lifebridge_store::cold_chain::SignedManifest,
+) -> CommandResult<ManifestView> {
+    let qr_texts = lifebridge_sync::manifest_code::encode(&signed.manifest);
+    let qr_svgs = qr_texts
+        .iter()
+        .map(|t| lifebridge_labels::manifest_pdf::qr_svg(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CommandError::new("labels", e.to_string()))?;
+    Ok(ManifestView {
+        signed,
+        qr_texts,
+        qr_svgs,
+    })
+}
+
+fn load_manifest(
+    state: &AppState,
+    manifest_id: RecordId,
+) -> CommandResult<lifebridge_store::cold_chain::SignedManifest> {
+    state
+        .with_store(|s| Ok(s.manifest(manifest_id)?))?
+        .ok_or_else(|| CommandError::new("missing", format!("manifest {manifest_id} not found")))
+}
+
+#[tauri::command]
+pub fn manifest(state: State<'_, AppState>, manifest_id: RecordId) -> CommandResult<ManifestView> {
+    state.require(Role::Driver)?;
+    manifest_view(load_manifest(&state, manifest_id)?)
+}
+
+/// Writes the manifest PDF into the app's data folder and returns its path.
+#[tauri::command]
+pub fn save_manifest_pdf(
+    state: State<'_, AppState>,
+    manifest_id: RecordId,
+) -> CommandResult<String> {
+    state.require(Role::Driver)?;
+    let signed = load_manifest(&state, manifest_id)?;
+    let qr_texts = lifebridge_sync::manifest_code::encode(&signed.manifest);
+    let pdf = lifebridge_labels::manifest_pdf::render_manifest_pdf(&signed.manifest, &qr_texts)
+        .map_err(|e| CommandError::new("labels", e.to_string()))?;
+    let dir = state
+        .store_path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default()
+        .join("manifests");
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        CommandError::new("export", format!("cannot create {}: {e}", dir.display()))
+    })?;
+    let path = dir.join(format!(
+        "manifest-{}-{}.pdf",
+        signed.manifest.drive_date, signed.manifest.id
+    ));
+    std::fs::write(&path, pdf).map_err(|e| {
+        CommandError::new("export", format!("cannot write {}: {e}", path.display()))
+    })?;
+    Ok(path.display().to_string())
+}

@@ -86,6 +86,15 @@ pub fn run() {
             commands::export_drive_summary,
             commands::drive_label_account,
             commands::label_previews,
+            commands::transport_view,
+            commands::open_box,
+            commands::pack_bag,
+            commands::unpack_bag,
+            commands::record_temperature,
+            commands::import_logger_csv,
+            commands::dispatch,
+            commands::manifest,
+            commands::save_manifest_pdf,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

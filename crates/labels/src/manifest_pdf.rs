@@ -476,6 +476,25 @@ pub fn render_manifest_pdf(
     Ok(w.finish(&format!("Manifest {}", manifest.id)))
 }
 
+/// One manifest QR as a standalone SVG for the screen: dark modules on white with the
+/// quiet zone, scaled by the viewer.
+pub fn qr_svg(data: &str) -> Result<String, LabelError> {
+    let matrix = qr_matrix(data)?;
+    let quiet = 4;
+    let side = matrix.width + 2 * quiet;
+    let mut path = String::new();
+    for (r, row) in matrix.modules.chunks(matrix.width.max(1)).enumerate() {
+        for (c, dark) in row.iter().enumerate() {
+            if *dark {
+                path.push_str(&format!("M{} {}h1v1h-1z", c + quiet, r + quiet));
+            }
+        }
+    }
+    Ok(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" shape-rendering=\"crispEdges\"><rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -702,6 +702,11 @@ impl Store {
         Ok((contents, empty))
     }
 
+    /// One transport box.
+    pub fn transport_box(&self, box_id: RecordId) -> Result<Option<TransportBox>> {
+        get_body(&self.conn, "transport_box", box_id)
+    }
+
     /// One signed manifest.
     pub fn manifest(&self, id: RecordId) -> Result<Option<SignedManifest>> {
         Ok(
