@@ -41,6 +41,8 @@ export interface DriveSummary {
   drive: Drive; donors_checked_in: number; donors_screened: number;
   deferrals_by_code: Record<string, number>; by_procedure: Record<string, { units: number; volume_ml: number }>;
   aborted: number; reactions: number; still_on_chair: number;
+  /** Collected bags no signed transport manifest carries yet. */
+  bags_not_dispatched: string[];
 }
 export interface SyncStatus {
   configured: boolean; pending: number; last_success: string | null; last_error: string | null;
@@ -51,6 +53,41 @@ export interface Appointment {
   name: string; phone: string | null; procedure: Procedure; note: string | null; cancelled: boolean;
 }
 export interface AppointmentEntry { appointment: Appointment; donor: Donor | null; arrived: boolean }
+export type ProductClass = "red_cell_whole_blood" | "platelet_whole_blood" | "apheresis_platelets";
+export interface TemperatureRange { min_c: number; max_c: number }
+export interface TransportBox { id: Id; code: string; class: ProductClass; range: TemperatureRange; drive_id: Id; opened_at: string }
+export interface BoxPacking { id: Id; box_id: Id; donation_id: Id; din: string; packed_at: string; removes: Id | null }
+export interface TemperatureReading {
+  id: Id; box_id: Id; measured_at: string; celsius: number;
+  source: { kind: "manual" } | { kind: "logger"; file_name: string };
+}
+export interface Excursion { from: string; to: string; extreme_c: number; readings: number }
+export interface BoxView {
+  transport_box: TransportBox; bags: { packing: BoxPacking; donation: Donation; abo_rh: string | null }[];
+  readings: TemperatureReading[]; excursions: Excursion[]; manifest_id: Id | null;
+}
+export interface ManifestCounts {
+  bags: number; boxes: number; boxes_with_excursions: number;
+  by_class: { class: ProductClass; bags: number }[]; by_abo_rh: { abo_rh: string; bags: number }[];
+}
+export interface ManifestBag { din: string; procedure: Procedure; abo_rh: string | null; collected_volume_ml: number | null; collected_at: string }
+export interface ManifestBox {
+  box_id: Id; code: string; class: ProductClass; range: TemperatureRange; bags: ManifestBag[];
+  first_collection_at: string | null; readings: { at: string; celsius: number }[]; excursions: Excursion[];
+}
+export interface Manifest {
+  id: Id; drive_id: Id; site_name: string; vehicle: string | null; drive_date: string;
+  driver: { staff_id: Id; name: string }; dispatched_at: string; boxes: ManifestBox[]; rules_version: string;
+}
+export interface SignedManifest { manifest: Manifest; counts: ManifestCounts }
+export interface TransportView {
+  drive: Drive; boxes: BoxView[];
+  unpacked: { donation: Donation; allowed: ProductClass[]; refusal: string | null }[];
+  preview: SignedManifest | null; manifests: SignedManifest[];
+}
+export interface ManifestView { signed: SignedManifest; qr_texts: string[]; qr_svgs: string[] }
+export interface LoggerImport { imported: number; skipped: number; excursions: Excursion[] }
+
 export interface CommandError { code: string; field: string | null; message: string; detail: Record<string, unknown> | null }
 
 export interface ScreeningForm {
@@ -63,6 +100,12 @@ export interface ScreeningForm {
 
 export const call = <T>(cmd: string, args: Record<string, unknown> = {}) => invoke<T>(cmd, args);
 
+/** Errors whose core message names the bag, box, line or field: shown after the translated title. */
+const SPECIFIC = [
+  "scan_refused", "not_verified", "packing_refused", "unreadable_scan", "unknown_din", "other_drive",
+  "not_released", "already_packed", "box_dispatched", "duplicate_box", "nothing_to_dispatch", "logger_csv",
+];
+
 /** The text a person should read for a failed command, in the UI language. */
 export function errorText(e: unknown): string {
   const err = e as Partial<CommandError>;
@@ -73,7 +116,7 @@ export function errorText(e: unknown): string {
       return t("err_forbidden", { role: t(`role_${detail.role}` as never) });
     }
     // These carry the specifics (which label, which piece) in the core's own words.
-    if (hasKey(key) && (err.code === "scan_refused" || err.code === "not_verified")) return `${t(key)}: ${err.message}`;
+    if (hasKey(key) && SPECIFIC.includes(err.code)) return `${t(key)}: ${err.message}`;
     if (hasKey(key) && err.code !== "invalid") return t(key, detail);
     return `${t("err_generic")}: ${err.message ?? err.code}`;
   }

@@ -9,8 +9,9 @@ import { Screening } from "./screens/screening";
 import { SignIn, Unlock } from "./screens/signin";
 import { Summary } from "./screens/summary";
 import { SyncBar } from "./screens/syncbar";
+import { Transport } from "./screens/transport";
 
-export type Tab = "checkin" | "queue" | "screening" | "collection" | "summary";
+export type Tab = "checkin" | "queue" | "screening" | "collection" | "transport" | "summary";
 
 /** Which tabs a role sees; the command layer refuses the rest as well. */
 function tabsFor(staff: Staff): Tab[] {
@@ -20,6 +21,7 @@ function tabsFor(staff: Staff): Tab[] {
   tabs.push("queue");
   if (has("physician")) tabs.push("screening");
   if (has("phlebotomist")) tabs.push("collection");
+  if (has("driver")) tabs.push("transport");
   tabs.push("summary");
   return tabs;
 }
@@ -76,6 +78,7 @@ export function App() {
           {tab === "queue" && <Queue drive={drive} staff={status.staff} go={go} />}
           {tab === "screening" && <Screening drive={drive} donorId={focusDonor} />}
           {tab === "collection" && <Collection drive={drive} donorId={focusDonor} />}
+          {tab === "transport" && <Transport drive={drive} />}
           {tab === "summary" && <Summary drive={drive} onEnded={() => setDrive(null)} />}
         </main>
       </>

@@ -39,6 +39,7 @@ export function Summary({ drive, onEnded }: { drive: Drive; onEnded: () => void 
         <dt>{t("reactions")}</dt><dd>{summary.reactions}</dd>
         <dt>{t("aborted")}</dt><dd>{summary.aborted}</dd>
         <dt>{t("still_on_chair")}</dt><dd>{summary.still_on_chair}</dd>
+        <dt>{t("bags_not_dispatched")}</dt><dd id="sum-not-dispatched">{summary.bags_not_dispatched.join(", ") || "0"}</dd>
       </dl>
       <h2>{t("units_by_procedure")}</h2>
       <table id="sum-procedures"><tbody>

@@ -1,0 +1,285 @@
+// The driver's screen: open boxes, scan bags in, log temperatures, dispatch with a PIN.
+// Every verdict (which box a bag may go in, what is an excursion, the counts) comes from
+// the core; this screen only routes scans and shows the answers.
+import { useEffect, useRef, useState } from "preact/hooks";
+import {
+  BoxView, Drive, Excursion, LoggerImport, ManifestView, ProductClass, SignedManifest, TransportView,
+  call, errorText,
+} from "../api";
+import { t } from "../i18n";
+
+const CLASSES: ProductClass[] = ["red_cell_whole_blood", "platelet_whole_blood", "apheresis_platelets"];
+
+/** An instant as the crew reads it: China Standard Time, to the minute. */
+export function cst(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 16).replace("T", " ");
+}
+
+/** Whether a reading falls inside one of the excursions the core found. */
+export function inExcursion(at: string, excursions: Excursion[]): boolean {
+  const ms = Date.parse(at);
+  return excursions.some((e) => Date.parse(e.from) <= ms && ms <= Date.parse(e.to));
+}
+
+const groupName = (g: string) => (g === "unknown" ? t("unknown_group") : g);
+
+function Counts({ signed, id }: { signed: SignedManifest; id: string }) {
+  const c = signed.counts;
+  return (
+    <dl class="facts" id={id}>
+      <dt>{t("total_bags")}</dt><dd class="count-total">{c.bags}</dd>
+      <dt>{t("by_class")}</dt>
+      <dd>{c.by_class.map((x) => <span class="count-class" data-class={x.class}>{t(`class_${x.class}` as never)}: {x.bags}　</span>)}</dd>
+      <dt>{t("by_abo_rh")}</dt>
+      <dd>{c.by_abo_rh.map((x) => <span class="count-group" data-group={x.abo_rh}>{groupName(x.abo_rh)}: {x.bags}　</span>)}</dd>
+    </dl>
+  );
+}
+
+function ExcursionList({ excursions, code }: { excursions: Excursion[]; code: string }) {
+  if (excursions.length === 0) return null;
+  return (
+    <div class="error excursion" role="alert" data-box={code}>
+      {excursions.map((e) => (
+        <p>⚠ {t("excursion")}: {t("excursion_text", { from: cst(e.from), to: cst(e.to), extreme: e.extreme_c, readings: e.readings })}</p>
+      ))}
+    </div>
+  );
+}
+
+function SignedManifestCard({ view, onSaved }: { view: ManifestView; onSaved: (path: string) => void }) {
+  const m = view.signed.manifest;
+  const [error, setError] = useState<string | null>(null);
+  const save = async () => {
+    setError(null);
+    try { onSaved(await call<string>("save_manifest_pdf", { manifestId: m.id })); } catch (e) { setError(errorText(e)); }
+  };
+  return (
+    <div class="card manifest" id={`manifest-${m.id}`} data-manifest={m.id}>
+      <h2>{t("manifest_title")} · {t("box_dispatched")}</h2>
+      <p>{t("driver")}: <strong class="manifest-driver">{m.driver.name}</strong>　{t("dispatched_at")}: {cst(m.dispatched_at)}</p>
+      <Counts signed={view.signed} id={`manifest-counts-${m.id}`} />
+      {m.boxes.map((b) => (
+        <div class="manifest-box" data-box={b.code}>
+          <h3>{b.code} · {t(`class_${b.class}` as never)}</h3>
+          <p class="muted">{t("first_collection")}: {b.first_collection_at ? cst(b.first_collection_at) : "—"}</p>
+          <ul>{b.bags.map((g) => <li data-din={g.din}>{g.din} · {g.abo_rh ?? t("unknown_group")}</li>)}</ul>
+          <ExcursionList excursions={b.excursions} code={b.code} />
+        </div>
+      ))}
+      <h3>{t("manifest_qr")}</h3>
+      <div class="row">
+        {view.qr_svgs.map((svg, i) => (
+          <img class="manifest-qr" id={`manifest-qr-${i + 1}`} data-text={view.qr_texts[i]} width={260} height={260}
+            alt={`QR ${i + 1}/${view.qr_svgs.length}`} src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`} />
+        ))}
+      </div>
+      <button class="save-pdf" id={`save-pdf-${m.id}`} onClick={save}>{t("save_pdf")}</button>
+      {error && <p class="error" role="alert">{error}</p>}
+    </div>
+  );
+}
+
+export function Transport({ drive }: { drive: Drive }) {
+  const [view, setView] = useState<TransportView | null>(null);
+  const [manifests, setManifests] = useState<ManifestView[]>([]);
+  const [active, setActive] = useState<string | null>(null);
+  const [code, setCode] = useState("");
+  const [klass, setKlass] = useState<ProductClass>("red_cell_whole_blood");
+  const [scan, setScan] = useState("");
+  const [celsius, setCelsius] = useState("");
+  const [pin, setPin] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [pdfPath, setPdfPath] = useState<string | null>(null);
+  const scanInput = useRef<HTMLInputElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const openBoxes = (view?.boxes ?? []).filter((b) => b.manifest_id === null);
+  const current: BoxView | undefined = openBoxes.find((b) => b.transport_box.id === active) ?? openBoxes[0];
+
+  const show = async (next: TransportView) => {
+    setView(next);
+    const signed = await Promise.all(next.manifests.map((m) => call<ManifestView>("manifest", { manifestId: m.manifest.id })));
+    setManifests(signed);
+  };
+  const load = () => call<TransportView>("transport_view", { driveId: drive.id }).then(show).catch((e) => setError(errorText(e)));
+  useEffect(() => { load(); }, [drive.id]);
+
+  const run = async (f: () => Promise<void>) => {
+    setError(null); setMessage(null);
+    try { await f(); } catch (e) { setError(errorText(e)); }
+  };
+
+  const openBox = (e: Event) => {
+    e.preventDefault();
+    const boxCode = code.trim();
+    run(async () => {
+      const next = await call<TransportView>("open_box", { driveId: drive.id, code: boxCode, class: klass });
+      const opened = next.boxes.find((b) => b.transport_box.code === boxCode);
+      if (opened) setActive(opened.transport_box.id);
+      setCode("");
+      await show(next);
+      setMessage(`✓ ${boxCode}`);
+      scanInput.current?.focus();
+    });
+  };
+
+  const pack = (e: Event) => {
+    e.preventDefault();
+    const text = scan.trim();
+    setScan("");
+    if (!text) return;
+    // A box's own code switches the current box; anything else is a bag label.
+    const box = openBoxes.find((b) => b.transport_box.code === text);
+    if (box) { setActive(box.transport_box.id); setError(null); setMessage(`${t("active_box")}: ${text}`); return; }
+    if (!current) return;
+    run(async () => {
+      await show(await call<TransportView>("pack_bag", { boxId: current.transport_box.id, text }));
+      setMessage(`✓ ${t("packed")}: ${text} → ${current.transport_box.code}`);
+    }).then(() => scanInput.current?.focus());
+  };
+
+  const unpack = (packingId: string) => run(async () => {
+    await show(await call<TransportView>("unpack_bag", { packingId }));
+  });
+
+  const addReading = (e: Event) => {
+    e.preventDefault();
+    if (!current) return;
+    const value = Number(celsius.replace(",", "."));
+    if (celsius.trim() === "" || Number.isNaN(value)) { setError(`${t("err_generic")}: ${t("reading_celsius")}`); return; }
+    run(async () => {
+      await show(await call<TransportView>("record_temperature", { boxId: current.transport_box.id, celsius: value, measuredAt: null }));
+      setCelsius("");
+    });
+  };
+
+  const importCsv = (e: Event) => {
+    const input = e.currentTarget as HTMLInputElement;
+    const file = input.files?.[0];
+    if (!file || !current) return;
+    run(async () => {
+      const text = await file.text();
+      const result = await call<{ import: LoggerImport; view: TransportView }>("import_logger_csv", {
+        boxId: current.transport_box.id, fileName: file.name, text,
+      });
+      await show(result.view);
+      setMessage(t("imported_readings", { imported: result.import.imported, skipped: result.import.skipped }));
+    }).then(() => { input.value = ""; });
+  };
+
+  const dispatch = (e: Event) => {
+    e.preventDefault();
+    const entered = pin;
+    setPin("");
+    run(async () => {
+      await call<ManifestView>("dispatch", { driveId: drive.id, pin: entered });
+      await load();
+      setMessage(t("dispatched_ok"));
+    });
+  };
+
+  if (!view) return <div class="screen">{error ?? "…"}</div>;
+
+  return (
+    <div class="screen" id="transport">
+      <h1>{t("transport_title")}</h1>
+      <div class="two-col">
+        <div>
+          <form class="card" onSubmit={openBox}>
+            <h2>{t("open_box")}</h2>
+            <div class="row">
+              <label>{t("box_code")}<input id="box-code" autoComplete="off" value={code} onInput={(e) => setCode(e.currentTarget.value)} /></label>
+              <label>{t("box_class")}
+                <select id="box-class" value={klass} onChange={(e) => setKlass(e.currentTarget.value as ProductClass)}>
+                  {CLASSES.map((c) => <option value={c}>{t(`class_${c}` as never)}</option>)}
+                </select>
+              </label>
+            </div>
+            <button class="primary" id="open-box" type="submit">{t("open_box")}</button>
+          </form>
+
+          {openBoxes.length > 0 && (
+            <div class="card">
+              <label>{t("active_box")}
+                <select id="active-box" value={current?.transport_box.id ?? ""} onChange={(e) => setActive(e.currentTarget.value)}>
+                  {openBoxes.map((b) => <option value={b.transport_box.id}>{b.transport_box.code} · {t(`class_${b.transport_box.class}` as never)}</option>)}
+                </select>
+              </label>
+              <form onSubmit={pack}>
+                <label>{t("pack_scan")} ⌁<input id="pack-scan" ref={scanInput} autoComplete="off" value={scan} onInput={(e) => setScan(e.currentTarget.value)} /></label>
+              </form>
+              <form class="row" onSubmit={addReading}>
+                <label>{t("reading_celsius")}<input id="reading-celsius" inputMode="decimal" autoComplete="off" value={celsius} onInput={(e) => setCelsius(e.currentTarget.value)} /></label>
+                <button id="add-reading" type="submit">{t("add_reading")}</button>
+              </form>
+              <label>{t("logger_file")}<input id="logger-file" type="file" accept=".csv,text/csv,text/plain" ref={fileInput} onChange={importCsv} /></label>
+            </div>
+          )}
+          {error && <p class="error" role="alert" id="transport-error">{error}</p>}
+          {message && <p class="ok" role="status" id="transport-message">{message}</p>}
+
+          <div class="card">
+            <h2>{t("unpacked_bags")}</h2>
+            {view.unpacked.length === 0 ? <p class="muted" id="no-unpacked">{t("no_unpacked")}</p> : (
+              <ul id="unpacked">
+                {view.unpacked.map((u) => (
+                  <li data-din={u.donation.din}>
+                    {u.donation.din} · {t(u.donation.procedure as never)}
+                    {u.refusal ? <span class="warn"> · {u.refusal}</span>
+                      : <span class="muted"> · {t("allowed_boxes")}: {u.allowed.map((c) => t(`class_${c}` as never)).join(" / ")}</span>}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+        </div>
+
+        <div>
+          {view.boxes.map((b) => {
+            const open = b.manifest_id === null;
+            const code = b.transport_box.code;
+            return (
+              <div class={`card box ${b === current ? "active" : ""}`} data-box={code} data-state={open ? "open" : "dispatched"}>
+                <h2>{code} · {t(`class_${b.transport_box.class}` as never)} <span class={open ? "muted" : "warn"}>({open ? t("box_open") : t("box_dispatched")})</span></h2>
+                <p>{t("bags_count")}: <strong class="bag-count">{b.bags.length}</strong></p>
+                <ul class="box-bags">
+                  {b.bags.map((g) => (
+                    <li data-din={g.packing.din}>{g.packing.din} · {g.abo_rh ?? t("unknown_group")}
+                      {open && <button class="ghost unpack" onClick={() => unpack(g.packing.id)}>{t("unpack")}</button>}
+                    </li>
+                  ))}
+                </ul>
+                <h3>{t("readings")}</h3>
+                {b.readings.length === 0 ? <p class="muted">{t("no_readings")}</p> : (
+                  <ul class="readings">
+                    {b.readings.map((r) => {
+                      const out = inExcursion(r.measured_at, b.excursions);
+                      return <li class={out ? "reading out warn" : "reading"}>{cst(r.measured_at)} · {r.celsius.toFixed(1)} °C{r.source.kind === "logger" ? ` · ${r.source.file_name}` : ""}</li>;
+                    })}
+                  </ul>
+                )}
+                <ExcursionList excursions={b.excursions} code={code} />
+              </div>
+            );
+          })}
+
+          {view.preview && (
+            <form class="card" id="dispatch-card" onSubmit={dispatch}>
+              <h2>{t("manifest_preview")}</h2>
+              <Counts signed={view.preview} id="preview-counts" />
+              <label>{t("dispatch_pin")}<input id="dispatch-pin" type="password" inputMode="numeric" autoComplete="off" value={pin} onInput={(e) => setPin(e.currentTarget.value)} /></label>
+              <button class="primary big" id="dispatch" type="submit">{t("dispatch")}</button>
+            </form>
+          )}
+
+          {manifests.map((m) => <SignedManifestCard view={m} onSaved={setPdfPath} />)}
+          {pdfPath && <p class="ok" id="pdf-path">{t("saved_to")} {pdfPath}</p>}
+        </div>
+      </div>
+    </div>
+  );
+}
