@@ -4,8 +4,11 @@
 pub mod appointments;
 pub mod auth;
 pub mod config;
+pub mod desk_ui;
 pub mod migrations;
+pub mod receiving;
 pub mod server;
+pub mod statistics;
 pub mod storage;
 pub mod tls;
 

@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: AppointmentCommand,
     },
+    /// Station staff who sign hand-offs at the receiving desk (page /desk).
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Publish a rules table or questionnaire to every device.
     Publish {
         /// `rules` or `questionnaire`.
@@ -77,6 +82,18 @@ enum AppointmentCommand {
     List {
         #[arg(long)]
         date: Option<chrono::NaiveDate>,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add a staff member; the PIN (4 to 8 digits) is read from standard input.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// `receiving` (signs in at the desk, signs as receiver) or `driver`.
+        #[arg(long)]
+        role: String,
     },
 }
 
@@ -250,6 +267,25 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
             }
+            Ok(())
+        }
+        Command::Staff {
+            command: StaffCommand::Add { name, role },
+        } => {
+            let mut pin = String::new();
+            std::io::stdin()
+                .read_line(&mut pin)
+                .map_err(|e| format!("cannot read the PIN from standard input: {e}"))?;
+            let staff = lifebridge_station::receiving::new_staff(&name, &role, &pin, Utc::now())?;
+            let storage = open_storage(&config).await?;
+            if !storage.add_staff(&staff).await? {
+                return Err(format!(
+                    "a staff member named {} exists already; names sign hand-offs, so they must be unique",
+                    staff.name
+                )
+                .into());
+            }
+            println!("added {} ({})", staff.name, staff.role);
             Ok(())
         }
         Command::Publish {

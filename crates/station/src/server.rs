@@ -117,8 +117,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(|| async {
             ApiError::new(ErrorCode::NotFound, "no such endpoint; see docs/api.md")
         })
+        .with_state(state.clone())
+        // The receiving desk and statistics pages (crate::receiving).
+        .merge(crate::receiving::router(state))
         .layer(DefaultBodyLimit::max(limit))
-        .with_state(state)
 }
 
 /// Reads, inflates and parses a request body.

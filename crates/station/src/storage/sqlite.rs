@@ -234,9 +234,8 @@ fn push_tx(
 
 const MANIFEST_COLS: &str = "manifest_id, device_id, site_name, dispatched_at, replicated_body, qr_body, qr_matches, first_seen_at";
 
-fn manifest_from(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(
+/// A `manifest` row as read, before parsing.
+type ManifestCols = (
     String,
     String,
     String,
@@ -245,7 +244,9 @@ fn manifest_from(
     Option<String>,
     Option<i64>,
     String,
-)> {
+);
+
+fn manifest_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<ManifestCols> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -258,19 +259,7 @@ fn manifest_from(
     ))
 }
 
-#[allow(clippy::type_complexity)]
-fn to_manifest_row(
-    row: (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        String,
-    ),
-) -> Result<ManifestRow> {
+fn to_manifest_row(row: ManifestCols) -> Result<ManifestRow> {
     Ok(ManifestRow {
         manifest_id: parse_uuid(&row.0)?,
         device_id: parse_uuid(&row.1)?,

@@ -1,0 +1,743 @@
+//! The receiving desk (docs/api.md, "Receiving desk"): station staff sign in with a PIN,
+//! load the driver's manifest (replicated, or from its QR), scan every bag, and both
+//! parties sign the hand-off, which goes back to the vehicle on its next pull.
+//!
+//! The desk page (`desk_ui`) only displays: what counts as missing, extra, wrong box,
+//! excursion or over time comes from `lifebridge_domain::handoff::reconcile` here.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Duration, Utc};
+use lifebridge_domain::cold_chain::{Manifest, Signatory};
+use lifebridge_domain::din::Din;
+use lifebridge_domain::handoff::{self, DeskScan, HandoffError, Reconciliation};
+use lifebridge_domain::rules::RuleSet;
+use lifebridge_sync::manifest_code::{self, ManifestCodeError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::server::AppState;
+use crate::storage::{ManifestRow, ReceiptRow, StaffRow, StorageError};
+
+/// How long a desk sign-in lasts: one shift.
+pub const SESSION_HOURS: i64 = 12;
+/// Wrong PINs in a row before a name is locked, and for how long.
+pub const MAX_FAILED_PINS: u32 = 5;
+pub const LOCKOUT_MINUTES: i64 = 5;
+
+/// What a desk staff member may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    /// Receives at the desk and signs as the receiver.
+    Receiving,
+    /// Hands over and signs as the driver.
+    Driver,
+}
+
+impl StaffRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Receiving => "receiving",
+            StaffRole::Driver => "driver",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<StaffRole, String> {
+        match text {
+            "receiving" => Ok(StaffRole::Receiving),
+            "driver" => Ok(StaffRole::Driver),
+            other => Err(format!(
+                "role {other:?} is not known: use receiving (接收) or driver (司机)"
+            )),
+        }
+    }
+}
+
+/// Checks a new staff member and hashes the PIN (argon2id, as on the device).
+pub fn new_staff(
+    name: &str,
+    role: &str,
+    pin: &str,
+    now: DateTime<Utc>,
+) -> Result<StaffRow, String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 32 {
+        return Err("name: must be 1 to 32 characters / 姓名须为 1–32 个字".into());
+    }
+    let role = StaffRole::parse(role)?;
+    let pin = pin.trim();
+    if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("PIN: must be 4 to 8 digits / PIN 须为 4–8 位数字".into());
+    }
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    let pin_hash = argon2::Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map_err(|e| format!("PIN: could not be hashed: {e}"))?
+        .to_string();
+    Ok(StaffRow {
+        staff_id: Uuid::now_v7(),
+        name: name.to_owned(),
+        role: role.as_str().to_owned(),
+        pin_hash,
+        created_at: now.to_rfc3339(),
+    })
+}
+
+fn pin_matches(staff: &StaffRow, pin: &str) -> bool {
+    PasswordHash::new(&staff.pin_hash).is_ok_and(|hash| {
+        argon2::Argon2::default()
+            .verify_password(pin.trim().as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    staff: Signatory,
+    expires: DateTime<Utc>,
+}
+
+/// Desk sign-ins and PIN failures. Kept in memory: a restarted station asks staff to
+/// sign in again, which costs a PIN, and no session token ever reaches the disk.
+#[derive(Default)]
+pub struct DeskState {
+    sessions: Mutex<HashMap<String, Session>>,
+    failures: Mutex<HashMap<String, Failures>>,
+}
+
+/// Wrong PINs in a row for one name, and the end of its lock-out if any.
+type Failures = (u32, Option<DateTime<Utc>>);
+
+struct Desk {
+    app: Arc<AppState>,
+    desk: DeskState,
+    rules: RuleSet,
+}
+
+/// An error answer for the desk: a code the page switches on, a bilingual message, and
+/// what it concerns.
+#[derive(Debug, Serialize)]
+pub struct DeskError {
+    #[serde(skip)]
+    status: StatusCode,
+    pub error: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub din: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_parts: Option<Vec<usize>>,
+}
+
+impl DeskError {
+    fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> DeskError {
+        DeskError {
+            status,
+            error,
+            message: message.into(),
+            din: None,
+            missing_parts: None,
+        }
+    }
+
+    fn invalid(error: &'static str, message: impl Into<String>) -> DeskError {
+        DeskError::new(StatusCode::UNPROCESSABLE_ENTITY, error, message)
+    }
+}
+
+impl IntoResponse for DeskError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(&self)).into_response()
+    }
+}
+
+impl From<StorageError> for DeskError {
+    fn from(e: StorageError) -> DeskError {
+        tracing::error!(error = %e, "desk storage failure");
+        DeskError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "站点数据库不可用，未写入任何内容 / the station database is unavailable; nothing was written, try again",
+        )
+    }
+}
+
+impl From<JsonRejection> for DeskError {
+    fn from(e: JsonRejection) -> DeskError {
+        DeskError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+            format!(
+                "the request body is not valid for this endpoint: {}",
+                e.body_text()
+            ),
+        )
+    }
+}
+
+type DeskResult<T> = Result<T, DeskError>;
+
+/// The desk's routes: the pages and `/desk/api/*`.
+pub fn router(app: Arc<AppState>) -> Router {
+    let desk = Arc::new(Desk {
+        app,
+        desk: DeskState::default(),
+        rules: RuleSet::gb18467_2011(),
+    });
+    Router::new()
+        .route("/", get(|| async { axum::response::Redirect::to("/desk") }))
+        .route("/desk", get(crate::desk_ui::desk_page))
+        .route("/stats", get(crate::desk_ui::stats_page))
+        .route("/desk/assets/{file}", get(crate::desk_ui::asset))
+        .route("/desk/api/sign-in", post(sign_in))
+        .route("/desk/api/manifests", get(manifests))
+        .route("/desk/api/manifests/qr", post(load_qr))
+        .route("/desk/api/receipts", post(open_receipt))
+        .route("/desk/api/receipts/{id}", get(receipt))
+        .route("/desk/api/receipts/{id}/scans", post(scan))
+        .route("/desk/api/receipts/{id}/sign", post(sign))
+        .route("/desk/api/statistics", get(statistics))
+        .with_state(desk)
+}
+
+fn session(desk: &Desk, headers: &HeaderMap) -> DeskResult<Signatory> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    let now = Utc::now();
+    let sessions = desk.desk.sessions.lock().map_err(|_| poisoned())?;
+    match sessions.get(&crate::auth::token_hash(token)) {
+        Some(s) if s.expires > now => Ok(s.staff.clone()),
+        _ => Err(DeskError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "请先用姓名和 PIN 登录接收台 / sign in at the desk with your name and PIN first",
+        )),
+    }
+}
+
+fn poisoned() -> DeskError {
+    DeskError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the desk's session table failed; restart the station",
+    )
+}
+
+/// Checks `name`'s PIN with lock-out; the staff member on success.
+async fn check_pin(desk: &Desk, name: &str, pin: &str, who: &str) -> DeskResult<StaffRow> {
+    let now = Utc::now();
+    let name = name.trim();
+    {
+        let failures = desk.desk.failures.lock().map_err(|_| poisoned())?;
+        if let Some((_, Some(until))) = failures.get(name)
+            && *until > now
+        {
+            return Err(DeskError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "locked_out",
+                format!(
+                    "{who} {name} PIN 错误次数过多，锁定至 {} / too many wrong PINs for {name}: locked until {} UTC",
+                    until.format("%H:%M"),
+                    until.format("%H:%M")
+                ),
+            ));
+        }
+    }
+    let staff = desk.app.storage.staff_by_name(name).await?;
+    let ok = staff.as_ref().is_some_and(|s| pin_matches(s, pin));
+    let mut failures = desk.desk.failures.lock().map_err(|_| poisoned())?;
+    match staff {
+        Some(s) if ok => {
+            failures.remove(name);
+            Ok(s)
+        }
+        _ => {
+            let entry = failures.entry(name.to_owned()).or_insert((0, None));
+            entry.0 += 1;
+            let left = MAX_FAILED_PINS.saturating_sub(entry.0);
+            if left == 0 {
+                *entry = (0, Some(now + Duration::minutes(LOCKOUT_MINUTES)));
+            }
+            Err(DeskError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong_pin",
+                format!(
+                    "{who}姓名或 PIN 不正确（还可尝试 {left} 次）/ {who_en}: unknown name or wrong PIN ({left} attempts left before a {LOCKOUT_MINUTES}-minute lock-out)",
+                    who_en = if who == "司机" {
+                        "driver"
+                    } else {
+                        "receiver"
+                    }
+                ),
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SignInRequest {
+    name: String,
+    pin: String,
+}
+
+async fn sign_in(
+    State(desk): State<Arc<Desk>>,
+    body: Result<axum::Json<SignInRequest>, JsonRejection>,
+) -> DeskResult<Response> {
+    let axum::Json(req) = body?;
+    let staff = check_pin(&desk, &req.name, &req.pin, "接收人员").await?;
+    if staff.role != StaffRole::Receiving.as_str() {
+        return Err(DeskError::new(
+            StatusCode::FORBIDDEN,
+            "not_receiving_staff",
+            format!(
+                "{} 是司机账号，不能登录接收台 / {} is a driver account: drivers sign the hand-off, receiving staff sign in",
+                staff.name, staff.name
+            ),
+        ));
+    }
+    let token = crate::auth::new_token();
+    let signatory = Signatory {
+        staff_id: staff.staff_id,
+        name: staff.name,
+    };
+    desk.desk.sessions.lock().map_err(|_| poisoned())?.insert(
+        crate::auth::token_hash(&token),
+        Session {
+            staff: signatory.clone(),
+            expires: Utc::now() + Duration::hours(SESSION_HOURS),
+        },
+    );
+    Ok(axum::Json(json!({"token": token, "staff": signatory})).into_response())
+}
+
+/// A manifest as the desk lists it.
+#[derive(Debug, Serialize)]
+pub struct ManifestSummary {
+    pub manifest_id: Uuid,
+    pub device_id: Uuid,
+    pub site_name: String,
+    pub vehicle: Option<String>,
+    pub driver: String,
+    pub dispatched_at: String,
+    pub boxes: usize,
+    pub bags: usize,
+    pub replicated: bool,
+    pub by_qr: bool,
+    /// Whether the QR copy and the replicated copy are the same manifest, once both are in.
+    pub qr_matches: Option<bool>,
+}
+
+fn summary(row: &ManifestRow) -> DeskResult<ManifestSummary> {
+    let m = row.manifest()?;
+    Ok(ManifestSummary {
+        manifest_id: row.manifest_id,
+        device_id: row.device_id,
+        site_name: row.site_name.clone(),
+        vehicle: m.vehicle.clone(),
+        driver: m.driver.name.clone(),
+        dispatched_at: row.dispatched_at.clone(),
+        boxes: m.boxes.len(),
+        bags: m.boxes.iter().map(|b| b.bags.len()).sum(),
+        replicated: row.replicated_body.is_some(),
+        by_qr: row.qr_body.is_some(),
+        qr_matches: row.qr_matches,
+    })
+}
+
+async fn manifests(State(desk): State<Arc<Desk>>, headers: HeaderMap) -> DeskResult<Response> {
+    session(&desk, &headers)?;
+    let rows = desk.app.storage.manifest_rows(50).await?;
+    let list = rows.iter().map(summary).collect::<DeskResult<Vec<_>>>()?;
+    Ok(axum::Json(list).into_response())
+}
+
+#[derive(Deserialize)]
+struct QrRequest {
+    /// The scanned QR part(s), in any order.
+    parts: Vec<String>,
+}
+
+async fn load_qr(
+    State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
+    body: Result<axum::Json<QrRequest>, JsonRejection>,
+) -> DeskResult<Response> {
+    session(&desk, &headers)?;
+    let axum::Json(req) = body?;
+    let manifest = manifest_code::decode(&req.parts).map_err(|e| {
+        let mut err = DeskError::invalid("manifest_qr", e.to_string());
+        if let ManifestCodeError::MissingParts { missing, .. } = e {
+            err.error = "manifest_qr_incomplete";
+            err.missing_parts = Some(missing);
+        }
+        err
+    })?;
+    let row = desk
+        .app
+        .storage
+        .put_manifest_qr(&manifest, Utc::now())
+        .await?;
+    tracing::info!(manifest_id = %row.manifest_id, qr_matches = ?row.qr_matches, "manifest loaded from QR");
+    Ok(axum::Json(summary(&row)?).into_response())
+}
+
+#[derive(Deserialize)]
+struct OpenRequest {
+    manifest_ids: Vec<Uuid>,
+}
+
+async fn open_receipt(
+    State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
+    body: Result<axum::Json<OpenRequest>, JsonRejection>,
+) -> DeskResult<Response> {
+    let staff = session(&desk, &headers)?;
+    let axum::Json(req) = body?;
+    if req.manifest_ids.is_empty() {
+        return Err(DeskError::invalid(
+            "no_manifest",
+            HandoffError::NoManifest.to_string(),
+        ));
+    }
+    for id in &req.manifest_ids {
+        if desk.app.storage.manifest_row(*id).await?.is_none() {
+            return Err(DeskError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_manifest",
+                format!(
+                    "站点没有清单 {id} / the station holds no manifest {id}: wait for the bus to sync, or scan its manifest QR"
+                ),
+            ));
+        }
+    }
+    let receipt = ReceiptRow {
+        receipt_id: Uuid::now_v7(),
+        manifest_ids: req.manifest_ids,
+        opened_by: staff.staff_id,
+        opened_at: Utc::now(),
+        signed_at: None,
+        scans: vec![],
+    };
+    desk.app.storage.open_receipt(&receipt).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"receipt_id": receipt.receipt_id})),
+    )
+        .into_response())
+}
+
+/// Everything the desk page shows for one receiving.
+#[derive(Debug, Serialize)]
+pub struct ReceiptView {
+    pub receipt_id: Uuid,
+    pub manifests: Vec<ManifestSummary>,
+    /// Box codes on the loaded manifests, so the page knows a box scan from a bag scan.
+    pub boxes: Vec<BoxView>,
+    pub reconciliation: Reconciliation,
+    /// Each line's discrepancies described, zh-CN first (same order as the lines).
+    pub descriptions: Vec<Vec<String>>,
+    pub signed: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BoxView {
+    pub code: String,
+    pub class: String,
+    pub class_zh: String,
+    pub range: String,
+    pub bags: usize,
+    pub excursions: usize,
+}
+
+struct Loaded {
+    receipt: ReceiptRow,
+    manifests: Vec<Manifest>,
+    rows: Vec<ManifestRow>,
+}
+
+async fn load(desk: &Desk, id: Uuid) -> DeskResult<Loaded> {
+    let Some(receipt) = desk.app.storage.receipt(id).await? else {
+        return Err(DeskError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_receipt",
+            format!("no receiving {id} at this station"),
+        ));
+    };
+    let mut manifests = Vec::new();
+    let mut rows = Vec::new();
+    for mid in &receipt.manifest_ids {
+        let row =
+            desk.app.storage.manifest_row(*mid).await?.ok_or_else(|| {
+                StorageError::Corrupt(format!("receipt {id} names manifest {mid}"))
+            })?;
+        manifests.push(row.manifest()?);
+        rows.push(row);
+    }
+    Ok(Loaded {
+        receipt,
+        manifests,
+        rows,
+    })
+}
+
+async fn view(desk: &Desk, loaded: &Loaded) -> DeskResult<ReceiptView> {
+    let reconciliation = handoff::reconcile(
+        &loaded.manifests,
+        &loaded.receipt.scans,
+        Utc::now(),
+        &desk.rules,
+    );
+    let descriptions = reconciliation
+        .lines
+        .iter()
+        .map(|l| l.discrepancies.iter().map(|d| d.describe()).collect())
+        .collect();
+    let signed = match desk
+        .app
+        .storage
+        .handoff_of(loaded.receipt.receipt_id)
+        .await?
+    {
+        Some(body) => Some(serde_json::from_str(&body).map_err(StorageError::from)?),
+        None => None,
+    };
+    Ok(ReceiptView {
+        receipt_id: loaded.receipt.receipt_id,
+        manifests: loaded.rows.iter().map(summary).collect::<DeskResult<_>>()?,
+        boxes: loaded
+            .manifests
+            .iter()
+            .flat_map(|m| &m.boxes)
+            .map(|b| BoxView {
+                code: b.code.clone(),
+                class: b.class.as_str().to_owned(),
+                class_zh: b.class.name_zh().to_owned(),
+                range: b.range.to_string(),
+                bags: b.bags.len(),
+                excursions: b.excursions.len(),
+            })
+            .collect(),
+        reconciliation,
+        descriptions,
+        signed,
+    })
+}
+
+async fn receipt(
+    State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> DeskResult<Response> {
+    session(&desk, &headers)?;
+    let loaded = load(&desk, id).await?;
+    Ok(axum::Json(view(&desk, &loaded).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct ScanRequest {
+    /// What the hand scanner typed (a bag label's DIN barcode or QR, or a typed DIN).
+    text: String,
+    /// The box the bag came out of, when the desk scanned the box first.
+    box_code: Option<String>,
+}
+
+async fn scan(
+    State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    body: Result<axum::Json<ScanRequest>, JsonRejection>,
+) -> DeskResult<Response> {
+    let staff = session(&desk, &headers)?;
+    let axum::Json(req) = body?;
+    let din: Din = handoff::read_bag_scan(&req.text).map_err(|e| {
+        DeskError::invalid(
+            "unreadable_scan",
+            format!("扫描内容不是血袋标签的献血编码 / the scan is not a bag label's DIN: {e}"),
+        )
+    })?;
+    let loaded = load(&desk, id).await?;
+    let box_code = req
+        .box_code
+        .map(|b| b.trim().to_owned())
+        .filter(|b| !b.is_empty());
+    if let Some(code) = &box_code
+        && !loaded
+            .manifests
+            .iter()
+            .flat_map(|m| &m.boxes)
+            .any(|b| b.code == *code)
+    {
+        return Err(DeskError::invalid(
+            "unknown_box",
+            format!(
+                "箱号 {code} 不在已加载的清单上 / box {code} is on none of the loaded manifests"
+            ),
+        ));
+    }
+    let scan = DeskScan {
+        din,
+        box_code,
+        scanned_at: Utc::now(),
+    };
+    if !desk
+        .app
+        .storage
+        .add_desk_scan(id, Uuid::now_v7(), &scan, staff.staff_id)
+        .await?
+    {
+        return Err(DeskError::new(
+            StatusCode::CONFLICT,
+            "already_signed",
+            "本次交接已签收，不能再扫描 / this hand-off is signed; start a new receiving for further bags",
+        ));
+    }
+    let loaded = load(&desk, id).await?;
+    Ok(axum::Json(view(&desk, &loaded).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct SignRequest {
+    /// The signed-in receiver's PIN, again: signing is a deliberate act.
+    receiver_pin: String,
+    driver_name: String,
+    driver_pin: String,
+    /// Reason per DIN, for every bag with a discrepancy.
+    #[serde(default)]
+    reasons: BTreeMap<String, String>,
+}
+
+async fn sign(
+    State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    body: Result<axum::Json<SignRequest>, JsonRejection>,
+) -> DeskResult<Response> {
+    let receiver = session(&desk, &headers)?;
+    let axum::Json(req) = body?;
+    let mut reasons = BTreeMap::new();
+    for (din, reason) in req.reasons {
+        let parsed: Din = din.parse().map_err(|e| {
+            DeskError::invalid(
+                "malformed_body",
+                format!("reasons: {din:?} is not a DIN: {e}"),
+            )
+        })?;
+        reasons.insert(parsed, reason);
+    }
+    let loaded = load(&desk, id).await?;
+    if loaded.receipt.signed_at.is_some() {
+        return Err(DeskError::new(
+            StatusCode::CONFLICT,
+            "already_signed",
+            "本次交接已签收 / this hand-off is already signed",
+        ));
+    }
+    let now = Utc::now();
+    let reconciliation =
+        handoff::reconcile(&loaded.manifests, &loaded.receipt.scans, now, &desk.rules);
+    // Reasons are checked before PINs, so the desk learns what is missing without
+    // spending PIN attempts.
+    let unsigned = Signatory {
+        staff_id: Uuid::nil(),
+        name: String::new(),
+    };
+    if let Err(e) = handoff::sign(
+        &loaded.manifests,
+        &reconciliation,
+        &reasons,
+        receiver.clone(),
+        unsigned,
+        Uuid::nil(),
+        now,
+    ) {
+        return Err(handoff_error(e));
+    }
+    let me = check_pin(&desk, &receiver.name, &req.receiver_pin, "接收人").await?;
+    if me.staff_id != receiver.staff_id {
+        return Err(DeskError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong_pin",
+            "PIN does not belong to the signed-in receiver",
+        ));
+    }
+    let driver = check_pin(&desk, &req.driver_name, &req.driver_pin, "司机").await?;
+    if driver.role != StaffRole::Driver.as_str() {
+        return Err(DeskError::invalid(
+            "not_a_driver",
+            format!(
+                "{} 不是司机账号 / {} is not registered as a driver (lifebridge-station staff add --role driver)",
+                driver.name, driver.name
+            ),
+        ));
+    }
+    let record = handoff::sign(
+        &loaded.manifests,
+        &reconciliation,
+        &reasons,
+        receiver,
+        Signatory {
+            staff_id: driver.staff_id,
+            name: driver.name,
+        },
+        Uuid::now_v7(),
+        now,
+    )
+    .map_err(handoff_error)?;
+    if !desk.app.storage.sign_receipt(id, &record).await? {
+        return Err(DeskError::new(
+            StatusCode::CONFLICT,
+            "already_signed",
+            "本次交接已签收 / this hand-off is already signed",
+        ));
+    }
+    tracing::info!(receipt_id = %id, handoff_id = %record.id, discrepancies = record.discrepancies.len(), "hand-off signed");
+    Ok(axum::Json(record).into_response())
+}
+
+fn handoff_error(e: HandoffError) -> DeskError {
+    let din = match &e {
+        HandoffError::ReasonMissing { din, .. }
+        | HandoffError::ReasonWithoutDiscrepancy { din } => Some(din.clone()),
+        _ => None,
+    };
+    let code = match e {
+        HandoffError::ReasonMissing { .. } => "reason_missing",
+        HandoffError::ReasonWithoutDiscrepancy { .. } => "reason_without_discrepancy",
+        HandoffError::SameSignatory { .. } => "same_signatory",
+        HandoffError::NoManifest => "no_manifest",
+    };
+    let mut err = DeskError::invalid(code, e.to_string());
+    err.din = din;
+    err
+}
+
+#[derive(Deserialize)]
+struct StatisticsQuery {
+    date: Option<chrono::NaiveDate>,
+}
+
+async fn statistics(
+    State(desk): State<Arc<Desk>>,
+    Query(q): Query<StatisticsQuery>,
+) -> DeskResult<Response> {
+    let date = q
+        .date
+        .unwrap_or_else(|| lifebridge_domain::china_date(Utc::now()));
+    let sources = desk.app.storage.statistics_sources().await?;
+    let figures = crate::statistics::compute(&sources, date);
+    Ok(axum::Json(figures).into_response())
+}

@@ -1,0 +1,366 @@
+//! The receiving desk over HTTP, on both backends: a manifest arriving by QR and by
+//! replication, desk sign-in, scans, the discrepancies shown, signing refused without
+//! reasons, and the signed hand-off reaching the bus on its next pull.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod fixture;
+
+use std::collections::BTreeMap;
+
+use common::{Backend, enroll, start};
+use lifebridge_station::receiving::new_staff;
+use lifebridge_sync::RemoteKind;
+use serde_json::{Value, json};
+
+/// A plain HTTP client for the desk's JSON API (as the page's `fetch` would call it).
+fn http() -> reqwest::Client {
+    // reqwest is built without a default TLS provider; loopback HTTP needs none, but
+    // the builder insists on one being installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+struct Desk {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Desk {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.url);
+        let req = match method {
+            "GET" => self.http.get(url),
+            _ => self.http.post(url),
+        }
+        .bearer_auth(&self.token);
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+async fn add_staff(ts: &common::TestStation, name: &str, role: &str, pin: &str) {
+    let staff = new_staff(name, role, pin, chrono::Utc::now()).unwrap();
+    assert!(ts.storage.add_staff(&staff).await.unwrap());
+}
+
+async fn sign_in(url: &str, name: &str, pin: &str) -> (u16, Value) {
+    let res = http()
+        .post(format!("{url}/desk/api/sign-in"))
+        .json(&json!({"name": name, "pin": pin}))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+async fn hand_off_at_the_desk(backend: Backend) {
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let bus = enroll(&ts, &url, "BUS-RECV").await;
+    let other_bus = enroll(&ts, &url, "BUS-OTHER").await;
+    let now = chrono::Utc::now();
+    let manifest = fixture::manifest(bus.id, 100, 40, now - chrono::Duration::minutes(30));
+
+    add_staff(&ts, "赵敏", "receiving", "2468").await;
+    add_staff(&ts, "李司机", "driver", "1357").await;
+    // A name signs hand-offs, so it is unique.
+    let dup = new_staff("赵敏", "driver", "1111", now).unwrap();
+    assert!(!ts.storage.add_staff(&dup).await.unwrap());
+    assert!(new_staff("王", "cook", "1234", now).is_err());
+    assert!(new_staff("王", "driver", "12a4", now).is_err());
+
+    let (status, body) = sign_in(&url, "赵敏", "0000").await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"], "wrong_pin");
+    let (status, body) = sign_in(&url, "李司机", "1357").await;
+    assert_eq!(status, 403, "a driver cannot sign in at the desk: {body}");
+    let (status, body) = sign_in(&url, "赵敏", "2468").await;
+    assert_eq!(status, 200, "{body}");
+    let desk = Desk {
+        http: http(),
+        url: url.clone(),
+        token: body["token"].as_str().unwrap().to_owned(),
+    };
+    let anonymous = Desk {
+        token: "lbs_nope".into(),
+        ..Desk {
+            http: http(),
+            url: url.clone(),
+            token: String::new(),
+        }
+    };
+    assert_eq!(
+        anonymous.call("GET", "/desk/api/manifests", None).await.0,
+        401
+    );
+
+    // The bus had no signal: the manifest arrives by QR first...
+    let parts = lifebridge_sync::manifest_code::encode(&manifest);
+    assert_eq!(parts.len(), 1);
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/desk/api/manifests/qr",
+            Some(json!({"parts": ["LBM1:1/2:0123456789ABCDEF:BB8"]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"], "manifest_qr_incomplete");
+    assert_eq!(body["missing_parts"], json!([2]));
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/desk/api/manifests/qr",
+            Some(json!({"parts": parts})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["bags"], 40);
+    assert_eq!(body["by_qr"], true);
+    assert_eq!(body["replicated"], false);
+    assert_eq!(body["qr_matches"], Value::Null);
+
+    // ...and later by replication: the same manifest.
+    let pushed = bus
+        .client(&url)
+        .push(vec![fixture::entry(&manifest, 1)])
+        .await
+        .unwrap();
+    assert_eq!(pushed.0.held_seq, 1);
+    let row = ts.storage.manifest_row(manifest.id).await.unwrap().unwrap();
+    assert_eq!(row.qr_matches, Some(true));
+    assert_eq!(row.manifest().unwrap(), manifest);
+
+    // A QR whose content differs from the replicated copy is flagged, not merged.
+    let second = fixture::manifest(other_bus.id, 500, 4, now);
+    other_bus
+        .client(&url)
+        .push(vec![fixture::entry(&second, 1)])
+        .await
+        .unwrap();
+    let mut altered = second.clone();
+    altered.boxes[0].bags.pop();
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/desk/api/manifests/qr",
+            Some(json!({"parts": lifebridge_sync::manifest_code::encode(&altered)})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["qr_matches"], false);
+    assert_eq!(
+        body["bags"], 4,
+        "the replicated copy stays the working copy"
+    );
+
+    let (status, list) = desk.call("GET", "/desk/api/manifests", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 2);
+
+    // Receiving: every bag but one, one in the wrong box, one not on the manifest.
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/desk/api/receipts",
+            Some(json!({"manifest_ids": [manifest.id]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let receipt = body["receipt_id"].as_str().unwrap().to_owned();
+    let missing = fixture::din(100 + 7);
+    let wrong_box = fixture::din(100 + 3);
+    let extra = fixture::din(999);
+    let scans_path = format!("/desk/api/receipts/{receipt}/scans");
+    for b in &manifest.boxes {
+        for bag in &b.bags {
+            if bag.din == missing {
+                continue;
+            }
+            let box_code = if bag.din == wrong_box {
+                "BOX-2"
+            } else {
+                b.code.as_str()
+            };
+            let (status, body) = desk
+                .call(
+                    "POST",
+                    &scans_path,
+                    Some(json!({"text": format!("{}\r", bag.din.barcode_data()), "box_code": box_code})),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+    }
+    let (status, body) = desk
+        .call(
+            "POST",
+            &scans_path,
+            Some(json!({"text": "BOX-9", "box_code": "BOX-1"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"], "unreadable_scan");
+    let (status, body) = desk
+        .call(
+            "POST",
+            &scans_path,
+            Some(json!({"text": extra.barcode_data(), "box_code": "BOX-7"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"], "unknown_box");
+    let (status, view) = desk
+        .call(
+            "POST",
+            &scans_path,
+            Some(json!({"text": extra.barcode_data(), "box_code": "BOX-2"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{view}");
+    let tally = &view["reconciliation"]["tally"];
+    assert_eq!(tally["expected"], 40);
+    assert_eq!(tally["received"], 39);
+    assert_eq!(tally["missing"], 1);
+    assert_eq!(tally["extra"], 1);
+    assert_eq!(tally["wrong_box"], 1);
+    // BOX-1's 20 bags minus the missing one travelled through the excursion.
+    assert_eq!(tally["excursion"], 19);
+    assert_eq!(tally["over_time_limit"], 0);
+    let lines = view["reconciliation"]["lines"].as_array().unwrap();
+    let line = |din: &lifebridge_domain::Din| {
+        lines
+            .iter()
+            .find(|l| l["din"] == din.as_str())
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(line(&missing)["status"], "missing");
+    assert_eq!(line(&extra)["status"], "extra");
+    assert_eq!(line(&wrong_box)["discrepancies"][0]["kind"], "wrong_box");
+
+    // Signing without reasons is refused, naming the first bag that needs one.
+    let sign_path = format!("/desk/api/receipts/{receipt}/sign");
+    let mut reasons = BTreeMap::new();
+    let signing = |reasons: &BTreeMap<String, String>, driver_pin: &str| json!({"receiver_pin": "2468", "driver_name": "李司机", "driver_pin": driver_pin, "reasons": reasons});
+    let (status, body) = desk
+        .call("POST", &sign_path, Some(signing(&reasons, "1357")))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"], "reason_missing");
+    assert!(body["din"].is_string());
+    for l in lines {
+        if !l["discrepancies"].as_array().unwrap().is_empty() {
+            reasons.insert(
+                l["din"].as_str().unwrap().to_owned(),
+                "已与司机核对 / checked with the driver".to_owned(),
+            );
+        }
+    }
+    reasons.remove(extra.as_str());
+    let (status, body) = desk
+        .call("POST", &sign_path, Some(signing(&reasons, "1357")))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["din"], extra.as_str());
+    reasons.insert(
+        extra.as_str().to_owned(),
+        "其他车次的血袋 / from another bus".into(),
+    );
+    let (status, body) = desk
+        .call("POST", &sign_path, Some(signing(&reasons, "9999")))
+        .await;
+    assert_eq!(status, 401, "wrong driver PIN: {body}");
+    assert!(
+        ts.storage
+            .handoff_of(receipt.parse().unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (status, record) = desk
+        .call("POST", &sign_path, Some(signing(&reasons, "1357")))
+        .await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["receiver"]["name"], "赵敏");
+    assert_eq!(record["driver"]["name"], "李司机");
+    assert_eq!(record["received"].as_array().unwrap().len(), 39);
+    assert_eq!(record["discrepancies"].as_array().unwrap().len(), 21);
+    let (status, _) = desk
+        .call("POST", &sign_path, Some(signing(&reasons, "1357")))
+        .await;
+    assert_eq!(status, 409, "signed once");
+    let (status, _) = desk
+        .call(
+            "POST",
+            &scans_path,
+            Some(json!({"text": missing.barcode_data(), "box_code": "BOX-1"})),
+        )
+        .await;
+    assert_eq!(status, 409, "no scans after signing");
+    let (_, view) = desk
+        .call("GET", &format!("/desk/api/receipts/{receipt}"), None)
+        .await;
+    assert_eq!(view["signed"]["id"], record["id"]);
+
+    // The result reaches the bus on its next pull, and only that bus.
+    let page = bus.client(&url).pull(0, 100, None).await.unwrap();
+    let handoffs: Vec<_> = page
+        .records
+        .iter()
+        .filter(|r| r.kind == RemoteKind::Handoff)
+        .cloned()
+        .collect();
+    assert_eq!(handoffs.len(), 1);
+    let report = bus
+        .store
+        .lock()
+        .unwrap()
+        .apply_remote(&page.records, page.cursor)
+        .unwrap();
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let held = bus
+        .store
+        .lock()
+        .unwrap()
+        .manifest_handoffs(manifest.id)
+        .unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].id.to_string(), record["id"].as_str().unwrap());
+    assert_eq!(held[0].tally.missing, 1);
+    assert_eq!(
+        held[0]
+            .discrepancies
+            .iter()
+            .find(|d| d.din == extra)
+            .unwrap()
+            .reason,
+        "其他车次的血袋 / from another bus"
+    );
+    let other = other_bus.client(&url).pull(0, 100, None).await.unwrap();
+    assert!(other.records.iter().all(|r| r.kind != RemoteKind::Handoff));
+
+    // The statistics page's figures come from the station's records.
+    let (status, stats) = desk.call("GET", "/desk/api/statistics", None).await;
+    assert_eq!(status, 200, "{stats}");
+    assert!(stats["year"]["donations"].is_number());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hand_off_at_the_desk_sqlite() {
+    hand_off_at_the_desk(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hand_off_at_the_desk_postgres() {
+    hand_off_at_the_desk(Backend::Postgres).await;
+}
