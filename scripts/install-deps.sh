@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian/Ubuntu machine lacks to build, run and test Lifebridge:
 # C toolchain and OpenSSL headers (SQLCipher), WebKitGTK and friends (the Tauri app),
-# WebKitWebDriver + Xvfb (end-to-end tests of the real window), PostgreSQL (the
+# WebKitWebDriver + Xvfb (end-to-end tests of the real window), Chromium (the station's
+# receiving desk page, driven by playwright-core), PostgreSQL (the
 # station's second backend), Node.js packages from package-lock.json (the UI), and
 # tauri-driver from crates.io. Idempotent and quiet when everything is there.
 set -euo pipefail
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential pkg-config libssl-dev file
   libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
-  webkit2gtk-driver xvfb xauth postgresql poppler-utils)
+  webkit2gtk-driver xvfb xauth postgresql poppler-utils chromium chromium-driver)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
