@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test deps ui lint unit build e2e ui-test bench package clean-demo
+.PHONY: run test deps ui lint unit build e2e desk-e2e ui-test bench package clean-demo
 
 ## Runs the app on a fresh machine: embedded station on loopback, demo drive, real window.
 run: deps ui
@@ -12,7 +12,7 @@ run: deps ui
 ## Runs every test: formatting, lints, UI unit tests, Rust unit/property/integration/crash
 ## tests (with a real PostgreSQL server; label PDFs and ZPL read back through independent
 ## renderers), and end-to-end tests of the real app window.
-test: deps ui lint ui-test unit build e2e
+test: deps ui lint ui-test unit build e2e desk-e2e
 
 deps:
 	@bash scripts/install-deps.sh
@@ -41,6 +41,12 @@ build:
 
 e2e:
 	bash scripts/e2e.sh
+
+# The station's receiving desk and statistics pages in headless Debian Chromium
+# (playwright-core), against the real station binary. Screenshots land in artifacts/desk/.
+desk-e2e:
+	$(CARGO) build --locked -p lifebridge-station --bin lifebridge-station --example desk_fixture
+	timeout 600 node --test --test-concurrency=1 tests/desk/
 
 bench:
 	$(CARGO) run --release -p lifebridge-bench --locked -- --donors 1000000

@@ -94,7 +94,7 @@ impl Discrepancy {
                 extreme_c,
                 ..
             } => format!(
-                "{box_code} 运输中温度超范围（最值 {extreme_c} °C）/ box {box_code} left its range in transit (extreme {extreme_c} °C)"
+                "{box_code} 运输中温度超范围（最值 {extreme_c} °C） / box {box_code} left its range in transit (extreme {extreme_c} °C)"
             ),
             Discrepancy::OverTimeLimit {
                 limit_hours,

@@ -1,0 +1,261 @@
+// The receiving desk. It only displays: every figure and discrepancy comes from the
+// station (lifebridge_domain::handoff::reconcile). Works with a hand scanner (keystrokes
+// ending in Enter) and the keyboard alone: the scan field keeps the focus, Tab reaches
+// the reasons and the signing form, Escape returns to the scan field.
+import { t, lang, applyStatic } from '/desk/assets/i18n.js';
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  token: sessionStorage.getItem('lifebridge.desk.token'),
+  staff: JSON.parse(sessionStorage.getItem('lifebridge.desk.staff') || 'null'),
+  manifests: [],
+  view: null,
+  box: null,
+  qrParts: [],
+  reasons: {},
+};
+
+/// Server messages are bilingual ("中文 / English"); show the half for the language.
+function pick(text) {
+  if (typeof text !== 'string') return '';
+  const i = text.indexOf(' / ');
+  if (i < 0) return text;
+  return lang() === 'en' ? text.slice(i + 3) : text.slice(0, i);
+}
+
+async function api(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: {
+      'Content-Type': 'application/json',
+      ...(state.token ? { Authorization: `Bearer ${state.token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await res.json(); } catch { data = null; }
+  if (res.status === 401 && data?.error === 'unauthorized') signOut();
+  return { ok: res.ok, status: res.status, data };
+}
+
+function say(id, text, ok = false) {
+  const el = $(id);
+  el.textContent = text;
+  el.className = `message ${ok ? 'ok' : 'error'}`;
+}
+
+function signOut() {
+  sessionStorage.removeItem('lifebridge.desk.token');
+  sessionStorage.removeItem('lifebridge.desk.staff');
+  state.token = null;
+  state.staff = null;
+  render();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const r = await api('POST', '/desk/api/sign-in', { name: $('signin-name').value, pin: $('signin-pin').value });
+  $('signin-pin').value = '';
+  if (!r.ok) return say('signin-message', pick(r.data?.message ?? String(r.status)));
+  state.token = r.data.token;
+  state.staff = r.data.staff;
+  sessionStorage.setItem('lifebridge.desk.token', state.token);
+  sessionStorage.setItem('lifebridge.desk.staff', JSON.stringify(state.staff));
+  say('signin-message', '', true);
+  await loadManifests();
+  render();
+  $('scan').focus();
+}
+
+async function loadManifests() {
+  const r = await api('GET', '/desk/api/manifests');
+  if (r.ok) state.manifests = r.data;
+}
+
+async function receive(manifestId) {
+  const r = await api('POST', '/desk/api/receipts', { manifest_ids: [manifestId] });
+  if (!r.ok) return say('scan-message', pick(r.data?.message));
+  const v = await api('GET', `/desk/api/receipts/${r.data.receipt_id}`);
+  if (!v.ok) return say('scan-message', pick(v.data?.message));
+  state.view = v.data;
+  state.box = null;
+  state.reasons = {};
+  render();
+  $('scan').focus();
+}
+
+async function onScan(text) {
+  text = text.trim();
+  if (!text) return;
+  if (text.startsWith('LBM')) {
+    if (!state.qrParts.includes(text)) state.qrParts.push(text);
+    const r = await api('POST', '/desk/api/manifests/qr', { parts: state.qrParts });
+    if (r.ok) {
+      state.qrParts = [];
+      await loadManifests();
+      render();
+      const note = r.data.qr_matches === false ? ` — ${t('qr_differs')}` : '';
+      return say('scan-message', `${t('qr_loaded')}: ${r.data.site_name}${note}`, r.data.qr_matches !== false);
+    }
+    if (r.data?.error === 'manifest_qr_incomplete') {
+      return say('scan-message', t('qr_parts', { have: state.qrParts.length, missing: r.data.missing_parts.join(', ') }), true);
+    }
+    state.qrParts = [];
+    return say('scan-message', pick(r.data?.message));
+  }
+  const view = state.view;
+  if (view && view.boxes.some((b) => b.code === text)) {
+    state.box = text;
+    render();
+    return say('scan-message', t('box_set', { box: text }), true);
+  }
+  if (!view) return say('scan-message', t('need_receipt'));
+  const r = await api('POST', `/desk/api/receipts/${view.receipt_id}/scans`, { text, box_code: state.box });
+  if (!r.ok) return say('scan-message', pick(r.data?.message));
+  state.view = r.data;
+  render();
+  const last = [...r.data.reconciliation.lines].sort((a, b) => (b.scanned_at ?? '').localeCompare(a.scanned_at ?? ''))[0];
+  say('scan-message', last ? `${last.din} ✓` : '', true);
+}
+
+async function sign(event) {
+  event.preventDefault();
+  const view = state.view;
+  if (!view) return;
+  const reasons = {};
+  view.reconciliation.lines.forEach((line) => {
+    const reason = (state.reasons[line.din] ?? '').trim();
+    if (line.discrepancies.length && reason) reasons[line.din] = reason;
+  });
+  const r = await api('POST', `/desk/api/receipts/${view.receipt_id}/sign`, {
+    receiver_pin: $('receiver-pin').value,
+    driver_name: $('driver-name').value,
+    driver_pin: $('driver-pin').value,
+    reasons,
+  });
+  $('receiver-pin').value = '';
+  $('driver-pin').value = '';
+  if (!r.ok) {
+    say('sign-message', pick(r.data?.message ?? String(r.status)));
+    if (r.data?.din) {
+      const input = document.querySelector(`input.reason[data-din="${r.data.din}"]`);
+      if (input) { input.classList.add('need'); input.focus(); }
+    }
+    return;
+  }
+  const v = await api('GET', `/desk/api/receipts/${view.receipt_id}`);
+  if (v.ok) state.view = v.data;
+  say('sign-message', '', true);
+  render();
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c ?? '')));
+  return node;
+}
+
+function renderManifests() {
+  const box = $('manifests');
+  box.replaceChildren();
+  if (!state.manifests.length) return box.append(el('p', {}, t('no_manifests')));
+  const rows = state.manifests.map((m) => {
+    const source = [m.replicated ? t('replicated') : null, m.by_qr ? t('by_qr') : null].filter(Boolean).join(' + ');
+    const check = m.qr_matches === true ? el('span', { class: 'ok' }, ` ✓ ${t('qr_same')}`)
+      : m.qr_matches === false ? el('span', { class: 'warn' }, ` ✗ ${t('qr_differs')}`) : '';
+    return el('tr', { id: `manifest-${m.manifest_id}` },
+      el('td', {}, m.site_name), el('td', {}, m.vehicle ?? ''), el('td', {}, m.driver),
+      el('td', {}, new Date(m.dispatched_at).toLocaleString(lang())), el('td', {}, m.boxes), el('td', {}, m.bags),
+      el('td', {}, source, check),
+      el('td', {}, el('button', { type: 'button', class: 'receive', 'data-manifest': m.manifest_id, onclick: () => receive(m.manifest_id) }, t('receive'))));
+  });
+  box.append(el('table', {},
+    el('thead', {}, el('tr', {}, ...['site', 'vehicle', 'driver', 'dispatched', 'boxes', 'bags', 'source', ''].map((k) => el('th', {}, k ? t(k) : '')))),
+    el('tbody', {}, ...rows)));
+}
+
+const TILES = ['expected', 'received', 'missing', 'extra', 'wrong_box', 'excursion', 'over_time_limit'];
+
+function renderReceipt() {
+  const view = state.view;
+  const show = Boolean(view);
+  $('receipt-section').classList.toggle('hidden', !show);
+  $('lines-section').classList.toggle('hidden', !show);
+  $('sign-section').classList.toggle('hidden', !show || Boolean(view?.signed));
+  $('current-box').textContent = state.box ?? t('no_box');
+  if (!view) return;
+  const head = $('receipt-head');
+  head.replaceChildren(...view.manifests.map((m) => el('h2', {}, `${m.site_name} · ${m.vehicle ?? ''} · ${t('driver')} ${m.driver}`)));
+  head.append(el('p', {}, view.boxes.map((b) => `${b.code} ${lang() === 'en' ? b.class.replaceAll('_', ' ') : b.class_zh} ${b.range}`).join('　')));
+  if (view.signed) {
+    const s = view.signed;
+    head.append(el('p', { class: 'signed', id: 'signed' }, `${t('signed')} ✓ `,
+      t('signed_detail', { at: new Date(s.signed_at).toLocaleString(lang()), receiver: s.receiver.name, driver: s.driver.name, n: s.discrepancies.length })));
+  }
+  const tally = view.reconciliation.tally;
+  $('tiles').replaceChildren(...TILES.map((k) => {
+    const n = tally[k];
+    const kind = k === 'expected' || k === 'received' ? '' : n > 0 ? 'bad' : 'good';
+    return el('div', { class: `tile ${kind}`, id: `tile-${k}` }, el('span', { class: 'n' }, n), t(k));
+  }));
+  const lines = view.reconciliation.lines.map((line, i) => {
+    const flagged = line.discrepancies.length > 0;
+    const reasonCell = el('td', { class: 'reason' });
+    if (flagged && !view.signed) {
+      const input = el('input', {
+        class: 'reason', 'data-din': line.din, placeholder: t('reason_placeholder'), 'aria-label': `${t('reason')} ${line.din}`,
+        oninput: (e) => { state.reasons[line.din] = e.target.value; },
+      });
+      input.value = state.reasons[line.din] ?? '';
+      reasonCell.append(input);
+    } else if (view.signed) {
+      const signed = view.signed.discrepancies.find((d) => d.din === line.din);
+      reasonCell.append(signed ? signed.reason : '');
+    }
+    return el('tr', { id: `line-${line.din}`, class: `${line.status} ${flagged ? 'flagged' : ''}`, 'data-status': line.status },
+      el('td', {}, line.din), el('td', {}, t(`status_${line.status}`)), el('td', {}, line.manifest_box ?? ''),
+      el('td', {}, line.found_box ?? ''),
+      el('td', { class: 'discrepancy' }, view.descriptions[i].map(pick).join('；')), reasonCell);
+  });
+  // Lines with discrepancies first, so nothing to explain hides below forty good bags.
+  lines.sort((a, b) => Number(b.classList.contains('flagged')) - Number(a.classList.contains('flagged')));
+  $('lines').replaceChildren(...lines);
+}
+
+function render() {
+  applyStatic(render);
+  const signedIn = Boolean(state.token);
+  $('signin').classList.toggle('hidden', signedIn);
+  $('work').classList.toggle('hidden', !signedIn);
+  $('who').textContent = signedIn && state.staff ? `${t('signed_in_as')}${state.staff.name}` : '';
+  if (!signedIn) return;
+  renderManifests();
+  renderReceipt();
+}
+
+$('signin-form').addEventListener('submit', signIn);
+$('sign-form').addEventListener('submit', sign);
+// A hand scanner can deliver the next bag before the station answered the last one:
+// scans are sent one after the other, so every answer includes all earlier scans.
+let scanQueue = Promise.resolve();
+$('scan').addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter') return;
+  e.preventDefault();
+  const text = e.target.value;
+  e.target.value = '';
+  scanQueue = scanQueue.then(() => onScan(text)).catch((err) => say('scan-message', String(err)));
+});
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') $('scan').focus();
+});
+
+(async () => {
+  if (state.token) await loadManifests();
+  render();
+  (state.token ? $('scan') : $('signin-name')).focus();
+})();
