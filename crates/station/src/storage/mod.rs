@@ -324,9 +324,7 @@ pub struct ReceiptRow {
 pub struct StatisticsSources {
     pub donations: Vec<String>,
     pub screenings: Vec<String>,
-    pub deferrals: Vec<String>,
     pub drives: Vec<String>,
-    pub visits: Vec<String>,
     /// Merged donors.
     pub donors: Vec<String>,
 }

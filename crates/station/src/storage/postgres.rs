@@ -1047,7 +1047,7 @@ impl Storage for PostgresStorage {
     async fn statistics_sources(&self) -> Result<StatisticsSources> {
         let client = self.client().await.map_err(stop)?;
         let mut latest = BTreeMap::new();
-        for entity in ["donation", "screening", "deferral", "drive", "visit"] {
+        for entity in ["donation", "screening", "drive"] {
             let rows = client
                 .query(
                     "SELECT entity_id, body FROM change_entry WHERE entity = $1 ORDER BY device_id, seq",
@@ -1074,9 +1074,7 @@ impl Storage for PostgresStorage {
         Ok(StatisticsSources {
             donations: take("donation"),
             screenings: take("screening"),
-            deferrals: take("deferral"),
             drives: take("drive"),
-            visits: take("visit"),
             donors,
         })
     }

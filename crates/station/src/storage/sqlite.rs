@@ -958,9 +958,7 @@ impl Storage for SqliteStorage {
             Ok(StatisticsSources {
                 donations: latest("donation")?,
                 screenings: latest("screening")?,
-                deferrals: latest("deferral")?,
                 drives: latest("drive")?,
-                visits: latest("visit")?,
                 donors,
             })
         })

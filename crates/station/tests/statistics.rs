@@ -1,0 +1,181 @@
+//! The statistics figures from records as devices push them: real bodies from a demo
+//! drive, edited into a day with known answers (China dates, corrections, aborted and
+//! partial collections, deferrals, repeat and rural donors).
+#![allow(clippy::unwrap_used)]
+
+use chrono::NaiveDate;
+use lifebridge_station::statistics::compute;
+use lifebridge_station::storage::StatisticsSources;
+use lifebridge_store::{Store, StoreKey};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// One body of each kind, as the demo crew's device wrote it.
+fn templates() -> (Value, Value, Value, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(
+        &dir.path().join("bus.db"),
+        &StoreKey::new("statistics test").unwrap(),
+        "BUS",
+    )
+    .unwrap();
+    lifebridge_store::demo::seed(&mut store, 1, |_| Ok(())).unwrap();
+    let entries = store.changes_after(0, u32::MAX).unwrap();
+    let find = |kind: &str| -> Value {
+        let e = entries
+            .iter()
+            .rev()
+            .find(|e| e.entity.as_str() == kind)
+            .unwrap();
+        serde_json::from_str(&e.body).unwrap()
+    };
+    (
+        find("drive"),
+        find("donor"),
+        find("screening"),
+        find("donation"),
+    )
+}
+
+fn with(template: &Value, changes: Value) -> String {
+    let mut v = template.clone();
+    for (k, val) in changes.as_object().unwrap() {
+        v[k] = val.clone();
+    }
+    v.to_string()
+}
+
+#[test]
+fn a_day_and_a_year_with_known_answers() {
+    let (drive, donor, screening, donation) = templates();
+    let id = || Uuid::now_v7().to_string();
+    let (village, town) = (id(), id());
+    let (d1, d2, d3) = (id(), id(), id());
+    let superseded = id();
+    let sources = StatisticsSources {
+        drives: vec![
+            with(&drive, json!({"id": village, "site_name": "甲村"})),
+            with(&drive, json!({"id": town, "site_name": "乙镇"})),
+        ],
+        donors: vec![
+            with(&donor, json!({"id": d1, "rural": true, "abo_rh": "A+"})),
+            with(&donor, json!({"id": d2, "rural": false, "abo_rh": "O-"})),
+            with(&donor, json!({"id": d3, "rural": null, "abo_rh": null})),
+        ],
+        screenings: vec![
+            with(
+                &screening,
+                json!({"id": id(), "recorded_at": "2026-05-10T01:00:00Z"}),
+            ),
+            with(
+                &screening,
+                json!({"id": id(), "recorded_at": "2026-05-10T02:00:00Z"}),
+            ),
+            with(
+                &screening,
+                json!({"id": id(), "recorded_at": "2026-05-10T03:00:00Z"}),
+            ),
+            with(
+                &screening,
+                json!({"id": id(), "recorded_at": "2026-05-10T04:00:00Z",
+                       "decision": {"kind": "defer", "code": "HB_LOW", "until": null}}),
+            ),
+            // Last year: outside both periods.
+            with(
+                &screening,
+                json!({"id": id(), "recorded_at": "2025-12-30T04:00:00Z",
+                       "decision": {"kind": "defer", "code": "HB_LOW", "until": null}}),
+            ),
+        ],
+        donations: vec![
+            // d1 gave in January, and today in the village: a repeat donor.
+            with(
+                &donation,
+                json!({"id": id(), "donor_id": d1, "drive_id": village, "outcome": "complete",
+                       "collected_volume_ml": 400, "started_at": "2026-01-05T02:00:00Z", "supersedes": null}),
+            ),
+            with(
+                &donation,
+                json!({"id": id(), "donor_id": d1, "drive_id": village, "outcome": "complete",
+                       "collected_volume_ml": 400, "started_at": "2026-05-10T02:00:00Z", "supersedes": null}),
+            ),
+            // d2's first record was corrected (450 mL); only the correction counts.
+            with(
+                &donation,
+                json!({"id": superseded, "donor_id": d2, "drive_id": village, "outcome": "complete",
+                       "collected_volume_ml": 400, "started_at": "2026-05-10T04:00:00Z", "supersedes": null}),
+            ),
+            with(
+                &donation,
+                json!({"id": id(), "donor_id": d2, "drive_id": village, "outcome": "complete",
+                       "collected_volume_ml": 450, "started_at": "2026-05-10T04:00:00Z", "supersedes": superseded}),
+            ),
+            // 17:00 UTC is 01:00 the next day in China: not today.
+            with(
+                &donation,
+                json!({"id": id(), "donor_id": d2, "drive_id": town, "outcome": "complete",
+                       "collected_volume_ml": 300, "started_at": "2026-05-10T17:00:00Z", "supersedes": null}),
+            ),
+            with(
+                &donation,
+                json!({"id": id(), "donor_id": d3, "drive_id": town, "outcome": "partial",
+                       "collected_volume_ml": 200, "started_at": "2026-05-10T03:00:00Z", "supersedes": null}),
+            ),
+            with(
+                &donation,
+                json!({"id": id(), "donor_id": d3, "drive_id": town, "outcome": "aborted",
+                       "collected_volume_ml": 50, "started_at": "2026-05-10T03:30:00Z", "supersedes": null}),
+            ),
+        ],
+    };
+    let s = compute(&sources, NaiveDate::from_ymd_opt(2026, 5, 10).unwrap());
+    let today = &s.today;
+    assert_eq!(today.donations, 3);
+    assert_eq!(today.aborted, 1);
+    assert_eq!(today.volume_ml, 400 + 450 + 200);
+    let sites: Vec<(&str, u32, u64)> = today
+        .by_site
+        .iter()
+        .map(|x| (x.site.as_str(), x.donations, x.volume_ml))
+        .collect();
+    assert_eq!(sites, [("甲村", 2, 850), ("乙镇", 1, 200)]);
+    let groups: Vec<(&str, u32)> = today
+        .by_abo_rh
+        .iter()
+        .map(|g| (g.group.as_str(), g.donations))
+        .collect();
+    assert_eq!(groups, [("A+", 1), ("O-", 1), ("unknown", 1)]);
+    assert_eq!((today.screenings, today.deferred), (4, 1));
+    assert_eq!(today.deferral_rate, 0.25);
+    assert_eq!((today.donors, today.repeat_donors), (3, 1));
+    assert_eq!((today.rural_donors, today.residence_known), (1, 2));
+    assert_eq!(today.rural_share, 0.5);
+
+    let year = &s.year;
+    assert_eq!(year.from, NaiveDate::from_ymd_opt(2026, 1, 1));
+    assert_eq!(year.donations, 4);
+    assert_eq!(year.volume_ml, 400 + 400 + 450 + 200);
+    // In the year, d1's first donation is January's, with none before it.
+    assert_eq!(year.repeat_donors, 0);
+    assert_eq!((year.screenings, year.deferred), (4, 1));
+    assert_eq!(s.unreadable, 0);
+}
+
+#[test]
+fn nothing_held_gives_zeros_not_nan() {
+    let s = compute(
+        &StatisticsSources::default(),
+        NaiveDate::from_ymd_opt(2026, 5, 10).unwrap(),
+    );
+    assert_eq!(s.today.donations, 0);
+    assert_eq!(s.today.deferral_rate, 0.0);
+    assert_eq!(s.year.rural_share, 0.0);
+    let s = compute(
+        &StatisticsSources {
+            donations: vec!["{\"broken\": true}".into()],
+            ..Default::default()
+        },
+        NaiveDate::from_ymd_opt(2026, 5, 10).unwrap(),
+    );
+    assert_eq!(s.unreadable, 1);
+}
