@@ -121,7 +121,20 @@ type Failures = (u32, Option<DateTime<Utc>>);
 struct Desk {
     app: Arc<AppState>,
     desk: DeskState,
-    rules: RuleSet,
+}
+
+impl Desk {
+    /// The rules table the station last published to its vehicles (its time limits and
+    /// ranges are the station's), or the embedded GB 18467-2011 table before any was.
+    async fn rules(&self) -> DeskResult<RuleSet> {
+        Ok(match self.app.storage.latest_reference("rules").await? {
+            Some(body) => RuleSet::from_json(&body).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "published rules table unreadable; using the embedded one");
+                RuleSet::gb18467_2011()
+            }),
+            None => RuleSet::gb18467_2011(),
+        })
+    }
 }
 
 /// An error answer for the desk: a code the page switches on, a bilingual message, and
@@ -191,7 +204,6 @@ pub fn router(app: Arc<AppState>) -> Router {
     let desk = Arc::new(Desk {
         app,
         desk: DeskState::default(),
-        rules: RuleSet::gb18467_2011(),
     });
     Router::new()
         .route("/", get(|| async { axum::response::Redirect::to("/desk") }))
@@ -495,12 +507,9 @@ async fn load(desk: &Desk, id: Uuid) -> DeskResult<Loaded> {
 }
 
 async fn view(desk: &Desk, loaded: &Loaded) -> DeskResult<ReceiptView> {
-    let reconciliation = handoff::reconcile(
-        &loaded.manifests,
-        &loaded.receipt.scans,
-        Utc::now(),
-        &desk.rules,
-    );
+    let rules = desk.rules().await?;
+    let reconciliation =
+        handoff::reconcile(&loaded.manifests, &loaded.receipt.scans, Utc::now(), &rules);
     let descriptions = reconciliation
         .lines
         .iter()
@@ -647,8 +656,8 @@ async fn sign(
         ));
     }
     let now = Utc::now();
-    let reconciliation =
-        handoff::reconcile(&loaded.manifests, &loaded.receipt.scans, now, &desk.rules);
+    let rules = desk.rules().await?;
+    let reconciliation = handoff::reconcile(&loaded.manifests, &loaded.receipt.scans, now, &rules);
     // Reasons are checked before PINs, so the desk learns what is missing without
     // spending PIN attempts.
     let unsigned = Signatory {

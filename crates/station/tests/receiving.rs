@@ -349,6 +349,46 @@ async fn hand_off_at_the_desk(backend: Backend) {
     let other = other_bus.client(&url).pull(0, 100, None).await.unwrap();
     assert!(other.records.iter().all(|r| r.kind != RemoteKind::Handoff));
 
+    // The time limits are the station's: once it publishes a table with a 1-hour limit
+    // for whole blood meant for platelets, a bag collected two hours ago is over it.
+    let mut rules = lifebridge_domain::rules::RuleSet::gb18467_2011();
+    for class in &mut rules.cold_chain.classes {
+        if class.class == lifebridge_domain::cold_chain::ProductClass::PlateletWholeBlood {
+            class.processing_limit_hours = 1;
+        }
+    }
+    let (_, body) = desk
+        .call(
+            "POST",
+            "/desk/api/receipts",
+            Some(json!({"manifest_ids": [second.id]})),
+        )
+        .await;
+    let late = format!(
+        "/desk/api/receipts/{}/scans",
+        body["receipt_id"].as_str().unwrap()
+    );
+    let platelet_bag = &second.boxes[1].bags[0];
+    let scan_late = json!({"text": platelet_bag.din.barcode_data(), "box_code": "BOX-2"});
+    let (_, view) = desk.call("POST", &late, Some(scan_late.clone())).await;
+    assert_eq!(view["reconciliation"]["tally"]["over_time_limit"], 0);
+    assert!(
+        ts.storage
+            .publish_reference(
+                "rules",
+                "station-1h",
+                &serde_json::to_value(&rules).unwrap(),
+                chrono::Utc::now()
+            )
+            .await
+            .unwrap()
+    );
+    let (_, view) = desk.call("POST", &late, Some(scan_late)).await;
+    assert_eq!(
+        view["reconciliation"]["tally"]["over_time_limit"], 1,
+        "{view}"
+    );
+
     // The statistics page's figures come from the station's records.
     let (status, stats) = desk.call("GET", "/desk/api/statistics", None).await;
     assert_eq!(status, 200, "{stats}");

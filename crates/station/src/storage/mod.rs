@@ -205,6 +205,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn handoff_of(&self, receipt_id: Uuid) -> Result<Option<String>>;
     /// What the statistics are computed from.
     async fn statistics_sources(&self) -> Result<StatisticsSources>;
+    /// The body of the latest published reference document of `kind` (`rules`).
+    async fn latest_reference(&self, kind: &str) -> Result<Option<String>>;
 }
 
 /// A manifest as the desk knows it (table `manifest`).

@@ -1078,4 +1078,17 @@ impl Storage for PostgresStorage {
             donors,
         })
     }
+
+    async fn latest_reference(&self, kind: &str) -> Result<Option<String>> {
+        let client = self.client().await.map_err(stop)?;
+        let row = client
+            .query_opt(
+                "SELECT body FROM reference_document WHERE kind = $1
+                 ORDER BY published_at DESC, version DESC LIMIT 1",
+                &[&kind],
+            )
+            .await
+            .map_err(db)?;
+        Ok(row.map(|r| r.get(0)))
+    }
 }

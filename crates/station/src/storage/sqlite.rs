@@ -964,4 +964,18 @@ impl Storage for SqliteStorage {
         })
         .await
     }
+
+    async fn latest_reference(&self, kind: &str) -> Result<Option<String>> {
+        let kind = kind.to_owned();
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT body FROM reference_document WHERE kind = ?1
+                 ORDER BY published_at DESC, version DESC LIMIT 1",
+                [&kind],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
+    }
 }
