@@ -65,7 +65,10 @@ fn handoffs_are_stored_once_per_record_and_listed_by_manifest() {
     let early = record(vec![m1], store.device_id(), 0);
     let late = record(vec![m1, m2], store.device_id(), 30);
     let seq_before = store.last_change_seq().unwrap();
-    let page = vec![remote(&early, early.id, station), remote(&late, late.id, station)];
+    let page = vec![
+        remote(&early, early.id, station),
+        remote(&late, late.id, station),
+    ];
     let report = store.apply_remote(&page, 2).unwrap();
     assert_eq!(report.applied, 2);
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
