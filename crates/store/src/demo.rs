@@ -213,7 +213,9 @@ fn seed_drive(
                 decision: PhysicianDecision::Accept,
             },
         )?;
-        let started_at = crate::now();
+        // An 8-minute draw that has just ended, so the bag's collection time (which the
+        // manifest and the processing limit count from) is not in the future.
+        let started_at = crate::now() - Duration::minutes(8);
         let planned = screening.planned_volume_ml.unwrap_or(400);
         let donation = store.record_donation(
             Actor::staff(crew.phlebotomist.id),
