@@ -220,7 +220,7 @@ function renderReceipt() {
     return el('tr', { id: `line-${line.din}`, class: `${line.status} ${flagged ? 'flagged' : ''}`, 'data-status': line.status },
       el('td', {}, line.din), el('td', {}, t(`status_${line.status}`)), el('td', {}, line.manifest_box ?? ''),
       el('td', {}, line.found_box ?? ''),
-      el('td', { class: 'discrepancy' }, view.descriptions[i].map(pick).join('；')), reasonCell);
+      el('td', { class: 'discrepancy' }, view.descriptions[i].map(pick).join(lang() === 'en' ? '; ' : '；')), reasonCell);
   });
   // Lines with discrepancies first, so nothing to explain hides below forty good bags.
   lines.sort((a, b) => Number(b.classList.contains('flagged')) - Number(a.classList.contains('flagged')));
