@@ -13,7 +13,7 @@ fn labels_printed_from_the_record_scan_back_through_the_camera_and_release_the_b
     let key = StoreKey::new("correct horse battery").unwrap();
     let mut store = Store::create(&dir.path().join("device.db"), &key, "BUS-07").unwrap();
     let mut ids = Vec::new();
-    demo::seed(&mut store, 2, |id| {
+    demo::seed_collected(&mut store, 2, |id| {
         ids.push(id);
         Ok(())
     })
