@@ -164,6 +164,10 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
   assert.match(await page.locator(`#line-${first.scans[0].din} .discrepancy`).innerText(), /温度超范围/);
   await shot('03-discrepancies');
 
+  // A reload returns to the same receiving, scans and all.
+  await page.reload();
+  await page.waitForSelector('#tile-received .n:text-is("39")');
+
   // Signing without reasons is refused and the first bag lacking one gets the focus.
   const signWith = async () => {
     await page.locator('#receiver-pin').fill('2468');

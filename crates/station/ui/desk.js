@@ -47,6 +47,7 @@ function say(id, text, ok = false) {
 function signOut() {
   sessionStorage.removeItem('lifebridge.desk.token');
   sessionStorage.removeItem('lifebridge.desk.staff');
+  sessionStorage.removeItem('lifebridge.desk.receipt');
   state.token = null;
   state.staff = null;
   render();
@@ -80,6 +81,8 @@ async function receive(manifestId) {
   state.view = v.data;
   state.box = null;
   state.reasons = {};
+  // A reload (or a browser crash) returns to the same receiving rather than orphaning it.
+  sessionStorage.setItem('lifebridge.desk.receipt', v.data.receipt_id);
   render();
   $('scan').focus();
 }
@@ -256,6 +259,12 @@ document.addEventListener('keydown', (e) => {
 
 (async () => {
   if (state.token) await loadManifests();
+  const open = sessionStorage.getItem('lifebridge.desk.receipt');
+  if (state.token && open) {
+    const v = await api('GET', `/desk/api/receipts/${open}`);
+    if (v.ok && !v.data.signed) state.view = v.data;
+    else sessionStorage.removeItem('lifebridge.desk.receipt');
+  }
   render();
   (state.token ? $('scan') : $('signin-name')).focus();
 })();
