@@ -497,6 +497,9 @@ pub fn parse_logger_time(text: &str) -> Option<DateTime<Utc>> {
         "%Y-%m-%dT%H:%M:%S%:z",
         "%Y-%m-%d %H:%M%:z",
         "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%d %H:%M:%S%z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
     ] {
         if let Ok(t) = DateTime::parse_from_str(text, format) {
             return Some(t.with_timezone(&Utc));
@@ -1023,6 +1026,27 @@ mod tests {
         assert_eq!(rows[0].celsius, 4.5);
         assert_eq!(rows[0].line, 2);
         assert_eq!(rows[1].at, t0() + Duration::minutes(5));
+    }
+
+    #[test]
+    fn logger_times_with_any_usual_offset_form() {
+        for text in [
+            "2026-05-01T09:00:00+08:00",
+            "2026-05-01T09:00:00+0800",
+            "2026-05-01 09:00:00+08:00",
+            "2026-05-01T09:00+08:00",
+            "2026-05-01T01:00:00Z",
+            "2026-05-01T01:00:00.000Z",
+            "2026-05-01 09:00",
+            "2026-05-01 09:00:00",
+            "2026/05/01 09:00:00",
+            "2026-05-01T09:00:00",
+        ] {
+            assert_eq!(parse_logger_time(text), Some(t0()), "{text}");
+        }
+        for text in ["", "09:00", "2026-05-01", "2026-05-01 25:00", "yesterday"] {
+            assert_eq!(parse_logger_time(text), None, "{text}");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use lifebridge_domain::cold_chain::{
 };
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::{AboRh, Donation, Donor, Drive, EntityKind, RecordId, Role};
-use lifebridge_domain::labels::read_label_scan;
+use lifebridge_domain::labels::{read_label_scan, strip_scanner_noise};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
@@ -329,7 +329,8 @@ impl Store {
         let staff_id = actor_staff(actor, "opening a transport box")?;
         require_role(&self.conn, staff_id, Role::Driver, "open transport boxes")?;
         let drive = self.drive(drive_id)?;
-        let code = require_text("code", code, MAX_BOX_CODE)?;
+        // Scanned box codes arrive with the scanner's prefix and Enter like any other scan.
+        let code = require_text("code", &strip_scanner_noise(code), MAX_BOX_CODE)?;
         if !code.chars().all(|c| c.is_ascii_graphic()) {
             return Err(StoreError::invalid(
                 "code",

@@ -119,6 +119,17 @@ fn pack_log_and_dispatch_a_drive_then_its_boxes_are_read_only() {
         .open_box(driver, drive, "BOX-R1", ProductClass::RedCellWholeBlood)
         .unwrap();
     assert_eq!((red.range.min_c, red.range.max_c), (2.0, 10.0));
+    // A scanned box code loses the scanner's AIM prefix and line end.
+    let scanned = b
+        .store
+        .open_box(
+            driver,
+            drive,
+            "]C0BOX-S1\r\n",
+            ProductClass::RedCellWholeBlood,
+        )
+        .unwrap();
+    assert_eq!(scanned.code, "BOX-S1");
     let plt = b
         .store
         .open_box(driver, drive, "BOX-P1", ProductClass::PlateletWholeBlood)
@@ -251,7 +262,15 @@ fn pack_log_and_dispatch_a_drive_then_its_boxes_are_read_only() {
 
     // Read-only from now on, with the reason in words.
     let before = footprint(&b.store);
-    let packing = b.store.transport_view(drive).unwrap().boxes[0].bags[0]
+    let packing = b
+        .store
+        .transport_view(drive)
+        .unwrap()
+        .boxes
+        .iter()
+        .find(|x| x.manifest_id.is_some())
+        .unwrap()
+        .bags[0]
         .packing
         .clone();
     for err in [

@@ -108,6 +108,23 @@ export function Transport({ drive }: { drive: Drive }) {
   const load = () => call<TransportView>("transport_view", { driveId: drive.id }).then(show).catch((e) => setError(errorText(e)));
   useEffect(() => { load(); }, [drive.id]);
 
+  // A hand-held scanner types wherever the focus is. A keystroke that can only start a
+  // bag label (ISBT 128 `=` / `&`, or a scanner's `]` prefix) goes to the packing field,
+  // so a label scanned while the temperature field has focus is not typed into it.
+  useEffect(() => {
+    const route = (e: KeyboardEvent) => {
+      const field = scanInput.current;
+      const focused = document.activeElement;
+      if (!field || focused === field || (focused as HTMLElement | null)?.id === "box-code") return;
+      if (!["=", "&", "]"].includes(e.key)) return;
+      e.preventDefault();
+      field.focus();
+      setScan(e.key);
+    };
+    document.addEventListener("keydown", route, true);
+    return () => document.removeEventListener("keydown", route, true);
+  }, [view]);
+
   const run = async (f: () => Promise<void>) => {
     setError(null); setMessage(null);
     try { await f(); } catch (e) { setError(errorText(e)); }
@@ -133,8 +150,9 @@ export function Transport({ drive }: { drive: Drive }) {
     setScan("");
     if (!text) return;
     // A box's own code switches the current box; anything else is a bag label.
-    const box = openBoxes.find((b) => b.transport_box.code === text);
-    if (box) { setActive(box.transport_box.id); setError(null); setMessage(`${t("active_box")}: ${text}`); return; }
+    const bare = text.replace(/^\][A-Za-z][0-9A-Za-z]/, "").trim();
+    const box = openBoxes.find((b) => b.transport_box.code === bare);
+    if (box) { setActive(box.transport_box.id); setError(null); setMessage(`${t("active_box")}: ${bare}`); return; }
     if (!current) return;
     run(async () => {
       await show(await call<TransportView>("pack_bag", { boxId: current.transport_box.id, text }));
