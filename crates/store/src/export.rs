@@ -15,17 +15,25 @@ pub enum ExportTable {
     Screenings,
     Deferrals,
     Donations,
+    TransportBoxes,
+    BoxPackings,
+    TemperatureReadings,
+    Manifests,
     Audit,
 }
 
 impl ExportTable {
-    pub const ALL: [ExportTable; 7] = [
+    pub const ALL: [ExportTable; 11] = [
         ExportTable::Staff,
         ExportTable::Drives,
         ExportTable::Donors,
         ExportTable::Screenings,
         ExportTable::Deferrals,
         ExportTable::Donations,
+        ExportTable::TransportBoxes,
+        ExportTable::BoxPackings,
+        ExportTable::TemperatureReadings,
+        ExportTable::Manifests,
         ExportTable::Audit,
     ];
 
@@ -37,6 +45,10 @@ impl ExportTable {
             ExportTable::Screenings => "screenings",
             ExportTable::Deferrals => "deferrals",
             ExportTable::Donations => "donations",
+            ExportTable::TransportBoxes => "transport_boxes",
+            ExportTable::BoxPackings => "box_packings",
+            ExportTable::TemperatureReadings => "temperature_readings",
+            ExportTable::Manifests => "manifests",
             ExportTable::Audit => "audit",
         }
     }
@@ -62,6 +74,10 @@ impl ExportTable {
             ExportTable::Screenings => "screening",
             ExportTable::Deferrals => "deferral",
             ExportTable::Donations => "donation",
+            ExportTable::TransportBoxes => "transport_box",
+            ExportTable::BoxPackings => "box_packing",
+            ExportTable::TemperatureReadings => "temperature_reading",
+            ExportTable::Manifests => "manifest",
             ExportTable::Audit => "audit_log",
         }
     }

@@ -543,3 +543,54 @@ fn wrong_pins_at_dispatch_lock_the_driver_out() {
         None | Some(ReadingSource::Manual)
     ));
 }
+
+#[test]
+fn cold_chain_records_are_in_the_export() {
+    let mut b = bus(1, 0);
+    let (drive, driver) = (b.drive, b.driver);
+    let bx = b
+        .store
+        .open_box(driver, drive, "BOX-1", ProductClass::RedCellWholeBlood)
+        .unwrap();
+    b.store
+        .pack_bag(driver, bx.id, &bag_scan(&b.released[0]))
+        .unwrap();
+    b.store
+        .record_temperature(driver, bx.id, Utc::now(), 4.0)
+        .unwrap();
+    let signed = b
+        .store
+        .dispatch(driver, drive, b.driver_id, demo::DEMO_PIN)
+        .unwrap();
+    let mut json = Vec::new();
+    b.store.export_json(&mut json).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    for (table, rows) in [
+        ("transport_boxes", 1),
+        ("box_packings", 1),
+        ("temperature_readings", 1),
+        ("manifests", 1),
+    ] {
+        assert_eq!(
+            v["tables"][table].as_array().unwrap().len(),
+            rows,
+            "{table}"
+        );
+    }
+    assert_eq!(
+        v["tables"]["manifests"][0]["id"],
+        signed.manifest.id.to_string()
+    );
+    let mut csv = Vec::new();
+    b.store
+        .export_csv(
+            lifebridge_store::export::ExportTable::parse("temperature_readings").unwrap(),
+            &mut csv,
+        )
+        .unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(
+        csv.contains("celsius") && csv.contains("source.kind"),
+        "{csv}"
+    );
+}
