@@ -117,7 +117,7 @@ enum StoreCommand {
         store: StoreArgs,
         #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
         format: ExportFormat,
-        /// With CSV: staff, drives, donors, screenings, deferrals, donations or audit.
+        /// With CSV: staff, drives, donors, screenings, deferrals, donations, transport_boxes, box_packings, temperature_readings, manifests or audit.
         #[arg(long)]
         table: Option<String>,
         /// Write here instead of stdout.
@@ -303,7 +303,7 @@ fn store(cmd: StoreCommand) -> Result<ExitCode> {
                 ExportFormat::Csv => {
                     let Some(table) = table else {
                         bail!(
-                            "--format csv needs --table (staff, drives, donors, screenings, deferrals, donations or audit)"
+                            "--format csv needs --table (staff, drives, donors, screenings, deferrals, donations, transport_boxes, box_packings, temperature_readings, manifests or audit)"
                         );
                     };
                     opened.export_csv(ExportTable::parse(&table)?, &mut sink)?;
