@@ -768,20 +768,24 @@ pub fn dispatch(
         s.dispatch(Actor::staff(staff.id), drive_id, staff.id, &pin)
             .map_err(cold_chain_error)
     })?;
-    manifest_view(signed)
+    manifest_view(&state, signed)
 }
 
-/// A signed manifest with its QR code(s) drawn for the screen.
+/// A signed manifest with its QR code(s) drawn for the screen, and the station's signed
+/// hand-off of it once one has come back by sync.
 #[derive(Serialize)]
 pub struct ManifestView {
     signed: lifebridge_store::cold_chain::SignedManifest,
     qr_texts: Vec<String>,
     qr_svgs: Vec<String>,
+    handoffs: Vec<lifebridge_domain::handoff::HandoffRecord>,
 }
 
 fn manifest_view(
+    state: &AppState,
     signed: lifebridge_store::cold_chain::SignedManifest,
 ) -> CommandResult<ManifestView> {
+    let handoffs = state.with_store(|s| Ok(s.manifest_handoffs(signed.manifest.id)?))?;
     let qr_texts = lifebridge_sync::manifest_code::encode(&signed.manifest);
     let qr_svgs = qr_texts
         .iter()
@@ -792,6 +796,7 @@ fn manifest_view(
         signed,
         qr_texts,
         qr_svgs,
+        handoffs,
     })
 }
 
@@ -807,7 +812,7 @@ fn load_manifest(
 #[tauri::command]
 pub fn manifest(state: State<'_, AppState>, manifest_id: RecordId) -> CommandResult<ManifestView> {
     state.require(Role::Driver)?;
-    manifest_view(load_manifest(&state, manifest_id)?)
+    manifest_view(&state, load_manifest(&state, manifest_id)?)
 }
 
 /// Writes the manifest PDF into the app's data folder and returns its path.

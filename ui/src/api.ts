@@ -85,7 +85,13 @@ export interface TransportView {
   unpacked: { donation: Donation; allowed: ProductClass[]; refusal: string | null }[];
   preview: SignedManifest | null; manifests: SignedManifest[];
 }
-export interface ManifestView { signed: SignedManifest; qr_texts: string[]; qr_svgs: string[] }
+export interface Handoff {
+  id: Id; manifest_ids: Id[]; site_name: string; receiver: { staff_id: Id; name: string };
+  driver: { staff_id: Id; name: string }; signed_at: string; received: string[];
+  tally: { expected: number; received: number; missing: number; extra: number; wrong_box: number; excursion: number; over_time_limit: number };
+  discrepancies: { din: string; status: string; reason: string }[];
+}
+export interface ManifestView { signed: SignedManifest; qr_texts: string[]; qr_svgs: string[]; handoffs: Handoff[] }
 export interface LoggerImport { imported: number; skipped: number; excursions: Excursion[] }
 
 export interface CommandError { code: string; field: string | null; message: string; detail: Record<string, unknown> | null }

@@ -236,6 +236,11 @@ const zh = {
   err_duplicate_box: "箱号重复",
   err_nothing_to_dispatch: "没有可发运的箱",
   err_logger_csv: "温度记录文件有误，未导入",
+  handed_off: "血站已签收：{receiver}，{at}",
+  handoff_tally: "收到 {received} / {expected} 袋，缺少 {missing}，多出 {extra}",
+  handoff_received: "已收到",
+  handoff_missing: "缺少",
+  handoff_extra: "多出",
 };
 
 export type Key = keyof typeof zh;
@@ -472,6 +477,11 @@ const en: Record<Key, string> = {
   err_duplicate_box: "Box code already used",
   err_nothing_to_dispatch: "Nothing to dispatch",
   err_logger_csv: "Logger file not imported",
+  handed_off: "Received at the station by {receiver}, {at}",
+  handoff_tally: "{received} of {expected} bags received, {missing} missing, {extra} extra",
+  handoff_received: "received",
+  handoff_missing: "missing",
+  handoff_extra: "extra",
 };
 
 const tables: Record<Lang, Record<Key, string>> = { "zh-CN": zh, en };

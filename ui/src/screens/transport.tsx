@@ -69,6 +69,15 @@ function SignedManifestCard({ view, onSaved }: { view: ManifestView; onSaved: (p
           <ExcursionList excursions={b.excursions} code={b.code} />
         </div>
       ))}
+      {view.handoffs.map((h) => (
+        <div class={h.discrepancies.length > 0 ? "card handoff warn" : "card handoff ok"} data-handoff={h.id}>
+          <p>{t("handed_off", { receiver: h.receiver.name, at: cst(h.signed_at) })}</p>
+          <p>{t("handoff_tally", { received: h.tally.received, expected: h.tally.expected, missing: h.tally.missing, extra: h.tally.extra })}</p>
+          {h.discrepancies.length > 0 && (
+            <ul>{h.discrepancies.map((d) => <li data-din={d.din}>{d.din} · {t(`handoff_${d.status}` as never)} · {d.reason}</li>)}</ul>
+          )}
+        </div>
+      ))}
       <h3>{t("manifest_qr")}</h3>
       <div class="row">
         {view.qr_svgs.map((svg, i) => (
