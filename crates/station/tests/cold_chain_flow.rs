@@ -1,0 +1,165 @@
+//! The whole hand-off, with nothing built by hand: a bus's own store packs its released
+//! bags and the driver signs the dispatch; the manifest reaches the desk first by its QR
+//! (no signal) and then by replication (identical); the desk scans every bag and both
+//! parties sign; the signed hand-off comes back to the bus's store on its next sync.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Backend, enroll, start};
+use lifebridge_domain::china_date;
+use lifebridge_domain::cold_chain::ProductClass;
+use lifebridge_station::receiving::new_staff;
+use lifebridge_store::Actor;
+use serde_json::{Value, json};
+
+async fn post(url: &str, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut req = reqwest::Client::new()
+        .post(format!("{url}{path}"))
+        .json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn bus_to_desk_and_back(backend: Backend) {
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let bus = enroll(&ts, &url, "BUS-FLOW").await;
+    bus.seed(5);
+
+    // On the bus: one red-cell box, every released bag scanned in, a reading, dispatch.
+    let signed = {
+        let mut s = bus.store.lock().unwrap();
+        let today = china_date(chrono::Utc::now());
+        let drive = s.drives_on(today).unwrap().pop().unwrap();
+        let driver = s.staff_by_name("司机 刘洋").unwrap().unwrap();
+        let as_driver = Actor::staff(driver.id);
+        let boxed = s
+            .open_box(
+                as_driver,
+                drive.id,
+                "BOX-R7",
+                ProductClass::RedCellWholeBlood,
+            )
+            .unwrap();
+        let dins: Vec<_> = s
+            .drive_donations(drive.id)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.din)
+            .collect();
+        assert_eq!(dins.len(), 5);
+        for din in &dins {
+            s.pack_bag(as_driver, boxed.id, &format!("={din}01"))
+                .unwrap();
+        }
+        s.record_temperature(as_driver, boxed.id, chrono::Utc::now(), 4.5)
+            .unwrap();
+        assert!(s.dispatch(as_driver, drive.id, driver.id, "0000").is_err());
+        s.dispatch(as_driver, drive.id, driver.id, "1234").unwrap()
+    };
+    let manifest = signed.manifest;
+    assert_eq!(manifest.boxes[0].bags.len(), 5);
+
+    // At the station, before the bus has synced: the manifest is loaded from its QR.
+    let now = chrono::Utc::now();
+    assert!(
+        ts.storage
+            .add_staff(&new_staff("赵敏", "receiving", "2468", now).unwrap())
+            .await
+            .unwrap()
+    );
+    assert!(
+        ts.storage
+            .add_staff(&new_staff("司机 刘洋", "driver", "1357", now).unwrap())
+            .await
+            .unwrap()
+    );
+    let (status, body) = post(
+        &url,
+        "/desk/api/sign-in",
+        None,
+        json!({"name": "赵敏", "pin": "2468"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let token = Some(token.as_str());
+    let parts = lifebridge_sync::manifest_code::encode(&manifest);
+    let (status, body) = post(
+        &url,
+        "/desk/api/manifests/qr",
+        token,
+        json!({"parts": parts}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["bags"], 5);
+    assert_eq!(body["replicated"], false);
+
+    // The bus finds a signal: the replicated manifest is the very one the QR carried.
+    bus.replicator(&url).sync_once().await.unwrap();
+    let row = ts.storage.manifest_row(manifest.id).await.unwrap().unwrap();
+    assert_eq!(row.qr_matches, Some(true));
+    assert_eq!(row.manifest().unwrap(), manifest);
+
+    // The desk scans every bag into the box it came in, and both parties sign.
+    let (status, body) = post(
+        &url,
+        "/desk/api/receipts",
+        token,
+        json!({"manifest_ids": [manifest.id]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let receipt = body["receipt_id"].as_str().unwrap().to_owned();
+    let mut view = Value::Null;
+    for bag in &manifest.boxes[0].bags {
+        let (status, body) = post(
+            &url,
+            &format!("/desk/api/receipts/{receipt}/scans"),
+            token,
+            json!({"text": format!("={}01", bag.din), "box_code": "BOX-R7"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        view = body;
+    }
+    let tally = &view["reconciliation"]["tally"];
+    assert_eq!(
+        (tally["received"].clone(), tally["missing"].clone()),
+        (json!(5), json!(0))
+    );
+    let (status, record) = post(
+        &url,
+        &format!("/desk/api/receipts/{receipt}/sign"),
+        token,
+        json!({"receiver_pin": "2468", "driver_name": "司机 刘洋", "driver_pin": "1357", "reasons": {}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{record}");
+
+    // Back on the bus: its store holds the station's signed record for its manifest.
+    bus.replicator(&url).sync_once().await.unwrap();
+    let s = bus.store.lock().unwrap();
+    let handoffs = s.manifest_handoffs(manifest.id).unwrap();
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0].receiver.name, "赵敏");
+    assert_eq!(handoffs[0].received.len(), 5);
+    assert!(handoffs[0].discrepancies.is_empty());
+    assert!(
+        s.check().unwrap().is_ok(),
+        "the bus's store still checks clean"
+    );
+}
+
+both_backends! {
+    bus_to_desk_and_back => crate::bus_to_desk_and_back;
+}
