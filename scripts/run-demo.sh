@@ -18,6 +18,9 @@ if [ ! -f "$DEMO/device.db" ]; then
     "$TODAY,09:00,示范采血点 · 人民广场,王芳,110105199003070025,13912345678,首次献血" \
     "$TODAY,10:30,示范采血点 · 人民广场,陈刚,11010519491231002X,," >"$DEMO/station/bookings.csv"
   "$TARGET/lifebridge-station" --data-dir "$DEMO/station" appointment import "$DEMO/station/bookings.csv" >/dev/null
+  # Receiving desk accounts: the desk nurse, and the demo bus's driver to sign hand-offs.
+  echo 1234 | "$TARGET/lifebridge-station" --data-dir "$DEMO/station" staff add --name 赵敏 --role receiving >/dev/null
+  echo 1234 | "$TARGET/lifebridge-station" --data-dir "$DEMO/station" staff add --name "司机 刘洋" --role driver >/dev/null
 else
   CODE=""
 fi
@@ -26,7 +29,8 @@ fi
 STATION=$!
 trap 'kill $STATION 2>/dev/null || true' EXIT
 echo "station: http://127.0.0.1:$PORT (data in $DEMO/station)"
-echo "app: sign in as any demo crew member with PIN 1234"
+echo "receiving desk: http://127.0.0.1:$PORT/desk (赵敏, PIN 1234; driver 司机 刘洋, PIN 1234); statistics: /stats"
+echo "app: sign in as any demo crew member with PIN 1234 (the driver's Transport tab: 司机 刘洋)"
 
 env LIFEBRIDGE_STORE="$DEMO/device.db" LIFEBRIDGE_STORE_KEY="$KEY" LIFEBRIDGE_DEVICE_NAME=DEMO-BUS \
   LIFEBRIDGE_STATION_URL="http://127.0.0.1:$PORT" LIFEBRIDGE_ENROLL_CODE="$CODE" \
