@@ -22,6 +22,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_receiving",
         sql: include_str!("../../../migrations/station/0002_receiving.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_change_entry_by_entity",
+        sql: include_str!("../../../migrations/station/0003_change_entry_by_entity.sql"),
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {

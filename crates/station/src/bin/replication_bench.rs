@@ -346,6 +346,21 @@ async fn single_device(
         "  ratio push / bare insert:           {:>9.1}",
         push.as_secs_f64() / bare.as_secs_f64()
     );
+    // The statistics page reads every donation, screening and drive the station holds
+    // and computes in memory, on each request.
+    let start = Instant::now();
+    let sources = station.storage.statistics_sources().await?;
+    let read = start.elapsed();
+    let today = lifebridge_domain::china_date(chrono::Utc::now());
+    let figures = lifebridge_station::statistics::compute(&sources, today);
+    let total = start.elapsed();
+    println!(
+        "  statistics page: read {:.3} s + compute {:.3} s = {:.3} s  ({} donations counted this year)",
+        read.as_secs_f64(),
+        (total - read).as_secs_f64(),
+        total.as_secs_f64(),
+        figures.year.donations
+    );
     station.running.stop().await?;
     Ok(())
 }
