@@ -8,7 +8,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -20,6 +19,7 @@ use lifebridge_domain::cold_chain::{Manifest, Signatory};
 use lifebridge_domain::din::Din;
 use lifebridge_domain::handoff::{self, DeskScan, HandoffError, Reconciliation};
 use lifebridge_domain::rules::RuleSet;
+use lifebridge_store::session;
 use lifebridge_sync::manifest_code::{self, ManifestCodeError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -30,9 +30,8 @@ use crate::storage::{ManifestRow, ReceiptRow, StaffRow, StorageError};
 
 /// How long a desk sign-in lasts: one shift.
 pub const SESSION_HOURS: i64 = 12;
-/// Wrong PINs in a row before a name is locked, and for how long.
-pub const MAX_FAILED_PINS: u32 = 5;
-pub const LOCKOUT_MINUTES: i64 = 5;
+// Wrong PINs in a row before a name is locked, and for how long: the device's rule.
+use lifebridge_store::session::{LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
 
 /// What a desk staff member may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,14 +75,10 @@ pub fn new_staff(
     }
     let role = StaffRole::parse(role)?;
     let pin = pin.trim();
-    if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+    if !session::pin_is_well_formed(pin) {
         return Err("PIN: must be 4 to 8 digits / PIN 须为 4–8 位数字".into());
     }
-    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    let pin_hash = argon2::Argon2::default()
-        .hash_password(pin.as_bytes(), &salt)
-        .map_err(|e| format!("PIN: could not be hashed: {e}"))?
-        .to_string();
+    let pin_hash = session::hash_pin(pin).map_err(|e| format!("PIN: could not be hashed: {e}"))?;
     Ok(StaffRow {
         staff_id: Uuid::now_v7(),
         name: name.to_owned(),
@@ -93,12 +88,9 @@ pub fn new_staff(
     })
 }
 
+/// An unreadable stored hash matches nothing (the name then cannot sign in).
 fn pin_matches(staff: &StaffRow, pin: &str) -> bool {
-    PasswordHash::new(&staff.pin_hash).is_ok_and(|hash| {
-        argon2::Argon2::default()
-            .verify_password(pin.trim().as_bytes(), &hash)
-            .is_ok()
-    })
+    session::pin_matches(&staff.pin_hash, pin.trim()).unwrap_or(false)
 }
 
 #[derive(Debug, Clone)]
@@ -279,7 +271,7 @@ async fn check_pin(desk: &Desk, name: &str, pin: &str, who: &str) -> DeskResult<
         _ => {
             let entry = failures.entry(name.to_owned()).or_insert((0, None));
             entry.0 += 1;
-            let left = MAX_FAILED_PINS.saturating_sub(entry.0);
+            let left = MAX_FAILED_ATTEMPTS.saturating_sub(entry.0);
             if left == 0 {
                 *entry = (0, Some(now + Duration::minutes(LOCKOUT_MINUTES)));
             }

@@ -1,7 +1,6 @@
 //! The user actions that create records. Each validates its input completely before
 //! writing anything, then runs as one [`Store::act`] transaction.
 
-use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use chrono::{DateTime, NaiveDate, Utc};
 use lifebridge_domain::din::{Din, DinRange};
 use lifebridge_domain::entities::{
@@ -147,14 +146,11 @@ impl Store {
                 "a staff member needs at least one role",
             ));
         }
-        if !(4..=8).contains(&new.pin.len()) || !new.pin.bytes().all(|b| b.is_ascii_digit()) {
+        if !crate::session::pin_is_well_formed(&new.pin) {
             return Err(StoreError::invalid("pin", "must be 4 to 8 digits"));
         }
-        let salt = SaltString::generate(&mut OsRng);
-        let pin_hash = argon2::Argon2::default()
-            .hash_password(new.pin.as_bytes(), &salt)
-            .map_err(|e| StoreError::invalid("pin", format!("could not be hashed: {e}")))?
-            .to_string();
+        let pin_hash = crate::session::hash_pin(&new.pin)
+            .map_err(|e| StoreError::invalid("pin", format!("could not be hashed: {e}")))?;
         let mut roles = new.roles;
         roles.sort();
         roles.dedup();

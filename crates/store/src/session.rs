@@ -2,7 +2,7 @@
 //! Attempts are audited (who tried, when, whether it worked) but not replicated: PIN
 //! hashes and counters never leave the device.
 
-use argon2::password_hash::{PasswordHash, PasswordVerifier};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Duration, Utc};
 use lifebridge_domain::entities::{RecordId, Staff};
 use rusqlite::OptionalExtension;
@@ -13,6 +13,30 @@ use crate::{Actor, Result, Store, StoreError, records};
 pub const MAX_FAILED_ATTEMPTS: u32 = 5;
 /// How long the lock-out lasts.
 pub const LOCKOUT_MINUTES: i64 = 5;
+
+/// A PIN is 4 to 8 digits, on the bus and at the station alike.
+pub fn pin_is_well_formed(pin: &str) -> bool {
+    (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The argon2id hash (PHC string, salted) kept instead of the PIN.
+pub fn hash_pin(pin: &str) -> std::result::Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Ok(argon2::Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)?
+        .to_string())
+}
+
+/// Whether `pin` matches `hash`; an error when `hash` is not a readable PHC string.
+pub fn pin_matches(
+    hash: &str,
+    pin: &str,
+) -> std::result::Result<bool, argon2::password_hash::Error> {
+    let parsed = PasswordHash::new(hash)?;
+    Ok(argon2::Argon2::default()
+        .verify_password(pin.as_bytes(), &parsed)
+        .is_ok())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignInError {
@@ -59,11 +83,8 @@ impl Store {
             )?;
             return Ok(Err(SignInError::LockedOut { until }));
         }
-        let parsed = PasswordHash::new(&hash)
+        let matches = pin_matches(&hash, pin)
             .map_err(|e| StoreError::Corrupt(format!("PIN hash of {}: {e}", staff.display_name)))?;
-        let matches = argon2::Argon2::default()
-            .verify_password(pin.as_bytes(), &parsed)
-            .is_ok();
         let id = staff_id.to_string();
         if matches {
             self.act(Actor::staff(staff_id), "staff.sign_in", serde_json::json!({}), |ctx| {
