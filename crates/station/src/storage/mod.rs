@@ -600,17 +600,49 @@ pub fn appointment_item(
     })
 }
 
-/// Keeps the latest of each appointment from feed bodies in station order, on `date`.
+/// The SQL that reads every appointment record of the feed, in station order, as
+/// `(record_id, body)` (the same text for both backends).
+pub const APPOINTMENT_FEED_SQL: &str =
+    "SELECT record_id, body FROM feed WHERE kind = 'appointment' ORDER BY station_seq";
+
+/// The latest body of each appointment, from `(record_id, body)` rows in station order.
+fn latest_appointment_bodies(
+    rows_in_feed_order: impl IntoIterator<Item = (String, String)>,
+) -> std::collections::BTreeMap<String, String> {
+    rows_in_feed_order.into_iter().collect()
+}
+
+/// The feed items for the appointments whose latest published version differs (new
+/// ones included); `held` is [`APPOINTMENT_FEED_SQL`]'s rows.
+pub fn changed_appointment_items(
+    held: impl IntoIterator<Item = (String, String)>,
+    appointments: &[Appointment],
+    station_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<FeedItem>> {
+    let latest = latest_appointment_bodies(held);
+    let mut items = Vec::new();
+    for appointment in appointments {
+        let item = appointment_item(station_id, appointment, now)?;
+        if latest.get(&appointment.id.to_string()) != Some(&item.body) {
+            items.push(item);
+        }
+    }
+    Ok(items)
+}
+
+/// The latest version of every appointment on `date`, from [`APPOINTMENT_FEED_SQL`]'s rows.
 pub fn latest_appointments(
-    bodies_in_feed_order: impl IntoIterator<Item = String>,
+    held: impl IntoIterator<Item = (String, String)>,
     date: NaiveDate,
 ) -> Result<Vec<Appointment>> {
-    let mut latest: std::collections::BTreeMap<Uuid, Appointment> = Default::default();
-    for body in bodies_in_feed_order {
+    let mut out = Vec::new();
+    for body in latest_appointment_bodies(held).into_values() {
         let appointment: Appointment = serde_json::from_str(&body)?;
-        latest.insert(appointment.id, appointment);
+        if appointment.date == date {
+            out.push(appointment);
+        }
     }
-    let mut out: Vec<Appointment> = latest.into_values().filter(|a| a.date == date).collect();
     out.sort_by(|a, b| (&a.site_name, a.time, &a.name).cmp(&(&b.site_name, b.time, &b.name)));
     Ok(out)
 }

@@ -751,21 +751,9 @@ impl Storage for PostgresStorage {
     ) -> Result<u32> {
         with_retry!(self, |tx| {
             let station = station_id(&tx).await?;
-            let mut items = Vec::new();
-            for appointment in appointments {
-                let item = super::appointment_item(station, appointment, now)?;
-                let held: Option<String> = tx
-                    .query_opt(
-                        "SELECT body FROM feed WHERE kind = 'appointment' AND record_id = $1
-                         ORDER BY station_seq DESC LIMIT 1",
-                        &[&appointment.id.to_string()],
-                    )
-                    .await?
-                    .map(|r| r.get(0));
-                if held.as_deref() != Some(item.body.as_str()) {
-                    items.push(item);
-                }
-            }
+            let held = tx.query(super::APPOINTMENT_FEED_SQL, &[]).await?;
+            let held = held.into_iter().map(|r| (r.get(0), r.get(1)));
+            let items = super::changed_appointment_items(held, appointments, station, now)?;
             insert_feed(&tx, &items).await?;
             u32::try_from(items.len()).unwrap_or(u32::MAX)
         })
@@ -774,13 +762,10 @@ impl Storage for PostgresStorage {
     async fn appointments_on(&self, date: NaiveDate) -> Result<Vec<Appointment>> {
         let client = self.client().await.map_err(stop)?;
         let rows = client
-            .query(
-                "SELECT body FROM feed WHERE kind = 'appointment' ORDER BY station_seq",
-                &[],
-            )
+            .query(super::APPOINTMENT_FEED_SQL, &[])
             .await
             .map_err(|e| StorageError::Database(describe(&e)))?;
-        super::latest_appointments(rows.into_iter().map(|r| r.get::<_, String>(0)), date)
+        super::latest_appointments(rows.into_iter().map(|r| (r.get(0), r.get(1))), date)
     }
 
     async fn counts(&self) -> Result<Counts> {

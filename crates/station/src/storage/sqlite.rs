@@ -91,6 +91,14 @@ fn station_id(conn: &Connection) -> Result<Uuid> {
     parse_uuid(&id)
 }
 
+fn appointment_rows(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(super::APPOINTMENT_FEED_SQL)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 fn insert_feed(tx: &Connection, items: &[FeedItem]) -> Result<()> {
     if items.is_empty() {
         return Ok(());
@@ -635,21 +643,8 @@ impl Storage for SqliteStorage {
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let station = station_id(&tx)?;
-            let mut items = Vec::new();
-            for appointment in &appointments {
-                let item = super::appointment_item(station, appointment, now)?;
-                let held: Option<String> = tx
-                    .query_row(
-                        "SELECT body FROM feed WHERE kind = 'appointment' AND record_id = ?1
-                         ORDER BY station_seq DESC LIMIT 1",
-                        [appointment.id.to_string()],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if held.as_deref() != Some(item.body.as_str()) {
-                    items.push(item);
-                }
-            }
+            let held = appointment_rows(&tx)?;
+            let items = super::changed_appointment_items(held, &appointments, station, now)?;
             insert_feed(&tx, &items)?;
             tx.commit()?;
             Ok(u32::try_from(items.len()).unwrap_or(u32::MAX))
@@ -658,15 +653,8 @@ impl Storage for SqliteStorage {
     }
 
     async fn appointments_on(&self, date: NaiveDate) -> Result<Vec<Appointment>> {
-        self.run(move |c| {
-            let mut stmt =
-                c.prepare("SELECT body FROM feed WHERE kind = 'appointment' ORDER BY station_seq")?;
-            let bodies = stmt
-                .query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            super::latest_appointments(bodies, date)
-        })
-        .await
+        self.run(move |c| super::latest_appointments(appointment_rows(c)?, date))
+            .await
     }
 
     async fn counts(&self) -> Result<Counts> {
