@@ -82,6 +82,16 @@ impl TemperatureRange {
     pub fn contains(&self, celsius: f64) -> bool {
         celsius >= self.min_c && celsius <= self.max_c
     }
+
+    /// How far `celsius` lies outside the band, in degrees (negative inside it): what
+    /// makes one excursion reading worse than another.
+    pub fn distance_outside(&self, celsius: f64) -> f64 {
+        if celsius < self.min_c {
+            self.min_c - celsius
+        } else {
+            celsius - self.max_c
+        }
+    }
 }
 
 impl fmt::Display for TemperatureRange {
@@ -377,13 +387,6 @@ pub fn check_celsius(celsius: f64) -> Result<f64, String> {
 pub fn excursions(readings: &[ManifestReading], range: TemperatureRange) -> Vec<Excursion> {
     let mut sorted = readings.to_vec();
     sorted.sort_by(|a, b| a.at.cmp(&b.at).then(a.celsius.total_cmp(&b.celsius)));
-    let distance = |c: f64| {
-        if c < range.min_c {
-            range.min_c - c
-        } else {
-            c - range.max_c
-        }
-    };
     let mut out: Vec<Excursion> = Vec::new();
     let mut open = false;
     for r in sorted {
@@ -395,7 +398,7 @@ pub fn excursions(readings: &[ManifestReading], range: TemperatureRange) -> Vec<
             Some(current) if open => {
                 current.to = r.at;
                 current.readings += 1;
-                if distance(r.celsius) > distance(current.extreme_c) {
+                if range.distance_outside(r.celsius) > range.distance_outside(current.extreme_c) {
                     current.extreme_c = r.celsius;
                 }
             }

@@ -194,7 +194,9 @@ pub fn reconcile(
                         });
                     }
                     if let Some(worst) = bx.excursions.iter().max_by(|a, b| {
-                        distance(a.extreme_c, bx.range).total_cmp(&distance(b.extreme_c, bx.range))
+                        bx.range
+                            .distance_outside(a.extreme_c)
+                            .total_cmp(&bx.range.distance_outside(b.extreme_c))
                     }) {
                         discrepancies.push(Discrepancy::Excursion {
                             box_code: bx.code.clone(),
@@ -275,14 +277,6 @@ pub fn reconcile(
         }
     }
     Reconciliation { lines, tally }
-}
-
-fn distance(celsius: f64, range: crate::cold_chain::TemperatureRange) -> f64 {
-    if celsius < range.min_c {
-        range.min_c - celsius
-    } else {
-        celsius - range.max_c
-    }
 }
 
 /// One bag with discrepancies, as signed.
