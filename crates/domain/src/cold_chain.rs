@@ -516,9 +516,8 @@ pub fn parse_logger_time(text: &str) -> Option<DateTime<Utc>> {
     ]
     .iter()
     .find_map(|f| chrono::NaiveDateTime::parse_from_str(&local, f).ok())?;
-    let cst = chrono::FixedOffset::east_opt(8 * 3600)?;
     naive
-        .and_local_timezone(cst)
+        .and_local_timezone(crate::common::CHINA_STANDARD_TIME)
         .single()
         .map(|t| t.with_timezone(&Utc))
 }

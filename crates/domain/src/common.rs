@@ -42,13 +42,21 @@ impl Procedure {
     }
 }
 
-/// Every drive works in China Standard Time (UTC+8, no daylight saving). Day-granular
-/// rules (intervals, deferrals, age) use the calendar date there, never the UTC date,
-/// or a donation at 07:00 in Kunming would count as the previous day.
+/// China Standard Time: UTC+8, no daylight saving; the zone every drive works in.
+pub const CHINA_STANDARD_TIME: chrono::FixedOffset = match chrono::FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    // Evaluated at compile time: 8 h is a valid offset, so this arm cannot be reached.
+    None => panic!("UTC+8 is a valid offset"),
+};
+
+/// Day-granular rules (intervals, deferrals, age) use the calendar date in China
+/// Standard Time, never the UTC date, or a donation at 07:00 in Kunming would count as
+/// the previous day.
 pub fn china_date(instant: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
-    const UTC_PLUS_8_SECONDS: i32 = 8 * 3600;
-    match chrono::FixedOffset::east_opt(UTC_PLUS_8_SECONDS) {
-        Some(offset) => instant.with_timezone(&offset).date_naive(),
-        None => instant.date_naive(),
-    }
+    china_local(instant).date()
+}
+
+/// Wall-clock time in China Standard Time, as printed and as crews read it.
+pub fn china_local(instant: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    instant.with_timezone(&CHINA_STANDARD_TIME).naive_local()
 }

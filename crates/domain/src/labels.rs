@@ -13,13 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::din::{Din, DinError};
 use crate::entities::{AboRh, BagSetKind, Donation, LabelKind, ScanResult};
 
-/// Wall-clock time in China Standard Time (UTC+8, no daylight saving), as printed.
-pub fn china_local(instant: chrono::DateTime<chrono::Utc>) -> NaiveDateTime {
-    match chrono::FixedOffset::east_opt(8 * 3600) {
-        Some(offset) => instant.with_timezone(&offset).naive_local(),
-        None => instant.naive_utc(),
-    }
-}
+pub use crate::common::china_local;
 
 /// Sample tubes taken per donation when the station has not configured another count:
 /// one for typing and serology, one for nucleic acid testing.

@@ -14,6 +14,6 @@ pub mod labels;
 pub mod resident_id;
 pub mod rules;
 
-pub use common::{Procedure, Sex, china_date};
+pub use common::{CHINA_STANDARD_TIME, Procedure, Sex, china_date, china_local};
 pub use din::{Din, DinError, DinRange, FacilityId};
 pub use resident_id::{IdentityDocument, ResidentId, ResidentIdError};

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use lifebridge_domain::cold_chain::{Manifest, ManifestBox, abo_rh_label};
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
@@ -56,10 +56,9 @@ fn printable(font: &LabelFont, ch: char) -> char {
 }
 
 fn cst(t: DateTime<Utc>) -> String {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(zone) => t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string(),
-        None => t.format("%Y-%m-%d %H:%M UTC").to_string(),
-    }
+    lifebridge_domain::china_local(t)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 fn celsius(c: f64) -> String {
