@@ -53,6 +53,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0008_appointments",
         sql: include_str!("../../../migrations/device/0008_appointments.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_donor_alias",
+        sql: include_str!("../../../migrations/device/0009_donor_alias.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> u32 {

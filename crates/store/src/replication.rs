@@ -478,6 +478,84 @@ fn donor_clocks(conn: &Connection, donor_id: &str) -> Result<Option<FieldClocks>
     Ok(Some(max_clocks(&logged, &stored)))
 }
 
+/// Merges another version of donor `id` into its row, field by field; `Ok(true)` when
+/// the row changed.
+fn merge_into_donor(
+    tx: &Connection,
+    id: &str,
+    local_clocks: FieldClocks,
+    remote_map: &serde_json::Map<String, serde_json::Value>,
+    remote_clocks: &FieldClocks,
+) -> std::result::Result<bool, Fail> {
+    let local_body: String =
+        tx.query_row("SELECT body FROM donor WHERE id = ?1", [id], |r| r.get(0))?;
+    let local_map = object(&local_body)?;
+    let (merged, clocks) = merge_fields(&local_map, &local_clocks, remote_map, remote_clocks);
+    let donor: Donor = serde_json::from_value(serde_json::Value::Object(merged))?;
+    let body = serde_json::to_string(&donor)?;
+    if body == local_body && clocks == local_clocks {
+        return Ok(false);
+    }
+    tx.execute(
+        "UPDATE donor SET doc_kind = ?2, doc_number = ?3, name = ?4,
+             birth_date = ?5, phone = ?6, field_clocks = ?7, body = ?8
+         WHERE id = ?1",
+        (
+            id,
+            donor.document.kind().as_str(),
+            donor.document.number(),
+            &donor.name,
+            donor.birth_date.to_string(),
+            &donor.phone,
+            serde_json::to_string(&clocks)?,
+            body,
+        ),
+    )?;
+    Ok(true)
+}
+
+/// The same person registered on another vehicle under `twin_id` while this device
+/// holds them as `holder` (two offline registrations of one identity document). The
+/// twin's id is noted so that its donations and deferrals count in the holder's
+/// history; its demographics merge into the holder like any other version, except the
+/// id and registration time, which stay the holder's.
+fn merge_twin(
+    tx: &Connection,
+    twin_id: &str,
+    holder: &str,
+    mut remote_map: serde_json::Map<String, serde_json::Value>,
+    mut remote_clocks: FieldClocks,
+    now: chrono::DateTime<chrono::Utc>,
+) -> std::result::Result<bool, Fail> {
+    let noted = tx.execute(
+        "INSERT INTO donor_alias (alias_id, donor_id, noted_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (alias_id) DO NOTHING",
+        (twin_id, holder, now.to_rfc3339()),
+    )? > 0;
+    for own in ["id", "registered_at"] {
+        remote_map.remove(own);
+        remote_clocks.remove(own);
+    }
+    let local_clocks = donor_clocks(tx, holder)?.unwrap_or_default();
+    let merged = merge_into_donor(tx, holder, local_clocks, &remote_map, &remote_clocks)?;
+    Ok(noted || merged)
+}
+
+/// The donor row that a pulled record's donor id stands for on this device: the donor
+/// itself, or the donor holding the same identity document under another id.
+fn local_donor(tx: &Connection, donor_id: &str) -> std::result::Result<Option<String>, Fail> {
+    if exists(tx, "donor", donor_id)? {
+        return Ok(Some(donor_id.to_owned()));
+    }
+    Ok(tx
+        .query_row(
+            "SELECT donor_id FROM donor_alias WHERE alias_id = ?1",
+            [donor_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// Applies one record; `Ok(true)` when it changed the store.
 fn apply_one(
     tx: &Connection,
@@ -500,33 +578,7 @@ fn apply_one(
                 .unwrap_or_else(|| uniform_clocks(&remote_map, record.hlc));
             match donor_clocks(tx, &id)? {
                 Some(local_clocks) => {
-                    let local_body: String =
-                        tx.query_row("SELECT body FROM donor WHERE id = ?1", [&id], |r| r.get(0))?;
-                    let local_map = object(&local_body)?;
-                    let (merged, clocks) =
-                        merge_fields(&local_map, &local_clocks, &remote_map, &remote_clocks);
-                    let merged_value = serde_json::Value::Object(merged);
-                    let donor: Donor = serde_json::from_value(merged_value.clone())?;
-                    let body = serde_json::to_string(&donor)?;
-                    if body == local_body && clocks == local_clocks {
-                        return Ok(false);
-                    }
-                    tx.execute(
-                        "UPDATE donor SET doc_kind = ?2, doc_number = ?3, name = ?4,
-                             birth_date = ?5, phone = ?6, field_clocks = ?7, body = ?8
-                         WHERE id = ?1",
-                        (
-                            &id,
-                            donor.document.kind().as_str(),
-                            donor.document.number(),
-                            &donor.name,
-                            donor.birth_date.to_string(),
-                            &donor.phone,
-                            serde_json::to_string(&clocks)?,
-                            body,
-                        ),
-                    )?;
-                    Ok(true)
+                    merge_into_donor(tx, &id, local_clocks, &remote_map, &remote_clocks)
                 }
                 None => {
                     let same_document: Option<String> = tx
@@ -536,11 +588,8 @@ fn apply_one(
                             |r| r.get(0),
                         )
                         .optional()?;
-                    if let Some(other) = same_document {
-                        return Err(skip(format!(
-                            "the same identity document is registered here as donor {other}; \
-                             the two registrations need merging at the station"
-                        )));
+                    if let Some(holder) = same_document {
+                        return merge_twin(tx, &id, &holder, remote_map, remote_clocks, now);
                     }
                     tx.execute(
                         "INSERT INTO donor (id, doc_kind, doc_number, name, birth_date, phone,
@@ -569,12 +618,12 @@ fn apply_one(
             if exists(tx, "deferral", &id)? {
                 return Ok(false);
             }
-            if !exists(tx, "donor", &deferral.donor_id.to_string())? {
+            let Some(donor_id) = local_donor(tx, &deferral.donor_id.to_string())? else {
                 return Err(skip(format!(
                     "donor {} is not on this device",
                     deferral.donor_id
                 )));
-            }
+            };
             if let Some(lifted) = deferral.lifts
                 && !exists(tx, "deferral", &lifted.to_string())?
             {
@@ -587,7 +636,7 @@ fn apply_one(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 (
                     &id,
-                    deferral.donor_id.to_string(),
+                    donor_id,
                     &deferral.code,
                     deferral.start.to_string(),
                     deferral.until.map(|d| d.to_string()),
@@ -610,12 +659,12 @@ fn apply_one(
                     "claims to come from this device, which has no such donation",
                 ));
             }
-            if !exists(tx, "donor", &donation.donor_id.to_string())? {
+            let Some(donor_id) = local_donor(tx, &donation.donor_id.to_string())? else {
                 return Err(skip(format!(
                     "donor {} is not on this device",
                     donation.donor_id
                 )));
-            }
+            };
             if let Some(old) = donation.supersedes
                 && !exists(tx, "donation", &old.to_string())?
             {
@@ -632,7 +681,7 @@ fn apply_one(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 (
                     &id,
-                    donation.donor_id.to_string(),
+                    donor_id,
                     drive,
                     donation.din.as_str(),
                     donation.procedure.as_str(),

@@ -175,9 +175,11 @@ fn records_this_device_cannot_use_are_skipped_with_a_reason() {
         ),
     ];
     let report = s.apply_remote(&records, 3).unwrap();
-    assert_eq!(report.applied, 1, "{report:?}");
+    assert_eq!(
+        report.applied, 2,
+        "the twin and this device's lease: {report:?}"
+    );
     let reasons = report.skipped.join("\n");
-    assert!(reasons.contains("same identity document"), "{reasons}");
     assert!(reasons.contains("is not on this device"), "{reasons}");
     assert!(reasons.contains("not this one"), "{reasons}");
     assert!(reasons.contains("overlaps range"), "{reasons}");
@@ -221,4 +223,105 @@ fn a_clock_stamp_from_far_ahead_is_applied_but_not_observed() {
         last.wall_ms < year_2099,
         "the device clock was dragged to {last}"
     );
+}
+
+/// Two vehicles registered one person offline: this device holds them under its own id,
+/// the station sends the other registration and what was recorded under it. Both count
+/// in the one donor's history and eligibility; nothing enters this device's change log.
+#[test]
+fn a_donor_registered_twice_offline_keeps_one_history_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path(), "BUS-04");
+    lifebridge_store::demo::seed(&mut s, 1, |_| Ok(())).unwrap();
+    let local = first_donor(&s);
+    let donation_body: String = s
+        .connection()
+        .query_row("SELECT body FROM donation LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    let seq_before = s.last_change_seq().unwrap();
+    let today = lifebridge_domain::common::china_date(chrono::Utc::now());
+    let procedure = lifebridge_domain::common::Procedure::WholeBlood;
+    let eligible_before = s
+        .next_eligible(local.id, today, procedure)
+        .unwrap()
+        .unwrap();
+
+    let other = Uuid::now_v7();
+    let t = hlc(now_ms() + 1_000, other);
+    let twin_id = Uuid::now_v7();
+    let mut twin = serde_json::to_value(&local).unwrap();
+    twin["id"] = twin_id.to_string().into();
+    twin["phone"] = "13900001111".into();
+    let mut donation: serde_json::Value = serde_json::from_str(&donation_body).unwrap();
+    let donation_id = Uuid::now_v7();
+    donation["id"] = donation_id.to_string().into();
+    donation["donor_id"] = twin_id.to_string().into();
+    donation["supersedes"] = serde_json::Value::Null;
+    let long_deferral = lifebridge_domain::entities::Deferral {
+        id: Uuid::now_v7(),
+        donor_id: twin_id,
+        code: "MED-TEST".into(),
+        reason: "recorded on the other vehicle".into(),
+        start: today,
+        until: Some(today + chrono::Days::new(400)),
+        screening_id: None,
+        recorded_by: Uuid::now_v7(),
+        recorded_at: chrono::Utc::now(),
+        lifts: None,
+    };
+    let records = vec![
+        record(RemoteKind::Donor, twin_id, other, t, twin.to_string()),
+        record(
+            RemoteKind::Donation,
+            donation_id,
+            other,
+            t,
+            donation.to_string(),
+        ),
+        record(
+            RemoteKind::Deferral,
+            long_deferral.id,
+            other,
+            t,
+            serde_json::to_string(&long_deferral).unwrap(),
+        ),
+    ];
+    let report = s.apply_remote(&records, 3).unwrap();
+    assert_eq!(report.applied, 3, "{report:?}");
+    assert!(report.skipped.is_empty(), "{report:?}");
+
+    let history = s.donor_history(local.id).unwrap().unwrap();
+    assert_eq!(
+        history.donor.id, local.id,
+        "the donor keeps this device's id"
+    );
+    assert_eq!(
+        history.donor.phone.as_deref(),
+        Some("13900001111"),
+        "the later edit from the other registration is merged in"
+    );
+    assert!(history.donations.iter().any(|d| d.id == donation_id));
+    assert!(history.deferrals.iter().any(|d| d.id == long_deferral.id));
+    let eligible_after = s
+        .next_eligible(local.id, today, procedure)
+        .unwrap()
+        .unwrap();
+    assert!(
+        eligible_after >= today + chrono::Days::new(400) && eligible_after > eligible_before,
+        "the other vehicle's deferral decides: {eligible_before} -> {eligible_after}"
+    );
+    assert!(
+        s.donor_history(twin_id).unwrap().is_none(),
+        "one person, one donor row"
+    );
+
+    let again = s.apply_remote(&records, 3).unwrap();
+    assert_eq!(
+        again.applied, 0,
+        "a re-sent page changes nothing: {again:?}"
+    );
+    assert_eq!(s.last_change_seq().unwrap(), seq_before);
+    let check = s.check().unwrap();
+    assert!(check.rows_out_of_step.is_empty(), "{check:?}");
+    assert!(check.foreign_key_faults.is_empty(), "{check:?}");
 }
