@@ -91,9 +91,24 @@ enum StaffCommand {
     Add {
         #[arg(long)]
         name: String,
-        /// `receiving` (signs in at the desk, signs as receiver) or `driver`.
+        /// `receiving` (signs in at the desk, signs as receiver), or device roles, several
+        /// separated by commas: `driver`, `registration`, `physician`, `phlebotomist`,
+        /// `supervisor`. An account with a device role is sent to every tablet on its next
+        /// sync, so its holder signs in there with the same PIN.
         #[arg(long)]
         role: String,
+    },
+    /// Give a staff member a new PIN, read from standard input (a forgotten PIN, or a
+    /// lock-out on a tablet); devices take it on their next sync.
+    SetPin {
+        #[arg(long)]
+        name: String,
+    },
+    /// Close a staff member's account: it signs nothing at the desk, and every device
+    /// stops letting it sign in on its next sync. Hand-offs it signed keep its name.
+    Deactivate {
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -285,7 +300,38 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 )
                 .into());
             }
-            println!("added {} ({})", staff.name, staff.role);
+            println!("added {} ({}){}", staff.name, staff.role, sent_note(&staff));
+            Ok(())
+        }
+        Command::Staff {
+            command: StaffCommand::SetPin { name },
+        } => {
+            let mut pin = String::new();
+            std::io::stdin()
+                .read_line(&mut pin)
+                .map_err(|e| format!("cannot read the PIN from standard input: {e}"))?;
+            let storage = open_storage(&config).await?;
+            let staff = known_staff(storage.as_ref(), &name).await?;
+            let changed = lifebridge_station::receiving::with_new_pin(&staff, &pin)?;
+            storage.update_staff(&changed, Utc::now()).await?;
+            println!("new PIN for {}{}", staff.name, sent_note(&changed));
+            Ok(())
+        }
+        Command::Staff {
+            command: StaffCommand::Deactivate { name },
+        } => {
+            let storage = open_storage(&config).await?;
+            let staff = known_staff(storage.as_ref(), &name).await?;
+            if !staff.active {
+                println!("{} was closed already", staff.name);
+                return Ok(());
+            }
+            let closed = lifebridge_station::storage::StaffRow {
+                active: false,
+                ..staff
+            };
+            storage.update_staff(&closed, Utc::now()).await?;
+            println!("closed {}{}", closed.name, sent_note(&closed));
             Ok(())
         }
         Command::Publish {
@@ -315,5 +361,24 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         }
+    }
+}
+
+async fn known_staff(
+    storage: &dyn lifebridge_station::storage::Storage,
+    name: &str,
+) -> Result<lifebridge_station::storage::StaffRow, Box<dyn std::error::Error>> {
+    storage
+        .staff_by_name(name.trim())
+        .await?
+        .ok_or_else(|| format!("no staff member is named {}", name.trim()).into())
+}
+
+/// What the operator is told about the devices after an account change.
+fn sent_note(staff: &lifebridge_station::storage::StaffRow) -> &'static str {
+    if staff.device_account().is_some() {
+        "; sent to every device on its next sync"
+    } else {
+        ""
     }
 }

@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_change_entry_by_entity",
         sql: include_str!("../../../migrations/station/0003_change_entry_by_entity.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_staff_active",
+        sql: include_str!("../../../migrations/station/0004_staff_active.sql"),
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {

@@ -17,8 +17,10 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Duration, Utc};
 use lifebridge_domain::cold_chain::{Manifest, Signatory};
 use lifebridge_domain::din::Din;
+use lifebridge_domain::entities::{Role, Staff};
 use lifebridge_domain::handoff::{self, DeskScan, HandoffError, Reconciliation};
 use lifebridge_domain::rules::RuleSet;
+use lifebridge_store::replication::StaffAccount;
 use lifebridge_store::session;
 use lifebridge_sync::manifest_code::{self, ManifestCodeError};
 use serde::{Deserialize, Serialize};
@@ -33,39 +35,119 @@ pub const SESSION_HOURS: i64 = 12;
 // Wrong PINs in a row before a name is locked, and for how long: the device's rule.
 use lifebridge_store::session::{LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
 
-/// What a desk staff member may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a station staff member may do. `Receiving` works only at the desk; every other
+/// role is a device role, and an account holding one is sent to every device
+/// ([`lifebridge_store::replication::StaffAccount`]), so a driver signs the dispatch on
+/// the tablet and the hand-off at the desk with one name and one PIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StaffRole {
     /// Receives at the desk and signs as the receiver.
     Receiving,
-    /// Hands over and signs as the driver.
-    Driver,
+    /// A role on the tablets; `Driver` also hands over and signs at the desk.
+    Device(Role),
 }
 
 impl StaffRole {
     pub fn as_str(self) -> &'static str {
         match self {
             StaffRole::Receiving => "receiving",
-            StaffRole::Driver => "driver",
+            StaffRole::Device(role) => role.as_str(),
         }
     }
 
     pub fn parse(text: &str) -> Result<StaffRole, String> {
-        match text {
-            "receiving" => Ok(StaffRole::Receiving),
-            "driver" => Ok(StaffRole::Driver),
-            other => Err(format!(
-                "role {other:?} is not known: use receiving (接收) or driver (司机)"
-            )),
+        let role = match text.trim() {
+            "receiving" => return Ok(StaffRole::Receiving),
+            "registration" => Role::Registration,
+            "physician" => Role::Physician,
+            "phlebotomist" => Role::Phlebotomist,
+            "driver" => Role::Driver,
+            "supervisor" => Role::Supervisor,
+            other => {
+                return Err(format!(
+                    "role {other:?} is not known: use receiving (接收), driver (司机), \
+                     registration (登记), physician (体检医生), phlebotomist (采血) or supervisor (负责人), \
+                     several separated by commas"
+                ));
+            }
+        };
+        Ok(StaffRole::Device(role))
+    }
+
+    /// Roles as written on the command line and stored (`station_staff.role`): one or
+    /// more, separated by commas; stored sorted, each once.
+    pub fn parse_list(text: &str) -> Result<Vec<StaffRole>, String> {
+        let mut roles = text
+            .split(',')
+            .filter(|part| !part.trim().is_empty())
+            .map(StaffRole::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        roles.sort();
+        roles.dedup();
+        if roles.is_empty() {
+            return Err("role: give at least one / 至少需要一个角色".into());
         }
+        if roles.contains(&StaffRole::Receiving) && roles.len() > 1 {
+            // The receiver and the driver sign as two different people; one account
+            // holding both could sign a hand-off alone.
+            return Err(
+                "role: receiving cannot be combined with another role / 接收角色不能与其他角色合用"
+                    .into(),
+            );
+        }
+        Ok(roles)
+    }
+
+    fn join(roles: &[StaffRole]) -> String {
+        roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
-/// Checks a new staff member and hashes the PIN (argon2id, as on the device).
+impl StaffRow {
+    /// The roles stored for this account; an unreadable one grants nothing.
+    pub fn roles(&self) -> Vec<StaffRole> {
+        self.role
+            .split(',')
+            .filter_map(|r| StaffRole::parse(r).ok())
+            .collect()
+    }
+
+    pub fn has_role(&self, role: StaffRole) -> bool {
+        self.roles().contains(&role)
+    }
+
+    /// The account as devices receive it, when it holds any device role.
+    pub fn device_account(&self) -> Option<StaffAccount> {
+        let roles: Vec<Role> = self
+            .roles()
+            .into_iter()
+            .filter_map(|r| match r {
+                StaffRole::Device(role) => Some(role),
+                StaffRole::Receiving => None,
+            })
+            .collect();
+        (!roles.is_empty()).then(|| StaffAccount {
+            staff: Staff {
+                id: self.staff_id,
+                display_name: self.name.clone(),
+                roles,
+                active: self.active,
+            },
+            pin_hash: self.pin_hash.clone(),
+        })
+    }
+}
+
+/// Checks a new staff member and hashes the PIN (argon2id, as on the device). `roles`
+/// is one role or several separated by commas.
 pub fn new_staff(
     name: &str,
-    role: &str,
+    roles: &str,
     pin: &str,
     now: DateTime<Utc>,
 ) -> Result<StaffRow, String> {
@@ -73,19 +155,32 @@ pub fn new_staff(
     if name.is_empty() || name.chars().count() > 32 {
         return Err("name: must be 1 to 32 characters / 姓名须为 1–32 个字".into());
     }
-    let role = StaffRole::parse(role)?;
+    let roles = StaffRole::parse_list(roles)?;
+    let pin_hash = hashed_pin(pin)?;
+    Ok(StaffRow {
+        staff_id: Uuid::now_v7(),
+        name: name.to_owned(),
+        role: StaffRole::join(&roles),
+        pin_hash,
+        created_at: now.to_rfc3339(),
+        active: true,
+    })
+}
+
+/// The account with a new PIN (checked and hashed as for a new account).
+pub fn with_new_pin(staff: &StaffRow, pin: &str) -> Result<StaffRow, String> {
+    Ok(StaffRow {
+        pin_hash: hashed_pin(pin)?,
+        ..staff.clone()
+    })
+}
+
+fn hashed_pin(pin: &str) -> Result<String, String> {
     let pin = pin.trim();
     if !session::pin_is_well_formed(pin) {
         return Err("PIN: must be 4 to 8 digits / PIN 须为 4–8 位数字".into());
     }
-    let pin_hash = session::hash_pin(pin).map_err(|e| format!("PIN: could not be hashed: {e}"))?;
-    Ok(StaffRow {
-        staff_id: Uuid::now_v7(),
-        name: name.to_owned(),
-        role: role.as_str().to_owned(),
-        pin_hash,
-        created_at: now.to_rfc3339(),
-    })
+    session::hash_pin(pin).map_err(|e| format!("PIN: could not be hashed: {e}"))
 }
 
 /// An unreadable stored hash matches nothing (the name then cannot sign in).
@@ -262,6 +357,13 @@ async fn check_pin(desk: &Desk, name: &str, pin: &str, who: &str) -> DeskResult<
     }
     let staff = desk.app.storage.staff_by_name(name).await?;
     let ok = staff.as_ref().is_some_and(|s| pin_matches(s, pin));
+    if ok && staff.as_ref().is_some_and(|s| !s.active) {
+        return Err(DeskError::new(
+            StatusCode::FORBIDDEN,
+            "account_closed",
+            format!("{who} {name} 的账号已停用 / the account of {name} is closed"),
+        ));
+    }
     let mut failures = desk.desk.failures.lock().map_err(|_| poisoned())?;
     match staff {
         Some(s) if ok => {
@@ -303,12 +405,12 @@ async fn sign_in(
 ) -> DeskResult<Response> {
     let axum::Json(req) = body?;
     let staff = check_pin(&desk, &req.name, &req.pin, "接收人员").await?;
-    if staff.role != StaffRole::Receiving.as_str() {
+    if !staff.has_role(StaffRole::Receiving) {
         return Err(DeskError::new(
             StatusCode::FORBIDDEN,
             "not_receiving_staff",
             format!(
-                "{} 是司机账号，不能登录接收台 / {} is a driver account: drivers sign the hand-off, receiving staff sign in",
+                "{} 不是接收人员账号，不能登录接收台 / {} is not a receiving account: drivers sign the hand-off, receiving staff sign in",
                 staff.name, staff.name
             ),
         ));
@@ -676,7 +778,7 @@ async fn sign(
         ));
     }
     let driver = check_pin(&desk, &req.driver_name, &req.driver_pin, "司机").await?;
-    if driver.role != StaffRole::Driver.as_str() {
+    if !driver.has_role(StaffRole::Device(Role::Driver)) {
         return Err(DeskError::invalid(
             "not_a_driver",
             format!(

@@ -34,12 +34,39 @@ async fn bus_to_desk_and_back(backend: Backend) {
     let bus = enroll(&ts, &url, "BUS-FLOW").await;
     bus.seed(5);
 
-    // On the bus: one red-cell box, every released bag scanned in, a reading, dispatch.
+    // The station issues the desk's account and the driver's: one name and one PIN for
+    // the driver, on the tablet and at the desk. The bus syncs once before it leaves.
+    let now = chrono::Utc::now();
+    assert!(
+        ts.storage
+            .add_staff(&new_staff("赵敏", "receiving", "2468", now).unwrap())
+            .await
+            .unwrap()
+    );
+    assert!(
+        ts.storage
+            .add_staff(&new_staff("司机 周勇", "driver", "1357", now).unwrap())
+            .await
+            .unwrap()
+    );
+    bus.replicator(&url).sync_once().await.unwrap();
+    {
+        let mut s = bus.store.lock().unwrap();
+        assert!(
+            s.staff_by_name("赵敏").unwrap().is_none(),
+            "receiving accounts stay at the station"
+        );
+        let driver = s.staff_by_name("司机 周勇").unwrap().unwrap();
+        assert!(s.sign_in(driver.id, "1357").unwrap().is_ok());
+    }
+
+    // On the bus, offline: one red-cell box, every released bag scanned in, a reading,
+    // and the station-issued driver signs the dispatch with the PIN the station set.
     let signed = {
         let mut s = bus.store.lock().unwrap();
         let today = china_date(chrono::Utc::now());
         let drive = s.drives_on(today).unwrap().pop().unwrap();
-        let driver = s.staff_by_name("司机 刘洋").unwrap().unwrap();
+        let driver = s.staff_by_name("司机 周勇").unwrap().unwrap();
         let as_driver = Actor::staff(driver.id);
         let boxed = s
             .open_box(
@@ -62,26 +89,13 @@ async fn bus_to_desk_and_back(backend: Backend) {
         }
         s.record_temperature(as_driver, boxed.id, chrono::Utc::now(), 4.5)
             .unwrap();
-        assert!(s.dispatch(as_driver, drive.id, driver.id, "0000").is_err());
-        s.dispatch(as_driver, drive.id, driver.id, "1234").unwrap()
+        assert!(s.dispatch(as_driver, drive.id, driver.id, "1234").is_err());
+        s.dispatch(as_driver, drive.id, driver.id, "1357").unwrap()
     };
     let manifest = signed.manifest;
     assert_eq!(manifest.boxes[0].bags.len(), 5);
 
-    // At the station, before the bus has synced: the manifest is loaded from its QR.
-    let now = chrono::Utc::now();
-    assert!(
-        ts.storage
-            .add_staff(&new_staff("赵敏", "receiving", "2468", now).unwrap())
-            .await
-            .unwrap()
-    );
-    assert!(
-        ts.storage
-            .add_staff(&new_staff("司机 刘洋", "driver", "1357", now).unwrap())
-            .await
-            .unwrap()
-    );
+    // At the station, before the bus has synced again: the manifest is loaded from its QR.
     let (status, body) = post(
         &url,
         "/desk/api/sign-in",
@@ -141,7 +155,7 @@ async fn bus_to_desk_and_back(backend: Backend) {
         &url,
         &format!("/desk/api/receipts/{receipt}/sign"),
         token,
-        json!({"receiver_pin": "2468", "driver_name": "司机 刘洋", "driver_pin": "1357", "reasons": {}}),
+        json!({"receiver_pin": "2468", "driver_name": "司机 周勇", "driver_pin": "1357", "reasons": {}}),
     )
     .await;
     assert_eq!(status, 200, "{record}");

@@ -404,3 +404,115 @@ async fn hand_off_at_the_desk_sqlite() {
 async fn hand_off_at_the_desk_postgres() {
     hand_off_at_the_desk(Backend::Postgres).await;
 }
+
+/// The station's staff directory on a tablet: a crew account reaches the bus by sync and
+/// signs in there offline; a new PIN set at the station replaces the old one on the bus;
+/// a closed account signs nothing at the desk and can no longer sign in on the bus.
+async fn staff_directory_reaches_the_tablets(backend: Backend) {
+    use lifebridge_station::receiving::with_new_pin;
+    use lifebridge_store::session::SignInError;
+
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let bus = enroll(&ts, &url, "BUS-STAFF").await;
+    add_staff(&ts, "赵敏", "receiving", "2468").await;
+    add_staff(&ts, "司机 周勇", "driver", "1357").await;
+    add_staff(&ts, "采血护士 周丽", "registration,phlebotomist", "3579").await;
+    bus.replicator(&url).sync_once().await.unwrap();
+    let (driver_id, nurse_id) = {
+        let mut s = bus.store.lock().unwrap();
+        assert!(s.staff_by_name("赵敏").unwrap().is_none());
+        let driver = s.staff_by_name("司机 周勇").unwrap().unwrap();
+        let nurse = s.staff_by_name("采血护士 周丽").unwrap().unwrap();
+        assert!(s.sign_in(driver.id, "1357").unwrap().is_ok());
+        assert!(s.sign_in(nurse.id, "3579").unwrap().is_ok());
+        (driver.id, nurse.id)
+    };
+
+    // The driver forgot the PIN: reset at the station, on the bus after the next sync.
+    let driver = ts
+        .storage
+        .staff_by_name("司机 周勇")
+        .await
+        .unwrap()
+        .unwrap();
+    let reset = with_new_pin(&driver, "8642").unwrap();
+    assert!(
+        ts.storage
+            .update_staff(&reset, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    // The nurse leaves: her account is closed.
+    let nurse = ts
+        .storage
+        .staff_by_name("采血护士 周丽")
+        .await
+        .unwrap()
+        .unwrap();
+    let closed = lifebridge_station::storage::StaffRow {
+        active: false,
+        ..nurse
+    };
+    assert!(
+        ts.storage
+            .update_staff(&closed, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    bus.replicator(&url).sync_once().await.unwrap();
+    {
+        let mut s = bus.store.lock().unwrap();
+        assert!(s.sign_in(driver_id, "1357").unwrap().is_err());
+        assert!(s.sign_in(driver_id, "8642").unwrap().is_ok());
+        assert!(matches!(
+            s.sign_in(nurse_id, "3579").unwrap(),
+            Err(SignInError::Inactive)
+        ));
+        let names: Vec<String> = s
+            .staff_list()
+            .unwrap()
+            .into_iter()
+            .map(|m| m.display_name)
+            .collect();
+        assert!(names.contains(&"司机 周勇".to_owned()), "{names:?}");
+        assert!(
+            !names.contains(&"采血护士 周丽".to_owned()),
+            "a closed account is not offered at sign-in: {names:?}"
+        );
+    }
+
+    // At the desk: the new PIN works, a closed receiving account signs nothing.
+    let (status, body) = sign_in(&url, "赵敏", "2468").await;
+    assert_eq!(status, 200, "{body}");
+    let desk_staff = ts.storage.staff_by_name("赵敏").await.unwrap().unwrap();
+    assert!(
+        ts.storage
+            .update_staff(
+                &lifebridge_station::storage::StaffRow {
+                    active: false,
+                    ..desk_staff
+                },
+                chrono::Utc::now()
+            )
+            .await
+            .unwrap()
+    );
+    let (status, body) = sign_in(&url, "赵敏", "2468").await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "account_closed", "{body}");
+    let (status, body) = sign_in(&url, "赵敏", "0000").await;
+    assert_eq!(status, 401, "a wrong PIN tells nothing more: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_directory_reaches_the_tablets_sqlite() {
+    staff_directory_reaches_the_tablets(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_directory_reaches_the_tablets_postgres() {
+    staff_directory_reaches_the_tablets(Backend::Postgres).await;
+}

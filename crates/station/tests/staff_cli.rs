@@ -63,3 +63,103 @@ async fn staff_are_added_with_a_pin_from_stdin() {
     assert!(staff.pin_hash.starts_with("$argon2"));
     assert!(!staff.pin_hash.contains("2468"));
 }
+
+/// Crew accounts made at the station carry device roles (several at once) and are sent
+/// to every device; a receiving account is not, and cannot also be a driver.
+#[tokio::test]
+async fn crew_accounts_take_several_device_roles_and_go_to_the_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("station");
+    let (ok, text) = staff_add(&data, "赵敏", "receiving,driver", "2468");
+    assert!(!ok);
+    assert!(text.contains("cannot be combined"), "{text}");
+    let (ok, text) = staff_add(
+        &data,
+        "采血护士 周丽",
+        " phlebotomist, registration ",
+        "3579",
+    );
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("added 采血护士 周丽 (registration,phlebotomist); sent to every device"),
+        "{text}"
+    );
+    let (ok, text) = staff_add(&data, "赵敏", "receiving", "2468");
+    assert!(ok, "{text}");
+    assert!(!text.contains("sent to every device"), "{text}");
+
+    let config = lifebridge_station::config::Config {
+        data_dir: data,
+        ..Default::default()
+    };
+    let storage = lifebridge_station::open_storage(&config).await.unwrap();
+    let nurse = storage
+        .staff_by_name("采血护士 周丽")
+        .await
+        .unwrap()
+        .unwrap();
+    let account = nurse.device_account().unwrap();
+    assert_eq!(
+        account.staff.roles,
+        vec![
+            lifebridge_domain::entities::Role::Registration,
+            lifebridge_domain::entities::Role::Phlebotomist
+        ]
+    );
+    let desk = storage.staff_by_name("赵敏").await.unwrap().unwrap();
+    assert!(desk.device_account().is_none());
+
+    // A new PIN and a closed account, the way an administrator does them.
+    drop(storage);
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lifebridge-station"))
+            .args(["--data-dir"])
+            .arg(&config.data_dir)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (ok, text) = run(&["staff", "set-pin", "--name", "采血护士 周丽"], "12\n");
+    assert!(!ok);
+    assert!(text.contains("4 to 8 digits"), "{text}");
+    let (ok, text) = run(&["staff", "set-pin", "--name", "无此人"], "8642\n");
+    assert!(!ok);
+    assert!(text.contains("no staff member is named 无此人"), "{text}");
+    let (ok, text) = run(&["staff", "set-pin", "--name", "采血护士 周丽"], "8642\n");
+    assert!(ok, "{text}");
+    assert!(text.contains("sent to every device"), "{text}");
+    let (ok, text) = run(&["staff", "deactivate", "--name", "采血护士 周丽"], "");
+    assert!(ok, "{text}");
+    assert!(text.contains("closed 采血护士 周丽"), "{text}");
+    let (ok, text) = run(&["staff", "deactivate", "--name", "采血护士 周丽"], "");
+    assert!(ok, "{text}");
+    assert!(text.contains("closed already"), "{text}");
+
+    let storage = lifebridge_station::open_storage(&config).await.unwrap();
+    let nurse = storage
+        .staff_by_name("采血护士 周丽")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!nurse.active);
+    assert!(lifebridge_store::session::pin_matches(&nurse.pin_hash, "8642").unwrap());
+    assert!(!nurse.device_account().unwrap().staff.active);
+}

@@ -70,6 +70,50 @@ pub enum RemoteKind {
     /// The hand-off the station's receiving desk signed for this device's manifest
     /// (`lifebridge_domain::handoff::HandoffRecord`); final once written.
     Handoff,
+    /// A staff account the station issued ([`StaffAccount`]), so one person has one
+    /// name and one PIN on every tablet and at the receiving desk. The station is its
+    /// only writer: the record pulled last is its latest word.
+    Staff,
+}
+
+impl RemoteKind {
+    /// The name in the feed, reports and audit entries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemoteKind::Donor => "donor",
+            RemoteKind::Deferral => "deferral",
+            RemoteKind::Donation => "donation",
+            RemoteKind::DinRange => "din_range",
+            RemoteKind::ReferenceDocument => "reference_document",
+            RemoteKind::Appointment => "appointment",
+            RemoteKind::Handoff => "handoff",
+            RemoteKind::Staff => "staff",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RemoteKind> {
+        [
+            RemoteKind::Donor,
+            RemoteKind::Deferral,
+            RemoteKind::Donation,
+            RemoteKind::DinRange,
+            RemoteKind::ReferenceDocument,
+            RemoteKind::Appointment,
+            RemoteKind::Handoff,
+            RemoteKind::Staff,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// The body of a [`RemoteKind::Staff`] record: the account and its argon2id PIN hash.
+/// Hashes of accounts made on a device never leave it; the station's own accounts
+/// carry theirs down, so staff can sign in on a tablet that has never seen them, offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffAccount {
+    pub staff: lifebridge_domain::entities::Staff,
+    pub pin_hash: String,
 }
 
 /// One record pulled from the station.
@@ -349,7 +393,7 @@ impl Store {
                 Err(Fail::Skip(why)) => {
                     report
                         .skipped
-                        .push(format!("{} {}: {why}", kind_name(record.kind), record.id))
+                        .push(format!("{} {}: {why}", record.kind.as_str(), record.id))
                 }
                 Err(Fail::Store(e)) => return Err(e),
             }
@@ -398,18 +442,6 @@ impl Store {
     /// The merged per-field clocks of a donor as this device holds it.
     pub fn donor_field_clocks(&self, donor_id: RecordId) -> Result<Option<FieldClocks>> {
         donor_clocks(&self.conn, &donor_id.to_string())
-    }
-}
-
-fn kind_name(kind: RemoteKind) -> &'static str {
-    match kind {
-        RemoteKind::Donor => "donor",
-        RemoteKind::Deferral => "deferral",
-        RemoteKind::Donation => "donation",
-        RemoteKind::DinRange => "din_range",
-        RemoteKind::ReferenceDocument => "reference_document",
-        RemoteKind::Appointment => "appointment",
-        RemoteKind::Handoff => "handoff",
     }
 }
 
@@ -805,6 +837,54 @@ fn apply_one(
                 )?;
             }
             Ok(changed > 0)
+        }
+        RemoteKind::Staff => {
+            let account: StaffAccount = serde_json::from_str(&record.body)?;
+            if account.staff.id != record.id {
+                return Err(skip(format!(
+                    "staff body names id {}, the record {}",
+                    account.staff.id, record.id
+                )));
+            }
+            if account.staff.roles.is_empty() {
+                return Err(skip("a staff account needs at least one role"));
+            }
+            if !account.pin_hash.starts_with("$argon2id$") {
+                return Err(skip("the PIN hash is not an argon2id hash"));
+            }
+            let made_here: bool = tx
+                .query_row(
+                    "SELECT 1 FROM change_log WHERE entity = 'staff' AND entity_id = ?1",
+                    [&id],
+                    |_| Ok(true),
+                )
+                .optional()?
+                .unwrap_or(false);
+            if made_here {
+                return Err(skip("names an account this device made"));
+            }
+            let body = serde_json::to_string(&account.staff)?;
+            let changed = tx.execute(
+                "INSERT INTO staff (id, display_name, active, body) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name,
+                   active = excluded.active, body = excluded.body
+                 WHERE staff.body IS NOT excluded.body",
+                (
+                    &id,
+                    &account.staff.display_name,
+                    account.staff.active,
+                    &body,
+                ),
+            )?;
+            // A new hash (the PIN was reset at the station) also lifts a lock-out.
+            let credential = tx.execute(
+                "INSERT INTO staff_credential (staff_id, pin_hash) VALUES (?1, ?2)
+                 ON CONFLICT (staff_id) DO UPDATE SET pin_hash = excluded.pin_hash,
+                   failed_attempts = 0, locked_until = NULL
+                 WHERE staff_credential.pin_hash IS NOT excluded.pin_hash",
+                (&id, &account.pin_hash),
+            )?;
+            Ok(changed + credential > 0)
         }
     }
 }

@@ -325,3 +325,103 @@ fn a_donor_registered_twice_offline_keeps_one_history_here() {
     assert!(check.rows_out_of_step.is_empty(), "{check:?}");
     assert!(check.foreign_key_faults.is_empty(), "{check:?}");
 }
+
+/// An account the station issued: the crew member signs in offline with the station's
+/// PIN; a PIN reset at the station replaces the hash and lifts a lock-out; records that
+/// could forge or break an account are skipped; nothing enters the change log.
+#[test]
+fn station_issued_accounts_sign_in_offline_and_take_pin_resets() {
+    use lifebridge_domain::entities::{Role, Staff};
+    use lifebridge_store::replication::StaffAccount;
+    use lifebridge_store::session::{SignInError, hash_pin};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path(), "BUS-05");
+    lifebridge_store::demo::seed(&mut s, 1, |_| Ok(())).unwrap();
+    let seq_before = s.last_change_seq().unwrap();
+    let station = Uuid::now_v7();
+    let account = |pin_hash: String| StaffAccount {
+        staff: Staff {
+            id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0042),
+            display_name: "采血护士 周丽".into(),
+            roles: vec![Role::Registration, Role::Phlebotomist],
+            active: true,
+        },
+        pin_hash,
+    };
+    let as_record = |a: &StaffAccount, wall_ms: u64| {
+        record(
+            RemoteKind::Staff,
+            a.staff.id,
+            station,
+            hlc(wall_ms, station),
+            serde_json::to_string(a).unwrap(),
+        )
+    };
+    let issued = account(hash_pin("2580").unwrap());
+    let nurse = issued.staff.id;
+    let report = s.apply_remote(&[as_record(&issued, now_ms())], 1).unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+    let listed = s.staff_list().unwrap();
+    let on_device = listed.iter().find(|m| m.id == nurse).unwrap();
+    assert_eq!(on_device.display_name, "采血护士 周丽");
+    assert!(on_device.has_role(Role::Phlebotomist) && !on_device.has_role(Role::Physician));
+    assert!(s.sign_in(nurse, "2580").unwrap().is_ok());
+
+    let again = s.apply_remote(&[as_record(&issued, now_ms())], 2).unwrap();
+    assert_eq!((again.applied, again.unchanged), (0, 1), "{again:?}");
+
+    // Locked out on the bus; the station resets the PIN; the next sync lets her in.
+    let mut locked = false;
+    for _ in 0..10 {
+        if let Err(SignInError::LockedOut { .. }) = s.sign_in(nurse, "0000").unwrap() {
+            locked = true;
+            break;
+        }
+    }
+    assert!(locked, "repeated wrong PINs lock the account");
+    assert!(matches!(
+        s.sign_in(nurse, "2580").unwrap(),
+        Err(SignInError::LockedOut { .. })
+    ));
+    let reset = account(hash_pin("1470").unwrap());
+    let report = s
+        .apply_remote(&[as_record(&reset, now_ms() + 1)], 3)
+        .unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+    assert!(
+        s.sign_in(nurse, "2580").unwrap().is_err(),
+        "the old PIN is gone"
+    );
+    assert!(s.sign_in(nurse, "1470").unwrap().is_ok());
+
+    // Records that would forge or break an account change nothing.
+    let local = s.staff_by_name("司机 刘洋").unwrap().unwrap();
+    let mut forged = account(hash_pin("9999").unwrap());
+    forged.staff.id = local.id;
+    let plain = account("1470".into());
+    let mut no_roles = account(hash_pin("1111").unwrap());
+    no_roles.staff.roles.clear();
+    let report = s
+        .apply_remote(
+            &[
+                as_record(&forged, now_ms() + 2),
+                as_record(&plain, now_ms() + 3),
+                as_record(&no_roles, now_ms() + 4),
+            ],
+            6,
+        )
+        .unwrap();
+    assert_eq!(report.applied, 0, "{report:?}");
+    let reasons = report.skipped.join("\n");
+    assert!(reasons.contains("an account this device made"), "{reasons}");
+    assert!(reasons.contains("not an argon2id hash"), "{reasons}");
+    assert!(reasons.contains("at least one role"), "{reasons}");
+    assert!(s.sign_in(local.id, "1234").unwrap().is_ok());
+    assert!(s.sign_in(nurse, "1470").unwrap().is_ok());
+
+    assert_eq!(s.last_change_seq().unwrap(), seq_before);
+    let check = s.check().unwrap();
+    assert!(check.rows_out_of_step.is_empty(), "{check:?}");
+    assert!(check.foreign_key_faults.is_empty(), "{check:?}");
+}

@@ -184,9 +184,14 @@ pub trait Storage: Send + Sync + 'static {
     async fn manifest_row(&self, manifest_id: Uuid) -> Result<Option<ManifestRow>>;
     /// The latest manifests by dispatch time, newest first.
     async fn manifest_rows(&self, limit: u32) -> Result<Vec<ManifestRow>>;
-    /// `false` when a staff member of that name exists.
+    /// `false` when a staff member of that name exists (nothing is written). An account
+    /// with a device role is also sent to every device, in the same transaction.
     async fn add_staff(&self, staff: &StaffRow) -> Result<bool>;
     async fn staff_by_name(&self, name: &str) -> Result<Option<StaffRow>>;
+    /// Stores a new PIN hash and/or closes the account (by `staff_id`; name and roles
+    /// stay), and sends the account to the devices again, in one transaction. `false`
+    /// when there is no such account.
+    async fn update_staff(&self, staff: &StaffRow, now: DateTime<Utc>) -> Result<bool>;
     async fn open_receipt(&self, receipt: &ReceiptRow) -> Result<()>;
     /// The receipt with its scans in scan order.
     async fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptRow>>;
@@ -304,10 +309,13 @@ pub fn pushed_manifest(entry: &LocalChange) -> Option<Manifest> {
 pub struct StaffRow {
     pub staff_id: Uuid,
     pub name: String,
-    /// `receiving` or `driver`.
+    /// One or more roles separated by commas (`receiving`, or device roles such as
+    /// `driver` or `registration,phlebotomist`): see `receiving::StaffRole`.
     pub role: String,
     pub pin_hash: String,
     pub created_at: String,
+    /// `false` once closed (`lifebridge-station staff deactivate`): signs nothing.
+    pub active: bool,
 }
 
 /// One receiving at the desk.
@@ -378,29 +386,8 @@ pub struct DonorState {
     pub hlc: Hlc,
 }
 
-pub fn kind_str(kind: RemoteKind) -> &'static str {
-    match kind {
-        RemoteKind::Donor => "donor",
-        RemoteKind::Deferral => "deferral",
-        RemoteKind::Donation => "donation",
-        RemoteKind::DinRange => "din_range",
-        RemoteKind::ReferenceDocument => "reference_document",
-        RemoteKind::Appointment => "appointment",
-        RemoteKind::Handoff => "handoff",
-    }
-}
-
 pub fn parse_kind(text: &str) -> Result<RemoteKind> {
-    Ok(match text {
-        "donor" => RemoteKind::Donor,
-        "deferral" => RemoteKind::Deferral,
-        "donation" => RemoteKind::Donation,
-        "din_range" => RemoteKind::DinRange,
-        "reference_document" => RemoteKind::ReferenceDocument,
-        "appointment" => RemoteKind::Appointment,
-        "handoff" => RemoteKind::Handoff,
-        other => return Err(StorageError::Corrupt(format!("feed kind {other:?}"))),
-    })
+    RemoteKind::parse(text).ok_or_else(|| StorageError::Corrupt(format!("feed kind {text:?}")))
 }
 
 pub fn parse_hlc(text: &str) -> Result<Hlc> {
@@ -519,6 +506,34 @@ pub fn lease_item(
 }
 
 /// A clock stamp for records the station itself writes (leases, documents).
+/// The feed item that sends a staff account to every device, when it holds a device
+/// role (`receiving` accounts stay at the station).
+pub fn staff_item(
+    station_id: Uuid,
+    staff: &StaffRow,
+    now: DateTime<Utc>,
+) -> Result<Option<FeedItem>> {
+    let Some(account) = staff.device_account() else {
+        return Ok(None);
+    };
+    Ok(Some(FeedItem {
+        kind: RemoteKind::Staff,
+        record_id: staff.staff_id,
+        origin_device: station_id,
+        target_device: None,
+        hlc: station_hlc(station_id, now),
+        body: serde_json::to_string(&account)?,
+        field_clocks: None,
+    }))
+}
+
+/// When a staff row was created, for the clock of its first feed record.
+pub fn staff_created_at(staff: &StaffRow) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(&staff.created_at)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StorageError::Corrupt(format!("staff created_at {:?}: {e}", staff.created_at)))
+}
+
 pub fn station_hlc(station_id: Uuid, now: DateTime<Utc>) -> Hlc {
     Hlc {
         wall_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),

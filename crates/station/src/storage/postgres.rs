@@ -25,8 +25,8 @@ use lifebridge_domain::handoff::{DeskScan, HandoffRecord};
 use super::{
     Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, ManifestRow, PullPage, PushOutcome,
     ReceiptRow, Result, StaffRow, StatisticsSources, Storage, StorageError, StoredEntry, clamp,
-    derive_feed, kind_str, lease_count, lease_item, lease_range, own_record_skipped, parse_clocks,
-    parse_hlc, parse_kind, parse_uuid,
+    derive_feed, lease_count, lease_item, lease_range, own_record_skipped, parse_clocks, parse_hlc,
+    parse_kind, parse_uuid,
 };
 use crate::migrations::{MIGRATIONS, check_applied, checksum, create_table_sql};
 
@@ -220,7 +220,7 @@ async fn insert_feed(tx: &Transaction<'_>, items: &[FeedItem]) -> Attempt<i64> {
                 .map(serde_json::to_string)
                 .transpose()?;
             values.push(Box::new(last - n + 1 + (c * ROWS_PER_STATEMENT + i) as i64));
-            values.push(Box::new(kind_str(item.kind)));
+            values.push(Box::new(item.kind.as_str()));
             values.push(Box::new(item.record_id.to_string()));
             values.push(Box::new(item.origin_device.to_string()));
             values.push(Box::new(item.target_device.map(|d| d.to_string())));
@@ -856,29 +856,39 @@ impl Storage for PostgresStorage {
     }
 
     async fn add_staff(&self, staff: &StaffRow) -> Result<bool> {
-        let client = self.client().await.map_err(stop)?;
-        let n = client
-            .execute(
-                "INSERT INTO station_staff (staff_id, name, role, pin_hash, created_at)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
-                &[
-                    &staff.staff_id.to_string(),
-                    &staff.name,
-                    &staff.role,
-                    &staff.pin_hash,
-                    &staff.created_at,
-                ],
-            )
-            .await
-            .map_err(db)?;
-        Ok(n > 0)
+        with_retry!(self, |tx| {
+            let n = tx
+                .execute(
+                    "INSERT INTO station_staff (staff_id, name, role, pin_hash, created_at, active)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING",
+                    &[
+                        &staff.staff_id.to_string(),
+                        &staff.name,
+                        &staff.role,
+                        &staff.pin_hash,
+                        &staff.created_at,
+                        &i32::from(staff.active),
+                    ],
+                )
+                .await?;
+            if n > 0
+                && let Some(item) = super::staff_item(
+                    station_id(&tx).await?,
+                    staff,
+                    super::staff_created_at(staff)?,
+                )?
+            {
+                insert_feed(&tx, &[item]).await?;
+            }
+            n > 0
+        })
     }
 
     async fn staff_by_name(&self, name: &str) -> Result<Option<StaffRow>> {
         let client = self.client().await.map_err(stop)?;
         let row = client
             .query_opt(
-                "SELECT staff_id, name, role, pin_hash, created_at FROM station_staff WHERE name = $1",
+                "SELECT staff_id, name, role, pin_hash, created_at, active FROM station_staff WHERE name = $1",
                 &[&name],
             )
             .await
@@ -890,9 +900,31 @@ impl Storage for PostgresStorage {
                 role: r.get(2),
                 pin_hash: r.get(3),
                 created_at: r.get(4),
+                active: r.get::<_, i32>(5) != 0,
             })
         })
         .transpose()
+    }
+
+    async fn update_staff(&self, staff: &StaffRow, now: DateTime<Utc>) -> Result<bool> {
+        with_retry!(self, |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE station_staff SET pin_hash = $2, active = $3 WHERE staff_id = $1",
+                    &[
+                        &staff.staff_id.to_string(),
+                        &staff.pin_hash,
+                        &i32::from(staff.active),
+                    ],
+                )
+                .await?;
+            if n > 0
+                && let Some(item) = super::staff_item(station_id(&tx).await?, staff, now)?
+            {
+                insert_feed(&tx, &[item]).await?;
+            }
+            n > 0
+        })
     }
 
     async fn open_receipt(&self, receipt: &ReceiptRow) -> Result<()> {

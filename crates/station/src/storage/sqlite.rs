@@ -20,8 +20,8 @@ use lifebridge_domain::handoff::{DeskScan, HandoffRecord};
 use super::{
     Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, ManifestRow, PullPage, PushOutcome,
     ReceiptRow, Result, StaffRow, StatisticsSources, Storage, StorageError, StoredEntry, clamp,
-    derive_feed, kind_str, lease_count, lease_item, lease_range, own_record_skipped, parse_clocks,
-    parse_hlc, parse_kind, parse_uuid,
+    derive_feed, lease_count, lease_item, lease_range, own_record_skipped, parse_clocks, parse_hlc,
+    parse_kind, parse_uuid,
 };
 use crate::migrations;
 
@@ -117,7 +117,7 @@ fn insert_feed(tx: &Connection, items: &[FeedItem]) -> Result<()> {
     for (i, item) in items.iter().enumerate() {
         stmt.execute((
             last - n + 1 + i as i64,
-            kind_str(item.kind),
+            item.kind.as_str(),
             item.record_id.to_string(),
             item.origin_device.to_string(),
             item.target_device.map(|d| d.to_string()),
@@ -312,8 +312,17 @@ fn save_manifest(tx: &Connection, row: &ManifestRow) -> Result<()> {
     Ok(())
 }
 
-fn to_staff(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String, String, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+type StaffColumns = (String, String, String, String, String, bool);
+
+fn to_staff(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffColumns> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 fn parse_time(text: &str) -> Result<DateTime<Utc>> {
@@ -746,17 +755,26 @@ impl Storage for SqliteStorage {
     async fn add_staff(&self, staff: &StaffRow) -> Result<bool> {
         let staff = staff.clone();
         self.run(move |c| {
-            let n = c.execute(
-                "INSERT INTO station_staff (staff_id, name, role, pin_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO NOTHING",
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "INSERT INTO station_staff (staff_id, name, role, pin_hash, created_at, active)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
                 (
                     staff.staff_id.to_string(),
                     &staff.name,
                     &staff.role,
                     &staff.pin_hash,
                     &staff.created_at,
+                    staff.active,
                 ),
             )?;
+            if n > 0
+                && let Some(item) =
+                    super::staff_item(station_id(&tx)?, &staff, super::staff_created_at(&staff)?)?
+            {
+                insert_feed(&tx, &[item])?;
+            }
+            tx.commit()?;
             Ok(n > 0)
         })
         .await
@@ -766,21 +784,41 @@ impl Storage for SqliteStorage {
         let name = name.to_owned();
         self.run(move |c| {
             c.query_row(
-                "SELECT staff_id, name, role, pin_hash, created_at FROM station_staff WHERE name = ?1",
+                "SELECT staff_id, name, role, pin_hash, created_at, active FROM station_staff WHERE name = ?1",
                 [&name],
                 to_staff,
             )
             .optional()?
-            .map(|(id, name, role, pin_hash, created_at)| {
+            .map(|(id, name, role, pin_hash, created_at, active)| {
                 Ok(StaffRow {
                     staff_id: parse_uuid(&id)?,
                     name,
                     role,
                     pin_hash,
                     created_at,
+                    active,
                 })
             })
             .transpose()
+        })
+        .await
+    }
+
+    async fn update_staff(&self, staff: &StaffRow, now: DateTime<Utc>) -> Result<bool> {
+        let staff = staff.clone();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE station_staff SET pin_hash = ?2, active = ?3 WHERE staff_id = ?1",
+                (staff.staff_id.to_string(), &staff.pin_hash, staff.active),
+            )?;
+            if n > 0
+                && let Some(item) = super::staff_item(station_id(&tx)?, &staff, now)?
+            {
+                insert_feed(&tx, &[item])?;
+            }
+            tx.commit()?;
+            Ok(n > 0)
         })
         .await
     }
