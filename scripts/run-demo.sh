@@ -20,7 +20,8 @@ if [ ! -f "$DEMO/device.db" ]; then
   "$TARGET/lifebridge-station" --data-dir "$DEMO/station" appointment import "$DEMO/station/bookings.csv" >/dev/null
   # Receiving desk accounts: the desk nurse, and the demo bus's driver to sign hand-offs.
   echo 1234 | "$TARGET/lifebridge-station" --data-dir "$DEMO/station" staff add --name 赵敏 --role receiving >/dev/null
-  echo 1234 | "$TARGET/lifebridge-station" --data-dir "$DEMO/station" staff add --name "司机 刘洋" --role driver >/dev/null
+  # A driver issued by the station: on the tablet after the first sync, same PIN at the desk.
+  echo 1234 | "$TARGET/lifebridge-station" --data-dir "$DEMO/station" staff add --name "司机 周勇" --role driver >/dev/null
 else
   CODE=""
 fi
@@ -29,8 +30,8 @@ fi
 STATION=$!
 trap 'kill $STATION 2>/dev/null || true' EXIT
 echo "station: http://127.0.0.1:$PORT (data in $DEMO/station)"
-echo "receiving desk: http://127.0.0.1:$PORT/desk (赵敏, PIN 1234; driver 司机 刘洋, PIN 1234); statistics: /stats"
-echo "app: sign in as any demo crew member with PIN 1234 (the driver's Transport tab: 司机 刘洋)"
+echo "receiving desk: http://127.0.0.1:$PORT/desk (赵敏, PIN 1234; driver 司机 周勇, PIN 1234); statistics: /stats"
+echo "app: sign in as any demo crew member with PIN 1234 (the driver's Transport tab: 司机 周勇, issued by the station, or the demo's 司机 刘洋)"
 
 env LIFEBRIDGE_STORE="$DEMO/device.db" LIFEBRIDGE_STORE_KEY="$KEY" LIFEBRIDGE_DEVICE_NAME=DEMO-BUS \
   LIFEBRIDGE_STATION_URL="http://127.0.0.1:$PORT" LIFEBRIDGE_ENROLL_CODE="$CODE" \

@@ -3,12 +3,15 @@
 // as the desk page calls it) receives all bags but one and both parties sign with a
 // reason for the missing bag; after "sync now" the driver reads that signed hand-off on
 // the manifest card: who received it, how many bags, which bag is missing and why.
+// The driver's account is the station's: it reaches the tablet by the first sync, and the
+// driver signs the dispatch on the tablet and the hand-off at the desk with one PIN.
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { STATION, Station, click, fill, launchEnrolledApp, scanInto, shot, signIn, text } from "./harness.mjs";
 
-const DRIVER = "司机 刘洋";
+const DRIVER = "司机 周勇";
+const DRIVER_PIN = "1357";
 const RECEIVER = "赵敏";
 const BOX = "BOX-R1";
 const REASON = "运输途中破损，已在车上报废 / broken in transit, discarded on the bus";
@@ -50,7 +53,7 @@ before(async () => {
   station = await Station.create();
   const code = station.enroll("BUS-HANDOFF");
   addStaff(station.dataDir, RECEIVER, "receiving", "2468");
-  addStaff(station.dataDir, DRIVER, "driver", "1357");
+  addStaff(station.dataDir, DRIVER, "driver", DRIVER_PIN);
   await station.start();
   app = await launchEnrolledApp(station, code, "BUS-HANDOFF", 3);
   browser = app.browser;
@@ -69,7 +72,10 @@ test("the driver packs every released bag into a red-cell box and dispatches; th
   await browser.waitUntil(async () => (await syncState()) === "ok", {
     timeout: 60000, timeoutMsg: "the first sync never completed",
   });
-  await signIn(browser, DRIVER);
+  // The station-issued account is on the sign-in screen once the first sync is in.
+  await browser.$(`button[data-staff="${DRIVER}"]`).waitForDisplayed({ timeout: 15000 });
+  await shot(browser, "handoff-00-station-account-on-sign-in");
+  await signIn(browser, DRIVER, DRIVER_PIN);
   await click(browser, "button[data-resume]");
   await browser.$("[data-testid=current-drive]").waitForDisplayed({ timeout: 10000 });
   await click(browser, "#tab-transport");
@@ -87,7 +93,7 @@ test("the driver packs every released bag into a red-cell box and dispatches; th
   }
   await browser.$("#no-unpacked").waitForDisplayed({ timeout: 10000 });
 
-  await fill(browser, "#dispatch-pin", "1234");
+  await fill(browser, "#dispatch-pin", DRIVER_PIN);
   await click(browser, "#dispatch");
   await browser.$(".manifest").waitForDisplayed({ timeout: 10000 });
   assert.match(await text(browser, "#transport-message"), /已发运|Dispatched/);
@@ -135,14 +141,14 @@ test("the receiving desk receives all bags but one and both parties sign with a 
 
   // No reason for the missing bag: refused before any PIN is checked.
   const [refused, why] = await desk("POST", `/desk/api/receipts/${receipt}/sign`, token, {
-    receiver_pin: "2468", driver_name: DRIVER, driver_pin: "1357", reasons: {},
+    receiver_pin: "2468", driver_name: DRIVER, driver_pin: DRIVER_PIN, reasons: {},
   });
   assert.equal(refused, 422, JSON.stringify(why));
   assert.equal(why.error, "reason_missing");
   assert.equal(why.din, lost);
 
   const [signStatus, record] = await desk("POST", `/desk/api/receipts/${receipt}/sign`, token, {
-    receiver_pin: "2468", driver_name: DRIVER, driver_pin: "1357", reasons: { [lost]: REASON },
+    receiver_pin: "2468", driver_name: DRIVER, driver_pin: DRIVER_PIN, reasons: { [lost]: REASON },
   });
   assert.equal(signStatus, 200, JSON.stringify(record));
   assert.equal(record.receiver.name, RECEIVER);
