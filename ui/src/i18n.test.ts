@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { errorText } from "./api";
-import { lang, setLang, t, translations } from "./i18n";
+import { clockTime, lang, setLang, t, translations } from "./i18n";
 
 describe("translations", () => {
   it("every string exists, non-empty, in zh-CN and English", () => {
@@ -41,3 +41,16 @@ describe("errorText", () => {
     expect(errorText(new Error("boom"))).toContain("boom");
   });
 });
+
+describe("clockTime", () => {
+  it("is 24-hour with no AM/PM in either language", () => {
+    for (const l of ["zh-CN", "en"] as const) {
+      setLang(l);
+      const shown = clockTime("2026-11-25T09:00:37Z");
+      expect(shown, l).toMatch(/^\d{2}:\d{2}:\d{2}$/);
+      expect(shown.endsWith(":00:37"), l).toBe(true);
+    }
+    setLang("zh-CN");
+  });
+});
+

@@ -501,6 +501,11 @@ export function t(key: Key, vars: Record<string, string | number> = {}): string 
   return s;
 }
 
+/** A time of day on this device's clock, 24-hour in both languages (no AM/PM on a bus). */
+export function clockTime(iso: string): string {
+  return new Date(iso).toLocaleTimeString(lang.value === "en" ? "en-GB" : "zh-CN", { hour12: false });
+}
+
 export function hasKey(key: string): key is Key {
   return key in zh;
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { Drive, QueueEntry, Staff, call, errorText } from "../api";
-import { t } from "../i18n";
+import { clockTime, t } from "../i18n";
 import type { Tab } from "../app";
 
 export function Queue({ drive, staff, go }: { drive: Drive; staff: Staff; go: (tab: Tab, donor?: string) => void }) {
@@ -22,7 +22,7 @@ export function Queue({ drive, staff, go }: { drive: Drive; staff: Staff; go: (t
           {entries.map((e) => (
             <tr data-donor={e.donor.name} data-status={e.status}>
               <td>{e.donor.name}</td>
-              <td class="muted">{new Date(e.visit.checked_in_at).toLocaleTimeString()}</td>
+              <td class="muted">{clockTime(e.visit.checked_in_at)}</td>
               <td><span class={`status ${e.status}`}>{t(`status_${e.status}` as never)}</span></td>
               <td>{e.donation?.din ?? ""}</td>
               <td>
