@@ -31,8 +31,14 @@ pub struct AppStatus {
 pub fn app_status(state: State<'_, AppState>) -> AppStatus {
     AppStatus {
         unlocked: state.is_unlocked(),
+        // The station's name for this tablet once enrolled: the one on its manifests.
         device_name: state
-            .with_store(|s| Ok(s.device_name()?))
+            .with_store(|s| {
+                Ok(match lifebridge_sync::replicator::enrolled_name(s)? {
+                    Some(name) => name,
+                    None => s.device_name()?,
+                })
+            })
             .unwrap_or_else(|_| state.device_name.clone()),
         staff: state.signed_in().ok(),
         today: china_today(),

@@ -76,6 +76,10 @@ test("the driver packs every released bag into a red-cell box and dispatches; th
   await browser.$(`button[data-staff="${DRIVER}"]`).waitForDisplayed({ timeout: 15000 });
   await shot(browser, "handoff-00-station-account-on-sign-in");
   await signIn(browser, DRIVER, DRIVER_PIN);
+  // The header names the tablet as the station enrolled it (the demo store calls itself DEMO-BUS).
+  await browser.waitUntil(async () => (await text(browser, "#device-name")) === "BUS-HANDOFF", {
+    timeout: 10000, timeoutMsg: "the header does not show the enrolled name",
+  });
   await click(browser, "button[data-resume]");
   await browser.$("[data-testid=current-drive]").waitForDisplayed({ timeout: 10000 });
   await click(browser, "#tab-transport");

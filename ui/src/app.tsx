@@ -43,7 +43,7 @@ export function App() {
   const header = (
     <header class="topbar">
       <span class="brand">{t("app_name")}</span>
-      <span class="muted">{t("device")}: {status.device_name}</span>
+      <span class="muted">{t("device")}: <span id="device-name">{status.device_name}</span></span>
       {drive && <span data-testid="current-drive">{drive.site_name} · {drive.date}</span>}
       <span class="spacer" />
       {status.unlocked && <SyncBar />}

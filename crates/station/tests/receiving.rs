@@ -417,6 +417,13 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
     };
     let url = ts.url();
     let bus = enroll(&ts, &url, "BUS-STAFF").await;
+    assert_eq!(
+        lifebridge_sync::replicator::enrolled_name(&bus.store.lock().unwrap())
+            .unwrap()
+            .as_deref(),
+        Some("BUS-STAFF"),
+        "the tablet keeps the name the station enrolled it under"
+    );
     add_staff(&ts, "赵敏", "receiving", "2468").await;
     add_staff(&ts, "司机 周勇", "driver", "1357").await;
     add_staff(&ts, "采血护士 周丽", "registration,phlebotomist", "3579").await;

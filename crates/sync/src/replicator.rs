@@ -302,6 +302,17 @@ impl Replicator {
     }
 }
 
+/// The name the station enrolled this device under (the one its desk and manifests
+/// show), once enrolled.
+pub fn enrolled_name(store: &Store) -> Result<Option<String>, lifebridge_store::StoreError> {
+    Ok(store.sync_value(crate::STATION_KEY)?.and_then(|station| {
+        station
+            .get("device_name")
+            .and_then(|name| name.as_str())
+            .map(str::to_owned)
+    }))
+}
+
 /// Exchanges an enrollment code for a credential and keeps it (and the station's
 /// address) in the device store's `sync_state`.
 pub async fn enroll(
@@ -317,7 +328,12 @@ pub async fn enroll(
     with_store(store, move |s| {
         s.set_sync_value(
             crate::STATION_KEY,
-            &serde_json::json!({"url": base, "station_id": answer.station_id, "token": answer.token}),
+            &serde_json::json!({
+                "url": base,
+                "station_id": answer.station_id,
+                "token": answer.token,
+                "device_name": answer.device_name,
+            }),
         )
     })
     .await?;
