@@ -5,11 +5,13 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn staff_add(data: &std::path::Path, name: &str, role: &str, pin: &str) -> (bool, String) {
+/// Runs `lifebridge-station --data-dir DATA ARGS…` with `stdin`; answers whether it
+/// succeeded and everything it printed.
+fn station(data: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lifebridge-station"))
         .args(["--data-dir"])
         .arg(data)
-        .args(["staff", "add", "--name", name, "--role", role])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -19,7 +21,7 @@ fn staff_add(data: &std::path::Path, name: &str, role: &str, pin: &str) -> (bool
         .stdin
         .take()
         .unwrap()
-        .write_all(format!("{pin}\n").as_bytes())
+        .write_all(stdin.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let text = format!(
@@ -28,6 +30,14 @@ fn staff_add(data: &std::path::Path, name: &str, role: &str, pin: &str) -> (bool
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
+}
+
+fn staff_add(data: &std::path::Path, name: &str, role: &str, pin: &str) -> (bool, String) {
+    station(
+        data,
+        &["staff", "add", "--name", name, "--role", role],
+        &format!("{pin}\n"),
+    )
 }
 
 #[tokio::test]
@@ -111,32 +121,7 @@ async fn crew_accounts_take_several_device_roles_and_go_to_the_devices() {
 
     // A new PIN and a closed account, the way an administrator does them.
     drop(storage);
-    let run = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_lifebridge-station"))
-            .args(["--data-dir"])
-            .arg(&config.data_dir)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
-    };
+    let run = |args: &[&str], stdin: &str| station(&config.data_dir, args, stdin);
     let (ok, text) = run(&["staff", "set-pin", "--name", "采血护士 周丽"], "12\n");
     assert!(!ok);
     assert!(text.contains("4 to 8 digits"), "{text}");

@@ -588,6 +588,18 @@ fn local_donor(tx: &Connection, donor_id: &str) -> std::result::Result<Option<St
         .optional()?)
 }
 
+/// A record whose body names another id than the record is refused: applying it would
+/// write one record under the other's id.
+fn same_id(body_id: RecordId, record: &RemoteRecord) -> std::result::Result<(), Fail> {
+    if body_id == record.id {
+        return Ok(());
+    }
+    Err(skip(format!(
+        "the body names id {body_id}, the record {}",
+        record.id
+    )))
+}
+
 /// Applies one record; `Ok(true)` when it changed the store.
 fn apply_one(
     tx: &Connection,
@@ -601,9 +613,7 @@ fn apply_one(
             let remote_map = object(&record.body)?;
             let remote: Donor =
                 serde_json::from_value(serde_json::Value::Object(remote_map.clone()))?;
-            if remote.id != record.id {
-                return Err(skip("body id differs from the record id"));
-            }
+            same_id(remote.id, record)?;
             let remote_clocks = record
                 .field_clocks
                 .clone()
@@ -644,9 +654,7 @@ fn apply_one(
         }
         RemoteKind::Deferral => {
             let deferral: Deferral = serde_json::from_str(&record.body)?;
-            if deferral.id != record.id {
-                return Err(skip("body id differs from the record id"));
-            }
+            same_id(deferral.id, record)?;
             if exists(tx, "deferral", &id)? {
                 return Ok(false);
             }
@@ -680,9 +688,7 @@ fn apply_one(
         }
         RemoteKind::Donation => {
             let donation: Donation = serde_json::from_str(&record.body)?;
-            if donation.id != record.id {
-                return Err(skip("body id differs from the record id"));
-            }
+            same_id(donation.id, record)?;
             if exists(tx, "donation", &id)? {
                 return Ok(false);
             }
@@ -727,9 +733,7 @@ fn apply_one(
         }
         RemoteKind::DinRange => {
             let lease: DinRangeRecord = serde_json::from_str(&record.body)?;
-            if lease.id != record.id {
-                return Err(skip("body id differs from the record id"));
-            }
+            same_id(lease.id, record)?;
             if lease.device_id != device_id {
                 return Err(skip(format!(
                     "leased to device {}, not this one",
@@ -793,12 +797,7 @@ fn apply_one(
         RemoteKind::Appointment => {
             let appointment: lifebridge_domain::entities::Appointment =
                 serde_json::from_str(&record.body)?;
-            if appointment.id != record.id {
-                return Err(skip(format!(
-                    "appointment body names id {}, the record {}",
-                    appointment.id, record.id
-                )));
-            }
+            same_id(appointment.id, record)?;
             // Pages arrive in station order, so the record pulled last is the station's
             // latest word on this appointment.
             let changed = tx.execute(
@@ -818,12 +817,7 @@ fn apply_one(
         RemoteKind::Handoff => {
             let handoff: lifebridge_domain::handoff::HandoffRecord =
                 serde_json::from_str(&record.body)?;
-            if handoff.id != record.id {
-                return Err(skip(format!(
-                    "hand-off body names id {}, the record {}",
-                    handoff.id, record.id
-                )));
-            }
+            same_id(handoff.id, record)?;
             let changed = tx.execute(
                 "INSERT INTO handoff (id, signed_at, body) VALUES (?1, ?2, ?3)
                  ON CONFLICT (id) DO NOTHING",
@@ -840,12 +834,7 @@ fn apply_one(
         }
         RemoteKind::Staff => {
             let account: StaffAccount = serde_json::from_str(&record.body)?;
-            if account.staff.id != record.id {
-                return Err(skip(format!(
-                    "staff body names id {}, the record {}",
-                    account.staff.id, record.id
-                )));
-            }
+            same_id(account.staff.id, record)?;
             if account.staff.roles.is_empty() {
                 return Err(skip("a staff account needs at least one role"));
             }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { listen } from "@tauri-apps/api/event";
-import { Staff, SyncStatus, call, errorText } from "../api";
+import { Staff, call, errorText } from "../api";
+import { useReloadAfterSync } from "../sync";
 import { t } from "../i18n";
 
 export function Unlock({ onUnlocked }: { onUnlocked: () => void }) {
@@ -30,18 +30,8 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Staff) => void }) {
   const [error, setError] = useState<string | null>(null);
   const load = () => call<Staff[]>("list_staff").then(setStaff).catch((e) => setError(errorText(e)));
   useEffect(() => { load(); }, []);
-  // Accounts the station issues arrive by sync: a crew member added at the station
-  // appears here after the next sync, without restarting the app.
-  useEffect(() => {
-    let lastSuccess: string | null = null;
-    const unlisten = listen<SyncStatus>("sync-status", (e) => {
-      const done = e.payload.last_success;
-      if (e.payload.syncing || !done || done === lastSuccess) return;
-      lastSuccess = done;
-      load();
-    });
-    return () => { unlisten.then((f) => f()); };
-  }, []);
+  // Accounts the station issues arrive by sync.
+  useReloadAfterSync(load, []);
   const submit = async (e: Event) => {
     e.preventDefault();
     if (!chosen) return;

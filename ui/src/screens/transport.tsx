@@ -2,12 +2,12 @@
 // Every verdict (which box a bag may go in, what is an excursion, the counts) comes from
 // the core; this screen only routes scans and shows the answers.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { listen } from "@tauri-apps/api/event";
 import {
-  BoxView, Drive, Excursion, LoggerImport, ManifestView, ProductClass, SignedManifest, SyncStatus, TransportView,
+  BoxView, Drive, Excursion, LoggerImport, ManifestView, ProductClass, SignedManifest, TransportView,
   call, errorText,
 } from "../api";
 import { t } from "../i18n";
+import { useReloadAfterSync } from "../sync";
 
 const CLASSES: ProductClass[] = ["red_cell_whole_blood", "platelet_whole_blood", "apheresis_platelets"];
 
@@ -118,18 +118,8 @@ export function Transport({ drive }: { drive: Drive }) {
   const load = () => call<TransportView>("transport_view", { driveId: drive.id }).then(show).catch((e) => setError(errorText(e)));
   useEffect(() => { load(); }, [drive.id]);
 
-  // The station's signed hand-off arrives by sync while the driver looks at this screen:
-  // read the manifests again after each sync that completed, not only when it opens.
-  useEffect(() => {
-    let lastSuccess: string | null = null;
-    const unlisten = listen<SyncStatus>("sync-status", (e) => {
-      const done = e.payload.last_success;
-      if (e.payload.syncing || !done || done === lastSuccess) return;
-      lastSuccess = done;
-      load();
-    });
-    return () => { unlisten.then((f) => f()); };
-  }, [drive.id]);
+  // The station's signed hand-off arrives by sync while the driver looks at this screen.
+  useReloadAfterSync(load, [drive.id]);
 
   // A hand-held scanner types wherever the focus is. A keystroke that can only start a
   // bag label (ISBT 128 `=` / `&`, or a scanner's `]` prefix) goes to the packing field,
