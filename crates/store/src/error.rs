@@ -40,6 +40,11 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("record encoding error: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {

@@ -69,6 +69,10 @@ pub struct Store {
 impl Store {
     /// Creates a new store for a device named `device_name`. Refuses to touch an
     /// existing file.
+    ///
+    /// The store is built beside `path` and renamed into place only once its schema and
+    /// identity are written, so a crash or a full disk during the first start leaves no
+    /// half-made store that would refuse to open at the next one.
     pub fn create(path: &Path, key: &StoreKey, device_name: &str) -> Result<Store> {
         if path.exists() {
             return Err(StoreError::AlreadyExists(path.to_owned()));
@@ -77,26 +81,40 @@ impl Store {
         if name.is_empty() {
             return Err(StoreError::invalid("device_name", "must not be empty"));
         }
-        let mut conn = connect(path, key, OpenFlags::SQLITE_OPEN_CREATE)?;
-        migrate::apply(&mut conn)?;
-        let device_id = Uuid::now_v7();
-        let clock = HlcClock::new(device_id);
-        conn.execute(
-            "INSERT INTO device (singleton, device_id, name, created_at, last_hlc)
-             VALUES (1, ?1, ?2, ?3, ?4)",
-            (
-                device_id.to_string(),
-                name,
-                now().to_rfc3339(),
-                clock.last().to_string(),
-            ),
-        )?;
-        Ok(Store {
-            conn,
-            path: path.to_owned(),
-            device_id,
-            clock,
-        })
+        let building = building_path(path);
+        remove_database_files(&building)?;
+        let made = (|| -> Result<()> {
+            let mut conn = connect(&building, key, OpenFlags::SQLITE_OPEN_CREATE)?;
+            migrate::apply(&mut conn)?;
+            let device_id = Uuid::now_v7();
+            let clock = HlcClock::new(device_id);
+            conn.execute(
+                "INSERT INTO device (singleton, device_id, name, created_at, last_hlc)
+                 VALUES (1, ?1, ?2, ?3, ?4)",
+                (
+                    device_id.to_string(),
+                    name,
+                    now().to_rfc3339(),
+                    clock.last().to_string(),
+                ),
+            )?;
+            // Everything into the main file, so the rename moves the whole store.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            conn.close().map_err(|(_, e)| StoreError::from(e))?;
+            Ok(())
+        })();
+        if let Err(e) = made {
+            let _ = remove_database_files(&building);
+            return Err(e);
+        }
+        remove_database_files_except_main(&building)?;
+        if path.exists() {
+            let _ = remove_database_files(&building);
+            return Err(StoreError::AlreadyExists(path.to_owned()));
+        }
+        std::fs::rename(&building, path).map_err(|e| io_error(path, e))?;
+        sync_parent_dir(path)?;
+        Store::open(path, key)
     }
 
     /// Opens an existing store, applying any migrations this build ships that it lacks.
@@ -158,6 +176,64 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> StoreError {
+    StoreError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Where [`Store::create`] builds a store before renaming it to `path`.
+fn building_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".creating");
+    path.with_file_name(name)
+}
+
+/// The SQLite files of a database at `main`: itself, its write-ahead log and its
+/// shared-memory index.
+fn database_files(main: &Path) -> [PathBuf; 3] {
+    let with = |suffix: &str| {
+        let mut name = main.as_os_str().to_os_string();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    [main.to_owned(), with("-wal"), with("-shm")]
+}
+
+fn remove_database_files(main: &Path) -> Result<()> {
+    for file in database_files(main) {
+        remove_if_present(&file)?;
+    }
+    Ok(())
+}
+
+fn remove_database_files_except_main(main: &Path) -> Result<()> {
+    for file in database_files(main).iter().skip(1) {
+        remove_if_present(file)?;
+    }
+    Ok(())
+}
+
+fn remove_if_present(file: &Path) -> Result<()> {
+    match std::fs::remove_file(file) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error(file, e)),
+    }
+}
+
+/// A rename is durable only once the folder holding it is on disk.
+fn sync_parent_dir(path: &Path) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(parent)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| io_error(parent, e))
 }
 
 fn connect(path: &Path, key: &StoreKey, extra: OpenFlags) -> Result<Connection> {

@@ -762,3 +762,35 @@ fn check_names_a_row_edited_behind_the_change_log() {
     let report = store.check().unwrap();
     assert_eq!(report.rows_out_of_step, [format!("donor {}", d.id)]);
 }
+
+/// A first start that died half-way (power cut, full disk) leaves only a file beside the
+/// store, never a half-made store: the next start creates the store as if nothing had
+/// happened, and nothing but the store's own files is left in the folder.
+#[test]
+fn a_first_start_that_died_half_way_does_not_block_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    std::fs::write(dir.path().join("device.db.creating"), b"half a database").unwrap();
+    std::fs::write(dir.path().join("device.db.creating-wal"), b"half a log").unwrap();
+    assert!(!path.exists(), "nothing stands at the store's own path");
+
+    let store = Store::open_or_create(&path, &key(), "BUS-07").unwrap();
+    assert_eq!(store.device_name().unwrap(), "BUS-07");
+    let device_id = store.device_id();
+    drop(store);
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".creating"))
+        .collect();
+    left.sort();
+    assert!(left.is_empty(), "left behind: {left:?}");
+
+    let reopened = Store::open(&path, &key()).unwrap();
+    assert_eq!(reopened.device_id(), device_id);
+    assert!(reopened.check().unwrap().is_ok());
+    assert!(matches!(
+        Store::create(&path, &key(), "BUS-08").err().unwrap(),
+        StoreError::AlreadyExists(_)
+    ));
+}
