@@ -154,8 +154,20 @@ fn figures(
     };
     let mut by_site: BTreeMap<String, (u32, u64)> = BTreeMap::new();
     let mut by_group: BTreeMap<String, u32> = BTreeMap::new();
-    let mut first_in_period: BTreeMap<RecordId, chrono::DateTime<chrono::Utc>> = BTreeMap::new();
-    for d in donations.iter().filter(|d| inside(day(d))) {
+    // People, not registrations: one person registered on two vehicles offline has two
+    // donor ids and one identity document.
+    let person = |donor_id: RecordId| match donors.get(&donor_id) {
+        Some(d) => format!("{}:{}", d.document.kind().as_str(), d.document.number()),
+        None => donor_id.to_string(),
+    };
+    let persons: Vec<String> = donations.iter().map(|d| person(d.donor_id)).collect();
+    let mut first_in_period: BTreeMap<&str, (chrono::DateTime<chrono::Utc>, RecordId)> =
+        BTreeMap::new();
+    for (d, who) in donations
+        .iter()
+        .zip(&persons)
+        .filter(|(d, _)| inside(day(d)))
+    {
         if d.outcome == Outcome::Aborted {
             p.aborted += 1;
             continue;
@@ -176,9 +188,11 @@ fn figures(
         *by_group
             .entry(abo_text(donors.get(&d.donor_id).and_then(|x| x.abo_rh)))
             .or_default() += 1;
-        let first = first_in_period.entry(d.donor_id).or_insert(d.started_at);
-        if d.started_at < *first {
-            *first = d.started_at;
+        let first = first_in_period
+            .entry(who.as_str())
+            .or_insert((d.started_at, d.donor_id));
+        if d.started_at < first.0 {
+            *first = (d.started_at, d.donor_id);
         }
     }
     p.by_site = by_site
@@ -206,9 +220,9 @@ fn figures(
     }
     p.deferral_rate = ratio(p.deferred, p.screenings);
     p.donors = first_in_period.len() as u32;
-    for (donor_id, first) in &first_in_period {
-        let earlier = donations.iter().any(|d| {
-            d.donor_id == *donor_id
+    for (who, (first, donor_id)) in &first_in_period {
+        let earlier = donations.iter().zip(&persons).any(|(d, person)| {
+            person == who
                 && d.started_at < *first
                 && matches!(d.outcome, Outcome::Complete | Outcome::Partial)
         });

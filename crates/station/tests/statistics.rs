@@ -50,7 +50,8 @@ fn a_day_and_a_year_with_known_answers() {
     let (drive, donor, screening, donation) = templates();
     let id = || Uuid::now_v7().to_string();
     let (village, town) = (id(), id());
-    let (d1, d2, d3) = (id(), id(), id());
+    let (d1, d2, d3, d1_again) = (id(), id(), id(), id());
+    let passport = |n: u32| json!({"kind": "passport", "number": format!("E{n:08}")});
     let superseded = id();
     let sources = StatisticsSources {
         drives: vec![
@@ -58,9 +59,23 @@ fn a_day_and_a_year_with_known_answers() {
             with(&drive, json!({"id": town, "site_name": "乙镇"})),
         ],
         donors: vec![
-            with(&donor, json!({"id": d1, "rural": true, "abo_rh": "A+"})),
-            with(&donor, json!({"id": d2, "rural": false, "abo_rh": "O-"})),
-            with(&donor, json!({"id": d3, "rural": null, "abo_rh": null})),
+            with(
+                &donor,
+                json!({"id": d1, "rural": true, "abo_rh": "A+", "document": passport(1)}),
+            ),
+            with(
+                &donor,
+                json!({"id": d2, "rural": false, "abo_rh": "O-", "document": passport(2)}),
+            ),
+            with(
+                &donor,
+                json!({"id": d3, "rural": null, "abo_rh": null, "document": passport(3)}),
+            ),
+            // d1 again, registered on another vehicle before either synced.
+            with(
+                &donor,
+                json!({"id": d1_again, "rural": true, "abo_rh": "A+", "document": passport(1)}),
+            ),
         ],
         screenings: vec![
             with(
@@ -88,10 +103,11 @@ fn a_day_and_a_year_with_known_answers() {
             ),
         ],
         donations: vec![
-            // d1 gave in January, and today in the village: a repeat donor.
+            // d1 gave in January (registered there as d1_again), and today in the
+            // village: one person, a repeat donor.
             with(
                 &donation,
-                json!({"id": id(), "donor_id": d1, "drive_id": village, "outcome": "complete",
+                json!({"id": id(), "donor_id": d1_again, "drive_id": village, "outcome": "complete",
                        "collected_volume_ml": 400, "started_at": "2026-01-05T02:00:00Z", "supersedes": null}),
             ),
             with(
@@ -155,8 +171,9 @@ fn a_day_and_a_year_with_known_answers() {
     assert_eq!(year.from, NaiveDate::from_ymd_opt(2026, 1, 1));
     assert_eq!(year.donations, 4);
     assert_eq!(year.volume_ml, 400 + 400 + 450 + 200);
-    // In the year, d1's first donation is January's, with none before it.
-    assert_eq!(year.repeat_donors, 0);
+    // In the year, d1's first donation is January's, with none before it; the two
+    // registrations of d1 are one donor.
+    assert_eq!((year.donors, year.repeat_donors), (3, 0));
     assert_eq!((year.screenings, year.deferred), (4, 1));
     assert_eq!(s.unreadable, 0);
 }
