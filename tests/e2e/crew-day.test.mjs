@@ -190,6 +190,9 @@ test("summary: the day's donors, deferrals and units, in English on request", as
   assert.equal(await (await browser.$$("#sum-deferrals tr")).length, 1);
   // The wrong label scanned at the chair is accounted for at the end of the drive.
   assert.equal(await text(browser, "#labels-refused"), "1");
+  // No bag of this drive is on a signed manifest yet: the summary says so, and what to do.
+  const notDispatched = (await text(browser, "#sum-not-dispatched")).split(", ").length;
+  assert.match(await text(browser, "#not-dispatched-warning"), new RegExp(`${notDispatched} 袋血.*运输`));
   await click(browser, "#lang");
   await browser.waitUntil(async () => (await text(browser, "#tab-summary")) === "Summary", { timeout: 5000 });
   await click(browser, "#export");

@@ -61,6 +61,11 @@ export function Summary({ drive, onEnded }: { drive: Drive; onEnded: () => void 
           </dl>
         </>
       )}
+      {summary.bags_not_dispatched.length > 0 && (
+        <p class="warn" id="not-dispatched-warning" role="status">
+          ⚠ {t("not_dispatched_warning", { n: summary.bags_not_dispatched.length })}
+        </p>
+      )}
       <div class="row">
         <button id="export" onClick={exportSummary}>{t("export")}</button>
         <button class="warn-button" id="end-drive" onClick={end}>{t("end_drive")}</button>
