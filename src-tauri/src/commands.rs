@@ -10,7 +10,7 @@ use lifebridge_domain::entities::{
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_domain::{Procedure, Sex};
 use lifebridge_store::drive_day::{DriveSummary, FinishCollection, QueueEntry, StartCollection};
-use lifebridge_store::records::{NewDonor, NewDrive};
+use lifebridge_store::records::{NewDonor, NewDrive, NewStaff};
 use lifebridge_store::screening::NewScreening;
 use lifebridge_store::{Actor, StoreKey, china_today};
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,27 @@ pub fn unlock(
 #[tauri::command]
 pub fn list_staff(state: State<'_, AppState>) -> CommandResult<Vec<Staff>> {
     state.with_store(|s| Ok(s.staff_list()?))
+}
+
+/// A supervisor adds a colleague's account on this tablet (no network needed).
+#[tauri::command]
+pub fn add_staff(
+    state: State<'_, AppState>,
+    display_name: String,
+    roles: Vec<Role>,
+    pin: String,
+) -> CommandResult<Staff> {
+    let supervisor = state.require(Role::Supervisor)?;
+    state.with_store(|s| {
+        Ok(s.add_staff(
+            Actor::staff(supervisor.id),
+            NewStaff {
+                display_name,
+                roles,
+                pin,
+            },
+        )?)
+    })
 }
 
 #[tauri::command]

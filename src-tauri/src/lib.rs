@@ -58,6 +58,7 @@ pub fn run() {
             commands::app_status,
             commands::unlock,
             commands::list_staff,
+            commands::add_staff,
             commands::sign_in,
             commands::sign_out,
             commands::todays_drives,

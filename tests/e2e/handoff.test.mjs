@@ -7,8 +7,7 @@
 // driver signs the dispatch on the tablet and the hand-off at the desk with one PIN.
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { STATION, Station, click, fill, launchEnrolledApp, scanInto, shot, signIn, text } from "./harness.mjs";
+import { Station, click, fill, launchEnrolledApp, scanInto, shot, signIn, text } from "./harness.mjs";
 
 const DRIVER = "司机 周勇";
 const DRIVER_PIN = "1357";
@@ -28,14 +27,6 @@ const bagLabel = (din) => `=${din}01`;
 const pending = async () => Number(await text(browser, "#sync-pending"));
 const syncState = async () => (await browser.$("#sync-status")).getAttribute("data-state");
 
-/** A station account made the way an administrator does: the PIN on standard input. */
-function addStaff(dataDir, name, role, pin) {
-  const out = execFileSync(STATION, ["--data-dir", dataDir, "staff", "add", "--name", name, "--role", role], {
-    input: `${pin}\n`,
-  }).toString();
-  assert.match(out, new RegExp(`added ${name}`));
-}
-
 /** One call to the receiving desk's JSON API; answers `[status, body]`. */
 async function desk(method, path, token, body) {
   const headers = { "content-type": "application/json" };
@@ -52,8 +43,8 @@ async function desk(method, path, token, body) {
 before(async () => {
   station = await Station.create();
   const code = station.enroll("BUS-HANDOFF");
-  addStaff(station.dataDir, RECEIVER, "receiving", "2468");
-  addStaff(station.dataDir, DRIVER, "driver", DRIVER_PIN);
+  station.addStaff(RECEIVER, "receiving", "2468");
+  station.addStaff(DRIVER, "driver", DRIVER_PIN);
   await station.start();
   app = await launchEnrolledApp(station, code, "BUS-HANDOFF", 3);
   browser = app.browser;

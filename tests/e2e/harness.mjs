@@ -60,6 +60,13 @@ export class Station {
     if (!code) throw new Error(`no enrollment code in: ${out}`);
     return code;
   }
+  /** A station account made the way an administrator does: the PIN on standard input. */
+  addStaff(name, role, pin) {
+    const out = execFileSync(STATION, ["--data-dir", this.dataDir, "staff", "add", "--name", name, "--role", role], {
+      input: `${pin}\n`,
+    }).toString();
+    if (!out.includes(`added ${name}`)) throw new Error(`staff add ${name}: ${out}`);
+  }
   async start() {
     this.proc = spawn(STATION, ["--data-dir", this.dataDir, "serve", "--listen", `127.0.0.1:${this.port}`, "--din-facility", "W1234"], { stdio: "ignore" });
     await waitForPort(this.port);

@@ -9,9 +9,10 @@ import { Screening } from "./screens/screening";
 import { SignIn, Unlock } from "./screens/signin";
 import { Summary } from "./screens/summary";
 import { SyncBar } from "./screens/syncbar";
+import { StaffScreen } from "./screens/staff";
 import { Transport } from "./screens/transport";
 
-export type Tab = "checkin" | "queue" | "screening" | "collection" | "transport" | "summary";
+export type Tab = "checkin" | "queue" | "screening" | "collection" | "transport" | "summary" | "staff";
 
 /** Which tabs a role sees; the command layer refuses the rest as well. */
 function tabsFor(staff: Staff): Tab[] {
@@ -23,6 +24,7 @@ function tabsFor(staff: Staff): Tab[] {
   if (has("phlebotomist")) tabs.push("collection");
   if (has("driver")) tabs.push("transport");
   tabs.push("summary");
+  if (staff.roles.includes("supervisor")) tabs.push("staff");
   return tabs;
 }
 
@@ -80,6 +82,7 @@ export function App() {
           {tab === "collection" && <Collection drive={drive} donorId={focusDonor} />}
           {tab === "transport" && <Transport drive={drive} />}
           {tab === "summary" && <Summary drive={drive} onEnded={() => setDrive(null)} />}
+          {tab === "staff" && <StaffScreen />}
         </main>
       </>
     );

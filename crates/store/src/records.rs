@@ -138,8 +138,22 @@ pub(crate) fn actor_staff(actor: Actor, action: &'static str) -> Result<RecordId
 }
 
 impl Store {
+    /// Adds an account on this device (a colleague joining a weekend shift with no
+    /// network). Staff need the supervisor role for it; the system actor (provisioning,
+    /// the demo) does not. Accounts the station issues arrive by replication instead.
     pub fn add_staff(&mut self, actor: Actor, new: NewStaff) -> Result<Staff> {
+        if let Some(staff_id) = actor.staff_id {
+            require_role(&self.conn, staff_id, Role::Supervisor, "add staff accounts")?;
+        }
         let display_name = require_text("display_name", &new.display_name, 64)?;
+        if self.staff_by_name(&display_name)?.is_some_and(|s| s.active) {
+            return Err(StoreError::invalid(
+                "display_name",
+                format!(
+                    "{display_name} already has an account here; names are how staff pick themselves at sign-in, so each must be unique"
+                ),
+            ));
+        }
         if new.roles.is_empty() {
             return Err(StoreError::invalid(
                 "roles",

@@ -794,3 +794,55 @@ fn a_first_start_that_died_half_way_does_not_block_the_next() {
         StoreError::AlreadyExists(_)
     ));
 }
+
+/// On the tablet only a supervisor adds accounts, each name once (staff pick themselves
+/// by name); a refusal changes nothing, and the new account signs in with its own PIN.
+#[test]
+fn supervisors_add_colleagues_with_unique_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = new_store(dir.path());
+    let crew = crew(&mut store);
+    let supervisor = store
+        .add_staff(
+            Actor::system(),
+            NewStaff {
+                display_name: "护士长 孙艳".into(),
+                roles: vec![Role::Supervisor],
+                pin: "7531".into(),
+            },
+        )
+        .unwrap();
+    let newcomer = |name: &str| NewStaff {
+        display_name: name.into(),
+        roles: vec![Role::Registration, Role::Phlebotomist],
+        pin: "2468".into(),
+    };
+    let before = store.last_change_seq().unwrap();
+    let err = store.add_staff(crew.nurse, newcomer("吴静")).err().unwrap();
+    assert!(
+        matches!(
+            err,
+            StoreError::NotPermitted {
+                role: "supervisor",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = store
+        .add_staff(Actor::staff(supervisor.id), newcomer("李敏"))
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("already has an account"), "{err}");
+    assert_eq!(
+        store.last_change_seq().unwrap(),
+        before,
+        "refusals write nothing"
+    );
+
+    let added = store
+        .add_staff(Actor::staff(supervisor.id), newcomer("吴静"))
+        .unwrap();
+    assert!(store.sign_in(added.id, "2468").unwrap().is_ok());
+    assert!(added.has_role(Role::Phlebotomist) && !added.has_role(Role::Physician));
+}
