@@ -93,6 +93,19 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Registration,
+        Role::Physician,
+        Role::Phlebotomist,
+        Role::Driver,
+        Role::Supervisor,
+    ];
+
+    /// The role named by its wire name ([`Role::as_str`]).
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+
     /// The wire and display name, as serde writes it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -473,6 +486,19 @@ pub struct Appointment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_parse_from_their_wire_names_only() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(
+                serde_json::to_value(role).ok(),
+                Some(serde_json::Value::String(role.as_str().into()))
+            );
+        }
+        assert_eq!(Role::parse("Driver"), None);
+        assert_eq!(Role::parse("receiving"), None);
+    }
 
     #[test]
     fn entity_names_round_trip_and_match_serde() {

@@ -57,22 +57,16 @@ impl StaffRole {
     }
 
     pub fn parse(text: &str) -> Result<StaffRole, String> {
-        let role = match text.trim() {
-            "receiving" => return Ok(StaffRole::Receiving),
-            "registration" => Role::Registration,
-            "physician" => Role::Physician,
-            "phlebotomist" => Role::Phlebotomist,
-            "driver" => Role::Driver,
-            "supervisor" => Role::Supervisor,
-            other => {
-                return Err(format!(
+        match text.trim() {
+            "receiving" => Ok(StaffRole::Receiving),
+            other => Role::parse(other).map(StaffRole::Device).ok_or_else(|| {
+                format!(
                     "role {other:?} is not known: use receiving (接收), driver (司机), \
                      registration (登记), physician (体检医生), phlebotomist (采血) or supervisor (负责人), \
                      several separated by commas"
-                ));
-            }
-        };
-        Ok(StaffRole::Device(role))
+                )
+            }),
+        }
     }
 
     /// Roles as written on the command line and stored (`station_staff.role`): one or
