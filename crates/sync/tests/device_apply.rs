@@ -425,3 +425,26 @@ fn station_issued_accounts_sign_in_offline_and_take_pin_resets() {
     assert!(check.rows_out_of_step.is_empty(), "{check:?}");
     assert!(check.foreign_key_faults.is_empty(), "{check:?}");
 }
+
+/// The station stores a record's kind by `as_str` and sends it by serde: the two names
+/// must be one, and read back to the same kind.
+#[test]
+fn remote_kinds_have_one_name_on_the_wire_and_in_the_feed() {
+    for kind in [
+        RemoteKind::Donor,
+        RemoteKind::Deferral,
+        RemoteKind::Donation,
+        RemoteKind::DinRange,
+        RemoteKind::ReferenceDocument,
+        RemoteKind::Appointment,
+        RemoteKind::Handoff,
+        RemoteKind::Staff,
+    ] {
+        assert_eq!(RemoteKind::parse(kind.as_str()), Some(kind));
+        assert_eq!(
+            serde_json::to_value(kind).unwrap(),
+            serde_json::Value::String(kind.as_str().into())
+        );
+    }
+    assert_eq!(RemoteKind::parse("Staff"), None);
+}
