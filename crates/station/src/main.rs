@@ -104,6 +104,16 @@ enum StaffCommand {
         #[arg(long)]
         name: String,
     },
+    /// Change a staff member's roles (same form as `add --role`); devices take them on
+    /// their next sync.
+    SetRoles {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// List every account: name, roles, open or closed, and whether tablets receive it.
+    List,
     /// Close a staff member's account: it signs nothing at the desk, and every device
     /// stops letting it sign in on its next sync. Hand-offs it signed keep its name.
     Deactivate {
@@ -315,6 +325,40 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let changed = lifebridge_station::receiving::with_new_pin(&staff, &pin)?;
             storage.update_staff(&changed, Utc::now()).await?;
             println!("new PIN for {}{}", staff.name, sent_note(&changed));
+            Ok(())
+        }
+        Command::Staff {
+            command: StaffCommand::SetRoles { name, role },
+        } => {
+            let storage = open_storage(&config).await?;
+            let staff = known_staff(storage.as_ref(), &name).await?;
+            let changed = lifebridge_station::receiving::with_roles(&staff, &role)?;
+            storage.update_staff(&changed, Utc::now()).await?;
+            println!(
+                "{} now has roles {}{}",
+                changed.name,
+                changed.role,
+                sent_note(&changed)
+            );
+            Ok(())
+        }
+        Command::Staff {
+            command: StaffCommand::List,
+        } => {
+            let storage = open_storage(&config).await?;
+            for staff in storage.staff_list().await? {
+                println!(
+                    "{:<16}  {:<32}  {:<6}  {}",
+                    staff.name,
+                    staff.role,
+                    if staff.active { "open" } else { "closed" },
+                    if staff.device_account().is_some() {
+                        "tablets"
+                    } else {
+                        "desk only"
+                    }
+                );
+            }
             Ok(())
         }
         Command::Staff {

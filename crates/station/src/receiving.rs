@@ -169,6 +169,25 @@ pub fn with_new_pin(staff: &StaffRow, pin: &str) -> Result<StaffRow, String> {
     })
 }
 
+/// The account with new roles. A desk account stays a desk account and a tablet
+/// account a tablet account: the devices hold the one and not the other, so moving
+/// between them is a new account (and `deactivate` for the old one).
+pub fn with_roles(staff: &StaffRow, roles: &str) -> Result<StaffRow, String> {
+    let roles = StaffRole::parse_list(roles)?;
+    let was_desk = staff.has_role(StaffRole::Receiving);
+    let is_desk = roles.contains(&StaffRole::Receiving);
+    if was_desk != is_desk {
+        return Err(format!(
+            "role: {} cannot move between the receiving desk and the tablets; add a new account and close this one / 接收台账号与平板账号不能互转",
+            staff.name
+        ));
+    }
+    Ok(StaffRow {
+        role: StaffRole::join(&roles),
+        ..staff.clone()
+    })
+}
+
 fn hashed_pin(pin: &str) -> Result<String, String> {
     let pin = pin.trim();
     if !session::pin_is_well_formed(pin) {

@@ -409,7 +409,8 @@ async fn hand_off_at_the_desk_postgres() {
 /// signs in there offline; a new PIN set at the station replaces the old one on the bus;
 /// a closed account signs nothing at the desk and can no longer sign in on the bus.
 async fn staff_directory_reaches_the_tablets(backend: Backend) {
-    use lifebridge_station::receiving::with_new_pin;
+    use lifebridge_domain::entities::Role;
+    use lifebridge_station::receiving::{with_new_pin, with_roles};
     use lifebridge_store::session::SignInError;
 
     let Some(ts) = start(backend, None).await else {
@@ -445,7 +446,12 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    let reset = with_new_pin(&driver, "8642").unwrap();
+    // He also learns phlebotomy.
+    let reset = with_roles(
+        &with_new_pin(&driver, "8642").unwrap(),
+        "driver,phlebotomist",
+    )
+    .unwrap();
     assert!(
         ts.storage
             .update_staff(&reset, chrono::Utc::now())
@@ -473,7 +479,8 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
     {
         let mut s = bus.store.lock().unwrap();
         assert!(s.sign_in(driver_id, "1357").unwrap().is_err());
-        assert!(s.sign_in(driver_id, "8642").unwrap().is_ok());
+        let driver = s.sign_in(driver_id, "8642").unwrap().unwrap();
+        assert!(driver.has_role(Role::Phlebotomist) && driver.has_role(Role::Driver));
         assert!(matches!(
             s.sign_in(nurse_id, "3579").unwrap(),
             Err(SignInError::Inactive)
@@ -512,6 +519,24 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
     assert_eq!(body["error"], "account_closed", "{body}");
     let (status, body) = sign_in(&url, "赵敏", "0000").await;
     assert_eq!(status, 401, "a wrong PIN tells nothing more: {body}");
+    // Sorted here: the order of names is the database's collation.
+    let mut names: Vec<(String, bool)> = ts
+        .storage
+        .staff_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.name, s.active))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ("司机 周勇".to_owned(), true),
+            ("赵敏".to_owned(), false),
+            ("采血护士 周丽".to_owned(), false)
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

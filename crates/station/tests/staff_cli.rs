@@ -131,9 +131,56 @@ async fn crew_accounts_take_several_device_roles_and_go_to_the_devices() {
     let (ok, text) = run(&["staff", "set-pin", "--name", "采血护士 周丽"], "8642\n");
     assert!(ok, "{text}");
     assert!(text.contains("sent to every device"), "{text}");
+    let (ok, text) = run(
+        &[
+            "staff",
+            "set-roles",
+            "--name",
+            "采血护士 周丽",
+            "--role",
+            "receiving",
+        ],
+        "",
+    );
+    assert!(!ok);
+    assert!(text.contains("cannot move between"), "{text}");
+    let (ok, text) = run(
+        &[
+            "staff",
+            "set-roles",
+            "--name",
+            "采血护士 周丽",
+            "--role",
+            "phlebotomist,physician",
+        ],
+        "",
+    );
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("now has roles physician,phlebotomist"),
+        "{text}"
+    );
     let (ok, text) = run(&["staff", "deactivate", "--name", "采血护士 周丽"], "");
     assert!(ok, "{text}");
     assert!(text.contains("closed 采血护士 周丽"), "{text}");
+    let (ok, text) = run(&["staff", "list"], "");
+    assert!(ok, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines.iter().any(|l| l.contains("采血护士 周丽")
+            && l.contains("physician,phlebotomist")
+            && l.contains("closed")
+            && l.contains("tablets")),
+        "{text}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("赵敏")
+            && l.contains("receiving")
+            && l.contains("open")
+            && l.contains("desk only")),
+        "{text}"
+    );
     let (ok, text) = run(&["staff", "deactivate", "--name", "采血护士 周丽"], "");
     assert!(ok, "{text}");
     assert!(text.contains("closed already"), "{text}");

@@ -188,9 +188,11 @@ pub trait Storage: Send + Sync + 'static {
     /// with a device role is also sent to every device, in the same transaction.
     async fn add_staff(&self, staff: &StaffRow) -> Result<bool>;
     async fn staff_by_name(&self, name: &str) -> Result<Option<StaffRow>>;
-    /// Stores a new PIN hash and/or closes the account (by `staff_id`; name and roles
-    /// stay), and sends the account to the devices again, in one transaction. `false`
-    /// when there is no such account.
+    /// Every account, open and closed, by name.
+    async fn staff_list(&self) -> Result<Vec<StaffRow>>;
+    /// Stores the account's roles, PIN hash and open/closed state (by `staff_id`; the
+    /// name stays), and sends it to the devices again, in one transaction. `false` when
+    /// there is no such account.
     async fn update_staff(&self, staff: &StaffRow, now: DateTime<Utc>) -> Result<bool>;
     async fn open_receipt(&self, receipt: &ReceiptRow) -> Result<()>;
     /// The receipt with its scans in scan order.
@@ -614,6 +616,9 @@ pub fn appointment_item(
         field_clocks: None,
     })
 }
+
+/// The columns of `station_staff` in the order both backends read them into a [`StaffRow`].
+pub const STAFF_COLUMNS: &str = "staff_id, name, role, pin_hash, created_at, active";
 
 /// The SQL that reads every appointment record of the feed, in station order, as
 /// `(record_id, body)` (the same text for both backends).

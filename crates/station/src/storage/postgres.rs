@@ -24,9 +24,9 @@ use lifebridge_domain::handoff::{DeskScan, HandoffRecord};
 
 use super::{
     Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, ManifestRow, PullPage, PushOutcome,
-    ReceiptRow, Result, StaffRow, StatisticsSources, Storage, StorageError, StoredEntry, clamp,
-    derive_feed, lease_count, lease_item, lease_range, own_record_skipped, parse_clocks, parse_hlc,
-    parse_kind, parse_uuid,
+    ReceiptRow, Result, STAFF_COLUMNS, StaffRow, StatisticsSources, Storage, StorageError,
+    StoredEntry, clamp, derive_feed, lease_count, lease_item, lease_range, own_record_skipped,
+    parse_clocks, parse_hlc, parse_kind, parse_uuid,
 };
 use crate::migrations::{MIGRATIONS, check_applied, checksum, create_table_sql};
 
@@ -108,6 +108,17 @@ macro_rules! with_retry {
             }
         }
     }};
+}
+
+fn staff_row(r: &tokio_postgres::Row) -> Result<StaffRow> {
+    Ok(StaffRow {
+        staff_id: parse_uuid(r.get(0))?,
+        name: r.get(1),
+        role: r.get(2),
+        pin_hash: r.get(3),
+        created_at: r.get(4),
+        active: r.get::<_, i32>(5) != 0,
+    })
 }
 
 impl PostgresStorage {
@@ -888,33 +899,36 @@ impl Storage for PostgresStorage {
         let client = self.client().await.map_err(stop)?;
         let row = client
             .query_opt(
-                "SELECT staff_id, name, role, pin_hash, created_at, active FROM station_staff WHERE name = $1",
+                &format!("SELECT {STAFF_COLUMNS} FROM station_staff WHERE name = $1"),
                 &[&name],
             )
             .await
             .map_err(db)?;
-        row.map(|r| {
-            Ok(StaffRow {
-                staff_id: parse_uuid(r.get(0))?,
-                name: r.get(1),
-                role: r.get(2),
-                pin_hash: r.get(3),
-                created_at: r.get(4),
-                active: r.get::<_, i32>(5) != 0,
-            })
-        })
-        .transpose()
+        row.as_ref().map(staff_row).transpose()
+    }
+
+    async fn staff_list(&self) -> Result<Vec<StaffRow>> {
+        let client = self.client().await.map_err(stop)?;
+        let rows = client
+            .query(
+                &format!("SELECT {STAFF_COLUMNS} FROM station_staff ORDER BY name"),
+                &[],
+            )
+            .await
+            .map_err(db)?;
+        rows.iter().map(staff_row).collect()
     }
 
     async fn update_staff(&self, staff: &StaffRow, now: DateTime<Utc>) -> Result<bool> {
         with_retry!(self, |tx| {
             let n = tx
                 .execute(
-                    "UPDATE station_staff SET pin_hash = $2, active = $3 WHERE staff_id = $1",
+                    "UPDATE station_staff SET pin_hash = $2, active = $3, role = $4 WHERE staff_id = $1",
                     &[
                         &staff.staff_id.to_string(),
                         &staff.pin_hash,
                         &i32::from(staff.active),
+                        &staff.role,
                     ],
                 )
                 .await?;

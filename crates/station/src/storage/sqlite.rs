@@ -19,9 +19,9 @@ use lifebridge_domain::handoff::{DeskScan, HandoffRecord};
 
 use super::{
     Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, ManifestRow, PullPage, PushOutcome,
-    ReceiptRow, Result, StaffRow, StatisticsSources, Storage, StorageError, StoredEntry, clamp,
-    derive_feed, lease_count, lease_item, lease_range, own_record_skipped, parse_clocks, parse_hlc,
-    parse_kind, parse_uuid,
+    ReceiptRow, Result, STAFF_COLUMNS, StaffRow, StatisticsSources, Storage, StorageError,
+    StoredEntry, clamp, derive_feed, lease_count, lease_item, lease_range, own_record_skipped,
+    parse_clocks, parse_hlc, parse_kind, parse_uuid,
 };
 use crate::migrations;
 
@@ -313,6 +313,17 @@ fn save_manifest(tx: &Connection, row: &ManifestRow) -> Result<()> {
 }
 
 type StaffColumns = (String, String, String, String, String, bool);
+
+fn staff_row((id, name, role, pin_hash, created_at, active): StaffColumns) -> Result<StaffRow> {
+    Ok(StaffRow {
+        staff_id: parse_uuid(&id)?,
+        name,
+        role,
+        pin_hash,
+        created_at,
+        active,
+    })
+}
 
 fn to_staff(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffColumns> {
     Ok((
@@ -784,22 +795,26 @@ impl Storage for SqliteStorage {
         let name = name.to_owned();
         self.run(move |c| {
             c.query_row(
-                "SELECT staff_id, name, role, pin_hash, created_at, active FROM station_staff WHERE name = ?1",
+                &format!("SELECT {STAFF_COLUMNS} FROM station_staff WHERE name = ?1"),
                 [&name],
                 to_staff,
             )
             .optional()?
-            .map(|(id, name, role, pin_hash, created_at, active)| {
-                Ok(StaffRow {
-                    staff_id: parse_uuid(&id)?,
-                    name,
-                    role,
-                    pin_hash,
-                    created_at,
-                    active,
-                })
-            })
+            .map(staff_row)
             .transpose()
+        })
+        .await
+    }
+
+    async fn staff_list(&self) -> Result<Vec<StaffRow>> {
+        self.run(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {STAFF_COLUMNS} FROM station_staff ORDER BY name"
+            ))?;
+            let rows = stmt
+                .query_map([], to_staff)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(staff_row).collect()
         })
         .await
     }
@@ -809,8 +824,13 @@ impl Storage for SqliteStorage {
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx.execute(
-                "UPDATE station_staff SET pin_hash = ?2, active = ?3 WHERE staff_id = ?1",
-                (staff.staff_id.to_string(), &staff.pin_hash, staff.active),
+                "UPDATE station_staff SET pin_hash = ?2, active = ?3, role = ?4 WHERE staff_id = ?1",
+                (
+                    staff.staff_id.to_string(),
+                    &staff.pin_hash,
+                    staff.active,
+                    &staff.role,
+                ),
             )?;
             if n > 0
                 && let Some(item) = super::staff_item(station_id(&tx)?, &staff, now)?
