@@ -1,7 +1,7 @@
 // Appointments: the station's booking list for today's site reaches the bus; the
 // registration nurse sees who is booked, checks a booked donor in from the list, and the
 // list then shows them as arrived. A cancelled booking is shown struck out, not hidden.
-import { after, before, test } from "node:test";
+import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -39,6 +39,10 @@ before(async () => {
   browser = app.browser;
 });
 
+afterEach(async (t) => {
+  if (t && browser) await shot(browser, `appointments-end-of-${t.name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(() => {});
+});
+
 after(async () => {
   await app?.close();
   await station?.stop();
@@ -68,6 +72,14 @@ test("booked donors for today's site are listed at check-in and checked in from 
   assert.match(await text(browser, "#id-ok"), /✓/);
   await click(browser, "#register");
   await click(browser, "#check-in");
+  // The answer is either the confirmation or a refusal: say which, with its words.
+  await browser.waitUntil(
+    async () => (await browser.$("#checkin-message").isDisplayed()) || (await browser.$("#checkin-error").isDisplayed()),
+    { timeout: 20000, timeoutMsg: "check-in gave no answer" },
+  );
+  if (await browser.$("#checkin-error").isDisplayed()) {
+    assert.fail(`check-in refused: ${await text(browser, "#checkin-error")}`);
+  }
   assert.match(await text(browser, "#checkin-message"), /王芳/);
   await browser.waitUntil(async () => /1\/1 已到/.test(await text(browser, "#appointments")), {
     timeout: 10000, timeoutMsg: "the list never showed the donor as arrived",

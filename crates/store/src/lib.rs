@@ -225,7 +225,9 @@ fn remove_if_present(file: &Path) -> Result<()> {
     }
 }
 
-/// A rename is durable only once the folder holding it is on disk.
+/// A rename is durable only once the folder holding it is on disk (POSIX). Windows
+/// cannot open a folder as a file; NTFS journals the rename itself.
+#[cfg(unix)]
 fn sync_parent_dir(path: &Path) -> Result<()> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -234,6 +236,11 @@ fn sync_parent_dir(path: &Path) -> Result<()> {
     std::fs::File::open(parent)
         .and_then(|dir| dir.sync_all())
         .map_err(|e| io_error(parent, e))
+}
+
+#[cfg(not(unix))]
+fn sync_parent_dir(_path: &Path) -> Result<()> {
+    Ok(())
 }
 
 fn connect(path: &Path, key: &StoreKey, extra: OpenFlags) -> Result<Connection> {
