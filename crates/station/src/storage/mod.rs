@@ -529,11 +529,11 @@ pub fn staff_item(
     }))
 }
 
-/// When a staff row was created, for the clock of its first feed record.
-pub fn staff_created_at(staff: &StaffRow) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(&staff.created_at)
+/// A time stored as RFC 3339 text (both backends store times so).
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StorageError::Corrupt(format!("staff created_at {:?}: {e}", staff.created_at)))
+        .map_err(|e| StorageError::Corrupt(format!("time {text:?}: {e}")))
 }
 
 pub fn station_hlc(station_id: Uuid, now: DateTime<Utc>) -> Hlc {

@@ -26,7 +26,7 @@ use super::{
     Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, ManifestRow, PullPage, PushOutcome,
     ReceiptRow, Result, STAFF_COLUMNS, StaffRow, StatisticsSources, Storage, StorageError,
     StoredEntry, clamp, derive_feed, lease_count, lease_item, lease_range, own_record_skipped,
-    parse_clocks, parse_hlc, parse_kind, parse_uuid,
+    parse_clocks, parse_hlc, parse_kind, parse_time, parse_uuid,
 };
 use crate::migrations::{MIGRATIONS, check_applied, checksum, create_table_sql};
 
@@ -314,12 +314,6 @@ async fn save_manifest(tx: &Transaction<'_>, row: &ManifestRow) -> Attempt<()> {
     )
     .await?;
     Ok(())
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StorageError::Corrupt(format!("time {text:?}: {e}")))
 }
 
 fn db(e: tokio_postgres::Error) -> StorageError {
@@ -886,7 +880,7 @@ impl Storage for PostgresStorage {
                 && let Some(item) = super::staff_item(
                     station_id(&tx).await?,
                     staff,
-                    super::staff_created_at(staff)?,
+                    parse_time(&staff.created_at)?,
                 )?
             {
                 insert_feed(&tx, &[item]).await?;

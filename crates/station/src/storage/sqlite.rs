@@ -21,7 +21,7 @@ use super::{
     Counts, DeviceRecord, DonorState, FeedItem, LeaseNeed, ManifestRow, PullPage, PushOutcome,
     ReceiptRow, Result, STAFF_COLUMNS, StaffRow, StatisticsSources, Storage, StorageError,
     StoredEntry, clamp, derive_feed, lease_count, lease_item, lease_range, own_record_skipped,
-    parse_clocks, parse_hlc, parse_kind, parse_uuid,
+    parse_clocks, parse_hlc, parse_kind, parse_time, parse_uuid,
 };
 use crate::migrations;
 
@@ -334,12 +334,6 @@ fn to_staff(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffColumns> {
         r.get(4)?,
         r.get(5)?,
     ))
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StorageError::Corrupt(format!("time {text:?}: {e}")))
 }
 
 fn load_donor(tx: &Connection, donor_id: Uuid) -> Result<Option<DonorState>> {
@@ -781,7 +775,7 @@ impl Storage for SqliteStorage {
             )?;
             if n > 0
                 && let Some(item) =
-                    super::staff_item(station_id(&tx)?, &staff, super::staff_created_at(&staff)?)?
+                    super::staff_item(station_id(&tx)?, &staff, parse_time(&staff.created_at)?)?
             {
                 insert_feed(&tx, &[item])?;
             }
