@@ -77,6 +77,17 @@ pub enum RemoteKind {
 }
 
 impl RemoteKind {
+    pub const ALL: [RemoteKind; 8] = [
+        RemoteKind::Donor,
+        RemoteKind::Deferral,
+        RemoteKind::Donation,
+        RemoteKind::DinRange,
+        RemoteKind::ReferenceDocument,
+        RemoteKind::Appointment,
+        RemoteKind::Handoff,
+        RemoteKind::Staff,
+    ];
+
     /// The name in the feed, reports and audit entries.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -92,18 +103,9 @@ impl RemoteKind {
     }
 
     pub fn parse(text: &str) -> Option<RemoteKind> {
-        [
-            RemoteKind::Donor,
-            RemoteKind::Deferral,
-            RemoteKind::Donation,
-            RemoteKind::DinRange,
-            RemoteKind::ReferenceDocument,
-            RemoteKind::Appointment,
-            RemoteKind::Handoff,
-            RemoteKind::Staff,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == text)
+        RemoteKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 }
 

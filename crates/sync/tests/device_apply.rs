@@ -430,16 +430,7 @@ fn station_issued_accounts_sign_in_offline_and_take_pin_resets() {
 /// must be one, and read back to the same kind.
 #[test]
 fn remote_kinds_have_one_name_on_the_wire_and_in_the_feed() {
-    for kind in [
-        RemoteKind::Donor,
-        RemoteKind::Deferral,
-        RemoteKind::Donation,
-        RemoteKind::DinRange,
-        RemoteKind::ReferenceDocument,
-        RemoteKind::Appointment,
-        RemoteKind::Handoff,
-        RemoteKind::Staff,
-    ] {
+    for kind in RemoteKind::ALL {
         assert_eq!(RemoteKind::parse(kind.as_str()), Some(kind));
         assert_eq!(
             serde_json::to_value(kind).unwrap(),
