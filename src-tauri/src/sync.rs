@@ -49,12 +49,6 @@ impl SyncView {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct StationConfig {
-    url: String,
-    token: String,
-}
-
 fn client_for(url: &str) -> Result<StationClient, String> {
     let trust = match std::env::var("LIFEBRIDGE_STATION_CERT") {
         Ok(path) => Trust::PinnedPem(
@@ -100,11 +94,9 @@ pub fn start(app: &AppHandle, store: Arc<Mutex<Store>>) {
         if let Err(e) = enroll_from_env(&store, &state.device_name).await {
             eprintln!("lifebridge-app: enrollment failed: {e}");
         }
-        let config: Option<StationConfig> = lock(&store)
-            .sync_value(lifebridge_sync::STATION_KEY)
+        let config = lifebridge_sync::replicator::enrolled_station(&lock(&store))
             .ok()
-            .flatten()
-            .and_then(|v| serde_json::from_value(v).ok());
+            .flatten();
         let Some(config) = config else {
             return;
         };

@@ -302,15 +302,33 @@ impl Replicator {
     }
 }
 
-/// The name the station enrolled this device under (the one its desk and manifests
-/// show), once enrolled.
+/// What enrollment keeps in the device store's `sync_state` under
+/// [`crate::STATION_KEY`]: where the station is, who it is, this device's credential,
+/// and the station's name for this device (the one its desk and manifests show).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EnrolledStation {
+    pub url: String,
+    pub station_id: uuid::Uuid,
+    pub token: String,
+    /// Absent in stores enrolled before the name was kept.
+    #[serde(default)]
+    pub device_name: Option<String>,
+}
+
+/// The station this device enrolled with, if it has.
+pub fn enrolled_station(
+    store: &Store,
+) -> Result<Option<EnrolledStation>, lifebridge_store::StoreError> {
+    store
+        .sync_value(crate::STATION_KEY)?
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(lifebridge_store::StoreError::from)
+}
+
+/// The name the station enrolled this device under, once enrolled.
 pub fn enrolled_name(store: &Store) -> Result<Option<String>, lifebridge_store::StoreError> {
-    Ok(store.sync_value(crate::STATION_KEY)?.and_then(|station| {
-        station
-            .get("device_name")
-            .and_then(|name| name.as_str())
-            .map(str::to_owned)
-    }))
+    Ok(enrolled_station(store)?.and_then(|station| station.device_name))
 }
 
 /// Exchanges an enrollment code for a credential and keeps it (and the station's
@@ -326,15 +344,13 @@ pub async fn enroll(
     let token = answer.token.clone();
     let base = client.base_url().to_owned();
     with_store(store, move |s| {
-        s.set_sync_value(
-            crate::STATION_KEY,
-            &serde_json::json!({
-                "url": base,
-                "station_id": answer.station_id,
-                "token": answer.token,
-                "device_name": answer.device_name,
-            }),
-        )
+        let enrolled = EnrolledStation {
+            url: base,
+            station_id: answer.station_id,
+            token: answer.token,
+            device_name: Some(answer.device_name),
+        };
+        s.set_sync_value(crate::STATION_KEY, &serde_json::to_value(enrolled)?)
     })
     .await?;
     Ok(token)
