@@ -825,6 +825,7 @@ mod tests {
             recorded_at: t0(),
             supersedes: None,
             correction_reason: None,
+            excluded_products: Vec::new(),
         }
     }
 

@@ -356,6 +356,12 @@ pub struct Donation {
     pub recorded_at: DateTime<Utc>,
     pub supersedes: Option<RecordId>,
     pub correction_reason: Option<String>,
+    /// Product classes this bag may never become: from a product-scoped deferral found at
+    /// screening (antiplatelet drugs exclude platelets) or from the collection itself (a
+    /// slow draw). Packing into a box of an excluded class is refused. Omitted from the
+    /// body when empty, so bodies written before this field existed keep their digest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded_products: Vec<crate::cold_chain::ProductClass>,
 }
 
 impl Donation {

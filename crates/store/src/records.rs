@@ -418,6 +418,7 @@ impl Store {
                 recorded_at: ctx.now,
                 supersedes: None,
                 correction_reason: None,
+                excluded_products: Vec::new(),
             };
             insert_donation(ctx, &donation)?;
             ctx.tx.execute(
