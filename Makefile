@@ -4,9 +4,16 @@ CARGO ?= cargo
 
 .PHONY: run test deps ui lint unit build e2e desk-e2e ui-test bench package clean-demo
 
+# Every binary and example in one workspace build, the same for `make run`, the e2e tests
+# and the desk test. A build of a package subset (`-p lifebridge-station --example …`)
+# unifies features differently (dev-dependencies included or not) and recompiled some 80
+# crates a second time; `--bins --examples` selects what `cargo test --workspace` already
+# built with the same features, so after `unit` it only links the binaries.
+BUILD_ALL = $(CARGO) build --workspace --bins --examples --locked
+
 ## Runs the app on a fresh machine: embedded station on loopback, demo drive, real window.
 run: deps ui
-	$(CARGO) build --locked -p lifebridge-app -p lifebridge-cli -p lifebridge-station
+	$(BUILD_ALL)
 	bash scripts/run-demo.sh
 
 ## Runs every test: formatting, lints, UI unit tests, Rust unit/property/integration/crash
@@ -34,19 +41,17 @@ unit:
 	LIFEBRIDGE_ZPL_RENDER="node $(CURDIR)/crates/labels/tests/zpl-render.cjs" \
 	  bash scripts/with-postgres.sh $(CARGO) test --workspace --locked
 
-# The binaries the end-to-end tests run. The whole workspace, so features unify exactly
-# as in the test step and nothing is compiled twice.
-build:
-	$(CARGO) build --workspace --locked
+# The binaries the end-to-end tests run.
+build: deps ui
+	$(BUILD_ALL)
 
-e2e:
+e2e: build
 	bash scripts/e2e.sh
 
 # The station's receiving desk and statistics pages in headless Debian Chromium
 # (playwright-core), against the real station binary. Screenshots land in artifacts/desk/.
-desk-e2e:
-	$(CARGO) build --locked -p lifebridge-station --bin lifebridge-station --example desk_fixture
-	timeout 600 node --test --test-concurrency=1 tests/desk/
+desk-e2e: build
+	timeout -k 10 600 node --test --test-concurrency=1 --test-timeout=240000 --test-force-exit tests/desk/
 
 bench:
 	$(CARGO) run --release -p lifebridge-bench --locked -- --donors 1000000

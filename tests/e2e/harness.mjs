@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { after, afterEach } from "node:test";
 import { remote } from "webdriverio";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -22,19 +23,6 @@ export function freePort() {
     srv.listen(0, "127.0.0.1", () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
     srv.on("error", reject);
   });
-}
-
-export async function waitForPort(port, ms = 30000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, "127.0.0.1", () => { s.end(); resolve(true); });
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listening on port ${port} after ${ms} ms`);
 }
 
 /** A store with a demo crew (PIN 1234), today's demo drive and a training DIN range. */
@@ -68,38 +56,159 @@ export class Station {
     if (!out.includes(`added ${name}`)) throw new Error(`staff add ${name}: ${out}`);
   }
   async start() {
-    this.proc = spawn(STATION, ["--data-dir", this.dataDir, "serve", "--listen", `127.0.0.1:${this.port}`, "--din-facility", "W1234"], { stdio: "ignore" });
-    await waitForPort(this.port);
+    this.proc = new Proc("station", STATION, ["--data-dir", this.dataDir, "serve", "--listen", `127.0.0.1:${this.port}`, "--din-facility", "W1234"], process.env);
+    await waitForProcPort(this.proc, "lifebridge-station", this.port, 30000);
   }
+  /** Stops the station at once (SIGKILL), as a power cut or a lost link would. */
   async stop() {
     if (!this.proc) return;
-    const exited = new Promise((r) => this.proc.once("exit", r));
-    this.proc.kill("SIGKILL");
-    await exited;
+    this.proc.kill();
+    await this.proc.exited;
     this.proc = null;
   }
 }
 
-/** Starts tauri-driver with `env` for the app and opens a WebDriver session on it. */
+// Every process a test starts (station, tauri-driver and, in its process group,
+// WebKitWebDriver and the app) is tracked here and killed when the file ends, whatever
+// failed: a failing hook must never leave a driver behind that keeps the run alive.
+const live = new Set();
+process.on("exit", () => { for (const p of live) p.kill(); });
+for (const signal of ["SIGTERM", "SIGINT"]) {
+  process.once(signal, () => { for (const p of live) p.kill(); process.exit(128 + (signal === "SIGTERM" ? 15 : 2)); });
+}
+
+/** A child process in its own process group, with the tail of its output kept for the
+ * failure report. `stop()` kills the whole group and never throws. */
+class Proc {
+  constructor(name, cmd, args, env) {
+    this.name = name;
+    this.out = "";
+    this.exit = null;
+    this.proc = spawn(cmd, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const keep = (chunk) => { this.out = (this.out + chunk.toString()).slice(-16384); };
+    this.proc.stdout.on("data", keep);
+    this.proc.stderr.on("data", keep);
+    this.exited = new Promise((resolve) => {
+      this.proc.once("exit", (code, signal) => { this.exit = signal ?? code; live.delete(this); resolve(); });
+      this.proc.once("error", (err) => { this.exit = err.message; live.delete(this); resolve(); });
+    });
+    live.add(this);
+  }
+  /** The last lines it printed, for a failure report. */
+  tail(lines = 40) {
+    const text = this.out.trimEnd().split("\n").slice(-lines).join("\n");
+    return `--- ${this.name} (pid ${this.proc.pid}, ${this.exit === null ? "running" : `exited: ${this.exit}`}), last output:\n${text || "(nothing)"}`;
+  }
+  kill() {
+    try { process.kill(-this.proc.pid, "SIGKILL"); } catch { /* already gone */ }
+  }
+  async stop() {
+    if (this.exit !== null) return;
+    // SIGTERM first: tauri-driver stops WebKitWebDriver on it; then the group, whatever is left.
+    try { process.kill(-this.proc.pid, "SIGTERM"); } catch { /* already gone */ }
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 3000))]);
+    this.kill();
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 3000))]);
+  }
+}
+
+/** Waits until `port` accepts connections, failing early (naming `who`) if `proc` exits. */
+async function waitForProcPort(proc, who, port, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (proc.exit !== null) throw new Error(`${who} exited (${proc.exit}) before listening on port ${port}`);
+    if (await new Promise((resolve) => {
+      const s = net.connect(port, "127.0.0.1", () => { s.end(); resolve(true); });
+      s.on("error", () => resolve(false));
+    })) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${who} was not listening on port ${port} after ${ms / 1000} s`);
+}
+
+// A cold machine (first start: fontconfig caches, WebKit's processes, the GL shader
+// cache) can take tens of seconds before the first session opens.
+const SESSION_BUDGET_MS = 120000;
+const connectionError = (err) => /UND_ERR_SOCKET|ECONNREFUSED|ECONNRESET|socket hang up|other side closed/i.test(String(err?.message ?? err) + String(err?.cause?.code ?? ""));
+
+/** Starts tauri-driver with `env` for the app and opens a WebDriver session on it. Waits
+ * for both tauri-driver and the native WebKitWebDriver behind it, and retries session
+ * creation with a bounded backoff while the connection itself fails (the request never
+ * reached the native driver). On failure every process is stopped and the drivers'
+ * output is printed. */
 export async function launchApp(env) {
   const port = await freePort();
   const nativePort = await freePort();
-  const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-    env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"],
+  const driver = new Proc("tauri-driver + WebKitWebDriver + app", "tauri-driver",
+    ["--port", String(port), "--native-port", String(nativePort)], { ...process.env, ...env });
+  const started = Date.now();
+  try {
+    await waitForProcPort(driver, "tauri-driver", port, 30000);
+    await waitForProcPort(driver, "WebKitWebDriver (started by tauri-driver)", nativePort, 60000);
+    let browser;
+    for (let attempt = 1, pause = 250; ; attempt++, pause = Math.min(pause * 2, 4000)) {
+      try {
+        browser = await remote({
+          hostname: "127.0.0.1", port, logLevel: "error", connectionRetryCount: 0,
+          connectionRetryTimeout: SESSION_BUDGET_MS,
+          capabilities: { "tauri:options": { application: APP } },
+        });
+        break;
+      } catch (err) {
+        const left = SESSION_BUDGET_MS - (Date.now() - started);
+        if (!connectionError(err) || left < pause || driver.exit !== null) {
+          throw new Error(`no WebDriver session after ${attempt} attempt(s) in ${Math.round((Date.now() - started) / 1000)} s: ${err?.message ?? err}`);
+        }
+        console.error(`launchApp: session attempt ${attempt} failed (${err?.message ?? err}); retrying in ${pause} ms`);
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+    await browser.setTimeout({ implicit: 0 });
+    const app = {
+      browser,
+      driver,
+      async close() {
+        if (!apps.delete(app)) return; // closed already (the harness's own after hook)
+        try { await Promise.race([browser.deleteSession(), new Promise((r) => setTimeout(r, 10000))]); } catch { /* the app may already be gone */ }
+        await driver.stop();
+      },
+    };
+    apps.add(app);
+    return app;
+  } catch (err) {
+    console.error(`launchApp failed: ${err?.message ?? err}\n${driver.tail()}`);
+    await driver.stop();
+    throw err;
+  }
+}
+
+// Apps still open, for the failure report below.
+const apps = new Set();
+
+// Under `node --test` (each file runs in its own process): after a failed test, keep a
+// screenshot of every open window and print the tail of the drivers' and the app's
+// output; when the file ends, stop whatever is still running.
+if (process.env.NODE_TEST_CONTEXT) {
+  // A file that has not finished in this time is stuck (each test also has its own
+  // --test-timeout, but a hook can wait on a process forever): report and end it.
+  const limit = Number(process.env.LIFEBRIDGE_E2E_FILE_LIMIT_SECS ?? 600);
+  setTimeout(() => {
+    console.error(`e2e: ${path.basename(process.argv[1] ?? "test file")} still running after ${limit} s; stopping it`);
+    for (const p of live) console.error(p.tail());
+    for (const p of live) p.kill();
+    process.exit(1);
+  }, limit * 1000).unref();
+  afterEach(async (t) => {
+    if (t.passed) return;
+    for (const app of apps) {
+      await shot(app.browser, `FAILED-${t.name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(() => {});
+    }
+    for (const p of live) console.error(p.tail());
   });
-  await waitForPort(port);
-  const browser = await remote({
-    hostname: "127.0.0.1", port, logLevel: "error", connectionRetryCount: 0,
-    capabilities: { "tauri:options": { application: APP } },
+  after(async () => {
+    for (const app of [...apps]) await app.close().catch(() => {});
+    for (const p of [...live]) await p.stop();
   });
-  await browser.setTimeout({ implicit: 0 });
-  return {
-    browser,
-    async close() {
-      try { await browser.deleteSession(); } catch { /* the app may already be gone */ }
-      driver.kill();
-    },
-  };
 }
 
 /** The app on a fresh demo store with `donations` donors, enrolling with `station` at its
