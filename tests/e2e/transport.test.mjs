@@ -15,7 +15,7 @@ let app;
 let browser;
 
 before(async () => {
-  // Four demo bags: whole blood, triple sets drawn in 8 minutes, labelled and released.
+  // Four demo bags: whole blood, triple sets drawn in 6 minutes, labelled and released.
   const { store } = demoStore(4);
   app = await launchApp({ LIFEBRIDGE_STORE: store, LIFEBRIDGE_STORE_KEY: KEY });
   browser = app.browser;
@@ -60,6 +60,13 @@ test("the driver opens a red-cell box and a platelet box; a wrong-class bag is r
   dins = await waitingDins();
   assert.equal(dins.length, 4, `four released bags wait to be packed: ${dins}`);
 
+  // The box classes come from the core with the rules table's bands, apheresis plasma
+  // among them.
+  const options = await browser.$$("#box-class option");
+  const values = [];
+  for (const o of options) values.push(await o.getAttribute("value"));
+  assert.deepEqual(values, ["red_cell_whole_blood", "platelet_whole_blood", "apheresis_platelets", "apheresis_plasma"]);
+  assert.match(await options[0].getText(), /2–10 °C/);
   await openBox("BOX-R1", "red_cell_whole_blood");
   await openBox("BOX-A1", "apheresis_platelets");
   // The box just opened is the current one: whole blood into an apheresis platelet box.
