@@ -255,7 +255,8 @@ function renderReceipt() {
     return el('tr', { id: `line-${line.din}`, class: `${line.status} ${flagged ? 'flagged' : ''}`, 'data-status': line.status, 'data-unit': unit },
       el('td', {}, line.din), el('td', {}, t(`status_${line.status}`)), el('td', {}, line.manifest_box ?? ''),
       el('td', {}, line.found_box ?? ''), el('td', { class: 'tubes' }, tubes),
-      el('td', { class: `unit unit-${unit}` }, unit === 'suitable' ? t('unit_suitable') : pick(view.unit_descriptions[i])),
+      // A bag not received has no status here: it is a discrepancy of its own.
+      el('td', { class: `unit unit-${unit}` }, line.status !== 'received' ? '' : unit === 'suitable' ? t('unit_suitable') : pick(view.unit_descriptions[i])),
       el('td', { class: 'discrepancy' }, view.descriptions[i].map(pick).join(lang() === 'en' ? '; ' : '；')), reasonCell);
   });
   // Lines with discrepancies first, so nothing to explain hides below forty good bags.
