@@ -272,14 +272,57 @@ pub struct RuleSet {
 /// The band a transport box of each product class must stay in, how long a bag of that
 /// class may take from the end of collection to processing at the station, and what a
 /// unit becomes when it misses that limit.
+///
+/// A table written before a product class existed (apheresis plasma was added later)
+/// gains that class's entry from the embedded table when it is read, so a station's
+/// published table keeps loading and keeps its own values for the classes it lists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "ColdChainRulesWire")]
 pub struct ColdChainRules {
     /// Where the figures come from (sources, the station's own decisions).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// One entry per product class, each class exactly once.
     pub classes: Vec<ColdChainClassRule>,
+}
+
+/// `cold_chain` as rules tables write it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ColdChainRulesWire {
+    #[serde(default)]
+    notes: Vec<String>,
+    classes: Vec<ColdChainClassRule>,
+}
+
+/// The embedded table's `cold_chain` section as written (no classes filled in).
+fn embedded_cold_chain() -> Option<ColdChainRulesWire> {
+    let v: serde_json::Value = serde_json::from_str(GB18467_2011_JSON).ok()?;
+    serde_json::from_value(v.get("cold_chain")?.clone()).ok()
+}
+
+impl From<ColdChainRulesWire> for ColdChainRules {
+    fn from(w: ColdChainRulesWire) -> ColdChainRules {
+        let mut classes = w.classes;
+        let missing: Vec<ProductClass> = ProductClass::ALL
+            .into_iter()
+            .filter(|class| !classes.iter().any(|c| c.class == *class))
+            .collect();
+        if !missing.is_empty()
+            && let Some(embedded) = embedded_cold_chain()
+        {
+            classes.extend(
+                embedded
+                    .classes
+                    .into_iter()
+                    .filter(|c| missing.contains(&c.class)),
+            );
+        }
+        ColdChainRules {
+            notes: w.notes,
+            classes,
+        }
+    }
 }
 
 /// What a finding does to a unit: it may still be used for less (downgrade), or it may
@@ -337,14 +380,17 @@ impl ColdChainRules {
 }
 
 impl Default for ColdChainRules {
-    /// The classes of the embedded table, for rules tables written before the
-    /// `cold_chain` section existed.
+    /// The embedded table's section, for rules tables written before the `cold_chain`
+    /// section existed.
     fn default() -> ColdChainRules {
-        serde_json::from_str::<serde_json::Value>(GB18467_2011_JSON)
-            .ok()
-            .and_then(|v| serde_json::from_value(v.get("cold_chain")?.clone()).ok())
-            // `embedded_rules_are_valid` proves the embedded section parses.
-            .expect("embedded cold_chain section is valid")
+        // `embedded_rules_are_valid` proves the embedded section parses; were it not to,
+        // every class would be missing and validation would name the first.
+        embedded_cold_chain()
+            .unwrap_or(ColdChainRulesWire {
+                notes: Vec::new(),
+                classes: Vec::new(),
+            })
+            .into()
     }
 }
 
@@ -1114,11 +1160,32 @@ mod tests {
             )),
             "collection.slow_draw[0].max_minutes"
         );
+        // A table written before apheresis plasma had a class keeps its own values and
+        // gains the embedded entry for it.
+        let older = mutated(|v| {
+            v["cold_chain"]["classes"].as_array_mut().unwrap().pop();
+            v["cold_chain"]["classes"][1]["processing_limit_hours"] = 6.into();
+        })
+        .unwrap();
+        assert_eq!(
+            older
+                .cold_chain
+                .class(ProductClass::PlateletWholeBlood)
+                .unwrap()
+                .processing_limit_hours,
+            6
+        );
+        assert_eq!(
+            older.cold_chain.class(ProductClass::ApheresisPlasma),
+            r.cold_chain.class(ProductClass::ApheresisPlasma)
+        );
         assert_eq!(
             invalid_field(mutated(|v| {
-                v["cold_chain"]["classes"].as_array_mut().unwrap().pop();
+                let arr = v["cold_chain"]["classes"].as_array_mut().unwrap();
+                let first = arr[0].clone();
+                arr.push(first);
             })),
-            "cold_chain.classes[apheresis_plasma]"
+            "cold_chain.classes[red_cell_whole_blood]"
         );
         assert_eq!(
             invalid_field(mutated(
