@@ -633,6 +633,14 @@ fn cold_chain_error(e: lifebridge_store::cold_chain::ColdChainError) -> CommandE
     use lifebridge_store::cold_chain::ColdChainError as E;
     let message = e.to_string();
     match e {
+        // A bag whose product class was excluded (slow draw, product-scoped deferral)
+        // has its own code, so the screen can say why it may never go in that box.
+        E::Packing(refusal @ lifebridge_domain::cold_chain::PackingRefusal::Excluded { .. }) => {
+            CommandError {
+                detail: refusal_detail(&refusal),
+                ..CommandError::field("product_excluded", "scan", message)
+            }
+        }
         E::Packing(refusal) => CommandError {
             detail: refusal_detail(&refusal),
             ..CommandError::field("packing_refused", "scan", message)
@@ -664,9 +672,16 @@ fn refusal_detail(refusal: &lifebridge_domain::cold_chain::PackingRefusal) -> se
             allowed,
             ..
         } => serde_json::json!({ "din": din, "box_class": box_class, "allowed": allowed }),
-        R::StillOnChair { din } | R::Aborted { din } | R::NoTransportClass { din } => {
-            serde_json::json!({ "din": din })
-        }
+        R::Excluded {
+            din,
+            box_class,
+            allowed,
+            why_zh,
+            why_en,
+        } => serde_json::json!({
+            "din": din, "box_class": box_class, "allowed": allowed, "why_zh": why_zh, "why_en": why_en,
+        }),
+        R::StillOnChair { din } | R::Aborted { din } => serde_json::json!({ "din": din }),
     }
 }
 

@@ -1,8 +1,10 @@
 // The station's receiving desk in a real browser (headless Debian Chromium driven by
 // playwright-core), against a real station binary on a temporary data folder:
 // a 40-bag manifest in two boxes arrives by replication; at the desk one bag is
-// missing, one bag on no manifest is scanned, one bag is in the wrong box, and one box
-// had a temperature excursion — each shown; signing is refused without reasons and
+// missing, one bag on no manifest is scanned, one bag is in the wrong box, one bag comes
+// without one of its sample tubes, and one box had a temperature excursion — each shown,
+// the excursion as one decision for the box and every unit's status (quarantined, with
+// why) on its line; signing is refused without the box's decision and the reasons and
 // accepted with them; the bus gets the result on its next pull. A second manifest is
 // handed over by QR only and later arrives by replication: the desk shows they match.
 // Screenshots go to artifacts/desk/.
@@ -139,6 +141,8 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
 
   const missing = first.scans[7];
   const wrong = first.scans[3];
+  const slow = first.scans[1];
+  const shortOfTubes = first.scans[25];
   let box = null;
   for (const bag of first.scans) {
     if (bag === missing || bag === wrong) continue;
@@ -147,21 +151,41 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
       await scan(box);
     }
     await scan(bag.text);
+    // Its sample tubes travel with it; one bag's second tube stayed on the bus.
+    for (const tube of bag === shortOfTubes ? bag.tubes.slice(0, 1) : bag.tubes) await scan(tube);
   }
   // BOX-2 is current now: the bag from BOX-1 scanned here is in the wrong box.
   await scan(wrong.text);
+  for (const tube of wrong.tubes) await scan(tube);
   await scan(first.extra.text);
   await page.waitForSelector('#tile-received .n:text-is("39")');
   const tile = async (k) => (await page.locator(`#tile-${k} .n`).innerText()).trim();
   assert.equal(await tile('missing'), '1');
   assert.equal(await tile('extra'), '1');
   assert.equal(await tile('wrong_box'), '1');
-  assert.equal(await tile('excursion'), '19', 'BOX-1 had an excursion: its 19 received bags are flagged');
+  assert.equal(await tile('excursion'), '19', 'BOX-1 had an excursion: its 19 received bags are affected');
   assert.equal(await tile('over_time_limit'), '0');
+  assert.equal(await tile('tubes_missing'), '1');
+  assert.equal(await tile('quarantined'), '20', '19 in the hot box and the bag without its tube');
   assert.equal(await page.locator(`#line-${missing.din}`).getAttribute('data-status'), 'missing');
   assert.equal(await page.locator(`#line-${first.extra.din}`).getAttribute('data-status'), 'extra');
   assert.match(await page.locator(`#line-${wrong.din} .discrepancy`).innerText(), /装错箱/);
-  assert.match(await page.locator(`#line-${first.scans[0].din} .discrepancy`).innerText(), /温度超范围/);
+  assert.match(await page.locator(`#line-${shortOfTubes.din} .discrepancy`).innerText(), /缺少标本管 2/);
+  assert.equal(await page.locator(`#line-${shortOfTubes.din} .tubes`).innerText(), '1/2');
+  // The excursion is one decision for the box, not a reason per bag...
+  const decisions = page.locator('#box-decisions .box-decision');
+  assert.equal(await decisions.count(), 1);
+  assert.equal(await decisions.first().getAttribute('data-box'), 'BOX-1');
+  assert.equal(await decisions.first().getAttribute('data-bags'), '19');
+  assert.match(await decisions.first().innerText(), /箱内 19 袋隔离/);
+  assert.equal(await page.locator(`#line-${first.scans[0].din} .discrepancy`).innerText(), '');
+  // ...and every bag of the box shows its status, with why, on its line.
+  assert.equal(await page.locator(`#line-${first.scans[0].din}`).getAttribute('data-unit'), 'quarantined');
+  assert.match(await page.locator(`#line-${first.scans[0].din} .unit`).innerText(), /隔离.*运输中温度超出/);
+  assert.match(await page.locator(`#line-${slow.din} .unit`).innerText(), /采血慢.*不能制备血小板/);
+  assert.equal(await page.locator(`#line-${shortOfTubes.din}`).getAttribute('data-unit'), 'quarantined');
+  assert.match(await page.locator(`#line-${shortOfTubes.din} .unit`).innerText(), /无法检测/);
+  assert.equal(await page.locator(`#line-${first.scans[30].din}`).getAttribute('data-unit'), 'suitable');
   await shot('03-discrepancies');
 
   // A reload returns to the same receiving, scans and all.
@@ -176,17 +200,23 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
     await page.keyboard.type('1357');
     await page.keyboard.press('Enter');
   };
+  // First the box: its one decision is asked for, and its field gets the focus.
+  await signWith();
+  await page.waitForSelector('#sign-message.error:has-text("整箱")');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.box), 'BOX-1');
+  await shot('04-box-decision-required');
+  await page.keyboard.type('整箱隔离，送质控评估 / whole box quarantined for QA');
   await signWith();
   await page.waitForSelector('#sign-message.error:has-text("原因")');
   const focusedDin = await page.evaluate(() => document.activeElement.dataset.din);
   assert.ok(focusedDin, 'a reason field has the focus');
   assert.match(await page.locator('#sign-message').innerText(), new RegExp(focusedDin));
-  await shot('04-reasons-required');
+  await shot('05-reasons-required');
   assert.equal(await page.locator('#signed').count(), 0);
 
   const reasonFields = page.locator('input.reason');
   const n = await reasonFields.count();
-  assert.equal(n, 21, 'missing + extra + wrong box + 19 excursion bags (the wrong-box bag is one of them)');
+  assert.equal(n, 4, 'missing + extra + wrong box + tubes missing; the 19 hot bags need none of their own');
   for (let i = 0; i < n; i++) {
     await reasonFields.nth(i).focus();
     await page.keyboard.type(i === 0 ? '已与司机核对，血袋留车上 / left on the bus' : '已复测温度 / rechecked');
@@ -194,12 +224,14 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
   await signWith();
   await page.waitForSelector('#signed');
   assert.match(await page.locator('#signed').innerText(), /赵敏.*李司机/s);
-  await shot('05-signed');
+  assert.match(await page.locator('#box-decisions').innerText(), /BOX-1：整箱隔离/);
+  await shot('06-signed');
 
   // English is one selection away and the figures stay.
   await page.selectOption('#lang', 'en');
   await page.waitForSelector('#tile-missing:has-text("Missing")');
-  await shot('06-english');
+  assert.match(await page.locator(`#line-${first.scans[0].din} .unit`).innerText(), /quarantined/);
+  await shot('07-english');
   await page.selectOption('#lang', 'zh-CN');
 
   // The bus pulls the hand-off on its next sync.
@@ -212,13 +244,16 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
   assert.equal(record.received.length, 39);
   assert.ok(record.discrepancies.every((d) => d.reason.length > 0));
   assert.ok(record.discrepancies.some((d) => d.din === first.extra.din));
+  assert.equal(record.box_decisions.length, 1);
+  assert.equal(record.box_decisions[0].excursion.bags.length, 19);
+  assert.equal(record.units.length, 20);
 
   // The QR-only manifest arrives later by replication: the desk shows the two match.
   await device('/v1/push', token, { ...second.client, entries: [{ ...second.entry, seq: 2 }] });
   await page.reload();
   await page.locator(`#manifest-${second.manifest.id}`).waitFor();
   assert.match(await page.locator(`#manifest-${second.manifest.id}`).innerText(), /二维码与同步一致/);
-  await shot('07-qr-matches-replicated');
+  await shot('08-qr-matches-replicated');
 
   // The statistics page draws the station's figures: a demo drive's bus syncs.
   const activity = JSON.parse(execFileSync(FIXTURE, ['activity', '12'], { encoding: 'utf8' }));
@@ -234,5 +269,5 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
   await page.goto(`${url}/stats`);
   await page.waitForSelector(`#year-donations .n:text-is("${figures.year.donations}")`);
   assert.equal(await page.locator('#year svg').count(), 4, 'site, ABO/RhD, volume and shares charts');
-  await shot('08-statistics');
+  await shot('09-statistics');
 });

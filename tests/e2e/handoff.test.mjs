@@ -7,7 +7,7 @@
 // driver signs the dispatch on the tablet and the hand-off at the desk with one PIN.
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { Station, click, fill, launchEnrolledApp, scanInto, shot, signIn, text } from "./harness.mjs";
+import { Station, click, fill, labelScan, launchEnrolledApp, scanInto, shot, signIn, text } from "./harness.mjs";
 
 const DRIVER = "司机 周勇";
 const DRIVER_PIN = "1357";
@@ -128,7 +128,18 @@ test("the receiving desk receives all bags but one and both parties sign with a 
     const [status, body] = await desk("POST", `/desk/api/receipts/${receipt}/scans`, token, { text: bagLabel(din), box_code: BOX });
     assert.equal(status, 200, JSON.stringify(body));
     view = body;
+    // The sample tubes the manifest lists with the bag are received with it.
+    const tubes = body.reconciliation.lines.find((l) => l.din === din).tubes;
+    assert.equal(tubes.length, 2, `the manifest lists the bag's tubes: ${JSON.stringify(tubes)}`);
+    for (const tube of tubes) {
+      const [tubeStatus, tubeView] = await desk("POST", `/desk/api/receipts/${receipt}/scans`, token, {
+        text: labelScan(din, tube.kind, tube.piece), box_code: BOX,
+      });
+      assert.equal(tubeStatus, 200, JSON.stringify(tubeView));
+      view = tubeView;
+    }
   }
+  assert.equal(view.reconciliation.tally.tubes_missing ?? 0, 0, "every received bag came with its tubes");
   assert.equal(view.reconciliation.tally.received, 2);
   assert.equal(view.reconciliation.tally.missing, 1);
   const missingLine = view.reconciliation.lines.find((l) => l.status === "missing");

@@ -259,3 +259,18 @@ export async function signIn(browser, name, pin = "1234") {
   await fill(browser, "#pin", pin);
   await browser.keys(["Enter"]);
 }
+
+/** What a hand scanner reads off one label of `din` (`kind` bag|satellite|tube|record,
+ * `piece` 1..): the Code 128 data of that label as `lifebridge label render` prints it, so
+ * a test never spells flag characters itself. */
+export function labelScan(din, kind, piece = 1) {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), "lifebridge-label-")), "label.zpl");
+  const args = ["label", "render", "--din", `=${din}00`, "--kind", kind, "--format", "zpl", "--out", out];
+  if (kind === "satellite" || kind === "tube") args.push("--piece", String(piece));
+  execFileSync(CLI, args);
+  const zpl = process.getBuiltinModule("node:fs").readFileSync(out, "utf8");
+  const data = zpl.match(/\^BC[^^]*\^FH\^FD([^^]*)\^FS/)?.[1];
+  if (!data) throw new Error(`no Code 128 field in the rendered label: ${zpl.slice(0, 200)}`);
+  // ^FH makes `_` the hex escape: `_5E` is `^`.
+  return data.replace(/_([0-9A-Fa-f]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}

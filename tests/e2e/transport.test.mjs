@@ -1,7 +1,8 @@
 // The driver's cold chain in the real app window: open a red-cell and a platelet box,
 // a bag scanned into the wrong class of box is refused, bags are packed, an out-of-range
-// temperature is typed (the excursion is shown), a logger CSV is imported, a wrong PIN
-// then the right one at dispatch, and the signed manifest is read-only with its QR.
+// temperature is typed (the excursion is shown, and the box's bags are quarantined on the
+// manifest), a logger CSV is imported, a wrong PIN then the right one at dispatch, and
+// the signed manifest is read-only with its QR.
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -15,7 +16,7 @@ let app;
 let browser;
 
 before(async () => {
-  // Four demo bags: whole blood, triple sets drawn in 8 minutes, labelled and released.
+  // Four demo bags: whole blood, triple sets drawn in 6 minutes, labelled and released.
   const { store } = demoStore(4);
   app = await launchApp({ LIFEBRIDGE_STORE: store, LIFEBRIDGE_STORE_KEY: KEY });
   browser = app.browser;
@@ -60,6 +61,13 @@ test("the driver opens a red-cell box and a platelet box; a wrong-class bag is r
   dins = await waitingDins();
   assert.equal(dins.length, 4, `four released bags wait to be packed: ${dins}`);
 
+  // The box classes come from the core with the rules table's bands, apheresis plasma
+  // among them.
+  const options = await browser.$$("#box-class option");
+  const values = [];
+  for (const o of options) values.push(await o.getAttribute("value"));
+  assert.deepEqual(values, ["red_cell_whole_blood", "platelet_whole_blood", "apheresis_platelets", "apheresis_plasma"]);
+  assert.match(await options[0].getText(), /2–10 °C/);
   await openBox("BOX-R1", "red_cell_whole_blood");
   await openBox("BOX-A1", "apheresis_platelets");
   // The box just opened is the current one: whole blood into an apheresis platelet box.
@@ -128,6 +136,12 @@ test("an out-of-range temperature shows an excursion; a logger CSV is imported",
 test("dispatch: a wrong PIN is refused, the right one signs; the manifest is read-only with its QR", async () => {
   const counts = await text(browser, "#preview-counts");
   assert.match(counts, /4/);
+  // BOX-R1 left its range: before signing, its three bags are listed as quarantined,
+  // each with the core's words for why.
+  const held = await browser.$$("#preview-units li.unit");
+  assert.equal(held.length, 3);
+  for (const li of held) assert.equal(await li.getAttribute("data-status"), "quarantined");
+  assert.match(await held[0].getText(), /BOX-R1/);
   await fill(browser, "#dispatch-pin", "0000");
   await click(browser, "#dispatch");
   assert.match(await text(browser, "#transport-error"), /PIN 码错误|Wrong PIN/);
@@ -139,6 +153,9 @@ test("dispatch: a wrong PIN is refused, the right one signs; the manifest is rea
   await browser.$(".manifest").waitForDisplayed({ timeout: 10000 });
   assert.match(await text(browser, "#transport-message"), /已发运|Dispatched/);
   assert.match(await text(browser, ".manifest .manifest-driver"), /刘洋/);
+  // The signed manifest says the same, bag by bag.
+  assert.equal((await browser.$$('.manifest .manifest-box[data-box="BOX-R1"] li[data-status="quarantined"]')).length, 3);
+  assert.equal((await browser.$$('.manifest .manifest-box[data-box="BOX-P1"] li[data-status="suitable"]')).length, 1);
   const qr = await browser.$("#manifest-qr-1");
   await qr.waitForDisplayed({ timeout: 10000 });
   assert.ok((await qr.getAttribute("src")).startsWith("data:image/svg+xml"));

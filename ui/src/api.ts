@@ -53,7 +53,12 @@ export interface Appointment {
   name: string; phone: string | null; procedure: Procedure; note: string | null; cancelled: boolean;
 }
 export interface AppointmentEntry { appointment: Appointment; donor: Donor | null; arrived: boolean }
-export type ProductClass = "red_cell_whole_blood" | "platelet_whole_blood" | "apheresis_platelets";
+export type ProductClass = "red_cell_whole_blood" | "platelet_whole_blood" | "apheresis_platelets" | "apheresis_plasma";
+/** A box class with the band and time limit of the rules table in force (the core's option list). */
+export interface ClassOption { class: ProductClass; name_zh: string; name_en: string; range: TemperatureRange; processing_limit_hours: number }
+export type UnitStatus = "suitable" | "downgraded" | "quarantined";
+/** What a unit may still become, with every finding behind it (computed by the core). */
+export interface UnitAssessment { status: UnitStatus; findings: { kind: string }[] }
 export interface TemperatureRange { min_c: number; max_c: number }
 export interface TransportBox { id: Id; code: string; class: ProductClass; range: TemperatureRange; drive_id: Id; opened_at: string }
 export interface BoxPacking { id: Id; box_id: Id; donation_id: Id; din: string; packed_at: string; removes: Id | null }
@@ -67,10 +72,14 @@ export interface BoxView {
   readings: TemperatureReading[]; excursions: Excursion[]; manifest_id: Id | null;
 }
 export interface ManifestCounts {
-  bags: number; boxes: number; boxes_with_excursions: number;
+  bags: number; boxes: number; boxes_with_excursions: number; downgraded: number; quarantined: number;
   by_class: { class: ProductClass; bags: number }[]; by_abo_rh: { abo_rh: string; bags: number }[];
 }
-export interface ManifestBag { din: string; procedure: Procedure; abo_rh: string | null; collected_volume_ml: number | null; collected_at: string }
+export interface ManifestBag {
+  din: string; procedure: Procedure; abo_rh: string | null; collected_volume_ml: number | null; collected_at: string;
+  /** Omitted when the unit is suitable. */
+  unit?: UnitAssessment;
+}
 export interface ManifestBox {
   box_id: Id; code: string; class: ProductClass; range: TemperatureRange; bags: ManifestBag[];
   first_collection_at: string | null; readings: { at: string; celsius: number }[]; excursions: Excursion[];
@@ -79,17 +88,21 @@ export interface Manifest {
   id: Id; drive_id: Id; site_name: string; vehicle: string | null; drive_date: string;
   driver: { staff_id: Id; name: string }; dispatched_at: string; boxes: ManifestBox[]; rules_version: string;
 }
-export interface SignedManifest { manifest: Manifest; counts: ManifestCounts }
+/** A unit that is not suitable as collected, with the core's words for why. */
+export interface UnitLine { din: string; status: UnitStatus; text: string }
+export interface SignedManifest { manifest: Manifest; counts: ManifestCounts; units: UnitLine[] }
 export interface TransportView {
   drive: Drive; boxes: BoxView[];
-  unpacked: { donation: Donation; allowed: ProductClass[]; refusal: string | null }[];
-  preview: SignedManifest | null; manifests: SignedManifest[];
+  unpacked: { donation: Donation; allowed: ProductClass[]; refusal: string | null; unit: UnitAssessment; unit_text: string }[];
+  preview: SignedManifest | null; manifests: SignedManifest[]; classes: ClassOption[];
 }
 export interface Handoff {
   id: Id; manifest_ids: Id[]; site_name: string; receiver: { staff_id: Id; name: string };
   driver: { staff_id: Id; name: string }; signed_at: string; received: string[];
   tally: { expected: number; received: number; missing: number; extra: number; wrong_box: number; excursion: number; over_time_limit: number };
   discrepancies: { din: string; status: string; reason: string }[];
+  /** One decision per box that left its range (absent on older records). */
+  box_decisions?: { excursion: { box_code: string; bags: string[] }; reason: string }[];
 }
 export interface ManifestView { signed: SignedManifest; qr_texts: string[]; qr_svgs: string[]; handoffs: Handoff[] }
 export interface LoggerImport { imported: number; skipped: number; excursions: Excursion[] }
@@ -108,7 +121,7 @@ export const call = <T>(cmd: string, args: Record<string, unknown> = {}) => invo
 
 /** Errors whose core message names the bag, box, line or field: shown after the translated title. */
 const SPECIFIC = [
-  "scan_refused", "not_verified", "packing_refused", "unreadable_scan", "unknown_din", "other_drive",
+  "scan_refused", "not_verified", "packing_refused", "product_excluded", "unreadable_scan", "unknown_din", "other_drive",
   "not_released", "already_packed", "box_dispatched", "duplicate_box", "nothing_to_dispatch", "logger_csv",
 ];
 

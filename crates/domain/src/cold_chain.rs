@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use crate::common::Procedure;
 use crate::din::Din;
-use crate::entities::{AboRh, RecordId};
+use crate::entities::{AboRh, LabelKind, RecordId};
+use crate::labels::LabelPiece;
+use crate::rules::{RuleSet, UnitAction};
 
 /// What a transport box carries, which decides the temperature it must stay in
 /// (domain.md section 5).
@@ -26,13 +28,16 @@ pub enum ProductClass {
     PlateletWholeBlood,
     /// Apheresis platelets: 20–24 °C.
     ApheresisPlatelets,
+    /// Apheresis plasma: frozen or cold, as the station's rules table says.
+    ApheresisPlasma,
 }
 
 impl ProductClass {
-    pub const ALL: [ProductClass; 3] = [
+    pub const ALL: [ProductClass; 4] = [
         ProductClass::RedCellWholeBlood,
         ProductClass::PlateletWholeBlood,
         ProductClass::ApheresisPlatelets,
+        ProductClass::ApheresisPlasma,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +45,7 @@ impl ProductClass {
             ProductClass::RedCellWholeBlood => "red_cell_whole_blood",
             ProductClass::PlateletWholeBlood => "platelet_whole_blood",
             ProductClass::ApheresisPlatelets => "apheresis_platelets",
+            ProductClass::ApheresisPlasma => "apheresis_plasma",
         }
     }
 
@@ -52,6 +58,7 @@ impl ProductClass {
             ProductClass::RedCellWholeBlood => "全血（制备红细胞）",
             ProductClass::PlateletWholeBlood => "全血（制备血小板）",
             ProductClass::ApheresisPlatelets => "单采血小板",
+            ProductClass::ApheresisPlasma => "单采血浆",
         }
     }
 
@@ -60,6 +67,7 @@ impl ProductClass {
             ProductClass::RedCellWholeBlood => "whole blood for red cells",
             ProductClass::PlateletWholeBlood => "whole blood for platelets",
             ProductClass::ApheresisPlatelets => "apheresis platelets",
+            ProductClass::ApheresisPlasma => "apheresis plasma",
         }
     }
 }
@@ -181,6 +189,15 @@ pub struct ManifestBag {
     /// End of collection (start, if the end was never recorded): the time limits to
     /// processing run from here.
     pub collected_at: DateTime<Utc>,
+    /// The sample tubes released with the bag, which travel with it and are scanned at
+    /// the desk. Empty on manifests written before tubes were listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tubes: Vec<LabelPiece>,
+    /// What the unit may still become at dispatch, and why (slow draw, products excluded
+    /// at screening, the box's excursion, a time limit already missed). Omitted when
+    /// suitable, so manifests written before it keep their bytes.
+    #[serde(default, skip_serializing_if = "UnitAssessment::is_suitable")]
+    pub unit: UnitAssessment,
 }
 
 /// One measured temperature, as the manifest carries it.
@@ -238,10 +255,17 @@ pub enum PackingRefusal {
     #[error("{din} 采血已中止，不能装箱 / was aborted: an aborted collection is not transported")]
     Aborted { din: String },
     #[error(
-        "{din} 为单采血浆，本系统无其运输箱类别 / is apheresis plasma, which has no transport box class here (boxes carry {}); hand it over as the station directs",
-        class_list(&ProductClass::ALL)
+        "{din} 不能装入{}箱：{why_zh} / cannot go into a box of {box_class}: {why_en}; allowed: {}",
+        box_class.name_zh(),
+        if allowed.is_empty() { "none (hand it to the station as it directs)".to_owned() } else { class_list(allowed) }
     )]
-    NoTransportClass { din: String },
+    Excluded {
+        din: String,
+        box_class: ProductClass,
+        why_zh: String,
+        why_en: String,
+        allowed: Vec<ProductClass>,
+    },
     #[error(
         "{din} 不能装入{}箱 / cannot go into a box of {box_class}: {why}; allowed: {}",
         box_class.name_zh(),
@@ -263,15 +287,60 @@ fn class_list(classes: &[ProductClass]) -> String {
         .join(", ")
 }
 
+/// A whole-blood draw that took longer than the rules table allows for its volume.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlowDraw {
+    /// The bag's planned (nominal) volume, which chooses the limit.
+    pub volume_ml: u32,
+    pub seconds: i64,
+    pub limit_minutes: f64,
+}
+
+/// Whether this donation was a slow draw (`collection.slow_draw`): whole blood whose
+/// draw took longer than the limit for its volume. `None` for apheresis, for a draw
+/// with no recorded end, and for a draw within the limit (the limit itself included).
+pub fn slow_draw(donation: &crate::entities::Donation, rules: &RuleSet) -> Option<SlowDraw> {
+    if donation.procedure != Procedure::WholeBlood {
+        return None;
+    }
+    let end = donation.ended_at?;
+    let seconds = (end - donation.started_at).num_seconds();
+    let limit = rules
+        .collection
+        .slow_draw_limit(donation.planned_volume_ml)?;
+    (seconds as f64 > limit.max_minutes * 60.0).then_some(SlowDraw {
+        volume_ml: donation.planned_volume_ml,
+        seconds,
+        limit_minutes: limit.max_minutes,
+    })
+}
+
+/// The product classes a donation may never become: those excluded at screening
+/// (`Donation::excluded_products`) and, for a slow draw, platelets. What the store
+/// writes into `excluded_products` when a collection is recorded or finished.
+pub fn excluded_products(
+    donation: &crate::entities::Donation,
+    rules: &RuleSet,
+) -> Vec<ProductClass> {
+    let mut out = donation.excluded_products.clone();
+    if slow_draw(donation, rules).is_some() {
+        out.push(ProductClass::PlateletWholeBlood);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The box classes this donation may travel in, or why it may travel in none.
 ///
 /// Whole blood goes cold (red cells) unless it can still make platelets: collected in a
 /// triple or quadruple set (the satellites the station separates platelets into),
-/// complete, and drawn within `collection.whole_blood_platelet_max_minutes` (a slow draw
-/// activates platelets).
+/// complete, and not a slow draw (`collection.slow_draw`: a slow draw activates
+/// platelets). Apheresis products travel in their own class. A class in the donation's
+/// excluded products is never allowed.
 pub fn allowed_classes(
     donation: &crate::entities::Donation,
-    rules: &crate::rules::RuleSet,
+    rules: &RuleSet,
 ) -> Result<Vec<ProductClass>, PackingRefusal> {
     use crate::entities::{BagSetKind, Outcome};
     let din = donation.din.to_string();
@@ -280,48 +349,83 @@ pub fn allowed_classes(
         Outcome::Aborted => return Err(PackingRefusal::Aborted { din }),
         Outcome::Complete | Outcome::Partial => {}
     }
-    match donation.procedure {
-        Procedure::ApheresisPlatelets => Ok(vec![ProductClass::ApheresisPlatelets]),
-        Procedure::ApheresisPlasma => Err(PackingRefusal::NoTransportClass { din }),
+    let by_procedure = match donation.procedure {
+        Procedure::ApheresisPlatelets => vec![ProductClass::ApheresisPlatelets],
+        Procedure::ApheresisPlasma => vec![ProductClass::ApheresisPlasma],
         Procedure::WholeBlood => {
-            let max = rules.collection.whole_blood_platelet_max_minutes;
             let platelet_set = matches!(
                 donation.bag_set.kind,
                 BagSetKind::Triple | BagSetKind::Quadruple
             );
-            let quick = donation
-                .collection_minutes()
-                .is_some_and(|m| m >= 0 && m <= i64::from(max));
-            if platelet_set && donation.outcome == Outcome::Complete && quick {
-                Ok(vec![
+            let timed = donation.ended_at.is_some();
+            if platelet_set
+                && donation.outcome == Outcome::Complete
+                && timed
+                && slow_draw(donation, rules).is_none()
+            {
+                vec![
                     ProductClass::RedCellWholeBlood,
                     ProductClass::PlateletWholeBlood,
-                ])
+                ]
             } else {
-                Ok(vec![ProductClass::RedCellWholeBlood])
+                vec![ProductClass::RedCellWholeBlood]
             }
         }
-    }
+    };
+    let excluded = excluded_products(donation, rules);
+    Ok(by_procedure
+        .into_iter()
+        .filter(|c| !excluded.contains(c))
+        .collect())
 }
 
 /// Refuses `donation` for a box of `class` with the specific reason, or accepts it.
 pub fn check_packing(
     donation: &crate::entities::Donation,
     class: ProductClass,
-    rules: &crate::rules::RuleSet,
+    rules: &RuleSet,
 ) -> Result<(), PackingRefusal> {
     use crate::entities::{BagSetKind, Outcome};
     let allowed = allowed_classes(donation, rules)?;
     if allowed.contains(&class) {
         return Ok(());
     }
-    let max = rules.collection.whole_blood_platelet_max_minutes;
+    let din = donation.din.to_string();
+    if excluded_products(donation, rules).contains(&class) {
+        let (why_zh, why_en) = match slow_draw(donation, rules) {
+            Some(slow) if class == ProductClass::PlateletWholeBlood => {
+                let finding = UnitFinding::SlowDraw {
+                    volume_ml: slow.volume_ml,
+                    seconds: slow.seconds,
+                    limit_minutes: slow.limit_minutes,
+                };
+                (finding.describe_zh(), finding.describe_en())
+            }
+            _ => (
+                "体检时已排除此成分（按成分的暂缓，如服用抗血小板药物）".to_owned(),
+                "this product was excluded at screening (a product-scoped deferral, such as antiplatelet drugs)".to_owned(),
+            ),
+        };
+        return Err(PackingRefusal::Excluded {
+            din,
+            box_class: class,
+            why_zh,
+            why_en,
+            allowed,
+        });
+    }
     let why = match (donation.procedure, class) {
         (Procedure::ApheresisPlatelets, _) => {
             "单采血小板只能装入单采血小板箱 / apheresis platelets travel only in apheresis platelet boxes (20–24 °C)".to_owned()
         }
+        (Procedure::ApheresisPlasma, _) => {
+            "单采血浆只能装入单采血浆箱 / apheresis plasma travels only in apheresis plasma boxes".to_owned()
+        }
         (Procedure::WholeBlood, ProductClass::ApheresisPlatelets) => {
             "全血不能装入单采血小板箱 / whole blood never goes into an apheresis platelet box".to_owned()
+        }
+        (Procedure::WholeBlood, ProductClass::ApheresisPlasma) => {
+            "全血不能装入单采血浆箱 / whole blood never goes into an apheresis plasma box".to_owned()
         }
         (Procedure::WholeBlood, _) => {
             if !matches!(
@@ -341,25 +445,385 @@ pub fn check_packing(
             } else if donation.outcome != Outcome::Complete {
                 "采血量不足的全血不能制备血小板 / a partial (under-volume) collection cannot make platelets".to_owned()
             } else {
-                match donation.collection_minutes() {
-                    Some(m) => format!(
-                        "采血用时 {m} 分钟，超过 {max} 分钟 / the draw took {m} minutes, over the {max}-minute limit for platelets"
-                    ),
-                    None => format!(
-                        "未记录采血结束时间 / the end of collection was not recorded, so the {max}-minute limit for platelets cannot be shown to hold"
-                    ),
-                }
+                "未记录采血结束时间 / the end of collection was not recorded, so the draw cannot be shown to be quick enough for platelets".to_owned()
             }
         }
-        // Plasma was refused above; nothing else reaches here.
-        (Procedure::ApheresisPlasma, _) => String::new(),
     };
     Err(PackingRefusal::WrongClass {
-        din: donation.din.to_string(),
+        din,
         box_class: class,
         why,
         allowed,
     })
+}
+
+// ---------------------------------------------------------------------------------------
+// What a unit may still become.
+
+/// Where a unit stands: usable as collected, usable for less (downgraded), or held
+/// until someone decides (quarantined).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitStatus {
+    #[default]
+    Suitable,
+    Downgraded,
+    Quarantined,
+}
+
+impl UnitStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitStatus::Suitable => "suitable",
+            UnitStatus::Downgraded => "downgraded",
+            UnitStatus::Quarantined => "quarantined",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            UnitStatus::Suitable => "合格",
+            UnitStatus::Downgraded => "降级",
+            UnitStatus::Quarantined => "隔离",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            UnitStatus::Suitable => "suitable",
+            UnitStatus::Downgraded => "downgraded",
+            UnitStatus::Quarantined => "quarantined",
+        }
+    }
+}
+
+/// One fact that changes what a unit may become.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum UnitFinding {
+    /// The draw took longer than the limit for its volume: no platelets.
+    SlowDraw {
+        volume_ml: u32,
+        seconds: i64,
+        limit_minutes: f64,
+    },
+    /// Classes excluded at screening (a product-scoped deferral).
+    Excluded { classes: Vec<ProductClass> },
+    /// The unit's box left its range in transit.
+    Excursion {
+        box_code: String,
+        range: TemperatureRange,
+        extreme_c: f64,
+    },
+    /// Reached (or not yet reached) processing after its class's limit.
+    OverTimeLimit {
+        class: ProductClass,
+        limit_hours: u32,
+        elapsed_minutes: i64,
+        action: UnitAction,
+        zh: String,
+        en: String,
+    },
+    /// Past the time within which its plasma could be fresh frozen plasma.
+    FfpWindowMissed {
+        limit_hours: u32,
+        elapsed_minutes: i64,
+    },
+    /// Sample tubes listed on the manifest were not received with the bag: it cannot be
+    /// tested.
+    TubesMissing { pieces: Vec<LabelPiece> },
+}
+
+fn hours_minutes(minutes: i64) -> (i64, i64) {
+    (minutes.div_euclid(60), minutes.rem_euclid(60))
+}
+
+fn class_names_zh(classes: &[ProductClass]) -> String {
+    classes
+        .iter()
+        .map(|c| c.name_zh())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+fn class_names_en(classes: &[ProductClass]) -> String {
+    classes
+        .iter()
+        .map(|c| c.name_en())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn minutes_seconds(seconds: i64) -> String {
+    format!("{}:{:02}", seconds.div_euclid(60), seconds.rem_euclid(60))
+}
+
+impl UnitFinding {
+    pub fn action(&self) -> UnitAction {
+        match self {
+            UnitFinding::SlowDraw { .. }
+            | UnitFinding::Excluded { .. }
+            | UnitFinding::FfpWindowMissed { .. } => UnitAction::Downgrade,
+            UnitFinding::Excursion { .. } | UnitFinding::TubesMissing { .. } => {
+                UnitAction::Quarantine
+            }
+            UnitFinding::OverTimeLimit { action, .. } => *action,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            UnitFinding::SlowDraw { .. } => "slow_draw",
+            UnitFinding::Excluded { .. } => "excluded",
+            UnitFinding::Excursion { .. } => "excursion",
+            UnitFinding::OverTimeLimit { .. } => "over_time_limit",
+            UnitFinding::FfpWindowMissed { .. } => "ffp_window_missed",
+            UnitFinding::TubesMissing { .. } => "tubes_missing",
+        }
+    }
+
+    pub fn describe_zh(&self) -> String {
+        match self {
+            UnitFinding::SlowDraw {
+                volume_ml,
+                seconds,
+                limit_minutes,
+            } => format!(
+                "采血慢：{volume_ml} mL 用时 {}，超过 {limit_minutes} 分钟，不能制备血小板",
+                minutes_seconds(*seconds)
+            ),
+            UnitFinding::Excluded { classes } => {
+                format!("体检时排除：不得制备{}", class_names_zh(classes))
+            }
+            UnitFinding::Excursion {
+                box_code,
+                range,
+                extreme_c,
+            } => format!("{box_code} 运输中温度超出 {range}（最值 {extreme_c} °C），隔离"),
+            UnitFinding::OverTimeLimit {
+                limit_hours,
+                elapsed_minutes,
+                zh,
+                ..
+            } => {
+                let (h, m) = hours_minutes(*elapsed_minutes);
+                format!("采集后 {h}小时{m}分，超过 {limit_hours} 小时：{zh}")
+            }
+            UnitFinding::FfpWindowMissed {
+                limit_hours,
+                elapsed_minutes,
+            } => {
+                let (h, m) = hours_minutes(*elapsed_minutes);
+                format!(
+                    "采集后 {h}小时{m}分，超过 {limit_hours} 小时：血浆为普通冰冻血浆，非新鲜冰冻血浆"
+                )
+            }
+            UnitFinding::TubesMissing { pieces } => format!(
+                "缺少{}，无法检测，隔离",
+                pieces
+                    .iter()
+                    .map(|p| p
+                        .describe()
+                        .split(" / ")
+                        .nth(1)
+                        .unwrap_or_default()
+                        .to_owned())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+        }
+    }
+
+    pub fn describe_en(&self) -> String {
+        match self {
+            UnitFinding::SlowDraw {
+                volume_ml,
+                seconds,
+                limit_minutes,
+            } => format!(
+                "slow draw: {volume_ml} mL took {}, over {limit_minutes} min, so no platelets",
+                minutes_seconds(*seconds)
+            ),
+            UnitFinding::Excluded { classes } => {
+                format!("excluded at screening: never {}", class_names_en(classes))
+            }
+            UnitFinding::Excursion {
+                box_code,
+                range,
+                extreme_c,
+            } => format!(
+                "box {box_code} left {range} in transit (extreme {extreme_c} °C): quarantined"
+            ),
+            UnitFinding::OverTimeLimit {
+                limit_hours,
+                elapsed_minutes,
+                en,
+                ..
+            } => {
+                let (h, m) = hours_minutes(*elapsed_minutes);
+                format!("{h}h{m:02}m since collection, over {limit_hours} h: {en}")
+            }
+            UnitFinding::FfpWindowMissed {
+                limit_hours,
+                elapsed_minutes,
+            } => {
+                let (h, m) = hours_minutes(*elapsed_minutes);
+                format!(
+                    "{h}h{m:02}m since collection, over {limit_hours} h: its plasma is frozen plasma, not fresh frozen plasma"
+                )
+            }
+            UnitFinding::TubesMissing { pieces } => format!(
+                "sample tubes missing ({}): the unit cannot be tested, quarantined",
+                pieces
+                    .iter()
+                    .map(|p| p
+                        .describe()
+                        .split(" / ")
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    /// `中文 / English`, as the desk and the manifest show it.
+    pub fn describe(&self) -> String {
+        format!("{} / {}", self.describe_zh(), self.describe_en())
+    }
+}
+
+/// A unit's status with every finding behind it. The status is the worst action of its
+/// findings; no finding, suitable.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnitAssessment {
+    pub status: UnitStatus,
+    pub findings: Vec<UnitFinding>,
+}
+
+impl UnitAssessment {
+    pub fn new(findings: Vec<UnitFinding>) -> UnitAssessment {
+        let status = match findings.iter().map(UnitFinding::action).max() {
+            None => UnitStatus::Suitable,
+            Some(UnitAction::Downgrade) => UnitStatus::Downgraded,
+            Some(UnitAction::Quarantine) => UnitStatus::Quarantined,
+        };
+        UnitAssessment { status, findings }
+    }
+
+    pub fn is_suitable(&self) -> bool {
+        self.status == UnitStatus::Suitable && self.findings.is_empty()
+    }
+
+    /// `隔离 / quarantined: …; …`, or `合格 / suitable`.
+    pub fn describe(&self) -> String {
+        if self.findings.is_empty() {
+            return format!("{} / {}", self.status.name_zh(), self.status.name_en());
+        }
+        format!(
+            "{}：{} / {}: {}",
+            self.status.name_zh(),
+            self.findings
+                .iter()
+                .map(UnitFinding::describe_zh)
+                .collect::<Vec<_>>()
+                .join("；"),
+            self.status.name_en(),
+            self.findings
+                .iter()
+                .map(UnitFinding::describe_en)
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    }
+}
+
+/// What the collection itself says about a unit, known on the bus: a slow draw, and the
+/// classes excluded at screening (those a slow draw explains are not repeated).
+pub fn collection_findings(
+    donation: &crate::entities::Donation,
+    rules: &RuleSet,
+) -> Vec<UnitFinding> {
+    let mut out = Vec::new();
+    let slow = slow_draw(donation, rules);
+    if let Some(s) = slow {
+        out.push(UnitFinding::SlowDraw {
+            volume_ml: s.volume_ml,
+            seconds: s.seconds,
+            limit_minutes: s.limit_minutes,
+        });
+    }
+    let mut classes = donation.excluded_products.clone();
+    classes.sort();
+    classes.dedup();
+    // A slow draw names its own exclusion of platelets; the rest came from screening.
+    if slow.is_some() {
+        classes.retain(|c| *c != ProductClass::PlateletWholeBlood);
+    }
+    if !classes.is_empty() {
+        out.push(UnitFinding::Excluded { classes });
+    }
+    out
+}
+
+/// Time limits of a unit of `class` collected at `collected_at`, as they stand at `at`:
+/// over the processing limit (by the class's rule), past the FFP separation window.
+/// Each limit is inclusive: exactly on it is still within.
+pub fn time_findings(
+    class: ProductClass,
+    collected_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+    rules: &RuleSet,
+) -> Vec<UnitFinding> {
+    let mut out = Vec::new();
+    let Some(rule) = rules.cold_chain.class(class) else {
+        return out;
+    };
+    let elapsed = (at - collected_at).num_minutes();
+    if elapsed > i64::from(rule.processing_limit_hours) * 60 {
+        out.push(UnitFinding::OverTimeLimit {
+            class,
+            limit_hours: rule.processing_limit_hours,
+            elapsed_minutes: elapsed,
+            action: rule.over_limit.action,
+            zh: rule.over_limit.zh.clone(),
+            en: rule.over_limit.en.clone(),
+        });
+    }
+    if let Some(hours) = rule.ffp_separation_hours
+        && elapsed > i64::from(hours) * 60
+    {
+        out.push(UnitFinding::FfpWindowMissed {
+            limit_hours: hours,
+            elapsed_minutes: elapsed,
+        });
+    }
+    out
+}
+
+/// The box's worst excursion, as a finding for each unit in it.
+pub fn excursion_finding(bx: &ManifestBox) -> Option<UnitFinding> {
+    bx.excursions
+        .iter()
+        .max_by(|a, b| {
+            bx.range
+                .distance_outside(a.extreme_c)
+                .total_cmp(&bx.range.distance_outside(b.extreme_c))
+        })
+        .map(|worst| UnitFinding::Excursion {
+            box_code: bx.code.clone(),
+            range: bx.range,
+            extreme_c: worst.extreme_c,
+        })
+}
+
+/// Whether a label piece is a sample tube (not a container, not the record sheet).
+pub fn is_sample_tube(piece: LabelPiece) -> bool {
+    !matches!(
+        piece.kind,
+        LabelKind::Bag | LabelKind::Satellite | LabelKind::Record
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -618,9 +1082,17 @@ pub fn parse_logger_csv(text: &str) -> Result<Vec<LoggerRow>, LoggerCsvError> {
 #[derive(Debug, Clone)]
 pub struct BoxContents {
     pub transport_box: TransportBox,
-    /// The current donation record of each packed bag, with the donor's ABO/RhD if known.
-    pub bags: Vec<(crate::entities::Donation, Option<AboRh>)>,
+    pub bags: Vec<PackedUnit>,
     pub readings: Vec<TemperatureReading>,
+}
+
+/// A packed bag for [`build_manifest`]: its current donation record, the donor's ABO/RhD
+/// if known, and the label pieces released with it (its sample tubes travel with it).
+#[derive(Debug, Clone)]
+pub struct PackedUnit {
+    pub donation: crate::entities::Donation,
+    pub abo_rh: Option<AboRh>,
+    pub released_pieces: Vec<LabelPiece>,
 }
 
 /// Who, when and where, for [`build_manifest`].
@@ -635,21 +1107,43 @@ pub struct ManifestHeader {
 }
 
 /// The snapshot the driver signs: boxes in code order, bags in DIN order, readings in
-/// time order, excursions against each box's own range.
-pub fn build_manifest(header: ManifestHeader, boxes: Vec<BoxContents>) -> Manifest {
+/// time order, excursions against each box's own range, and each unit's status at
+/// dispatch (collection findings, the box's excursion, time limits already missed).
+pub fn build_manifest(
+    header: ManifestHeader,
+    boxes: Vec<BoxContents>,
+    rules: &RuleSet,
+) -> Manifest {
+    let dispatched_at = header.dispatched_at;
     let mut out: Vec<ManifestBox> = boxes
         .into_iter()
         .map(|b| {
+            let class = b.transport_box.class;
             let mut bags: Vec<ManifestBag> = b
                 .bags
                 .into_iter()
-                .map(|(d, abo_rh)| ManifestBag {
-                    collected_at: d.ended_at.unwrap_or(d.started_at),
-                    din: d.din,
-                    donation_id: d.id,
-                    procedure: d.procedure,
-                    collected_volume_ml: d.collected_volume_ml,
-                    abo_rh,
+                .map(|u| {
+                    let d = u.donation;
+                    let collected_at = d.ended_at.unwrap_or(d.started_at);
+                    let mut findings = collection_findings(&d, rules);
+                    findings.extend(time_findings(class, collected_at, dispatched_at, rules));
+                    let mut tubes: Vec<LabelPiece> = u
+                        .released_pieces
+                        .into_iter()
+                        .filter(|p| is_sample_tube(*p))
+                        .collect();
+                    tubes.sort();
+                    tubes.dedup();
+                    ManifestBag {
+                        collected_at,
+                        din: d.din,
+                        donation_id: d.id,
+                        procedure: d.procedure,
+                        collected_volume_ml: d.collected_volume_ml,
+                        abo_rh: u.abo_rh,
+                        tubes,
+                        unit: UnitAssessment::new(findings),
+                    }
                 })
                 .collect();
             bags.sort_by(|a, b| a.din.cmp(&b.din));
@@ -663,16 +1157,25 @@ pub fn build_manifest(header: ManifestHeader, boxes: Vec<BoxContents>) -> Manife
                 .collect();
             readings.sort_by_key(|r| r.at);
             let range = b.transport_box.range;
-            ManifestBox {
+            let mut bx = ManifestBox {
                 box_id: b.transport_box.id,
                 code: b.transport_box.code,
-                class: b.transport_box.class,
+                class,
                 range,
                 first_collection_at: bags.iter().map(|g| g.collected_at).min(),
-                bags,
+                bags: Vec::new(),
                 excursions: excursions(&readings, range),
                 readings,
+            };
+            if let Some(finding) = excursion_finding(&bx) {
+                for bag in &mut bags {
+                    let mut findings = std::mem::take(&mut bag.unit.findings);
+                    findings.push(finding.clone());
+                    bag.unit = UnitAssessment::new(findings);
+                }
             }
+            bx.bags = bags;
+            bx
         })
         .collect();
     out.sort_by(|a, b| a.code.cmp(&b.code));
@@ -728,6 +1231,9 @@ pub struct ManifestCounts {
     pub by_abo_rh: Vec<GroupCount>,
     /// Boxes with at least one reading outside their range.
     pub boxes_with_excursions: u32,
+    /// Units downgraded or quarantined at dispatch.
+    pub downgraded: u32,
+    pub quarantined: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -778,6 +1284,12 @@ impl Manifest {
                 .boxes
                 .iter()
                 .filter(|b| !b.excursions.is_empty())
+                .count() as u32,
+            downgraded: all_bags()
+                .filter(|b| b.unit.status == UnitStatus::Downgraded)
+                .count() as u32,
+            quarantined: all_bags()
+                .filter(|b| b.unit.status == UnitStatus::Quarantined)
                 .count() as u32,
         }
     }
@@ -858,36 +1370,165 @@ mod tests {
         );
     }
 
+    fn drawn(volume_ml: u32, seconds: i64) -> Donation {
+        let mut d = donation(Procedure::WholeBlood, BagSetKind::Triple, None);
+        d.planned_volume_ml = volume_ml;
+        d.collected_volume_ml = Some(volume_ml);
+        d.ended_at = Some(t0() + Duration::seconds(seconds));
+        d
+    }
+
     #[test]
-    fn platelet_whole_blood_minutes_at_the_limit() {
-        let max = i64::from(rules().collection.whole_blood_platelet_max_minutes);
-        for kind in [BagSetKind::Triple, BagSetKind::Quadruple] {
-            let at_limit = donation(Procedure::WholeBlood, kind, Some(max));
+    fn slow_draw_limits_depend_on_volume_at_the_boundary() {
+        let r = rules();
+        // 200 mL over 5 min, 300 mL over 7.5 min, 400 mL over 10 min.
+        for (volume, limit_seconds) in [(200, 300), (300, 450), (400, 600)] {
+            let at_limit = drawn(volume, limit_seconds);
+            assert_eq!(slow_draw(&at_limit, &r), None, "{volume} mL at the limit");
             assert_eq!(
-                check_packing(&at_limit, ProductClass::PlateletWholeBlood, &rules()),
+                check_packing(&at_limit, ProductClass::PlateletWholeBlood, &r),
                 Ok(())
             );
-            let over = donation(Procedure::WholeBlood, kind, Some(max + 1));
-            let text = check_packing(&over, ProductClass::PlateletWholeBlood, &rules())
-                .unwrap_err()
-                .to_string();
-            assert!(
-                text.contains(&format!("took {} minutes", max + 1)),
-                "{text}"
+            let over = drawn(volume, limit_seconds + 1);
+            let slow = slow_draw(&over, &r).unwrap();
+            assert_eq!(slow.volume_ml, volume);
+            assert_eq!(
+                excluded_products(&over, &r),
+                vec![ProductClass::PlateletWholeBlood]
             );
+            let err = check_packing(&over, ProductClass::PlateletWholeBlood, &r).unwrap_err();
+            assert!(matches!(err, PackingRefusal::Excluded { .. }), "{err:?}");
+            let text = err.to_string();
+            assert!(text.contains("slow draw"), "{text}");
+            assert!(text.contains(&format!("{volume} mL")), "{text}");
             // The slow bag still goes cold.
             assert_eq!(
-                check_packing(&over, ProductClass::RedCellWholeBlood, &rules()),
+                check_packing(&over, ProductClass::RedCellWholeBlood, &r),
                 Ok(())
             );
         }
-        // 15:59 of drawing is still 15 whole minutes.
-        let mut just = donation(Procedure::WholeBlood, BagSetKind::Triple, None);
-        just.ended_at = Some(t0() + Duration::seconds(max * 60 + 59));
+        // A 400 mL draw of 6 minutes is quick; a 200 mL draw of 6 minutes is slow.
+        assert_eq!(slow_draw(&drawn(400, 360), &r), None);
+        assert!(slow_draw(&drawn(200, 360), &r).is_some());
+        // Between steps the next step up applies; above the table, its largest step.
+        assert_eq!(r.collection.slow_draw_limit(250).unwrap().max_minutes, 7.5);
+        assert_eq!(r.collection.slow_draw_limit(450).unwrap().max_minutes, 10.0);
+        // Apheresis is never a slow draw, nor a draw with no recorded end.
+        let mut apheresis = drawn(400, 3600);
+        apheresis.procedure = Procedure::ApheresisPlatelets;
+        assert_eq!(slow_draw(&apheresis, &r), None);
+        let mut open = drawn(400, 3600);
+        open.ended_at = None;
+        assert_eq!(slow_draw(&open, &r), None);
+    }
+
+    #[test]
+    fn a_table_with_the_old_single_limit_keeps_its_meaning() {
+        let mut v: serde_json::Value =
+            serde_json::from_str(crate::rules::GB18467_2011_JSON).unwrap();
+        v["collection"] =
+            serde_json::json!({"grams_per_ml": 1.05, "whole_blood_platelet_max_minutes": 15});
+        let r = RuleSet::from_json(&v.to_string()).unwrap();
+        assert_eq!(slow_draw(&drawn(200, 15 * 60), &r), None);
+        assert!(slow_draw(&drawn(200, 15 * 60 + 1), &r).is_some());
+    }
+
+    #[test]
+    fn products_excluded_at_screening_are_never_packed() {
+        let r = rules();
+        let mut d = drawn(400, 300);
+        d.excluded_products = vec![ProductClass::PlateletWholeBlood];
         assert_eq!(
-            check_packing(&just, ProductClass::PlateletWholeBlood, &rules()),
+            allowed_classes(&d, &r),
+            Ok(vec![ProductClass::RedCellWholeBlood])
+        );
+        let text = check_packing(&d, ProductClass::PlateletWholeBlood, &r)
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("excluded at screening"), "{text}");
+        assert!(text.contains("A999926000017"), "{text}");
+        assert_eq!(
+            check_packing(&d, ProductClass::RedCellWholeBlood, &r),
             Ok(())
         );
+        let findings = collection_findings(&d, &r);
+        assert_eq!(
+            findings,
+            vec![UnitFinding::Excluded {
+                classes: vec![ProductClass::PlateletWholeBlood]
+            }]
+        );
+        assert_eq!(UnitAssessment::new(findings).status, UnitStatus::Downgraded);
+        // Everything excluded: no box at all, and the refusal says so.
+        d.excluded_products = vec![
+            ProductClass::PlateletWholeBlood,
+            ProductClass::RedCellWholeBlood,
+        ];
+        assert_eq!(allowed_classes(&d, &r), Ok(vec![]));
+        assert!(
+            check_packing(&d, ProductClass::RedCellWholeBlood, &r)
+                .unwrap_err()
+                .to_string()
+                .contains("allowed: none")
+        );
+    }
+
+    #[test]
+    fn unit_status_is_the_worst_finding() {
+        let r = rules();
+        assert_eq!(UnitAssessment::new(vec![]).status, UnitStatus::Suitable);
+        assert!(UnitAssessment::default().is_suitable());
+        let slow = collection_findings(&drawn(400, 601), &r);
+        assert_eq!(
+            UnitAssessment::new(slow.clone()).status,
+            UnitStatus::Downgraded
+        );
+        let mut hot = slow;
+        hot.push(UnitFinding::Excursion {
+            box_code: "BOX-1".into(),
+            range: TemperatureRange {
+                min_c: 2.0,
+                max_c: 10.0,
+            },
+            extreme_c: 12.0,
+        });
+        let a = UnitAssessment::new(hot);
+        assert_eq!(a.status, UnitStatus::Quarantined);
+        assert!(a.describe().starts_with("隔离"), "{}", a.describe());
+        assert!(a.describe().contains("slow draw"), "{}", a.describe());
+    }
+
+    #[test]
+    fn time_limits_per_class_at_the_boundary() {
+        let r = rules();
+        let at = |class, minutes| time_findings(class, t0(), t0() + Duration::minutes(minutes), &r);
+        // Whole blood for platelets: 8 h to processing (downgrade: no platelets), 8 h FFP.
+        assert!(at(ProductClass::PlateletWholeBlood, 8 * 60).is_empty());
+        let over = at(ProductClass::PlateletWholeBlood, 8 * 60 + 1);
+        assert!(matches!(
+            over[..],
+            [
+                UnitFinding::OverTimeLimit {
+                    action: UnitAction::Downgrade,
+                    limit_hours: 8,
+                    ..
+                },
+                UnitFinding::FfpWindowMissed { limit_hours: 8, .. }
+            ]
+        ));
+        // Red cells: plasma past FFP after 8 h (downgrade), quarantined after 24 h.
+        let red = at(ProductClass::RedCellWholeBlood, 9 * 60);
+        assert_eq!(UnitAssessment::new(red).status, UnitStatus::Downgraded);
+        let red = at(ProductClass::RedCellWholeBlood, 24 * 60 + 1);
+        assert_eq!(UnitAssessment::new(red).status, UnitStatus::Quarantined);
+        // Apheresis plasma: frozen within 6 h or it is not FFP.
+        assert!(at(ProductClass::ApheresisPlasma, 6 * 60).is_empty());
+        let plasma = at(ProductClass::ApheresisPlasma, 6 * 60 + 1);
+        assert_eq!(
+            UnitAssessment::new(plasma.clone()).status,
+            UnitStatus::Downgraded
+        );
+        assert!(plasma[0].describe().contains("not fresh frozen plasma"));
     }
 
     #[test]
@@ -914,7 +1555,7 @@ mod tests {
     }
 
     #[test]
-    fn apheresis_platelets_only_in_their_boxes_and_plasma_nowhere() {
+    fn apheresis_products_only_in_their_own_boxes() {
         let d = donation(
             Procedure::ApheresisPlatelets,
             BagSetKind::ApheresisKit,
@@ -927,6 +1568,7 @@ mod tests {
         for class in [
             ProductClass::RedCellWholeBlood,
             ProductClass::PlateletWholeBlood,
+            ProductClass::ApheresisPlasma,
         ] {
             assert!(matches!(
                 check_packing(&d, class, &rules()),
@@ -939,12 +1581,32 @@ mod tests {
             BagSetKind::ApheresisKit,
             Some(40),
         );
+        assert_eq!(
+            allowed_classes(&plasma, &rules()),
+            Ok(vec![ProductClass::ApheresisPlasma])
+        );
         for class in ProductClass::ALL {
-            assert!(matches!(
-                check_packing(&plasma, class, &rules()),
-                Err(PackingRefusal::NoTransportClass { .. })
-            ));
+            let result = check_packing(&plasma, class, &rules());
+            if class == ProductClass::ApheresisPlasma {
+                assert_eq!(result, Ok(()));
+            } else {
+                assert!(
+                    result
+                        .unwrap_err()
+                        .to_string()
+                        .contains("apheresis plasma boxes"),
+                    "{class}"
+                );
+            }
         }
+        // Whole blood never goes into an apheresis plasma box either.
+        let wb = donation(Procedure::WholeBlood, BagSetKind::Triple, Some(5));
+        assert!(
+            check_packing(&wb, ProductClass::ApheresisPlasma, &rules())
+                .unwrap_err()
+                .to_string()
+                .contains("never goes into an apheresis plasma box")
+        );
     }
 
     #[test]
@@ -1098,6 +1760,14 @@ mod tests {
         }
     }
 
+    fn unit(donation: Donation, abo_rh: Option<AboRh>) -> PackedUnit {
+        PackedUnit {
+            donation,
+            abo_rh,
+            released_pieces: crate::labels::label_set(BagSetKind::Triple, 2).unwrap(),
+        }
+    }
+
     fn manifest() -> Manifest {
         let drive = Drive {
             id: next_id(),
@@ -1155,14 +1825,15 @@ mod tests {
                 BoxContents {
                     readings: vec![reading(red.id, 20, 11.0), reading(red.id, 10, 6.0)],
                     transport_box: red,
-                    bags: vec![(a, Some(AboRh::APos)), (b, None)],
+                    bags: vec![unit(a, Some(AboRh::APos)), unit(b, None)],
                 },
                 BoxContents {
                     readings: vec![reading(plt.id, 10, 22.0)],
                     transport_box: plt,
-                    bags: vec![(c, Some(AboRh::APos))],
+                    bags: vec![unit(c, Some(AboRh::APos))],
                 },
             ],
+            &rules(),
         )
     }
 
@@ -1187,6 +1858,19 @@ mod tests {
         assert_eq!(red.excursions.len(), 1);
         assert_eq!(red.excursions[0].extreme_c, 11.0);
         assert!(m.boxes[0].excursions.is_empty());
+        // The tubes released with each bag travel on the manifest (not its containers
+        // or record sheet).
+        assert_eq!(red.bags[0].tubes.len(), 2);
+        assert!(red.bags[0].tubes.iter().all(|p| is_sample_tube(*p)));
+        // Every bag of the hot box is quarantined at dispatch, with why.
+        assert!(
+            red.bags
+                .iter()
+                .all(|b| b.unit.status == UnitStatus::Quarantined)
+        );
+        assert_eq!(m.boxes[0].bags[0].unit.status, UnitStatus::Suitable);
+        let json = serde_json::to_value(&m.boxes[0].bags[0]).unwrap();
+        assert!(json.get("unit").is_none(), "{json}");
     }
 
     #[test]
@@ -1195,6 +1879,7 @@ mod tests {
         assert_eq!(counts.bags, 3);
         assert_eq!(counts.boxes, 2);
         assert_eq!(counts.boxes_with_excursions, 1);
+        assert_eq!((counts.quarantined, counts.downgraded), (2, 0));
         assert_eq!(
             counts.by_class,
             vec![

@@ -5,29 +5,49 @@
 //! shows and whatever is signed comes from [`reconcile`], so the screen and the record
 //! cannot disagree.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::cold_chain::{Manifest, ProductClass, Signatory};
+use crate::cold_chain::{
+    Manifest, ProductClass, Signatory, TemperatureRange, UnitAssessment, UnitFinding, UnitStatus,
+    excursion_finding, is_sample_tube, time_findings,
+};
 use crate::din::Din;
 use crate::entities::RecordId;
-use crate::labels::{ScanError, read_label_scan};
+use crate::labels::{LabelPiece, ScanError, ScannedLabel, read_label_scan};
 use crate::rules::RuleSet;
 
-/// One bag scanned at the desk.
+/// One label scanned at the desk: a bag, or one of its sample tubes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeskScan {
     pub din: Din,
     /// The code of the box the bag was taken out of, when the desk scanned the box first.
     pub box_code: Option<String>,
     pub scanned_at: DateTime<Utc>,
+    /// The piece the label's flags name (a container, a sample tube); `None` when the
+    /// scan named none, which counts as the bag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub piece: Option<LabelPiece>,
 }
 
-/// Reads a hand-scanner's text (a bag label's DIN barcode or QR, or a typed DIN).
-pub fn read_bag_scan(raw: &str) -> Result<Din, ScanError> {
-    read_label_scan(raw).map(|s| s.din)
+impl DeskScan {
+    /// Whether this scan stands for the bag itself (not a tube or the record sheet).
+    fn is_bag(&self) -> bool {
+        self.piece.is_none_or(|p| {
+            matches!(
+                p.kind,
+                crate::entities::LabelKind::Bag | crate::entities::LabelKind::Satellite
+            )
+        })
+    }
+}
+
+/// Reads a hand-scanner's text (a bag or tube label's DIN barcode or QR, or a typed
+/// DIN): the DIN and the piece its flags name.
+pub fn read_bag_scan(raw: &str) -> Result<ScannedLabel, ScanError> {
+    read_label_scan(raw)
 }
 
 /// Where a bag stands at the desk.
@@ -53,7 +73,9 @@ pub enum Discrepancy {
         expected: String,
         found: String,
     },
-    /// The bag's box left its temperature range in transit.
+    /// The bag's box left its temperature range in transit. Hand-offs signed before
+    /// the box decision carry it per bag; [`reconcile`] now reports it once per box
+    /// ([`BoxExcursion`]) and as the unit's status.
     Excursion {
         box_code: String,
         extreme_c: f64,
@@ -66,6 +88,10 @@ pub enum Discrepancy {
         limit_hours: u32,
         elapsed_minutes: i64,
     },
+    /// Received without sample tubes the manifest lists with it.
+    TubesMissing {
+        pieces: Vec<LabelPiece>,
+    },
 }
 
 impl Discrepancy {
@@ -76,6 +102,7 @@ impl Discrepancy {
             Discrepancy::WrongBox { .. } => "wrong_box",
             Discrepancy::Excursion { .. } => "excursion",
             Discrepancy::OverTimeLimit { .. } => "over_time_limit",
+            Discrepancy::TubesMissing { .. } => "tubes_missing",
         }
     }
 
@@ -107,6 +134,22 @@ impl Discrepancy {
                 elapsed_minutes / 60,
                 elapsed_minutes % 60
             ),
+            Discrepancy::TubesMissing { pieces } => {
+                let names = |half: usize, sep: &str| {
+                    pieces
+                        .iter()
+                        .map(|p| {
+                            p.describe()
+                                .split(" / ")
+                                .nth(half)
+                                .unwrap_or_default()
+                                .to_owned()
+                        })
+                        .collect::<Vec<_>>()
+                        .join(sep)
+                };
+                format!("缺少{} / missing {}", names(1, "、"), names(0, ", "))
+            }
         }
     }
 }
@@ -126,6 +169,37 @@ pub struct BagLine {
     pub collected_at: Option<DateTime<Utc>>,
     pub scanned_at: Option<DateTime<Utc>>,
     pub discrepancies: Vec<Discrepancy>,
+    /// The sample tubes the manifest lists with the bag, and those scanned at the desk.
+    pub tubes: Vec<LabelPiece>,
+    pub tubes_received: Vec<LabelPiece>,
+    /// What the unit may still become: the bus's findings (slow draw, exclusions) with
+    /// the box's excursion, the time limits at the desk and missing tubes.
+    pub unit: UnitAssessment,
+}
+
+/// A box that left its range in transit: one decision at the desk for all its bags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoxExcursion {
+    pub box_code: String,
+    pub class: ProductClass,
+    pub range: TemperatureRange,
+    pub extreme_c: f64,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// The box's bags received at the desk (they are quarantined), in DIN order.
+    pub bags: Vec<Din>,
+}
+
+impl BoxExcursion {
+    pub fn describe(&self) -> String {
+        format!(
+            "{code} 运输中温度超出 {range}（最值 {x} °C），箱内 {n} 袋隔离 / box {code} left {range} in transit (extreme {x} °C): its {n} bags are quarantined",
+            code = self.box_code,
+            range = self.range,
+            x = self.extreme_c,
+            n = self.bags.len()
+        )
+    }
 }
 
 /// Counts the desk shows at the top, one per kind of line.
@@ -136,22 +210,40 @@ pub struct Tally {
     pub missing: u32,
     pub extra: u32,
     pub wrong_box: u32,
+    /// Received bags whose box left its range.
     pub excursion: u32,
     pub over_time_limit: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tubes_missing: u32,
+    /// Received units by status.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub downgraded: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub quarantined: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The desk's whole picture: lines in manifest order (box, then DIN), extras last.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reconciliation {
     pub lines: Vec<BagLine>,
+    /// Boxes with an excursion and at least one received bag, in manifest order: each
+    /// needs one decision.
+    pub box_excursions: Vec<BoxExcursion>,
     pub tally: Tally,
 }
 
 /// Lines up the manifests against the desk's scans at `now`.
 ///
-/// A DIN scanned more than once counts once; the latest scan decides the box it was
-/// found in (a rescan corrects a slip). The time limit runs from the bag's end of
-/// collection to `now` (the desk is where processing starts), by its box's class.
+/// A DIN scanned more than once counts once; the latest scan of the bag (a container
+/// label, or a scan naming no piece) decides the box it was found in (a rescan corrects
+/// a slip). Tube scans count towards the bag's tubes, not as the bag. The time limit
+/// runs from the bag's end of collection to `now` (the desk is where processing starts),
+/// by its box's class. A box's excursion is one decision for the box, not a reason per
+/// bag; its bags are quarantined.
 pub fn reconcile(
     manifests: &[Manifest],
     scans: &[DeskScan],
@@ -159,7 +251,21 @@ pub fn reconcile(
     rules: &RuleSet,
 ) -> Reconciliation {
     let mut latest: BTreeMap<&Din, &DeskScan> = BTreeMap::new();
+    let mut tubes_scanned: BTreeMap<&Din, BTreeSet<LabelPiece>> = BTreeMap::new();
+    let mut any_scan: BTreeMap<&Din, &DeskScan> = BTreeMap::new();
     for scan in scans {
+        match any_scan.get(&scan.din) {
+            Some(prev) if prev.scanned_at > scan.scanned_at => {}
+            _ => {
+                any_scan.insert(&scan.din, scan);
+            }
+        }
+        if !scan.is_bag() {
+            if let Some(piece) = scan.piece.filter(|p| is_sample_tube(*p)) {
+                tubes_scanned.entry(&scan.din).or_default().insert(piece);
+            }
+            continue;
+        }
         match latest.get(&scan.din) {
             Some(prev) if prev.scanned_at > scan.scanned_at => {}
             _ => {
@@ -168,16 +274,37 @@ pub fn reconcile(
         }
     }
     let mut lines = Vec::new();
+    let mut box_excursions = Vec::new();
     let mut listed: BTreeMap<&Din, ()> = BTreeMap::new();
     for manifest in manifests {
         for bx in &manifest.boxes {
+            let excursion = excursion_finding(bx);
+            let mut received_in_box = Vec::new();
             for bag in &bx.bags {
                 if listed.insert(&bag.din, ()).is_some() {
                     // The same bag on two manifests: the first listing stands.
                     continue;
                 }
                 let scan = latest.get(&bag.din);
+                let got_tubes: Vec<LabelPiece> = tubes_scanned
+                    .get(&bag.din)
+                    .map(|t| t.iter().copied().collect())
+                    .unwrap_or_default();
                 let mut discrepancies = Vec::new();
+                // What the bus knew about the collection travels with the bag; the rest
+                // is judged here and now.
+                let mut findings: Vec<UnitFinding> = bag
+                    .unit
+                    .findings
+                    .iter()
+                    .filter(|f| {
+                        matches!(
+                            f,
+                            UnitFinding::SlowDraw { .. } | UnitFinding::Excluded { .. }
+                        )
+                    })
+                    .cloned()
+                    .collect();
                 let status = if scan.is_some() {
                     BagStatus::Received
                 } else {
@@ -185,6 +312,7 @@ pub fn reconcile(
                     BagStatus::Missing
                 };
                 if let Some(scan) = scan {
+                    received_in_box.push(bag.din.clone());
                     if let Some(found) = &scan.box_code
                         && *found != bx.code
                     {
@@ -193,32 +321,39 @@ pub fn reconcile(
                             found: found.clone(),
                         });
                     }
-                    if let Some(worst) = bx.excursions.iter().max_by(|a, b| {
-                        bx.range
-                            .distance_outside(a.extreme_c)
-                            .total_cmp(&bx.range.distance_outside(b.extreme_c))
-                    }) {
-                        discrepancies.push(Discrepancy::Excursion {
-                            box_code: bx.code.clone(),
-                            extreme_c: worst.extreme_c,
-                            from: bx
-                                .excursions
-                                .iter()
-                                .map(|e| e.from)
-                                .min()
-                                .unwrap_or(worst.from),
-                            to: bx.excursions.iter().map(|e| e.to).max().unwrap_or(worst.to),
-                        });
+                    if let Some(e) = &excursion {
+                        findings.push(e.clone());
                     }
-                    if let Some(rule) = rules.cold_chain.class(bx.class) {
-                        let elapsed = (now - bag.collected_at).num_minutes();
-                        if elapsed > i64::from(rule.processing_limit_hours) * 60 {
+                    let timed = time_findings(bx.class, bag.collected_at, now, rules);
+                    for f in &timed {
+                        if let UnitFinding::OverTimeLimit {
+                            class,
+                            limit_hours,
+                            elapsed_minutes,
+                            ..
+                        } = f
+                        {
                             discrepancies.push(Discrepancy::OverTimeLimit {
-                                class: bx.class,
-                                limit_hours: rule.processing_limit_hours,
-                                elapsed_minutes: elapsed,
+                                class: *class,
+                                limit_hours: *limit_hours,
+                                elapsed_minutes: *elapsed_minutes,
                             });
                         }
+                    }
+                    findings.extend(timed);
+                    let missing_tubes: Vec<LabelPiece> = bag
+                        .tubes
+                        .iter()
+                        .filter(|t| !got_tubes.contains(t))
+                        .copied()
+                        .collect();
+                    if !missing_tubes.is_empty() {
+                        discrepancies.push(Discrepancy::TubesMissing {
+                            pieces: missing_tubes.clone(),
+                        });
+                        findings.push(UnitFinding::TubesMissing {
+                            pieces: missing_tubes,
+                        });
                     }
                 }
                 lines.push(BagLine {
@@ -231,14 +366,31 @@ pub fn reconcile(
                     collected_at: Some(bag.collected_at),
                     scanned_at: scan.map(|s| s.scanned_at),
                     discrepancies,
+                    tubes: bag.tubes.clone(),
+                    tubes_received: got_tubes,
+                    unit: UnitAssessment::new(findings),
+                });
+            }
+            if let (Some(UnitFinding::Excursion { extreme_c, .. }), false) =
+                (&excursion, received_in_box.is_empty())
+            {
+                received_in_box.sort();
+                box_excursions.push(BoxExcursion {
+                    box_code: bx.code.clone(),
+                    class: bx.class,
+                    range: bx.range,
+                    extreme_c: *extreme_c,
+                    from: bx.excursions.iter().map(|e| e.from).min().unwrap_or(now),
+                    to: bx.excursions.iter().map(|e| e.to).max().unwrap_or(now),
+                    bags: received_in_box,
                 });
             }
         }
     }
-    let mut extras: Vec<&DeskScan> = latest
+    let mut extras: Vec<&DeskScan> = any_scan
         .values()
         .filter(|s| !listed.contains_key(&s.din))
-        .copied()
+        .map(|s| latest.get(&s.din).copied().unwrap_or(s))
         .collect();
     extras.sort_by(|a, b| a.scanned_at.cmp(&b.scanned_at).then(a.din.cmp(&b.din)));
     for scan in extras {
@@ -252,6 +404,12 @@ pub fn reconcile(
             collected_at: None,
             scanned_at: Some(scan.scanned_at),
             discrepancies: vec![Discrepancy::Extra],
+            tubes: Vec::new(),
+            tubes_received: tubes_scanned
+                .get(&scan.din)
+                .map(|t| t.iter().copied().collect())
+                .unwrap_or_default(),
+            unit: UnitAssessment::default(),
         });
     }
     let mut tally = Tally::default();
@@ -260,6 +418,19 @@ pub fn reconcile(
             BagStatus::Received => {
                 tally.expected += 1;
                 tally.received += 1;
+                match line.unit.status {
+                    UnitStatus::Suitable => {}
+                    UnitStatus::Downgraded => tally.downgraded += 1,
+                    UnitStatus::Quarantined => tally.quarantined += 1,
+                }
+                if line
+                    .unit
+                    .findings
+                    .iter()
+                    .any(|f| matches!(f, UnitFinding::Excursion { .. }))
+                {
+                    tally.excursion += 1;
+                }
             }
             BagStatus::Missing => {
                 tally.expected += 1;
@@ -272,11 +443,16 @@ pub fn reconcile(
                 Discrepancy::WrongBox { .. } => tally.wrong_box += 1,
                 Discrepancy::Excursion { .. } => tally.excursion += 1,
                 Discrepancy::OverTimeLimit { .. } => tally.over_time_limit += 1,
+                Discrepancy::TubesMissing { .. } => tally.tubes_missing += 1,
                 Discrepancy::Missing | Discrepancy::Extra => {}
             }
         }
     }
-    Reconciliation { lines, tally }
+    Reconciliation {
+        lines,
+        box_excursions,
+        tally,
+    }
 }
 
 /// One bag with discrepancies, as signed.
@@ -306,6 +482,34 @@ pub struct HandoffRecord {
     /// Every received bag, so the vehicle can show which of its bags the station holds.
     pub received: Vec<Din>,
     pub discrepancies: Vec<SignedDiscrepancy>,
+    /// One decision per box that left its range.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub box_decisions: Vec<BoxDecision>,
+    /// Received units that are not suitable as collected, with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<SignedUnit>,
+}
+
+/// The desk's decision on a box's excursion, as signed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoxDecision {
+    pub excursion: BoxExcursion,
+    pub reason: String,
+}
+
+/// A received unit's status at signing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedUnit {
+    pub din: Din,
+    pub unit: UnitAssessment,
+}
+
+/// What the desk typed before signing: a reason per bag with a discrepancy, and one
+/// decision per box with an excursion (keyed by box code).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reasons {
+    pub bags: BTreeMap<Din, String>,
+    pub boxes: BTreeMap<String, String>,
 }
 
 /// Why a hand-off could not be signed.
@@ -320,6 +524,14 @@ pub enum HandoffError {
     )]
     ReasonWithoutDiscrepancy { din: String },
     #[error(
+        "箱 {box_code} 运输中温度超范围，签收前须对整箱（{bags} 袋）作出一次处理说明 / box {box_code} left its range in transit: enter one decision for the box ({bags} bags) before signing"
+    )]
+    BoxDecisionMissing { box_code: String, bags: usize },
+    #[error(
+        "箱 {box_code} 没有温度超范围，不需要处理说明 / box {box_code} had no excursion, so no decision is recorded for it; clear it"
+    )]
+    BoxDecisionWithoutExcursion { box_code: String },
+    #[error(
         "接收人与司机须为两个人 / the receiver and the driver must be two different people ({name} signed as both)"
     )]
     SameSignatory { name: String },
@@ -329,12 +541,12 @@ pub enum HandoffError {
     NoManifest,
 }
 
-/// Builds the record both parties sign, or names the first bag still lacking a reason.
-/// Reasons are keyed by DIN; blank reasons count as missing.
+/// Builds the record both parties sign, or names the first box still lacking a decision
+/// or bag still lacking a reason. Blank text counts as missing.
 pub fn sign(
     manifests: &[Manifest],
     reconciliation: &Reconciliation,
-    reasons: &BTreeMap<Din, String>,
+    reasons: &Reasons,
     receiver: Signatory,
     driver: Signatory,
     id: RecordId,
@@ -348,13 +560,54 @@ pub fn sign(
             name: receiver.name,
         });
     }
+    let mut box_decisions = Vec::new();
+    for excursion in &reconciliation.box_excursions {
+        let reason = reasons
+            .boxes
+            .get(&excursion.box_code)
+            .map(|r| r.trim())
+            .unwrap_or_default();
+        if reason.is_empty() {
+            return Err(HandoffError::BoxDecisionMissing {
+                box_code: excursion.box_code.clone(),
+                bags: excursion.bags.len(),
+            });
+        }
+        box_decisions.push(BoxDecision {
+            excursion: excursion.clone(),
+            reason: reason.to_owned(),
+        });
+    }
+    for (code, reason) in &reasons.boxes {
+        if !reason.trim().is_empty()
+            && !reconciliation
+                .box_excursions
+                .iter()
+                .any(|e| e.box_code == *code)
+        {
+            return Err(HandoffError::BoxDecisionWithoutExcursion {
+                box_code: code.clone(),
+            });
+        }
+    }
     let mut discrepancies = Vec::new();
     let mut received = Vec::new();
+    let mut units = Vec::new();
     for line in &reconciliation.lines {
         if line.status == BagStatus::Received {
             received.push(line.din.clone());
+            if !line.unit.is_suitable() {
+                units.push(SignedUnit {
+                    din: line.din.clone(),
+                    unit: line.unit.clone(),
+                });
+            }
         }
-        let reason = reasons.get(&line.din).map(|r| r.trim()).unwrap_or_default();
+        let reason = reasons
+            .bags
+            .get(&line.din)
+            .map(|r| r.trim())
+            .unwrap_or_default();
         if line.discrepancies.is_empty() {
             if !reason.is_empty() {
                 return Err(HandoffError::ReasonWithoutDiscrepancy {
@@ -397,6 +650,8 @@ pub fn sign(
         tally: reconciliation.tally,
         received,
         discrepancies,
+        box_decisions,
+        units,
     })
 }
 
@@ -406,6 +661,7 @@ mod tests {
     use crate::cold_chain::{Excursion, ManifestBag, ManifestBox, TemperatureRange};
     use crate::common::Procedure;
     use crate::din::FacilityId;
+    use crate::entities::LabelKind;
     use chrono::{Duration, TimeZone};
 
     fn t0() -> DateTime<Utc> {
@@ -419,6 +675,10 @@ mod tests {
 
     fn uid(n: u128) -> RecordId {
         uuid::Uuid::from_u128(n)
+    }
+
+    fn tube(n: u8) -> LabelPiece {
+        LabelPiece::new(LabelKind::Tube, n)
     }
 
     fn bx(code: &str, class: ProductClass, bags: &[u32], hot: bool) -> ManifestBox {
@@ -446,6 +706,8 @@ mod tests {
                     collected_volume_ml: Some(400),
                     abo_rh: None,
                     collected_at: t0(),
+                    tubes: Vec::new(),
+                    unit: UnitAssessment::default(),
                 })
                 .collect(),
             first_collection_at: Some(t0()),
@@ -463,7 +725,7 @@ mod tests {
         }
     }
 
-    fn manifest() -> Manifest {
+    fn manifest_of(boxes: Vec<ManifestBox>) -> Manifest {
         Manifest {
             id: uid(1),
             drive_id: uid(2),
@@ -476,12 +738,16 @@ mod tests {
                 name: "李司机".into(),
             },
             dispatched_at: t0() + Duration::hours(3),
-            boxes: vec![
-                bx("BOX-1", ProductClass::RedCellWholeBlood, &[1, 2, 3], true),
-                bx("BOX-2", ProductClass::PlateletWholeBlood, &[4, 5], false),
-            ],
+            boxes,
             rules_version: "x".into(),
         }
+    }
+
+    fn manifest() -> Manifest {
+        manifest_of(vec![
+            bx("BOX-1", ProductClass::RedCellWholeBlood, &[1, 2, 3], true),
+            bx("BOX-2", ProductClass::PlateletWholeBlood, &[4, 5], false),
+        ])
     }
 
     fn scan(n: u32, box_code: &str, minute: i64) -> DeskScan {
@@ -489,11 +755,29 @@ mod tests {
             din: din(n),
             box_code: Some(box_code.into()),
             scanned_at: t0() + Duration::hours(4) + Duration::minutes(minute),
+            piece: None,
+        }
+    }
+
+    fn tube_scan(n: u32, piece: LabelPiece, minute: i64) -> DeskScan {
+        DeskScan {
+            piece: Some(piece),
+            ..scan(n, "BOX-1", minute)
         }
     }
 
     fn rules() -> RuleSet {
         RuleSet::gb18467_2011()
+    }
+
+    fn people() -> (Signatory, Signatory) {
+        (
+            Signatory {
+                staff_id: uid(50),
+                name: "赵敏".into(),
+            },
+            manifest().driver,
+        )
     }
 
     #[test]
@@ -519,6 +803,11 @@ mod tests {
                 wrong_box: 1,
                 excursion: 2,
                 over_time_limit: 2,
+                tubes_missing: 0,
+                // The platelet bags lose their platelets (and their plasma is past FFP);
+                // the red-cell bags of the hot box are held.
+                downgraded: 2,
+                quarantined: 2,
             }
         );
         let line = |n| r.lines.iter().find(|l| l.din == din(n)).unwrap();
@@ -530,9 +819,16 @@ mod tests {
             line(2).discrepancies[0],
             Discrepancy::WrongBox { ref expected, ref found } if expected == "BOX-1" && found == "BOX-2"
         ));
-        assert!(
-            matches!(line(1).discrepancies[..], [Discrepancy::Excursion { extreme_c, .. }] if extreme_c == 12.5)
-        );
+        // The excursion is the box's, decided once; the bag carries it as its status.
+        assert!(line(1).discrepancies.is_empty());
+        assert_eq!(line(1).unit.status, UnitStatus::Quarantined);
+        assert!(matches!(
+            line(1).unit.findings[..],
+            [UnitFinding::Excursion { extreme_c, .. }, ..] if extreme_c == 12.5
+        ));
+        assert_eq!(r.box_excursions.len(), 1);
+        assert_eq!(r.box_excursions[0].box_code, "BOX-1");
+        assert_eq!(r.box_excursions[0].bags, vec![din(1), din(2)]);
         assert!(matches!(
             line(4).discrepancies[..],
             [Discrepancy::OverTimeLimit {
@@ -541,27 +837,211 @@ mod tests {
                 ..
             }]
         ));
+        assert_eq!(line(4).unit.status, UnitStatus::Downgraded);
+        assert!(
+            line(4).unit.describe().contains("no platelets"),
+            "{}",
+            line(4).unit.describe()
+        );
     }
 
     #[test]
     fn time_limit_boundary_is_inclusive() {
         let m = manifest();
-        let at = |h| {
+        let at = |minutes| {
             reconcile(
                 std::slice::from_ref(&m),
                 &[scan(4, "BOX-2", 0)],
-                t0() + Duration::hours(h),
+                t0() + Duration::minutes(minutes),
                 &rules(),
             )
         };
-        assert_eq!(at(8).tally.over_time_limit, 0);
+        let exactly = at(8 * 60);
+        assert_eq!(exactly.tally.over_time_limit, 0);
+        assert_eq!(exactly.lines[3].unit.status, UnitStatus::Suitable);
+        let over = at(8 * 60 + 1);
+        assert_eq!(over.tally.over_time_limit, 1);
+        assert_eq!(over.lines[3].unit.status, UnitStatus::Downgraded);
+    }
+
+    #[test]
+    fn a_hot_box_is_one_decision_not_one_reason_per_bag() {
+        let bags: Vec<u32> = (1..=19).collect();
+        let m = manifest_of(vec![bx(
+            "BOX-1",
+            ProductClass::RedCellWholeBlood,
+            &bags,
+            true,
+        )]);
+        let scans: Vec<DeskScan> = bags.iter().map(|&n| scan(n, "BOX-1", 0)).collect();
         let r = reconcile(
             std::slice::from_ref(&m),
-            &[scan(4, "BOX-2", 0)],
-            t0() + Duration::hours(8) + Duration::minutes(1),
+            &scans,
+            t0() + Duration::hours(5),
             &rules(),
         );
-        assert_eq!(r.tally.over_time_limit, 1);
+        assert_eq!(r.box_excursions.len(), 1);
+        assert_eq!(r.box_excursions[0].bags.len(), 19);
+        assert!(r.lines.iter().all(|l| l.discrepancies.is_empty()));
+        assert_eq!(r.tally.quarantined, 19);
+        let (receiver, driver) = people();
+        let mut reasons = Reasons::default();
+        let err = sign(
+            std::slice::from_ref(&m),
+            &r,
+            &reasons,
+            receiver.clone(),
+            driver.clone(),
+            uid(99),
+            t0(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            HandoffError::BoxDecisionMissing {
+                box_code: "BOX-1".into(),
+                bags: 19
+            }
+        );
+        reasons.boxes.insert("BOX-2".into(), "?".into());
+        reasons.boxes.insert(
+            "BOX-1".into(),
+            "整箱隔离待质控 / box quarantined for QA".into(),
+        );
+        assert_eq!(
+            sign(
+                std::slice::from_ref(&m),
+                &r,
+                &reasons,
+                receiver.clone(),
+                driver.clone(),
+                uid(99),
+                t0()
+            ),
+            Err(HandoffError::BoxDecisionWithoutExcursion {
+                box_code: "BOX-2".into()
+            })
+        );
+        reasons.boxes.remove("BOX-2");
+        let record = sign(
+            std::slice::from_ref(&m),
+            &r,
+            &reasons,
+            receiver,
+            driver,
+            uid(99),
+            t0(),
+        )
+        .unwrap();
+        assert_eq!(record.box_decisions.len(), 1);
+        assert_eq!(record.box_decisions[0].excursion.bags.len(), 19);
+        assert!(record.discrepancies.is_empty());
+        assert_eq!(record.units.len(), 19);
+        assert!(
+            record
+                .units
+                .iter()
+                .all(|u| u.unit.status == UnitStatus::Quarantined)
+        );
+    }
+
+    #[test]
+    fn a_bag_without_its_tubes_is_a_discrepancy() {
+        let mut m = manifest_of(vec![bx(
+            "BOX-1",
+            ProductClass::RedCellWholeBlood,
+            &[1, 2],
+            false,
+        )]);
+        for bag in &mut m.boxes[0].bags {
+            bag.tubes = vec![tube(1), tube(2)];
+        }
+        let now = t0() + Duration::hours(5);
+        let scans = vec![
+            scan(1, "BOX-1", 0),
+            tube_scan(1, tube(1), 1),
+            tube_scan(1, tube(2), 2),
+            scan(2, "BOX-1", 3),
+            tube_scan(2, tube(1), 4),
+        ];
+        let r = reconcile(std::slice::from_ref(&m), &scans, now, &rules());
+        assert_eq!(r.tally.received, 2);
+        assert_eq!(r.tally.extra, 0);
+        assert_eq!(r.tally.tubes_missing, 1);
+        assert!(r.lines[0].discrepancies.is_empty());
+        assert_eq!(r.lines[0].tubes_received, vec![tube(1), tube(2)]);
+        assert_eq!(
+            r.lines[1].discrepancies,
+            vec![Discrepancy::TubesMissing {
+                pieces: vec![tube(2)]
+            }]
+        );
+        assert_eq!(r.lines[1].unit.status, UnitStatus::Quarantined);
+        assert_eq!(
+            r.lines[1].discrepancies[0].describe(),
+            "缺少标本管 2 / missing sample tube 2"
+        );
+        // A tube alone does not receive its bag.
+        let r = reconcile(
+            std::slice::from_ref(&m),
+            &[tube_scan(1, tube(1), 0)],
+            now,
+            &rules(),
+        );
+        assert_eq!(r.lines[0].status, BagStatus::Missing);
+        assert_eq!(r.tally.extra, 0);
+        // Reasons: the tube discrepancy needs one like any other.
+        let r = reconcile(std::slice::from_ref(&m), &scans, now, &rules());
+        let (receiver, driver) = people();
+        let mut reasons = Reasons::default();
+        assert!(matches!(
+            sign(
+                std::slice::from_ref(&m),
+                &r,
+                &reasons,
+                receiver.clone(),
+                driver.clone(),
+                uid(9),
+                now
+            ),
+            Err(HandoffError::ReasonMissing { ref what, .. }) if what == "tubes_missing"
+        ));
+        reasons
+            .bags
+            .insert(din(2), "标本管留在车上 / tube left on the bus".into());
+        let record = sign(
+            std::slice::from_ref(&m),
+            &r,
+            &reasons,
+            receiver,
+            driver,
+            uid(9),
+            now,
+        )
+        .unwrap();
+        assert_eq!(record.units.len(), 1);
+        assert_eq!(record.units[0].din, din(2));
+    }
+
+    #[test]
+    fn the_bus_findings_travel_to_the_desk() {
+        let mut m = manifest();
+        m.boxes[0].bags[0].unit = UnitAssessment::new(vec![UnitFinding::SlowDraw {
+            volume_ml: 400,
+            seconds: 660,
+            limit_minutes: 10.0,
+        }]);
+        m.boxes[1].excursions.clear();
+        m.boxes[0].excursions.clear();
+        let r = reconcile(
+            std::slice::from_ref(&m),
+            &[scan(1, "BOX-1", 0)],
+            t0() + Duration::hours(5),
+            &rules(),
+        );
+        assert_eq!(r.lines[0].unit.status, UnitStatus::Downgraded);
+        assert!(r.lines[0].unit.describe().contains("slow draw"));
+        assert!(r.lines[0].discrepancies.is_empty());
     }
 
     #[test]
@@ -577,13 +1057,11 @@ mod tests {
             t0() + Duration::hours(5),
             &rules(),
         );
-        let receiver = Signatory {
-            staff_id: uid(50),
-            name: "赵敏".into(),
-        };
-        let driver = m.driver.clone();
-        let mut reasons = BTreeMap::new();
-        reasons.insert(din(1), "冷藏箱已复测 / rechecked".to_owned());
+        let (receiver, driver) = people();
+        let mut reasons = Reasons::default();
+        reasons
+            .boxes
+            .insert("BOX-1".into(), "冷藏箱已复测 / rechecked".to_owned());
         let err = sign(
             std::slice::from_ref(&m),
             &r,
@@ -597,12 +1075,12 @@ mod tests {
         assert_eq!(
             err,
             HandoffError::ReasonMissing {
-                din: din(2).to_string(),
-                what: "excursion".into()
+                din: din(3).to_string(),
+                what: "missing".into()
             }
         );
-        assert!(err.to_string().contains(&din(2).to_string()));
-        reasons.insert(din(2), "  ".into());
+        assert!(err.to_string().contains(&din(3).to_string()));
+        reasons.bags.insert(din(3), "  ".into());
         assert!(matches!(
             sign(
                 std::slice::from_ref(&m),
@@ -615,9 +1093,10 @@ mod tests {
             ),
             Err(HandoffError::ReasonMissing { .. })
         ));
-        reasons.insert(din(2), "同箱 / same box".into());
-        reasons.insert(din(3), "留在车上 / left on the bus".into());
-        reasons.insert(din(4), "无 / none".into());
+        reasons
+            .bags
+            .insert(din(3), "留在车上 / left on the bus".into());
+        reasons.bags.insert(din(4), "无 / none".into());
         assert_eq!(
             sign(
                 std::slice::from_ref(&m),
@@ -632,7 +1111,7 @@ mod tests {
                 din: din(4).to_string()
             })
         );
-        reasons.remove(&din(4));
+        reasons.bags.remove(&din(4));
         assert!(matches!(
             sign(
                 std::slice::from_ref(&m),
@@ -656,16 +1135,39 @@ mod tests {
         )
         .unwrap();
         assert_eq!(record.received.len(), 4);
-        assert_eq!(record.discrepancies.len(), 3);
+        assert_eq!(record.discrepancies.len(), 1);
+        assert_eq!(record.box_decisions.len(), 1);
         assert_eq!(record.device_ids, vec![m.device_id]);
-        assert_eq!(record.discrepancies[2].reason, "留在车上 / left on the bus");
+        assert_eq!(record.discrepancies[0].reason, "留在车上 / left on the bus");
+    }
+
+    #[test]
+    fn a_record_signed_before_box_decisions_still_reads() {
+        let (receiver, driver) = people();
+        let old = serde_json::json!({
+            "id": uid(1), "manifest_ids": [uid(2)], "device_ids": [uid(3)], "site_name": "x",
+            "receiver": receiver, "driver": driver, "signed_at": t0(),
+            "tally": {"expected": 1, "received": 1, "missing": 0, "extra": 0, "wrong_box": 0,
+                      "excursion": 1, "over_time_limit": 0},
+            "received": [din(1)],
+            "discrepancies": [{"din": din(1), "status": "received", "manifest_box": "BOX-1",
+                "found_box": "BOX-1", "reason": "ok",
+                "discrepancies": [{"kind": "excursion", "box_code": "BOX-1", "extreme_c": 12.5,
+                    "from": t0(), "to": t0()}]}]
+        });
+        let record: HandoffRecord = serde_json::from_value(old.clone()).unwrap();
+        assert!(record.box_decisions.is_empty());
+        // And it writes back the same bytes: nothing new is added to an old record.
+        assert_eq!(serde_json::to_value(&record).unwrap(), old);
     }
 
     #[test]
     fn bag_scans_read_label_text() {
         let d = din(7);
         assert_eq!(
-            read_bag_scan(&format!("{}\r\n", d.barcode_data())).unwrap(),
+            read_bag_scan(&format!("{}\r\n", d.barcode_data()))
+                .unwrap()
+                .din,
             d
         );
         assert!(read_bag_scan("BOX-1").is_err());

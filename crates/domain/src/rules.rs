@@ -269,13 +269,90 @@ pub struct RuleSet {
     pub cold_chain: ColdChainRules,
 }
 
-/// The band a transport box of each product class must stay in, and how long a bag of
-/// that class may take from the end of collection to processing at the station.
+/// The band a transport box of each product class must stay in, how long a bag of that
+/// class may take from the end of collection to processing at the station, and what a
+/// unit becomes when it misses that limit.
+///
+/// A table written before a product class existed (apheresis plasma was added later)
+/// gains that class's entry from the embedded table when it is read, so a station's
+/// published table keeps loading and keeps its own values for the classes it lists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "ColdChainRulesWire")]
 pub struct ColdChainRules {
+    /// Where the figures come from (sources, the station's own decisions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// One entry per product class, each class exactly once.
     pub classes: Vec<ColdChainClassRule>,
+}
+
+/// `cold_chain` as rules tables write it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ColdChainRulesWire {
+    #[serde(default)]
+    notes: Vec<String>,
+    classes: Vec<ColdChainClassRule>,
+}
+
+/// The embedded table's `cold_chain` section as written (no classes filled in).
+fn embedded_cold_chain() -> Option<ColdChainRulesWire> {
+    let v: serde_json::Value = serde_json::from_str(GB18467_2011_JSON).ok()?;
+    serde_json::from_value(v.get("cold_chain")?.clone()).ok()
+}
+
+impl From<ColdChainRulesWire> for ColdChainRules {
+    fn from(w: ColdChainRulesWire) -> ColdChainRules {
+        let mut classes = w.classes;
+        let missing: Vec<ProductClass> = ProductClass::ALL
+            .into_iter()
+            .filter(|class| !classes.iter().any(|c| c.class == *class))
+            .collect();
+        if !missing.is_empty()
+            && let Some(embedded) = embedded_cold_chain()
+        {
+            classes.extend(
+                embedded
+                    .classes
+                    .into_iter()
+                    .filter(|c| missing.contains(&c.class)),
+            );
+        }
+        ColdChainRules {
+            notes: w.notes,
+            classes,
+        }
+    }
+}
+
+/// What a finding does to a unit: it may still be used for less (downgrade), or it may
+/// not be used until someone decides (quarantine). Quarantine is the worse of the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitAction {
+    Downgrade,
+    Quarantine,
+}
+
+/// What a unit of a class becomes when it reaches processing after its limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverLimitRule {
+    pub action: UnitAction,
+    /// What the unit may still become, or why it is held (shown on the manifest and at
+    /// the desk).
+    pub zh: String,
+    pub en: String,
+}
+
+impl Default for OverLimitRule {
+    fn default() -> OverLimitRule {
+        OverLimitRule {
+            action: UnitAction::Quarantine,
+            zh: "超过处理时限，隔离待评估".into(),
+            en: "over its processing limit: quarantined for review".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -285,6 +362,15 @@ pub struct ColdChainClassRule {
     pub range: TemperatureRange,
     /// Hours from the end of collection to processing at the station.
     pub processing_limit_hours: u32,
+    /// What a unit that misses `processing_limit_hours` becomes (quarantine when the
+    /// table does not say).
+    #[serde(default)]
+    pub over_limit: OverLimitRule,
+    /// Hours from the end of collection within which plasma from this unit must be
+    /// separated and frozen to be fresh frozen plasma (GB 18469-2012: 6 h with ACD, 8 h
+    /// with CPD or CPDA-1); past it the plasma is frozen plasma, not FFP (a downgrade).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ffp_separation_hours: Option<u32>,
 }
 
 impl ColdChainRules {
@@ -294,40 +380,108 @@ impl ColdChainRules {
 }
 
 impl Default for ColdChainRules {
-    /// domain.md section 5: 2–10 °C for red-cell whole blood, 20–24 °C for platelets;
-    /// whole blood for platelets processed within 8 h (stations commonly set 6–8 h),
-    /// the others within 24 h (WHO, at a validated temperature).
+    /// The embedded table's section, for rules tables written before the `cold_chain`
+    /// section existed.
     fn default() -> ColdChainRules {
-        let rule = |class, min_c, max_c, processing_limit_hours| ColdChainClassRule {
-            class,
-            range: TemperatureRange { min_c, max_c },
-            processing_limit_hours,
-        };
-        ColdChainRules {
-            classes: vec![
-                rule(ProductClass::RedCellWholeBlood, 2.0, 10.0, 24),
-                rule(ProductClass::PlateletWholeBlood, 20.0, 24.0, 8),
-                rule(ProductClass::ApheresisPlatelets, 20.0, 24.0, 24),
-            ],
-        }
+        // `embedded_rules_are_valid` proves the embedded section parses; were it not to,
+        // every class would be missing and validation would name the first.
+        embedded_cold_chain()
+            .unwrap_or(ColdChainRulesWire {
+                notes: Vec::new(),
+                classes: Vec::new(),
+            })
+            .into()
     }
+}
+
+/// One step of the slow-draw table: a whole-blood draw of up to `volume_ml` that takes
+/// longer than `max_minutes` is unsuitable for platelets.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowDrawLimit {
+    pub volume_ml: u32,
+    pub max_minutes: f64,
 }
 
 /// Figures the collection screen uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "CollectionRulesWire")]
 pub struct CollectionRules {
+    /// Where the figures come from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Density used to turn the scale's net grams into mL (1.05; many stations use 1.053).
     pub grams_per_ml: f64,
-    /// Whole blood that took longer than this is flagged unsuitable for platelets.
-    pub whole_blood_platelet_max_minutes: u32,
+    /// Slow-draw limits by bag volume, ascending (the Chinese technical procedures: 200 mL
+    /// over 5 min, 400 mL over 10 min). A slow draw excludes platelets from the bag.
+    pub slow_draw: Vec<SlowDrawLimit>,
+}
+
+/// `collection` as rules tables write it, including the single
+/// `whole_blood_platelet_max_minutes` of tables written before `slow_draw` existed:
+/// such a table keeps meaning what it said (one limit for every volume).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CollectionRulesWire {
+    #[serde(default)]
+    notes: Vec<String>,
+    grams_per_ml: f64,
+    #[serde(default)]
+    slow_draw: Option<Vec<SlowDrawLimit>>,
+    #[serde(default)]
+    whole_blood_platelet_max_minutes: Option<u32>,
+}
+
+impl From<CollectionRulesWire> for CollectionRules {
+    fn from(w: CollectionRulesWire) -> CollectionRules {
+        let slow_draw = match (w.slow_draw, w.whole_blood_platelet_max_minutes) {
+            (Some(table), _) => table,
+            (None, Some(minutes)) => vec![SlowDrawLimit {
+                volume_ml: u32::MAX,
+                max_minutes: f64::from(minutes),
+            }],
+            (None, None) => CollectionRules::default().slow_draw,
+        };
+        CollectionRules {
+            notes: w.notes,
+            grams_per_ml: w.grams_per_ml,
+            slow_draw,
+        }
+    }
+}
+
+impl CollectionRules {
+    /// The slow-draw limit for a bag of `volume_ml`: the first step at or above it, or
+    /// the largest step for a larger bag. `None` only for an empty table (refused by
+    /// validation).
+    pub fn slow_draw_limit(&self, volume_ml: u32) -> Option<SlowDrawLimit> {
+        self.slow_draw
+            .iter()
+            .find(|l| l.volume_ml >= volume_ml)
+            .or(self.slow_draw.last())
+            .copied()
+    }
 }
 
 impl Default for CollectionRules {
     fn default() -> CollectionRules {
         CollectionRules {
+            notes: Vec::new(),
             grams_per_ml: 1.05,
-            whole_blood_platelet_max_minutes: 15,
+            slow_draw: vec![
+                SlowDrawLimit {
+                    volume_ml: 200,
+                    max_minutes: 5.0,
+                },
+                SlowDrawLimit {
+                    volume_ml: 300,
+                    max_minutes: 7.5,
+                },
+                SlowDrawLimit {
+                    volume_ml: 400,
+                    max_minutes: 10.0,
+                },
+            ],
         }
     }
 }
@@ -397,14 +551,21 @@ impl RuleSet {
                         "must be a positive number of hours",
                     ));
                 }
+                if rule.ffp_separation_hours == Some(0) {
+                    return Err(invalid(
+                        format!("{field}.ffp_separation_hours"),
+                        "must be a positive number of hours",
+                    ));
+                }
+                if rule.over_limit.zh.trim().is_empty() || rule.over_limit.en.trim().is_empty() {
+                    return Err(invalid(
+                        format!("{field}.over_limit"),
+                        "must say what the unit becomes, in zh and en",
+                    ));
+                }
             }
         }
-        if self.collection.whole_blood_platelet_max_minutes == 0 {
-            return Err(invalid(
-                "collection.whole_blood_platelet_max_minutes",
-                "must be a positive number of minutes",
-            ));
-        }
+        self.validate_slow_draw()?;
         self.validate_age()?;
         for (sex, field) in [(Sex::Male, "male"), (Sex::Female, "female")] {
             positive(
@@ -422,6 +583,38 @@ impl RuleSet {
         self.validate_apheresis()?;
         self.validate_intervals()?;
         self.validate_deferrals()
+    }
+
+    fn validate_slow_draw(&self) -> Result<(), RulesError> {
+        let table = &self.collection.slow_draw;
+        if table.is_empty() {
+            return Err(invalid(
+                "collection.slow_draw",
+                "must list at least one volume with its limit",
+            ));
+        }
+        for (i, step) in table.iter().enumerate() {
+            let field = format!("collection.slow_draw[{i}]");
+            if step.volume_ml == 0 {
+                return Err(invalid(field, "volume_ml must be above 0"));
+            }
+            if i > 0 && step.volume_ml <= table[i - 1].volume_ml {
+                return Err(invalid(
+                    field,
+                    "volumes must be listed in ascending order, each once",
+                ));
+            }
+            if !(step.max_minutes.is_finite() && step.max_minutes > 0.0) {
+                return Err(invalid(
+                    format!("{field}.max_minutes"),
+                    format!(
+                        "must be a number of minutes above 0 (got {})",
+                        step.max_minutes
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn validate_age(&self) -> Result<(), RulesError> {
@@ -915,6 +1108,95 @@ mod tests {
     fn a_station_can_change_a_threshold_without_a_build() {
         let r = mutated(|v| v["alt_max_u_l"] = 40.into()).unwrap();
         assert_eq!(r.alt_max_u_l, 40.0);
+    }
+
+    #[test]
+    fn collection_and_cold_chain_sections_are_checked() {
+        let r = RuleSet::gb18467_2011();
+        let steps: Vec<(u32, f64)> = r
+            .collection
+            .slow_draw
+            .iter()
+            .map(|l| (l.volume_ml, l.max_minutes))
+            .collect();
+        assert_eq!(steps, vec![(200, 5.0), (300, 7.5), (400, 10.0)]);
+        let class = |c| r.cold_chain.class(c).unwrap();
+        assert_eq!(
+            class(ProductClass::PlateletWholeBlood).processing_limit_hours,
+            8
+        );
+        assert_eq!(
+            class(ProductClass::PlateletWholeBlood).over_limit.action,
+            UnitAction::Downgrade
+        );
+        assert_eq!(
+            class(ProductClass::RedCellWholeBlood).ffp_separation_hours,
+            Some(8)
+        );
+        assert_eq!(
+            class(ProductClass::ApheresisPlasma).processing_limit_hours,
+            6
+        );
+        assert!(!r.cold_chain.notes.is_empty() && !r.collection.notes.is_empty());
+        assert_eq!(ColdChainRules::default(), r.cold_chain);
+        assert_eq!(
+            invalid_field(mutated(
+                |v| v["collection"]["slow_draw"] = serde_json::json!([])
+            )),
+            "collection.slow_draw"
+        );
+        assert_eq!(
+            invalid_field(mutated(
+                |v| v["collection"]["slow_draw"] = serde_json::json!([
+                    {"volume_ml": 400, "max_minutes": 10},
+                    {"volume_ml": 200, "max_minutes": 5}
+                ])
+            )),
+            "collection.slow_draw[1]"
+        );
+        assert_eq!(
+            invalid_field(mutated(
+                |v| v["collection"]["slow_draw"][0]["max_minutes"] = 0.into()
+            )),
+            "collection.slow_draw[0].max_minutes"
+        );
+        // A table written before apheresis plasma had a class keeps its own values and
+        // gains the embedded entry for it.
+        let older = mutated(|v| {
+            v["cold_chain"]["classes"].as_array_mut().unwrap().pop();
+            v["cold_chain"]["classes"][1]["processing_limit_hours"] = 6.into();
+        })
+        .unwrap();
+        assert_eq!(
+            older
+                .cold_chain
+                .class(ProductClass::PlateletWholeBlood)
+                .unwrap()
+                .processing_limit_hours,
+            6
+        );
+        assert_eq!(
+            older.cold_chain.class(ProductClass::ApheresisPlasma),
+            r.cold_chain.class(ProductClass::ApheresisPlasma)
+        );
+        assert_eq!(
+            invalid_field(mutated(|v| {
+                let arr = v["cold_chain"]["classes"].as_array_mut().unwrap();
+                let first = arr[0].clone();
+                arr.push(first);
+            })),
+            "cold_chain.classes[red_cell_whole_blood]"
+        );
+        assert_eq!(
+            invalid_field(mutated(
+                |v| v["cold_chain"]["classes"][0]["ffp_separation_hours"] = 0.into()
+            )),
+            "cold_chain.classes[red_cell_whole_blood].ffp_separation_hours"
+        );
+        assert!(matches!(
+            mutated(|v| v["collection"]["slow_draws"] = serde_json::json!([])),
+            Err(RulesError::Json(_))
+        ));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
-use lifebridge_domain::cold_chain::{Manifest, ManifestBox, abo_rh_label};
+use lifebridge_domain::cold_chain::{Manifest, ManifestBox, UnitStatus, abo_rh_label};
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
@@ -327,13 +327,15 @@ fn box_section(w: &mut Writer, b: &ManifestBox) {
         b.first_collection_at.map_or_else(|| "-".to_owned(), cst),
         b.bags.len()
     ));
-    let columns = [0.0, 42.0, 90.0, 112.0, 135.0];
+    let columns = [0.0, 40.0, 80.0, 100.0, 115.0, 130.0, 163.0];
     let header = [
         "献血码 DIN",
         "采集方式 Procedure",
         "血型 ABO/RhD",
         "容量 mL",
+        "管 Tubes",
         "采集时间 Collected",
+        "状态 Status",
     ];
     w.row(
         &header
@@ -354,7 +356,13 @@ fn box_section(w: &mut Writer, b: &ManifestBox) {
             .collected_volume_ml
             .map_or_else(|| "-".to_owned(), |v| v.to_string());
         let at = cst(bag.collected_at);
-        let cells = [din, procedure, group, volume, at];
+        let tubes = bag.tubes.len().to_string();
+        let status = match bag.unit.status {
+            UnitStatus::Suitable => "合格",
+            UnitStatus::Downgraded => "降级",
+            UnitStatus::Quarantined => "隔离",
+        };
+        let cells = [din, procedure, group, volume, tubes, at, status.to_owned()];
         w.row(
             &cells
                 .iter()
@@ -363,6 +371,11 @@ fn box_section(w: &mut Writer, b: &ManifestBox) {
                 .collect::<Vec<_>>(),
             SMALL,
         );
+        // Why the unit is downgraded or quarantined (why it is in this box and not a
+        // platelet box, what happened in transit), in the core's words.
+        if !bag.unit.is_suitable() {
+            w.line_at(&format!("-> {}", bag.unit.describe()), SMALL, 4.0);
+        }
     }
     if b.readings.is_empty() {
         w.line("温度记录 / Readings: 无 none");
@@ -426,6 +439,10 @@ pub fn render_manifest_pdf(
     w.line(&format!(
         "合计 / Total: {} 袋 bags, {} 箱 boxes, {} 箱有温度超限 boxes with excursions",
         counts.bags, counts.boxes, counts.boxes_with_excursions
+    ));
+    w.line(&format!(
+        "降级 / Downgraded: {}    隔离 / Quarantined: {}",
+        counts.downgraded, counts.quarantined
     ));
     for c in &counts.by_class {
         w.line_at(
@@ -513,7 +530,8 @@ mod tests {
             "温度记录 / Readings: 无 none 超出范围 / Excursions: !! 超出范围 / EXCURSION: 最值 extreme 次读数 readings",
             "签名 / Signatures (已用工号密码签署 signed with PIN, 接收人签名 / Received by: ___ 时间 / Time:",
             "清单二维码 / Manifest QR (无网络时扫描 / scan when not synced) 二维码 QR 运输交接单",
-            "全血（制备红细胞） 全血（制备血小板） 单采血小板",
+            "全血（制备红细胞） 全血（制备血小板） 单采血小板 单采血浆",
+            "管 Tubes 状态 Status 合格 降级 隔离 -> 降级 / Downgraded: 隔离 / Quarantined:",
             "□ ・ - 第 页 page",
         ] {
             let missing: String = text
@@ -529,5 +547,57 @@ mod tests {
         assert_eq!(printable(&font, '—'), '-');
         assert_eq!(printable(&font, '𠀀'), MISSING);
         assert_eq!(printable(&font, '圳'), '圳');
+    }
+
+    /// The core's words for a unit's status print without gaps too.
+    #[test]
+    fn unit_findings_are_in_the_embedded_font() {
+        use lifebridge_domain::cold_chain::{
+            ProductClass, TemperatureRange, UnitAssessment, UnitFinding, time_findings,
+        };
+        use lifebridge_domain::entities::LabelKind;
+        use lifebridge_domain::labels::LabelPiece;
+        use lifebridge_domain::rules::RuleSet;
+        let font = LabelFont::embedded().unwrap();
+        let rules = RuleSet::gb18467_2011();
+        let t0 = chrono::DateTime::<Utc>::UNIX_EPOCH;
+        let mut findings = vec![
+            UnitFinding::SlowDraw {
+                volume_ml: 400,
+                seconds: 700,
+                limit_minutes: 10.0,
+            },
+            UnitFinding::Excluded {
+                classes: ProductClass::ALL.to_vec(),
+            },
+            UnitFinding::Excursion {
+                box_code: "BOX-1".into(),
+                range: TemperatureRange {
+                    min_c: 2.0,
+                    max_c: 10.0,
+                },
+                extreme_c: 12.0,
+            },
+            UnitFinding::TubesMissing {
+                pieces: vec![LabelPiece::new(LabelKind::Tube, 1)],
+            },
+        ];
+        for class in ProductClass::ALL {
+            findings.extend(time_findings(
+                class,
+                t0,
+                t0 + chrono::Duration::hours(30),
+                &rules,
+            ));
+        }
+        let text = UnitAssessment::new(findings).describe();
+        let missing: String = text
+            .chars()
+            .filter(|c| !font.covers(&c.to_string()) && printable(&font, *c) == MISSING)
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not in the font: {missing:?} in {text:?}"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Test fixture for the receiving desk's browser test (tests/desk): prints, as JSON, a
 //! manifest written as if by the device `<device-id>` (40 bags by default, two boxes,
-//! one excursion), the change entry that carries it, its manifest QR, and the text a
-//! hand scanner types for each bag and for one bag on no manifest.
+//! one excursion, two sample tubes per bag, one slow draw), the change entry that carries
+//! it, its manifest QR, and the text a hand scanner types for each bag, each of its tubes
+//! and for one bag on no manifest.
 //!
 //! `cargo run -p lifebridge-station --example desk_fixture -- <device-id> [first-din-seq] [bags]`
 //!
@@ -38,13 +39,28 @@ fn main() {
     let first: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
     let bags: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(40);
     let now = chrono::Utc::now();
-    let manifest = fixture::manifest(device, first, bags, now - chrono::Duration::minutes(30));
+    let mut manifest = fixture::manifest(device, first, bags, now - chrono::Duration::minutes(30));
+    // The bus found the second bag's draw slow: it travels in the red-cell box, and the
+    // manifest says why.
+    if let Some(bag) = manifest.boxes[0].bags.get_mut(1) {
+        use lifebridge_domain::cold_chain::{UnitAssessment, UnitFinding};
+        bag.unit = UnitAssessment::new(vec![UnitFinding::SlowDraw {
+            volume_ml: 400,
+            seconds: 660,
+            limit_minutes: 10.0,
+        }]);
+    }
     let scans: Vec<_> = manifest
         .boxes
         .iter()
         .flat_map(|b| {
             b.bags.iter().map(move |bag| {
-                json!({"din": bag.din.as_str(), "text": bag.din.barcode_data(), "box": b.code})
+                let tubes: Vec<String> = bag
+                    .tubes
+                    .iter()
+                    .map(|t| fixture::tube_scan(&bag.din, *t))
+                    .collect();
+                json!({"din": bag.din.as_str(), "text": bag.din.barcode_data(), "box": b.code, "tubes": tubes})
             })
         })
         .collect();

@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_staff_active",
         sql: include_str!("../../../migrations/station/0004_staff_active.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_desk_scan_piece",
+        sql: include_str!("../../../migrations/station/0005_desk_scan_piece.sql"),
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {

@@ -3,7 +3,8 @@
 //! parties sign the hand-off, which goes back to the vehicle on its next pull.
 //!
 //! The desk page (`desk_ui`) only displays: what counts as missing, extra, wrong box,
-//! excursion or over time comes from `lifebridge_domain::handoff::reconcile` here.
+//! excursion (one decision per box), over time or missing tubes, and each unit's status,
+//! comes from `lifebridge_domain::handoff::reconcile` here.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -18,7 +19,7 @@ use chrono::{DateTime, Duration, Utc};
 use lifebridge_domain::cold_chain::{Manifest, Signatory};
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::{Role, Staff};
-use lifebridge_domain::handoff::{self, DeskScan, HandoffError, Reconciliation};
+use lifebridge_domain::handoff::{self, DeskScan, HandoffError, Reasons, Reconciliation};
 use lifebridge_domain::rules::RuleSet;
 use lifebridge_store::replication::StaffAccount;
 use lifebridge_store::session;
@@ -249,6 +250,9 @@ pub struct DeskError {
     pub din: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing_parts: Option<Vec<usize>>,
+    /// The box a refused signing names (a box excursion without its decision).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub box_code: Option<String>,
 }
 
 impl DeskError {
@@ -259,6 +263,7 @@ impl DeskError {
             message: message.into(),
             din: None,
             missing_parts: None,
+            box_code: None,
         }
     }
 
@@ -569,6 +574,11 @@ pub struct ReceiptView {
     pub reconciliation: Reconciliation,
     /// Each line's discrepancies described, zh-CN first (same order as the lines).
     pub descriptions: Vec<Vec<String>>,
+    /// Each line's unit status described, zh-CN first (same order as the lines).
+    pub unit_descriptions: Vec<String>,
+    /// Each box excursion described, zh-CN first (same order as
+    /// `reconciliation.box_excursions`): one decision per box.
+    pub box_descriptions: Vec<String>,
     pub signed: Option<serde_json::Value>,
 }
 
@@ -622,6 +632,16 @@ async fn view(desk: &Desk, loaded: &Loaded) -> DeskResult<ReceiptView> {
         .iter()
         .map(|l| l.discrepancies.iter().map(|d| d.describe()).collect())
         .collect();
+    let unit_descriptions = reconciliation
+        .lines
+        .iter()
+        .map(|l| l.unit.describe())
+        .collect();
+    let box_descriptions = reconciliation
+        .box_excursions
+        .iter()
+        .map(|b| b.describe())
+        .collect();
     let signed = match desk
         .app
         .storage
@@ -649,6 +669,8 @@ async fn view(desk: &Desk, loaded: &Loaded) -> DeskResult<ReceiptView> {
             .collect(),
         reconciliation,
         descriptions,
+        unit_descriptions,
+        box_descriptions,
         signed,
     })
 }
@@ -679,7 +701,7 @@ async fn scan(
 ) -> DeskResult<Response> {
     let staff = session(&desk, &headers)?;
     let axum::Json(req) = body?;
-    let din: Din = handoff::read_bag_scan(&req.text).map_err(|e| {
+    let label = handoff::read_bag_scan(&req.text).map_err(|e| {
         DeskError::invalid(
             "unreadable_scan",
             format!("扫描内容不是血袋标签的献血编码 / the scan is not a bag label's DIN: {e}"),
@@ -705,9 +727,10 @@ async fn scan(
         ));
     }
     let scan = DeskScan {
-        din,
+        din: label.din,
         box_code,
         scanned_at: Utc::now(),
+        piece: label.piece,
     };
     if !desk
         .app
@@ -734,6 +757,9 @@ struct SignRequest {
     /// Reason per DIN, for every bag with a discrepancy.
     #[serde(default)]
     reasons: BTreeMap<String, String>,
+    /// One decision per box code, for every box that left its range.
+    #[serde(default)]
+    box_reasons: BTreeMap<String, String>,
 }
 
 async fn sign(
@@ -744,7 +770,10 @@ async fn sign(
 ) -> DeskResult<Response> {
     let receiver = session(&desk, &headers)?;
     let axum::Json(req) = body?;
-    let mut reasons = BTreeMap::new();
+    let mut reasons = Reasons {
+        bags: BTreeMap::new(),
+        boxes: req.box_reasons,
+    };
     for (din, reason) in req.reasons {
         let parsed: Din = din.parse().map_err(|e| {
             DeskError::invalid(
@@ -752,7 +781,7 @@ async fn sign(
                 format!("reasons: {din:?} is not a DIN: {e}"),
             )
         })?;
-        reasons.insert(parsed, reason);
+        reasons.bags.insert(parsed, reason);
     }
     let loaded = load(&desk, id).await?;
     if loaded.receipt.signed_at.is_some() {
@@ -830,14 +859,22 @@ fn handoff_error(e: HandoffError) -> DeskError {
         | HandoffError::ReasonWithoutDiscrepancy { din } => Some(din.clone()),
         _ => None,
     };
+    let box_code = match &e {
+        HandoffError::BoxDecisionMissing { box_code, .. }
+        | HandoffError::BoxDecisionWithoutExcursion { box_code } => Some(box_code.clone()),
+        _ => None,
+    };
     let code = match e {
         HandoffError::ReasonMissing { .. } => "reason_missing",
         HandoffError::ReasonWithoutDiscrepancy { .. } => "reason_without_discrepancy",
+        HandoffError::BoxDecisionMissing { .. } => "box_decision_missing",
+        HandoffError::BoxDecisionWithoutExcursion { .. } => "box_decision_without_excursion",
         HandoffError::SameSignatory { .. } => "same_signatory",
         HandoffError::NoManifest => "no_manifest",
     };
     let mut err = DeskError::invalid(code, e.to_string());
     err.din = din;
+    err.box_code = box_code;
     err
 }
 

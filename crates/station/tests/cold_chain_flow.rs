@@ -145,12 +145,26 @@ async fn bus_to_desk_and_back(backend: Backend) {
         .await;
         assert_eq!(status, 200, "{body}");
         view = body;
+        // The sample tubes released with the bag travel with it and are scanned too.
+        assert_eq!(bag.tubes.len(), 2);
+        for tube in &bag.tubes {
+            let (status, body) = post(
+                &url,
+                &format!("/desk/api/receipts/{receipt}/scans"),
+                token,
+                json!({"text": format!("={}{}", bag.din, tube.flags()), "box_code": "BOX-R7"}),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            view = body;
+        }
     }
     let tally = &view["reconciliation"]["tally"];
     assert_eq!(
         (tally["received"].clone(), tally["missing"].clone()),
         (json!(5), json!(0))
     );
+    assert_eq!(tally.get("tubes_missing"), None, "{tally}");
     let (status, record) = post(
         &url,
         &format!("/desk/api/receipts/{receipt}/sign"),

@@ -68,7 +68,14 @@ async fn hand_off_at_the_desk(backend: Backend) {
     let bus = enroll(&ts, &url, "BUS-RECV").await;
     let other_bus = enroll(&ts, &url, "BUS-OTHER").await;
     let now = chrono::Utc::now();
-    let manifest = fixture::manifest(bus.id, 100, 40, now - chrono::Duration::minutes(30));
+    let mut manifest = fixture::manifest(bus.id, 100, 40, now - chrono::Duration::minutes(30));
+    // What the bus knew of one bag's collection travels to the desk with it.
+    use lifebridge_domain::cold_chain::{UnitAssessment, UnitFinding};
+    manifest.boxes[0].bags[1].unit = UnitAssessment::new(vec![UnitFinding::SlowDraw {
+        volume_ml: 400,
+        seconds: 660,
+        limit_minutes: 10.0,
+    }]);
 
     add_staff(&ts, "赵敏", "receiving", "2468").await;
     add_staff(&ts, "李司机", "driver", "1357").await;
@@ -180,6 +187,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
     let missing = fixture::din(100 + 7);
     let wrong_box = fixture::din(100 + 3);
     let extra = fixture::din(999);
+    let short_of_tubes = fixture::din(100 + 25);
     let scans_path = format!("/desk/api/receipts/{receipt}/scans");
     for b in &manifest.boxes {
         for bag in &b.bags {
@@ -199,6 +207,20 @@ async fn hand_off_at_the_desk(backend: Backend) {
                 )
                 .await;
             assert_eq!(status, 200, "{body}");
+            // Its sample tubes come with it, except the second tube of one bag.
+            for tube in &bag.tubes {
+                if bag.din == short_of_tubes && tube.piece == 2 {
+                    continue;
+                }
+                let (status, body) = desk
+                    .call(
+                        "POST",
+                        &scans_path,
+                        Some(json!({"text": fixture::tube_scan(&bag.din, *tube), "box_code": box_code})),
+                    )
+                    .await;
+                assert_eq!(status, 200, "{body}");
+            }
         }
     }
     let (status, body) = desk
@@ -233,9 +255,27 @@ async fn hand_off_at_the_desk(backend: Backend) {
     assert_eq!(tally["missing"], 1);
     assert_eq!(tally["extra"], 1);
     assert_eq!(tally["wrong_box"], 1);
-    // BOX-1's 20 bags minus the missing one travelled through the excursion.
+    // BOX-1's 20 bags minus the missing one travelled through the excursion: one
+    // decision for the box, and each of its bags quarantined.
     assert_eq!(tally["excursion"], 19);
     assert_eq!(tally["over_time_limit"], 0);
+    assert_eq!(tally["tubes_missing"], 1);
+    assert_eq!(
+        tally["quarantined"], 20,
+        "19 in the hot box, 1 without its tube"
+    );
+    assert_eq!(tally.get("downgraded"), None, "none downgraded: {tally}");
+    let excursions = view["reconciliation"]["box_excursions"].as_array().unwrap();
+    assert_eq!(excursions.len(), 1);
+    assert_eq!(excursions[0]["box_code"], "BOX-1");
+    assert_eq!(excursions[0]["bags"].as_array().unwrap().len(), 19);
+    assert!(
+        view["box_descriptions"][0]
+            .as_str()
+            .unwrap()
+            .contains("its 19 bags are quarantined"),
+        "{view}"
+    );
     let lines = view["reconciliation"]["lines"].as_array().unwrap();
     let line = |din: &lifebridge_domain::Din| {
         lines
@@ -247,13 +287,58 @@ async fn hand_off_at_the_desk(backend: Backend) {
     assert_eq!(line(&missing)["status"], "missing");
     assert_eq!(line(&extra)["status"], "extra");
     assert_eq!(line(&wrong_box)["discrepancies"][0]["kind"], "wrong_box");
+    // The unit's status is on the desk, with why.
+    let hot = line(&fixture::din(100 + 1));
+    assert!(hot["discrepancies"].as_array().unwrap().is_empty(), "{hot}");
+    assert_eq!(hot["unit"]["status"], "quarantined");
+    let kinds: Vec<&str> = hot["unit"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["slow_draw", "excursion"]);
+    let short = line(&short_of_tubes);
+    assert_eq!(short["discrepancies"][0]["kind"], "tubes_missing");
+    assert_eq!(short["unit"]["status"], "quarantined");
+    assert_eq!(short["tubes_received"].as_array().unwrap().len(), 1);
+    let index = lines
+        .iter()
+        .position(|l| l["din"] == short_of_tubes.as_str())
+        .unwrap();
+    let text = view["unit_descriptions"][index].as_str().unwrap();
+    assert!(text.starts_with("隔离"), "{text}");
+    assert!(text.contains("cannot be tested"), "{text}");
+    let fine = line(&fixture::din(100 + 30));
+    assert_eq!(fine["unit"]["status"], "suitable");
 
     // Signing without reasons is refused, naming the first bag that needs one.
     let sign_path = format!("/desk/api/receipts/{receipt}/sign");
     let mut reasons = BTreeMap::new();
-    let signing = |reasons: &BTreeMap<String, String>, driver_pin: &str| json!({"receiver_pin": "2468", "driver_name": "李司机", "driver_pin": driver_pin, "reasons": reasons});
+    let mut box_reasons = BTreeMap::new();
+    let signing = |reasons: &BTreeMap<String, String>,
+                   boxes: &BTreeMap<String, String>,
+                   driver_pin: &str| json!({"receiver_pin": "2468", "driver_name": "李司机", "driver_pin": driver_pin, "reasons": reasons, "box_reasons": boxes});
     let (status, body) = desk
-        .call("POST", &sign_path, Some(signing(&reasons, "1357")))
+        .call(
+            "POST",
+            &sign_path,
+            Some(signing(&reasons, &box_reasons, "1357")),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"], "box_decision_missing");
+    assert_eq!(body["box_code"], "BOX-1");
+    box_reasons.insert(
+        "BOX-1".to_owned(),
+        "整箱隔离，送质控评估 / whole box quarantined for QA".to_owned(),
+    );
+    let (status, body) = desk
+        .call(
+            "POST",
+            &sign_path,
+            Some(signing(&reasons, &box_reasons, "1357")),
+        )
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "reason_missing");
@@ -268,7 +353,11 @@ async fn hand_off_at_the_desk(backend: Backend) {
     }
     reasons.remove(extra.as_str());
     let (status, body) = desk
-        .call("POST", &sign_path, Some(signing(&reasons, "1357")))
+        .call(
+            "POST",
+            &sign_path,
+            Some(signing(&reasons, &box_reasons, "1357")),
+        )
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["din"], extra.as_str());
@@ -277,7 +366,11 @@ async fn hand_off_at_the_desk(backend: Backend) {
         "其他车次的血袋 / from another bus".into(),
     );
     let (status, body) = desk
-        .call("POST", &sign_path, Some(signing(&reasons, "9999")))
+        .call(
+            "POST",
+            &sign_path,
+            Some(signing(&reasons, &box_reasons, "9999")),
+        )
         .await;
     assert_eq!(status, 401, "wrong driver PIN: {body}");
     assert!(
@@ -288,15 +381,26 @@ async fn hand_off_at_the_desk(backend: Backend) {
             .is_none()
     );
     let (status, record) = desk
-        .call("POST", &sign_path, Some(signing(&reasons, "1357")))
+        .call(
+            "POST",
+            &sign_path,
+            Some(signing(&reasons, &box_reasons, "1357")),
+        )
         .await;
     assert_eq!(status, 200, "{record}");
     assert_eq!(record["receiver"]["name"], "赵敏");
     assert_eq!(record["driver"]["name"], "李司机");
     assert_eq!(record["received"].as_array().unwrap().len(), 39);
-    assert_eq!(record["discrepancies"].as_array().unwrap().len(), 21);
+    // Missing, wrong box, extra, tubes missing: four reasons, not one per hot bag.
+    assert_eq!(record["discrepancies"].as_array().unwrap().len(), 4);
+    assert_eq!(record["box_decisions"].as_array().unwrap().len(), 1);
+    assert_eq!(record["units"].as_array().unwrap().len(), 20);
     let (status, _) = desk
-        .call("POST", &sign_path, Some(signing(&reasons, "1357")))
+        .call(
+            "POST",
+            &sign_path,
+            Some(signing(&reasons, &box_reasons, "1357")),
+        )
         .await;
     assert_eq!(status, 409, "signed once");
     let (status, _) = desk

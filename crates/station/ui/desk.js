@@ -13,6 +13,7 @@ const state = {
   box: null,
   qrParts: [],
   reasons: {},
+  boxReasons: {},
 };
 
 /// Server messages are bilingual ("中文 / English"); show the half for the language.
@@ -81,6 +82,7 @@ async function receive(manifestId) {
   state.view = v.data;
   state.box = null;
   state.reasons = {};
+  state.boxReasons = {};
   // A reload (or a browser crash) returns to the same receiving rather than orphaning it.
   sessionStorage.setItem('lifebridge.desk.receipt', v.data.receipt_id);
   render();
@@ -130,11 +132,17 @@ async function sign(event) {
     const reason = (state.reasons[line.din] ?? '').trim();
     if (line.discrepancies.length && reason) reasons[line.din] = reason;
   });
+  const boxReasons = {};
+  view.reconciliation.box_excursions.forEach((b) => {
+    const reason = (state.boxReasons[b.box_code] ?? '').trim();
+    if (reason) boxReasons[b.box_code] = reason;
+  });
   const r = await api('POST', `/desk/api/receipts/${view.receipt_id}/sign`, {
     receiver_pin: $('receiver-pin').value,
     driver_name: $('driver-name').value,
     driver_pin: $('driver-pin').value,
     reasons,
+    box_reasons: boxReasons,
   });
   $('receiver-pin').value = '';
   $('driver-pin').value = '';
@@ -142,6 +150,10 @@ async function sign(event) {
     say('sign-message', pick(r.data?.message ?? String(r.status)));
     if (r.data?.din) {
       const input = document.querySelector(`input.reason[data-din="${r.data.din}"]`);
+      if (input) { input.classList.add('need'); input.focus(); }
+    }
+    if (r.data?.box_code) {
+      const input = document.querySelector(`input.box-reason[data-box="${r.data.box_code}"]`);
       if (input) { input.classList.add('need'); input.focus(); }
     }
     return;
@@ -182,13 +194,14 @@ function renderManifests() {
     el('tbody', {}, ...rows)));
 }
 
-const TILES = ['expected', 'received', 'missing', 'extra', 'wrong_box', 'excursion', 'over_time_limit'];
+const TILES = ['expected', 'received', 'missing', 'extra', 'wrong_box', 'excursion', 'over_time_limit', 'tubes_missing', 'downgraded', 'quarantined'];
 
 function renderReceipt() {
   const view = state.view;
   const show = Boolean(view);
   $('receipt-section').classList.toggle('hidden', !show);
   $('lines-section').classList.toggle('hidden', !show);
+  $('boxes-section').classList.toggle('hidden', !show || !view.reconciliation.box_excursions.length);
   $('sign-section').classList.toggle('hidden', !show || Boolean(view?.signed));
   $('current-box').textContent = state.box ?? t('no_box');
   if (!view) return;
@@ -201,8 +214,25 @@ function renderReceipt() {
       t('signed_detail', { at: new Date(s.signed_at).toLocaleString(lang()), receiver: s.receiver.name, driver: s.driver.name, n: s.discrepancies.length })));
   }
   const tally = view.reconciliation.tally;
+  // One decision per box that left its range (never one reason per bag).
+  $('box-decisions').replaceChildren(...view.reconciliation.box_excursions.map((b, i) => {
+    const cell = el('span', { class: 'decision' });
+    if (view.signed) {
+      const decided = (view.signed.box_decisions ?? []).find((d) => d.excursion.box_code === b.box_code);
+      cell.append(decided ? t('box_decided', { box: b.box_code, reason: decided.reason }) : '');
+    } else {
+      const input = el('input', {
+        class: 'box-reason', 'data-box': b.box_code, placeholder: t('box_reason_placeholder'), 'aria-label': `${t('reason')} ${b.box_code}`,
+        oninput: (e) => { state.boxReasons[b.box_code] = e.target.value; },
+      });
+      input.value = state.boxReasons[b.box_code] ?? '';
+      cell.append(input);
+    }
+    return el('div', { class: 'box-decision', id: `box-${b.box_code}`, 'data-box': b.box_code, 'data-bags': b.bags.length },
+      el('span', { class: 'warn' }, pick(view.box_descriptions[i])), cell);
+  }));
   $('tiles').replaceChildren(...TILES.map((k) => {
-    const n = tally[k];
+    const n = tally[k] ?? 0;
     const kind = k === 'expected' || k === 'received' ? '' : n > 0 ? 'bad' : 'good';
     return el('div', { class: `tile ${kind}`, id: `tile-${k}` }, el('span', { class: 'n' }, n), t(k));
   }));
@@ -220,13 +250,18 @@ function renderReceipt() {
       const signed = view.signed.discrepancies.find((d) => d.din === line.din);
       reasonCell.append(signed ? signed.reason : '');
     }
-    return el('tr', { id: `line-${line.din}`, class: `${line.status} ${flagged ? 'flagged' : ''}`, 'data-status': line.status },
+    const unit = line.unit.status;
+    const tubes = line.tubes.length ? `${line.tubes_received.filter((p) => line.tubes.some((q) => q.kind === p.kind && q.piece === p.piece)).length}/${line.tubes.length}` : '';
+    return el('tr', { id: `line-${line.din}`, class: `${line.status} ${flagged ? 'flagged' : ''}`, 'data-status': line.status, 'data-unit': unit },
       el('td', {}, line.din), el('td', {}, t(`status_${line.status}`)), el('td', {}, line.manifest_box ?? ''),
-      el('td', {}, line.found_box ?? ''),
+      el('td', {}, line.found_box ?? ''), el('td', { class: 'tubes' }, tubes),
+      // A bag not received has no status here: it is a discrepancy of its own.
+      el('td', { class: `unit unit-${unit}` }, line.status !== 'received' ? '' : unit === 'suitable' ? t('unit_suitable') : pick(view.unit_descriptions[i])),
       el('td', { class: 'discrepancy' }, view.descriptions[i].map(pick).join(lang() === 'en' ? '; ' : '；')), reasonCell);
   });
   // Lines with discrepancies first, so nothing to explain hides below forty good bags.
-  lines.sort((a, b) => Number(b.classList.contains('flagged')) - Number(a.classList.contains('flagged')));
+  const rank = (row) => (row.classList.contains('flagged') ? 2 : 0) + (row.dataset.unit !== 'suitable' ? 1 : 0);
+  lines.sort((a, b) => rank(b) - rank(a));
   $('lines').replaceChildren(...lines);
 }
 

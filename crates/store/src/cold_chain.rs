@@ -10,11 +10,13 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use lifebridge_domain::cold_chain::{
     BoxContents, BoxPacking, Excursion, LoggerCsvError, Manifest, ManifestCounts, ManifestHeader,
-    ManifestReading, PackingRefusal, ProductClass, ReadingSource, Signatory, TemperatureReading,
-    TransportBox, allowed_classes, build_manifest, check_celsius, check_packing, excursions,
+    ManifestReading, PackedUnit, PackingRefusal, ProductClass, ReadingSource, Signatory,
+    TemperatureRange, TemperatureReading, TransportBox, UnitAssessment, allowed_classes,
+    build_manifest, check_celsius, check_packing, collection_findings, excursions,
     parse_logger_csv,
 };
 use lifebridge_domain::din::Din;
+use lifebridge_domain::entities::DonationRelease;
 use lifebridge_domain::entities::{AboRh, Donation, Donor, Drive, EntityKind, RecordId, Role};
 use lifebridge_domain::labels::{read_label_scan, strip_scanner_noise};
 use rusqlite::{Connection, OptionalExtension};
@@ -119,14 +121,61 @@ pub struct BoxView {
 pub struct UnpackedBag {
     pub donation: Donation,
     pub allowed: Vec<ProductClass>,
-    /// Why it goes in no box at all (e.g. apheresis plasma).
+    /// Why it goes in no box at all (still on the chair, aborted, every class excluded).
     pub refusal: Option<String>,
+    /// What the collection says about the unit (slow draw, products excluded at
+    /// screening), so the driver sees why a bag goes only into a red-cell box.
+    pub unit: UnitAssessment,
+    pub unit_text: String,
+}
+
+/// A box class the driver may open, with its band from the rules table in force: the
+/// screen's option list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassOption {
+    pub class: ProductClass,
+    pub name_zh: &'static str,
+    pub name_en: &'static str,
+    pub range: TemperatureRange,
+    pub processing_limit_hours: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SignedManifest {
     pub manifest: Manifest,
     pub counts: ManifestCounts,
+    /// Units not suitable as collected, in manifest order, with the core's words.
+    pub units: Vec<UnitLine>,
+}
+
+/// One downgraded or quarantined unit of a manifest, as the screen lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitLine {
+    pub din: Din,
+    pub status: lifebridge_domain::cold_chain::UnitStatus,
+    /// `降级：… / downgraded: …`
+    pub text: String,
+}
+
+impl SignedManifest {
+    pub fn of(manifest: Manifest) -> SignedManifest {
+        let units = manifest
+            .boxes
+            .iter()
+            .flat_map(|b| &b.bags)
+            .filter(|g| !g.unit.is_suitable())
+            .map(|g| UnitLine {
+                din: g.din.clone(),
+                status: g.unit.status,
+                text: g.unit.describe(),
+            })
+            .collect();
+        SignedManifest {
+            counts: manifest.counts(),
+            manifest,
+            units,
+        }
+    }
 }
 
 /// Everything the driver's screen shows for one drive.
@@ -141,6 +190,8 @@ pub struct TransportView {
     pub preview: Option<SignedManifest>,
     /// Signed manifests of this drive, oldest first.
     pub manifests: Vec<SignedManifest>,
+    /// The box classes, in [`ProductClass::ALL`] order, with the rules' bands.
+    pub classes: Vec<ClassOption>,
 }
 
 /// The result of a logger file import.
@@ -225,6 +276,21 @@ fn current_donation_by_din(conn: &Connection, din: &Din) -> Result<Option<Donati
     .pop())
 }
 
+/// The label pieces verified when the bag left the chair (its tubes travel with it).
+fn released_pieces(
+    conn: &Connection,
+    din: &Din,
+) -> Result<Vec<lifebridge_domain::labels::LabelPiece>> {
+    Ok(bodies::<DonationRelease>(
+        conn,
+        "SELECT body FROM donation_release WHERE din = ?1",
+        [din.as_str()],
+    )?
+    .into_iter()
+    .flat_map(|r| r.pieces)
+    .collect())
+}
+
 fn is_released(conn: &Connection, din: &Din) -> Result<bool> {
     Ok(conn
         .query_row(
@@ -254,8 +320,11 @@ fn box_contents(conn: &Connection, b: &TransportBox) -> Result<BoxContents> {
                 entity: "donation",
                 id: packing.din.to_string(),
             })?;
-        let group = known_abo_rh(conn, &donation)?;
-        bags.push((donation, group));
+        bags.push(PackedUnit {
+            abo_rh: known_abo_rh(conn, &donation)?,
+            released_pieces: released_pieces(conn, &packing.din)?,
+            donation,
+        });
     }
     Ok(BoxContents {
         transport_box: b.clone(),
@@ -635,7 +704,8 @@ impl Store {
             return Err(ColdChainError::NothingToDispatch { empty_boxes: empty });
         }
         self.sign_in(driver_id, pin)??;
-        let rules_version = self.rules()?.version;
+        let rules = self.rules()?;
+        let rules_version = rules.version.clone();
         let device_id = self.device_id;
         let manifest = self.act(
             Actor::staff(driver_id),
@@ -658,6 +728,7 @@ impl Store {
                         rules_version,
                     },
                     contents,
+                    &rules,
                 );
                 let body = ctx.log_change(EntityKind::Manifest, manifest.id, &manifest)?;
                 ctx.tx.execute(
@@ -678,10 +749,7 @@ impl Store {
                 Ok(manifest)
             },
         )?;
-        Ok(SignedManifest {
-            counts: manifest.counts(),
-            manifest,
-        })
+        Ok(SignedManifest::of(manifest))
     }
 
     /// Open boxes of the drive with their bags, and the codes of the open boxes that
@@ -710,12 +778,7 @@ impl Store {
 
     /// One signed manifest.
     pub fn manifest(&self, id: RecordId) -> Result<Option<SignedManifest>> {
-        Ok(
-            get_body::<Manifest>(&self.conn, "manifest", id)?.map(|manifest| SignedManifest {
-                counts: manifest.counts(),
-                manifest,
-            }),
-        )
+        Ok(get_body::<Manifest>(&self.conn, "manifest", id)?.map(SignedManifest::of))
     }
 
     /// Signed manifests of a drive, oldest first.
@@ -725,13 +788,7 @@ impl Store {
             "SELECT body FROM manifest WHERE drive_id = ?1 ORDER BY dispatched_at, rowid",
             [drive_id.to_string()],
         )?;
-        Ok(manifests
-            .into_iter()
-            .map(|manifest| SignedManifest {
-                counts: manifest.counts(),
-                manifest,
-            })
-            .collect())
+        Ok(manifests.into_iter().map(SignedManifest::of).collect())
     }
 
     /// Complete or partial bags of the drive that no signed manifest carries yet: what
@@ -812,10 +869,21 @@ impl Store {
                 continue;
             }
             let (allowed, refusal) = match allowed_classes(&donation, &rules) {
+                Ok(classes) if classes.is_empty() => {
+                    // Every class excluded: the refusal for its own class says why.
+                    let why = ProductClass::ALL
+                        .into_iter()
+                        .find_map(|c| check_packing(&donation, c, &rules).err())
+                        .map(|e| e.to_string());
+                    (classes, why)
+                }
                 Ok(classes) => (classes, None),
                 Err(e) => (Vec::new(), Some(e.to_string())),
             };
+            let unit = UnitAssessment::new(collection_findings(&donation, &rules));
             unpacked.push(UnpackedBag {
+                unit_text: unit.describe(),
+                unit,
                 donation,
                 allowed,
                 refusal,
@@ -836,14 +904,25 @@ impl Store {
                     rules_version: rules.version.clone(),
                 },
                 contents,
+                &rules,
             );
-            SignedManifest {
-                counts: manifest.counts(),
-                manifest,
-            }
+            SignedManifest::of(manifest)
         });
         open.extend(closed);
+        let classes = ProductClass::ALL
+            .into_iter()
+            .filter_map(|class| {
+                rules.cold_chain.class(class).map(|rule| ClassOption {
+                    class,
+                    name_zh: class.name_zh(),
+                    name_en: class.name_en(),
+                    range: rule.range,
+                    processing_limit_hours: rule.processing_limit_hours,
+                })
+            })
+            .collect();
         Ok(TransportView {
+            classes,
             manifests: self.drive_manifests(drive.id)?,
             drive,
             boxes: open,

@@ -213,9 +213,10 @@ fn seed_drive(
                 decision: PhysicianDecision::Accept,
             },
         )?;
-        // An 8-minute draw that has just ended, so the bag's collection time (which the
-        // manifest and the processing limit count from) is not in the future.
-        let started_at = crate::now() - Duration::minutes(8);
+        // A 6-minute draw that has just ended, so the bag's collection time (which the
+        // manifest and the processing limit count from) is not in the future; quick
+        // enough for platelets at 300 and 400 mL (the slow-draw table: 7.5 and 10 min).
+        let started_at = crate::now() - Duration::minutes(6);
         let planned = screening.planned_volume_ml.unwrap_or(400);
         let donation = store.record_donation(
             Actor::staff(crew.phlebotomist.id),
@@ -228,7 +229,7 @@ fn seed_drive(
                 planned_volume_ml: planned,
                 collected_volume_ml: Some(planned),
                 started_at,
-                ended_at: Some(started_at + Duration::minutes(8)),
+                ended_at: Some(started_at + Duration::minutes(6)),
                 phlebotomist_id: crew.phlebotomist.id,
                 arm: if n % 2 == 0 { Arm::Left } else { Arm::Right },
                 reactions: Vec::new(),

@@ -247,6 +247,9 @@ impl Store {
         donation.collected_volume_ml = Some(finish.collected_volume_ml);
         donation.reactions = finish.reactions;
         donation.outcome = finish.outcome;
+        // A slow draw excludes platelets from this bag.
+        donation.excluded_products =
+            lifebridge_domain::cold_chain::excluded_products(&donation, &self.rules()?);
         self.act(actor, "donation.finish", serde_json::json!({}), |ctx| {
             donation.recorded_at = ctx.now;
             let body = ctx.log_change(EntityKind::Donation, donation.id, &donation)?;

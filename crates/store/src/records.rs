@@ -394,9 +394,10 @@ impl Store {
             return Err(StoreError::invalid("ended_at", "is before started_at"));
         }
         let bag_lot = require_text("bag_set.lot", &new.bag_set.lot, 32)?;
+        let rules = self.rules()?;
         self.act(actor, "donation.record", serde_json::json!({}), |ctx| {
             let (range_id, din) = issue_din(ctx)?;
-            let donation = Donation {
+            let mut donation = Donation {
                 id: Uuid::now_v7(),
                 donor_id: screening.donor_id,
                 drive_id: screening.drive_id,
@@ -420,6 +421,9 @@ impl Store {
                 correction_reason: None,
                 excluded_products: Vec::new(),
             };
+            // A slow draw excludes platelets from this bag.
+            donation.excluded_products =
+                lifebridge_domain::cold_chain::excluded_products(&donation, &rules);
             insert_donation(ctx, &donation)?;
             ctx.tx.execute(
                 "INSERT INTO din_issued (din, range_id, sequence, donation_id, issued_at)
@@ -490,6 +494,9 @@ impl Store {
             new.planned_volume_ml,
             new.collected_volume_ml,
         )?;
+        // A corrected end time can make it a slow draw (an exclusion is never lifted).
+        new.excluded_products =
+            lifebridge_domain::cold_chain::excluded_products(&new, &self.rules()?);
         self.act(
             actor,
             "donation.correct",

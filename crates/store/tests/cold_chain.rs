@@ -150,7 +150,7 @@ fn pack_log_and_dispatch_a_drive_then_its_boxes_are_read_only() {
     b.store
         .pack_bag(driver, red.id, &bag_scan(&b.released[1]))
         .unwrap();
-    // Triple set, complete, drawn in 8 minutes: it may make platelets.
+    // Triple set, complete, drawn in 6 minutes: it may make platelets.
     b.store
         .pack_bag(driver, plt.id, &bag_scan(&b.released[2]))
         .unwrap();
@@ -593,4 +593,266 @@ fn cold_chain_records_are_in_the_export() {
         csv.contains("celsius") && csv.contains("source.kind"),
         "{csv}"
     );
+}
+
+/// A screened donor of the demo drive on the chair, for collections the test times.
+fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
+    use lifebridge_domain::entities::{
+        Arm, BagSet, BagSetKind, PhysicianDecision, RapidTests, Role, Vitals,
+    };
+    let find = |store: &Store, role: Role| {
+        store
+            .staff_list()
+            .unwrap()
+            .into_iter()
+            .find(|s| s.roles == [role])
+            .unwrap()
+            .id
+    };
+    let nurse = Actor::staff(find(&b.store, Role::Registration));
+    let physician = Actor::staff(find(&b.store, Role::Physician));
+    let today = lifebridge_store::china_today();
+    let donor = b
+        .store
+        .register_donor(
+            nurse,
+            lifebridge_store::records::NewDonor {
+                document: lifebridge_domain::IdentityDocument::parse(
+                    "resident_id",
+                    &demo::synthetic_resident_id(50_000 + n, today),
+                    today,
+                )
+                .unwrap(),
+                name: "赵丽".into(),
+                sex: None,
+                birth_date: None,
+                phone: None,
+                address: None,
+                rural: None,
+            },
+        )
+        .unwrap();
+    b.store.check_in(nurse, b.drive, donor.id).unwrap();
+    let vitals = Vitals {
+        weight_kg: 60.0,
+        systolic_mmhg: 118.0,
+        diastolic_mmhg: 76.0,
+        pulse_bpm: 70.0,
+        temperature_c: 36.5,
+    };
+    let screening = b
+        .store
+        .record_screening(
+            physician,
+            lifebridge_store::screening::NewScreening {
+                donor_id: donor.id,
+                drive_id: b.drive,
+                procedure: lifebridge_domain::Procedure::WholeBlood,
+                planned_volume_ml: Some(200),
+                questionnaire_version: "q1".into(),
+                answers: Default::default(),
+                vitals,
+                tests: RapidTests {
+                    hemoglobin_g_l: Some(130.0),
+                    ..Default::default()
+                },
+                athlete: false,
+                decision: PhysicianDecision::Accept,
+            },
+        )
+        .unwrap();
+    let phleb_id = find(&b.store, Role::Phlebotomist);
+    b.store
+        .start_collection(
+            Actor::staff(phleb_id),
+            lifebridge_store::drive_day::StartCollection {
+                screening_id: screening.id,
+                bag_set: BagSet {
+                    kind: BagSetKind::Triple,
+                    lot: "L1".into(),
+                },
+                planned_volume_ml: 200,
+                phlebotomist_id: phleb_id,
+                arm: Arm::Left,
+            },
+        )
+        .unwrap()
+}
+
+#[test]
+fn a_slow_draw_excludes_platelets_when_the_collection_is_finished() {
+    use lifebridge_domain::entities::Outcome;
+    use lifebridge_store::drive_day::FinishCollection;
+    let mut b = bus(1, 0);
+    let phleb = b.phleb;
+    // 200 mL: 5 minutes is the limit, itself included.
+    let quick = on_the_chair(&mut b, 1);
+    let quick = b
+        .store
+        .finish_collection(
+            phleb,
+            quick.id,
+            FinishCollection {
+                ended_at: quick.started_at + Duration::minutes(5),
+                collected_volume_ml: 200,
+                reactions: vec![],
+                outcome: Outcome::Complete,
+            },
+        )
+        .unwrap();
+    assert!(quick.excluded_products.is_empty());
+    let slow = on_the_chair(&mut b, 2);
+    let slow = b
+        .store
+        .finish_collection(
+            phleb,
+            slow.id,
+            FinishCollection {
+                ended_at: slow.started_at + Duration::seconds(5 * 60 + 1),
+                collected_volume_ml: 200,
+                reactions: vec![],
+                outcome: Outcome::Complete,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        slow.excluded_products,
+        vec![ProductClass::PlateletWholeBlood]
+    );
+    // As stored and as replicated.
+    let stored = b.store.donation(slow.id).unwrap().unwrap();
+    assert_eq!(stored.excluded_products, slow.excluded_products);
+    let body: String = b
+        .store
+        .connection()
+        .query_row(
+            "SELECT body FROM donation WHERE id = ?1",
+            [slow.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        body.contains("\"excluded_products\":[\"platelet_whole_blood\"]"),
+        "{body}"
+    );
+    assert!(b.store.check().unwrap().is_ok());
+}
+
+#[test]
+fn an_excluded_bag_is_never_packed_into_a_platelet_box() {
+    let mut b = bus(2, 0);
+    let (drive, driver) = (b.drive, b.driver);
+    let plt = b
+        .store
+        .open_box(driver, drive, "BOX-P1", ProductClass::PlateletWholeBlood)
+        .unwrap();
+    let red = b
+        .store
+        .open_box(driver, drive, "BOX-R1", ProductClass::RedCellWholeBlood)
+        .unwrap();
+    // The second demo bag's draw is corrected to 11 minutes: a slow 400 mL draw.
+    let bag = b.released[1].clone();
+    assert_eq!(bag.planned_volume_ml, 400);
+    let corrected = b
+        .store
+        .correct_donation(
+            b.phleb,
+            bag.id,
+            lifebridge_store::records::DonationCorrection {
+                ended_at: Some(bag.started_at + Duration::minutes(11)),
+                ..Default::default()
+            },
+            "采血结束时间记错 / end time typed wrong",
+        )
+        .unwrap();
+    assert_eq!(
+        corrected.excluded_products,
+        vec![ProductClass::PlateletWholeBlood]
+    );
+    let view = b.store.transport_view(drive).unwrap();
+    let waiting = view
+        .unpacked
+        .iter()
+        .find(|u| u.donation.din == bag.din)
+        .unwrap();
+    assert_eq!(waiting.allowed, vec![ProductClass::RedCellWholeBlood]);
+    assert!(waiting.unit.describe().contains("slow draw"));
+    assert_eq!(
+        view.classes.iter().map(|c| c.class).collect::<Vec<_>>(),
+        ProductClass::ALL.to_vec()
+    );
+    let before = footprint(&b.store);
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store.pack_bag(driver, plt.id, &bag_scan(&bag)),
+    );
+    assert!(
+        matches!(
+            &err,
+            ColdChainError::Packing(PackingRefusal::Excluded { din, box_class: ProductClass::PlateletWholeBlood, .. })
+                if *din == bag.din.to_string()
+        ),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("slow draw: 400 mL took 11:00, over 10 min"),
+        "{text}"
+    );
+    assert!(text.contains("采血慢"), "{text}");
+    // It goes cold, and the manifest says why it is in the red-cell box.
+    b.store.pack_bag(driver, red.id, &bag_scan(&bag)).unwrap();
+    b.store
+        .pack_bag(driver, plt.id, &bag_scan(&b.released[0]))
+        .unwrap();
+    let signed = b
+        .store
+        .dispatch(driver, drive, b.driver_id, demo::DEMO_PIN)
+        .unwrap();
+    let boxed = signed
+        .manifest
+        .boxes
+        .iter()
+        .find(|x| x.code == "BOX-R1")
+        .unwrap();
+    let unit = &boxed.bags[0].unit;
+    assert_eq!(
+        unit.status,
+        lifebridge_domain::cold_chain::UnitStatus::Downgraded
+    );
+    assert!(
+        unit.describe().contains("no platelets"),
+        "{}",
+        unit.describe()
+    );
+    // The tubes released with each bag are on the manifest.
+    assert_eq!(boxed.bags[0].tubes.len(), 2);
+    assert_eq!(signed.counts.downgraded, 1);
+    assert!(b.store.check().unwrap().is_ok());
+}
+
+#[test]
+fn apheresis_plasma_has_its_own_box_class() {
+    let mut b = bus(1, 0);
+    let (drive, driver) = (b.drive, b.driver);
+    let plasma = b
+        .store
+        .open_box(driver, drive, "BOX-PL1", ProductClass::ApheresisPlasma)
+        .unwrap();
+    let rules = b.store.rules().unwrap();
+    assert_eq!(
+        plasma.range,
+        rules
+            .cold_chain
+            .class(ProductClass::ApheresisPlasma)
+            .unwrap()
+            .range
+    );
+    // Whole blood never goes into it.
+    let err = b
+        .store
+        .pack_bag(driver, plasma.id, &bag_scan(&b.released[0]))
+        .unwrap_err();
+    assert!(err.to_string().contains("apheresis plasma box"), "{err}");
 }

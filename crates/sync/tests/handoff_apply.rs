@@ -33,6 +33,8 @@ fn record(manifests: Vec<Uuid>, device: Uuid, minute: u32) -> HandoffRecord {
         },
         received: vec![],
         discrepancies: vec![],
+        box_decisions: vec![],
+        units: vec![],
     }
 }
 

@@ -58,6 +58,8 @@ fn manifest(bags: u32) -> Manifest {
                 collected_volume_ml: Some(400),
                 abo_rh: if i % 4 == 0 { None } else { Some(AboRh::OPos) },
                 collected_at: t0() + Duration::minutes(i64::from(i) * 7),
+                tubes: Vec::new(),
+                unit: Default::default(),
             })
             .collect();
         let readings: Vec<ManifestReading> = (0..12)

@@ -3,13 +3,30 @@
 // the core; this screen only routes scans and shows the answers.
 import { useEffect, useRef, useState } from "preact/hooks";
 import {
-  BoxView, Drive, Excursion, LoggerImport, ManifestView, ProductClass, SignedManifest, TransportView,
-  call, errorText,
+  BoxView, ClassOption, Drive, Excursion, LoggerImport, ManifestView, ProductClass, SignedManifest, TransportView,
+  UnitLine, call, errorText,
 } from "../api";
 import { t } from "../i18n";
 import { useReloadAfterSync } from "../sync";
 
-const CLASSES: ProductClass[] = ["red_cell_whole_blood", "platelet_whole_blood", "apheresis_platelets"];
+/** A box class as the option list shows it: name, the rules' band and time limit. */
+const classOption = (c: ClassOption) =>
+  t("class_option", { name: t(`class_${c.class}` as never), min: c.range.min_c, max: c.range.max_c, hours: c.processing_limit_hours });
+
+/** Downgraded and quarantined units with the core's reasons. */
+function UnitList({ units, id }: { units: UnitLine[]; id: string }) {
+  if (units.length === 0) return null;
+  return (
+    <div class="units" id={id}>
+      <h3>{t("units_not_suitable")}</h3>
+      <ul>{units.map((u) => (
+        <li class={`unit ${u.status === "quarantined" ? "error" : "warn"}`} data-din={u.din} data-status={u.status}>
+          {u.din} · <strong>{t(`unit_${u.status}` as never)}</strong> · {u.text}
+        </li>
+      ))}</ul>
+    </div>
+  );
+}
 
 /** An instant as the crew reads it: China Standard Time, to the minute. */
 export function cst(iso: string): string {
@@ -62,20 +79,30 @@ function SignedManifestCard({ view, onSaved }: { view: ManifestView; onSaved: (p
       <h2>{t("manifest_title")} · {t("box_dispatched")}</h2>
       <p>{t("driver")}: <strong class="manifest-driver">{m.driver.name}</strong>　{t("dispatched_at")}: {cst(m.dispatched_at)}</p>
       <Counts signed={view.signed} id={`manifest-counts-${m.id}`} />
+      <UnitList units={view.signed.units} id={`manifest-units-${m.id}`} />
       {m.boxes.map((b) => (
         <div class="manifest-box" data-box={b.code}>
           <h3>{b.code} · {t(`class_${b.class}` as never)}</h3>
           <p class="muted">{t("first_collection")}: {b.first_collection_at ? cst(b.first_collection_at) : "—"}</p>
-          <ul>{b.bags.map((g) => <li data-din={g.din}>{g.din} · {g.abo_rh ?? t("unknown_group")}</li>)}</ul>
+          <ul>{b.bags.map((g) => (
+            <li data-din={g.din} data-status={g.unit?.status ?? "suitable"}>
+              {g.din} · {g.abo_rh ?? t("unknown_group")}{g.unit && <strong class="warn"> · {t(`unit_${g.unit.status}` as never)}</strong>}
+            </li>
+          ))}</ul>
           <ExcursionList excursions={b.excursions} code={b.code} />
         </div>
       ))}
       {view.handoffs.map((h) => (
-        <div class={h.discrepancies.length > 0 ? "card handoff warn" : "card handoff ok"} data-handoff={h.id}>
+        <div class={h.discrepancies.length > 0 || (h.box_decisions ?? []).length > 0 ? "card handoff warn" : "card handoff ok"} data-handoff={h.id}>
           <p>{t("handed_off", { receiver: h.receiver.name, at: cst(h.signed_at) })}</p>
           <p>{t("handoff_tally", { received: h.tally.received, expected: h.tally.expected, missing: h.tally.missing, extra: h.tally.extra })}</p>
           {h.discrepancies.length > 0 && (
             <ul>{h.discrepancies.map((d) => <li data-din={d.din}>{d.din} · {t(`handoff_${d.status}` as never)} · {d.reason}</li>)}</ul>
+          )}
+          {(h.box_decisions ?? []).length > 0 && (
+            <ul>{(h.box_decisions ?? []).map((d) => (
+              <li data-box={d.excursion.box_code}>{d.excursion.box_code} · {t("excursion")} · {d.excursion.bags.length} · {d.reason}</li>
+            ))}</ul>
           )}
         </div>
       ))}
@@ -226,7 +253,7 @@ export function Transport({ drive }: { drive: Drive }) {
               <label>{t("box_code")}<input id="box-code" autoComplete="off" value={code} onInput={(e) => setCode(e.currentTarget.value)} /></label>
               <label>{t("box_class")}
                 <select id="box-class" value={klass} onChange={(e) => setKlass(e.currentTarget.value as ProductClass)}>
-                  {CLASSES.map((c) => <option value={c}>{t(`class_${c}` as never)}</option>)}
+                  {view.classes.map((c) => <option value={c.class}>{classOption(c)}</option>)}
                 </select>
               </label>
             </div>
@@ -262,6 +289,7 @@ export function Transport({ drive }: { drive: Drive }) {
                     {u.donation.din} · {t(u.donation.procedure as never)}
                     {u.refusal ? <span class="warn"> · {u.refusal}</span>
                       : <span class="muted"> · {t("allowed_boxes")}: {u.allowed.map((c) => t(`class_${c}` as never)).join(" / ")}</span>}
+                    {u.unit.status !== "suitable" && <span class="warn unit-text" data-status={u.unit.status}> · {u.unit_text}</span>}
                   </li>
                 ))}
               </ul>
@@ -302,6 +330,7 @@ export function Transport({ drive }: { drive: Drive }) {
             <form class="card" id="dispatch-card" onSubmit={dispatch}>
               <h2>{t("manifest_preview")}</h2>
               <Counts signed={view.preview} id="preview-counts" />
+              <UnitList units={view.preview.units} id="preview-units" />
               <label>{t("dispatch_pin")}<input id="dispatch-pin" type="password" inputMode="numeric" autoComplete="off" value={pin} onInput={(e) => setPin(e.currentTarget.value)} /></label>
               <button class="primary big" id="dispatch" type="submit">{t("dispatch")}</button>
             </form>

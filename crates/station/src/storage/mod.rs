@@ -530,6 +530,20 @@ pub fn staff_item(
 }
 
 /// A time stored as RFC 3339 text (both backends store times so).
+/// A desk scan's label piece as stored (`desk_scan.piece`: the piece's JSON, or NULL).
+pub fn piece_text(scan: &DeskScan) -> Result<Option<String>> {
+    Ok(scan.piece.map(|p| serde_json::to_string(&p)).transpose()?)
+}
+
+/// Reads `desk_scan.piece` back.
+pub fn parse_piece(text: Option<&str>) -> Result<Option<lifebridge_domain::labels::LabelPiece>> {
+    text.map(|t| {
+        serde_json::from_str(t)
+            .map_err(|e| StorageError::Corrupt(format!("desk scan piece {t:?}: {e}")))
+    })
+    .transpose()
+}
+
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))

@@ -967,7 +967,7 @@ impl Storage for PostgresStorage {
         };
         let scans = client
             .query(
-                "SELECT din, box_code, scanned_at FROM desk_scan WHERE receipt_id = $1
+                "SELECT din, box_code, scanned_at, piece FROM desk_scan WHERE receipt_id = $1
                  ORDER BY scanned_at, scan_id",
                 &[&id],
             )
@@ -982,6 +982,7 @@ impl Storage for PostgresStorage {
                     })?,
                     box_code: r.get(1),
                     scanned_at: parse_time(r.get(2))?,
+                    piece: super::parse_piece(r.get::<_, Option<&str>>(3))?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -1005,6 +1006,7 @@ impl Storage for PostgresStorage {
         let at = scan
             .scanned_at
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let piece = super::piece_text(scan)?;
         with_retry!(self, |tx| {
             let open = tx
                 .query_opt(
@@ -1015,8 +1017,8 @@ impl Storage for PostgresStorage {
                 .map(|r| r.get::<_, Option<String>>(0));
             if matches!(open, Some(None)) {
                 tx.execute(
-                    "INSERT INTO desk_scan (receipt_id, scan_id, din, box_code, scanned_at, scanned_by)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO desk_scan (receipt_id, scan_id, din, box_code, scanned_at, scanned_by, piece)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     &[
                         &receipt_id.to_string(),
                         &scan_id.to_string(),
@@ -1024,6 +1026,7 @@ impl Storage for PostgresStorage {
                         &scan.box_code,
                         &at,
                         &scanned_by.to_string(),
+                        &piece,
                     ],
                 )
                 .await?;

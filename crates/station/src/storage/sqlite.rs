@@ -868,23 +868,29 @@ impl Storage for SqliteStorage {
                 return Ok(None);
             };
             let mut stmt = c.prepare(
-                "SELECT din, box_code, scanned_at FROM desk_scan WHERE receipt_id = ?1
+                "SELECT din, box_code, scanned_at, piece FROM desk_scan WHERE receipt_id = ?1
                  ORDER BY scanned_at, scan_id",
             )?;
             let scans = stmt
                 .query_map([&id], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?))
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let scans = scans
                 .into_iter()
-                .map(|(din, box_code, at)| {
+                .map(|(din, box_code, at, piece)| {
                     Ok(DeskScan {
                         din: din
                             .parse()
                             .map_err(|e| StorageError::Corrupt(format!("desk scan DIN {din:?}: {e}")))?,
                         box_code,
                         scanned_at: parse_time(&at)?,
+                        piece: super::parse_piece(piece.as_deref())?,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -921,8 +927,8 @@ impl Storage for SqliteStorage {
                 return Ok(false);
             }
             tx.execute(
-                "INSERT INTO desk_scan (receipt_id, scan_id, din, box_code, scanned_at, scanned_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO desk_scan (receipt_id, scan_id, din, box_code, scanned_at, scanned_by, piece)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 (
                     receipt_id.to_string(),
                     scan_id.to_string(),
@@ -931,6 +937,7 @@ impl Storage for SqliteStorage {
                     scan.scanned_at
                         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                     scanned_by.to_string(),
+                    super::piece_text(&scan)?,
                 ),
             )?;
             tx.commit()?;
