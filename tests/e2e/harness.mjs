@@ -1,7 +1,7 @@
 // Shared set-up for the end-to-end tests: a demo store, optionally a real station, and
 // the real app binary driven through tauri-driver → WebKitWebDriver.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -268,7 +268,7 @@ export function labelScan(din, kind, piece = 1) {
   const args = ["label", "render", "--din", `=${din}00`, "--kind", kind, "--format", "zpl", "--out", out];
   if (kind === "satellite" || kind === "tube") args.push("--piece", String(piece));
   execFileSync(CLI, args);
-  const zpl = process.getBuiltinModule("node:fs").readFileSync(out, "utf8");
+  const zpl = readFileSync(out, "utf8");
   const data = zpl.match(/\^BC[^^]*\^FH\^FD([^^]*)\^FS/)?.[1];
   if (!data) throw new Error(`no Code 128 field in the rendered label: ${zpl.slice(0, 200)}`);
   // ^FH makes `_` the hex escape: `_5E` is `^`.
