@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential pkg-config libssl-dev file
   libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
-  webkit2gtk-driver xvfb xauth postgresql poppler-utils chromium chromium-driver)
+  webkit2gtk-driver xvfb xauth postgresql poppler-utils chromium chromium-driver
+  dmtx-utils zbar-tools)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()

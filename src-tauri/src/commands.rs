@@ -458,6 +458,7 @@ fn label_error(e: lifebridge_store::labels::LabelError) -> CommandError {
             detail: serde_json::json!({ "missing": missing }),
             ..CommandError::new("not_verified", message)
         },
+        LabelError::ManualRefused(_) => CommandError::field("manual_refused", "manual", message),
         LabelError::Store(inner) => inner.into(),
         _ => CommandError::new("labels", message),
     }
@@ -516,6 +517,30 @@ pub fn scan_label(
     let staff = state.require(Role::Phlebotomist)?;
     state.with_store(|s| {
         s.record_label_scan(Actor::staff(staff.id), donation_id, &text)
+            .map_err(label_error)?;
+        label_view(s, donation_id)
+    })
+}
+
+/// The exception path for a label that cannot be scanned: one piece, its DIN typed
+/// with the check character, a reason, and a second crew member's PIN. The store
+/// decides (check character, DIN, piece, who may confirm); this only names the actor.
+#[tauri::command]
+pub fn manual_label_entry(
+    state: State<'_, AppState>,
+    donation_id: RecordId,
+    entry: lifebridge_store::labels::ManualLabelEntry,
+) -> CommandResult<LabelView> {
+    let staff = state.require(Role::Phlebotomist)?;
+    if entry.witness == staff.id {
+        return Err(CommandError::field(
+            "manual_refused",
+            "witness",
+            "the second crew member must be someone other than the one signed in at the chair / 须由另一名工作人员确认",
+        ));
+    }
+    state.with_store(|s| {
+        s.record_manual_label_entry(Actor::staff(staff.id), donation_id, &entry)
             .map_err(label_error)?;
         label_view(s, donation_id)
     })

@@ -81,6 +81,7 @@ pub fn run() {
             commands::label_status,
             commands::print_labels,
             commands::scan_label,
+            commands::manual_label_entry,
             commands::release_donation,
             commands::sync_status,
             commands::sync_now,

@@ -123,6 +123,7 @@ export const call = <T>(cmd: string, args: Record<string, unknown> = {}) => invo
 const SPECIFIC = [
   "scan_refused", "not_verified", "packing_refused", "product_excluded", "unreadable_scan", "unknown_din", "other_drive",
   "not_released", "already_packed", "box_dispatched", "duplicate_box", "nothing_to_dispatch", "logger_csv",
+  "manual_refused",
 ];
 
 /** The text a person should read for a failed command, in the UI language. */

@@ -1,5 +1,6 @@
 //! `lifebridge label`: render one label, or the label sets of a DIN range (a roll that
-//! a station pre-prints for a bus).
+//! a station pre-prints for a bus), or read a scan or typed entry the way every scan
+//! field does (`label read`, for a blood establishment's scripted validation).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,7 +10,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use lifebridge_domain::din::{Din, FacilityId};
 use lifebridge_domain::entities::{BagSetKind, LabelKind};
-use lifebridge_domain::labels::{DEFAULT_TUBE_COUNT, LabelContent, LabelPiece, label_set};
+use lifebridge_domain::labels::{
+    DEFAULT_TUBE_COUNT, LabelContent, LabelPiece, MAX_TUBE_COUNT, label_set,
+};
 use lifebridge_labels::pdf::PdfBuilder;
 use lifebridge_labels::zpl::{ZplOptions, render_zpl, send_tcp, send_to_device};
 use lifebridge_labels::{LabelFont, LabelSize, layout};
@@ -19,6 +22,18 @@ const MAX_ROLL: u32 = 20_000;
 
 #[derive(Subcommand)]
 pub enum LabelCommand {
+    /// Read scanner output or a typed DIN as the app does and print its ISBT 128 data
+    /// structure(s) as JSON; exit 1 with the reason on stderr when it is invalid.
+    Read {
+        /// The text typed by hand: the eye-readable DIN, whose check character is then
+        /// required. Without it, TEXT is classified the way the scan field does: a
+        /// symbology identifier (`]C0`, `]d1`) then data is a scan, data content alone
+        /// is unprefixed, anything else is typed.
+        #[arg(long)]
+        typed: bool,
+        /// What the scanner sent, e.g. `]C0=G12349865432101`, or `G1234 98 654321 H`.
+        text: String,
+    },
     /// Render one label of a DIN's set (PNG at 300 dpi unless --dpi says otherwise).
     Render {
         /// The DIN, typed (`G1234 26 012345 H`) or scanned (`=G12342601234500`).
@@ -156,6 +171,7 @@ impl Common {
 
 pub fn run(cmd: LabelCommand) -> Result<()> {
     match cmd {
+        LabelCommand::Read { typed, text } => read(&text, typed),
         LabelCommand::Render {
             din,
             kind,
@@ -178,15 +194,60 @@ pub fn run(cmd: LabelCommand) -> Result<()> {
     }
 }
 
+/// `label read`: one JSON object on stdout.
+fn read(text: &str, typed: bool) -> Result<()> {
+    let entry = if typed {
+        lifebridge_domain::labels::read_typed(text)
+    } else {
+        lifebridge_domain::labels::read_entry(text)
+    }
+    .with_context(|| format!("invalid label entry {text:?}"))?;
+    let structures: Vec<serde_json::Value> = entry
+        .structures
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "data_identifier": s.identifier(),
+                "data_content": s.data_content(),
+                "value": s,
+            })
+        })
+        .collect();
+    let flag = entry.flag.map(|f| {
+        serde_json::json!({
+            "value": entry.flags,
+            "meaning": f.meaning(),
+            "kind": f,
+        })
+    });
+    let out = serde_json::json!({
+        "method": entry.method,
+        "symbology": entry.symbology,
+        "din": entry.din.as_str(),
+        "check_character_verified": entry.check_character_verified,
+        "flags": entry.flags,
+        "flag": flag,
+        "piece": entry.piece,
+        "piece_name": entry.piece.map(|p| p.describe()),
+        // Only a scan whose flag names the piece verifies that label at the chair.
+        "verifies_piece": entry.scanned_piece().is_some(),
+        "stop": entry.stop().map(|m| serde_json::json!({"code": m.code(), "meaning": m.meaning()})),
+        "structures": structures,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
 fn piece_for(kind: KindArg, piece: Option<u8>) -> Result<LabelPiece> {
-    let (kind, default, allowed) = match kind {
-        KindArg::Bag => (LabelKind::Bag, 1, "1"),
-        KindArg::Satellite => (LabelKind::Satellite, 2, "2-4"),
-        KindArg::Tube => (LabelKind::Tube, 1, "1-9"),
-        KindArg::Record => (LabelKind::Record, 1, "1"),
+    let (kind, default, range, allowed) = match kind {
+        KindArg::Bag => (LabelKind::Bag, 1, 1..=1, "1"),
+        // The largest bag set is a quadruple: satellites 2-4.
+        KindArg::Satellite => (LabelKind::Satellite, 2, 2..=4, "2-4"),
+        KindArg::Tube => (LabelKind::Tube, 1, 1..=MAX_TUBE_COUNT, "1-9"),
+        KindArg::Record => (LabelKind::Record, 1, 1..=1, "1"),
     };
     let p = LabelPiece::new(kind, piece.unwrap_or(default));
-    if LabelPiece::from_flags(&p.flags()) != Some(p) {
+    if !range.contains(&p.piece) || LabelPiece::from_flags(&p.flags()) != Some(p) {
         bail!(
             "--piece {} is not a {}: allowed {allowed}",
             p.piece,

@@ -44,10 +44,12 @@ impl DinPart {
     /// Human description of the characters this part accepts.
     pub fn allowed(self) -> &'static str {
         match self {
-            DinPart::Facility => "A-Z or 0-9",
+            DinPart::Facility => {
+                "A-N, P-Z or 0-9 in positions 2-3 (never the letter O), digits 0-9 in positions 4-5"
+            }
             DinPart::Year | DinPart::Sequence => "digits 0-9",
             DinPart::CheckCharacter => "0-9, A-Z or *",
-            DinPart::Flags => "0-9 or A-Z",
+            DinPart::Flags => "digits 0-9 (ICCBBA ST-001 Table 3)",
         }
     }
 
@@ -98,8 +100,10 @@ pub enum DinError {
     YearOutOfRange { year: u8 },
     #[error("sequence number {sequence} is out of range: allowed 0-999999")]
     SequenceOutOfRange { sequence: u32 },
+    // The expected character is kept for callers but never printed: a message that
+    // names it would let a typed entry pass by copying it back (ST-001 section 7.5).
     #[error(
-        "check character mismatch for DIN {din}: expected {expected:?}, found {found:?}; the DIN or its check character was mistyped, re-read the label"
+        "check character {found:?} does not match DIN {din}: the DIN or its check character was mistyped, re-read the label"
     )]
     CheckCharacterMismatch {
         din: String,
@@ -128,8 +132,124 @@ pub enum DinError {
         "character {found:?} at position {position} has no ISO 7064 MOD 37-2 value: allowed 0-9, A-Z or *"
     )]
     NotMod37Character { position: usize, found: char },
+    #[error(
+        "DIN {din} was typed without its check character: a typed DIN must end with the boxed check character printed after it on the label (ICCBBA ST-001 section 7.5)"
+    )]
+    CheckCharacterMissing { din: String },
+    #[error(
+        "flag value {flags:?} is reserved by ICCBBA ST-001 (Table 3) and never printed: allowed {}",
+        FLAG_VALUES_ALLOWED
+    )]
+    ReservedFlag { flags: String },
     #[error("DIN range: first sequence number {first} is after last sequence number {last}")]
     RangeInverted { first: u32, last: u32 },
+}
+
+/// The flag values ICCBBA ST-001 Table 3 defines, for error messages.
+pub const FLAG_VALUES_ALLOWED: &str = "00 (not used), 01-04 and 15-19 (container 1-4 and 5-9 of a set), 05 (printed on demand), 06 (pilot tube), 07 (test tube), 08 (donor record), 09 (NAT sample tube), 10 (bacterial-testing sample), 20-59 (locally defined), 60-96 (60 + the DIN's check value)";
+
+/// What the two flag characters after a DIN in its barcode say (ICCBBA ST-001 Table 3).
+///
+/// Only the values the standard defines exist here: `11`-`14`, `97`-`99` and every
+/// value with a letter are reserved, so a reserved value can be neither parsed nor
+/// printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DinFlag {
+    /// `00`: flags not used.
+    NotUsed,
+    /// `01`-`04`: container 1-4 of a set; `15`-`19`: containers 5-9.
+    Container { number: u8 },
+    /// `05`: a label printed on demand.
+    OnDemand,
+    /// `06`: pilot tube.
+    PilotTube,
+    /// `07`: test (sample) tube.
+    TestTube,
+    /// `08`: donor record.
+    DonorRecord,
+    /// `09`: NAT sample tube.
+    NatTube,
+    /// `10`: bacterial-testing sample.
+    BacterialSample,
+    /// `20`-`59`: locally defined; meaningful only at the facility that defined it.
+    Local { value: u8 },
+    /// `60`-`96`: 60 + the DIN's MOD 37-2 check value.
+    CheckValue { value: u8 },
+}
+
+impl DinFlag {
+    /// Reads two flag characters. A reserved value is an error naming it and what is
+    /// allowed; whether a check value agrees with the DIN is [`Din::parse_barcode`]'s.
+    pub fn parse(flags: &str) -> Result<DinFlag, DinError> {
+        let reserved = || DinError::ReservedFlag {
+            flags: flags.to_owned(),
+        };
+        if flags.len() != 2 || !flags.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(reserved());
+        }
+        let n: u8 = flags.parse().map_err(|_| reserved())?;
+        Ok(match n {
+            0 => DinFlag::NotUsed,
+            1..=4 => DinFlag::Container { number: n },
+            5 => DinFlag::OnDemand,
+            6 => DinFlag::PilotTube,
+            7 => DinFlag::TestTube,
+            8 => DinFlag::DonorRecord,
+            9 => DinFlag::NatTube,
+            10 => DinFlag::BacterialSample,
+            15..=19 => DinFlag::Container { number: n - 10 },
+            20..=59 => DinFlag::Local { value: n },
+            60..=96 => DinFlag::CheckValue {
+                value: n - CHECK_FLAG_BASE,
+            },
+            _ => return Err(reserved()),
+        })
+    }
+
+    /// The two characters printed; `None` for a value the standard does not define (a
+    /// container above 9, a local value outside 20-59, a check value above 36).
+    pub fn code(self) -> Option<String> {
+        let n = match self {
+            DinFlag::NotUsed => 0,
+            DinFlag::Container { number: n @ 1..=4 } => n,
+            DinFlag::Container { number: n @ 5..=9 } => n + 10,
+            DinFlag::Container { .. } => return None,
+            DinFlag::OnDemand => 5,
+            DinFlag::PilotTube => 6,
+            DinFlag::TestTube => 7,
+            DinFlag::DonorRecord => 8,
+            DinFlag::NatTube => 9,
+            DinFlag::BacterialSample => 10,
+            DinFlag::Local { value: v @ 20..=59 } => v,
+            DinFlag::Local { .. } => return None,
+            DinFlag::CheckValue { value: v @ 0..=36 } => v + CHECK_FLAG_BASE,
+            DinFlag::CheckValue { .. } => return None,
+        };
+        Some(format!("{n:02}"))
+    }
+
+    /// What the value means, in English and Chinese.
+    pub fn meaning(self) -> String {
+        match self {
+            DinFlag::NotUsed => "flags not used / 未使用".to_owned(),
+            DinFlag::Container { number } => {
+                format!("container {number} of a set / 第 {number} 袋")
+            }
+            DinFlag::OnDemand => "label printed on demand / 按需打印的标签".to_owned(),
+            DinFlag::PilotTube => "pilot tube / 导管样本".to_owned(),
+            DinFlag::TestTube => "test tube / 检测标本管".to_owned(),
+            DinFlag::DonorRecord => "donor record / 献血记录".to_owned(),
+            DinFlag::NatTube => "NAT sample tube / 核酸检测标本管".to_owned(),
+            DinFlag::BacterialSample => "bacterial-testing sample / 细菌检测标本".to_owned(),
+            DinFlag::Local { value } => {
+                format!("locally defined value {value} (see the facility's table) / 本地定义")
+            }
+            DinFlag::CheckValue { value } => {
+                format!("60 + check value {value} of the DIN / 校验值")
+            }
+        }
+    }
 }
 
 fn describe_found(found: Option<char>) -> String {
@@ -200,6 +320,17 @@ fn is_facility_first(c: char) -> bool {
     matches!(c, 'A'..='N' | 'P'..='Z' | '1'..='9')
 }
 
+/// Whether `c` may stand at 0-based position `i` of a facility identification number
+/// (domain.md section 1): position 1 `A`-`N`, `P`-`Z`, `1`-`9`; positions 2-3 `A`-`N`,
+/// `P`-`Z`, `0`-`9`; positions 4-5 digits. The letter `O` never appears (it reads as 0).
+fn facility_char_allowed(i: usize, c: char) -> bool {
+    match i {
+        0 => is_facility_first(c),
+        1 | 2 => matches!(c, 'A'..='N' | 'P'..='Z' | '0'..='9'),
+        _ => c.is_ascii_digit(),
+    }
+}
+
 /// ISBT 128 facility identification number (FIN), 5 characters.
 ///
 /// Parsing upper-cases its input; serde only accepts the canonical upper-case form
@@ -222,7 +353,7 @@ impl FacilityId {
             if i == 0 && !is_facility_first(c) {
                 return Err(DinError::InvalidFacilityFirstCharacter { position, found: c });
             }
-            if !is_upper_alnum(c) {
+            if !facility_char_allowed(i, c) {
                 return Err(DinError::InvalidCharacter {
                     part: DinPart::Facility,
                     position,
@@ -406,12 +537,7 @@ impl Din {
             }
         }
         let flags: String = flag_chars.iter().map(|&(_, c)| c).collect();
-        let check_flag = flags
-            .parse::<u8>()
-            .ok()
-            .filter(|n| (CHECK_FLAG_BASE..=CHECK_FLAG_BASE + 36).contains(n));
-        if let Some(n) = check_flag {
-            let found = n - CHECK_FLAG_BASE;
+        if let DinFlag::CheckValue { value: found } = DinFlag::parse(&flags)? {
             let expected = din.check_value();
             if found != expected {
                 return Err(DinError::FlagCheckMismatch {
@@ -423,6 +549,22 @@ impl Din {
             }
         }
         Ok((din, flags))
+    }
+
+    /// Parses a DIN typed from the eye-readable label for a verification: like
+    /// [`Din::parse_eye_readable`], but the check character is required, since it is
+    /// the only thing that shows the DIN was read off a label (ST-001 section 7.5).
+    pub fn parse_typed(s: &str) -> Result<Din, DinError> {
+        let significant = s
+            .chars()
+            .map(fold_full_width)
+            .filter(|&c| !is_separator(c))
+            .count();
+        let din = Din::parse_eye_readable(s)?;
+        if significant == DIN_LEN {
+            return Err(DinError::CheckCharacterMissing { din: din.code });
+        }
+        Ok(din)
     }
 
     /// Reads a DIN from either a scan (leading `=`) or typed eye-readable text.
@@ -725,7 +867,11 @@ mod tests {
                 found: 'J'
             }
         );
-        assert!(err.to_string().contains("expected 'H', found 'J'"));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("'J'") && !msg.contains("'H'"),
+            "the message must not give the right character away: {msg}"
+        );
     }
 
     #[test]
@@ -889,10 +1035,105 @@ mod tests {
             "P0O0!".parse::<FacilityId>(),
             Err(DinError::InvalidCharacter {
                 part: DinPart::Facility,
-                position: 5,
-                found: '!'
+                position: 3,
+                found: 'O'
             })
         );
+    }
+
+    #[test]
+    fn facility_character_rules_follow_st001() {
+        // Position 1: A-N, P-Z, 1-9; positions 2-3: A-N, P-Z, 0-9; 4-5: digits.
+        for ok in ["A0000", "Z9999", "1AB23", "9Z012", "PN099", "G1234"] {
+            assert!(ok.parse::<FacilityId>().is_ok(), "{ok}");
+        }
+        for (bad, position, found) in [
+            ("AO123", 2, 'O'),
+            ("A1O23", 3, 'O'),
+            ("A12B3", 4, 'B'),
+            ("A123O", 5, 'O'),
+            ("A123Z", 5, 'Z'),
+        ] {
+            let e = bad.parse::<FacilityId>().unwrap_err();
+            assert_eq!(
+                e,
+                DinError::InvalidCharacter {
+                    part: DinPart::Facility,
+                    position,
+                    found
+                },
+                "{bad}"
+            );
+            let msg = e.to_string();
+            assert!(msg.contains("never the letter O"), "{msg}");
+        }
+        assert!(matches!(
+            "OA123".parse::<FacilityId>(),
+            Err(DinError::InvalidFacilityFirstCharacter { found: 'O', .. })
+        ));
+    }
+
+    #[test]
+    fn flag_values_are_the_ones_st001_defines() {
+        for (code, flag) in [
+            ("00", DinFlag::NotUsed),
+            ("01", DinFlag::Container { number: 1 }),
+            ("04", DinFlag::Container { number: 4 }),
+            ("05", DinFlag::OnDemand),
+            ("06", DinFlag::PilotTube),
+            ("07", DinFlag::TestTube),
+            ("08", DinFlag::DonorRecord),
+            ("09", DinFlag::NatTube),
+            ("10", DinFlag::BacterialSample),
+            ("15", DinFlag::Container { number: 5 }),
+            ("19", DinFlag::Container { number: 9 }),
+            ("20", DinFlag::Local { value: 20 }),
+            ("59", DinFlag::Local { value: 59 }),
+            ("60", DinFlag::CheckValue { value: 0 }),
+            ("96", DinFlag::CheckValue { value: 36 }),
+        ] {
+            assert_eq!(DinFlag::parse(code), Ok(flag), "{code}");
+            assert_eq!(flag.code().as_deref(), Some(code));
+        }
+        for reserved in ["11", "14", "97", "99", "T1", "R1", "0A", "1", "001", ""] {
+            let e = DinFlag::parse(reserved).unwrap_err();
+            assert_eq!(
+                e,
+                DinError::ReservedFlag {
+                    flags: reserved.into()
+                }
+            );
+            let msg = e.to_string();
+            assert!(
+                msg.contains("reserved") && msg.contains("07 (test tube)"),
+                "{msg}"
+            );
+        }
+        // A reserved value cannot reach a barcode either.
+        assert_eq!(
+            Din::parse_barcode("=G123498654321T1"),
+            Err(DinError::ReservedFlag { flags: "T1".into() })
+        );
+        assert_eq!(DinFlag::Container { number: 10 }.code(), None);
+        assert_eq!(DinFlag::Local { value: 60 }.code(), None);
+    }
+
+    #[test]
+    fn a_typed_din_for_verification_needs_its_check_character() {
+        assert_eq!(
+            Din::parse_typed("G1234 98 654321"),
+            Err(DinError::CheckCharacterMissing {
+                din: "G123498654321".into()
+            })
+        );
+        assert_eq!(
+            Din::parse_typed("Ｇ１２３４　９８　６５４３２１　Ｈ")
+                .unwrap()
+                .as_str(),
+            "G123498654321"
+        );
+        let msg = Din::parse_typed("G1234 98 654321").unwrap_err().to_string();
+        assert!(msg.contains("without its check character"), "{msg}");
     }
 
     #[test]

@@ -446,6 +446,10 @@ pub struct DonationRelease {
     pub released_by: RecordId,
     pub released_at: DateTime<Utc>,
     pub pieces: Vec<crate::labels::LabelPiece>,
+    /// The pieces verified by manual entry (typed, with a second crew member's PIN)
+    /// rather than a scan; omitted when empty so earlier bodies keep their digest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual_pieces: Vec<crate::labels::LabelPiece>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -456,6 +460,19 @@ pub enum ScanResult {
     UnknownDin,
     Duplicate,
     Unreadable,
+    /// Typed, or data content without a scanner's symbology identifier: verifies nothing.
+    NotScanned,
+    /// A scan of the right DIN whose flags name no piece of the set.
+    NoPiece,
+}
+
+/// A piece verified by typing its DIN instead of scanning it: the exception path, with
+/// the reason and a second crew member who confirmed it with their PIN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualVerification {
+    pub reason: String,
+    /// The second crew member (not the one at the chair) whose PIN authorised it.
+    pub authorised_by: RecordId,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -467,6 +484,14 @@ pub struct LabelScan {
     pub result: ScanResult,
     pub scanned_by: RecordId,
     pub scanned_at: DateTime<Utc>,
+    /// The piece a matched entry verified. Absent in scans recorded before this field
+    /// existed (their piece is re-read from `scanned_text`), so old bodies keep their
+    /// bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub piece: Option<crate::labels::LabelPiece>,
+    /// Set when the piece was verified by manual entry instead of a scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual: Option<ManualVerification>,
 }
 
 /// A donor booked for a site on a day, made at the station (its booking desk or call

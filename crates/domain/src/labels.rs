@@ -10,16 +10,21 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde::{Deserialize, Serialize};
 
-use crate::din::{Din, DinError};
+use crate::din::{Din, DinError, DinFlag};
 use crate::entities::{AboRh, BagSetKind, Donation, LabelKind, ScanResult};
 
 pub use crate::common::china_local;
 
 /// Sample tubes taken per donation when the station has not configured another count:
-/// one for typing and serology, one for nucleic acid testing.
+/// one for typing and serology (flag `07`), one for nucleic acid testing (flag `09`).
 pub const DEFAULT_TUBE_COUNT: u8 = 2;
-/// Flags are two characters, so at most nine tubes can be told apart (`T1`..`T9`).
+/// Tubes 3 and above carry locally defined flags `23`..`29` (see [`LOCAL_TUBE_FLAG_BASE`]),
+/// so at most nine tubes can be told apart.
 pub const MAX_TUBE_COUNT: u8 = 9;
+/// This facility's table of locally defined flags (ICCBBA ST-001 Table 3 allows `20`-`59`;
+/// documented in `docs/labels.md`): sample tube `n` for `n` = 3..=9 carries `20 + n`,
+/// an additional test tube. Never interpreted at another site.
+pub const LOCAL_TUBE_FLAG_BASE: u8 = 20;
 
 /// One physical label of a donation's set.
 ///
@@ -58,39 +63,66 @@ impl LabelPiece {
         LabelPiece { kind, piece }
     }
 
-    /// The two flag characters that follow the DIN in the Code 128 / QR data content.
+    /// The ISBT 128 flag value (ICCBBA ST-001 Table 3) this piece's DIN carries.
     ///
-    /// Every label of a set carries the same DIN, so without the flags a scanner could
-    /// not tell the primary bag from a satellite, nor a second scan of one label from a
-    /// scan of the next. Containers use `01`..`04` ("container n of a set" in the ISBT
-    /// 128 flag table); tubes and the record sheet use locally defined alphanumeric
-    /// flags (`T1`.., `R1`) that cannot collide with the numeric ICCBBA values.
-    pub fn flags(self) -> String {
-        match self.kind {
-            LabelKind::Bag | LabelKind::Satellite => format!("{:02}", self.piece),
-            LabelKind::Tube => format!("T{}", self.piece),
-            LabelKind::Record => format!("R{}", self.piece),
+    /// Every label of a set carries the same DIN, so the flags are what tells the
+    /// primary bag from a satellite, and one tube from the next: containers `01`..`04`
+    /// (`15`..`19` for containers 5-9), the first tube is the test tube `07`, the second
+    /// the NAT tube `09`, further tubes the locally defined `23`..`29`, the record sheet
+    /// the donor record `08`. `None` for a piece no flag can name (container 10, tube 10),
+    /// which [`label_set`] never makes.
+    pub fn flag(self) -> Option<DinFlag> {
+        match (self.kind, self.piece) {
+            (LabelKind::Bag, 1) => Some(DinFlag::Container { number: 1 }),
+            (LabelKind::Satellite, n @ 2..=9) => Some(DinFlag::Container { number: n }),
+            (LabelKind::Tube, 1) => Some(DinFlag::TestTube),
+            (LabelKind::Tube, 2) => Some(DinFlag::NatTube),
+            (LabelKind::Tube, n @ 3..=MAX_TUBE_COUNT) => Some(DinFlag::Local {
+                value: LOCAL_TUBE_FLAG_BASE + n,
+            }),
+            (LabelKind::Record, 1) => Some(DinFlag::DonorRecord),
+            _ => None,
         }
     }
 
-    /// The piece named by scanned flags; `None` for flags that name no piece (`00`, the
-    /// check-value flags 60-96, or anything unknown), which then identify only the DIN.
-    pub fn from_flags(flags: &str) -> Option<LabelPiece> {
-        let mut chars = flags.chars();
-        let (a, b) = (chars.next()?, chars.next()?);
-        if chars.next().is_some() {
-            return None;
-        }
-        let digit = u8::try_from(b.to_digit(10)?).ok()?;
-        match a {
-            '0' if digit == 1 => Some(LabelPiece::new(LabelKind::Bag, 1)),
-            '0' if (2..=4).contains(&digit) => Some(LabelPiece::new(LabelKind::Satellite, digit)),
-            'T' if (1..=MAX_TUBE_COUNT).contains(&digit) => {
-                Some(LabelPiece::new(LabelKind::Tube, digit))
+    /// The two flag characters that follow the DIN in the Code 128 / Data Matrix data
+    /// content; `00` (flags not used) for a piece no flag names, so nothing reserved is
+    /// ever printed.
+    pub fn flags(self) -> String {
+        self.flag()
+            .and_then(DinFlag::code)
+            .unwrap_or_else(|| crate::din::DEFAULT_FLAGS.to_owned())
+    }
+
+    /// The piece a flag value names in this facility's table, `None` for values that
+    /// name no piece (`00`, `05`, `06`, `10`, the check-value flags, unassigned local
+    /// values), which then identify only the DIN.
+    pub fn from_flag(flag: DinFlag) -> Option<LabelPiece> {
+        match flag {
+            DinFlag::Container { number: 1 } => Some(LabelPiece::new(LabelKind::Bag, 1)),
+            DinFlag::Container { number } if (2..=9).contains(&number) => {
+                Some(LabelPiece::new(LabelKind::Satellite, number))
             }
-            'R' if digit == 1 => Some(LabelPiece::new(LabelKind::Record, 1)),
+            DinFlag::TestTube => Some(LabelPiece::new(LabelKind::Tube, 1)),
+            DinFlag::NatTube => Some(LabelPiece::new(LabelKind::Tube, 2)),
+            DinFlag::Local { value }
+                if (LOCAL_TUBE_FLAG_BASE + 3..=LOCAL_TUBE_FLAG_BASE + MAX_TUBE_COUNT)
+                    .contains(&value) =>
+            {
+                Some(LabelPiece::new(
+                    LabelKind::Tube,
+                    value - LOCAL_TUBE_FLAG_BASE,
+                ))
+            }
+            DinFlag::DonorRecord => Some(LabelPiece::new(LabelKind::Record, 1)),
             _ => None,
         }
+    }
+
+    /// The piece named by two flag characters; `None` when they name no piece or are
+    /// not a value the standard defines.
+    pub fn from_flags(flags: &str) -> Option<LabelPiece> {
+        DinFlag::parse(flags).ok().and_then(LabelPiece::from_flag)
     }
 
     /// Short bilingual name for screens and error messages: `satellite bag 3 / 转移袋 3`.
@@ -222,6 +254,58 @@ impl ProductCode {
     }
 }
 
+/// A blood-group special message in the ABO/RhD data structure (`=%` + these two
+/// characters): a valid value whose meaning is **stop**, not a parse error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BloodGroupMessage {
+    /// `Md`: discard, to be destroyed.
+    Discard,
+    /// `Mq`: quarantine, hold for further processing.
+    Quarantine,
+    /// `Mx`: not for transfusion.
+    NotForTransfusion,
+    /// `00`: no ABO/RhD information; the unit may not be issued on this label.
+    NoGroup,
+}
+
+impl BloodGroupMessage {
+    pub const ALL: [BloodGroupMessage; 4] = [
+        BloodGroupMessage::Discard,
+        BloodGroupMessage::Quarantine,
+        BloodGroupMessage::NotForTransfusion,
+        BloodGroupMessage::NoGroup,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            BloodGroupMessage::Discard => "Md",
+            BloodGroupMessage::Quarantine => "Mq",
+            BloodGroupMessage::NotForTransfusion => "Mx",
+            BloodGroupMessage::NoGroup => "00",
+        }
+    }
+
+    pub fn meaning(self) -> &'static str {
+        match self {
+            BloodGroupMessage::Discard => "STOP: discard, to be destroyed / 停止：报废销毁",
+            BloodGroupMessage::Quarantine => "STOP: quarantine / 停止：隔离待处理",
+            BloodGroupMessage::NotForTransfusion => {
+                "STOP: not for transfusion / 停止：不得用于临床输血"
+            }
+            BloodGroupMessage::NoGroup => {
+                "STOP: no ABO/RhD information on this label / 停止：标签无血型信息"
+            }
+        }
+    }
+
+    fn from_code(code: &str) -> Option<BloodGroupMessage> {
+        BloodGroupMessage::ALL
+            .into_iter()
+            .find(|m| m.code() == code)
+    }
+}
+
 /// One ISBT 128 data structure, as printed in a symbol or read from a scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DataStructure {
@@ -230,6 +314,11 @@ pub enum DataStructure {
     Din { din: Din, flags: Option<String> },
     /// `=%` ABO/RhD.
     AboRh { group: AboRh, rest: String },
+    /// `=%` with a blood-group special message (`Md`, `Mq`, `Mx`, `00`): stop.
+    BloodGroupMessage {
+        message: BloodGroupMessage,
+        rest: String,
+    },
     /// `=<` product code.
     Product(ProductCode),
     /// `=>` expiry date.
@@ -243,6 +332,9 @@ pub enum DataStructure {
     /// `=)` container manufacturer and catalogue number, or `&)` container lot: printed
     /// by the bag maker, kept as read (the crew sometimes scans it by mistake).
     Container { identifier: String, data: String },
+    /// `=+aabbb` compound message header (ST-001 section 2.4.23): `count` data
+    /// structures follow; `reference` names a message of ICCBBA's table, `000` none.
+    Compound { count: u8, reference: u16 },
 }
 
 impl DataStructure {
@@ -254,12 +346,39 @@ impl DataStructure {
                 flags.as_deref().unwrap_or(crate::din::DEFAULT_FLAGS)
             ),
             DataStructure::AboRh { group, rest } => format!("=%{}{rest}", abo_rh_code(*group)),
+            DataStructure::BloodGroupMessage { message, rest } => {
+                format!("=%{}{rest}", message.code())
+            }
             DataStructure::Product(p) => p.data_content(),
             DataStructure::Expiry(d) => format!("=>{}", cyyjjj(*d)),
             DataStructure::ExpiryTime(t) => format!("&>{}", cyyjjjhhmm(*t)),
             DataStructure::Collection(d) => format!("=*{}", cyyjjj(*d)),
             DataStructure::CollectionTime(t) => format!("&*{}", cyyjjjhhmm(*t)),
             DataStructure::Container { identifier, data } => format!("{identifier}{data}"),
+            DataStructure::Compound { count, reference } => {
+                format!("=+{count:02}{reference:03}")
+            }
+        }
+    }
+
+    /// The data identifier the structure starts with (`=`, `=%`, `&>`, ...).
+    pub fn identifier(&self) -> &'static str {
+        match self {
+            DataStructure::Din { .. } => "=",
+            DataStructure::AboRh { .. } | DataStructure::BloodGroupMessage { .. } => "=%",
+            DataStructure::Product(_) => "=<",
+            DataStructure::Expiry(_) => "=>",
+            DataStructure::ExpiryTime(_) => "&>",
+            DataStructure::Collection(_) => "=*",
+            DataStructure::CollectionTime(_) => "&*",
+            DataStructure::Container { identifier, .. } => {
+                if identifier == "&)" {
+                    "&)"
+                } else {
+                    "=)"
+                }
+            }
+            DataStructure::Compound { .. } => "=+",
         }
     }
 
@@ -270,6 +389,24 @@ impl DataStructure {
             group,
             rest: "00".to_owned(),
         })
+    }
+
+    /// The data content of several structures in one 2-D symbol: one alone as it is,
+    /// several after the compound message header `=+aabbb` (reference `000`: not a
+    /// message of ICCBBA's table).
+    pub fn compound(structures: &[DataStructure]) -> String {
+        let body: String = structures.iter().map(DataStructure::data_content).collect();
+        match u8::try_from(structures.len()) {
+            Ok(n) if n > 1 => format!(
+                "{}{body}",
+                DataStructure::Compound {
+                    count: n,
+                    reference: 0
+                }
+                .data_content()
+            ),
+            _ => body,
+        }
     }
 }
 
@@ -314,7 +451,7 @@ pub enum ScanError {
     #[error("nothing was scanned (after removing scanner prefixes, suffixes and blanks)")]
     Empty,
     #[error(
-        "unrecognised data at position {position}: {text:?}; expected an ISBT 128 data identifier (= DIN, =% ABO/RhD, =< product, => / &> expiry, =* / &* collection, =) / &) container) or a typed DIN"
+        "unrecognised data at position {position}: {text:?}; expected an ISBT 128 data identifier (= DIN, =% ABO/RhD, =< product, => / &> expiry, =* / &* collection, =) / &) container, =+ compound header) or a typed DIN with its check character"
     )]
     UnknownIdentifier { position: usize, text: String },
     #[error("{name} ({identifier}) data {text:?} is malformed: expected {expected}")]
@@ -331,32 +468,57 @@ pub enum ScanError {
         needed: usize,
         found: usize,
     },
+    #[error("the compound message header announces {announced} data structures but {found} follow")]
+    CompoundCount { announced: u8, found: usize },
+    #[error(
+        "a typed entry must be the DIN as printed under the barcode, with its boxed check character (e.g. G1234 26 012345 X); ISBT 128 data content starting with '=' or '&' is read only from a scanner"
+    )]
+    TypedDataContent,
+    #[error(
+        "the scanner read {symbology} data {text:?}, which is not an ISBT 128 label (no data identifier '=' or '&')"
+    )]
+    NotIsbt128 { symbology: String, text: String },
     #[error("DIN: {0}")]
     Din(#[from] DinError),
 }
 
-/// Removes what scanners add around the data: an AIM symbology identifier (`]C0` for
-/// Code 128, `]Q1` for QR, ...), control characters (CR, LF, TAB, GS, STX/ETX) and
-/// surrounding blanks. Interior blanks are kept: typed DINs use them as separators.
-pub fn strip_scanner_noise(raw: &str) -> String {
-    let without_controls: String = raw.chars().filter(|c| !c.is_control()).collect();
-    let trimmed = without_controls.trim();
-    let mut chars = trimmed.chars();
+/// Folds what a Chinese IME types in full-width mode (`＝Ｚ９...`, the ideographic
+/// space) to ASCII, the width folding NFKC does for these characters, and drops control
+/// characters (CR, LF, TAB, GS, STX/ETX) and surrounding blanks.
+pub fn normalize_input(raw: &str) -> String {
+    let folded: String = raw
+        .chars()
+        .map(crate::din::fold_full_width)
+        .filter(|c| !c.is_control())
+        .collect();
+    folded.trim().to_owned()
+}
+
+/// Splits an AIM symbology identifier (`]C0` Code 128, `]d2` Data Matrix, `]Q1` QR,
+/// ...) off normalised input.
+fn split_aim(text: &str) -> (Option<&str>, &str) {
+    let mut chars = text.chars();
     let aim = chars.next() == Some(']')
         && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest = if aim {
-        trimmed.get(3..).unwrap_or_default()
-    } else {
-        trimmed
-    };
-    rest.trim().to_owned()
+    match (aim, text.get(..3), text.get(3..)) {
+        (true, Some(id), Some(rest)) => (Some(id), rest.trim()),
+        _ => (None, text),
+    }
 }
 
-/// Reads scanner (or keyboard) input into the data structures it holds.
-///
-/// Accepts one or several concatenated data structures (a QR carries several), or a
-/// DIN typed from the eye-readable text with its check character, which must match.
+/// Removes what scanners add around the data: an AIM symbology identifier, control
+/// characters and surrounding blanks, after folding full-width characters. Interior
+/// blanks are kept: typed DINs use them as separators.
+pub fn strip_scanner_noise(raw: &str) -> String {
+    let text = normalize_input(raw);
+    split_aim(&text).1.to_owned()
+}
+
+/// Reads scanner data content into the data structures it holds: one, several
+/// concatenated, or several after a compound message header (whose count must agree).
+/// Text that does not start with a data identifier is read as a DIN typed from the
+/// eye-readable label, whose check character is then required.
 pub fn parse_scan(raw: &str) -> Result<Vec<DataStructure>, ScanError> {
     let text = strip_scanner_noise(raw);
     if text.is_empty() {
@@ -364,10 +526,14 @@ pub fn parse_scan(raw: &str) -> Result<Vec<DataStructure>, ScanError> {
     }
     if !text.starts_with(['=', '&']) {
         return Ok(vec![DataStructure::Din {
-            din: Din::parse_eye_readable(&text)?,
+            din: Din::parse_typed(&text)?,
             flags: None,
         }]);
     }
+    parse_data_content(&text)
+}
+
+fn parse_data_content(text: &str) -> Result<Vec<DataStructure>, ScanError> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -395,16 +561,41 @@ pub fn parse_scan(raw: &str) -> Result<Vec<DataStructure>, ScanError> {
         let (structure, used) = match id.as_str() {
             "=%" => {
                 let data = take(2, 4, "=%", "ABO/RhD")?;
-                let group = data.get(0..2).and_then(abo_rh_from_code).ok_or_else(|| {
-                    malformed(
+                let code = data.get(0..2).unwrap_or_default();
+                let rest = data.get(2..).unwrap_or_default().to_owned();
+                let structure = if let Some(group) = abo_rh_from_code(code) {
+                    DataStructure::AboRh { group, rest }
+                } else if let Some(message) = BloodGroupMessage::from_code(code) {
+                    DataStructure::BloodGroupMessage { message, rest }
+                } else {
+                    return Err(malformed(
                         "=%",
                         "ABO/RhD",
                         data.clone(),
-                        "one of the group codes 95 51 06 62 17 73 28 84 followed by 2 characters",
-                    )
-                })?;
-                let rest = data.get(2..).unwrap_or_default().to_owned();
-                (DataStructure::AboRh { group, rest }, 6)
+                        "one of the group codes 95 51 06 62 17 73 28 84, or a special message Md Mq Mx 00, followed by 2 characters",
+                    ));
+                };
+                (structure, 6)
+            }
+            "=+" => {
+                let data = take(2, 5, "=+", "compound message header")?;
+                let count = data.get(0..2).and_then(|c| c.parse::<u8>().ok());
+                let reference = data.get(2..5).and_then(|c| c.parse::<u16>().ok());
+                match (count, reference) {
+                    (Some(count), Some(reference))
+                        if i == 0 && data.bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        (DataStructure::Compound { count, reference }, 7)
+                    }
+                    _ => {
+                        return Err(malformed(
+                            "=+",
+                            "compound message header",
+                            data.clone(),
+                            "aabbb at the start of the symbol: 2 digits counting the data structures that follow, 3 digits of message reference",
+                        ));
+                    }
+                }
             }
             "=<" => {
                 let data = take(2, 8, "=<", "product code")?;
@@ -496,7 +687,180 @@ pub fn parse_scan(raw: &str) -> Result<Vec<DataStructure>, ScanError> {
         out.push(structure);
         i += used;
     }
+    if let Some(DataStructure::Compound { count, .. }) = out.first()
+        && usize::from(*count) != out.len() - 1
+    {
+        return Err(ScanError::CompoundCount {
+            announced: *count,
+            found: out.len() - 1,
+        });
+    }
     Ok(out)
+}
+
+/// How an entry reached a scan field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryMethod {
+    /// A scanner's symbology identifier (AIM, e.g. `]C0`, `]d2`) and then ISBT 128 data
+    /// content: a label's own symbol was read.
+    Scanned,
+    /// ISBT 128 data content without a symbology identifier: typed, or a scanner not
+    /// set up to send AIM identifiers. It names a DIN but proves no label was read.
+    Unprefixed,
+    /// The eye-readable DIN typed from the label, with its check character verified.
+    Typed,
+}
+
+/// One entry at a scan field, classified: the one reading of scanner and keyboard input
+/// used wherever a DIN is verified (the chair, packing, the receiving desk, the CLI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LabelEntry {
+    pub method: EntryMethod,
+    /// The AIM symbology identifier the scanner sent (`]C0`, `]d2`, ...).
+    pub symbology: Option<String>,
+    pub din: Din,
+    /// The DIN's flag characters; `None` when typed (eye-readable text has none).
+    pub flags: Option<String>,
+    /// What the flag value means (ICCBBA ST-001 Table 3).
+    pub flag: Option<DinFlag>,
+    /// The piece of a donation's set the flags name in this facility's table.
+    pub piece: Option<LabelPiece>,
+    /// Whether a check value was present and agreed with the DIN: the typed check
+    /// character, or flags 60-96. A scan with flags `01` carries none.
+    pub check_character_verified: bool,
+    /// Every data structure read, in order.
+    pub structures: Vec<DataStructure>,
+}
+
+impl LabelEntry {
+    /// A blood-group special message in the entry: the unit must stop.
+    pub fn stop(&self) -> Option<BloodGroupMessage> {
+        self.structures.iter().find_map(|s| match s {
+            DataStructure::BloodGroupMessage { message, .. } => Some(*message),
+            _ => None,
+        })
+    }
+
+    /// Whether this entry proves the label of a piece was read: a scan (symbology
+    /// identifier and data identifier) whose flags name the piece.
+    pub fn scanned_piece(&self) -> Option<LabelPiece> {
+        (self.method == EntryMethod::Scanned)
+            .then_some(self.piece)
+            .flatten()
+    }
+}
+
+fn entry_from(
+    method: EntryMethod,
+    symbology: Option<&str>,
+    structures: Vec<DataStructure>,
+    raw: &str,
+) -> Result<LabelEntry, ScanError> {
+    let Some((din, flags)) = structures.iter().find_map(|s| match s {
+        DataStructure::Din { din, flags } => Some((din.clone(), flags.clone())),
+        _ => None,
+    }) else {
+        return Err(ScanError::Malformed {
+            identifier: "=",
+            name: "DIN",
+            text: strip_scanner_noise(raw),
+            expected: "a donation identification number; this symbol holds other data (scan the DIN barcode, top left)",
+        });
+    };
+    let flag = flags.as_deref().map(DinFlag::parse).transpose()?;
+    Ok(LabelEntry {
+        method,
+        symbology: symbology.map(str::to_owned),
+        piece: flag.and_then(LabelPiece::from_flag),
+        check_character_verified: method == EntryMethod::Typed
+            || matches!(flag, Some(DinFlag::CheckValue { .. })),
+        din,
+        flags,
+        flag,
+        structures,
+    })
+}
+
+/// Classifies and reads what arrived at a scan field (a keyboard-wedge scanner or the
+/// keyboard): a symbology identifier then ISBT 128 data is a scan; data content without
+/// one is [`EntryMethod::Unprefixed`]; anything else is a DIN typed from the label, and
+/// its check character is required. Full-width input is folded, not refused.
+pub fn read_entry(raw: &str) -> Result<LabelEntry, ScanError> {
+    let text = normalize_input(raw);
+    let (aim, data) = split_aim(&text);
+    if data.is_empty() {
+        return Err(ScanError::Empty);
+    }
+    match aim {
+        Some(symbology) => {
+            if !data.starts_with(['=', '&']) {
+                return Err(ScanError::NotIsbt128 {
+                    symbology: symbology.to_owned(),
+                    text: data.chars().take(40).collect(),
+                });
+            }
+            entry_from(
+                EntryMethod::Scanned,
+                Some(symbology),
+                parse_data_content(data)?,
+                raw,
+            )
+        }
+        None if data.starts_with(['=', '&']) => entry_from(
+            EntryMethod::Unprefixed,
+            None,
+            parse_data_content(data)?,
+            raw,
+        ),
+        None => read_typed(data),
+    }
+}
+
+/// Reads what a person typed as a DIN: the eye-readable text with its check character,
+/// which must be present and match. Data content (`=...`) is refused: it is no proof
+/// that anything was read off a label.
+pub fn read_typed(raw: &str) -> Result<LabelEntry, ScanError> {
+    let text = normalize_input(raw);
+    if text.is_empty() {
+        return Err(ScanError::Empty);
+    }
+    if text.starts_with(['=', '&', ']']) {
+        return Err(ScanError::TypedDataContent);
+    }
+    let din = Din::parse_typed(&text)?;
+    entry_from(
+        EntryMethod::Typed,
+        None,
+        vec![DataStructure::Din { din, flags: None }],
+        raw,
+    )
+}
+
+/// Reads a scanner's output (with or without its symbology identifier) as a scan, for
+/// callers that know the text came from a scanner: the CLI's `label read`, the camera.
+pub fn read_scanned(raw: &str) -> Result<LabelEntry, ScanError> {
+    let text = normalize_input(raw);
+    let (aim, data) = split_aim(&text);
+    if data.is_empty() {
+        return Err(ScanError::Empty);
+    }
+    if !data.starts_with(['=', '&']) {
+        return Err(ScanError::NotIsbt128 {
+            symbology: aim.unwrap_or("the scanner").to_owned(),
+            text: data.chars().take(40).collect(),
+        });
+    }
+    entry_from(
+        if aim.is_some() {
+            EntryMethod::Scanned
+        } else {
+            EntryMethod::Unprefixed
+        },
+        aim,
+        parse_data_content(data)?,
+        raw,
+    )
 }
 
 /// The DIN (and piece, when the flags name one) that a scan identifies.
@@ -506,27 +870,16 @@ pub struct ScannedLabel {
     pub piece: Option<LabelPiece>,
 }
 
-/// Reads a scan that must identify a label: it has to hold a DIN data structure.
+/// Reads an entry that must identify a DIN (packing, the receiving desk): any entry
+/// [`read_entry`] accepts, so a typed DIN always needs its check character.
 pub fn read_label_scan(raw: &str) -> Result<ScannedLabel, ScanError> {
-    let structures = parse_scan(raw)?;
-    structures
-        .into_iter()
-        .find_map(|s| match s {
-            DataStructure::Din { din, flags } => Some(ScannedLabel {
-                piece: flags.as_deref().and_then(LabelPiece::from_flags),
-                din,
-            }),
-            _ => None,
-        })
-        .ok_or_else(|| ScanError::Malformed {
-            identifier: "=",
-            name: "DIN",
-            text: strip_scanner_noise(raw),
-            expected: "a donation identification number; this symbol holds other data (scan the DIN barcode, top left)",
-        })
+    read_entry(raw).map(|e| ScannedLabel {
+        din: e.din,
+        piece: e.piece,
+    })
 }
 
-/// What the verification of one scan against the donation in the chair decided.
+/// What the verification of one entry against the donation in the chair decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Matched(LabelPiece),
@@ -542,9 +895,18 @@ pub enum Verdict {
     NotInSet {
         piece: LabelPiece,
     },
-    /// This piece (or, for a scan without piece flags, every piece) was already verified.
+    /// This piece was already verified.
     Duplicate {
-        piece: Option<LabelPiece>,
+        piece: LabelPiece,
+    },
+    /// Typed, or data content without a scanner's symbology identifier: it proves no
+    /// label was read, so it verifies nothing (manual entry is the exception path).
+    NotScanned {
+        method: EntryMethod,
+    },
+    /// A scan of the right DIN whose flags name no piece (`00`, `05`, a check value).
+    NoPiece {
+        flags: String,
     },
 }
 
@@ -557,6 +919,8 @@ impl Verdict {
             Verdict::OtherDonation { .. } | Verdict::NotInSet { .. } => ScanResult::OtherDonation,
             Verdict::UnknownDin { .. } => ScanResult::UnknownDin,
             Verdict::Duplicate { .. } => ScanResult::Duplicate,
+            Verdict::NotScanned { .. } => ScanResult::NotScanned,
+            Verdict::NoPiece { .. } => ScanResult::NoPiece,
         }
     }
 
@@ -565,37 +929,42 @@ impl Verdict {
     }
 }
 
-/// Does `scanned` belong to the donation whose DIN is `expected` and whose label set is
-/// `set`, given the pieces already `verified`? `din_known` says whether this device
-/// knows the scanned DIN (issued it, or holds it in a registered range).
-pub fn verify_scan(
+/// Does `entry` verify a piece of the donation whose DIN is `expected` and whose label
+/// set is `set`, given the pieces already `verified`? `din_known` says whether this
+/// device knows the DIN read (issued it, or holds it in a registered range).
+///
+/// Only a scan of a piece's own symbol verifies that piece: its flags say which piece.
+/// A typed DIN, with or without check character, verifies nothing here.
+pub fn verify_entry(
     expected: &Din,
     set: &[LabelPiece],
     verified: &BTreeSet<LabelPiece>,
-    scanned: &ScannedLabel,
+    entry: &LabelEntry,
     din_known: bool,
 ) -> Verdict {
-    if scanned.din != *expected {
+    if entry.din != *expected {
         return if din_known {
             Verdict::OtherDonation {
-                din: scanned.din.clone(),
+                din: entry.din.clone(),
             }
         } else {
             Verdict::UnknownDin {
-                din: scanned.din.clone(),
+                din: entry.din.clone(),
             }
         };
     }
-    match scanned.piece {
+    if entry.method != EntryMethod::Scanned {
+        return Verdict::NotScanned {
+            method: entry.method,
+        };
+    }
+    match entry.piece {
         Some(piece) if !set.contains(&piece) => Verdict::NotInSet { piece },
-        Some(piece) if verified.contains(&piece) => Verdict::Duplicate { piece: Some(piece) },
+        Some(piece) if verified.contains(&piece) => Verdict::Duplicate { piece },
         Some(piece) => Verdict::Matched(piece),
-        // A typed DIN names no piece: it stands for the next one not yet verified, so a
-        // crew without a working scanner can still finish, one entry per label.
-        None => set
-            .iter()
-            .find(|p| !verified.contains(p))
-            .map_or(Verdict::Duplicate { piece: None }, |p| Verdict::Matched(*p)),
+        None => Verdict::NoPiece {
+            flags: entry.flags.clone().unwrap_or_default(),
+        },
     }
 }
 
@@ -610,7 +979,9 @@ pub struct LabelContent {
     pub collected_at: Option<NaiveDateTime>,
     pub volume_ml: Option<u32>,
     pub product: Option<ProductCode>,
-    pub expiry: Option<NaiveDate>,
+    /// Expiry date and time of the component (`&>`, the structure ST-001 recommends
+    /// for components); blank until processing decides the component.
+    pub expiry: Option<NaiveDateTime>,
 }
 
 /// The text of the four quadrants (domain.md section 1): top-left DIN, facility and
@@ -672,25 +1043,31 @@ impl LabelContent {
         self.din_structure().data_content()
     }
 
-    /// QR data content: the DIN structure and, on bag labels, the collection date/time,
-    /// product and ABO/RhD structures that are known, concatenated.
-    pub fn qr_data(&self) -> String {
-        let mut out = self.code128_data();
+    /// The data structures the 2-D symbol carries: the DIN and, on bag labels, the
+    /// collection date/time, product, ABO/RhD and expiry date/time that are known.
+    pub fn symbol_structures(&self) -> Vec<DataStructure> {
+        let mut out = vec![self.din_structure()];
         if matches!(self.piece.kind, LabelKind::Bag | LabelKind::Satellite) {
             if let Some(t) = self.collected_at {
-                out.push_str(&DataStructure::CollectionTime(t).data_content());
+                out.push(DataStructure::CollectionTime(t));
             }
             if let Some(p) = &self.product {
-                out.push_str(&p.data_content());
+                out.push(DataStructure::Product(p.clone()));
             }
             if let Some(g) = DataStructure::abo_rh(self.abo_rh) {
-                out.push_str(&g.data_content());
+                out.push(g);
             }
             if let Some(e) = self.expiry {
-                out.push_str(&DataStructure::Expiry(e).data_content());
+                out.push(DataStructure::ExpiryTime(e));
             }
         }
         out
+    }
+
+    /// Data Matrix (ECC 200) data content: [`Self::symbol_structures`], after the
+    /// compound message header `=+aabbb` when there are several (ST-001 section 2.4.23).
+    pub fn datamatrix_data(&self) -> String {
+        DataStructure::compound(&self.symbol_structures())
     }
 
     pub fn quadrants(&self) -> Quadrants {
@@ -715,7 +1092,8 @@ impl LabelContent {
             q.bottom_left.push(format!("{v} mL"));
         }
         if let Some(e) = self.expiry {
-            q.bottom_right.push(format!("失效 Expires {e}"));
+            q.bottom_right
+                .push(format!("失效 Expires {}", e.format("%Y-%m-%d %H:%M")));
         }
         q
     }
@@ -731,24 +1109,56 @@ mod tests {
         Din::new(&f, 26, seq).unwrap()
     }
 
+    fn scan(d: &Din, piece: LabelPiece) -> String {
+        format!("]C0={}{}\r\n", d.as_str(), piece.flags())
+    }
+
     #[test]
     fn triple_set_has_three_bags_default_tubes_and_the_record() {
         let set = label_set(BagSetKind::Triple, DEFAULT_TUBE_COUNT).unwrap();
         let flags: Vec<String> = set.iter().map(|p| p.flags()).collect();
-        assert_eq!(flags, ["01", "02", "03", "T1", "T2", "R1"]);
+        // ST-001 Table 3: containers 01-03, test tube 07, NAT tube 09, donor record 08.
+        assert_eq!(flags, ["01", "02", "03", "07", "09", "08"]);
         assert_eq!(set[1].kind, LabelKind::Satellite);
         assert!(label_set(BagSetKind::Single, 0).is_err());
         assert!(label_set(BagSetKind::Single, 10).is_err());
         assert_eq!(label_set(BagSetKind::ApheresisKit, 1).unwrap().len(), 3);
+        let nine = label_set(BagSetKind::Single, 9).unwrap();
+        let tubes: Vec<String> = nine[1..10].iter().map(|p| p.flags()).collect();
+        assert_eq!(
+            tubes,
+            ["07", "09", "23", "24", "25", "26", "27", "28", "29"]
+        );
     }
 
     #[test]
-    fn flags_round_trip_and_unknown_flags_name_no_piece() {
+    fn flags_round_trip_and_other_flags_name_no_piece() {
         for p in label_set(BagSetKind::Quadruple, 9).unwrap() {
             assert_eq!(LabelPiece::from_flags(&p.flags()), Some(p));
         }
-        for f in ["00", "05", "60", "T0", "R2", "X1", "0", "011"] {
+        for f in [
+            "00", "05", "06", "10", "20", "22", "30", "59", "60", "96", "T1", "R1", "0", "011",
+        ] {
             assert_eq!(LabelPiece::from_flags(f), None, "{f}");
+        }
+        assert_eq!(
+            LabelPiece::from_flags("17"),
+            Some(LabelPiece::new(LabelKind::Satellite, 7))
+        );
+    }
+
+    #[test]
+    fn reserved_flags_are_refused_with_what_is_allowed() {
+        let d = din(3);
+        for flags in ["T1", "R1", "11", "97", "99", "A0"] {
+            let e = read_entry(&format!("]C0={}{flags}", d.as_str())).unwrap_err();
+            let msg = e.to_string();
+            assert!(
+                msg.contains(&format!("{flags:?}"))
+                    && msg.contains("reserved")
+                    && msg.contains("08 (donor record)"),
+                "{msg}"
+            );
         }
     }
 
@@ -757,31 +1167,71 @@ mod tests {
         let d = din(12345);
         for raw in [
             format!("]C0{}\r\n", d.barcode_data()),
-            format!("]Q1{}\t", d.barcode_data()),
-            format!("\u{2}{}\u{3}", d.barcode_data()),
-            format!("  {}\n", d.barcode_data()),
+            format!("]d2{}\t", d.barcode_data()),
+            format!("\u{2}]C0{}\u{3}", d.barcode_data()),
+            format!("  ]C0{}\n", d.barcode_data()),
         ] {
-            let s = read_label_scan(&raw).unwrap();
-            assert_eq!(s.din, d);
-            assert_eq!(s.piece, None);
+            let e = read_entry(&raw).unwrap();
+            assert_eq!(e.din, d);
+            assert_eq!(e.piece, None);
+            assert_eq!(e.method, EntryMethod::Scanned, "{raw:?}");
         }
     }
 
     #[test]
-    fn typed_din_with_wrong_check_character_is_refused_with_the_expected_one() {
-        // Worked example: G123498654321 has check character H.
-        let ok = read_label_scan("G1234 98 654321 H").unwrap();
-        assert_eq!(ok.din.as_str(), "G123498654321");
-        let err = read_label_scan("G1234 98 654321 J").unwrap_err();
-        let msg = err.to_string();
-        assert!(
-            msg.contains("expected 'H'") && msg.contains("found 'J'"),
-            "{msg}"
-        );
+    fn full_width_ime_input_is_folded_not_refused() {
+        let d = din(3);
+        let ascii = format!("]C0={}07", d.as_str());
+        let wide: String = ascii
+            .chars()
+            .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+            .collect();
+        assert!(wide.starts_with('］') && wide.contains('＝'));
+        let e = read_entry(&wide).unwrap();
+        assert_eq!(e.method, EntryMethod::Scanned);
+        assert_eq!(e.piece, Some(LabelPiece::new(LabelKind::Tube, 1)));
+        let typed = format!("{}\u{3000}{}", d.eye_readable().replace(' ', "　"), "");
+        let typed: String = typed
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    char::from_u32(c as u32 + 0xFEE0).unwrap()
+                } else {
+                    c
+                }
+            })
+            .collect();
+        assert_eq!(read_entry(&typed).unwrap().method, EntryMethod::Typed);
     }
 
     #[test]
-    fn concatenated_qr_data_parses_into_each_structure() {
+    fn typed_din_needs_its_check_character_which_must_match() {
+        // Worked example: G123498654321 has check character H.
+        let ok = read_entry("G1234 98 654321 H").unwrap();
+        assert_eq!(ok.din.as_str(), "G123498654321");
+        assert_eq!(ok.method, EntryMethod::Typed);
+        assert!(ok.check_character_verified);
+        let msg = read_entry("G1234 98 654321 J").unwrap_err().to_string();
+        assert!(msg.contains("'J'") && !msg.contains("'H'"), "{msg}");
+        let msg = read_entry("G123498654321").unwrap_err().to_string();
+        assert!(msg.contains("without its check character"), "{msg}");
+        assert_eq!(
+            read_typed("=G12349865432101"),
+            Err(ScanError::TypedDataContent)
+        );
+        let unprefixed = read_entry("=G12349865432101").unwrap();
+        assert_eq!(unprefixed.method, EntryMethod::Unprefixed);
+        assert!(!unprefixed.check_character_verified);
+        let with_check = read_scanned(&din(1).barcode_data_with_check_flag()).unwrap();
+        assert!(with_check.check_character_verified);
+        assert!(matches!(
+            read_entry("]C0BOX-R1"),
+            Err(ScanError::NotIsbt128 { .. })
+        ));
+    }
+
+    #[test]
+    fn datamatrix_data_has_a_compound_header_and_parses_into_each_structure() {
         let content = LabelContent {
             din: din(7),
             piece: LabelPiece::new(LabelKind::Bag, 1),
@@ -792,44 +1242,99 @@ mod tests {
                 .and_hms_opt(9, 30, 0),
             volume_ml: Some(400),
             product: Some(ProductCode::new("E0398", 'V', "00").unwrap()),
-            expiry: NaiveDate::from_ymd_opt(2026, 3, 8),
+            expiry: NaiveDate::from_ymd_opt(2026, 3, 8)
+                .unwrap()
+                .and_hms_opt(23, 59, 0),
         };
-        let data = content.qr_data();
+        let data = content.datamatrix_data();
         assert_eq!(
             data,
-            format!("={}01&*0260320930=<E0398V00=%1700=>026067", din(7).as_str())
+            format!(
+                "=+05000={}01&*0260320930=<E0398V00=%1700&>0260672359",
+                din(7).as_str()
+            )
         );
-        let parsed = parse_scan(&format!("]Q1{data}\r")).unwrap();
-        assert_eq!(parsed.len(), 5);
-        assert_eq!(parsed[0], content.din_structure());
+        let parsed = parse_scan(&format!("]d2{data}\r")).unwrap();
+        assert_eq!(parsed.len(), 6);
         assert_eq!(
-            parsed[2],
+            parsed[0],
+            DataStructure::Compound {
+                count: 5,
+                reference: 0
+            }
+        );
+        assert_eq!(parsed[1], content.din_structure());
+        assert_eq!(
+            parsed[3],
             DataStructure::Product(ProductCode::new("E0398", 'V', "00").unwrap())
         );
         assert_eq!(
-            parsed[3],
+            parsed[4],
             DataStructure::AboRh {
                 group: AboRh::BNeg,
                 rest: "00".into()
             }
         );
-        assert_eq!(parsed[4], DataStructure::Expiry(content.expiry.unwrap()));
+        assert_eq!(
+            parsed[5],
+            DataStructure::ExpiryTime(content.expiry.unwrap())
+        );
         let reencoded: String = parsed.iter().map(DataStructure::data_content).collect();
         assert_eq!(reencoded, data);
+        assert!(content.quadrants().bottom_right[0].contains("2026-03-08 23:59"));
+        // A header that miscounts is refused.
+        let e = parse_scan(&format!("=+04000={}01", din(7).as_str())).unwrap_err();
+        assert_eq!(
+            e,
+            ScanError::CompoundCount {
+                announced: 4,
+                found: 1
+            }
+        );
+        // A tube carries the DIN alone: no header.
+        let tube = LabelContent::blank(din(7), LabelPiece::new(LabelKind::Tube, 1), "血站");
+        assert_eq!(tube.datamatrix_data(), format!("={}07", din(7).as_str()));
+    }
+
+    #[test]
+    fn blood_group_special_messages_mean_stop() {
+        for m in BloodGroupMessage::ALL {
+            let raw = format!("]d2={}01=%{}00", din(2).as_str(), m.code());
+            let e = read_entry(&raw).unwrap();
+            assert_eq!(e.stop(), Some(m), "{raw}");
+            assert!(m.meaning().starts_with("STOP"));
+            let parsed = parse_scan(&raw).unwrap();
+            assert_eq!(
+                parsed
+                    .iter()
+                    .map(DataStructure::data_content)
+                    .collect::<String>(),
+                strip_scanner_noise(&raw)
+            );
+        }
+        assert_eq!(
+            read_entry(&scan(&din(2), LabelPiece::new(LabelKind::Bag, 1)))
+                .unwrap()
+                .stop(),
+            None
+        );
     }
 
     #[test]
     fn unknown_group_leaves_abo_blank_never_guessed() {
         let content = LabelContent::blank(din(1), LabelPiece::new(LabelKind::Bag, 1), "血站");
         assert!(content.quadrants().top_right.is_empty());
-        assert!(!content.qr_data().contains("=%"));
+        assert!(!content.datamatrix_data().contains("=%"));
         assert_eq!(DataStructure::abo_rh(None), None);
     }
 
     #[test]
     fn malformed_and_unknown_structures_say_what_is_allowed() {
         let e = parse_scan("=%9900").unwrap_err().to_string();
-        assert!(e.contains("ABO/RhD") && e.contains("95 51"), "{e}");
+        assert!(
+            e.contains("ABO/RhD") && e.contains("95 51") && e.contains("Md"),
+            "{e}"
+        );
         let e = parse_scan("=>02").unwrap_err().to_string();
         assert!(e.contains("cut short"), "{e}");
         let e = parse_scan("=#123").unwrap_err().to_string();
@@ -854,58 +1359,102 @@ mod tests {
         );
         // Flags 60+check must agree with the DIN.
         let wrong = 60 + (din(1).check_value() + 1) % 37;
-        let e = read_label_scan(&format!("={}{wrong}", din(1).as_str())).unwrap_err();
+        let e = read_label_scan(&format!("]C0={}{wrong}", din(1).as_str())).unwrap_err();
         assert!(e.to_string().contains("misread or misprinted"), "{e}");
     }
 
     #[test]
-    fn verification_distinguishes_every_refusal() {
+    fn verification_needs_a_scan_of_each_pieces_own_symbol() {
         let expected = din(10);
-        let set = label_set(BagSetKind::Double, 1).unwrap();
+        let set = label_set(BagSetKind::Double, 2).unwrap();
         let mut verified = BTreeSet::new();
-        let scan = |d: Din, flags: Option<&str>| ScannedLabel {
-            din: d,
-            piece: flags.and_then(LabelPiece::from_flags),
-        };
-        let bag = scan(expected.clone(), Some("01"));
+        let entry = |raw: &str| read_entry(raw).unwrap();
+        let bag = entry(&scan(&expected, set[0]));
         assert_eq!(
-            verify_scan(&expected, &set, &verified, &bag, true),
+            verify_entry(&expected, &set, &verified, &bag, true),
             Verdict::Matched(set[0])
         );
         verified.insert(set[0]);
         assert_eq!(
-            verify_scan(&expected, &set, &verified, &bag, true),
-            Verdict::Duplicate {
-                piece: Some(set[0])
-            }
+            verify_entry(&expected, &set, &verified, &bag, true),
+            Verdict::Duplicate { piece: set[0] }
         );
-        let third = scan(expected.clone(), Some("03"));
+        let third = entry(&scan(&expected, LabelPiece::new(LabelKind::Satellite, 3)));
         assert!(matches!(
-            verify_scan(&expected, &set, &verified, &third, true),
+            verify_entry(&expected, &set, &verified, &third, true),
             Verdict::NotInSet { .. }
         ));
-        let other = scan(din(11), Some("01"));
+        let other = entry(&scan(&din(11), set[0]));
         assert_eq!(
-            verify_scan(&expected, &set, &verified, &other, true).scan_result(),
+            verify_entry(&expected, &set, &verified, &other, true).scan_result(),
             ScanResult::OtherDonation
         );
         assert_eq!(
-            verify_scan(&expected, &set, &verified, &other, false).scan_result(),
+            verify_entry(&expected, &set, &verified, &other, false).scan_result(),
             ScanResult::UnknownDin
         );
-        // Typed DINs fill the remaining pieces in order, then count as duplicates.
-        let typed = scan(expected.clone(), None);
-        for p in &set[1..] {
-            assert_eq!(
-                verify_scan(&expected, &set, &verified, &typed, true),
-                Verdict::Matched(*p)
-            );
-            verified.insert(*p);
+        // The DIN shown on the screen, typed with its check character, verifies nothing,
+        // however often it is typed; so does data content without a symbology identifier.
+        let typed = entry(&expected.eye_readable());
+        let unprefixed = entry(&format!("={}02", expected.as_str()));
+        for e in [&typed, &unprefixed] {
+            for _ in 0..5 {
+                assert_eq!(
+                    verify_entry(&expected, &set, &verified, e, true).scan_result(),
+                    ScanResult::NotScanned
+                );
+            }
         }
+        // A scan whose flags name no piece identifies the DIN only.
+        let no_piece = entry(&format!("]C0{}", expected.barcode_data()));
         assert_eq!(
-            verify_scan(&expected, &set, &verified, &typed, true),
-            Verdict::Duplicate { piece: None }
+            verify_entry(&expected, &set, &verified, &no_piece, true),
+            Verdict::NoPiece { flags: "00".into() }
         );
+    }
+
+    proptest::proptest! {
+        /// No label of any set ever carries a reserved flag value, and every flag
+        /// printed reads back as its own piece.
+        #[test]
+        fn no_reserved_flag_is_ever_printed(kind in 0usize..5, tubes in 1u8..=MAX_TUBE_COUNT, seq in 0u32..=999_999) {
+            let kinds = [BagSetKind::Single, BagSetKind::Double, BagSetKind::Triple, BagSetKind::Quadruple, BagSetKind::ApheresisKit];
+            let d = din(seq);
+            let set = label_set(kinds[kind], tubes).unwrap();
+            let mut seen = BTreeSet::new();
+            for p in &set {
+                let flags = p.flags();
+                proptest::prop_assert!(DinFlag::parse(&flags).is_ok(), "{flags} is reserved");
+                proptest::prop_assert!(flags.bytes().all(|b| b.is_ascii_digit()));
+                proptest::prop_assert!(seen.insert(flags.clone()), "{flags} printed twice in one set");
+                let content = LabelContent::blank(d.clone(), *p, "血站");
+                let e = read_entry(&format!("]C0{}", content.code128_data())).unwrap();
+                proptest::prop_assert_eq!(e.piece, Some(*p));
+                let e = read_entry(&format!("]d2{}", content.datamatrix_data())).unwrap();
+                proptest::prop_assert_eq!(e.piece, Some(*p));
+            }
+        }
+
+        /// A typed DIN without its check character is never accepted as a
+        /// verification, whatever its separators, case or width.
+        #[test]
+        fn a_typed_din_without_check_character_never_verifies(seq in 0u32..=999_999, sep in "[ \\-\u{3000}]{0,2}", lower in proptest::bool::ANY, wide in proptest::bool::ANY) {
+            let d = din(seq);
+            let mut typed = format!("{}{sep}{:02}{sep}{:06}", d.facility(), d.year(), d.sequence());
+            if lower { typed = typed.to_lowercase(); }
+            if wide {
+                typed = typed.chars().map(|c| if c.is_ascii_alphanumeric() { char::from_u32(c as u32 + 0xFEE0).unwrap_or(c) } else { c }).collect();
+            }
+            let set = label_set(BagSetKind::Quadruple, MAX_TUBE_COUNT).unwrap();
+            proptest::prop_assert!(read_entry(&typed).is_err(), "{typed:?} was accepted");
+            proptest::prop_assert!(read_typed(&typed).is_err());
+            // With the check character it is read, and still verifies no piece.
+            let with_check = format!("{typed} {}", d.check_char());
+            let e = read_entry(&with_check).unwrap();
+            proptest::prop_assert_eq!(e.method, EntryMethod::Typed);
+            let v = verify_entry(&d, &set, &BTreeSet::new(), &e, true);
+            proptest::prop_assert!(!v.is_match(), "{v:?}");
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@ use lifebridge_domain::{Din, DinError, DinRange, FacilityId};
 use proptest::prelude::*;
 
 const FIRST: &str = "ABCDEFGHIJKLMNPQRSTUVWXYZ123456789";
-const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+/// Facility positions 2-3 (ST-001: never the letter O); positions 4-5 are digits.
+const MIDDLE: &str = "ABCDEFGHIJKLMNPQRSTUVWXYZ0123456789";
+const DIGITS: &str = "0123456789";
 const MOD37: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*";
 
 fn pick(alphabet: &'static str) -> impl Strategy<Value = char> {
@@ -15,11 +17,16 @@ fn pick(alphabet: &'static str) -> impl Strategy<Value = char> {
 }
 
 fn facility() -> impl Strategy<Value = FacilityId> {
-    (pick(FIRST), proptest::collection::vec(pick(ALNUM), 4)).prop_map(|(first, rest)| {
-        let s: String = std::iter::once(first).chain(rest).collect();
-        s.parse::<FacilityId>()
-            .expect("generated facility is valid")
-    })
+    (
+        pick(FIRST),
+        proptest::collection::vec(pick(MIDDLE), 2),
+        proptest::collection::vec(pick(DIGITS), 2),
+    )
+        .prop_map(|(first, middle, last)| {
+            let s: String = std::iter::once(first).chain(middle).chain(last).collect();
+            s.parse::<FacilityId>()
+                .expect("generated facility is valid")
+        })
 }
 
 fn din() -> impl Strategy<Value = Din> {

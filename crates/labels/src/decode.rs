@@ -13,15 +13,37 @@ use crate::LabelError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Symbology {
     Code128,
+    /// Data Matrix ECC 200: the 2-D symbol of ISBT 128 container labels.
+    DataMatrix,
+    /// QR: the transport manifest and other things that are not ISBT 128 labels.
     Qr,
 }
 
-/// One symbol read from a frame. `text` is what a hand-held scanner would have typed,
-/// so it goes through the same parsing (`lifebridge_domain::labels::parse_scan`).
+impl Symbology {
+    /// The AIM symbology identifier a hand scanner sends before the data: `]C0` Code
+    /// 128, `]d1` Data Matrix ECC 200, `]Q1` QR.
+    pub fn aim_identifier(self) -> &'static str {
+        match self {
+            Symbology::Code128 => "]C0",
+            Symbology::DataMatrix => "]d1",
+            Symbology::Qr => "]Q1",
+        }
+    }
+}
+
+/// One symbol read from a frame. `text` is the decoded data; [`Decoded::scanner_text`]
+/// is what a hand-held scanner would have typed (symbology identifier first), so it goes
+/// through the same reading (`lifebridge_domain::labels::read_entry`) and counts as a scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
     pub symbology: Symbology,
     pub text: String,
+}
+
+impl Decoded {
+    pub fn scanner_text(&self) -> String {
+        format!("{}{}", self.symbology.aim_identifier(), self.text)
+    }
 }
 
 /// Anything that yields greyscale frames: a camera, a folder of photos, a test.
@@ -56,11 +78,12 @@ impl FrameSource for ImageFiles {
     }
 }
 
-/// Every QR and Code 128 symbol found in `frame` (at most one of each).
+/// Every Data Matrix, QR and Code 128 symbol found in `frame` (at most one of each).
 pub fn decode_frame(frame: &GrayImage) -> Vec<Decoded> {
     let (w, h) = frame.dimensions();
     let mut out = Vec::new();
     for (format, symbology) in [
+        (BarcodeFormat::DATA_MATRIX, Symbology::DataMatrix),
         (BarcodeFormat::QR_CODE, Symbology::Qr),
         (BarcodeFormat::CODE_128, Symbology::Code128),
     ] {

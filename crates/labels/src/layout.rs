@@ -8,7 +8,7 @@ use lifebridge_domain::labels::LabelContent;
 
 use crate::LabelError;
 use crate::font::LabelFont;
-use crate::symbols::{QrMatrix, code128_modules, qr_matrix};
+use crate::symbols::{DataMatrix, code128_modules, datamatrix};
 
 /// Physical label stock. Configurable per printer; the common sizes are constants.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,12 +80,13 @@ pub enum Item {
         modules: Vec<bool>,
         data: String,
     },
-    /// A QR symbol, top-left of its first module at (`x`, `y`); quiet zone kept free.
-    Qr {
+    /// A Data Matrix (ECC 200) symbol, top-left of its first module at (`x`, `y`);
+    /// quiet zone kept free.
+    DataMatrix {
         x: f32,
         y: f32,
         module: f32,
-        matrix: QrMatrix,
+        matrix: DataMatrix,
         data: String,
     },
 }
@@ -116,7 +117,9 @@ pub(crate) fn check_dpi(dpi: u32) -> Result<(), LabelError> {
 
 /// ISBT 128 recommends a nominal 0.25 mm module (X dimension) for the DIN's Code 128.
 const CODE128_MODULE_MM: f32 = 0.25;
-const QR_QUIET_MODULES: f32 = 4.0;
+/// ISO/IEC 16022 asks for a quiet zone of at least one module; two leave room for the
+/// printer's registration.
+const DM_QUIET_MODULES: f32 = 2.0;
 
 struct Ctx<'f> {
     font: &'f LabelFont,
@@ -176,15 +179,16 @@ impl Ctx<'_> {
         Ok(width)
     }
 
-    /// A QR whose symbol plus quiet zone fits a `side` mm square with top-left (x, y).
-    fn qr(&mut self, data: &str, x: f32, y: f32, side: f32) -> Result<(), LabelError> {
-        let matrix = qr_matrix(data)?;
-        let total = matrix.width as f32 + 2.0 * QR_QUIET_MODULES;
+    /// A Data Matrix whose symbol plus quiet zone fits a `side` mm square with top-left
+    /// (x, y), modules a whole number of printer dots.
+    fn datamatrix(&mut self, data: &str, x: f32, y: f32, side: f32) -> Result<(), LabelError> {
+        let matrix = datamatrix(data)?;
+        let total = matrix.width.max(matrix.height) as f32 + 2.0 * DM_QUIET_MODULES;
         let dots = (side / self.dot / total).floor().max(2.0);
         let module = dots * self.dot;
-        self.items.push(Item::Qr {
-            x: self.snap(x + QR_QUIET_MODULES * module),
-            y: self.snap(y + QR_QUIET_MODULES * module),
+        self.items.push(Item::DataMatrix {
+            x: self.snap(x + DM_QUIET_MODULES * module),
+            y: self.snap(y + DM_QUIET_MODULES * module),
             module,
             matrix,
             data: data.to_owned(),
@@ -251,7 +255,7 @@ pub fn layout(
         }
         let side = my - m - 1.0;
         let (qx, qy) = (w - m - side, h - m - side);
-        ctx.qr(&content.qr_data(), qx, qy, side)?;
+        ctx.datamatrix(&content.datamatrix_data(), qx, qy, side)?;
         for (i, text) in quadrants.bottom_right.iter().enumerate() {
             ctx.text(
                 text,
@@ -308,7 +312,7 @@ pub fn layout(
             2.0 * s,
             w - side - 5.0 * s,
         );
-        ctx.qr(&content.qr_data(), w - m - side, h - m - side, side)?;
+        ctx.datamatrix(&content.datamatrix_data(), w - m - side, h - m - side, side)?;
     }
     Ok(Scene {
         width_mm: w,

@@ -154,7 +154,7 @@ impl PdfBuilder {
                         );
                     }
                 }
-                Item::Qr {
+                Item::DataMatrix {
                     x,
                     y,
                     module,

@@ -44,7 +44,7 @@ pub fn rasterize(scene: &Scene, font: &LabelFont) -> GrayImage {
                     }
                 }
             }
-            Item::Qr {
+            Item::DataMatrix {
                 x,
                 y,
                 module,

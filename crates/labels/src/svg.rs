@@ -74,14 +74,14 @@ pub fn render_svg(scene: &Scene, font: &LabelFont) -> String {
                 }
                 out.push_str("</g>");
             }
-            Item::Qr {
+            Item::DataMatrix {
                 x,
                 y,
                 module,
                 matrix,
                 data,
             } => {
-                let _ = write!(out, r#"<g data-qr="{}">"#, xml_escape(data));
+                let _ = write!(out, r#"<g data-datamatrix="{}">"#, xml_escape(data));
                 for (i, dark) in matrix.modules.iter().enumerate() {
                     if *dark {
                         let (r, c) = (i / matrix.width, i % matrix.width);

@@ -1,4 +1,6 @@
-//! The modules of the two symbols a label carries: Code 128 (linear) and QR.
+//! The modules of the symbols: a label's Code 128 (linear) and Data Matrix (ECC 200,
+//! the 2-D symbol ICCBBA ST-001 section 6.2.1 requires on container labels), and the QR
+//! codes of things that are not ISBT 128 labels (the transport manifest).
 
 use barcoders::sym::code128::Code128;
 use qrcode::{Color, EcLevel, QrCode};
@@ -90,13 +92,57 @@ pub fn qr_matrix(data: &str) -> Result<QrMatrix, LabelError> {
     })
 }
 
+/// A Data Matrix symbol: `width` x `height` modules, row-major, `true` dark; quiet
+/// zone excluded (the finder pattern is part of the symbol).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataMatrix {
+    pub width: usize,
+    pub height: usize,
+    pub modules: Vec<bool>,
+}
+
+/// Data Matrix ECC 200, square, encoded by rxing: ASCII data content, so the digits of
+/// a DIN pack two to a codeword.
+pub fn datamatrix(data: &str) -> Result<DataMatrix, LabelError> {
+    use rxing::Writer as _;
+    let err = |reason: String| LabelError::Symbol {
+        symbol: "Data Matrix",
+        data: data.to_owned(),
+        reason,
+    };
+    if data.is_empty() || !data.is_ascii() {
+        return Err(err(
+            "only ASCII data content can be encoded, and at least one character".into(),
+        ));
+    }
+    let hints = rxing::EncodeHints {
+        DataMatrixShape: Some(rxing::datamatrix::encoder::SymbolShapeHint::FORCE_SQUARE),
+        ..Default::default()
+    };
+    let bits = rxing::datamatrix::DataMatrixWriter
+        .encode_with_hints(data, &rxing::BarcodeFormat::DATA_MATRIX, 0, 0, &hints)
+        .map_err(|e| err(e.to_string()))?;
+    let (w, h) = (bits.getWidth(), bits.getHeight());
+    let mut modules = Vec::with_capacity((w * h) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            modules.push(bits.get(x, y));
+        }
+    }
+    Ok(DataMatrix {
+        width: w as usize,
+        height: h as usize,
+        modules,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn din_data_uses_code_set_c_for_digit_runs() {
-        assert_eq!(code_sets("=G123426012345T1"), "Ɓ=GĆ123426012345ƁT1");
+        assert_eq!(code_sets("=G123426012345A1"), "Ɓ=GĆ123426012345ƁA1");
         assert_eq!(code_sets("A12345"), "ƁA1Ć2345");
         assert_eq!(code_sets("=G12342601234501"), "Ɓ=GĆ12342601234501");
         assert_eq!(code_sets("=G123"), "Ɓ=G123");
@@ -105,6 +151,19 @@ mod tests {
         assert_eq!(modules.len(), 12 * 11 + 13);
         assert!(code128_modules("").is_err());
         assert!(code128_modules("中").is_err());
+    }
+
+    #[test]
+    fn datamatrix_is_square_with_its_finder_pattern() {
+        let m = datamatrix("=+02000=G12342601234501&*0260320930").unwrap();
+        assert_eq!(m.width, m.height);
+        assert_eq!(m.modules.len(), m.width * m.height);
+        // Solid L on the left column and bottom row, alternating top row.
+        assert!((0..m.height).all(|y| m.modules[y * m.width]));
+        assert!((0..m.width).all(|x| m.modules[(m.height - 1) * m.width + x]));
+        assert!(m.modules[0] && !m.modules[1]);
+        assert!(datamatrix("").is_err());
+        assert!(datamatrix("中").is_err());
     }
 
     #[test]

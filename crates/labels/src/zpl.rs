@@ -1,6 +1,6 @@
 //! ZPL II for Zebra-compatible thermal label printers, and sending it to one.
 //!
-//! Symbols use the printer's own encoders (`^BC`, `^BQ`) so they print at the head's
+//! Symbols use the printer's own encoders (`^BC`, `^BX` Data Matrix ECC 200) so they print at the head's
 //! native resolution. Text that the printer's resident font 0 cannot show (Chinese) is
 //! sent as a bitmap (`^GFA`) drawn from the embedded font, unless the site names a CJK
 //! font already stored on its printers.
@@ -14,8 +14,6 @@ use std::time::Duration;
 use crate::LabelError;
 use crate::font::LabelFont;
 use crate::layout::{Item, Scene};
-
-const QR_DROP: u32 = 10;
 
 /// Port of the raw printing service on network label printers.
 pub const RAW_PORT: u16 = 9100;
@@ -95,18 +93,17 @@ pub fn render_zpl(scene: &Scene, font: &LabelFont, options: &ZplOptions) -> Stri
                     field_data(data)
                 );
             }
-            Item::Qr {
+            Item::DataMatrix {
                 x, y, module, data, ..
             } => {
-                // Error correction M, automatic input mode, as in the other outputs.
-                // Firmware prints ^BQ symbols 10 dots (the ^BY bar height, reset to its
-                // default here) below the field origin, so the origin is raised by that.
+                // ECC 200 (quality 200), module size in dots, rows and columns chosen by
+                // the printer; ^FH so the data goes through the same escaping.
                 let _ = writeln!(
                     z,
-                    "^FO{},{}^BY2,3,{QR_DROP}^BQN,2,{}^FH^FDMA,{}^FS",
+                    "^FO{},{}^BXN,{},200^FH^FD{}^FS",
                     d(*x),
-                    d(*y).saturating_sub(QR_DROP),
-                    d(*module).clamp(1, 10),
+                    d(*y),
+                    d(*module).clamp(1, 20),
                     field_data(data)
                 );
             }

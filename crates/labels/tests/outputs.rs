@@ -11,7 +11,7 @@ use lifebridge_labels::{LabelFont, LabelSize, layout};
 
 const KNOWN: [&str; 19] = [
     "^XA", "^CI28", "^PW", "^LL", "^LH", "^FO", "^FT", "^GB", "^GFA", "^FS", "^FH", "^FD", "^BY",
-    "^BCN", "^BQN", "^A0N", "^A@N", "^PQ1", "^XZ",
+    "^BCN", "^BXN", "^A0N", "^A@N", "^PQ1", "^XZ",
 ];
 
 fn bag(abo: Option<AboRh>) -> LabelContent {
@@ -54,8 +54,12 @@ fn zpl_has_the_commands_a_thermal_printer_needs() {
         zpl.contains(&format!("^BCN,56,N,N,N,A^FH^FD{}^FS", c.code128_data())),
         "{zpl}"
     );
-    assert!(zpl.contains("^BQN,2,"));
-    assert!(zpl.contains(&format!("^FH^FDMA,{}^FS", c.qr_data())));
+    // The 2-D symbol is Data Matrix ECC 200 (^BX, quality 200), never QR (^BQ).
+    assert!(
+        zpl.contains(&format!(",200^FH^FD{}^FS", c.datamatrix_data())),
+        "{zpl}"
+    );
+    assert!(zpl.contains("^BXN,") && !zpl.contains("^BQ"), "{zpl}");
     // Chinese goes as a bitmap from the embedded font unless the printer has a CJK font.
     assert!(zpl.contains("^GFA,"));
     assert!(zpl.contains("^A0N,"), "ASCII text uses the resident font");
@@ -198,7 +202,10 @@ fn pdf_rasterised_by_poppler_reads_back() {
             text(lifebridge_labels::Symbology::Code128),
             Some(c.code128_data())
         );
-        assert_eq!(text(lifebridge_labels::Symbology::Qr), Some(c.qr_data()));
+        assert_eq!(
+            text(lifebridge_labels::Symbology::DataMatrix),
+            Some(c.datamatrix_data())
+        );
     }
 }
 

@@ -23,7 +23,9 @@ fn content(piece: LabelPiece, abo: Option<AboRh>) -> LabelContent {
             .and_hms_opt(10, 42, 0),
         volume_ml: Some(400),
         product: Some(ProductCode::new("E0398", 'V', "00").unwrap()),
-        expiry: NaiveDate::from_ymd_opt(2026, 12, 30),
+        expiry: NaiveDate::from_ymd_opt(2026, 12, 30)
+            .unwrap()
+            .and_hms_opt(23, 59, 0),
     }
 }
 
@@ -40,7 +42,7 @@ fn decoded(img: &GrayImage) -> (Option<String>, Option<String>) {
             .find(|d| d.symbology == s)
             .map(|d| d.text.clone())
     };
-    (get(Symbology::Code128), get(Symbology::Qr))
+    (get(Symbology::Code128), get(Symbology::DataMatrix))
 }
 
 #[test]
@@ -55,15 +57,15 @@ fn every_label_kind_round_trips_through_png_at_printer_resolutions() {
             let img = image::load_from_memory(&png).unwrap().to_luma8();
             let expected_w = (LabelSize::for_kind(piece.kind).width_mm / 25.4 * dpi as f32).round();
             assert_eq!(img.width(), expected_w as u32);
-            let (code128, qr) = decoded(&img);
+            let (code128, dm) = decoded(&img);
             assert_eq!(
                 code128.as_deref(),
                 Some(c.code128_data().as_str()),
                 "{piece} at {dpi} dpi"
             );
             assert_eq!(
-                qr.as_deref(),
-                Some(c.qr_data().as_str()),
+                dm.as_deref(),
+                Some(c.datamatrix_data().as_str()),
                 "{piece} at {dpi} dpi"
             );
             // And the scan reads back as this DIN and this piece.
@@ -75,12 +77,15 @@ fn every_label_kind_round_trips_through_png_at_printer_resolutions() {
 }
 
 #[test]
-fn bag_qr_carries_collection_product_and_group_but_tube_qr_only_the_din() {
+fn bag_datamatrix_carries_collection_product_group_and_expiry_but_tube_only_the_din() {
     let font = LabelFont::embedded().unwrap();
     let bag = content(LabelPiece::new(LabelKind::Bag, 1), Some(AboRh::ONeg));
     let scene = layout(&bag, LabelSize::BAG, 300, &font).unwrap();
-    let (_, qr) = decoded(&rasterize(&scene, &font));
-    let parsed = parse_scan(&qr.unwrap()).unwrap();
+    let (_, dm) = decoded(&rasterize(&scene, &font));
+    let dm = dm.unwrap();
+    assert!(dm.starts_with("=+05000="), "compound message header: {dm}");
+    let parsed = parse_scan(&dm).unwrap();
+    assert!(parsed.contains(&DataStructure::ExpiryTime(bag.expiry.unwrap())));
     assert!(parsed.contains(&DataStructure::Product(
         ProductCode::new("E0398", 'V', "00").unwrap()
     )));
@@ -99,9 +104,9 @@ fn bag_qr_carries_collection_product_and_group_but_tube_qr_only_the_din() {
 
     let tube = content(LabelPiece::new(LabelKind::Tube, 2), Some(AboRh::ONeg));
     let scene = layout(&tube, LabelSize::TUBE, 300, &font).unwrap();
-    let (_, qr) = decoded(&rasterize(&scene, &font));
+    let (_, dm) = decoded(&rasterize(&scene, &font));
     assert_eq!(
-        parse_scan(&qr.unwrap()).unwrap(),
+        parse_scan(&dm.unwrap()).unwrap(),
         vec![tube.din_structure()]
     );
 }
@@ -145,15 +150,15 @@ fn symbols_are_read_from_a_turned_blurred_photo_like_image() {
         let label = rasterize(&scene, &font);
         for degrees in [-6.0, 4.0] {
             let photo = photo_like(&label, degrees, 1.0);
-            let (code128, qr) = decoded(&photo);
+            let (code128, dm) = decoded(&photo);
             assert_eq!(
                 code128.as_deref(),
                 Some(c.code128_data().as_str()),
                 "{piece} {degrees}°"
             );
             assert_eq!(
-                qr.as_deref(),
-                Some(c.qr_data().as_str()),
+                dm.as_deref(),
+                Some(c.datamatrix_data().as_str()),
                 "{piece} {degrees}°"
             );
         }

@@ -62,6 +62,10 @@ fn zpl_rendered_by_a_zpl_renderer_reads_back() {
                 .map(|d| d.text.clone())
         };
         assert_eq!(text(Symbology::Code128), Some(c.code128_data()), "{piece}");
-        assert_eq!(text(Symbology::Qr), Some(c.qr_data()), "{piece}");
+        assert_eq!(
+            text(Symbology::DataMatrix),
+            Some(c.datamatrix_data()),
+            "{piece}"
+        );
     }
 }

@@ -111,7 +111,8 @@ fn label_and_release(store: &mut Store, crew: &DemoCrew, donation_id: uuid::Uuid
         .map_err(label_error)?;
     for label in store.donation_label_contents(donation_id, "示范血站", None)? {
         store
-            .record_label_scan(actor, donation_id, &label.code128_data())
+            // As a hand scanner sends it: the Code 128 symbology identifier, then the data.
+            .record_label_scan(actor, donation_id, &format!("]C0{}", label.code128_data()))
             .map_err(label_error)?;
     }
     store

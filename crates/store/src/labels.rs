@@ -8,12 +8,12 @@ use std::collections::BTreeSet;
 
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::{
-    DinRangeSource, Donation, DonationRelease, Donor, EntityKind, LabelPrint, LabelScan, Outcome,
-    RecordId, Role, ScanResult,
+    DinRangeSource, Donation, DonationRelease, Donor, EntityKind, LabelPrint, LabelScan,
+    ManualVerification, Outcome, RecordId, Role, ScanResult,
 };
 use lifebridge_domain::labels::{
-    DEFAULT_TUBE_COUNT, LabelContent, LabelPiece, ProductCode, ScanError, Verdict, label_set,
-    read_label_scan, verify_scan,
+    DEFAULT_TUBE_COUNT, EntryMethod, LabelContent, LabelPiece, ProductCode, ScanError, Verdict,
+    label_set, read_entry, read_typed, verify_entry,
 };
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
@@ -59,6 +59,8 @@ pub enum LabelError {
     NothingPrinted { din: String },
     #[error("donation {din} was already released from the chair")]
     AlreadyReleased { din: String },
+    #[error("manual entry refused / 手工录入被拒绝: {0}")]
+    ManualRefused(String),
     #[error(
         "the collection of donation {din} is still in progress: finish it (needle out, volume recorded) before the bag leaves the chair"
     )]
@@ -94,6 +96,9 @@ pub struct LabelSetStatus {
     /// The pieces that must be scanned back, in print order.
     pub set: Vec<LabelPiece>,
     pub verified: Vec<LabelPiece>,
+    /// The verified pieces that were typed on the exception path (reason and a second
+    /// crew member's PIN) rather than scanned.
+    pub manual: Vec<LabelPiece>,
     pub missing: Vec<LabelPiece>,
     /// The current (not superseded) print of each piece; empty for a pre-printed roll.
     pub prints: Vec<LabelPrint>,
@@ -117,8 +122,12 @@ pub struct DriveLabelAccount {
     pub unused_prints: Vec<LabelPrint>,
     /// Earlier prints replaced by a re-print: each must be found and destroyed.
     pub superseded_prints: Vec<LabelPrint>,
-    /// Scans refused during the drive (wrong, other donation's, unknown, duplicate).
+    /// Scans refused during the drive (wrong, other donation's, unknown, duplicate,
+    /// typed instead of scanned).
     pub refused_scans: Vec<LabelScan>,
+    /// Pieces verified by manual entry instead of a scan, each with its reason and
+    /// the second crew member who authorised it.
+    pub manual_entries: Vec<LabelScan>,
     /// DINs still unissued in this device's ranges (pre-printed rolls come back).
     pub unissued_dins: Vec<RangeUsage>,
 }
@@ -231,16 +240,21 @@ fn status(conn: &Connection, donation: &Donation) -> Result<LabelSetStatus> {
             .map_or(0, |(seq, _)| *seq)
     };
     let mut verified = BTreeSet::new();
+    let mut manual = BTreeSet::new();
     let mut refused = 0u32;
     for (seq, scan) in scans_for(conn, din)? {
         if scan.result != ScanResult::Matched {
             refused += 1;
             continue;
         }
-        if let Some(piece) = matched_piece(&scan, &set, &verified)
+        if let Some(piece) = verified_piece(&scan, din, &set)
+            && !verified.contains(&piece)
             && seq > printed_at(piece)
         {
             verified.insert(piece);
+            if scan.manual.is_some() {
+                manual.insert(piece);
+            }
         }
     }
     let missing = set
@@ -255,6 +269,7 @@ fn status(conn: &Connection, donation: &Donation) -> Result<LabelSetStatus> {
             .filter(|p| verified.contains(p))
             .copied()
             .collect(),
+        manual: set.iter().filter(|p| manual.contains(p)).copied().collect(),
         set,
         missing,
         prints: prints.into_iter().map(|(_, p)| p).collect(),
@@ -263,18 +278,30 @@ fn status(conn: &Connection, donation: &Donation) -> Result<LabelSetStatus> {
     })
 }
 
-/// Re-reads a matched scan's text to find the piece it stood for; the scan row stores
-/// what was scanned, and the reading of it is the domain's.
-fn matched_piece(
-    scan: &LabelScan,
-    set: &[LabelPiece],
-    verified: &BTreeSet<LabelPiece>,
-) -> Option<LabelPiece> {
-    let label = read_label_scan(&scan.scanned_text).ok()?;
-    match verify_scan(&label.din, set, verified, &label, true) {
-        Verdict::Matched(piece) => Some(piece),
-        _ => None,
-    }
+/// The piece a matched scan record verifies, or `None` when it verifies nothing.
+///
+/// A manual entry names its piece and was authorised when it was written. Any other
+/// entry is re-read from its text with the domain's one reading ([`read_entry`]): only a
+/// scan (symbology identifier, then `=` + DIN + a flag naming the piece) counts. Records
+/// written before that rule (a typed DIN that ticked "the next piece", flags `T1`/`R1`)
+/// stay readable but verify nothing: such a set is scanned again (or its tube and record
+/// labels re-printed with the ST-001 flags) before release. Donations released before
+/// keep their release.
+fn verified_piece(scan: &LabelScan, din: &Din, set: &[LabelPiece]) -> Option<LabelPiece> {
+    let piece = if scan.manual.is_some() {
+        scan.piece?
+    } else {
+        let entry = read_entry(&scan.scanned_text).ok()?;
+        if entry.din != *din {
+            return None;
+        }
+        let piece = entry.scanned_piece()?;
+        if scan.piece.is_some_and(|p| p != piece) {
+            return None;
+        }
+        piece
+    };
+    set.contains(&piece).then_some(piece)
 }
 
 fn insert_print(ctx: &mut ActionCtx<'_>, print: &LabelPrint) -> Result<()> {
@@ -413,10 +440,14 @@ impl Store {
         Ok(print)
     }
 
-    /// Records one scan (or typed entry) on the collection screen of `donation_id`.
+    /// Records one entry at the scan field of the collection screen of `donation_id`.
     ///
-    /// Every attempt is recorded. `Ok` names the piece it matched; anything else is
-    /// refused with [`LabelError::ScanRefused`], after the attempt was committed.
+    /// Every attempt is recorded. Only a scan of a piece's own symbol (symbology
+    /// identifier, `=` + DIN + the flag naming the piece) verifies that piece: a typed
+    /// DIN, with or without its check character, is recorded and refused
+    /// ([`ScanResult::NotScanned`]); typing is [`Store::record_manual_label_entry`].
+    /// `Ok` names the piece matched; anything else is [`LabelError::ScanRefused`],
+    /// returned after the attempt was committed.
     pub fn record_label_scan(
         &mut self,
         actor: Actor,
@@ -426,15 +457,9 @@ impl Store {
         let staff_id = actor_staff(actor, "scanning labels")?;
         require_role(&self.conn, staff_id, Role::Phlebotomist, "verify labels")?;
         let donation = load_donation(&self.conn, donation_id)?;
-        // Scanners can send anything; keep what is stored bounded and printable.
-        let stored_text: String = scanned_text
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(200)
-            .collect();
-        let (din, verdict, message) = match read_label_scan(scanned_text) {
+        let (din, verdict, message) = match read_entry(scanned_text) {
             Err(e) => (None, None, unreadable_message(&e)),
-            Ok(label) => {
+            Ok(entry) => {
                 let before = status(&self.conn, &donation)?;
                 let verified: BTreeSet<LabelPiece> = before.verified.iter().copied().collect();
                 if before.set.is_empty() {
@@ -442,38 +467,154 @@ impl Store {
                         din: donation.din.to_string(),
                     });
                 }
-                let known = self
-                    .conn
-                    .query_row(
-                        "SELECT 1 FROM donation WHERE din = ?1 LIMIT 1",
-                        [label.din.as_str()],
-                        |_| Ok(()),
-                    )
-                    .optional()?
-                    .is_some();
-                let verdict = verify_scan(&donation.din, &before.set, &verified, &label, known);
+                let known = self.din_known(&entry.din)?;
+                let verdict = verify_entry(&donation.din, &before.set, &verified, &entry, known);
                 let message = verdict_message(&verdict, &donation.din);
-                (Some(label.din), Some(verdict), message)
+                (Some(entry.din), Some(verdict), message)
             }
         };
         let result = verdict
             .as_ref()
             .map_or(ScanResult::Unreadable, Verdict::scan_result);
+        let piece = match verdict {
+            Some(Verdict::Matched(piece)) => Some(piece),
+            _ => None,
+        };
         let scan = LabelScan {
             id: Uuid::now_v7(),
             donation_id: donation.id,
-            scanned_text: stored_text,
+            scanned_text: stored_text(scanned_text),
             din,
             result,
             scanned_by: staff_id,
             scanned_at: crate::now(),
+            piece,
+            manual: None,
         };
-        let recorded = self.act(
+        let recorded = self.insert_scan(actor, &donation, scan, &message)?;
+        match piece {
+            Some(piece) => Ok(piece),
+            None => Err(LabelError::ScanRefused {
+                result,
+                message,
+                scan: Box::new(recorded),
+            }),
+        }
+    }
+
+    /// Verifies one piece by typing its DIN, when its symbol cannot be scanned: the
+    /// exception path. The DIN must be typed with its check character and be this
+    /// donation's, the piece must be in the set and not yet verified, and a second crew
+    /// member (an active account other than the one at the chair) confirms with their
+    /// PIN. Recorded as a matched entry marked manual, with the reason and who
+    /// authorised it; shown as manual in the status, the drive's label account and the
+    /// release. A refusal writes no scan record (a wrong PIN is counted by sign-in).
+    pub fn record_manual_label_entry(
+        &mut self,
+        actor: Actor,
+        donation_id: RecordId,
+        entry: &ManualLabelEntry,
+    ) -> Result<LabelPiece, LabelError> {
+        let staff_id = actor_staff(actor, "entering a label by hand")?;
+        require_role(&self.conn, staff_id, Role::Phlebotomist, "verify labels")?;
+        let reason = require_text("reason", &entry.reason, 200)?;
+        let donation = load_donation(&self.conn, donation_id)?;
+        let refuse = |m: String| Err(LabelError::ManualRefused(m));
+        if entry.witness == staff_id {
+            return refuse(
+                "the second crew member must be someone other than the one at the chair / 须由另一名工作人员输入 PIN 确认".to_owned(),
+            );
+        }
+        let typed = match read_typed(&entry.typed) {
+            Ok(t) => t,
+            Err(e) => return refuse(format!("typed DIN: {e}")),
+        };
+        if typed.din != donation.din {
+            return refuse(format!(
+                "the typed DIN {} is not the DIN of the donation in this chair / 输入的献血码不是本次采血的",
+                typed.din
+            ));
+        }
+        let before = status(&self.conn, &donation)?;
+        if before.released {
+            return Err(LabelError::AlreadyReleased {
+                din: donation.din.to_string(),
+            });
+        }
+        if before.set.is_empty() {
+            return Err(LabelError::NothingPrinted {
+                din: donation.din.to_string(),
+            });
+        }
+        if !before.set.contains(&entry.piece) {
+            return Err(LabelError::PieceNotInSet {
+                din: donation.din.to_string(),
+                piece: entry.piece,
+                set: describe_pieces(&before.set),
+            });
+        }
+        if before.verified.contains(&entry.piece) {
+            return refuse(format!("{} was already verified / 已核对", entry.piece));
+        }
+        if let Err(e) = self.sign_in(entry.witness, &entry.witness_pin)? {
+            return refuse(format!(
+                "second crew member's PIN / 第二名工作人员 PIN: {e}"
+            ));
+        }
+        let message = format!(
+            "{} of {} verified by MANUAL ENTRY / 手工录入核对",
+            entry.piece, donation.din
+        );
+        let scan = LabelScan {
+            id: Uuid::now_v7(),
+            donation_id: donation.id,
+            scanned_text: stored_text(&entry.typed),
+            din: Some(typed.din),
+            result: ScanResult::Matched,
+            scanned_by: staff_id,
+            scanned_at: crate::now(),
+            piece: Some(entry.piece),
+            manual: Some(ManualVerification {
+                reason,
+                authorised_by: entry.witness,
+            }),
+        };
+        self.insert_scan(actor, &donation, scan, &message)?;
+        Ok(entry.piece)
+    }
+
+    fn din_known(&self, din: &Din) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM donation WHERE din = ?1 LIMIT 1",
+                [din.as_str()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn insert_scan(
+        &mut self,
+        actor: Actor,
+        donation: &Donation,
+        scan: LabelScan,
+        message: &str,
+    ) -> Result<LabelScan> {
+        let action = if scan.manual.is_some() {
+            "label.manual_entry"
+        } else {
+            "label.scan"
+        };
+        self.act(
             actor,
-            "label.scan",
+            action,
             serde_json::json!({
                 "din": donation.din.as_str(),
-                "result": result,
+                "result": scan.result,
+                "piece": scan.piece,
+                "manual": scan.manual,
                 "message": message,
             }),
             |ctx| {
@@ -494,15 +635,7 @@ impl Store {
                 )?;
                 Ok(scan)
             },
-        )?;
-        match verdict {
-            Some(Verdict::Matched(piece)) => Ok(piece),
-            _ => Err(LabelError::ScanRefused {
-                result,
-                message,
-                scan: Box::new(recorded),
-            }),
-        }
+        )
     }
 
     /// Where the labels of a donation stand: what must be scanned and what was.
@@ -586,12 +719,13 @@ impl Store {
             released_by: staff_id,
             released_at: crate::now(),
             pieces: st.verified.clone(),
+            manual_pieces: st.manual.clone(),
         };
         let pieces = serde_json::to_string(&st.verified)?;
         self.act(
             actor,
             "donation.release",
-            serde_json::json!({"din": donation.din.as_str(), "pieces": st.verified}),
+            serde_json::json!({"din": donation.din.as_str(), "pieces": st.verified, "manual_pieces": st.manual}),
             |ctx| {
                 let release = DonationRelease {
                     released_at: ctx.now,
@@ -628,6 +762,7 @@ impl Store {
             unused_prints: Vec::new(),
             superseded_prints: Vec::new(),
             refused_scans: Vec::new(),
+            manual_entries: Vec::new(),
             unissued_dins: self
                 .din_usage()?
                 .into_iter()
@@ -649,18 +784,39 @@ impl Store {
                     account.unused_prints.push(print);
                 }
             }
-            account.refused_scans.extend(
-                scans_for(&self.conn, &donation.din)?
-                    .into_iter()
-                    .map(|(_, s)| s)
-                    .filter(|s| s.result != ScanResult::Matched),
-            );
+            for (_, scan) in scans_for(&self.conn, &donation.din)? {
+                if scan.result != ScanResult::Matched {
+                    account.refused_scans.push(scan);
+                } else if scan.manual.is_some() {
+                    account.manual_entries.push(scan);
+                }
+            }
             if !st.is_fully_verified() {
                 account.unverified.push(st);
             }
         }
         Ok(account)
     }
+}
+
+/// Scanners can send anything; keep what is stored bounded and printable.
+fn stored_text(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect()
+}
+
+/// A piece typed on the exception path, with who confirms it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ManualLabelEntry {
+    pub piece: LabelPiece,
+    /// The DIN as typed from the label, with its check character.
+    pub typed: String,
+    pub reason: String,
+    /// The second crew member, who types their own PIN.
+    pub witness: RecordId,
+    pub witness_pin: String,
 }
 
 fn unreadable_message(e: &ScanError) -> String {
@@ -679,11 +835,18 @@ fn verdict_message(verdict: &Verdict, expected: &Din) -> String {
         Verdict::NotInSet { piece } => format!(
             "{piece} is not part of the label set of {expected} / 不属于本次标签组; the label was printed for a different bag set"
         ),
-        Verdict::Duplicate { piece: Some(piece) } => format!(
+        Verdict::Duplicate { piece } => format!(
             "DUPLICATE: {piece} of {expected} was already scanned / 重复扫描; scan the next label"
         ),
-        Verdict::Duplicate { piece: None } => {
-            format!("DUPLICATE: every label of {expected} was already scanned / 重复扫描")
-        }
+        Verdict::NotScanned {
+            method: EntryMethod::Typed,
+        } => "TYPED, NOT SCANNED: a typed DIN verifies no label / 手工输入不能核对标签; scan each label's own barcode, or use manual entry (reason and a second crew member's PIN) for a label that cannot be scanned".to_owned(),
+        Verdict::NotScanned { .. } => format!(
+            "NOT A SCAN: {expected} arrived without the scanner's symbology identifier (]C0, ]d2), so it may have been typed / 非扫描输入; scan the label with a scanner set to send AIM identifiers, or use manual entry"
+        ),
+        Verdict::NoPiece { flags } => format!(
+            "this symbol of {expected} (flags {flags}) does not say which label it is / 无法识别是哪一张标签; scan the DIN barcode on the piece itself"
+        ),
+
     }
 }

@@ -208,7 +208,7 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
     for d in store.drive_donations(drive.id).unwrap() {
         for print in store.print_label_set(phleb, d.id, 1).unwrap() {
             let piece = lifebridge_domain::labels::LabelPiece::new(print.kind, print.piece);
-            let scan = format!("={}{}", d.din.as_str(), piece.flags());
+            let scan = format!("]C0={}{}", d.din.as_str(), piece.flags());
             store.record_label_scan(phleb, d.id, &scan).unwrap();
         }
         store.release_donation(phleb, d.id).unwrap();

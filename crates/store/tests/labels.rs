@@ -4,7 +4,7 @@
 use lifebridge_domain::din::DinRange;
 use lifebridge_domain::entities::{AboRh, DinRangeSource, Donation, LabelKind, ScanResult};
 use lifebridge_domain::labels::{LabelContent, LabelPiece};
-use lifebridge_store::labels::LabelError;
+use lifebridge_store::labels::{LabelError, ManualLabelEntry};
 use lifebridge_store::{Actor, Store, StoreKey, demo};
 
 struct Bus {
@@ -154,7 +154,7 @@ fn wrong_other_unknown_and_duplicate_scans_are_refused_and_recorded() {
             .unwrap_err(),
     );
     assert_eq!(result, ScanResult::Unreadable);
-    assert!(message.contains("check character mismatch"), "{message}");
+    assert!(message.contains("does not match DIN"), "{message}");
 
     let (result, message) = refused(
         b.store
@@ -364,7 +364,7 @@ fn label_contents_leave_the_group_blank_until_the_station_has_typed_the_donor() 
         assert_eq!(c.din, d.din);
         assert_eq!(c.abo_rh, None);
         assert!(c.quadrants().top_right.is_empty());
-        assert!(!c.qr_data().contains("=%"));
+        assert!(!c.datamatrix_data().contains("=%"));
         assert_eq!(c.volume_ml, d.collected_volume_ml);
         assert!(c.collected_at.is_some());
     }
@@ -387,7 +387,7 @@ fn label_contents_leave_the_group_blank_until_the_station_has_typed_the_donor() 
         .unwrap();
     let contents = b.store.donation_label_contents(d.id, "血站", None).unwrap();
     assert!(contents.iter().all(|c| c.abo_rh == Some(AboRh::BNeg)));
-    assert!(contents[0].qr_data().contains("=%1700"));
+    assert!(contents[0].datamatrix_data().contains("=%1700"));
 }
 
 #[test]
@@ -418,4 +418,269 @@ fn a_donation_still_on_the_needle_cannot_be_released() {
         "{err}"
     );
     assert!(b.store.is_label_set_verified(d.id).unwrap());
+}
+
+#[test]
+fn typing_the_din_shown_on_the_screen_verifies_nothing_however_often() {
+    let mut b = bus(1, false);
+    let d = b.donations[0].clone();
+    b.store.print_label_set(b.phleb, d.id, 2).unwrap();
+    // The DIN as the screen shows it, with its check character, five times.
+    for _ in 0..5 {
+        let (result, message) = refused(
+            b.store
+                .record_label_scan(b.phleb, d.id, &d.din.eye_readable())
+                .unwrap_err(),
+        );
+        assert_eq!(result, ScanResult::NotScanned);
+        assert!(message.contains("TYPED, NOT SCANNED"), "{message}");
+    }
+    // The bare 13 characters: no check character, not even read.
+    let (result, message) = refused(
+        b.store
+            .record_label_scan(b.phleb, d.id, d.din.as_str())
+            .unwrap_err(),
+    );
+    assert_eq!(result, ScanResult::Unreadable);
+    assert!(message.contains("without its check character"), "{message}");
+    // The data content with a piece's flags but no symbology identifier: could be typed.
+    let (result, _) = refused(
+        b.store
+            .record_label_scan(b.phleb, d.id, &format!("={}01", d.din.as_str()))
+            .unwrap_err(),
+    );
+    assert_eq!(result, ScanResult::NotScanned);
+    // Full-width characters from a Chinese IME: folded, still typed.
+    let wide: String = d
+        .din
+        .eye_readable()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                char::from_u32(c as u32 + 0xFEE0).unwrap()
+            } else {
+                c
+            }
+        })
+        .collect();
+    let (result, _) = refused(b.store.record_label_scan(b.phleb, d.id, &wide).unwrap_err());
+    assert_eq!(result, ScanResult::NotScanned);
+    // A scan whose flags name no piece (the default 00) identifies only the DIN.
+    let (result, _) = refused(
+        b.store
+            .record_label_scan(b.phleb, d.id, &format!("]C0{}", d.din.barcode_data()))
+            .unwrap_err(),
+    );
+    assert_eq!(result, ScanResult::NoPiece);
+    // And an old-style reserved flag is unreadable, naming the value.
+    let (result, message) = refused(
+        b.store
+            .record_label_scan(b.phleb, d.id, &format!("]C0={}T1", d.din.as_str()))
+            .unwrap_err(),
+    );
+    assert_eq!(result, ScanResult::Unreadable);
+    assert!(
+        message.contains("\"T1\"") && message.contains("reserved"),
+        "{message}"
+    );
+
+    let status = b.store.label_status(d.id).unwrap();
+    assert!(status.verified.is_empty(), "{:?}", status.verified);
+    assert_eq!(status.refused_scans, 10);
+    assert!(matches!(
+        b.store.release_donation(b.phleb, d.id),
+        Err(LabelError::NotVerified { missing, .. }) if missing.len() == 6
+    ));
+    // Full-width scanner output (an IME left on) is a scan, and verifies its piece.
+    let scan = scan_text(&d, LabelPiece::new(LabelKind::Bag, 1));
+    let wide_scan: String = scan
+        .trim()
+        .chars()
+        .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+        .collect();
+    assert_eq!(
+        b.store
+            .record_label_scan(b.phleb, d.id, &wide_scan)
+            .unwrap(),
+        LabelPiece::new(LabelKind::Bag, 1)
+    );
+    assert!(b.store.check().unwrap().is_ok());
+}
+
+#[test]
+fn manual_entry_needs_the_check_character_a_reason_and_a_second_crew_members_pin() {
+    let mut b = bus(1, false);
+    let d = b.donations[0].clone();
+    let prints = b.store.print_label_set(b.phleb, d.id, 2).unwrap();
+    let set: Vec<LabelPiece> = prints
+        .iter()
+        .map(|p| LabelPiece::new(p.kind, p.piece))
+        .collect();
+    let phleb_id = b.store.staff_by_name("采血护士 张静").unwrap().unwrap().id;
+    let witness = b.store.staff_by_name("登记护士 李敏").unwrap().unwrap().id;
+    let tube = LabelPiece::new(LabelKind::Tube, 2);
+    let entry = |typed: &str, reason: &str, who, pin: &str| ManualLabelEntry {
+        piece: tube,
+        typed: typed.to_owned(),
+        reason: reason.to_owned(),
+        witness: who,
+        witness_pin: pin.to_owned(),
+    };
+    let good = entry(
+        &d.din.eye_readable(),
+        "tube label wet, unreadable",
+        witness,
+        demo::DEMO_PIN,
+    );
+    let before = count(&b.store, "SELECT COUNT(*) FROM label_scan");
+    for (bad, why) in [
+        (
+            entry(d.din.as_str(), "wet", witness, demo::DEMO_PIN),
+            "without its check character",
+        ),
+        (
+            entry(
+                &format!("={}09", d.din.as_str()),
+                "wet",
+                witness,
+                demo::DEMO_PIN,
+            ),
+            "typed entry must be",
+        ),
+        (
+            entry(&d.din.eye_readable(), "wet", phleb_id, demo::DEMO_PIN),
+            "someone other",
+        ),
+        (
+            entry(&d.din.eye_readable(), "wet", witness, "9999"),
+            "wrong PIN",
+        ),
+        (
+            entry(&d.din.eye_readable(), "  ", witness, demo::DEMO_PIN),
+            "reason",
+        ),
+    ] {
+        let err = b
+            .store
+            .record_manual_label_entry(b.phleb, d.id, &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(why), "{why}: {err}");
+    }
+    let other_din =
+        lifebridge_domain::Din::new(d.din.facility(), d.din.year(), d.din.sequence() ^ 1).unwrap();
+    let err = b
+        .store
+        .record_manual_label_entry(
+            b.phleb,
+            d.id,
+            &entry(&other_din.eye_readable(), "wet", witness, demo::DEMO_PIN),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not the DIN of the donation"), "{err}");
+    // A refusal writes no scan record.
+    assert_eq!(count(&b.store, "SELECT COUNT(*) FROM label_scan"), before);
+
+    assert_eq!(
+        b.store
+            .record_manual_label_entry(b.phleb, d.id, &good)
+            .unwrap(),
+        tube
+    );
+    let err = b
+        .store
+        .record_manual_label_entry(b.phleb, d.id, &good)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("already verified"), "{err}");
+    for p in set.iter().filter(|p| **p != tube) {
+        b.store
+            .record_label_scan(b.phleb, d.id, &scan_text(&d, *p))
+            .unwrap();
+    }
+    let status = b.store.release_donation(b.phleb, d.id).unwrap();
+    assert_eq!(status.manual, vec![tube]);
+    let release: lifebridge_domain::entities::DonationRelease = serde_json::from_str(
+        &b.store
+            .connection()
+            .query_row(
+                "SELECT body FROM donation_release WHERE din = ?1",
+                [d.din.as_str()],
+                |r| r.get::<_, String>(0),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(release.manual_pieces, vec![tube]);
+    // The end of the drive lists it as manual, with its reason and who authorised it.
+    let account = b.store.drive_label_account(d.drive_id).unwrap();
+    assert_eq!(account.manual_entries.len(), 1);
+    let m = &account.manual_entries[0];
+    assert_eq!(m.piece, Some(tube));
+    let manual = m.manual.as_ref().unwrap();
+    assert_eq!(manual.authorised_by, witness);
+    assert_eq!(manual.reason, "tube label wet, unreadable");
+    assert_eq!(
+        count(
+            &b.store,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'label.manual_entry'"
+        ),
+        1
+    );
+    assert!(b.store.check().unwrap().is_ok());
+}
+
+#[test]
+fn scans_recorded_before_the_st001_flags_stay_readable_and_verify_nothing() {
+    let mut b = bus(1, false);
+    let d = b.donations[0].clone();
+    b.store.print_label_set(b.phleb, d.id, 2).unwrap();
+    let tube = LabelPiece::new(LabelKind::Tube, 1);
+    let record = LabelPiece::new(LabelKind::Record, 1);
+    for p in [tube, record] {
+        b.store
+            .record_label_scan(b.phleb, d.id, &scan_text(&d, p))
+            .unwrap();
+    }
+    // As an earlier version stored them: matched scans of `T1` / `R1` labels and of a
+    // typed DIN, without the piece field.
+    let old = [
+        format!("={}T1", d.din.as_str()),
+        format!("={}R1", d.din.as_str()),
+    ];
+    let ids: Vec<String> = {
+        let mut stmt = b
+            .store
+            .connection()
+            .prepare("SELECT id FROM label_scan ORDER BY rowid")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    for (id, text) in ids.iter().zip(&old) {
+        b.store
+            .connection()
+            .execute(
+                "UPDATE label_scan SET body = json_remove(json_set(body, '$.scanned_text', ?2), '$.piece') WHERE id = ?1",
+                [id, text],
+            )
+            .unwrap();
+    }
+    // The store still reads: status, the drive's account, the label contents.
+    let status = b.store.label_status(d.id).unwrap();
+    assert!(status.verified.is_empty(), "{:?}", status.verified);
+    assert_eq!(status.missing.len(), 6);
+    b.store.drive_label_account(d.drive_id).unwrap();
+    b.store.donation_label_contents(d.id, "血站", None).unwrap();
+    // Re-printed with the ST-001 flags and scanned, the pieces verify again.
+    b.store
+        .reprint_label(b.phleb, d.id, tube, "old T1 flag")
+        .unwrap();
+    b.store
+        .record_label_scan(b.phleb, d.id, &scan_text(&d, tube))
+        .unwrap();
+    assert_eq!(b.store.label_status(d.id).unwrap().verified, vec![tube]);
 }

@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { Donation, Drive, QueueEntry, call, errorText } from "../api";
+import { AppStatus, Donation, Drive, QueueEntry, Staff, call, errorText } from "../api";
 import { t } from "../i18n";
 
 interface Piece { kind: "bag" | "satellite" | "tube" | "record"; piece: number }
 interface LabelView {
-  status: { din: string; set: Piece[]; verified: Piece[]; missing: Piece[]; released: boolean; refused_scans: number };
+  status: { din: string; set: Piece[]; verified: Piece[]; manual: Piece[]; missing: Piece[]; released: boolean; refused_scans: number };
   eye_readable: string;
   barcodes: string[];
 }
@@ -26,6 +26,15 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
   const [message, setMessage] = useState<string | null>(null);
   const scanInput = useRef<HTMLInputElement>(null);
   const [previews, setPreviews] = useState<string[]>([]);
+  // The exception path for one piece whose label cannot be scanned.
+  const [manual, setManual] = useState<{ piece: Piece; typed: string; reason: string; witness: string; pin: string } | null>(null);
+  const [crew, setCrew] = useState<Staff[]>([]);
+  useEffect(() => {
+    if (!manual) return;
+    Promise.all([call<Staff[]>("list_staff"), call<AppStatus>("app_status")])
+      .then(([all, me]) => setCrew(all.filter((s) => s.active && s.id !== me.staff?.id)))
+      .catch(() => setCrew([]));
+  }, [manual !== null]);
 
   const load = () => call<QueueEntry[]>("chair_queue", { driveId: drive.id }).then(setQueue).catch((e) => setError(errorText(e)));
   useEffect(() => { load(); }, [drive.id]);
@@ -46,12 +55,14 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
   // A hand-held scanner types wherever the focus is: keep it on the scan field.
   useEffect(() => { if (labels && labels.status.set.length > 0) scanInput.current?.focus(); }, [labels]);
   // And if the phlebotomist was typing elsewhere (the volume, say), a keystroke that can
-  // only start a label scan (ISBT 128 `=` / `&`, or a scanner's `]` symbology prefix)
-  // moves it to the scan field, so the scan is never typed into the wrong box.
+  // only start a label scan (a scanner's `]` symbology prefix, or ISBT 128 `=` / `&`;
+  // full-width from a Chinese IME too) moves it to the scan field, so the scan is never
+  // typed into the wrong box. The manual-entry form is left alone: it is typed on purpose.
   useEffect(() => {
     const route = (e: KeyboardEvent) => {
       const field = scanInput.current;
-      if (!field || document.activeElement === field || !["=", "&", "]"].includes(e.key)) return;
+      if (!field || document.activeElement === field || !["=", "&", "]", "＝", "＆", "］"].includes(e.key)) return;
+      if ((document.activeElement as HTMLElement | null)?.closest?.("#manual-form")) return;
       e.preventDefault();
       field.focus();
       setScan(e.key);
@@ -82,6 +93,18 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
       setLabels(await call<LabelView>("scan_label", { donationId: donation.id, text }));
       setMessage(`✓ ${text}`);
     }).then(() => call<LabelView>("label_status", { donationId: donation.id }).then(setLabels).catch(() => {}));
+  };
+
+  const submitManual = (e: Event) => {
+    e.preventDefault();
+    if (!donation || !manual) return;
+    const m = manual;
+    run(async () => {
+      setLabels(await call<LabelView>("manual_label_entry", { donationId: donation.id, entry: {
+        piece: m.piece, typed: m.typed, reason: m.reason, witness: m.witness, witness_pin: m.pin } }));
+      setManual(null);
+      setMessage(`✓ ${pieceName(m.piece)} · ${t("manual_mark")}`);
+    }).then(() => setManual((cur) => (cur ? { ...cur, pin: "" } : cur)));
   };
 
   const fromScale = () => run(async () => {
@@ -140,12 +163,34 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
             <ul class="pieces" id="pieces">
               {labels.status.set.map((p, i) => {
                 const ok = labels.status.verified.some((v) => same(v, p));
-                return <li class={ok ? "verified" : "missing"} data-barcode={labels.barcodes[i]}>{ok ? "✓" : "○"} {pieceName(p)}</li>;
+                const byHand = (labels.status.manual ?? []).some((v) => same(v, p));
+                return <li class={ok ? (byHand ? "verified manual" : "verified") : "missing"} data-barcode={labels.barcodes[i]}>
+                  {ok ? "✓" : "○"} {pieceName(p)}{byHand && <span class="manual-mark"> ✎ {t("manual_mark")}</span>}
+                  {!ok && !labels.status.released && (
+                    <button type="button" class="manual-open" id={`manual-${i}`}
+                      onClick={() => setManual({ piece: p, typed: "", reason: "", witness: "", pin: "" })}>{t("manual_entry")}</button>
+                  )}
+                </li>;
               })}
             </ul>
             {!labels.status.released && (
               <form onSubmit={submitScan}>
                 <label>{t("din")} ⌁<input id="scan" ref={scanInput} autoComplete="off" value={scan} onInput={(e) => setScan(e.currentTarget.value)} /></label>
+              </form>
+            )}
+            {manual && !labels.status.released && (
+              <form id="manual-form" class="manual-form" onSubmit={submitManual}>
+                <p class="hint">{t("manual_entry")}: <strong>{pieceName(manual.piece)}</strong> — {t("manual_hint")}</p>
+                <label>{t("manual_din")}<input id="manual-din" autoComplete="off" value={manual.typed} onInput={(e) => setManual({ ...manual, typed: e.currentTarget.value })} /></label>
+                <label>{t("manual_reason")}<input id="manual-reason" value={manual.reason} onInput={(e) => setManual({ ...manual, reason: e.currentTarget.value })} /></label>
+                <label>{t("manual_witness")}<select id="manual-witness" value={manual.witness} onChange={(e) => setManual({ ...manual, witness: e.currentTarget.value })}>
+                  <option value="" />
+                  {crew.map((s) => <option value={s.id}>{s.display_name}</option>)}</select></label>
+                <label>{t("pin")}<input id="manual-pin" type="password" inputMode="numeric" autoComplete="off" value={manual.pin} onInput={(e) => setManual({ ...manual, pin: e.currentTarget.value })} /></label>
+                <div class="row">
+                  <button class="primary" id="manual-submit" type="submit">{t("manual_confirm")}</button>
+                  <button type="button" id="manual-cancel" onClick={() => setManual(null)}>{t("manual_cancel")}</button>
+                </div>
               </form>
             )}
             {/* A refused scan is shown where the phlebotomist is looking. */}

@@ -7,6 +7,7 @@ interface LabelAccount {
   unused_prints: unknown[];
   superseded_prints: unknown[];
   refused_scans: unknown[];
+  manual_entries: { din: string | null; piece: { kind: string; piece: number } | null; manual: { reason: string } | null }[];
   unissued_dins: { unused: number }[];
 }
 
@@ -57,6 +58,8 @@ export function Summary({ drive, onEnded }: { drive: Drive; onEnded: () => void 
             <dt>{t("labels_unused")}</dt><dd id="labels-unused">{labels.unused_prints.length}</dd>
             <dt>{t("labels_superseded")}</dt><dd>{labels.superseded_prints.length}</dd>
             <dt>{t("labels_refused")}</dt><dd id="labels-refused">{labels.refused_scans.length}</dd>
+            <dt>{t("labels_manual")}</dt><dd id="labels-manual">{labels.manual_entries.length === 0 ? "0" : labels.manual_entries.map((m) =>
+              `${m.din ?? ""} ${m.piece ? `${m.piece.kind} ${m.piece.piece}` : ""} (${t("manual_mark")}: ${m.manual?.reason ?? ""})`).join("; ")}</dd>
             <dt>{t("dins_left")}</dt><dd>{labels.unissued_dins.reduce((a, r) => a + r.unused, 0)}</dd>
           </dl>
         </>
