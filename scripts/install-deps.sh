@@ -2,8 +2,9 @@
 # Installs what a fresh Debian/Ubuntu machine lacks to build, run and test Lifebridge:
 # C toolchain and OpenSSL headers (SQLCipher), WebKitGTK and friends (the Tauri app),
 # WebKitWebDriver + Xvfb (end-to-end tests of the real window), Chromium (the station's
-# receiving desk page, driven by playwright-core), PostgreSQL (the
-# station's second backend), Node.js packages from package-lock.json (the UI), and
+# receiving desk page, driven by playwright-core), PostgreSQL (the station's second
+# backend), libdmtx and zbar (independent label decoders), a CJK font (a fresh Debian has none: the zh-CN window showed
+# boxes for every Chinese character), Node.js packages from package-lock.json (the UI), and
 # tauri-driver from crates.io. Idempotent and quiet when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential pkg-config libssl-dev file
   libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   webkit2gtk-driver xvfb xauth postgresql poppler-utils chromium chromium-driver
-  dmtx-utils zbar-tools)
+  dmtx-utils zbar-tools fonts-noto-cjk)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
