@@ -639,3 +639,31 @@ fn one_donor_is_in_one_drive_queue_at_a_time() {
     store.end_drive(crew.physician, crew.drive_id).unwrap();
     store.check_in(crew.nurse, other.id, d).unwrap();
 }
+
+#[test]
+fn a_rules_table_waits_for_its_effective_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _crew) = store(dir.path());
+    let example = include_str!("../../../docs/rules/provincial-example.json");
+    let mut future: serde_json::Value = serde_json::from_str(example).unwrap();
+    future["version"] = "CN-ZJ-FUTURE/1".into();
+    future["effective_from"] = (china_today() + Duration::days(1)).to_string().into();
+    let mut current: serde_json::Value = serde_json::from_str(example).unwrap();
+    current["effective_from"] = china_today().to_string().into();
+    let adopt = |v: &serde_json::Value, at: &str| {
+        store
+            .connection()
+            .execute(
+                "INSERT INTO reference_document (kind, version, body, adopted_at) VALUES ('rules', ?1, ?2, ?3)",
+                (v["version"].as_str().unwrap(), v.to_string(), at),
+            )
+            .unwrap();
+    };
+    assert_eq!(store.rules().unwrap().region, "CN");
+    adopt(&current, "2026-01-01T00:00:00Z");
+    assert_eq!(store.rules().unwrap().version, "CN-ZJ-EXAMPLE-2026/1");
+    // Adopted later but not yet in force: the current table stays.
+    adopt(&future, "2026-01-02T00:00:00Z");
+    assert_eq!(store.rules().unwrap().version, "CN-ZJ-EXAMPLE-2026/1");
+    assert_eq!(store.rules().unwrap().region, "CN-ZJ");
+}
