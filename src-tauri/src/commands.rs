@@ -2,14 +2,16 @@
 //! and returns data or a [`CommandError`]. No rule is decided here.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lifebridge_domain::eligibility::Decision;
+use lifebridge_domain::eligibility::{self, Decision, DeferralChoice, Reason};
 use lifebridge_domain::entities::{
     AdverseReaction, Arm, BagSet, Deferral, Donation, Donor, Drive, Outcome, PhysicianDecision,
     RapidTests, RecordId, Role, SiteKind, Staff, Visit, Vitals,
 };
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_domain::{Procedure, Sex};
-use lifebridge_store::drive_day::{DriveSummary, FinishCollection, QueueEntry, StartCollection};
+use lifebridge_store::drive_day::{
+    CheckInStatus, DriveSummary, FinishCollection, QueueEntry, StartCollection,
+};
 use lifebridge_store::records::{NewDonor, NewDrive, NewStaff};
 use lifebridge_store::screening::NewScreening;
 use lifebridge_store::{Actor, StoreKey, china_today};
@@ -218,6 +220,9 @@ pub struct DonorOverview {
     next_eligible: Option<NaiveDate>,
     /// Time and history allow a donation today (the day's measurements still decide).
     eligible_today: bool,
+    /// Why not, when not: the check-in screen shows it in red with the date, and
+    /// checking the donor in then needs a confirmation.
+    check_in: CheckInStatus,
     probable_duplicates: Vec<Donor>,
 }
 
@@ -232,8 +237,10 @@ pub fn donor_overview(
             .donor_history(donor_id)?
             .ok_or_else(|| CommandError::new("missing", "no such donor"))?;
         let today = china_today();
-        let next_eligible = s.next_eligible(donor_id, today, Procedure::WholeBlood)?;
+        let check_in = s.check_in_status(donor_id, today)?;
+        let next_eligible = check_in.next_eligible;
         Ok(DonorOverview {
+            check_in,
             probable_duplicates: s.probable_duplicates(&history.donor)?,
             active_deferrals: history
                 .active_deferrals(today)
@@ -249,14 +256,49 @@ pub fn donor_overview(
     })
 }
 
+/// Checks a donor in. A donor whom history, deferrals or age do not allow today needs
+/// `confirmation` (why they are checked in anyway); refused here first, then by the store.
 #[tauri::command]
 pub fn check_in(
     state: State<'_, AppState>,
     drive_id: RecordId,
     donor_id: RecordId,
+    confirmation: Option<String>,
+) -> CommandResult<Visit> {
+    check_in_with(&state, drive_id, donor_id, confirmation)
+}
+
+pub(crate) fn check_in_with(
+    state: &AppState,
+    drive_id: RecordId,
+    donor_id: RecordId,
+    confirmation: Option<String>,
 ) -> CommandResult<Visit> {
     let staff = state.require(Role::Registration)?;
-    state.with_store(|s| Ok(s.check_in(Actor::staff(staff.id), drive_id, donor_id)?))
+    state.with_store(|s| {
+        let drive = s.drive(drive_id)?;
+        let status = s.check_in_status(donor_id, drive.date)?;
+        let confirmed = confirmation.as_deref().is_some_and(|c| !c.trim().is_empty());
+        if !status.eligible_today && !confirmed {
+            return Err(CommandError {
+                detail: serde_json::json!({
+                    "next_eligible": status.next_eligible,
+                    "codes": status.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+                }),
+                ..CommandError::field(
+                    "checkin_needs_confirmation",
+                    "confirmation",
+                    "this donor may not donate whole blood today: confirm the check-in with a reason",
+                )
+            });
+        }
+        Ok(s.check_in_confirmed(
+            Actor::staff(staff.id),
+            drive_id,
+            donor_id,
+            confirmation.as_deref(),
+        )?)
+    })
 }
 
 #[tauri::command]
@@ -289,6 +331,35 @@ pub struct ScreeningForm {
     vitals: Vitals,
     tests: RapidTests,
     athlete: bool,
+    /// Product-scoped deferral codes found at this screening (antiplatelet drugs).
+    #[serde(default)]
+    restrictions: Vec<String>,
+}
+
+/// What the screening screen shows: the core's decision, and the deferral catalogue as
+/// offered for it (answering codes first, one pre-selected).
+#[derive(Serialize)]
+pub struct ScreeningView {
+    decision: Decision,
+    /// The failing rules no one may waive: why there is no waiver button.
+    hard_stops: Vec<Reason>,
+    /// Every failing rule may be waived (with a reason and the physician's PIN).
+    waivable: bool,
+    deferral_choices: Vec<DeferralChoice>,
+}
+
+fn evaluate_form(s: &lifebridge_store::Store, form: &ScreeningForm) -> CommandResult<Decision> {
+    let drive = s.drive(form.drive_id)?;
+    Ok(s.evaluate_screening(
+        form.donor_id,
+        drive.date,
+        form.procedure,
+        form.planned_volume_ml,
+        &form.vitals,
+        &form.tests,
+        form.athlete,
+        &form.restrictions,
+    )?)
 }
 
 /// Live eligibility while the physician fills the form; records nothing.
@@ -296,20 +367,68 @@ pub struct ScreeningForm {
 pub fn evaluate_screening(
     state: State<'_, AppState>,
     form: ScreeningForm,
-) -> CommandResult<Decision> {
+) -> CommandResult<ScreeningView> {
     state.require(Role::Physician)?;
     state.with_store(|s| {
         let drive = s.drive(form.drive_id)?;
-        Ok(s.evaluate_eligibility(
-            form.donor_id,
-            drive.date,
-            form.procedure,
-            form.planned_volume_ml,
-            &form.vitals,
-            &form.tests,
-            form.athlete,
-        )?)
+        let decision = evaluate_form(s, &form)?;
+        Ok(ScreeningView {
+            hard_stops: decision.hard_stops().into_iter().cloned().collect(),
+            waivable: decision.is_waivable(),
+            deferral_choices: s.deferral_choices(&decision, drive.date)?,
+            decision,
+        })
     })
+}
+
+/// The command layer's own refusal of a decision the core's verdict does not allow; the
+/// store checks the same again.
+pub(crate) fn refuse_decision(
+    rules: &lifebridge_domain::rules::RuleSet,
+    date: NaiveDate,
+    decision: &Decision,
+    physician: &PhysicianDecision,
+    waiver_pin: Option<&str>,
+) -> CommandResult<()> {
+    let hard: Vec<&str> = decision
+        .hard_stops()
+        .into_iter()
+        .map(|r| r.code.as_str())
+        .collect();
+    let hard_stop = |what: &str| CommandError {
+        detail: serde_json::json!({ "codes": hard }),
+        ..CommandError::field(
+            "hard_stop",
+            "decision",
+            format!(
+                "{what}: {} cannot be waived (rules table {})",
+                hard.join(", "),
+                rules.version
+            ),
+        )
+    };
+    match physician {
+        PhysicianDecision::Accept if !decision.reasons.is_empty() && !hard.is_empty() => {
+            Err(hard_stop("cannot accept"))
+        }
+        PhysicianDecision::Override { .. } if !hard.is_empty() => Err(hard_stop("no waiver")),
+        PhysicianDecision::Override { .. } if waiver_pin.is_none_or(|p| p.trim().is_empty()) => {
+            Err(CommandError::field(
+                "waiver_pin_required",
+                "waiver_pin",
+                "a waiver needs your PIN again (electronic signature)",
+            ))
+        }
+        PhysicianDecision::Defer { code, until } => {
+            eligibility::check_deferral(rules, decision, date, code, *until)
+                .map(|_| ())
+                .map_err(|e| CommandError {
+                    detail: serde_json::json!({ "code": code }),
+                    ..CommandError::field("deferral_mismatch", e.field, e.problem)
+                })
+        }
+        _ => Ok(()),
+    }
 }
 
 #[tauri::command]
@@ -317,9 +436,28 @@ pub fn record_screening(
     state: State<'_, AppState>,
     form: ScreeningForm,
     decision: PhysicianDecision,
+    waiver_pin: Option<String>,
+) -> CommandResult<lifebridge_domain::entities::Screening> {
+    record_screening_with(&state, form, decision, waiver_pin)
+}
+
+pub(crate) fn record_screening_with(
+    state: &AppState,
+    form: ScreeningForm,
+    decision: PhysicianDecision,
+    waiver_pin: Option<String>,
 ) -> CommandResult<lifebridge_domain::entities::Screening> {
     let staff = state.require(Role::Physician)?;
     state.with_store(|s| {
+        let drive = s.drive(form.drive_id)?;
+        let verdict = evaluate_form(s, &form)?;
+        refuse_decision(
+            &s.rules()?,
+            drive.date,
+            &verdict,
+            &decision,
+            waiver_pin.as_deref(),
+        )?;
         Ok(s.record_screening(
             Actor::staff(staff.id),
             NewScreening {
@@ -333,38 +471,98 @@ pub fn record_screening(
                 tests: form.tests,
                 athlete: form.athlete,
                 decision,
+                restrictions: form.restrictions,
+                waiver_pin,
             },
         )?)
     })
 }
 
-#[derive(Serialize)]
-pub struct DeferralChoice {
-    code: String,
-    zh: String,
-    en: String,
-    permanent: bool,
-    /// The station sets this period case by case: the physician must give an end date.
-    needs_end_date: bool,
-}
-
+/// The whole deferral catalogue (for restrictions and manual deferrals), as the core
+/// offers it when no rule fails.
 #[tauri::command]
 pub fn deferral_catalogue(state: State<'_, AppState>) -> CommandResult<Vec<DeferralChoice>> {
     state.with_store(|s| {
-        let rules = s.rules()?;
         let today = china_today();
-        Ok(rules
+        let rules = s.rules()?;
+        let passing = Decision {
+            eligible: true,
+            reasons: Vec::new(),
+            eligible_from: Some(today),
+            rules_version: rules.version.clone(),
+            excluded_products: Vec::new(),
+        };
+        Ok(eligibility::deferral_choices(&rules, &passing, today))
+    })
+}
+
+/// Writes the slip for the deferral recorded with a screening as a PDF next to the
+/// store and returns its path.
+#[tauri::command]
+pub fn save_deferral_slip(
+    state: State<'_, AppState>,
+    screening_id: RecordId,
+) -> CommandResult<String> {
+    state.require(Role::Physician)?;
+    let (slip, folder) = state.with_store(|s| {
+        let screening = s
+            .screening(screening_id)?
+            .ok_or_else(|| CommandError::new("missing", "no such screening"))?;
+        let history = s
+            .donor_history(screening.donor_id)?
+            .ok_or_else(|| CommandError::new("missing", "no such donor"))?;
+        let rules = s.rules()?;
+        let deferral = history
             .deferrals
             .iter()
-            .map(|k| DeferralChoice {
-                code: k.code.clone(),
-                zh: k.zh.clone(),
-                en: k.en.clone(),
-                permanent: k.is_permanent(),
-                needs_end_date: !k.is_permanent() && k.until(today).is_none(),
+            .filter(|d| d.screening_id == Some(screening_id) && d.lifts.is_none())
+            .find(|d| {
+                rules
+                    .deferrals
+                    .deferral(&d.code)
+                    .is_none_or(|k| k.scope.is_all())
             })
-            .collect())
-    })
+            .ok_or_else(|| {
+                CommandError::new("missing", "this screening did not defer the donor")
+            })?;
+        let kind = rules.deferrals.deferral(&deferral.code);
+        let drive = s.drive(screening.drive_id)?;
+        let physician = s
+            .staff_list()?
+            .into_iter()
+            .find(|p| p.id == screening.physician_id)
+            .map(|p| p.display_name)
+            .unwrap_or_default();
+        Ok((
+            lifebridge_labels::deferral_slip::DeferralSlip {
+                donor_name: history.donor.name.clone(),
+                code: deferral.code.clone(),
+                reason_zh: kind.map_or(deferral.reason.clone(), |k| k.zh.clone()),
+                reason_en: kind.map_or(deferral.code.clone(), |k| k.en.clone()),
+                date: deferral.start,
+                until: deferral.until,
+                site_name: drive.site_name,
+                physician_name: physician,
+            },
+            format!("slip-{}-{}.pdf", deferral.start, deferral.id),
+        ))
+    })?;
+    let pdf = lifebridge_labels::deferral_slip::render_deferral_slip(&slip)
+        .map_err(|e| CommandError::new("labels", e.to_string()))?;
+    let dir = state
+        .store_path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default()
+        .join("slips");
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        CommandError::new("export", format!("cannot create {}: {e}", dir.display()))
+    })?;
+    let path = dir.join(folder);
+    std::fs::write(&path, pdf).map_err(|e| {
+        CommandError::new("export", format!("cannot write {}: {e}", path.display()))
+    })?;
+    Ok(path.display().to_string())
 }
 
 #[derive(Deserialize)]
@@ -379,6 +577,13 @@ pub struct StartForm {
 pub fn start_collection(state: State<'_, AppState>, form: StartForm) -> CommandResult<Donation> {
     let staff = state.require(Role::Phlebotomist)?;
     state.with_store(|s| {
+        // Product-scoped deferrals: refused here when they rule out what the procedure
+        // yields (the store refuses again).
+        let screening = s
+            .screening(form.screening_id)?
+            .ok_or_else(|| CommandError::new("missing", "no such screening"))?;
+        let date = s.drive(screening.drive_id)?.date;
+        s.excluded_products(screening.donor_id, date, screening.procedure)?;
         Ok(s.start_collection(
             Actor::staff(staff.id),
             StartCollection {
@@ -910,4 +1115,245 @@ pub fn save_manifest_pdf(
         CommandError::new("export", format!("cannot write {}: {e}", path.display()))
     })?;
     Ok(path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The command layer refuses every hard stop itself, before the store (which refuses
+    //! them again), with the code the screen translates.
+    #![allow(clippy::unwrap_used)]
+
+    use lifebridge_domain::entities::{PhysicianDecision, RapidTests, Role, SiteKind, TestResult};
+    use lifebridge_domain::resident_id::IdentityDocument;
+    use lifebridge_domain::rules::RuleSet;
+    use lifebridge_store::records::{NewDonor, NewDrive, NewStaff};
+    use lifebridge_store::{Actor, StoreKey, china_today};
+
+    use super::*;
+
+    struct Fixture {
+        state: AppState,
+        dir: std::path::PathBuf,
+        drive: RecordId,
+        physician: Staff,
+        nurse: Staff,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn fixture() -> Fixture {
+        let dir =
+            std::env::temp_dir().join(format!("lifebridge-commands-{}", uuid::Uuid::now_v7()));
+        let state = AppState::new(dir.join("device.db"), "TEST-BUS".into());
+        state
+            .unlock(&StoreKey::new("correct horse battery").unwrap())
+            .unwrap();
+        let (physician, nurse, drive) = state
+            .with_store(|s| {
+                let add = |s: &mut lifebridge_store::Store, name: &str, role| {
+                    s.add_staff(
+                        Actor::system(),
+                        NewStaff {
+                            display_name: name.into(),
+                            roles: vec![role],
+                            pin: "2468".into(),
+                        },
+                    )
+                };
+                let physician = add(s, "王强", Role::Physician)?;
+                let nurse = add(s, "李敏", Role::Registration)?;
+                let drive = s.start_drive(
+                    Actor::staff(nurse.id),
+                    NewDrive {
+                        site_name: "城关中学".into(),
+                        site_kind: SiteKind::Vehicle,
+                        vehicle: Some("BUS-07".into()),
+                        date: china_today(),
+                        crew: vec![physician.id, nurse.id],
+                    },
+                )?;
+                Ok((physician, nurse, drive.id))
+            })
+            .unwrap();
+        Fixture {
+            state,
+            dir,
+            drive,
+            physician,
+            nurse,
+        }
+    }
+
+    fn donor(f: &Fixture, n: u64) -> RecordId {
+        let number = lifebridge_store::demo::synthetic_resident_id(n, china_today());
+        f.state
+            .with_store(|s| {
+                Ok(s.register_donor(
+                    Actor::staff(f.nurse.id),
+                    NewDonor {
+                        document: IdentityDocument::parse("resident_id", &number, china_today())
+                            .unwrap(),
+                        name: format!("献血者{n}"),
+                        sex: None,
+                        birth_date: None,
+                        phone: None,
+                        address: None,
+                        rural: None,
+                    },
+                )?
+                .id)
+            })
+            .unwrap()
+    }
+
+    fn form(f: &Fixture, donor_id: RecordId, hbsag: TestResult) -> ScreeningForm {
+        ScreeningForm {
+            donor_id,
+            drive_id: f.drive,
+            procedure: Procedure::WholeBlood,
+            planned_volume_ml: Some(400),
+            questionnaire_version: "q1".into(),
+            answers: Default::default(),
+            vitals: Vitals {
+                weight_kg: 70.0,
+                systolic_mmhg: 120.0,
+                diastolic_mmhg: 80.0,
+                pulse_bpm: 72.0,
+                temperature_c: 36.6,
+            },
+            tests: RapidTests {
+                hemoglobin_g_l: Some(140.0),
+                hbsag: Some(hbsag),
+                ..RapidTests::default()
+            },
+            athlete: false,
+            restrictions: Vec::new(),
+        }
+    }
+
+    fn screenings(f: &Fixture) -> i64 {
+        f.state
+            .with_store(|s| {
+                Ok(s.connection()
+                    .query_row("SELECT COUNT(*) FROM screening", [], |r| r.get(0))
+                    .map_err(lifebridge_store::StoreError::from)?)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn refuse_decision_names_every_hard_stop_before_the_store_is_asked() {
+        let f = fixture();
+        let d = donor(&f, 1);
+        let decision = f
+            .state
+            .with_store(|s| evaluate_form(s, &form(&f, d, TestResult::Positive)))
+            .unwrap();
+        let rules = RuleSet::gb18467_2011();
+        let waive = PhysicianDecision::Override {
+            overridden_codes: vec!["HBSAG_POSITIVE".into()],
+            reason: "rechecked".into(),
+        };
+        for physician in [PhysicianDecision::Accept, waive] {
+            let err = refuse_decision(&rules, china_today(), &decision, &physician, Some("2468"))
+                .unwrap_err();
+            assert_eq!(err.code, "hard_stop");
+            assert_eq!(err.detail["codes"], serde_json::json!(["HBSAG_POSITIVE"]));
+        }
+        let cold = PhysicianDecision::Defer {
+            code: "COMMON_COLD".into(),
+            until: None,
+        };
+        let err = refuse_decision(&rules, china_today(), &decision, &cold, None).unwrap_err();
+        assert_eq!(err.code, "deferral_mismatch");
+        let right = PhysicianDecision::Defer {
+            code: "HBSAG_POSITIVE".into(),
+            until: None,
+        };
+        assert!(refuse_decision(&rules, china_today(), &decision, &right, None).is_ok());
+    }
+
+    #[test]
+    fn record_screening_refuses_hard_stops_and_writes_nothing() {
+        let f = fixture();
+        f.state.set_session(Some(f.physician.clone()));
+        let d = donor(&f, 2);
+        let waive = PhysicianDecision::Override {
+            overridden_codes: vec!["HBSAG_POSITIVE".into()],
+            reason: "rechecked".into(),
+        };
+        let err = record_screening_with(
+            &f.state,
+            form(&f, d, TestResult::Positive),
+            waive,
+            Some("2468".into()),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, "hard_stop");
+        let err = record_screening_with(
+            &f.state,
+            form(&f, d, TestResult::Positive),
+            PhysicianDecision::Accept,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, "hard_stop");
+        assert_eq!(screenings(&f), 0);
+        // The view tells the screen why there is no waiver button.
+        let view = f
+            .state
+            .with_store(|s| evaluate_form(s, &form(&f, d, TestResult::Positive)))
+            .unwrap();
+        assert!(!view.is_waivable());
+        let deferred = record_screening_with(
+            &f.state,
+            form(&f, d, TestResult::Positive),
+            PhysicianDecision::Defer {
+                code: "HBSAG_POSITIVE".into(),
+                until: None,
+            },
+            None,
+        )
+        .unwrap();
+        assert!(!deferred.decision.permits_donation());
+    }
+
+    #[test]
+    fn check_in_of_a_donor_inside_an_interval_needs_a_confirmation() {
+        let f = fixture();
+        let d = donor(&f, 3);
+        f.state
+            .with_store(|s| {
+                s.record_deferral(
+                    Actor::staff(f.physician.id),
+                    lifebridge_store::screening::NewDeferral {
+                        donor_id: d,
+                        code: "TATTOO".into(),
+                        reason: "tattoo".into(),
+                        start: china_today(),
+                        until: None,
+                    },
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        f.state.set_session(Some(f.nurse.clone()));
+        let err = check_in_with(&f.state, f.drive, d, None).unwrap_err();
+        assert_eq!(err.code, "checkin_needs_confirmation");
+        assert_eq!(err.field.as_deref(), Some("confirmation"));
+        assert!(err.detail["next_eligible"].is_string());
+        let err = check_in_with(&f.state, f.drive, d, Some("  ".into())).unwrap_err();
+        assert_eq!(err.code, "checkin_needs_confirmation");
+        check_in_with(
+            &f.state,
+            f.drive,
+            d,
+            Some("asked to see the physician".into()),
+        )
+        .unwrap();
+    }
 }

@@ -60,6 +60,10 @@ impl From<StoreError> for CommandError {
                 ..CommandError::new("invalid", message)
             },
             StoreError::Missing { .. } => CommandError::new("missing", message),
+            StoreError::HardStop { codes, .. } => CommandError {
+                detail: serde_json::json!({ "codes": codes }),
+                ..CommandError::field("hard_stop", "decision", message)
+            },
             StoreError::NotPermitted { role, .. } => CommandError::forbidden(role),
             StoreError::DinsExhausted => CommandError::new("dins_exhausted", message),
             _ => CommandError::new("store", message),

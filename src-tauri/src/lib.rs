@@ -74,6 +74,7 @@ pub fn run() {
             commands::evaluate_screening,
             commands::record_screening,
             commands::deferral_catalogue,
+            commands::save_deferral_slip,
             commands::start_collection,
             commands::finish_collection,
             commands::volume_from_scale,

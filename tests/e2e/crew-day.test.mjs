@@ -102,11 +102,18 @@ test("screening: live eligibility explains failing rules; accept and defer are r
   const select = await browser.$("#screen-donor");
   await select.waitForDisplayed({ timeout: 10000 });
   await select.selectByVisibleText(`${ACCEPTED.name} · 1990-03-15`);
+  // Nothing is pre-set: the volume and the HBsAg result are chosen for each donor.
+  assert.equal(await (await browser.$("#hbsag")).getValue(), "");
+  await browser.$("#volume").selectByAttribute("value", "400");
+  await browser.$("#hbsag").selectByAttribute("value", "negative");
   await fillVitals({ weight: "68", systolic: "150", diastolic: "80", pulse: "72", temperature: "36.6", hemoglobin: "140", alt: "20" });
   await browser.waitUntil(async () => (await text(browser, "#verdict")) === "暂不符合献血条件", { timeout: 10000 });
   const reason = await browser.$("li[data-code=SYSTOLIC_HIGH]");
   assert.match(await reason.getText(), /150/);
   assert.equal(await browser.$("#accept").isExisting(), false);
+  // Blood pressure is a hard stop: no waiver, the screen says why.
+  assert.equal(await browser.$("#waive").isExisting(), false);
+  assert.match(await text(browser, "#no-override"), /SYSTOLIC_HIGH/);
   await shot(browser, "05-not-eligible");
 
   await fillVitals({ systolic: "126" });
@@ -121,10 +128,16 @@ test("screening: live eligibility explains failing rules; accept and defer are r
     return false;
   }, { timeout: 10000, timeoutMsg: "the deferred donor never appeared among those waiting" });
   await browser.$("#screen-donor").selectByVisibleText(`${DEFERRED.name} · 1992-07-07`);
+  // The previous donor's tick and results are not carried over.
+  assert.equal(await (await browser.$("#questionnaire")).isSelected(), false);
+  assert.equal(await (await browser.$("#hbsag")).getValue(), "");
+  await browser.$("#volume").selectByAttribute("value", "400");
+  await browser.$("#hbsag").selectByAttribute("value", "negative");
   await fillVitals({ weight: "52", systolic: "112", diastolic: "72", pulse: "76", temperature: "36.5", hemoglobin: "108", alt: "18" });
   await browser.waitUntil(async () => (await text(browser, "#verdict")) === "暂不符合献血条件", { timeout: 10000 });
   assert.match(await (await browser.$("li[data-code=HEMOGLOBIN_LOW]")).getText(), /108/);
-  await browser.$("#defer-code").selectByIndex(1);
+  // The core pre-selects the deferral that answers the low haemoglobin.
+  await browser.waitUntil(async () => (await (await browser.$("#defer-code")).getValue()) === "EXAMINATION_NOT_PASSED", { timeout: 10000 });
   await click(browser, "#defer");
   assert.match(await text(browser, "#screening-saved"), /暂缓献血/);
   await click(browser, "#tab-queue");

@@ -26,17 +26,31 @@ export interface Donation {
 export interface Deferral { id: Id; code: string; reason: string; start: string; until: string | null }
 export interface DonorOverview {
   donor: Donor; donations: Donation[]; active_deferrals: Deferral[]; cumulative_volume_ml: number;
-  next_eligible: string | null; eligible_today: boolean; probable_duplicates: Donor[];
+  next_eligible: string | null; eligible_today: boolean; check_in: CheckInStatus; probable_duplicates: Donor[];
 }
 export interface Screening { id: Id; donor_id: Id; procedure: Procedure; planned_volume_ml: number | null; decision: { kind: string } }
 export type QueueStatus = "waiting" | "screened" | "deferred" | "on_chair" | "done";
 export interface QueueEntry {
   visit: { id: Id; checked_in_at: string }; donor: Donor; status: QueueStatus;
-  screening: Screening | null; donation: Donation | null;
+  screening: Screening | null; donation: Donation | null; excluded_products: ProductClass[];
 }
-export interface Reason { code: string; message_zh: string; message_en: string; eligible_from: string | null }
-export interface Decision { eligible: boolean; reasons: Reason[]; eligible_from: string | null; rules_version: string }
-export interface DeferralChoice { code: string; zh: string; en: string; permanent: boolean; needs_end_date: boolean }
+export interface Reason {
+  code: string; message_zh: string; message_en: string; eligible_from: string | null;
+  /** The rules table lets a physician waive it; every other failing rule is a hard stop. */
+  waivable: boolean; deferral_code?: string;
+}
+export interface Decision {
+  eligible: boolean; reasons: Reason[]; eligible_from: string | null; rules_version: string;
+  excluded_products: ProductClass[];
+}
+/** One catalogue entry as the core offers it for a decision. */
+export interface DeferralChoice {
+  code: string; zh: string; en: string; permanent: boolean; needs_end_date: boolean;
+  scope: "all" | { products: ProductClass[] }; waivable: boolean; until: string | null;
+  matches: boolean; preselected: boolean; allowed: boolean;
+}
+export interface ScreeningView { decision: Decision; hard_stops: Reason[]; waivable: boolean; deferral_choices: DeferralChoice[] }
+export interface CheckInStatus { eligible_today: boolean; next_eligible: string | null; reasons: Reason[] }
 export interface DriveSummary {
   drive: Drive; donors_checked_in: number; donors_screened: number;
   deferrals_by_code: Record<string, number>; by_procedure: Record<string, { units: number; volume_ml: number }>;
@@ -113,8 +127,8 @@ export interface ScreeningForm {
   donor_id: Id; drive_id: Id; procedure: Procedure; planned_volume_ml: number | null;
   questionnaire_version: string; answers: Record<string, unknown>;
   vitals: { weight_kg: number; systolic_mmhg: number; diastolic_mmhg: number; pulse_bpm: number; temperature_c: number };
-  tests: { hemoglobin_g_l: number | null; alt_u_l: number | null; hbsag: "negative" | "positive" | null; hematocrit: number | null; platelet_count_10e9_l: number | null };
-  athlete: boolean;
+  tests: { hemoglobin_g_l: number | null; alt_u_l: number | null; hbsag: "negative" | "positive" | "not_done" | null; hematocrit: number | null; platelet_count_10e9_l: number | null };
+  athlete: boolean; restrictions: string[];
 }
 
 export const call = <T>(cmd: string, args: Record<string, unknown> = {}) => invoke<T>(cmd, args);
@@ -123,7 +137,7 @@ export const call = <T>(cmd: string, args: Record<string, unknown> = {}) => invo
 const SPECIFIC = [
   "scan_refused", "not_verified", "packing_refused", "product_excluded", "unreadable_scan", "unknown_din", "other_drive",
   "not_released", "already_packed", "box_dispatched", "duplicate_box", "nothing_to_dispatch", "logger_csv",
-  "manual_refused",
+  "manual_refused", "hard_stop", "deferral_mismatch", "checkin_needs_confirmation",
 ];
 
 /** The text a person should read for a failed command, in the UI language. */

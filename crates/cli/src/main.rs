@@ -46,6 +46,9 @@ enum Command {
         #[arg(long)]
         rules: Option<PathBuf>,
     },
+    /// The donor-selection rules table.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// The device's encrypted local store.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -66,6 +69,19 @@ enum DinCommand {
         year: u8,
         #[arg(long)]
         sequence: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// The active rules table: every deferral code with period, scope and waivable.
+    Show {
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+        /// A rules table (JSON) to show instead of the built-in GB 18467-2011 table.
+        #[arg(long)]
+        rules: Option<PathBuf>,
     },
 }
 
@@ -146,6 +162,9 @@ fn main() -> ExitCode {
         Command::Id(IdCommand::Check { number }) => report(id_check(&number), 1),
         Command::Eligibility { lang, rules } => report(eligibility(lang, rules.as_deref()), 2),
         Command::Label(cmd) => report(label::run(cmd), 1),
+        Command::Rules(RulesCommand::Show { json, rules }) => {
+            report(rules_show(json, rules.as_deref()), 1)
+        }
         Command::Store(cmd) => match store(cmd) {
             Ok(code) => code,
             Err(e) => {
@@ -201,15 +220,63 @@ fn id_check(number: &str) -> Result<()> {
     Ok(())
 }
 
-fn eligibility(lang: LangArg, rules_path: Option<&Path>) -> Result<()> {
-    let rules = match rules_path {
+fn load_rules(rules_path: Option<&Path>) -> Result<RuleSet> {
+    Ok(match rules_path {
         None => RuleSet::gb18467_2011(),
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read rules table {}", path.display()))?;
             RuleSet::from_json(&text).with_context(|| format!("rules table {}", path.display()))?
         }
-    };
+    })
+}
+
+fn rules_show(json: bool, rules_path: Option<&Path>) -> Result<()> {
+    let summary = load_rules(rules_path)?.summary();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(());
+    }
+    println!("{} ({})", summary.version, summary.standard);
+    println!(
+        "region {}, in force from {}",
+        summary.region,
+        summary
+            .effective_from
+            .map_or("(not given)".to_owned(), |d| d.to_string())
+    );
+    println!("code\tkind\tperiod\tscope\twaivable\tzh");
+    for d in &summary.deferrals {
+        let scope = match &d.scope {
+            lifebridge_domain::rules::DeferralScope::All => "all".to_owned(),
+            lifebridge_domain::rules::DeferralScope::Products(p) => {
+                p.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")
+            }
+        };
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            d.code,
+            d.kind,
+            d.period_en,
+            scope,
+            if d.waivable { "waivable" } else { "hard stop" },
+            d.zh
+        );
+    }
+    for w in &summary.waivable_intervals {
+        println!(
+            "interval {} -> {}: {} (a physician may approve {})",
+            w.from_procedure.as_str(),
+            w.to_procedure.as_str(),
+            w.period.describe_en(),
+            w.waivable_to.describe_en()
+        );
+    }
+    Ok(())
+}
+
+fn eligibility(lang: LangArg, rules_path: Option<&Path>) -> Result<()> {
+    let rules = load_rules(rules_path)?;
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)

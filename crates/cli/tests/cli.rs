@@ -156,6 +156,120 @@ fn eligibility_reports_every_failing_rule_and_when_time_fixes_it() {
 }
 
 #[test]
+fn eligibility_says_which_reasons_are_waivable_and_which_products_are_excluded() {
+    // Apheresis platelets 8 days after the last: the one waivable rule (GB 18467, 1 week
+    // for special matching), with aspirin taken 2 days ago (platelets excluded).
+    let request = serde_json::json!({
+        "date": "2026-11-25",
+        "donor": {"sex": "male", "birth_date": "1990-05-01"},
+        "procedure": "apheresis_platelets",
+        "vitals": {"weight_kg": 70, "systolic_mmhg": 120, "diastolic_mmhg": 75,
+                   "pulse_bpm": 72, "temperature_c": 36.6},
+        "tests": {"hemoglobin_g_l": 140, "hbsag": "not_done", "hematocrit": 0.42,
+                  "platelet_count_10e9_l": 250},
+        "history": [{"date": "2026-11-17", "procedure": "apheresis_platelets", "volume_ml": 250}],
+        "deferrals": [{"code": "ANTIPLATELET_DRUG", "until": "2026-11-28"}]
+    });
+    let o = with_stdin(&["eligibility", "--lang", "en"], &request.to_string());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let reasons = v["reasons"].as_array().unwrap();
+    let waivable: Vec<(&str, bool)> = reasons
+        .iter()
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap(),
+                r["waivable"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        waivable,
+        [("INTERVAL_NOT_MET", true), ("DEFERRAL_ACTIVE", false)],
+        "{v}"
+    );
+    assert_eq!(
+        v["excluded_products"],
+        serde_json::json!(["platelet_whole_blood", "apheresis_platelets"])
+    );
+    // Whole blood the same day: platelets excluded, the donation itself is not refused
+    // by the drug (only by the apheresis → whole blood interval, a hard stop).
+    let mut wb = request;
+    wb["procedure"] = serde_json::json!("whole_blood");
+    wb["volume_ml"] = serde_json::json!(400);
+    let o = with_stdin(&["eligibility"], &wb.to_string());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let codes: Vec<&str> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["INTERVAL_NOT_MET"], "{v}");
+    assert_eq!(v["reasons"][0]["waivable"], false);
+    assert_eq!(v["excluded_products"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn rules_show_lists_every_deferral_with_period_scope_and_waivable() {
+    let o = lifebridge(&["rules", "show", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["version"], "GB18467-2011/2");
+    assert_eq!(v["region"], "CN");
+    let deferrals = v["deferrals"].as_array().unwrap();
+    assert!(deferrals.len() >= 40, "{}", deferrals.len());
+    for d in deferrals {
+        for key in ["code", "kind", "period", "scope", "waivable", "zh", "en"] {
+            assert!(d.get(key).is_some(), "{key} missing in {d}");
+        }
+    }
+    let find = |code: &str| deferrals.iter().find(|d| d["code"] == code).unwrap();
+    assert_eq!(find("HBSAG_POSITIVE")["kind"], "permanent");
+    assert_eq!(find("HBSAG_POSITIVE")["period"], "permanent");
+    assert_eq!(find("HBSAG_POSITIVE")["waivable"], false);
+    assert_eq!(find("TOOTH_EXTRACTION")["kind"], "temporary");
+    assert_eq!(
+        find("TOOTH_EXTRACTION")["period"],
+        serde_json::json!({"days": 14})
+    );
+    assert_eq!(
+        find("ANTIPLATELET_DRUG")["scope"],
+        serde_json::json!({"products": ["platelet_whole_blood", "apheresis_platelets"]})
+    );
+    assert_eq!(find("COMMON_COLD")["scope"], "all");
+    assert_eq!(
+        v["waivable_intervals"],
+        serde_json::json!([{"from_procedure": "apheresis_platelets",
+            "to_procedure": "apheresis_platelets", "period": {"days": 14},
+            "waivable_to": {"days": 7}}])
+    );
+
+    let o = lifebridge(&["rules", "show"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    assert!(text.contains("HBSAG_POSITIVE\tpermanent"), "{text}");
+    assert!(text.contains("a physician may approve 7 days"), "{text}");
+
+    let variant = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/rules/provincial-example.json"
+    );
+    let o = lifebridge(&["rules", "show", "--json", "--rules", variant]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["region"], "CN-ZJ");
+    assert_eq!(v["effective_from"], "2026-07-01");
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"version\": \"x\"}").unwrap();
+    let o = lifebridge(&["rules", "show", "--rules", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("bad.json"), "{}", stderr(&o));
+}
+
+#[test]
 fn eligibility_exits_2_on_a_malformed_request() {
     let mut no_procedure: serde_json::Value = serde_json::from_str(&request(120, 130.0)).unwrap();
     no_procedure.as_object_mut().unwrap().remove("procedure");

@@ -28,8 +28,9 @@ use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::cold_chain::ProductClass;
 use crate::common::{Procedure, Sex};
-use crate::rules::RuleSet;
+use crate::rules::{DeferralPeriod, DeferralScope, RuleSet};
 
 /// Length of the rolling window for the apheresis count and volume limits.
 const ROLLING_WINDOW: Months = Months::new(12);
@@ -60,12 +61,15 @@ impl FromStr for Lang {
 #[error("unknown language {0:?}: allowed zh-CN or en")]
 pub struct UnknownLang(pub String);
 
-/// Result of a rapid qualitative test.
+/// Result of a rapid qualitative test. `NotDone` is what the screener records when the
+/// test was not done on the bus (the station's laboratory tests every donation anyway):
+/// a real answer, never a default, and never counted as negative on a form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TestResult {
     Negative,
     Positive,
+    NotDone,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,7 +102,7 @@ pub struct Tests {
     /// Fraction (0.42, not 42 %); required for apheresis.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hematocrit: Option<f64>,
-    /// ×10^9/L; required for apheresis.
+    /// ×10^9/L; required for apheresis platelets (not checked for plasma donors).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platelet_count_10e9_l: Option<f64>,
 }
@@ -282,7 +286,9 @@ impl EligibilityRequest {
                         format!("required for {name}"),
                     ));
                 }
-                if t.platelet_count_10e9_l.is_none() {
+                if self.procedure == Procedure::ApheresisPlatelets
+                    && t.platelet_count_10e9_l.is_none()
+                {
                     return Err(RequestError::new(
                         "tests.platelet_count_10e9_l",
                         format!("required for {name}"),
@@ -453,6 +459,13 @@ pub struct Reason {
     /// When this rule stops failing by the passage of time alone; `None` when it needs a
     /// different measurement, test or decision.
     pub eligible_from: Option<NaiveDate>,
+    /// A physician may waive this failing rule (reason and PIN, audited) because the
+    /// rules table says so; every other failing rule is a hard stop.
+    #[serde(default)]
+    pub waivable: bool,
+    /// The deferral record behind a `DEFERRAL_ACTIVE` / `DEFERRAL_PERMANENT` reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferral_code: Option<String>,
 }
 
 impl Reason {
@@ -474,6 +487,10 @@ pub struct Decision {
     pub eligible_from: Option<NaiveDate>,
     /// [`RuleSet::version`] the decision was made with.
     pub rules_version: String,
+    /// Product classes this donor's blood may not become today (product-scoped
+    /// deferrals such as antiplatelet drugs), whether or not the donation may go ahead.
+    #[serde(default)]
+    pub excluded_products: Vec<ProductClass>,
 }
 
 impl Decision {
@@ -493,7 +510,18 @@ impl Decision {
             reasons,
             eligible_from,
             rules_version,
+            excluded_products: Vec::new(),
         }
+    }
+
+    /// The failing rules no one may waive.
+    pub fn hard_stops(&self) -> Vec<&Reason> {
+        self.reasons.iter().filter(|r| !r.waivable).collect()
+    }
+
+    /// The donor fails at least one rule and a physician may waive every one of them.
+    pub fn is_waivable(&self) -> bool {
+        !self.reasons.is_empty() && self.reasons.iter().all(|r| r.waivable)
     }
 
     /// Codes of the failing rules, in report order.
@@ -516,6 +544,10 @@ impl Decision {
                 m.insert("message_zh".into(), Value::String(r.message_zh.clone()));
                 m.insert("message_en".into(), Value::String(r.message_en.clone()));
                 m.insert("eligible_from".into(), date(r.eligible_from));
+                m.insert("waivable".into(), Value::Bool(r.waivable));
+                if let Some(code) = &r.deferral_code {
+                    m.insert("deferral_code".into(), Value::String(code.clone()));
+                }
                 Value::Object(m)
             })
             .collect();
@@ -523,6 +555,15 @@ impl Decision {
         m.insert("eligible".into(), Value::Bool(self.eligible));
         m.insert("reasons".into(), Value::Array(reasons));
         m.insert("eligible_from".into(), date(self.eligible_from));
+        m.insert(
+            "excluded_products".into(),
+            Value::Array(
+                self.excluded_products
+                    .iter()
+                    .map(|p| Value::String(p.as_str().into()))
+                    .collect(),
+            ),
+        );
         m.insert(
             "rules_version".into(),
             Value::String(self.rules_version.clone()),
@@ -578,13 +619,21 @@ fn sex_zh(sex: Sex) -> &'static str {
 struct Reasons(Vec<Reason>);
 
 impl Reasons {
+    /// A hard stop: the rules table marks nothing about it waivable.
     fn push(&mut self, code: ReasonCode, zh: String, en: String, from: Option<NaiveDate>) {
         self.0.push(Reason {
             code,
             message_zh: zh,
             message_en: en,
             eligible_from: from,
+            waivable: false,
+            deferral_code: None,
         });
+    }
+
+    /// Marks the reason just pushed.
+    fn last_mut(&mut self) -> Option<&mut Reason> {
+        self.0.last_mut()
     }
 }
 
@@ -602,12 +651,46 @@ pub fn evaluate(rules: &RuleSet, req: &EligibilityRequest) -> Result<Decision, R
     if req.procedure.is_apheresis() {
         check_apheresis_year(rules, req, &mut reasons)?;
     }
-    check_deferrals(rules, req, &mut reasons);
-    Ok(Decision::from_reasons(
-        req.date,
-        reasons.0,
-        rules.version.clone(),
-    ))
+    let excluded_products = check_deferrals(rules, req, &mut reasons);
+    let mut decision = Decision::from_reasons(req.date, reasons.0, rules.version.clone());
+    decision.excluded_products = excluded_products;
+    Ok(decision)
+}
+
+/// The product classes a donation of `procedure` can yield. A product-scoped deferral
+/// stops the procedure only when it excludes all of them.
+pub fn procedure_products(procedure: Procedure) -> &'static [ProductClass] {
+    match procedure {
+        Procedure::WholeBlood => &[
+            ProductClass::RedCellWholeBlood,
+            ProductClass::PlateletWholeBlood,
+        ],
+        Procedure::ApheresisPlatelets => &[ProductClass::ApheresisPlatelets],
+        Procedure::ApheresisPlasma => &[ProductClass::ApheresisPlasma],
+    }
+}
+
+/// The product classes the donor's deferrals in force on `date` exclude, in the order
+/// of [`ProductClass::ALL`]; what a donation copies into `Donation::excluded_products`.
+pub fn excluded_products(
+    rules: &RuleSet,
+    deferrals: &[DeferralRecord],
+    date: NaiveDate,
+) -> Vec<ProductClass> {
+    let mut excluded: Vec<ProductClass> = Vec::new();
+    for d in deferrals {
+        let active = d.until.is_none_or(|until| date < until);
+        let Some(kind) = rules.deferrals.deferral(&d.code) else {
+            continue;
+        };
+        if active {
+            excluded.extend(kind.scope.products());
+        }
+    }
+    ProductClass::ALL
+        .into_iter()
+        .filter(|c| excluded.contains(c))
+        .collect()
 }
 
 fn check_age(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
@@ -862,20 +945,24 @@ fn check_tests(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
         }
         Procedure::ApheresisPlatelets | Procedure::ApheresisPlasma => {
             let a = rules.apheresis;
+            let plasma = req.procedure == Procedure::ApheresisPlasma;
+            let hematocrit_min = if plasma {
+                rules.apheresis_plasma.hematocrit_min
+            } else {
+                a.hematocrit_min
+            };
             if let Some(hct) = t.hematocrit
-                && hct < a.hematocrit_min
+                && hct < hematocrit_min
             {
                 out.push(
                     ReasonCode::HematocritLow,
-                    format!("红细胞比容 {hct}，低于 {}", a.hematocrit_min),
-                    format!(
-                        "Haematocrit {hct} is below the {} minimum",
-                        a.hematocrit_min
-                    ),
+                    format!("红细胞比容 {hct}，低于 {hematocrit_min}"),
+                    format!("Haematocrit {hct} is below the {hematocrit_min} minimum"),
                     None,
                 );
             }
-            if let Some(plt) = t.platelet_count_10e9_l {
+            // Platelet-count limits are for platelet donors only.
+            if let Some(plt) = t.platelet_count_10e9_l.filter(|_| !plasma) {
                 if plt < a.platelet_count_min_10e9_l {
                     out.push(
                         ReasonCode::PlateletCountLow,
@@ -917,9 +1004,10 @@ fn check_intervals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons)
         Procedure::ApheresisPlatelets,
         Procedure::ApheresisPlasma,
     ] {
-        let Some(period) = rules.interval(from, req.procedure) else {
+        let Some(rule) = rules.interval_rule(from, req.procedure) else {
             continue;
         };
+        let period = rule.period;
         let worst = req
             .history
             .iter()
@@ -947,6 +1035,14 @@ fn check_intervals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons)
                 ),
                 Some(next),
             );
+            // Waivable only when the shorter interval the table allows is itself over.
+            let waivable = rule
+                .waivable_to
+                .and_then(|shorter| shorter.after(previous))
+                .is_some_and(|allowed| allowed <= req.date);
+            if let Some(r) = out.last_mut() {
+                r.waivable = waivable;
+            }
         }
     }
 }
@@ -983,11 +1079,17 @@ fn check_apheresis_year(
     req: &EligibilityRequest,
     out: &mut Reasons,
 ) -> Result<(), RequestError> {
-    let a = rules.apheresis;
+    let (max_donations, limit) = if req.procedure == Procedure::ApheresisPlasma {
+        let p = rules.apheresis_plasma;
+        (p.max_donations_per_12_months, p.max_volume_ml_per_12_months)
+    } else {
+        let a = rules.apheresis;
+        (a.max_donations_per_12_months, a.max_volume_ml_per_12_months)
+    };
     let inside = apheresis_in_window(req);
 
     // This donation counts too, so at most max - 1 may already be in the window.
-    let max = usize::try_from(a.max_donations_per_12_months).unwrap_or(usize::MAX);
+    let max = usize::try_from(max_donations).unwrap_or(usize::MAX);
     let count = inside.len();
     if count >= max {
         let must_leave = count + 1 - max;
@@ -1014,7 +1116,6 @@ fn check_apheresis_year(
         })?;
         volumes.push((volume, leaves));
     }
-    let limit = a.max_volume_ml_per_12_months;
     // Without a planned volume, any further donation breaks a limit already reached.
     let over = |prior: f64| match req.volume_ml {
         Some(planned) => prior + planned > limit,
@@ -1053,7 +1154,13 @@ fn check_apheresis_year(
     Ok(())
 }
 
-fn check_deferrals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
+/// One reason per deferral in force that rules out this procedure; returns the product
+/// classes the deferrals in force exclude.
+fn check_deferrals(
+    rules: &RuleSet,
+    req: &EligibilityRequest,
+    out: &mut Reasons,
+) -> Vec<ProductClass> {
     for d in &req.deferrals {
         let code = d.code.trim();
         // Unknown codes still defer: the record may predate the current catalogue or be a
@@ -1061,6 +1168,19 @@ fn check_deferrals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons)
         let kind = rules.deferrals.deferral(code);
         let name_zh = kind.map_or(code, |k| k.zh.as_str());
         let name_en = kind.map_or(code, |k| k.en.as_str());
+        let scope = kind.map_or(&DeferralScope::All, |k| &k.scope);
+        if let DeferralScope::Products(excluded) = scope {
+            // Product-scoped: the donation may go ahead unless it can only yield
+            // excluded products (antiplatelet drugs stop apheresis platelets, not whole
+            // blood). A record kept without an end (none should be) is treated as active.
+            let yields = procedure_products(req.procedure);
+            let stopped = !yields.is_empty() && yields.iter().all(|p| excluded.contains(p));
+            let active = d.until.is_none_or(|until| req.date < until);
+            if !(stopped && active) {
+                continue;
+            }
+        }
+        let waivable = kind.is_some_and(|k| k.waivable) && d.until.is_some();
         match d.until {
             None => out.push(
                 ReasonCode::DeferralPermanent,
@@ -1074,9 +1194,308 @@ fn check_deferrals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons)
                 format!("Deferred until {until}: {name_en} ({code})"),
                 Some(until),
             ),
-            Some(_) => {}
+            Some(_) => continue,
+        }
+        if let Some(r) = out.last_mut() {
+            r.waivable = waivable;
+            r.deferral_code = Some(code.to_owned());
         }
     }
+    excluded_products(rules, &req.deferrals, req.date)
+}
+
+/// How long a deferral lasts, to compare one with another: any date is shorter than
+/// permanent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeferralEnd {
+    Until(NaiveDate),
+    Permanent,
+}
+
+impl fmt::Display for DeferralEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeferralEnd::Until(d) => write!(f, "until {d}"),
+            DeferralEnd::Permanent => f.write_str("permanently"),
+        }
+    }
+}
+
+/// One entry of the deferral catalogue as offered to the physician for a decision: the
+/// list is the core's, the screen only shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeferralChoice {
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+    pub period: DeferralPeriod,
+    /// A permanent exclusion rather than a temporary deferral.
+    pub permanent: bool,
+    pub scope: DeferralScope,
+    pub waivable: bool,
+    /// The day the donor may come back if deferred with this today; `None` when
+    /// permanent or when the physician must give the date.
+    pub until: Option<NaiveDate>,
+    /// The physician must type the end date (station-set periods).
+    pub needs_end_date: bool,
+    /// Answers one of the failing rules.
+    pub matches: bool,
+    /// The one to pre-select: the deferral the most serious failing rule calls for.
+    pub preselected: bool,
+    /// The store accepts it for this decision. Product-scoped entries are restrictions
+    /// recorded with an acceptance, never a decision to defer.
+    pub allowed: bool,
+}
+
+/// Why a deferral cannot be the physician's decision; `field` names what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct DeferralRefusal {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+fn refuse(field: &'static str, problem: impl Into<String>) -> DeferralRefusal {
+    DeferralRefusal {
+        field,
+        problem: problem.into(),
+    }
+}
+
+/// Catalogue entries that answer `reason`: those listing its code, and for a deferral
+/// already on record, that deferral's own code.
+fn answering<'r>(rules: &'r RuleSet, reason: &Reason) -> Vec<&'r crate::rules::DeferralKind> {
+    rules
+        .deferrals
+        .iter()
+        .filter(|k| {
+            k.reasons.contains(&reason.code)
+                || reason
+                    .deferral_code
+                    .as_deref()
+                    .is_some_and(|c| k.code.eq_ignore_ascii_case(c))
+        })
+        .filter(|k| k.scope.is_all())
+        .collect()
+}
+
+/// When a deferral of `kind` recorded on `date` would end; `given` is the physician's
+/// date for periods the catalogue does not fix. `None`: a date is needed.
+fn kind_end(
+    kind: &crate::rules::DeferralKind,
+    decision: &Decision,
+    date: NaiveDate,
+    given: Option<NaiveDate>,
+) -> Option<DeferralEnd> {
+    match kind.period {
+        DeferralPeriod::Permanent => Some(DeferralEnd::Permanent),
+        DeferralPeriod::Days(_) | DeferralPeriod::Months(_) => {
+            kind.until(date).map(DeferralEnd::Until)
+        }
+        DeferralPeriod::StationSet => given.map(DeferralEnd::Until),
+        DeferralPeriod::UntilEligible => given
+            .or_else(|| {
+                decision
+                    .reasons
+                    .iter()
+                    .filter(|r| kind.reasons.contains(&r.code))
+                    .filter_map(|r| r.eligible_from)
+                    .max()
+            })
+            .map(DeferralEnd::Until),
+    }
+}
+
+/// What the failing rules call for: the longest of the shortest deferral each failing
+/// rule needs, and when that is permanent, the codes that may record it.
+struct Requirement<'r> {
+    end: Option<DeferralEnd>,
+    permanent_codes: Vec<&'r str>,
+    preselect: Option<&'r str>,
+}
+
+fn requirement<'r>(rules: &'r RuleSet, decision: &Decision, date: NaiveDate) -> Requirement<'r> {
+    let mut out = Requirement {
+        end: None,
+        permanent_codes: Vec::new(),
+        preselect: None,
+    };
+    for reason in &decision.reasons {
+        let candidates = answering(rules, reason);
+        let shortest = candidates
+            .iter()
+            .filter_map(|k| kind_end(k, decision, date, None).map(|e| (e, k.code.as_str())))
+            .min_by_key(|&(e, _)| e);
+        let need = match (reason.code, shortest) {
+            // A permanent deferral on record stays permanent whatever code records it.
+            (ReasonCode::DeferralPermanent, _) => Some((
+                DeferralEnd::Permanent,
+                candidates.first().map(|k| k.code.as_str()),
+            )),
+            (_, Some((end, code))) => Some((end, Some(code))),
+            (_, None) => reason.eligible_from.map(|d| (DeferralEnd::Until(d), None)),
+        };
+        let Some((end, code)) = need else { continue };
+        if end == DeferralEnd::Permanent {
+            out.permanent_codes.extend(
+                candidates
+                    .iter()
+                    .filter(|k| k.is_permanent())
+                    .map(|k| k.code.as_str()),
+            );
+        }
+        if out.end.is_none_or(|current| end > current) {
+            out.end = Some(end);
+            out.preselect = code;
+        }
+    }
+    out
+}
+
+/// The deferral catalogue offered to the physician for `decision` on `date`: every entry,
+/// marked whether it answers a failing rule, which one to pre-select and whether the
+/// store accepts it. Entries that answer a failing rule come first.
+pub fn deferral_choices(
+    rules: &RuleSet,
+    decision: &Decision,
+    date: NaiveDate,
+) -> Vec<DeferralChoice> {
+    let need = requirement(rules, decision, date);
+    let matching: Vec<&str> = decision
+        .reasons
+        .iter()
+        .flat_map(|r| answering(rules, r))
+        .map(|k| k.code.as_str())
+        .collect();
+    let mut choices: Vec<DeferralChoice> = rules
+        .deferrals
+        .iter()
+        .map(|k| {
+            let end = kind_end(k, decision, date, None);
+            let long_enough = match (end, need.end) {
+                (_, None) => true,
+                // The physician types the date; the store checks it then.
+                (None, Some(DeferralEnd::Until(_))) => true,
+                (None, Some(DeferralEnd::Permanent)) => false,
+                (Some(end), Some(required)) => end >= required,
+            };
+            let permanent_ok = need.end != Some(DeferralEnd::Permanent)
+                || if need.permanent_codes.is_empty() {
+                    k.is_permanent()
+                } else {
+                    need.permanent_codes.contains(&k.code.as_str())
+                };
+            DeferralChoice {
+                code: k.code.clone(),
+                zh: k.zh.clone(),
+                en: k.en.clone(),
+                period: k.period,
+                permanent: k.is_permanent(),
+                scope: k.scope.clone(),
+                waivable: k.waivable,
+                until: match end {
+                    Some(DeferralEnd::Until(d)) => Some(d),
+                    _ => None,
+                },
+                needs_end_date: end.is_none() && !k.is_permanent(),
+                matches: matching.contains(&k.code.as_str()),
+                preselected: need.preselect == Some(k.code.as_str()),
+                allowed: k.scope.is_all() && long_enough && permanent_ok,
+            }
+        })
+        .collect();
+    choices.sort_by_key(|c| !c.matches);
+    choices
+}
+
+/// Whether deferring with `code` (and the physician's end date `given`, for periods the
+/// catalogue does not fix) answers the failing rules of `decision`: no deferral may end
+/// before the one the failing rules call for (an HBsAg-positive donor is not deferred as
+/// a cold), and a permanent finding of the rules is recorded under its own code. A code
+/// for a finding of the physician's own is accepted when it is at least as long. Returns
+/// the day the donor may come back, `None` when permanent.
+pub fn check_deferral(
+    rules: &RuleSet,
+    decision: &Decision,
+    date: NaiveDate,
+    code: &str,
+    given: Option<NaiveDate>,
+) -> Result<Option<NaiveDate>, DeferralRefusal> {
+    let kind = rules.deferrals.deferral(code).ok_or_else(|| {
+        refuse(
+            "code",
+            format!(
+                "{code:?} is not in the deferral catalogue of rules table {}",
+                rules.version
+            ),
+        )
+    })?;
+    if !kind.scope.is_all() {
+        return Err(refuse(
+            "code",
+            format!(
+                "{} only rules out some products: record it as a restriction with the acceptance, not as a deferral",
+                kind.code
+            ),
+        ));
+    }
+    let given = match kind.period {
+        DeferralPeriod::StationSet | DeferralPeriod::UntilEligible => given,
+        // The catalogue fixes the period; a typed date is ignored.
+        _ => None,
+    };
+    if let Some(until) = given
+        && until <= date
+    {
+        return Err(refuse("until", "must be after the start date"));
+    }
+    let end = kind_end(kind, decision, date, given).ok_or_else(|| {
+        refuse(
+            "until",
+            format!(
+                "the period of deferral {} is set case by case: give an end date",
+                kind.code
+            ),
+        )
+    })?;
+    let need = requirement(rules, decision, date);
+    if let Some(required) = need.end {
+        let named = need.preselect.unwrap_or("the failing rules");
+        if required == DeferralEnd::Permanent {
+            let ok = if need.permanent_codes.is_empty() {
+                kind.is_permanent()
+            } else {
+                need.permanent_codes.contains(&kind.code.as_str())
+            };
+            if !ok {
+                return Err(refuse(
+                    "code",
+                    format!(
+                        "the donor fails a rule that excludes permanently: defer with {}, not {}",
+                        if need.permanent_codes.is_empty() {
+                            "a permanent deferral".to_owned()
+                        } else {
+                            need.permanent_codes.join(" or ")
+                        },
+                        kind.code
+                    ),
+                ));
+            }
+        } else if end < required {
+            return Err(refuse(
+                "code",
+                format!(
+                    "{} would end {end}, before the failing rules allow ({named}: {required}); choose a matching deferral",
+                    kind.code
+                ),
+            ));
+        }
+    }
+    Ok(match end {
+        DeferralEnd::Until(d) => Some(d),
+        DeferralEnd::Permanent => None,
+    })
 }
 
 #[cfg(test)]

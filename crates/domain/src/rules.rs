@@ -115,6 +115,35 @@ pub struct ApheresisRules {
     pub max_volume_ml_per_12_months: f64,
 }
 
+/// Apheresis plasma donors: the station's own rules (GB 18467-2011 does not cover
+/// plasmapheresis). Platelet counts are not checked.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlasmaRules {
+    /// Inclusive minimum, as a fraction.
+    pub hematocrit_min: f64,
+    /// Apheresis donations of any kind allowed in any rolling 12 months, this one included.
+    pub max_donations_per_12_months: u32,
+    /// Apheresis volume allowed in any rolling 12 months, this one included.
+    pub max_volume_ml_per_12_months: f64,
+}
+
+impl Default for PlasmaRules {
+    /// The apheresis-platelet figures, which is how tables before this section treated
+    /// plasma donors.
+    fn default() -> PlasmaRules {
+        PlasmaRules {
+            hematocrit_min: 0.36,
+            max_donations_per_12_months: 24,
+            max_volume_ml_per_12_months: 10_000.0,
+        }
+    }
+}
+
+fn national_region() -> String {
+    "CN".to_owned()
+}
+
 /// A length of time on the calendar. Months are calendar months (a donation on 31 August
 /// plus 6 months is 28/29 February).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -158,13 +187,20 @@ pub struct IntervalRule {
     pub from_procedure: Procedure,
     pub to_procedure: Procedure,
     pub period: Period,
+    /// The shortest interval a physician may approve instead of `period`, with a reason
+    /// and their PIN (GB 18467-2011: apheresis platelets after 1 week instead of 2 for
+    /// special matching). Absent: the interval is a hard stop, as every other one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waivable_to: Option<Period>,
 }
 
 /// How long a deferral lasts, counted from its start (the day of the procedure, the end
 /// of the illness, the last vaccination…, as the entry's text says).
 ///
-/// JSON: `{"days": 14}`, `{"months": 6}`, `"permanent"` or `"station_set"` (the station
-/// records an explicit end date for each donor, e.g. after a transfusion).
+/// JSON: `{"days": 14}`, `{"months": 6}`, `"permanent"`, `"station_set"` (the station
+/// records an explicit end date for each donor, e.g. after a transfusion) or
+/// `"until_eligible"` (until the day the rules themselves name: an interval, an age, a
+/// yearly limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeferralPeriod {
@@ -172,6 +208,58 @@ pub enum DeferralPeriod {
     Months(u32),
     Permanent,
     StationSet,
+    UntilEligible,
+}
+
+impl DeferralPeriod {
+    pub fn describe_zh(self) -> String {
+        match self {
+            DeferralPeriod::Days(n) => format!("暂缓{}", Period::Days(n).describe_zh()),
+            DeferralPeriod::Months(n) => format!("暂缓{}", Period::Months(n).describe_zh()),
+            DeferralPeriod::Permanent => "永久不能献血".to_owned(),
+            DeferralPeriod::StationSet => "暂缓，期限由血站确定".to_owned(),
+            DeferralPeriod::UntilEligible => "暂缓至规则计算的可献血日期".to_owned(),
+        }
+    }
+
+    pub fn describe_en(self) -> String {
+        match self {
+            DeferralPeriod::Days(n) => format!("deferred {}", Period::Days(n).describe_en()),
+            DeferralPeriod::Months(n) => {
+                format!("deferred {}", Period::Months(n).describe_en())
+            }
+            DeferralPeriod::Permanent => "permanent exclusion".to_owned(),
+            DeferralPeriod::StationSet => "deferred, period set by the station".to_owned(),
+            DeferralPeriod::UntilEligible => "deferred until the date the rules compute".to_owned(),
+        }
+    }
+}
+
+/// What a deferral rules out: every donation (the default), or only the listed product
+/// classes (antiplatelet drugs within 5 days rule out platelets, not whole blood).
+///
+/// JSON: `"all"` or `{"products": ["platelet_whole_blood", "apheresis_platelets"]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeferralScope {
+    #[default]
+    All,
+    Products(Vec<ProductClass>),
+}
+
+impl DeferralScope {
+    pub fn is_all(&self) -> bool {
+        *self == DeferralScope::All
+    }
+
+    /// The product classes excluded; empty for [`DeferralScope::All`] (which excludes
+    /// the donation itself).
+    pub fn products(&self) -> &[ProductClass] {
+        match self {
+            DeferralScope::All => &[],
+            DeferralScope::Products(p) => p,
+        }
+    }
 }
 
 /// One entry of the deferral catalogue.
@@ -183,6 +271,18 @@ pub struct DeferralKind {
     pub zh: String,
     pub en: String,
     pub period: DeferralPeriod,
+    /// Which donations or products it rules out; absent means every donation.
+    #[serde(default, skip_serializing_if = "DeferralScope::is_all")]
+    pub scope: DeferralScope,
+    /// Whether a physician may waive it (reason and PIN, audited). Absent means no: a
+    /// hard stop. A permanent deferral can never be waivable.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub waivable: bool,
+    /// The failing eligibility rules this deferral answers: the physician is offered it
+    /// (pre-selected) when one of them fails, and a deferral for them must be at least
+    /// as long as the one named here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<crate::eligibility::ReasonCode>,
 }
 
 impl DeferralKind {
@@ -196,12 +296,23 @@ impl DeferralKind {
         match self.period {
             DeferralPeriod::Days(n) => Period::Days(n).after(start),
             DeferralPeriod::Months(n) => Period::Months(n).after(start),
-            DeferralPeriod::Permanent | DeferralPeriod::StationSet => None,
+            DeferralPeriod::Permanent
+            | DeferralPeriod::StationSet
+            | DeferralPeriod::UntilEligible => None,
         }
     }
 
     pub fn is_permanent(&self) -> bool {
         self.period == DeferralPeriod::Permanent
+    }
+
+    /// The end date is not in the catalogue: the physician (station-set) or the rules
+    /// (until eligible) give it for each donor.
+    pub fn needs_end_date(&self) -> bool {
+        matches!(
+            self.period,
+            DeferralPeriod::StationSet | DeferralPeriod::UntilEligible
+        )
     }
 }
 
@@ -242,6 +353,15 @@ pub struct RuleSet {
     /// e.g. `GB18467-2011/1`: standard plus the revision of this table.
     pub version: String,
     pub standard: String,
+    /// Where this table applies: `CN` for the national standard, or a province's code
+    /// (GB/T 2260, e.g. `CN-ZJ`) for a provincial variant. Tables written before this
+    /// field existed are national.
+    #[serde(default = "national_region")]
+    pub region: String,
+    /// First day (China Standard Time) the table is in force; absent for tables written
+    /// before this field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<NaiveDate>,
     /// Free text for whoever maintains the file (sources, local decisions).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -256,6 +376,10 @@ pub struct RuleSet {
     pub alt_max_u_l: f64,
     pub whole_blood_volumes_ml: Vec<u32>,
     pub apheresis: ApheresisRules,
+    /// Apheresis plasma: GB 18467-2011 does not cover it, so these are the station's own
+    /// figures (no platelet-count limits). Defaulted for tables written before it existed.
+    #[serde(default)]
+    pub apheresis_plasma: PlasmaRules,
     /// Must cover every (from, to) pair of procedures exactly once.
     pub intervals: Vec<IntervalRule>,
     pub deferrals: DeferralCatalogue,
@@ -504,10 +628,14 @@ impl RuleSet {
 
     /// Minimum interval from a `from` donation to a `to` donation.
     pub fn interval(&self, from: Procedure, to: Procedure) -> Option<Period> {
+        self.interval_rule(from, to).map(|r| r.period)
+    }
+
+    /// The interval rule from a `from` donation to a `to` donation, with its waiver.
+    pub fn interval_rule(&self, from: Procedure, to: Procedure) -> Option<&IntervalRule> {
         self.intervals
             .iter()
             .find(|r| r.from_procedure == from && r.to_procedure == to)
-            .map(|r| r.period)
     }
 
     /// Checks that thresholds make sense together (min below max, fractions below 1,
@@ -518,6 +646,21 @@ impl RuleSet {
         }
         if self.standard.trim().is_empty() {
             return Err(invalid("standard", "must not be empty"));
+        }
+        let region_ok = !self.region.is_empty()
+            && self.region.len() <= 16
+            && self
+                .region
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+        if !region_ok {
+            return Err(invalid(
+                "region",
+                format!(
+                    "must be CN or a province code such as CN-ZJ (A-Z, 0-9, -), got {:?}",
+                    self.region
+                ),
+            ));
         }
         // Blood is a little denser than water; outside this band the figure is a typo.
         if !(1.0..=1.1).contains(&self.collection.grams_per_ml) {
@@ -739,6 +882,26 @@ impl RuleSet {
         positive(
             "apheresis.max_volume_ml_per_12_months",
             a.max_volume_ml_per_12_months,
+        )?;
+        let p = self.apheresis_plasma;
+        if !(p.hematocrit_min > 0.0 && p.hematocrit_min < 1.0) {
+            return Err(invalid(
+                "apheresis_plasma.hematocrit_min",
+                format!(
+                    "must be a fraction between 0 and 1, e.g. 0.36 (got {})",
+                    p.hematocrit_min
+                ),
+            ));
+        }
+        if p.max_donations_per_12_months == 0 {
+            return Err(invalid(
+                "apheresis_plasma.max_donations_per_12_months",
+                "must be at least 1",
+            ));
+        }
+        positive(
+            "apheresis_plasma.max_volume_ml_per_12_months",
+            p.max_volume_ml_per_12_months,
         )
     }
 
@@ -756,6 +919,16 @@ impl RuleSet {
                         rule.to_procedure.as_str()
                     ),
                 ));
+            }
+            if let Some(waived) = rule.waivable_to {
+                // Compared on a fixed day: months and days cannot be compared otherwise.
+                let probe = NaiveDate::from_ymd_opt(2001, 1, 31).unwrap_or_default();
+                if waived.after(probe) >= rule.period.after(probe) {
+                    return Err(invalid(
+                        format!("intervals[{i}].waivable_to"),
+                        "must be shorter than the interval's period",
+                    ));
+                }
             }
         }
         for from in ALL_PROCEDURES {
@@ -815,6 +988,26 @@ impl RuleSet {
                     "must be at least 1 day or 1 month",
                 ));
             }
+            if kind.waivable && kind.is_permanent() {
+                return Err(invalid(
+                    field("waivable"),
+                    "a permanent deferral can never be waived",
+                ));
+            }
+            if let DeferralScope::Products(products) = &kind.scope {
+                if products.is_empty() {
+                    return Err(invalid(
+                        field("scope"),
+                        "must list at least one product class, or be \"all\"",
+                    ));
+                }
+                if kind.is_permanent() {
+                    return Err(invalid(
+                        field("scope"),
+                        "a permanent deferral rules out every donation: use \"all\"",
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -855,6 +1048,90 @@ fn ordered(low_field: &str, low: f64, high_field: &str, high: f64) -> Result<(),
     }
 }
 
+/// One deferral code as `lifebridge rules show` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeferralSummary {
+    pub code: String,
+    /// `temporary` or `permanent`: told apart everywhere.
+    pub kind: &'static str,
+    pub period: DeferralPeriod,
+    /// `period` in words, zh-CN and English.
+    pub period_zh: String,
+    pub period_en: String,
+    /// `"all"` or the product classes it rules out.
+    pub scope: DeferralScope,
+    pub waivable: bool,
+    pub zh: String,
+    pub en: String,
+    /// The failing eligibility rules it answers.
+    pub reasons: Vec<crate::eligibility::ReasonCode>,
+}
+
+/// A waivable interval as `lifebridge rules show` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaivableInterval {
+    pub from_procedure: Procedure,
+    pub to_procedure: Procedure,
+    pub period: Period,
+    pub waivable_to: Period,
+}
+
+/// The active rules table as `lifebridge rules show --json` prints it: identity, every
+/// deferral code with its period, scope and whether it is waivable, and the intervals a
+/// physician may shorten.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RulesSummary {
+    pub version: String,
+    pub standard: String,
+    pub region: String,
+    pub effective_from: Option<NaiveDate>,
+    pub deferrals: Vec<DeferralSummary>,
+    pub waivable_intervals: Vec<WaivableInterval>,
+}
+
+impl RuleSet {
+    pub fn summary(&self) -> RulesSummary {
+        RulesSummary {
+            version: self.version.clone(),
+            standard: self.standard.clone(),
+            region: self.region.clone(),
+            effective_from: self.effective_from,
+            deferrals: self
+                .deferrals
+                .iter()
+                .map(|k| DeferralSummary {
+                    code: k.code.clone(),
+                    kind: if k.is_permanent() {
+                        "permanent"
+                    } else {
+                        "temporary"
+                    },
+                    period: k.period,
+                    period_zh: k.period.describe_zh(),
+                    period_en: k.period.describe_en(),
+                    scope: k.scope.clone(),
+                    waivable: k.waivable,
+                    zh: k.zh.clone(),
+                    en: k.en.clone(),
+                    reasons: k.reasons.clone(),
+                })
+                .collect(),
+            waivable_intervals: self
+                .intervals
+                .iter()
+                .filter_map(|r| {
+                    r.waivable_to.map(|w| WaivableInterval {
+                        from_procedure: r.from_procedure,
+                        to_procedure: r.to_procedure,
+                        period: r.period,
+                        waivable_to: w,
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
 impl fmt::Display for RuleSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.version, self.standard)
@@ -873,7 +1150,7 @@ mod tests {
     fn embedded_rules_are_valid() {
         let rules = RuleSet::from_json(GB18467_2011_JSON).unwrap();
         assert_eq!(rules, RuleSet::gb18467_2011());
-        assert_eq!(rules.version, "GB18467-2011/1");
+        assert_eq!(rules.version, "GB18467-2011/2");
     }
 
     #[test]

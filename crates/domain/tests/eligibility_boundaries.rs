@@ -376,12 +376,326 @@ fn apheresis_hematocrit_and_platelets() {
 }
 
 #[test]
-fn apheresis_plasma_is_accepted_and_checked_like_platelets() {
+fn apheresis_plasma_has_its_own_rules_and_no_platelet_limits() {
     let mut r = apheresis();
     r.procedure = Procedure::ApheresisPlasma;
     passes(&r);
     r.tests.hematocrit = Some(0.35);
     fails(&r, &[ReasonCode::HematocritLow]);
+    // Platelet counts are neither required nor checked for plasma donors.
+    let mut r = apheresis();
+    r.procedure = Procedure::ApheresisPlasma;
+    r.tests.platelet_count_10e9_l = None;
+    passes(&r);
+    r.tests.platelet_count_10e9_l = Some(100.0);
+    passes(&r);
+    r.tests.platelet_count_10e9_l = Some(600.0);
+    passes(&r);
+    // The plasma haematocrit minimum is the table's plasma figure, not the platelet one.
+    let mut rules = RuleSet::gb18467_2011();
+    rules.apheresis_plasma.hematocrit_min = 0.38;
+    let mut r = apheresis();
+    r.procedure = Procedure::ApheresisPlasma;
+    r.tests.hematocrit = Some(0.38);
+    assert!(evaluate(&rules, &r).unwrap().eligible);
+    r.tests.hematocrit = Some(0.37);
+    assert_eq!(
+        evaluate(&rules, &r).unwrap().codes(),
+        vec![ReasonCode::HematocritLow]
+    );
+    r.procedure = Procedure::ApheresisPlatelets;
+    assert!(
+        evaluate(&rules, &r).unwrap().eligible,
+        "platelets keep 0.36"
+    );
+}
+
+#[test]
+fn apheresis_plasma_yearly_count_is_the_plasma_figure() {
+    let mut rules = RuleSet::gb18467_2011();
+    rules.apheresis_plasma.max_donations_per_12_months = 3;
+    let mut r = apheresis();
+    r.procedure = Procedure::ApheresisPlasma;
+    r.history = vec![ap(day(2026, 1, 1), 400.0), ap(day(2026, 2, 1), 400.0)];
+    assert!(evaluate(&rules, &r).unwrap().eligible);
+    r.history.push(ap(day(2026, 3, 1), 400.0));
+    assert_eq!(
+        evaluate(&rules, &r).unwrap().codes(),
+        vec![ReasonCode::ApheresisYearlyCount]
+    );
+}
+
+// ---- hard stops and the one waiver ----
+
+#[test]
+fn apheresis_platelet_interval_is_waivable_from_day_7_only() {
+    let mut r = apheresis();
+    r.history = vec![ap(day(2026, 4, 24), 250.0)]; // 7 days ago
+    let d = fails(&r, &[ReasonCode::IntervalNotMet]);
+    assert!(d.reasons[0].waivable, "1 week with a physician's approval");
+    assert!(d.is_waivable());
+    assert!(d.hard_stops().is_empty());
+    r.history = vec![ap(day(2026, 4, 25), 250.0)]; // 6 days ago
+    let d = fails(&r, &[ReasonCode::IntervalNotMet]);
+    assert!(!d.reasons[0].waivable, "before 1 week it is a hard stop");
+    assert!(!d.is_waivable());
+    r.history = vec![ap(day(2026, 4, 17), 250.0)]; // 14 days ago
+    passes(&r);
+}
+
+#[test]
+fn no_other_failing_rule_is_waivable() {
+    // Whole blood after apheresis platelets: the same donation 8 days ago is a hard stop.
+    let mut r = base();
+    r.history = vec![ap(day(2026, 4, 23), 250.0)];
+    let d = fails(&r, &[ReasonCode::IntervalNotMet]);
+    assert!(!d.reasons[0].waivable);
+    let mut r = base();
+    r.tests.hbsag = Some(TestResult::Positive);
+    r.vitals.systolic_mmhg = 150.0;
+    r.donor.birth_date = day(2009, 1, 1);
+    r.deferrals = vec![
+        DeferralRecord {
+            code: "HIV_RISK".into(),
+            until: None,
+        },
+        DeferralRecord {
+            code: "TATTOO".into(),
+            until: Some(day(2026, 6, 1)),
+        },
+    ];
+    let d = eval(&r);
+    assert_eq!(d.reasons.len(), 5, "{:#?}", d.reasons);
+    assert!(d.reasons.iter().all(|x| !x.waivable), "{:#?}", d.reasons);
+    assert_eq!(d.hard_stops().len(), 5);
+    let json = d.to_contract_json(lifebridge_domain::eligibility::Lang::En);
+    assert!(
+        json["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["waivable"] == false)
+    );
+}
+
+#[test]
+fn hbsag_not_done_is_a_recorded_answer_that_does_not_defer() {
+    let mut r = base();
+    r.tests.hbsag = Some(TestResult::NotDone);
+    passes(&r);
+}
+
+// ---- product-scoped deferrals ----
+
+fn antiplatelet(until: NaiveDate) -> DeferralRecord {
+    DeferralRecord {
+        code: "ANTIPLATELET_DRUG".into(),
+        until: Some(until),
+    }
+}
+
+#[test]
+fn antiplatelet_drugs_exclude_platelets_not_whole_blood_for_5_days() {
+    use lifebridge_domain::cold_chain::ProductClass;
+    let rules = RuleSet::gb18467_2011();
+    let kind = rules.deferrals.deferral("ANTIPLATELET_DRUG").unwrap();
+    let last_dose = day(2026, 4, 26);
+    let until = kind.until(last_dose).unwrap();
+    assert_eq!(until, day(2026, 5, 1), "5 days after the last dose");
+
+    // Day 4 after the last dose: whole blood goes ahead, platelets are excluded.
+    let mut r = base();
+    r.date = day(2026, 4, 30);
+    r.deferrals = vec![antiplatelet(until)];
+    let d = eval(&r);
+    assert!(d.eligible, "{:#?}", d.reasons);
+    assert_eq!(
+        d.excluded_products,
+        vec![
+            ProductClass::PlateletWholeBlood,
+            ProductClass::ApheresisPlatelets
+        ]
+    );
+    let json = d.to_contract_json(lifebridge_domain::eligibility::Lang::En);
+    assert_eq!(
+        json["excluded_products"],
+        serde_json::json!(["platelet_whole_blood", "apheresis_platelets"])
+    );
+    // Apheresis platelets: a hard stop until day 5.
+    let mut a = apheresis();
+    a.date = day(2026, 4, 30);
+    a.deferrals = vec![antiplatelet(until)];
+    let d = fails(&a, &[ReasonCode::DeferralActive]);
+    assert!(!d.reasons[0].waivable);
+    assert_eq!(
+        d.reasons[0].deferral_code.as_deref(),
+        Some("ANTIPLATELET_DRUG")
+    );
+    assert_eq!(d.eligible_from, Some(until));
+    // Apheresis plasma is not a platelet product.
+    a.procedure = Procedure::ApheresisPlasma;
+    assert!(eval(&a).eligible);
+    // Day 5: nothing excluded any more.
+    let mut r = base();
+    r.deferrals = vec![antiplatelet(until)];
+    let d = eval(&r);
+    assert!(d.excluded_products.is_empty());
+    let mut a = apheresis();
+    a.deferrals = vec![antiplatelet(until)];
+    passes(&a);
+}
+
+// ---- the deferral a decision may use ----
+
+fn choice(
+    d: &Decision,
+    date: NaiveDate,
+    code: &str,
+) -> lifebridge_domain::eligibility::DeferralChoice {
+    lifebridge_domain::eligibility::deferral_choices(&RuleSet::gb18467_2011(), d, date)
+        .into_iter()
+        .find(|c| c.code == code)
+        .unwrap()
+}
+
+fn check(d: &Decision, code: &str, until: Option<NaiveDate>) -> Result<Option<NaiveDate>, String> {
+    lifebridge_domain::eligibility::check_deferral(
+        &RuleSet::gb18467_2011(),
+        d,
+        today(),
+        code,
+        until,
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[test]
+fn hbsag_positive_is_deferred_only_as_hbsag_positive() {
+    let mut r = base();
+    r.tests.hbsag = Some(TestResult::Positive);
+    let d = fails(&r, &[ReasonCode::HbsagPositive]);
+    let offered =
+        lifebridge_domain::eligibility::deferral_choices(&RuleSet::gb18467_2011(), &d, today());
+    assert_eq!(offered[0].code, "HBSAG_POSITIVE", "answering codes first");
+    let preselected: Vec<&str> = offered
+        .iter()
+        .filter(|c| c.preselected)
+        .map(|c| c.code.as_str())
+        .collect();
+    assert_eq!(preselected, ["HBSAG_POSITIVE"]);
+    let allowed: Vec<&str> = offered
+        .iter()
+        .filter(|c| c.allowed)
+        .map(|c| c.code.as_str())
+        .collect();
+    assert_eq!(allowed, ["HBSAG_POSITIVE"]);
+    assert!(choice(&d, today(), "HBSAG_POSITIVE").permanent);
+    assert_eq!(check(&d, "HBSAG_POSITIVE", None), Ok(None));
+    let cold = check(&d, "COMMON_COLD", None).unwrap_err();
+    assert!(cold.contains("HBSAG_POSITIVE"), "{cold}");
+    // Another permanent code is not the finding either.
+    assert!(check(&d, "HIV_RISK", None).is_err());
+}
+
+#[test]
+fn a_deferral_may_not_end_before_the_failing_rule_allows() {
+    let mut r = base();
+    r.tests.hemoglobin_g_l = 110.0;
+    let d = fails(&r, &[ReasonCode::HemoglobinLow]);
+    assert!(choice(&d, today(), "EXAMINATION_NOT_PASSED").preselected);
+    assert_eq!(
+        check(&d, "EXAMINATION_NOT_PASSED", None),
+        Ok(Some(day(2026, 5, 2)))
+    );
+    // The physician's own finding, at least as long, is accepted.
+    assert_eq!(check(&d, "TATTOO", None), Ok(Some(day(2027, 5, 1))));
+    // The interval: only a deferral lasting until the first eligible day.
+    let mut r = base();
+    r.history = vec![wb(day(2025, 12, 1))];
+    let d = fails(&r, &[ReasonCode::IntervalNotMet]);
+    let c = choice(&d, today(), "NOT_YET_ELIGIBLE");
+    assert!(c.preselected && c.matches && c.allowed);
+    assert_eq!(c.until, Some(day(2026, 6, 1)));
+    assert_eq!(
+        check(&d, "NOT_YET_ELIGIBLE", None),
+        Ok(Some(day(2026, 6, 1)))
+    );
+    let short = check(&d, "COMMON_COLD", None).unwrap_err();
+    assert!(short.contains("2026-06-01"), "{short}");
+    assert!(!choice(&d, today(), "COMMON_COLD").allowed);
+    assert!(check(&d, "MAJOR_SURGERY", None).is_ok());
+    // A station-set period needs a date that is long enough.
+    assert!(check(&d, "TRANSFUSION", None).is_err());
+    assert!(check(&d, "TRANSFUSION", Some(day(2026, 5, 31))).is_err());
+    assert_eq!(
+        check(&d, "TRANSFUSION", Some(day(2026, 6, 1))),
+        Ok(Some(day(2026, 6, 1)))
+    );
+}
+
+#[test]
+fn a_passing_donor_may_be_deferred_for_the_physicians_own_finding() {
+    let d = eval(&base());
+    assert_eq!(check(&d, "COMMON_COLD", None), Ok(Some(day(2026, 5, 8))));
+    assert_eq!(check(&d, "HIV_RISK", None), Ok(None));
+    // Product-scoped entries are restrictions, never a decision to defer.
+    assert!(check(&d, "ANTIPLATELET_DRUG", None).is_err());
+    assert!(!choice(&d, today(), "ANTIPLATELET_DRUG").allowed);
+}
+
+#[test]
+fn every_failing_rule_has_a_matching_deferral_in_the_catalogue() {
+    let rules = RuleSet::gb18467_2011();
+    for code in ReasonCode::ALL {
+        if code == ReasonCode::DeferralPermanent {
+            continue; // answered by the deferral's own code
+        }
+        assert!(
+            rules.deferrals.iter().any(|k| k.reasons.contains(&code)),
+            "{code} has no deferral that answers it"
+        );
+    }
+}
+
+#[test]
+fn catalogue_tells_temporary_from_permanent_and_covers_gb18467() {
+    let rules = RuleSet::gb18467_2011();
+    let summary = rules.summary();
+    for (code, kind) in [
+        ("DENTAL_CLEANING", "temporary"),
+        ("APPENDIX_HERNIA_TONSIL_SURGERY", "temporary"),
+        ("BENIGN_TUMOUR_SURGERY", "temporary"),
+        ("BLOOD_CONTAMINATED_INJURY", "temporary"),
+        ("MALARIA_AREA_TRAVEL", "temporary"),
+        ("MALARIA", "temporary"),
+        ("HEPATITIS_A", "temporary"),
+        ("DYSENTERY", "temporary"),
+        ("TYPHOID", "temporary"),
+        ("BRUCELLOSIS", "temporary"),
+        ("Q_FEVER", "temporary"),
+        ("TOXOPLASMOSIS", "temporary"),
+        ("INFECTIOUS_DISEASE_CONTACT", "temporary"),
+        ("EYE_DISEASE", "temporary"),
+        ("EYE_SURGERY", "temporary"),
+        ("PYELONEPHRITIS", "temporary"),
+        ("SKIN_INFLAMMATION_LOCAL", "temporary"),
+        ("ANTIPLATELET_DRUG", "temporary"),
+        ("HBSAG_POSITIVE", "permanent"),
+        ("HIV_RISK", "permanent"),
+    ] {
+        let entry = summary
+            .deferrals
+            .iter()
+            .find(|d| d.code == code)
+            .unwrap_or_else(|| panic!("{code} missing"));
+        assert_eq!(entry.kind, kind, "{code}");
+        assert!(!entry.waivable, "{code}: GB 18467 waives no deferral");
+    }
+    assert_eq!(summary.waivable_intervals.len(), 1);
+    assert_eq!(
+        summary.waivable_intervals[0].waivable_to,
+        lifebridge_domain::rules::Period::Days(7)
+    );
 }
 
 // ---- intervals ----
@@ -710,6 +1024,9 @@ fn missing_procedure_data_is_a_request_error() {
     let mut r = apheresis();
     r.tests.platelet_count_10e9_l = None;
     assert_eq!(request_error(&r).field, "tests.platelet_count_10e9_l");
+    r.procedure = Procedure::ApheresisPlasma;
+    r.tests.hematocrit = None;
+    assert_eq!(request_error(&r).field, "tests.hematocrit");
 }
 
 #[test]

@@ -28,7 +28,7 @@ fn contract_shape_in_both_languages() {
     let zh = decision.to_contract_json(Lang::default());
     assert_eq!(zh["eligible"], json!(false));
     assert_eq!(zh["eligible_from"], Value::Null);
-    assert_eq!(zh["rules_version"], json!("GB18467-2011/1"));
+    assert_eq!(zh["rules_version"], json!("GB18467-2011/2"));
     let reasons = zh["reasons"].as_array().unwrap();
     let codes: Vec<&str> = reasons
         .iter()
@@ -44,6 +44,11 @@ fn contract_shape_in_both_languages() {
     );
     assert_eq!(reasons[2]["eligible_from"], json!("2026-05-05"));
     assert_eq!(reasons[1]["eligible_from"], Value::Null);
+    // Every reason says whether a physician may waive it; none of these may.
+    for r in reasons {
+        assert_eq!(r["waivable"], json!(false), "{r}");
+    }
+    assert_eq!(zh["excluded_products"], json!([]));
 
     let en = decision.to_contract_json(Lang::En);
     assert_eq!(
@@ -65,6 +70,7 @@ fn eligible_decision_json() {
     assert_eq!(out["eligible"], json!(true));
     assert_eq!(out["reasons"], json!([]));
     assert_eq!(out["eligible_from"], json!("2026-05-01"));
+    assert_eq!(out["excluded_products"], json!([]));
 }
 
 #[test]

@@ -11,6 +11,7 @@
 //! downloaded font for it. No output depends on fonts installed on the machine.
 
 pub mod decode;
+pub mod deferral_slip;
 pub mod font;
 pub mod layout;
 pub mod manifest_pdf;

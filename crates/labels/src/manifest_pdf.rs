@@ -65,19 +65,19 @@ fn celsius(c: f64) -> String {
     format!("{c:.1} °C")
 }
 
-struct Writer {
+pub(crate) struct Writer {
     font: LabelFont,
     pages: Vec<Vec<u8>>,
     page: Content,
     /// Top of the next line, mm from the page top.
-    y: f32,
+    pub(crate) y: f32,
     /// Glyph id → the character it shows (ToUnicode and widths).
     used: BTreeMap<u16, char>,
     footer: String,
 }
 
 impl Writer {
-    fn new(font: LabelFont, footer: String) -> Writer {
+    pub(crate) fn new(font: LabelFont, footer: String) -> Writer {
         Writer {
             font,
             pages: Vec::new(),
@@ -155,7 +155,7 @@ impl Writer {
         lines
     }
 
-    fn line_at(&mut self, text: &str, size: f32, indent: f32) {
+    pub(crate) fn line_at(&mut self, text: &str, size: f32, indent: f32) {
         for part in self.wrap(text, size, PAGE_W - 2.0 * MARGIN - indent) {
             self.ensure(size * 1.5);
             let baseline = self.y + size;
@@ -164,18 +164,18 @@ impl Writer {
         }
     }
 
-    fn line(&mut self, text: &str) {
+    pub(crate) fn line(&mut self, text: &str) {
         self.line_at(text, BODY, 0.0);
     }
 
-    fn heading(&mut self, text: &str, size: f32) {
+    pub(crate) fn heading(&mut self, text: &str, size: f32) {
         self.ensure(size * 2.2 + BODY * 3.0);
         self.y += size * 0.4;
         self.line_at(text, size, 0.0);
         self.rule();
     }
 
-    fn rule(&mut self) {
+    pub(crate) fn rule(&mut self) {
         let (x, y) = self.pt(MARGIN, self.y);
         self.page
             .rect(x, y, (PAGE_W - 2.0 * MARGIN) * PT_PER_MM, 0.25 * PT_PER_MM)
@@ -214,7 +214,7 @@ impl Writer {
         Ok(())
     }
 
-    fn finish(mut self, title: &str) -> Vec<u8> {
+    pub(crate) fn finish(mut self, title: &str) -> Vec<u8> {
         self.break_page();
         let mut pdf = Pdf::new();
         let catalog = Ref::new(1);

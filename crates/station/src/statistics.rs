@@ -35,6 +35,9 @@ pub struct Period {
     pub by_abo_rh: Vec<GroupFigure>,
     pub screenings: u32,
     pub deferred: u32,
+    /// Of `deferred`, the permanent exclusions (by the deferral catalogue); the rest are
+    /// temporary deferrals. Told apart wherever deferrals are counted.
+    pub permanent_exclusions: u32,
     /// `deferred / screenings`, 0 when nobody was screened.
     pub deferral_rate: f64,
     pub donors: u32,
@@ -209,13 +212,17 @@ fn figures(
         .into_iter()
         .map(|(group, donations)| GroupFigure { group, donations })
         .collect();
+    let catalogue = lifebridge_domain::rules::RuleSet::gb18467_2011().deferrals;
     for s in screenings
         .iter()
         .filter(|s| inside(lifebridge_domain::china_date(s.recorded_at)))
     {
         p.screenings += 1;
-        if matches!(s.decision, PhysicianDecision::Defer { .. }) {
+        if let PhysicianDecision::Defer { code, .. } = &s.decision {
             p.deferred += 1;
+            if catalogue.deferral(code).is_some_and(|k| k.is_permanent()) {
+                p.permanent_exclusions += 1;
+            }
         }
     }
     p.deferral_rate = ratio(p.deferred, p.screenings);

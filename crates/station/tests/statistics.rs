@@ -93,7 +93,7 @@ fn a_day_and_a_year_with_known_answers() {
             with(
                 &screening,
                 json!({"id": id(), "recorded_at": "2026-05-10T04:00:00Z",
-                       "decision": {"kind": "defer", "code": "HB_LOW", "until": null}}),
+                       "decision": {"kind": "defer", "code": "HBSAG_POSITIVE", "until": null}}),
             ),
             // Last year: outside both periods.
             with(
@@ -162,6 +162,8 @@ fn a_day_and_a_year_with_known_answers() {
         .collect();
     assert_eq!(groups, [("A+", 1), ("O-", 1), ("unknown", 1)]);
     assert_eq!((today.screenings, today.deferred), (4, 1));
+    // HBsAg positive: a permanent exclusion, not a temporary deferral.
+    assert_eq!(today.permanent_exclusions, 1);
     assert_eq!(today.deferral_rate, 0.25);
     assert_eq!((today.donors, today.repeat_donors), (3, 1));
     assert_eq!((today.rural_donors, today.residence_known), (1, 2));
@@ -175,6 +177,7 @@ fn a_day_and_a_year_with_known_answers() {
     // registrations of d1 are one donor.
     assert_eq!((year.donors, year.repeat_donors), (3, 0));
     assert_eq!((year.screenings, year.deferred), (4, 1));
+    assert_eq!(year.permanent_exclusions, 1);
     assert_eq!(s.unreadable, 0);
 }
 

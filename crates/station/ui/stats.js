@@ -69,7 +69,7 @@ function period(section, title, p) {
   figs.append(
     tile('donations', `${t('donations')}（${t('aborted')} ${p.aborted}）`, p.donations),
     tile('volume', `${t('volume')}（${t('ml')}）`, p.volume_ml),
-    tile('deferral', `${t('deferral_rate')}（${p.deferred}/${p.screenings}）`, pct(p.deferral_rate)),
+    tile('deferral', `${t('deferral_rate')}（${p.deferred}/${p.screenings}：${t('temporary_deferrals')} ${p.deferred - p.permanent_exclusions}，${t('permanent_exclusions')} ${p.permanent_exclusions}）`, pct(p.deferral_rate)),
     tile('donors', t('donors'), p.donors),
   );
   root.append(figs);

@@ -212,6 +212,8 @@ fn seed_drive(
                 },
                 athlete: false,
                 decision: PhysicianDecision::Accept,
+                restrictions: Vec::new(),
+                waiver_pin: None,
             },
         )?;
         // A 6-minute draw that has just ended, so the bag's collection time (which the

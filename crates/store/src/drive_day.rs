@@ -33,6 +33,9 @@ pub struct QueueEntry {
     pub status: QueueStatus,
     pub screening: Option<Screening>,
     pub donation: Option<Donation>,
+    /// Product classes this donor's blood may not become today (product-scoped
+    /// deferrals), for the collection screen.
+    pub excluded_products: Vec<lifebridge_domain::cold_chain::ProductClass>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,13 +75,55 @@ pub struct DriveSummary {
     pub bags_not_dispatched: Vec<String>,
 }
 
+/// What check-in knows from eligibility before anyone has measured anything: whether
+/// history, deferrals and age allow whole blood on the drive's date, and if not, why and
+/// from when.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckInStatus {
+    pub eligible_today: bool,
+    /// The first day time alone allows whole blood; `None` when time alone will not.
+    pub next_eligible: Option<chrono::NaiveDate>,
+    /// The failing rules (intervals, deferrals, age), in both languages.
+    pub reasons: Vec<lifebridge_domain::eligibility::Reason>,
+}
+
 impl Store {
+    /// Whether the donor may give whole blood on `date` as far as history decides (the
+    /// check-in screen shows it in red with the date when not).
+    pub fn check_in_status(
+        &self,
+        donor_id: RecordId,
+        date: chrono::NaiveDate,
+    ) -> Result<CheckInStatus> {
+        let decision =
+            self.history_decision(donor_id, date, lifebridge_domain::Procedure::WholeBlood)?;
+        Ok(CheckInStatus {
+            eligible_today: decision.eligible,
+            next_eligible: decision.eligible_from,
+            reasons: decision.reasons,
+        })
+    }
+
     /// Checks a donor in to a drive. A donor already in the queue is not added twice.
     pub fn check_in(
         &mut self,
         actor: Actor,
         drive_id: RecordId,
         donor_id: RecordId,
+    ) -> Result<Visit> {
+        self.check_in_confirmed(actor, drive_id, donor_id, None)
+    }
+
+    /// Checks a donor in. A donor whom history, deferrals or age do not allow today is
+    /// checked in only with `confirmation` (why, e.g. "came for apheresis plasma"),
+    /// audited with the failing rules; a donor still open in another drive's queue is
+    /// refused.
+    pub fn check_in_confirmed(
+        &mut self,
+        actor: Actor,
+        drive_id: RecordId,
+        donor_id: RecordId,
+        confirmation: Option<&str>,
     ) -> Result<Visit> {
         let staff_id = actor_staff(actor, "checking a donor in")?;
         require_role(&self.conn, staff_id, Role::Registration, "check donors in")?;
@@ -98,6 +143,62 @@ impl Store {
                 format!("this donor is already in today's queue ({:?})", open.status),
             ));
         }
+        let other_drives: Vec<String> = {
+            let mut stmt = self.conn.prepare(
+                "SELECT DISTINCT drive_id FROM visit WHERE donor_id = ?1 AND drive_id != ?2",
+            )?;
+            let rows = stmt.query_map((donor_id.to_string(), drive_id.to_string()), |r| {
+                r.get::<_, String>(0)
+            })?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        for other in other_drives {
+            let Ok(other_id) = other.parse::<RecordId>() else {
+                continue;
+            };
+            let other_drive = self.drive(other_id)?;
+            if other_drive.ended_at.is_some() {
+                continue;
+            }
+            let open = self.chair_queue(other_id)?.into_iter().any(|e| {
+                e.donor.id == donor_id
+                    && !matches!(e.status, QueueStatus::Done | QueueStatus::Deferred)
+            });
+            if open {
+                return Err(StoreError::invalid(
+                    "donor_id",
+                    format!(
+                        "this donor is checked in at another drive ({} on {}) and not finished there; one donor is in one queue at a time",
+                        other_drive.site_name, other_drive.date
+                    ),
+                ));
+            }
+        }
+        let status = self.check_in_status(donor_id, drive.date)?;
+        let confirmation = confirmation.map(str::trim).filter(|c| !c.is_empty());
+        let detail = if status.eligible_today {
+            serde_json::json!({})
+        } else {
+            let Some(confirmation) = confirmation else {
+                let when = status
+                    .next_eligible
+                    .map_or("not by time alone".to_owned(), |d| format!("from {d}"));
+                let codes: Vec<&str> = status.reasons.iter().map(|r| r.code.as_str()).collect();
+                return Err(StoreError::invalid(
+                    "confirmation",
+                    format!(
+                        "this donor may not give whole blood today ({}; eligible {when}): confirm the check-in with a reason",
+                        codes.join(", ")
+                    ),
+                ));
+            };
+            let confirmation = crate::records::require_text("confirmation", confirmation, 500)?;
+            serde_json::json!({
+                "confirmed_despite": status.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+                "next_eligible": status.next_eligible,
+                "confirmation": confirmation,
+            })
+        };
         let visit = Visit {
             id: Uuid::now_v7(),
             drive_id,
@@ -105,7 +206,7 @@ impl Store {
             checked_in_at: crate::now(),
             checked_in_by: staff_id,
         };
-        self.act(actor, "visit.check_in", serde_json::json!({}), |ctx| {
+        self.act(actor, "visit.check_in", detail, |ctx| {
             let body = ctx.log_change(EntityKind::Visit, visit.id, &visit)?;
             ctx.tx.execute(
                 "INSERT INTO visit (id, drive_id, donor_id, checked_in_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -135,6 +236,7 @@ impl Store {
             "SELECT body FROM visit WHERE drive_id = ?1 ORDER BY checked_in_at, rowid",
             [drive_id.to_string()],
         )?;
+        let drive_date = self.drive(drive_id)?.date;
         let mut out = Vec::with_capacity(visits.len());
         for visit in visits {
             let donor = self.donor(visit.donor_id)?.ok_or(StoreError::Missing {
@@ -160,12 +262,18 @@ impl Store {
                 (Some(_), Some(d)) if d.outcome == Outcome::InProgress => QueueStatus::OnChair,
                 (Some(_), Some(_)) => QueueStatus::Done,
             };
+            let excluded_products = match (&status, &donation) {
+                (QueueStatus::Screened, _) => self.product_exclusions(donor.id, drive_date)?,
+                (_, Some(d)) => d.excluded_products.clone(),
+                _ => Vec::new(),
+            };
             out.push(QueueEntry {
                 visit,
                 donor,
                 status,
                 screening,
                 donation,
+                excluded_products,
             });
         }
         Ok(out)

@@ -22,6 +22,9 @@ pub enum StoreError {
     SchemaTooNew { found: u32, supported: u32 },
     #[error("{field}: {problem}")]
     Invalid { field: String, problem: String },
+    /// A rule that protects the donor or the patient fails and no one may waive it.
+    #[error("hard stop: {message}")]
+    HardStop { codes: Vec<String>, message: String },
     #[error("{entity} {id} not found")]
     Missing { entity: &'static str, id: String },
     #[error("{staff} may not {action}: it needs the {role} role")]

@@ -297,22 +297,23 @@ impl Store {
         )
     }
 
-    /// The rules table in force: the newest one the station sent, else the built-in
-    /// GB 18467-2011 table.
+    /// The rules table in force: the newest one the station sent whose effective date
+    /// (China Standard Time) has come, else the built-in GB 18467-2011 table. A table
+    /// published ahead of its date waits on the device until that day.
     pub fn rules(&self) -> Result<lifebridge_domain::rules::RuleSet> {
-        let body: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT body FROM reference_document WHERE kind = 'rules'
-                 ORDER BY adopted_at DESC, rowid DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match body {
-            None => Ok(lifebridge_domain::rules::RuleSet::gb18467_2011()),
-            Some(json) => lifebridge_domain::rules::RuleSet::from_json(&json)
-                .map_err(|e| crate::StoreError::Corrupt(format!("stored rules table: {e}"))),
+        let mut stmt = self.conn.prepare(
+            "SELECT body FROM reference_document WHERE kind = 'rules'
+             ORDER BY adopted_at DESC, rowid DESC",
+        )?;
+        let bodies = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let today = crate::china_today();
+        for json in bodies {
+            let rules = lifebridge_domain::rules::RuleSet::from_json(&json?)
+                .map_err(|e| crate::StoreError::Corrupt(format!("stored rules table: {e}")))?;
+            if rules.effective_from.is_none_or(|from| from <= today) {
+                return Ok(rules);
+            }
         }
+        Ok(lifebridge_domain::rules::RuleSet::gb18467_2011())
     }
 }

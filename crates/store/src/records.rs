@@ -395,6 +395,11 @@ impl Store {
         }
         let bag_lot = require_text("bag_set.lot", &new.bag_set.lot, 32)?;
         let rules = self.rules()?;
+        // Product-scoped deferrals in force: copied onto the bag, or the collection is
+        // refused when they rule out everything the procedure yields.
+        let drive_date = self.drive(screening.drive_id)?.date;
+        let excluded_products =
+            self.excluded_products(screening.donor_id, drive_date, screening.procedure)?;
         self.act(actor, "donation.record", serde_json::json!({}), |ctx| {
             let (range_id, din) = issue_din(ctx)?;
             let mut donation = Donation {
@@ -419,7 +424,7 @@ impl Store {
                 recorded_at: ctx.now,
                 supersedes: None,
                 correction_reason: None,
-                excluded_products: Vec::new(),
+                excluded_products,
             };
             // A slow draw excludes platelets from this bag.
             donation.excluded_products =

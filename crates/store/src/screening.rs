@@ -34,6 +34,14 @@ pub struct NewScreening {
     pub tests: RapidTests,
     pub athlete: bool,
     pub decision: PhysicianDecision,
+    /// Product-scoped deferrals found at this screening (antiplatelet drugs): recorded
+    /// with the decision as deferral records, they exclude products, not the donor.
+    #[serde(default)]
+    pub restrictions: Vec<String>,
+    /// The physician's PIN, asked again for a waiver (e-signature); checked against
+    /// their account and never stored.
+    #[serde(default, skip_serializing)]
+    pub waiver_pin: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,6 +53,51 @@ pub struct NewDeferral {
     /// Only for catalogue entries whose period the station sets case by case
     /// (e.g. after a transfusion); otherwise the catalogue decides.
     pub until: Option<NaiveDate>,
+}
+
+/// The deferral records of `restrictions` (product-scoped catalogue codes) starting on
+/// `date`, refused with the field when one is not a product-scoped entry.
+pub fn restriction_records(
+    rules: &lifebridge_domain::rules::RuleSet,
+    restrictions: &[String],
+    date: NaiveDate,
+) -> Result<Vec<eligibility::DeferralRecord>> {
+    let mut out: Vec<eligibility::DeferralRecord> = Vec::new();
+    for (i, code) in restrictions.iter().enumerate() {
+        let field = format!("restrictions[{i}]");
+        let kind = rules.deferrals.deferral(code).ok_or_else(|| {
+            StoreError::invalid(
+                field.clone(),
+                format!(
+                    "{code:?} is not in the deferral catalogue of rules table {}",
+                    rules.version
+                ),
+            )
+        })?;
+        if kind.scope.is_all() {
+            return Err(StoreError::invalid(
+                field,
+                format!(
+                    "{} rules out the whole donation: defer the donor instead",
+                    kind.code
+                ),
+            ));
+        }
+        let until = kind.until(date).ok_or_else(|| {
+            StoreError::invalid(field.clone(), format!("{} has no fixed period", kind.code))
+        })?;
+        if out.iter().any(|r| r.code == kind.code) {
+            return Err(StoreError::invalid(
+                field,
+                format!("{} is listed twice", kind.code),
+            ));
+        }
+        out.push(eligibility::DeferralRecord {
+            code: kind.code.clone(),
+            until: Some(until),
+        });
+    }
+    Ok(out)
 }
 
 /// The eligibility request for `history`'s donor: every current donation from any
@@ -117,11 +170,38 @@ impl Store {
         tests: &RapidTests,
         athlete: bool,
     ) -> Result<Decision> {
+        self.evaluate_screening(
+            donor_id,
+            date,
+            procedure,
+            planned_volume_ml,
+            vitals,
+            tests,
+            athlete,
+            &[],
+        )
+    }
+
+    /// Eligibility with the product-scoped `restrictions` the physician is adding at
+    /// this screening counted as deferrals in force.
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate_screening(
+        &self,
+        donor_id: RecordId,
+        date: NaiveDate,
+        procedure: Procedure,
+        planned_volume_ml: Option<u32>,
+        vitals: &Vitals,
+        tests: &RapidTests,
+        athlete: bool,
+        restrictions: &[String],
+    ) -> Result<Decision> {
+        let rules = self.rules()?;
         let history = self.donor_history(donor_id)?.ok_or(StoreError::Missing {
             entity: "donor",
             id: donor_id.to_string(),
         })?;
-        let request = eligibility_request(
+        let mut request = eligibility_request(
             &history,
             date,
             procedure,
@@ -130,13 +210,99 @@ impl Store {
             tests,
             athlete,
         )?;
-        eligibility::evaluate(&self.rules()?, &request)
+        request
+            .deferrals
+            .extend(restriction_records(&rules, restrictions, date)?);
+        eligibility::evaluate(&rules, &request)
             .map_err(|e| StoreError::invalid(e.field.clone(), e.problem.clone()))
     }
 
+    /// The deferral catalogue as offered for `decision`: answering entries first, the
+    /// one to pre-select marked, and whether the store accepts each.
+    pub fn deferral_choices(
+        &self,
+        decision: &Decision,
+        date: NaiveDate,
+    ) -> Result<Vec<eligibility::DeferralChoice>> {
+        Ok(eligibility::deferral_choices(
+            &self.rules()?,
+            decision,
+            date,
+        ))
+    }
+
+    fn deferrals_in_force(
+        &self,
+        donor_id: RecordId,
+        date: NaiveDate,
+    ) -> Result<Vec<eligibility::DeferralRecord>> {
+        let history = self.donor_history(donor_id)?.ok_or(StoreError::Missing {
+            entity: "donor",
+            id: donor_id.to_string(),
+        })?;
+        Ok(history
+            .active_deferrals(date)
+            .into_iter()
+            .map(|d| eligibility::DeferralRecord {
+                code: d.code.clone(),
+                until: d.until,
+            })
+            .collect())
+    }
+
+    /// The product classes the donor's deferrals in force on `date` exclude.
+    pub fn product_exclusions(
+        &self,
+        donor_id: RecordId,
+        date: NaiveDate,
+    ) -> Result<Vec<lifebridge_domain::cold_chain::ProductClass>> {
+        let rules = self.rules()?;
+        let records = self.deferrals_in_force(donor_id, date)?;
+        Ok(eligibility::excluded_products(&rules, &records, date))
+    }
+
+    /// The product classes a donation of `procedure` by this donor on `date` may not
+    /// become (the product-scoped deferrals in force); refused when they rule out every
+    /// product the procedure yields (apheresis platelets after aspirin).
+    pub fn excluded_products(
+        &self,
+        donor_id: RecordId,
+        date: NaiveDate,
+        procedure: Procedure,
+    ) -> Result<Vec<lifebridge_domain::cold_chain::ProductClass>> {
+        let rules = self.rules()?;
+        let records = self.deferrals_in_force(donor_id, date)?;
+        let excluded = eligibility::excluded_products(&rules, &records, date);
+        let yields = eligibility::procedure_products(procedure);
+        if !yields.is_empty() && yields.iter().all(|p| excluded.contains(p)) {
+            let why: Vec<String> = records
+                .iter()
+                .filter_map(|r| {
+                    let kind = rules.deferrals.deferral(&r.code)?;
+                    let hits = yields.iter().any(|p| kind.scope.products().contains(p));
+                    hits.then(|| match r.until {
+                        Some(until) => format!("{} until {until}", kind.code),
+                        None => kind.code.clone(),
+                    })
+                })
+                .collect();
+            return Err(StoreError::HardStop {
+                codes: why.clone(),
+                message: format!(
+                    "{} cannot be collected from this donor today: {} rules out its products",
+                    procedure.as_str(),
+                    why.join(", ")
+                ),
+            });
+        }
+        Ok(excluded)
+    }
+
     /// Records a screening and the physician's decision. Accepting a donor who fails a
-    /// rule is refused; overriding needs every failed rule named and a reason. Deferring
-    /// writes the deferral in the same action.
+    /// rule is refused. Waiving is possible only for failing rules the rules table marks
+    /// waivable, with a reason and the physician's PIN; every other failing rule is a
+    /// hard stop. Deferring needs a code that answers the failing rules and writes the
+    /// deferral in the same action, as do the product-scoped restrictions.
     pub fn record_screening(&mut self, actor: Actor, new: NewScreening) -> Result<Screening> {
         let physician_id = actor_staff(actor, "recording a screening")?;
         require_role(
@@ -156,8 +322,16 @@ impl Store {
         })?;
         let questionnaire_version =
             require_text("questionnaire_version", &new.questionnaire_version, 64)?;
+        if new.tests.hbsag.is_none() {
+            // Nothing is recorded that nobody entered: the form has no default result.
+            return Err(StoreError::invalid(
+                "tests.hbsag",
+                "record the HBsAg rapid test as negative, positive or not_done",
+            ));
+        }
         let rules = self.rules()?;
-        let decision = self.evaluate_eligibility(
+        let restrictions = restriction_records(&rules, &new.restrictions, drive.date)?;
+        let decision = self.evaluate_screening(
             new.donor_id,
             drive.date,
             new.procedure,
@@ -165,13 +339,31 @@ impl Store {
             &new.vitals,
             &new.tests,
             new.athlete,
+            &new.restrictions,
         )?;
         let failed: Vec<String> = decision
             .reasons
             .iter()
             .map(|r| r.code.as_str().to_owned())
             .collect();
-        let deferral = check_decision(&new.decision, &failed, &rules, drive.date)?;
+        let deferral = check_decision(&new.decision, &decision, &rules, drive.date)?;
+        if matches!(new.decision, PhysicianDecision::Override { .. }) {
+            // The e-signature: the physician's own PIN, checked against their account
+            // (wrong PINs count towards the lock-out like any sign-in).
+            let pin = new.waiver_pin.as_deref().unwrap_or("");
+            if pin.is_empty() {
+                return Err(StoreError::invalid(
+                    "waiver_pin",
+                    "a waiver needs your PIN again (electronic signature)",
+                ));
+            }
+            if let Err(refused) = self.sign_in(physician_id, pin)? {
+                return Err(StoreError::invalid(
+                    "waiver_pin",
+                    format!("the waiver is not signed: {refused}"),
+                ));
+            }
+        }
         let screening = Screening {
             id: Uuid::now_v7(),
             donor_id: new.donor_id,
@@ -201,14 +393,33 @@ impl Store {
             PhysicianDecision::Override {
                 reason,
                 overridden_codes,
-            } => {
-                serde_json::json!({"override": overridden_codes, "reason": reason})
-            }
-            _ => serde_json::json!({}),
+            } => serde_json::json!({
+                "waiver": overridden_codes,
+                "reason": reason,
+                "rules_version": rules.version,
+                "signed_with_pin": physician_id,
+            }),
+            PhysicianDecision::Defer { code, .. } => serde_json::json!({
+                "deferral": code,
+                "failed": screening.failed_rules,
+                "rules_version": rules.version,
+            }),
+            PhysicianDecision::Accept => serde_json::json!({"rules_version": rules.version}),
         };
+        let restriction_rows: Vec<(String, String, Option<NaiveDate>)> = restrictions
+            .into_iter()
+            .map(|r| {
+                let zh = rules
+                    .deferrals
+                    .deferral(&r.code)
+                    .map(|k| k.zh.clone())
+                    .unwrap_or_else(|| r.code.clone());
+                (r.code, zh, r.until)
+            })
+            .collect();
         self.act(actor, "screening.record", detail, |ctx| {
             insert_screening(ctx, &screening)?;
-            if let Some((code, reason, until)) = deferral {
+            for (code, reason, until) in deferral.into_iter().chain(restriction_rows) {
                 insert_deferral(
                     ctx,
                     &Deferral {
@@ -337,41 +548,65 @@ fn deferral_until(
 /// Whether the physician's decision may stand against the rules that failed. Returns
 /// the deferral to write, if the decision is to defer.
 fn check_decision(
-    decision: &PhysicianDecision,
-    failed: &[String],
+    physician: &PhysicianDecision,
+    decision: &Decision,
     rules: &lifebridge_domain::rules::RuleSet,
     date: NaiveDate,
 ) -> Result<Option<(String, String, Option<NaiveDate>)>> {
-    match decision {
+    let failed: Vec<&str> = decision.reasons.iter().map(|r| r.code.as_str()).collect();
+    let hard: Vec<String> = decision
+        .hard_stops()
+        .iter()
+        .map(|r| r.code.as_str().to_owned())
+        .collect();
+    match physician {
         PhysicianDecision::Accept if failed.is_empty() => Ok(None),
-        PhysicianDecision::Accept => Err(StoreError::invalid(
+        PhysicianDecision::Accept if hard.is_empty() => Err(StoreError::invalid(
             "decision",
             format!(
-                "cannot accept: the donor fails {}; defer, or override with a reason",
+                "cannot accept: the donor fails {}; defer, or waive it with a reason and your PIN",
                 failed.join(", ")
             ),
         )),
+        PhysicianDecision::Accept => Err(StoreError::HardStop {
+            message: format!(
+                "cannot accept: the donor fails {} (hard stop under rules table {}); defer",
+                hard.join(", "),
+                rules.version
+            ),
+            codes: hard,
+        }),
         PhysicianDecision::Override {
             overridden_codes,
             reason,
         } => {
-            require_text("decision.reason", reason, 500)?;
             if failed.is_empty() {
                 return Err(StoreError::invalid(
                     "decision",
-                    "nothing to override: the donor passes every rule; accept instead",
+                    "nothing to waive: the donor passes every rule; accept instead",
                 ));
             }
+            if !hard.is_empty() {
+                return Err(StoreError::HardStop {
+                    message: format!(
+                        "{} cannot be waived by anyone (rules table {} marks only some rules waivable); defer the donor",
+                        hard.join(", "),
+                        rules.version
+                    ),
+                    codes: hard,
+                });
+            }
+            require_text("decision.reason", reason, 500)?;
             let missing: Vec<&str> = failed
                 .iter()
-                .filter(|c| !overridden_codes.contains(c))
-                .map(String::as_str)
+                .copied()
+                .filter(|c| !overridden_codes.iter().any(|o| o == c))
                 .collect();
             if !missing.is_empty() {
                 return Err(StoreError::invalid(
                     "decision.overridden_codes",
                     format!(
-                        "an override must name every failed rule; missing {}",
+                        "a waiver must name every failed rule; missing {}",
                         missing.join(", ")
                     ),
                 ));
@@ -379,13 +614,12 @@ fn check_decision(
             Ok(None)
         }
         PhysicianDecision::Defer { code, until } => {
-            let until = deferral_until(rules, code, date, *until)?;
-            let reason = rules
-                .deferrals
-                .deferral(code)
-                .map(|k| k.zh.clone())
-                .unwrap_or_else(|| code.clone());
-            Ok(Some((code.clone(), reason, until)))
+            let until = eligibility::check_deferral(rules, decision, date, code, *until)
+                .map_err(|e| StoreError::invalid(e.field, e.problem))?;
+            let kind = rules.deferrals.deferral(code);
+            let reason = kind.map(|k| k.zh.clone()).unwrap_or_else(|| code.clone());
+            let code = kind.map(|k| k.code.clone()).unwrap_or_else(|| code.clone());
+            Ok(Some((code, reason, until)))
         }
     }
 }
@@ -435,6 +669,19 @@ impl Store {
         date: NaiveDate,
         procedure: Procedure,
     ) -> Result<Option<NaiveDate>> {
+        Ok(self
+            .history_decision(donor_id, date, procedure)?
+            .eligible_from)
+    }
+
+    /// The decision history, deferrals and age alone make on `date`, with measurements
+    /// that pass every threshold standing in for the day's.
+    pub fn history_decision(
+        &self,
+        donor_id: RecordId,
+        date: NaiveDate,
+        procedure: Procedure,
+    ) -> Result<Decision> {
         let rules = self.rules()?;
         let history = self.donor_history(donor_id)?.ok_or(StoreError::Missing {
             entity: "donor",
@@ -449,9 +696,13 @@ impl Store {
             pulse_bpm: (rules.pulse.min_bpm + rules.pulse.max_bpm) / 2.0,
             temperature_c: (rules.temperature.min_c + rules.temperature.max_c) / 2.0,
         };
+        let hematocrit_min = rules
+            .apheresis
+            .hematocrit_min
+            .max(rules.apheresis_plasma.hematocrit_min);
         let passing_tests = RapidTests {
             hemoglobin_g_l: Some(rules.hemoglobin_min_g_l.get(sex) + 20.0),
-            hematocrit: Some(rules.apheresis.hematocrit_min + 0.05),
+            hematocrit: Some((hematocrit_min + 0.05).min(0.95)),
             platelet_count_10e9_l: Some(
                 (rules.apheresis.platelet_count_min_10e9_l
                     + rules.apheresis.platelet_count_below_10e9_l)
@@ -473,9 +724,8 @@ impl Store {
             &passing_tests,
             false,
         )?;
-        let decision = eligibility::evaluate(&rules, &request)
-            .map_err(|e| StoreError::invalid(e.field.clone(), e.problem.clone()))?;
-        Ok(decision.eligible_from)
+        eligibility::evaluate(&rules, &request)
+            .map_err(|e| StoreError::invalid(e.field.clone(), e.problem.clone()))
     }
 }
 
@@ -561,7 +811,7 @@ impl Store {
             .map(|r| r.code.as_str().to_owned())
             .collect();
         if !matches!(old.decision, PhysicianDecision::Defer { .. }) {
-            check_decision(&old.decision, &failed, &rules, drive.date)?;
+            check_decision(&old.decision, &decision, &rules, drive.date)?;
         }
         new.id = Uuid::now_v7();
         new.failed_rules = failed;

@@ -654,10 +654,13 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
                 vitals,
                 tests: RapidTests {
                     hemoglobin_g_l: Some(130.0),
+                    hbsag: Some(lifebridge_domain::entities::TestResult::Negative),
                     ..Default::default()
                 },
                 athlete: false,
                 decision: PhysicianDecision::Accept,
+                restrictions: Vec::new(),
+                waiver_pin: None,
             },
         )
         .unwrap();

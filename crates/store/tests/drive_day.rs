@@ -145,10 +145,13 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
                 },
                 tests: lifebridge_domain::entities::RapidTests {
                     hemoglobin_g_l: Some(130.0),
+                    hbsag: Some(lifebridge_domain::entities::TestResult::Negative),
                     ..Default::default()
                 },
                 athlete: false,
                 decision: lifebridge_domain::entities::PhysicianDecision::Accept,
+                restrictions: Vec::new(),
+                waiver_pin: None,
             },
         )
         .unwrap();

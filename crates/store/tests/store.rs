@@ -119,6 +119,8 @@ fn screening(
         tests: good_tests(),
         athlete: false,
         decision,
+        restrictions: Vec::new(),
+        waiver_pin: None,
     }
 }
 
@@ -373,7 +375,7 @@ fn dins_come_from_ranges_in_order_and_never_twice() {
 }
 
 #[test]
-fn failing_donor_cannot_be_accepted_but_can_be_deferred_or_overridden_with_reason() {
+fn failing_donor_cannot_be_accepted_or_waived_but_can_be_deferred() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = new_store(dir.path());
     let crew = crew(&mut store);
@@ -393,49 +395,21 @@ fn failing_donor_cannot_be_accepted_but_can_be_deferred_or_overridden_with_reaso
         .to_string();
     assert!(err.contains("SYSTOLIC_HIGH"), "{err}");
 
-    let err = store
-        .record_screening(
-            crew.physician,
-            screening(
-                &crew,
-                d.id,
-                high_bp.clone(),
-                PhysicianDecision::Override {
-                    overridden_codes: vec![],
-                    reason: "white-coat hypertension, rechecked".into(),
-                },
-            ),
-        )
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(err.contains("missing SYSTOLIC_HIGH"), "{err}");
-
-    let overridden = store
-        .record_screening(
-            crew.physician,
-            screening(
-                &crew,
-                d.id,
-                high_bp.clone(),
-                PhysicianDecision::Override {
-                    overridden_codes: vec!["SYSTOLIC_HIGH".into()],
-                    reason: "white-coat hypertension, rechecked at 138".into(),
-                },
-            ),
-        )
-        .unwrap();
-    assert_eq!(overridden.failed_rules, ["SYSTOLIC_HIGH"]);
-    let audit: String = store
-        .connection()
-        .query_row(
-            "SELECT detail FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert!(audit.contains("white-coat hypertension"), "{audit}");
-    collect(&mut store, &crew, overridden.id).unwrap();
+    // Blood pressure is a hard stop (GB 18467-2011 clause 4 is mandatory): no waiver,
+    // whatever the reason and even with the physician's PIN.
+    let mut waive = screening(
+        &crew,
+        d.id,
+        high_bp.clone(),
+        PhysicianDecision::Override {
+            overridden_codes: vec!["SYSTOLIC_HIGH".into()],
+            reason: "white-coat hypertension, rechecked at 138".into(),
+        },
+    );
+    waive.waiver_pin = Some("2468".into());
+    let err = store.record_screening(crew.physician, waive).err().unwrap();
+    assert!(matches!(err, StoreError::HardStop { .. }), "{err}");
+    assert!(err.to_string().contains("SYSTOLIC_HIGH"), "{err}");
 
     // Deferral: recorded with the screening, and the next screening sees it.
     let d2 = donor(&mut store, &crew, 12);

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { AppointmentEntry, Donor, DonorOverview, Drive, call, errorText } from "../api";
-import { t } from "../i18n";
+import { lang, t } from "../i18n";
 
 interface DocCheck { kind: string; number: string; birth_date: string | null; sex: "male" | "female" | null }
 
@@ -16,6 +16,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reg, setReg] = useState({ name: "", phone: "", address: "", rural: true, sex: "", birth_date: "" });
+  const [confirmation, setConfirmation] = useState("");
 
   const [booked, setBooked] = useState<AppointmentEntry[]>([]);
   const loadBooked = () => call<AppointmentEntry[]>("drive_appointments", { driveId: drive.id }).then(setBooked).catch(() => setBooked([]));
@@ -37,6 +38,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
   };
 
   const open = async (donor: Donor) => {
+    setConfirmation("");
     try { setOverview(await call<DonorOverview>("donor_overview", { donorId: donor.id })); } catch (e) { setError(errorText(e)); }
   };
 
@@ -65,10 +67,13 @@ export function CheckIn({ drive }: { drive: Drive }) {
     } catch (err) { setError(errorText(err)); }
   };
 
+  // What eligibility knows before anyone measures: shown in red, and checking in then
+  // needs a reason the store records.
+  const blocked = overview !== null && !overview.check_in.eligible_today;
   const checkIn = async () => {
     if (!overview) return;
     try {
-      await call("check_in", { driveId: drive.id, donorId: overview.donor.id });
+      await call("check_in", { driveId: drive.id, donorId: overview.donor.id, confirmation: blocked ? confirmation : null });
       setMessage(`${t("checked_in")}: ${overview.donor.name}`);
       loadBooked();
     } catch (err) { setError(errorText(err)); }
@@ -152,7 +157,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
           <dl class="facts">
             <dt>{t("cumulative")}</dt><dd id="cumulative">{overview.cumulative_volume_ml} mL</dd>
             <dt>{t("next_eligible")}</dt>
-            <dd id="next-eligible">{overview.eligible_today ? t("eligible_now") : overview.next_eligible ?? t("never_by_time")}</dd>
+            <dd id="next-eligible" class={blocked ? "bad" : ""}>{overview.eligible_today ? t("eligible_now") : overview.next_eligible ?? t("never_by_time")}</dd>
             <dt>{t("active_deferrals")}</dt>
             <dd id="deferrals">{overview.active_deferrals.length === 0 ? t("none") : overview.active_deferrals.map((d) => `${d.reason} → ${d.until ?? "∞"}`).join("; ")}</dd>
           </dl>
@@ -162,7 +167,16 @@ export function CheckIn({ drive }: { drive: Drive }) {
               {overview.donations.map((d) => <tr><td>{d.started_at.slice(0, 10)}</td><td>{t(d.procedure)}</td><td>{d.collected_volume_ml ?? d.planned_volume_ml} mL</td><td>{d.din}</td></tr>)}
             </tbody></table>
           )}
-          <button class="primary big" id="check-in" onClick={checkIn}>{t("check_in")}</button>
+          {blocked ? (
+            <div class="checkin-warning" role="alert" id="checkin-warning" data-next-eligible={overview.check_in.next_eligible ?? ""}>
+              <strong>{t("checkin_warning")}{overview.check_in.next_eligible ? ` · ${t("eligible_from")} ${overview.check_in.next_eligible}` : ` · ${t("never_by_time")}`}</strong>
+              <ul class="reasons">
+                {overview.check_in.reasons.map((r) => <li data-code={r.code}>{lang.value === "en" ? r.message_en : r.message_zh}</li>)}
+              </ul>
+              <label>{t("checkin_confirm_reason")}<input id="checkin-confirm-reason" value={confirmation} onInput={(e) => setConfirmation(e.currentTarget.value)} /></label>
+              <button class="warn-button big" id="check-in" disabled={confirmation.trim() === ""} onClick={checkIn}>{t("check_in_anyway")}</button>
+            </div>
+          ) : <button class="primary big" id="check-in" onClick={checkIn}>{t("check_in")}</button>}
         </div>
       )}
       {message && <p class="ok" role="status" id="checkin-message">{message}</p>}

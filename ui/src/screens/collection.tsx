@@ -141,6 +141,9 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
       </div>
       {entry && entry.status === "screened" && (
         <div class="card">
+          {entry.excluded_products.length > 0 && (
+            <p class="warn" id="excluded-products">{t("excluded_products")}: {entry.excluded_products.map((p) => t(`class_${p}` as never)).join("、")}</p>
+          )}
           <div class="row">
             <label>{t("bag_set")}<select id="bag-kind" value={bag.kind} onChange={(e) => setBag({ ...bag, kind: e.currentTarget.value })}>
               {["single", "double", "triple", "quadruple", "apheresis_kit"].map((k) => <option value={k}>{t(k as never)}</option>)}</select></label>

@@ -48,7 +48,12 @@ export function Summary({ drive, onEnded }: { drive: Drive; onEnded: () => void 
       </tbody></table>
       <h2>{t("deferrals_by_reason")}</h2>
       <table id="sum-deferrals"><tbody>
-        {Object.entries(summary.deferrals_by_code).map(([code, n]) => <tr data-code={code}><td>{reasonText(code)}</td><td>{n}</td></tr>)}
+        {Object.entries(summary.deferrals_by_code).map(([code, n]) => {
+          // Temporary deferrals and permanent exclusions are told apart, as the catalogue says.
+          const permanent = catalogue.find((c) => c.code === code)?.permanent ?? false;
+          return <tr data-code={code} data-kind={permanent ? "permanent" : "temporary"}>
+            <td>{reasonText(code)}</td><td>{permanent ? t("permanent_exclusion") : t("temporary_deferral")}</td><td>{n}</td></tr>;
+        })}
       </tbody></table>
       {labels && (
         <>

@@ -296,6 +296,8 @@ pub fn collect_donations(device: &Device, n: u32) {
                     },
                     athlete: false,
                     decision: PhysicianDecision::Accept,
+                    restrictions: Vec::new(),
+                    waiver_pin: None,
                 },
             )
             .unwrap();

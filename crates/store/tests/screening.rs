@@ -1,0 +1,669 @@
+//! Hard stops, waivers, matching deferrals, product-scoped restrictions and check-in
+//! warnings, against real SQLCipher files.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use chrono::Duration;
+use lifebridge_domain::cold_chain::ProductClass;
+use lifebridge_domain::entities::{
+    Arm, BagSet, BagSetKind, Outcome, PhysicianDecision, RapidTests, Role, SiteKind, TestResult,
+    Vitals,
+};
+use lifebridge_domain::resident_id::IdentityDocument;
+use lifebridge_domain::{Procedure, Sex};
+use lifebridge_store::records::{NewDonation, NewDonor, NewDrive, NewStaff};
+use lifebridge_store::screening::{NewDeferral, NewScreening};
+use lifebridge_store::{Actor, Store, StoreError, StoreKey, china_today, demo};
+
+const PIN: &str = "2468";
+
+struct Crew {
+    nurse: Actor,
+    physician: Actor,
+    phlebotomist: Actor,
+    phlebotomist_id: uuid::Uuid,
+    drive_id: uuid::Uuid,
+}
+
+fn store(dir: &Path) -> (Store, Crew) {
+    let key = StoreKey::new("correct horse battery").unwrap();
+    let mut store = Store::create(&dir.join("device.db"), &key, "BUS-07").unwrap();
+    let mut add = |name: &str, role| {
+        store
+            .add_staff(
+                Actor::system(),
+                NewStaff {
+                    display_name: name.into(),
+                    roles: vec![role],
+                    pin: PIN.into(),
+                },
+            )
+            .unwrap()
+            .id
+    };
+    let nurse = add("李敏", Role::Registration);
+    let physician = add("王强", Role::Physician);
+    let phlebotomist = add("张静", Role::Phlebotomist);
+    let drive = store
+        .start_drive(
+            Actor::staff(nurse),
+            NewDrive {
+                site_name: "城关中学".into(),
+                site_kind: SiteKind::Vehicle,
+                vehicle: Some("BUS-07".into()),
+                date: china_today(),
+                crew: vec![physician, phlebotomist],
+            },
+        )
+        .unwrap();
+    let range = lifebridge_domain::DinRange::new("Z9999".parse().unwrap(), 26, 1, 100).unwrap();
+    store
+        .register_din_range(
+            Actor::system(),
+            range,
+            lifebridge_domain::entities::DinRangeSource::Training,
+        )
+        .unwrap();
+    (
+        store,
+        Crew {
+            nurse: Actor::staff(nurse),
+            physician: Actor::staff(physician),
+            phlebotomist: Actor::staff(phlebotomist),
+            phlebotomist_id: phlebotomist,
+            drive_id: drive.id,
+        },
+    )
+}
+
+fn donor(store: &mut Store, crew: &Crew, n: u64) -> uuid::Uuid {
+    let number = demo::synthetic_resident_id(n, china_today());
+    store
+        .register_donor(
+            crew.nurse,
+            NewDonor {
+                document: IdentityDocument::parse("resident_id", &number, china_today()).unwrap(),
+                name: format!("献血者{n}"),
+                sex: None,
+                birth_date: None,
+                phone: None,
+                address: None,
+                rural: None,
+            },
+        )
+        .unwrap()
+        .id
+}
+
+fn minor(store: &mut Store, crew: &Crew) -> uuid::Uuid {
+    let birth = china_today() - Duration::days(17 * 365);
+    store
+        .register_donor(
+            crew.nurse,
+            NewDonor {
+                document: IdentityDocument::parse("passport", "E12345678", china_today()).unwrap(),
+                name: "小明".into(),
+                sex: Some(Sex::Male),
+                birth_date: Some(birth),
+                phone: None,
+                address: None,
+                rural: None,
+            },
+        )
+        .unwrap()
+        .id
+}
+
+fn vitals() -> Vitals {
+    Vitals {
+        weight_kg: 70.0,
+        systolic_mmhg: 120.0,
+        diastolic_mmhg: 80.0,
+        pulse_bpm: 72.0,
+        temperature_c: 36.6,
+    }
+}
+
+fn tests(hbsag: TestResult) -> RapidTests {
+    RapidTests {
+        hemoglobin_g_l: Some(140.0),
+        alt_u_l: Some(20.0),
+        hbsag: Some(hbsag),
+        hematocrit: Some(0.42),
+        platelet_count_10e9_l: Some(250.0),
+        ..RapidTests::default()
+    }
+}
+
+fn form(crew: &Crew, donor_id: uuid::Uuid, decision: PhysicianDecision) -> NewScreening {
+    NewScreening {
+        donor_id,
+        drive_id: crew.drive_id,
+        procedure: Procedure::WholeBlood,
+        planned_volume_ml: Some(400),
+        questionnaire_version: "q-2026-1".into(),
+        answers: Default::default(),
+        vitals: vitals(),
+        tests: tests(TestResult::Negative),
+        athlete: false,
+        decision,
+        restrictions: Vec::new(),
+        waiver_pin: None,
+    }
+}
+
+fn apheresis(mut f: NewScreening) -> NewScreening {
+    f.procedure = Procedure::ApheresisPlatelets;
+    f.planned_volume_ml = None;
+    f
+}
+
+fn waiver(codes: &[&str]) -> PhysicianDecision {
+    PhysicianDecision::Override {
+        overridden_codes: codes.iter().map(|c| (*c).to_owned()).collect(),
+        reason: "special matching for an HLA-matched patient".into(),
+    }
+}
+
+fn collect(
+    store: &mut Store,
+    crew: &Crew,
+    screening_id: uuid::Uuid,
+    procedure: Procedure,
+    started_at: chrono::DateTime<chrono::Utc>,
+) -> Result<lifebridge_domain::entities::Donation, StoreError> {
+    let (kind, volume) = match procedure {
+        Procedure::WholeBlood => (BagSetKind::Double, 400),
+        _ => (BagSetKind::ApheresisKit, 250),
+    };
+    store.record_donation(
+        crew.phlebotomist,
+        NewDonation {
+            screening_id,
+            bag_set: BagSet {
+                kind,
+                lot: "LOT-1".into(),
+            },
+            planned_volume_ml: volume,
+            collected_volume_ml: Some(volume),
+            started_at,
+            ended_at: Some(started_at + Duration::minutes(9)),
+            phlebotomist_id: crew.phlebotomist_id,
+            arm: Arm::Left,
+            reactions: vec![],
+            outcome: Outcome::Complete,
+        },
+    )
+}
+
+fn screenings(store: &Store) -> i64 {
+    store
+        .connection()
+        .query_row("SELECT COUNT(*) FROM screening", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn last_audit(store: &Store) -> (String, String) {
+    store
+        .connection()
+        .query_row(
+            "SELECT action, detail FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+}
+
+/// Accepting and waiving are both refused as hard stops, even with every code named, a
+/// reason and the right PIN, and nothing is written.
+fn assert_hard_stop(store: &mut Store, crew: &Crew, f: NewScreening, code: &str) {
+    let before = screenings(store);
+    let mut accept = f.clone();
+    accept.decision = PhysicianDecision::Accept;
+    match store.record_screening(crew.physician, accept) {
+        Err(StoreError::HardStop { codes, .. }) => assert!(codes.contains(&code.to_owned())),
+        other => panic!("accept of {code}: expected a hard stop, got {other:?}"),
+    }
+    let decision = store
+        .evaluate_screening(
+            f.donor_id,
+            china_today(),
+            f.procedure,
+            f.planned_volume_ml,
+            &f.vitals,
+            &f.tests,
+            false,
+            &f.restrictions,
+        )
+        .unwrap();
+    let named: Vec<&str> = decision.reasons.iter().map(|r| r.code.as_str()).collect();
+    let mut waive = f;
+    waive.decision = waiver(&named);
+    waive.waiver_pin = Some(PIN.into());
+    match store.record_screening(crew.physician, waive) {
+        Err(StoreError::HardStop { codes, message }) => {
+            assert!(codes.contains(&code.to_owned()), "{codes:?}");
+            assert!(message.contains("cannot be waived"), "{message}");
+        }
+        other => panic!("waiver of {code}: expected a hard stop, got {other:?}"),
+    }
+    assert_eq!(
+        screenings(store),
+        before,
+        "a refused decision writes nothing"
+    );
+}
+
+#[test]
+fn every_hard_stop_is_refused_even_with_a_reason_and_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+
+    // HBsAg positive.
+    let d = donor(&mut store, &crew, 1);
+    let mut f = form(&crew, d, PhysicianDecision::Accept);
+    f.tests = tests(TestResult::Positive);
+    assert_hard_stop(&mut store, &crew, f, "HBSAG_POSITIVE");
+
+    // Under age.
+    let d = minor(&mut store, &crew);
+    assert_hard_stop(
+        &mut store,
+        &crew,
+        form(&crew, d, PhysicianDecision::Accept),
+        "AGE_BELOW_MIN",
+    );
+
+    // Out-of-range vitals: the old override is gone too.
+    let d = donor(&mut store, &crew, 2);
+    let mut f = form(&crew, d, PhysicianDecision::Accept);
+    f.vitals.systolic_mmhg = 150.0;
+    assert_hard_stop(&mut store, &crew, f, "SYSTOLIC_HIGH");
+
+    // A permanent deferral on record (HIV).
+    let d = donor(&mut store, &crew, 3);
+    store
+        .record_deferral(
+            crew.physician,
+            NewDeferral {
+                donor_id: d,
+                code: "HIV_RISK".into(),
+                reason: "questionnaire".into(),
+                start: china_today(),
+                until: None,
+            },
+        )
+        .unwrap();
+    assert_hard_stop(
+        &mut store,
+        &crew,
+        form(&crew, d, PhysicianDecision::Accept),
+        "DEFERRAL_PERMANENT",
+    );
+
+    // A donation interval: 400 mL of whole blood earlier today.
+    let d = donor(&mut store, &crew, 4);
+    let s = store
+        .record_screening(crew.physician, form(&crew, d, PhysicianDecision::Accept))
+        .unwrap();
+    collect(
+        &mut store,
+        &crew,
+        s.id,
+        Procedure::WholeBlood,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    assert_hard_stop(
+        &mut store,
+        &crew,
+        form(&crew, d, PhysicianDecision::Accept),
+        "INTERVAL_NOT_MET",
+    );
+    // … and apheresis platelets after whole blood the same day (3 months).
+    assert_hard_stop(
+        &mut store,
+        &crew,
+        apheresis(form(&crew, d, PhysicianDecision::Accept)),
+        "INTERVAL_NOT_MET",
+    );
+}
+
+#[test]
+fn the_apheresis_platelet_interval_is_waived_only_after_a_week_with_reason_and_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor(&mut store, &crew, 7);
+    let first = store
+        .record_screening(
+            crew.physician,
+            apheresis(form(&crew, d, PhysicianDecision::Accept)),
+        )
+        .unwrap();
+    // Collected 8 days ago (the history counts the collection's own date).
+    collect(
+        &mut store,
+        &crew,
+        first.id,
+        Procedure::ApheresisPlatelets,
+        chrono::Utc::now() - Duration::days(8),
+    )
+    .unwrap();
+
+    let again = || apheresis(form(&crew, d, waiver(&["INTERVAL_NOT_MET"])));
+    // No PIN: refused, nothing written.
+    let before = screenings(&store);
+    let err = store.record_screening(crew.physician, again()).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { field, .. } if field == "waiver_pin"),
+        "{err}"
+    );
+    // A wrong PIN: refused.
+    let mut wrong = again();
+    wrong.waiver_pin = Some("9999".into());
+    let err = store.record_screening(crew.physician, wrong).unwrap_err();
+    assert!(err.to_string().contains("not signed"), "{err}");
+    // No reason: refused.
+    let mut no_reason = again();
+    no_reason.decision = PhysicianDecision::Override {
+        overridden_codes: vec!["INTERVAL_NOT_MET".into()],
+        reason: " ".into(),
+    };
+    no_reason.waiver_pin = Some(PIN.into());
+    assert!(store.record_screening(crew.physician, no_reason).is_err());
+    assert_eq!(screenings(&store), before);
+
+    // Reason and the physician's own PIN: recorded, audited with the rules version.
+    let mut signed = again();
+    signed.waiver_pin = Some(PIN.into());
+    let s = store.record_screening(crew.physician, signed).unwrap();
+    assert_eq!(s.failed_rules, ["INTERVAL_NOT_MET"]);
+    let (action, detail) = last_audit(&store);
+    assert_eq!(action, "screening.record");
+    assert!(detail.contains("special matching"), "{detail}");
+    assert!(detail.contains(&store.rules().unwrap().version), "{detail}");
+    assert!(!detail.contains(PIN), "the PIN is never stored: {detail}");
+}
+
+#[test]
+fn a_deferral_must_use_the_code_of_the_failing_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor(&mut store, &crew, 8);
+    let positive = |decision| {
+        let mut f = form(&crew, d, decision);
+        f.tests = tests(TestResult::Positive);
+        f
+    };
+    let err = store
+        .record_screening(
+            crew.physician,
+            positive(PhysicianDecision::Defer {
+                code: "COMMON_COLD".into(),
+                until: None,
+            }),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("HBSAG_POSITIVE"), "{err}");
+    assert_eq!(screenings(&store), 0);
+    store
+        .record_screening(
+            crew.physician,
+            positive(PhysicianDecision::Defer {
+                code: "HBSAG_POSITIVE".into(),
+                until: None,
+            }),
+        )
+        .unwrap();
+    let history = store.donor_history(d).unwrap().unwrap();
+    assert_eq!(history.deferrals.len(), 1);
+    assert_eq!(history.deferrals[0].code, "HBSAG_POSITIVE");
+    assert_eq!(history.deferrals[0].until, None, "permanent");
+    let (_, detail) = last_audit(&store);
+    assert!(detail.contains("HBSAG_POSITIVE"), "{detail}");
+
+    // A finding of the physician's own, for a donor who passes, stays possible.
+    let d2 = donor(&mut store, &crew, 9);
+    store
+        .record_screening(
+            crew.physician,
+            form(
+                &crew,
+                d2,
+                PhysicianDecision::Defer {
+                    code: "TATTOO".into(),
+                    until: None,
+                },
+            ),
+        )
+        .unwrap();
+}
+
+#[test]
+fn a_screening_without_an_hbsag_answer_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor(&mut store, &crew, 10);
+    let mut f = form(&crew, d, PhysicianDecision::Accept);
+    f.tests.hbsag = None;
+    let err = store
+        .record_screening(crew.physician, f.clone())
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { field, .. } if field == "tests.hbsag"),
+        "{err}"
+    );
+    f.tests.hbsag = Some(TestResult::NotDone);
+    let s = store.record_screening(crew.physician, f).unwrap();
+    assert_eq!(s.tests.hbsag, Some(TestResult::NotDone));
+}
+
+#[test]
+fn antiplatelet_drugs_exclude_platelets_from_the_bag_and_refuse_apheresis_platelets() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor(&mut store, &crew, 11);
+    store.check_in(crew.nurse, crew.drive_id, d).unwrap();
+    let mut f = form(&crew, d, PhysicianDecision::Accept);
+    f.restrictions = vec!["ANTIPLATELET_DRUG".into()];
+    let s = store.record_screening(crew.physician, f).unwrap();
+    let history = store.donor_history(d).unwrap().unwrap();
+    assert_eq!(history.deferrals.len(), 1);
+    assert_eq!(
+        history.deferrals[0].until,
+        Some(china_today() + Duration::days(5))
+    );
+    let queue = store.chair_queue(crew.drive_id).unwrap();
+    let entry = queue.iter().find(|e| e.donor.id == d).unwrap();
+    assert_eq!(
+        entry.excluded_products,
+        [
+            ProductClass::PlateletWholeBlood,
+            ProductClass::ApheresisPlatelets
+        ]
+    );
+    let donation = collect(
+        &mut store,
+        &crew,
+        s.id,
+        Procedure::WholeBlood,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(
+        donation.excluded_products,
+        [
+            ProductClass::PlateletWholeBlood,
+            ProductClass::ApheresisPlatelets
+        ]
+    );
+
+    // Apheresis platelets with the restriction: a hard stop at screening…
+    let d2 = donor(&mut store, &crew, 12);
+    let mut f = apheresis(form(&crew, d2, PhysicianDecision::Accept));
+    f.restrictions = vec!["ANTIPLATELET_DRUG".into()];
+    assert_hard_stop(&mut store, &crew, f, "DEFERRAL_ACTIVE");
+    // … and at collection, when the drug is reported after the screening.
+    let s2 = store
+        .record_screening(
+            crew.physician,
+            apheresis(form(&crew, d2, PhysicianDecision::Accept)),
+        )
+        .unwrap();
+    store
+        .record_deferral(
+            crew.physician,
+            NewDeferral {
+                donor_id: d2,
+                code: "ANTIPLATELET_DRUG".into(),
+                reason: "aspirin yesterday".into(),
+                start: china_today(),
+                until: None,
+            },
+        )
+        .unwrap();
+    let err = collect(
+        &mut store,
+        &crew,
+        s2.id,
+        Procedure::ApheresisPlatelets,
+        chrono::Utc::now(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, StoreError::HardStop { .. }), "{err}");
+    assert!(err.to_string().contains("ANTIPLATELET_DRUG"), "{err}");
+
+    // A whole-donation code is not a restriction.
+    let mut f = form(
+        &crew,
+        donor(&mut store, &crew, 13),
+        PhysicianDecision::Accept,
+    );
+    f.restrictions = vec!["COMMON_COLD".into()];
+    let err = store.record_screening(crew.physician, f).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { field, .. } if field == "restrictions[0]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_in_knows_what_eligibility_knows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor(&mut store, &crew, 14);
+    store.check_in(crew.nurse, crew.drive_id, d).unwrap();
+    let s = store
+        .record_screening(crew.physician, form(&crew, d, PhysicianDecision::Accept))
+        .unwrap();
+    collect(
+        &mut store,
+        &crew,
+        s.id,
+        Procedure::WholeBlood,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+
+    // Gave 400 mL today: red, with the date.
+    let status = store.check_in_status(d, china_today()).unwrap();
+    assert!(!status.eligible_today);
+    let six_months = china_today()
+        .checked_add_months(chrono::Months::new(6))
+        .unwrap();
+    assert_eq!(status.next_eligible, Some(six_months));
+    assert_eq!(status.reasons[0].code.as_str(), "INTERVAL_NOT_MET");
+    // Checking in again needs an explicit confirmation…
+    let err = store.check_in(crew.nurse, crew.drive_id, d).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { field, .. } if field == "confirmation"),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&six_months.to_string()), "{err}");
+    // … which is audited with the failing rules.
+    store
+        .check_in_confirmed(
+            crew.nurse,
+            crew.drive_id,
+            d,
+            Some("came back for a blood-group card only"),
+        )
+        .unwrap();
+    let (action, detail) = last_audit(&store);
+    assert_eq!(action, "visit.check_in");
+    assert!(detail.contains("INTERVAL_NOT_MET"), "{detail}");
+    assert!(detail.contains("blood-group card"), "{detail}");
+
+    // A deferred donor is red too.
+    let d2 = donor(&mut store, &crew, 15);
+    store
+        .record_deferral(
+            crew.physician,
+            NewDeferral {
+                donor_id: d2,
+                code: "TATTOO".into(),
+                reason: "tattoo last month".into(),
+                start: china_today() - Duration::days(30),
+                until: None,
+            },
+        )
+        .unwrap();
+    let status = store.check_in_status(d2, china_today()).unwrap();
+    assert!(!status.eligible_today);
+    assert_eq!(status.reasons[0].code.as_str(), "DEFERRAL_ACTIVE");
+}
+
+#[test]
+fn one_donor_is_in_one_drive_queue_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor(&mut store, &crew, 16);
+    store.check_in(crew.nurse, crew.drive_id, d).unwrap();
+    let other = store
+        .start_drive(
+            crew.nurse,
+            NewDrive {
+                site_name: "献血屋 · 人民广场".into(),
+                site_kind: SiteKind::DonationHouse,
+                vehicle: None,
+                date: china_today(),
+                crew: vec![],
+            },
+        )
+        .unwrap();
+    let err = store.check_in(crew.nurse, other.id, d).unwrap_err();
+    assert!(err.to_string().contains("another drive"), "{err}");
+    // Once that drive has ended, the donor may check in elsewhere.
+    store.end_drive(crew.physician, crew.drive_id).unwrap();
+    store.check_in(crew.nurse, other.id, d).unwrap();
+}
+
+#[test]
+fn a_rules_table_waits_for_its_effective_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _crew) = store(dir.path());
+    let example = include_str!("../../../docs/rules/provincial-example.json");
+    let mut future: serde_json::Value = serde_json::from_str(example).unwrap();
+    future["version"] = "CN-ZJ-FUTURE/1".into();
+    future["effective_from"] = (china_today() + Duration::days(1)).to_string().into();
+    let mut current: serde_json::Value = serde_json::from_str(example).unwrap();
+    current["effective_from"] = china_today().to_string().into();
+    let adopt = |v: &serde_json::Value, at: &str| {
+        store
+            .connection()
+            .execute(
+                "INSERT INTO reference_document (kind, version, body, adopted_at) VALUES ('rules', ?1, ?2, ?3)",
+                (v["version"].as_str().unwrap(), v.to_string(), at),
+            )
+            .unwrap();
+    };
+    assert_eq!(store.rules().unwrap().region, "CN");
+    adopt(&current, "2026-01-01T00:00:00Z");
+    assert_eq!(store.rules().unwrap().version, "CN-ZJ-EXAMPLE-2026/1");
+    // Adopted later but not yet in force: the current table stays.
+    adopt(&future, "2026-01-02T00:00:00Z");
+    assert_eq!(store.rules().unwrap().version, "CN-ZJ-EXAMPLE-2026/1");
+    assert_eq!(store.rules().unwrap().region, "CN-ZJ");
+}
