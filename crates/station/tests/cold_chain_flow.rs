@@ -84,7 +84,7 @@ async fn bus_to_desk_and_back(backend: Backend) {
             .collect();
         assert_eq!(dins.len(), 5);
         for din in &dins {
-            s.pack_bag(as_driver, boxed.id, &format!("={din}01"))
+            s.pack_bag(as_driver, boxed.id, &format!("]C0={din}01"))
                 .unwrap();
         }
         s.record_temperature(as_driver, boxed.id, chrono::Utc::now(), 4.5)
