@@ -19,7 +19,9 @@ use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::DonationRelease;
 use lifebridge_domain::entities::{AboRh, Donation, Donor, Drive, EntityKind, RecordId, Role};
 use lifebridge_domain::entities::{LabelKind, ManualVerification};
-use lifebridge_domain::labels::{LabelPiece, read_label_scan, read_typed, strip_scanner_noise};
+use lifebridge_domain::labels::{
+    LabelPiece, LabelScanError, read_label_scan, read_typed, strip_scanner_noise,
+};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
@@ -94,6 +96,9 @@ pub enum ColdChainError {
         "{din}: 装箱请扫描血袋本身的标签，不是{piece} / pack by scanning the bag's own label, not the {piece}"
     )]
     NotABagLabel { din: String, piece: String },
+    /// A typed DIN, or scanner data without the symbology identifier: no label was read.
+    #[error("{0}")]
+    NotScanned(String),
     #[error("手工录入被拒绝 / manual entry refused: {0}")]
     ManualRefused(String),
     #[error("签名未通过 / the dispatch was not signed: {0}")]
@@ -508,8 +513,10 @@ impl Store {
         require_role(&self.conn, staff_id, Role::Driver, "pack transport boxes")?;
         let b = load_box(&self.conn, box_id)?;
         require_open(&self.conn, &b)?;
-        let label =
-            read_label_scan(scanned_text).map_err(|e| ColdChainError::Unreadable(e.to_string()))?;
+        let label = read_label_scan(scanned_text).map_err(|e| match e {
+            LabelScanError::Unreadable(e) => ColdChainError::Unreadable(e.to_string()),
+            not_scanned => ColdChainError::NotScanned(not_scanned.to_string()),
+        })?;
         if let Some(piece) = label
             .piece
             .filter(|p| matches!(p.kind, LabelKind::Tube | LabelKind::Record))

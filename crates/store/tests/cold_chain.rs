@@ -366,7 +366,7 @@ fn every_refusal_names_the_bag_and_changes_nothing() {
     let err = assert_unchanged!(
         &b.store,
         &before,
-        b.store.pack_bag(driver, red.id, "=Z99992699999990"),
+        b.store.pack_bag(driver, red.id, "]C0=Z99992699999990"),
     );
     assert!(
         matches!(
@@ -893,6 +893,7 @@ fn packing_takes_only_a_scan_of_the_bag_label() {
         &before,
         b.store.pack_bag(driver, red.id, &unprefixed)
     );
+    assert!(matches!(err, ColdChainError::NotScanned(_)), "{err}");
     assert!(err.to_string().contains("NOT A SCAN"), "{err}");
     // The DIN typed with its check character, in the scan field: refused, names manual entry.
     let err = assert_unchanged!(
