@@ -78,8 +78,8 @@ async function typeInsteadOfScan(bag) {
   await scan(bag.text.replace(/^\]C0/, ''));
   await page.waitForSelector('#scan-message.error:has-text("非扫描输入")');
   assert.equal(await received(), before, 'a typed DIN received nothing');
-  assert.equal(await page.locator('#manual-typed').inputValue(), '', 'only a typed DIN is carried over');
-  await page.locator('#manual-typed').fill(bag.typed);
+  // The typed DIN is carried into the manual-entry form; the rest is up to the person.
+  assert.equal(await page.locator('#manual-typed').inputValue(), bag.typed);
   await page.locator('#manual-piece').selectOption('bag:1');
   await page.locator('#manual-reason').fill('标签受潮无法扫描 / label wet');
   await page.locator('#manual-witness').fill('李司机');

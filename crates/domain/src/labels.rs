@@ -877,11 +877,11 @@ pub enum LabelScanError {
     #[error(transparent)]
     Unreadable(#[from] ScanError),
     #[error(
-        "TYPED, NOT SCANNED: a typed DIN ({din}) verifies no label / 手工输入不能核对标签; scan the label's own barcode (the scanner sends ]C0 or ]d2 first), or use manual entry: the DIN with its check character, a reason and a second person's PIN / 或使用手工录入（含校验字符、原因和第二人 PIN）"
+        "手工输入不能核对标签：{din} 是键入的献血码；请扫描标签本身的条码，或使用手工录入（含校验字符的献血码、原因和第二人 PIN） / TYPED, NOT SCANNED: a typed DIN ({din}) verifies no label; scan the label's own barcode (the scanner sends ]C0 or ]d2 first), or use manual entry: the DIN with its check character, a reason and a second person's PIN"
     )]
     Typed { din: Din },
     #[error(
-        "NOT A SCAN: {din} arrived without the scanner's symbology identifier (]C0, ]d2), so it may have been typed / 非扫描输入; scan with a scanner set to send AIM identifiers, or use manual entry: the DIN with its check character, a reason and a second person's PIN / 或使用手工录入"
+        "非扫描输入：{din} 没有扫描枪的符号标识（]C0、]d2），可能是键入的；请用发送 AIM 标识的扫描枪扫描，或使用手工录入（含校验字符的献血码、原因和第二人 PIN） / NOT A SCAN: {din} arrived without the scanner's symbology identifier (]C0, ]d2), so it may have been typed; scan with a scanner set to send AIM identifiers, or use manual entry: the DIN with its check character, a reason and a second person's PIN"
     )]
     Unprefixed { din: Din },
 }

@@ -206,6 +206,7 @@ async function manualEntry(event) {
   $('manual-reason').value = '';
   state.view = r.data;
   render();
+  say('scan-message', '', true);
   say('manual-message', t('manual_done', { din: typed, piece: pieceName({ kind, piece }), who }), true);
   $('scan').focus();
 }
