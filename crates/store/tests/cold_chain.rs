@@ -1052,3 +1052,66 @@ fn a_bag_is_packed_by_typing_only_with_check_character_reason_and_a_second_pin()
         "a bag with every label scanned keeps the old manifest bytes"
     );
 }
+
+#[test]
+fn labels_typed_at_the_chair_are_listed_on_the_manifest() {
+    let mut b = bus(1, 1);
+    let driver = b.driver;
+    let d = b.unreleased[0].clone();
+    let nurse = b.store.staff_by_name("登记护士 李敏").unwrap().unwrap().id;
+    let prints = b.store.print_label_set(b.phleb, d.id, 2).unwrap();
+    let tube = LabelPiece::new(LabelKind::Tube, 2);
+    b.store
+        .record_manual_label_entry(
+            b.phleb,
+            d.id,
+            &lifebridge_store::labels::ManualLabelEntry {
+                piece: tube,
+                typed: typed_din(&d),
+                reason: "tube label wet".into(),
+                witness: nurse,
+                witness_pin: demo::DEMO_PIN.into(),
+            },
+        )
+        .unwrap();
+    for p in prints
+        .iter()
+        .map(|p| LabelPiece::new(p.kind, p.piece))
+        .filter(|p| *p != tube)
+    {
+        b.store
+            .record_label_scan(
+                b.phleb,
+                d.id,
+                &format!("]C0={}{}\r\n", d.din.as_str(), p.flags()),
+            )
+            .unwrap();
+    }
+    b.store.release_donation(b.phleb, d.id).unwrap();
+    let red = b
+        .store
+        .open_box(
+            driver,
+            d.drive_id,
+            "BOX-R1",
+            ProductClass::RedCellWholeBlood,
+        )
+        .unwrap();
+    b.store.pack_bag(driver, red.id, &bag_scan(&d)).unwrap();
+    let signed = b
+        .store
+        .dispatch(driver, d.drive_id, b.driver_id, demo::DEMO_PIN)
+        .unwrap();
+    let bag = signed
+        .manifest
+        .boxes
+        .iter()
+        .flat_map(|x| &x.bags)
+        .find(|x| x.din == d.din)
+        .unwrap();
+    assert_eq!(
+        bag.manual_labels,
+        vec![tube],
+        "the chair's manual entry travels"
+    );
+}
