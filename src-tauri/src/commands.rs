@@ -736,19 +736,7 @@ pub fn manual_label_entry(
     donation_id: RecordId,
     entry: lifebridge_store::labels::ManualLabelEntry,
 ) -> CommandResult<LabelView> {
-    let staff = state.require(Role::Phlebotomist)?;
-    if entry.witness == staff.id {
-        return Err(CommandError::field(
-            "manual_refused",
-            "witness",
-            "the second crew member must be someone other than the one signed in at the chair / 须由另一名工作人员确认",
-        ));
-    }
-    state.with_store(|s| {
-        s.record_manual_label_entry(Actor::staff(staff.id), donation_id, &entry)
-            .map_err(label_error)?;
-        label_view(s, donation_id)
-    })
+    manual_label_entry_checked(&state, donation_id, &entry)
 }
 
 #[tauri::command]
@@ -876,6 +864,9 @@ fn cold_chain_error(e: lifebridge_store::cold_chain::ColdChainError) -> CommandE
             ..CommandError::field("packing_refused", "scan", message)
         },
         E::Unreadable(_) => CommandError::field("unreadable_scan", "scan", message),
+        E::NotABagLabel { .. } => CommandError::field("not_a_bag_label", "scan", message),
+        E::NotScanned(_) => CommandError::field("not_scanned", "scan", message),
+        E::ManualRefused(_) => CommandError::field("manual_refused", "manual", message),
         E::UnknownDin { .. } => CommandError::field("unknown_din", "scan", message),
         E::OtherDrive { .. } => CommandError::field("other_drive", "scan", message),
         E::NotReleased { .. } => CommandError::field("not_released", "scan", message),
@@ -1115,6 +1106,236 @@ pub fn save_manifest_pdf(
         CommandError::new("export", format!("cannot write {}: {e}", path.display()))
     })?;
     Ok(path.display().to_string())
+}
+
+/// The command layer's own check before any manual label entry (the chair, packing):
+/// the signed-in person holds `role`, and the second person who confirms is someone
+/// else. The store checks both again, with the PIN.
+pub(crate) fn manual_entry_actor(
+    state: &AppState,
+    role: Role,
+    witness: RecordId,
+) -> CommandResult<lifebridge_domain::entities::Staff> {
+    let staff = state.require(role)?;
+    if witness == staff.id {
+        return Err(CommandError::field(
+            "manual_refused",
+            "witness",
+            "the second crew member must be someone other than the one signed in / 须由另一名工作人员确认",
+        ));
+    }
+    Ok(staff)
+}
+
+/// [`manual_label_entry`] without the window: the phlebotomist at the chair, a witness
+/// who is not them, then the store.
+pub(crate) fn manual_label_entry_checked(
+    state: &AppState,
+    donation_id: RecordId,
+    entry: &lifebridge_store::labels::ManualLabelEntry,
+) -> CommandResult<LabelView> {
+    let staff = manual_entry_actor(state, Role::Phlebotomist, entry.witness)?;
+    state.with_store(|s| {
+        s.record_manual_label_entry(Actor::staff(staff.id), donation_id, entry)
+            .map_err(label_error)?;
+        label_view(s, donation_id)
+    })
+}
+
+/// A bag whose label cannot be scanned, packed by typing its DIN with the check
+/// character, a reason and a second crew member's PIN (not the signed-in driver's).
+#[tauri::command]
+pub fn pack_bag_manual(
+    state: State<'_, AppState>,
+    box_id: RecordId,
+    entry: lifebridge_store::cold_chain::ManualPackEntry,
+) -> CommandResult<lifebridge_store::cold_chain::TransportView> {
+    pack_bag_manual_checked(&state, box_id, &entry)
+}
+
+pub(crate) fn pack_bag_manual_checked(
+    state: &AppState,
+    box_id: RecordId,
+    entry: &lifebridge_store::cold_chain::ManualPackEntry,
+) -> CommandResult<lifebridge_store::cold_chain::TransportView> {
+    let staff = manual_entry_actor(state, Role::Driver, entry.witness)?;
+    state.with_store(|s| {
+        let packing = s
+            .pack_bag_manual(Actor::staff(staff.id), box_id, entry)
+            .map_err(cold_chain_error)?;
+        let drive_id = drive_of_box(s, packing.box_id)?;
+        Ok(s.transport_view(drive_id)?)
+    })
+}
+
+#[cfg(test)]
+mod manual_entry_tests {
+    //! The command layer's checks of manual entry, without a window: an `AppState` on a
+    //! real store file, the session set as sign-in would.
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use lifebridge_store::{StoreKey, demo};
+
+    struct Fixture {
+        state: AppState,
+        dir: std::path::PathBuf,
+        phleb: lifebridge_domain::entities::Staff,
+        driver: lifebridge_domain::entities::Staff,
+        donation: lifebridge_domain::entities::Donation,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn fixture() -> Fixture {
+        let dir = std::env::temp_dir().join(format!("lifebridge-cmd-{}", uuid::Uuid::now_v7()));
+        let state = AppState::new(dir.join("device.db"), "BUS-TEST".into());
+        let shared = state
+            .unlock(&StoreKey::new("correct horse battery").unwrap())
+            .unwrap();
+        let mut ids = Vec::new();
+        let (phleb, driver, donation) = {
+            let mut store = crate::state::lock(&shared);
+            demo::seed(&mut store, 1, |id| {
+                ids.push(id);
+                Ok(())
+            })
+            .unwrap();
+            (
+                store.staff_by_name("采血护士 张静").unwrap().unwrap(),
+                store.staff_by_name("司机 刘洋").unwrap().unwrap(),
+                store.donation(ids[0]).unwrap().unwrap(),
+            )
+        };
+        Fixture {
+            state,
+            dir,
+            phleb,
+            driver,
+            donation,
+        }
+    }
+
+    fn chair_entry(f: &Fixture, witness: RecordId) -> lifebridge_store::labels::ManualLabelEntry {
+        lifebridge_store::labels::ManualLabelEntry {
+            piece: lifebridge_domain::labels::LabelPiece::new(
+                lifebridge_domain::entities::LabelKind::Bag,
+                1,
+            ),
+            typed: format!(
+                "{} {}",
+                f.donation.din.as_str(),
+                f.donation.din.check_char()
+            ),
+            reason: "label smudged".into(),
+            witness,
+            witness_pin: demo::DEMO_PIN.into(),
+        }
+    }
+
+    #[test]
+    fn chair_manual_entry_needs_the_phlebotomist_and_another_witness() {
+        let f = fixture();
+        let entry = chair_entry(&f, f.phleb.id);
+        // Nobody signed in.
+        let err = manual_label_entry_checked(&f.state, f.donation.id, &entry)
+            .err()
+            .unwrap();
+        assert_eq!(err.code, "signed_out");
+        // The driver may not verify labels at the chair.
+        f.state.set_session(Some(f.driver.clone()));
+        let err =
+            manual_label_entry_checked(&f.state, f.donation.id, &chair_entry(&f, f.driver.id))
+                .err()
+                .unwrap();
+        assert_eq!(err.code, "forbidden");
+        // The phlebotomist cannot witness their own entry: refused before the store.
+        f.state.set_session(Some(f.phleb.clone()));
+        let err = manual_label_entry_checked(&f.state, f.donation.id, &entry)
+            .err()
+            .unwrap();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            ("manual_refused", Some("witness"))
+        );
+    }
+
+    #[test]
+    fn packing_by_manual_entry_needs_the_driver_and_another_witness() {
+        let f = fixture();
+        f.state.set_session(Some(f.driver.clone()));
+        let box_id = f
+            .state
+            .with_store(|s| {
+                Ok(s.open_box(
+                    Actor::staff(f.driver.id),
+                    f.donation.drive_id,
+                    "BOX-R1",
+                    lifebridge_domain::cold_chain::ProductClass::RedCellWholeBlood,
+                )
+                .map_err(cold_chain_error)?
+                .id)
+            })
+            .unwrap();
+        let entry =
+            |witness: RecordId, typed: String| lifebridge_store::cold_chain::ManualPackEntry {
+                typed,
+                reason: "label torn".into(),
+                witness,
+                witness_pin: demo::DEMO_PIN.into(),
+            };
+        let typed = format!(
+            "{} {}",
+            f.donation.din.as_str(),
+            f.donation.din.check_char()
+        );
+        // The signed-in driver as their own witness: refused in the command layer.
+        let err = pack_bag_manual_checked(&f.state, box_id, &entry(f.driver.id, typed.clone()))
+            .err()
+            .unwrap();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            ("manual_refused", Some("witness"))
+        );
+        // A phlebotomist may not pack.
+        f.state.set_session(Some(f.phleb.clone()));
+        let err = pack_bag_manual_checked(&f.state, box_id, &entry(f.driver.id, typed.clone()))
+            .err()
+            .unwrap();
+        assert_eq!(err.code, "forbidden");
+        // The driver with the nurse as witness, but the DIN without its check character:
+        // the store refuses, and the code says it was the manual entry.
+        f.state.set_session(Some(f.driver.clone()));
+        let err = pack_bag_manual_checked(
+            &f.state,
+            box_id,
+            &entry(f.phleb.id, f.donation.din.as_str().to_owned()),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(err.code, "manual_refused");
+        // All of it: packed, and the transport view lists the bag in its box.
+        let view = pack_bag_manual_checked(&f.state, box_id, &entry(f.phleb.id, typed)).unwrap();
+        let json = serde_json::to_value(&view).unwrap();
+        assert!(json.to_string().contains(f.donation.din.as_str()));
+        // A scan of the bag label's data without the AIM prefix is not a scan.
+        let err = f
+            .state
+            .with_store(|s| {
+                s.pack_bag(
+                    Actor::staff(f.driver.id),
+                    box_id,
+                    &format!("={}01", f.donation.din.as_str()),
+                )
+                .map_err(cold_chain_error)
+            })
+            .err()
+            .unwrap();
+        assert_eq!(err.code, "not_scanned");
+    }
 }
 
 #[cfg(test)]

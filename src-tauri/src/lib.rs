@@ -92,6 +92,7 @@ pub fn run() {
             commands::transport_view,
             commands::open_box,
             commands::pack_bag,
+            commands::pack_bag_manual,
             commands::unpack_bag,
             commands::record_temperature,
             commands::import_logger_csv,

@@ -66,6 +66,46 @@ async function scan(text) {
   await page.keyboard.press('Enter');
 }
 
+/// One bag's label will not scan. Typing its DIN into the scan field (with its check
+/// character, or the scanner's data without the AIM identifier) verifies nothing; the
+/// manual-entry form needs the check character, a reason and a second account's PIN
+/// (the driver's), and the line then shows the bag as received by manual entry.
+async function typeInsteadOfScan(bag) {
+  const received = async () => (await page.locator('#tile-received .n').innerText()).trim();
+  const before = await received();
+  await scan(bag.typed);
+  await page.waitForSelector('#scan-message.error:has-text("手工输入不能核对标签")');
+  await scan(bag.text.replace(/^\]C0/, ''));
+  await page.waitForSelector('#scan-message.error:has-text("非扫描输入")');
+  assert.equal(await received(), before, 'a typed DIN received nothing');
+  // The typed DIN is carried into the manual-entry form; the rest is up to the person.
+  assert.equal(await page.locator('#manual-typed').inputValue(), bag.typed);
+  await page.locator('#manual-piece').selectOption('bag:1');
+  await page.locator('#manual-reason').fill('标签受潮无法扫描 / label wet');
+  await page.locator('#manual-witness').fill('李司机');
+  // Without the second person's PIN: refused, nothing received.
+  await page.locator('#manual-button').click();
+  await page.waitForSelector('#manual-message.error:has-text("PIN")');
+  assert.equal(await received(), before);
+  assert.equal(await page.locator(`#line-${bag.din} .manual`).count(), 0);
+  await shot('03a-manual-entry-refused');
+  // The signed-in receiver cannot be the second person.
+  await page.locator('#manual-witness').fill('赵敏');
+  await page.locator('#manual-witness-pin').fill('2468');
+  await page.locator('#manual-button').click();
+  await page.waitForSelector('#manual-message.error:has-text("第二人须是另一名站点账号")');
+  assert.equal(await received(), before);
+  // With the driver's PIN: received, shown as manual on its line.
+  await page.locator('#manual-witness').fill('李司机');
+  await page.locator('#manual-witness-pin').fill('1357');
+  await page.locator('#manual-button').click();
+  await page.waitForSelector('#manual-message.ok');
+  assert.equal(Number(await received()), Number(before) + 1);
+  assert.equal(await page.locator(`#line-${bag.din}`).getAttribute('data-status'), 'received');
+  assert.match(await page.locator(`#line-${bag.din} .manual`).innerText(), /手工录入.*血袋.*李司机.*标签受潮/);
+  await shot('03b-manual-entry-accepted');
+}
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lifebridge-desk-'));
   rmSync(SHOTS, { recursive: true, force: true });
@@ -143,6 +183,7 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
   const wrong = first.scans[3];
   const slow = first.scans[1];
   const shortOfTubes = first.scans[25];
+  const unreadable = first.scans[5];
   let box = null;
   for (const bag of first.scans) {
     if (bag === missing || bag === wrong) continue;
@@ -150,7 +191,11 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
       box = bag.box;
       await scan(box);
     }
-    await scan(bag.text);
+    if (bag === unreadable) {
+      await typeInsteadOfScan(bag);
+    } else {
+      await scan(bag.text);
+    }
     // Its sample tubes travel with it; one bag's second tube stayed on the bus.
     for (const tube of bag === shortOfTubes ? bag.tubes.slice(0, 1) : bag.tubes) await scan(tube);
   }
@@ -225,6 +270,9 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
   await page.waitForSelector('#signed');
   assert.match(await page.locator('#signed').innerText(), /赵敏.*李司机/s);
   assert.match(await page.locator('#box-decisions').innerText(), /BOX-1：整箱隔离/);
+  // The typed bag is listed as manual in the signed hand-off, and still on its line.
+  assert.match(await page.locator(`.signed-manual[data-din="${unreadable.din}"]`).innerText(), /手工录入.*李司机/);
+  assert.match(await page.locator(`#line-${unreadable.din} .manual`).innerText(), /手工录入/);
   await shot('06-signed');
 
   // English is one selection away and the figures stay.
@@ -247,6 +295,9 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
   assert.equal(record.box_decisions.length, 1);
   assert.equal(record.box_decisions[0].excursion.bags.length, 19);
   assert.equal(record.units.length, 20);
+  assert.equal(record.manual_labels.length, 1);
+  assert.equal(record.manual_labels[0].din, unreadable.din);
+  assert.equal(record.manual_labels[0].at_desk[0].authorised_by.name, '李司机');
 
   // The QR-only manifest arrives later by replication: the desk shows the two match.
   await device('/v1/push', token, { ...second.client, entries: [{ ...second.entry, seq: 2 }] });

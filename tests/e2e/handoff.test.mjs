@@ -22,8 +22,8 @@ let browser;
 let dins = [];
 let manifestId;
 
-/** What the scanner reads off a primary bag label: `=` DIN, flags 01. */
-const bagLabel = (din) => `=${din}01`;
+/** What the scanner sends for a primary bag label: AIM identifier `]C0`, `=` DIN, flags 01. */
+const bagLabel = (din) => `]C0=${din}01`;
 const pending = async () => Number(await text(browser, "#sync-pending"));
 const syncState = async () => (await browser.$("#sync-status")).getAttribute("data-state");
 
@@ -133,7 +133,7 @@ test("the receiving desk receives all bags but one and both parties sign with a 
     assert.equal(tubes.length, 2, `the manifest lists the bag's tubes: ${JSON.stringify(tubes)}`);
     for (const tube of tubes) {
       const [tubeStatus, tubeView] = await desk("POST", `/desk/api/receipts/${receipt}/scans`, token, {
-        text: labelScan(din, tube.kind, tube.piece), box_code: BOX,
+        text: `]C0${labelScan(din, tube.kind, tube.piece)}`, box_code: BOX,
       });
       assert.equal(tubeStatus, 200, JSON.stringify(tubeView));
       view = tubeView;

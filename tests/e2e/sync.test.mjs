@@ -36,7 +36,8 @@ test("offline: work goes on, records wait and the status says so; they arrive wh
   await station.stop();
   await signIn(browser, "登记护士 李敏");
   await click(browser, "button[data-resume]");
-  await scanInto(browser, "#id-number", "11010519491231002X");
+  // A 38-year-old first-time donor: check-in needs no confirmation.
+  await scanInto(browser, "#id-number", "110105198805120130");
   await fill(browser, "#reg-name", "周建国");
   await click(browser, "#register");
   await click(browser, "#check-in");

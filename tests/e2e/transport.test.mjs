@@ -36,8 +36,15 @@ async function waitingDins() {
   return dins;
 }
 
-/** What the scanner reads off a primary bag label: `=` DIN, flags 01. */
-const bagLabel = (din) => `=${din}01`;
+/** What the scanner sends for a primary bag label: AIM identifier `]C0`, `=` DIN, flags 01. */
+const bagLabel = (din) => `]C0=${din}01`;
+
+/** The DIN as a person types it from the label: with its ISO 7064 MOD 37-2 check character. */
+function typedDin(din) {
+  const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*";
+  const sum = [...din].reduce((t, c) => ((t + alphabet.indexOf(c)) * 2) % 37, 0);
+  return `${din} ${alphabet[(38 - sum) % 37]}`;
+}
 
 async function openBox(code, klass) {
   await fill(browser, "#box-code", code);
@@ -96,8 +103,26 @@ test("bags are packed by scanning, switching box by scanning its code", async ()
 
   // The fourth bag (a quick triple-set draw) may make platelets: its own box.
   await openBox("BOX-P1", "platelet_whole_blood");
-  await scanInto(browser, "#pack-scan", bagLabel(dins[3]));
-  await browser.$(`.box[data-box="BOX-P1"] li[data-din="${dins[3]}"]`).waitForDisplayed({ timeout: 10000 });
+  // Its label will not scan. The DIN typed into the scan field (with its check character,
+  // or the label's data without the scanner's AIM identifier) packs nothing.
+  await scanInto(browser, "#pack-scan", typedDin(dins[3]));
+  assert.match(await text(browser, "#transport-error"), /手工输入不能核对标签|TYPED, NOT SCANNED/);
+  await scanInto(browser, "#pack-scan", bagLabel(dins[3]).slice(3));
+  assert.match(await text(browser, "#transport-error"), /非扫描输入|NOT A SCAN/);
+  assert.equal(await bagCount("BOX-P1"), 0);
+  // Manual entry: the DIN with its check character, a reason, and a second crew
+  // member's PIN; without the PIN it is refused.
+  await click(browser, "#pack-manual-open");
+  await fill(browser, "#pack-manual-din", typedDin(dins[3]));
+  await fill(browser, "#pack-manual-reason", "标签受潮无法扫描");
+  await (await browser.$("#pack-manual-witness")).selectByVisibleText("采血护士 张静");
+  await click(browser, "#pack-manual-submit");
+  assert.match(await text(browser, "#transport-error"), /手工录入被拒绝|Manual entry refused/);
+  assert.equal(await bagCount("BOX-P1"), 0);
+  await fill(browser, "#pack-manual-pin", "1234");
+  await click(browser, "#pack-manual-submit");
+  await browser.$(`.box[data-box="BOX-P1"] li[data-din="${dins[3]}"][data-manual="true"]`).waitForDisplayed({ timeout: 10000 });
+  await shot(browser, "transport-02a-packed-by-manual-entry");
   await browser.$("#no-unpacked").waitForDisplayed({ timeout: 10000 });
   await shot(browser, "transport-02-packed");
 });
@@ -156,6 +181,8 @@ test("dispatch: a wrong PIN is refused, the right one signs; the manifest is rea
   // The signed manifest says the same, bag by bag.
   assert.equal((await browser.$$('.manifest .manifest-box[data-box="BOX-R1"] li[data-status="quarantined"]')).length, 3);
   assert.equal((await browser.$$('.manifest .manifest-box[data-box="BOX-P1"] li[data-status="suitable"]')).length, 1);
+  // The bag packed by manual entry is marked so on the signed manifest.
+  assert.equal(await browser.$(`.manifest .manifest-box[data-box="BOX-P1"] li[data-din="${dins[3]}"] .manual-mark`).isExisting(), true);
   const qr = await browser.$("#manifest-qr-1");
   await qr.waitForDisplayed({ timeout: 10000 });
   assert.ok((await qr.getAttribute("src")).startsWith("data:image/svg+xml"));

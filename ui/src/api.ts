@@ -75,7 +75,11 @@ export type UnitStatus = "suitable" | "downgraded" | "quarantined";
 export interface UnitAssessment { status: UnitStatus; findings: { kind: string }[] }
 export interface TemperatureRange { min_c: number; max_c: number }
 export interface TransportBox { id: Id; code: string; class: ProductClass; range: TemperatureRange; drive_id: Id; opened_at: string }
-export interface BoxPacking { id: Id; box_id: Id; donation_id: Id; din: string; packed_at: string; removes: Id | null }
+export interface BoxPacking {
+  id: Id; box_id: Id; donation_id: Id; din: string; packed_at: string; removes: Id | null;
+  /** Present when the DIN was typed (manual entry) instead of scanned. */
+  manual?: { reason: string; authorised_by: Id };
+}
 export interface TemperatureReading {
   id: Id; box_id: Id; measured_at: string; celsius: number;
   source: { kind: "manual" } | { kind: "logger"; file_name: string };
@@ -93,6 +97,8 @@ export interface ManifestBag {
   din: string; procedure: Procedure; abo_rh: string | null; collected_volume_ml: number | null; collected_at: string;
   /** Omitted when the unit is suitable. */
   unit?: UnitAssessment;
+  /** Labels typed (manual entry) instead of scanned, at the chair or packing; omitted when none. */
+  manual_labels?: { kind: string; piece: number }[];
 }
 export interface ManifestBox {
   box_id: Id; code: string; class: ProductClass; range: TemperatureRange; bags: ManifestBag[];
@@ -138,6 +144,7 @@ const SPECIFIC = [
   "scan_refused", "not_verified", "packing_refused", "product_excluded", "unreadable_scan", "unknown_din", "other_drive",
   "not_released", "already_packed", "box_dispatched", "duplicate_box", "nothing_to_dispatch", "logger_csv",
   "manual_refused", "hard_stop", "deferral_mismatch", "checkin_needs_confirmation",
+  "not_scanned", "not_a_bag_label",
 ];
 
 /** The text a person should read for a failed command, in the UI language. */

@@ -288,6 +288,11 @@ const zh = {
   handoff_received: "已收到",
   handoff_missing: "缺少",
   handoff_extra: "多出",
+  err_not_scanned: "未扫描，不能装箱",
+  err_not_a_bag_label: "请扫描血袋本身的标签",
+  pack_manual_open: "标签无法扫描：手工录入装箱",
+  pack_manual_hint: "仅用于无法扫描的血袋标签：输入标签上的献血码（含方框中的校验字符）和原因，并由另一名工作人员（不是司机本人）输入其 PIN 确认。扫描框中手工输入的献血码不能装箱。",
+  packed_manual: "已手工录入装箱",
 };
 
 export type Key = keyof typeof zh;
@@ -576,6 +581,11 @@ const en: Record<Key, string> = {
   handoff_received: "received",
   handoff_missing: "missing",
   handoff_extra: "extra",
+  err_not_scanned: "Not scanned: not packed",
+  err_not_a_bag_label: "Scan the bag's own label",
+  pack_manual_open: "Label will not scan: pack by manual entry",
+  pack_manual_hint: "Only for a bag label that cannot be scanned: type the DIN from the label with its boxed check character and the reason; a second crew member (not the driver) confirms with their PIN. A DIN typed into the scan field packs nothing.",
+  packed_manual: "Packed by manual entry",
 };
 
 const tables: Record<Lang, Record<Key, string>> = { "zh-CN": zh, en };

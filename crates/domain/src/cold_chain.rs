@@ -135,6 +135,11 @@ pub struct BoxPacking {
     pub packed_by: RecordId,
     pub packed_at: DateTime<Utc>,
     pub removes: Option<RecordId>,
+    /// Set when the bag's DIN was typed (with its check character) instead of scanned:
+    /// the exception path, with the reason and the second crew member who confirmed it.
+    /// Absent on scanned packings, so bodies written before it keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual: Option<crate::entities::ManualVerification>,
 }
 
 /// Where a temperature reading came from.
@@ -198,6 +203,12 @@ pub struct ManifestBag {
     /// suitable, so manifests written before it keep their bytes.
     #[serde(default, skip_serializing_if = "UnitAssessment::is_suitable")]
     pub unit: UnitAssessment,
+    /// Labels of this unit verified by manual entry (DIN typed with its check character,
+    /// a reason and a second crew member's PIN) instead of a scan: at the chair, or the
+    /// bag's own label at packing. Omitted when every label was scanned, so manifests
+    /// written before it keep their bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual_labels: Vec<LabelPiece>,
 }
 
 /// One measured temperature, as the manifest carries it.
@@ -1093,6 +1104,9 @@ pub struct PackedUnit {
     pub donation: crate::entities::Donation,
     pub abo_rh: Option<AboRh>,
     pub released_pieces: Vec<LabelPiece>,
+    /// Pieces verified by manual entry instead of a scan: the release's `manual_pieces`
+    /// and, when the bag was packed by typing its DIN, its primary bag label.
+    pub manual_pieces: Vec<LabelPiece>,
 }
 
 /// Who, when and where, for [`build_manifest`].
@@ -1134,7 +1148,11 @@ pub fn build_manifest(
                         .collect();
                     tubes.sort();
                     tubes.dedup();
+                    let mut manual_labels = u.manual_pieces;
+                    manual_labels.sort();
+                    manual_labels.dedup();
                     ManifestBag {
+                        manual_labels,
                         collected_at,
                         din: d.din,
                         donation_id: d.id,
@@ -1765,6 +1783,7 @@ mod tests {
             donation,
             abo_rh,
             released_pieces: crate::labels::label_set(BagSetKind::Triple, 2).unwrap(),
+            manual_pieces: Vec::new(),
         }
     }
 

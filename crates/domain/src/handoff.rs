@@ -16,7 +16,7 @@ use crate::cold_chain::{
 };
 use crate::din::Din;
 use crate::entities::RecordId;
-use crate::labels::{LabelPiece, ScanError, ScannedLabel, read_label_scan};
+use crate::labels::{LabelPiece, LabelScanError, ScannedLabel, read_label_scan};
 use crate::rules::RuleSet;
 
 /// One label scanned at the desk: a bag, or one of its sample tubes.
@@ -30,6 +30,40 @@ pub struct DeskScan {
     /// scan named none, which counts as the bag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub piece: Option<LabelPiece>,
+    /// Set when the piece's DIN was typed at the desk (with its check character) instead
+    /// of scanned: the exception path, with the reason and the second station account
+    /// whose PIN confirmed it. Absent on scans, so records written before it read as
+    /// before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual: Option<DeskManual>,
+}
+
+/// Why a label was typed at the desk instead of scanned, and who confirmed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeskManual {
+    pub reason: String,
+    /// A second station account (not the signed-in receiver) who typed their PIN.
+    pub authorised_by: Signatory,
+}
+
+/// One label of a bag verified at the desk by manual entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeskManualPiece {
+    pub piece: LabelPiece,
+    pub reason: String,
+    pub authorised_by: Signatory,
+}
+
+/// A received bag some of whose labels were typed rather than scanned, as signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedManualLabels {
+    pub din: Din,
+    /// Typed before dispatch (at the chair or at packing), from the manifest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub before_dispatch: Vec<LabelPiece>,
+    /// Typed at this desk.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at_desk: Vec<DeskManualPiece>,
 }
 
 impl DeskScan {
@@ -46,7 +80,7 @@ impl DeskScan {
 
 /// Reads a hand-scanner's text (a bag or tube label's DIN barcode or QR, or a typed
 /// DIN): the DIN and the piece its flags name.
-pub fn read_bag_scan(raw: &str) -> Result<ScannedLabel, ScanError> {
+pub fn read_bag_scan(raw: &str) -> Result<ScannedLabel, LabelScanError> {
     read_label_scan(raw)
 }
 
@@ -175,6 +209,12 @@ pub struct BagLine {
     /// What the unit may still become: the bus's findings (slow draw, exclusions) with
     /// the box's excursion, the time limits at the desk and missing tubes.
     pub unit: UnitAssessment,
+    /// Labels typed instead of scanned before dispatch (the manifest's `manual_labels`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual_labels: Vec<LabelPiece>,
+    /// Labels typed instead of scanned at this desk, each with its reason and witness.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual_at_desk: Vec<DeskManualPiece>,
 }
 
 /// A box that left its range in transit: one decision at the desk for all its bags.
@@ -253,7 +293,19 @@ pub fn reconcile(
     let mut latest: BTreeMap<&Din, &DeskScan> = BTreeMap::new();
     let mut tubes_scanned: BTreeMap<&Din, BTreeSet<LabelPiece>> = BTreeMap::new();
     let mut any_scan: BTreeMap<&Din, &DeskScan> = BTreeMap::new();
+    let mut manual_at_desk: BTreeMap<&Din, Vec<DeskManualPiece>> = BTreeMap::new();
     for scan in scans {
+        if let (Some(manual), Some(piece)) = (&scan.manual, scan.piece) {
+            let list = manual_at_desk.entry(&scan.din).or_default();
+            if !list.iter().any(|m| m.piece == piece) {
+                list.push(DeskManualPiece {
+                    piece,
+                    reason: manual.reason.clone(),
+                    authorised_by: manual.authorised_by.clone(),
+                });
+                list.sort_by_key(|m| m.piece);
+            }
+        }
         match any_scan.get(&scan.din) {
             Some(prev) if prev.scanned_at > scan.scanned_at => {}
             _ => {
@@ -369,6 +421,8 @@ pub fn reconcile(
                     tubes: bag.tubes.clone(),
                     tubes_received: got_tubes,
                     unit: UnitAssessment::new(findings),
+                    manual_labels: bag.manual_labels.clone(),
+                    manual_at_desk: manual_at_desk.get(&bag.din).cloned().unwrap_or_default(),
                 });
             }
             if let (Some(UnitFinding::Excursion { extreme_c, .. }), false) =
@@ -410,6 +464,8 @@ pub fn reconcile(
                 .map(|t| t.iter().copied().collect())
                 .unwrap_or_default(),
             unit: UnitAssessment::default(),
+            manual_labels: Vec::new(),
+            manual_at_desk: manual_at_desk.get(&scan.din).cloned().unwrap_or_default(),
         });
     }
     let mut tally = Tally::default();
@@ -488,6 +544,10 @@ pub struct HandoffRecord {
     /// Received units that are not suitable as collected, with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub units: Vec<SignedUnit>,
+    /// Received bags with labels typed instead of scanned (before dispatch or at the
+    /// desk). Omitted when every label was scanned, so older records keep their bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual_labels: Vec<SignedManualLabels>,
 }
 
 /// The desk's decision on a box's excursion, as signed.
@@ -593,9 +653,17 @@ pub fn sign(
     let mut discrepancies = Vec::new();
     let mut received = Vec::new();
     let mut units = Vec::new();
+    let mut manual_labels = Vec::new();
     for line in &reconciliation.lines {
         if line.status == BagStatus::Received {
             received.push(line.din.clone());
+            if !line.manual_labels.is_empty() || !line.manual_at_desk.is_empty() {
+                manual_labels.push(SignedManualLabels {
+                    din: line.din.clone(),
+                    before_dispatch: line.manual_labels.clone(),
+                    at_desk: line.manual_at_desk.clone(),
+                });
+            }
             if !line.unit.is_suitable() {
                 units.push(SignedUnit {
                     din: line.din.clone(),
@@ -650,6 +718,7 @@ pub fn sign(
         tally: reconciliation.tally,
         received,
         discrepancies,
+        manual_labels,
         box_decisions,
         units,
     })
@@ -708,6 +777,7 @@ mod tests {
                     collected_at: t0(),
                     tubes: Vec::new(),
                     unit: UnitAssessment::default(),
+                    manual_labels: Vec::new(),
                 })
                 .collect(),
             first_collection_at: Some(t0()),
@@ -756,6 +826,7 @@ mod tests {
             box_code: Some(box_code.into()),
             scanned_at: t0() + Duration::hours(4) + Duration::minutes(minute),
             piece: None,
+            manual: None,
         }
     }
 
@@ -1165,11 +1236,81 @@ mod tests {
     fn bag_scans_read_label_text() {
         let d = din(7);
         assert_eq!(
-            read_bag_scan(&format!("{}\r\n", d.barcode_data()))
+            read_bag_scan(&format!("]C0{}\r\n", d.barcode_data()))
                 .unwrap()
                 .din,
             d
         );
         assert!(read_bag_scan("BOX-1").is_err());
+        // Data content without the scanner's symbology identifier, and the DIN typed
+        // with its check character, are refused: at the desk typing is manual entry.
+        assert!(matches!(
+            read_bag_scan(&d.barcode_data()),
+            Err(LabelScanError::Unprefixed { .. })
+        ));
+        let typed = format!("{} {}", d.as_str(), d.check_char());
+        assert!(matches!(
+            read_bag_scan(&typed),
+            Err(LabelScanError::Typed { .. })
+        ));
+    }
+
+    #[test]
+    fn desk_manual_entries_show_on_the_line_and_in_the_signed_record() {
+        let rules = rules();
+        let mut m = manifest_of(vec![bx(
+            "BOX-1",
+            ProductClass::RedCellWholeBlood,
+            &[1, 2],
+            false,
+        )]);
+        m.boxes[0].bags[1].manual_labels = vec![LabelPiece::new(LabelKind::Tube, 1)];
+        let witness = Signatory {
+            staff_id: uid(900),
+            name: "Driver Li".into(),
+        };
+        let mut typed = scan(1, "BOX-1", 5);
+        typed.piece = Some(LabelPiece::new(LabelKind::Bag, 1));
+        typed.manual = Some(DeskManual {
+            reason: "label smudged".into(),
+            authorised_by: witness.clone(),
+        });
+        let scans = vec![typed, scan(2, "BOX-1", 6)];
+        let r = reconcile(
+            std::slice::from_ref(&m),
+            &scans,
+            t0() + Duration::hours(5),
+            &rules,
+        );
+        let line1 = r.lines.iter().find(|l| l.din == din(1)).unwrap();
+        assert_eq!(line1.status, BagStatus::Received);
+        assert_eq!(line1.manual_at_desk.len(), 1);
+        assert_eq!(line1.manual_at_desk[0].authorised_by, witness);
+        let line2 = r.lines.iter().find(|l| l.din == din(2)).unwrap();
+        assert_eq!(
+            line2.manual_labels,
+            vec![LabelPiece::new(LabelKind::Tube, 1)]
+        );
+        assert!(line2.manual_at_desk.is_empty());
+        let record = sign(
+            &[m],
+            &r,
+            &Reasons::default(),
+            Signatory {
+                staff_id: uid(901),
+                name: "Nurse Wang".into(),
+            },
+            witness,
+            uid(902),
+            t0() + Duration::hours(5),
+        )
+        .unwrap();
+        assert_eq!(record.manual_labels.len(), 2);
+        assert_eq!(record.manual_labels[0].din, din(1));
+        assert_eq!(record.manual_labels[0].at_desk[0].reason, "label smudged");
+        assert_eq!(
+            record.manual_labels[1].before_dispatch,
+            vec![LabelPiece::new(LabelKind::Tube, 1)]
+        );
     }
 }

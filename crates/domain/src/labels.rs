@@ -870,13 +870,37 @@ pub struct ScannedLabel {
     pub piece: Option<LabelPiece>,
 }
 
-/// Reads an entry that must identify a DIN (packing, the receiving desk): any entry
-/// [`read_entry`] accepts, so a typed DIN always needs its check character.
-pub fn read_label_scan(raw: &str) -> Result<ScannedLabel, ScanError> {
-    read_entry(raw).map(|e| ScannedLabel {
-        din: e.din,
-        piece: e.piece,
-    })
+/// Why an entry at packing or the receiving desk was refused: unreadable, or read but
+/// not a scan, so it proves no label was read (typing is the manual-entry path there).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelScanError {
+    #[error(transparent)]
+    Unreadable(#[from] ScanError),
+    #[error(
+        "手工输入不能核对标签：{din} 是键入的献血码；请扫描标签本身的条码，或使用手工录入（含校验字符的献血码、原因和第二人 PIN） / TYPED, NOT SCANNED: a typed DIN ({din}) verifies no label; scan the label's own barcode (the scanner sends ]C0 or ]d2 first), or use manual entry: the DIN with its check character, a reason and a second person's PIN"
+    )]
+    Typed { din: Din },
+    #[error(
+        "非扫描输入：{din} 没有扫描枪的符号标识（]C0、]d2），可能是键入的；请用发送 AIM 标识的扫描枪扫描，或使用手工录入（含校验字符的献血码、原因和第二人 PIN） / NOT A SCAN: {din} arrived without the scanner's symbology identifier (]C0, ]d2), so it may have been typed; scan with a scanner set to send AIM identifiers, or use manual entry: the DIN with its check character, a reason and a second person's PIN"
+    )]
+    Unprefixed { din: Din },
+}
+
+/// Reads an entry that must be a scan of a label (packing, the receiving desk): the
+/// same reading as at the chair ([`read_entry`]); only a scan (symbology identifier,
+/// then ISBT 128 data) is accepted. A typed DIN, with or without its check character,
+/// and data content without a symbology identifier are refused: there, typing is the
+/// manual-entry path (check character, reason, a second person's PIN).
+pub fn read_label_scan(raw: &str) -> Result<ScannedLabel, LabelScanError> {
+    let entry = read_entry(raw)?;
+    match entry.method {
+        EntryMethod::Scanned => Ok(ScannedLabel {
+            din: entry.din,
+            piece: entry.piece,
+        }),
+        EntryMethod::Typed => Err(LabelScanError::Typed { din: entry.din }),
+        EntryMethod::Unprefixed => Err(LabelScanError::Unprefixed { din: entry.din }),
+    }
 }
 
 /// What the verification of one entry against the donation in the chair decided.

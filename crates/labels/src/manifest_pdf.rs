@@ -376,6 +376,31 @@ fn box_section(w: &mut Writer, b: &ManifestBox) {
         if !bag.unit.is_suitable() {
             w.line_at(&format!("-> {}", bag.unit.describe()), SMALL, 4.0);
         }
+        // Labels typed instead of scanned (the exception path, with a reason and a
+        // second person's PIN): the receiving desk checks these by eye.
+        if !bag.manual_labels.is_empty() {
+            let half = |i: usize| {
+                bag.manual_labels
+                    .iter()
+                    .map(|p| {
+                        p.describe()
+                            .split(" / ")
+                            .nth(i)
+                            .unwrap_or_default()
+                            .to_owned()
+                    })
+                    .collect::<Vec<_>>()
+            };
+            w.line_at(
+                &format!(
+                    "-> 手工录入（未扫描）/ MANUAL ENTRY, typed not scanned: {} / {}",
+                    half(1).join("、"),
+                    half(0).join(", ")
+                ),
+                SMALL,
+                4.0,
+            );
+        }
     }
     if b.readings.is_empty() {
         w.line("温度记录 / Readings: 无 none");

@@ -29,7 +29,7 @@ fn dispatched() -> Manifest {
     let drive = donations[0].drive_id;
     let scan = |i: usize| {
         format!(
-            "={}{}",
+            "]C0={}{}",
             donations[i].din.as_str(),
             LabelPiece::new(LabelKind::Bag, 1).flags()
         )
@@ -42,7 +42,24 @@ fn dispatched() -> Manifest {
         .unwrap();
     store.pack_bag(driver, red.id, &scan(0)).unwrap();
     store.pack_bag(driver, red.id, &scan(1)).unwrap();
-    store.pack_bag(driver, plt.id, &scan(2)).unwrap();
+    // The third bag's label would not scan: packed by typing its DIN, witnessed.
+    let nurse = store.staff_by_name("采血护士 张静").unwrap().unwrap().id;
+    store
+        .pack_bag_manual(
+            driver,
+            plt.id,
+            &lifebridge_store::cold_chain::ManualPackEntry {
+                typed: format!(
+                    "{} {}",
+                    donations[2].din.as_str(),
+                    donations[2].din.check_char()
+                ),
+                reason: "label wet".to_owned(),
+                witness: nurse,
+                witness_pin: demo::DEMO_PIN.to_owned(),
+            },
+        )
+        .unwrap();
     let now = Utc::now();
     store
         .record_temperature(driver, red.id, now - Duration::minutes(20), 4.0)
@@ -103,6 +120,8 @@ fn manifest_pdf_reads_back_as_text() {
         "EXCURSION",
         "合计 / Total: 3 袋 bags, 2 箱 boxes, 1 箱有温度超限",
         "未知 unknown: 3",
+        "MANUAL ENTRY",
+        "手工录入",
         &manifest.id.to_string(),
         &manifest.drive_date.to_string(),
     ] {

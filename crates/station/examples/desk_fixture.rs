@@ -60,7 +60,11 @@ fn main() {
                     .iter()
                     .map(|t| fixture::tube_scan(&bag.din, *t))
                     .collect();
-                json!({"din": bag.din.as_str(), "text": bag.din.barcode_data(), "box": b.code, "tubes": tubes})
+                // What a scanner sends (AIM identifier first), and what a person types
+                // from the eye-readable DIN (with its check character).
+                json!({"din": bag.din.as_str(), "text": format!("]C0{}", bag.din.barcode_data()),
+                       "typed": format!("{} {}", bag.din.as_str(), bag.din.check_char()),
+                       "box": b.code, "tubes": tubes})
             })
         })
         .collect();
@@ -70,7 +74,7 @@ fn main() {
         "entry": fixture::entry(&manifest, 1),
         "qr": lifebridge_sync::manifest_code::encode(&manifest),
         "scans": scans,
-        "extra": {"din": extra.as_str(), "text": extra.barcode_data()},
+        "extra": {"din": extra.as_str(), "text": format!("]C0{}", extra.barcode_data())},
         // Versions and clock a device sends with every request.
         "client": lifebridge_sync::protocol::ClientInfo::current(),
     });

@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_desk_scan_piece",
         sql: include_str!("../../../migrations/station/0005_desk_scan_piece.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_desk_scan_manual",
+        sql: include_str!("../../../migrations/station/0006_desk_scan_manual.sql"),
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {

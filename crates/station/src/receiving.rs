@@ -18,8 +18,11 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Duration, Utc};
 use lifebridge_domain::cold_chain::{Manifest, Signatory};
 use lifebridge_domain::din::Din;
-use lifebridge_domain::entities::{Role, Staff};
-use lifebridge_domain::handoff::{self, DeskScan, HandoffError, Reasons, Reconciliation};
+use lifebridge_domain::entities::{LabelKind, Role, Staff};
+use lifebridge_domain::handoff::{
+    self, DeskManual, DeskScan, HandoffError, Reasons, Reconciliation,
+};
+use lifebridge_domain::labels::{LabelPiece, LabelScanError, read_typed};
 use lifebridge_domain::rules::RuleSet;
 use lifebridge_store::replication::StaffAccount;
 use lifebridge_store::session;
@@ -321,6 +324,7 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/desk/api/receipts", post(open_receipt))
         .route("/desk/api/receipts/{id}", get(receipt))
         .route("/desk/api/receipts/{id}/scans", post(scan))
+        .route("/desk/api/receipts/{id}/manual", post(manual_entry))
         .route("/desk/api/receipts/{id}/sign", post(sign))
         .route("/desk/api/statistics", get(statistics))
         .with_state(desk)
@@ -400,10 +404,10 @@ async fn check_pin(desk: &Desk, name: &str, pin: &str, who: &str) -> DeskResult<
                 "wrong_pin",
                 format!(
                     "{who}姓名或 PIN 不正确（还可尝试 {left} 次）/ {who_en}: unknown name or wrong PIN ({left} attempts left before a {LOCKOUT_MINUTES}-minute lock-out)",
-                    who_en = if who == "司机" {
-                        "driver"
-                    } else {
-                        "receiver"
+                    who_en = match who {
+                        "司机" => "driver",
+                        "第二人" => "second person",
+                        _ => "receiver",
                     }
                 ),
             ))
@@ -702,14 +706,35 @@ async fn scan(
     let staff = session(&desk, &headers)?;
     let axum::Json(req) = body?;
     let label = handoff::read_bag_scan(&req.text).map_err(|e| {
-        DeskError::invalid(
-            "unreadable_scan",
-            format!("扫描内容不是血袋标签的献血编码 / the scan is not a bag label's DIN: {e}"),
-        )
+        let (code, message) = match &e {
+            LabelScanError::Unreadable(_) => (
+                "unreadable_scan",
+                format!("扫描内容不是血袋标签的献血编码 / the scan is not a bag label's DIN: {e}"),
+            ),
+            LabelScanError::Typed { .. } => ("typed_not_scanned", e.to_string()),
+            LabelScanError::Unprefixed { .. } => ("not_a_scan", e.to_string()),
+        };
+        let mut err = DeskError::invalid(code, message);
+        if let LabelScanError::Typed { din } | LabelScanError::Unprefixed { din } = &e {
+            err.din = Some(din.to_string());
+        }
+        err
     })?;
     let loaded = load(&desk, id).await?;
-    let box_code = req
-        .box_code
+    let box_code = known_box(&loaded, req.box_code)?;
+    let scan = DeskScan {
+        din: label.din,
+        box_code,
+        scanned_at: Utc::now(),
+        piece: label.piece,
+        manual: None,
+    };
+    add_scan(&desk, id, &scan, staff.staff_id).await
+}
+
+/// The box code the desk scanned first, if any, when it is on a loaded manifest.
+fn known_box(loaded: &Loaded, box_code: Option<String>) -> DeskResult<Option<String>> {
+    let box_code = box_code
         .map(|b| b.trim().to_owned())
         .filter(|b| !b.is_empty());
     if let Some(code) = &box_code
@@ -726,16 +751,14 @@ async fn scan(
             ),
         ));
     }
-    let scan = DeskScan {
-        din: label.din,
-        box_code,
-        scanned_at: Utc::now(),
-        piece: label.piece,
-    };
+    Ok(box_code)
+}
+
+async fn add_scan(desk: &Desk, id: Uuid, scan: &DeskScan, staff_id: Uuid) -> DeskResult<Response> {
     if !desk
         .app
         .storage
-        .add_desk_scan(id, Uuid::now_v7(), &scan, staff.staff_id)
+        .add_desk_scan(id, Uuid::now_v7(), scan, staff_id)
         .await?
     {
         return Err(DeskError::new(
@@ -744,8 +767,112 @@ async fn scan(
             "本次交接已签收，不能再扫描 / this hand-off is signed; start a new receiving for further bags",
         ));
     }
+    let loaded = load(desk, id).await?;
+    Ok(axum::Json(view(desk, &loaded).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct ManualRequest {
+    /// The label piece whose DIN is typed: the bag (`{"kind":"bag","piece":1}`) or one
+    /// of the sample tubes the manifest lists with it.
+    piece: LabelPiece,
+    /// The DIN as printed under the barcode, with its boxed check character.
+    typed: String,
+    reason: String,
+    /// A second station account (not the signed-in receiver), e.g. the driver who
+    /// hands over, and their PIN.
+    witness_name: String,
+    witness_pin: String,
+    box_code: Option<String>,
+}
+
+/// The exception path for a label that cannot be scanned: its DIN typed with the check
+/// character, a reason, and a second station account's PIN. Recorded as a desk scan
+/// marked manual; shown as manual on the reconciliation and in the signed hand-off.
+/// A refusal writes nothing (a wrong PIN counts towards that name's lock-out).
+async fn manual_entry(
+    State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    body: Result<axum::Json<ManualRequest>, JsonRejection>,
+) -> DeskResult<Response> {
+    let staff = session(&desk, &headers)?;
+    let axum::Json(req) = body?;
+    let reason = req.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(DeskError::invalid(
+            "reason_missing",
+            "原因：请填写为何不能扫描（1-200 字）/ reason: say why the label cannot be scanned (1-200 characters)",
+        ));
+    }
+    let typed = read_typed(&req.typed)
+        .map_err(|e| DeskError::invalid("typed_din", format!("输入的献血码 / typed DIN: {e}")))?;
     let loaded = load(&desk, id).await?;
-    Ok(axum::Json(view(&desk, &loaded).await?).into_response())
+    if loaded.receipt.signed_at.is_some() {
+        return Err(DeskError::new(
+            StatusCode::CONFLICT,
+            "already_signed",
+            "本次交接已签收，不能再录入 / this hand-off is signed; start a new receiving for further bags",
+        ));
+    }
+    let Some(bag) = loaded
+        .manifests
+        .iter()
+        .flat_map(|m| &m.boxes)
+        .flat_map(|b| &b.bags)
+        .find(|b| b.din == typed.din)
+    else {
+        let mut err = DeskError::invalid(
+            "not_on_manifest",
+            format!(
+                "{} 不在已加载的清单上，不能手工录入 / {} is on none of the loaded manifests: manual entry is only for a listed bag whose label cannot be scanned",
+                typed.din, typed.din
+            ),
+        );
+        err.din = Some(typed.din.to_string());
+        return Err(err);
+    };
+    let is_bag = req.piece == LabelPiece::new(LabelKind::Bag, 1);
+    if !is_bag && !bag.tubes.contains(&req.piece) {
+        let mut allowed = vec![LabelPiece::new(LabelKind::Bag, 1).describe()];
+        allowed.extend(bag.tubes.iter().map(|t| t.describe()));
+        let mut err = DeskError::invalid(
+            "piece_not_listed",
+            format!(
+                "{} 不是清单上 {} 的标签 / {} is not a label the manifest lists for {}: allowed {}",
+                req.piece,
+                typed.din,
+                req.piece,
+                typed.din,
+                allowed.join("; ")
+            ),
+        );
+        err.din = Some(typed.din.to_string());
+        return Err(err);
+    }
+    let box_code = known_box(&loaded, req.box_code)?;
+    let witness = check_pin(&desk, &req.witness_name, &req.witness_pin, "第二人").await?;
+    if witness.staff_id == staff.staff_id {
+        return Err(DeskError::invalid(
+            "same_person",
+            "第二人须是另一名站点账号（例如交接的司机），不是已登录的接收人员 / the second person must be another station account (e.g. the driver handing over), not the signed-in receiver",
+        ));
+    }
+    let scan = DeskScan {
+        din: typed.din,
+        box_code,
+        scanned_at: Utc::now(),
+        piece: Some(req.piece),
+        manual: Some(DeskManual {
+            reason: reason.to_owned(),
+            authorised_by: Signatory {
+                staff_id: witness.staff_id,
+                name: witness.name,
+            },
+        }),
+    };
+    tracing::info!(receipt_id = %id, din = %scan.din, piece = %req.piece, "label entered by hand at the desk");
+    add_scan(&desk, id, &scan, staff.staff_id).await
 }
 
 #[derive(Deserialize)]

@@ -84,7 +84,7 @@ async fn bus_to_desk_and_back(backend: Backend) {
             .collect();
         assert_eq!(dins.len(), 5);
         for din in &dins {
-            s.pack_bag(as_driver, boxed.id, &format!("={din}01"))
+            s.pack_bag(as_driver, boxed.id, &format!("]C0={din}01"))
                 .unwrap();
         }
         s.record_temperature(as_driver, boxed.id, chrono::Utc::now(), 4.5)
@@ -140,7 +140,7 @@ async fn bus_to_desk_and_back(backend: Backend) {
             &url,
             &format!("/desk/api/receipts/{receipt}/scans"),
             token,
-            json!({"text": format!("={}01", bag.din), "box_code": "BOX-R7"}),
+            json!({"text": format!("]C0={}01", bag.din), "box_code": "BOX-R7"}),
         )
         .await;
         assert_eq!(status, 200, "{body}");
@@ -152,7 +152,7 @@ async fn bus_to_desk_and_back(backend: Backend) {
                 &url,
                 &format!("/desk/api/receipts/{receipt}/scans"),
                 token,
-                json!({"text": format!("={}{}", bag.din, tube.flags()), "box_code": "BOX-R7"}),
+                json!({"text": format!("]C0={}{}", bag.din, tube.flags()), "box_code": "BOX-R7"}),
             )
             .await;
             assert_eq!(status, 200, "{body}");

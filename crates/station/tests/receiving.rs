@@ -203,7 +203,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
                 .call(
                     "POST",
                     &scans_path,
-                    Some(json!({"text": format!("{}\r", bag.din.barcode_data()), "box_code": box_code})),
+                    Some(json!({"text": format!("]C0{}\r", bag.din.barcode_data()), "box_code": box_code})),
                 )
                 .await;
             assert_eq!(status, 200, "{body}");
@@ -236,7 +236,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
         .call(
             "POST",
             &scans_path,
-            Some(json!({"text": extra.barcode_data(), "box_code": "BOX-7"})),
+            Some(json!({"text": format!("]C0{}", extra.barcode_data()), "box_code": "BOX-7"})),
         )
         .await;
     assert_eq!(status, 422, "{body}");
@@ -245,7 +245,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
         .call(
             "POST",
             &scans_path,
-            Some(json!({"text": extra.barcode_data(), "box_code": "BOX-2"})),
+            Some(json!({"text": format!("]C0{}", extra.barcode_data()), "box_code": "BOX-2"})),
         )
         .await;
     assert_eq!(status, 200, "{view}");
@@ -407,7 +407,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
         .call(
             "POST",
             &scans_path,
-            Some(json!({"text": missing.barcode_data(), "box_code": "BOX-1"})),
+            Some(json!({"text": format!("]C0{}", missing.barcode_data()), "box_code": "BOX-1"})),
         )
         .await;
     assert_eq!(status, 409, "no scans after signing");
@@ -473,7 +473,8 @@ async fn hand_off_at_the_desk(backend: Backend) {
         body["receipt_id"].as_str().unwrap()
     );
     let platelet_bag = &second.boxes[1].bags[0];
-    let scan_late = json!({"text": platelet_bag.din.barcode_data(), "box_code": "BOX-2"});
+    let scan_late =
+        json!({"text": format!("]C0{}", platelet_bag.din.barcode_data()), "box_code": "BOX-2"});
     let (_, view) = desk.call("POST", &late, Some(scan_late.clone())).await;
     assert_eq!(view["reconciliation"]["tally"]["over_time_limit"], 0);
     assert!(
@@ -507,6 +508,225 @@ async fn hand_off_at_the_desk_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hand_off_at_the_desk_postgres() {
     hand_off_at_the_desk(Backend::Postgres).await;
+}
+
+/// At the desk, as at the chair, a label is verified only by a scan: a typed DIN or
+/// scanner data without the symbology identifier is refused; typing is the exception
+/// path, per piece, with the check character, a reason and a second station account's
+/// PIN (here the driver who hands over), shown as manual on the line and in the signed
+/// hand-off, with the labels the manifest says were typed before dispatch.
+async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
+    use lifebridge_domain::entities::LabelKind;
+    use lifebridge_domain::labels::LabelPiece;
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let bus = enroll(&ts, &url, "BUS-MANUAL").await;
+    let now = chrono::Utc::now();
+    let mut manifest = fixture::manifest(bus.id, 300, 4, now - chrono::Duration::minutes(30));
+    let tube1 = LabelPiece::new(LabelKind::Tube, 1);
+    let bag_piece = LabelPiece::new(LabelKind::Bag, 1);
+    // One tube label of the first bag was typed at the chair.
+    manifest.boxes[0].bags[0].manual_labels = vec![tube1];
+    bus.client(&url)
+        .push(vec![fixture::entry(&manifest, 1)])
+        .await
+        .unwrap();
+    add_staff(&ts, "赵敏", "receiving", "2468").await;
+    add_staff(&ts, "李司机", "driver", "1357").await;
+    let (_, body) = sign_in(&url, "赵敏", "2468").await;
+    let desk = Desk {
+        http: http(),
+        url: url.clone(),
+        token: body["token"].as_str().unwrap().to_owned(),
+    };
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/desk/api/receipts",
+            Some(json!({"manifest_ids": [manifest.id]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let receipt = body["receipt_id"].as_str().unwrap().to_owned();
+    let scans_path = format!("/desk/api/receipts/{receipt}/scans");
+    let manual_path = format!("/desk/api/receipts/{receipt}/manual");
+    let view_path = format!("/desk/api/receipts/{receipt}");
+    let first = manifest.boxes[0].bags[0].din.clone();
+    let typed_bag = manifest.boxes[0].bags[1].din.clone();
+    let box1 = manifest.boxes[0].code.clone();
+    let typed = format!("{} {}", typed_bag.as_str(), typed_bag.check_char());
+
+    // In the scan field: unprefixed data and the typed DIN are refused, naming manual entry.
+    let (status, body) = desk
+        .call(
+            "POST",
+            &scans_path,
+            Some(json!({"text": typed_bag.barcode_data(), "box_code": box1})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"], "not_a_scan");
+    assert!(
+        body["message"].as_str().unwrap().contains("manual entry"),
+        "{body}"
+    );
+    let (status, body) = desk
+        .call(
+            "POST",
+            &scans_path,
+            Some(json!({"text": typed, "box_code": box1})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"], "typed_not_scanned");
+    assert_eq!(body["din"], typed_bag.as_str());
+
+    // Manual entry refused without a reason, without the check character, with the
+    // signed-in receiver as the second person, with a wrong PIN, for an unlisted piece.
+    let manual = |typed: &str, reason: &str, name: &str, pin: &str, piece: LabelPiece| {
+        json!({"piece": piece, "typed": typed, "reason": reason, "witness_name": name,
+               "witness_pin": pin, "box_code": box1})
+    };
+    for (body, status_code, error) in [
+        (
+            manual(&typed, " ", "李司机", "1357", bag_piece),
+            422,
+            "reason_missing",
+        ),
+        (
+            manual(typed_bag.as_str(), "label wet", "李司机", "1357", bag_piece),
+            422,
+            "typed_din",
+        ),
+        (
+            manual(&typed, "label wet", "赵敏", "2468", bag_piece),
+            422,
+            "same_person",
+        ),
+        (
+            manual(&typed, "label wet", "李司机", "0000", bag_piece),
+            401,
+            "wrong_pin",
+        ),
+        (
+            manual(&typed, "label wet", "李司机", "", bag_piece),
+            401,
+            "wrong_pin",
+        ),
+        (
+            manual(
+                &typed,
+                "label wet",
+                "李司机",
+                "1357",
+                LabelPiece::new(LabelKind::Tube, 5),
+            ),
+            422,
+            "piece_not_listed",
+        ),
+    ] {
+        let (status, answer) = desk.call("POST", &manual_path, Some(body)).await;
+        assert_eq!(status, status_code, "{answer}");
+        assert_eq!(answer["error"], error, "{answer}");
+    }
+    let (_, view) = desk.call("GET", &view_path, None).await;
+    let line = |view: &Value, din: &lifebridge_domain::Din| {
+        view["reconciliation"]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["din"] == din.as_str())
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        line(&view, &typed_bag)["status"],
+        "missing",
+        "nothing was written"
+    );
+    assert_eq!(view["reconciliation"]["tally"]["received"], 0);
+    // What the manifest says was typed before dispatch is on the line.
+    assert_eq!(line(&view, &first)["manual_labels"], json!([tube1]));
+
+    // With the check character, a reason and the driver's PIN: received, marked manual.
+    let (status, view) = desk
+        .call(
+            "POST",
+            &manual_path,
+            Some(manual(
+                &typed,
+                "label wet / 标签受潮",
+                "李司机",
+                "1357",
+                bag_piece,
+            )),
+        )
+        .await;
+    assert_eq!(status, 200, "{view}");
+    let l = line(&view, &typed_bag);
+    assert_eq!(l["status"], "received");
+    assert_eq!(l["manual_at_desk"][0]["piece"], json!(bag_piece));
+    assert_eq!(l["manual_at_desk"][0]["reason"], "label wet / 标签受潮");
+    assert_eq!(l["manual_at_desk"][0]["authorised_by"]["name"], "李司机");
+
+    // Everything else scanned; the hand-off signed carries both kinds of manual entry.
+    for b in &manifest.boxes {
+        for bag in &b.bags {
+            if bag.din != typed_bag {
+                let (status, body) = desk
+                    .call("POST", &scans_path, Some(json!({"text": format!("]C0{}", bag.din.barcode_data()), "box_code": b.code})))
+                    .await;
+                assert_eq!(status, 200, "{body}");
+            }
+            for tube in &bag.tubes {
+                let (status, body) = desk
+                    .call("POST", &scans_path, Some(json!({"text": fixture::tube_scan(&bag.din, *tube), "box_code": b.code})))
+                    .await;
+                assert_eq!(status, 200, "{body}");
+            }
+        }
+    }
+    let (status, record) = desk
+        .call(
+            "POST",
+            &format!("/desk/api/receipts/{receipt}/sign"),
+            Some(
+                json!({"receiver_pin": "2468", "driver_name": "李司机", "driver_pin": "1357",
+                        "box_reasons": {"BOX-1": "whole box quarantined for QA"}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{record}");
+    let manual_labels = record["manual_labels"].as_array().unwrap();
+    assert_eq!(manual_labels.len(), 2, "{record}");
+    let typed_entry = manual_labels
+        .iter()
+        .find(|m| m["din"] == typed_bag.as_str())
+        .unwrap();
+    assert_eq!(typed_entry["at_desk"][0]["authorised_by"]["name"], "李司机");
+    let first_entry = manual_labels
+        .iter()
+        .find(|m| m["din"] == first.as_str())
+        .unwrap();
+    assert_eq!(first_entry["before_dispatch"], json!([tube1]));
+    // The scan record reads back the same after a reload (from the database).
+    let (_, view) = desk.call("GET", &view_path, None).await;
+    assert_eq!(
+        line(&view, &typed_bag)["manual_at_desk"][0]["reason"],
+        "label wet / 标签受潮"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_dins_at_the_desk_need_a_second_pin_sqlite() {
+    typed_dins_at_the_desk_need_a_second_pin(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_dins_at_the_desk_need_a_second_pin_postgres() {
+    typed_dins_at_the_desk_need_a_second_pin(Backend::Postgres).await;
 }
 
 /// The station's staff directory on a tablet: a crew account reaches the bus by sync and

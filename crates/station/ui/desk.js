@@ -116,7 +116,12 @@ async function onScan(text) {
   }
   if (!view) return say('scan-message', t('need_receipt'));
   const r = await api('POST', `/desk/api/receipts/${view.receipt_id}/scans`, { text, box_code: state.box });
-  if (!r.ok) return say('scan-message', pick(r.data?.message));
+  if (!r.ok) {
+    // A typed DIN verifies nothing here: the manual-entry form is the way, so it gets
+    // what was typed (the person still picks the label, reason and second person).
+    if (r.data?.error === 'typed_not_scanned') $('manual-typed').value = text;
+    return say('scan-message', pick(r.data?.message));
+  }
   state.view = r.data;
   render();
   const last = [...r.data.reconciliation.lines].sort((a, b) => (b.scanned_at ?? '').localeCompare(a.scanned_at ?? ''))[0];
@@ -164,6 +169,60 @@ async function sign(event) {
   render();
 }
 
+/// A label piece ({kind, piece}) named for the page's language.
+function pieceName(p) {
+  return t(`piece_${p.kind}`, { n: p.piece });
+}
+
+/// The labels the core reports typed instead of scanned on one line, or nothing.
+function manualNote(line) {
+  const parts = [];
+  if (line.manual_labels?.length) parts.push(t('manual_before', { pieces: line.manual_labels.map(pieceName).join(lang() === 'en' ? ', ' : '、') }));
+  for (const m of line.manual_at_desk ?? []) {
+    parts.push(t('manual_at_desk', { piece: pieceName(m.piece), who: m.authorised_by.name, reason: m.reason }));
+  }
+  if (!parts.length) return '';
+  return el('span', { class: 'manual', 'data-manual': parts.length }, `${t('manual_mark')}: ${parts.join(lang() === 'en' ? '; ' : '；')}`);
+}
+
+async function manualEntry(event) {
+  event.preventDefault();
+  const view = state.view;
+  if (!view) return say('manual-message', t('need_receipt'));
+  const [kind, piece] = $('manual-piece').value.split(':');
+  const r = await api('POST', `/desk/api/receipts/${view.receipt_id}/manual`, {
+    piece: { kind, piece: Number(piece) },
+    typed: $('manual-typed').value,
+    reason: $('manual-reason').value,
+    witness_name: $('manual-witness').value,
+    witness_pin: $('manual-witness-pin').value,
+    box_code: state.box,
+  });
+  $('manual-witness-pin').value = '';
+  if (!r.ok) return say('manual-message', pick(r.data?.message ?? String(r.status)));
+  const typed = $('manual-typed').value.trim();
+  const who = $('manual-witness').value.trim();
+  $('manual-typed').value = '';
+  $('manual-reason').value = '';
+  state.view = r.data;
+  render();
+  say('scan-message', '', true);
+  say('manual-message', t('manual_done', { din: typed, piece: pieceName({ kind, piece }), who }), true);
+  $('scan').focus();
+}
+
+/// The labels the manual form offers: the bag, and each sample tube the loaded
+/// manifests list (the station refuses any other).
+function renderManualPieces(view) {
+  const select = $('manual-piece');
+  const keep = select.value;
+  const tubes = new Set();
+  for (const line of view.reconciliation.lines) for (const p of line.tubes) tubes.add(p.piece);
+  const options = [{ kind: 'bag', piece: 1 }, ...[...tubes].sort((a, b) => a - b).map((n) => ({ kind: 'tube', piece: n }))];
+  select.replaceChildren(...options.map((p) => el('option', { value: `${p.kind}:${p.piece}` }, pieceName(p))));
+  if (options.some((p) => `${p.kind}:${p.piece}` === keep)) select.value = keep;
+}
+
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -203,8 +262,10 @@ function renderReceipt() {
   $('lines-section').classList.toggle('hidden', !show);
   $('boxes-section').classList.toggle('hidden', !show || !view.reconciliation.box_excursions.length);
   $('sign-section').classList.toggle('hidden', !show || Boolean(view?.signed));
+  $('manual-section').classList.toggle('hidden', !show || Boolean(view?.signed));
   $('current-box').textContent = state.box ?? t('no_box');
   if (!view) return;
+  renderManualPieces(view);
   const head = $('receipt-head');
   head.replaceChildren(...view.manifests.map((m) => el('h2', {}, `${m.site_name} · ${m.vehicle ?? ''} · ${t('driver')} ${m.driver}`)));
   head.append(el('p', {}, view.boxes.map((b) => `${b.code} ${lang() === 'en' ? b.class.replaceAll('_', ' ') : b.class_zh} ${b.range}`).join('　')));
@@ -212,6 +273,13 @@ function renderReceipt() {
     const s = view.signed;
     head.append(el('p', { class: 'signed', id: 'signed' }, `${t('signed')} ✓ `,
       t('signed_detail', { at: new Date(s.signed_at).toLocaleString(lang()), receiver: s.receiver.name, driver: s.driver.name, n: s.discrepancies.length })));
+    // Labels typed instead of scanned, as the signed record lists them.
+    for (const m of s.manual_labels ?? []) {
+      const parts = [];
+      if (m.before_dispatch?.length) parts.push(t('manual_before', { pieces: m.before_dispatch.map(pieceName).join(lang() === 'en' ? ', ' : '、') }));
+      for (const d of m.at_desk ?? []) parts.push(t('manual_at_desk', { piece: pieceName(d.piece), who: d.authorised_by.name, reason: d.reason }));
+      head.append(el('p', { class: 'manual signed-manual', 'data-din': m.din }, `${t('manual_mark')} ${m.din}: ${parts.join(lang() === 'en' ? '; ' : '；')}`));
+    }
   }
   const tally = view.reconciliation.tally;
   // One decision per box that left its range (never one reason per bag).
@@ -253,7 +321,7 @@ function renderReceipt() {
     const unit = line.unit.status;
     const tubes = line.tubes.length ? `${line.tubes_received.filter((p) => line.tubes.some((q) => q.kind === p.kind && q.piece === p.piece)).length}/${line.tubes.length}` : '';
     return el('tr', { id: `line-${line.din}`, class: `${line.status} ${flagged ? 'flagged' : ''}`, 'data-status': line.status, 'data-unit': unit },
-      el('td', {}, line.din), el('td', {}, t(`status_${line.status}`)), el('td', {}, line.manifest_box ?? ''),
+      el('td', {}, line.din, manualNote(line)), el('td', {}, t(`status_${line.status}`)), el('td', {}, line.manifest_box ?? ''),
       el('td', {}, line.found_box ?? ''), el('td', { class: 'tubes' }, tubes),
       // A bag not received has no status here: it is a discrepancy of its own.
       el('td', { class: `unit unit-${unit}` }, line.status !== 'received' ? '' : unit === 'suitable' ? t('unit_suitable') : pick(view.unit_descriptions[i])),
@@ -278,6 +346,7 @@ function render() {
 
 $('signin-form').addEventListener('submit', signIn);
 $('sign-form').addEventListener('submit', sign);
+$('manual-form').addEventListener('submit', manualEntry);
 // A hand scanner can deliver the next bag before the station answered the last one:
 // scans are sent one after the other, so every answer includes all earlier scans.
 let scanQueue = Promise.resolve();

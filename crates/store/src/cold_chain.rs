@@ -18,7 +18,10 @@ use lifebridge_domain::cold_chain::{
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::DonationRelease;
 use lifebridge_domain::entities::{AboRh, Donation, Donor, Drive, EntityKind, RecordId, Role};
-use lifebridge_domain::labels::{read_label_scan, strip_scanner_noise};
+use lifebridge_domain::entities::{LabelKind, ManualVerification};
+use lifebridge_domain::labels::{
+    LabelPiece, LabelScanError, read_label_scan, read_typed, strip_scanner_noise,
+};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
@@ -28,6 +31,17 @@ use crate::queries::{bodies, get_body};
 use crate::records::{actor_staff, require_role, require_text};
 use crate::session::SignInError;
 use crate::{Actor, Result, Store, StoreError};
+
+/// A bag packed by typing its DIN, with who confirms it (see [`Store::pack_bag_manual`]).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ManualPackEntry {
+    /// The DIN as typed from the bag's label, with its check character.
+    pub typed: String,
+    pub reason: String,
+    /// The second crew member, who types their own PIN.
+    pub witness: RecordId,
+    pub witness_pin: String,
+}
 
 /// Box codes are what is printed on the box: short, printable, no spaces.
 const MAX_BOX_CODE: usize = 32;
@@ -78,6 +92,15 @@ pub enum ColdChainError {
     NothingToDispatch { empty_boxes: Vec<String> },
     #[error("温度记录文件有误 / the logger file was not imported: {0}")]
     Csv(#[from] LoggerCsvError),
+    #[error(
+        "{din}: 装箱请扫描血袋本身的标签，不是{piece} / pack by scanning the bag's own label, not the {piece}"
+    )]
+    NotABagLabel { din: String, piece: String },
+    /// A typed DIN, or scanner data without the symbology identifier: no label was read.
+    #[error("{0}")]
+    NotScanned(String),
+    #[error("手工录入被拒绝 / manual entry refused: {0}")]
+    ManualRefused(String),
     #[error("签名未通过 / the dispatch was not signed: {0}")]
     SignIn(#[from] SignInError),
     #[error(transparent)]
@@ -291,6 +314,18 @@ fn released_pieces(
     .collect())
 }
 
+/// The label pieces verified by manual entry instead of a scan at the chair.
+fn released_manual_pieces(conn: &Connection, din: &Din) -> Result<Vec<LabelPiece>> {
+    Ok(bodies::<DonationRelease>(
+        conn,
+        "SELECT body FROM donation_release WHERE din = ?1",
+        [din.as_str()],
+    )?
+    .into_iter()
+    .flat_map(|r| r.manual_pieces)
+    .collect())
+}
+
 fn is_released(conn: &Connection, din: &Din) -> Result<bool> {
     Ok(conn
         .query_row(
@@ -320,9 +355,14 @@ fn box_contents(conn: &Connection, b: &TransportBox) -> Result<BoxContents> {
                 entity: "donation",
                 id: packing.din.to_string(),
             })?;
+        let mut manual_pieces = released_manual_pieces(conn, &packing.din)?;
+        if packing.manual.is_some() {
+            manual_pieces.push(LabelPiece::new(LabelKind::Bag, 1));
+        }
         bags.push(PackedUnit {
             abo_rh: known_abo_rh(conn, &donation)?,
             released_pieces: released_pieces(conn, &packing.din)?,
+            manual_pieces,
             donation,
         });
     }
@@ -458,8 +498,11 @@ impl Store {
         Ok(b)
     }
 
-    /// Packs the bag whose label was scanned into `box_id`, after every check: a known
-    /// DIN of this drive, released from the chair, in no other box, of the box's class.
+    /// Packs the bag whose label was scanned into `box_id`, after every check: a scan
+    /// (the scanner's symbology identifier, then the bag label's data; a typed DIN or
+    /// data without the identifier is refused, see [`Store::pack_bag_manual`]) of a
+    /// container label, a known DIN of this drive, released from the chair, in no other
+    /// box, of the box's class.
     pub fn pack_bag(
         &mut self,
         actor: Actor,
@@ -470,10 +513,64 @@ impl Store {
         require_role(&self.conn, staff_id, Role::Driver, "pack transport boxes")?;
         let b = load_box(&self.conn, box_id)?;
         require_open(&self.conn, &b)?;
-        let label =
-            read_label_scan(scanned_text).map_err(|e| ColdChainError::Unreadable(e.to_string()))?;
-        let din = label.din;
-        let donation = current_donation_by_din(&self.conn, &din)?.ok_or_else(|| {
+        let label = read_label_scan(scanned_text).map_err(|e| match e {
+            LabelScanError::Unreadable(e) => ColdChainError::Unreadable(e.to_string()),
+            not_scanned => ColdChainError::NotScanned(not_scanned.to_string()),
+        })?;
+        if let Some(piece) = label
+            .piece
+            .filter(|p| matches!(p.kind, LabelKind::Tube | LabelKind::Record))
+        {
+            return Err(ColdChainError::NotABagLabel {
+                din: label.din.to_string(),
+                piece: piece.describe(),
+            });
+        }
+        let donation = self.check_pack(&b, &label.din)?;
+        self.write_packing(actor, staff_id, &b, donation, None)
+    }
+
+    /// Packs a bag whose label cannot be scanned, by typing its DIN: the exception path.
+    /// The DIN must be typed as printed under the barcode **with its check character**,
+    /// with a reason, and a second crew member (an active account other than the
+    /// signed-in driver) confirms with their PIN. Every packing check of
+    /// [`Store::pack_bag`] applies; the packing is marked manual and the bag's label is
+    /// listed as typed on the manifest. A refusal writes nothing (a wrong PIN is counted
+    /// by sign-in).
+    pub fn pack_bag_manual(
+        &mut self,
+        actor: Actor,
+        box_id: RecordId,
+        entry: &ManualPackEntry,
+    ) -> Result<BoxPacking, ColdChainError> {
+        let staff_id = actor_staff(actor, "packing a bag by manual entry")?;
+        require_role(&self.conn, staff_id, Role::Driver, "pack transport boxes")?;
+        let reason = require_text("reason", &entry.reason, 200)?;
+        if entry.witness == staff_id {
+            return Err(ColdChainError::ManualRefused(
+                "the second crew member must be someone other than the signed-in driver / 须由另一名工作人员输入 PIN 确认".to_owned(),
+            ));
+        }
+        let typed = read_typed(&entry.typed)
+            .map_err(|e| ColdChainError::ManualRefused(format!("typed DIN / 输入的献血码: {e}")))?;
+        let b = load_box(&self.conn, box_id)?;
+        require_open(&self.conn, &b)?;
+        let donation = self.check_pack(&b, &typed.din)?;
+        if let Err(e) = self.sign_in(entry.witness, &entry.witness_pin)? {
+            return Err(ColdChainError::ManualRefused(format!(
+                "second crew member's PIN / 第二名工作人员 PIN: {e}"
+            )));
+        }
+        let manual = ManualVerification {
+            reason,
+            authorised_by: entry.witness,
+        };
+        self.write_packing(actor, staff_id, &b, donation, Some(manual))
+    }
+
+    /// Every check before a bag goes into box `b`; the current donation of `din`.
+    fn check_pack(&self, b: &TransportBox, din: &Din) -> Result<Donation, ColdChainError> {
+        let donation = current_donation_by_din(&self.conn, din)?.ok_or_else(|| {
             ColdChainError::UnknownDin {
                 din: din.to_string(),
             }
@@ -482,12 +579,12 @@ impl Store {
             let other = self.drive(donation.drive_id)?;
             return Err(ColdChainError::OtherDrive {
                 din: din.to_string(),
-                box_code: b.code,
+                box_code: b.code.clone(),
                 site: other.site_name,
                 date: other.date.to_string(),
             });
         }
-        if let Some(packed) = current_packing_of_din(&self.conn, &din)? {
+        if let Some(packed) = current_packing_of_din(&self.conn, din)? {
             let in_box = load_box(&self.conn, packed.box_id)?;
             return Err(ColdChainError::AlreadyPacked {
                 din: din.to_string(),
@@ -496,24 +593,41 @@ impl Store {
             });
         }
         check_packing(&donation, b.class, &self.rules()?)?;
-        if !is_released(&self.conn, &din)? {
+        if !is_released(&self.conn, din)? {
             return Err(ColdChainError::NotReleased {
                 din: din.to_string(),
             });
         }
+        Ok(donation)
+    }
+
+    fn write_packing(
+        &mut self,
+        actor: Actor,
+        staff_id: RecordId,
+        b: &TransportBox,
+        donation: Donation,
+        manual: Option<ManualVerification>,
+    ) -> Result<BoxPacking, ColdChainError> {
+        let action = if manual.is_some() {
+            "cold_chain.pack_manual"
+        } else {
+            "cold_chain.pack"
+        };
         let packing = self.act(
             actor,
-            "cold_chain.pack",
-            serde_json::json!({"box": b.code, "din": din.as_str()}),
+            action,
+            serde_json::json!({"box": b.code, "din": donation.din.as_str(), "manual": manual}),
             |ctx| {
                 let packing = BoxPacking {
                     id: Uuid::now_v7(),
                     box_id: b.id,
                     donation_id: donation.id,
-                    din: din.clone(),
+                    din: donation.din.clone(),
                     packed_by: staff_id,
                     packed_at: ctx.now,
                     removes: None,
+                    manual: manual.clone(),
                 };
                 insert_packing(ctx, &packing)?;
                 Ok(packing)
@@ -558,6 +672,7 @@ impl Store {
                     id: Uuid::now_v7(),
                     packed_by: staff_id,
                     packed_at: ctx.now,
+                    manual: None,
                     removes: Some(packing.id),
                     ..packing.clone()
                 };

@@ -366,7 +366,7 @@ fn every_refusal_names_the_bag_and_changes_nothing() {
     let err = assert_unchanged!(
         &b.store,
         &before,
-        b.store.pack_bag(driver, red.id, "=Z99992699999990"),
+        b.store.pack_bag(driver, red.id, "]C0=Z99992699999990"),
     );
     assert!(
         matches!(
@@ -858,4 +858,263 @@ fn apheresis_plasma_has_its_own_box_class() {
         .pack_bag(driver, plasma.id, &bag_scan(&b.released[0]))
         .unwrap_err();
     assert!(err.to_string().contains("apheresis plasma box"), "{err}");
+}
+
+/// The DIN as a person types it from the eye-readable text: with its check character.
+fn typed_din(d: &Donation) -> String {
+    format!("{} {}", d.din.as_str(), d.din.check_char())
+}
+
+fn manual(
+    typed: &str,
+    reason: &str,
+    witness: Uuid,
+    pin: &str,
+) -> lifebridge_store::cold_chain::ManualPackEntry {
+    lifebridge_store::cold_chain::ManualPackEntry {
+        typed: typed.to_owned(),
+        reason: reason.to_owned(),
+        witness,
+        witness_pin: pin.to_owned(),
+    }
+}
+
+#[test]
+fn packing_takes_only_a_scan_of_the_bag_label() {
+    let mut b = bus(2, 0);
+    let (drive, driver) = (b.drive, b.driver);
+    let red = b
+        .store
+        .open_box(driver, drive, "BOX-R1", ProductClass::RedCellWholeBlood)
+        .unwrap();
+    let before = footprint(&b.store);
+    let d = b.released[0].clone();
+    // The bag label's data without the scanner's symbology identifier: typed, maybe.
+    let unprefixed = format!("={}01", d.din.as_str());
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store.pack_bag(driver, red.id, &unprefixed)
+    );
+    assert!(matches!(err, ColdChainError::NotScanned(_)), "{err}");
+    assert!(err.to_string().contains("NOT A SCAN"), "{err}");
+    // The DIN typed with its check character, in the scan field: refused, names manual entry.
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store.pack_bag(driver, red.id, &typed_din(&d))
+    );
+    assert!(err.to_string().contains("TYPED, NOT SCANNED"), "{err}");
+    assert!(err.to_string().contains("manual entry"), "{err}");
+    // Full-width, as a Chinese IME types it: the same refusal.
+    let full_width: String = typed_din(&d)
+        .chars()
+        .map(|c| match c {
+            '0'..='9' | 'A'..='Z' => char::from_u32(c as u32 + 0xFEE0).unwrap(),
+            other => other,
+        })
+        .collect();
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store.pack_bag(driver, red.id, &full_width)
+    );
+    assert!(err.to_string().contains("TYPED, NOT SCANNED"), "{err}");
+    // A scan of one of its tubes is not the bag.
+    let tube = format!(
+        "]C0={}{}",
+        d.din.as_str(),
+        LabelPiece::new(LabelKind::Tube, 1).flags()
+    );
+    let err = assert_unchanged!(&b.store, &before, b.store.pack_bag(driver, red.id, &tube));
+    assert!(matches!(err, ColdChainError::NotABagLabel { .. }), "{err}");
+    // A scan packs it, not marked manual.
+    let packing = b.store.pack_bag(driver, red.id, &bag_scan(&d)).unwrap();
+    assert!(packing.manual.is_none());
+}
+
+#[test]
+fn a_bag_is_packed_by_typing_only_with_check_character_reason_and_a_second_pin() {
+    let mut b = bus(2, 0);
+    let (drive, driver) = (b.drive, b.driver);
+    let red = b
+        .store
+        .open_box(driver, drive, "BOX-R1", ProductClass::RedCellWholeBlood)
+        .unwrap();
+    let nurse = b.store.staff_by_name("采血护士 张静").unwrap().unwrap().id;
+    let d = b.released[0].clone();
+    let before = footprint(&b.store);
+    let good = typed_din(&d);
+
+    // No reason.
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store
+            .pack_bag_manual(driver, red.id, &manual(&good, "  ", nurse, demo::DEMO_PIN))
+    );
+    assert!(err.to_string().contains("reason"), "{err}");
+    // No PIN, and a wrong one: refused, and counted towards the witness's lock-out
+    // (sign-in audits the failure; no packing is written).
+    let err = b
+        .store
+        .pack_bag_manual(driver, red.id, &manual(&good, "label torn", nurse, ""))
+        .unwrap_err();
+    assert!(matches!(err, ColdChainError::ManualRefused(_)), "{err}");
+    let failed = failed_attempts(&b.store, nurse);
+    let err = b
+        .store
+        .pack_bag_manual(driver, red.id, &manual(&good, "label torn", nurse, "9999"))
+        .unwrap_err();
+    assert!(err.to_string().contains("PIN"), "{err}");
+    assert_eq!(failed_attempts(&b.store, nurse), failed + 1);
+    // The signed-in driver cannot witness their own entry.
+    let before = footprint(&b.store);
+    let err = assert_unchanged!(
+        &b.store,
+        &before,
+        b.store.pack_bag_manual(
+            driver,
+            red.id,
+            &manual(&good, "label torn", b.driver_id, demo::DEMO_PIN)
+        )
+    );
+    assert!(err.to_string().contains("someone other"), "{err}");
+    // The DIN without its check character, or as scanner data, is not a typed DIN.
+    for bad in [d.din.as_str().to_owned(), format!("={}01", d.din.as_str())] {
+        let err = b
+            .store
+            .pack_bag_manual(
+                driver,
+                red.id,
+                &manual(&bad, "label torn", nurse, demo::DEMO_PIN),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, ColdChainError::ManualRefused(_)),
+            "{bad}: {err}"
+        );
+    }
+    assert_eq!(
+        b.store
+            .connection()
+            .query_row("SELECT COUNT(*) FROM box_packing", [], |r| r
+                .get::<_, i64>(0))
+            .unwrap(),
+        0,
+        "no refused manual entry packed anything"
+    );
+
+    // With all of it: packed, marked manual with the reason and the witness.
+    let packing = b
+        .store
+        .pack_bag_manual(
+            driver,
+            red.id,
+            &manual(&good, "label torn", nurse, demo::DEMO_PIN),
+        )
+        .unwrap();
+    let m = packing.manual.clone().unwrap();
+    assert_eq!((m.reason.as_str(), m.authorised_by), ("label torn", nurse));
+    // Every packing check still applies: the same bag again is already packed.
+    let err = b
+        .store
+        .pack_bag_manual(
+            driver,
+            red.id,
+            &manual(&good, "label torn", nurse, demo::DEMO_PIN),
+        )
+        .unwrap_err();
+    assert!(matches!(err, ColdChainError::AlreadyPacked { .. }), "{err}");
+    b.store
+        .pack_bag(driver, red.id, &bag_scan(&b.released[1]))
+        .unwrap();
+
+    // The manifest lists the typed bag label; the scanned bag has none.
+    let signed = b
+        .store
+        .dispatch(driver, drive, b.driver_id, demo::DEMO_PIN)
+        .unwrap();
+    let bags = &signed.manifest.boxes[0].bags;
+    let typed_bag = bags.iter().find(|x| x.din == d.din).unwrap();
+    assert_eq!(
+        typed_bag.manual_labels,
+        vec![LabelPiece::new(LabelKind::Bag, 1)]
+    );
+    let scanned_bag = bags.iter().find(|x| x.din == b.released[1].din).unwrap();
+    assert!(scanned_bag.manual_labels.is_empty());
+    let json = serde_json::to_value(&signed.manifest).unwrap();
+    let scanned_json = json["boxes"][0]["bags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["din"] == b.released[1].din.as_str())
+        .unwrap();
+    assert!(
+        scanned_json.get("manual_labels").is_none(),
+        "a bag with every label scanned keeps the old manifest bytes"
+    );
+}
+
+#[test]
+fn labels_typed_at_the_chair_are_listed_on_the_manifest() {
+    let mut b = bus(1, 1);
+    let driver = b.driver;
+    let d = b.unreleased[0].clone();
+    let nurse = b.store.staff_by_name("登记护士 李敏").unwrap().unwrap().id;
+    let prints = b.store.print_label_set(b.phleb, d.id, 2).unwrap();
+    let tube = LabelPiece::new(LabelKind::Tube, 2);
+    b.store
+        .record_manual_label_entry(
+            b.phleb,
+            d.id,
+            &lifebridge_store::labels::ManualLabelEntry {
+                piece: tube,
+                typed: typed_din(&d),
+                reason: "tube label wet".into(),
+                witness: nurse,
+                witness_pin: demo::DEMO_PIN.into(),
+            },
+        )
+        .unwrap();
+    for p in prints
+        .iter()
+        .map(|p| LabelPiece::new(p.kind, p.piece))
+        .filter(|p| *p != tube)
+    {
+        b.store
+            .record_label_scan(
+                b.phleb,
+                d.id,
+                &format!("]C0={}{}\r\n", d.din.as_str(), p.flags()),
+            )
+            .unwrap();
+    }
+    b.store.release_donation(b.phleb, d.id).unwrap();
+    let red = b
+        .store
+        .open_box(
+            driver,
+            d.drive_id,
+            "BOX-R1",
+            ProductClass::RedCellWholeBlood,
+        )
+        .unwrap();
+    b.store.pack_bag(driver, red.id, &bag_scan(&d)).unwrap();
+    let signed = b
+        .store
+        .dispatch(driver, d.drive_id, b.driver_id, demo::DEMO_PIN)
+        .unwrap();
+    let bag = signed
+        .manifest
+        .boxes
+        .iter()
+        .flat_map(|x| &x.bags)
+        .find(|x| x.din == d.din)
+        .unwrap();
+    assert_eq!(
+        bag.manual_labels,
+        vec![tube],
+        "the chair's manual entry travels"
+    );
 }

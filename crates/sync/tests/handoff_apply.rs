@@ -35,6 +35,7 @@ fn record(manifests: Vec<Uuid>, device: Uuid, minute: u32) -> HandoffRecord {
         discrepancies: vec![],
         box_decisions: vec![],
         units: vec![],
+        manual_labels: vec![],
     }
 }
 

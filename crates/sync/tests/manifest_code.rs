@@ -60,6 +60,7 @@ fn manifest(bags: u32) -> Manifest {
                 collected_at: t0() + Duration::minutes(i64::from(i) * 7),
                 tubes: Vec::new(),
                 unit: Default::default(),
+                manual_labels: Vec::new(),
             })
             .collect();
         let readings: Vec<ManifestReading> = (0..12)

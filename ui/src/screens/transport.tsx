@@ -3,8 +3,8 @@
 // the core; this screen only routes scans and shows the answers.
 import { useEffect, useRef, useState } from "preact/hooks";
 import {
-  BoxView, ClassOption, Drive, Excursion, LoggerImport, ManifestView, ProductClass, SignedManifest, TransportView,
-  UnitLine, call, errorText,
+  AppStatus, BoxView, ClassOption, Drive, Excursion, LoggerImport, ManifestView, ProductClass, SignedManifest, Staff,
+  TransportView, UnitLine, call, errorText,
 } from "../api";
 import { t } from "../i18n";
 import { useReloadAfterSync } from "../sync";
@@ -87,6 +87,7 @@ function SignedManifestCard({ view, onSaved }: { view: ManifestView; onSaved: (p
           <ul>{b.bags.map((g) => (
             <li data-din={g.din} data-status={g.unit?.status ?? "suitable"}>
               {g.din} · {g.abo_rh ?? t("unknown_group")}{g.unit && <strong class="warn"> · {t(`unit_${g.unit.status}` as never)}</strong>}
+              {(g.manual_labels?.length ?? 0) > 0 && <span class="manual-mark" data-manual-labels={g.manual_labels?.length}> ✎ {t("manual_mark")}</span>}
             </li>
           ))}</ul>
           <ExcursionList excursions={b.excursions} code={b.code} />
@@ -156,6 +157,8 @@ export function Transport({ drive }: { drive: Drive }) {
       const field = scanInput.current;
       const focused = document.activeElement;
       if (!field || focused === field || (focused as HTMLElement | null)?.id === "box-code") return;
+      // The manual-entry form is typed on purpose.
+      if ((focused as HTMLElement | null)?.closest?.("#pack-manual-form")) return;
       if (!["=", "&", "]"].includes(e.key)) return;
       e.preventDefault();
       field.focus();
@@ -198,6 +201,27 @@ export function Transport({ drive }: { drive: Drive }) {
       await show(await call<TransportView>("pack_bag", { boxId: current.transport_box.id, text }));
       setMessage(`✓ ${t("packed")}: ${text} → ${current.transport_box.code}`);
     }).then(() => scanInput.current?.focus());
+  };
+
+  // The exception path for a bag whose label cannot be scanned.
+  const [manual, setManual] = useState<{ typed: string; reason: string; witness: string; pin: string } | null>(null);
+  const [crew, setCrew] = useState<Staff[]>([]);
+  useEffect(() => {
+    if (!manual) return;
+    Promise.all([call<Staff[]>("list_staff"), call<AppStatus>("app_status")])
+      .then(([all, me]) => setCrew(all.filter((s) => s.active && s.id !== me.staff?.id)))
+      .catch(() => setCrew([]));
+  }, [manual !== null]);
+  const packManual = (e: Event) => {
+    e.preventDefault();
+    if (!current || !manual) return;
+    const m = manual;
+    run(async () => {
+      await show(await call<TransportView>("pack_bag_manual", { boxId: current.transport_box.id, entry: {
+        typed: m.typed, reason: m.reason, witness: m.witness, witness_pin: m.pin } }));
+      setManual(null);
+      setMessage(`✓ ${t("packed_manual")}: ${m.typed} → ${current.transport_box.code}`);
+    }).then(() => setManual((cur) => (cur ? { ...cur, pin: "" } : cur)));
   };
 
   const unpack = (packingId: string) => run(async () => {
@@ -270,6 +294,23 @@ export function Transport({ drive }: { drive: Drive }) {
               <form onSubmit={pack}>
                 <label>{t("pack_scan")} ⌁<input id="pack-scan" ref={scanInput} autoComplete="off" value={scan} onInput={(e) => setScan(e.currentTarget.value)} /></label>
               </form>
+              {manual ? (
+                <form id="pack-manual-form" class="manual-form" onSubmit={packManual}>
+                  <p class="hint">{t("pack_manual_hint")}</p>
+                  <label>{t("manual_din")}<input id="pack-manual-din" autoComplete="off" value={manual.typed} onInput={(e) => setManual({ ...manual, typed: e.currentTarget.value })} /></label>
+                  <label>{t("manual_reason")}<input id="pack-manual-reason" value={manual.reason} onInput={(e) => setManual({ ...manual, reason: e.currentTarget.value })} /></label>
+                  <label>{t("manual_witness")}<select id="pack-manual-witness" value={manual.witness} onChange={(e) => setManual({ ...manual, witness: e.currentTarget.value })}>
+                    <option value="" />
+                    {crew.map((s) => <option value={s.id}>{s.display_name}</option>)}</select></label>
+                  <label>{t("pin")}<input id="pack-manual-pin" type="password" inputMode="numeric" autoComplete="off" value={manual.pin} onInput={(e) => setManual({ ...manual, pin: e.currentTarget.value })} /></label>
+                  <div class="row">
+                    <button class="primary" id="pack-manual-submit" type="submit">{t("manual_confirm")}</button>
+                    <button type="button" id="pack-manual-cancel" onClick={() => setManual(null)}>{t("manual_cancel")}</button>
+                  </div>
+                </form>
+              ) : (
+                <button type="button" class="manual-open" id="pack-manual-open" onClick={() => setManual({ typed: "", reason: "", witness: "", pin: "" })}>{t("pack_manual_open")}</button>
+              )}
               <form class="row" onSubmit={addReading}>
                 <label>{t("reading_celsius")}<input id="reading-celsius" inputMode="decimal" autoComplete="off" value={celsius} onInput={(e) => setCelsius(e.currentTarget.value)} /></label>
                 <button id="add-reading" type="submit">{t("add_reading")}</button>
@@ -307,7 +348,8 @@ export function Transport({ drive }: { drive: Drive }) {
                 <p>{t("bags_count")}: <strong class="bag-count">{b.bags.length}</strong></p>
                 <ul class="box-bags">
                   {b.bags.map((g) => (
-                    <li data-din={g.packing.din}>{g.packing.din} · {g.abo_rh ?? t("unknown_group")}
+                    <li data-din={g.packing.din} data-manual={g.packing.manual ? "true" : undefined}>{g.packing.din} · {g.abo_rh ?? t("unknown_group")}
+                      {g.packing.manual && <span class="manual-mark"> ✎ {t("manual_mark")}</span>}
                       {open && <button class="ghost unpack" onClick={() => unpack(g.packing.id)}>{t("unpack")}</button>}
                     </li>
                   ))}

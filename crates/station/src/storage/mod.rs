@@ -535,6 +535,24 @@ pub fn piece_text(scan: &DeskScan) -> Result<Option<String>> {
     Ok(scan.piece.map(|p| serde_json::to_string(&p)).transpose()?)
 }
 
+/// A desk scan's manual entry as stored (`desk_scan.manual`: its JSON, or NULL for a scan).
+pub fn manual_text(scan: &DeskScan) -> Result<Option<String>> {
+    Ok(scan
+        .manual
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?)
+}
+
+/// Reads `desk_scan.manual` back.
+pub fn parse_manual(text: Option<&str>) -> Result<Option<lifebridge_domain::handoff::DeskManual>> {
+    text.map(|t| {
+        serde_json::from_str(t)
+            .map_err(|e| StorageError::Corrupt(format!("desk scan manual entry {t:?}: {e}")))
+    })
+    .transpose()
+}
+
 /// Reads `desk_scan.piece` back.
 pub fn parse_piece(text: Option<&str>) -> Result<Option<lifebridge_domain::labels::LabelPiece>> {
     text.map(|t| {

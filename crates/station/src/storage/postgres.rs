@@ -967,7 +967,7 @@ impl Storage for PostgresStorage {
         };
         let scans = client
             .query(
-                "SELECT din, box_code, scanned_at, piece FROM desk_scan WHERE receipt_id = $1
+                "SELECT din, box_code, scanned_at, piece, manual FROM desk_scan WHERE receipt_id = $1
                  ORDER BY scanned_at, scan_id",
                 &[&id],
             )
@@ -983,6 +983,7 @@ impl Storage for PostgresStorage {
                     box_code: r.get(1),
                     scanned_at: parse_time(r.get(2))?,
                     piece: super::parse_piece(r.get::<_, Option<&str>>(3))?,
+                    manual: super::parse_manual(r.get::<_, Option<&str>>(4))?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -1007,6 +1008,7 @@ impl Storage for PostgresStorage {
             .scanned_at
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let piece = super::piece_text(scan)?;
+        let manual = super::manual_text(scan)?;
         with_retry!(self, |tx| {
             let open = tx
                 .query_opt(
@@ -1017,8 +1019,8 @@ impl Storage for PostgresStorage {
                 .map(|r| r.get::<_, Option<String>>(0));
             if matches!(open, Some(None)) {
                 tx.execute(
-                    "INSERT INTO desk_scan (receipt_id, scan_id, din, box_code, scanned_at, scanned_by, piece)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO desk_scan (receipt_id, scan_id, din, box_code, scanned_at, scanned_by, piece, manual)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     &[
                         &receipt_id.to_string(),
                         &scan_id.to_string(),
@@ -1027,6 +1029,7 @@ impl Storage for PostgresStorage {
                         &at,
                         &scanned_by.to_string(),
                         &piece,
+                        &manual,
                     ],
                 )
                 .await?;

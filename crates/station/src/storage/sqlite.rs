@@ -868,7 +868,7 @@ impl Storage for SqliteStorage {
                 return Ok(None);
             };
             let mut stmt = c.prepare(
-                "SELECT din, box_code, scanned_at, piece FROM desk_scan WHERE receipt_id = ?1
+                "SELECT din, box_code, scanned_at, piece, manual FROM desk_scan WHERE receipt_id = ?1
                  ORDER BY scanned_at, scan_id",
             )?;
             let scans = stmt
@@ -878,12 +878,13 @@ impl Storage for SqliteStorage {
                         r.get::<_, Option<String>>(1)?,
                         r.get::<_, String>(2)?,
                         r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let scans = scans
                 .into_iter()
-                .map(|(din, box_code, at, piece)| {
+                .map(|(din, box_code, at, piece, manual)| {
                     Ok(DeskScan {
                         din: din
                             .parse()
@@ -891,6 +892,7 @@ impl Storage for SqliteStorage {
                         box_code,
                         scanned_at: parse_time(&at)?,
                         piece: super::parse_piece(piece.as_deref())?,
+                        manual: super::parse_manual(manual.as_deref())?,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -927,8 +929,8 @@ impl Storage for SqliteStorage {
                 return Ok(false);
             }
             tx.execute(
-                "INSERT INTO desk_scan (receipt_id, scan_id, din, box_code, scanned_at, scanned_by, piece)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO desk_scan (receipt_id, scan_id, din, box_code, scanned_at, scanned_by, piece, manual)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 (
                     receipt_id.to_string(),
                     scan_id.to_string(),
@@ -938,6 +940,7 @@ impl Storage for SqliteStorage {
                         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                     scanned_by.to_string(),
                     super::piece_text(&scan)?,
+                    super::manual_text(&scan)?,
                 ),
             )?;
             tx.commit()?;
