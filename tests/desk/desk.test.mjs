@@ -203,6 +203,9 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
   await scan(wrong.text);
   for (const tube of wrong.tubes) await scan(tube);
   await scan(first.extra.text);
+  // Every scan answered: the tiles are final (received reaches 39 before the extra bag's
+  // answer, so waiting for that alone read the tiles mid-queue under load).
+  await page.waitForSelector('#scan[data-pending="0"]');
   await page.waitForSelector('#tile-received .n:text-is("39")');
   const tile = async (k) => (await page.locator(`#tile-${k} .n`).innerText()).trim();
   assert.equal(await tile('missing'), '1');

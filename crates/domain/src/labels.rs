@@ -478,8 +478,16 @@ pub enum ScanError {
         "the scanner read {symbology} data {text:?}, which is not an ISBT 128 label (no data identifier '=' or '&')"
     )]
     NotIsbt128 { symbology: String, text: String },
+    // Not `#[from]`: that would also make the DinError the `source`, and an error chain
+    // (`{:#}`, the CLI's stderr) would print its reason twice.
     #[error("DIN: {0}")]
-    Din(#[from] DinError),
+    Din(DinError),
+}
+
+impl From<DinError> for ScanError {
+    fn from(e: DinError) -> ScanError {
+        ScanError::Din(e)
+    }
 }
 
 /// Folds what a Chinese IME types in full-width mode (`＝Ｚ９...`, the ideographic

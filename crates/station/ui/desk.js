@@ -349,13 +349,22 @@ $('sign-form').addEventListener('submit', sign);
 $('manual-form').addEventListener('submit', manualEntry);
 // A hand scanner can deliver the next bag before the station answered the last one:
 // scans are sent one after the other, so every answer includes all earlier scans.
+// The scan field's `data-pending` counts scans not answered yet (0 when the screen shows
+// every scan made), so whoever reads the tiles knows they are final.
 let scanQueue = Promise.resolve();
+let pendingScans = 0;
+const setPending = (n) => { pendingScans = n; $('scan').dataset.pending = String(n); };
+setPending(0);
 $('scan').addEventListener('keydown', (e) => {
   if (e.key !== 'Enter') return;
   e.preventDefault();
   const text = e.target.value;
   e.target.value = '';
-  scanQueue = scanQueue.then(() => onScan(text)).catch((err) => say('scan-message', String(err)));
+  setPending(pendingScans + 1);
+  scanQueue = scanQueue
+    .then(() => onScan(text))
+    .catch((err) => say('scan-message', String(err)))
+    .finally(() => setPending(pendingScans - 1));
 });
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') $('scan').focus();
