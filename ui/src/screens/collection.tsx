@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { AppStatus, Donation, Drive, QueueEntry, Staff, call, errorText } from "../api";
 import { t } from "../i18n";
+import { ManualEntry, ManualEntryForm, emptyManualEntry } from "../manual-entry";
 
 interface Piece { kind: "bag" | "satellite" | "tube" | "record"; piece: number }
 interface LabelView {
@@ -27,7 +28,7 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
   const scanInput = useRef<HTMLInputElement>(null);
   const [previews, setPreviews] = useState<string[]>([]);
   // The exception path for one piece whose label cannot be scanned.
-  const [manual, setManual] = useState<{ piece: Piece; typed: string; reason: string; witness: string; pin: string } | null>(null);
+  const [manual, setManual] = useState<({ piece: Piece } & ManualEntry) | null>(null);
   const [crew, setCrew] = useState<Staff[]>([]);
   useEffect(() => {
     if (!manual) return;
@@ -171,7 +172,7 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
                   {ok ? "✓" : "○"} {pieceName(p)}{byHand && <span class="manual-mark"> ✎ {t("manual_mark")}</span>}
                   {!ok && !labels.status.released && (
                     <button type="button" class="manual-open" id={`manual-${i}`}
-                      onClick={() => setManual({ piece: p, typed: "", reason: "", witness: "", pin: "" })}>{t("manual_entry")}</button>
+                      onClick={() => setManual({ piece: p, ...emptyManualEntry() })}>{t("manual_entry")}</button>
                   )}
                 </li>;
               })}
@@ -182,19 +183,9 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
               </form>
             )}
             {manual && !labels.status.released && (
-              <form id="manual-form" class="manual-form" onSubmit={submitManual}>
-                <p class="hint">{t("manual_entry")}: <strong>{pieceName(manual.piece)}</strong> — {t("manual_hint")}</p>
-                <label>{t("manual_din")}<input id="manual-din" autoComplete="off" value={manual.typed} onInput={(e) => setManual({ ...manual, typed: e.currentTarget.value })} /></label>
-                <label>{t("manual_reason")}<input id="manual-reason" value={manual.reason} onInput={(e) => setManual({ ...manual, reason: e.currentTarget.value })} /></label>
-                <label>{t("manual_witness")}<select id="manual-witness" value={manual.witness} onChange={(e) => setManual({ ...manual, witness: e.currentTarget.value })}>
-                  <option value="" />
-                  {crew.map((s) => <option value={s.id}>{s.display_name}</option>)}</select></label>
-                <label>{t("pin")}<input id="manual-pin" type="password" inputMode="numeric" autoComplete="off" value={manual.pin} onInput={(e) => setManual({ ...manual, pin: e.currentTarget.value })} /></label>
-                <div class="row">
-                  <button class="primary" id="manual-submit" type="submit">{t("manual_confirm")}</button>
-                  <button type="button" id="manual-cancel" onClick={() => setManual(null)}>{t("manual_cancel")}</button>
-                </div>
-              </form>
+              <ManualEntryForm idPrefix="manual" entry={manual} crew={crew} onChange={setManual} onSubmit={submitManual}
+                onCancel={() => setManual(null)}
+                hint={<>{t("manual_entry")}: <strong>{pieceName(manual.piece)}</strong> — {t("manual_hint")}</>} />
             )}
             {/* A refused scan is shown where the phlebotomist is looking. */}
             {error && <p class="error" role="alert" id="collection-error">{error}</p>}

@@ -7,6 +7,7 @@ import {
   TransportView, UnitLine, call, errorText,
 } from "../api";
 import { t } from "../i18n";
+import { ManualEntry, ManualEntryForm, emptyManualEntry } from "../manual-entry";
 import { useReloadAfterSync } from "../sync";
 
 /** A box class as the option list shows it: name, the rules' band and time limit. */
@@ -204,7 +205,7 @@ export function Transport({ drive }: { drive: Drive }) {
   };
 
   // The exception path for a bag whose label cannot be scanned.
-  const [manual, setManual] = useState<{ typed: string; reason: string; witness: string; pin: string } | null>(null);
+  const [manual, setManual] = useState<ManualEntry | null>(null);
   const [crew, setCrew] = useState<Staff[]>([]);
   useEffect(() => {
     if (!manual) return;
@@ -295,21 +296,10 @@ export function Transport({ drive }: { drive: Drive }) {
                 <label>{t("pack_scan")} ⌁<input id="pack-scan" ref={scanInput} autoComplete="off" value={scan} onInput={(e) => setScan(e.currentTarget.value)} /></label>
               </form>
               {manual ? (
-                <form id="pack-manual-form" class="manual-form" onSubmit={packManual}>
-                  <p class="hint">{t("pack_manual_hint")}</p>
-                  <label>{t("manual_din")}<input id="pack-manual-din" autoComplete="off" value={manual.typed} onInput={(e) => setManual({ ...manual, typed: e.currentTarget.value })} /></label>
-                  <label>{t("manual_reason")}<input id="pack-manual-reason" value={manual.reason} onInput={(e) => setManual({ ...manual, reason: e.currentTarget.value })} /></label>
-                  <label>{t("manual_witness")}<select id="pack-manual-witness" value={manual.witness} onChange={(e) => setManual({ ...manual, witness: e.currentTarget.value })}>
-                    <option value="" />
-                    {crew.map((s) => <option value={s.id}>{s.display_name}</option>)}</select></label>
-                  <label>{t("pin")}<input id="pack-manual-pin" type="password" inputMode="numeric" autoComplete="off" value={manual.pin} onInput={(e) => setManual({ ...manual, pin: e.currentTarget.value })} /></label>
-                  <div class="row">
-                    <button class="primary" id="pack-manual-submit" type="submit">{t("manual_confirm")}</button>
-                    <button type="button" id="pack-manual-cancel" onClick={() => setManual(null)}>{t("manual_cancel")}</button>
-                  </div>
-                </form>
+                <ManualEntryForm idPrefix="pack-manual" entry={manual} crew={crew} onChange={setManual} onSubmit={packManual}
+                  onCancel={() => setManual(null)} hint={t("pack_manual_hint")} />
               ) : (
-                <button type="button" class="manual-open" id="pack-manual-open" onClick={() => setManual({ typed: "", reason: "", witness: "", pin: "" })}>{t("pack_manual_open")}</button>
+                <button type="button" class="manual-open" id="pack-manual-open" onClick={() => setManual(emptyManualEntry())}>{t("pack_manual_open")}</button>
               )}
               <form class="row" onSubmit={addReading}>
                 <label>{t("reading_celsius")}<input id="reading-celsius" inputMode="decimal" autoComplete="off" value={celsius} onInput={(e) => setCelsius(e.currentTarget.value)} /></label>
