@@ -11,6 +11,8 @@ pub mod entities;
 pub mod handoff;
 pub mod hlc;
 pub mod labels;
+pub mod merge;
+pub mod pin;
 pub mod resident_id;
 pub mod rules;
 
