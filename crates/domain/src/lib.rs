@@ -13,6 +13,8 @@ pub mod hlc;
 pub mod label_piece;
 pub mod labels;
 pub mod measurements;
+pub mod merge;
+pub mod pin;
 pub mod product;
 pub mod reason;
 pub mod resident_id;

@@ -16,9 +16,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use lifebridge_sync::compress::{DecompressError, gunzip_limited, gzip};
-use lifebridge_sync::ingest::Refusal;
-use lifebridge_sync::protocol::{
+use lifebridge_protocol::compress::{DecompressError, gunzip_limited, gzip};
+use lifebridge_protocol::ingest::Refusal;
+use lifebridge_protocol::wire::{
     ClientInfo, DeviceStatus, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, MAX_PULL_PAGE,
     PullRequest, PullResponse, PushRequest, PushResponse, StationClock, check_versions,
 };
