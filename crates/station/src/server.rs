@@ -28,7 +28,10 @@ use serde::de::DeserializeOwned;
 
 use crate::auth;
 use crate::config::Config;
-use crate::storage::{DeviceRecord, LeaseNeed, LeasePolicy, Storage, StorageError};
+use crate::db::Storage;
+use crate::devices::DeviceRecord;
+use crate::leases::{LeaseNeed, LeasePolicy};
+use crate::storage::StorageError;
 
 pub struct AppState {
     pub storage: Arc<dyn Storage>,

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use lifebridge_domain::hlc::Hlc;
 use lifebridge_station::config::Config;
-use lifebridge_station::storage::Storage;
+use lifebridge_station::db::Storage;
 use lifebridge_station::{auth, open_storage, server};
 use lifebridge_store::{Store, StoreKey};
 use lifebridge_sync::LocalChange;
