@@ -76,11 +76,12 @@ pub trait Storage: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Option<DeviceRecord>>;
 
-    /// Applies one batch in one transaction (see [`lifebridge_sync::ingest`]).
+    /// Applies one batch in one transaction (see [`lifebridge_sync::ingest`]). Takes the
+    /// batch by value: it moves into the transaction without a copy.
     async fn push(
         &self,
         device_id: Uuid,
-        entries: &[LocalChange],
+        entries: Vec<LocalChange>,
         now: DateTime<Utc>,
     ) -> Result<PushOutcome>;
     async fn pull(
@@ -253,10 +254,10 @@ impl<B: Backend> Storage for B {
     async fn push(
         &self,
         device_id: Uuid,
-        entries: &[LocalChange],
+        entries: Vec<LocalChange>,
         now: DateTime<Utc>,
     ) -> Result<PushOutcome> {
-        let args = (device_id, entries.to_vec(), now);
+        let args = (device_id, entries, now);
         run(self, Write, args, |tx, (device, entries, now)| {
             Box::pin(ingest::push(tx, *device, entries, *now))
         })

@@ -303,7 +303,7 @@ async fn push(
         let device = authenticate(&state, &headers).await?;
         let req: PushRequest = decode(&state, &headers, body)?;
         versions(&req.client)?;
-        let outcome = match state.storage.push(device.device_id, &req.entries, Utc::now()).await {
+        let outcome = match state.storage.push(device.device_id, req.entries, Utc::now()).await {
             Ok(o) => o,
             Err(e) => {
                 match &e {

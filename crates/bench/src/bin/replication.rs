@@ -195,7 +195,9 @@ async fn ingest_only(
 ) -> Result<Duration, BoxError> {
     let start = Instant::now();
     for chunk in device.entries.chunks(batch as usize) {
-        storage.push(device.id, chunk, chrono::Utc::now()).await?;
+        storage
+            .push(device.id, chunk.to_vec(), chrono::Utc::now())
+            .await?;
     }
     Ok(start.elapsed())
 }
