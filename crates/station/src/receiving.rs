@@ -31,8 +31,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::desk::ReceiptRow;
+use crate::manifests::ManifestRow;
+use crate::staff::StaffRow;
 use crate::state::AppState;
-use crate::storage::{ManifestRow, ReceiptRow, StaffRow, StorageError};
+use crate::storage::StorageError;
 
 /// How long a desk sign-in lasts: one shift.
 pub const SESSION_HOURS: i64 = 12;

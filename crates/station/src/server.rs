@@ -5,8 +5,8 @@
 //! nothing. Handlers never panic on input.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -27,8 +27,11 @@ use serde::de::DeserializeOwned;
 
 use crate::auth;
 use crate::config::Config;
+use crate::db::Storage;
+use crate::devices::DeviceRecord;
+use crate::leases::{LeaseNeed, LeasePolicy};
 use crate::state::{AppState, Metrics};
-use crate::storage::{DeviceRecord, LeaseNeed, LeasePolicy, Storage, StorageError};
+use crate::storage::StorageError;
 
 /// An error answer: status code and [`ErrorBody`].
 #[derive(Debug)]
@@ -274,7 +277,7 @@ async fn push(
         let device = authenticate(&state, &headers).await?;
         let req: PushRequest = decode(&state, &headers, body)?;
         versions(&req.client)?;
-        let outcome = match state.storage.push(device.device_id, &req.entries, Utc::now()).await {
+        let outcome = match state.storage.push(device.device_id, req.entries, Utc::now()).await {
             Ok(o) => o,
             Err(e) => {
                 match &e {

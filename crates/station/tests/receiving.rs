@@ -789,7 +789,7 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    let closed = lifebridge_station::storage::StaffRow {
+    let closed = lifebridge_station::staff::StaffRow {
         active: false,
         ..nurse
     };
@@ -829,7 +829,7 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
     assert!(
         ts.storage
             .update_staff(
-                &lifebridge_station::storage::StaffRow {
+                &lifebridge_station::staff::StaffRow {
                     active: false,
                     ..desk_staff
                 },

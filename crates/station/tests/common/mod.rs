@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lifebridge_station::config::{Config, DinConfig};
+use lifebridge_station::db::Storage;
 use lifebridge_station::server::{self, RunningStation};
-use lifebridge_station::storage::Storage;
 use lifebridge_station::{auth, open_storage};
 use lifebridge_store::{Store, StoreKey};
 use lifebridge_sync::client::{StationClient, Trust};
