@@ -108,13 +108,9 @@ struct SqliteTx<'a> {
 }
 
 /// SQLite's side of the one dialect: its write lock is taken at `BEGIN IMMEDIATE`, so
-/// the row locks PostgreSQL needs are dropped.
-fn dialect(sql: &str) -> std::borrow::Cow<'_, str> {
-    if sql.contains(" FOR UPDATE") {
-        sql.replace(" FOR UPDATE", "").into()
-    } else {
-        sql.into()
-    }
+/// the row locks PostgreSQL needs (a `FOR UPDATE` that ends the statement) are dropped.
+fn dialect(sql: &str) -> &str {
+    sql.trim_end().strip_suffix(" FOR UPDATE").unwrap_or(sql)
 }
 
 impl rusqlite::ToSql for Value {
@@ -162,21 +158,21 @@ fn rows_of(stmt: &mut rusqlite::Statement<'_>, params: &[Value]) -> Result<Vec<R
 #[async_trait]
 impl Tx for SqliteTx<'_> {
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        let mut stmt = self.conn.prepare_cached(&dialect(sql))?;
+        let mut stmt = self.conn.prepare_cached(dialect(sql))?;
         Ok(stmt.execute(rusqlite::params_from_iter(params))? as u64)
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        rows_of(&mut *self.conn.prepare_cached(&dialect(sql))?, params)
+        rows_of(&mut *self.conn.prepare_cached(dialect(sql))?, params)
     }
 
     async fn execute_once(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        let mut stmt = self.conn.prepare(&dialect(sql))?;
+        let mut stmt = self.conn.prepare(dialect(sql))?;
         Ok(stmt.execute(rusqlite::params_from_iter(params))? as u64)
     }
 
     async fn query_once(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        rows_of(&mut self.conn.prepare(&dialect(sql))?, params)
+        rows_of(&mut self.conn.prepare(dialect(sql))?, params)
     }
 
     async fn batch(&mut self, sql: &str) -> Result<()> {
