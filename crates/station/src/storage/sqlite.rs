@@ -57,21 +57,13 @@ impl Backend for SqliteStorage {
             let mut guard = conn
                 .lock()
                 .map_err(|_| StorageError::Database("a database task panicked".into()))?;
-            let conn: &mut Connection = &mut guard;
             // A writer takes the write lock at BEGIN, so what it reads stays true until
             // it commits (the role `FOR UPDATE` plays on PostgreSQL).
-            conn.execute_batch(match mode {
+            let begin = match mode {
                 Mode::Write => "BEGIN IMMEDIATE",
                 Mode::Read => "BEGIN",
-            })?;
-            let result = run_now(work(&mut SqliteTx { conn: &mut *conn }))
-                .and_then(|v| conn.execute_batch("COMMIT").map(|()| v).map_err(Into::into));
-            if result.is_err() && !conn.is_autocommit() {
-                // Nothing of a failed transaction stays; a failed rollback leaves the
-                // connection in a transaction, which the next BEGIN reports.
-                let _ = conn.execute_batch("ROLLBACK");
-            }
-            result
+            };
+            in_transaction(&mut guard, begin, work)
         })
         .await
         .map_err(|e| StorageError::Database(format!("database task failed: {e}")))?
@@ -80,10 +72,23 @@ impl Backend for SqliteStorage {
 
 /// Brings the schema up to date ([`migrations::apply`]) in one transaction.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let result = run_now(migrations::apply(&mut SqliteTx { conn: &mut *conn }))
-        .and_then(|()| conn.execute_batch("COMMIT").map_err(Into::into));
+    in_transaction(conn, "BEGIN IMMEDIATE", |tx| {
+        Box::pin(migrations::apply(tx))
+    })
+}
+
+/// Runs `work` between `begin` and `COMMIT`; a failed transaction leaves nothing.
+fn in_transaction<T>(
+    conn: &mut Connection,
+    begin: &str,
+    work: impl for<'a> FnOnce(&'a mut dyn Tx) -> TxFuture<'a, T>,
+) -> Result<T> {
+    conn.execute_batch(begin)?;
+    let result = run_now(work(&mut SqliteTx { conn: &mut *conn }))
+        .and_then(|v| conn.execute_batch("COMMIT").map(|()| v).map_err(Into::into));
     if result.is_err() && !conn.is_autocommit() {
+        // A failed rollback leaves the connection in a transaction, which the next
+        // BEGIN reports.
         let _ = conn.execute_batch("ROLLBACK");
     }
     result
