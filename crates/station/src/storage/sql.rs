@@ -3,8 +3,8 @@
 //! that runs such a transaction ([`Backend`]).
 //!
 //! SQL is written once, in SQLite's `?n` placeholder style; the PostgreSQL backend
-//! translates it to `$n`. `FOR UPDATE` is written where PostgreSQL must lock a row; the
-//! SQLite backend drops it (its transactions take the single write lock up front).
+//! translates it to `$n`. `FOR UPDATE` ends a statement where PostgreSQL must lock a row;
+//! the SQLite backend drops it (its transactions take the single write lock up front).
 //! Everything else the station writes is SQL both engines run as is.
 
 use std::future::Future;
@@ -201,7 +201,7 @@ pub trait Tx: Send {
             let chunk = std::mem::replace(&mut rest, tail_values);
             let sql = format!(
                 "{head} VALUES {} {tail}",
-                placeholders(chunk.len() / cols, cols)
+                values_list(chunk.len() / cols, cols)
             );
             if chunk.len() == ROWS_PER_STATEMENT * cols {
                 self.execute(&sql, &chunk).await?;
@@ -218,7 +218,7 @@ pub trait Tx: Send {
 pub const ROWS_PER_STATEMENT: usize = 500;
 
 /// `(?1, ?2, …), (?n+1, …)` for `rows` rows of `cols` columns.
-pub fn placeholders(rows: usize, cols: usize) -> String {
+fn placeholders(rows: usize, cols: usize) -> String {
     let mut out = String::with_capacity(rows * cols * 6);
     for r in 0..rows {
         if r > 0 {
@@ -235,6 +235,35 @@ pub fn placeholders(rows: usize, cols: usize) -> String {
         out.push(')');
     }
     out
+}
+
+/// The `VALUES` list of a multi-row insert, made once per column count: the list for
+/// fewer rows is a prefix of the one for [`ROWS_PER_STATEMENT`] rows, so every push
+/// slices it instead of formatting thousands of numbers again.
+fn values_list(rows: usize, cols: usize) -> String {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    /// Per column count: the full list and where each row's group ends.
+    type Lists = HashMap<usize, (String, Vec<usize>)>;
+    static LISTS: OnceLock<Mutex<Lists>> = OnceLock::new();
+    if rows == 0 || rows > ROWS_PER_STATEMENT {
+        return placeholders(rows, cols);
+    }
+    let Ok(mut lists) = LISTS.get_or_init(Default::default).lock() else {
+        return placeholders(rows, cols);
+    };
+    let (full, ends) = lists.entry(cols).or_insert_with(|| {
+        let full = placeholders(ROWS_PER_STATEMENT, cols);
+        let ends = full
+            .match_indices(')')
+            .map(|(i, _)| i + 1)
+            .collect::<Vec<_>>();
+        (full, ends)
+    });
+    match ends.get(rows - 1) {
+        Some(&end) => full[..end].to_owned(),
+        None => placeholders(rows, cols),
+    }
 }
 
 /// `?first, ?first+1, …` for an `IN (…)` list of `n` values.
@@ -265,4 +294,19 @@ pub trait Backend: Send + Sync + 'static {
     where
         T: Send + 'static,
         F: for<'a> Fn(&'a mut dyn Tx) -> TxFuture<'a, T> + Send + Sync + 'static;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_lists_are_the_formatted_ones() {
+        assert_eq!(placeholders(2, 2), "(?1, ?2), (?3, ?4)");
+        for cols in [1, 4, 9] {
+            for rows in [1, 2, 37, ROWS_PER_STATEMENT, ROWS_PER_STATEMENT + 1] {
+                assert_eq!(values_list(rows, cols), placeholders(rows, cols));
+            }
+        }
+    }
 }

@@ -57,21 +57,13 @@ impl Backend for SqliteStorage {
             let mut guard = conn
                 .lock()
                 .map_err(|_| StorageError::Database("a database task panicked".into()))?;
-            let conn: &mut Connection = &mut guard;
             // A writer takes the write lock at BEGIN, so what it reads stays true until
             // it commits (the role `FOR UPDATE` plays on PostgreSQL).
-            conn.execute_batch(match mode {
+            let begin = match mode {
                 Mode::Write => "BEGIN IMMEDIATE",
                 Mode::Read => "BEGIN",
-            })?;
-            let result = run_now(work(&mut SqliteTx { conn: &mut *conn }))
-                .and_then(|v| conn.execute_batch("COMMIT").map(|()| v).map_err(Into::into));
-            if result.is_err() && !conn.is_autocommit() {
-                // Nothing of a failed transaction stays; a failed rollback leaves the
-                // connection in a transaction, which the next BEGIN reports.
-                let _ = conn.execute_batch("ROLLBACK");
-            }
-            result
+            };
+            in_transaction(&mut guard, begin, work)
         })
         .await
         .map_err(|e| StorageError::Database(format!("database task failed: {e}")))?
@@ -80,10 +72,23 @@ impl Backend for SqliteStorage {
 
 /// Brings the schema up to date ([`migrations::apply`]) in one transaction.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let result = run_now(migrations::apply(&mut SqliteTx { conn: &mut *conn }))
-        .and_then(|()| conn.execute_batch("COMMIT").map_err(Into::into));
+    in_transaction(conn, "BEGIN IMMEDIATE", |tx| {
+        Box::pin(migrations::apply(tx))
+    })
+}
+
+/// Runs `work` between `begin` and `COMMIT`; a failed transaction leaves nothing.
+fn in_transaction<T>(
+    conn: &mut Connection,
+    begin: &str,
+    work: impl for<'a> FnOnce(&'a mut dyn Tx) -> TxFuture<'a, T>,
+) -> Result<T> {
+    conn.execute_batch(begin)?;
+    let result = run_now(work(&mut SqliteTx { conn: &mut *conn }))
+        .and_then(|v| conn.execute_batch("COMMIT").map(|()| v).map_err(Into::into));
     if result.is_err() && !conn.is_autocommit() {
+        // A failed rollback leaves the connection in a transaction, which the next
+        // BEGIN reports.
         let _ = conn.execute_batch("ROLLBACK");
     }
     result
@@ -108,13 +113,9 @@ struct SqliteTx<'a> {
 }
 
 /// SQLite's side of the one dialect: its write lock is taken at `BEGIN IMMEDIATE`, so
-/// the row locks PostgreSQL needs are dropped.
-fn dialect(sql: &str) -> std::borrow::Cow<'_, str> {
-    if sql.contains(" FOR UPDATE") {
-        sql.replace(" FOR UPDATE", "").into()
-    } else {
-        sql.into()
-    }
+/// the row locks PostgreSQL needs (a `FOR UPDATE` that ends the statement) are dropped.
+fn dialect(sql: &str) -> &str {
+    sql.trim_end().strip_suffix(" FOR UPDATE").unwrap_or(sql)
 }
 
 impl rusqlite::ToSql for Value {
@@ -162,21 +163,21 @@ fn rows_of(stmt: &mut rusqlite::Statement<'_>, params: &[Value]) -> Result<Vec<R
 #[async_trait]
 impl Tx for SqliteTx<'_> {
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        let mut stmt = self.conn.prepare_cached(&dialect(sql))?;
+        let mut stmt = self.conn.prepare_cached(dialect(sql))?;
         Ok(stmt.execute(rusqlite::params_from_iter(params))? as u64)
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        rows_of(&mut *self.conn.prepare_cached(&dialect(sql))?, params)
+        rows_of(&mut *self.conn.prepare_cached(dialect(sql))?, params)
     }
 
     async fn execute_once(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        let mut stmt = self.conn.prepare(&dialect(sql))?;
+        let mut stmt = self.conn.prepare(dialect(sql))?;
         Ok(stmt.execute(rusqlite::params_from_iter(params))? as u64)
     }
 
     async fn query_once(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        rows_of(&mut self.conn.prepare(&dialect(sql))?, params)
+        rows_of(&mut self.conn.prepare(dialect(sql))?, params)
     }
 
     async fn batch(&mut self, sql: &str) -> Result<()> {
