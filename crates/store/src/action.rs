@@ -1,13 +1,16 @@
 //! One user action = one transaction = domain rows + change-log entries + one audit
-//! entry. Nothing else in the crate opens a write transaction.
+//! entry; one page of pulled records = one transaction = domain rows + the pull cursor +
+//! one audit entry, and no change-log entry. Nothing else in the crate opens a write
+//! transaction, and outside one the connection refuses writes (`PRAGMA query_only`).
 
 use chrono::{DateTime, Utc};
 use lifebridge_domain::entities::{EntityKind, RecordId};
-use lifebridge_domain::hlc::HlcClock;
+use lifebridge_domain::hlc::{Hlc, HlcClock};
 use rusqlite::{Transaction, TransactionBehavior};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::replication::RemoteKind;
 use crate::{Result, Store, StoreError, audit};
 
 /// Who is acting. Staff actions carry the staff id into the audit trail; the system
@@ -27,17 +30,36 @@ impl Actor {
     }
 }
 
+/// Where the rows a transaction writes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A user action on this device: every row gets its change-log entry, which is
+    /// what replication pushes.
+    Local,
+    /// A page of records pulled from the station, applied up to `cursor`: they are not
+    /// this device's changes, so none enters the change log (it would be pushed back as
+    /// this device's own); their clocks are observed, and the pull cursor moves in the
+    /// same transaction.
+    Pulled { cursor: u64 },
+}
+
 pub(crate) struct ActionCtx<'t> {
     pub(crate) tx: &'t Transaction<'t>,
     pub(crate) device_id: Uuid,
     pub(crate) now: DateTime<Utc>,
+    origin: Origin,
     clock: &'t mut HlcClock,
     audit_seq: i64,
     next_change_seq: i64,
     touched: Vec<serde_json::Value>,
+    detail: serde_json::Value,
 }
 
 impl ActionCtx<'_> {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.now.timestamp_millis()).unwrap_or(0)
+    }
+
     /// Appends the full row to the change log and returns its JSON for the domain
     /// table's `body` column, so both always hold the same bytes.
     pub(crate) fn log_change<T: Serialize>(
@@ -46,8 +68,14 @@ impl ActionCtx<'_> {
         id: RecordId,
         row: &T,
     ) -> Result<String> {
+        if self.origin != Origin::Local {
+            return Err(StoreError::Corrupt(format!(
+                "a pulled {} record was about to enter this device's change log",
+                entity.as_str()
+            )));
+        }
         let body = serde_json::to_string(row)?;
-        let now_ms = u64::try_from(self.now.timestamp_millis()).unwrap_or(0);
+        let now_ms = self.now_ms();
         let hlc = self
             .clock
             .tick(now_ms)
@@ -70,6 +98,25 @@ impl ActionCtx<'_> {
             .push(serde_json::json!({"entity": entity.as_str(), "id": id.to_string()}));
         Ok(body)
     }
+
+    /// Names a pulled record in the audit entry and lets this device's clock observe its
+    /// stamp, so whatever this device does next orders after what it has seen. A stamp
+    /// from a clock set days ahead would drag this device's clock with it for good, and
+    /// a counter at its limit must not stop the sync: such stamps are applied without
+    /// being observed.
+    pub(crate) fn pulled(&mut self, kind: RemoteKind, id: RecordId, hlc: Hlc) {
+        self.touched
+            .push(serde_json::json!({"kind": kind, "id": id}));
+        let now_ms = self.now_ms();
+        if hlc.wall_ms <= now_ms.saturating_add(crate::replication::MAX_OBSERVED_LEAD_MS) {
+            let _ = self.clock.observe(hlc, now_ms);
+        }
+    }
+
+    /// Replaces the audit entry's detail with what only the action's outcome tells.
+    pub(crate) fn set_detail(&mut self, detail: serde_json::Value) {
+        self.detail = detail;
+    }
 }
 
 impl Store {
@@ -77,6 +124,35 @@ impl Store {
     /// entry are durably committed together; on `Err`, nothing is written.
     pub(crate) fn act<T>(
         &mut self,
+        actor: Actor,
+        action: &'static str,
+        detail: serde_json::Value,
+        body: impl FnOnce(&mut ActionCtx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.act_with(Origin::Local, actor, action, detail, body)
+    }
+
+    /// [`Store::act`] for rows from `origin`: the one transaction, audit and clock path.
+    pub(crate) fn act_with<T>(
+        &mut self,
+        origin: Origin,
+        actor: Actor,
+        action: &'static str,
+        detail: serde_json::Value,
+        body: impl FnOnce(&mut ActionCtx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        crate::allow_writes(&self.conn, true)?;
+        let done = self.transaction(origin, actor, action, detail, body);
+        // Runs after a failed action too: its transaction has rolled back by now.
+        let locked = crate::allow_writes(&self.conn, false);
+        let value = done?;
+        locked?;
+        Ok(value)
+    }
+
+    fn transaction<T>(
+        &mut self,
+        origin: Origin,
         actor: Actor,
         action: &'static str,
         detail: serde_json::Value,
@@ -98,14 +174,24 @@ impl Store {
             tx: &tx,
             device_id: self.device_id,
             now,
+            origin,
             clock: &mut clock,
             audit_seq,
             next_change_seq,
             touched: Vec::new(),
+            detail,
         };
         let value = body(&mut ctx)?;
         let touched = std::mem::take(&mut ctx.touched);
+        let detail = std::mem::take(&mut ctx.detail);
         drop(ctx);
+        if let Origin::Pulled { cursor } = origin {
+            crate::tables::sync_state::set(
+                &tx,
+                crate::replication::PULL_CURSOR_KEY,
+                &serde_json::json!(cursor),
+            )?;
+        }
         audit::append(
             &tx,
             audit::NewEntry {
