@@ -141,73 +141,65 @@ impl Store {
         detail: serde_json::Value,
         body: impl FnOnce(&mut ActionCtx<'_>) -> Result<T>,
     ) -> Result<T> {
+        // The connection refuses writes outside this transaction (see `connection()`).
         crate::allow_writes(&self.conn, true)?;
-        let done = self.transaction(origin, actor, action, detail, body);
+        let done = (|| -> Result<(T, HlcClock)> {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // The clock only advances in memory once the transaction has committed.
+            let mut clock = self.clock;
+            let (audit_seq, next_change_seq): (i64, i64) = tx.query_row(
+                "SELECT (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log),
+                    (SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let now = crate::now();
+            let mut ctx = ActionCtx {
+                tx: &tx,
+                device_id: self.device_id,
+                now,
+                origin,
+                clock: &mut clock,
+                audit_seq,
+                next_change_seq,
+                touched: Vec::new(),
+                detail,
+            };
+            let value = body(&mut ctx)?;
+            let touched = std::mem::take(&mut ctx.touched);
+            let detail = std::mem::take(&mut ctx.detail);
+            drop(ctx);
+            if let Origin::Pulled { cursor } = origin {
+                crate::tables::sync_state::set(
+                    &tx,
+                    crate::replication::PULL_CURSOR_KEY,
+                    &serde_json::json!(cursor),
+                )?;
+            }
+            audit::append(
+                &tx,
+                audit::NewEntry {
+                    seq: audit_seq,
+                    at: now,
+                    device_id: self.device_id,
+                    staff_id: actor.staff_id,
+                    action,
+                    detail: serde_json::json!({"records": touched, "detail": detail}),
+                },
+            )?;
+            tx.execute(
+                "UPDATE device SET last_hlc = ?1 WHERE singleton = 1",
+                [clock.last().to_string()],
+            )?;
+            tx.commit()?;
+            Ok((value, clock))
+        })();
         // Runs after a failed action too: its transaction has rolled back by now.
         let locked = crate::allow_writes(&self.conn, false);
-        let value = done?;
+        let (value, clock) = done?;
         locked?;
-        Ok(value)
-    }
-
-    fn transaction<T>(
-        &mut self,
-        origin: Origin,
-        actor: Actor,
-        action: &'static str,
-        detail: serde_json::Value,
-        body: impl FnOnce(&mut ActionCtx<'_>) -> Result<T>,
-    ) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // The clock only advances in memory once the transaction has committed.
-        let mut clock = self.clock;
-        let (audit_seq, next_change_seq): (i64, i64) = tx.query_row(
-            "SELECT (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log),
-                    (SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let now = crate::now();
-        let mut ctx = ActionCtx {
-            tx: &tx,
-            device_id: self.device_id,
-            now,
-            origin,
-            clock: &mut clock,
-            audit_seq,
-            next_change_seq,
-            touched: Vec::new(),
-            detail,
-        };
-        let value = body(&mut ctx)?;
-        let touched = std::mem::take(&mut ctx.touched);
-        let detail = std::mem::take(&mut ctx.detail);
-        drop(ctx);
-        if let Origin::Pulled { cursor } = origin {
-            crate::tables::sync_state::set(
-                &tx,
-                crate::replication::PULL_CURSOR_KEY,
-                &serde_json::json!(cursor),
-            )?;
-        }
-        audit::append(
-            &tx,
-            audit::NewEntry {
-                seq: audit_seq,
-                at: now,
-                device_id: self.device_id,
-                staff_id: actor.staff_id,
-                action,
-                detail: serde_json::json!({"records": touched, "detail": detail}),
-            },
-        )?;
-        tx.execute(
-            "UPDATE device SET last_hlc = ?1 WHERE singleton = 1",
-            [clock.last().to_string()],
-        )?;
-        tx.commit()?;
         self.clock = clock;
         Ok(value)
     }

@@ -190,23 +190,28 @@ impl Store {
         &self,
         write: impl FnOnce(&Connection) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        set_query_only(&self.conn, false)?;
-        let done = write(&self.conn);
-        let locked = set_query_only(&self.conn, true);
-        let value = done?;
-        locked?;
-        Ok(value)
+        with_writes(&self.conn, write)
     }
 
     /// A device setting written outside any action (cursors, credential, station
     /// address): not a record, so neither logged nor audited.
     pub(crate) fn write_setting(&mut self, key: &str, value: &serde_json::Value) -> Result<()> {
-        allow_writes(&self.conn, true)?;
-        let done = tables::sync_state::set(&self.conn, key, value);
-        let locked = allow_writes(&self.conn, false);
-        done?;
-        locked
+        with_writes(&self.conn, |conn| tables::sync_state::set(conn, key, value))
     }
+}
+
+/// Runs `write` with writes allowed, and closes the connection for writes again
+/// whether it succeeded or not.
+fn with_writes<T, E: From<rusqlite::Error>>(
+    conn: &Connection,
+    write: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    set_query_only(conn, false)?;
+    let done = write(conn);
+    let locked = set_query_only(conn, true);
+    let value = done?;
+    locked?;
+    Ok(value)
 }
 
 /// Opens or closes the connection for writes. Outside [`Store::act`] (and the few

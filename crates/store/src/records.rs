@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::action::ActionCtx;
-use crate::replication::FieldClocks;
 use crate::tables::{self, donation::Filing};
 use crate::{Actor, Result, Store, StoreError, queries};
 
@@ -502,7 +501,7 @@ pub(crate) fn validate_volumes(
 
 pub(crate) fn insert_donor(ctx: &mut ActionCtx<'_>, donor: &Donor) -> Result<()> {
     let body = ctx.log_change(EntityKind::Donor, donor.id, donor)?;
-    tables::donor::insert(ctx.tx, donor, &FieldClocks::new(), &body)
+    tables::donor::write(ctx.tx, donor, None, &body)
 }
 
 fn insert_donation(ctx: &mut ActionCtx<'_>, donation: &Donation) -> Result<()> {
@@ -591,7 +590,7 @@ impl Store {
         }
         self.act(actor, "donor.edit", serde_json::json!({}), |ctx| {
             let body = ctx.log_change(EntityKind::Donor, donor.id, &donor)?;
-            tables::donor::update(ctx.tx, &donor, None, &body)?;
+            tables::donor::write(ctx.tx, &donor, None, &body)?;
             Ok(donor.clone())
         })
     }

@@ -171,10 +171,10 @@ fn apply_donor(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
     if let Some(holder) = same_document {
         return merge_twin(ctx, &id, &holder, remote_map, remote_clocks);
     }
-    tables::donor::insert(
+    tables::donor::write(
         ctx.tx,
         &remote,
-        &remote_clocks,
+        Some(&remote_clocks),
         &serde_json::to_string(&remote)?,
     )?;
     Ok(true)
@@ -198,7 +198,7 @@ fn merge_into_donor(
     if body == local_body && clocks == local_clocks {
         return Ok(false);
     }
-    tables::donor::update(tx, &donor, Some(&clocks), &body)?;
+    tables::donor::write(tx, &donor, Some(&clocks), &body)?;
     Ok(true)
 }
 

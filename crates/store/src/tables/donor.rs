@@ -7,32 +7,10 @@ use rusqlite::Connection;
 use crate::Result;
 use crate::replication::FieldClocks;
 
-pub(crate) fn insert(
-    tx: &Connection,
-    donor: &Donor,
-    clocks: &FieldClocks,
-    body: &str,
-) -> Result<()> {
-    tx.execute(
-        "INSERT INTO donor (id, doc_kind, doc_number, name, birth_date, phone, field_clocks, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        (
-            donor.id.to_string(),
-            donor.document.kind().as_str(),
-            donor.document.number(),
-            &donor.name,
-            donor.birth_date.to_string(),
-            &donor.phone,
-            serde_json::to_string(clocks)?,
-            body,
-        ),
-    )?;
-    Ok(())
-}
-
-/// Rewrites the row of `donor.id`. `clocks` is `None` for a local edit: the change log
-/// is where this device's own clocks live, so the stored (replicated) ones stay.
-pub(crate) fn update(
+/// Writes the row of `donor.id`, new or replacing the one there. `clocks` are the
+/// merged clocks replication stores; `None` for a local action, whose clocks are in the
+/// change log: a new row then starts with none and an edited one keeps its own.
+pub(crate) fn write(
     tx: &Connection,
     donor: &Donor,
     clocks: Option<&FieldClocks>,
@@ -40,9 +18,12 @@ pub(crate) fn update(
 ) -> Result<()> {
     let clocks = clocks.map(serde_json::to_string).transpose()?;
     tx.execute(
-        "UPDATE donor SET doc_kind = ?2, doc_number = ?3, name = ?4, birth_date = ?5,
-             phone = ?6, field_clocks = COALESCE(?7, field_clocks), body = ?8
-         WHERE id = ?1",
+        "INSERT INTO donor (id, doc_kind, doc_number, name, birth_date, phone, field_clocks, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, COALESCE(?7, '{}'), ?8)
+         ON CONFLICT (id) DO UPDATE SET doc_kind = excluded.doc_kind,
+           doc_number = excluded.doc_number, name = excluded.name,
+           birth_date = excluded.birth_date, phone = excluded.phone,
+           field_clocks = COALESCE(?7, donor.field_clocks), body = excluded.body",
         (
             donor.id.to_string(),
             donor.document.kind().as_str(),
