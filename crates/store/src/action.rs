@@ -204,3 +204,48 @@ impl Store {
         Ok(value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreKey;
+
+    #[test]
+    fn a_pulled_page_never_writes_the_change_log_and_leaves_the_connection_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = StoreKey::new("correct horse battery").unwrap();
+        let mut store = Store::create(&dir.path().join("device.db"), &key, "BUS-07").unwrap();
+        let before = store.last_change_seq().unwrap();
+        let err = store
+            .act_with(
+                Origin::Pulled { cursor: 5 },
+                Actor::system(),
+                "replication.pull",
+                serde_json::Value::Null,
+                |ctx| ctx.log_change(EntityKind::Staff, Uuid::now_v7(), &serde_json::json!({})),
+            )
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+        // The whole page rolled back: no entry, no cursor.
+        assert_eq!(store.last_change_seq().unwrap(), before);
+        assert_eq!(store.pull_cursor().unwrap(), 0);
+        assert!(
+            store
+                .connection()
+                .execute("DELETE FROM sync_state", [])
+                .is_err()
+        );
+        // A page that writes no change log commits, cursor and all.
+        store
+            .act_with(
+                Origin::Pulled { cursor: 5 },
+                Actor::system(),
+                "replication.pull",
+                serde_json::Value::Null,
+                |_| Ok(()),
+            )
+            .unwrap();
+        assert_eq!(store.pull_cursor().unwrap(), 5);
+        assert_eq!(store.last_change_seq().unwrap(), before);
+    }
+}
