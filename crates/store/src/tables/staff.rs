@@ -1,6 +1,7 @@
 //! `staff` (name and whether active as columns, and the body) and `staff_credential`
 //! (the PIN hash and the sign-in lock-out).
 
+use chrono::{DateTime, Utc};
 use lifebridge_domain::entities::Staff;
 use rusqlite::Connection;
 
@@ -34,4 +35,22 @@ pub(crate) fn set_pin_hash(tx: &Connection, staff_id: &str, pin_hash: &str) -> R
         (staff_id, pin_hash),
     )?;
     Ok(changed > 0)
+}
+
+/// The sign-in lock-out: wrong PINs counted so far and, once locked, until when.
+pub(crate) fn set_failed_attempts(
+    tx: &Connection,
+    staff_id: &str,
+    failed_attempts: u32,
+    locked_until: Option<DateTime<Utc>>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE staff_credential SET failed_attempts = ?2, locked_until = ?3 WHERE staff_id = ?1",
+        (
+            staff_id,
+            failed_attempts,
+            locked_until.map(|t| t.to_rfc3339()),
+        ),
+    )?;
+    Ok(())
 }
