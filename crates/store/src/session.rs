@@ -67,13 +67,12 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("PIN hash of {}: {e}", staff.display_name)))?;
         let id = staff_id.to_string();
         if matches {
-            self.act(Actor::staff(staff_id), "staff.sign_in", serde_json::json!({}), |ctx| {
-                ctx.tx.execute(
-                    "UPDATE staff_credential SET failed_attempts = 0, locked_until = NULL WHERE staff_id = ?1",
-                    [&id],
-                )?;
-                Ok(())
-            })?;
+            self.act(
+                Actor::staff(staff_id),
+                "staff.sign_in",
+                serde_json::json!({}),
+                |ctx| crate::tables::staff::set_failed_attempts(ctx.tx, &id, 0, None),
+            )?;
             return Ok(Ok(staff));
         }
         let failed = failed + 1;
@@ -84,11 +83,9 @@ impl Store {
             "staff.sign_in_failed",
             serde_json::json!({"failed_attempts": failed, "locked_until": locked}),
             |ctx| {
-                ctx.tx.execute(
-                    "UPDATE staff_credential SET failed_attempts = ?2, locked_until = ?3 WHERE staff_id = ?1",
-                    (&id, if locked.is_some() { 0 } else { failed }, locked.map(|t| t.to_rfc3339())),
-                )?;
-                Ok(())
+                // A lock-out starts the count again for when it ends.
+                let count = if locked.is_some() { 0 } else { failed };
+                crate::tables::staff::set_failed_attempts(ctx.tx, &id, count, locked)
             },
         )?;
         Ok(Err(match locked {
