@@ -20,6 +20,7 @@ use crate::rules::{RuleSet, UnitAction};
 /// What a transport box carries, which decides the temperature it must stay in
 /// (domain.md section 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ProductClass {
     /// Whole blood for red cells: cooled towards 2–10 °C.
@@ -80,6 +81,7 @@ impl fmt::Display for ProductClass {
 
 /// An inclusive temperature band in degrees Celsius.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct TemperatureRange {
     pub min_c: f64,
@@ -111,6 +113,7 @@ impl fmt::Display for TemperatureRange {
 /// A transport box, identified by the code printed on it (scanned when packing and at
 /// the receiving desk). One writer: the device that opened it for a drive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TransportBox {
     pub id: RecordId,
     /// The scannable code on the box (e.g. `BOX-0007`), unique among the drive's boxes.
@@ -127,6 +130,7 @@ pub struct TransportBox {
 /// A bag packed into a box, or taken out again before dispatch (`removes` names the
 /// packing it undoes; nothing is deleted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BoxPacking {
     pub id: RecordId,
     pub box_id: RecordId,
@@ -144,6 +148,7 @@ pub struct BoxPacking {
 
 /// Where a temperature reading came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum ReadingSource {
     /// Read off the box's thermometer and typed in.
@@ -153,6 +158,7 @@ pub enum ReadingSource {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TemperatureReading {
     pub id: RecordId,
     pub box_id: RecordId,
@@ -167,6 +173,7 @@ pub struct TemperatureReading {
 /// A stretch of readings outside the box's range: from the first reading outside to the
 /// last one before it came back (or the last reading, if it never did).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Excursion {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -177,6 +184,7 @@ pub struct Excursion {
 
 /// Who signed, by name as well as id: the station may not hold the device's staff list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Signatory {
     pub staff_id: RecordId,
     pub name: String,
@@ -184,6 +192,7 @@ pub struct Signatory {
 
 /// One bag as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ManifestBag {
     pub din: Din,
     pub donation_id: RecordId,
@@ -213,12 +222,14 @@ pub struct ManifestBag {
 
 /// One measured temperature, as the manifest carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ManifestReading {
     pub at: DateTime<Utc>,
     pub celsius: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ManifestBox {
     pub box_id: RecordId,
     pub code: String,
@@ -236,6 +247,7 @@ pub struct ManifestBox {
 /// The transport manifest the driver signs at dispatch. Read-only once written; the
 /// same record replicates to the station and is encoded into the manifest QR.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Manifest {
     pub id: RecordId,
     pub drive_id: RecordId,
@@ -474,6 +486,7 @@ pub fn check_packing(
 /// Where a unit stands: usable as collected, usable for less (downgraded), or held
 /// until someone decides (quarantined).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum UnitStatus {
     #[default]
@@ -510,6 +523,7 @@ impl UnitStatus {
 
 /// One fact that changes what a unit may become.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum UnitFinding {
     /// The draw took longer than the limit for its volume: no platelets.
@@ -708,6 +722,7 @@ impl UnitFinding {
 /// A unit's status with every finding behind it. The status is the worst action of its
 /// findings; no finding, suitable.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UnitAssessment {
     pub status: UnitStatus,
     pub findings: Vec<UnitFinding>,
@@ -1240,6 +1255,7 @@ const ABO_RH_ORDER: [Option<AboRh>; 9] = [
 
 /// How many bags of each kind a manifest carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ManifestCounts {
     pub bags: u32,
     pub boxes: u32,
@@ -1255,12 +1271,14 @@ pub struct ManifestCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClassCount {
     pub class: ProductClass,
     pub bags: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GroupCount {
     /// `A+` … `O-`, or `unknown`.
     pub abo_rh: String,

@@ -65,6 +65,7 @@ pub struct UnknownLang(pub String);
 /// test was not done on the bus (the station's laboratory tests every donation anyway):
 /// a real answer, never a default, and never counted as negative on a form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum TestResult {
     Negative,
@@ -82,6 +83,7 @@ pub struct Donor {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Vitals {
     pub weight_kg: f64,
     pub systolic_mmhg: f64,
@@ -354,6 +356,7 @@ impl EligibilityRequest {
 /// Stable identifiers of failing rules. The wire form is the UPPER_SNAKE name; never
 /// rename a variant's wire form, tools match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReasonCode {
     AgeBelowMin,
@@ -452,6 +455,7 @@ impl fmt::Display for ReasonCode {
 
 /// One failing rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reason {
     pub code: ReasonCode,
     pub message_zh: String,
@@ -479,6 +483,7 @@ impl Reason {
 
 /// Outcome of [`evaluate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Decision {
     pub eligible: bool,
     pub reasons: Vec<Reason>,
@@ -1207,6 +1212,7 @@ fn check_deferrals(
 /// How long a deferral lasts, to compare one with another: any date is shorter than
 /// permanent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DeferralEnd {
     Until(NaiveDate),
@@ -1225,6 +1231,7 @@ impl fmt::Display for DeferralEnd {
 /// One entry of the deferral catalogue as offered to the physician for a decision: the
 /// list is the core's, the screen only shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeferralChoice {
     pub code: String,
     pub zh: String,

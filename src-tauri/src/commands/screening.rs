@@ -1,0 +1,106 @@
+//! The physician's screen: live eligibility, the decision, the deferral catalogue and
+//! the deferral slip.
+
+use lifebridge_domain::eligibility::DeferralChoice;
+use lifebridge_domain::entities::{PhysicianDecision, RecordId, Role, Screening};
+use lifebridge_store::screens::{ScreeningForm, ScreeningView};
+use lifebridge_store::{Actor, china_today};
+use tauri::State;
+
+use crate::error::{CommandError, CommandResult};
+use crate::state::AppState;
+
+/// Live eligibility while the physician fills the form; records nothing.
+#[tauri::command]
+pub fn evaluate_screening(
+    state: State<'_, AppState>,
+    form: ScreeningForm,
+) -> CommandResult<ScreeningView> {
+    state.require(Role::Physician)?;
+    state.call(|s| s.screening_view(&form))
+}
+
+#[tauri::command]
+pub fn record_screening(
+    state: State<'_, AppState>,
+    form: ScreeningForm,
+    decision: PhysicianDecision,
+    waiver_pin: Option<String>,
+) -> CommandResult<Screening> {
+    record_screening_with(&state, form, decision, waiver_pin)
+}
+
+/// The decision is refused here first when the core's verdict does not allow it
+/// (`lifebridge_store::screens::refuse_decision`); the store checks the same again.
+pub(crate) fn record_screening_with(
+    state: &AppState,
+    form: ScreeningForm,
+    decision: PhysicianDecision,
+    waiver_pin: Option<String>,
+) -> CommandResult<Screening> {
+    let staff = state.require(Role::Physician)?;
+    state.call(|s| s.record_screening_form(Actor::staff(staff.id), form, decision, waiver_pin))
+}
+
+/// The whole deferral catalogue (for restrictions and manual deferrals), as the core
+/// offers it when no rule fails.
+#[tauri::command]
+pub fn deferral_catalogue(state: State<'_, AppState>) -> CommandResult<Vec<DeferralChoice>> {
+    state.call(|s| s.deferral_catalogue(china_today()))
+}
+
+/// Writes the slip for the deferral recorded with a screening as a PDF next to the
+/// store and returns its path.
+#[tauri::command]
+pub fn save_deferral_slip(
+    state: State<'_, AppState>,
+    screening_id: RecordId,
+) -> CommandResult<String> {
+    state.require(Role::Physician)?;
+    let (slip, file_name) = state.with_store(|s| {
+        let screening = s
+            .screening(screening_id)?
+            .ok_or_else(|| CommandError::new("missing", "no such screening"))?;
+        let history = s
+            .donor_history(screening.donor_id)?
+            .ok_or_else(|| CommandError::new("missing", "no such donor"))?;
+        let rules = s.rules()?;
+        let deferral = history
+            .deferrals
+            .iter()
+            .filter(|d| d.screening_id == Some(screening_id) && d.lifts.is_none())
+            .find(|d| {
+                rules
+                    .deferrals
+                    .deferral(&d.code)
+                    .is_none_or(|k| k.scope.is_all())
+            })
+            .ok_or_else(|| {
+                CommandError::new("missing", "this screening did not defer the donor")
+            })?;
+        let kind = rules.deferrals.deferral(&deferral.code);
+        let drive = s.drive(screening.drive_id)?;
+        let physician = s
+            .staff_list()?
+            .into_iter()
+            .find(|p| p.id == screening.physician_id)
+            .map(|p| p.display_name)
+            .unwrap_or_default();
+        Ok((
+            lifebridge_labels::deferral_slip::DeferralSlip {
+                donor_name: history.donor.name.clone(),
+                code: deferral.code.clone(),
+                reason_zh: kind.map_or(deferral.reason.clone(), |k| k.zh.clone()),
+                reason_en: kind.map_or(deferral.code.clone(), |k| k.en.clone()),
+                date: deferral.start,
+                until: deferral.until,
+                site_name: drive.site_name,
+                physician_name: physician,
+            },
+            format!("slip-{}-{}.pdf", deferral.start, deferral.id),
+        ))
+    })?;
+    let pdf = lifebridge_labels::deferral_slip::render_deferral_slip(&slip)
+        .map_err(|e| CommandError::new("labels", e.to_string()))?;
+    super::save_beside_store(&state, "slips", &file_name, &pdf)
+}
