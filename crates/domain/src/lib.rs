@@ -10,7 +10,13 @@ pub mod eligibility;
 pub mod entities;
 pub mod handoff;
 pub mod hlc;
+pub mod label_piece;
 pub mod labels;
+pub mod measurements;
+pub mod merge;
+pub mod pin;
+pub mod product;
+pub mod reason;
 pub mod resident_id;
 pub mod rules;
 

@@ -9,8 +9,8 @@ mod fixture;
 use std::collections::BTreeMap;
 
 use common::{Backend, enroll, start};
+use lifebridge_protocol::records::RemoteKind;
 use lifebridge_station::receiving::new_staff;
-use lifebridge_sync::RemoteKind;
 use serde_json::{Value, json};
 
 /// A plain HTTP client for the desk's JSON API (as the page's `fetch` would call it).
@@ -111,7 +111,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
     );
 
     // The bus had no signal: the manifest arrives by QR first...
-    let parts = lifebridge_sync::manifest_code::encode(&manifest);
+    let parts = lifebridge_protocol::manifest_code::encode(&manifest);
     assert_eq!(parts.len(), 1);
     let (status, body) = desk
         .call(
@@ -160,7 +160,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
         .call(
             "POST",
             "/desk/api/manifests/qr",
-            Some(json!({"parts": lifebridge_sync::manifest_code::encode(&altered)})),
+            Some(json!({"parts": lifebridge_protocol::manifest_code::encode(&altered)})),
         )
         .await;
     assert_eq!(status, 200, "{body}");

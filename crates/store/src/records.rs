@@ -160,10 +160,10 @@ impl Store {
                 "a staff member needs at least one role",
             ));
         }
-        if !crate::session::pin_is_well_formed(&new.pin) {
+        if !lifebridge_domain::pin::pin_is_well_formed(&new.pin) {
             return Err(StoreError::invalid("pin", "must be 4 to 8 digits"));
         }
-        let pin_hash = crate::session::hash_pin(&new.pin)
+        let pin_hash = crate::session::new_pin_hash(&new.pin)
             .map_err(|e| StoreError::invalid("pin", format!("could not be hashed: {e}")))?;
         let mut roles = new.roles;
         roles.sort();

@@ -8,14 +8,16 @@
 //! Incoming records never enter this device's change log (they are not its changes and
 //! must not be pushed back), but every page is audited.
 
-use std::collections::BTreeMap;
-
 use lifebridge_domain::entities::{
     Deferral, DinRangeRecord, DinRangeSource, Donation, Donor, EntityKind, RecordId,
 };
 use lifebridge_domain::hlc::Hlc;
+use lifebridge_domain::merge::{FieldClocks, max_clocks, merge_fields, uniform_clocks};
+use lifebridge_protocol::records::{
+    LocalChange, ReferenceDocumentBody, RemoteKind, RemoteRecord, StaffAccount,
+};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{Result, Store, StoreError, audit};
@@ -29,117 +31,6 @@ pub const PULL_CURSOR_KEY: &str = "pull.cursor";
 /// observed (a day: more than any honest drift, less than a mistyped date).
 pub const MAX_OBSERVED_LEAD_MS: u64 = 24 * 3600 * 1000;
 
-/// Clock of the last change of each top-level field of a record (donors only).
-pub type FieldClocks = BTreeMap<String, Hlc>;
-
-/// The schema version of the store this build writes, sent to the station so it can
-/// refuse devices outside its supported window.
-pub fn schema_version() -> u32 {
-    crate::migrate::latest_version()
-}
-
-/// One entry of this device's change log, as pushed to the station.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LocalChange {
-    pub seq: u64,
-    pub hlc: Hlc,
-    pub entity: EntityKind,
-    pub entity_id: RecordId,
-    /// The row's JSON exactly as stored, so a re-sent entry can be compared byte for byte.
-    pub body: String,
-    /// Donors only: which fields this device changed when, derived from its change log.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field_clocks: Option<FieldClocks>,
-}
-
-/// What a pulled record is, and so where it goes in the device store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RemoteKind {
-    /// The station's merged donor (per-field last-writer-wins).
-    Donor,
-    Deferral,
-    /// A donation made on another device, so eligibility works offline.
-    Donation,
-    /// A DIN range the station leased to this device.
-    DinRange,
-    /// A rules table or questionnaire: body is `{"kind", "version", "document"}`.
-    ReferenceDocument,
-    /// A donor booked for a site and day; a later record with the same id replaces it.
-    Appointment,
-    /// The hand-off the station's receiving desk signed for this device's manifest
-    /// (`lifebridge_domain::handoff::HandoffRecord`); final once written.
-    Handoff,
-    /// A staff account the station issued ([`StaffAccount`]), so one person has one
-    /// name and one PIN on every tablet and at the receiving desk. The station is its
-    /// only writer: the record pulled last is its latest word.
-    Staff,
-}
-
-impl RemoteKind {
-    pub const ALL: [RemoteKind; 8] = [
-        RemoteKind::Donor,
-        RemoteKind::Deferral,
-        RemoteKind::Donation,
-        RemoteKind::DinRange,
-        RemoteKind::ReferenceDocument,
-        RemoteKind::Appointment,
-        RemoteKind::Handoff,
-        RemoteKind::Staff,
-    ];
-
-    /// The name in the feed, reports and audit entries.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RemoteKind::Donor => "donor",
-            RemoteKind::Deferral => "deferral",
-            RemoteKind::Donation => "donation",
-            RemoteKind::DinRange => "din_range",
-            RemoteKind::ReferenceDocument => "reference_document",
-            RemoteKind::Appointment => "appointment",
-            RemoteKind::Handoff => "handoff",
-            RemoteKind::Staff => "staff",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RemoteKind> {
-        RemoteKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-    }
-}
-
-/// The body of a [`RemoteKind::Staff`] record: the account and its argon2id PIN hash.
-/// Hashes of accounts made on a device never leave it; the station's own accounts
-/// carry theirs down, so staff can sign in on a tablet that has never seen them, offline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StaffAccount {
-    pub staff: lifebridge_domain::entities::Staff,
-    pub pin_hash: String,
-}
-
-/// One record pulled from the station.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RemoteRecord {
-    pub kind: RemoteKind,
-    pub id: RecordId,
-    /// The device that wrote the record (the station's own id for leases and documents).
-    pub origin_device: Uuid,
-    pub hlc: Hlc,
-    pub body: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field_clocks: Option<FieldClocks>,
-}
-
-/// The body of a [`RemoteKind::ReferenceDocument`] record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReferenceDocumentBody {
-    /// `rules` or `questionnaire`.
-    pub kind: String,
-    pub version: String,
-    pub document: serde_json::Value,
-}
-
 /// What applying one page of pulled records did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ApplyReport {
@@ -149,50 +40,6 @@ pub struct ApplyReport {
     pub unchanged: u32,
     /// Records that could not be applied, with the reason (also in the audit entry).
     pub skipped: Vec<String>,
-}
-
-/// Per-field last-writer-wins merge of two versions of the same JSON object.
-///
-/// For each top-level field, the version whose clock for it is later wins; a field
-/// without a clock loses to any clock. Equal clocks with different values (which only a
-/// broken writer can produce) are settled by the larger JSON text, so the result never
-/// depends on the order of the arguments: every replica that has seen the same versions
-/// holds the same record.
-pub fn merge_fields(
-    a: &serde_json::Map<String, serde_json::Value>,
-    a_clocks: &FieldClocks,
-    b: &serde_json::Map<String, serde_json::Value>,
-    b_clocks: &FieldClocks,
-) -> (serde_json::Map<String, serde_json::Value>, FieldClocks) {
-    let mut out = serde_json::Map::new();
-    let mut clocks = FieldClocks::new();
-    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    for key in keys {
-        let (ca, cb) = (a_clocks.get(key), b_clocks.get(key));
-        let (va, vb) = (a.get(key), b.get(key));
-        let take_b = match ca.cmp(&cb) {
-            std::cmp::Ordering::Less => true,
-            std::cmp::Ordering::Greater => false,
-            std::cmp::Ordering::Equal => {
-                let ta = va.map(|v| v.to_string());
-                let tb = vb.map(|v| v.to_string());
-                tb > ta
-            }
-        };
-        let (value, clock) = if take_b { (vb, cb) } else { (va, ca) };
-        if let Some(v) = value {
-            out.insert(key.clone(), v.clone());
-        }
-        if let Some(c) = clock {
-            clocks.insert(key.clone(), *c);
-        }
-    }
-    (out, clocks)
-}
-
-/// Field clocks of a record whose every field was written at `hlc`.
-pub fn uniform_clocks(body: &serde_json::Map<String, serde_json::Value>, hlc: Hlc) -> FieldClocks {
-    body.keys().map(|k| (k.clone(), hlc)).collect()
 }
 
 fn parse_object(text: &str, what: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
@@ -233,17 +80,6 @@ fn logged_donor_clocks(conn: &Connection, donor_id: &str, upto_seq: i64) -> Resu
         prev = Some(map);
     }
     Ok(clocks)
-}
-
-fn max_clocks(a: &FieldClocks, b: &FieldClocks) -> FieldClocks {
-    let mut out = a.clone();
-    for (k, c) in b {
-        let entry = out.entry(k.clone()).or_insert(*c);
-        if *c > *entry {
-            *entry = *c;
-        }
-    }
-    out
 }
 
 impl Store {

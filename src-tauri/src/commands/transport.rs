@@ -142,7 +142,7 @@ pub struct ManifestView {
 
 fn manifest_view(state: &AppState, signed: SignedManifest) -> CommandResult<ManifestView> {
     let handoffs = state.call(|s| s.manifest_handoffs(signed.manifest.id))?;
-    let qr_texts = lifebridge_sync::manifest_code::encode(&signed.manifest);
+    let qr_texts = lifebridge_protocol::manifest_code::encode(&signed.manifest);
     let qr_svgs = qr_texts
         .iter()
         .map(|t| lifebridge_labels::manifest_pdf::qr_svg(t))
@@ -176,7 +176,7 @@ pub fn save_manifest_pdf(
 ) -> CommandResult<String> {
     state.require(Role::Driver)?;
     let signed = load_manifest(&state, manifest_id)?;
-    let qr_texts = lifebridge_sync::manifest_code::encode(&signed.manifest);
+    let qr_texts = lifebridge_protocol::manifest_code::encode(&signed.manifest);
     let pdf = lifebridge_labels::manifest_pdf::render_manifest_pdf(&signed.manifest, &qr_texts)
         .map_err(|e| CommandError::new("labels", e.to_string()))?;
     let file_name = format!(

@@ -19,11 +19,11 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use lifebridge_domain::hlc::Hlc;
+use lifebridge_protocol::records::LocalChange;
 use lifebridge_station::config::Config;
 use lifebridge_station::storage::Storage;
 use lifebridge_station::{auth, open_storage, server};
 use lifebridge_store::{Store, StoreKey};
-use lifebridge_sync::LocalChange;
 use lifebridge_sync::client::{StationClient, Trust};
 use uuid::Uuid;
 

@@ -1,6 +1,6 @@
 //! The station's storage, behind one trait with a SQLite and a PostgreSQL backend.
 //!
-//! Both backends apply the same rules ([`lifebridge_sync::ingest::plan`] for batches,
+//! Both backends apply the same rules ([`lifebridge_protocol::ingest::plan`] for batches,
 //! [`derive_feed`] for what devices pull); only the SQL differs.
 
 pub mod postgres;
@@ -13,8 +13,9 @@ use lifebridge_domain::din::{DinRange, FacilityId};
 use lifebridge_domain::entities::{Appointment, DinRangeRecord, DinRangeSource, EntityKind};
 use lifebridge_domain::handoff::{DeskScan, HandoffRecord};
 use lifebridge_domain::hlc::Hlc;
-use lifebridge_sync::ingest::Refusal;
-use lifebridge_sync::{FieldClocks, LocalChange, RemoteKind, RemoteRecord, merge_fields};
+use lifebridge_domain::merge::{FieldClocks, merge_fields, uniform_clocks};
+use lifebridge_protocol::ingest::Refusal;
+use lifebridge_protocol::records::{LocalChange, ReferenceDocumentBody, RemoteKind, RemoteRecord};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -136,7 +137,7 @@ pub trait Storage: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Option<DeviceRecord>>;
 
-    /// Applies one batch in one transaction (see [`lifebridge_sync::ingest`]).
+    /// Applies one batch in one transaction (see [`lifebridge_protocol::ingest`]).
     async fn push(
         &self,
         device_id: Uuid,
@@ -452,9 +453,10 @@ pub fn derive_feed(
                 tracing::warn!(%device_id, seq = entry.seq, "donor entry body is not a JSON object; not merged");
                 return (None, None);
             };
-            let incoming_clocks = entry.field_clocks.clone().unwrap_or_else(|| {
-                lifebridge_store::replication::uniform_clocks(&incoming, entry.hlc)
-            });
+            let incoming_clocks = entry
+                .field_clocks
+                .clone()
+                .unwrap_or_else(|| uniform_clocks(&incoming, entry.hlc));
             let (merged, clocks, hlc) = match donor
                 .map(|d| serde_json::from_str::<serde_json::Value>(&d.body).map(|v| (v, d)))
             {
@@ -616,7 +618,7 @@ pub fn reference_item(
     document: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<FeedItem> {
-    let body = lifebridge_store::replication::ReferenceDocumentBody {
+    let body = ReferenceDocumentBody {
         kind: kind.to_owned(),
         version: version.to_owned(),
         document: document.clone(),

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use lifebridge_domain::entities::Appointment;
-use lifebridge_sync::ingest::{entry_digest, plan};
-use lifebridge_sync::{LocalChange, RemoteRecord};
+use lifebridge_protocol::ingest::{entry_digest, plan};
+use lifebridge_protocol::records::{LocalChange, RemoteRecord};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 

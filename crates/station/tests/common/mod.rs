@@ -186,7 +186,7 @@ pub async fn assert_station_holds_exactly(ts: &TestStation, device: &Device) {
         assert_eq!(h.seq, l.seq);
         assert_eq!(
             h.digest,
-            lifebridge_sync::ingest::entry_digest(l),
+            lifebridge_protocol::ingest::entry_digest(l),
             "seq {}",
             l.seq
         );
