@@ -225,6 +225,23 @@ pub struct LabelView {
     pub barcodes: Vec<String>,
 }
 
+/// What a deferral slip prints for the deferral a screening recorded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeferralSlipFacts {
+    pub deferral_id: RecordId,
+    pub donor_name: String,
+    pub code: String,
+    /// The catalogue's plain-language reason (the recorded reason and the code for a
+    /// code the catalogue no longer holds).
+    pub reason_zh: String,
+    pub reason_en: String,
+    pub date: NaiveDate,
+    /// `None` is a permanent exclusion.
+    pub until: Option<NaiveDate>,
+    pub site_name: String,
+    pub physician_name: String,
+}
+
 /// What the screens offer, from the rules table in force and the core's constants, so
 /// the UI holds no rules data of its own.
 #[derive(Debug, Clone, Serialize)]
@@ -507,6 +524,55 @@ impl Store {
                 .collect(),
             status,
         })
+    }
+
+    /// The slip of the deferral a screening recorded (not a product restriction, which
+    /// defers no one); `None` when the screening deferred no one.
+    pub fn deferral_slip_facts(&self, screening_id: RecordId) -> Result<Option<DeferralSlipFacts>> {
+        let screening = self
+            .screening(screening_id)?
+            .ok_or_else(|| StoreError::Missing {
+                entity: "screening",
+                id: screening_id.to_string(),
+            })?;
+        let history =
+            self.donor_history(screening.donor_id)?
+                .ok_or_else(|| StoreError::Missing {
+                    entity: "donor",
+                    id: screening.donor_id.to_string(),
+                })?;
+        let rules = self.rules()?;
+        let Some(deferral) = history
+            .deferrals
+            .iter()
+            .filter(|d| d.screening_id == Some(screening_id) && d.lifts.is_none())
+            .find(|d| {
+                rules
+                    .deferrals
+                    .deferral(&d.code)
+                    .is_none_or(|k| k.scope.is_all())
+            })
+        else {
+            return Ok(None);
+        };
+        let kind = rules.deferrals.deferral(&deferral.code);
+        let physician_name = self
+            .staff_list()?
+            .into_iter()
+            .find(|p| p.id == screening.physician_id)
+            .map(|p| p.display_name)
+            .unwrap_or_default();
+        Ok(Some(DeferralSlipFacts {
+            deferral_id: deferral.id,
+            donor_name: history.donor.name.clone(),
+            code: deferral.code.clone(),
+            reason_zh: kind.map_or(deferral.reason.clone(), |k| k.zh.clone()),
+            reason_en: kind.map_or(deferral.code.clone(), |k| k.en.clone()),
+            date: deferral.start,
+            until: deferral.until,
+            site_name: self.drive(screening.drive_id)?.site_name,
+            physician_name,
+        }))
     }
 
     /// The questionnaire in force: the newest one the station sent, else the built-in.

@@ -57,49 +57,20 @@ pub fn save_deferral_slip(
     screening_id: RecordId,
 ) -> CommandResult<String> {
     state.require(Role::Physician)?;
-    let (slip, file_name) = state.with_store(|s| {
-        let screening = s
-            .screening(screening_id)?
-            .ok_or_else(|| CommandError::new("missing", "no such screening"))?;
-        let history = s
-            .donor_history(screening.donor_id)?
-            .ok_or_else(|| CommandError::new("missing", "no such donor"))?;
-        let rules = s.rules()?;
-        let deferral = history
-            .deferrals
-            .iter()
-            .filter(|d| d.screening_id == Some(screening_id) && d.lifts.is_none())
-            .find(|d| {
-                rules
-                    .deferrals
-                    .deferral(&d.code)
-                    .is_none_or(|k| k.scope.is_all())
-            })
-            .ok_or_else(|| {
-                CommandError::new("missing", "this screening did not defer the donor")
-            })?;
-        let kind = rules.deferrals.deferral(&deferral.code);
-        let drive = s.drive(screening.drive_id)?;
-        let physician = s
-            .staff_list()?
-            .into_iter()
-            .find(|p| p.id == screening.physician_id)
-            .map(|p| p.display_name)
-            .unwrap_or_default();
-        Ok((
-            lifebridge_labels::deferral_slip::DeferralSlip {
-                donor_name: history.donor.name.clone(),
-                code: deferral.code.clone(),
-                reason_zh: kind.map_or(deferral.reason.clone(), |k| k.zh.clone()),
-                reason_en: kind.map_or(deferral.code.clone(), |k| k.en.clone()),
-                date: deferral.start,
-                until: deferral.until,
-                site_name: drive.site_name,
-                physician_name: physician,
-            },
-            format!("slip-{}-{}.pdf", deferral.start, deferral.id),
-        ))
-    })?;
+    let facts = state
+        .call(|s| s.deferral_slip_facts(screening_id))?
+        .ok_or_else(|| CommandError::new("missing", "this screening did not defer the donor"))?;
+    let file_name = format!("slip-{}-{}.pdf", facts.date, facts.deferral_id);
+    let slip = lifebridge_labels::deferral_slip::DeferralSlip {
+        donor_name: facts.donor_name,
+        code: facts.code,
+        reason_zh: facts.reason_zh,
+        reason_en: facts.reason_en,
+        date: facts.date,
+        until: facts.until,
+        site_name: facts.site_name,
+        physician_name: facts.physician_name,
+    };
     let pdf = lifebridge_labels::deferral_slip::render_deferral_slip(&slip)
         .map_err(|e| CommandError::new("labels", e.to_string()))?;
     super::save_beside_store(&state, "slips", &file_name, &pdf)

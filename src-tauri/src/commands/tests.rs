@@ -396,6 +396,34 @@ mod screening {
     }
 
     #[test]
+    fn the_slip_is_that_of_the_deferral_the_screening_recorded() {
+        let f = fixture();
+        f.state.set_session(Some(f.physician.clone()));
+        let d = donor(&f, 4);
+        let deferred = record_screening_with(
+            &f.state,
+            form(&f, d, TestResult::Positive),
+            PhysicianDecision::Defer {
+                code: "HBSAG_POSITIVE".into(),
+                until: None,
+            },
+            None,
+        )
+        .unwrap();
+        let facts = f
+            .state
+            .with_store(|s| Ok(s.deferral_slip_facts(deferred.id)?))
+            .unwrap()
+            .unwrap();
+        assert_eq!(facts.code, "HBSAG_POSITIVE");
+        assert_eq!(facts.donor_name, "献血者4");
+        assert_eq!(facts.physician_name, "王强");
+        assert_eq!(facts.site_name, "城关中学");
+        assert_eq!(facts.date, china_today());
+        assert_eq!(facts.until, None);
+    }
+
+    #[test]
     fn check_in_of_a_donor_inside_an_interval_needs_a_confirmation() {
         let f = fixture();
         let d = donor(&f, 3);
