@@ -575,6 +575,27 @@ impl Store {
         }))
     }
 
+    /// The check-in search: by document number when the text is a resident ID, else by
+    /// name or phone (at most 20).
+    pub fn find_donors(&self, query: &str, today: NaiveDate) -> Result<Vec<Donor>> {
+        match IdentityDocument::parse("resident_id", query, today) {
+            Ok(doc) => Ok(self
+                .donor_by_document("resident_id", doc.number())?
+                .into_iter()
+                .collect()),
+            Err(_) => self.search_donors(query, 20),
+        }
+    }
+
+    /// Collected volume from the scale with the density of the rules table in force;
+    /// `None` when the gross weight does not exceed the tare.
+    pub fn volume_from_scale(&self, gross_g: f64, tare_g: f64) -> Result<Option<u32>> {
+        let density = self.rules()?.collection.grams_per_ml;
+        Ok(lifebridge_domain::entities::volume_from_scale_ml(
+            gross_g, tare_g, density,
+        ))
+    }
+
     /// The questionnaire in force: the newest one the station sent, else the built-in.
     pub fn questionnaire_version(&self) -> Result<String> {
         use rusqlite::OptionalExtension;

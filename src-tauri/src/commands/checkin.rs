@@ -2,7 +2,6 @@
 //! check-in, the queue and the station's appointments.
 
 use lifebridge_domain::entities::{Donor, RecordId, Role, Visit};
-use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_store::appointments::AppointmentEntry;
 use lifebridge_store::drive_day::QueueEntry;
 use lifebridge_store::screens::{DocumentCheck, DonorForm, DonorOverview};
@@ -22,15 +21,7 @@ pub fn check_document(kind: String, number: String) -> CommandResult<DocumentChe
 #[tauri::command]
 pub fn find_donors(state: State<'_, AppState>, query: String) -> CommandResult<Vec<Donor>> {
     state.require(Role::Registration)?;
-    state.call(
-        |s| match IdentityDocument::parse("resident_id", &query, china_today()) {
-            Ok(doc) => Ok(s
-                .donor_by_document("resident_id", doc.number())?
-                .into_iter()
-                .collect()),
-            Err(_) => s.search_donors(&query, 20),
-        },
-    )
+    state.call(|s| s.find_donors(&query, china_today()))
 }
 
 #[tauri::command]

@@ -35,14 +35,15 @@ pub fn volume_from_scale(
     gross_g: f64,
     tare_g: f64,
 ) -> CommandResult<u32> {
-    let density = state.with_store(|s| Ok(s.rules()?.collection.grams_per_ml))?;
-    lifebridge_domain::entities::volume_from_scale_ml(gross_g, tare_g, density).ok_or_else(|| {
-        CommandError::field(
-            "invalid",
-            "gross_g",
-            "the gross weight must exceed the bag's tare weight",
-        )
-    })
+    state
+        .call(|s| s.volume_from_scale(gross_g, tare_g))?
+        .ok_or_else(|| {
+            CommandError::field(
+                "invalid",
+                "gross_g",
+                "the gross weight must exceed the bag's tare weight",
+            )
+        })
 }
 
 #[tauri::command]
