@@ -1,0 +1,7 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
+// Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
+export type CommandError = { code: string, field: string | null, message: string, 
+/**
+ * Extra figures the UI puts into its translated message (attempts left, times).
+ */
+detail: Record<string, unknown> | null, };
