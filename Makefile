@@ -38,7 +38,7 @@ ui-test:
 
 # LIFEBRIDGE_ZPL_RENDER: labels' ZPL is also drawn by an independent ZPL renderer (npm).
 unit:
-	LIFEBRIDGE_ZPL_RENDER="node $(CURDIR)/crates/labels/tests/zpl-render.cjs" \
+	LIFEBRIDGE_ZPL_RENDER="node $(CURDIR)/crates/print/tests/zpl-render.cjs" \
 	  bash scripts/with-postgres.sh $(CARGO) test --workspace --locked
 
 # The binaries the end-to-end tests run.

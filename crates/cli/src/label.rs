@@ -13,9 +13,9 @@ use lifebridge_domain::entities::{BagSetKind, LabelKind};
 use lifebridge_domain::labels::{
     DEFAULT_TUBE_COUNT, LabelContent, LabelPiece, MAX_TUBE_COUNT, label_set,
 };
-use lifebridge_labels::pdf::PdfBuilder;
-use lifebridge_labels::zpl::{ZplOptions, render_zpl, send_tcp, send_to_device};
-use lifebridge_labels::{LabelFont, LabelSize, layout};
+use lifebridge_print::pdf::PdfBuilder;
+use lifebridge_print::zpl::{ZplOptions, render_zpl, send_tcp, send_to_device};
+use lifebridge_print::{LabelFont, LabelSize, layout};
 
 /// A roll larger than this is better split: the PDF is built in memory.
 const MAX_ROLL: u32 = 20_000;
@@ -286,14 +286,14 @@ fn render(
     }
     let scene = layout(&content, common.size(piece.kind)?, common.dpi, &font)?;
     match format {
-        FormatArg::Png => write(out, &lifebridge_labels::png::render_png(&scene, &font)?)?,
+        FormatArg::Png => write(out, &lifebridge_print::png::render_png(&scene, &font)?)?,
         FormatArg::Svg => write(
             out,
-            lifebridge_labels::svg::render_svg(&scene, &font).as_bytes(),
+            lifebridge_print::svg::render_svg(&scene, &font).as_bytes(),
         )?,
         FormatArg::Pdf => write(
             out,
-            &lifebridge_labels::pdf::render_pdf(&scene, &font, &content.din.eye_readable()),
+            &lifebridge_print::pdf::render_pdf(&scene, &font, &content.din.eye_readable()),
         )?,
         FormatArg::Zpl => {
             let zpl = render_zpl(&scene, &font, &ZplOptions::default());

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use lifebridge_labels::{Symbology, decode_frame};
+use lifebridge_print::{Symbology, decode_frame};
 
 fn lifebridge(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lifebridge"))

@@ -2,7 +2,7 @@
 //! whether it belongs to the donation in the chair.
 //!
 //! Everything here is pure so the interlocks can be tested without a printer, a
-//! scanner or a store; rendering lives in `lifebridge-labels`, recording in the store.
+//! scanner or a store; rendering lives in `lifebridge-print`, recording in the store.
 
 use std::collections::BTreeSet;
 use std::fmt;

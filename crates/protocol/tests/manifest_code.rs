@@ -187,7 +187,7 @@ fn a_damaged_payload_is_caught_by_the_digest() {
 
 /// Draws a QR matrix as the label renderer does (dark modules, 4-module quiet zone).
 fn render(data: &str, scale: u32) -> GrayImage {
-    let m = lifebridge_labels::symbols::qr_matrix(data).unwrap();
+    let m = lifebridge_print::symbols::qr_matrix(data).unwrap();
     let quiet = 4;
     let side = (m.width as u32 + 2 * quiet) * scale;
     let mut img = GrayImage::from_pixel(side, side, Luma([255]));
@@ -213,17 +213,17 @@ fn render(data: &str, scale: u32) -> GrayImage {
 fn through_a_real_qr_image() {
     let m = manifest(60);
     let parts = manifest_code::encode(&m);
-    let matrix = lifebridge_labels::symbols::qr_matrix(&parts[0]).unwrap();
+    let matrix = lifebridge_print::symbols::qr_matrix(&parts[0]).unwrap();
     // One symbol, at most version 40 (177 modules).
     assert!(matrix.width <= 177, "QR is {} modules wide", matrix.width);
     let scanned: Vec<String> = parts
         .iter()
         .map(|p| {
             let img = render(p, 4);
-            let found = lifebridge_labels::decode_frame(&img);
+            let found = lifebridge_print::decode_frame(&img);
             let qr = found
                 .into_iter()
-                .find(|d| d.symbology == lifebridge_labels::Symbology::Qr)
+                .find(|d| d.symbology == lifebridge_print::Symbology::Qr)
                 .expect("the QR reads back");
             qr.text
         })

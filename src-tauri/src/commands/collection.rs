@@ -147,18 +147,18 @@ pub fn label_previews(
     let facility = std::env::var("LIFEBRIDGE_FACILITY_NAME")
         .unwrap_or_else(|_| "血站 Blood station".to_owned());
     let contents = state.call(|s| s.donation_label_contents(donation_id, &facility, None))?;
-    let font = lifebridge_labels::LabelFont::embedded()
+    let font = lifebridge_print::LabelFont::embedded()
         .map_err(|e| CommandError::new("labels", e.to_string()))?;
     contents
         .iter()
         .map(|content| {
             let size = match content.piece.kind {
-                lifebridge_domain::entities::LabelKind::Tube => lifebridge_labels::LabelSize::TUBE,
-                _ => lifebridge_labels::LabelSize::BAG,
+                lifebridge_domain::entities::LabelKind::Tube => lifebridge_print::LabelSize::TUBE,
+                _ => lifebridge_print::LabelSize::BAG,
             };
-            let scene = lifebridge_labels::layout(content, size, 203, &font)
+            let scene = lifebridge_print::layout(content, size, 203, &font)
                 .map_err(|e| CommandError::new("labels", e.to_string()))?;
-            Ok(lifebridge_labels::svg::render_svg(&scene, &font))
+            Ok(lifebridge_print::svg::render_svg(&scene, &font))
         })
         .collect()
 }

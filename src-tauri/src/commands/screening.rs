@@ -61,7 +61,7 @@ pub fn save_deferral_slip(
         .call(|s| s.deferral_slip_facts(screening_id))?
         .ok_or_else(|| CommandError::new("missing", "this screening did not defer the donor"))?;
     let file_name = format!("slip-{}-{}.pdf", facts.date, facts.deferral_id);
-    let slip = lifebridge_labels::deferral_slip::DeferralSlip {
+    let slip = lifebridge_print::deferral_slip::DeferralSlip {
         donor_name: facts.donor_name,
         code: facts.code,
         reason_zh: facts.reason_zh,
@@ -71,7 +71,7 @@ pub fn save_deferral_slip(
         site_name: facts.site_name,
         physician_name: facts.physician_name,
     };
-    let pdf = lifebridge_labels::deferral_slip::render_deferral_slip(&slip)
+    let pdf = lifebridge_print::deferral_slip::render_deferral_slip(&slip)
         .map_err(|e| CommandError::new("labels", e.to_string()))?;
     super::save_beside_store(&state, "slips", &file_name, &pdf)
 }

@@ -145,7 +145,7 @@ fn manifest_view(state: &AppState, signed: SignedManifest) -> CommandResult<Mani
     let qr_texts = lifebridge_protocol::manifest_code::encode(&signed.manifest);
     let qr_svgs = qr_texts
         .iter()
-        .map(|t| lifebridge_labels::manifest_pdf::qr_svg(t))
+        .map(|t| lifebridge_print::manifest_pdf::qr_svg(t))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CommandError::new("labels", e.to_string()))?;
     Ok(ManifestView {
@@ -177,7 +177,7 @@ pub fn save_manifest_pdf(
     state.require(Role::Driver)?;
     let signed = load_manifest(&state, manifest_id)?;
     let qr_texts = lifebridge_protocol::manifest_code::encode(&signed.manifest);
-    let pdf = lifebridge_labels::manifest_pdf::render_manifest_pdf(&signed.manifest, &qr_texts)
+    let pdf = lifebridge_print::manifest_pdf::render_manifest_pdf(&signed.manifest, &qr_texts)
         .map_err(|e| CommandError::new("labels", e.to_string()))?;
     let file_name = format!(
         "manifest-{}-{}.pdf",

@@ -13,8 +13,8 @@ use lifebridge_domain::entities::{AboRh, BagSetKind, LabelKind};
 use lifebridge_domain::labels::{
     DataStructure, EntryMethod, LabelContent, ProductCode, label_set, parse_scan, read_entry,
 };
-use lifebridge_labels::png::render_png;
-use lifebridge_labels::{LabelFont, LabelSize, layout};
+use lifebridge_print::png::render_png;
+use lifebridge_print::{LabelFont, LabelSize, layout};
 
 fn tool(name: &str) -> bool {
     let found = Command::new(name).arg("--version").output().is_ok();

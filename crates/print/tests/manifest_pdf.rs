@@ -6,7 +6,7 @@ use chrono::{Duration, Utc};
 use lifebridge_domain::cold_chain::{Manifest, ProductClass};
 use lifebridge_domain::entities::LabelKind;
 use lifebridge_domain::labels::LabelPiece;
-use lifebridge_labels::manifest_pdf::render_manifest_pdf;
+use lifebridge_print::manifest_pdf::render_manifest_pdf;
 use lifebridge_store::{Actor, Store, StoreKey, demo};
 
 /// A dispatched demo drive: a red-cell box with an excursion and a platelet box.
@@ -181,9 +181,9 @@ fn manifest_qr_codes_decode_to_the_given_strings() {
             loop {
                 let part = image::imageops::crop_imm(&img, 0, top, w, strip).to_image();
                 found.extend(
-                    lifebridge_labels::decode_frame(&part)
+                    lifebridge_print::decode_frame(&part)
                         .into_iter()
-                        .filter(|d| d.symbology == lifebridge_labels::Symbology::Qr)
+                        .filter(|d| d.symbology == lifebridge_print::Symbology::Qr)
                         .map(|d| d.text),
                 );
                 if top + strip >= h {

@@ -1,7 +1,7 @@
 //! ZPL rendered by an independent ZPL renderer, then read back like a printed label.
 //!
 //! Runs when LIFEBRIDGE_ZPL_RENDER names a command taking `IN.zpl OUT.png WIDTH_MM
-//! HEIGHT_MM DPMM`, e.g. `node crates/labels/tests/zpl-render.cjs` after
+//! HEIGHT_MM DPMM`, e.g. `node crates/print/tests/zpl-render.cjs` after
 //! `npm install zpl-renderer-js@3.4.0`; without it the test says so and passes.
 #![allow(clippy::unwrap_used)]
 
@@ -11,8 +11,8 @@ use chrono::NaiveDate;
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::{AboRh, BagSetKind};
 use lifebridge_domain::labels::{LabelContent, ProductCode, label_set};
-use lifebridge_labels::zpl::{ZplOptions, render_zpl};
-use lifebridge_labels::{LabelFont, LabelSize, Symbology, decode_frame, layout};
+use lifebridge_print::zpl::{ZplOptions, render_zpl};
+use lifebridge_print::{LabelFont, LabelSize, Symbology, decode_frame, layout};
 
 #[test]
 fn zpl_rendered_by_a_zpl_renderer_reads_back() {

@@ -1,7 +1,7 @@
 //! Figures for docs/benchmarks.md: time to render a donation's full label set to PNG,
 //! PDF and ZPL, and to decode a Data Matrix and a Code 128 from a 1280x720 camera frame.
 //!
-//! `cargo run --release -p lifebridge-labels --bin label-bench -- [RUNS] [SAMPLE_DIR]`
+//! `cargo run --release -p lifebridge-print --bin label-bench -- [RUNS] [SAMPLE_DIR]`
 
 use std::time::{Duration, Instant};
 
@@ -10,10 +10,10 @@ use image::{GrayImage, Luma};
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::{AboRh, BagSetKind};
 use lifebridge_domain::labels::{LabelContent, ProductCode, label_set};
-use lifebridge_labels::pdf::PdfBuilder;
-use lifebridge_labels::png::{rasterize, render_png};
-use lifebridge_labels::zpl::{ZplOptions, render_zpl};
-use lifebridge_labels::{LabelFont, LabelSize, Symbology, decode_frame, layout};
+use lifebridge_print::pdf::PdfBuilder;
+use lifebridge_print::png::{rasterize, render_png};
+use lifebridge_print::zpl::{ZplOptions, render_zpl};
+use lifebridge_print::{LabelFont, LabelSize, Symbology, decode_frame, layout};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();

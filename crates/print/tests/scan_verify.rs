@@ -3,7 +3,7 @@
 //! then release the bag; another donor's label is refused on the way.
 #![allow(clippy::unwrap_used)]
 
-use lifebridge_labels::{ImageFiles, LabelFont, LabelSize, Symbology, decode::scan_until, layout};
+use lifebridge_print::{ImageFiles, LabelFont, LabelSize, Symbology, decode::scan_until, layout};
 use lifebridge_store::labels::LabelError;
 use lifebridge_store::{Actor, Store, StoreKey, demo};
 
@@ -36,7 +36,7 @@ fn labels_printed_from_the_record_scan_back_through_the_camera_and_release_the_b
                 let path = dir.path().join(format!("{name}-{i}.png"));
                 std::fs::write(
                     &path,
-                    lifebridge_labels::png::render_png(&scene, &font).unwrap(),
+                    lifebridge_print::png::render_png(&scene, &font).unwrap(),
                 )
                 .unwrap();
                 path

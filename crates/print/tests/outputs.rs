@@ -4,10 +4,10 @@
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::{AboRh, LabelKind};
 use lifebridge_domain::labels::{LabelContent, LabelPiece};
-use lifebridge_labels::pdf::{PdfBuilder, render_pdf};
-use lifebridge_labels::svg::render_svg;
-use lifebridge_labels::zpl::{ZplOptions, render_zpl};
-use lifebridge_labels::{LabelFont, LabelSize, layout};
+use lifebridge_print::pdf::{PdfBuilder, render_pdf};
+use lifebridge_print::svg::render_svg;
+use lifebridge_print::zpl::{ZplOptions, render_zpl};
+use lifebridge_print::{LabelFont, LabelSize, layout};
 
 const KNOWN: [&str; 19] = [
     "^XA", "^CI28", "^PW", "^LL", "^LH", "^FO", "^FT", "^GB", "^GFA", "^FS", "^FH", "^FD", "^BY",
@@ -35,7 +35,7 @@ fn zpl_has_the_commands_a_thermal_printer_needs() {
     let text_lines = scene
         .items
         .iter()
-        .filter(|i| matches!(i, lifebridge_labels::layout::Item::Text { .. }))
+        .filter(|i| matches!(i, lifebridge_print::layout::Item::Text { .. }))
         .count();
     assert_eq!(zpl.matches("^GFA,").count(), text_lines);
     let zpl = render_zpl(
@@ -191,7 +191,7 @@ fn pdf_rasterised_by_poppler_reads_back() {
     for (i, c) in contents.iter().enumerate() {
         let page = dir.path().join(format!("page-{}.png", i + 1));
         let img = image::open(&page).unwrap().to_luma8();
-        let found = lifebridge_labels::decode_frame(&img);
+        let found = lifebridge_print::decode_frame(&img);
         let text = |s| {
             found
                 .iter()
@@ -199,11 +199,11 @@ fn pdf_rasterised_by_poppler_reads_back() {
                 .map(|d| d.text.clone())
         };
         assert_eq!(
-            text(lifebridge_labels::Symbology::Code128),
+            text(lifebridge_print::Symbology::Code128),
             Some(c.code128_data())
         );
         assert_eq!(
-            text(lifebridge_labels::Symbology::DataMatrix),
+            text(lifebridge_print::Symbology::DataMatrix),
             Some(c.datamatrix_data())
         );
     }
@@ -222,7 +222,7 @@ fn zpl_goes_to_a_network_printer_raw_port_unchanged() {
     let font = LabelFont::embedded().unwrap();
     let scene = layout(&bag(None), LabelSize::BAG, 203, &font).unwrap();
     let zpl = render_zpl(&scene, &font, &ZplOptions::default());
-    lifebridge_labels::zpl::send_tcp(
+    lifebridge_print::zpl::send_tcp(
         &format!("127.0.0.1:{port}"),
         zpl.as_bytes(),
         std::time::Duration::from_secs(5),
@@ -234,7 +234,7 @@ fn zpl_goes_to_a_network_printer_raw_port_unchanged() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = closed.local_addr().unwrap();
     drop(closed);
-    let err = lifebridge_labels::zpl::send_tcp(
+    let err = lifebridge_print::zpl::send_tcp(
         &dead.to_string(),
         zpl.as_bytes(),
         std::time::Duration::from_secs(2),

@@ -9,8 +9,8 @@ use lifebridge_domain::entities::{AboRh, BagSetKind, LabelKind};
 use lifebridge_domain::labels::{
     DataStructure, LabelContent, LabelPiece, ProductCode, label_set, parse_scan, read_label_scan,
 };
-use lifebridge_labels::png::{encode_png, png_dpi, rasterize, render_png};
-use lifebridge_labels::{LabelFont, LabelSize, Symbology, decode_frame, layout};
+use lifebridge_print::png::{encode_png, png_dpi, rasterize, render_png};
+use lifebridge_print::{LabelFont, LabelSize, Symbology, decode_frame, layout};
 
 fn content(piece: LabelPiece, abo: Option<AboRh>) -> LabelContent {
     LabelContent {
@@ -208,12 +208,12 @@ fn png_files_feed_the_decoder_through_the_frame_source() {
     )
     .unwrap();
     std::fs::write(&label, render_png(&scene, &font).unwrap()).unwrap();
-    let mut source = lifebridge_labels::ImageFiles::new(vec![blank, label]);
-    let found = lifebridge_labels::decode::scan_until(&mut source, Some(Symbology::Code128), 10)
+    let mut source = lifebridge_print::ImageFiles::new(vec![blank, label]);
+    let found = lifebridge_print::decode::scan_until(&mut source, Some(Symbology::Code128), 10)
         .unwrap()
         .unwrap();
     assert_eq!(found.text, c.code128_data());
-    let mut missing = lifebridge_labels::ImageFiles::new(vec![dir.path().join("nope.png")]);
-    let err = lifebridge_labels::decode::scan_until(&mut missing, None, 1).unwrap_err();
+    let mut missing = lifebridge_print::ImageFiles::new(vec![dir.path().join("nope.png")]);
+    let err = lifebridge_print::decode::scan_until(&mut missing, None, 1).unwrap_err();
     assert!(err.to_string().contains("nope.png"), "{err}");
 }
