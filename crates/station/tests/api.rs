@@ -552,57 +552,52 @@ async fn two_vehicles_edit_the_same_donor_offline_and_converge(backend: Backend)
     let actor = lifebridge_store::Actor::staff;
 
     // Offline: A changes the phone, then B changes the address and (later) the phone.
-    a.store
-        .lock()
-        .unwrap()
-        .edit_donor(
-            actor(nurse_a),
-            donor_id,
+    // Each edit a few milliseconds after the last, so the field clocks order them.
+    let edits = [
+        (
+            &a,
+            nurse_a,
             DonorEdit {
                 phone: Some(Some("13911112222".into())),
                 ..Default::default()
             },
-        )
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(5));
-    b.store
-        .lock()
-        .unwrap()
-        .edit_donor(
-            actor(nurse_b),
-            donor_id,
+        ),
+        (
+            &b,
+            nurse_b,
             DonorEdit {
                 address: Some(Some("云南省 大理 喜洲镇".into())),
                 ..Default::default()
             },
-        )
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(5));
-    a.store
-        .lock()
-        .unwrap()
-        .edit_donor(
-            actor(nurse_a),
-            donor_id,
+        ),
+        (
+            &a,
+            nurse_a,
             DonorEdit {
                 name: Some("王芳".into()),
                 ..Default::default()
             },
-        )
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(5));
-    b.store
-        .lock()
-        .unwrap()
-        .edit_donor(
-            actor(nurse_b),
-            donor_id,
+        ),
+        (
+            &b,
+            nurse_b,
             DonorEdit {
                 phone: Some(Some("13733334444".into())),
                 ..Default::default()
             },
-        )
-        .unwrap();
+        ),
+    ];
+    for (i, (device, nurse, edit)) in edits.into_iter().enumerate() {
+        if i > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        device
+            .store
+            .lock()
+            .unwrap()
+            .edit_donor(actor(nurse), donor_id, edit)
+            .unwrap();
+    }
 
     // Back in signal, in either order, twice.
     for d in [&b, &a, &b, &a] {

@@ -49,13 +49,16 @@ async fn bookings_reach_the_drive_they_belong_to(backend: Backend) {
     );
     assert_eq!(ts.storage.appointments_on(today).await.unwrap().len(), 3);
 
+    // What the crew's tablet lists for the drive.
+    let drive_appointments = || {
+        bus.store
+            .lock()
+            .unwrap()
+            .drive_appointments(drive.id)
+            .unwrap()
+    };
     bus.replicator(&url).sync_once().await.unwrap();
-    let listed = bus
-        .store
-        .lock()
-        .unwrap()
-        .drive_appointments(drive.id)
-        .unwrap();
+    let listed = drive_appointments();
     let names: Vec<&str> = listed.iter().map(|e| e.appointment.name.as_str()).collect();
     assert_eq!(
         names,
@@ -79,12 +82,7 @@ async fn bookings_reach_the_drive_they_belong_to(backend: Backend) {
         1
     );
     bus.replicator(&url).sync_once().await.unwrap();
-    let listed = bus
-        .store
-        .lock()
-        .unwrap()
-        .drive_appointments(drive.id)
-        .unwrap();
+    let listed = drive_appointments();
     assert_eq!(listed.len(), 2);
     assert!(listed[0].appointment.cancelled);
     let at_station = ts.storage.appointments_on(today).await.unwrap();

@@ -91,13 +91,7 @@ async fn randomized_runs_through_a_faulty_network(backend: Backend) {
     }
     // Every device ends with every donation exactly once (its own and the others').
     for d in &devices {
-        let all: i64 = d
-            .store
-            .lock()
-            .unwrap()
-            .connection()
-            .query_row("SELECT COUNT(*) FROM donation", [], |r| r.get(0))
-            .unwrap();
+        let all = d.donation_count();
         assert_eq!(all, donations, "device {} donations", d.name);
     }
     let counts = ts.storage.counts().await.unwrap();
@@ -132,13 +126,7 @@ async fn a_replicator_killed_at_any_point_resumes_exactly(backend: Backend) {
     assert_station_holds_exactly(&ts, &a).await;
     assert_station_holds_exactly(&ts, &b).await;
     for d in [&a, &b] {
-        let n: i64 = d
-            .store
-            .lock()
-            .unwrap()
-            .connection()
-            .query_row("SELECT COUNT(*) FROM donation", [], |r| r.get(0))
-            .unwrap();
+        let n = d.donation_count();
         assert_eq!(n, 24, "{} holds every donation once", d.name);
     }
 }

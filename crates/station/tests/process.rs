@@ -8,13 +8,10 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use common::{Backend, Device, assert_station_holds_exactly, collect_donations, key};
+use common::{Backend, assert_station_holds_exactly, collect_donations, enroll_with_code};
 use lifebridge_station::config::Config;
 use lifebridge_station::open_storage;
-use lifebridge_store::Store;
-use lifebridge_sync::client::{StationClient, Trust};
 
 const BIN: &str = env!("CARGO_BIN_EXE_lifebridge-station");
 
@@ -57,24 +54,6 @@ fn admin(data: &Path, db: Option<&str>, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-async fn device_with_code(url: &str, code: &str, name: &str) -> Device {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::create(&dir.path().join("device.db"), &key(), name).unwrap();
-    let id = store.device_id();
-    let store = std::sync::Arc::new(std::sync::Mutex::new(store));
-    let client = StationClient::new(url, Trust::LoopbackHttp, Duration::from_secs(10)).unwrap();
-    let token = lifebridge_sync::replicator::enroll(&store, &client, code, name)
-        .await
-        .unwrap();
-    Device {
-        store,
-        id,
-        token,
-        dir,
-        name: name.to_owned(),
-    }
-}
-
 async fn killed_mid_ingest_loses_nothing_acknowledged(backend: Backend) {
     let db = match backend {
         Backend::Sqlite => None,
@@ -88,7 +67,7 @@ async fn killed_mid_ingest_loses_nothing_acknowledged(backend: Backend) {
     let (mut child, url) = serve(data.path(), db);
 
     let code = admin(data.path(), db, &["device", "enroll", "--name", "BUS-07"]);
-    let dev = device_with_code(&url, code.trim(), "BUS-07").await;
+    let dev = enroll_with_code(&url, code.trim(), "BUS-07").await;
     assert!(admin(data.path(), db, &["device", "list"]).contains("BUS-07"));
     collect_donations(&dev, 40);
     let total = dev.last_seq();

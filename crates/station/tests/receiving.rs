@@ -43,6 +43,16 @@ impl Desk {
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
     }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call("POST", path, Some(body)).await
+    }
+
+    /// One scan at the desk, as the page posts it: the scanner's text and the box it is in.
+    async fn scan(&self, scans_path: &str, text: &str, box_code: &str) -> (u16, Value) {
+        self.post(scans_path, json!({"text": text, "box_code": box_code}))
+            .await
+    }
 }
 
 async fn add_staff(ts: &common::TestStation, name: &str, role: &str, pin: &str) {
@@ -114,21 +124,16 @@ async fn hand_off_at_the_desk(backend: Backend) {
     let parts = lifebridge_protocol::manifest_code::encode(&manifest);
     assert_eq!(parts.len(), 1);
     let (status, body) = desk
-        .call(
-            "POST",
+        .post(
             "/desk/api/manifests/qr",
-            Some(json!({"parts": ["LBM1:1/2:0123456789ABCDEF:BB8"]})),
+            json!({"parts": ["LBM1:1/2:0123456789ABCDEF:BB8"]}),
         )
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "manifest_qr_incomplete");
     assert_eq!(body["missing_parts"], json!([2]));
     let (status, body) = desk
-        .call(
-            "POST",
-            "/desk/api/manifests/qr",
-            Some(json!({"parts": parts})),
-        )
+        .post("/desk/api/manifests/qr", json!({"parts": parts}))
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["bags"], 40);
@@ -157,10 +162,9 @@ async fn hand_off_at_the_desk(backend: Backend) {
     let mut altered = second.clone();
     altered.boxes[0].bags.pop();
     let (status, body) = desk
-        .call(
-            "POST",
+        .post(
             "/desk/api/manifests/qr",
-            Some(json!({"parts": lifebridge_protocol::manifest_code::encode(&altered)})),
+            json!({"parts": lifebridge_protocol::manifest_code::encode(&altered)}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -176,11 +180,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
 
     // Receiving: every bag but one, one in the wrong box, one not on the manifest.
     let (status, body) = desk
-        .call(
-            "POST",
-            "/desk/api/receipts",
-            Some(json!({"manifest_ids": [manifest.id]})),
-        )
+        .post("/desk/api/receipts", json!({"manifest_ids": [manifest.id]}))
         .await;
     assert_eq!(status, 201, "{body}");
     let receipt = body["receipt_id"].as_str().unwrap().to_owned();
@@ -200,10 +200,10 @@ async fn hand_off_at_the_desk(backend: Backend) {
                 b.code.as_str()
             };
             let (status, body) = desk
-                .call(
-                    "POST",
+                .scan(
                     &scans_path,
-                    Some(json!({"text": format!("]C0{}\r", bag.din.barcode_data()), "box_code": box_code})),
+                    &format!("]C0{}\r", bag.din.barcode_data()),
+                    box_code,
                 )
                 .await;
             assert_eq!(status, 200, "{body}");
@@ -213,40 +213,22 @@ async fn hand_off_at_the_desk(backend: Backend) {
                     continue;
                 }
                 let (status, body) = desk
-                    .call(
-                        "POST",
-                        &scans_path,
-                        Some(json!({"text": fixture::tube_scan(&bag.din, *tube), "box_code": box_code})),
-                    )
+                    .scan(&scans_path, &fixture::tube_scan(&bag.din, *tube), box_code)
                     .await;
                 assert_eq!(status, 200, "{body}");
             }
         }
     }
-    let (status, body) = desk
-        .call(
-            "POST",
-            &scans_path,
-            Some(json!({"text": "BOX-9", "box_code": "BOX-1"})),
-        )
-        .await;
+    let (status, body) = desk.scan(&scans_path, "BOX-9", "BOX-1").await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "unreadable_scan");
     let (status, body) = desk
-        .call(
-            "POST",
-            &scans_path,
-            Some(json!({"text": format!("]C0{}", extra.barcode_data()), "box_code": "BOX-7"})),
-        )
+        .scan(&scans_path, &fixture::bag_scan(&extra), "BOX-7")
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "unknown_box");
     let (status, view) = desk
-        .call(
-            "POST",
-            &scans_path,
-            Some(json!({"text": format!("]C0{}", extra.barcode_data()), "box_code": "BOX-2"})),
-        )
+        .scan(&scans_path, &fixture::bag_scan(&extra), "BOX-2")
         .await;
     assert_eq!(status, 200, "{view}");
     let tally = &view["reconciliation"]["tally"];
@@ -320,11 +302,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
                    boxes: &BTreeMap<String, String>,
                    driver_pin: &str| json!({"receiver_pin": "2468", "driver_name": "李司机", "driver_pin": driver_pin, "reasons": reasons, "box_reasons": boxes});
     let (status, body) = desk
-        .call(
-            "POST",
-            &sign_path,
-            Some(signing(&reasons, &box_reasons, "1357")),
-        )
+        .post(&sign_path, signing(&reasons, &box_reasons, "1357"))
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "box_decision_missing");
@@ -334,11 +312,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
         "整箱隔离，送质控评估 / whole box quarantined for QA".to_owned(),
     );
     let (status, body) = desk
-        .call(
-            "POST",
-            &sign_path,
-            Some(signing(&reasons, &box_reasons, "1357")),
-        )
+        .post(&sign_path, signing(&reasons, &box_reasons, "1357"))
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "reason_missing");
@@ -353,11 +327,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
     }
     reasons.remove(extra.as_str());
     let (status, body) = desk
-        .call(
-            "POST",
-            &sign_path,
-            Some(signing(&reasons, &box_reasons, "1357")),
-        )
+        .post(&sign_path, signing(&reasons, &box_reasons, "1357"))
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["din"], extra.as_str());
@@ -366,11 +336,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
         "其他车次的血袋 / from another bus".into(),
     );
     let (status, body) = desk
-        .call(
-            "POST",
-            &sign_path,
-            Some(signing(&reasons, &box_reasons, "9999")),
-        )
+        .post(&sign_path, signing(&reasons, &box_reasons, "9999"))
         .await;
     assert_eq!(status, 401, "wrong driver PIN: {body}");
     assert!(
@@ -381,11 +347,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
             .is_none()
     );
     let (status, record) = desk
-        .call(
-            "POST",
-            &sign_path,
-            Some(signing(&reasons, &box_reasons, "1357")),
-        )
+        .post(&sign_path, signing(&reasons, &box_reasons, "1357"))
         .await;
     assert_eq!(status, 200, "{record}");
     assert_eq!(record["receiver"]["name"], "赵敏");
@@ -396,19 +358,11 @@ async fn hand_off_at_the_desk(backend: Backend) {
     assert_eq!(record["box_decisions"].as_array().unwrap().len(), 1);
     assert_eq!(record["units"].as_array().unwrap().len(), 20);
     let (status, _) = desk
-        .call(
-            "POST",
-            &sign_path,
-            Some(signing(&reasons, &box_reasons, "1357")),
-        )
+        .post(&sign_path, signing(&reasons, &box_reasons, "1357"))
         .await;
     assert_eq!(status, 409, "signed once");
     let (status, _) = desk
-        .call(
-            "POST",
-            &scans_path,
-            Some(json!({"text": format!("]C0{}", missing.barcode_data()), "box_code": "BOX-1"})),
-        )
+        .scan(&scans_path, &fixture::bag_scan(&missing), "BOX-1")
         .await;
     assert_eq!(status, 409, "no scans after signing");
     let (_, view) = desk
@@ -462,20 +416,15 @@ async fn hand_off_at_the_desk(backend: Backend) {
         }
     }
     let (_, body) = desk
-        .call(
-            "POST",
-            "/desk/api/receipts",
-            Some(json!({"manifest_ids": [second.id]})),
-        )
+        .post("/desk/api/receipts", json!({"manifest_ids": [second.id]}))
         .await;
     let late = format!(
         "/desk/api/receipts/{}/scans",
         body["receipt_id"].as_str().unwrap()
     );
     let platelet_bag = &second.boxes[1].bags[0];
-    let scan_late =
-        json!({"text": format!("]C0{}", platelet_bag.din.barcode_data()), "box_code": "BOX-2"});
-    let (_, view) = desk.call("POST", &late, Some(scan_late.clone())).await;
+    let scan_late = json!({"text": fixture::bag_scan(&platelet_bag.din), "box_code": "BOX-2"});
+    let (_, view) = desk.post(&late, scan_late.clone()).await;
     assert_eq!(view["reconciliation"]["tally"]["over_time_limit"], 0);
     assert!(
         ts.storage
@@ -488,7 +437,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
             .await
             .unwrap()
     );
-    let (_, view) = desk.call("POST", &late, Some(scan_late)).await;
+    let (_, view) = desk.post(&late, scan_late).await;
     assert_eq!(
         view["reconciliation"]["tally"]["over_time_limit"], 1,
         "{view}"
@@ -498,16 +447,6 @@ async fn hand_off_at_the_desk(backend: Backend) {
     let (status, stats) = desk.call("GET", "/desk/api/statistics", None).await;
     assert_eq!(status, 200, "{stats}");
     assert!(stats["year"]["donations"].is_number());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hand_off_at_the_desk_sqlite() {
-    hand_off_at_the_desk(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hand_off_at_the_desk_postgres() {
-    hand_off_at_the_desk(Backend::Postgres).await;
 }
 
 /// At the desk, as at the chair, a label is verified only by a scan: a typed DIN or
@@ -542,11 +481,7 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
         token: body["token"].as_str().unwrap().to_owned(),
     };
     let (status, body) = desk
-        .call(
-            "POST",
-            "/desk/api/receipts",
-            Some(json!({"manifest_ids": [manifest.id]})),
-        )
+        .post("/desk/api/receipts", json!({"manifest_ids": [manifest.id]}))
         .await;
     assert_eq!(status, 201, "{body}");
     let receipt = body["receipt_id"].as_str().unwrap().to_owned();
@@ -560,11 +495,7 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
 
     // In the scan field: unprefixed data and the typed DIN are refused, naming manual entry.
     let (status, body) = desk
-        .call(
-            "POST",
-            &scans_path,
-            Some(json!({"text": typed_bag.barcode_data(), "box_code": box1})),
-        )
+        .scan(&scans_path, &typed_bag.barcode_data(), &box1)
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "not_a_scan");
@@ -572,13 +503,7 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
         body["message"].as_str().unwrap().contains("manual entry"),
         "{body}"
     );
-    let (status, body) = desk
-        .call(
-            "POST",
-            &scans_path,
-            Some(json!({"text": typed, "box_code": box1})),
-        )
-        .await;
+    let (status, body) = desk.scan(&scans_path, &typed, &box1).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "typed_not_scanned");
     assert_eq!(body["din"], typed_bag.as_str());
@@ -627,7 +552,7 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
             "piece_not_listed",
         ),
     ] {
-        let (status, answer) = desk.call("POST", &manual_path, Some(body)).await;
+        let (status, answer) = desk.post(&manual_path, body).await;
         assert_eq!(status, status_code, "{answer}");
         assert_eq!(answer["error"], error, "{answer}");
     }
@@ -652,16 +577,9 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
 
     // With the check character, a reason and the driver's PIN: received, marked manual.
     let (status, view) = desk
-        .call(
-            "POST",
+        .post(
             &manual_path,
-            Some(manual(
-                &typed,
-                "label wet / 标签受潮",
-                "李司机",
-                "1357",
-                bag_piece,
-            )),
+            manual(&typed, "label wet / 标签受潮", "李司机", "1357", bag_piece),
         )
         .await;
     assert_eq!(status, 200, "{view}");
@@ -676,26 +594,23 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
         for bag in &b.bags {
             if bag.din != typed_bag {
                 let (status, body) = desk
-                    .call("POST", &scans_path, Some(json!({"text": format!("]C0{}", bag.din.barcode_data()), "box_code": b.code})))
+                    .scan(&scans_path, &fixture::bag_scan(&bag.din), &b.code)
                     .await;
                 assert_eq!(status, 200, "{body}");
             }
             for tube in &bag.tubes {
                 let (status, body) = desk
-                    .call("POST", &scans_path, Some(json!({"text": fixture::tube_scan(&bag.din, *tube), "box_code": b.code})))
+                    .scan(&scans_path, &fixture::tube_scan(&bag.din, *tube), &b.code)
                     .await;
                 assert_eq!(status, 200, "{body}");
             }
         }
     }
     let (status, record) = desk
-        .call(
-            "POST",
+        .post(
             &format!("/desk/api/receipts/{receipt}/sign"),
-            Some(
-                json!({"receiver_pin": "2468", "driver_name": "李司机", "driver_pin": "1357",
+            json!({"receiver_pin": "2468", "driver_name": "李司机", "driver_pin": "1357",
                         "box_reasons": {"BOX-1": "whole box quarantined for QA"}}),
-            ),
         )
         .await;
     assert_eq!(status, 200, "{record}");
@@ -717,16 +632,6 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
         line(&view, &typed_bag)["manual_at_desk"][0]["reason"],
         "label wet / 标签受潮"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn typed_dins_at_the_desk_need_a_second_pin_sqlite() {
-    typed_dins_at_the_desk_need_a_second_pin(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn typed_dins_at_the_desk_need_a_second_pin_postgres() {
-    typed_dins_at_the_desk_need_a_second_pin(Backend::Postgres).await;
 }
 
 /// The station's staff directory on a tablet: a crew account reaches the bus by sync and
@@ -863,12 +768,12 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn staff_directory_reaches_the_tablets_sqlite() {
-    staff_directory_reaches_the_tablets(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn staff_directory_reaches_the_tablets_postgres() {
-    staff_directory_reaches_the_tablets(Backend::Postgres).await;
+backend_pair! {
+    hand_off_at_the_desk => hand_off_at_the_desk_sqlite, hand_off_at_the_desk_postgres;
+    typed_dins_at_the_desk_need_a_second_pin =>
+        typed_dins_at_the_desk_need_a_second_pin_sqlite,
+        typed_dins_at_the_desk_need_a_second_pin_postgres;
+    staff_directory_reaches_the_tablets =>
+        staff_directory_reaches_the_tablets_sqlite,
+        staff_directory_reaches_the_tablets_postgres;
 }

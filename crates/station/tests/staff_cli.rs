@@ -122,6 +122,19 @@ async fn crew_accounts_take_several_device_roles_and_go_to_the_devices() {
     // A new PIN and a closed account, the way an administrator does them.
     drop(storage);
     let run = |args: &[&str], stdin: &str| station(&config.data_dir, args, stdin);
+    let set_roles = |roles: &str| {
+        run(
+            &[
+                "staff",
+                "set-roles",
+                "--name",
+                "采血护士 周丽",
+                "--role",
+                roles,
+            ],
+            "",
+        )
+    };
     let (ok, text) = run(&["staff", "set-pin", "--name", "采血护士 周丽"], "12\n");
     assert!(!ok);
     assert!(text.contains("4 to 8 digits"), "{text}");
@@ -131,30 +144,10 @@ async fn crew_accounts_take_several_device_roles_and_go_to_the_devices() {
     let (ok, text) = run(&["staff", "set-pin", "--name", "采血护士 周丽"], "8642\n");
     assert!(ok, "{text}");
     assert!(text.contains("sent to every device"), "{text}");
-    let (ok, text) = run(
-        &[
-            "staff",
-            "set-roles",
-            "--name",
-            "采血护士 周丽",
-            "--role",
-            "receiving",
-        ],
-        "",
-    );
+    let (ok, text) = set_roles("receiving");
     assert!(!ok);
     assert!(text.contains("cannot move between"), "{text}");
-    let (ok, text) = run(
-        &[
-            "staff",
-            "set-roles",
-            "--name",
-            "采血护士 周丽",
-            "--role",
-            "phlebotomist,physician",
-        ],
-        "",
-    );
+    let (ok, text) = set_roles("phlebotomist,physician");
     assert!(ok, "{text}");
     assert!(
         text.contains("now has roles physician,phlebotomist"),
