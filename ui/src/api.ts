@@ -1,6 +1,7 @@
 // Typed wrappers over the Tauri commands. The core owns every rule; these only carry data.
 import { invoke } from "@tauri-apps/api/core";
 import { hasKey, t } from "./i18n";
+import type { Message } from "./messages";
 
 export type Id = string;
 export type Role = "registration" | "physician" | "phlebotomist" | "driver" | "supervisor";
@@ -35,7 +36,8 @@ export interface QueueEntry {
   screening: Screening | null; donation: Donation | null; excluded_products: ProductClass[];
 }
 export interface Reason {
-  code: string; message_zh: string; message_en: string; eligible_from: string | null;
+  /** What the screen says: render with renderMessage (ui/src/messages.ts). */
+  code: string; message: Message; eligible_from: string | null;
   /** The rules table lets a physician waive it; every other failing rule is a hard stop. */
   waivable: boolean; deferral_code?: string;
 }

@@ -11,6 +11,7 @@ pub mod entities;
 pub mod handoff;
 pub mod hlc;
 pub mod labels;
+pub mod messages;
 pub mod resident_id;
 pub mod rules;
 

@@ -1,5 +1,8 @@
 // Lifebridge station pages: zh-CN first, English selectable. Every user-facing string
-// of the desk and statistics pages is here; server messages arrive already bilingual.
+// of the desk and statistics pages is here; server messages arrive as a catalogue code
+// with parameters ({code, params}) and are rendered from the station's copy of the one
+// catalogue (crates/domain/messages/catalogue.json, served as messages.json), with the
+// same rules as lifebridge_domain::messages::render.
 const STRINGS = {
   'zh-CN': {
     desk_title: '接收台 · 血液交接',
@@ -212,6 +215,33 @@ const STRINGS = {
     nothing: 'No data',
   },
 };
+
+const CATALOGUE = await fetch('/desk/assets/messages.json')
+  .then((r) => (r.ok ? r.json() : {}))
+  .catch(() => ({}));
+
+function renderParam(p, l) {
+  if (typeof p === 'string') return p;
+  if (Array.isArray(p)) return p.map((q) => renderParam(q, l)).join(l === 'en' ? ', ' : '、');
+  if (p && typeof p === 'object' && 'code' in p) return message(p, l);
+  return p?.[l] ?? '';
+}
+
+/// A server message ({code, params}) in the page's language; an unknown code shows as
+/// itself, plain text as it is.
+export function message(msg, l = lang()) {
+  if (msg == null) return '';
+  if (typeof msg === 'string') return msg;
+  const entry = CATALOGUE[msg.code];
+  if (!entry) return msg.code;
+  const params = msg.params ?? {};
+  return entry[l].replace(/\{([^{}|]*)(\|cap)?\}/g, (whole, name, cap) => {
+    const p = params[name];
+    if (p === undefined) return whole;
+    const text = renderParam(p, l);
+    return cap ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+  });
+}
 
 export function lang() {
   const saved = localStorage.getItem('lifebridge.lang');

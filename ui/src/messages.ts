@@ -1,0 +1,36 @@
+// The core's messages (refusals, findings, eligibility reasons) arrive as a catalogue
+// code with parameters; the text is the one catalogue, crates/domain/messages/
+// catalogue.json, exported to generated/messages.json at build time (a Rust test fails
+// when the copy is stale). Same rules as lifebridge_domain::messages::render.
+import catalogue from "./generated/messages.json";
+import { lang, type Lang } from "./i18n";
+
+export interface Localized { "zh-CN": string; en: string }
+export type Param = string | Param[] | Localized | Message;
+export interface Message { code: string; params?: Record<string, Param> }
+
+const entries: Record<string, { "zh-CN": string; en: string }> = catalogue;
+
+function isMessage(p: Param): p is Message {
+  return typeof p === "object" && !Array.isArray(p) && "code" in p;
+}
+
+function renderParam(p: Param, l: Lang): string {
+  if (typeof p === "string") return p;
+  if (Array.isArray(p)) return p.map((q) => renderParam(q, l)).join(l === "en" ? ", " : "、");
+  if (isMessage(p)) return renderMessage(p, l);
+  return p[l];
+}
+
+/** `message` in `l` (the screen's language by default); an unknown code shows as itself. */
+export function renderMessage(message: Message, l: Lang = lang.value): string {
+  const entry = entries[message.code];
+  if (!entry) return message.code;
+  const params = message.params ?? {};
+  return entry[l].replace(/\{([^{}|]*)(\|cap)?\}/g, (whole, name: string, cap?: string) => {
+    const p = params[name];
+    if (p === undefined) return whole;
+    const text = renderParam(p, l);
+    return cap ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+  });
+}
