@@ -27,9 +27,11 @@ use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::cold_chain::ProductClass;
 use crate::common::{Procedure, Sex};
+pub use crate::measurements::{TestResult, Tests, Vitals};
 use crate::messages::{Localized, Message, Param};
+use crate::product::ProductClass;
+pub use crate::reason::ReasonCode;
 use crate::rules::{DeferralPeriod, DeferralScope, RuleSet};
 
 /// Length of the rolling window for the apheresis count and volume limits.
@@ -38,17 +40,6 @@ const ROLLING_WINDOW: Months = Months::new(12);
 /// Language of the contract's `message` field (the catalogue's).
 pub use crate::messages::{Lang, UnknownLang};
 
-/// Result of a rapid qualitative test. `NotDone` is what the screener records when the
-/// test was not done on the bus (the station's laboratory tests every donation anyway):
-/// a real answer, never a default, and never counted as negative on a form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TestResult {
-    Negative,
-    Positive,
-    NotDone,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Donor {
     pub sex: Sex,
@@ -56,32 +47,6 @@ pub struct Donor {
     /// Adverse reaction at a previous donation; absent means none recorded.
     #[serde(default)]
     pub prior_reaction: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Vitals {
-    pub weight_kg: f64,
-    pub systolic_mmhg: f64,
-    pub diastolic_mmhg: f64,
-    pub pulse_bpm: f64,
-    pub temperature_c: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tests {
-    pub hemoglobin_g_l: f64,
-    /// Not tested when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alt_u_l: Option<f64>,
-    /// Not tested when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hbsag: Option<TestResult>,
-    /// Fraction (0.42, not 42 %); required for apheresis.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hematocrit: Option<f64>,
-    /// ×10^9/L; required for apheresis platelets (not checked for plasma donors).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub platelet_count_10e9_l: Option<f64>,
 }
 
 /// A previous donation.
@@ -325,105 +290,6 @@ impl EligibilityRequest {
     /// At least one previous donation.
     pub fn is_repeat_donor(&self) -> bool {
         !self.history.is_empty()
-    }
-}
-
-/// Stable identifiers of failing rules. The wire form is the UPPER_SNAKE name; never
-/// rename a variant's wire form, tools match on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ReasonCode {
-    AgeBelowMin,
-    AgeAboveMax,
-    WeightBelowMin,
-    SystolicLow,
-    SystolicHigh,
-    DiastolicLow,
-    DiastolicHigh,
-    PulsePressureLow,
-    PulseLow,
-    PulseHigh,
-    TemperatureLow,
-    TemperatureHigh,
-    HemoglobinLow,
-    AltHigh,
-    HbsagPositive,
-    VolumeNotAllowed,
-    HematocritLow,
-    PlateletCountLow,
-    PlateletCountHigh,
-    /// One reason per previous procedure kind whose interval is not over (most
-    /// restrictive donation of that kind).
-    IntervalNotMet,
-    ApheresisYearlyCount,
-    ApheresisYearlyVolume,
-    /// One reason per active deferral record.
-    DeferralActive,
-    /// One reason per permanent deferral record.
-    DeferralPermanent,
-}
-
-impl ReasonCode {
-    pub const ALL: [ReasonCode; 24] = [
-        ReasonCode::AgeBelowMin,
-        ReasonCode::AgeAboveMax,
-        ReasonCode::WeightBelowMin,
-        ReasonCode::SystolicLow,
-        ReasonCode::SystolicHigh,
-        ReasonCode::DiastolicLow,
-        ReasonCode::DiastolicHigh,
-        ReasonCode::PulsePressureLow,
-        ReasonCode::PulseLow,
-        ReasonCode::PulseHigh,
-        ReasonCode::TemperatureLow,
-        ReasonCode::TemperatureHigh,
-        ReasonCode::HemoglobinLow,
-        ReasonCode::AltHigh,
-        ReasonCode::HbsagPositive,
-        ReasonCode::VolumeNotAllowed,
-        ReasonCode::HematocritLow,
-        ReasonCode::PlateletCountLow,
-        ReasonCode::PlateletCountHigh,
-        ReasonCode::IntervalNotMet,
-        ReasonCode::ApheresisYearlyCount,
-        ReasonCode::ApheresisYearlyVolume,
-        ReasonCode::DeferralActive,
-        ReasonCode::DeferralPermanent,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReasonCode::AgeBelowMin => "AGE_BELOW_MIN",
-            ReasonCode::AgeAboveMax => "AGE_ABOVE_MAX",
-            ReasonCode::WeightBelowMin => "WEIGHT_BELOW_MIN",
-            ReasonCode::SystolicLow => "SYSTOLIC_LOW",
-            ReasonCode::SystolicHigh => "SYSTOLIC_HIGH",
-            ReasonCode::DiastolicLow => "DIASTOLIC_LOW",
-            ReasonCode::DiastolicHigh => "DIASTOLIC_HIGH",
-            ReasonCode::PulsePressureLow => "PULSE_PRESSURE_LOW",
-            ReasonCode::PulseLow => "PULSE_LOW",
-            ReasonCode::PulseHigh => "PULSE_HIGH",
-            ReasonCode::TemperatureLow => "TEMPERATURE_LOW",
-            ReasonCode::TemperatureHigh => "TEMPERATURE_HIGH",
-            ReasonCode::HemoglobinLow => "HEMOGLOBIN_LOW",
-            ReasonCode::AltHigh => "ALT_HIGH",
-            ReasonCode::HbsagPositive => "HBSAG_POSITIVE",
-            ReasonCode::VolumeNotAllowed => "VOLUME_NOT_ALLOWED",
-            ReasonCode::HematocritLow => "HEMATOCRIT_LOW",
-            ReasonCode::PlateletCountLow => "PLATELET_COUNT_LOW",
-            ReasonCode::PlateletCountHigh => "PLATELET_COUNT_HIGH",
-            ReasonCode::IntervalNotMet => "INTERVAL_NOT_MET",
-            ReasonCode::ApheresisYearlyCount => "APHERESIS_YEARLY_COUNT",
-            ReasonCode::ApheresisYearlyVolume => "APHERESIS_YEARLY_VOLUME",
-            ReasonCode::DeferralActive => "DEFERRAL_ACTIVE",
-            ReasonCode::DeferralPermanent => "DEFERRAL_PERMANENT",
-        }
-    }
-}
-
-impl fmt::Display for ReasonCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use crate::common::{Procedure, Sex};
 use crate::din::Din;
-pub use crate::eligibility::{TestResult, Vitals};
+pub use crate::label_piece::LabelKind;
+pub use crate::measurements::{TestResult, Vitals};
 use crate::resident_id::IdentityDocument;
 
 pub type RecordId = Uuid;
@@ -361,7 +362,7 @@ pub struct Donation {
     /// slow draw). Packing into a box of an excluded class is refused. Omitted from the
     /// body when empty, so bodies written before this field existed keep their digest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub excluded_products: Vec<crate::cold_chain::ProductClass>,
+    pub excluded_products: Vec<crate::product::ProductClass>,
 }
 
 impl Donation {
@@ -392,15 +393,6 @@ pub struct Visit {
     pub donor_id: RecordId,
     pub checked_in_at: DateTime<Utc>,
     pub checked_in_by: RecordId,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LabelKind {
-    Bag,
-    Satellite,
-    Tube,
-    Record,
 }
 
 /// Where a DIN range came from: leased by the station to this device, or a roll of
@@ -445,11 +437,11 @@ pub struct DonationRelease {
     pub din: Din,
     pub released_by: RecordId,
     pub released_at: DateTime<Utc>,
-    pub pieces: Vec<crate::labels::LabelPiece>,
+    pub pieces: Vec<crate::label_piece::LabelPiece>,
     /// The pieces verified by manual entry (typed, with a second crew member's PIN)
     /// rather than a scan; omitted when empty so earlier bodies keep their digest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub manual_pieces: Vec<crate::labels::LabelPiece>,
+    pub manual_pieces: Vec<crate::label_piece::LabelPiece>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -488,7 +480,7 @@ pub struct LabelScan {
     /// existed (their piece is re-read from `scanned_text`), so old bodies keep their
     /// bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub piece: Option<crate::labels::LabelPiece>,
+    pub piece: Option<crate::label_piece::LabelPiece>,
     /// Set when the piece was verified by manual entry instead of a scan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manual: Option<ManualVerification>,

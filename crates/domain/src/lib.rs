@@ -10,8 +10,12 @@ pub mod eligibility;
 pub mod entities;
 pub mod handoff;
 pub mod hlc;
+pub mod label_piece;
 pub mod labels;
+pub mod measurements;
 pub mod messages;
+pub mod product;
+pub mod reason;
 pub mod resident_id;
 pub mod rules;
 

@@ -14,8 +14,8 @@ use std::fmt;
 use chrono::{Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::cold_chain::{ProductClass, TemperatureRange};
 use crate::common::{Procedure, Sex};
+use crate::product::{ProductClass, TemperatureRange};
 
 /// The embedded GB 18467-2011 rules file.
 pub const GB18467_2011_JSON: &str = include_str!("../rules/gb18467-2011.json");
@@ -282,7 +282,7 @@ pub struct DeferralKind {
     /// (pre-selected) when one of them fails, and a deferral for them must be at least
     /// as long as the one named here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<crate::eligibility::ReasonCode>,
+    pub reasons: Vec<crate::reason::ReasonCode>,
 }
 
 impl DeferralKind {
@@ -1064,7 +1064,7 @@ pub struct DeferralSummary {
     pub zh: String,
     pub en: String,
     /// The failing eligibility rules it answers.
-    pub reasons: Vec<crate::eligibility::ReasonCode>,
+    pub reasons: Vec<crate::reason::ReasonCode>,
 }
 
 /// A waivable interval as `lifebridge rules show` prints it.

@@ -8,6 +8,7 @@ pub mod desk_ui;
 pub mod migrations;
 pub mod receiving;
 pub mod server;
+pub mod state;
 pub mod statistics;
 pub mod storage;
 pub mod tls;

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::storage::{ManifestRow, ReceiptRow, StaffRow, StorageError};
 
 /// How long a desk sign-in lasts: one shift.

@@ -4,10 +4,9 @@
 //! parsed into the protocol types; anything else gets a 4xx JSON error and writes
 //! nothing. Handlers never panic on input.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -28,33 +27,8 @@ use serde::de::DeserializeOwned;
 
 use crate::auth;
 use crate::config::Config;
+use crate::state::{AppState, Metrics};
 use crate::storage::{DeviceRecord, LeaseNeed, LeasePolicy, Storage, StorageError};
-
-pub struct AppState {
-    pub storage: Arc<dyn Storage>,
-    pub config: Config,
-    pub lease: Option<LeasePolicy>,
-    pub metrics: Metrics,
-}
-
-#[derive(Default)]
-pub struct Metrics {
-    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
-    entries_stored: AtomicU64,
-    batches_resent: AtomicU64,
-    sequence_gaps: AtomicU64,
-    sequence_conflicts: AtomicU64,
-    records_pulled: AtomicU64,
-    bytes_received: AtomicU64,
-}
-
-impl Metrics {
-    fn count(&self, route: &'static str, status: StatusCode) {
-        if let Ok(mut m) = self.requests.lock() {
-            *m.entry((route, status.as_u16())).or_default() += 1;
-        }
-    }
-}
 
 /// An error answer: status code and [`ErrorBody`].
 #[derive(Debug)]

@@ -1,0 +1,38 @@
+//! What every request handler shares: the storage, the configuration, the lease policy
+//! and the counters behind `/metrics`. Its own module so the API (`server`) and the
+//! desk (`receiving`) both depend on it and not on each other.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+
+use crate::config::Config;
+use crate::storage::{LeasePolicy, Storage};
+
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+    pub config: Config,
+    pub lease: Option<LeasePolicy>,
+    pub metrics: Metrics,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    pub(crate) requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    pub(crate) entries_stored: AtomicU64,
+    pub(crate) batches_resent: AtomicU64,
+    pub(crate) sequence_gaps: AtomicU64,
+    pub(crate) sequence_conflicts: AtomicU64,
+    pub(crate) records_pulled: AtomicU64,
+    pub(crate) bytes_received: AtomicU64,
+}
+
+impl Metrics {
+    pub(crate) fn count(&self, route: &'static str, status: StatusCode) {
+        if let Ok(mut m) = self.requests.lock() {
+            *m.entry((route, status.as_u16())).or_default() += 1;
+        }
+    }
+}
