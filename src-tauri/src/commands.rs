@@ -850,7 +850,9 @@ pub fn label_previews(
 fn cold_chain_error(e: lifebridge_store::cold_chain::ColdChainError) -> CommandError {
     use lifebridge_store::cold_chain::ColdChainError as E;
     let message = e.to_string();
-    match e {
+    // The specifics in the catalogue's words, which the screen renders in its language.
+    let text = Some(Box::new(e.message()));
+    let error = match e {
         // A bag whose product class was excluded (slow draw, product-scoped deferral)
         // has its own code, so the screen can say why it may never go in that box.
         E::Packing(refusal @ lifebridge_domain::cold_chain::PackingRefusal::Excluded { .. }) => {
@@ -878,9 +880,11 @@ fn cold_chain_error(e: lifebridge_store::cold_chain::ColdChainError) -> CommandE
             detail: serde_json::json!({ "line": csv.line, "column": csv.column }),
             ..CommandError::field("logger_csv", "file", message)
         },
-        E::SignIn(inner) => inner.into(),
-        E::Store(inner) => inner.into(),
-    }
+        // These have codes of their own that the screen translates.
+        E::SignIn(inner) => return inner.into(),
+        E::Store(inner) => return inner.into(),
+    };
+    CommandError { text, ..error }
 }
 
 /// The DIN and allowed classes of a packing refusal, for the screen to highlight.
@@ -897,10 +901,9 @@ fn refusal_detail(refusal: &lifebridge_domain::cold_chain::PackingRefusal) -> se
             din,
             box_class,
             allowed,
-            why_zh,
-            why_en,
+            why,
         } => serde_json::json!({
-            "din": din, "box_class": box_class, "allowed": allowed, "why_zh": why_zh, "why_en": why_en,
+            "din": din, "box_class": box_class, "allowed": allowed, "why": why,
         }),
         R::StillOnChair { din } | R::Aborted { din } => serde_json::json!({ "din": din }),
     }

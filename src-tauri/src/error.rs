@@ -1,6 +1,7 @@
 //! What a command returns when it fails: a stable code the UI translates, the field it
 //! concerns (so the form can point at it), and the English detail as a fallback.
 
+use lifebridge_domain::messages::Message;
 use lifebridge_store::StoreError;
 use lifebridge_store::session::SignInError;
 use serde::Serialize;
@@ -12,6 +13,10 @@ pub struct CommandError {
     pub message: String,
     /// Extra figures the UI puts into its translated message (attempts left, times).
     pub detail: serde_json::Value,
+    /// The core's own words for the specifics (which bag, which box), as a catalogue
+    /// message the UI renders in its language; `message` is the same in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<Box<Message>>,
 }
 
 impl CommandError {
@@ -21,6 +26,7 @@ impl CommandError {
             field: None,
             message: message.into(),
             detail: serde_json::Value::Null,
+            text: None,
         }
     }
 

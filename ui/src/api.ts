@@ -1,7 +1,7 @@
 // Typed wrappers over the Tauri commands. The core owns every rule; these only carry data.
 import { invoke } from "@tauri-apps/api/core";
 import { hasKey, t } from "./i18n";
-import type { Message } from "./messages";
+import { type Message, renderMessage } from "./messages";
 
 export type Id = string;
 export type Role = "registration" | "physician" | "phlebotomist" | "driver" | "supervisor";
@@ -129,7 +129,11 @@ export interface Handoff {
 export interface ManifestView { signed: SignedManifest; qr_texts: string[]; qr_svgs: string[]; handoffs: Handoff[] }
 export interface LoggerImport { imported: number; skipped: number; excursions: Excursion[] }
 
-export interface CommandError { code: string; field: string | null; message: string; detail: Record<string, unknown> | null }
+export interface CommandError {
+  code: string; field: string | null; message: string; detail: Record<string, unknown> | null;
+  /** The core's own words for the specifics, from the message catalogue. */
+  text?: Message;
+}
 
 export interface ScreeningForm {
   donor_id: Id; drive_id: Id; procedure: Procedure; planned_volume_ml: number | null;
@@ -159,7 +163,7 @@ export function errorText(e: unknown): string {
       return t("err_forbidden", { role: t(`role_${detail.role}` as never) });
     }
     // These carry the specifics (which label, which piece) in the core's own words.
-    if (hasKey(key) && SPECIFIC.includes(err.code)) return `${t(key)}: ${err.message}`;
+    if (hasKey(key) && SPECIFIC.includes(err.code)) return `${t(key)}: ${err.text ? renderMessage(err.text) : err.message}`;
     if (hasKey(key) && err.code !== "invalid") return t(key, detail);
     return `${t("err_generic")}: ${err.message ?? err.code}`;
   }

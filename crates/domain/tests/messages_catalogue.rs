@@ -16,6 +16,22 @@ const ONE_LANGUAGE_PARAMS: &[(&str, &str)] = &[
     // "3小时5分" but "3h05m".
     ("handoff.discrepancy.over_time_limit", "minutes"),
     ("handoff.discrepancy.over_time_limit", "minutes_padded"),
+    ("unit.over_time_limit", "minutes"),
+    ("unit.over_time_limit", "minutes_padded"),
+    ("unit.ffp_window_missed", "minutes"),
+    ("unit.ffp_window_missed", "minutes_padded"),
+    // The zh-CN half of these refusals never listed the allowed classes, nor (for a
+    // wrong class) why, nor the bag set's English kind.
+    ("packing.excluded", "allowed"),
+    ("packing.wrong_class", "why"),
+    ("packing.wrong_class", "allowed"),
+    ("packing.platelets_need_bag_set", "kind"),
+    ("packing.other_drive", "site"),
+    ("packing.other_drive", "date"),
+    ("packing.other_drive", "box_code"),
+    ("packing.already_packed", "dispatched"),
+    ("packing.duplicate_box_code", "class"),
+    ("packing.nothing_to_dispatch", "empty"),
     // The zh-CN text names who is asked; the English one does not.
     ("receiving.locked_out", "who"),
     ("receiving.account_closed", "who"),
