@@ -111,11 +111,11 @@ export interface Manifest {
   driver: { staff_id: Id; name: string }; dispatched_at: string; boxes: ManifestBox[]; rules_version: string;
 }
 /** A unit that is not suitable as collected, with the core's words for why. */
-export interface UnitLine { din: string; status: UnitStatus; text: string }
+export interface UnitLine { din: string; status: UnitStatus; text: Message }
 export interface SignedManifest { manifest: Manifest; counts: ManifestCounts; units: UnitLine[] }
 export interface TransportView {
   drive: Drive; boxes: BoxView[];
-  unpacked: { donation: Donation; allowed: ProductClass[]; refusal: string | null; unit: UnitAssessment; unit_text: string }[];
+  unpacked: { donation: Donation; allowed: ProductClass[]; refusal: Message | null; unit: UnitAssessment; unit_text: Message }[];
   preview: SignedManifest | null; manifests: SignedManifest[]; classes: ClassOption[];
 }
 export interface Handoff {

@@ -15,9 +15,12 @@ function isMessage(p: Param): p is Message {
   return typeof p === "object" && !Array.isArray(p) && "code" in p;
 }
 
-function renderParam(p: Param, l: Lang): string {
+function renderParam(p: Param, l: Lang, filter = ""): string {
   if (typeof p === "string") return p;
-  if (Array.isArray(p)) return p.map((q) => renderParam(q, l)).join(l === "en" ? ", " : "、");
+  if (Array.isArray(p)) {
+    const sep = filter === "semi" ? (l === "en" ? "; " : "；") : l === "en" ? ", " : "、";
+    return p.map((q) => renderParam(q, l)).join(sep);
+  }
   if (isMessage(p)) return renderMessage(p, l);
   return p[l];
 }
@@ -27,10 +30,10 @@ export function renderMessage(message: Message, l: Lang = lang.value): string {
   const entry = entries[message.code];
   if (!entry) return message.code;
   const params = message.params ?? {};
-  return entry[l].replace(/\{([^{}|]*)(\|cap)?\}/g, (whole, name: string, cap?: string) => {
+  return entry[l].replace(/\{([^{}|]*)(?:\|(cap|semi))?\}/g, (whole, name: string, filter?: string) => {
     const p = params[name];
     if (p === undefined) return whole;
-    const text = renderParam(p, l);
-    return cap ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+    const text = renderParam(p, l, filter);
+    return filter === "cap" ? text.charAt(0).toUpperCase() + text.slice(1) : text;
   });
 }

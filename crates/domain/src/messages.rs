@@ -9,7 +9,8 @@
 //! carries a `Message` is the English rendering, for logs.
 //!
 //! A template names its parameters in braces, `{din}`; `{from|cap}` capitalises the
-//! first letter of what `from` renders to (an English sentence that opens with it).
+//! first letter of what `from` renders to (an English sentence that opens with it);
+//! `{findings|semi}` joins a list with `；` / `; ` (items that are clauses themselves).
 //! A parameter is plain text (figures are formatted before they go in, so both
 //! languages show the same digits), another message (rendered in the same language), a
 //! list (joined with `、` in zh-CN and `, ` in English) or text a rules table gives in
@@ -197,16 +198,18 @@ pub fn render(message: &Message, lang: Lang) -> String {
     fill(entry.text(lang), &message.params, lang)
 }
 
-fn render_param(param: &Param, lang: Lang) -> String {
+fn render_param(param: &Param, lang: Lang, filter: &str) -> String {
     match param {
         Param::Text(s) => s.clone(),
         Param::List(items) => items
             .iter()
-            .map(|p| render_param(p, lang))
+            .map(|p| render_param(p, lang, ""))
             .collect::<Vec<_>>()
-            .join(match lang {
-                Lang::ZhCn => "、",
-                Lang::En => ", ",
+            .join(match (lang, filter) {
+                (Lang::ZhCn, "semi") => "；",
+                (Lang::En, "semi") => "; ",
+                (Lang::ZhCn, _) => "、",
+                (Lang::En, _) => ", ",
             }),
         Param::Localized(l) => match lang {
             Lang::ZhCn => l.zh.clone(),
@@ -231,7 +234,7 @@ fn fill(template: &str, params: &BTreeMap<String, Param>, lang: Lang) -> String 
         let (name, filter) = spec.split_once('|').unwrap_or((spec, ""));
         match params.get(name) {
             Some(p) => {
-                let text = render_param(p, lang);
+                let text = render_param(p, lang, filter);
                 if filter == "cap" {
                     let mut chars = text.chars();
                     if let Some(first) = chars.next() {
@@ -309,6 +312,8 @@ mod tests {
         );
         assert_eq!(fill("{a}：{b}", &params, Lang::ZhCn), "1、2：全血");
         assert_eq!(placeholders("x {a} {b|cap}"), ["a", "b"]);
+        assert_eq!(fill("{a|semi}", &params, Lang::ZhCn), "1；2");
+        assert_eq!(fill("{a|semi}", &params, Lang::En), "1; 2");
     }
 
     #[test]

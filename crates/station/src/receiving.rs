@@ -660,8 +660,7 @@ async fn view(desk: &Desk, loaded: &Loaded) -> DeskResult<ReceiptView> {
     let unit_descriptions = reconciliation
         .lines
         .iter()
-        // The unit's findings are still written "中文 / English" (domain cold_chain).
-        .map(|l| Message::new("receiving.text").with("text", bilingual(&l.unit.describe())))
+        .map(|l| l.unit.message())
         .collect();
     let box_descriptions = reconciliation
         .box_excursions

@@ -222,9 +222,12 @@ const CATALOGUE = await fetch('/desk/assets/messages.json')
   .then((r) => (r.ok ? r.json() : {}))
   .catch(() => ({}));
 
-function renderParam(p, l) {
+function renderParam(p, l, filter = '') {
   if (typeof p === 'string') return p;
-  if (Array.isArray(p)) return p.map((q) => renderParam(q, l)).join(l === 'en' ? ', ' : '、');
+  if (Array.isArray(p)) {
+    const sep = filter === 'semi' ? (l === 'en' ? '; ' : '；') : l === 'en' ? ', ' : '、';
+    return p.map((q) => renderParam(q, l)).join(sep);
+  }
   if (p && typeof p === 'object' && 'code' in p) return message(p, l);
   return p?.[l] ?? '';
 }
@@ -237,11 +240,11 @@ export function message(msg, l = lang()) {
   const entry = CATALOGUE[msg.code];
   if (!entry) return msg.code;
   const params = msg.params ?? {};
-  return entry[l].replace(/\{([^{}|]*)(\|cap)?\}/g, (whole, name, cap) => {
+  return entry[l].replace(/\{([^{}|]*)(?:\|(cap|semi))?\}/g, (whole, name, filter) => {
     const p = params[name];
     if (p === undefined) return whole;
-    const text = renderParam(p, l);
-    return cap ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+    const text = renderParam(p, l, filter);
+    return filter === 'cap' ? text.charAt(0).toUpperCase() + text.slice(1) : text;
   });
 }
 

@@ -204,11 +204,11 @@ pub struct UnpackedBag {
     pub donation: Donation,
     pub allowed: Vec<ProductClass>,
     /// Why it goes in no box at all (still on the chair, aborted, every class excluded).
-    pub refusal: Option<String>,
+    pub refusal: Option<Message>,
     /// What the collection says about the unit (slow draw, products excluded at
     /// screening), so the driver sees why a bag goes only into a red-cell box.
     pub unit: UnitAssessment,
-    pub unit_text: String,
+    pub unit_text: Message,
 }
 
 /// A box class the driver may open, with its band from the rules table in force: the
@@ -235,8 +235,8 @@ pub struct SignedManifest {
 pub struct UnitLine {
     pub din: Din,
     pub status: lifebridge_domain::cold_chain::UnitStatus,
-    /// `降级：… / downgraded: …`
-    pub text: String,
+    /// `unit.assessment`: the status and why.
+    pub text: Message,
 }
 
 impl SignedManifest {
@@ -249,7 +249,7 @@ impl SignedManifest {
             .map(|g| UnitLine {
                 din: g.din.clone(),
                 status: g.unit.status,
-                text: g.unit.describe(),
+                text: g.unit.message(),
             })
             .collect();
         SignedManifest {
@@ -1051,15 +1051,15 @@ impl Store {
                     let why = ProductClass::ALL
                         .into_iter()
                         .find_map(|c| check_packing(&donation, c, &rules).err())
-                        .map(|e| e.to_string());
+                        .map(|e| e.message());
                     (classes, why)
                 }
                 Ok(classes) => (classes, None),
-                Err(e) => (Vec::new(), Some(e.to_string())),
+                Err(e) => (Vec::new(), Some(e.message())),
             };
             let unit = UnitAssessment::new(collection_findings(&donation, &rules));
             unpacked.push(UnpackedBag {
-                unit_text: unit.describe(),
+                unit_text: unit.message(),
                 unit,
                 donation,
                 allowed,

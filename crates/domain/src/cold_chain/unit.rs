@@ -29,22 +29,6 @@ impl UnitStatus {
             UnitStatus::Quarantined => "quarantined",
         }
     }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            UnitStatus::Suitable => "合格",
-            UnitStatus::Downgraded => "降级",
-            UnitStatus::Quarantined => "隔离",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            UnitStatus::Suitable => "suitable",
-            UnitStatus::Downgraded => "downgraded",
-            UnitStatus::Quarantined => "quarantined",
-        }
-    }
 }
 
 /// One fact that changes what a unit may become.
@@ -224,26 +208,30 @@ impl UnitAssessment {
         self.status == UnitStatus::Suitable && self.findings.is_empty()
     }
 
-    /// `隔离 / quarantined: …; …`, or `合格 / suitable`.
-    pub fn describe(&self) -> String {
+    /// The status with every finding behind it (`unit.assessment`), or the status alone.
+    pub fn message(&self) -> Message {
+        let status = Message::new(match self.status {
+            UnitStatus::Suitable => "unit.status.suitable",
+            UnitStatus::Downgraded => "unit.status.downgraded",
+            UnitStatus::Quarantined => "unit.status.quarantined",
+        });
         if self.findings.is_empty() {
-            return format!("{} / {}", self.status.name_zh(), self.status.name_en());
+            return status;
         }
-        format!(
-            "{}：{} / {}: {}",
-            self.status.name_zh(),
+        Message::new("unit.assessment").with("status", status).with(
+            "findings",
             self.findings
                 .iter()
-                .map(UnitFinding::describe_zh)
-                .collect::<Vec<_>>()
-                .join("；"),
-            self.status.name_en(),
-            self.findings
-                .iter()
-                .map(UnitFinding::describe_en)
-                .collect::<Vec<_>>()
-                .join("; ")
+                .map(UnitFinding::message)
+                .collect::<Vec<_>>(),
         )
+    }
+
+    /// `隔离：… / quarantined: …; …`, or `合格 / suitable`: both languages, as the
+    /// manifest records it.
+    pub fn describe(&self) -> String {
+        let m = self.message();
+        format!("{} / {}", m.render(Lang::ZhCn), m.render(Lang::En))
     }
 }
 
