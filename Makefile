@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test deps ui lint unit build e2e desk-e2e ui-test bench package clean-demo
+.PHONY: run test deps ui lint unit build e2e desk-e2e ui-test bench bench-replication package clean-demo
 
 # Every binary and example in one workspace build, the same for `make run`, the e2e tests
 # and the desk test. A build of a package subset (`-p lifebridge-station --example …`)
@@ -54,7 +54,12 @@ desk-e2e: build
 	timeout -k 10 600 node --test --test-concurrency=1 --test-timeout=240000 --test-force-exit tests/desk/
 
 bench:
-	$(CARGO) run --release -p lifebridge-bench --locked -- --donors 1000000
+	$(CARGO) run --release -p lifebridge-bench --bin lifebridge-bench --locked -- --donors 1000000
+
+# Replication through a real station, SQLite and PostgreSQL side by side (a throw-away
+# PostgreSQL server from scripts/with-postgres.sh).
+bench-replication:
+	bash scripts/with-postgres.sh $(CARGO) run --release -p lifebridge-bench --bin lifebridge-replication-bench --locked
 
 ## A .deb package, with the Tauri CLI from the npm registry (AppImage bundling would
 ## download linuxdeploy at build time, which this project does not allow).

@@ -1052,7 +1052,7 @@ fn manifest_view(
     signed: lifebridge_store::cold_chain::SignedManifest,
 ) -> CommandResult<ManifestView> {
     let handoffs = state.with_store(|s| Ok(s.manifest_handoffs(signed.manifest.id)?))?;
-    let qr_texts = lifebridge_sync::manifest_code::encode(&signed.manifest);
+    let qr_texts = lifebridge_protocol::manifest_code::encode(&signed.manifest);
     let qr_svgs = qr_texts
         .iter()
         .map(|t| lifebridge_labels::manifest_pdf::qr_svg(t))
@@ -1089,7 +1089,7 @@ pub fn save_manifest_pdf(
 ) -> CommandResult<String> {
     state.require(Role::Driver)?;
     let signed = load_manifest(&state, manifest_id)?;
-    let qr_texts = lifebridge_sync::manifest_code::encode(&signed.manifest);
+    let qr_texts = lifebridge_protocol::manifest_code::encode(&signed.manifest);
     let pdf = lifebridge_labels::manifest_pdf::render_manifest_pdf(&signed.manifest, &qr_texts)
         .map_err(|e| CommandError::new("labels", e.to_string()))?;
     let dir = state

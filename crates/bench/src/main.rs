@@ -182,7 +182,11 @@ fn bare_insert_median(path: &Path, key: Option<&str>, commits: u32) -> Result<Du
 /// Bulk-loads synthetic donors straight into the donor table in one transaction:
 /// the lookup figure is about reading, so the load need not go through actions.
 fn seed_donors(store: &Store, count: u64, today: NaiveDate) -> Result<()> {
-    let conn = store.connection();
+    // The store's own handle is read-only; this is the bypass it offers for bulk loads.
+    store.raw_write_for_tests(|conn| seed_donor_rows(conn, count, today))
+}
+
+fn seed_donor_rows(conn: &rusqlite::Connection, count: u64, today: NaiveDate) -> Result<()> {
     conn.execute_batch("BEGIN")?;
     {
         let mut insert = conn.prepare(

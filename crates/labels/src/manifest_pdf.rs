@@ -432,7 +432,7 @@ fn box_section(w: &mut Writer, b: &ManifestBox) {
 }
 
 /// Renders the signed manifest on A4. `qr_texts` are the manifest QR payloads (one
-/// string per symbol, from `lifebridge_sync::manifest_code::encode`), printed in order.
+/// string per symbol, from `lifebridge_protocol::manifest_code::encode`), printed in order.
 pub fn render_manifest_pdf(
     manifest: &Manifest,
     qr_texts: &[String],

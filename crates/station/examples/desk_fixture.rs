@@ -27,7 +27,7 @@ fn main() {
         let out = json!({
             "device_id": store.device_id(),
             "entries": store.changes_after(0, u32::MAX).unwrap(),
-            "client": lifebridge_sync::protocol::ClientInfo::current(),
+            "client": lifebridge_protocol::wire::ClientInfo::current(),
         });
         println!("{out}");
         return;
@@ -72,11 +72,11 @@ fn main() {
     let out = json!({
         "manifest": manifest,
         "entry": fixture::entry(&manifest, 1),
-        "qr": lifebridge_sync::manifest_code::encode(&manifest),
+        "qr": lifebridge_protocol::manifest_code::encode(&manifest),
         "scans": scans,
         "extra": {"din": extra.as_str(), "text": format!("]C0{}", extra.barcode_data())},
         // Versions and clock a device sends with every request.
-        "client": lifebridge_sync::protocol::ClientInfo::current(),
+        "client": lifebridge_protocol::wire::ClientInfo::current(),
     });
     println!("{out}");
 }

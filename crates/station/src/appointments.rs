@@ -4,11 +4,16 @@
 //! An appointment's id is derived from (date, site, identity document), so importing a
 //! corrected list again updates the same appointments instead of booking people twice.
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use lifebridge_domain::Procedure;
 use lifebridge_domain::entities::Appointment;
 use lifebridge_domain::resident_id::IdentityDocument;
+use lifebridge_protocol::records::RemoteKind;
 use uuid::Uuid;
+
+use crate::feed::{self, FeedItem};
+use crate::storage::Result as StorageResult;
+use crate::storage::sql::Tx;
 
 /// Columns, by their English or Chinese header. `document` is a resident ID number, or
 /// `kind:number` for another document (e.g. `passport:E12345678`).
@@ -186,6 +191,76 @@ pub fn parse_csv(text: &str, today: NaiveDate) -> Result<Vec<Appointment>, Impor
         return Err(ImportError::Empty);
     }
     Ok(out.into_iter().map(|(_, a)| a).collect())
+}
+
+// Publishing: appointments go out as feed records to every device.
+
+/// Reads every appointment record of the feed, in station order, as `(record_id, body)`.
+async fn published(tx: &mut dyn Tx) -> StorageResult<Vec<(String, String)>> {
+    tx.query(
+        "SELECT record_id, body FROM feed WHERE kind = 'appointment' ORDER BY station_seq",
+        &[],
+    )
+    .await?
+    .into_iter()
+    .map(|mut r| Ok((r.text(0)?, r.text(1)?)))
+    .collect()
+}
+
+/// The latest body of each appointment, from `(record_id, body)` rows in station order.
+fn latest_appointment_bodies(
+    rows_in_feed_order: impl IntoIterator<Item = (String, String)>,
+) -> std::collections::BTreeMap<String, String> {
+    rows_in_feed_order.into_iter().collect()
+}
+
+/// The feed item that sends (or re-sends, changed) one appointment to every device.
+pub fn appointment_item(
+    station_id: Uuid,
+    appointment: &Appointment,
+    now: DateTime<Utc>,
+) -> StorageResult<FeedItem> {
+    Ok(feed::station_item(
+        station_id,
+        RemoteKind::Appointment,
+        appointment.id,
+        None,
+        serde_json::to_string(appointment)?,
+        now,
+    ))
+}
+
+/// Sends appointments to every device; one whose latest published version is identical
+/// is left out. Returns how many were published.
+pub async fn publish(
+    tx: &mut dyn Tx,
+    appointments: &[Appointment],
+    now: DateTime<Utc>,
+) -> StorageResult<u32> {
+    let station = feed::station_id(tx).await?;
+    let latest = latest_appointment_bodies(published(tx).await?);
+    let mut items = Vec::new();
+    for appointment in appointments {
+        let item = appointment_item(station, appointment, now)?;
+        if latest.get(&appointment.id.to_string()) != Some(&item.body) {
+            items.push(item);
+        }
+    }
+    feed::append(tx, &items).await?;
+    Ok(u32::try_from(items.len()).unwrap_or(u32::MAX))
+}
+
+/// The latest published version of every appointment on `date`.
+pub async fn on(tx: &mut dyn Tx, date: NaiveDate) -> StorageResult<Vec<Appointment>> {
+    let mut out = Vec::new();
+    for body in latest_appointment_bodies(published(tx).await?).into_values() {
+        let appointment: Appointment = serde_json::from_str(&body)?;
+        if appointment.date == date {
+            out.push(appointment);
+        }
+    }
+    out.sort_by(|a, b| (&a.site_name, a.time, &a.name).cmp(&(&b.site_name, b.time, &b.name)));
+    Ok(out)
 }
 
 #[cfg(test)]

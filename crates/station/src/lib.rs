@@ -4,10 +4,18 @@
 pub mod appointments;
 pub mod auth;
 pub mod config;
+pub mod db;
+pub mod desk;
 pub mod desk_ui;
+pub mod devices;
+pub mod feed;
+pub mod ingest;
+pub mod leases;
+pub mod manifests;
 pub mod migrations;
 pub mod receiving;
 pub mod server;
+pub mod staff;
 pub mod state;
 pub mod statistics;
 pub mod storage;
@@ -16,7 +24,8 @@ pub mod tls;
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::storage::{Storage, StorageError};
+use crate::db::Storage;
+use crate::storage::StorageError;
 
 /// Opens the storage the configuration names: PostgreSQL for a `database_url`, else
 /// the SQLite file `station.db` in the data folder (created if needed).

@@ -370,7 +370,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 println!("{} was closed already", staff.name);
                 return Ok(());
             }
-            let closed = lifebridge_station::storage::StaffRow {
+            let closed = lifebridge_station::staff::StaffRow {
                 active: false,
                 ..staff
             };
@@ -409,9 +409,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn known_staff(
-    storage: &dyn lifebridge_station::storage::Storage,
+    storage: &dyn lifebridge_station::db::Storage,
     name: &str,
-) -> Result<lifebridge_station::storage::StaffRow, Box<dyn std::error::Error>> {
+) -> Result<lifebridge_station::staff::StaffRow, Box<dyn std::error::Error>> {
     storage
         .staff_by_name(name.trim())
         .await?
@@ -419,7 +419,7 @@ async fn known_staff(
 }
 
 /// What the operator is told about the devices after an account change.
-fn sent_note(staff: &lifebridge_station::storage::StaffRow) -> &'static str {
+fn sent_note(staff: &lifebridge_station::staff::StaffRow) -> &'static str {
     if staff.device_account().is_some() {
         "; sent to every device on its next sync"
     } else {

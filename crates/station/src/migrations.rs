@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::storage::sql::Tx;
 use crate::storage::{Result, StorageError};
 
 pub struct Migration {
@@ -76,31 +77,40 @@ pub fn check_applied(applied: &[(i64, String)]) -> Result<()> {
     Ok(())
 }
 
-pub fn apply_sqlite(conn: &mut rusqlite::Connection) -> Result<()> {
-    conn.execute_batch(CREATE_TABLE)?;
-    let applied: Vec<(i64, String)> = {
-        let mut stmt = conn.prepare("SELECT version, sha256 FROM station_migration")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?
-    };
+/// Creates the migration table if needed, checks what was applied and applies the rest,
+/// and makes the station id once; one algorithm for both backends.
+pub async fn apply(tx: &mut dyn Tx) -> Result<()> {
+    tx.batch(CREATE_TABLE).await?;
+    let applied = tx
+        .query("SELECT version, sha256 FROM station_migration", &[])
+        .await?
+        .into_iter()
+        .map(|mut r| Ok((r.int(0)?, r.text(1)?)))
+        .collect::<Result<Vec<_>>>()?;
     check_applied(&applied)?;
     for m in MIGRATIONS {
         if applied.iter().any(|(v, _)| *v == m.version) {
             continue;
         }
-        let tx = conn.transaction()?;
-        tx.execute_batch(m.sql)?;
+        tx.batch(m.sql).await?;
         tx.execute(
             "INSERT INTO station_migration (version, name, sha256, applied_at) VALUES (?1, ?2, ?3, ?4)",
-            (m.version, m.name, checksum(m.sql), chrono::Utc::now().to_rfc3339()),
-        )?;
-        tx.commit()?;
+            crate::params![m.version, m.name, checksum(m.sql), chrono::Utc::now().to_rfc3339()],
+        )
+        .await?;
     }
-    conn.execute(
+    tx.execute(
         "INSERT INTO station_meta (key, value) VALUES ('station_id', ?1) ON CONFLICT (key) DO NOTHING",
-        [uuid::Uuid::now_v7().to_string()],
-    )?;
+        crate::params![uuid::Uuid::now_v7()],
+    )
+    .await?;
     Ok(())
+}
+
+/// Applies the migrations to a SQLite connection (the station's own file, or a
+/// benchmark's bare table).
+pub fn apply_sqlite(conn: &mut rusqlite::Connection) -> Result<()> {
+    crate::storage::sqlite::migrate(conn)
 }
 
 pub fn create_table_sql() -> &'static str {

@@ -24,25 +24,28 @@ use lifebridge_domain::handoff::{
 };
 use lifebridge_domain::labels::{LabelPiece, LabelScanError, read_typed};
 use lifebridge_domain::messages::{Localized, Message};
+use lifebridge_domain::pin;
 use lifebridge_domain::rules::RuleSet;
-use lifebridge_store::replication::StaffAccount;
-use lifebridge_store::session;
-use lifebridge_sync::manifest_code::{self, ManifestCodeError};
+use lifebridge_protocol::manifest_code::{self, ManifestCodeError};
+use lifebridge_protocol::records::StaffAccount;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::desk::ReceiptRow;
+use crate::manifests::ManifestRow;
+use crate::staff::StaffRow;
 use crate::state::AppState;
-use crate::storage::{ManifestRow, ReceiptRow, StaffRow, StorageError};
+use crate::storage::StorageError;
 
 /// How long a desk sign-in lasts: one shift.
 pub const SESSION_HOURS: i64 = 12;
 // Wrong PINs in a row before a name is locked, and for how long: the device's rule.
-use lifebridge_store::session::{LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
+use lifebridge_domain::pin::{LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
 
 /// What a station staff member may do. `Receiving` works only at the desk; every other
 /// role is a device role, and an account holding one is sent to every device
-/// ([`lifebridge_store::replication::StaffAccount`]), so a driver signs the dispatch on
+/// ([`StaffAccount`]), so a driver signs the dispatch on
 /// the tablet and the hand-off at the desk with one name and one PIN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -195,15 +198,17 @@ pub fn with_roles(staff: &StaffRow, roles: &str) -> Result<StaffRow, String> {
 
 fn hashed_pin(pin: &str) -> Result<String, String> {
     let pin = pin.trim();
-    if !session::pin_is_well_formed(pin) {
+    if !pin::pin_is_well_formed(pin) {
         return Err("PIN: must be 4 to 8 digits / PIN 须为 4–8 位数字".into());
     }
-    session::hash_pin(pin).map_err(|e| format!("PIN: could not be hashed: {e}"))
+    // The domain reads no random source: the salt is drawn here, fresh for every hash.
+    let salt: [u8; pin::SALT_LEN] = rand::random();
+    pin::hash_pin(pin, &salt).map_err(|e| format!("PIN: could not be hashed: {e}"))
 }
 
 /// An unreadable stored hash matches nothing (the name then cannot sign in).
 fn pin_matches(staff: &StaffRow, pin: &str) -> bool {
-    session::pin_matches(&staff.pin_hash, pin.trim()).unwrap_or(false)
+    pin::pin_matches(&staff.pin_hash, pin.trim()).unwrap_or(false)
 }
 
 #[derive(Debug, Clone)]
@@ -526,7 +531,7 @@ async fn load_qr(
     session(&desk, &headers)?;
     let axum::Json(req) = body?;
     let manifest = manifest_code::decode(&req.parts).map_err(|e| {
-        // The QR reader's errors are still written "中文 / English" (lifebridge_sync).
+        // The QR reader's errors are still written "中文 / English" (lifebridge_protocol).
         let mut err = DeskError::invalid(
             "manifest_qr",
             Message::new("receiving.text").with("text", bilingual(&e.to_string())),

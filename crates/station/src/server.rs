@@ -5,8 +5,8 @@
 //! nothing. Handlers never panic on input.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -16,9 +16,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use lifebridge_sync::compress::{DecompressError, gunzip_limited, gzip};
-use lifebridge_sync::ingest::Refusal;
-use lifebridge_sync::protocol::{
+use lifebridge_protocol::compress::{DecompressError, gunzip_limited, gzip};
+use lifebridge_protocol::ingest::Refusal;
+use lifebridge_protocol::wire::{
     ClientInfo, DeviceStatus, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, MAX_PULL_PAGE,
     PullRequest, PullResponse, PushRequest, PushResponse, StationClock, check_versions,
 };
@@ -27,8 +27,11 @@ use serde::de::DeserializeOwned;
 
 use crate::auth;
 use crate::config::Config;
+use crate::db::Storage;
+use crate::devices::DeviceRecord;
+use crate::leases::{LeaseNeed, LeasePolicy};
 use crate::state::{AppState, Metrics};
-use crate::storage::{DeviceRecord, LeaseNeed, LeasePolicy, Storage, StorageError};
+use crate::storage::StorageError;
 
 /// An error answer: status code and [`ErrorBody`].
 #[derive(Debug)]
@@ -274,7 +277,7 @@ async fn push(
         let device = authenticate(&state, &headers).await?;
         let req: PushRequest = decode(&state, &headers, body)?;
         versions(&req.client)?;
-        let outcome = match state.storage.push(device.device_id, &req.entries, Utc::now()).await {
+        let outcome = match state.storage.push(device.device_id, req.entries, Utc::now()).await {
             Ok(o) => o,
             Err(e) => {
                 match &e {

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use axum::http::StatusCode;
 
 use crate::config::Config;
-use crate::storage::{LeasePolicy, Storage};
+use crate::db::Storage;
+use crate::leases::LeasePolicy;
 
 pub struct AppState {
     pub storage: Arc<dyn Storage>,

@@ -11,7 +11,24 @@ use lifebridge_domain::entities::{
 };
 use serde::Serialize;
 
-use crate::storage::StatisticsSources;
+/// The latest body of every record the statistics read, as pushed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatisticsSources {
+    pub donations: Vec<String>,
+    pub screenings: Vec<String>,
+    pub drives: Vec<String>,
+    /// Merged donors.
+    pub donors: Vec<String>,
+}
+
+/// Keeps the last body per entity id from `(entity_id, body)` rows in push order.
+pub fn latest_bodies(rows: impl IntoIterator<Item = (String, String)>) -> Vec<String> {
+    let mut latest: BTreeMap<String, String> = Default::default();
+    for (id, body) in rows {
+        latest.insert(id, body);
+    }
+    latest.into_values().collect()
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Statistics {

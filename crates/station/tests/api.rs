@@ -4,10 +4,11 @@
 mod common;
 
 use common::{Backend, assert_station_holds_exactly, enroll, start};
+use lifebridge_protocol::compress::gzip;
+use lifebridge_protocol::records::LocalChange;
+use lifebridge_protocol::wire::{ClientInfo, ErrorCode, PushRequest};
 use lifebridge_station::config::DinConfig;
-use lifebridge_sync::compress::gzip;
-use lifebridge_sync::protocol::{ClientInfo, ErrorCode, PushRequest};
-use lifebridge_sync::{LocalChange, SyncError};
+use lifebridge_sync::SyncError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One raw HTTP/1.1 request, so tests can send what no well-behaved client would.

@@ -106,7 +106,7 @@ async fn bus_to_desk_and_back(backend: Backend) {
     assert_eq!(status, 200, "{body}");
     let token = body["token"].as_str().unwrap().to_owned();
     let token = Some(token.as_str());
-    let parts = lifebridge_sync::manifest_code::encode(&manifest);
+    let parts = lifebridge_protocol::manifest_code::encode(&manifest);
     let (status, body) = post(
         &url,
         "/desk/api/manifests/qr",

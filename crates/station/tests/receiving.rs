@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use common::{Backend, enroll, start};
 use lifebridge_domain::messages::{Lang, Message};
+use lifebridge_protocol::records::RemoteKind;
 use lifebridge_station::receiving::new_staff;
-use lifebridge_sync::RemoteKind;
 use serde_json::{Value, json};
 
 /// A message the desk was sent (`{code, params}`), as the page shows it in each
@@ -119,7 +119,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
     );
 
     // The bus had no signal: the manifest arrives by QR first...
-    let parts = lifebridge_sync::manifest_code::encode(&manifest);
+    let parts = lifebridge_protocol::manifest_code::encode(&manifest);
     assert_eq!(parts.len(), 1);
     let (status, body) = desk
         .call(
@@ -168,7 +168,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
         .call(
             "POST",
             "/desk/api/manifests/qr",
-            Some(json!({"parts": lifebridge_sync::manifest_code::encode(&altered)})),
+            Some(json!({"parts": lifebridge_protocol::manifest_code::encode(&altered)})),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -794,7 +794,7 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    let closed = lifebridge_station::storage::StaffRow {
+    let closed = lifebridge_station::staff::StaffRow {
         active: false,
         ..nurse
     };
@@ -834,7 +834,7 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
     assert!(
         ts.storage
             .update_staff(
-                &lifebridge_station::storage::StaffRow {
+                &lifebridge_station::staff::StaffRow {
                     active: false,
                     ..desk_staff
                 },

@@ -192,6 +192,6 @@ async fn crew_accounts_take_several_device_roles_and_go_to_the_devices() {
         .unwrap()
         .unwrap();
     assert!(!nurse.active);
-    assert!(lifebridge_store::session::pin_matches(&nurse.pin_hash, "8642").unwrap());
+    assert!(lifebridge_domain::pin::pin_matches(&nurse.pin_hash, "8642").unwrap());
     assert!(!nurse.device_account().unwrap().staff.active);
 }

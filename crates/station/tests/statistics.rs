@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::NaiveDate;
+use lifebridge_station::statistics::StatisticsSources;
 use lifebridge_station::statistics::compute;
-use lifebridge_station::storage::StatisticsSources;
 use lifebridge_store::{Store, StoreKey};
 use serde_json::{Value, json};
 use uuid::Uuid;

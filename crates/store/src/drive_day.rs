@@ -361,10 +361,7 @@ impl Store {
         self.act(actor, "donation.finish", serde_json::json!({}), |ctx| {
             donation.recorded_at = ctx.now;
             let body = ctx.log_change(EntityKind::Donation, donation.id, &donation)?;
-            ctx.tx.execute(
-                "UPDATE donation SET body = ?2 WHERE id = ?1",
-                (donation.id.to_string(), body),
-            )?;
+            crate::tables::donation::replace_body(ctx.tx, &donation, &body)?;
             Ok(donation.clone())
         })
     }
@@ -418,10 +415,7 @@ impl Store {
         self.act(actor, "drive.end", serde_json::json!({}), |ctx| {
             drive.ended_at = Some(ctx.now);
             let body = ctx.log_change(EntityKind::Drive, drive.id, &drive)?;
-            ctx.tx.execute(
-                "UPDATE drive SET body = ?2, ended_at = ?3 WHERE id = ?1",
-                (drive.id.to_string(), body, ctx.now.to_rfc3339()),
-            )?;
+            crate::tables::drive::update(ctx.tx, &drive, &body)?;
             Ok(drive.clone())
         })
     }

@@ -23,6 +23,7 @@ pub mod records;
 pub mod replication;
 pub mod screening;
 pub mod session;
+mod tables;
 
 use std::path::{Path, PathBuf};
 
@@ -133,6 +134,8 @@ impl Store {
             .optional()?;
         let (device_id, last_hlc) =
             row.ok_or_else(|| StoreError::Corrupt("the device identity row is missing".into()))?;
+        // From here on, only an action (or a pulled page) writes; see `allow_writes`.
+        allow_writes(&conn, false)?;
         let device_id = Uuid::parse_str(&device_id)
             .map_err(|e| StoreError::Corrupt(format!("device id {device_id:?}: {e}")))?;
         let last: Hlc = last_hlc
@@ -172,10 +175,53 @@ impl Store {
         &self.path
     }
 
-    /// Read-only access for queries and checks; writes go through actions only.
+    /// Read-only access for queries and checks: a write through it fails
+    /// (`attempt to write a readonly database`), because writes go through actions only.
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+
+    /// Runs `write` with writes allowed on the store's connection, bypassing actions:
+    /// no change-log entry, no audit entry, no clock. Only for tests that forge or
+    /// corrupt rows on purpose (to see `store check` or a refusal catch it) and for
+    /// benchmarks that bulk-load synthetic rows; nothing a device runs calls it.
+    #[doc(hidden)]
+    pub fn raw_write_for_tests<T, E: From<rusqlite::Error>>(
+        &self,
+        write: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        with_writes(&self.conn, write)
+    }
+
+    /// A device setting written outside any action (cursors, credential, station
+    /// address): not a record, so neither logged nor audited.
+    pub(crate) fn write_setting(&mut self, key: &str, value: &serde_json::Value) -> Result<()> {
+        with_writes(&self.conn, |conn| tables::sync_state::set(conn, key, value))
+    }
+}
+
+/// Runs `write` with writes allowed, and closes the connection for writes again
+/// whether it succeeded or not.
+fn with_writes<T, E: From<rusqlite::Error>>(
+    conn: &Connection,
+    write: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    set_query_only(conn, false)?;
+    let done = write(conn);
+    let locked = set_query_only(conn, true);
+    let value = done?;
+    locked?;
+    Ok(value)
+}
+
+/// Opens or closes the connection for writes. Outside [`Store::act`] (and the few
+/// settings) it stays closed, so [`Store::connection`] is a read-only handle.
+pub(crate) fn allow_writes(conn: &Connection, allow: bool) -> Result<()> {
+    Ok(set_query_only(conn, !allow)?)
+}
+
+fn set_query_only(conn: &Connection, on: bool) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "query_only", on)
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> StoreError {

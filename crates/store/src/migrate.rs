@@ -119,3 +119,20 @@ pub(crate) fn apply(conn: &mut Connection) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// Devices tell the station their schema with the protocol's constant; a migration
+    /// added here without raising it would make them claim the wrong schema.
+    #[test]
+    fn the_protocol_speaks_the_schema_this_store_writes() {
+        assert_eq!(
+            super::latest_version(),
+            lifebridge_protocol::wire::SCHEMA_VERSION
+        );
+        assert_eq!(
+            super::MIGRATIONS.len(),
+            lifebridge_protocol::wire::SCHEMA_VERSION as usize
+        );
+    }
+}

@@ -9,11 +9,11 @@ use lifebridge_domain::entities::{
 };
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_domain::{Procedure, Sex};
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::action::ActionCtx;
+use crate::tables::{self, donation::Filing};
 use crate::{Actor, Result, Store, StoreError, queries};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -160,10 +160,10 @@ impl Store {
                 "a staff member needs at least one role",
             ));
         }
-        if !crate::session::pin_is_well_formed(&new.pin) {
+        if !lifebridge_domain::pin::pin_is_well_formed(&new.pin) {
             return Err(StoreError::invalid("pin", "must be 4 to 8 digits"));
         }
-        let pin_hash = crate::session::hash_pin(&new.pin)
+        let pin_hash = crate::session::new_pin_hash(&new.pin)
             .map_err(|e| StoreError::invalid("pin", format!("could not be hashed: {e}")))?;
         let mut roles = new.roles;
         roles.sort();
@@ -176,14 +176,8 @@ impl Store {
         };
         self.act(actor, "staff.add", serde_json::json!({}), |ctx| {
             let body = ctx.log_change(EntityKind::Staff, staff.id, &staff)?;
-            ctx.tx.execute(
-                "INSERT INTO staff (id, display_name, active, body) VALUES (?1, ?2, 1, ?3)",
-                (staff.id.to_string(), &staff.display_name, body),
-            )?;
-            ctx.tx.execute(
-                "INSERT INTO staff_credential (staff_id, pin_hash) VALUES (?1, ?2)",
-                (staff.id.to_string(), pin_hash),
-            )?;
+            tables::staff::upsert(ctx.tx, &staff, &body)?;
+            tables::staff::set_pin_hash(ctx.tx, &staff.id.to_string(), &pin_hash)?;
             Ok(staff.clone())
         })
     }
@@ -217,15 +211,7 @@ impl Store {
         };
         self.act(actor, "drive.start", serde_json::json!({}), |ctx| {
             let body = ctx.log_change(EntityKind::Drive, drive.id, &drive)?;
-            ctx.tx.execute(
-                "INSERT INTO drive (id, date, site_name, body) VALUES (?1, ?2, ?3, ?4)",
-                (
-                    drive.id.to_string(),
-                    drive.date.to_string(),
-                    &drive.site_name,
-                    body,
-                ),
-            )?;
+            tables::drive::insert(ctx.tx, &drive, &body)?;
             Ok(drive.clone())
         })
     }
@@ -301,21 +287,7 @@ impl Store {
         range: DinRange,
         source: DinRangeSource,
     ) -> Result<DinRangeRecord> {
-        let overlapping: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT id FROM din_range WHERE facility = ?1 AND year = ?2
-                 AND first_seq <= ?4 AND last_seq >= ?3",
-                (
-                    range.facility().as_str(),
-                    range.year(),
-                    range.first(),
-                    range.last(),
-                ),
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(other) = overlapping {
+        if let Some(other) = tables::din_range::overlapping(&self.conn, &range)? {
             return Err(StoreError::invalid(
                 "range",
                 format!("overlaps the range {other} this device already holds"),
@@ -330,21 +302,7 @@ impl Store {
         };
         self.act(actor, "din_range.register", serde_json::json!({}), |ctx| {
             let body = ctx.log_change(EntityKind::DinRange, record.id, &record)?;
-            ctx.tx.execute(
-                "INSERT INTO din_range (id, facility, year, first_seq, last_seq, source, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                (
-                    record.id.to_string(),
-                    record.range.facility().as_str(),
-                    record.range.year(),
-                    record.range.first(),
-                    record.range.last(),
-                    serde_json::to_value(record.source)?
-                        .as_str()
-                        .unwrap_or_default(),
-                    body,
-                ),
-            )?;
+            tables::din_range::insert(ctx.tx, &record, &body)?;
             Ok(record.clone())
         })
     }
@@ -543,41 +501,17 @@ pub(crate) fn validate_volumes(
 
 pub(crate) fn insert_donor(ctx: &mut ActionCtx<'_>, donor: &Donor) -> Result<()> {
     let body = ctx.log_change(EntityKind::Donor, donor.id, donor)?;
-    ctx.tx.execute(
-        "INSERT INTO donor (id, doc_kind, doc_number, name, birth_date, phone, field_clocks, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '{}', ?7)",
-        (
-            donor.id.to_string(),
-            donor.document.kind().as_str(),
-            donor.document.number(),
-            &donor.name,
-            donor.birth_date.to_string(),
-            &donor.phone,
-            body,
-        ),
-    )?;
-    Ok(())
+    tables::donor::write(ctx.tx, donor, None, &body)
 }
 
 fn insert_donation(ctx: &mut ActionCtx<'_>, donation: &Donation) -> Result<()> {
     let body = ctx.log_change(EntityKind::Donation, donation.id, donation)?;
-    ctx.tx.execute(
-        "INSERT INTO donation (id, donor_id, drive_id, din, procedure, started_at, supersedes,
-                               origin_device, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        (
-            donation.id.to_string(),
-            donation.donor_id.to_string(),
-            donation.drive_id.to_string(),
-            donation.din.as_str(),
-            donation.procedure.as_str(),
-            donation.started_at.to_rfc3339(),
-            donation.supersedes.map(|s| s.to_string()),
-            ctx.device_id.to_string(),
-            body,
-        ),
-    )?;
-    Ok(())
+    let filing = Filing {
+        donor_id: &donation.donor_id.to_string(),
+        drive_id: Some(&donation.drive_id.to_string()),
+        origin_device: ctx.device_id,
+    };
+    tables::donation::insert(ctx.tx, donation, filing, &body)
 }
 
 /// The lowest unissued number of the oldest range that still has one. Training ranges
@@ -656,10 +590,7 @@ impl Store {
         }
         self.act(actor, "donor.edit", serde_json::json!({}), |ctx| {
             let body = ctx.log_change(EntityKind::Donor, donor.id, &donor)?;
-            ctx.tx.execute(
-                "UPDATE donor SET name = ?2, phone = ?3, body = ?4 WHERE id = ?1",
-                (donor.id.to_string(), &donor.name, &donor.phone, body),
-            )?;
+            tables::donor::write(ctx.tx, &donor, None, &body)?;
             Ok(donor.clone())
         })
     }

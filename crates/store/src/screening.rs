@@ -626,37 +626,12 @@ fn check_decision(
 
 fn insert_screening(ctx: &mut ActionCtx<'_>, screening: &Screening) -> Result<()> {
     let body = ctx.log_change(EntityKind::Screening, screening.id, screening)?;
-    ctx.tx.execute(
-        "INSERT INTO screening (id, donor_id, drive_id, recorded_at, supersedes, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        (
-            screening.id.to_string(),
-            screening.donor_id.to_string(),
-            screening.drive_id.to_string(),
-            screening.recorded_at.to_rfc3339(),
-            screening.supersedes.map(|s| s.to_string()),
-            body,
-        ),
-    )?;
-    Ok(())
+    crate::tables::screening::insert(ctx.tx, screening, &body)
 }
 
 fn insert_deferral(ctx: &mut ActionCtx<'_>, deferral: &Deferral) -> Result<()> {
     let body = ctx.log_change(EntityKind::Deferral, deferral.id, deferral)?;
-    ctx.tx.execute(
-        "INSERT INTO deferral (id, donor_id, code, start, until, lifts, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        (
-            deferral.id.to_string(),
-            deferral.donor_id.to_string(),
-            &deferral.code,
-            deferral.start.to_string(),
-            deferral.until.map(|d| d.to_string()),
-            deferral.lifts.map(|d| d.to_string()),
-            body,
-        ),
-    )?;
-    Ok(())
+    crate::tables::deferral::insert(ctx.tx, deferral, &deferral.donor_id.to_string(), &body)
 }
 
 impl Store {

@@ -2,40 +2,20 @@
 //! Attempts are audited (who tried, when, whether it worked) but not replicated: PIN
 //! hashes and counters never leave the device.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Duration, Utc};
 use lifebridge_domain::entities::{RecordId, Staff};
+use lifebridge_domain::pin::{self, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
+use password_hash::rand_core::{OsRng, RngCore};
 use rusqlite::OptionalExtension;
 
 use crate::{Actor, Result, Store, StoreError, records};
 
-/// Failures in a row that lock a staff member out.
-pub const MAX_FAILED_ATTEMPTS: u32 = 5;
-/// How long the lock-out lasts.
-pub const LOCKOUT_MINUTES: i64 = 5;
-
-/// A PIN is 4 to 8 digits, on the bus and at the station alike.
-pub fn pin_is_well_formed(pin: &str) -> bool {
-    (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The argon2id hash (PHC string, salted) kept instead of the PIN.
-pub fn hash_pin(pin: &str) -> std::result::Result<String, argon2::password_hash::Error> {
-    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    Ok(argon2::Argon2::default()
-        .hash_password(pin.as_bytes(), &salt)?
-        .to_string())
-}
-
-/// Whether `pin` matches `hash`; an error when `hash` is not a readable PHC string.
-pub fn pin_matches(
-    hash: &str,
-    pin: &str,
-) -> std::result::Result<bool, argon2::password_hash::Error> {
-    let parsed = PasswordHash::new(hash)?;
-    Ok(argon2::Argon2::default()
-        .verify_password(pin.as_bytes(), &parsed)
-        .is_ok())
+/// A new argon2id hash of `pin` (the policy is `lifebridge_domain::pin`), salted from the
+/// operating system's random source, which the domain crate does not read.
+pub(crate) fn new_pin_hash(pin: &str) -> std::result::Result<String, pin::PinHashError> {
+    let mut salt = [0u8; pin::SALT_LEN];
+    OsRng.fill_bytes(&mut salt);
+    pin::hash_pin(pin, &salt)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,17 +63,16 @@ impl Store {
             )?;
             return Ok(Err(SignInError::LockedOut { until }));
         }
-        let matches = pin_matches(&hash, pin)
+        let matches = pin::pin_matches(&hash, pin)
             .map_err(|e| StoreError::Corrupt(format!("PIN hash of {}: {e}", staff.display_name)))?;
         let id = staff_id.to_string();
         if matches {
-            self.act(Actor::staff(staff_id), "staff.sign_in", serde_json::json!({}), |ctx| {
-                ctx.tx.execute(
-                    "UPDATE staff_credential SET failed_attempts = 0, locked_until = NULL WHERE staff_id = ?1",
-                    [&id],
-                )?;
-                Ok(())
-            })?;
+            self.act(
+                Actor::staff(staff_id),
+                "staff.sign_in",
+                serde_json::json!({}),
+                |ctx| crate::tables::staff::set_failed_attempts(ctx.tx, &id, 0, None),
+            )?;
             return Ok(Ok(staff));
         }
         let failed = failed + 1;
@@ -104,11 +83,9 @@ impl Store {
             "staff.sign_in_failed",
             serde_json::json!({"failed_attempts": failed, "locked_until": locked}),
             |ctx| {
-                ctx.tx.execute(
-                    "UPDATE staff_credential SET failed_attempts = ?2, locked_until = ?3 WHERE staff_id = ?1",
-                    (&id, if locked.is_some() { 0 } else { failed }, locked.map(|t| t.to_rfc3339())),
-                )?;
-                Ok(())
+                // A lock-out starts the count again for when it ends.
+                let count = if locked.is_some() { 0 } else { failed };
+                crate::tables::staff::set_failed_attempts(ctx.tx, &id, count, locked)
             },
         )?;
         Ok(Err(match locked {

@@ -526,7 +526,7 @@ fn wrong_pins_at_dispatch_lock_the_driver_out() {
     b.store
         .pack_bag(driver, bx.id, &bag_scan(&b.released[0]))
         .unwrap();
-    for _ in 0..lifebridge_store::session::MAX_FAILED_ATTEMPTS {
+    for _ in 0..lifebridge_domain::pin::MAX_FAILED_ATTEMPTS {
         assert!(
             b.store
                 .dispatch(driver, drive, b.driver_id, "9999")

@@ -3,8 +3,9 @@
 
 use chrono::Utc;
 use lifebridge_domain::entities::{Arm, BagSet, BagSetKind, Outcome, Role};
+use lifebridge_domain::pin::MAX_FAILED_ATTEMPTS;
 use lifebridge_store::drive_day::{FinishCollection, QueueStatus, StartCollection};
-use lifebridge_store::session::{MAX_FAILED_ATTEMPTS, SignInError};
+use lifebridge_store::session::SignInError;
 use lifebridge_store::{Actor, Store, StoreKey, demo};
 
 fn seeded() -> (tempfile::TempDir, Store) {

@@ -379,11 +379,12 @@ fn label_contents_leave_the_group_blank_until_the_station_has_typed_the_donor() 
     );
     // A group confirmed at the station (arrives by replication) is printed.
     b.store
-        .connection()
-        .execute(
-            "UPDATE donor SET body = json_set(body, '$.abo_rh', 'B-') WHERE id = ?1",
-            [d.donor_id.to_string()],
-        )
+        .raw_write_for_tests(|c| {
+            c.execute(
+                "UPDATE donor SET body = json_set(body, '$.abo_rh', 'B-') WHERE id = ?1",
+                [d.donor_id.to_string()],
+            )
+        })
         .unwrap();
     let contents = b.store.donation_label_contents(d.id, "血站", None).unwrap();
     assert!(contents.iter().all(|c| c.abo_rh == Some(AboRh::BNeg)));
@@ -406,11 +407,12 @@ fn a_donation_still_on_the_needle_cannot_be_released() {
     }
     // As start_collection leaves it: on the chair, not finished.
     b.store
-        .connection()
-        .execute(
+        .raw_write_for_tests(|c| {
+            c.execute(
             "UPDATE donation SET body = json_set(body, '$.outcome', 'in_progress') WHERE id = ?1",
             [d.id.to_string()],
         )
+        })
         .unwrap();
     let err = b.store.release_donation(b.phleb, d.id).unwrap_err();
     assert!(
@@ -662,11 +664,12 @@ fn scans_recorded_before_the_st001_flags_stay_readable_and_verify_nothing() {
     };
     for (id, text) in ids.iter().zip(&old) {
         b.store
-            .connection()
-            .execute(
+            .raw_write_for_tests(|c| {
+            c.execute(
                 "UPDATE label_scan SET body = json_remove(json_set(body, '$.scanned_text', ?2), '$.piece') WHERE id = ?1",
                 [id, text],
             )
+            })
             .unwrap();
     }
     // The store still reads: status, the drive's account, the label contents.

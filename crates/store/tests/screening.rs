@@ -652,11 +652,12 @@ fn a_rules_table_waits_for_its_effective_date() {
     current["effective_from"] = china_today().to_string().into();
     let adopt = |v: &serde_json::Value, at: &str| {
         store
-            .connection()
-            .execute(
+            .raw_write_for_tests(|c| {
+            c.execute(
                 "INSERT INTO reference_document (kind, version, body, adopted_at) VALUES ('rules', ?1, ?2, ?3)",
                 (v["version"].as_str().unwrap(), v.to_string(), at),
             )
+            })
             .unwrap();
     };
     assert_eq!(store.rules().unwrap().region, "CN");

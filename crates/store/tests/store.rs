@@ -213,6 +213,37 @@ fn opening_sets_wal_full_sync_and_foreign_keys() {
 }
 
 #[test]
+fn the_connection_handed_out_is_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = new_store(dir.path());
+    let crew = crew(&mut store);
+    let before = count(store.connection(), "change_log");
+    // Writes go through actions (change log + audit) only; the handle refuses them.
+    let forged = store.connection().execute(
+        "INSERT INTO change_log (seq, device_id, hlc, entity, entity_id, body, audit_seq)
+         VALUES (999, 'x', 'x', 'donor', 'x', '{}', 0)",
+        [],
+    );
+    assert!(
+        matches!(
+            &forged,
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ReadOnly
+        ),
+        "{forged:?}"
+    );
+    // Actions still write, and leave it read-only behind them.
+    donor(&mut store, &crew, 3);
+    assert_eq!(count(store.connection(), "change_log"), before + 1);
+    assert!(
+        store
+            .connection()
+            .execute("DELETE FROM change_log", [])
+            .is_err()
+    );
+    assert_eq!(count(store.connection(), "change_log"), before + 1);
+}
+
+#[test]
 fn every_action_writes_rows_change_log_and_one_audit_entry_together() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = new_store(dir.path());
@@ -367,11 +398,20 @@ fn dins_come_from_ranges_in_order_and_never_twice() {
     );
 
     // The database itself refuses a second row for an issued DIN.
-    let dup = store.connection().execute(
-        "INSERT INTO din_issued SELECT din, range_id, sequence, donation_id, issued_at FROM din_issued LIMIT 1",
-        [],
+    let dup = store.raw_write_for_tests(|c| {
+        c.execute(
+            "INSERT INTO din_issued SELECT din, range_id, sequence, donation_id, issued_at FROM din_issued LIMIT 1",
+            [],
+        )
+    });
+    assert!(
+        matches!(
+            &dup,
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation
+        ),
+        "{dup:?}"
     );
-    assert!(dup.is_err());
 }
 
 #[test]
@@ -593,11 +633,12 @@ fn check_names_a_tampered_audit_entry_and_a_change_log_gap() {
     assert!(store.check().unwrap().is_ok());
 
     store
-        .connection()
-        .execute(
-            "UPDATE audit_log SET action = 'donor.forget' WHERE seq = 5",
-            [],
-        )
+        .raw_write_for_tests(|c| {
+            c.execute(
+                "UPDATE audit_log SET action = 'donor.forget' WHERE seq = 5",
+                [],
+            )
+        })
         .unwrap();
     let report = store.check().unwrap();
     assert!(!report.is_ok());
@@ -607,8 +648,7 @@ fn check_names_a_tampered_audit_entry_and_a_change_log_gap() {
     );
 
     store
-        .connection()
-        .execute("DELETE FROM change_log WHERE seq = 4", [])
+        .raw_write_for_tests(|c| c.execute("DELETE FROM change_log WHERE seq = 4", []))
         .unwrap();
     let report = store.check().unwrap();
     assert_eq!(report.change_log_faults, ["change log entry 4 is missing"]);
@@ -727,11 +767,12 @@ fn check_names_a_row_edited_behind_the_change_log() {
     let d = donor(&mut store, &crew, 61);
     assert!(store.check().unwrap().is_ok());
     store
-        .connection()
-        .execute(
-            "UPDATE donor SET body = json_set(body, '$.name', '别人') WHERE id = ?1",
-            [d.id.to_string()],
-        )
+        .raw_write_for_tests(|c| {
+            c.execute(
+                "UPDATE donor SET body = json_set(body, '$.name', '别人') WHERE id = ?1",
+                [d.id.to_string()],
+            )
+        })
         .unwrap();
     let report = store.check().unwrap();
     assert_eq!(report.rows_out_of_step, [format!("donor {}", d.id)]);

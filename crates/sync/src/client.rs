@@ -10,12 +10,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::compress::{gunzip_limited, gzip};
-use crate::protocol::{
+use crate::SyncError;
+use lifebridge_protocol::compress::{gunzip_limited, gzip};
+use lifebridge_protocol::records::LocalChange;
+use lifebridge_protocol::wire::{
     ClientInfo, DeviceStatus, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PullRequest,
     PullResponse, PushRequest, PushResponse,
 };
-use crate::{LocalChange, SyncError};
 
 /// Largest answer the device accepts once inflated.
 const MAX_ANSWER_BYTES: usize = 256 * 1024 * 1024;

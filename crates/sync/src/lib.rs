@@ -1,18 +1,10 @@
-//! Replication between a device and a station: the wire protocol both sides share, the
-//! station's batch rule, body compression, and the device's background replicator.
+//! The device side of replication: the client that talks to one station and the
+//! background replicator. What travels is defined in `lifebridge_protocol`.
 
 pub mod client;
-pub mod compress;
-pub mod ingest;
-pub mod manifest_code;
-pub mod protocol;
 pub mod replicator;
 
-pub use lifebridge_store::replication::{
-    ApplyReport, FieldClocks, LocalChange, RemoteKind, RemoteRecord, merge_fields,
-};
-
-use crate::protocol::ErrorBody;
+use lifebridge_protocol::wire::ErrorBody;
 
 /// `sync_state` key holding the station address, id and this device's credential.
 pub const STATION_KEY: &str = "station";

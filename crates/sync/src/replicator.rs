@@ -14,9 +14,10 @@ use chrono::{DateTime, Utc};
 use lifebridge_store::Store;
 use tokio::sync::{Notify, watch};
 
+use crate::SyncError;
 use crate::client::StationClient;
-use crate::protocol::{ClockWarning, ErrorCode};
-use crate::{LocalChange, SyncError};
+use lifebridge_protocol::records::LocalChange;
+use lifebridge_protocol::wire::{ClockWarning, ErrorCode};
 
 #[derive(Debug, Clone)]
 pub struct ReplicatorConfig {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use lifebridge_domain::din::DinRange;
 use lifebridge_domain::entities::{DinRangeRecord, DinRangeSource, Donor};
 use lifebridge_domain::hlc::Hlc;
+use lifebridge_protocol::records::{RemoteKind, RemoteRecord};
 use lifebridge_store::{Store, StoreKey};
-use lifebridge_sync::{RemoteKind, RemoteRecord};
 use uuid::Uuid;
 
 fn store(dir: &std::path::Path, name: &str) -> Store {
@@ -332,8 +332,10 @@ fn a_donor_registered_twice_offline_keeps_one_history_here() {
 #[test]
 fn station_issued_accounts_sign_in_offline_and_take_pin_resets() {
     use lifebridge_domain::entities::{Role, Staff};
-    use lifebridge_store::replication::StaffAccount;
-    use lifebridge_store::session::{SignInError, hash_pin};
+    use lifebridge_protocol::records::StaffAccount;
+    use lifebridge_store::session::SignInError;
+    // The station draws a random salt for each hash; any salt serves here.
+    let hash_pin = |pin: &str| lifebridge_domain::pin::hash_pin(pin, &[7; 16]);
 
     let dir = tempfile::tempdir().unwrap();
     let mut s = store(dir.path(), "BUS-05");

@@ -7,8 +7,8 @@ use chrono::{TimeZone, Utc};
 use lifebridge_domain::cold_chain::Signatory;
 use lifebridge_domain::handoff::{HandoffRecord, Tally};
 use lifebridge_domain::hlc::Hlc;
+use lifebridge_protocol::records::{RemoteKind, RemoteRecord};
 use lifebridge_store::{Store, StoreKey};
-use lifebridge_sync::{RemoteKind, RemoteRecord};
 use uuid::Uuid;
 
 fn record(manifests: Vec<Uuid>, device: Uuid, minute: u32) -> HandoffRecord {

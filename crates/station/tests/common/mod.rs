@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lifebridge_station::config::{Config, DinConfig};
+use lifebridge_station::db::Storage;
 use lifebridge_station::server::{self, RunningStation};
-use lifebridge_station::storage::Storage;
 use lifebridge_station::{auth, open_storage};
 use lifebridge_store::{Store, StoreKey};
 use lifebridge_sync::client::{StationClient, Trust};
@@ -186,7 +186,7 @@ pub async fn assert_station_holds_exactly(ts: &TestStation, device: &Device) {
         assert_eq!(h.seq, l.seq);
         assert_eq!(
             h.digest,
-            lifebridge_sync::ingest::entry_digest(l),
+            lifebridge_protocol::ingest::entry_digest(l),
             "seq {}",
             l.seq
         );

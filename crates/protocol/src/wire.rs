@@ -5,8 +5,8 @@
 //! than the station's bound, a warning the app shows to the crew. Records still sync:
 //! nothing is ordered by a wall clock, only by hybrid logical clocks.
 
+use crate::records::{LocalChange, RemoteRecord};
 use chrono::{DateTime, Utc};
-use lifebridge_store::replication::{LocalChange, RemoteRecord};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -15,6 +15,10 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// The oldest protocol a station of this build still accepts. Raising it is a
 /// documented, announced step (docs/api.md "Versions").
 pub const MIN_PROTOCOL_VERSION: u32 = 1;
+/// The device store schema this build writes: the version of the last migration in
+/// `migrations/device/` (a unit test of the store keeps the two equal). Devices send it
+/// so a station can refuse those outside its window.
+pub const SCHEMA_VERSION: u32 = 9;
 /// The oldest device store schema a station of this build accepts.
 pub const MIN_SCHEMA_VERSION: u32 = 1;
 /// Most entries a station accepts in one push batch.
@@ -36,7 +40,7 @@ impl ClientInfo {
     pub fn current() -> ClientInfo {
         ClientInfo {
             protocol_version: PROTOCOL_VERSION,
-            schema_version: lifebridge_store::replication::schema_version(),
+            schema_version: SCHEMA_VERSION,
             device_time: Utc::now(),
         }
     }
@@ -241,7 +245,7 @@ impl ErrorBody {
 
 /// Checks the versions a device sent against what this build of the station serves.
 pub fn check_versions(client: &ClientInfo) -> Result<(), ErrorBody> {
-    let max_schema = lifebridge_store::replication::schema_version();
+    let max_schema = SCHEMA_VERSION;
     if !(MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&client.protocol_version) {
         return Err(ErrorBody::new(
             ErrorCode::UnsupportedVersion,

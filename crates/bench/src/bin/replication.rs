@@ -1,29 +1,30 @@
 //! Replication benchmark (not a test): figures for docs/benchmarks.md "Replication".
 //!
-//! `cargo run --release -p lifebridge-station --bin lifebridge-replication-bench`
+//! `cargo run --release -p lifebridge-bench --bin lifebridge-replication-bench`
 //! (with `scripts/with-postgres.sh` in front to include PostgreSQL).
 //!
-//! Device change logs are synthesised from the change-log entries of real demo
-//! donations (same entities, same body sizes, fresh ids), written straight into device
-//! stores: seeding 10,000 donations through the crew's actions would take minutes of
-//! fsyncs and measure the device, not replication.
+//! Device change logs are synthesised in memory from the change-log entries of real
+//! demo donations (same entities, same body sizes, fresh ids, clocks and seqs) and
+//! pushed with the protocol client as the replicator pushes them: seeding 10,000
+//! donations through the crew's actions would take minutes of fsyncs and measure the
+//! device, not replication. No device store is written outside its own actions.
 
-#[path = "../../tests/common/proxy.rs"]
+#[path = "../../../station/tests/common/proxy.rs"]
 mod proxy;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use lifebridge_domain::hlc::Hlc;
+use lifebridge_protocol::records::LocalChange;
 use lifebridge_station::config::Config;
-use lifebridge_station::storage::Storage;
+use lifebridge_station::db::Storage;
 use lifebridge_station::{auth, open_storage, server};
 use lifebridge_store::{Store, StoreKey};
-use lifebridge_sync::LocalChange;
 use lifebridge_sync::client::{StationClient, Trust};
 use uuid::Uuid;
 
@@ -73,55 +74,42 @@ fn donation_template(dir: &Path) -> Result<Vec<LocalChange>, BoxError> {
     Ok(all[first..second].to_vec())
 }
 
-/// Writes `donations` copies of the template (fresh ids, clocks and seqs) into a new
-/// device store's change log.
-fn synth_device(
-    dir: &Path,
-    name: &str,
-    template: &[LocalChange],
-    donations: u32,
-) -> Result<Store, BoxError> {
-    let store = Store::create(&dir.join(format!("{name}.db")), &key()?, name)?;
-    let node = store.device_id();
+/// A device's change log, made of `donations` copies of the template (fresh ids, clocks
+/// and seqs), held in memory.
+struct Device {
+    id: Uuid,
+    entries: Vec<LocalChange>,
+}
+
+fn synth_device(template: &[LocalChange], donations: u32) -> Device {
+    let id = Uuid::now_v7();
     let ids: Vec<String> = template.iter().map(|e| e.entity_id.to_string()).collect();
-    let conn = store.connection();
-    conn.execute_batch("BEGIN")?;
-    {
-        let mut stmt = conn.prepare(
-            "INSERT INTO change_log (seq, device_id, hlc, entity, entity_id, body, audit_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
-        )?;
-        let mut seq = 0i64;
-        let base = 1_764_000_000_000u64;
-        for _ in 0..donations {
-            let fresh: BTreeMap<&str, String> = ids
-                .iter()
-                .map(|id| (id.as_str(), Uuid::now_v7().to_string()))
-                .collect();
-            for entry in template {
-                seq += 1;
-                let mut body = entry.body.clone();
-                for (old, new) in &fresh {
-                    body = body.replace(old, new);
-                }
-                let hlc = Hlc {
-                    wall_ms: base + seq as u64,
-                    counter: 0,
-                    node,
-                };
-                stmt.execute((
-                    seq,
-                    node.to_string(),
-                    hlc.to_string(),
-                    entry.entity.as_str(),
-                    &fresh[entry.entity_id.to_string().as_str()],
-                    body,
-                ))?;
+    let mut entries = Vec::with_capacity(template.len() * donations as usize);
+    let base = 1_764_000_000_000u64;
+    for _ in 0..donations {
+        let fresh: BTreeMap<&str, Uuid> =
+            ids.iter().map(|id| (id.as_str(), Uuid::now_v7())).collect();
+        for entry in template {
+            let seq = entries.len() as u64 + 1;
+            let mut body = entry.body.clone();
+            for (old, new) in &fresh {
+                body = body.replace(old, &new.to_string());
             }
+            entries.push(LocalChange {
+                seq,
+                hlc: Hlc {
+                    wall_ms: base + seq,
+                    counter: 0,
+                    node: id,
+                },
+                entity: entry.entity,
+                entity_id: fresh[entry.entity_id.to_string().as_str()],
+                body,
+                field_clocks: None,
+            });
         }
     }
-    conn.execute_batch("COMMIT")?;
-    Ok(store)
+    Device { id, entries }
 }
 
 struct Station {
@@ -146,7 +134,7 @@ async fn start_station(dir: &Path, pg: Option<&str>) -> Result<Station, BoxError
 async fn enroll(
     station: &Station,
     url: &str,
-    store: &Store,
+    device: &Device,
     name: &str,
 ) -> Result<StationClient, BoxError> {
     let code = auth::new_enrollment_code();
@@ -161,36 +149,31 @@ async fn enroll(
         )
         .await?;
     let client = StationClient::new(url, Trust::LoopbackHttp, Duration::from_secs(120))?;
-    let answer = client.enroll(&code, store.device_id(), name).await?;
+    let answer = client.enroll(&code, device.id, name).await?;
     Ok(client.with_token(answer.token))
 }
 
 /// The replicator's push phase: batches after the acknowledged cursor until none are
 /// left. Returns (entries, compressed bytes sent, requests). Errors are retried.
 async fn push_all(
-    store: &Arc<Mutex<Store>>,
+    device: &Device,
     client: &StationClient,
     batch: u32,
 ) -> Result<(u64, u64, u64), BoxError> {
     let (mut bytes, mut requests, mut failures) = (0u64, 0u64, 0u32);
+    let mut cursor = 0usize;
     loop {
-        let entries = {
-            let s = store.lock().map_err(|_| "poisoned")?;
-            let cursor = s.push_cursor()?;
-            s.changes_after(cursor, batch)?
-        };
+        // Seqs run 1, 2, …: the entries after cursor `c` start at index `c`.
+        let entries = &device.entries[cursor.min(device.entries.len())..];
         if entries.is_empty() {
-            let s = store.lock().map_err(|_| "poisoned")?;
-            return Ok((s.last_change_seq()?, bytes, requests));
+            return Ok((device.entries.len() as u64, bytes, requests));
         }
+        let take = entries.len().min(batch as usize);
         requests += 1;
-        match client.push(entries).await {
+        match client.push(entries[..take].to_vec()).await {
             Ok((answer, sent)) => {
                 bytes += sent as u64;
-                store
-                    .lock()
-                    .map_err(|_| "poisoned")?
-                    .set_push_cursor(answer.held_seq)?;
+                cursor = usize::try_from(answer.held_seq)?;
             }
             Err(e) => {
                 failures += 1;
@@ -201,6 +184,22 @@ async fn push_all(
             }
         }
     }
+}
+
+/// The station's ingest alone: the same batches straight into a fresh station's
+/// storage, without HTTP, JSON or gzip.
+async fn ingest_only(
+    storage: &dyn Storage,
+    device: &Device,
+    batch: u32,
+) -> Result<Duration, BoxError> {
+    let start = Instant::now();
+    for chunk in device.entries.chunks(batch as usize) {
+        storage
+            .push(device.id, chunk.to_vec(), chrono::Utc::now())
+            .await?;
+    }
+    Ok(start.elapsed())
 }
 
 fn bare_insert_sqlite(
@@ -301,28 +300,61 @@ async fn single_device(
     args: &Args,
     dir: &Path,
     template: &[LocalChange],
-    pg: Option<&str>,
+    pg_server: Option<&str>,
 ) -> Result<(), BoxError> {
-    let label = if pg.is_some() { "PostgreSQL" } else { "SQLite" };
+    let label = if pg_server.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     let sdir = dir.join(format!("single-{label}"));
     std::fs::create_dir_all(&sdir)?;
-    let store = synth_device(&sdir, "BUS-01", template, args.donations)?;
-    let entries = store.changes_after(0, u32::MAX)?;
-    let json_bytes: usize = entries
+    let device = synth_device(template, args.donations);
+    let json_bytes: usize = device
+        .entries
         .iter()
         .map(|e| serde_json::to_vec(e).map_or(0, |v| v.len()))
         .sum();
-    let device = store.device_id();
-    let station = start_station(&sdir.join("station"), pg).await?;
+    let pg = match pg_server {
+        Some(server) => Some(pg_database(server, "single").await?),
+        None => None,
+    };
+    let station = start_station(&sdir.join("station"), pg.as_deref()).await?;
     let url = station.running.base_url();
-    let client = enroll(&station, &url, &store, "BUS-01").await?;
-    let store = Arc::new(Mutex::new(store));
+    let client = enroll(&station, &url, &device, "BUS-01").await?;
     let start = Instant::now();
-    let (n, bytes, requests) = push_all(&store, &client, args.batch).await?;
+    let (n, bytes, requests) = push_all(&device, &client, args.batch).await?;
     let push = start.elapsed();
-    let bare = match pg {
-        None => bare_insert_sqlite(&sdir, &entries, device)?,
-        Some(url) => bare_insert_pg(url, &entries, device).await?,
+    // The same batches into a second, fresh station database, without the network.
+    let ingest = {
+        let pg = match pg_server {
+            Some(server) => Some(pg_database(server, "ingest").await?),
+            None => None,
+        };
+        let config = Config {
+            data_dir: sdir.join("ingest"),
+            database_url: pg,
+            ..Config::default()
+        };
+        let storage = open_storage(&config).await?;
+        let now = chrono::Utc::now();
+        storage
+            .create_enrollment(
+                "BUS-01",
+                "bench-code",
+                now,
+                now + chrono::Duration::hours(1),
+            )
+            .await?;
+        storage
+            .redeem_enrollment("bench-code", device.id, "bench-token", now)
+            .await?
+            .ok_or("the benchmark's enrollment was refused")?;
+        ingest_only(storage.as_ref(), &device, args.batch).await?
+    };
+    let bare = match pg.as_deref() {
+        None => bare_insert_sqlite(&sdir, &device.entries, device.id)?,
+        Some(url) => bare_insert_pg(url, &device.entries, device.id).await?,
     };
     println!(
         "one device, {} donations ({n} change-log entries, {requests} requests of {}), {label}:",
@@ -339,12 +371,20 @@ async fn single_device(
         json_bytes as f64 / f64::from(args.donations)
     );
     println!(
+        "  station ingest alone (no HTTP):     {:>9.3} s  (same batches, fresh database)",
+        ingest.as_secs_f64()
+    );
+    println!(
         "  bare bulk insert of the same rows:  {:>9.3} s  (one transaction, same database)",
         bare.as_secs_f64()
     );
     println!(
         "  ratio push / bare insert:           {:>9.1}",
         push.as_secs_f64() / bare.as_secs_f64()
+    );
+    println!(
+        "  ratio ingest / bare insert:         {:>9.1}",
+        ingest.as_secs_f64() / bare.as_secs_f64()
     );
     // The statistics page reads every donation, screening and drive the station holds
     // and computes in memory, on each request.
@@ -379,16 +419,16 @@ async fn many_devices(
     let mut devices = Vec::new();
     for i in 0..args.devices {
         let name = format!("BUS-{i:02}");
-        let store = synth_device(&mdir, &name, template, args.per_device)?;
-        let client = enroll(&station, &url, &store, &name).await?;
-        devices.push((Arc::new(Mutex::new(store)), client));
+        let device = synth_device(template, args.per_device);
+        let client = enroll(&station, &url, &device, &name).await?;
+        devices.push((Arc::new(device), client));
     }
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for (store, client) in devices {
+    for (device, client) in devices {
         let batch = args.batch;
         tasks.push(tokio::spawn(async move {
-            push_all(&store, &client, batch)
+            push_all(&device, &client, batch)
                 .await
                 .map_err(|e| e.to_string())
         }));
@@ -416,14 +456,13 @@ async fn many_devices(
 async fn through_faults(args: &Args, dir: &Path, template: &[LocalChange]) -> Result<(), BoxError> {
     let fdir = dir.join("faults");
     std::fs::create_dir_all(&fdir)?;
-    let store = synth_device(&fdir, "BUS-99", template, args.donations)?;
+    let device = synth_device(template, args.donations);
     let station = start_station(&fdir.join("station"), None).await?;
     let fault_percent = 10;
     let proxy = proxy::start(station.running.addr, 0x5eed, fault_percent).await;
-    let client = enroll(&station, &proxy.url(), &store, "BUS-99").await?;
-    let store = Arc::new(Mutex::new(store));
+    let client = enroll(&station, &proxy.url(), &device, "BUS-99").await?;
     let start = Instant::now();
-    let (n, bytes_acked, requests) = push_all(&store, &client, args.batch).await?;
+    let (n, bytes_acked, requests) = push_all(&device, &client, args.batch).await?;
     let wall = start.elapsed();
     let s = &proxy.stats;
     let through = s.request_bytes.load(Ordering::Relaxed);
@@ -477,8 +516,7 @@ async fn main() -> Result<(), BoxError> {
     let result = async {
         single_device(&args, &root, &template, None).await?;
         if let Some(url) = &args.pg_url {
-            let db = pg_database(url, "single").await?;
-            single_device(&args, &root, &template, Some(&db)).await?;
+            single_device(&args, &root, &template, Some(url)).await?;
         }
         many_devices(&args, &root, &template, None).await?;
         match &args.pg_url {

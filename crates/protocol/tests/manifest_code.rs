@@ -11,7 +11,7 @@ use lifebridge_domain::cold_chain::{
 };
 use lifebridge_domain::entities::AboRh;
 use lifebridge_domain::{Din, Procedure};
-use lifebridge_sync::manifest_code::{self, Assembly, ManifestCodeError};
+use lifebridge_protocol::manifest_code::{self, Assembly, ManifestCodeError};
 use proptest::prelude::*;
 use uuid::Uuid;
 

@@ -10,10 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use lifebridge_store::replication::LocalChange;
 use sha2::{Digest, Sha256};
 
-use crate::protocol::MAX_BATCH_ENTRIES;
+use crate::records::LocalChange;
+use crate::wire::MAX_BATCH_ENTRIES;
 
 /// What the station does with a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]

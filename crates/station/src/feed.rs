@@ -1,0 +1,307 @@
+//! The station's change sequence (`feed`): what devices pull. Donations and deferrals go
+//! out as written, donors merged per field ([`derive_feed`]); the station's own records
+//! (leases, reference documents, appointments, staff, hand-offs) are appended here too.
+//! Numbers come from one counter row taken inside the writing transaction, so sequence
+//! order is commit order and a pulling device never skips a late commit.
+
+use chrono::{DateTime, Utc};
+use lifebridge_domain::entities::EntityKind;
+use lifebridge_domain::hlc::Hlc;
+use lifebridge_domain::merge::{FieldClocks, merge_fields};
+use lifebridge_protocol::records::{LocalChange, RemoteKind, RemoteRecord};
+use uuid::Uuid;
+
+use crate::params;
+use crate::storage::sql::{Tx, Value};
+use crate::storage::{Result, clamp, parse_clocks, parse_hlc, parse_kind, parse_uuid};
+
+/// A record to append to the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedItem {
+    pub kind: RemoteKind,
+    pub record_id: Uuid,
+    pub origin_device: Uuid,
+    pub target_device: Option<Uuid>,
+    pub hlc: Hlc,
+    pub body: String,
+    pub field_clocks: Option<FieldClocks>,
+}
+
+/// The merged state of one donor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DonorState {
+    pub body: String,
+    pub field_clocks: FieldClocks,
+    pub hlc: Hlc,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullPage {
+    pub records: Vec<RemoteRecord>,
+    pub cursor: u64,
+    pub more: bool,
+}
+
+/// What one newly stored entry adds to the feed, and the donor's new merged state.
+///
+/// Donations and deferrals go out as written (one writer each). A donor goes out merged
+/// with every earlier version the station holds, per field, by clock. Staff, drives,
+/// screenings and labels stay at the station. An entry whose body the station cannot
+/// read is kept (it is acknowledged data) but adds nothing; `tracing` reports it.
+pub fn derive_feed(
+    device_id: Uuid,
+    entry: &LocalChange,
+    donor: Option<&DonorState>,
+) -> (Option<FeedItem>, Option<DonorState>) {
+    let item = |kind, body: String, hlc, field_clocks| FeedItem {
+        kind,
+        record_id: entry.entity_id,
+        origin_device: device_id,
+        target_device: None,
+        hlc,
+        body,
+        field_clocks,
+    };
+    match entry.entity {
+        EntityKind::Donation => (
+            Some(item(
+                RemoteKind::Donation,
+                entry.body.clone(),
+                entry.hlc,
+                None,
+            )),
+            None,
+        ),
+        EntityKind::Deferral => (
+            Some(item(
+                RemoteKind::Deferral,
+                entry.body.clone(),
+                entry.hlc,
+                None,
+            )),
+            None,
+        ),
+        EntityKind::Donor => {
+            let Ok(serde_json::Value::Object(incoming)) =
+                serde_json::from_str::<serde_json::Value>(&entry.body)
+            else {
+                tracing::warn!(%device_id, seq = entry.seq, "donor entry body is not a JSON object; not merged");
+                return (None, None);
+            };
+            let incoming_clocks = entry
+                .field_clocks
+                .clone()
+                .unwrap_or_else(|| lifebridge_domain::merge::uniform_clocks(&incoming, entry.hlc));
+            let (merged, clocks, hlc) = match donor
+                .map(|d| serde_json::from_str::<serde_json::Value>(&d.body).map(|v| (v, d)))
+            {
+                Some(Ok((serde_json::Value::Object(held), state))) => {
+                    let (m, c) =
+                        merge_fields(&held, &state.field_clocks, &incoming, &incoming_clocks);
+                    (m, c, state.hlc.max(entry.hlc))
+                }
+                _ => (incoming, incoming_clocks, entry.hlc),
+            };
+            let body = serde_json::Value::Object(merged).to_string();
+            let state = DonorState {
+                body: body.clone(),
+                field_clocks: clocks.clone(),
+                hlc,
+            };
+            (
+                Some(item(RemoteKind::Donor, body, hlc, Some(clocks))),
+                Some(state),
+            )
+        }
+        // Staff, drives, screenings, labels and anything added later stay at the station.
+        _ => (None, None),
+    }
+}
+
+/// Whether one-writer records written by the pulling device itself are left out.
+pub fn own_record_skipped(kind: RemoteKind) -> bool {
+    matches!(kind, RemoteKind::Donation | RemoteKind::Deferral)
+}
+
+/// A clock stamp for records the station itself writes (leases, documents).
+pub fn station_hlc(station_id: Uuid, now: DateTime<Utc>) -> Hlc {
+    Hlc {
+        wall_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
+        counter: 0,
+        node: station_id,
+    }
+}
+
+/// A feed item the station itself writes, for every device or for one.
+pub fn station_item(
+    station_id: Uuid,
+    kind: RemoteKind,
+    record_id: Uuid,
+    target_device: Option<Uuid>,
+    body: String,
+    now: DateTime<Utc>,
+) -> FeedItem {
+    FeedItem {
+        kind,
+        record_id,
+        origin_device: station_id,
+        target_device,
+        hlc: station_hlc(station_id, now),
+        body,
+        field_clocks: None,
+    }
+}
+
+/// This station's id (made once, when the database is created).
+pub async fn station_id(tx: &mut dyn Tx) -> Result<Uuid> {
+    let row = tx
+        .query_one(
+            "SELECT value FROM station_meta WHERE key = 'station_id'",
+            &[],
+        )
+        .await?;
+    parse_uuid(row.str(0)?)
+}
+
+/// Appends `items` to the feed; returns the last station seq used (0 for none).
+pub async fn append(tx: &mut dyn Tx, items: &[FeedItem]) -> Result<i64> {
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let n = items.len() as i64;
+    // Taking the counter locks its row until commit, so feed order is commit order.
+    let last = tx
+        .query_one(
+            "UPDATE station_counter SET value = value + ?1 WHERE name = 'feed' RETURNING value",
+            params![n],
+        )
+        .await?
+        .int(0)?;
+    let mut values = Vec::with_capacity(items.len() * 8);
+    for (i, item) in items.iter().enumerate() {
+        values.extend([
+            Value::Int(last - n + 1 + i as i64),
+            item.kind.as_str().into(),
+            item.record_id.into(),
+            item.origin_device.into(),
+            item.target_device.into(),
+            item.hlc.to_string().into(),
+            Value::Text(item.body.clone()),
+            item.field_clocks
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?
+                .into(),
+        ]);
+    }
+    tx.insert_rows(
+        "INSERT INTO feed (station_seq, kind, record_id, origin_device, target_device, hlc, body, field_clocks)",
+        8,
+        values,
+        "",
+    )
+    .await?;
+    Ok(last)
+}
+
+/// One page of what `device_id` pulls after `after`.
+pub async fn pull_page(
+    tx: &mut dyn Tx,
+    device_id: Uuid,
+    after: u64,
+    limit: u32,
+) -> Result<PullPage> {
+    // Scan a window of the feed, not just matching rows, so the cursor can move past
+    // long runs of this device's own records.
+    let rows = tx
+        .query(
+            "SELECT station_seq, kind, record_id, origin_device, hlc, body, field_clocks
+             FROM feed WHERE station_seq > ?1 AND (target_device IS NULL OR target_device = ?2)
+             ORDER BY station_seq LIMIT ?3",
+            params![clamp(after), device_id, i64::from(limit) + 1],
+        )
+        .await?;
+    let more = rows.len() > limit as usize;
+    let mut cursor = after;
+    let mut records = Vec::new();
+    for mut r in rows.into_iter().take(limit as usize) {
+        cursor = r.count(0)?;
+        let kind = parse_kind(r.str(1)?)?;
+        let origin = parse_uuid(r.str(3)?)?;
+        if origin == device_id && own_record_skipped(kind) {
+            continue;
+        }
+        records.push(RemoteRecord {
+            kind,
+            id: parse_uuid(r.str(2)?)?,
+            origin_device: origin,
+            hlc: parse_hlc(r.str(4)?)?,
+            field_clocks: parse_clocks(r.opt_str(6)?)?,
+            body: r.text(5)?,
+        });
+    }
+    Ok(PullPage {
+        records,
+        cursor,
+        more,
+    })
+}
+
+/// The feed item that publishes a reference document.
+pub fn reference_item(
+    station_id: Uuid,
+    kind: &str,
+    version: &str,
+    document: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<FeedItem> {
+    let body = lifebridge_protocol::records::ReferenceDocumentBody {
+        kind: kind.to_owned(),
+        version: version.to_owned(),
+        document: document.clone(),
+    };
+    Ok(station_item(
+        station_id,
+        RemoteKind::ReferenceDocument,
+        Uuid::now_v7(),
+        None,
+        serde_json::to_string(&body)?,
+        now,
+    ))
+}
+
+/// Adds a rules table or questionnaire to the feed; `false` if that version exists.
+pub async fn publish_reference(
+    tx: &mut dyn Tx,
+    kind: &str,
+    version: &str,
+    document: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let inserted = tx
+        .execute(
+            "INSERT INTO reference_document (kind, version, body, published_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (kind, version) DO NOTHING",
+            params![kind, version, document.to_string(), now.to_rfc3339()],
+        )
+        .await?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    let station = station_id(tx).await?;
+    let item = reference_item(station, kind, version, document, now)?;
+    append(tx, &[item]).await?;
+    Ok(true)
+}
+
+/// The body of the latest published reference document of `kind` (`rules`).
+pub async fn latest_reference(tx: &mut dyn Tx, kind: &str) -> Result<Option<String>> {
+    tx.query_opt(
+        "SELECT body FROM reference_document WHERE kind = ?1
+         ORDER BY published_at DESC, version DESC LIMIT 1",
+        params![kind],
+    )
+    .await?
+    .map(|mut r| r.text(0))
+    .transpose()
+}
