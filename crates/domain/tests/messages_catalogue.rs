@@ -44,6 +44,12 @@ const ONE_LANGUAGE_PARAMS: &[(&str, &str)] = &[
     ("receiving.piece_not_listed", "allowed"),
     ("scan.unreadable", "detail"),
     ("handoff.same_signatory", "name"),
+    ("manifest_qr.not_a_manifest_code", "prefix"),
+    ("manifest_qr.not_a_manifest_code", "start"),
+    ("manifest_qr.unsupported_version", "prefix"),
+    ("manifest_qr.malformed_part", "reason"),
+    ("manifest_qr.corrupt", "detail"),
+    ("manifest_qr.not_a_manifest", "detail"),
 ];
 
 fn workspace() -> PathBuf {

@@ -23,7 +23,7 @@ use lifebridge_domain::handoff::{
     self, DeskManual, DeskScan, HandoffError, Reasons, Reconciliation,
 };
 use lifebridge_domain::labels::{LabelPiece, LabelScanError, read_typed};
-use lifebridge_domain::messages::{Localized, Message};
+use lifebridge_domain::messages::Message;
 use lifebridge_domain::pin;
 use lifebridge_domain::rules::RuleSet;
 use lifebridge_protocol::manifest_code::{self, ManifestCodeError};
@@ -531,11 +531,7 @@ async fn load_qr(
     session(&desk, &headers)?;
     let axum::Json(req) = body?;
     let manifest = manifest_code::decode(&req.parts).map_err(|e| {
-        // The QR reader's errors are still written "中文 / English" (lifebridge_protocol).
-        let mut err = DeskError::invalid(
-            "manifest_qr",
-            Message::new("receiving.text").with("text", bilingual(&e.to_string())),
-        );
+        let mut err = DeskError::invalid("manifest_qr", e.message());
         if let ManifestCodeError::MissingParts { missing, .. } = e {
             err.error = "manifest_qr_incomplete";
             err.missing_parts = Some(missing);
@@ -1046,19 +1042,4 @@ async fn statistics(
     let sources = desk.app.storage.statistics_sources().await?;
     let figures = crate::statistics::compute(&sources, date);
     Ok(axum::Json(figures).into_response())
-}
-
-/// Text still written "中文 / English" by a crate that has not moved to the catalogue
-/// (the manifest QR reader), split into its two languages.
-fn bilingual(text: &str) -> Localized {
-    match text.split_once(" / ") {
-        Some((zh, en)) => Localized {
-            zh: zh.to_owned(),
-            en: en.to_owned(),
-        },
-        None => Localized {
-            zh: text.to_owned(),
-            en: text.to_owned(),
-        },
-    }
 }
