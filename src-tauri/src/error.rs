@@ -1,17 +1,25 @@
 //! What a command returns when it fails: a stable code the UI translates, the field it
 //! concerns (so the form can point at it), and the English detail as a fallback.
 
+use lifebridge_domain::cold_chain::PackingRefusal;
 use lifebridge_domain::messages::Message;
+use lifebridge_domain::resident_id::IdentityDocumentError;
 use lifebridge_store::StoreError;
+use lifebridge_store::cold_chain::ColdChainError;
+use lifebridge_store::labels::LabelError;
+use lifebridge_store::screens::{ScreenError, ScreenRefusal};
 use lifebridge_store::session::SignInError;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CommandError {
+    #[cfg_attr(test, ts(type = "string"))]
     pub code: &'static str,
     pub field: Option<String>,
     pub message: String,
     /// Extra figures the UI puts into its translated message (attempts left, times).
+    #[cfg_attr(test, ts(type = "Record<string, unknown> | null"))]
     pub detail: serde_json::Value,
     /// The core's own words for the specifics (which bag, which box), as a catalogue
     /// message the UI renders in its language; `message` is the same in English.
@@ -91,6 +99,132 @@ impl From<SignInError> for CommandError {
             },
             SignInError::Inactive => CommandError::new("inactive", message),
         }
+    }
+}
+
+impl From<ScreenRefusal> for CommandError {
+    fn from(e: ScreenRefusal) -> CommandError {
+        let message = e.to_string();
+        match e {
+            ScreenRefusal::HardStop { codes, .. } => CommandError {
+                detail: serde_json::json!({ "codes": codes }),
+                ..CommandError::field("hard_stop", "decision", message)
+            },
+            ScreenRefusal::WaiverPinRequired => {
+                CommandError::field("waiver_pin_required", "waiver_pin", message)
+            }
+            ScreenRefusal::DeferralMismatch { code, field, .. } => CommandError {
+                detail: serde_json::json!({ "code": code }),
+                ..CommandError::field("deferral_mismatch", field, message)
+            },
+            ScreenRefusal::NeedsConfirmation {
+                next_eligible,
+                codes,
+            } => CommandError {
+                detail: serde_json::json!({ "next_eligible": next_eligible, "codes": codes }),
+                ..CommandError::field("checkin_needs_confirmation", "confirmation", message)
+            },
+        }
+    }
+}
+
+impl From<ScreenError> for CommandError {
+    fn from(e: ScreenError) -> CommandError {
+        match e {
+            ScreenError::Refused(refusal) => refusal.into(),
+            ScreenError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<IdentityDocumentError> for CommandError {
+    fn from(e: IdentityDocumentError) -> CommandError {
+        CommandError::field("invalid_document", "number", e.to_string())
+    }
+}
+
+impl From<LabelError> for CommandError {
+    fn from(e: LabelError) -> CommandError {
+        let message = e.to_string();
+        match e {
+            LabelError::ScanRefused {
+                result, message, ..
+            } => CommandError {
+                detail: serde_json::json!({ "result": result }),
+                ..CommandError::field("scan_refused", "scan", message)
+            },
+            LabelError::NotVerified { missing, .. } => CommandError {
+                detail: serde_json::json!({ "missing": missing }),
+                ..CommandError::new("not_verified", message)
+            },
+            LabelError::ManualRefused(_) => {
+                CommandError::field("manual_refused", "manual", message)
+            }
+            LabelError::Store(inner) => inner.into(),
+            _ => CommandError::new("labels", message),
+        }
+    }
+}
+
+impl From<ColdChainError> for CommandError {
+    fn from(e: ColdChainError) -> CommandError {
+        use ColdChainError as E;
+        let message = e.to_string();
+        // The specifics in the catalogue's words, which the screen renders in its language.
+        let text = Some(Box::new(e.message()));
+        let error = match e {
+            // A bag whose product class was excluded (slow draw, product-scoped deferral)
+            // has its own code, so the screen can say why it may never go in that box.
+            E::Packing(refusal @ PackingRefusal::Excluded { .. }) => CommandError {
+                detail: refusal_detail(&refusal),
+                ..CommandError::field("product_excluded", "scan", message)
+            },
+            E::Packing(refusal) => CommandError {
+                detail: refusal_detail(&refusal),
+                ..CommandError::field("packing_refused", "scan", message)
+            },
+            E::Unreadable(_) => CommandError::field("unreadable_scan", "scan", message),
+            E::NotABagLabel { .. } => CommandError::field("not_a_bag_label", "scan", message),
+            E::NotScanned(_) => CommandError::field("not_scanned", "scan", message),
+            E::ManualRefused(_) => CommandError::field("manual_refused", "manual", message),
+            E::UnknownDin { .. } => CommandError::field("unknown_din", "scan", message),
+            E::OtherDrive { .. } => CommandError::field("other_drive", "scan", message),
+            E::NotReleased { .. } => CommandError::field("not_released", "scan", message),
+            E::AlreadyPacked { .. } => CommandError::field("already_packed", "scan", message),
+            E::BoxDispatched { .. } => CommandError::new("box_dispatched", message),
+            E::DuplicateBoxCode { .. } => CommandError::field("duplicate_box", "code", message),
+            E::NothingToDispatch { .. } => CommandError::new("nothing_to_dispatch", message),
+            E::Csv(csv) => CommandError {
+                detail: serde_json::json!({ "line": csv.line, "column": csv.column }),
+                ..CommandError::field("logger_csv", "file", message)
+            },
+            // These have codes of their own that the screen translates.
+            E::SignIn(inner) => return inner.into(),
+            E::Store(inner) => return inner.into(),
+        };
+        CommandError { text, ..error }
+    }
+}
+
+/// The DIN and allowed classes of a packing refusal, for the screen to highlight.
+fn refusal_detail(refusal: &PackingRefusal) -> serde_json::Value {
+    use PackingRefusal as R;
+    match refusal {
+        R::WrongClass {
+            din,
+            box_class,
+            allowed,
+            ..
+        } => serde_json::json!({ "din": din, "box_class": box_class, "allowed": allowed }),
+        R::Excluded {
+            din,
+            box_class,
+            allowed,
+            why,
+        } => serde_json::json!({
+            "din": din, "box_class": box_class, "allowed": allowed, "why": why,
+        }),
+        R::StillOnChair { din } | R::Aborted { din } => serde_json::json!({ "din": din }),
     }
 }
 

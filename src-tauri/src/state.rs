@@ -66,6 +66,14 @@ impl AppState {
         f(&mut guard)
     }
 
+    /// One call on the open store, its error turned into the UI's [`CommandError`].
+    pub fn call<T, E: Into<CommandError>>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, E>,
+    ) -> CommandResult<T> {
+        self.with_store(|s| f(s).map_err(Into::into))
+    }
+
     pub fn signed_in(&self) -> CommandResult<Staff> {
         lock(&self.session)
             .clone()

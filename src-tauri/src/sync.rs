@@ -15,6 +15,7 @@ use tauri::{AppHandle, Emitter, Manager};
 use crate::state::{AppState, SyncHandle, lock};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SyncView {
     /// False until this device is enrolled with a station.
     pub configured: bool,

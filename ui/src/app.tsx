@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { AppStatus, Drive, Staff, call, errorText } from "./api";
 import { lang, setLang, t } from "./i18n";
+import { loadOptions, options } from "./options";
 import { CheckIn } from "./screens/checkin";
 import { Collection } from "./screens/collection";
 import { DriveScreen } from "./screens/drive";
@@ -39,6 +40,8 @@ export function App() {
   const refresh = () =>
     call<AppStatus>("app_status").then(setStatus).catch((e) => setError(errorText(e)));
   useEffect(() => { refresh(); }, []);
+  // The screens' options come from the core once the store is open.
+  useEffect(() => { if (status?.unlocked) loadOptions().catch((e) => setError(errorText(e))); }, [status?.unlocked]);
 
   if (!status) return <div class="screen center">{error ?? "…"}</div>;
 
@@ -63,6 +66,7 @@ export function App() {
   if (!status.unlocked) body = <Unlock onUnlocked={refresh} />;
   else if (!status.staff) body = <SignIn onSignedIn={(s) => { setTab(tabsFor(s)[0]); refresh(); }} />;
   else if (!drive) body = <DriveScreen onChosen={setDrive} />;
+  else if (!options.value) body = <div class="screen center">{error ?? "…"}</div>;
   else {
     const tabs = tabsFor(status.staff);
     const go = (next: Tab, donorId?: string) => { setFocusDonor(donorId ?? null); setTab(next); };

@@ -1,13 +1,13 @@
 // The core's messages (refusals, findings, eligibility reasons) arrive as a catalogue
 // code with parameters; the text is the one catalogue, crates/domain/messages/
-// catalogue.json, exported to generated/messages.json at build time (a Rust test fails
+// catalogue.json, exported to ./messages.json at build time (a Rust test fails
 // when the copy is stale). Same rules as lifebridge_domain::messages::render.
-import catalogue from "./generated/messages.json";
+import catalogue from "./messages.json";
 import { lang, type Lang } from "./i18n";
 
-export interface Localized { "zh-CN": string; en: string }
-export type Param = string | Param[] | Localized | Message;
-export interface Message { code: string; params?: Record<string, Param> }
+// The wire shape is generated from lifebridge_domain::messages (src-tauri/src/bindings.rs).
+import type { Message, Param } from "./generated";
+export type { Localized, Message, Param } from "./generated";
 
 const entries: Record<string, { "zh-CN": string; en: string }> = catalogue;
 

@@ -1,6 +1,6 @@
 import { useEffect } from "preact/hooks";
 import { listen } from "@tauri-apps/api/event";
-import { SyncStatus } from "./api";
+import { SyncView } from "./api";
 
 /**
  * Calls `reload` after each sync that completed while the screen is shown: records the
@@ -9,7 +9,7 @@ import { SyncStatus } from "./api";
 export function useReloadAfterSync(reload: () => void, deps: unknown[]) {
   useEffect(() => {
     let lastSuccess: string | null = null;
-    const unlisten = listen<SyncStatus>("sync-status", (e) => {
+    const unlisten = listen<SyncView>("sync-status", (e) => {
       const done = e.payload.last_success;
       if (e.payload.syncing || !done || done === lastSuccess) return;
       lastSuccess = done;

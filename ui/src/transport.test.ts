@@ -4,9 +4,11 @@ import { cst, inExcursion } from "./screens/transport";
 
 describe("transport screen helpers", () => {
   it("shows instants in China Standard Time", () => {
-    expect(cst("2026-05-01T01:05:00Z")).toBe("2026-05-01 09:05");
-    expect(cst("2026-05-01T20:00:00+00:00")).toBe("2026-05-02 04:00");
-    expect(cst("not a time")).toBe("not a time");
+    // The offset screen_options reports for China Standard Time (UTC+8).
+    const offset = 28_800;
+    expect(cst("2026-05-01T01:05:00Z", offset)).toBe("2026-05-01 09:05");
+    expect(cst("2026-05-01T20:00:00+00:00", offset)).toBe("2026-05-02 04:00");
+    expect(cst("not a time", offset)).toBe("not a time");
   });
 
   it("highlights exactly the readings inside an excursion the core reported", () => {

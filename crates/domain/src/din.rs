@@ -336,6 +336,7 @@ fn facility_char_allowed(i: usize, c: char) -> bool {
 /// Parsing upper-cases its input; serde only accepts the canonical upper-case form
 /// because anything stored was written by us.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct FacilityId(String);
 
 impl FacilityId {
@@ -416,6 +417,7 @@ impl<'de> Deserialize<'de> for FacilityId {
 /// Ordering is the ordering of the 13-character text, which for one facility and year
 /// is sequence order.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct Din {
     // `code` first so the derived ordering is textual.
     code: String,
@@ -688,6 +690,7 @@ impl<'de> Deserialize<'de> for Din {
 ///
 /// Ranges never wrap: `first <= last`, both within 0..=999999.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(try_from = "DinRangeWire")]
 pub struct DinRange {
     facility: FacilityId,

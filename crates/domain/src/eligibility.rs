@@ -295,6 +295,7 @@ impl EligibilityRequest {
 
 /// One failing rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reason {
     pub code: ReasonCode,
     /// What the screen says, from the catalogue (`eligibility.*`).
@@ -319,6 +320,7 @@ impl Reason {
 
 /// Outcome of [`evaluate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Decision {
     pub eligible: bool,
     pub reasons: Vec<Reason>,
@@ -974,6 +976,7 @@ fn check_deferrals(
 /// How long a deferral lasts, to compare one with another: any date is shorter than
 /// permanent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DeferralEnd {
     Until(NaiveDate),
@@ -992,6 +995,7 @@ impl fmt::Display for DeferralEnd {
 /// One entry of the deferral catalogue as offered to the physician for a decision: the
 /// list is the core's, the screen only shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeferralChoice {
     pub code: String,
     pub zh: String,

@@ -84,6 +84,7 @@ impl EntityKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Registration,
@@ -120,6 +121,7 @@ impl Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Staff {
     pub id: RecordId,
     pub display_name: String,
@@ -134,6 +136,7 @@ impl Staff {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum SiteKind {
     /// A collection bus parked at a town, school or village.
@@ -144,6 +147,7 @@ pub enum SiteKind {
 
 /// One collection session: a site, on one date, with one crew.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Drive {
     pub id: RecordId,
     pub site_name: String,
@@ -157,6 +161,7 @@ pub struct Drive {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum AboRh {
     #[serde(rename = "A+")]
     APos,
@@ -177,6 +182,7 @@ pub enum AboRh {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Donor {
     pub id: RecordId,
     pub document: IdentityDocument,
@@ -193,6 +199,7 @@ pub struct Donor {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RapidTests {
     pub hemoglobin_g_l: Option<f64>,
     pub alt_u_l: Option<f64>,
@@ -204,6 +211,7 @@ pub struct RapidTests {
 
 /// What the physician decided, after seeing the computed eligibility.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PhysicianDecision {
     Accept,
@@ -228,6 +236,7 @@ impl PhysicianDecision {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Screening {
     pub id: RecordId,
     pub donor_id: RecordId,
@@ -250,6 +259,7 @@ pub struct Screening {
 
 /// Deferrals only accumulate: lifting one early is a new entry naming it in `lifts`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Deferral {
     pub id: RecordId,
     pub donor_id: RecordId,
@@ -265,6 +275,7 @@ pub struct Deferral {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum BagSetKind {
     Single,
@@ -275,6 +286,15 @@ pub enum BagSetKind {
 }
 
 impl BagSetKind {
+    /// Every bag set, in the order the chair offers them.
+    pub const ALL: [BagSetKind; 5] = [
+        BagSetKind::Single,
+        BagSetKind::Double,
+        BagSetKind::Triple,
+        BagSetKind::Quadruple,
+        BagSetKind::ApheresisKit,
+    ];
+
     /// Bags in the set, primary included: each one gets a label.
     pub fn bag_count(self) -> u8 {
         match self {
@@ -287,12 +307,14 @@ impl BagSetKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BagSet {
     pub kind: BagSetKind,
     pub lot: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Arm {
     Left,
@@ -300,6 +322,7 @@ pub enum Arm {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ReactionKind {
     Vasovagal,
@@ -311,6 +334,7 @@ pub enum ReactionKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Mild,
@@ -319,6 +343,7 @@ pub enum Severity {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AdverseReaction {
     pub kind: ReactionKind,
     pub severity: Severity,
@@ -327,6 +352,7 @@ pub struct AdverseReaction {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// On the chair: collection started and not yet finished.
@@ -338,6 +364,7 @@ pub enum Outcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Donation {
     pub id: RecordId,
     pub donor_id: RecordId,
@@ -387,6 +414,7 @@ pub fn volume_from_scale_ml(gross_g: f64, tare_g: f64, grams_per_ml: f64) -> Opt
 /// One donor's pass through one drive, from check-in. Where the donor stands in the
 /// chair queue is derived from the screening and donation, not stored here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Visit {
     pub id: RecordId,
     pub drive_id: RecordId,
@@ -398,6 +426,7 @@ pub struct Visit {
 /// Where a DIN range came from: leased by the station to this device, or a roll of
 /// labels the station pre-printed and registered for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DinRangeSource {
     Leased,
@@ -407,6 +436,7 @@ pub enum DinRangeSource {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DinRangeRecord {
     pub id: RecordId,
     pub range: crate::din::DinRange,
@@ -416,6 +446,7 @@ pub struct DinRangeRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LabelPrint {
     pub id: RecordId,
     pub donation_id: RecordId,
@@ -445,6 +476,7 @@ pub struct DonationRelease {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ScanResult {
     Matched,
@@ -461,6 +493,7 @@ pub enum ScanResult {
 /// A piece verified by typing its DIN instead of scanning it: the exception path, with
 /// the reason and a second crew member who confirmed it with their PIN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ManualVerification {
     pub reason: String,
     /// The second crew member (not the one at the chair) whose PIN authorised it.
@@ -468,6 +501,7 @@ pub struct ManualVerification {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LabelScan {
     pub id: RecordId,
     pub donation_id: RecordId,
@@ -490,6 +524,7 @@ pub struct LabelScan {
 /// list) and pulled by the vehicles. The station is its only writer: a change or a
 /// cancellation is the same id sent again, and the later one replaces the earlier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Appointment {
     pub id: RecordId,
     /// The drive's calendar date (China Standard Time).

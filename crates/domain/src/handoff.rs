@@ -49,6 +49,7 @@ pub struct DeskManual {
 
 /// One label of a bag verified at the desk by manual entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeskManualPiece {
     pub piece: LabelPiece,
     pub reason: String,
@@ -57,6 +58,7 @@ pub struct DeskManualPiece {
 
 /// A received bag some of whose labels were typed rather than scanned, as signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignedManualLabels {
     pub din: Din,
     /// Typed before dispatch (at the chair or at packing), from the manifest.
@@ -87,6 +89,7 @@ pub fn read_bag_scan(raw: &str) -> Result<ScannedLabel, LabelScanError> {
 
 /// Where a bag stands at the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum BagStatus {
     /// On a manifest and scanned.
@@ -99,6 +102,7 @@ pub enum BagStatus {
 
 /// Something the receiving staff must explain before signing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Discrepancy {
     Missing,
@@ -208,6 +212,7 @@ pub struct BagLine {
 
 /// A box that left its range in transit: one decision at the desk for all its bags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BoxExcursion {
     pub box_code: String,
     pub class: ProductClass,
@@ -232,6 +237,7 @@ impl BoxExcursion {
 
 /// Counts the desk shows at the top, one per kind of line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Tally {
     pub expected: u32,
     pub received: u32,
@@ -501,6 +507,7 @@ pub fn reconcile(
 
 /// One bag with discrepancies, as signed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignedDiscrepancy {
     pub din: Din,
     pub status: BagStatus,
@@ -513,6 +520,7 @@ pub struct SignedDiscrepancy {
 /// What the station keeps and sends back to the vehicle once both parties signed.
 /// Never edited: a correction is a new hand-off.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HandoffRecord {
     pub id: RecordId,
     pub manifest_ids: Vec<RecordId>,
@@ -540,6 +548,7 @@ pub struct HandoffRecord {
 
 /// The desk's decision on a box's excursion, as signed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BoxDecision {
     pub excursion: BoxExcursion,
     pub reason: String,
@@ -547,6 +556,7 @@ pub struct BoxDecision {
 
 /// A received unit's status at signing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignedUnit {
     pub din: Din,
     pub unit: UnitAssessment,
@@ -555,6 +565,7 @@ pub struct SignedUnit {
 /// What the desk typed before signing: a reason per bag with a discrepancy, and one
 /// decision per box with an excursion (keyed by box code).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reasons {
     pub bags: BTreeMap<Din, String>,
     pub boxes: BTreeMap<String, String>,

@@ -7,6 +7,7 @@ use crate::din::DinFlag;
 use crate::messages::Message;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum LabelKind {
     Bag,
@@ -31,6 +32,7 @@ pub const LOCAL_TUBE_FLAG_BASE: u8 = 20;
 /// `piece` numbers containers 1..=n across the bag set (the primary bag is container 1,
 /// satellites 2..=n) and tubes 1..=n; the record sheet is always piece 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LabelPiece {
     pub kind: LabelKind,
     pub piece: u8,

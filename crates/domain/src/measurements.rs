@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// test was not done on the bus (the station's laboratory tests every donation anyway):
 /// a real answer, never a default, and never counted as negative on a form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum TestResult {
     Negative,
@@ -15,6 +16,7 @@ pub enum TestResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Vitals {
     pub weight_kg: f64,
     pub systolic_mmhg: f64,

@@ -5,7 +5,7 @@
 //! never code: a [`Message`] is a code with named parameters, so it crosses the wire and
 //! the Tauri IPC as `{code, params}` and each reader renders it in its own language —
 //! the CLI and the station with [`render`], the app and the station pages from the same
-//! catalogue exported as `ui/src/generated/messages.json`. `Display` of an error that
+//! catalogue exported as `ui/src/messages.json`. `Display` of an error that
 //! carries a `Message` is the English rendering, for logs.
 //!
 //! A template names its parameters in braces, `{din}`; `{from|cap}` capitalises the
@@ -66,6 +66,7 @@ impl Lang {
 pub struct UnknownLang(pub String);
 
 /// A sentence for a person: a catalogue code and its parameters.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Message {
@@ -75,6 +76,7 @@ pub struct Message {
 }
 
 /// One parameter of a [`Message`].
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Param {
@@ -89,6 +91,7 @@ pub enum Param {
 }
 
 /// Text given in both languages by data outside the catalogue (the rules table).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Localized {

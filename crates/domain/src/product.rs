@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// What a transport box carries, which decides the temperature it must stay in
 /// (domain.md section 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ProductClass {
     /// Whole blood for red cells: cooled towards 2–10 °C.
@@ -68,6 +69,7 @@ impl fmt::Display for ProductClass {
 
 /// An inclusive temperature band in degrees Celsius.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct TemperatureRange {
     pub min_c: f64,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Stable identifiers of failing rules. The wire form is the UPPER_SNAKE name; never
 /// rename a variant's wire form, tools match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReasonCode {
     AgeBelowMin,

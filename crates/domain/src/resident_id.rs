@@ -310,6 +310,11 @@ pub enum IdentityDocumentError {
 /// number; the variants' fields are public for matching, not for unchecked construction.
 /// Serialised as `{"kind": "passport", "number": "E12345678"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(type = "{ kind: string, number: string }")
+)]
 #[serde(try_from = "IdentityDocumentWire", into = "IdentityDocumentWire")]
 pub enum IdentityDocument {
     ResidentId(ResidentId),

@@ -147,6 +147,7 @@ fn national_region() -> String {
 /// A length of time on the calendar. Months are calendar months (a donation on 31 August
 /// plus 6 months is 28/29 February).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Days(u32),
@@ -202,6 +203,7 @@ pub struct IntervalRule {
 /// `"until_eligible"` (until the day the rules themselves name: an interval, an age, a
 /// yearly limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DeferralPeriod {
     Days(u32),
@@ -240,6 +242,7 @@ impl DeferralPeriod {
 ///
 /// JSON: `"all"` or `{"products": ["platelet_whole_blood", "apheresis_platelets"]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DeferralScope {
     #[default]
@@ -452,6 +455,7 @@ impl From<ColdChainRulesWire> for ColdChainRules {
 /// What a finding does to a unit: it may still be used for less (downgrade), or it may
 /// not be used until someone decides (quarantine). Quarantine is the worse of the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum UnitAction {
     Downgrade,

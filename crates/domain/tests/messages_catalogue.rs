@@ -160,7 +160,7 @@ fn every_code_the_code_uses_is_in_the_catalogue_and_none_is_unused() {
 
 #[test]
 fn the_exported_copy_is_the_catalogue() {
-    let path = workspace().join("ui/src/generated/messages.json");
+    let path = workspace().join("ui/src/messages.json");
     let expected = export_json();
     if std::env::var_os("LIFEBRIDGE_BLESS").is_some() {
         std::fs::write(&path, &expected).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -8,6 +8,7 @@ use crate::{Result, Store, queries};
 
 /// One booked donor as the drive screen lists them.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AppointmentEntry {
     pub appointment: Appointment,
     /// The donor this device already knows by that identity document, if any.

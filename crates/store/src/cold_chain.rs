@@ -35,6 +35,7 @@ use crate::{Actor, Result, Store, StoreError};
 
 /// A bag packed by typing its DIN, with who confirms it (see [`Store::pack_bag_manual`]).
 #[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ManualPackEntry {
     /// The DIN as typed from the bag's label, with its check character.
     pub typed: String,
@@ -180,6 +181,7 @@ impl From<serde_json::Error> for ColdChainError {
 
 /// A bag in a box, as the driver's screen lists it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PackedBag {
     pub packing: BoxPacking,
     pub donation: Donation,
@@ -187,6 +189,7 @@ pub struct PackedBag {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BoxView {
     pub transport_box: TransportBox,
     /// Current packings, in DIN order.
@@ -200,6 +203,7 @@ pub struct BoxView {
 
 /// A released bag of the drive that is in no box yet, and where it may go.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UnpackedBag {
     pub donation: Donation,
     pub allowed: Vec<ProductClass>,
@@ -214,6 +218,7 @@ pub struct UnpackedBag {
 /// A box class the driver may open, with its band from the rules table in force: the
 /// screen's option list.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClassOption {
     pub class: ProductClass,
     pub name_zh: &'static str,
@@ -223,6 +228,7 @@ pub struct ClassOption {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignedManifest {
     pub manifest: Manifest,
     pub counts: ManifestCounts,
@@ -232,6 +238,7 @@ pub struct SignedManifest {
 
 /// One downgraded or quarantined unit of a manifest, as the screen lists it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UnitLine {
     pub din: Din,
     pub status: lifebridge_domain::cold_chain::UnitStatus,
@@ -262,6 +269,7 @@ impl SignedManifest {
 
 /// Everything the driver's screen shows for one drive.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TransportView {
     pub drive: Drive,
     /// Open boxes first, then dispatched ones; by code within each.
@@ -278,6 +286,7 @@ pub struct TransportView {
 
 /// The result of a logger file import.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LoggerImport {
     pub imported: u32,
     /// Rows whose instant this box already had a reading for (or that repeat in the file).
@@ -1086,18 +1095,7 @@ impl Store {
             SignedManifest::of(manifest)
         });
         open.extend(closed);
-        let classes = ProductClass::ALL
-            .into_iter()
-            .filter_map(|class| {
-                rules.cold_chain.class(class).map(|rule| ClassOption {
-                    class,
-                    name_zh: class.name_zh(),
-                    name_en: class.name_en(),
-                    range: rule.range,
-                    processing_limit_hours: rule.processing_limit_hours,
-                })
-            })
-            .collect();
+        let classes = crate::screens::class_options(&rules);
         Ok(TransportView {
             classes,
             manifests: self.drive_manifests(drive.id)?,

@@ -15,6 +15,7 @@ use crate::records::{NewDonation, actor_staff, require_role};
 use crate::{Actor, Result, Store, StoreError, queries};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum QueueStatus {
     /// Checked in, not yet screened.
@@ -27,6 +28,7 @@ pub enum QueueStatus {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct QueueEntry {
     pub visit: Visit,
     pub donor: Donor,
@@ -56,12 +58,14 @@ pub struct FinishCollection {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProcedureTotals {
     pub units: u32,
     pub volume_ml: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DriveSummary {
     pub drive: Drive,
     pub donors_checked_in: u32,
@@ -79,6 +83,7 @@ pub struct DriveSummary {
 /// history, deferrals and age allow whole blood on the drive's date, and if not, why and
 /// from when.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CheckInStatus {
     pub eligible_today: bool,
     /// The first day time alone allows whole blood; `None` when time alone will not.

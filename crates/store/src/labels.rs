@@ -91,6 +91,7 @@ fn describe_pieces(pieces: &[LabelPiece]) -> String {
 
 /// Where a donation's labels stand.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LabelSetStatus {
     pub din: Din,
     /// The pieces that must be scanned back, in print order.
@@ -114,6 +115,7 @@ impl LabelSetStatus {
 
 /// What the crew must account for when a drive ends.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DriveLabelAccount {
     pub drive_id: RecordId,
     /// Donations whose set was not fully scanned back, with what is missing.
@@ -809,6 +811,7 @@ fn stored_text(text: &str) -> String {
 
 /// A piece typed on the exception path, with who confirms it.
 #[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ManualLabelEntry {
     pub piece: LabelPiece,
     /// The DIN as typed from the label, with its check character.

@@ -22,6 +22,7 @@ pub mod queries;
 pub mod records;
 pub mod replication;
 pub mod screening;
+pub mod screens;
 pub mod session;
 mod tables;
 

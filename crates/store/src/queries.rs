@@ -269,6 +269,7 @@ impl Store {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RangeUsage {
     pub record: DinRangeRecord,
     pub issued: u32,

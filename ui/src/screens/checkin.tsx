@@ -1,9 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { AppointmentEntry, Donor, DonorOverview, Drive, call, errorText } from "../api";
+import { AppointmentEntry, DocumentCheck as DocCheck, Donor, DonorOverview, Drive, call, errorText } from "../api";
 import { t } from "../i18n";
 import { renderMessage } from "../messages";
 
-interface DocCheck { kind: string; number: string; birth_date: string | null; sex: "male" | "female" | null }
 
 const DOC_KINDS = ["resident_id", "passport", "hk_macao_permit", "taiwan_permit", "foreigner_permanent_residence"];
 

@@ -1,14 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { AppStatus, Donation, Drive, QueueEntry, Staff, call, errorText } from "../api";
+import { AppStatus, Donation, Drive, LabelPiece as Piece, LabelView, QueueEntry, Staff, call, errorText } from "../api";
 import { t } from "../i18n";
 import { ManualEntry, ManualEntryForm, emptyManualEntry } from "../manual-entry";
-
-interface Piece { kind: "bag" | "satellite" | "tube" | "record"; piece: number }
-interface LabelView {
-  status: { din: string; set: Piece[]; verified: Piece[]; manual: Piece[]; missing: Piece[]; released: boolean; refused_scans: number };
-  eye_readable: string;
-  barcodes: string[];
-}
+import { options } from "../options";
 
 const pieceName = (p: Piece) =>
   ({ bag: "主袋 Primary", satellite: `转移袋 Satellite ${p.piece}`, tube: `标本管 Tube ${p.piece}`, record: "记录单 Record" })[p.kind];
@@ -79,9 +73,9 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
     if (!screening) return;
     const d = await call<Donation>("start_collection", { form: {
       screening_id: screening.id, bag_set: { kind: bag.kind, lot: bag.lot },
-      planned_volume_ml: screening.planned_volume_ml ?? 400, arm: bag.arm } });
+      planned_volume_ml: screening.planned_volume_ml, arm: bag.arm } });
     setDonation(d);
-    setLabels(await call<LabelView>("print_labels", { donationId: d.id, tubes: 2 }));
+    setLabels(await call<LabelView>("print_labels", { donationId: d.id, tubes: options.value?.tubes }));
     await load();
   });
 
@@ -147,7 +141,7 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
           )}
           <div class="row">
             <label>{t("bag_set")}<select id="bag-kind" value={bag.kind} onChange={(e) => setBag({ ...bag, kind: e.currentTarget.value })}>
-              {["single", "double", "triple", "quadruple", "apheresis_kit"].map((k) => <option value={k}>{t(k as never)}</option>)}</select></label>
+              {(options.value?.bag_sets ?? []).map((k) => <option value={k}>{t(k as never)}</option>)}</select></label>
             <label>{t("lot")}<input id="bag-lot" value={bag.lot} onInput={(e) => setBag({ ...bag, lot: e.currentTarget.value })} /></label>
             <label>{t("arm")}<select value={bag.arm} onChange={(e) => setBag({ ...bag, arm: e.currentTarget.value })}>
               <option value="left">{t("left")}</option><option value="right">{t("right")}</option></select></label>

@@ -2,8 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { DeferralChoice, Drive, Procedure, QueueEntry, Screening as ScreeningRecord, ScreeningForm, ScreeningView, call, errorText } from "../api";
 import { lang, t } from "../i18n";
 import { renderMessage } from "../messages";
-
-const QUESTIONNAIRE_VERSION = "GB18467-2011-Q1";
+import { options } from "../options";
 
 const num = (s: string) => (s.trim() === "" ? NaN : Number(s));
 const say = (zh: string, en: string) => (lang.value === "en" ? en : zh);
@@ -79,13 +78,14 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
     return {
       donor_id: donor, drive_id: drive.id, procedure,
       planned_volume_ml: procedure === "whole_blood" ? num(f.volume) : null,
-      questionnaire_version: QUESTIONNAIRE_VERSION, answers: { no_findings: questionnaire },
+      questionnaire_version: options.value?.questionnaire_version ?? "", answers: { no_findings: questionnaire },
       vitals,
       tests: {
         hemoglobin_g_l: num(f.hb), alt_u_l: Number.isNaN(num(f.alt)) ? null : num(f.alt),
         hbsag: f.hbsag === "" ? null : (f.hbsag as "negative" | "positive" | "not_done"),
         hematocrit: Number.isNaN(num(f.hct)) ? null : num(f.hct),
         platelet_count_10e9_l: Number.isNaN(num(f.plt)) ? null : num(f.plt),
+        abo_rh: null,
       },
       athlete, restrictions,
     };
@@ -153,7 +153,7 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
             <label>{t("planned_volume")}
               <select id="volume" value={f.volume} onChange={(e) => setF({ ...f, volume: e.currentTarget.value })}>
                 <option value="" />
-                {["200", "300", "400"].map((v) => <option value={v}>{v}</option>)}
+                {(options.value?.whole_blood_volumes_ml ?? []).map((v) => <option value={String(v)}>{v}</option>)}
               </select>
             </label>
           )}

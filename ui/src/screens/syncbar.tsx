@@ -1,17 +1,17 @@
 import { useEffect, useState } from "preact/hooks";
 import { listen } from "@tauri-apps/api/event";
-import { SyncStatus, call } from "../api";
+import { SyncView, call } from "../api";
 import { clockTime, t } from "../i18n";
 
 /** Always visible: what is waiting to go to the station and how the last try went. */
 export function SyncBar() {
-  const [status, setStatus] = useState<SyncStatus | null>(null);
+  const [status, setStatus] = useState<SyncView | null>(null);
   useEffect(() => {
-    const load = () => call<SyncStatus>("sync_status").then(setStatus).catch(() => {});
+    const load = () => call<SyncView>("sync_status").then(setStatus).catch(() => {});
     load();
     const timer = setInterval(load, 2000);
     // An event means the replicator moved: ask the core for the whole picture.
-    const unlisten = listen<SyncStatus>("sync-status", () => load());
+    const unlisten = listen<SyncView>("sync-status", () => load());
     return () => { clearInterval(timer); unlisten.then((f) => f()); };
   }, []);
   if (!status) return null;

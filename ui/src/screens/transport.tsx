@@ -8,6 +8,7 @@ import {
 } from "../api";
 import { t } from "../i18n";
 import { renderMessage } from "../messages";
+import { options } from "../options";
 import { ManualEntry, ManualEntryForm, emptyManualEntry } from "../manual-entry";
 import { useReloadAfterSync } from "../sync";
 
@@ -30,11 +31,12 @@ function UnitList({ units, id }: { units: UnitLine[]; id: string }) {
   );
 }
 
-/** An instant as the crew reads it: China Standard Time, to the minute. */
-export function cst(iso: string): string {
+/** An instant as the crew reads it, to the minute: in the drives' zone, whose offset
+ * from UTC the core reports (`screen_options`). */
+export function cst(iso: string, offsetSeconds: number = options.value?.utc_offset_seconds ?? 0): string {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return iso;
-  return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 16).replace("T", " ");
+  return new Date(ms + offsetSeconds * 1000).toISOString().slice(0, 16).replace("T", " ");
 }
 
 /** Whether a reading falls inside one of the excursions the core found. */

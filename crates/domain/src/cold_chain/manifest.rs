@@ -14,6 +14,7 @@ use crate::rules::RuleSet;
 
 /// One bag as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ManifestBag {
     pub din: Din,
     pub donation_id: RecordId,
@@ -43,12 +44,14 @@ pub struct ManifestBag {
 
 /// One measured temperature, as the manifest carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ManifestReading {
     pub at: DateTime<Utc>,
     pub celsius: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ManifestBox {
     pub box_id: RecordId,
     pub code: String,
@@ -66,6 +69,7 @@ pub struct ManifestBox {
 /// The transport manifest the driver signs at dispatch. Read-only once written; the
 /// same record replicates to the station and is encoded into the manifest QR.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Manifest {
     pub id: RecordId,
     pub drive_id: RecordId,
@@ -233,6 +237,7 @@ const ABO_RH_ORDER: [Option<AboRh>; 9] = [
 
 /// How many bags of each kind a manifest carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ManifestCounts {
     pub bags: u32,
     pub boxes: u32,
@@ -248,12 +253,14 @@ pub struct ManifestCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClassCount {
     pub class: ProductClass,
     pub bags: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GroupCount {
     /// `A+` … `O-`, or `unknown`.
     pub abo_rh: String,

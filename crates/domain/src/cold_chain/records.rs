@@ -11,6 +11,7 @@ use crate::entities::RecordId;
 /// A transport box, identified by the code printed on it (scanned when packing and at
 /// the receiving desk). One writer: the device that opened it for a drive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TransportBox {
     pub id: RecordId,
     /// The scannable code on the box (e.g. `BOX-0007`), unique among the drive's boxes.
@@ -27,6 +28,7 @@ pub struct TransportBox {
 /// A bag packed into a box, or taken out again before dispatch (`removes` names the
 /// packing it undoes; nothing is deleted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BoxPacking {
     pub id: RecordId,
     pub box_id: RecordId,
@@ -44,6 +46,7 @@ pub struct BoxPacking {
 
 /// Where a temperature reading came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum ReadingSource {
     /// Read off the box's thermometer and typed in.
@@ -53,6 +56,7 @@ pub enum ReadingSource {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TemperatureReading {
     pub id: RecordId,
     pub box_id: RecordId,
@@ -67,6 +71,7 @@ pub struct TemperatureReading {
 /// A stretch of readings outside the box's range: from the first reading outside to the
 /// last one before it came back (or the last reading, if it never did).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Excursion {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -77,6 +82,7 @@ pub struct Excursion {
 
 /// Who signed, by name as well as id: the station may not hold the device's staff list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Signatory {
     pub staff_id: RecordId,
     pub name: String,

@@ -13,6 +13,7 @@ use crate::rules::{RuleSet, UnitAction};
 /// Where a unit stands: usable as collected, usable for less (downgraded), or held
 /// until someone decides (quarantined).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum UnitStatus {
     #[default]
@@ -33,6 +34,7 @@ impl UnitStatus {
 
 /// One fact that changes what a unit may become.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum UnitFinding {
     /// The draw took longer than the limit for its volume: no platelets.
@@ -189,6 +191,7 @@ impl UnitFinding {
 /// A unit's status with every finding behind it. The status is the worst action of its
 /// findings; no finding, suitable.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UnitAssessment {
     pub status: UnitStatus,
     pub findings: Vec<UnitFinding>,

@@ -1,0 +1,638 @@
+//! What the app's screens send and read, defined once: the forms, the views assembled
+//! from several queries, the options a screen offers (from the rules table in force),
+//! and the checks the command layer makes before the store is asked to write. The Tauri
+//! commands take these types as they are and make one call each; the UI's TypeScript
+//! types are generated from them (feature `ts`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use lifebridge_domain::cold_chain::ProductClass;
+use lifebridge_domain::eligibility::{self, Decision, DeferralChoice, Reason};
+use lifebridge_domain::entities::{
+    AdverseReaction, Arm, BagSet, BagSetKind, Deferral, Donation, Donor, Outcome,
+    PhysicianDecision, RapidTests, RecordId, Screening, SiteKind, Visit, Vitals,
+};
+use lifebridge_domain::resident_id::{IdentityDocument, IdentityDocumentError};
+use lifebridge_domain::rules::RuleSet;
+use lifebridge_domain::{Procedure, Sex};
+use serde::{Deserialize, Serialize};
+
+use crate::cold_chain::ClassOption;
+use crate::drive_day::{CheckInStatus, FinishCollection, StartCollection};
+use crate::labels::LabelSetStatus;
+use crate::records::{NewDonor, NewDrive};
+use crate::screening::NewScreening;
+use crate::{Actor, Result, Store, StoreError};
+
+/// The questionnaire a screening records when the station has sent none: the donor
+/// health questionnaire of GB 18467-2011 as this build asks it.
+pub const BUILT_IN_QUESTIONNAIRE: &str = "GB18467-2011-Q1";
+
+/// A drive started on this tablet today, with no crew listed yet.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DriveForm {
+    pub site_name: String,
+    pub site_kind: SiteKind,
+    pub vehicle: Option<String>,
+}
+
+impl DriveForm {
+    pub fn into_new(self, date: NaiveDate) -> NewDrive {
+        NewDrive {
+            site_name: self.site_name,
+            site_kind: self.site_kind,
+            vehicle: self.vehicle,
+            date,
+            crew: vec![],
+        }
+    }
+}
+
+/// A donor as the registration screen types them: the document still as text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DonorForm {
+    pub document_kind: String,
+    pub document_number: String,
+    pub name: String,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub rural: Option<bool>,
+}
+
+impl DonorForm {
+    /// The donor to register, with the document checked as of `today`.
+    pub fn into_new(
+        self,
+        today: NaiveDate,
+    ) -> std::result::Result<NewDonor, IdentityDocumentError> {
+        Ok(NewDonor {
+            document: IdentityDocument::parse(&self.document_kind, &self.document_number, today)?,
+            name: self.name,
+            sex: self.sex,
+            birth_date: self.birth_date,
+            phone: self.phone,
+            address: self.address,
+            rural: self.rural,
+        })
+    }
+}
+
+/// An identity document as it is typed or scanned, with what a resident ID encodes.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DocumentCheck {
+    pub kind: String,
+    pub number: String,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Option<Sex>,
+}
+
+impl DocumentCheck {
+    pub fn parse(
+        kind: &str,
+        number: &str,
+        today: NaiveDate,
+    ) -> std::result::Result<DocumentCheck, IdentityDocumentError> {
+        let doc = IdentityDocument::parse(kind, number, today)?;
+        let (birth_date, sex) = match &doc {
+            IdentityDocument::ResidentId(id) => (Some(id.birth_date()), Some(id.sex())),
+            _ => (None, None),
+        };
+        Ok(DocumentCheck {
+            kind: doc.kind().as_str().to_owned(),
+            number: doc.number().to_owned(),
+            birth_date,
+            sex,
+        })
+    }
+}
+
+/// The physician's screening form, evaluated live and recorded with a decision.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ScreeningForm {
+    pub donor_id: RecordId,
+    pub drive_id: RecordId,
+    pub procedure: Procedure,
+    pub planned_volume_ml: Option<u32>,
+    pub questionnaire_version: String,
+    pub answers: BTreeMap<String, serde_json::Value>,
+    pub vitals: Vitals,
+    pub tests: RapidTests,
+    pub athlete: bool,
+    /// Product-scoped deferral codes found at this screening (antiplatelet drugs).
+    #[serde(default)]
+    pub restrictions: Vec<String>,
+}
+
+impl ScreeningForm {
+    pub fn into_new(self, decision: PhysicianDecision, waiver_pin: Option<String>) -> NewScreening {
+        NewScreening {
+            donor_id: self.donor_id,
+            drive_id: self.drive_id,
+            procedure: self.procedure,
+            planned_volume_ml: self.planned_volume_ml,
+            questionnaire_version: self.questionnaire_version,
+            answers: self.answers,
+            vitals: self.vitals,
+            tests: self.tests,
+            athlete: self.athlete,
+            decision,
+            restrictions: self.restrictions,
+            waiver_pin,
+        }
+    }
+}
+
+/// What the screening screen shows: the core's decision, and the deferral catalogue as
+/// offered for it (answering codes first, one pre-selected).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ScreeningView {
+    pub decision: Decision,
+    /// The failing rules no one may waive: why there is no waiver button.
+    pub hard_stops: Vec<Reason>,
+    /// Every failing rule may be waived (with a reason and the physician's PIN).
+    pub waivable: bool,
+    pub deferral_choices: Vec<DeferralChoice>,
+}
+
+/// A collection started at the chair for a screened donor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StartForm {
+    pub screening_id: RecordId,
+    pub bag_set: BagSet,
+    /// Absent: the volume the physician planned at screening, or for a procedure
+    /// planned without one the largest whole-blood volume of the rules table.
+    #[serde(default)]
+    pub planned_volume_ml: Option<u32>,
+    pub arm: Arm,
+}
+
+/// A collection finished at the chair; `ended_at` defaults to now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FinishForm {
+    pub donation_id: RecordId,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub collected_volume_ml: u32,
+    pub reactions: Vec<AdverseReaction>,
+    pub outcome: Outcome,
+}
+
+impl FinishForm {
+    pub fn into_finish(self, now: DateTime<Utc>) -> FinishCollection {
+        FinishCollection {
+            ended_at: self.ended_at.unwrap_or(now),
+            collected_volume_ml: self.collected_volume_ml,
+            reactions: self.reactions,
+            outcome: self.outcome,
+        }
+    }
+}
+
+/// A donor at check-in: record, history and whether they may give whole blood today.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DonorOverview {
+    pub donor: Donor,
+    pub donations: Vec<Donation>,
+    pub active_deferrals: Vec<Deferral>,
+    pub cumulative_volume_ml: u64,
+    pub next_eligible: Option<NaiveDate>,
+    /// Time and history allow a donation today (the day's measurements still decide).
+    pub eligible_today: bool,
+    /// Why not, when not: the check-in screen shows it in red with the date, and
+    /// checking the donor in then needs a confirmation.
+    pub check_in: CheckInStatus,
+    pub probable_duplicates: Vec<Donor>,
+}
+
+/// The label set of a donation with what has been scanned back, and the eye-readable
+/// DIN as it is printed.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LabelView {
+    pub status: LabelSetStatus,
+    pub eye_readable: String,
+    /// The data each piece's barcode carries, in print order (for the preview).
+    pub barcodes: Vec<String>,
+}
+
+/// What a deferral slip prints for the deferral a screening recorded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeferralSlipFacts {
+    pub deferral_id: RecordId,
+    pub donor_name: String,
+    pub code: String,
+    /// The catalogue's plain-language reason (the recorded reason and the code for a
+    /// code the catalogue no longer holds).
+    pub reason_zh: String,
+    pub reason_en: String,
+    pub date: NaiveDate,
+    /// `None` is a permanent exclusion.
+    pub until: Option<NaiveDate>,
+    pub site_name: String,
+    pub physician_name: String,
+}
+
+/// What the screens offer, from the rules table in force and the core's constants, so
+/// the UI holds no rules data of its own.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ScreenOptions {
+    pub rules_version: String,
+    /// The planned volumes a whole-blood donation may have.
+    pub whole_blood_volumes_ml: Vec<u32>,
+    /// The bag sets the chair may use, in the order offered.
+    pub bag_sets: Vec<BagSetKind>,
+    /// Sample tubes printed per donation.
+    pub tubes: u8,
+    /// The transport box classes with their band and processing limit.
+    pub classes: Vec<ClassOption>,
+    /// The questionnaire a screening is recorded against.
+    pub questionnaire_version: String,
+    /// The offset from UTC of the zone the drives work in (the drive's local day and
+    /// the times the crew reads), in seconds.
+    pub utc_offset_seconds: i32,
+}
+
+/// Refusals the command layer makes before the store is asked (the store refuses the
+/// same again), each with the code the screen translates.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScreenRefusal {
+    /// A failing rule the rules table does not let anyone waive.
+    #[error("{what}: {} cannot be waived (rules table {rules_version})", codes.join(", "))]
+    HardStop {
+        what: &'static str,
+        codes: Vec<String>,
+        rules_version: String,
+    },
+    #[error("a waiver needs your PIN again (electronic signature)")]
+    WaiverPinRequired,
+    /// The chosen deferral does not answer the failing rules.
+    #[error("{problem}")]
+    DeferralMismatch {
+        code: String,
+        field: &'static str,
+        problem: String,
+    },
+    /// Time, history or age do not allow whole blood today, and no reason was given.
+    #[error("this donor may not donate whole blood today: confirm the check-in with a reason")]
+    NeedsConfirmation {
+        next_eligible: Option<NaiveDate>,
+        codes: Vec<String>,
+    },
+}
+
+/// A screen's action failed: refused before the store, or by the store.
+#[derive(Debug, thiserror::Error)]
+pub enum ScreenError {
+    #[error(transparent)]
+    Refused(#[from] ScreenRefusal),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The box classes the rules table in force defines, as the option list shows them.
+pub fn class_options(rules: &RuleSet) -> Vec<ClassOption> {
+    ProductClass::ALL
+        .into_iter()
+        .filter_map(|class| {
+            rules.cold_chain.class(class).map(|rule| ClassOption {
+                class,
+                name_zh: class.name_zh(),
+                name_en: class.name_en(),
+                range: rule.range,
+                processing_limit_hours: rule.processing_limit_hours,
+            })
+        })
+        .collect()
+}
+
+/// The command layer's own refusal of a decision the core's verdict does not allow.
+pub fn refuse_decision(
+    rules: &RuleSet,
+    date: NaiveDate,
+    decision: &Decision,
+    physician: &PhysicianDecision,
+    waiver_pin: Option<&str>,
+) -> std::result::Result<(), ScreenRefusal> {
+    let hard: Vec<String> = decision
+        .hard_stops()
+        .into_iter()
+        .map(|r| r.code.as_str().to_owned())
+        .collect();
+    let hard_stop = |what| ScreenRefusal::HardStop {
+        what,
+        codes: hard.clone(),
+        rules_version: rules.version.clone(),
+    };
+    match physician {
+        PhysicianDecision::Accept if !decision.reasons.is_empty() && !hard.is_empty() => {
+            Err(hard_stop("cannot accept"))
+        }
+        PhysicianDecision::Override { .. } if !hard.is_empty() => Err(hard_stop("no waiver")),
+        PhysicianDecision::Override { .. } if waiver_pin.is_none_or(|p| p.trim().is_empty()) => {
+            Err(ScreenRefusal::WaiverPinRequired)
+        }
+        PhysicianDecision::Defer { code, until } => {
+            eligibility::check_deferral(rules, decision, date, code, *until)
+                .map(|_| ())
+                .map_err(|e| ScreenRefusal::DeferralMismatch {
+                    code: code.clone(),
+                    field: e.field,
+                    problem: e.problem,
+                })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A donor whom history, deferrals or age do not allow today is checked in only with a
+/// confirmation (why they are checked in anyway).
+pub fn refuse_check_in(
+    status: &CheckInStatus,
+    confirmation: Option<&str>,
+) -> std::result::Result<(), ScreenRefusal> {
+    let confirmed = confirmation.is_some_and(|c| !c.trim().is_empty());
+    if status.eligible_today || confirmed {
+        return Ok(());
+    }
+    Err(ScreenRefusal::NeedsConfirmation {
+        next_eligible: status.next_eligible,
+        codes: status
+            .reasons
+            .iter()
+            .map(|r| r.code.as_str().to_owned())
+            .collect(),
+    })
+}
+
+impl Store {
+    /// The check-in screen's view of a donor on `today`; `None` for an unknown donor.
+    pub fn donor_overview(
+        &self,
+        donor_id: RecordId,
+        today: NaiveDate,
+    ) -> Result<Option<DonorOverview>> {
+        let Some(history) = self.donor_history(donor_id)? else {
+            return Ok(None);
+        };
+        let check_in = self.check_in_status(donor_id, today)?;
+        let next_eligible = check_in.next_eligible;
+        Ok(Some(DonorOverview {
+            check_in,
+            probable_duplicates: self.probable_duplicates(&history.donor)?,
+            active_deferrals: history
+                .active_deferrals(today)
+                .into_iter()
+                .cloned()
+                .collect(),
+            cumulative_volume_ml: history.cumulative_volume_ml(),
+            donations: history.donations,
+            donor: history.donor,
+            eligible_today: next_eligible.is_some_and(|d| d <= today),
+            next_eligible,
+        }))
+    }
+
+    /// Checks a donor in on the drive's date, refusing first a donor who needs a
+    /// confirmation and has none (see [`refuse_check_in`]).
+    pub fn check_in_checked(
+        &mut self,
+        actor: Actor,
+        drive_id: RecordId,
+        donor_id: RecordId,
+        confirmation: Option<&str>,
+    ) -> std::result::Result<Visit, ScreenError> {
+        let drive = self.drive(drive_id)?;
+        refuse_check_in(&self.check_in_status(donor_id, drive.date)?, confirmation)?;
+        Ok(self.check_in_confirmed(actor, drive_id, donor_id, confirmation)?)
+    }
+
+    /// The core's decision on a screening form, as of the drive's date; records nothing.
+    pub fn evaluate_form(&self, form: &ScreeningForm) -> Result<Decision> {
+        let drive = self.drive(form.drive_id)?;
+        self.evaluate_screening(
+            form.donor_id,
+            drive.date,
+            form.procedure,
+            form.planned_volume_ml,
+            &form.vitals,
+            &form.tests,
+            form.athlete,
+            &form.restrictions,
+        )
+    }
+
+    /// Live eligibility while the physician fills the form.
+    pub fn screening_view(&self, form: &ScreeningForm) -> Result<ScreeningView> {
+        let drive = self.drive(form.drive_id)?;
+        let decision = self.evaluate_form(form)?;
+        Ok(ScreeningView {
+            hard_stops: decision.hard_stops().into_iter().cloned().collect(),
+            waivable: decision.is_waivable(),
+            deferral_choices: self.deferral_choices(&decision, drive.date)?,
+            decision,
+        })
+    }
+
+    /// Records a screening with the physician's decision, refusing first what the
+    /// core's verdict does not allow (see [`refuse_decision`]).
+    pub fn record_screening_form(
+        &mut self,
+        actor: Actor,
+        form: ScreeningForm,
+        decision: PhysicianDecision,
+        waiver_pin: Option<String>,
+    ) -> std::result::Result<Screening, ScreenError> {
+        let drive = self.drive(form.drive_id)?;
+        let verdict = self.evaluate_form(&form)?;
+        refuse_decision(
+            &self.rules()?,
+            drive.date,
+            &verdict,
+            &decision,
+            waiver_pin.as_deref(),
+        )?;
+        Ok(self.record_screening(actor, form.into_new(decision, waiver_pin))?)
+    }
+
+    /// The whole deferral catalogue (for restrictions and manual deferrals), as the core
+    /// offers it when no rule fails.
+    pub fn deferral_catalogue(&self, today: NaiveDate) -> Result<Vec<DeferralChoice>> {
+        let rules = self.rules()?;
+        let passing = Decision {
+            eligible: true,
+            reasons: Vec::new(),
+            eligible_from: Some(today),
+            rules_version: rules.version.clone(),
+            excluded_products: Vec::new(),
+        };
+        Ok(eligibility::deferral_choices(&rules, &passing, today))
+    }
+
+    /// Starts a collection for the signed-in phlebotomist. Product-scoped deferrals are
+    /// refused first when they rule out what the procedure yields (the store refuses
+    /// again).
+    pub fn start_collection_form(
+        &mut self,
+        actor: Actor,
+        phlebotomist_id: RecordId,
+        form: StartForm,
+    ) -> Result<Donation> {
+        let screening = self
+            .screening(form.screening_id)?
+            .ok_or_else(|| StoreError::Missing {
+                entity: "screening",
+                id: form.screening_id.to_string(),
+            })?;
+        let date = self.drive(screening.drive_id)?.date;
+        self.excluded_products(screening.donor_id, date, screening.procedure)?;
+        let planned_volume_ml = match form.planned_volume_ml.or(screening.planned_volume_ml) {
+            Some(volume) => volume,
+            None => largest_volume(&self.rules()?)?,
+        };
+        self.start_collection(
+            actor,
+            StartCollection {
+                screening_id: form.screening_id,
+                bag_set: form.bag_set,
+                planned_volume_ml,
+                phlebotomist_id,
+                arm: form.arm,
+            },
+        )
+    }
+
+    /// The label set of a donation as the chair shows it.
+    pub fn label_view(&self, donation_id: RecordId) -> Result<LabelView> {
+        let status = self.label_status(donation_id)?;
+        Ok(LabelView {
+            eye_readable: status.din.eye_readable(),
+            barcodes: status
+                .set
+                .iter()
+                .map(|p| format!("={}{}", status.din.as_str(), p.flags()))
+                .collect(),
+            status,
+        })
+    }
+
+    /// The slip of the deferral a screening recorded (not a product restriction, which
+    /// defers no one); `None` when the screening deferred no one.
+    pub fn deferral_slip_facts(&self, screening_id: RecordId) -> Result<Option<DeferralSlipFacts>> {
+        let screening = self
+            .screening(screening_id)?
+            .ok_or_else(|| StoreError::Missing {
+                entity: "screening",
+                id: screening_id.to_string(),
+            })?;
+        let history =
+            self.donor_history(screening.donor_id)?
+                .ok_or_else(|| StoreError::Missing {
+                    entity: "donor",
+                    id: screening.donor_id.to_string(),
+                })?;
+        let rules = self.rules()?;
+        let Some(deferral) = history
+            .deferrals
+            .iter()
+            .filter(|d| d.screening_id == Some(screening_id) && d.lifts.is_none())
+            .find(|d| {
+                rules
+                    .deferrals
+                    .deferral(&d.code)
+                    .is_none_or(|k| k.scope.is_all())
+            })
+        else {
+            return Ok(None);
+        };
+        let kind = rules.deferrals.deferral(&deferral.code);
+        let physician_name = self
+            .staff_list()?
+            .into_iter()
+            .find(|p| p.id == screening.physician_id)
+            .map(|p| p.display_name)
+            .unwrap_or_default();
+        Ok(Some(DeferralSlipFacts {
+            deferral_id: deferral.id,
+            donor_name: history.donor.name.clone(),
+            code: deferral.code.clone(),
+            reason_zh: kind.map_or(deferral.reason.clone(), |k| k.zh.clone()),
+            reason_en: kind.map_or(deferral.code.clone(), |k| k.en.clone()),
+            date: deferral.start,
+            until: deferral.until,
+            site_name: self.drive(screening.drive_id)?.site_name,
+            physician_name,
+        }))
+    }
+
+    /// The check-in search: by document number when the text is a resident ID, else by
+    /// name or phone (at most 20).
+    pub fn find_donors(&self, query: &str, today: NaiveDate) -> Result<Vec<Donor>> {
+        match IdentityDocument::parse("resident_id", query, today) {
+            Ok(doc) => Ok(self
+                .donor_by_document("resident_id", doc.number())?
+                .into_iter()
+                .collect()),
+            Err(_) => self.search_donors(query, 20),
+        }
+    }
+
+    /// Collected volume from the scale with the density of the rules table in force;
+    /// `None` when the gross weight does not exceed the tare.
+    pub fn volume_from_scale(&self, gross_g: f64, tare_g: f64) -> Result<Option<u32>> {
+        let density = self.rules()?.collection.grams_per_ml;
+        Ok(lifebridge_domain::entities::volume_from_scale_ml(
+            gross_g, tare_g, density,
+        ))
+    }
+
+    /// The questionnaire in force: the newest one the station sent, else the built-in.
+    pub fn questionnaire_version(&self) -> Result<String> {
+        use rusqlite::OptionalExtension;
+        let sent: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT version FROM reference_document WHERE kind = 'questionnaire'
+                 ORDER BY adopted_at DESC, rowid DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(sent.unwrap_or_else(|| BUILT_IN_QUESTIONNAIRE.to_owned()))
+    }
+
+    /// What the screens offer (see [`ScreenOptions`]).
+    pub fn screen_options(&self) -> Result<ScreenOptions> {
+        let rules = self.rules()?;
+        Ok(ScreenOptions {
+            rules_version: rules.version.clone(),
+            whole_blood_volumes_ml: rules.whole_blood_volumes_ml.clone(),
+            bag_sets: BagSetKind::ALL.to_vec(),
+            tubes: lifebridge_domain::labels::DEFAULT_TUBE_COUNT,
+            classes: class_options(&rules),
+            questionnaire_version: self.questionnaire_version()?,
+            utc_offset_seconds: lifebridge_domain::CHINA_STANDARD_TIME.local_minus_utc(),
+        })
+    }
+}
+
+/// The largest whole-blood volume the rules table allows: the planned volume of a
+/// collection whose screening planned none (apheresis).
+fn largest_volume(rules: &RuleSet) -> Result<u32> {
+    rules
+        .whole_blood_volumes_ml
+        .iter()
+        .copied()
+        .max()
+        .ok_or_else(|| StoreError::invalid("planned_volume_ml", "the rules table lists no volumes"))
+}

@@ -1,0 +1,164 @@
+//! The chair: starting and finishing a collection, the scale, and the label set
+//! (print, scan back, manual entry, release, previews).
+
+use lifebridge_domain::entities::{Donation, RecordId, Role};
+use lifebridge_store::Actor;
+use lifebridge_store::labels::ManualLabelEntry;
+use lifebridge_store::screens::{FinishForm, LabelView, StartForm};
+use tauri::State;
+
+use crate::error::{CommandError, CommandResult};
+use crate::state::AppState;
+
+#[tauri::command]
+pub fn start_collection(state: State<'_, AppState>, form: StartForm) -> CommandResult<Donation> {
+    let staff = state.require(Role::Phlebotomist)?;
+    state.call(|s| s.start_collection_form(Actor::staff(staff.id), staff.id, form))
+}
+
+#[tauri::command]
+pub fn finish_collection(state: State<'_, AppState>, form: FinishForm) -> CommandResult<Donation> {
+    let staff = state.require(Role::Phlebotomist)?;
+    state.call(|s| {
+        s.finish_collection(
+            Actor::staff(staff.id),
+            form.donation_id,
+            form.into_finish(chrono::Utc::now()),
+        )
+    })
+}
+
+/// Collected volume from the scale, with the station's density.
+#[tauri::command]
+pub fn volume_from_scale(
+    state: State<'_, AppState>,
+    gross_g: f64,
+    tare_g: f64,
+) -> CommandResult<u32> {
+    state
+        .call(|s| s.volume_from_scale(gross_g, tare_g))?
+        .ok_or_else(|| {
+            CommandError::field(
+                "invalid",
+                "gross_g",
+                "the gross weight must exceed the bag's tare weight",
+            )
+        })
+}
+
+#[tauri::command]
+pub fn label_status(state: State<'_, AppState>, donation_id: RecordId) -> CommandResult<LabelView> {
+    state.signed_in()?;
+    state.call(|s| s.label_view(donation_id))
+}
+
+#[tauri::command]
+pub fn print_labels(
+    state: State<'_, AppState>,
+    donation_id: RecordId,
+    tubes: u8,
+) -> CommandResult<LabelView> {
+    let staff = state.require(Role::Phlebotomist)?;
+    state.with_store(|s| {
+        s.print_label_set(Actor::staff(staff.id), donation_id, tubes)?;
+        Ok(s.label_view(donation_id)?)
+    })
+}
+
+/// A scan (scanner keystrokes or typed) on the collection screen.
+#[tauri::command]
+pub fn scan_label(
+    state: State<'_, AppState>,
+    donation_id: RecordId,
+    text: String,
+) -> CommandResult<LabelView> {
+    let staff = state.require(Role::Phlebotomist)?;
+    state.with_store(|s| {
+        s.record_label_scan(Actor::staff(staff.id), donation_id, &text)?;
+        Ok(s.label_view(donation_id)?)
+    })
+}
+
+/// The exception path for a label that cannot be scanned: one piece, its DIN typed
+/// with the check character, a reason, and a second crew member's PIN. The store
+/// decides (check character, DIN, piece, who may confirm); this only names the actor.
+#[tauri::command]
+pub fn manual_label_entry(
+    state: State<'_, AppState>,
+    donation_id: RecordId,
+    entry: ManualLabelEntry,
+) -> CommandResult<LabelView> {
+    manual_label_entry_checked(&state, donation_id, &entry)
+}
+
+/// [`manual_label_entry`] without the window: the phlebotomist at the chair, a witness
+/// who is not them, then the store.
+pub(crate) fn manual_label_entry_checked(
+    state: &AppState,
+    donation_id: RecordId,
+    entry: &ManualLabelEntry,
+) -> CommandResult<LabelView> {
+    let staff = manual_entry_actor(state, Role::Phlebotomist, entry.witness)?;
+    state.with_store(|s| {
+        s.record_manual_label_entry(Actor::staff(staff.id), donation_id, entry)?;
+        Ok(s.label_view(donation_id)?)
+    })
+}
+
+/// The command layer's own check before any manual label entry (the chair, packing):
+/// the signed-in person holds `role`, and the second person who confirms is someone
+/// else. The store checks both again, with the PIN.
+pub(crate) fn manual_entry_actor(
+    state: &AppState,
+    role: Role,
+    witness: RecordId,
+) -> CommandResult<lifebridge_domain::entities::Staff> {
+    let staff = state.require(role)?;
+    if witness == staff.id {
+        return Err(CommandError::field(
+            "manual_refused",
+            "witness",
+            "the second crew member must be someone other than the one signed in / 须由另一名工作人员确认",
+        ));
+    }
+    Ok(staff)
+}
+
+#[tauri::command]
+pub fn release_donation(
+    state: State<'_, AppState>,
+    donation_id: RecordId,
+) -> CommandResult<LabelView> {
+    let staff = state.require(Role::Phlebotomist)?;
+    state.with_store(|s| {
+        s.release_donation(Actor::staff(staff.id), donation_id)?;
+        Ok(s.label_view(donation_id)?)
+    })
+}
+
+/// SVG previews of a donation's label set, drawn from the record by the same code that
+/// prints them (the primary bag first).
+#[tauri::command]
+pub fn label_previews(
+    state: State<'_, AppState>,
+    donation_id: RecordId,
+) -> CommandResult<Vec<String>> {
+    state.signed_in()?;
+    let facility = std::env::var("LIFEBRIDGE_FACILITY_NAME")
+        .unwrap_or_else(|_| "血站 Blood station".to_owned());
+    let contents = state.call(|s| s.donation_label_contents(donation_id, &facility, None))?;
+    let font = lifebridge_labels::LabelFont::embedded()
+        .map_err(|e| CommandError::new("labels", e.to_string()))?;
+    contents
+        .iter()
+        .map(|content| {
+            let size = match content.piece.kind {
+                lifebridge_domain::entities::LabelKind::Tube => lifebridge_labels::LabelSize::TUBE,
+                _ => lifebridge_labels::LabelSize::BAG,
+            };
+            let scene = lifebridge_labels::layout(content, size, 203, &font)
+                .map_err(|e| CommandError::new("labels", e.to_string()))?;
+            Ok(lifebridge_labels::svg::render_svg(&scene, &font))
+        })
+        .collect()
+}

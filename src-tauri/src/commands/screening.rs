@@ -1,0 +1,77 @@
+//! The physician's screen: live eligibility, the decision, the deferral catalogue and
+//! the deferral slip.
+
+use lifebridge_domain::eligibility::DeferralChoice;
+use lifebridge_domain::entities::{PhysicianDecision, RecordId, Role, Screening};
+use lifebridge_store::screens::{ScreeningForm, ScreeningView};
+use lifebridge_store::{Actor, china_today};
+use tauri::State;
+
+use crate::error::{CommandError, CommandResult};
+use crate::state::AppState;
+
+/// Live eligibility while the physician fills the form; records nothing.
+#[tauri::command]
+pub fn evaluate_screening(
+    state: State<'_, AppState>,
+    form: ScreeningForm,
+) -> CommandResult<ScreeningView> {
+    state.require(Role::Physician)?;
+    state.call(|s| s.screening_view(&form))
+}
+
+#[tauri::command]
+pub fn record_screening(
+    state: State<'_, AppState>,
+    form: ScreeningForm,
+    decision: PhysicianDecision,
+    waiver_pin: Option<String>,
+) -> CommandResult<Screening> {
+    record_screening_with(&state, form, decision, waiver_pin)
+}
+
+/// The decision is refused here first when the core's verdict does not allow it
+/// (`lifebridge_store::screens::refuse_decision`); the store checks the same again.
+pub(crate) fn record_screening_with(
+    state: &AppState,
+    form: ScreeningForm,
+    decision: PhysicianDecision,
+    waiver_pin: Option<String>,
+) -> CommandResult<Screening> {
+    let staff = state.require(Role::Physician)?;
+    state.call(|s| s.record_screening_form(Actor::staff(staff.id), form, decision, waiver_pin))
+}
+
+/// The whole deferral catalogue (for restrictions and manual deferrals), as the core
+/// offers it when no rule fails.
+#[tauri::command]
+pub fn deferral_catalogue(state: State<'_, AppState>) -> CommandResult<Vec<DeferralChoice>> {
+    state.call(|s| s.deferral_catalogue(china_today()))
+}
+
+/// Writes the slip for the deferral recorded with a screening as a PDF next to the
+/// store and returns its path.
+#[tauri::command]
+pub fn save_deferral_slip(
+    state: State<'_, AppState>,
+    screening_id: RecordId,
+) -> CommandResult<String> {
+    state.require(Role::Physician)?;
+    let facts = state
+        .call(|s| s.deferral_slip_facts(screening_id))?
+        .ok_or_else(|| CommandError::new("missing", "this screening did not defer the donor"))?;
+    let file_name = format!("slip-{}-{}.pdf", facts.date, facts.deferral_id);
+    let slip = lifebridge_labels::deferral_slip::DeferralSlip {
+        donor_name: facts.donor_name,
+        code: facts.code,
+        reason_zh: facts.reason_zh,
+        reason_en: facts.reason_en,
+        date: facts.date,
+        until: facts.until,
+        site_name: facts.site_name,
+        physician_name: facts.physician_name,
+    };
+    let pdf = lifebridge_labels::deferral_slip::render_deferral_slip(&slip)
+        .map_err(|e| CommandError::new("labels", e.to_string()))?;
+    super::save_beside_store(&state, "slips", &file_name, &pdf)
+}

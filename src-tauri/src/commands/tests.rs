@@ -1,0 +1,460 @@
+//! The command layer's checks without a window: an `AppState` on a real store file, the
+//! session set as sign-in would.
+
+mod manual_entry {
+    //! The command layer's checks of manual entry, without a window: an `AppState` on a
+    //! real store file, the session set as sign-in would.
+    #![allow(clippy::unwrap_used)]
+    use crate::commands::collection::manual_label_entry_checked;
+    use crate::commands::transport::pack_bag_manual_checked;
+    use crate::error::CommandError;
+    use crate::state::AppState;
+    use lifebridge_domain::entities::RecordId;
+    use lifebridge_store::{Actor, StoreKey, demo};
+
+    struct Fixture {
+        state: AppState,
+        dir: std::path::PathBuf,
+        phleb: lifebridge_domain::entities::Staff,
+        driver: lifebridge_domain::entities::Staff,
+        donation: lifebridge_domain::entities::Donation,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn fixture() -> Fixture {
+        let dir = std::env::temp_dir().join(format!("lifebridge-cmd-{}", uuid::Uuid::now_v7()));
+        let state = AppState::new(dir.join("device.db"), "BUS-TEST".into());
+        let shared = state
+            .unlock(&StoreKey::new("correct horse battery").unwrap())
+            .unwrap();
+        let mut ids = Vec::new();
+        let (phleb, driver, donation) = {
+            let mut store = crate::state::lock(&shared);
+            demo::seed(&mut store, 1, |id| {
+                ids.push(id);
+                Ok(())
+            })
+            .unwrap();
+            (
+                store.staff_by_name("采血护士 张静").unwrap().unwrap(),
+                store.staff_by_name("司机 刘洋").unwrap().unwrap(),
+                store.donation(ids[0]).unwrap().unwrap(),
+            )
+        };
+        Fixture {
+            state,
+            dir,
+            phleb,
+            driver,
+            donation,
+        }
+    }
+
+    fn chair_entry(f: &Fixture, witness: RecordId) -> lifebridge_store::labels::ManualLabelEntry {
+        lifebridge_store::labels::ManualLabelEntry {
+            piece: lifebridge_domain::labels::LabelPiece::new(
+                lifebridge_domain::entities::LabelKind::Bag,
+                1,
+            ),
+            typed: format!(
+                "{} {}",
+                f.donation.din.as_str(),
+                f.donation.din.check_char()
+            ),
+            reason: "label smudged".into(),
+            witness,
+            witness_pin: demo::DEMO_PIN.into(),
+        }
+    }
+
+    #[test]
+    fn chair_manual_entry_needs_the_phlebotomist_and_another_witness() {
+        let f = fixture();
+        let entry = chair_entry(&f, f.phleb.id);
+        // Nobody signed in.
+        let err = manual_label_entry_checked(&f.state, f.donation.id, &entry)
+            .err()
+            .unwrap();
+        assert_eq!(err.code, "signed_out");
+        // The driver may not verify labels at the chair.
+        f.state.set_session(Some(f.driver.clone()));
+        let err =
+            manual_label_entry_checked(&f.state, f.donation.id, &chair_entry(&f, f.driver.id))
+                .err()
+                .unwrap();
+        assert_eq!(err.code, "forbidden");
+        // The phlebotomist cannot witness their own entry: refused before the store.
+        f.state.set_session(Some(f.phleb.clone()));
+        let err = manual_label_entry_checked(&f.state, f.donation.id, &entry)
+            .err()
+            .unwrap();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            ("manual_refused", Some("witness"))
+        );
+    }
+
+    #[test]
+    fn packing_by_manual_entry_needs_the_driver_and_another_witness() {
+        let f = fixture();
+        f.state.set_session(Some(f.driver.clone()));
+        let box_id = f
+            .state
+            .with_store(|s| {
+                Ok(s.open_box(
+                    Actor::staff(f.driver.id),
+                    f.donation.drive_id,
+                    "BOX-R1",
+                    lifebridge_domain::cold_chain::ProductClass::RedCellWholeBlood,
+                )
+                .map_err(CommandError::from)?
+                .id)
+            })
+            .unwrap();
+        let entry =
+            |witness: RecordId, typed: String| lifebridge_store::cold_chain::ManualPackEntry {
+                typed,
+                reason: "label torn".into(),
+                witness,
+                witness_pin: demo::DEMO_PIN.into(),
+            };
+        let typed = format!(
+            "{} {}",
+            f.donation.din.as_str(),
+            f.donation.din.check_char()
+        );
+        // The signed-in driver as their own witness: refused in the command layer.
+        let err = pack_bag_manual_checked(&f.state, box_id, &entry(f.driver.id, typed.clone()))
+            .err()
+            .unwrap();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            ("manual_refused", Some("witness"))
+        );
+        // A phlebotomist may not pack.
+        f.state.set_session(Some(f.phleb.clone()));
+        let err = pack_bag_manual_checked(&f.state, box_id, &entry(f.driver.id, typed.clone()))
+            .err()
+            .unwrap();
+        assert_eq!(err.code, "forbidden");
+        // The driver with the nurse as witness, but the DIN without its check character:
+        // the store refuses, and the code says it was the manual entry.
+        f.state.set_session(Some(f.driver.clone()));
+        let err = pack_bag_manual_checked(
+            &f.state,
+            box_id,
+            &entry(f.phleb.id, f.donation.din.as_str().to_owned()),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(err.code, "manual_refused");
+        // All of it: packed, and the transport view lists the bag in its box.
+        let view = pack_bag_manual_checked(&f.state, box_id, &entry(f.phleb.id, typed)).unwrap();
+        let json = serde_json::to_value(&view).unwrap();
+        assert!(json.to_string().contains(f.donation.din.as_str()));
+        // A scan of the bag label's data without the AIM prefix is not a scan.
+        let err = f
+            .state
+            .with_store(|s| {
+                s.pack_bag(
+                    Actor::staff(f.driver.id),
+                    box_id,
+                    &format!("={}01", f.donation.din.as_str()),
+                )
+                .map_err(CommandError::from)
+            })
+            .err()
+            .unwrap();
+        assert_eq!(err.code, "not_scanned");
+    }
+}
+
+mod screening {
+    //! The command layer refuses every hard stop itself, before the store (which refuses
+    //! them again), with the code the screen translates.
+    #![allow(clippy::unwrap_used)]
+
+    use lifebridge_domain::entities::{PhysicianDecision, RapidTests, Role, SiteKind, TestResult};
+    use lifebridge_domain::resident_id::IdentityDocument;
+    use lifebridge_domain::rules::RuleSet;
+    use lifebridge_store::records::{NewDonor, NewDrive, NewStaff};
+    use lifebridge_store::{Actor, StoreKey, china_today};
+
+    use crate::commands::checkin::check_in_with;
+    use crate::commands::screening::record_screening_with;
+    use crate::error::CommandError;
+    use crate::state::AppState;
+    use lifebridge_domain::Procedure;
+    use lifebridge_domain::entities::{RecordId, Staff, Vitals};
+    use lifebridge_store::screens::{ScreeningForm, refuse_decision};
+
+    /// The command layer's refusal as the screen gets it.
+    fn refuse(
+        rules: &RuleSet,
+        date: chrono::NaiveDate,
+        decision: &lifebridge_domain::eligibility::Decision,
+        physician: &PhysicianDecision,
+        pin: Option<&str>,
+    ) -> Result<(), CommandError> {
+        refuse_decision(rules, date, decision, physician, pin).map_err(CommandError::from)
+    }
+
+    struct Fixture {
+        state: AppState,
+        dir: std::path::PathBuf,
+        drive: RecordId,
+        physician: Staff,
+        nurse: Staff,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn fixture() -> Fixture {
+        let dir =
+            std::env::temp_dir().join(format!("lifebridge-commands-{}", uuid::Uuid::now_v7()));
+        let state = AppState::new(dir.join("device.db"), "TEST-BUS".into());
+        state
+            .unlock(&StoreKey::new("correct horse battery").unwrap())
+            .unwrap();
+        let (physician, nurse, drive) = state
+            .with_store(|s| {
+                let add = |s: &mut lifebridge_store::Store, name: &str, role| {
+                    s.add_staff(
+                        Actor::system(),
+                        NewStaff {
+                            display_name: name.into(),
+                            roles: vec![role],
+                            pin: "2468".into(),
+                        },
+                    )
+                };
+                let physician = add(s, "王强", Role::Physician)?;
+                let nurse = add(s, "李敏", Role::Registration)?;
+                let drive = s.start_drive(
+                    Actor::staff(nurse.id),
+                    NewDrive {
+                        site_name: "城关中学".into(),
+                        site_kind: SiteKind::Vehicle,
+                        vehicle: Some("BUS-07".into()),
+                        date: china_today(),
+                        crew: vec![physician.id, nurse.id],
+                    },
+                )?;
+                Ok((physician, nurse, drive.id))
+            })
+            .unwrap();
+        Fixture {
+            state,
+            dir,
+            drive,
+            physician,
+            nurse,
+        }
+    }
+
+    fn donor(f: &Fixture, n: u64) -> RecordId {
+        let number = lifebridge_store::demo::synthetic_resident_id(n, china_today());
+        f.state
+            .with_store(|s| {
+                Ok(s.register_donor(
+                    Actor::staff(f.nurse.id),
+                    NewDonor {
+                        document: IdentityDocument::parse("resident_id", &number, china_today())
+                            .unwrap(),
+                        name: format!("献血者{n}"),
+                        sex: None,
+                        birth_date: None,
+                        phone: None,
+                        address: None,
+                        rural: None,
+                    },
+                )?
+                .id)
+            })
+            .unwrap()
+    }
+
+    fn form(f: &Fixture, donor_id: RecordId, hbsag: TestResult) -> ScreeningForm {
+        ScreeningForm {
+            donor_id,
+            drive_id: f.drive,
+            procedure: Procedure::WholeBlood,
+            planned_volume_ml: Some(400),
+            questionnaire_version: "q1".into(),
+            answers: Default::default(),
+            vitals: Vitals {
+                weight_kg: 70.0,
+                systolic_mmhg: 120.0,
+                diastolic_mmhg: 80.0,
+                pulse_bpm: 72.0,
+                temperature_c: 36.6,
+            },
+            tests: RapidTests {
+                hemoglobin_g_l: Some(140.0),
+                hbsag: Some(hbsag),
+                ..RapidTests::default()
+            },
+            athlete: false,
+            restrictions: Vec::new(),
+        }
+    }
+
+    fn screenings(f: &Fixture) -> i64 {
+        f.state
+            .with_store(|s| {
+                Ok(s.connection()
+                    .query_row("SELECT COUNT(*) FROM screening", [], |r| r.get(0))
+                    .map_err(lifebridge_store::StoreError::from)?)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn refuse_decision_names_every_hard_stop_before_the_store_is_asked() {
+        let f = fixture();
+        let d = donor(&f, 1);
+        let decision = f
+            .state
+            .with_store(|s| Ok(s.evaluate_form(&form(&f, d, TestResult::Positive))?))
+            .unwrap();
+        let rules = RuleSet::gb18467_2011();
+        let waive = PhysicianDecision::Override {
+            overridden_codes: vec!["HBSAG_POSITIVE".into()],
+            reason: "rechecked".into(),
+        };
+        for physician in [PhysicianDecision::Accept, waive] {
+            let err =
+                refuse(&rules, china_today(), &decision, &physician, Some("2468")).unwrap_err();
+            assert_eq!(err.code, "hard_stop");
+            assert_eq!(err.detail["codes"], serde_json::json!(["HBSAG_POSITIVE"]));
+        }
+        let cold = PhysicianDecision::Defer {
+            code: "COMMON_COLD".into(),
+            until: None,
+        };
+        let err = refuse(&rules, china_today(), &decision, &cold, None).unwrap_err();
+        assert_eq!(err.code, "deferral_mismatch");
+        let right = PhysicianDecision::Defer {
+            code: "HBSAG_POSITIVE".into(),
+            until: None,
+        };
+        assert!(refuse(&rules, china_today(), &decision, &right, None).is_ok());
+    }
+
+    #[test]
+    fn record_screening_refuses_hard_stops_and_writes_nothing() {
+        let f = fixture();
+        f.state.set_session(Some(f.physician.clone()));
+        let d = donor(&f, 2);
+        let waive = PhysicianDecision::Override {
+            overridden_codes: vec!["HBSAG_POSITIVE".into()],
+            reason: "rechecked".into(),
+        };
+        let err = record_screening_with(
+            &f.state,
+            form(&f, d, TestResult::Positive),
+            waive,
+            Some("2468".into()),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, "hard_stop");
+        let err = record_screening_with(
+            &f.state,
+            form(&f, d, TestResult::Positive),
+            PhysicianDecision::Accept,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, "hard_stop");
+        assert_eq!(screenings(&f), 0);
+        // The view tells the screen why there is no waiver button.
+        let view = f
+            .state
+            .with_store(|s| Ok(s.evaluate_form(&form(&f, d, TestResult::Positive))?))
+            .unwrap();
+        assert!(!view.is_waivable());
+        let deferred = record_screening_with(
+            &f.state,
+            form(&f, d, TestResult::Positive),
+            PhysicianDecision::Defer {
+                code: "HBSAG_POSITIVE".into(),
+                until: None,
+            },
+            None,
+        )
+        .unwrap();
+        assert!(!deferred.decision.permits_donation());
+    }
+
+    #[test]
+    fn the_slip_is_that_of_the_deferral_the_screening_recorded() {
+        let f = fixture();
+        f.state.set_session(Some(f.physician.clone()));
+        let d = donor(&f, 4);
+        let deferred = record_screening_with(
+            &f.state,
+            form(&f, d, TestResult::Positive),
+            PhysicianDecision::Defer {
+                code: "HBSAG_POSITIVE".into(),
+                until: None,
+            },
+            None,
+        )
+        .unwrap();
+        let facts = f
+            .state
+            .with_store(|s| Ok(s.deferral_slip_facts(deferred.id)?))
+            .unwrap()
+            .unwrap();
+        assert_eq!(facts.code, "HBSAG_POSITIVE");
+        assert_eq!(facts.donor_name, "献血者4");
+        assert_eq!(facts.physician_name, "王强");
+        assert_eq!(facts.site_name, "城关中学");
+        assert_eq!(facts.date, china_today());
+        assert_eq!(facts.until, None);
+    }
+
+    #[test]
+    fn check_in_of_a_donor_inside_an_interval_needs_a_confirmation() {
+        let f = fixture();
+        let d = donor(&f, 3);
+        f.state
+            .with_store(|s| {
+                s.record_deferral(
+                    Actor::staff(f.physician.id),
+                    lifebridge_store::screening::NewDeferral {
+                        donor_id: d,
+                        code: "TATTOO".into(),
+                        reason: "tattoo".into(),
+                        start: china_today(),
+                        until: None,
+                    },
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        f.state.set_session(Some(f.nurse.clone()));
+        let err = check_in_with(&f.state, f.drive, d, None).unwrap_err();
+        assert_eq!(err.code, "checkin_needs_confirmation");
+        assert_eq!(err.field.as_deref(), Some("confirmation"));
+        assert!(err.detail["next_eligible"].is_string());
+        let err = check_in_with(&f.state, f.drive, d, Some("  ".into())).unwrap_err();
+        assert_eq!(err.code, "checkin_needs_confirmation");
+        check_in_with(
+            &f.state,
+            f.drive,
+            d,
+            Some("asked to see the physician".into()),
+        )
+        .unwrap();
+    }
+}

@@ -1,0 +1,5 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
+// Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
+import type { BagSetKind } from "./BagSetKind";
+
+export type BagSet = { kind: BagSetKind, lot: string, };

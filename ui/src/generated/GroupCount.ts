@@ -1,0 +1,7 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
+// Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
+export type GroupCount = { 
+/**
+ * `A+` … `O-`, or `unknown`.
+ */
+abo_rh: string, bags: number, };

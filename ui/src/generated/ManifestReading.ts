@@ -1,0 +1,6 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
+// Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
+/**
+ * One measured temperature, as the manifest carries it.
+ */
+export type ManifestReading = { at: string, celsius: number, };

@@ -1,0 +1,6 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
+// Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
+/**
+ * Where a temperature reading came from.
+ */
+export type ReadingSource = { "kind": "manual" } | { "kind": "logger", file_name: string, };

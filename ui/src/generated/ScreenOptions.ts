@@ -1,0 +1,35 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
+// Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
+import type { BagSetKind } from "./BagSetKind";
+import type { ClassOption } from "./ClassOption";
+
+/**
+ * What the screens offer, from the rules table in force and the core's constants, so
+ * the UI holds no rules data of its own.
+ */
+export type ScreenOptions = { rules_version: string, 
+/**
+ * The planned volumes a whole-blood donation may have.
+ */
+whole_blood_volumes_ml: Array<number>, 
+/**
+ * The bag sets the chair may use, in the order offered.
+ */
+bag_sets: Array<BagSetKind>, 
+/**
+ * Sample tubes printed per donation.
+ */
+tubes: number, 
+/**
+ * The transport box classes with their band and processing limit.
+ */
+classes: Array<ClassOption>, 
+/**
+ * The questionnaire a screening is recorded against.
+ */
+questionnaire_version: string, 
+/**
+ * The offset from UTC of the zone the drives work in (the drive's local day and
+ * the times the crew reads), in seconds.
+ */
+utc_offset_seconds: number, };

@@ -1,0 +1,3 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
+// Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
+export type Sex = "male" | "female";

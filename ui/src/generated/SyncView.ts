@@ -1,0 +1,7 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
+// Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
+export type SyncView = { 
+/**
+ * False until this device is enrolled with a station.
+ */
+configured: boolean, syncing: boolean, pending: number, last_success: string | null, last_error: string | null, clock_skew_seconds: number | null, };
