@@ -2,6 +2,7 @@
 //! concerns (so the form can point at it), and the English detail as a fallback.
 
 use lifebridge_domain::cold_chain::PackingRefusal;
+use lifebridge_domain::messages::Message;
 use lifebridge_domain::resident_id::IdentityDocumentError;
 use lifebridge_store::StoreError;
 use lifebridge_store::cold_chain::ColdChainError;
@@ -20,6 +21,10 @@ pub struct CommandError {
     /// Extra figures the UI puts into its translated message (attempts left, times).
     #[cfg_attr(test, ts(type = "Record<string, unknown> | null"))]
     pub detail: serde_json::Value,
+    /// The core's own words for the specifics (which bag, which box), as a catalogue
+    /// message the UI renders in its language; `message` is the same in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<Box<Message>>,
 }
 
 impl CommandError {
@@ -29,6 +34,7 @@ impl CommandError {
             field: None,
             message: message.into(),
             detail: serde_json::Value::Null,
+            text: None,
         }
     }
 
@@ -164,7 +170,9 @@ impl From<ColdChainError> for CommandError {
     fn from(e: ColdChainError) -> CommandError {
         use ColdChainError as E;
         let message = e.to_string();
-        match e {
+        // The specifics in the catalogue's words, which the screen renders in its language.
+        let text = Some(Box::new(e.message()));
+        let error = match e {
             // A bag whose product class was excluded (slow draw, product-scoped deferral)
             // has its own code, so the screen can say why it may never go in that box.
             E::Packing(refusal @ PackingRefusal::Excluded { .. }) => CommandError {
@@ -190,9 +198,11 @@ impl From<ColdChainError> for CommandError {
                 detail: serde_json::json!({ "line": csv.line, "column": csv.column }),
                 ..CommandError::field("logger_csv", "file", message)
             },
-            E::SignIn(inner) => inner.into(),
-            E::Store(inner) => inner.into(),
-        }
+            // These have codes of their own that the screen translates.
+            E::SignIn(inner) => return inner.into(),
+            E::Store(inner) => return inner.into(),
+        };
+        CommandError { text, ..error }
     }
 }
 
@@ -210,10 +220,9 @@ fn refusal_detail(refusal: &PackingRefusal) -> serde_json::Value {
             din,
             box_class,
             allowed,
-            why_zh,
-            why_en,
+            why,
         } => serde_json::json!({
-            "din": din, "box_class": box_class, "allowed": allowed, "why_zh": why_zh, "why_en": why_en,
+            "din": din, "box_class": box_class, "allowed": allowed, "why": why,
         }),
         R::StillOnChair { din } | R::Aborted { din } => serde_json::json!({ "din": din }),
     }

@@ -1,6 +1,7 @@
 // Typed wrappers over the Tauri commands. The core owns every rule; these only carry data.
 import { invoke } from "@tauri-apps/api/core";
 import { hasKey, t } from "./i18n";
+import { renderMessage } from "./messages";
 
 // Every type the commands take or return is generated from the Rust types
 // (src-tauri/src/bindings.rs): the contract is written once, in the core.
@@ -27,7 +28,8 @@ export function errorText(e: unknown): string {
       return t("err_forbidden", { role: t(`role_${detail.role}` as never) });
     }
     // These carry the specifics (which label, which piece) in the core's own words.
-    if (hasKey(key) && SPECIFIC.includes(err.code)) return `${t(key)}: ${err.message}`;
+    // `text` is that message from the catalogue, rendered in the screen's language.
+    if (hasKey(key) && SPECIFIC.includes(err.code)) return `${t(key)}: ${err.text ? renderMessage(err.text) : err.message}`;
     if (hasKey(key) && err.code !== "invalid") return t(key, detail);
     return `${t("err_generic")}: ${err.message ?? err.code}`;
   }

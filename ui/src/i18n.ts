@@ -1,5 +1,5 @@
-// Every string the UI shows, in zh-CN (default) and English. Messages that carry
-// figures (eligibility reasons) arrive from the core in both languages already.
+// Every string the UI shows, in zh-CN (default) and English. The core's messages
+// (refusals, eligibility reasons) arrive as code + params: see messages.ts.
 import { signal } from "@preact/signals";
 
 export type Lang = "zh-CN" | "en";

@@ -39,9 +39,10 @@ enum Command {
     Id(IdCommand),
     /// Decide donor eligibility (GB 18467): one JSON request on stdin, one JSON decision on stdout.
     Eligibility {
-        /// Language of each reason's `message`.
-        #[arg(long, value_enum, default_value_t = LangArg::ZhCn)]
-        lang: LangArg,
+        /// Language of each reason's `message`; without it, English when the locale
+        /// (LC_ALL, LC_MESSAGES or LANG) is English, zh-CN otherwise.
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
         /// A rules table (JSON) to use instead of the built-in GB 18467-2011 table.
         #[arg(long)]
         rules: Option<PathBuf>,
@@ -275,7 +276,20 @@ fn rules_show(json: bool, rules_path: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-fn eligibility(lang: LangArg, rules_path: Option<&Path>) -> Result<()> {
+/// The user's language: `--lang`, else the locale's, zh-CN when neither says English.
+fn user_lang(arg: Option<LangArg>) -> Lang {
+    match arg {
+        Some(LangArg::ZhCn) => Lang::ZhCn,
+        Some(LangArg::En) => Lang::En,
+        None => ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|v| !v.is_empty())
+            .map_or(Lang::ZhCn, |v| Lang::from_locale(&v)),
+    }
+}
+
+fn eligibility(lang: Option<LangArg>, rules_path: Option<&Path>) -> Result<()> {
     let rules = load_rules(rules_path)?;
     let mut input = String::new();
     std::io::stdin()
@@ -285,11 +299,7 @@ fn eligibility(lang: LangArg, rules_path: Option<&Path>) -> Result<()> {
         serde_json::from_str(&input).context("malformed eligibility request")?;
     let decision =
         eligibility::evaluate(&rules, &request).context("malformed eligibility request")?;
-    let lang = match lang {
-        LangArg::ZhCn => Lang::ZhCn,
-        LangArg::En => Lang::En,
-    };
-    println!("{}", decision.to_contract_json(lang));
+    println!("{}", decision.to_contract_json(user_lang(lang)));
     Ok(())
 }
 

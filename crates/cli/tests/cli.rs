@@ -12,7 +12,20 @@ fn lifebridge(args: &[&str]) -> Output {
 }
 
 fn with_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lifebridge"))
+    with_stdin_lang(args, input, None)
+}
+
+/// Runs with the locale `lang` (`LANG`), or with none set, whatever the test's own is.
+fn with_stdin_lang(args: &[&str], input: &str, lang: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lifebridge"));
+    command
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG");
+    if let Some(lang) = lang {
+        command.env("LANG", lang);
+    }
+    let mut child = command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -152,6 +165,25 @@ fn eligibility_reports_every_failing_rule_and_when_time_fixes_it() {
             .unwrap()
             .chars()
             .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    );
+}
+
+#[test]
+fn eligibility_speaks_the_locale_unless_told() {
+    let message = |args: &[&str], lang| {
+        let o = with_stdin_lang(args, &request(140, 114.0), lang);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        v["reasons"][0]["message"].as_str().unwrap().to_owned()
+    };
+    let english = message(&["eligibility", "--lang", "en"], None);
+    assert!(english.is_ascii(), "{english}");
+    assert_eq!(message(&["eligibility"], Some("en_GB.UTF-8")), english);
+    let chinese = message(&["eligibility"], Some("zh_CN.UTF-8"));
+    assert_ne!(chinese, english);
+    assert_eq!(message(&["eligibility"], Some("C.UTF-8")), chinese);
+    assert_eq!(
+        message(&["eligibility", "--lang", "zh-CN"], Some("en_US.UTF-8")),
+        chinese
     );
 }
 

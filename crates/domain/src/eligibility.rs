@@ -22,14 +22,14 @@
 //! * rolling 12 months: a donation on day D counts until D + 12 months (exclusive).
 
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::common::{Procedure, Sex};
 pub use crate::measurements::{TestResult, Tests, Vitals};
+use crate::messages::{Localized, Message, Param};
 use crate::product::ProductClass;
 pub use crate::reason::ReasonCode;
 use crate::rules::{DeferralPeriod, DeferralScope, RuleSet};
@@ -37,31 +37,8 @@ use crate::rules::{DeferralPeriod, DeferralScope, RuleSet};
 /// Length of the rolling window for the apheresis count and volume limits.
 const ROLLING_WINDOW: Months = Months::new(12);
 
-/// Language of the contract's `message` field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub enum Lang {
-    #[default]
-    #[serde(rename = "zh-CN")]
-    ZhCn,
-    #[serde(rename = "en")]
-    En,
-}
-
-impl FromStr for Lang {
-    type Err = UnknownLang;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-            "zh-cn" | "zh" | "zh-hans" => Ok(Lang::ZhCn),
-            "en" | "en-gb" | "en-us" => Ok(Lang::En),
-            _ => Err(UnknownLang(s.to_owned())),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown language {0:?}: allowed zh-CN or en")]
-pub struct UnknownLang(pub String);
+/// Language of the contract's `message` field (the catalogue's).
+pub use crate::messages::{Lang, UnknownLang};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Donor {
@@ -321,8 +298,8 @@ impl EligibilityRequest {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reason {
     pub code: ReasonCode,
-    pub message_zh: String,
-    pub message_en: String,
+    /// What the screen says, from the catalogue (`eligibility.*`).
+    pub message: Message,
     /// When this rule stops failing by the passage of time alone; `None` when it needs a
     /// different measurement, test or decision.
     pub eligible_from: Option<NaiveDate>,
@@ -336,11 +313,8 @@ pub struct Reason {
 }
 
 impl Reason {
-    pub fn message(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::ZhCn => &self.message_zh,
-            Lang::En => &self.message_en,
-        }
+    pub fn message(&self, lang: Lang) -> String {
+        self.message.render(lang)
     }
 }
 
@@ -398,8 +372,8 @@ impl Decision {
     }
 
     /// The contract shape `{"eligible", "reasons": [{"code", "message"}], "eligible_from"}`
-    /// with `message` in `lang`; each reason also carries `message_zh`, `message_en` and
-    /// its own `eligible_from`, and the top level `rules_version`.
+    /// with `message` in `lang`; each reason also carries `message_zh`, `message_en`, the
+    /// catalogue's `params` and its own `eligible_from`, and the top level `rules_version`.
     pub fn to_contract_json(&self, lang: Lang) -> Value {
         let date = |d: Option<NaiveDate>| d.map_or(Value::Null, |d| Value::String(d.to_string()));
         let reasons = self
@@ -408,9 +382,10 @@ impl Decision {
             .map(|r| {
                 let mut m = Map::new();
                 m.insert("code".into(), Value::String(r.code.as_str().into()));
-                m.insert("message".into(), Value::String(r.message(lang).into()));
-                m.insert("message_zh".into(), Value::String(r.message_zh.clone()));
-                m.insert("message_en".into(), Value::String(r.message_en.clone()));
+                m.insert("message".into(), Value::String(r.message(lang)));
+                m.insert("message_zh".into(), Value::String(r.message(Lang::ZhCn)));
+                m.insert("message_en".into(), Value::String(r.message(Lang::En)));
+                m.insert("params".into(), json!(r.message.params));
                 m.insert("eligible_from".into(), date(r.eligible_from));
                 m.insert("waivable".into(), Value::Bool(r.waivable));
                 if let Some(code) = &r.deferral_code {
@@ -453,34 +428,26 @@ pub fn nth_birthday(birth: NaiveDate, years: u32) -> Option<NaiveDate> {
         .or_else(|| NaiveDate::from_ymd_opt(year, 3, 1))
 }
 
-fn procedure_en(p: Procedure) -> &'static str {
-    match p {
-        Procedure::WholeBlood => "whole blood",
-        Procedure::ApheresisPlatelets => "apheresis platelets",
-        Procedure::ApheresisPlasma => "apheresis plasma",
-    }
+fn procedure_name(p: Procedure) -> Message {
+    Message::new(match p {
+        Procedure::WholeBlood => "procedure.whole_blood",
+        Procedure::ApheresisPlatelets => "procedure.apheresis_platelets",
+        Procedure::ApheresisPlasma => "procedure.apheresis_plasma",
+    })
 }
 
-fn procedure_zh(p: Procedure) -> &'static str {
-    match p {
-        Procedure::WholeBlood => "全血",
-        Procedure::ApheresisPlatelets => "单采血小板",
-        Procedure::ApheresisPlasma => "单采血浆",
-    }
+/// "men" / "women" as the limits name them.
+fn sex_group(sex: Sex) -> Message {
+    Message::new(match sex {
+        Sex::Male => "eligibility.men",
+        Sex::Female => "eligibility.women",
+    })
 }
 
-fn sex_en(sex: Sex) -> &'static str {
-    match sex {
-        Sex::Male => "men",
-        Sex::Female => "women",
-    }
-}
-
-fn sex_zh(sex: Sex) -> &'static str {
-    match sex {
-        Sex::Male => "男性",
-        Sex::Female => "女性",
-    }
+/// ", eligible from {date}" when time alone fixes it.
+fn eligible_from_suffix(from: Option<NaiveDate>) -> Param {
+    from.map(|d| Message::new("eligibility.eligible_from_suffix").with("date", d.to_string()))
+        .into()
 }
 
 /// Collects reasons; every check pushes, none returns early.
@@ -488,11 +455,10 @@ struct Reasons(Vec<Reason>);
 
 impl Reasons {
     /// A hard stop: the rules table marks nothing about it waivable.
-    fn push(&mut self, code: ReasonCode, zh: String, en: String, from: Option<NaiveDate>) {
+    fn push(&mut self, code: ReasonCode, message: Message, from: Option<NaiveDate>) {
         self.0.push(Reason {
             code,
-            message_zh: zh,
-            message_en: en,
+            message,
             eligible_from: from,
             waivable: false,
             deferral_code: None,
@@ -566,41 +532,35 @@ fn check_age(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
     let a = rules.age;
     if i64::from(age) < i64::from(a.min_years) {
         let from = nth_birthday(req.donor.birth_date, a.min_years);
-        let when_en = from.map_or(String::new(), |d| format!(" (eligible from {d})"));
-        let when_zh = from.map_or(String::new(), |d| {
-            format!("（{d} 起满 {} 周岁）", a.min_years)
+        let when = from.map(|d| {
+            Message::new("eligibility.age_below_min.when")
+                .with("date", d.to_string())
+                .with("min", a.min_years.to_string())
         });
         out.push(
             ReasonCode::AgeBelowMin,
-            format!("年龄 {age} 周岁，未满 {} 周岁{when_zh}", a.min_years),
-            format!(
-                "Age {age} is below the minimum age of {}{when_en}",
-                a.min_years
-            ),
+            Message::new("eligibility.age_below_min")
+                .with("age", age.to_string())
+                .with("min", a.min_years.to_string())
+                .with("when", when),
             from,
         );
     }
     let repeat_ok = req.is_repeat_donor() && !req.donor.prior_reaction;
-    let (max, who_en, who_zh) = if repeat_ok {
-        (
-            a.max_years_repeat,
-            "repeat donors with no previous adverse reaction",
-            "既往无献血不良反应的多次献血者",
-        )
+    let (max, who) = if repeat_ok {
+        (a.max_years_repeat, "eligibility.who.repeat_no_reaction")
     } else if req.is_repeat_donor() {
-        (
-            a.max_years_first_time,
-            "donors with a previous adverse reaction",
-            "有献血不良反应史者",
-        )
+        (a.max_years_first_time, "eligibility.who.prior_reaction")
     } else {
-        (a.max_years_first_time, "first-time donors", "首次献血者")
+        (a.max_years_first_time, "eligibility.who.first_time")
     };
     if i64::from(age) > i64::from(max) {
         out.push(
             ReasonCode::AgeAboveMax,
-            format!("年龄 {age} 周岁，超过{who_zh}上限 {max} 周岁"),
-            format!("Age {age} is above the maximum age of {max} for {who_en}"),
+            Message::new("eligibility.age_above_max")
+                .with("age", age.to_string())
+                .with("max", max.to_string())
+                .with("who", Message::new(who)),
             None,
         );
     }
@@ -614,16 +574,10 @@ fn check_vitals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
     if v.weight_kg < min_weight {
         out.push(
             ReasonCode::WeightBelowMin,
-            format!(
-                "体重 {} kg，低于{}最低要求 {min_weight} kg",
-                v.weight_kg,
-                sex_zh(sex)
-            ),
-            format!(
-                "Weight {} kg is below the {min_weight} kg minimum for {}",
-                v.weight_kg,
-                sex_en(sex)
-            ),
+            Message::new("eligibility.weight_below_min")
+                .with("weight", v.weight_kg.to_string())
+                .with("min", min_weight.to_string())
+                .with("sex", sex_group(sex)),
             None,
         );
     }
@@ -633,44 +587,36 @@ fn check_vitals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
     if sys < bp.systolic_min_mmhg {
         out.push(
             ReasonCode::SystolicLow,
-            format!("收缩压 {sys} mmHg，低于 {} mmHg", bp.systolic_min_mmhg),
-            format!(
-                "Systolic pressure {sys} mmHg is below the {} mmHg minimum",
-                bp.systolic_min_mmhg
-            ),
+            Message::new("eligibility.systolic_low")
+                .with("value", sys.to_string())
+                .with("limit", bp.systolic_min_mmhg.to_string()),
             None,
         );
     }
     if sys >= bp.systolic_below_mmhg {
         out.push(
             ReasonCode::SystolicHigh,
-            format!("收缩压 {sys} mmHg，应低于 {} mmHg", bp.systolic_below_mmhg),
-            format!(
-                "Systolic pressure {sys} mmHg is not below the {} mmHg limit",
-                bp.systolic_below_mmhg
-            ),
+            Message::new("eligibility.systolic_high")
+                .with("value", sys.to_string())
+                .with("limit", bp.systolic_below_mmhg.to_string()),
             None,
         );
     }
     if dia < bp.diastolic_min_mmhg {
         out.push(
             ReasonCode::DiastolicLow,
-            format!("舒张压 {dia} mmHg，低于 {} mmHg", bp.diastolic_min_mmhg),
-            format!(
-                "Diastolic pressure {dia} mmHg is below the {} mmHg minimum",
-                bp.diastolic_min_mmhg
-            ),
+            Message::new("eligibility.diastolic_low")
+                .with("value", dia.to_string())
+                .with("limit", bp.diastolic_min_mmhg.to_string()),
             None,
         );
     }
     if dia >= bp.diastolic_below_mmhg {
         out.push(
             ReasonCode::DiastolicHigh,
-            format!("舒张压 {dia} mmHg，应低于 {} mmHg", bp.diastolic_below_mmhg),
-            format!(
-                "Diastolic pressure {dia} mmHg is not below the {} mmHg limit",
-                bp.diastolic_below_mmhg
-            ),
+            Message::new("eligibility.diastolic_high")
+                .with("value", dia.to_string())
+                .with("limit", bp.diastolic_below_mmhg.to_string()),
             None,
         );
     }
@@ -678,50 +624,40 @@ fn check_vitals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
     if pp < bp.pulse_pressure_min_mmhg {
         out.push(
             ReasonCode::PulsePressureLow,
-            format!(
-                "脉压差 {pp} mmHg（{sys}/{dia}），低于 {} mmHg",
-                bp.pulse_pressure_min_mmhg
-            ),
-            format!(
-                "Pulse pressure {pp} mmHg ({sys}/{dia}) is below the {} mmHg minimum",
-                bp.pulse_pressure_min_mmhg
-            ),
+            Message::new("eligibility.pulse_pressure_low")
+                .with("value", pp.to_string())
+                .with("systolic", sys.to_string())
+                .with("diastolic", dia.to_string())
+                .with("limit", bp.pulse_pressure_min_mmhg.to_string()),
             None,
         );
     }
 
     let p = rules.pulse;
-    let (min_pulse, who_en, who_zh) = if req.athlete {
+    let (min_pulse, who) = if req.athlete {
         (
             p.athlete_min_bpm,
-            " for endurance athletes",
-            "（耐力运动员）",
+            Some(Message::new("eligibility.pulse_low.athletes")),
         )
     } else {
-        (p.min_bpm, "", "")
+        (p.min_bpm, None)
     };
     if v.pulse_bpm < min_pulse {
         out.push(
             ReasonCode::PulseLow,
-            format!(
-                "脉搏 {} 次/分，低于{who_zh}最低 {min_pulse} 次/分",
-                v.pulse_bpm
-            ),
-            format!(
-                "Pulse {} /min is below the {min_pulse} /min minimum{who_en}",
-                v.pulse_bpm
-            ),
+            Message::new("eligibility.pulse_low")
+                .with("value", v.pulse_bpm.to_string())
+                .with("limit", min_pulse.to_string())
+                .with("who", who),
             None,
         );
     }
     if v.pulse_bpm > p.max_bpm {
         out.push(
             ReasonCode::PulseHigh,
-            format!("脉搏 {} 次/分，高于 {} 次/分", v.pulse_bpm, p.max_bpm),
-            format!(
-                "Pulse {} /min is above the {} /min maximum",
-                v.pulse_bpm, p.max_bpm
-            ),
+            Message::new("eligibility.pulse_high")
+                .with("value", v.pulse_bpm.to_string())
+                .with("limit", p.max_bpm.to_string()),
             None,
         );
     }
@@ -730,22 +666,18 @@ fn check_vitals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
     if v.temperature_c < t.min_c {
         out.push(
             ReasonCode::TemperatureLow,
-            format!("体温 {} °C，低于 {:.1} °C", v.temperature_c, t.min_c),
-            format!(
-                "Temperature {} °C is below the {:.1} °C minimum",
-                v.temperature_c, t.min_c
-            ),
+            Message::new("eligibility.temperature_low")
+                .with("value", v.temperature_c.to_string())
+                .with("limit", format!("{:.1}", t.min_c)),
             None,
         );
     }
     if v.temperature_c > t.max_c {
         out.push(
             ReasonCode::TemperatureHigh,
-            format!("体温 {} °C，高于 {:.1} °C", v.temperature_c, t.max_c),
-            format!(
-                "Temperature {} °C is above the {:.1} °C maximum",
-                v.temperature_c, t.max_c
-            ),
+            Message::new("eligibility.temperature_high")
+                .with("value", v.temperature_c.to_string())
+                .with("limit", format!("{:.1}", t.max_c)),
             None,
         );
     }
@@ -759,16 +691,10 @@ fn check_tests(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
     if t.hemoglobin_g_l < min_hb {
         out.push(
             ReasonCode::HemoglobinLow,
-            format!(
-                "血红蛋白 {} g/L，低于{}最低要求 {min_hb} g/L",
-                t.hemoglobin_g_l,
-                sex_zh(sex)
-            ),
-            format!(
-                "Haemoglobin {} g/L is below the {min_hb} g/L minimum for {}",
-                t.hemoglobin_g_l,
-                sex_en(sex)
-            ),
+            Message::new("eligibility.hemoglobin_low")
+                .with("value", t.hemoglobin_g_l.to_string())
+                .with("min", min_hb.to_string())
+                .with("sex", sex_group(sex)),
             None,
         );
     }
@@ -777,16 +703,16 @@ fn check_tests(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
     {
         out.push(
             ReasonCode::AltHigh,
-            format!("谷丙转氨酶 {alt} U/L，高于 {} U/L", rules.alt_max_u_l),
-            format!("ALT {alt} U/L is above the {} U/L limit", rules.alt_max_u_l),
+            Message::new("eligibility.alt_high")
+                .with("value", alt.to_string())
+                .with("limit", rules.alt_max_u_l.to_string()),
             None,
         );
     }
     if t.hbsag == Some(TestResult::Positive) {
         out.push(
             ReasonCode::HbsagPositive,
-            "乙型肝炎表面抗原（HBsAg）阳性".to_owned(),
-            "Hepatitis B surface antigen (HBsAg) positive".to_owned(),
+            Message::new("eligibility.hbsag_positive"),
             None,
         );
     }
@@ -796,16 +722,12 @@ fn check_tests(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
             if let Some(volume) = req.volume_ml {
                 let allowed = &rules.whole_blood_volumes_ml;
                 if !allowed.iter().any(|&a| f64::from(a) == volume) {
-                    let list = allowed
-                        .iter()
-                        .map(u32::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    let list_zh = list.replace(", ", "、");
+                    let list: Vec<String> = allowed.iter().map(u32::to_string).collect();
                     out.push(
                         ReasonCode::VolumeNotAllowed,
-                        format!("采集量 {volume} mL 不符合规定，只能为 {list_zh} mL"),
-                        format!("Whole blood volume {volume} mL is not allowed: choose {list} mL"),
+                        Message::new("eligibility.volume_not_allowed")
+                            .with("volume", volume.to_string())
+                            .with("allowed", list),
                         None,
                     );
                 }
@@ -824,8 +746,9 @@ fn check_tests(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
             {
                 out.push(
                     ReasonCode::HematocritLow,
-                    format!("红细胞比容 {hct}，低于 {hematocrit_min}"),
-                    format!("Haematocrit {hct} is below the {hematocrit_min} minimum"),
+                    Message::new("eligibility.hematocrit_low")
+                        .with("value", hct.to_string())
+                        .with("min", hematocrit_min.to_string()),
                     None,
                 );
             }
@@ -834,28 +757,18 @@ fn check_tests(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons) {
                 if plt < a.platelet_count_min_10e9_l {
                     out.push(
                         ReasonCode::PlateletCountLow,
-                        format!(
-                            "血小板计数 {plt}×10⁹/L，低于 {}×10⁹/L",
-                            a.platelet_count_min_10e9_l
-                        ),
-                        format!(
-                            "Platelet count {plt} ×10⁹/L is below the {} ×10⁹/L minimum",
-                            a.platelet_count_min_10e9_l
-                        ),
+                        Message::new("eligibility.platelet_count_low")
+                            .with("value", plt.to_string())
+                            .with("limit", a.platelet_count_min_10e9_l.to_string()),
                         None,
                     );
                 }
                 if plt >= a.platelet_count_below_10e9_l {
                     out.push(
                         ReasonCode::PlateletCountHigh,
-                        format!(
-                            "血小板计数 {plt}×10⁹/L，应低于 {}×10⁹/L",
-                            a.platelet_count_below_10e9_l
-                        ),
-                        format!(
-                            "Platelet count {plt} ×10⁹/L is not below the {} ×10⁹/L limit",
-                            a.platelet_count_below_10e9_l
-                        ),
+                        Message::new("eligibility.platelet_count_high")
+                            .with("value", plt.to_string())
+                            .with("limit", a.platelet_count_below_10e9_l.to_string()),
                         None,
                     );
                 }
@@ -887,20 +800,18 @@ fn check_intervals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons)
             let to = req.procedure;
             out.push(
                 ReasonCode::IntervalNotMet,
-                format!(
-                    "{}→{}间隔须满{}：上次献{} {previous}，{next} 起可献",
-                    procedure_zh(from),
-                    procedure_zh(to),
-                    period.describe_zh(),
-                    procedure_zh(from),
-                ),
-                format!(
-                    "{} → {} needs {}: last {} donation {previous}, eligible from {next}",
-                    capitalise(procedure_en(from)),
-                    procedure_en(to),
-                    period.describe_en(),
-                    procedure_en(from),
-                ),
+                Message::new("eligibility.interval_not_met")
+                    .with("from", procedure_name(from))
+                    .with("to", procedure_name(to))
+                    .with(
+                        "period",
+                        Localized {
+                            zh: period.describe_zh(),
+                            en: period.describe_en(),
+                        },
+                    )
+                    .with("previous", previous.to_string())
+                    .with("next", next.to_string()),
                 Some(next),
             );
             // Waivable only when the shorter interval the table allows is itself over.
@@ -912,14 +823,6 @@ fn check_intervals(rules: &RuleSet, req: &EligibilityRequest, out: &mut Reasons)
                 r.waivable = waivable;
             }
         }
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
@@ -962,14 +865,12 @@ fn check_apheresis_year(
     if count >= max {
         let must_leave = count + 1 - max;
         let from = inside.get(must_leave - 1).map(|&(_, _, leaves)| leaves);
-        let when_en = from.map_or(String::new(), |d| format!(", eligible from {d}"));
-        let when_zh = from.map_or(String::new(), |d| format!("，{d} 起可献"));
         out.push(
             ReasonCode::ApheresisYearlyCount,
-            format!("近12个月已单采 {count} 次，每12个月最多 {max} 次（含本次）{when_zh}"),
-            format!(
-                "{count} apheresis donations in the last 12 months; at most {max} allowed including this one{when_en}"
-            ),
+            Message::new("eligibility.apheresis_yearly_count")
+                .with("count", count.to_string())
+                .with("max", max.to_string())
+                .with("when", eligible_from_suffix(from)),
             from,
         );
     }
@@ -1000,22 +901,17 @@ fn check_apheresis_year(
                 break;
             }
         }
-        let planned_en = req
-            .volume_ml
-            .map_or(String::new(), |p| format!(" + {p} mL planned"));
-        let planned_zh = req
-            .volume_ml
-            .map_or(String::new(), |p| format!("，本次计划 {p} mL"));
-        let when_en = from.map_or(String::new(), |d| format!(", eligible from {d}"));
-        let when_zh = from.map_or(String::new(), |d| format!("，{d} 起可献"));
+        let planned = req.volume_ml.map(|p| {
+            Message::new("eligibility.apheresis_yearly_volume.planned")
+                .with("volume", p.to_string())
+        });
         out.push(
             ReasonCode::ApheresisYearlyVolume,
-            format!(
-                "近12个月单采量 {prior} mL{planned_zh}，超过每12个月 {limit} mL 的上限{when_zh}"
-            ),
-            format!(
-                "Apheresis volume in the last 12 months {prior} mL{planned_en} exceeds the {limit} mL yearly limit{when_en}"
-            ),
+            Message::new("eligibility.apheresis_yearly_volume")
+                .with("prior", prior.to_string())
+                .with("planned", planned)
+                .with("limit", limit.to_string())
+                .with("when", eligible_from_suffix(from)),
             from,
         );
     }
@@ -1034,8 +930,10 @@ fn check_deferrals(
         // Unknown codes still defer: the record may predate the current catalogue or be a
         // station-local code. Its code stands in for the description.
         let kind = rules.deferrals.deferral(code);
-        let name_zh = kind.map_or(code, |k| k.zh.as_str());
-        let name_en = kind.map_or(code, |k| k.en.as_str());
+        let name = Localized {
+            zh: kind.map_or(code, |k| k.zh.as_str()).to_owned(),
+            en: kind.map_or(code, |k| k.en.as_str()).to_owned(),
+        };
         let scope = kind.map_or(&DeferralScope::All, |k| &k.scope);
         if let DeferralScope::Products(excluded) = scope {
             // Product-scoped: the donation may go ahead unless it can only yield
@@ -1052,14 +950,17 @@ fn check_deferrals(
         match d.until {
             None => out.push(
                 ReasonCode::DeferralPermanent,
-                format!("永久不能献血：{name_zh}（{code}）"),
-                format!("Permanently deferred: {name_en} ({code})"),
+                Message::new("eligibility.deferral_permanent")
+                    .with("name", name)
+                    .with("code", code),
                 None,
             ),
             Some(until) if req.date < until => out.push(
                 ReasonCode::DeferralActive,
-                format!("暂缓献血至 {until}：{name_zh}（{code}）"),
-                format!("Deferred until {until}: {name_en} ({code})"),
+                Message::new("eligibility.deferral_active")
+                    .with("until", until.to_string())
+                    .with("name", name)
+                    .with("code", code),
                 Some(until),
             ),
             Some(_) => continue,

@@ -17,6 +17,7 @@ use crate::cold_chain::{
 use crate::din::Din;
 use crate::entities::RecordId;
 use crate::labels::{LabelPiece, LabelScanError, ScannedLabel, read_label_scan};
+use crate::messages::Message;
 use crate::rules::RuleSet;
 
 /// One label scanned at the desk: a bag, or one of its sample tubes.
@@ -144,49 +145,37 @@ impl Discrepancy {
         }
     }
 
-    /// What the desk shows, zh-CN first.
-    pub fn describe(&self) -> String {
+    /// What the desk shows (`handoff.discrepancy.*`).
+    pub fn message(&self) -> Message {
         match self {
-            Discrepancy::Missing => "清单上有但未扫描 / on the manifest, not scanned".into(),
-            Discrepancy::Extra => "不在任何清单上 / not on any manifest".into(),
+            Discrepancy::Missing => Message::new("handoff.discrepancy.missing"),
+            Discrepancy::Extra => Message::new("handoff.discrepancy.extra"),
             Discrepancy::WrongBox { expected, found } => {
-                format!(
-                    "装错箱：清单为 {expected}，实际在 {found} / wrong box: manifest says {expected}, found in {found}"
-                )
+                Message::new("handoff.discrepancy.wrong_box")
+                    .with("expected", expected.as_str())
+                    .with("found", found.as_str())
             }
             Discrepancy::Excursion {
                 box_code,
                 extreme_c,
                 ..
-            } => format!(
-                "{box_code} 运输中温度超范围（最值 {extreme_c} °C） / box {box_code} left its range in transit (extreme {extreme_c} °C)"
-            ),
+            } => Message::new("handoff.discrepancy.excursion")
+                .with("box_code", box_code.as_str())
+                .with("extreme_c", extreme_c.to_string()),
             Discrepancy::OverTimeLimit {
                 limit_hours,
                 elapsed_minutes,
                 ..
-            } => format!(
-                "采集后已 {}小时{}分，超过 {limit_hours} 小时时限 / {}h{:02}m since collection, over the {limit_hours} h limit",
-                elapsed_minutes / 60,
-                elapsed_minutes % 60,
-                elapsed_minutes / 60,
-                elapsed_minutes % 60
-            ),
+            } => Message::new("handoff.discrepancy.over_time_limit")
+                .with("hours", (elapsed_minutes / 60).to_string())
+                .with("minutes", (elapsed_minutes % 60).to_string())
+                .with("minutes_padded", format!("{:02}", elapsed_minutes % 60))
+                .with("limit_hours", limit_hours.to_string()),
             Discrepancy::TubesMissing { pieces } => {
-                let names = |half: usize, sep: &str| {
-                    pieces
-                        .iter()
-                        .map(|p| {
-                            p.describe()
-                                .split(" / ")
-                                .nth(half)
-                                .unwrap_or_default()
-                                .to_owned()
-                        })
-                        .collect::<Vec<_>>()
-                        .join(sep)
-                };
-                format!("缺少{} / missing {}", names(1, "、"), names(0, ", "))
+                Message::new("handoff.discrepancy.tubes_missing").with(
+                    "pieces",
+                    pieces.iter().map(|p| p.name()).collect::<Vec<_>>(),
+                )
             }
         }
     }
@@ -236,14 +225,13 @@ pub struct BoxExcursion {
 }
 
 impl BoxExcursion {
-    pub fn describe(&self) -> String {
-        format!(
-            "{code} 运输中温度超出 {range}（最值 {x} °C），箱内 {n} 袋隔离 / box {code} left {range} in transit (extreme {x} °C): its {n} bags are quarantined",
-            code = self.box_code,
-            range = self.range,
-            x = self.extreme_c,
-            n = self.bags.len()
-        )
+    /// What the desk shows for the box (`handoff.box_excursion`).
+    pub fn message(&self) -> Message {
+        Message::new("handoff.box_excursion")
+            .with("box_code", self.box_code.as_str())
+            .with("range", self.range.to_string())
+            .with("extreme_c", self.extreme_c.to_string())
+            .with("bags", self.bags.len().to_string())
     }
 }
 
@@ -583,33 +571,49 @@ pub struct Reasons {
     pub boxes: BTreeMap<String, String>,
 }
 
-/// Why a hand-off could not be signed.
+/// Why a hand-off could not be signed. `Display` is the English text of
+/// [`HandoffError::message`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandoffError {
-    #[error(
-        "{din} 有差异（{what}），签收前须填写原因 / {din} has a discrepancy ({what}): enter a reason before signing"
-    )]
+    #[error("{}", self.message())]
     ReasonMissing { din: String, what: String },
-    #[error(
-        "{din} 没有差异，不需要原因 / {din} has no discrepancy, so no reason is recorded for it; clear the reason"
-    )]
+    #[error("{}", self.message())]
     ReasonWithoutDiscrepancy { din: String },
-    #[error(
-        "箱 {box_code} 运输中温度超范围，签收前须对整箱（{bags} 袋）作出一次处理说明 / box {box_code} left its range in transit: enter one decision for the box ({bags} bags) before signing"
-    )]
+    #[error("{}", self.message())]
     BoxDecisionMissing { box_code: String, bags: usize },
-    #[error(
-        "箱 {box_code} 没有温度超范围，不需要处理说明 / box {box_code} had no excursion, so no decision is recorded for it; clear it"
-    )]
+    #[error("{}", self.message())]
     BoxDecisionWithoutExcursion { box_code: String },
-    #[error(
-        "接收人与司机须为两个人 / the receiver and the driver must be two different people ({name} signed as both)"
-    )]
+    #[error("{}", self.message())]
     SameSignatory { name: String },
-    #[error(
-        "没有加载任何运输清单 / no manifest is loaded: load the manifest (replicated or by QR) first"
-    )]
+    #[error("{}", self.message())]
     NoManifest,
+}
+
+impl HandoffError {
+    /// The refusal for the desk (`handoff.*`).
+    pub fn message(&self) -> Message {
+        match self {
+            HandoffError::ReasonMissing { din, what } => Message::new("handoff.reason_missing")
+                .with("din", din.as_str())
+                .with("what", what.as_str()),
+            HandoffError::ReasonWithoutDiscrepancy { din } => {
+                Message::new("handoff.reason_without_discrepancy").with("din", din.as_str())
+            }
+            HandoffError::BoxDecisionMissing { box_code, bags } => {
+                Message::new("handoff.box_decision_missing")
+                    .with("box_code", box_code.as_str())
+                    .with("bags", bags.to_string())
+            }
+            HandoffError::BoxDecisionWithoutExcursion { box_code } => {
+                Message::new("handoff.box_decision_without_excursion")
+                    .with("box_code", box_code.as_str())
+            }
+            HandoffError::SameSignatory { name } => {
+                Message::new("handoff.same_signatory").with("name", name.as_str())
+            }
+            HandoffError::NoManifest => Message::new("handoff.no_manifest"),
+        }
+    }
 }
 
 /// Builds the record both parties sign, or names the first box still lacking a decision
@@ -742,6 +746,7 @@ mod tests {
     use crate::common::Procedure;
     use crate::din::FacilityId;
     use crate::entities::LabelKind;
+    use crate::messages::Lang;
     use chrono::{Duration, TimeZone};
 
     fn t0() -> DateTime<Utc> {
@@ -1059,8 +1064,9 @@ mod tests {
             }]
         );
         assert_eq!(r.lines[1].unit.status, UnitStatus::Quarantined);
+        let said = r.lines[1].discrepancies[0].message();
         assert_eq!(
-            r.lines[1].discrepancies[0].describe(),
+            format!("{} / {}", said.render(Lang::ZhCn), said.render(Lang::En)),
             "缺少标本管 2 / missing sample tube 2"
         );
         // A tube alone does not receive its bag.

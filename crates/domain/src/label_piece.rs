@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::din::DinFlag;
+use crate::messages::Message;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -124,6 +125,18 @@ impl LabelPiece {
     /// not a value the standard defines.
     pub fn from_flags(flags: &str) -> Option<LabelPiece> {
         DinFlag::parse(flags).ok().and_then(LabelPiece::from_flag)
+    }
+
+    /// The piece's name as screens and refusals say it (`piece.*`).
+    pub fn name(self) -> Message {
+        match self.kind {
+            LabelKind::Bag => Message::new("piece.bag"),
+            LabelKind::Satellite => {
+                Message::new("piece.satellite").with("n", self.piece.to_string())
+            }
+            LabelKind::Tube => Message::new("piece.tube").with("n", self.piece.to_string()),
+            LabelKind::Record => Message::new("piece.record"),
+        }
     }
 
     /// Short bilingual name for screens and error messages: `satellite bag 3 / 转移袋 3`.

@@ -16,6 +16,7 @@ use crate::entities::{AboRh, BagSetKind, Donation, ScanResult};
 pub use crate::label_piece::{
     DEFAULT_TUBE_COUNT, LOCAL_TUBE_FLAG_BASE, LabelKind, LabelPiece, MAX_TUBE_COUNT,
 };
+use crate::messages::Message;
 
 pub use crate::common::china_local;
 
@@ -763,18 +764,32 @@ pub struct ScannedLabel {
 
 /// Why an entry at packing or the receiving desk was refused: unreadable, or read but
 /// not a scan, so it proves no label was read (typing is the manual-entry path there).
+/// `Display` is the English text of [`LabelScanError::message`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LabelScanError {
     #[error(transparent)]
     Unreadable(#[from] ScanError),
-    #[error(
-        "手工输入不能核对标签：{din} 是键入的献血码；请扫描标签本身的条码，或使用手工录入（含校验字符的献血码、原因和第二人 PIN） / TYPED, NOT SCANNED: a typed DIN ({din}) verifies no label; scan the label's own barcode (the scanner sends ]C0 or ]d2 first), or use manual entry: the DIN with its check character, a reason and a second person's PIN"
-    )]
+    #[error("{}", self.message())]
     Typed { din: Din },
-    #[error(
-        "非扫描输入：{din} 没有扫描枪的符号标识（]C0、]d2），可能是键入的；请用发送 AIM 标识的扫描枪扫描，或使用手工录入（含校验字符的献血码、原因和第二人 PIN） / NOT A SCAN: {din} arrived without the scanner's symbology identifier (]C0, ]d2), so it may have been typed; scan with a scanner set to send AIM identifiers, or use manual entry: the DIN with its check character, a reason and a second person's PIN"
-    )]
+    #[error("{}", self.message())]
     Unprefixed { din: Din },
+}
+
+impl LabelScanError {
+    /// The refusal for the person at the scanner (`label.typed_not_scanned`, …).
+    pub fn message(&self) -> Message {
+        match self {
+            LabelScanError::Unreadable(e) => {
+                Message::new("scan.unreadable").with("detail", e.to_string())
+            }
+            LabelScanError::Typed { din } => {
+                Message::new("scan.typed_not_scanned").with("din", din.to_string())
+            }
+            LabelScanError::Unprefixed { din } => {
+                Message::new("scan.not_a_scan").with("din", din.to_string())
+            }
+        }
+    }
 }
 
 /// Reads an entry that must be a scan of a label (packing, the receiving desk): the

@@ -14,6 +14,7 @@ pub mod label_piece;
 pub mod labels;
 pub mod measurements;
 pub mod merge;
+pub mod messages;
 pub mod pin;
 pub mod product;
 pub mod reason;

@@ -4,8 +4,8 @@
 
 use chrono::NaiveDate;
 use lifebridge_domain::eligibility::{
-    Decision, DeferralRecord, Donor, EligibilityRequest, HistoryEntry, ReasonCode, RequestError,
-    TestResult, Tests, Vitals, evaluate,
+    Decision, DeferralRecord, Donor, EligibilityRequest, HistoryEntry, Lang, ReasonCode,
+    RequestError, TestResult, Tests, Vitals, evaluate,
 };
 use lifebridge_domain::rules::RuleSet;
 use lifebridge_domain::{Procedure, Sex};
@@ -141,7 +141,7 @@ fn first_time_donor_max_55_inclusive() {
     r.donor.birth_date = day(1970, 5, 1); // 56 today
     let d = fails(&r, &[ReasonCode::AgeAboveMax]);
     assert_eq!(d.eligible_from, None);
-    assert!(d.reasons[0].message_en.contains("first-time"));
+    assert!(d.reasons[0].message(Lang::En).contains("first-time"));
 }
 
 #[test]
@@ -164,7 +164,7 @@ fn repeat_donor_with_prior_reaction_max_55() {
     passes(&r);
     r.donor.birth_date = day(1970, 5, 1); // 56
     let d = fails(&r, &[ReasonCode::AgeAboveMax]);
-    assert!(d.reasons[0].message_en.contains("adverse reaction"));
+    assert!(d.reasons[0].message(Lang::En).contains("adverse reaction"));
 }
 
 // ---- weight ----
@@ -177,11 +177,11 @@ fn weight_by_sex() {
     r.vitals.weight_kg = 44.0;
     let d = fails(&r, &[ReasonCode::WeightBelowMin]);
     assert_eq!(
-        d.reasons[0].message_en,
+        d.reasons[0].message(Lang::En),
         "Weight 44 kg is below the 45 kg minimum for women"
     );
     assert_eq!(
-        d.reasons[0].message_zh,
+        d.reasons[0].message(Lang::ZhCn),
         "体重 44 kg，低于女性最低要求 45 kg"
     );
     assert_eq!(d.eligible_from, None);
@@ -236,7 +236,7 @@ fn pulse_pressure_bound() {
     passes(&r);
     r.vitals.systolic_mmhg = 109.0;
     let d = fails(&r, &[ReasonCode::PulsePressureLow]);
-    assert!(d.reasons[0].message_en.contains("29 mmHg (109/80)"));
+    assert!(d.reasons[0].message(Lang::En).contains("29 mmHg (109/80)"));
 }
 
 // ---- pulse ----
@@ -267,7 +267,11 @@ fn athlete_pulse_minimum() {
     passes(&r);
     r.vitals.pulse_bpm = 49.0;
     let d = fails(&r, &[ReasonCode::PulseLow]);
-    assert!(d.reasons[0].message_en.contains("endurance athletes"));
+    assert!(
+        d.reasons[0]
+            .message(Lang::En)
+            .contains("endurance athletes")
+    );
     r.vitals.pulse_bpm = 101.0;
     fails(&r, &[ReasonCode::PulseHigh]);
     r.athlete = false;
@@ -289,7 +293,7 @@ fn temperature_bounds() {
     r.vitals.temperature_c = 37.4;
     let d = fails(&r, &[ReasonCode::TemperatureHigh]);
     assert_eq!(
-        d.reasons[0].message_en,
+        d.reasons[0].message(Lang::En),
         "Temperature 37.4 °C is above the 37.3 °C maximum"
     );
 }
@@ -304,11 +308,11 @@ fn hemoglobin_by_sex() {
     r.tests.hemoglobin_g_l = 114.0;
     let d = fails(&r, &[ReasonCode::HemoglobinLow]);
     assert_eq!(
-        d.reasons[0].message_en,
+        d.reasons[0].message(Lang::En),
         "Haemoglobin 114 g/L is below the 115 g/L minimum for women"
     );
     assert_eq!(
-        d.reasons[0].message_zh,
+        d.reasons[0].message(Lang::ZhCn),
         "血红蛋白 114 g/L，低于女性最低要求 115 g/L"
     );
     assert_eq!(d.eligible_from, None);
@@ -318,7 +322,7 @@ fn hemoglobin_by_sex() {
     passes(&r);
     r.tests.hemoglobin_g_l = 119.0;
     let d = fails(&r, &[ReasonCode::HemoglobinLow]);
-    assert!(d.reasons[0].message_en.ends_with("for men"));
+    assert!(d.reasons[0].message(Lang::En).ends_with("for men"));
 }
 
 #[test]
@@ -352,7 +356,7 @@ fn whole_blood_volumes() {
     for v in [199.0, 201.0, 350.0, 401.0, 450.0] {
         r.volume_ml = Some(v);
         let d = fails(&r, &[ReasonCode::VolumeNotAllowed]);
-        assert!(d.reasons[0].message_en.contains("200, 300, 400 mL"));
+        assert!(d.reasons[0].message(Lang::En).contains("200, 300, 400 mL"));
     }
 }
 
@@ -468,7 +472,7 @@ fn no_other_failing_rule_is_waivable() {
     assert_eq!(d.reasons.len(), 5, "{:#?}", d.reasons);
     assert!(d.reasons.iter().all(|x| !x.waivable), "{:#?}", d.reasons);
     assert_eq!(d.hard_stops().len(), 5);
-    let json = d.to_contract_json(lifebridge_domain::eligibility::Lang::En);
+    let json = d.to_contract_json(Lang::En);
     assert!(
         json["reasons"]
             .as_array()
@@ -516,7 +520,7 @@ fn antiplatelet_drugs_exclude_platelets_not_whole_blood_for_5_days() {
             ProductClass::ApheresisPlatelets
         ]
     );
-    let json = d.to_contract_json(lifebridge_domain::eligibility::Lang::En);
+    let json = d.to_contract_json(Lang::En);
     assert_eq!(
         json["excluded_products"],
         serde_json::json!(["platelet_whole_blood", "apheresis_platelets"])
@@ -710,7 +714,7 @@ fn whole_blood_to_whole_blood_six_months() {
     assert_eq!(d.reasons[0].eligible_from, Some(day(2026, 5, 1)));
     assert_eq!(d.eligible_from, Some(day(2026, 5, 1)));
     assert_eq!(
-        d.reasons[0].message_en,
+        d.reasons[0].message(Lang::En),
         "Whole blood → whole blood needs 6 months: last whole blood donation 2025-11-01, eligible from 2026-05-01"
     );
 }
@@ -833,7 +837,11 @@ fn yearly_apheresis_volume_limit() {
     let d = fails(&r, &[ReasonCode::ApheresisYearlyVolume]);
     // Dropping the oldest (2026-04-17 - 266 days = 2025-07-25) is enough.
     assert_eq!(d.eligible_from, Some(day(2026, 7, 25)));
-    assert!(d.reasons[0].message_en.contains("9800 mL + 201 mL planned"));
+    assert!(
+        d.reasons[0]
+            .message(Lang::En)
+            .contains("9800 mL + 201 mL planned")
+    );
 }
 
 #[test]
@@ -879,10 +887,10 @@ fn deferral_until_is_the_first_eligible_day() {
     let d = fails(&r, &[ReasonCode::DeferralActive]);
     assert_eq!(d.eligible_from, Some(day(2026, 5, 2)));
     assert_eq!(
-        d.reasons[0].message_en,
+        d.reasons[0].message(Lang::En),
         "Deferred until 2026-05-02: Tooth extraction (2 weeks after the extraction) (TOOTH_EXTRACTION)"
     );
-    assert!(d.reasons[0].message_zh.contains("拔牙"));
+    assert!(d.reasons[0].message(Lang::ZhCn).contains("拔牙"));
     r.deferrals[0].until = Some(today());
     passes(&r);
 }
@@ -902,7 +910,7 @@ fn permanent_and_unknown_deferrals() {
         until: Some(day(2026, 6, 1)),
     }];
     let d = fails(&r, &[ReasonCode::DeferralActive]);
-    assert!(d.reasons[0].message_en.contains("LOCAL_CODE_7"));
+    assert!(d.reasons[0].message(Lang::En).contains("LOCAL_CODE_7"));
 }
 
 // ---- several failures at once ----

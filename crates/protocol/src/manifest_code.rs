@@ -21,6 +21,7 @@ use flate2::Compression;
 use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
 use lifebridge_domain::cold_chain::Manifest;
+use lifebridge_domain::messages::Message;
 use sha2::{Digest, Sha256};
 
 /// The format tag every part starts with.
@@ -41,46 +42,81 @@ pub const MAX_PARTS: usize = 99;
 
 const DIGEST_HEX: usize = 16;
 
+/// Why scanned QR parts are not a manifest. `Display` is the English text of
+/// [`ManifestCodeError::message`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestCodeError {
-    #[error(
-        "扫描内容不是运输清单二维码 / this is not a transport manifest QR code (expected text starting with {PREFIX}:, got \"{start}\")"
-    )]
+    #[error("{}", self.message())]
     NotAManifestCode { start: String },
-    #[error(
-        "清单二维码格式版本 {found} 不受支持 / manifest QR format {found} is not supported by this station (it reads {PREFIX}); update the station or print the manifest from the same app version"
-    )]
+    #[error("{}", self.message())]
     UnsupportedVersion { found: String },
-    #[error("清单二维码第 {part} 部分已损坏 / manifest QR part {part} is damaged: {reason}")]
+    #[error("{}", self.message())]
     MalformedPart { part: String, reason: String },
-    #[error("没有扫描任何清单二维码 / no manifest QR part was scanned")]
+    #[error("{}", self.message())]
     Empty,
-    #[error(
-        "扫描的二维码来自两份不同的清单（{first} 与 {other}）/ the parts come from two different manifests ({first} and {other}); scan only the parts printed on one manifest"
-    )]
+    #[error("{}", self.message())]
     MixedManifests { first: String, other: String },
-    #[error(
-        "清单二维码份数不一致：{first} 与 {other} / the parts disagree on how many there are ({first} vs {other})"
-    )]
+    #[error("{}", self.message())]
     CountMismatch { first: usize, other: usize },
-    #[error(
-        "同一部分扫描到两种不同内容（第 {index} 部分）/ part {index} was scanned twice with different contents; rescan it"
-    )]
+    #[error("{}", self.message())]
     ConflictingPart { index: usize },
-    #[error(
-        "还缺清单二维码第 {} 部分（共 {count} 部分）/ still missing part(s) {} of {count}",
-        list(missing),
-        list(missing)
-    )]
+    #[error("{}", self.message())]
     MissingParts { missing: Vec<usize>, count: usize },
-    #[error(
-        "清单二维码校验不符 / the parts do not add up to the manifest they claim to be (digest mismatch): rescan every part"
-    )]
+    #[error("{}", self.message())]
     DigestMismatch,
-    #[error("清单二维码内容无法解压 / the manifest QR content does not inflate: {0}")]
+    #[error("{}", self.message())]
     Corrupt(String),
-    #[error("清单二维码内容不是运输清单 / the QR content is not a transport manifest: {0}")]
+    #[error("{}", self.message())]
     NotAManifest(String),
+}
+
+impl ManifestCodeError {
+    /// The refusal for the desk (`manifest_qr.*`).
+    pub fn message(&self) -> Message {
+        match self {
+            ManifestCodeError::NotAManifestCode { start } => {
+                Message::new("manifest_qr.not_a_manifest_code")
+                    .with("prefix", PREFIX)
+                    .with("start", start.as_str())
+            }
+            ManifestCodeError::UnsupportedVersion { found } => {
+                Message::new("manifest_qr.unsupported_version")
+                    .with("found", found.as_str())
+                    .with("prefix", PREFIX)
+            }
+            ManifestCodeError::MalformedPart { part, reason } => {
+                Message::new("manifest_qr.malformed_part")
+                    .with("part", part.as_str())
+                    .with("reason", reason.as_str())
+            }
+            ManifestCodeError::Empty => Message::new("manifest_qr.empty"),
+            ManifestCodeError::MixedManifests { first, other } => {
+                Message::new("manifest_qr.mixed_manifests")
+                    .with("first", first.as_str())
+                    .with("other", other.as_str())
+            }
+            ManifestCodeError::CountMismatch { first, other } => {
+                Message::new("manifest_qr.count_mismatch")
+                    .with("first", first.to_string())
+                    .with("other", other.to_string())
+            }
+            ManifestCodeError::ConflictingPart { index } => {
+                Message::new("manifest_qr.conflicting_part").with("index", index.to_string())
+            }
+            ManifestCodeError::MissingParts { missing, count } => {
+                Message::new("manifest_qr.missing_parts")
+                    .with("missing", list(missing))
+                    .with("count", count.to_string())
+            }
+            ManifestCodeError::DigestMismatch => Message::new("manifest_qr.digest_mismatch"),
+            ManifestCodeError::Corrupt(detail) => {
+                Message::new("manifest_qr.corrupt").with("detail", detail.as_str())
+            }
+            ManifestCodeError::NotAManifest(detail) => {
+                Message::new("manifest_qr.not_a_manifest").with("detail", detail.as_str())
+            }
+        }
+    }
 }
 
 fn list(items: &[usize]) -> String {

@@ -27,6 +27,11 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         "stats.js" => (STATS_JS, "text/javascript; charset=utf-8"),
         "i18n.js" => (I18N_JS, "text/javascript; charset=utf-8"),
         "desk.css" => (CSS, "text/css; charset=utf-8"),
+        // The one message catalogue, which the pages render server messages from.
+        "messages.json" => (
+            lifebridge_domain::messages::CATALOGUE_JSON,
+            "application/json; charset=utf-8",
+        ),
         _ => return (StatusCode::NOT_FOUND, "no such file").into_response(),
     };
     ([(header::CONTENT_TYPE, kind)], body).into_response()

@@ -23,6 +23,7 @@ use lifebridge_domain::handoff::{
     self, DeskManual, DeskScan, HandoffError, Reasons, Reconciliation,
 };
 use lifebridge_domain::labels::{LabelPiece, LabelScanError, read_typed};
+use lifebridge_domain::messages::Message;
 use lifebridge_domain::pin;
 use lifebridge_domain::rules::RuleSet;
 use lifebridge_protocol::manifest_code::{self, ManifestCodeError};
@@ -246,14 +247,17 @@ impl Desk {
     }
 }
 
-/// An error answer for the desk: a code the page switches on, a bilingual message, and
-/// what it concerns.
+/// An error answer for the desk: a code the page switches on, the refusal as a catalogue
+/// message (`text`, which the page renders in its language), the same in English
+/// (`message`, for logs and scripts), and what it concerns.
 #[derive(Debug, Serialize)]
 pub struct DeskError {
     #[serde(skip)]
     status: StatusCode,
     pub error: &'static str,
-    pub message: String,
+    /// Boxed: an error stays small on the happy path's stack. The answer also carries
+    /// it in English as `message` (see `into_response`).
+    pub text: Box<Message>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub din: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -264,25 +268,27 @@ pub struct DeskError {
 }
 
 impl DeskError {
-    fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> DeskError {
+    fn new(status: StatusCode, error: &'static str, text: Message) -> DeskError {
         DeskError {
             status,
             error,
-            message: message.into(),
+            text: Box::new(text),
             din: None,
             missing_parts: None,
             box_code: None,
         }
     }
 
-    fn invalid(error: &'static str, message: impl Into<String>) -> DeskError {
-        DeskError::new(StatusCode::UNPROCESSABLE_ENTITY, error, message)
+    fn invalid(error: &'static str, text: Message) -> DeskError {
+        DeskError::new(StatusCode::UNPROCESSABLE_ENTITY, error, text)
     }
 }
 
 impl IntoResponse for DeskError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(&self)).into_response()
+        let mut body = json!(&self);
+        body["message"] = json!(self.text.to_string());
+        (self.status, axum::Json(body)).into_response()
     }
 }
 
@@ -292,7 +298,7 @@ impl From<StorageError> for DeskError {
         DeskError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            "站点数据库不可用，未写入任何内容 / the station database is unavailable; nothing was written, try again",
+            Message::new("receiving.unavailable"),
         )
     }
 }
@@ -302,10 +308,7 @@ impl From<JsonRejection> for DeskError {
         DeskError::new(
             StatusCode::BAD_REQUEST,
             "malformed_body",
-            format!(
-                "the request body is not valid for this endpoint: {}",
-                e.body_text()
-            ),
+            Message::new("receiving.malformed_body").with("detail", e.body_text()),
         )
     }
 }
@@ -349,7 +352,7 @@ fn session(desk: &Desk, headers: &HeaderMap) -> DeskResult<Signatory> {
         _ => Err(DeskError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "请先用姓名和 PIN 登录接收台 / sign in at the desk with your name and PIN first",
+            Message::new("receiving.unauthorized"),
         )),
     }
 }
@@ -358,12 +361,34 @@ fn poisoned() -> DeskError {
     DeskError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",
-        "the desk's session table failed; restart the station",
+        Message::new("receiving.internal"),
     )
 }
 
+/// Who is asked for a PIN, as the refusals name them (`receiving.who.*`).
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    /// Signing in at the desk.
+    ReceivingStaff,
+    /// The signed-in receiver, signing.
+    Receiver,
+    Driver,
+    SecondPerson,
+}
+
+impl Who {
+    fn name(self) -> Message {
+        Message::new(match self {
+            Who::ReceivingStaff => "receiving.who.receiving_staff",
+            Who::Receiver => "receiving.who.receiver",
+            Who::Driver => "receiving.who.driver",
+            Who::SecondPerson => "receiving.who.second_person",
+        })
+    }
+}
+
 /// Checks `name`'s PIN with lock-out; the staff member on success.
-async fn check_pin(desk: &Desk, name: &str, pin: &str, who: &str) -> DeskResult<StaffRow> {
+async fn check_pin(desk: &Desk, name: &str, pin: &str, who: Who) -> DeskResult<StaffRow> {
     let now = Utc::now();
     let name = name.trim();
     {
@@ -374,11 +399,10 @@ async fn check_pin(desk: &Desk, name: &str, pin: &str, who: &str) -> DeskResult<
             return Err(DeskError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "locked_out",
-                format!(
-                    "{who} {name} PIN 错误次数过多，锁定至 {} / too many wrong PINs for {name}: locked until {} UTC",
-                    until.format("%H:%M"),
-                    until.format("%H:%M")
-                ),
+                Message::new("receiving.locked_out")
+                    .with("who", who.name())
+                    .with("name", name)
+                    .with("until", until.format("%H:%M").to_string()),
             ));
         }
     }
@@ -388,7 +412,9 @@ async fn check_pin(desk: &Desk, name: &str, pin: &str, who: &str) -> DeskResult<
         return Err(DeskError::new(
             StatusCode::FORBIDDEN,
             "account_closed",
-            format!("{who} {name} 的账号已停用 / the account of {name} is closed"),
+            Message::new("receiving.account_closed")
+                .with("who", who.name())
+                .with("name", name),
         ));
     }
     let mut failures = desk.desk.failures.lock().map_err(|_| poisoned())?;
@@ -407,14 +433,10 @@ async fn check_pin(desk: &Desk, name: &str, pin: &str, who: &str) -> DeskResult<
             Err(DeskError::new(
                 StatusCode::UNAUTHORIZED,
                 "wrong_pin",
-                format!(
-                    "{who}姓名或 PIN 不正确（还可尝试 {left} 次）/ {who_en}: unknown name or wrong PIN ({left} attempts left before a {LOCKOUT_MINUTES}-minute lock-out)",
-                    who_en = match who {
-                        "司机" => "driver",
-                        "第二人" => "second person",
-                        _ => "receiver",
-                    }
-                ),
+                Message::new("receiving.wrong_pin")
+                    .with("who", who.name())
+                    .with("left", left.to_string())
+                    .with("minutes", LOCKOUT_MINUTES.to_string()),
             ))
         }
     }
@@ -431,15 +453,12 @@ async fn sign_in(
     body: Result<axum::Json<SignInRequest>, JsonRejection>,
 ) -> DeskResult<Response> {
     let axum::Json(req) = body?;
-    let staff = check_pin(&desk, &req.name, &req.pin, "接收人员").await?;
+    let staff = check_pin(&desk, &req.name, &req.pin, Who::ReceivingStaff).await?;
     if !staff.has_role(StaffRole::Receiving) {
         return Err(DeskError::new(
             StatusCode::FORBIDDEN,
             "not_receiving_staff",
-            format!(
-                "{} 不是接收人员账号，不能登录接收台 / {} is not a receiving account: drivers sign the hand-off, receiving staff sign in",
-                staff.name, staff.name
-            ),
+            Message::new("receiving.not_receiving_staff").with("name", staff.name.as_str()),
         ));
     }
     let token = crate::auth::new_token();
@@ -512,7 +531,7 @@ async fn load_qr(
     session(&desk, &headers)?;
     let axum::Json(req) = body?;
     let manifest = manifest_code::decode(&req.parts).map_err(|e| {
-        let mut err = DeskError::invalid("manifest_qr", e.to_string());
+        let mut err = DeskError::invalid("manifest_qr", e.message());
         if let ManifestCodeError::MissingParts { missing, .. } = e {
             err.error = "manifest_qr_incomplete";
             err.missing_parts = Some(missing);
@@ -543,7 +562,7 @@ async fn open_receipt(
     if req.manifest_ids.is_empty() {
         return Err(DeskError::invalid(
             "no_manifest",
-            HandoffError::NoManifest.to_string(),
+            HandoffError::NoManifest.message(),
         ));
     }
     for id in &req.manifest_ids {
@@ -551,9 +570,7 @@ async fn open_receipt(
             return Err(DeskError::new(
                 StatusCode::NOT_FOUND,
                 "unknown_manifest",
-                format!(
-                    "站点没有清单 {id} / the station holds no manifest {id}: wait for the bus to sync, or scan its manifest QR"
-                ),
+                Message::new("receiving.unknown_manifest").with("id", id.to_string()),
             ));
         }
     }
@@ -581,13 +598,13 @@ pub struct ReceiptView {
     /// Box codes on the loaded manifests, so the page knows a box scan from a bag scan.
     pub boxes: Vec<BoxView>,
     pub reconciliation: Reconciliation,
-    /// Each line's discrepancies described, zh-CN first (same order as the lines).
-    pub descriptions: Vec<Vec<String>>,
-    /// Each line's unit status described, zh-CN first (same order as the lines).
-    pub unit_descriptions: Vec<String>,
-    /// Each box excursion described, zh-CN first (same order as
-    /// `reconciliation.box_excursions`): one decision per box.
-    pub box_descriptions: Vec<String>,
+    /// Each line's discrepancies described (same order as the lines).
+    pub descriptions: Vec<Vec<Message>>,
+    /// Each line's unit status described (same order as the lines).
+    pub unit_descriptions: Vec<Message>,
+    /// Each box excursion described (same order as `reconciliation.box_excursions`):
+    /// one decision per box.
+    pub box_descriptions: Vec<Message>,
     pub signed: Option<serde_json::Value>,
 }
 
@@ -612,7 +629,7 @@ async fn load(desk: &Desk, id: Uuid) -> DeskResult<Loaded> {
         return Err(DeskError::new(
             StatusCode::NOT_FOUND,
             "unknown_receipt",
-            format!("no receiving {id} at this station"),
+            Message::new("receiving.unknown_receipt").with("id", id.to_string()),
         ));
     };
     let mut manifests = Vec::new();
@@ -639,17 +656,17 @@ async fn view(desk: &Desk, loaded: &Loaded) -> DeskResult<ReceiptView> {
     let descriptions = reconciliation
         .lines
         .iter()
-        .map(|l| l.discrepancies.iter().map(|d| d.describe()).collect())
+        .map(|l| l.discrepancies.iter().map(|d| d.message()).collect())
         .collect();
     let unit_descriptions = reconciliation
         .lines
         .iter()
-        .map(|l| l.unit.describe())
+        .map(|l| l.unit.message())
         .collect();
     let box_descriptions = reconciliation
         .box_excursions
         .iter()
-        .map(|b| b.describe())
+        .map(|b| b.message())
         .collect();
     let signed = match desk
         .app
@@ -711,15 +728,15 @@ async fn scan(
     let staff = session(&desk, &headers)?;
     let axum::Json(req) = body?;
     let label = handoff::read_bag_scan(&req.text).map_err(|e| {
-        let (code, message) = match &e {
+        let (code, text) = match &e {
             LabelScanError::Unreadable(_) => (
                 "unreadable_scan",
-                format!("扫描内容不是血袋标签的献血编码 / the scan is not a bag label's DIN: {e}"),
+                Message::new("receiving.scan_not_a_din").with("detail", e.to_string()),
             ),
-            LabelScanError::Typed { .. } => ("typed_not_scanned", e.to_string()),
-            LabelScanError::Unprefixed { .. } => ("not_a_scan", e.to_string()),
+            LabelScanError::Typed { .. } => ("typed_not_scanned", e.message()),
+            LabelScanError::Unprefixed { .. } => ("not_a_scan", e.message()),
         };
-        let mut err = DeskError::invalid(code, message);
+        let mut err = DeskError::invalid(code, text);
         if let LabelScanError::Typed { din } | LabelScanError::Unprefixed { din } = &e {
             err.din = Some(din.to_string());
         }
@@ -751,9 +768,7 @@ fn known_box(loaded: &Loaded, box_code: Option<String>) -> DeskResult<Option<Str
     {
         return Err(DeskError::invalid(
             "unknown_box",
-            format!(
-                "箱号 {code} 不在已加载的清单上 / box {code} is on none of the loaded manifests"
-            ),
+            Message::new("receiving.unknown_box").with("code", code.as_str()),
         ));
     }
     Ok(box_code)
@@ -769,7 +784,7 @@ async fn add_scan(desk: &Desk, id: Uuid, scan: &DeskScan, staff_id: Uuid) -> Des
         return Err(DeskError::new(
             StatusCode::CONFLICT,
             "already_signed",
-            "本次交接已签收，不能再扫描 / this hand-off is signed; start a new receiving for further bags",
+            Message::new("receiving.signed_no_scan"),
         ));
     }
     let loaded = load(desk, id).await?;
@@ -807,17 +822,21 @@ async fn manual_entry(
     if reason.is_empty() || reason.chars().count() > 200 {
         return Err(DeskError::invalid(
             "reason_missing",
-            "原因：请填写为何不能扫描（1-200 字）/ reason: say why the label cannot be scanned (1-200 characters)",
+            Message::new("receiving.manual_reason_missing"),
         ));
     }
-    let typed = read_typed(&req.typed)
-        .map_err(|e| DeskError::invalid("typed_din", format!("输入的献血码 / typed DIN: {e}")))?;
+    let typed = read_typed(&req.typed).map_err(|e| {
+        DeskError::invalid(
+            "typed_din",
+            Message::new("receiving.typed_din").with("detail", e.to_string()),
+        )
+    })?;
     let loaded = load(&desk, id).await?;
     if loaded.receipt.signed_at.is_some() {
         return Err(DeskError::new(
             StatusCode::CONFLICT,
             "already_signed",
-            "本次交接已签收，不能再录入 / this hand-off is signed; start a new receiving for further bags",
+            Message::new("receiving.signed_no_manual"),
         ));
     }
     let Some(bag) = loaded
@@ -829,38 +848,37 @@ async fn manual_entry(
     else {
         let mut err = DeskError::invalid(
             "not_on_manifest",
-            format!(
-                "{} 不在已加载的清单上，不能手工录入 / {} is on none of the loaded manifests: manual entry is only for a listed bag whose label cannot be scanned",
-                typed.din, typed.din
-            ),
+            Message::new("receiving.manual_not_on_manifest").with("din", typed.din.to_string()),
         );
         err.din = Some(typed.din.to_string());
         return Err(err);
     };
     let is_bag = req.piece == LabelPiece::new(LabelKind::Bag, 1);
     if !is_bag && !bag.tubes.contains(&req.piece) {
-        let mut allowed = vec![LabelPiece::new(LabelKind::Bag, 1).describe()];
-        allowed.extend(bag.tubes.iter().map(|t| t.describe()));
+        let mut allowed = vec![LabelPiece::new(LabelKind::Bag, 1).name()];
+        allowed.extend(bag.tubes.iter().map(|t| t.name()));
         let mut err = DeskError::invalid(
             "piece_not_listed",
-            format!(
-                "{} 不是清单上 {} 的标签 / {} is not a label the manifest lists for {}: allowed {}",
-                req.piece,
-                typed.din,
-                req.piece,
-                typed.din,
-                allowed.join("; ")
-            ),
+            Message::new("receiving.piece_not_listed")
+                .with("piece", req.piece.name())
+                .with("din", typed.din.to_string())
+                .with("allowed", allowed),
         );
         err.din = Some(typed.din.to_string());
         return Err(err);
     }
     let box_code = known_box(&loaded, req.box_code)?;
-    let witness = check_pin(&desk, &req.witness_name, &req.witness_pin, "第二人").await?;
+    let witness = check_pin(
+        &desk,
+        &req.witness_name,
+        &req.witness_pin,
+        Who::SecondPerson,
+    )
+    .await?;
     if witness.staff_id == staff.staff_id {
         return Err(DeskError::invalid(
             "same_person",
-            "第二人须是另一名站点账号（例如交接的司机），不是已登录的接收人员 / the second person must be another station account (e.g. the driver handing over), not the signed-in receiver",
+            Message::new("receiving.same_person"),
         ));
     }
     let scan = DeskScan {
@@ -907,10 +925,12 @@ async fn sign(
         boxes: req.box_reasons,
     };
     for (din, reason) in req.reasons {
-        let parsed: Din = din.parse().map_err(|e| {
+        let parsed: Din = din.parse().map_err(|e: lifebridge_domain::DinError| {
             DeskError::invalid(
                 "malformed_body",
-                format!("reasons: {din:?} is not a DIN: {e}"),
+                Message::new("receiving.reason_not_a_din")
+                    .with("din", format!("{din:?}"))
+                    .with("detail", e.to_string()),
             )
         })?;
         reasons.bags.insert(parsed, reason);
@@ -920,7 +940,7 @@ async fn sign(
         return Err(DeskError::new(
             StatusCode::CONFLICT,
             "already_signed",
-            "本次交接已签收 / this hand-off is already signed",
+            Message::new("receiving.already_signed"),
         ));
     }
     let now = Utc::now();
@@ -943,22 +963,19 @@ async fn sign(
     ) {
         return Err(handoff_error(e));
     }
-    let me = check_pin(&desk, &receiver.name, &req.receiver_pin, "接收人").await?;
+    let me = check_pin(&desk, &receiver.name, &req.receiver_pin, Who::Receiver).await?;
     if me.staff_id != receiver.staff_id {
         return Err(DeskError::new(
             StatusCode::UNAUTHORIZED,
             "wrong_pin",
-            "PIN does not belong to the signed-in receiver",
+            Message::new("receiving.pin_not_receivers"),
         ));
     }
-    let driver = check_pin(&desk, &req.driver_name, &req.driver_pin, "司机").await?;
+    let driver = check_pin(&desk, &req.driver_name, &req.driver_pin, Who::Driver).await?;
     if !driver.has_role(StaffRole::Device(Role::Driver)) {
         return Err(DeskError::invalid(
             "not_a_driver",
-            format!(
-                "{} 不是司机账号 / {} is not registered as a driver (lifebridge-station staff add --role driver)",
-                driver.name, driver.name
-            ),
+            Message::new("receiving.not_a_driver").with("name", driver.name.as_str()),
         ));
     }
     let record = handoff::sign(
@@ -978,7 +995,7 @@ async fn sign(
         return Err(DeskError::new(
             StatusCode::CONFLICT,
             "already_signed",
-            "本次交接已签收 / this hand-off is already signed",
+            Message::new("receiving.already_signed"),
         ));
     }
     tracing::info!(receipt_id = %id, handoff_id = %record.id, discrepancies = record.discrepancies.len(), "hand-off signed");
@@ -1004,7 +1021,7 @@ fn handoff_error(e: HandoffError) -> DeskError {
         HandoffError::SameSignatory { .. } => "same_signatory",
         HandoffError::NoManifest => "no_manifest",
     };
-    let mut err = DeskError::invalid(code, e.to_string());
+    let mut err = DeskError::invalid(code, e.message());
     err.din = din;
     err.box_code = box_code;
     err

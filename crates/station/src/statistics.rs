@@ -70,6 +70,7 @@ pub struct Period {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SiteFigure {
+    /// The drive's site name; empty when the station never received the drive.
     pub site: String,
     pub donations: u32,
     pub volume_ml: u64,
@@ -201,7 +202,8 @@ fn figures(
         let site = drives
             .get(&d.drive_id)
             .map(|dr| dr.site_name.clone())
-            .unwrap_or_else(|| "未知地点 / unknown site".into());
+            // No drive on record: the page names it "unknown site" in its language.
+            .unwrap_or_default();
         let e = by_site.entry(site).or_default();
         e.0 += 1;
         e.1 += volume;

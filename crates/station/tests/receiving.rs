@@ -9,9 +9,17 @@ mod fixture;
 use std::collections::BTreeMap;
 
 use common::{Backend, enroll, start};
+use lifebridge_domain::messages::{Lang, Message};
 use lifebridge_protocol::records::RemoteKind;
 use lifebridge_station::receiving::new_staff;
 use serde_json::{Value, json};
+
+/// A message the desk was sent (`{code, params}`), as the page shows it in each
+/// language: "中文 / English".
+fn said(v: &Value) -> String {
+    let m: Message = serde_json::from_value(v.clone()).unwrap();
+    format!("{} / {}", m.render(Lang::ZhCn), m.render(Lang::En))
+}
 
 /// A plain HTTP client for the desk's JSON API (as the page's `fetch` would call it).
 fn http() -> reqwest::Client {
@@ -252,10 +260,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
     assert_eq!(excursions[0]["box_code"], "BOX-1");
     assert_eq!(excursions[0]["bags"].as_array().unwrap().len(), 19);
     assert!(
-        view["box_descriptions"][0]
-            .as_str()
-            .unwrap()
-            .contains("its 19 bags are quarantined"),
+        said(&view["box_descriptions"][0]).contains("its 19 bags are quarantined"),
         "{view}"
     );
     let lines = view["reconciliation"]["lines"].as_array().unwrap();
@@ -288,7 +293,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
         .iter()
         .position(|l| l["din"] == short_of_tubes.as_str())
         .unwrap();
-    let text = view["unit_descriptions"][index].as_str().unwrap();
+    let text = said(&view["unit_descriptions"][index]);
     assert!(text.starts_with("隔离"), "{text}");
     assert!(text.contains("cannot be tested"), "{text}");
     let fine = line(&fixture::din(100 + 30));

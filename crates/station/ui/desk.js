@@ -2,7 +2,7 @@
 // station (lifebridge_domain::handoff::reconcile). Works with a hand scanner (keystrokes
 // ending in Enter) and the keyboard alone: the scan field keeps the focus, Tab reaches
 // the reasons and the signing form, Escape returns to the scan field.
-import { t, lang, applyStatic } from '/desk/assets/i18n.js';
+import { t, lang, applyStatic, message } from '/desk/assets/i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -16,12 +16,10 @@ const state = {
   boxReasons: {},
 };
 
-/// Server messages are bilingual ("中文 / English"); show the half for the language.
-function pick(text) {
-  if (typeof text !== 'string') return '';
-  const i = text.indexOf(' / ');
-  if (i < 0) return text;
-  return lang() === 'en' ? text.slice(i + 3) : text.slice(0, i);
+/// A refusal from the station: its catalogue message ({code, params}) in the page's
+/// language, else whatever the answer says.
+function refusal(r) {
+  return message(r.data?.text ?? r.data?.message ?? String(r.status));
 }
 
 async function api(method, path, body) {
@@ -58,7 +56,7 @@ async function signIn(event) {
   event.preventDefault();
   const r = await api('POST', '/desk/api/sign-in', { name: $('signin-name').value, pin: $('signin-pin').value });
   $('signin-pin').value = '';
-  if (!r.ok) return say('signin-message', pick(r.data?.message ?? String(r.status)));
+  if (!r.ok) return say('signin-message', refusal(r));
   state.token = r.data.token;
   state.staff = r.data.staff;
   sessionStorage.setItem('lifebridge.desk.token', state.token);
@@ -76,9 +74,9 @@ async function loadManifests() {
 
 async function receive(manifestId) {
   const r = await api('POST', '/desk/api/receipts', { manifest_ids: [manifestId] });
-  if (!r.ok) return say('scan-message', pick(r.data?.message));
+  if (!r.ok) return say('scan-message', refusal(r));
   const v = await api('GET', `/desk/api/receipts/${r.data.receipt_id}`);
-  if (!v.ok) return say('scan-message', pick(v.data?.message));
+  if (!v.ok) return say('scan-message', refusal(v));
   state.view = v.data;
   state.box = null;
   state.reasons = {};
@@ -106,7 +104,7 @@ async function onScan(text) {
       return say('scan-message', t('qr_parts', { have: state.qrParts.length, missing: r.data.missing_parts.join(', ') }), true);
     }
     state.qrParts = [];
-    return say('scan-message', pick(r.data?.message));
+    return say('scan-message', refusal(r));
   }
   const view = state.view;
   if (view && view.boxes.some((b) => b.code === text)) {
@@ -120,7 +118,7 @@ async function onScan(text) {
     // A typed DIN verifies nothing here: the manual-entry form is the way, so it gets
     // what was typed (the person still picks the label, reason and second person).
     if (r.data?.error === 'typed_not_scanned') $('manual-typed').value = text;
-    return say('scan-message', pick(r.data?.message));
+    return say('scan-message', refusal(r));
   }
   state.view = r.data;
   render();
@@ -152,7 +150,7 @@ async function sign(event) {
   $('receiver-pin').value = '';
   $('driver-pin').value = '';
   if (!r.ok) {
-    say('sign-message', pick(r.data?.message ?? String(r.status)));
+    say('sign-message', refusal(r));
     if (r.data?.din) {
       const input = document.querySelector(`input.reason[data-din="${r.data.din}"]`);
       if (input) { input.classList.add('need'); input.focus(); }
@@ -199,7 +197,7 @@ async function manualEntry(event) {
     box_code: state.box,
   });
   $('manual-witness-pin').value = '';
-  if (!r.ok) return say('manual-message', pick(r.data?.message ?? String(r.status)));
+  if (!r.ok) return say('manual-message', refusal(r));
   const typed = $('manual-typed').value.trim();
   const who = $('manual-witness').value.trim();
   $('manual-typed').value = '';
@@ -297,7 +295,7 @@ function renderReceipt() {
       cell.append(input);
     }
     return el('div', { class: 'box-decision', id: `box-${b.box_code}`, 'data-box': b.box_code, 'data-bags': b.bags.length },
-      el('span', { class: 'warn' }, pick(view.box_descriptions[i])), cell);
+      el('span', { class: 'warn' }, message(view.box_descriptions[i])), cell);
   }));
   $('tiles').replaceChildren(...TILES.map((k) => {
     const n = tally[k] ?? 0;
@@ -324,8 +322,8 @@ function renderReceipt() {
       el('td', {}, line.din, manualNote(line)), el('td', {}, t(`status_${line.status}`)), el('td', {}, line.manifest_box ?? ''),
       el('td', {}, line.found_box ?? ''), el('td', { class: 'tubes' }, tubes),
       // A bag not received has no status here: it is a discrepancy of its own.
-      el('td', { class: `unit unit-${unit}` }, line.status !== 'received' ? '' : unit === 'suitable' ? t('unit_suitable') : pick(view.unit_descriptions[i])),
-      el('td', { class: 'discrepancy' }, view.descriptions[i].map(pick).join(lang() === 'en' ? '; ' : '；')), reasonCell);
+      el('td', { class: `unit unit-${unit}` }, line.status !== 'received' ? '' : unit === 'suitable' ? t('unit_suitable') : message(view.unit_descriptions[i])),
+      el('td', { class: 'discrepancy' }, view.descriptions[i].map((d) => message(d)).join(lang() === 'en' ? '; ' : '；')), reasonCell);
   });
   // Lines with discrepancies first, so nothing to explain hides below forty good bags.
   const rank = (row) => (row.classList.contains('flagged') ? 2 : 0) + (row.dataset.unit !== 'suitable' ? 1 : 0);

@@ -1,5 +1,8 @@
 // Lifebridge station pages: zh-CN first, English selectable. Every user-facing string
-// of the desk and statistics pages is here; server messages arrive already bilingual.
+// of the desk and statistics pages is here; server messages arrive as a catalogue code
+// with parameters ({code, params}) and are rendered from the station's copy of the one
+// catalogue (crates/domain/messages/catalogue.json, served as messages.json), with the
+// same rules as lifebridge_domain::messages::render.
 const STRINGS = {
   'zh-CN': {
     desk_title: '接收台 · 血液交接',
@@ -103,6 +106,7 @@ const STRINGS = {
     screenings: '体检人次',
     deferred: '不能献血',
     unknown: '未知',
+    unknown_site: '未知地点',
     unreadable: '无法读取的记录：{n}',
     nothing: '无数据',
   },
@@ -208,10 +212,41 @@ const STRINGS = {
     screenings: 'Screenings',
     deferred: 'deferred',
     unknown: 'unknown',
+    unknown_site: 'unknown site',
     unreadable: 'Unreadable records: {n}',
     nothing: 'No data',
   },
 };
+
+const CATALOGUE = await fetch('/desk/assets/messages.json')
+  .then((r) => (r.ok ? r.json() : {}))
+  .catch(() => ({}));
+
+function renderParam(p, l, filter = '') {
+  if (typeof p === 'string') return p;
+  if (Array.isArray(p)) {
+    const sep = filter === 'semi' ? (l === 'en' ? '; ' : '；') : l === 'en' ? ', ' : '、';
+    return p.map((q) => renderParam(q, l)).join(sep);
+  }
+  if (p && typeof p === 'object' && 'code' in p) return message(p, l);
+  return p?.[l] ?? '';
+}
+
+/// A server message ({code, params}) in the page's language; an unknown code shows as
+/// itself, plain text as it is.
+export function message(msg, l = lang()) {
+  if (msg == null) return '';
+  if (typeof msg === 'string') return msg;
+  const entry = CATALOGUE[msg.code];
+  if (!entry) return msg.code;
+  const params = msg.params ?? {};
+  return entry[l].replace(/\{([^{}|]*)(?:\|(cap|semi))?\}/g, (whole, name, filter) => {
+    const p = params[name];
+    if (p === undefined) return whole;
+    const text = renderParam(p, l, filter);
+    return filter === 'cap' ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+  });
+}
 
 export function lang() {
   const saved = localStorage.getItem('lifebridge.lang');

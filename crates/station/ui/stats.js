@@ -1,5 +1,5 @@
 // Statistics: figures computed by the station (crate::statistics), drawn as plain SVG.
-import { t, lang, applyStatic } from '/desk/assets/i18n.js';
+import { t, applyStatic, message } from '/desk/assets/i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
@@ -12,10 +12,9 @@ function svg(tag, attrs = {}, text) {
   return node;
 }
 
-function pick(text) {
-  const i = text.indexOf(' / ');
-  if (i < 0) return text;
-  return lang() === 'en' ? text.slice(i + 3) : text.slice(0, i);
+/// A site as the station names it; "" is a donation whose drive it never received.
+function siteName(site) {
+  return site || t('unknown_site');
 }
 
 /// A horizontal bar chart of `[label, value]` pairs.
@@ -76,9 +75,9 @@ function period(section, title, p) {
   const charts = document.createElement('div');
   charts.className = 'charts';
   charts.append(
-    bars(t('by_site'), p.by_site.map((s) => [pick(s.site), s.donations])),
+    bars(t('by_site'), p.by_site.map((s) => [siteName(s.site), s.donations])),
     bars(t('by_abo'), p.by_abo_rh.map((g) => [g.group === 'unknown' ? t('unknown') : g.group, g.donations])),
-    bars(`${t('volume')}（${t('ml')}）· ${t('by_site')}`, p.by_site.map((s) => [pick(s.site), s.volume_ml])),
+    bars(`${t('volume')}（${t('ml')}）· ${t('by_site')}`, p.by_site.map((s) => [siteName(s.site), s.volume_ml])),
     bars(`${t('deferral_rate')} / ${t('repeat_share')} / ${t('rural_share')}`, [
       [t('deferral_rate'), p.deferral_rate],
       [t('repeat_share'), p.repeat_share],
@@ -101,7 +100,7 @@ async function load() {
   const res = await fetch(`/desk/api/statistics${date ? `?date=${date}` : ''}`);
   const data = await res.json().catch(() => null);
   if (!res.ok) {
-    $('message').textContent = pick(data?.message ?? String(res.status));
+    $('message').textContent = message(data?.text ?? data?.message ?? String(res.status));
     $('message').className = 'message error';
     return;
   }

@@ -22,6 +22,7 @@ use lifebridge_domain::entities::{LabelKind, ManualVerification};
 use lifebridge_domain::labels::{
     LabelPiece, LabelScanError, read_label_scan, read_typed, strip_scanner_noise,
 };
+use lifebridge_domain::messages::Message;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
@@ -51,61 +52,119 @@ const MAX_BOX_CODE: usize = 32;
 const FUTURE_TOLERANCE_MINUTES: i64 = 10;
 
 /// Why a cold-chain action was refused. Nothing was written when this is returned.
+/// `Display` is the English text of [`ColdChainError::message`], which the app shows in
+/// its language.
 #[derive(Debug, thiserror::Error)]
 pub enum ColdChainError {
     #[error(transparent)]
     Packing(#[from] PackingRefusal),
-    #[error("扫描无法识别为标签 / the scan could not be read as a bag label: {0}")]
+    #[error("{}", self.message())]
     Unreadable(String),
-    #[error("未知献血码 {din} / UNKNOWN DIN {din}: no donation with this DIN on this device")]
+    #[error("{}", self.message())]
     UnknownDin { din: String },
-    #[error(
-        "{din} 属于其他采血活动 / belongs to another drive ({site}, {date}), not to the drive of box {box_code}"
-    )]
+    #[error("{}", self.message())]
     OtherDrive {
         din: String,
         box_code: String,
         site: String,
         date: String,
     },
-    #[error(
-        "{din} 尚未放行 / was not released from the chair: scan back all its labels on the collection screen and release it first"
-    )]
+    #[error("{}", self.message())]
     NotReleased { din: String },
-    #[error("{din} 已装入箱 {box_code} / is already packed in box {box_code}{}", if *dispatched { " (dispatched)" } else { "" })]
+    #[error("{}", self.message())]
     AlreadyPacked {
         din: String,
         box_code: String,
         dispatched: bool,
     },
-    #[error(
-        "箱 {box_code} 已发运，只读 / box {box_code} was dispatched on a signed manifest and is read-only"
-    )]
+    #[error("{}", self.message())]
     BoxDispatched { box_code: String },
-    #[error(
-        "箱号 {code} 已在本次采血中使用 / box code {code} is already used on this drive ({class})"
-    )]
+    #[error("{}", self.message())]
     DuplicateBoxCode { code: String, class: ProductClass },
-    #[error(
-        "没有可发运的箱 / nothing to dispatch: no open box of this drive holds a bag{}",
-        if empty_boxes.is_empty() { String::new() } else { format!(" (empty boxes: {})", empty_boxes.join(", ")) }
-    )]
+    #[error("{}", self.message())]
     NothingToDispatch { empty_boxes: Vec<String> },
-    #[error("温度记录文件有误 / the logger file was not imported: {0}")]
+    #[error("{}", self.message())]
     Csv(#[from] LoggerCsvError),
-    #[error(
-        "{din}: 装箱请扫描血袋本身的标签，不是{piece} / pack by scanning the bag's own label, not the {piece}"
-    )]
-    NotABagLabel { din: String, piece: String },
+    #[error("{}", self.message())]
+    NotABagLabel { din: String, piece: Message },
     /// A typed DIN, or scanner data without the symbology identifier: no label was read.
-    #[error("{0}")]
-    NotScanned(String),
-    #[error("手工录入被拒绝 / manual entry refused: {0}")]
-    ManualRefused(String),
-    #[error("签名未通过 / the dispatch was not signed: {0}")]
+    #[error("{}", self.message())]
+    NotScanned(Message),
+    #[error("{}", self.message())]
+    ManualRefused(Message),
+    #[error("{}", self.message())]
     SignIn(#[from] SignInError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl ColdChainError {
+    /// The refusal for the driver (`packing.*`, `scan.*`).
+    pub fn message(&self) -> Message {
+        match self {
+            ColdChainError::Packing(refusal) => refusal.message(),
+            ColdChainError::Unreadable(detail) => {
+                Message::new("scan.unreadable").with("detail", detail.as_str())
+            }
+            ColdChainError::UnknownDin { din } => {
+                Message::new("packing.unknown_din").with("din", din.as_str())
+            }
+            ColdChainError::OtherDrive {
+                din,
+                box_code,
+                site,
+                date,
+            } => Message::new("packing.other_drive")
+                .with("din", din.as_str())
+                .with("box_code", box_code.as_str())
+                .with("site", site.as_str())
+                .with("date", date.as_str()),
+            ColdChainError::NotReleased { din } => {
+                Message::new("packing.not_released").with("din", din.as_str())
+            }
+            ColdChainError::AlreadyPacked {
+                din,
+                box_code,
+                dispatched,
+            } => Message::new("packing.already_packed")
+                .with("din", din.as_str())
+                .with("box_code", box_code.as_str())
+                .with(
+                    "dispatched",
+                    dispatched.then(|| Message::new("packing.dispatched_suffix")),
+                ),
+            ColdChainError::BoxDispatched { box_code } => {
+                Message::new("packing.box_dispatched").with("box_code", box_code.as_str())
+            }
+            ColdChainError::DuplicateBoxCode { code, class } => {
+                Message::new("packing.duplicate_box_code")
+                    .with("code", code.as_str())
+                    .with("class", class.as_str())
+            }
+            ColdChainError::NothingToDispatch { empty_boxes } => {
+                Message::new("packing.nothing_to_dispatch").with(
+                    "empty",
+                    (!empty_boxes.is_empty()).then(|| {
+                        Message::new("packing.empty_boxes").with("boxes", empty_boxes.join(", "))
+                    }),
+                )
+            }
+            ColdChainError::Csv(e) => {
+                Message::new("packing.logger_csv").with("detail", e.to_string())
+            }
+            ColdChainError::NotABagLabel { din, piece } => Message::new("packing.not_a_bag_label")
+                .with("din", din.as_str())
+                .with("piece", piece.clone()),
+            ColdChainError::NotScanned(m) => m.clone(),
+            ColdChainError::ManualRefused(why) => {
+                Message::new("packing.manual_refused").with("why", why.clone())
+            }
+            ColdChainError::SignIn(e) => {
+                Message::new("packing.dispatch_not_signed").with("detail", e.to_string())
+            }
+            ColdChainError::Store(e) => Message::new("packing.store").with("detail", e.to_string()),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for ColdChainError {
@@ -149,11 +208,11 @@ pub struct UnpackedBag {
     pub donation: Donation,
     pub allowed: Vec<ProductClass>,
     /// Why it goes in no box at all (still on the chair, aborted, every class excluded).
-    pub refusal: Option<String>,
+    pub refusal: Option<Message>,
     /// What the collection says about the unit (slow draw, products excluded at
     /// screening), so the driver sees why a bag goes only into a red-cell box.
     pub unit: UnitAssessment,
-    pub unit_text: String,
+    pub unit_text: Message,
 }
 
 /// A box class the driver may open, with its band from the rules table in force: the
@@ -183,8 +242,8 @@ pub struct SignedManifest {
 pub struct UnitLine {
     pub din: Din,
     pub status: lifebridge_domain::cold_chain::UnitStatus,
-    /// `降级：… / downgraded: …`
-    pub text: String,
+    /// `unit.assessment`: the status and why.
+    pub text: Message,
 }
 
 impl SignedManifest {
@@ -197,7 +256,7 @@ impl SignedManifest {
             .map(|g| UnitLine {
                 din: g.din.clone(),
                 status: g.unit.status,
-                text: g.unit.describe(),
+                text: g.unit.message(),
             })
             .collect();
         SignedManifest {
@@ -524,7 +583,7 @@ impl Store {
         require_open(&self.conn, &b)?;
         let label = read_label_scan(scanned_text).map_err(|e| match e {
             LabelScanError::Unreadable(e) => ColdChainError::Unreadable(e.to_string()),
-            not_scanned => ColdChainError::NotScanned(not_scanned.to_string()),
+            not_scanned => ColdChainError::NotScanned(not_scanned.message()),
         })?;
         if let Some(piece) = label
             .piece
@@ -532,7 +591,7 @@ impl Store {
         {
             return Err(ColdChainError::NotABagLabel {
                 din: label.din.to_string(),
-                piece: piece.describe(),
+                piece: piece.name(),
             });
         }
         let donation = self.check_pack(&b, &label.din)?;
@@ -556,19 +615,22 @@ impl Store {
         require_role(&self.conn, staff_id, Role::Driver, "pack transport boxes")?;
         let reason = require_text("reason", &entry.reason, 200)?;
         if entry.witness == staff_id {
-            return Err(ColdChainError::ManualRefused(
-                "the second crew member must be someone other than the signed-in driver / 须由另一名工作人员输入 PIN 确认".to_owned(),
-            ));
+            return Err(ColdChainError::ManualRefused(Message::new(
+                "packing.manual_same_person",
+            )));
         }
-        let typed = read_typed(&entry.typed)
-            .map_err(|e| ColdChainError::ManualRefused(format!("typed DIN / 输入的献血码: {e}")))?;
+        let typed = read_typed(&entry.typed).map_err(|e| {
+            ColdChainError::ManualRefused(
+                Message::new("packing.manual_typed_din").with("detail", e.to_string()),
+            )
+        })?;
         let b = load_box(&self.conn, box_id)?;
         require_open(&self.conn, &b)?;
         let donation = self.check_pack(&b, &typed.din)?;
         if let Err(e) = self.sign_in(entry.witness, &entry.witness_pin)? {
-            return Err(ColdChainError::ManualRefused(format!(
-                "second crew member's PIN / 第二名工作人员 PIN: {e}"
-            )));
+            return Err(ColdChainError::ManualRefused(
+                Message::new("packing.manual_witness_pin").with("detail", e.to_string()),
+            ));
         }
         let manual = ManualVerification {
             reason,
@@ -998,15 +1060,15 @@ impl Store {
                     let why = ProductClass::ALL
                         .into_iter()
                         .find_map(|c| check_packing(&donation, c, &rules).err())
-                        .map(|e| e.to_string());
+                        .map(|e| e.message());
                     (classes, why)
                 }
                 Ok(classes) => (classes, None),
-                Err(e) => (Vec::new(), Some(e.to_string())),
+                Err(e) => (Vec::new(), Some(e.message())),
             };
             let unit = UnitAssessment::new(collection_findings(&donation, &rules));
             unpacked.push(UnpackedBag {
-                unit_text: unit.describe(),
+                unit_text: unit.message(),
                 unit,
                 donation,
                 allowed,

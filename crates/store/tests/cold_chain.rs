@@ -11,6 +11,13 @@ use lifebridge_store::session::SignInError;
 use lifebridge_store::{Actor, Store, StoreKey, demo};
 use uuid::Uuid;
 
+/// A refusal as the app shows it in each language: "中文 / English".
+fn said(err: &ColdChainError) -> String {
+    use lifebridge_domain::messages::Lang;
+    let m = err.message();
+    format!("{} / {}", m.render(Lang::ZhCn), m.render(Lang::En))
+}
+
 struct Bus {
     _dir: tempfile::TempDir,
     store: Store,
@@ -287,7 +294,7 @@ fn pack_log_and_dispatch_a_drive_then_its_boxes_are_read_only() {
         assert_unchanged!(&b.store, &before, b.store.unpack_bag(driver, packing.id)),
     ] {
         assert!(matches!(err, ColdChainError::BoxDispatched { .. }), "{err}");
-        assert!(err.to_string().contains("read-only"), "{err}");
+        assert!(said(&err).contains("read-only"), "{err}");
     }
     let err = assert_unchanged!(
         &b.store,
@@ -345,7 +352,7 @@ fn every_refusal_names_the_bag_and_changes_nothing() {
         }
         other => panic!("expected a wrong-class refusal, got {other}"),
     }
-    assert!(err.to_string().contains("单采血小板"), "{err}");
+    assert!(said(&err).contains("单采血小板"), "{err}");
 
     let err = assert_unchanged!(
         &b.store,
@@ -393,21 +400,21 @@ fn every_refusal_names_the_bag_and_changes_nothing() {
         b.store
             .open_box(driver, drive, "BOX 2", ProductClass::PlateletWholeBlood),
     );
-    assert!(err.to_string().contains("code"), "{err}");
+    assert!(said(&err).contains("code"), "{err}");
     let err = assert_unchanged!(
         &b.store,
         &before,
         b.store
             .open_box(b.phleb, drive, "BOX-9", ProductClass::PlateletWholeBlood),
     );
-    assert!(err.to_string().contains("driver"), "{err}");
+    assert!(said(&err).contains("driver"), "{err}");
     for bad in [f64::NAN, 120.0, -60.0] {
         let err = assert_unchanged!(
             &b.store,
             &before,
             b.store.record_temperature(driver, red.id, Utc::now(), bad),
         );
-        assert!(err.to_string().contains("celsius"), "{err}");
+        assert!(said(&err).contains("celsius"), "{err}");
     }
     let err = assert_unchanged!(
         &b.store,
@@ -415,7 +422,7 @@ fn every_refusal_names_the_bag_and_changes_nothing() {
         b.store
             .record_temperature(driver, red.id, Utc::now() + Duration::hours(3), 5.0),
     );
-    assert!(err.to_string().contains("future"), "{err}");
+    assert!(said(&err).contains("future"), "{err}");
     // A logger file with one bad row imports nothing.
     let err = assert_unchanged!(
         &b.store,
@@ -428,7 +435,7 @@ fn every_refusal_names_the_bag_and_changes_nothing() {
         ),
     );
     assert!(
-        err.to_string().contains("line 3") && err.to_string().contains("temperature"),
+        said(&err).contains("line 3") && said(&err).contains("temperature"),
         "{err}"
     );
     // Only a driver (or supervisor) signs a dispatch.
@@ -438,7 +445,7 @@ fn every_refusal_names_the_bag_and_changes_nothing() {
         &before,
         b.store.dispatch(driver, drive, phleb_id, demo::DEMO_PIN),
     );
-    assert!(err.to_string().contains("driver"), "{err}");
+    assert!(said(&err).contains("driver"), "{err}");
     assert!(b.store.check().unwrap().is_ok());
 }
 
@@ -458,7 +465,7 @@ fn unpack_before_dispatch_and_dispatch_again_later() {
         .store
         .dispatch(driver, drive, b.driver_id, demo::DEMO_PIN)
         .unwrap_err();
-    assert!(err.to_string().contains("BOX-1, BOX-EMPTY"), "{err}");
+    assert!(said(&err).contains("BOX-1, BOX-EMPTY"), "{err}");
     assert_eq!(failed_attempts(&b.store, b.driver_id), 0);
 
     let packing = b
@@ -504,7 +511,7 @@ fn unpack_before_dispatch_and_dispatch_again_later() {
         .store
         .pack_bag(driver, first.id, &bag_scan(&b.released[0]))
         .unwrap_err();
-    assert!(err.to_string().contains("BOX-1") || err.to_string().contains("BOX-EMPTY"));
+    assert!(said(&err).contains("BOX-1") || said(&err).contains("BOX-EMPTY"));
     assert!(b.store.check().unwrap().is_ok());
 }
 
@@ -798,7 +805,7 @@ fn an_excluded_bag_is_never_packed_into_a_platelet_box() {
         ),
         "{err}"
     );
-    let text = err.to_string();
+    let text = said(&err);
     assert!(
         text.contains("slow draw: 400 mL took 11:00, over 10 min"),
         "{text}"
@@ -857,7 +864,7 @@ fn apheresis_plasma_has_its_own_box_class() {
         .store
         .pack_bag(driver, plasma.id, &bag_scan(&b.released[0]))
         .unwrap_err();
-    assert!(err.to_string().contains("apheresis plasma box"), "{err}");
+    assert!(said(&err).contains("apheresis plasma box"), "{err}");
 }
 
 /// The DIN as a person types it from the eye-readable text: with its check character.
@@ -897,15 +904,15 @@ fn packing_takes_only_a_scan_of_the_bag_label() {
         b.store.pack_bag(driver, red.id, &unprefixed)
     );
     assert!(matches!(err, ColdChainError::NotScanned(_)), "{err}");
-    assert!(err.to_string().contains("NOT A SCAN"), "{err}");
+    assert!(said(&err).contains("NOT A SCAN"), "{err}");
     // The DIN typed with its check character, in the scan field: refused, names manual entry.
     let err = assert_unchanged!(
         &b.store,
         &before,
         b.store.pack_bag(driver, red.id, &typed_din(&d))
     );
-    assert!(err.to_string().contains("TYPED, NOT SCANNED"), "{err}");
-    assert!(err.to_string().contains("manual entry"), "{err}");
+    assert!(said(&err).contains("TYPED, NOT SCANNED"), "{err}");
+    assert!(said(&err).contains("manual entry"), "{err}");
     // Full-width, as a Chinese IME types it: the same refusal.
     let full_width: String = typed_din(&d)
         .chars()
@@ -919,7 +926,7 @@ fn packing_takes_only_a_scan_of_the_bag_label() {
         &before,
         b.store.pack_bag(driver, red.id, &full_width)
     );
-    assert!(err.to_string().contains("TYPED, NOT SCANNED"), "{err}");
+    assert!(said(&err).contains("TYPED, NOT SCANNED"), "{err}");
     // A scan of one of its tubes is not the bag.
     let tube = format!(
         "]C0={}{}",
@@ -953,7 +960,7 @@ fn a_bag_is_packed_by_typing_only_with_check_character_reason_and_a_second_pin()
         b.store
             .pack_bag_manual(driver, red.id, &manual(&good, "  ", nurse, demo::DEMO_PIN))
     );
-    assert!(err.to_string().contains("reason"), "{err}");
+    assert!(said(&err).contains("reason"), "{err}");
     // No PIN, and a wrong one: refused, and counted towards the witness's lock-out
     // (sign-in audits the failure; no packing is written).
     let err = b
@@ -966,7 +973,7 @@ fn a_bag_is_packed_by_typing_only_with_check_character_reason_and_a_second_pin()
         .store
         .pack_bag_manual(driver, red.id, &manual(&good, "label torn", nurse, "9999"))
         .unwrap_err();
-    assert!(err.to_string().contains("PIN"), "{err}");
+    assert!(said(&err).contains("PIN"), "{err}");
     assert_eq!(failed_attempts(&b.store, nurse), failed + 1);
     // The signed-in driver cannot witness their own entry.
     let before = footprint(&b.store);
@@ -979,7 +986,7 @@ fn a_bag_is_packed_by_typing_only_with_check_character_reason_and_a_second_pin()
             &manual(&good, "label torn", b.driver_id, demo::DEMO_PIN)
         )
     );
-    assert!(err.to_string().contains("someone other"), "{err}");
+    assert!(said(&err).contains("someone other"), "{err}");
     // The DIN without its check character, or as scanner data, is not a typed DIN.
     for bad in [d.din.as_str().to_owned(), format!("={}01", d.din.as_str())] {
         let err = b

@@ -1,6 +1,7 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
 // Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
 import type { Din } from "./Din";
+import type { Message } from "./Message";
 import type { UnitStatus } from "./UnitStatus";
 
 /**
@@ -8,6 +9,6 @@ import type { UnitStatus } from "./UnitStatus";
  */
 export type UnitLine = { din: Din, status: UnitStatus, 
 /**
- * `降级：… / downgraded: …`
+ * `unit.assessment`: the status and why.
  */
-text: string, };
+text: Message, };

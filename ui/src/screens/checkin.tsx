@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { AppointmentEntry, DocumentCheck as DocCheck, Donor, DonorOverview, Drive, call, errorText } from "../api";
-import { lang, t } from "../i18n";
+import { t } from "../i18n";
+import { renderMessage } from "../messages";
 
 
 const DOC_KINDS = ["resident_id", "passport", "hk_macao_permit", "taiwan_permit", "foreigner_permanent_residence"];
@@ -170,7 +171,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
             <div class="checkin-warning" role="alert" id="checkin-warning" data-next-eligible={overview.check_in.next_eligible ?? ""}>
               <strong>{t("checkin_warning")}{overview.check_in.next_eligible ? ` · ${t("eligible_from")} ${overview.check_in.next_eligible}` : ` · ${t("never_by_time")}`}</strong>
               <ul class="reasons">
-                {overview.check_in.reasons.map((r) => <li data-code={r.code}>{lang.value === "en" ? r.message_en : r.message_zh}</li>)}
+                {overview.check_in.reasons.map((r) => <li data-code={r.code}>{renderMessage(r.message)}</li>)}
               </ul>
               <label>{t("checkin_confirm_reason")}<input id="checkin-confirm-reason" value={confirmation} onInput={(e) => setConfirmation(e.currentTarget.value)} /></label>
               <button class="warn-button big" id="check-in" disabled={confirmation.trim() === ""} onClick={checkIn}>{t("check_in_anyway")}</button>

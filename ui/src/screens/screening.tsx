@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { DeferralChoice, Drive, Procedure, QueueEntry, Screening as ScreeningRecord, ScreeningForm, ScreeningView, call, errorText } from "../api";
 import { lang, t } from "../i18n";
+import { renderMessage } from "../messages";
 import { options } from "../options";
 
 const num = (s: string) => (s.trim() === "" ? NaN : Number(s));
@@ -189,7 +190,7 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
           <>
             <p class={decision.eligible ? "verdict ok" : "verdict bad"} id="verdict">{decision.eligible ? t("eligible") : t("not_eligible")}</p>
             <ul class="reasons">
-              {decision.reasons.map((r) => <li data-code={r.code} data-waivable={String(r.waivable)}>{say(r.message_zh, r.message_en)}</li>)}
+              {decision.reasons.map((r) => <li data-code={r.code} data-waivable={String(r.waivable)}>{renderMessage(r.message)}</li>)}
             </ul>
             {!decision.eligible && decision.eligible_from && <p>{t("eligible_from")}: <strong id="eligible-from">{decision.eligible_from}</strong></p>}
             {decision.excluded_products.length > 0 && (

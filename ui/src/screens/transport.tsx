@@ -7,6 +7,7 @@ import {
   TransportView, UnitLine, call, errorText,
 } from "../api";
 import { t } from "../i18n";
+import { renderMessage } from "../messages";
 import { options } from "../options";
 import { ManualEntry, ManualEntryForm, emptyManualEntry } from "../manual-entry";
 import { useReloadAfterSync } from "../sync";
@@ -23,7 +24,7 @@ function UnitList({ units, id }: { units: UnitLine[]; id: string }) {
       <h3>{t("units_not_suitable")}</h3>
       <ul>{units.map((u) => (
         <li class={`unit ${u.status === "quarantined" ? "error" : "warn"}`} data-din={u.din} data-status={u.status}>
-          {u.din} · <strong>{t(`unit_${u.status}` as never)}</strong> · {u.text}
+          {u.din} · <strong>{t(`unit_${u.status}` as never)}</strong> · {renderMessage(u.text)}
         </li>
       ))}</ul>
     </div>
@@ -320,9 +321,9 @@ export function Transport({ drive }: { drive: Drive }) {
                 {view.unpacked.map((u) => (
                   <li data-din={u.donation.din}>
                     {u.donation.din} · {t(u.donation.procedure as never)}
-                    {u.refusal ? <span class="warn"> · {u.refusal}</span>
+                    {u.refusal ? <span class="warn"> · {renderMessage(u.refusal)}</span>
                       : <span class="muted"> · {t("allowed_boxes")}: {u.allowed.map((c) => t(`class_${c}` as never)).join(" / ")}</span>}
-                    {u.unit.status !== "suitable" && <span class="warn unit-text" data-status={u.unit.status}> · {u.unit_text}</span>}
+                    {u.unit.status !== "suitable" && <span class="warn unit-text" data-status={u.unit.status}> · {renderMessage(u.unit_text)}</span>}
                   </li>
                 ))}
               </ul>

@@ -3,49 +3,91 @@
 
 use super::*;
 use crate::common::Procedure;
+use crate::messages::{Localized, Message, Param};
 use crate::rules::RuleSet;
 
 /// Why a bag may not go into a box. Each names the DIN, the box's class, why, and what
 /// would be allowed, so the driver knows what to do with the bag in their hand.
+/// `Display` is the English text of [`PackingRefusal::message`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PackingRefusal {
-    #[error(
-        "{din} 仍在采血中，不能装箱 / is still on the chair: finish the collection and release the bag first"
-    )]
+    #[error("{}", self.message())]
     StillOnChair { din: String },
-    #[error("{din} 采血已中止，不能装箱 / was aborted: an aborted collection is not transported")]
+    #[error("{}", self.message())]
     Aborted { din: String },
-    #[error(
-        "{din} 不能装入{}箱：{why_zh} / cannot go into a box of {box_class}: {why_en}; allowed: {}",
-        box_class.name_zh(),
-        if allowed.is_empty() { "none (hand it to the station as it directs)".to_owned() } else { class_list(allowed) }
-    )]
+    #[error("{}", self.message())]
     Excluded {
         din: String,
         box_class: ProductClass,
-        why_zh: String,
-        why_en: String,
+        why: Message,
         allowed: Vec<ProductClass>,
     },
-    #[error(
-        "{din} 不能装入{}箱 / cannot go into a box of {box_class}: {why}; allowed: {}",
-        box_class.name_zh(),
-        class_list(allowed)
-    )]
+    #[error("{}", self.message())]
     WrongClass {
         din: String,
         box_class: ProductClass,
-        why: String,
+        why: Message,
         allowed: Vec<ProductClass>,
     },
 }
 
-fn class_list(classes: &[ProductClass]) -> String {
-    classes
+impl PackingRefusal {
+    /// The refusal for the driver (`packing.*`).
+    pub fn message(&self) -> Message {
+        match self {
+            PackingRefusal::StillOnChair { din } => {
+                Message::new("packing.still_on_chair").with("din", din.as_str())
+            }
+            PackingRefusal::Aborted { din } => {
+                Message::new("packing.aborted").with("din", din.as_str())
+            }
+            PackingRefusal::Excluded {
+                din,
+                box_class,
+                why,
+                allowed,
+            } => Message::new("packing.excluded")
+                .with("din", din.as_str())
+                .with("box_class", class_name(*box_class))
+                .with("why", why.clone())
+                .with(
+                    "allowed",
+                    if allowed.is_empty() {
+                        Param::from(Message::new("packing.allowed_none"))
+                    } else {
+                        class_list(allowed)
+                    },
+                ),
+            PackingRefusal::WrongClass {
+                din,
+                box_class,
+                why,
+                allowed,
+            } => Message::new("packing.wrong_class")
+                .with("din", din.as_str())
+                .with("box_class", class_name(*box_class))
+                .with("why", why.clone())
+                .with("allowed", class_list(allowed)),
+        }
+    }
+}
+
+/// A class as refusals name it: the zh-CN name, or the English code (`platelet_whole_blood`).
+fn class_name(class: ProductClass) -> Localized {
+    Localized {
+        zh: class.name_zh().to_owned(),
+        en: class.as_str().to_owned(),
+    }
+}
+
+/// The allowed classes as the English text lists them: `红细胞全血 (red-cell whole blood)`.
+fn class_list(classes: &[ProductClass]) -> Param {
+    let text = classes
         .iter()
         .map(|c| format!("{} ({})", c.name_zh(), c.name_en()))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    Param::Text(text)
 }
 
 /// A whole-blood draw that took longer than the rules table allows for its volume.
@@ -153,40 +195,30 @@ pub fn check_packing(
     }
     let din = donation.din.to_string();
     if excluded_products(donation, rules).contains(&class) {
-        let (why_zh, why_en) = match slow_draw(donation, rules) {
-            Some(slow) if class == ProductClass::PlateletWholeBlood => {
-                let finding = UnitFinding::SlowDraw {
-                    volume_ml: slow.volume_ml,
-                    seconds: slow.seconds,
-                    limit_minutes: slow.limit_minutes,
-                };
-                (finding.describe_zh(), finding.describe_en())
+        let why = match slow_draw(donation, rules) {
+            Some(slow) if class == ProductClass::PlateletWholeBlood => UnitFinding::SlowDraw {
+                volume_ml: slow.volume_ml,
+                seconds: slow.seconds,
+                limit_minutes: slow.limit_minutes,
             }
-            _ => (
-                "体检时已排除此成分（按成分的暂缓，如服用抗血小板药物）".to_owned(),
-                "this product was excluded at screening (a product-scoped deferral, such as antiplatelet drugs)".to_owned(),
-            ),
+            .message(),
+            _ => Message::new("packing.excluded_at_screening"),
         };
         return Err(PackingRefusal::Excluded {
             din,
             box_class: class,
-            why_zh,
-            why_en,
+            why,
             allowed,
         });
     }
     let why = match (donation.procedure, class) {
-        (Procedure::ApheresisPlatelets, _) => {
-            "单采血小板只能装入单采血小板箱 / apheresis platelets travel only in apheresis platelet boxes (20–24 °C)".to_owned()
-        }
-        (Procedure::ApheresisPlasma, _) => {
-            "单采血浆只能装入单采血浆箱 / apheresis plasma travels only in apheresis plasma boxes".to_owned()
-        }
+        (Procedure::ApheresisPlatelets, _) => Message::new("packing.apheresis_platelets_only"),
+        (Procedure::ApheresisPlasma, _) => Message::new("packing.apheresis_plasma_only"),
         (Procedure::WholeBlood, ProductClass::ApheresisPlatelets) => {
-            "全血不能装入单采血小板箱 / whole blood never goes into an apheresis platelet box".to_owned()
+            Message::new("packing.whole_blood_not_apheresis_platelets")
         }
         (Procedure::WholeBlood, ProductClass::ApheresisPlasma) => {
-            "全血不能装入单采血浆箱 / whole blood never goes into an apheresis plasma box".to_owned()
+            Message::new("packing.whole_blood_not_apheresis_plasma")
         }
         (Procedure::WholeBlood, _) => {
             if !matches!(
@@ -200,13 +232,11 @@ pub fn check_packing(
                     BagSetKind::Quadruple => "quadruple",
                     BagSetKind::ApheresisKit => "apheresis kit",
                 };
-                format!(
-                    "制备血小板需三联或四联袋 / platelets need a triple or quadruple bag set, this is a {kind} set"
-                )
+                Message::new("packing.platelets_need_bag_set").with("kind", kind)
             } else if donation.outcome != Outcome::Complete {
-                "采血量不足的全血不能制备血小板 / a partial (under-volume) collection cannot make platelets".to_owned()
+                Message::new("packing.partial_no_platelets")
             } else {
-                "未记录采血结束时间 / the end of collection was not recorded, so the draw cannot be shown to be quick enough for platelets".to_owned()
+                Message::new("packing.no_end_time")
             }
         }
     };

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::entities::LabelKind;
 use crate::labels::LabelPiece;
+use crate::messages::{Lang, Localized, Message};
 use crate::rules::{RuleSet, UnitAction};
 
 /// Where a unit stands: usable as collected, usable for less (downgraded), or held
@@ -23,22 +24,6 @@ pub enum UnitStatus {
 
 impl UnitStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            UnitStatus::Suitable => "suitable",
-            UnitStatus::Downgraded => "downgraded",
-            UnitStatus::Quarantined => "quarantined",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            UnitStatus::Suitable => "合格",
-            UnitStatus::Downgraded => "降级",
-            UnitStatus::Quarantined => "隔离",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
         match self {
             UnitStatus::Suitable => "suitable",
             UnitStatus::Downgraded => "downgraded",
@@ -89,22 +74,6 @@ fn hours_minutes(minutes: i64) -> (i64, i64) {
     (minutes.div_euclid(60), minutes.rem_euclid(60))
 }
 
-fn class_names_zh(classes: &[ProductClass]) -> String {
-    classes
-        .iter()
-        .map(|c| c.name_zh())
-        .collect::<Vec<_>>()
-        .join("、")
-}
-
-fn class_names_en(classes: &[ProductClass]) -> String {
-    classes
-        .iter()
-        .map(|c| c.name_en())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn minutes_seconds(seconds: i64) -> String {
     format!("{}:{:02}", seconds.div_euclid(60), seconds.rem_euclid(60))
 }
@@ -133,110 +102,84 @@ impl UnitFinding {
         }
     }
 
-    pub fn describe_zh(&self) -> String {
+    /// The finding as the desk, the driver and the manifest say it (`unit.*`).
+    pub fn message(&self) -> Message {
+        let classes = |classes: &[ProductClass]| -> Vec<Localized> {
+            classes
+                .iter()
+                .map(|c| Localized {
+                    zh: c.name_zh().to_owned(),
+                    en: c.name_en().to_owned(),
+                })
+                .collect()
+        };
+        let elapsed = |m: Message, elapsed_minutes: i64, limit_hours: u32| {
+            let (h, min) = hours_minutes(elapsed_minutes);
+            m.with("hours", h.to_string())
+                .with("minutes", min.to_string())
+                .with("minutes_padded", format!("{min:02}"))
+                .with("limit_hours", limit_hours.to_string())
+        };
         match self {
             UnitFinding::SlowDraw {
                 volume_ml,
                 seconds,
                 limit_minutes,
-            } => format!(
-                "采血慢：{volume_ml} mL 用时 {}，超过 {limit_minutes} 分钟，不能制备血小板",
-                minutes_seconds(*seconds)
-            ),
-            UnitFinding::Excluded { classes } => {
-                format!("体检时排除：不得制备{}", class_names_zh(classes))
+            } => Message::new("unit.slow_draw")
+                .with("volume_ml", volume_ml.to_string())
+                .with("took", minutes_seconds(*seconds))
+                .with("limit_minutes", limit_minutes.to_string()),
+            UnitFinding::Excluded { classes: excluded } => {
+                Message::new("unit.excluded").with("classes", classes(excluded))
             }
             UnitFinding::Excursion {
                 box_code,
                 range,
                 extreme_c,
-            } => format!("{box_code} 运输中温度超出 {range}（最值 {extreme_c} °C），隔离"),
+            } => Message::new("unit.excursion")
+                .with("box_code", box_code.as_str())
+                .with("range", range.to_string())
+                .with("extreme_c", extreme_c.to_string()),
             UnitFinding::OverTimeLimit {
                 limit_hours,
                 elapsed_minutes,
                 zh,
+                en,
                 ..
-            } => {
-                let (h, m) = hours_minutes(*elapsed_minutes);
-                format!("采集后 {h}小时{m}分，超过 {limit_hours} 小时：{zh}")
-            }
+            } => elapsed(
+                Message::new("unit.over_time_limit"),
+                *elapsed_minutes,
+                *limit_hours,
+            )
+            // What the unit becomes, in the rules table's own words.
+            .with(
+                "outcome",
+                Localized {
+                    zh: zh.clone(),
+                    en: en.clone(),
+                },
+            ),
             UnitFinding::FfpWindowMissed {
                 limit_hours,
                 elapsed_minutes,
-            } => {
-                let (h, m) = hours_minutes(*elapsed_minutes);
-                format!(
-                    "采集后 {h}小时{m}分，超过 {limit_hours} 小时：血浆为普通冰冻血浆，非新鲜冰冻血浆"
-                )
-            }
-            UnitFinding::TubesMissing { pieces } => format!(
-                "缺少{}，无法检测，隔离",
-                pieces
-                    .iter()
-                    .map(|p| p
-                        .describe()
-                        .split(" / ")
-                        .nth(1)
-                        .unwrap_or_default()
-                        .to_owned())
-                    .collect::<Vec<_>>()
-                    .join("、")
+            } => elapsed(
+                Message::new("unit.ffp_window_missed"),
+                *elapsed_minutes,
+                *limit_hours,
+            ),
+            UnitFinding::TubesMissing { pieces } => Message::new("unit.tubes_missing").with(
+                "pieces",
+                pieces.iter().map(|p| p.name()).collect::<Vec<_>>(),
             ),
         }
     }
 
+    pub fn describe_zh(&self) -> String {
+        self.message().render(Lang::ZhCn)
+    }
+
     pub fn describe_en(&self) -> String {
-        match self {
-            UnitFinding::SlowDraw {
-                volume_ml,
-                seconds,
-                limit_minutes,
-            } => format!(
-                "slow draw: {volume_ml} mL took {}, over {limit_minutes} min, so no platelets",
-                minutes_seconds(*seconds)
-            ),
-            UnitFinding::Excluded { classes } => {
-                format!("excluded at screening: never {}", class_names_en(classes))
-            }
-            UnitFinding::Excursion {
-                box_code,
-                range,
-                extreme_c,
-            } => format!(
-                "box {box_code} left {range} in transit (extreme {extreme_c} °C): quarantined"
-            ),
-            UnitFinding::OverTimeLimit {
-                limit_hours,
-                elapsed_minutes,
-                en,
-                ..
-            } => {
-                let (h, m) = hours_minutes(*elapsed_minutes);
-                format!("{h}h{m:02}m since collection, over {limit_hours} h: {en}")
-            }
-            UnitFinding::FfpWindowMissed {
-                limit_hours,
-                elapsed_minutes,
-            } => {
-                let (h, m) = hours_minutes(*elapsed_minutes);
-                format!(
-                    "{h}h{m:02}m since collection, over {limit_hours} h: its plasma is frozen plasma, not fresh frozen plasma"
-                )
-            }
-            UnitFinding::TubesMissing { pieces } => format!(
-                "sample tubes missing ({}): the unit cannot be tested, quarantined",
-                pieces
-                    .iter()
-                    .map(|p| p
-                        .describe()
-                        .split(" / ")
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
+        self.message().render(Lang::En)
     }
 
     /// `中文 / English`, as the desk and the manifest show it.
@@ -268,26 +211,30 @@ impl UnitAssessment {
         self.status == UnitStatus::Suitable && self.findings.is_empty()
     }
 
-    /// `隔离 / quarantined: …; …`, or `合格 / suitable`.
-    pub fn describe(&self) -> String {
+    /// The status with every finding behind it (`unit.assessment`), or the status alone.
+    pub fn message(&self) -> Message {
+        let status = Message::new(match self.status {
+            UnitStatus::Suitable => "unit.status.suitable",
+            UnitStatus::Downgraded => "unit.status.downgraded",
+            UnitStatus::Quarantined => "unit.status.quarantined",
+        });
         if self.findings.is_empty() {
-            return format!("{} / {}", self.status.name_zh(), self.status.name_en());
+            return status;
         }
-        format!(
-            "{}：{} / {}: {}",
-            self.status.name_zh(),
+        Message::new("unit.assessment").with("status", status).with(
+            "findings",
             self.findings
                 .iter()
-                .map(UnitFinding::describe_zh)
-                .collect::<Vec<_>>()
-                .join("；"),
-            self.status.name_en(),
-            self.findings
-                .iter()
-                .map(UnitFinding::describe_en)
-                .collect::<Vec<_>>()
-                .join("; ")
+                .map(UnitFinding::message)
+                .collect::<Vec<_>>(),
         )
+    }
+
+    /// `隔离：… / quarantined: …; …`, or `合格 / suitable`: both languages, as the
+    /// manifest records it.
+    pub fn describe(&self) -> String {
+        let m = self.message();
+        format!("{} / {}", m.render(Lang::ZhCn), m.render(Lang::En))
     }
 }
 
