@@ -301,7 +301,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             std::io::stdin()
                 .read_line(&mut pin)
                 .map_err(|e| format!("cannot read the PIN from standard input: {e}"))?;
-            let staff = lifebridge_station::receiving::new_staff(&name, &role, &pin, Utc::now())?;
+            let staff = lifebridge_station::staff::new_staff(&name, &role, &pin, Utc::now())?;
             let storage = open_storage(&config).await?;
             if !storage.add_staff(&staff).await? {
                 return Err(format!(
@@ -322,7 +322,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| format!("cannot read the PIN from standard input: {e}"))?;
             let storage = open_storage(&config).await?;
             let staff = known_staff(storage.as_ref(), &name).await?;
-            let changed = lifebridge_station::receiving::with_new_pin(&staff, &pin)?;
+            let changed = lifebridge_station::staff::with_new_pin(&staff, &pin)?;
             storage.update_staff(&changed, Utc::now()).await?;
             println!("new PIN for {}{}", staff.name, sent_note(&changed));
             Ok(())
@@ -332,7 +332,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         } => {
             let storage = open_storage(&config).await?;
             let staff = known_staff(storage.as_ref(), &name).await?;
-            let changed = lifebridge_station::receiving::with_roles(&staff, &role)?;
+            let changed = lifebridge_station::staff::with_roles(&staff, &role)?;
             storage.update_staff(&changed, Utc::now()).await?;
             println!(
                 "{} now has roles {}{}",

@@ -96,7 +96,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         })
         .with_state(state.clone())
         // The receiving desk and statistics pages (crate::receiving).
-        .merge(crate::receiving::router(state))
+        .merge(crate::handoff::router(state))
         .layer(DefaultBodyLimit::max(limit))
 }
 

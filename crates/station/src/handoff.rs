@@ -18,23 +18,21 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Duration, Utc};
 use lifebridge_domain::cold_chain::{Manifest, Signatory};
 use lifebridge_domain::din::Din;
-use lifebridge_domain::entities::{LabelKind, Role, Staff};
+use lifebridge_domain::entities::{LabelKind, Role};
 use lifebridge_domain::handoff::{
     self, DeskManual, DeskScan, HandoffError, Reasons, Reconciliation,
 };
 use lifebridge_domain::labels::{LabelPiece, LabelScanError, read_typed};
 use lifebridge_domain::messages::Message;
-use lifebridge_domain::pin;
 use lifebridge_domain::rules::RuleSet;
 use lifebridge_protocol::manifest_code::{self, ManifestCodeError};
-use lifebridge_protocol::records::StaffAccount;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::desk::ReceiptRow;
 use crate::manifests::ManifestRow;
-use crate::staff::StaffRow;
+use crate::staff::{StaffRole, StaffRow, pin_matches};
 use crate::state::AppState;
 use crate::storage::StorageError;
 
@@ -42,174 +40,6 @@ use crate::storage::StorageError;
 pub const SESSION_HOURS: i64 = 12;
 // Wrong PINs in a row before a name is locked, and for how long: the device's rule.
 use lifebridge_domain::pin::{LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
-
-/// What a station staff member may do. `Receiving` works only at the desk; every other
-/// role is a device role, and an account holding one is sent to every device
-/// ([`StaffAccount`]), so a driver signs the dispatch on
-/// the tablet and the hand-off at the desk with one name and one PIN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StaffRole {
-    /// Receives at the desk and signs as the receiver.
-    Receiving,
-    /// A role on the tablets; `Driver` also hands over and signs at the desk.
-    Device(Role),
-}
-
-impl StaffRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StaffRole::Receiving => "receiving",
-            StaffRole::Device(role) => role.as_str(),
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<StaffRole, String> {
-        match text.trim() {
-            "receiving" => Ok(StaffRole::Receiving),
-            other => Role::parse(other).map(StaffRole::Device).ok_or_else(|| {
-                format!(
-                    "role {other:?} is not known: use receiving (接收), driver (司机), \
-                     registration (登记), physician (体检医生), phlebotomist (采血) or supervisor (负责人), \
-                     several separated by commas"
-                )
-            }),
-        }
-    }
-
-    /// Roles as written on the command line and stored (`station_staff.role`): one or
-    /// more, separated by commas; stored sorted, each once.
-    pub fn parse_list(text: &str) -> Result<Vec<StaffRole>, String> {
-        let mut roles = text
-            .split(',')
-            .filter(|part| !part.trim().is_empty())
-            .map(StaffRole::parse)
-            .collect::<Result<Vec<_>, _>>()?;
-        roles.sort();
-        roles.dedup();
-        if roles.is_empty() {
-            return Err("role: give at least one / 至少需要一个角色".into());
-        }
-        if roles.contains(&StaffRole::Receiving) && roles.len() > 1 {
-            // The receiver and the driver sign as two different people; one account
-            // holding both could sign a hand-off alone.
-            return Err(
-                "role: receiving cannot be combined with another role / 接收角色不能与其他角色合用"
-                    .into(),
-            );
-        }
-        Ok(roles)
-    }
-
-    fn join(roles: &[StaffRole]) -> String {
-        roles
-            .iter()
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-}
-
-impl StaffRow {
-    /// The roles stored for this account; an unreadable one grants nothing.
-    pub fn roles(&self) -> Vec<StaffRole> {
-        self.role
-            .split(',')
-            .filter_map(|r| StaffRole::parse(r).ok())
-            .collect()
-    }
-
-    pub fn has_role(&self, role: StaffRole) -> bool {
-        self.roles().contains(&role)
-    }
-
-    /// The account as devices receive it, when it holds any device role.
-    pub fn device_account(&self) -> Option<StaffAccount> {
-        let roles: Vec<Role> = self
-            .roles()
-            .into_iter()
-            .filter_map(|r| match r {
-                StaffRole::Device(role) => Some(role),
-                StaffRole::Receiving => None,
-            })
-            .collect();
-        (!roles.is_empty()).then(|| StaffAccount {
-            staff: Staff {
-                id: self.staff_id,
-                display_name: self.name.clone(),
-                roles,
-                active: self.active,
-            },
-            pin_hash: self.pin_hash.clone(),
-        })
-    }
-}
-
-/// Checks a new staff member and hashes the PIN (argon2id, as on the device). `roles`
-/// is one role or several separated by commas.
-pub fn new_staff(
-    name: &str,
-    roles: &str,
-    pin: &str,
-    now: DateTime<Utc>,
-) -> Result<StaffRow, String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 32 {
-        return Err("name: must be 1 to 32 characters / 姓名须为 1–32 个字".into());
-    }
-    let roles = StaffRole::parse_list(roles)?;
-    let pin_hash = hashed_pin(pin)?;
-    Ok(StaffRow {
-        staff_id: Uuid::now_v7(),
-        name: name.to_owned(),
-        role: StaffRole::join(&roles),
-        pin_hash,
-        created_at: now.to_rfc3339(),
-        active: true,
-    })
-}
-
-/// The account with a new PIN (checked and hashed as for a new account).
-pub fn with_new_pin(staff: &StaffRow, pin: &str) -> Result<StaffRow, String> {
-    Ok(StaffRow {
-        pin_hash: hashed_pin(pin)?,
-        ..staff.clone()
-    })
-}
-
-/// The account with new roles. A desk account stays a desk account and a tablet
-/// account a tablet account: the devices hold the one and not the other, so moving
-/// between them is a new account (and `deactivate` for the old one).
-pub fn with_roles(staff: &StaffRow, roles: &str) -> Result<StaffRow, String> {
-    let roles = StaffRole::parse_list(roles)?;
-    let was_desk = staff.has_role(StaffRole::Receiving);
-    let is_desk = roles.contains(&StaffRole::Receiving);
-    if was_desk != is_desk {
-        return Err(format!(
-            "role: {} cannot move between the receiving desk and the tablets; add a new account and close this one / 接收台账号与平板账号不能互转",
-            staff.name
-        ));
-    }
-    Ok(StaffRow {
-        role: StaffRole::join(&roles),
-        ..staff.clone()
-    })
-}
-
-fn hashed_pin(pin: &str) -> Result<String, String> {
-    let pin = pin.trim();
-    if !pin::pin_is_well_formed(pin) {
-        return Err("PIN: must be 4 to 8 digits / PIN 须为 4–8 位数字".into());
-    }
-    // The domain reads no random source: the salt is drawn here, fresh for every hash.
-    let salt: [u8; pin::SALT_LEN] = rand::random();
-    pin::hash_pin(pin, &salt).map_err(|e| format!("PIN: could not be hashed: {e}"))
-}
-
-/// An unreadable stored hash matches nothing (the name then cannot sign in).
-fn pin_matches(staff: &StaffRow, pin: &str) -> bool {
-    pin::pin_matches(&staff.pin_hash, pin.trim()).unwrap_or(false)
-}
 
 #[derive(Debug, Clone)]
 struct Session {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use common::{Backend, enroll, start};
 use lifebridge_domain::messages::{Lang, Message};
 use lifebridge_protocol::records::RemoteKind;
-use lifebridge_station::receiving::new_staff;
+use lifebridge_station::staff::new_staff;
 use serde_json::{Value, json};
 
 /// A message the desk was sent (`{code, params}`), as the page shows it in each
@@ -644,7 +644,7 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
 /// a closed account signs nothing at the desk and can no longer sign in on the bus.
 async fn staff_directory_reaches_the_tablets(backend: Backend) {
     use lifebridge_domain::entities::Role;
-    use lifebridge_station::receiving::{with_new_pin, with_roles};
+    use lifebridge_station::staff::{with_new_pin, with_roles};
     use lifebridge_store::session::SignInError;
 
     let Some(ts) = start(backend, None).await else {
