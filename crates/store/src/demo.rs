@@ -14,7 +14,7 @@ use lifebridge_domain::labels::DEFAULT_TUBE_COUNT;
 
 use crate::labels::LabelError;
 use crate::records::{NewDonation, NewDonor, NewDrive, NewStaff};
-use crate::screening::NewScreening;
+use crate::screening::ScreeningForm;
 use crate::{Actor, Result, Store, StoreError};
 
 /// Facility code for training labels. Stations never accept training ranges.
@@ -190,7 +190,7 @@ fn seed_drive(
         let weight = if donor.sex == Sex::Male { 68.0 } else { 56.0 };
         let screening = store.record_screening(
             Actor::staff(crew.physician.id),
-            NewScreening {
+            ScreeningForm {
                 donor_id: donor.id,
                 drive_id: drive.id,
                 procedure: Procedure::WholeBlood,
@@ -211,10 +211,9 @@ fn seed_drive(
                     ..RapidTests::default()
                 },
                 athlete: false,
-                decision: PhysicianDecision::Accept,
                 restrictions: Vec::new(),
-                waiver_pin: None,
-            },
+            }
+            .into_new(PhysicianDecision::Accept, None),
         )?;
         // A 6-minute draw that has just ended, so the bag's collection time (which the
         // manifest and the processing limit count from) is not in the future; quick

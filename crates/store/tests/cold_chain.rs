@@ -644,7 +644,7 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
         .store
         .record_screening(
             physician,
-            lifebridge_store::screening::NewScreening {
+            lifebridge_store::screening::ScreeningForm {
                 donor_id: donor.id,
                 drive_id: b.drive,
                 procedure: lifebridge_domain::Procedure::WholeBlood,
@@ -658,10 +658,9 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
                     ..Default::default()
                 },
                 athlete: false,
-                decision: PhysicianDecision::Accept,
                 restrictions: Vec::new(),
-                waiver_pin: None,
-            },
+            }
+            .into_new(PhysicianDecision::Accept, None),
         )
         .unwrap();
     let phleb_id = find(&b.store, Role::Phlebotomist);

@@ -130,7 +130,7 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
     let screening = store
         .record_screening(
             physician,
-            lifebridge_store::screening::NewScreening {
+            lifebridge_store::screening::ScreeningForm {
                 donor_id: donor.id,
                 drive_id: drive.id,
                 procedure: lifebridge_domain::Procedure::WholeBlood,
@@ -150,10 +150,9 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
                     ..Default::default()
                 },
                 athlete: false,
-                decision: lifebridge_domain::entities::PhysicianDecision::Accept,
                 restrictions: Vec::new(),
-                waiver_pin: None,
-            },
+            }
+            .into_new(lifebridge_domain::entities::PhysicianDecision::Accept, None),
         )
         .unwrap();
     assert_eq!(status(&store), QueueStatus::Screened);

@@ -11,7 +11,7 @@ use lifebridge_domain::entities::{
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_domain::{Procedure, Sex};
 use lifebridge_store::records::{DonationCorrection, NewDonation, NewDonor, NewDrive, NewStaff};
-use lifebridge_store::screening::NewScreening;
+use lifebridge_store::screening::{NewScreening, ScreeningForm};
 use lifebridge_store::{Actor, Store, StoreError, StoreKey, china_today, demo};
 use rusqlite::Connection;
 
@@ -108,7 +108,7 @@ fn screening(
     vitals: Vitals,
     decision: PhysicianDecision,
 ) -> NewScreening {
-    NewScreening {
+    ScreeningForm {
         donor_id,
         drive_id: crew.drive_id,
         procedure: Procedure::WholeBlood,
@@ -118,10 +118,9 @@ fn screening(
         vitals,
         tests: good_tests(),
         athlete: false,
-        decision,
         restrictions: Vec::new(),
-        waiver_pin: None,
     }
+    .into_new(decision, None)
 }
 
 fn collect(

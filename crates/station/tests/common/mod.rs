@@ -235,7 +235,7 @@ pub fn collect_donations(device: &Device, n: u32) {
     use lifebridge_domain::resident_id::IdentityDocument;
     use lifebridge_store::Actor;
     use lifebridge_store::records::{NewDonation, NewDonor};
-    use lifebridge_store::screening::NewScreening;
+    use lifebridge_store::screening::ScreeningForm;
 
     let mut s = device.store.lock().unwrap();
     lifebridge_store::demo::seed(&mut s, 0, |_| Ok(())).unwrap();
@@ -274,7 +274,7 @@ pub fn collect_donations(device: &Device, n: u32) {
         let screening = s
             .record_screening(
                 Actor::staff(physician),
-                NewScreening {
+                ScreeningForm {
                     donor_id: donor.id,
                     drive_id: drive,
                     procedure: Procedure::WholeBlood,
@@ -295,10 +295,9 @@ pub fn collect_donations(device: &Device, n: u32) {
                         ..RapidTests::default()
                     },
                     athlete: false,
-                    decision: PhysicianDecision::Accept,
                     restrictions: Vec::new(),
-                    waiver_pin: None,
-                },
+                }
+                .into_new(PhysicianDecision::Accept, None),
             )
             .unwrap();
         let start = chrono::Utc::now();
