@@ -13,7 +13,7 @@ use lifebridge_domain::{Procedure, Sex};
 use lifebridge_domain::labels::DEFAULT_TUBE_COUNT;
 
 use crate::labels::LabelError;
-use crate::records::{NewDonation, NewDonor, NewDrive, NewStaff};
+use crate::records::{DonorDetails, NewDonation, NewDonor, NewDrive, NewStaff};
 use crate::screening::ScreeningForm;
 use crate::{Actor, Result, Store, StoreError};
 
@@ -174,16 +174,18 @@ fn seed_drive(
             Actor::staff(crew.nurse.id),
             NewDonor {
                 document,
-                name: format!(
-                    "{}{}",
-                    SURNAMES[(n % 12) as usize],
-                    GIVEN[((n / 12) % 12) as usize]
-                ),
-                sex: None,
-                birth_date: None,
-                phone: Some(format!("138{:08}", n % 100_000_000)),
-                address: None,
-                rural: Some(n % 5 != 0),
+                details: DonorDetails {
+                    name: format!(
+                        "{}{}",
+                        SURNAMES[(n % 12) as usize],
+                        GIVEN[((n / 12) % 12) as usize]
+                    ),
+                    sex: None,
+                    birth_date: None,
+                    phone: Some(format!("138{:08}", n % 100_000_000)),
+                    address: None,
+                    rural: Some(n % 5 != 0),
+                },
             },
         )?;
         store.check_in(Actor::staff(crew.nurse.id), drive.id, donor.id)?;

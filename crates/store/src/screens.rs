@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::cold_chain::ClassOption;
 use crate::drive_day::{CheckInStatus, FinishCollection, StartCollection};
 use crate::labels::LabelSetStatus;
-use crate::records::{NewDonor, NewDrive};
+use crate::records::{DonorDetails, NewDonor, NewDrive};
 pub use crate::screening::ScreeningForm;
 use crate::{Actor, Result, Store, StoreError};
 
@@ -48,18 +48,15 @@ impl DriveForm {
     }
 }
 
-/// A donor as the registration screen types them: the document still as text.
+/// A donor as the registration screen types them: the document still as text, then the
+/// donor's details (flattened, so the JSON is one object).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DonorForm {
     pub document_kind: String,
     pub document_number: String,
-    pub name: String,
-    pub sex: Option<Sex>,
-    pub birth_date: Option<NaiveDate>,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub rural: Option<bool>,
+    #[serde(flatten)]
+    pub details: DonorDetails,
 }
 
 impl DonorForm {
@@ -70,12 +67,7 @@ impl DonorForm {
     ) -> std::result::Result<NewDonor, IdentityDocumentError> {
         Ok(NewDonor {
             document: IdentityDocument::parse(&self.document_kind, &self.document_number, today)?,
-            name: self.name,
-            sex: self.sex,
-            birth_date: self.birth_date,
-            phone: self.phone,
-            address: self.address,
-            rural: self.rural,
+            details: self.details,
         })
     }
 }

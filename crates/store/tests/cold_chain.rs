@@ -623,12 +623,7 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
                     today,
                 )
                 .unwrap(),
-                name: "赵丽".into(),
-                sex: None,
-                birth_date: None,
-                phone: None,
-                address: None,
-                rural: None,
+                details: lifebridge_store::records::DonorDetails::named("赵丽"),
             },
         )
         .unwrap();

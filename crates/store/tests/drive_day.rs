@@ -82,12 +82,7 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
                     lifebridge_store::china_today(),
                 )
                 .unwrap(),
-                name: "赵丽".into(),
-                sex: None,
-                birth_date: None,
-                phone: None,
-                address: None,
-                rural: None,
+                details: lifebridge_store::records::DonorDetails::named("赵丽"),
             },
         )
         .unwrap();

@@ -12,7 +12,7 @@ use lifebridge_domain::entities::{
 };
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_domain::{Procedure, Sex};
-use lifebridge_store::records::{NewDonation, NewDonor, NewDrive, NewStaff};
+use lifebridge_store::records::{DonorDetails, NewDonation, NewDonor, NewDrive, NewStaff};
 use lifebridge_store::screening::{NewDeferral, NewScreening, ScreeningForm};
 use lifebridge_store::{Actor, Store, StoreError, StoreKey, china_today, demo};
 
@@ -84,12 +84,7 @@ fn donor(store: &mut Store, crew: &Crew, n: u64) -> uuid::Uuid {
             crew.nurse,
             NewDonor {
                 document: IdentityDocument::parse("resident_id", &number, china_today()).unwrap(),
-                name: format!("献血者{n}"),
-                sex: None,
-                birth_date: None,
-                phone: None,
-                address: None,
-                rural: None,
+                details: DonorDetails::named(format!("献血者{n}")),
             },
         )
         .unwrap()
@@ -103,12 +98,14 @@ fn minor(store: &mut Store, crew: &Crew) -> uuid::Uuid {
             crew.nurse,
             NewDonor {
                 document: IdentityDocument::parse("passport", "E12345678", china_today()).unwrap(),
-                name: "小明".into(),
-                sex: Some(Sex::Male),
-                birth_date: Some(birth),
-                phone: None,
-                address: None,
-                rural: None,
+                details: DonorDetails {
+                    name: "小明".into(),
+                    sex: Some(Sex::Male),
+                    birth_date: Some(birth),
+                    phone: None,
+                    address: None,
+                    rural: None,
+                },
             },
         )
         .unwrap()

@@ -234,7 +234,7 @@ pub fn collect_donations(device: &Device, n: u32) {
     };
     use lifebridge_domain::resident_id::IdentityDocument;
     use lifebridge_store::Actor;
-    use lifebridge_store::records::{NewDonation, NewDonor};
+    use lifebridge_store::records::{DonorDetails, NewDonation, NewDonor};
     use lifebridge_store::screening::ScreeningForm;
 
     let mut s = device.store.lock().unwrap();
@@ -261,12 +261,14 @@ pub fn collect_donations(device: &Device, n: u32) {
                 Actor::staff(nurse),
                 NewDonor {
                     document,
-                    name: format!("献血者{k}"),
-                    sex: Some(lifebridge_domain::Sex::Female),
-                    birth_date: Some(chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap()),
-                    phone: None,
-                    address: None,
-                    rural: Some(true),
+                    details: DonorDetails {
+                        name: format!("献血者{k}"),
+                        sex: Some(lifebridge_domain::Sex::Female),
+                        birth_date: Some(chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap()),
+                        phone: None,
+                        address: None,
+                        rural: Some(true),
+                    },
                 },
             )
             .unwrap();
