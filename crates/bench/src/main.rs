@@ -14,7 +14,7 @@ use lifebridge_domain::eligibility::{self, EligibilityRequest};
 use lifebridge_domain::entities::Role;
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_domain::rules::RuleSet;
-use lifebridge_store::records::{NewDonor, NewStaff};
+use lifebridge_store::records::{DonorDetails, NewDonor, NewStaff};
 use lifebridge_store::{Actor, Store, StoreKey, china_today, demo};
 
 #[derive(Parser)]
@@ -71,12 +71,7 @@ fn main() -> Result<()> {
             Actor::staff(nurse.id),
             NewDonor {
                 document,
-                name: format!("bench {n}"),
-                sex: None,
-                birth_date: None,
-                phone: None,
-                address: None,
-                rural: None,
+                details: DonorDetails::named(format!("bench {n}")),
             },
         )?;
         action_times.push(started.elapsed());

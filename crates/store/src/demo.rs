@@ -13,8 +13,8 @@ use lifebridge_domain::{Procedure, Sex};
 use lifebridge_domain::labels::DEFAULT_TUBE_COUNT;
 
 use crate::labels::LabelError;
-use crate::records::{NewDonation, NewDonor, NewDrive, NewStaff};
-use crate::screening::NewScreening;
+use crate::records::{DonorDetails, NewDonation, NewDonor, NewDrive, NewStaff};
+use crate::screening::ScreeningForm;
 use crate::{Actor, Result, Store, StoreError};
 
 /// Facility code for training labels. Stations never accept training ranges.
@@ -174,23 +174,25 @@ fn seed_drive(
             Actor::staff(crew.nurse.id),
             NewDonor {
                 document,
-                name: format!(
-                    "{}{}",
-                    SURNAMES[(n % 12) as usize],
-                    GIVEN[((n / 12) % 12) as usize]
-                ),
-                sex: None,
-                birth_date: None,
-                phone: Some(format!("138{:08}", n % 100_000_000)),
-                address: None,
-                rural: Some(n % 5 != 0),
+                details: DonorDetails {
+                    name: format!(
+                        "{}{}",
+                        SURNAMES[(n % 12) as usize],
+                        GIVEN[((n / 12) % 12) as usize]
+                    ),
+                    sex: None,
+                    birth_date: None,
+                    phone: Some(format!("138{:08}", n % 100_000_000)),
+                    address: None,
+                    rural: Some(n % 5 != 0),
+                },
             },
         )?;
         store.check_in(Actor::staff(crew.nurse.id), drive.id, donor.id)?;
         let weight = if donor.sex == Sex::Male { 68.0 } else { 56.0 };
         let screening = store.record_screening(
             Actor::staff(crew.physician.id),
-            NewScreening {
+            ScreeningForm {
                 donor_id: donor.id,
                 drive_id: drive.id,
                 procedure: Procedure::WholeBlood,
@@ -211,10 +213,9 @@ fn seed_drive(
                     ..RapidTests::default()
                 },
                 athlete: false,
-                decision: PhysicianDecision::Accept,
                 restrictions: Vec::new(),
-                waiver_pin: None,
-            },
+            }
+            .into_new(PhysicianDecision::Accept, None),
         )?;
         // A 6-minute draw that has just ended, so the bag's collection time (which the
         // manifest and the processing limit count from) is not in the future; quick

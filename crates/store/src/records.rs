@@ -32,9 +32,12 @@ pub struct NewDrive {
     pub crew: Vec<RecordId>,
 }
 
+/// A donor's own details as registration records them, declared once: the registration
+/// screen sends them with the document as typed (`screens::DonorForm`), the store takes
+/// them with the document parsed (`NewDonor`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NewDonor {
-    pub document: IdentityDocument,
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DonorDetails {
     pub name: String,
     /// Required for documents that do not encode them; checked against a resident ID.
     pub sex: Option<Sex>,
@@ -42,6 +45,28 @@ pub struct NewDonor {
     pub phone: Option<String>,
     pub address: Option<String>,
     pub rural: Option<bool>,
+}
+
+impl DonorDetails {
+    /// The details of a donor whose document (a resident ID) encodes sex and birth
+    /// date and who gives no phone or address: the name alone.
+    pub fn named(name: impl Into<String>) -> DonorDetails {
+        DonorDetails {
+            name: name.into(),
+            sex: None,
+            birth_date: None,
+            phone: None,
+            address: None,
+            rural: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewDonor {
+    pub document: IdentityDocument,
+    #[serde(flatten)]
+    pub details: DonorDetails,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -217,12 +242,16 @@ impl Store {
     }
 
     pub fn register_donor(&mut self, actor: Actor, new: NewDonor) -> Result<Donor> {
+        let NewDonor {
+            document,
+            details: new,
+        } = new;
         let staff_id = actor_staff(actor, "registering a donor")?;
         require_role(&self.conn, staff_id, Role::Registration, "register donors")?;
         let name = require_text("name", &new.name, 64)?;
         let phone = phone_number(new.phone.as_deref())?;
         let address = optional_text("address", new.address.as_deref(), 200)?;
-        let (sex, birth_date) = match &new.document {
+        let (sex, birth_date) = match &document {
             IdentityDocument::ResidentId(id) => {
                 if new.sex.is_some_and(|s| s != id.sex()) {
                     return Err(StoreError::invalid(
@@ -251,8 +280,8 @@ impl Store {
         }
         if let Some(existing) = queries::find_donor_by_document(
             &self.conn,
-            new.document.kind().as_str(),
-            new.document.number(),
+            document.kind().as_str(),
+            document.number(),
         )? {
             return Err(StoreError::invalid(
                 "document",
@@ -264,7 +293,7 @@ impl Store {
         }
         let donor = Donor {
             id: Uuid::now_v7(),
-            document: new.document,
+            document,
             name,
             sex,
             birth_date,

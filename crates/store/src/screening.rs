@@ -22,8 +22,12 @@ use crate::{Actor, Result, Store, StoreError};
 /// later correction is judged by the same pulse rule.
 pub const ATHLETE_ANSWER: &str = "endurance_athlete";
 
+/// The physician's screening form as the screening screen sends it: evaluated live
+/// (`evaluate_screening`) and, with a decision, recorded (`NewScreening`). The UI's
+/// TypeScript type is generated from it (feature `ts`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NewScreening {
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ScreeningForm {
     pub donor_id: RecordId,
     pub drive_id: RecordId,
     pub procedure: Procedure,
@@ -33,11 +37,30 @@ pub struct NewScreening {
     pub vitals: Vitals,
     pub tests: RapidTests,
     pub athlete: bool,
-    pub decision: PhysicianDecision,
     /// Product-scoped deferrals found at this screening (antiplatelet drugs): recorded
     /// with the decision as deferral records, they exclude products, not the donor.
     #[serde(default)]
     pub restrictions: Vec<String>,
+}
+
+impl ScreeningForm {
+    /// The screening to record: this form with the physician's decision.
+    pub fn into_new(self, decision: PhysicianDecision, waiver_pin: Option<String>) -> NewScreening {
+        NewScreening {
+            form: self,
+            decision,
+            waiver_pin,
+        }
+    }
+}
+
+/// A screening to record: the form (flattened, so the JSON stays one object) and what
+/// the physician adds to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewScreening {
+    #[serde(flatten)]
+    pub form: ScreeningForm,
+    pub decision: PhysicianDecision,
     /// The physician's PIN, asked again for a waiver (e-signature); checked against
     /// their account and never stored.
     #[serde(default, skip_serializing)]
@@ -304,6 +327,11 @@ impl Store {
     /// hard stop. Deferring needs a code that answers the failing rules and writes the
     /// deferral in the same action, as do the product-scoped restrictions.
     pub fn record_screening(&mut self, actor: Actor, new: NewScreening) -> Result<Screening> {
+        let NewScreening {
+            form: new,
+            decision: choice,
+            waiver_pin,
+        } = new;
         let physician_id = actor_staff(actor, "recording a screening")?;
         require_role(
             &self.conn,
@@ -346,11 +374,11 @@ impl Store {
             .iter()
             .map(|r| r.code.as_str().to_owned())
             .collect();
-        let deferral = check_decision(&new.decision, &decision, &rules, drive.date)?;
-        if matches!(new.decision, PhysicianDecision::Override { .. }) {
+        let deferral = check_decision(&choice, &decision, &rules, drive.date)?;
+        if matches!(choice, PhysicianDecision::Override { .. }) {
             // The e-signature: the physician's own PIN, checked against their account
             // (wrong PINs count towards the lock-out like any sign-in).
-            let pin = new.waiver_pin.as_deref().unwrap_or("");
+            let pin = waiver_pin.as_deref().unwrap_or("");
             if pin.is_empty() {
                 return Err(StoreError::invalid(
                     "waiver_pin",
@@ -383,7 +411,7 @@ impl Store {
             tests: new.tests,
             rules_version: rules.version.clone(),
             failed_rules: failed,
-            decision: new.decision,
+            decision: choice,
             physician_id,
             recorded_at: crate::now(),
             supersedes: None,

@@ -4,25 +4,23 @@
 //! commands take these types as they are and make one call each; the UI's TypeScript
 //! types are generated from them (feature `ts`).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
+use lifebridge_domain::Sex;
 use lifebridge_domain::cold_chain::ProductClass;
 use lifebridge_domain::eligibility::{self, Decision, DeferralChoice, Reason};
 use lifebridge_domain::entities::{
     AdverseReaction, Arm, BagSet, BagSetKind, Deferral, Donation, Donor, Outcome,
-    PhysicianDecision, RapidTests, RecordId, Screening, SiteKind, Visit, Vitals,
+    PhysicianDecision, RecordId, Screening, SiteKind, Visit,
 };
 use lifebridge_domain::resident_id::{IdentityDocument, IdentityDocumentError};
 use lifebridge_domain::rules::RuleSet;
-use lifebridge_domain::{Procedure, Sex};
 use serde::{Deserialize, Serialize};
 
 use crate::cold_chain::ClassOption;
 use crate::drive_day::{CheckInStatus, FinishCollection, StartCollection};
 use crate::labels::LabelSetStatus;
-use crate::records::{NewDonor, NewDrive};
-use crate::screening::NewScreening;
+use crate::records::{DonorDetails, NewDonor, NewDrive};
+pub use crate::screening::ScreeningForm;
 use crate::{Actor, Result, Store, StoreError};
 
 /// The questionnaire a screening records when the station has sent none: the donor
@@ -50,18 +48,15 @@ impl DriveForm {
     }
 }
 
-/// A donor as the registration screen types them: the document still as text.
+/// A donor as the registration screen types them: the document still as text, then the
+/// donor's details (flattened, so the JSON is one object).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DonorForm {
     pub document_kind: String,
     pub document_number: String,
-    pub name: String,
-    pub sex: Option<Sex>,
-    pub birth_date: Option<NaiveDate>,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub rural: Option<bool>,
+    #[serde(flatten)]
+    pub details: DonorDetails,
 }
 
 impl DonorForm {
@@ -72,12 +67,7 @@ impl DonorForm {
     ) -> std::result::Result<NewDonor, IdentityDocumentError> {
         Ok(NewDonor {
             document: IdentityDocument::parse(&self.document_kind, &self.document_number, today)?,
-            name: self.name,
-            sex: self.sex,
-            birth_date: self.birth_date,
-            phone: self.phone,
-            address: self.address,
-            rural: self.rural,
+            details: self.details,
         })
     }
 }
@@ -109,43 +99,6 @@ impl DocumentCheck {
             birth_date,
             sex,
         })
-    }
-}
-
-/// The physician's screening form, evaluated live and recorded with a decision.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ScreeningForm {
-    pub donor_id: RecordId,
-    pub drive_id: RecordId,
-    pub procedure: Procedure,
-    pub planned_volume_ml: Option<u32>,
-    pub questionnaire_version: String,
-    pub answers: BTreeMap<String, serde_json::Value>,
-    pub vitals: Vitals,
-    pub tests: RapidTests,
-    pub athlete: bool,
-    /// Product-scoped deferral codes found at this screening (antiplatelet drugs).
-    #[serde(default)]
-    pub restrictions: Vec<String>,
-}
-
-impl ScreeningForm {
-    pub fn into_new(self, decision: PhysicianDecision, waiver_pin: Option<String>) -> NewScreening {
-        NewScreening {
-            donor_id: self.donor_id,
-            drive_id: self.drive_id,
-            procedure: self.procedure,
-            planned_volume_ml: self.planned_volume_ml,
-            questionnaire_version: self.questionnaire_version,
-            answers: self.answers,
-            vitals: self.vitals,
-            tests: self.tests,
-            athlete: self.athlete,
-            decision,
-            restrictions: self.restrictions,
-            waiver_pin,
-        }
     }
 }
 

@@ -630,12 +630,7 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
                     today,
                 )
                 .unwrap(),
-                name: "赵丽".into(),
-                sex: None,
-                birth_date: None,
-                phone: None,
-                address: None,
-                rural: None,
+                details: lifebridge_store::records::DonorDetails::named("赵丽"),
             },
         )
         .unwrap();
@@ -651,7 +646,7 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
         .store
         .record_screening(
             physician,
-            lifebridge_store::screening::NewScreening {
+            lifebridge_store::screening::ScreeningForm {
                 donor_id: donor.id,
                 drive_id: b.drive,
                 procedure: lifebridge_domain::Procedure::WholeBlood,
@@ -665,10 +660,9 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
                     ..Default::default()
                 },
                 athlete: false,
-                decision: PhysicianDecision::Accept,
                 restrictions: Vec::new(),
-                waiver_pin: None,
-            },
+            }
+            .into_new(PhysicianDecision::Accept, None),
         )
         .unwrap();
     let phleb_id = find(&b.store, Role::Phlebotomist);

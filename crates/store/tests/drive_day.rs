@@ -82,12 +82,7 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
                     lifebridge_store::china_today(),
                 )
                 .unwrap(),
-                name: "赵丽".into(),
-                sex: None,
-                birth_date: None,
-                phone: None,
-                address: None,
-                rural: None,
+                details: lifebridge_store::records::DonorDetails::named("赵丽"),
             },
         )
         .unwrap();
@@ -130,7 +125,7 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
     let screening = store
         .record_screening(
             physician,
-            lifebridge_store::screening::NewScreening {
+            lifebridge_store::screening::ScreeningForm {
                 donor_id: donor.id,
                 drive_id: drive.id,
                 procedure: lifebridge_domain::Procedure::WholeBlood,
@@ -150,10 +145,9 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
                     ..Default::default()
                 },
                 athlete: false,
-                decision: lifebridge_domain::entities::PhysicianDecision::Accept,
                 restrictions: Vec::new(),
-                waiver_pin: None,
-            },
+            }
+            .into_new(lifebridge_domain::entities::PhysicianDecision::Accept, None),
         )
         .unwrap();
     assert_eq!(status(&store), QueueStatus::Screened);

@@ -12,8 +12,8 @@ use lifebridge_domain::entities::{
 };
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_domain::{Procedure, Sex};
-use lifebridge_store::records::{NewDonation, NewDonor, NewDrive, NewStaff};
-use lifebridge_store::screening::{NewDeferral, NewScreening};
+use lifebridge_store::records::{DonorDetails, NewDonation, NewDonor, NewDrive, NewStaff};
+use lifebridge_store::screening::{NewDeferral, NewScreening, ScreeningForm};
 use lifebridge_store::{Actor, Store, StoreError, StoreKey, china_today, demo};
 
 const PIN: &str = "2468";
@@ -84,12 +84,7 @@ fn donor(store: &mut Store, crew: &Crew, n: u64) -> uuid::Uuid {
             crew.nurse,
             NewDonor {
                 document: IdentityDocument::parse("resident_id", &number, china_today()).unwrap(),
-                name: format!("献血者{n}"),
-                sex: None,
-                birth_date: None,
-                phone: None,
-                address: None,
-                rural: None,
+                details: DonorDetails::named(format!("献血者{n}")),
             },
         )
         .unwrap()
@@ -103,12 +98,14 @@ fn minor(store: &mut Store, crew: &Crew) -> uuid::Uuid {
             crew.nurse,
             NewDonor {
                 document: IdentityDocument::parse("passport", "E12345678", china_today()).unwrap(),
-                name: "小明".into(),
-                sex: Some(Sex::Male),
-                birth_date: Some(birth),
-                phone: None,
-                address: None,
-                rural: None,
+                details: DonorDetails {
+                    name: "小明".into(),
+                    sex: Some(Sex::Male),
+                    birth_date: Some(birth),
+                    phone: None,
+                    address: None,
+                    rural: None,
+                },
             },
         )
         .unwrap()
@@ -137,7 +134,7 @@ fn tests(hbsag: TestResult) -> RapidTests {
 }
 
 fn form(crew: &Crew, donor_id: uuid::Uuid, decision: PhysicianDecision) -> NewScreening {
-    NewScreening {
+    ScreeningForm {
         donor_id,
         drive_id: crew.drive_id,
         procedure: Procedure::WholeBlood,
@@ -147,15 +144,14 @@ fn form(crew: &Crew, donor_id: uuid::Uuid, decision: PhysicianDecision) -> NewSc
         vitals: vitals(),
         tests: tests(TestResult::Negative),
         athlete: false,
-        decision,
         restrictions: Vec::new(),
-        waiver_pin: None,
     }
+    .into_new(decision, None)
 }
 
 fn apheresis(mut f: NewScreening) -> NewScreening {
-    f.procedure = Procedure::ApheresisPlatelets;
-    f.planned_volume_ml = None;
+    f.form.procedure = Procedure::ApheresisPlatelets;
+    f.form.planned_volume_ml = None;
     f
 }
 
@@ -227,14 +223,14 @@ fn assert_hard_stop(store: &mut Store, crew: &Crew, f: NewScreening, code: &str)
     }
     let decision = store
         .evaluate_screening(
-            f.donor_id,
+            f.form.donor_id,
             china_today(),
-            f.procedure,
-            f.planned_volume_ml,
-            &f.vitals,
-            &f.tests,
+            f.form.procedure,
+            f.form.planned_volume_ml,
+            &f.form.vitals,
+            &f.form.tests,
             false,
-            &f.restrictions,
+            &f.form.restrictions,
         )
         .unwrap();
     let named: Vec<&str> = decision.reasons.iter().map(|r| r.code.as_str()).collect();
@@ -263,7 +259,7 @@ fn every_hard_stop_is_refused_even_with_a_reason_and_pin() {
     // HBsAg positive.
     let d = donor(&mut store, &crew, 1);
     let mut f = form(&crew, d, PhysicianDecision::Accept);
-    f.tests = tests(TestResult::Positive);
+    f.form.tests = tests(TestResult::Positive);
     assert_hard_stop(&mut store, &crew, f, "HBSAG_POSITIVE");
 
     // Under age.
@@ -278,7 +274,7 @@ fn every_hard_stop_is_refused_even_with_a_reason_and_pin() {
     // Out-of-range vitals: the old override is gone too.
     let d = donor(&mut store, &crew, 2);
     let mut f = form(&crew, d, PhysicianDecision::Accept);
-    f.vitals.systolic_mmhg = 150.0;
+    f.form.vitals.systolic_mmhg = 150.0;
     assert_hard_stop(&mut store, &crew, f, "SYSTOLIC_HIGH");
 
     // A permanent deferral on record (HIV).
@@ -393,7 +389,7 @@ fn a_deferral_must_use_the_code_of_the_failing_rule() {
     let d = donor(&mut store, &crew, 8);
     let positive = |decision| {
         let mut f = form(&crew, d, decision);
-        f.tests = tests(TestResult::Positive);
+        f.form.tests = tests(TestResult::Positive);
         f
     };
     let err = store
@@ -447,7 +443,7 @@ fn a_screening_without_an_hbsag_answer_is_refused() {
     let (mut store, crew) = store(dir.path());
     let d = donor(&mut store, &crew, 10);
     let mut f = form(&crew, d, PhysicianDecision::Accept);
-    f.tests.hbsag = None;
+    f.form.tests.hbsag = None;
     let err = store
         .record_screening(crew.physician, f.clone())
         .unwrap_err();
@@ -455,7 +451,7 @@ fn a_screening_without_an_hbsag_answer_is_refused() {
         matches!(&err, StoreError::Invalid { field, .. } if field == "tests.hbsag"),
         "{err}"
     );
-    f.tests.hbsag = Some(TestResult::NotDone);
+    f.form.tests.hbsag = Some(TestResult::NotDone);
     let s = store.record_screening(crew.physician, f).unwrap();
     assert_eq!(s.tests.hbsag, Some(TestResult::NotDone));
 }
@@ -467,7 +463,7 @@ fn antiplatelet_drugs_exclude_platelets_from_the_bag_and_refuse_apheresis_platel
     let d = donor(&mut store, &crew, 11);
     store.check_in(crew.nurse, crew.drive_id, d).unwrap();
     let mut f = form(&crew, d, PhysicianDecision::Accept);
-    f.restrictions = vec!["ANTIPLATELET_DRUG".into()];
+    f.form.restrictions = vec!["ANTIPLATELET_DRUG".into()];
     let s = store.record_screening(crew.physician, f).unwrap();
     let history = store.donor_history(d).unwrap().unwrap();
     assert_eq!(history.deferrals.len(), 1);
@@ -503,7 +499,7 @@ fn antiplatelet_drugs_exclude_platelets_from_the_bag_and_refuse_apheresis_platel
     // Apheresis platelets with the restriction: a hard stop at screening…
     let d2 = donor(&mut store, &crew, 12);
     let mut f = apheresis(form(&crew, d2, PhysicianDecision::Accept));
-    f.restrictions = vec!["ANTIPLATELET_DRUG".into()];
+    f.form.restrictions = vec!["ANTIPLATELET_DRUG".into()];
     assert_hard_stop(&mut store, &crew, f, "DEFERRAL_ACTIVE");
     // … and at collection, when the drug is reported after the screening.
     let s2 = store
@@ -541,7 +537,7 @@ fn antiplatelet_drugs_exclude_platelets_from_the_bag_and_refuse_apheresis_platel
         donor(&mut store, &crew, 13),
         PhysicianDecision::Accept,
     );
-    f.restrictions = vec!["COMMON_COLD".into()];
+    f.form.restrictions = vec!["COMMON_COLD".into()];
     let err = store.record_screening(crew.physician, f).unwrap_err();
     assert!(
         matches!(&err, StoreError::Invalid { field, .. } if field == "restrictions[0]"),

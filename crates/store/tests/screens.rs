@@ -73,3 +73,20 @@ fn a_donor_who_gave_today_is_eligible_again_only_from_the_date_the_core_gives() 
             .is_none()
     );
 }
+
+/// The forms embed the store's inputs flattened: the JSON the UI sends is still one flat
+/// object, and the fields the screen leaves empty arrive as `None`.
+#[test]
+fn the_forms_read_the_flat_json_the_ui_sends() {
+    let donor: lifebridge_store::screens::DonorForm = serde_json::from_value(serde_json::json!({
+        "document_kind": "passport", "document_number": "E12345678", "name": "Ann",
+        "sex": "female", "birth_date": "1990-01-02", "phone": null, "address": null,
+        "rural": null,
+    }))
+    .unwrap();
+    assert_eq!(donor.details.name, "Ann");
+    assert_eq!(donor.details.phone, None);
+    let back = serde_json::to_value(&donor).unwrap();
+    assert_eq!(back["document_number"], "E12345678");
+    assert_eq!(back["birth_date"], "1990-01-02");
+}

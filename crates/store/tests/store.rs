@@ -10,8 +10,10 @@ use lifebridge_domain::entities::{
 };
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_domain::{Procedure, Sex};
-use lifebridge_store::records::{DonationCorrection, NewDonation, NewDonor, NewDrive, NewStaff};
-use lifebridge_store::screening::NewScreening;
+use lifebridge_store::records::{
+    DonationCorrection, DonorDetails, NewDonation, NewDonor, NewDrive, NewStaff,
+};
+use lifebridge_store::screening::{NewScreening, ScreeningForm};
 use lifebridge_store::{Actor, Store, StoreError, StoreKey, china_today, demo};
 use rusqlite::Connection;
 
@@ -72,12 +74,14 @@ fn donor(store: &mut Store, crew: &Crew, n: u64) -> lifebridge_domain::entities:
             crew.nurse,
             NewDonor {
                 document: IdentityDocument::parse("resident_id", &number, china_today()).unwrap(),
-                name: format!("献血者{n}"),
-                sex: None,
-                birth_date: None,
-                phone: Some(format!("1390000{n:04}")),
-                address: None,
-                rural: Some(true),
+                details: DonorDetails {
+                    name: format!("献血者{n}"),
+                    sex: None,
+                    birth_date: None,
+                    phone: Some(format!("1390000{n:04}")),
+                    address: None,
+                    rural: Some(true),
+                },
             },
         )
         .unwrap()
@@ -108,7 +112,7 @@ fn screening(
     vitals: Vitals,
     decision: PhysicianDecision,
 ) -> NewScreening {
-    NewScreening {
+    ScreeningForm {
         donor_id,
         drive_id: crew.drive_id,
         procedure: Procedure::WholeBlood,
@@ -118,10 +122,9 @@ fn screening(
         vitals,
         tests: good_tests(),
         athlete: false,
-        decision,
         restrictions: Vec::new(),
-        waiver_pin: None,
     }
+    .into_new(decision, None)
 }
 
 fn collect(
@@ -288,12 +291,7 @@ fn a_refused_action_changes_nothing() {
         crew.nurse,
         NewDonor {
             document: d.document.clone(),
-            name: "someone else".into(),
-            sex: None,
-            birth_date: None,
-            phone: None,
-            address: None,
-            rural: None,
+            details: DonorDetails::named("someone else"),
         },
     );
     let err = again.err().unwrap().to_string();
@@ -305,12 +303,14 @@ fn a_refused_action_changes_nothing() {
             crew.physician,
             NewDonor {
                 document: IdentityDocument::parse("passport", "E1234567", china_today()).unwrap(),
-                name: "Anna".into(),
-                sex: Some(Sex::Female),
-                birth_date: Some(chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap()),
-                phone: None,
-                address: None,
-                rural: None,
+                details: DonorDetails {
+                    name: "Anna".into(),
+                    sex: Some(Sex::Female),
+                    birth_date: Some(chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap()),
+                    phone: None,
+                    address: None,
+                    rural: None,
+                },
             },
         )
         .err()

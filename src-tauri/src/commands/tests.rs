@@ -182,7 +182,7 @@ mod screening {
     use lifebridge_domain::entities::{PhysicianDecision, RapidTests, Role, SiteKind, TestResult};
     use lifebridge_domain::resident_id::IdentityDocument;
     use lifebridge_domain::rules::RuleSet;
-    use lifebridge_store::records::{NewDonor, NewDrive, NewStaff};
+    use lifebridge_store::records::{DonorDetails, NewDonor, NewDrive, NewStaff};
     use lifebridge_store::{Actor, StoreKey, china_today};
 
     use crate::commands::checkin::check_in_with;
@@ -270,12 +270,7 @@ mod screening {
                     NewDonor {
                         document: IdentityDocument::parse("resident_id", &number, china_today())
                             .unwrap(),
-                        name: format!("献血者{n}"),
-                        sex: None,
-                        birth_date: None,
-                        phone: None,
-                        address: None,
-                        rural: None,
+                        details: DonorDetails::named(format!("献血者{n}")),
                     },
                 )?
                 .id)

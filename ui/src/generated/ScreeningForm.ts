@@ -6,10 +6,13 @@ import type { Vitals } from "./Vitals";
 import type { JsonValue } from "./serde_json/JsonValue";
 
 /**
- * The physician's screening form, evaluated live and recorded with a decision.
+ * The physician's screening form as the screening screen sends it: evaluated live
+ * (`evaluate_screening`) and, with a decision, recorded (`NewScreening`). The UI's
+ * TypeScript type is generated from it (feature `ts`).
  */
 export type ScreeningForm = { donor_id: string, drive_id: string, procedure: Procedure, planned_volume_ml: number | null, questionnaire_version: string, answers: { [key in string]: JsonValue }, vitals: Vitals, tests: RapidTests, athlete: boolean, 
 /**
- * Product-scoped deferral codes found at this screening (antiplatelet drugs).
+ * Product-scoped deferrals found at this screening (antiplatelet drugs): recorded
+ * with the decision as deferral records, they exclude products, not the donor.
  */
 restrictions: Array<string>, };

@@ -270,8 +270,8 @@ pub fn collect_donations(device: &Device, n: u32) {
     };
     use lifebridge_domain::resident_id::IdentityDocument;
     use lifebridge_store::Actor;
-    use lifebridge_store::records::{NewDonation, NewDonor};
-    use lifebridge_store::screening::NewScreening;
+    use lifebridge_store::records::{DonorDetails, NewDonation, NewDonor};
+    use lifebridge_store::screening::ScreeningForm;
 
     let mut s = device.store.lock().unwrap();
     lifebridge_store::demo::seed(&mut s, 0, |_| Ok(())).unwrap();
@@ -297,12 +297,14 @@ pub fn collect_donations(device: &Device, n: u32) {
                 Actor::staff(nurse),
                 NewDonor {
                     document,
-                    name: format!("献血者{k}"),
-                    sex: Some(lifebridge_domain::Sex::Female),
-                    birth_date: Some(chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap()),
-                    phone: None,
-                    address: None,
-                    rural: Some(true),
+                    details: DonorDetails {
+                        name: format!("献血者{k}"),
+                        sex: Some(lifebridge_domain::Sex::Female),
+                        birth_date: Some(chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap()),
+                        phone: None,
+                        address: None,
+                        rural: Some(true),
+                    },
                 },
             )
             .unwrap();
@@ -310,7 +312,7 @@ pub fn collect_donations(device: &Device, n: u32) {
         let screening = s
             .record_screening(
                 Actor::staff(physician),
-                NewScreening {
+                ScreeningForm {
                     donor_id: donor.id,
                     drive_id: drive,
                     procedure: Procedure::WholeBlood,
@@ -331,10 +333,9 @@ pub fn collect_donations(device: &Device, n: u32) {
                         ..RapidTests::default()
                     },
                     athlete: false,
-                    decision: PhysicianDecision::Accept,
                     restrictions: Vec::new(),
-                    waiver_pin: None,
-                },
+                }
+                .into_new(PhysicianDecision::Accept, None),
             )
             .unwrap();
         let start = chrono::Utc::now();
