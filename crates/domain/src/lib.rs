@@ -20,6 +20,7 @@ pub mod product;
 pub mod reason;
 pub mod resident_id;
 pub mod rules;
+pub mod slip;
 
 pub use common::{CHINA_STANDARD_TIME, Procedure, Sex, china_date, china_local};
 pub use din::{Din, DinError, DinRange, FacilityId};

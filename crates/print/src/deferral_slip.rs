@@ -2,49 +2,11 @@
 //! font, like the manifest): why they cannot donate today in plain Chinese with the
 //! English beside it, and the day they may come back, or that the exclusion is permanent.
 
-use chrono::NaiveDate;
-
 use crate::LabelError;
+use lifebridge_domain::slip::DeferralSlip;
+
 use crate::font::LabelFont;
 use crate::manifest_pdf::Writer;
-
-/// What the slip says; the app fills it from the deferral record and the catalogue.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeferralSlip {
-    pub donor_name: String,
-    pub code: String,
-    /// The catalogue's plain-language reason.
-    pub reason_zh: String,
-    pub reason_en: String,
-    /// The drive's date.
-    pub date: NaiveDate,
-    /// The day the donor may donate again; `None` is a permanent exclusion.
-    pub until: Option<NaiveDate>,
-    pub site_name: String,
-    pub physician_name: String,
-}
-
-impl DeferralSlip {
-    /// The sentence that matters most, in Chinese: when to come back.
-    pub fn come_back_zh(&self) -> String {
-        match self.until {
-            Some(d) => format!(
-                "暂缓献血（暂时不能献血）。您可以在 {} 年 {} 月 {} 日及以后再来献血。",
-                d.format("%Y"),
-                d.format("%-m"),
-                d.format("%-d")
-            ),
-            None => "永久不能献血。感谢您的爱心，请不要再来献血。".to_owned(),
-        }
-    }
-
-    pub fn come_back_en(&self) -> String {
-        match self.until {
-            Some(d) => format!("Temporary deferral: you may donate again from {d}."),
-            None => "Permanent exclusion: please do not donate blood again.".to_owned(),
-        }
-    }
-}
 
 /// Renders the slip on one A4 page.
 pub fn render_deferral_slip(slip: &DeferralSlip) -> Result<Vec<u8>, LabelError> {
@@ -84,6 +46,7 @@ pub fn render_deferral_slip(slip: &DeferralSlip) -> Result<Vec<u8>, LabelError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn slip(until: Option<NaiveDate>) -> DeferralSlip {
         DeferralSlip {

@@ -14,6 +14,7 @@ use lifebridge_domain::entities::{
 };
 use lifebridge_domain::resident_id::{IdentityDocument, IdentityDocumentError};
 use lifebridge_domain::rules::RuleSet;
+use lifebridge_domain::slip::DeferralSlip;
 use serde::{Deserialize, Serialize};
 
 use crate::cold_chain::ClassOption;
@@ -182,17 +183,7 @@ pub struct LabelView {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeferralSlipFacts {
     pub deferral_id: RecordId,
-    pub donor_name: String,
-    pub code: String,
-    /// The catalogue's plain-language reason (the recorded reason and the code for a
-    /// code the catalogue no longer holds).
-    pub reason_zh: String,
-    pub reason_en: String,
-    pub date: NaiveDate,
-    /// `None` is a permanent exclusion.
-    pub until: Option<NaiveDate>,
-    pub site_name: String,
-    pub physician_name: String,
+    pub slip: DeferralSlip,
 }
 
 /// What the screens offer, from the rules table in force and the core's constants, so
@@ -517,14 +508,16 @@ impl Store {
             .unwrap_or_default();
         Ok(Some(DeferralSlipFacts {
             deferral_id: deferral.id,
-            donor_name: history.donor.name.clone(),
-            code: deferral.code.clone(),
-            reason_zh: kind.map_or(deferral.reason.clone(), |k| k.zh.clone()),
-            reason_en: kind.map_or(deferral.code.clone(), |k| k.en.clone()),
-            date: deferral.start,
-            until: deferral.until,
-            site_name: self.drive(screening.drive_id)?.site_name,
-            physician_name,
+            slip: DeferralSlip {
+                donor_name: history.donor.name.clone(),
+                code: deferral.code.clone(),
+                reason_zh: kind.map_or(deferral.reason.clone(), |k| k.zh.clone()),
+                reason_en: kind.map_or(deferral.code.clone(), |k| k.en.clone()),
+                date: deferral.start,
+                until: deferral.until,
+                site_name: self.drive(screening.drive_id)?.site_name,
+                physician_name,
+            },
         }))
     }
 

@@ -60,18 +60,8 @@ pub fn save_deferral_slip(
     let facts = state
         .call(|s| s.deferral_slip_facts(screening_id))?
         .ok_or_else(|| CommandError::new("missing", "this screening did not defer the donor"))?;
-    let file_name = format!("slip-{}-{}.pdf", facts.date, facts.deferral_id);
-    let slip = lifebridge_print::deferral_slip::DeferralSlip {
-        donor_name: facts.donor_name,
-        code: facts.code,
-        reason_zh: facts.reason_zh,
-        reason_en: facts.reason_en,
-        date: facts.date,
-        until: facts.until,
-        site_name: facts.site_name,
-        physician_name: facts.physician_name,
-    };
-    let pdf = lifebridge_print::deferral_slip::render_deferral_slip(&slip)
+    let file_name = format!("slip-{}-{}.pdf", facts.slip.date, facts.deferral_id);
+    let pdf = lifebridge_print::deferral_slip::render_deferral_slip(&facts.slip)
         .map_err(|e| CommandError::new("labels", e.to_string()))?;
     super::save_beside_store(&state, "slips", &file_name, &pdf)
 }

@@ -410,12 +410,12 @@ mod screening {
             .with_store(|s| Ok(s.deferral_slip_facts(deferred.id)?))
             .unwrap()
             .unwrap();
-        assert_eq!(facts.code, "HBSAG_POSITIVE");
-        assert_eq!(facts.donor_name, "献血者4");
-        assert_eq!(facts.physician_name, "王强");
-        assert_eq!(facts.site_name, "城关中学");
-        assert_eq!(facts.date, china_today());
-        assert_eq!(facts.until, None);
+        assert_eq!(facts.slip.code, "HBSAG_POSITIVE");
+        assert_eq!(facts.slip.donor_name, "献血者4");
+        assert_eq!(facts.slip.physician_name, "王强");
+        assert_eq!(facts.slip.site_name, "城关中学");
+        assert_eq!(facts.slip.date, china_today());
+        assert_eq!(facts.slip.until, None);
     }
 
     #[test]
