@@ -9,10 +9,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use lifebridge_domain::din::{Din, FacilityId};
-use lifebridge_domain::entities::{BagSetKind, LabelKind};
-use lifebridge_domain::labels::{
-    DEFAULT_TUBE_COUNT, LabelContent, LabelPiece, MAX_TUBE_COUNT, label_set,
-};
+use lifebridge_domain::entities::BagSetKind;
+use lifebridge_domain::label_piece::{DEFAULT_TUBE_COUNT, LabelKind, LabelPiece, MAX_TUBE_COUNT};
+use lifebridge_domain::labels::{LabelContent, label_set};
 use lifebridge_print::pdf::PdfBuilder;
 use lifebridge_print::zpl::{ZplOptions, render_zpl, send_tcp, send_to_device};
 use lifebridge_print::{LabelFont, LabelSize, layout};

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::common::{Procedure, Sex};
 use crate::din::Din;
-pub use crate::label_piece::LabelKind;
-pub use crate::measurements::{TestResult, Vitals};
+use crate::label_piece::LabelKind;
+use crate::measurements::{TestResult, Vitals};
 use crate::resident_id::IdentityDocument;
 
 pub type RecordId = Uuid;

@@ -4,9 +4,11 @@
 
 use chrono::NaiveDate;
 use lifebridge_domain::eligibility::{
-    Decision, DeferralRecord, Donor, EligibilityRequest, HistoryEntry, Lang, ReasonCode,
-    RequestError, TestResult, Tests, Vitals, evaluate,
+    Decision, DeferralRecord, Donor, EligibilityRequest, HistoryEntry, RequestError, evaluate,
 };
+use lifebridge_domain::measurements::{TestResult, Tests, Vitals};
+use lifebridge_domain::messages::Lang;
+use lifebridge_domain::reason::ReasonCode;
 use lifebridge_domain::rules::RuleSet;
 use lifebridge_domain::{Procedure, Sex};
 
@@ -500,7 +502,7 @@ fn antiplatelet(until: NaiveDate) -> DeferralRecord {
 
 #[test]
 fn antiplatelet_drugs_exclude_platelets_not_whole_blood_for_5_days() {
-    use lifebridge_domain::cold_chain::ProductClass;
+    use lifebridge_domain::product::ProductClass;
     let rules = RuleSet::gb18467_2011();
     let kind = rules.deferrals.deferral("ANTIPLATELET_DRUG").unwrap();
     let last_dose = day(2026, 4, 26);

@@ -1,7 +1,8 @@
 //! The JSON contract of `lifebridge eligibility`: request in, decision out.
 #![allow(clippy::unwrap_used)]
 
-use lifebridge_domain::eligibility::{Decision, EligibilityRequest, Lang, evaluate};
+use lifebridge_domain::eligibility::{Decision, EligibilityRequest, evaluate};
+use lifebridge_domain::messages::Lang;
 use lifebridge_domain::rules::RuleSet;
 use serde_json::{Value, json};
 

@@ -3,9 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::NaiveDate;
-use lifebridge_domain::eligibility::{
-    Donor, EligibilityRequest, HistoryEntry, ReasonCode, TestResult, Tests, Vitals, evaluate,
-};
+use lifebridge_domain::eligibility::{Donor, EligibilityRequest, HistoryEntry, evaluate};
+use lifebridge_domain::measurements::{TestResult, Tests, Vitals};
+use lifebridge_domain::reason::ReasonCode;
 use lifebridge_domain::rules::RuleSet;
 use lifebridge_domain::{Procedure, Sex};
 

@@ -3,7 +3,7 @@
 //! Symbol modules are whole printer dots (the scene is laid out for one resolution):
 //! a module of 2.5 dots prints as alternating 2 and 3, which scanners read as noise.
 
-use lifebridge_domain::entities::LabelKind;
+use lifebridge_domain::label_piece::LabelKind;
 use lifebridge_domain::labels::LabelContent;
 
 use crate::LabelError;

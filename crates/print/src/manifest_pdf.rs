@@ -577,11 +577,9 @@ mod tests {
     /// The core's words for a unit's status print without gaps too.
     #[test]
     fn unit_findings_are_in_the_embedded_font() {
-        use lifebridge_domain::cold_chain::{
-            ProductClass, TemperatureRange, UnitAssessment, UnitFinding, time_findings,
-        };
-        use lifebridge_domain::entities::LabelKind;
-        use lifebridge_domain::labels::LabelPiece;
+        use lifebridge_domain::cold_chain::{UnitAssessment, UnitFinding, time_findings};
+        use lifebridge_domain::label_piece::{LabelKind, LabelPiece};
+        use lifebridge_domain::product::{ProductClass, TemperatureRange};
         use lifebridge_domain::rules::RuleSet;
         let font = LabelFont::embedded().unwrap();
         let rules = RuleSet::gb18467_2011();

@@ -9,7 +9,8 @@ use std::process::Command;
 
 use chrono::NaiveDate;
 use lifebridge_domain::din::{Din, DinFlag};
-use lifebridge_domain::entities::{AboRh, BagSetKind, LabelKind};
+use lifebridge_domain::entities::{AboRh, BagSetKind};
+use lifebridge_domain::label_piece::LabelKind;
 use lifebridge_domain::labels::{
     DataStructure, EntryMethod, LabelContent, ProductCode, label_set, parse_scan, read_entry,
 };

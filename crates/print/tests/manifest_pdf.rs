@@ -3,9 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{Duration, Utc};
-use lifebridge_domain::cold_chain::{Manifest, ProductClass};
-use lifebridge_domain::entities::LabelKind;
-use lifebridge_domain::labels::LabelPiece;
+use lifebridge_domain::cold_chain::Manifest;
+use lifebridge_domain::label_piece::{LabelKind, LabelPiece};
+use lifebridge_domain::product::ProductClass;
 use lifebridge_print::manifest_pdf::render_manifest_pdf;
 use lifebridge_store::{Actor, Store, StoreKey, demo};
 

@@ -2,8 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 use lifebridge_domain::din::Din;
-use lifebridge_domain::entities::{AboRh, LabelKind};
-use lifebridge_domain::labels::{LabelContent, LabelPiece};
+use lifebridge_domain::entities::AboRh;
+use lifebridge_domain::label_piece::{LabelKind, LabelPiece};
+use lifebridge_domain::labels::LabelContent;
 use lifebridge_print::pdf::{PdfBuilder, render_pdf};
 use lifebridge_print::svg::render_svg;
 use lifebridge_print::zpl::{ZplOptions, render_zpl};

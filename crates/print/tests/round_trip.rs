@@ -5,9 +5,10 @@ use chrono::NaiveDate;
 use image::{GrayImage, Luma};
 use imageproc::geometric_transformations::{Border, Interpolation, rotate_about_center};
 use lifebridge_domain::din::Din;
-use lifebridge_domain::entities::{AboRh, BagSetKind, LabelKind};
+use lifebridge_domain::entities::{AboRh, BagSetKind};
+use lifebridge_domain::label_piece::{LabelKind, LabelPiece};
 use lifebridge_domain::labels::{
-    DataStructure, LabelContent, LabelPiece, ProductCode, label_set, parse_scan, read_label_scan,
+    DataStructure, LabelContent, ProductCode, label_set, parse_scan, read_label_scan,
 };
 use lifebridge_print::png::{encode_png, png_dpi, rasterize, render_png};
 use lifebridge_print::{LabelFont, LabelSize, Symbology, decode_frame, layout};

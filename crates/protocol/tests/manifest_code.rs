@@ -6,10 +6,10 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use image::{GrayImage, Luma};
 use lifebridge_domain::FacilityId;
 use lifebridge_domain::cold_chain::{
-    Excursion, Manifest, ManifestBag, ManifestBox, ManifestReading, ProductClass, Signatory,
-    TemperatureRange,
+    Excursion, Manifest, ManifestBag, ManifestBox, ManifestReading, Signatory,
 };
 use lifebridge_domain::entities::AboRh;
+use lifebridge_domain::product::{ProductClass, TemperatureRange};
 use lifebridge_domain::{Din, Procedure};
 use lifebridge_protocol::manifest_code::{self, Assembly, ManifestCodeError};
 use proptest::prelude::*;

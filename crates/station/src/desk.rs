@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use lifebridge_domain::handoff::{DeskManual, DeskScan, HandoffRecord};
-use lifebridge_domain::labels::LabelPiece;
+use lifebridge_domain::label_piece::LabelPiece;
 use lifebridge_protocol::records::RemoteKind;
 use uuid::Uuid;
 

@@ -18,11 +18,12 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Duration, Utc};
 use lifebridge_domain::cold_chain::{Manifest, Signatory};
 use lifebridge_domain::din::Din;
-use lifebridge_domain::entities::{LabelKind, Role};
+use lifebridge_domain::entities::Role;
 use lifebridge_domain::handoff::{
     self, DeskManual, DeskScan, HandoffError, Reasons, Reconciliation,
 };
-use lifebridge_domain::labels::{LabelPiece, LabelScanError, read_typed};
+use lifebridge_domain::label_piece::{LabelKind, LabelPiece};
+use lifebridge_domain::labels::{LabelScanError, read_typed};
 use lifebridge_domain::messages::Message;
 use lifebridge_domain::rules::RuleSet;
 use lifebridge_protocol::manifest_code::{self, ManifestCodeError};

@@ -8,7 +8,7 @@ mod common;
 
 use common::{Backend, enroll, start};
 use lifebridge_domain::china_date;
-use lifebridge_domain::cold_chain::ProductClass;
+use lifebridge_domain::product::ProductClass;
 use lifebridge_station::staff::new_staff;
 use lifebridge_store::Actor;
 use serde_json::{Value, json};

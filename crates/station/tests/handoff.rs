@@ -416,7 +416,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
     // for whole blood meant for platelets, a bag collected two hours ago is over it.
     let mut rules = lifebridge_domain::rules::RuleSet::gb18467_2011();
     for class in &mut rules.cold_chain.classes {
-        if class.class == lifebridge_domain::cold_chain::ProductClass::PlateletWholeBlood {
+        if class.class == lifebridge_domain::product::ProductClass::PlateletWholeBlood {
             class.processing_limit_hours = 1;
         }
     }
@@ -460,8 +460,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
 /// PIN (here the driver who hands over), shown as manual on the line and in the signed
 /// hand-off, with the labels the manifest says were typed before dispatch.
 async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
-    use lifebridge_domain::entities::LabelKind;
-    use lifebridge_domain::labels::LabelPiece;
+    use lifebridge_domain::label_piece::{LabelKind, LabelPiece};
     let Some(ts) = start(backend, None).await else {
         return;
     };

@@ -10,19 +10,18 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use lifebridge_domain::cold_chain::{
     BoxContents, BoxPacking, Excursion, LoggerCsvError, Manifest, ManifestCounts, ManifestHeader,
-    ManifestReading, PackedUnit, PackingRefusal, ProductClass, ReadingSource, Signatory,
-    TemperatureRange, TemperatureReading, TransportBox, UnitAssessment, allowed_classes,
-    build_manifest, check_celsius, check_packing, collection_findings, excursions,
-    parse_logger_csv,
+    ManifestReading, PackedUnit, PackingRefusal, ReadingSource, Signatory, TemperatureReading,
+    TransportBox, UnitAssessment, allowed_classes, build_manifest, check_celsius, check_packing,
+    collection_findings, excursions, parse_logger_csv,
 };
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::DonationRelease;
+use lifebridge_domain::entities::ManualVerification;
 use lifebridge_domain::entities::{AboRh, Donation, Donor, Drive, EntityKind, RecordId, Role};
-use lifebridge_domain::entities::{LabelKind, ManualVerification};
-use lifebridge_domain::labels::{
-    LabelPiece, LabelScanError, read_label_scan, read_typed, strip_scanner_noise,
-};
+use lifebridge_domain::label_piece::{LabelKind, LabelPiece};
+use lifebridge_domain::labels::{LabelScanError, read_label_scan, read_typed, strip_scanner_noise};
 use lifebridge_domain::messages::Message;
+use lifebridge_domain::product::{ProductClass, TemperatureRange};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
@@ -371,7 +370,7 @@ fn current_donation_by_din(conn: &Connection, din: &Din) -> Result<Option<Donati
 fn released_pieces(
     conn: &Connection,
     din: &Din,
-) -> Result<Vec<lifebridge_domain::labels::LabelPiece>> {
+) -> Result<Vec<lifebridge_domain::label_piece::LabelPiece>> {
     Ok(bodies::<DonationRelease>(
         conn,
         "SELECT body FROM donation_release WHERE din = ?1",

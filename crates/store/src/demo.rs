@@ -5,12 +5,13 @@ use chrono::{Datelike, Duration, NaiveDate};
 use lifebridge_domain::din::{DinRange, FacilityId};
 use lifebridge_domain::entities::{
     Arm, BagSet, BagSetKind, DinRangeSource, Drive, Outcome, PhysicianDecision, RapidTests, Role,
-    SiteKind, Staff, TestResult, Vitals,
+    SiteKind, Staff,
 };
+use lifebridge_domain::measurements::{TestResult, Vitals};
 use lifebridge_domain::resident_id::{IdentityDocument, mod11_2_check_char};
 use lifebridge_domain::{Procedure, Sex};
 
-use lifebridge_domain::labels::DEFAULT_TUBE_COUNT;
+use lifebridge_domain::label_piece::DEFAULT_TUBE_COUNT;
 
 use crate::labels::LabelError;
 use crate::records::{DonorDetails, NewDonation, NewDonor, NewDrive, NewStaff};

@@ -37,7 +37,7 @@ pub struct QueueEntry {
     pub donation: Option<Donation>,
     /// Product classes this donor's blood may not become today (product-scoped
     /// deferrals), for the collection screen.
-    pub excluded_products: Vec<lifebridge_domain::cold_chain::ProductClass>,
+    pub excluded_products: Vec<lifebridge_domain::product::ProductClass>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

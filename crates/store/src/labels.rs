@@ -11,9 +11,10 @@ use lifebridge_domain::entities::{
     DinRangeSource, Donation, DonationRelease, Donor, EntityKind, LabelPrint, LabelScan,
     ManualVerification, Outcome, RecordId, Role, ScanResult,
 };
+use lifebridge_domain::label_piece::{DEFAULT_TUBE_COUNT, LabelPiece};
 use lifebridge_domain::labels::{
-    DEFAULT_TUBE_COUNT, EntryMethod, LabelContent, LabelPiece, ProductCode, ScanError, Verdict,
-    label_set, read_entry, read_typed, verify_entry,
+    EntryMethod, LabelContent, ProductCode, ScanError, Verdict, label_set, read_entry, read_typed,
+    verify_entry,
 };
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use lifebridge_domain::eligibility::{self, Decision, EligibilityRequest};
 use lifebridge_domain::entities::{
-    Deferral, EntityKind, PhysicianDecision, RapidTests, RecordId, Role, Screening, Vitals,
+    Deferral, EntityKind, PhysicianDecision, RapidTests, RecordId, Role, Screening,
 };
+use lifebridge_domain::measurements::Vitals;
 use lifebridge_domain::{Procedure, china_date};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -150,7 +151,7 @@ pub fn eligibility_request(
         procedure,
         volume_ml: planned_volume_ml.map(f64::from),
         vitals: vitals.clone(),
-        tests: eligibility::Tests {
+        tests: lifebridge_domain::measurements::Tests {
             hemoglobin_g_l,
             alt_u_l: tests.alt_u_l,
             hbsag: tests.hbsag,
@@ -278,7 +279,7 @@ impl Store {
         &self,
         donor_id: RecordId,
         date: NaiveDate,
-    ) -> Result<Vec<lifebridge_domain::cold_chain::ProductClass>> {
+    ) -> Result<Vec<lifebridge_domain::product::ProductClass>> {
         let rules = self.rules()?;
         let records = self.deferrals_in_force(donor_id, date)?;
         Ok(eligibility::excluded_products(&rules, &records, date))
@@ -292,7 +293,7 @@ impl Store {
         donor_id: RecordId,
         date: NaiveDate,
         procedure: Procedure,
-    ) -> Result<Vec<lifebridge_domain::cold_chain::ProductClass>> {
+    ) -> Result<Vec<lifebridge_domain::product::ProductClass>> {
         let rules = self.rules()?;
         let records = self.deferrals_in_force(donor_id, date)?;
         let excluded = eligibility::excluded_products(&rules, &records, date);

@@ -6,12 +6,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use lifebridge_domain::Sex;
-use lifebridge_domain::cold_chain::ProductClass;
 use lifebridge_domain::eligibility::{self, Decision, DeferralChoice, Reason};
 use lifebridge_domain::entities::{
     AdverseReaction, Arm, BagSet, BagSetKind, Deferral, Donation, Donor, Outcome,
     PhysicianDecision, RecordId, Screening, SiteKind, Visit,
 };
+use lifebridge_domain::product::ProductClass;
 use lifebridge_domain::resident_id::{IdentityDocument, IdentityDocumentError};
 use lifebridge_domain::rules::RuleSet;
 use lifebridge_domain::slip::DeferralSlip;
@@ -564,7 +564,7 @@ impl Store {
             rules_version: rules.version.clone(),
             whole_blood_volumes_ml: rules.whole_blood_volumes_ml.clone(),
             bag_sets: BagSetKind::ALL.to_vec(),
-            tubes: lifebridge_domain::labels::DEFAULT_TUBE_COUNT,
+            tubes: lifebridge_domain::label_piece::DEFAULT_TUBE_COUNT,
             classes: class_options(&rules),
             questionnaire_version: self.questionnaire_version()?,
             utc_offset_seconds: lifebridge_domain::CHINA_STANDARD_TIME.local_minus_utc(),

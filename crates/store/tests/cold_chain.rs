@@ -3,9 +3,10 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{Duration, Utc};
-use lifebridge_domain::cold_chain::{PackingRefusal, ProductClass, ReadingSource};
-use lifebridge_domain::entities::{Donation, LabelKind};
-use lifebridge_domain::labels::LabelPiece;
+use lifebridge_domain::cold_chain::{PackingRefusal, ReadingSource};
+use lifebridge_domain::entities::Donation;
+use lifebridge_domain::label_piece::{LabelKind, LabelPiece};
+use lifebridge_domain::product::ProductClass;
 use lifebridge_store::cold_chain::ColdChainError;
 use lifebridge_store::session::SignInError;
 use lifebridge_store::{Actor, Store, StoreKey, demo};
@@ -605,8 +606,9 @@ fn cold_chain_records_are_in_the_export() {
 /// A screened donor of the demo drive on the chair, for collections the test times.
 fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
     use lifebridge_domain::entities::{
-        Arm, BagSet, BagSetKind, PhysicianDecision, RapidTests, Role, Vitals,
+        Arm, BagSet, BagSetKind, PhysicianDecision, RapidTests, Role,
     };
+    use lifebridge_domain::measurements::Vitals;
     let find = |store: &Store, role: Role| {
         store
             .staff_list()
@@ -656,7 +658,7 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
                 vitals,
                 tests: RapidTests {
                     hemoglobin_g_l: Some(130.0),
-                    hbsag: Some(lifebridge_domain::entities::TestResult::Negative),
+                    hbsag: Some(lifebridge_domain::measurements::TestResult::Negative),
                     ..Default::default()
                 },
                 athlete: false,

@@ -107,7 +107,7 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
             drive.date,
             lifebridge_domain::Procedure::WholeBlood,
             Some(400),
-            &lifebridge_domain::entities::Vitals {
+            &lifebridge_domain::measurements::Vitals {
                 weight_kg: 60.0,
                 systolic_mmhg: 118.0,
                 diastolic_mmhg: 76.0,
@@ -132,7 +132,7 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
                 planned_volume_ml: Some(400),
                 questionnaire_version: "q1".into(),
                 answers: Default::default(),
-                vitals: lifebridge_domain::entities::Vitals {
+                vitals: lifebridge_domain::measurements::Vitals {
                     weight_kg: 60.0,
                     systolic_mmhg: 118.0,
                     diastolic_mmhg: 76.0,
@@ -141,7 +141,7 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
                 },
                 tests: lifebridge_domain::entities::RapidTests {
                     hemoglobin_g_l: Some(130.0),
-                    hbsag: Some(lifebridge_domain::entities::TestResult::Negative),
+                    hbsag: Some(lifebridge_domain::measurements::TestResult::Negative),
                     ..Default::default()
                 },
                 athlete: false,
@@ -205,7 +205,7 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
     // Label and scan back every bag of the drive (the demo's too), then it may end.
     for d in store.drive_donations(drive.id).unwrap() {
         for print in store.print_label_set(phleb, d.id, 1).unwrap() {
-            let piece = lifebridge_domain::labels::LabelPiece::new(print.kind, print.piece);
+            let piece = lifebridge_domain::label_piece::LabelPiece::new(print.kind, print.piece);
             let scan = format!("]C0={}{}", d.din.as_str(), piece.flags());
             store.record_label_scan(phleb, d.id, &scan).unwrap();
         }

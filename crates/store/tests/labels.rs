@@ -2,8 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 use lifebridge_domain::din::DinRange;
-use lifebridge_domain::entities::{AboRh, DinRangeSource, Donation, LabelKind, ScanResult};
-use lifebridge_domain::labels::{LabelContent, LabelPiece};
+use lifebridge_domain::entities::{AboRh, DinRangeSource, Donation, ScanResult};
+use lifebridge_domain::label_piece::{LabelKind, LabelPiece};
+use lifebridge_domain::labels::LabelContent;
 use lifebridge_store::labels::{LabelError, ManualLabelEntry};
 use lifebridge_store::{Actor, Store, StoreKey, demo};
 

@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use chrono::Duration;
-use lifebridge_domain::cold_chain::ProductClass;
 use lifebridge_domain::entities::{
-    Arm, BagSet, BagSetKind, Outcome, PhysicianDecision, RapidTests, Role, SiteKind, TestResult,
-    Vitals,
+    Arm, BagSet, BagSetKind, Outcome, PhysicianDecision, RapidTests, Role, SiteKind,
 };
+use lifebridge_domain::measurements::{TestResult, Vitals};
+use lifebridge_domain::product::ProductClass;
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_domain::{Procedure, Sex};
 use lifebridge_store::records::{DonorDetails, NewDonation, NewDonor, NewDrive, NewStaff};

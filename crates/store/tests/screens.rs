@@ -2,8 +2,8 @@
 //! overview at check-in.
 #![allow(clippy::unwrap_used)]
 
-use lifebridge_domain::cold_chain::ProductClass;
-use lifebridge_domain::labels::DEFAULT_TUBE_COUNT;
+use lifebridge_domain::label_piece::DEFAULT_TUBE_COUNT;
+use lifebridge_domain::product::ProductClass;
 use lifebridge_store::screens::{BUILT_IN_QUESTIONNAIRE, refuse_check_in};
 use lifebridge_store::{Store, StoreKey, china_today, demo};
 

@@ -6,8 +6,8 @@ use std::path::Path;
 use chrono::Duration;
 use lifebridge_domain::entities::{
     Arm, BagSet, BagSetKind, EntityKind, Outcome, PhysicianDecision, RapidTests, Role, SiteKind,
-    TestResult, Vitals,
 };
+use lifebridge_domain::measurements::{TestResult, Vitals};
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_domain::{Procedure, Sex};
 use lifebridge_store::records::{

@@ -153,7 +153,9 @@ pub fn label_previews(
         .iter()
         .map(|content| {
             let size = match content.piece.kind {
-                lifebridge_domain::entities::LabelKind::Tube => lifebridge_print::LabelSize::TUBE,
+                lifebridge_domain::label_piece::LabelKind::Tube => {
+                    lifebridge_print::LabelSize::TUBE
+                }
                 _ => lifebridge_print::LabelSize::BAG,
             };
             let scene = lifebridge_print::layout(content, size, 203, &font)

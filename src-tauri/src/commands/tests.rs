@@ -57,8 +57,8 @@ mod manual_entry {
 
     fn chair_entry(f: &Fixture, witness: RecordId) -> lifebridge_store::labels::ManualLabelEntry {
         lifebridge_store::labels::ManualLabelEntry {
-            piece: lifebridge_domain::labels::LabelPiece::new(
-                lifebridge_domain::entities::LabelKind::Bag,
+            piece: lifebridge_domain::label_piece::LabelPiece::new(
+                lifebridge_domain::label_piece::LabelKind::Bag,
                 1,
             ),
             typed: format!(
@@ -110,7 +110,7 @@ mod manual_entry {
                     Actor::staff(f.driver.id),
                     f.donation.drive_id,
                     "BOX-R1",
-                    lifebridge_domain::cold_chain::ProductClass::RedCellWholeBlood,
+                    lifebridge_domain::product::ProductClass::RedCellWholeBlood,
                 )
                 .map_err(CommandError::from)?
                 .id)
@@ -179,7 +179,8 @@ mod screening {
     //! them again), with the code the screen translates.
     #![allow(clippy::unwrap_used)]
 
-    use lifebridge_domain::entities::{PhysicianDecision, RapidTests, Role, SiteKind, TestResult};
+    use lifebridge_domain::entities::{PhysicianDecision, RapidTests, Role, SiteKind};
+    use lifebridge_domain::measurements::{TestResult, Vitals};
     use lifebridge_domain::resident_id::IdentityDocument;
     use lifebridge_domain::rules::RuleSet;
     use lifebridge_store::records::{DonorDetails, NewDonor, NewDrive, NewStaff};
@@ -190,7 +191,7 @@ mod screening {
     use crate::error::CommandError;
     use crate::state::AppState;
     use lifebridge_domain::Procedure;
-    use lifebridge_domain::entities::{RecordId, Staff, Vitals};
+    use lifebridge_domain::entities::{RecordId, Staff};
     use lifebridge_store::screens::{ScreeningForm, refuse_decision};
 
     /// The command layer's refusal as the screen gets it.

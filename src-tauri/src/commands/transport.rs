@@ -2,9 +2,9 @@
 //! files, the dispatch signed with a PIN, and the manifest with its QR codes.
 
 use chrono::{DateTime, Utc};
-use lifebridge_domain::cold_chain::ProductClass;
 use lifebridge_domain::entities::{RecordId, Role};
 use lifebridge_domain::handoff::HandoffRecord;
+use lifebridge_domain::product::ProductClass;
 use lifebridge_store::cold_chain::{LoggerImport, ManualPackEntry, SignedManifest, TransportView};
 use lifebridge_store::{Actor, Store};
 use serde::Serialize;

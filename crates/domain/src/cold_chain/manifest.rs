@@ -9,7 +9,7 @@ use super::*;
 use crate::common::Procedure;
 use crate::din::Din;
 use crate::entities::{AboRh, RecordId};
-use crate::labels::LabelPiece;
+use crate::label_piece::LabelPiece;
 use crate::rules::RuleSet;
 
 /// One bag as the manifest lists it.

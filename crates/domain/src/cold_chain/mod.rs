@@ -18,8 +18,8 @@ pub use records::*;
 pub use unit::*;
 
 // Product classes and temperature bands live in `crate::product` (the rules table uses
-// them too); re-exported here because a box, a packing and a manifest speak of them.
-pub use crate::product::{ProductClass, TemperatureRange};
+// them too); imported here for the submodules, which speak of them.
+use crate::product::{ProductClass, TemperatureRange};
 
 #[cfg(test)]
 mod tests;

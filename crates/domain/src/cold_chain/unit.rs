@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::*;
-use crate::entities::LabelKind;
-use crate::labels::LabelPiece;
+use crate::label_piece::{LabelKind, LabelPiece};
 use crate::messages::{Lang, Localized, Message};
 use crate::rules::{RuleSet, UnitAction};
 

@@ -4,10 +4,10 @@
 use chrono::NaiveDate;
 
 use crate::common::Procedure;
-pub use crate::measurements::TestResult;
+use crate::measurements::TestResult;
 use crate::messages::{Localized, Message};
 use crate::product::ProductClass;
-pub use crate::reason::ReasonCode;
+use crate::reason::ReasonCode;
 use crate::rules::{DeferralScope, RuleSet};
 
 use super::*;

@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-pub use crate::reason::ReasonCode;
+use crate::reason::ReasonCode;
 use crate::rules::{DeferralPeriod, DeferralScope, RuleSet};
 
 use super::*;

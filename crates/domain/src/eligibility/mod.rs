@@ -26,17 +26,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::common::{Procedure, Sex};
-pub use crate::measurements::{TestResult, Tests, Vitals};
 use crate::messages::{Message, Param};
 use crate::product::ProductClass;
-pub use crate::reason::ReasonCode;
+use crate::reason::ReasonCode;
 use crate::rules::RuleSet;
 
 /// Length of the rolling window for the apheresis count and volume limits.
 const ROLLING_WINDOW: Months = Months::new(12);
 
-/// Language of the contract's `message` field (the catalogue's).
-pub use crate::messages::{Lang, UnknownLang};
+// Language of the contract's `message` field (the catalogue's).
+use crate::messages::Lang;
 
 mod checks;
 mod deferral_choice;

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{Procedure, Sex};
-pub use crate::measurements::{Tests, Vitals};
+use crate::measurements::{Tests, Vitals};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Donor {

@@ -7,13 +7,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::cold_chain::{
-    Manifest, ProductClass, Signatory, TemperatureRange, UnitAssessment, UnitFinding, UnitStatus,
-    excursion_finding, is_sample_tube, time_findings,
+    Manifest, Signatory, UnitAssessment, UnitFinding, UnitStatus, excursion_finding,
+    is_sample_tube, time_findings,
 };
 use crate::din::Din;
 use crate::entities::RecordId;
-use crate::labels::{LabelPiece, LabelScanError, ScannedLabel, read_label_scan};
+use crate::label_piece::LabelPiece;
+use crate::labels::{LabelScanError, ScannedLabel, read_label_scan};
 use crate::messages::Message;
+use crate::product::{ProductClass, TemperatureRange};
 use crate::rules::RuleSet;
 
 /// One label scanned at the desk: a bag, or one of its sample tubes.
@@ -71,7 +73,7 @@ impl DeskScan {
         self.piece.is_none_or(|p| {
             matches!(
                 p.kind,
-                crate::entities::LabelKind::Bag | crate::entities::LabelKind::Satellite
+                crate::label_piece::LabelKind::Bag | crate::label_piece::LabelKind::Satellite
             )
         })
     }

@@ -1,18 +1,17 @@
 use chrono::{DateTime, Utc};
 
-use crate::cold_chain::{
-    Manifest, ProductClass, Signatory, TemperatureRange, UnitAssessment, UnitFinding, UnitStatus,
-};
+use crate::cold_chain::{Manifest, Signatory, UnitAssessment, UnitFinding, UnitStatus};
 use crate::din::Din;
 use crate::entities::RecordId;
-use crate::labels::{LabelPiece, LabelScanError};
+use crate::label_piece::{LabelKind, LabelPiece};
+use crate::labels::LabelScanError;
+use crate::product::{ProductClass, TemperatureRange};
 use crate::rules::RuleSet;
 
 use super::*;
 use crate::cold_chain::{Excursion, ManifestBag, ManifestBox};
 use crate::common::Procedure;
 use crate::din::FacilityId;
-use crate::entities::LabelKind;
 use crate::messages::Lang;
 use chrono::{Duration, TimeZone};
 

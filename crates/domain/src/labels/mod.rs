@@ -8,11 +8,9 @@ use std::fmt;
 
 use crate::entities::BagSetKind;
 
-// Re-exported: callers name pieces and tube counts through `labels`.
-pub use crate::common::china_local;
-pub use crate::label_piece::{
-    DEFAULT_TUBE_COUNT, LOCAL_TUBE_FLAG_BASE, LabelKind, LabelPiece, MAX_TUBE_COUNT,
-};
+// The pieces of a label set live in `crate::label_piece`; imported for the submodules.
+use crate::common::china_local;
+use crate::label_piece::{LabelKind, LabelPiece, MAX_TUBE_COUNT};
 
 mod content;
 mod isbt128;

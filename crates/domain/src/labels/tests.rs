@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 
 use crate::din::{Din, DinFlag};
 use crate::entities::{AboRh, BagSetKind, ScanResult};
+use crate::label_piece::DEFAULT_TUBE_COUNT;
 
 use super::*;
 use crate::din::FacilityId;

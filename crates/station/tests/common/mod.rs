@@ -266,8 +266,9 @@ macro_rules! backend_pair {
 pub fn collect_donations(device: &Device, n: u32) {
     use lifebridge_domain::Procedure;
     use lifebridge_domain::entities::{
-        Arm, BagSet, BagSetKind, Outcome, PhysicianDecision, RapidTests, TestResult, Vitals,
+        Arm, BagSet, BagSetKind, Outcome, PhysicianDecision, RapidTests,
     };
+    use lifebridge_domain::measurements::{TestResult, Vitals};
     use lifebridge_domain::resident_id::IdentityDocument;
     use lifebridge_store::Actor;
     use lifebridge_store::records::{DonorDetails, NewDonation, NewDonor};
