@@ -1,0 +1,302 @@
+//! The physician's decision: the screening form, what a decision may be against the
+//! rules that failed (accept, waive with reason and PIN, defer), and recording it.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use lifebridge_domain::Procedure;
+use lifebridge_domain::eligibility::{self, Decision};
+use lifebridge_domain::entities::{
+    Deferral, EntityKind, PhysicianDecision, RapidTests, RecordId, Role, Screening,
+};
+use lifebridge_domain::measurements::Vitals;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::action::ActionCtx;
+use crate::records::{actor_staff, require_role, require_text};
+use crate::{Actor, Result, Store, StoreError};
+
+use super::*;
+
+/// The answer under which a screening keeps the "endurance athlete" declaration, so a
+/// later correction is judged by the same pulse rule.
+pub const ATHLETE_ANSWER: &str = "endurance_athlete";
+
+/// The physician's screening form as the screening screen sends it: evaluated live
+/// (`evaluate_screening`) and, with a decision, recorded (`NewScreening`). The UI's
+/// TypeScript type is generated from it (feature `ts`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ScreeningForm {
+    pub donor_id: RecordId,
+    pub drive_id: RecordId,
+    pub procedure: Procedure,
+    pub planned_volume_ml: Option<u32>,
+    pub questionnaire_version: String,
+    pub answers: BTreeMap<String, serde_json::Value>,
+    pub vitals: Vitals,
+    pub tests: RapidTests,
+    pub athlete: bool,
+    /// Product-scoped deferrals found at this screening (antiplatelet drugs): recorded
+    /// with the decision as deferral records, they exclude products, not the donor.
+    #[serde(default)]
+    pub restrictions: Vec<String>,
+}
+
+impl ScreeningForm {
+    /// The screening to record: this form with the physician's decision.
+    pub fn into_new(self, decision: PhysicianDecision, waiver_pin: Option<String>) -> NewScreening {
+        NewScreening {
+            form: self,
+            decision,
+            waiver_pin,
+        }
+    }
+}
+
+/// A screening to record: the form (flattened, so the JSON stays one object) and what
+/// the physician adds to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewScreening {
+    #[serde(flatten)]
+    pub form: ScreeningForm,
+    pub decision: PhysicianDecision,
+    /// The physician's PIN, asked again for a waiver (e-signature); checked against
+    /// their account and never stored.
+    #[serde(default, skip_serializing)]
+    pub waiver_pin: Option<String>,
+}
+
+impl Store {
+    /// Records a screening and the physician's decision. Accepting a donor who fails a
+    /// rule is refused. Waiving is possible only for failing rules the rules table marks
+    /// waivable, with a reason and the physician's PIN; every other failing rule is a
+    /// hard stop. Deferring needs a code that answers the failing rules and writes the
+    /// deferral in the same action, as do the product-scoped restrictions.
+    pub fn record_screening(&mut self, actor: Actor, new: NewScreening) -> Result<Screening> {
+        let NewScreening {
+            form: new,
+            decision: choice,
+            waiver_pin,
+        } = new;
+        let physician_id = actor_staff(actor, "recording a screening")?;
+        require_role(
+            &self.conn,
+            physician_id,
+            Role::Physician,
+            "decide on screenings",
+        )?;
+        let drive = crate::queries::get_body::<lifebridge_domain::entities::Drive>(
+            &self.conn,
+            "drive",
+            new.drive_id,
+        )?
+        .ok_or(StoreError::Missing {
+            entity: "drive",
+            id: new.drive_id.to_string(),
+        })?;
+        let questionnaire_version =
+            require_text("questionnaire_version", &new.questionnaire_version, 64)?;
+        if new.tests.hbsag.is_none() {
+            // Nothing is recorded that nobody entered: the form has no default result.
+            return Err(StoreError::invalid(
+                "tests.hbsag",
+                "record the HBsAg rapid test as negative, positive or not_done",
+            ));
+        }
+        let rules = self.rules()?;
+        let restrictions = restriction_records(&rules, &new.restrictions, drive.date)?;
+        let decision = self.evaluate_screening(
+            new.donor_id,
+            drive.date,
+            new.procedure,
+            new.planned_volume_ml,
+            &new.vitals,
+            &new.tests,
+            new.athlete,
+            &new.restrictions,
+        )?;
+        let failed: Vec<String> = decision
+            .reasons
+            .iter()
+            .map(|r| r.code.as_str().to_owned())
+            .collect();
+        let deferral = check_decision(&choice, &decision, &rules, drive.date)?;
+        if matches!(choice, PhysicianDecision::Override { .. }) {
+            // The e-signature: the physician's own PIN, checked against their account
+            // (wrong PINs count towards the lock-out like any sign-in).
+            let pin = waiver_pin.as_deref().unwrap_or("");
+            if pin.is_empty() {
+                return Err(StoreError::invalid(
+                    "waiver_pin",
+                    "a waiver needs your PIN again (electronic signature)",
+                ));
+            }
+            if let Err(refused) = self.sign_in(physician_id, pin)? {
+                return Err(StoreError::invalid(
+                    "waiver_pin",
+                    format!("the waiver is not signed: {refused}"),
+                ));
+            }
+        }
+        let screening = Screening {
+            id: Uuid::now_v7(),
+            donor_id: new.donor_id,
+            drive_id: new.drive_id,
+            procedure: new.procedure,
+            planned_volume_ml: new.planned_volume_ml,
+            questionnaire_version,
+            answers: {
+                let mut answers = new.answers;
+                answers.insert(
+                    ATHLETE_ANSWER.to_owned(),
+                    serde_json::Value::Bool(new.athlete),
+                );
+                answers
+            },
+            vitals: new.vitals,
+            tests: new.tests,
+            rules_version: rules.version.clone(),
+            failed_rules: failed,
+            decision: choice,
+            physician_id,
+            recorded_at: crate::now(),
+            supersedes: None,
+            correction_reason: None,
+        };
+        let detail = match &screening.decision {
+            PhysicianDecision::Override {
+                reason,
+                overridden_codes,
+            } => serde_json::json!({
+                "waiver": overridden_codes,
+                "reason": reason,
+                "rules_version": rules.version,
+                "signed_with_pin": physician_id,
+            }),
+            PhysicianDecision::Defer { code, .. } => serde_json::json!({
+                "deferral": code,
+                "failed": screening.failed_rules,
+                "rules_version": rules.version,
+            }),
+            PhysicianDecision::Accept => serde_json::json!({"rules_version": rules.version}),
+        };
+        let restriction_rows: Vec<(String, String, Option<NaiveDate>)> = restrictions
+            .into_iter()
+            .map(|r| {
+                let zh = rules
+                    .deferrals
+                    .deferral(&r.code)
+                    .map(|k| k.zh.clone())
+                    .unwrap_or_else(|| r.code.clone());
+                (r.code, zh, r.until)
+            })
+            .collect();
+        self.act(actor, "screening.record", detail, |ctx| {
+            insert_screening(ctx, &screening)?;
+            for (code, reason, until) in deferral.into_iter().chain(restriction_rows) {
+                insert_deferral(
+                    ctx,
+                    &Deferral {
+                        id: Uuid::now_v7(),
+                        donor_id: screening.donor_id,
+                        code,
+                        reason,
+                        start: drive.date,
+                        until,
+                        screening_id: Some(screening.id),
+                        recorded_by: physician_id,
+                        recorded_at: ctx.now,
+                        lifts: None,
+                    },
+                )?;
+            }
+            Ok(screening.clone())
+        })
+    }
+}
+
+/// Whether the physician's decision may stand against the rules that failed. Returns
+/// the deferral to write, if the decision is to defer.
+pub(super) fn check_decision(
+    physician: &PhysicianDecision,
+    decision: &Decision,
+    rules: &lifebridge_domain::rules::RuleSet,
+    date: NaiveDate,
+) -> Result<Option<(String, String, Option<NaiveDate>)>> {
+    let failed: Vec<&str> = decision.reasons.iter().map(|r| r.code.as_str()).collect();
+    let hard: Vec<String> = decision
+        .hard_stops()
+        .iter()
+        .map(|r| r.code.as_str().to_owned())
+        .collect();
+    match physician {
+        PhysicianDecision::Accept if failed.is_empty() => Ok(None),
+        PhysicianDecision::Accept if hard.is_empty() => Err(StoreError::invalid(
+            "decision",
+            format!(
+                "cannot accept: the donor fails {}; defer, or waive it with a reason and your PIN",
+                failed.join(", ")
+            ),
+        )),
+        PhysicianDecision::Accept => Err(StoreError::HardStop {
+            message: format!(
+                "cannot accept: the donor fails {} (hard stop under rules table {}); defer",
+                hard.join(", "),
+                rules.version
+            ),
+            codes: hard,
+        }),
+        PhysicianDecision::Override {
+            overridden_codes,
+            reason,
+        } => {
+            if failed.is_empty() {
+                return Err(StoreError::invalid(
+                    "decision",
+                    "nothing to waive: the donor passes every rule; accept instead",
+                ));
+            }
+            if !hard.is_empty() {
+                return Err(StoreError::HardStop {
+                    message: format!(
+                        "{} cannot be waived by anyone (rules table {} marks only some rules waivable); defer the donor",
+                        hard.join(", "),
+                        rules.version
+                    ),
+                    codes: hard,
+                });
+            }
+            require_text("decision.reason", reason, 500)?;
+            let missing: Vec<&str> = failed
+                .iter()
+                .copied()
+                .filter(|c| !overridden_codes.iter().any(|o| o == c))
+                .collect();
+            if !missing.is_empty() {
+                return Err(StoreError::invalid(
+                    "decision.overridden_codes",
+                    format!(
+                        "a waiver must name every failed rule; missing {}",
+                        missing.join(", ")
+                    ),
+                ));
+            }
+            Ok(None)
+        }
+        PhysicianDecision::Defer { code, until } => {
+            let until = eligibility::check_deferral(rules, decision, date, code, *until)
+                .map_err(|e| StoreError::invalid(e.field, e.problem))?;
+            let kind = rules.deferrals.deferral(code);
+            let reason = kind.map(|k| k.zh.clone()).unwrap_or_else(|| code.clone());
+            let code = kind.map(|k| k.code.clone()).unwrap_or_else(|| code.clone());
+            Ok(Some((code, reason, until)))
+        }
+    }
+}
+
+pub(super) fn insert_screening(ctx: &mut ActionCtx<'_>, screening: &Screening) -> Result<()> {
+    let body = ctx.log_change(EntityKind::Screening, screening.id, screening)?;
+    crate::tables::screening::insert(ctx.tx, screening, &body)
+}
