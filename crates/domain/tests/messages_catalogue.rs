@@ -34,7 +34,6 @@ const ONE_LANGUAGE_PARAMS: &[(&str, &str)] = &[
     ("packing.nothing_to_dispatch", "empty"),
     // The zh-CN text names who is asked; the English one does not.
     ("receiving.locked_out", "who"),
-    ("receiving.account_closed", "who"),
     // The English text says how long the lock-out lasts.
     ("receiving.wrong_pin", "minutes"),
     // The zh-CN texts never carried a parser's English detail, nor the desk's list of

@@ -27,6 +27,18 @@ pub struct Config {
     pub enrollment_valid_hours: u32,
     /// DIN leasing; without it the station leases no ranges.
     pub din: Option<DinConfig>,
+    /// Seconds a client may take to send a request's headers; a connection that
+    /// stalls inside its headers is closed (docs/security.md).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request may take from its headers to its answer, the body's upload
+    /// and the wait for a turn included; past it the answer is 503.
+    pub request_timeout_secs: u64,
+    /// Requests worked on at once; others wait their turn. `/healthz` never waits.
+    pub max_concurrent_requests: usize,
+    /// Serve `/metrics` on this address only (plain HTTP, its own port), not on
+    /// `listen`: for a monitoring network, or to keep the counts off the devices'
+    /// network. Without it `/metrics` is served on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -74,6 +86,11 @@ impl Default for Config {
             clock_skew_bound_secs: 120,
             enrollment_valid_hours: 72,
             din: None,
+            header_read_timeout_secs: 15,
+            // A full batch over a slow mobile link: 8 MiB at 100 kB/s is 80 s.
+            request_timeout_secs: 120,
+            max_concurrent_requests: 64,
+            metrics_listen: None,
         }
     }
 }
@@ -121,6 +138,32 @@ impl Config {
             return Err(ConfigError::Invalid {
                 field: "max_body_bytes",
                 problem: "must be at least 1024 and at most max_inflated_bytes".into(),
+            });
+        }
+        for (field, value) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("request_timeout_secs", self.request_timeout_secs),
+        ] {
+            if !(1..=3600).contains(&value) {
+                return Err(ConfigError::Invalid {
+                    field,
+                    problem: "must be between 1 and 3600 seconds".into(),
+                });
+            }
+        }
+        if !(1..=10_000).contains(&self.max_concurrent_requests) {
+            return Err(ConfigError::Invalid {
+                field: "max_concurrent_requests",
+                problem: "must be between 1 and 10000".into(),
+            });
+        }
+        if self
+            .metrics_listen
+            .is_some_and(|m| m == self.listen && m.port() != 0)
+        {
+            return Err(ConfigError::Invalid {
+                field: "metrics_listen",
+                problem: "must differ from listen".into(),
             });
         }
         if let Some(din) = &self.din {

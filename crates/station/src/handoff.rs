@@ -6,16 +6,17 @@
 //! excursion (one decision per box), over time or missing tubes, and each unit's status,
 //! comes from `lifebridge_domain::handoff::reconcile` here.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Duration, Utc};
+use chrono::Utc;
 use lifebridge_domain::cold_chain::{Manifest, Signatory};
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::Role;
@@ -32,36 +33,15 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::desk::ReceiptRow;
+use crate::desk_auth::{DeskAuth, LOCKOUT_MINUTES, Refused, pin_matches};
 use crate::manifests::ManifestRow;
-use crate::staff::{StaffRole, StaffRow, pin_matches};
+use crate::staff::{StaffRole, StaffRow};
 use crate::state::AppState;
 use crate::storage::StorageError;
 
-/// How long a desk sign-in lasts: one shift.
-pub const SESSION_HOURS: i64 = 12;
-// Wrong PINs in a row before a name is locked, and for how long: the device's rule.
-use lifebridge_domain::pin::{LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
-
-#[derive(Debug, Clone)]
-struct Session {
-    staff: Signatory,
-    expires: DateTime<Utc>,
-}
-
-/// Desk sign-ins and PIN failures. Kept in memory: a restarted station asks staff to
-/// sign in again, which costs a PIN, and no session token ever reaches the disk.
-#[derive(Default)]
-pub struct DeskState {
-    sessions: Mutex<HashMap<String, Session>>,
-    failures: Mutex<HashMap<String, Failures>>,
-}
-
-/// Wrong PINs in a row for one name, and the end of its lock-out if any.
-type Failures = (u32, Option<DateTime<Utc>>);
-
 struct Desk {
     app: Arc<AppState>,
-    desk: DeskState,
+    auth: DeskAuth,
 }
 
 impl Desk {
@@ -150,7 +130,7 @@ type DeskResult<T> = Result<T, DeskError>;
 pub fn router(app: Arc<AppState>) -> Router {
     let desk = Arc::new(Desk {
         app,
-        desk: DeskState::default(),
+        auth: DeskAuth::default(),
     });
     Router::new()
         .route("/", get(|| async { axum::response::Redirect::to("/desk") }))
@@ -176,16 +156,13 @@ fn session(desk: &Desk, headers: &HeaderMap) -> DeskResult<Signatory> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or_default();
-    let now = Utc::now();
-    let sessions = desk.desk.sessions.lock().map_err(|_| poisoned())?;
-    match sessions.get(&crate::auth::token_hash(token)) {
-        Some(s) if s.expires > now => Ok(s.staff.clone()),
-        _ => Err(DeskError::new(
+    desk.auth.session(token, Utc::now()).ok_or_else(|| {
+        DeskError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             Message::new("receiving.unauthorized"),
-        )),
-    }
+        )
+    })
 }
 
 fn poisoned() -> DeskError {
@@ -218,58 +195,59 @@ impl Who {
     }
 }
 
-/// Checks `name`'s PIN with lock-out; the staff member on success.
-async fn check_pin(desk: &Desk, name: &str, pin: &str, who: Who) -> DeskResult<StaffRow> {
-    let now = Utc::now();
+/// Checks `name`'s PIN, counted against the name's lock-out and the address's budget
+/// before it is checked; the staff member when the PIN is right, the account open and
+/// (if `role` is given) holding that role. Every failure answers the same `wrong_pin`,
+/// so a right PIN of a closed account or of someone without the role tells nothing.
+async fn check_pin(
+    desk: &Desk,
+    from: IpAddr,
+    name: &str,
+    pin: &str,
+    who: Who,
+    role: Option<StaffRole>,
+) -> DeskResult<StaffRow> {
     let name = name.trim();
-    {
-        let failures = desk.desk.failures.lock().map_err(|_| poisoned())?;
-        if let Some((_, Some(until))) = failures.get(name)
-            && *until > now
-        {
-            return Err(DeskError::new(
+    let attempt = desk
+        .auth
+        .begin(name, from, Utc::now())
+        .map_err(|refused| match refused {
+            Refused::NameLocked { until } => DeskError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "locked_out",
                 Message::new("receiving.locked_out")
                     .with("who", who.name())
                     .with("name", name)
                     .with("until", until.format("%H:%M").to_string()),
-            ));
-        }
-    }
+            ),
+            Refused::AddressLimited { until } => DeskError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                Message::new("receiving.too_many_attempts")
+                    .with("until", until.format("%H:%M").to_string()),
+            ),
+        })?;
     let staff = desk.app.storage.staff_by_name(name).await?;
-    let ok = staff.as_ref().is_some_and(|s| pin_matches(s, pin));
-    if ok && staff.as_ref().is_some_and(|s| !s.active) {
-        return Err(DeskError::new(
-            StatusCode::FORBIDDEN,
-            "account_closed",
-            Message::new("receiving.account_closed")
-                .with("who", who.name())
-                .with("name", name),
-        ));
-    }
-    let mut failures = desk.desk.failures.lock().map_err(|_| poisoned())?;
+    let hash = staff.as_ref().map(|s| s.pin_hash.clone());
+    let pin = pin.to_owned();
+    // argon2 takes tens of milliseconds of CPU by design: off the async workers, so
+    // a burst of sign-ins cannot stall pushes.
+    let matches = tokio::task::spawn_blocking(move || pin_matches(hash.as_deref(), &pin))
+        .await
+        .map_err(|_| poisoned())?;
     match staff {
-        Some(s) if ok => {
-            failures.remove(name);
+        Some(s) if matches && s.active && role.is_none_or(|r| s.has_role(r)) => {
+            desk.auth.succeeded(attempt);
             Ok(s)
         }
-        _ => {
-            let entry = failures.entry(name.to_owned()).or_insert((0, None));
-            entry.0 += 1;
-            let left = MAX_FAILED_ATTEMPTS.saturating_sub(entry.0);
-            if left == 0 {
-                *entry = (0, Some(now + Duration::minutes(LOCKOUT_MINUTES)));
-            }
-            Err(DeskError::new(
-                StatusCode::UNAUTHORIZED,
-                "wrong_pin",
-                Message::new("receiving.wrong_pin")
-                    .with("who", who.name())
-                    .with("left", left.to_string())
-                    .with("minutes", LOCKOUT_MINUTES.to_string()),
-            ))
-        }
+        _ => Err(DeskError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong_pin",
+            Message::new("receiving.wrong_pin")
+                .with("who", who.name())
+                .with("left", attempt.left.to_string())
+                .with("minutes", LOCKOUT_MINUTES.to_string()),
+        )),
     }
 }
 
@@ -281,29 +259,24 @@ struct SignInRequest {
 
 async fn sign_in(
     State(desk): State<Arc<Desk>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     body: Result<axum::Json<SignInRequest>, JsonRejection>,
 ) -> DeskResult<Response> {
     let axum::Json(req) = body?;
-    let staff = check_pin(&desk, &req.name, &req.pin, Who::ReceivingStaff).await?;
-    if !staff.has_role(StaffRole::Receiving) {
-        return Err(DeskError::new(
-            StatusCode::FORBIDDEN,
-            "not_receiving_staff",
-            Message::new("receiving.not_receiving_staff").with("name", staff.name.as_str()),
-        ));
-    }
-    let token = crate::auth::new_token();
+    let staff = check_pin(
+        &desk,
+        from.ip(),
+        &req.name,
+        &req.pin,
+        Who::ReceivingStaff,
+        Some(StaffRole::Receiving),
+    )
+    .await?;
     let signatory = Signatory {
         staff_id: staff.staff_id,
         name: staff.name,
     };
-    desk.desk.sessions.lock().map_err(|_| poisoned())?.insert(
-        crate::auth::token_hash(&token),
-        Session {
-            staff: signatory.clone(),
-            expires: Utc::now() + Duration::hours(SESSION_HOURS),
-        },
-    );
+    let token = desk.auth.open_session(signatory.clone(), Utc::now());
     Ok(axum::Json(json!({"token": token, "staff": signatory})).into_response())
 }
 
@@ -643,6 +616,7 @@ struct ManualRequest {
 /// A refusal writes nothing (a wrong PIN counts towards that name's lock-out).
 async fn manual_entry(
     State(desk): State<Arc<Desk>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
     body: Result<axum::Json<ManualRequest>, JsonRejection>,
@@ -701,9 +675,11 @@ async fn manual_entry(
     let box_code = known_box(&loaded, req.box_code)?;
     let witness = check_pin(
         &desk,
+        from.ip(),
         &req.witness_name,
         &req.witness_pin,
         Who::SecondPerson,
+        None,
     )
     .await?;
     if witness.staff_id == staff.staff_id {
@@ -745,6 +721,7 @@ struct SignRequest {
 
 async fn sign(
     State(desk): State<Arc<Desk>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
     body: Result<axum::Json<SignRequest>, JsonRejection>,
@@ -794,7 +771,15 @@ async fn sign(
     ) {
         return Err(handoff_error(e));
     }
-    let me = check_pin(&desk, &receiver.name, &req.receiver_pin, Who::Receiver).await?;
+    let me = check_pin(
+        &desk,
+        from.ip(),
+        &receiver.name,
+        &req.receiver_pin,
+        Who::Receiver,
+        None,
+    )
+    .await?;
     if me.staff_id != receiver.staff_id {
         return Err(DeskError::new(
             StatusCode::UNAUTHORIZED,
@@ -802,13 +787,15 @@ async fn sign(
             Message::new("receiving.pin_not_receivers"),
         ));
     }
-    let driver = check_pin(&desk, &req.driver_name, &req.driver_pin, Who::Driver).await?;
-    if !driver.has_role(StaffRole::Device(Role::Driver)) {
-        return Err(DeskError::invalid(
-            "not_a_driver",
-            Message::new("receiving.not_a_driver").with("name", driver.name.as_str()),
-        ));
-    }
+    let driver = check_pin(
+        &desk,
+        from.ip(),
+        &req.driver_name,
+        &req.driver_pin,
+        Who::Driver,
+        Some(StaffRole::Device(Role::Driver)),
+    )
+    .await?;
     let record = handoff::sign(
         &loaded.manifests,
         &reconciliation,
@@ -863,10 +850,14 @@ struct StatisticsQuery {
     date: Option<chrono::NaiveDate>,
 }
 
+/// The figures need a desk session: they are the station's collection counts by site,
+/// which nobody on the network without a staff PIN needs.
 async fn statistics(
     State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
     Query(q): Query<StatisticsQuery>,
 ) -> DeskResult<Response> {
+    session(&desk, &headers)?;
     let date = q
         .date
         .unwrap_or_else(|| lifebridge_domain::china_date(Utc::now()));

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod desk;
+pub mod desk_auth;
 pub mod desk_ui;
 pub mod devices;
 pub mod feed;
@@ -34,15 +35,56 @@ pub async fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, StorageEr
         let storage = storage::postgres::PostgresStorage::connect(url).await?;
         return Ok(Arc::new(storage));
     }
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+    private_dir(&config.data_dir).map_err(|e| {
         StorageError::Database(format!(
             "cannot create data folder {}: {e}",
             config.data_dir.display()
         ))
     })?;
     let path = config.data_dir.join("station.db");
+    private_files(&path).map_err(|e| {
+        StorageError::Database(format!(
+            "cannot make {} readable by the station's user only: {e}",
+            path.display()
+        ))
+    })?;
     let storage = tokio::task::spawn_blocking(move || storage::sqlite::SqliteStorage::open(&path))
         .await
         .map_err(|e| StorageError::Database(e.to_string()))??;
     Ok(Arc::new(storage))
+}
+
+/// Creates the data folder (and any missing parent) readable by the station's user only.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// The database holds every donor the station knows: its file, and the write-ahead log
+/// and shared-memory files beside it, are created (or narrowed to) mode 0600 before
+/// SQLite opens them. SQLite gives the files it creates later the main file's mode.
+fn private_files(db: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(db)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            let path = std::path::PathBuf::from(name);
+            if path.exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = db;
+    Ok(())
 }

@@ -7,12 +7,15 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
@@ -82,22 +85,144 @@ impl From<StorageError> for ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
+/// Largest body a route that is not a device's data takes (enrollment, the desk's
+/// forms and manifest QR parts): such a body is read before anyone is known, so it stays
+/// small whatever `max_body_bytes` allows pushes.
+pub const FORM_BODY_BYTES: usize = 256 * 1024;
+
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/v1/enroll", post(enroll))
+    // Device data: the body limit is checked from Content-Length, then the credential
+    // from the headers, and only then is a body read.
+    let devices = Router::new()
         .route("/v1/push", post(push))
         .route("/v1/pull", post(pull))
         .route("/v1/status", post(status))
-        .fallback(|| async {
-            ApiError::new(ErrorCode::NotFound, "no such endpoint; see docs/api.md")
-        })
+        .route_layer(from_fn_with_state(state.clone(), require_device))
         .with_state(state.clone())
-        // The receiving desk and statistics pages (crate::receiving).
-        .merge(crate::handoff::router(state))
-        .layer(DefaultBodyLimit::max(limit))
+        .route_layer(from_fn(move |req: Request, next: Next| {
+            refuse_oversized(limit, req, next)
+        }))
+        .layer(DefaultBodyLimit::max(limit));
+    let mut forms = Router::new().route("/v1/enroll", post(enroll));
+    if state.config.metrics_listen.is_none() {
+        // Otherwise served on its own address only (see `start`).
+        forms = forms.route("/metrics", get(metrics));
+    }
+    let forms = forms
+        .with_state(state.clone())
+        // The receiving desk and statistics pages (crate::handoff).
+        .merge(crate::handoff::router(state.clone()))
+        .route_layer(from_fn(|req: Request, next: Next| {
+            refuse_oversized(FORM_BODY_BYTES, req, next)
+        }))
+        .layer(DefaultBodyLimit::max(FORM_BODY_BYTES));
+    let limits = Arc::new(Limits {
+        working: Arc::new(tokio::sync::Semaphore::new(
+            state.config.max_concurrent_requests,
+        )),
+        timeout: Duration::from_secs(state.config.request_timeout_secs),
+    });
+    let limited = devices
+        .merge(forms)
+        .layer(from_fn_with_state(limits.clone(), one_of_many));
+    // /healthz waits for no other request, so a monitor sees the station while it is
+    // busy; every route has the same deadline.
+    Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(state)
+        .merge(limited)
+        .fallback(not_found)
+        .layer(from_fn_with_state(limits, deadline))
+}
+
+/// `/metrics` alone, for the separate address `metrics_listen` names.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state)
+        .fallback(not_found)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such endpoint; see docs/api.md")
+}
+
+/// The request deadline and the count of requests handled at once.
+struct Limits {
+    working: Arc<tokio::sync::Semaphore>,
+    timeout: Duration,
+}
+
+/// Answers 503 once a request has taken longer than the configured deadline (its body
+/// upload and its wait for a turn included), so a slow client holds nothing for long.
+async fn deadline(State(limits): State<Arc<Limits>>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limits.timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            ErrorCode::Unavailable,
+            format!(
+                "the request took longer than {} seconds; try again (a push that was stored is recognised when resent)",
+                limits.timeout.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// At most `max_concurrent_requests` requests are worked on at once; the others wait
+/// their turn (within the deadline).
+async fn one_of_many(State(limits): State<Arc<Limits>>, req: Request, next: Next) -> Response {
+    let Ok(_turn) = limits.working.clone().acquire_owned().await else {
+        return ApiError::new(ErrorCode::Unavailable, "the station is shutting down")
+            .into_response();
+    };
+    next.run(req).await
+}
+
+/// 413 from the declared length, before any byte of the body is read or anyone is
+/// authenticated (a body sent without a length is cut off at the limit when read).
+async fn refuse_oversized(limit: usize, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large(limit).into_response();
+    }
+    next.run(req).await
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        ErrorCode::BodyTooLarge,
+        format!(
+            "the request body is larger than the {limit} bytes this station accepts here; send smaller batches"
+        ),
+    )
+}
+
+/// Device routes: the device named by the bearer token, found from the headers alone.
+async fn require_device(
+    State(state): State<Arc<AppState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    match authenticate(&state, req.headers()).await {
+        Ok(device) => {
+            req.extensions_mut().insert(device);
+            next.run(req).await
+        }
+        Err(e) => {
+            let route = match req.uri().path() {
+                "/v1/push" => "push",
+                "/v1/pull" => "pull",
+                _ => "status",
+            };
+            finish(&state, route, Err(e))
+        }
+    }
 }
 
 /// Reads, inflates and parses a request body.
@@ -108,13 +233,12 @@ fn decode<T: DeserializeOwned>(
 ) -> ApiResult<T> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                ErrorCode::BodyTooLarge,
-                format!(
-                    "the request body is larger than the {} bytes this station accepts; send smaller batches",
-                    state.config.max_body_bytes
-                ),
-            )
+            // Sent without a length: cut off at the route's limit (`router`).
+            let limit = match headers.get(header::AUTHORIZATION) {
+                Some(_) => state.config.max_body_bytes,
+                None => FORM_BODY_BYTES,
+            };
+            too_large(limit)
         } else {
             ApiError::new(ErrorCode::MalformedBody, rejection.body_text())
         }
@@ -270,11 +394,11 @@ async fn enroll(
 
 async fn push(
     State(state): State<Arc<AppState>>,
+    Extension(device): Extension<DeviceRecord>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
-        let device = authenticate(&state, &headers).await?;
         let req: PushRequest = decode(&state, &headers, body)?;
         versions(&req.client)?;
         let outcome = match state.storage.push(device.device_id, req.entries, Utc::now()).await {
@@ -318,11 +442,11 @@ async fn push(
 
 async fn pull(
     State(state): State<Arc<AppState>>,
+    Extension(device): Extension<DeviceRecord>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
-        let device = authenticate(&state, &headers).await?;
         let req: PullRequest = decode(&state, &headers, body)?;
         versions(&req.client)?;
         if req.limit == 0 || req.limit > MAX_PULL_PAGE {
@@ -368,11 +492,11 @@ async fn pull(
 
 async fn status(
     State(state): State<Arc<AppState>>,
+    Extension(device): Extension<DeviceRecord>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
-        let device = authenticate(&state, &headers).await?;
         let client: ClientInfo = decode(&state, &headers, body)?;
         versions(&client)?;
         Ok(reply(
@@ -488,6 +612,8 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 /// Where a started station listens, and how to stop it.
 pub struct RunningStation {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served when `metrics_listen` is configured.
+    pub metrics_addr: Option<SocketAddr>,
     pub tls: bool,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -567,65 +693,93 @@ pub async fn start(
         None => None,
     };
     storage.ping().await?;
-    let listener =
-        std::net::TcpListener::bind(config.listen).map_err(|source| StartError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|source| StartError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: config.listen,
-        source,
-    })?;
+    let (listener, addr) = bind(config.listen)?;
+    let metrics = config.metrics_listen.map(bind).transpose()?;
+    let metrics_addr = metrics.as_ref().map(|(_, a)| *a);
     let tls = config.tls.clone();
     let is_tls = tls.is_some();
+    let header_timeout = Duration::from_secs(config.header_read_timeout_secs);
     let state = Arc::new(AppState {
         storage,
         config,
         lease,
         metrics: Metrics::default(),
     });
-    let app = router(state);
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = match tls {
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    tokio::spawn(async move {
+        let _ = rx.await;
+        h.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    // hyper closes a connection whose request headers do not arrive in time: a client
+    // that stalls mid-header holds a socket for that long, never a worker or a turn.
+    let main = match tls {
         None => {
-            let listener = tokio::net::TcpListener::from_std(listener)
-                .map_err(|source| StartError::Bind { addr, source })?;
-            tokio::spawn(async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = rx.await;
-                    })
-                    .await
-            })
+            let mut server = axum_server::from_tcp(listener)
+                .map_err(|source| StartError::Bind { addr, source })?
+                .handle(handle.clone());
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(header_timeout);
+            tokio::spawn(async move { server.serve(app).await })
         }
         Some(tls) => {
             let rustls = crate::tls::server_config(&tls.cert, &tls.key).map_err(StartError::Tls)?;
-            let handle = axum_server::Handle::new();
-            let h = handle.clone();
-            tokio::spawn(async move {
-                let _ = rx.await;
-                h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-            });
-            let server = axum_server::from_tcp_rustls(
+            let mut server = axum_server::from_tcp_rustls(
                 listener,
                 axum_server::tls_rustls::RustlsConfig::from_config(rustls),
             )
             .map_err(|source| StartError::Bind { addr, source })?
-            .handle(handle);
-            tokio::spawn(async move { server.serve(app.into_make_service()).await })
+            .handle(handle.clone());
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(header_timeout);
+            tokio::spawn(async move { server.serve(app).await })
+        }
+    };
+    let task = match metrics {
+        None => main,
+        Some((listener, maddr)) => {
+            let mut server = axum_server::from_tcp(listener)
+                .map_err(|source| StartError::Bind {
+                    addr: maddr,
+                    source,
+                })?
+                .handle(handle);
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(header_timeout);
+            let app = metrics_router(state).into_make_service();
+            let side = tokio::spawn(async move { server.serve(app).await });
+            tracing::info!(addr = %maddr, "metrics listening");
+            tokio::spawn(async move {
+                let (main, side) = tokio::join!(main, side);
+                for ended in [main, side] {
+                    ended.map_err(|e| std::io::Error::other(e.to_string()))??;
+                }
+                Ok(())
+            })
         }
     };
     tracing::info!(%addr, "station listening");
     Ok(RunningStation {
         addr,
+        metrics_addr,
         tls: is_tls,
         shutdown: Some(tx),
         task,
     })
+}
+
+fn bind(at: SocketAddr) -> Result<(std::net::TcpListener, SocketAddr), StartError> {
+    let err = |source| StartError::Bind { addr: at, source };
+    let listener = std::net::TcpListener::bind(at).map_err(err)?;
+    listener.set_nonblocking(true).map_err(err)?;
+    let addr = listener.local_addr().map_err(err)?;
+    Ok((listener, addr))
 }

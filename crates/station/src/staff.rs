@@ -292,8 +292,3 @@ fn hashed_pin(pin: &str) -> Result<String, String> {
     let salt: [u8; pin::SALT_LEN] = rand::random();
     pin::hash_pin(pin, &salt).map_err(|e| format!("PIN: could not be hashed: {e}"))
 }
-
-/// An unreadable stored hash matches nothing (the name then cannot sign in).
-pub(crate) fn pin_matches(staff: &StaffRow, pin: &str) -> bool {
-    pin::pin_matches(&staff.pin_hash, pin.trim()).unwrap_or(false)
-}

@@ -97,7 +97,11 @@ function render() {
 
 async function load() {
   const date = $('date').value;
-  const res = await fetch(`/desk/api/statistics${date ? `?date=${date}` : ''}`);
+  // The figures need a desk session: the token the desk page keeps for this tab.
+  const token = sessionStorage.getItem('lifebridge.desk.token');
+  const res = await fetch(`/desk/api/statistics${date ? `?date=${date}` : ''}`, {
+    headers: token ? { Authorization: `Bearer ${token}` } : {},
+  });
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     $('message').textContent = message(data?.text ?? data?.message ?? String(res.status));

@@ -67,15 +67,20 @@ pub async fn pg_database() -> Option<String> {
 }
 
 pub async fn start(backend: Backend, din: Option<DinConfig>) -> Option<TestStation> {
+    start_with(backend, |c| c.din = din).await
+}
+
+/// A station as [`start`] makes it, with `adjust` applied to its configuration first.
+pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestStation> {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().join("station"),
         max_body_bytes: 256 * 1024,
         max_inflated_bytes: 4 * 1024 * 1024,
-        din,
         ..Config::default()
     };
+    adjust(&mut config);
     if backend == Backend::Postgres {
         config.database_url = Some(pg_database().await?);
     }
