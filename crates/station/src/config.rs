@@ -27,6 +27,11 @@ pub struct Config {
     pub enrollment_valid_hours: u32,
     /// DIN leasing; without it the station leases no ranges.
     pub din: Option<DinConfig>,
+    /// A station for demos and training (`make run`, the end-to-end tests): besides
+    /// DINs it leased, it accepts donations numbered from the training facility
+    /// ([`lifebridge_domain::din::TRAINING_FACILITY`]) the demo seeder uses. A real
+    /// station never does.
+    pub training: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -74,6 +79,7 @@ impl Default for Config {
             clock_skew_bound_secs: 120,
             enrollment_valid_hours: 72,
             din: None,
+            training: false,
         }
     }
 }
