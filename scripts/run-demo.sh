@@ -26,7 +26,7 @@ else
   CODE=""
 fi
 
-"$TARGET/lifebridge-station" --data-dir "$DEMO/station" serve --listen "127.0.0.1:$PORT" --din-facility W0001 &
+"$TARGET/lifebridge-station" --data-dir "$DEMO/station" serve --listen "127.0.0.1:$PORT" --din-facility W0001 --training &
 STATION=$!
 trap 'kill $STATION 2>/dev/null || true' EXIT
 echo "station: http://127.0.0.1:$PORT (data in $DEMO/station)"

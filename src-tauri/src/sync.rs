@@ -24,6 +24,9 @@ pub struct SyncView {
     pub last_success: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub clock_skew_seconds: Option<i64>,
+    /// Why the station refused one of this device's records (a catalogue message), shown
+    /// to the crew until a sync succeeds; the records after it wait on the device.
+    pub refusal: Option<lifebridge_domain::messages::Message>,
 }
 
 impl SyncView {
@@ -35,6 +38,7 @@ impl SyncView {
             last_success: status.last_success,
             last_error: status.last_error.clone(),
             clock_skew_seconds: status.clock_warning.as_ref().map(|w| w.skew_ms / 1000),
+            refusal: status.refused.as_ref().map(|r| r.reason.clone()),
         }
     }
 
@@ -46,6 +50,7 @@ impl SyncView {
             last_success: None,
             last_error: None,
             clock_skew_seconds: None,
+            refusal: None,
         }
     }
 }

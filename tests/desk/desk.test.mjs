@@ -112,7 +112,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   station(['staff', 'add', '--name', '赵敏', '--role', 'receiving'], '2468\n');
   station(['staff', 'add', '--name', '李司机', '--role', 'driver'], '1357\n');
-  server = spawn(STATION, ['--data-dir', join(dir, 'data'), 'serve', '--listen', '127.0.0.1:0'], {
+  server = spawn(STATION, ['--data-dir', join(dir, 'data'), 'serve', '--listen', '127.0.0.1:0', '--training'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   url = await new Promise((resolve, reject) => {

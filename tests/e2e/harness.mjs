@@ -56,7 +56,7 @@ export class Station {
     if (!out.includes(`added ${name}`)) throw new Error(`staff add ${name}: ${out}`);
   }
   async start() {
-    this.proc = new Proc("station", STATION, ["--data-dir", this.dataDir, "serve", "--listen", `127.0.0.1:${this.port}`, "--din-facility", "W1234"], process.env);
+    this.proc = new Proc("station", STATION, ["--data-dir", this.dataDir, "serve", "--listen", `127.0.0.1:${this.port}`, "--din-facility", "W1234", "--training"], process.env);
     await waitForProcPort(this.proc, "lifebridge-station", this.port, 30000);
   }
   /** Stops the station at once (SIGKILL), as a power cut or a lost link would. */

@@ -23,6 +23,9 @@ pub const MAX_SEQUENCE: u32 = 999_999;
 
 /// Barcode flags that carry no information (ISBT 128 default).
 pub const DEFAULT_FLAGS: &str = "00";
+/// Facility code of training labels (demo drives). A real station never accepts a
+/// donation numbered under it; one run for demos and training does.
+pub const TRAINING_FACILITY: &str = "Z9999";
 
 const BARCODE_LEN: usize = 1 + DIN_LEN + 2;
 const MOD37_ALPHABET: &[u8; 37] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*";

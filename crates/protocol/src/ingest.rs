@@ -37,6 +37,9 @@ pub enum Refusal {
         "seq {seq} was already received with different content: the device reused a sequence number (did it lose data?)"
     )]
     Conflict { seq: u64 },
+    /// An entry failed the station's checks of what devices send; nothing is stored.
+    #[error("entry {} ({}) refused: {}", .0.seq, .0.entity.as_str(), .0.reason)]
+    Entry(Box<crate::wire::RefusedEntry>),
 }
 
 /// A fingerprint of everything that makes an entry what it is. `field_clocks` is left

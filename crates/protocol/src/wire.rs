@@ -25,6 +25,19 @@ pub const MIN_SCHEMA_VERSION: u32 = 1;
 pub const MAX_BATCH_ENTRIES: usize = 2000;
 /// Most records a station returns in one pull page.
 pub const MAX_PULL_PAGE: u32 = 2000;
+/// How far ahead of the station's clock a pushed clock stamp (an entry's, or a donor
+/// field's) may be. Honest tablets drift seconds a day and are warned past
+/// `clock_skew_bound_secs` (two minutes by default); an hour still lets through a clock
+/// set a little fast by hand. A stamp further ahead would win every per-field merge
+/// until the real time caught up with it, so the station refuses the batch and tells
+/// the crew to set the device's clock. Because nothing stored is ever further ahead
+/// than this, no stamp outranks an honest edit made more than an hour after it.
+pub const MAX_CLOCK_LEAD_MS: u64 = 3600 * 1000;
+/// Most bytes one pushed entry's body may hold. The largest honest body is a manifest:
+/// a few hundred bags and a logger's readings are well under 1 MiB.
+pub const MAX_ENTRY_BODY_BYTES: usize = 1024 * 1024;
+/// Most field clocks a donor entry may carry (a donor has about a dozen fields).
+pub const MAX_FIELD_CLOCKS: usize = 64;
 
 /// Sent with every request, so the station can refuse versions it cannot serve and
 /// warn about a device clock that is far off.
@@ -159,7 +172,8 @@ impl StationClock {
     }
 }
 
-fn human_duration(ms: u64) -> String {
+/// A duration as a person reads it (`90 s`, `5 min`, `3 h`, `2 days`).
+pub fn human_duration(ms: u64) -> String {
     let s = ms / 1000;
     match s {
         0..120 => format!("{s} s"),
@@ -183,6 +197,19 @@ pub struct ErrorBody {
     /// `sequence_conflict`: the `seq` whose content differs from what the station holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflicting_seq: Option<u64>,
+    /// `entry_refused`: the entry that refused the batch, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Box<RefusedEntry>>,
+}
+
+/// A pushed entry the station will not store, and why (a catalogue message the app
+/// shows the crew). One refused entry refuses its whole batch: nothing is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedEntry {
+    pub seq: u64,
+    pub entity: lifebridge_domain::entities::EntityKind,
+    pub entity_id: Uuid,
+    pub reason: lifebridge_domain::messages::Message,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -206,6 +233,9 @@ pub enum ErrorCode {
     SequenceGap,
     /// 409: a `seq` the station holds arrived again with different content.
     SequenceConflict,
+    /// 422: an entry of the batch failed the station's checks (`refused` says which
+    /// and why); nothing of the batch was stored.
+    EntryRefused,
     /// 404
     NotFound,
     /// 503: the station's database is unavailable; retry later.
@@ -223,6 +253,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::SequenceGap | ErrorCode::SequenceConflict => 409,
             ErrorCode::BodyTooLarge => 413,
+            ErrorCode::EntryRefused => 422,
             ErrorCode::UnsupportedEncoding => 415,
             ErrorCode::UnsupportedVersion => 426,
             ErrorCode::Internal => 500,
@@ -239,6 +270,7 @@ impl ErrorBody {
             expected_seq: None,
             held_seq: None,
             conflicting_seq: None,
+            refused: None,
         }
     }
 }

@@ -124,7 +124,8 @@ proptest! {
                                           message in ".{0,30}") {
         round_trip(&PullRequest { client, after, limit, unused_dins: unused });
         round_trip(&ErrorBody { error: ErrorCode::SequenceGap, message,
-                                expected_seq: expected, held_seq: None, conflicting_seq: None });
+                                expected_seq: expected, held_seq: None, conflicting_seq: None,
+                                refused: None });
     }
 }
 

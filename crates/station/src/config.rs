@@ -39,6 +39,11 @@ pub struct Config {
     /// `listen`: for a monitoring network, or to keep the counts off the devices'
     /// network. Without it `/metrics` is served on `listen`.
     pub metrics_listen: Option<SocketAddr>,
+    /// A station for demos and training (`make run`, the end-to-end tests): besides
+    /// DINs it leased, it accepts donations numbered from the training facility
+    /// ([`lifebridge_domain::din::TRAINING_FACILITY`]) the demo seeder uses. A real
+    /// station never does.
+    pub training: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -91,6 +96,7 @@ impl Default for Config {
             request_timeout_secs: 120,
             max_concurrent_requests: 64,
             metrics_listen: None,
+            training: false,
         }
     }
 }

@@ -25,6 +25,7 @@ use crate::staff::StaffRow;
 use crate::statistics::{StatisticsSources, latest_bodies};
 use crate::storage::sql::{Backend, Mode, Tx, TxFuture};
 use crate::storage::{Result, StorageError};
+use crate::validate::Policy;
 use crate::{appointments, desk, devices, feed, ingest, leases, manifests, staff};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -83,6 +84,7 @@ pub trait Storage: Send + Sync + 'static {
         device_id: Uuid,
         entries: Vec<LocalChange>,
         now: DateTime<Utc>,
+        policy: Policy,
     ) -> Result<PushOutcome>;
     async fn pull(
         &self,
@@ -256,10 +258,11 @@ impl<B: Backend> Storage for B {
         device_id: Uuid,
         entries: Vec<LocalChange>,
         now: DateTime<Utc>,
+        policy: Policy,
     ) -> Result<PushOutcome> {
-        let args = (device_id, entries, now);
-        run(self, Write, args, |tx, (device, entries, now)| {
-            Box::pin(ingest::push(tx, *device, entries, *now))
+        let args = (device_id, entries, now, policy);
+        run(self, Write, args, |tx, (device, entries, now, policy)| {
+            Box::pin(ingest::push(tx, *device, entries, *now, *policy))
         })
         .await
     }

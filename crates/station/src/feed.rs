@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use lifebridge_domain::entities::EntityKind;
 use lifebridge_domain::hlc::Hlc;
-use lifebridge_domain::merge::{FieldClocks, merge_fields};
+use lifebridge_domain::merge::{FieldClocks, merge_fields_until};
 use lifebridge_protocol::records::{LocalChange, RemoteKind, RemoteRecord};
 use uuid::Uuid;
 
@@ -48,10 +48,13 @@ pub struct PullPage {
 /// with every earlier version the station holds, per field, by clock. Staff, drives,
 /// screenings and labels stay at the station. An entry whose body the station cannot
 /// read is kept (it is acknowledged data) but adds nothing; `tracing` reports it.
+/// Fields are merged as the station's clock reads `now`: a field clock further ahead
+/// than the push bound (one held from before that check) loses to any honest one.
 pub fn derive_feed(
     device_id: Uuid,
     entry: &LocalChange,
     donor: Option<&DonorState>,
+    now: DateTime<Utc>,
 ) -> (Option<FeedItem>, Option<DonorState>) {
     let item = |kind, body: String, hlc, field_clocks| FeedItem {
         kind,
@@ -96,8 +99,13 @@ pub fn derive_feed(
                 .map(|d| serde_json::from_str::<serde_json::Value>(&d.body).map(|v| (v, d)))
             {
                 Some(Ok((serde_json::Value::Object(held), state))) => {
-                    let (m, c) =
-                        merge_fields(&held, &state.field_clocks, &incoming, &incoming_clocks);
+                    let (m, c) = merge_fields_until(
+                        &held,
+                        &state.field_clocks,
+                        &incoming,
+                        &incoming_clocks,
+                        crate::validate::latest_ms(now),
+                    );
                     (m, c, state.hlc.max(entry.hlc))
                 }
                 _ => (incoming, incoming_clocks, entry.hlc),

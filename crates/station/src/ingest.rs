@@ -32,6 +32,7 @@ pub async fn push(
     device_id: Uuid,
     entries: &[LocalChange],
     now: DateTime<Utc>,
+    policy: crate::validate::Policy,
 ) -> Result<PushOutcome> {
     // Locks this device's row: two copies of one request (a retrying proxy) apply one
     // after the other, and the second finds everything held.
@@ -69,6 +70,8 @@ pub async fn push(
             stored: 0,
         });
     }
+    // Every check of what the device sends, before anything is written.
+    crate::validate::batch(tx, device_id, new, now, policy).await?;
     store_entries(tx, device_id, new, now).await?;
     let mut donors = load_donors(tx, new).await?;
     let mut changed = BTreeSet::new();
@@ -77,7 +80,7 @@ pub async fn push(
         let held = donors
             .get(&entry.entity_id)
             .filter(|_| entry.entity == EntityKind::Donor);
-        let (item, state) = derive_feed(device_id, entry, held);
+        let (item, state) = derive_feed(device_id, entry, held, now);
         if let Some(state) = state {
             donors.insert(entry.entity_id, state);
             changed.insert(entry.entity_id);

@@ -21,6 +21,7 @@ pub mod state;
 pub mod statistics;
 pub mod storage;
 pub mod tls;
+pub mod validate;
 
 use std::sync::Arc;
 

@@ -44,6 +44,10 @@ enum Command {
         /// ISBT 128 facility identification number to lease DIN ranges for.
         #[arg(long)]
         din_facility: Option<String>,
+        /// A station for demos and training: also accept donations numbered from the
+        /// training facility (never for real donors).
+        #[arg(long)]
+        training: bool,
     },
     /// Enroll, list and revoke devices.
     Device {
@@ -180,6 +184,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         tls_cert: None,
         tls_key: None,
         din_facility: None,
+        training: false,
     });
     match command {
         Command::Serve {
@@ -187,7 +192,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tls_cert,
             tls_key,
             din_facility,
+            training,
         } => {
+            config.training |= training;
             if let Some(addr) = listen {
                 config.listen = addr;
             }

@@ -71,6 +71,11 @@ impl From<StorageError> for ApiError {
                 body.conflicting_seq = Some(seq);
                 ApiError(body)
             }
+            StorageError::Refused(Refusal::Entry(refused)) => {
+                let mut body = ErrorBody::new(ErrorCode::EntryRefused, refused.reason.to_string());
+                body.refused = Some(refused);
+                ApiError(body)
+            }
             StorageError::Invalid(why) => ApiError::new(ErrorCode::MalformedBody, why),
             other => {
                 tracing::error!(error = %other, "storage failure");
@@ -401,7 +406,7 @@ async fn push(
     let result = async {
         let req: PushRequest = decode(&state, &headers, body)?;
         versions(&req.client)?;
-        let outcome = match state.storage.push(device.device_id, req.entries, Utc::now()).await {
+        let outcome = match state.storage.push(device.device_id, req.entries, Utc::now(), crate::validate::Policy::of(&state.config)).await {
             Ok(o) => o,
             Err(e) => {
                 match &e {
@@ -414,6 +419,12 @@ async fn push(
                     StorageError::Refused(Refusal::Gap { first, expected }) => {
                         state.metrics.sequence_gaps.fetch_add(1, Ordering::Relaxed);
                         tracing::warn!(device_id = %device.device_id, first, expected, "push refused: sequence gap");
+                    }
+                    StorageError::Refused(Refusal::Entry(refused)) => {
+                        state.metrics.count_refusal(&refused.reason.code);
+                        tracing::warn!(device_id = %device.device_id, device = %device.name, seq = refused.seq,
+                            entity = refused.entity.as_str(), id = %refused.entity_id, reason = %refused.reason,
+                            "push refused: an entry failed the station's checks; nothing written");
                     }
                     _ => {}
                 }
@@ -573,6 +584,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
         );
     }
+    m.write_refusals(&mut out);
     if let Ok(c) = state.storage.counts().await {
         for (name, help, v) in [
             (

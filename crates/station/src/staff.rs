@@ -49,9 +49,9 @@ pub fn staff_item(
     )))
 }
 
-const STAFF_COLUMNS: &str = "staff_id, name, role, pin_hash, created_at, active";
+pub(crate) const STAFF_COLUMNS: &str = "staff_id, name, role, pin_hash, created_at, active";
 
-fn to_staff(mut r: Row) -> Result<StaffRow> {
+pub(crate) fn to_staff(mut r: Row) -> Result<StaffRow> {
     Ok(StaffRow {
         staff_id: parse_uuid(r.str(0)?)?,
         active: r.int(5)? != 0,

@@ -28,12 +28,35 @@ pub struct Metrics {
     pub(crate) sequence_conflicts: AtomicU64,
     pub(crate) records_pulled: AtomicU64,
     pub(crate) bytes_received: AtomicU64,
+    /// Push batches refused by [`crate::validate`], by the catalogue code of the reason.
+    pub(crate) refusals: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Metrics {
     pub(crate) fn count(&self, route: &'static str, status: StatusCode) {
         if let Ok(mut m) = self.requests.lock() {
             *m.entry((route, status.as_u16())).or_default() += 1;
+        }
+    }
+
+    pub(crate) fn count_refusal(&self, code: &str) {
+        if let Ok(mut m) = self.refusals.lock() {
+            *m.entry(code.to_owned()).or_default() += 1;
+        }
+    }
+
+    /// `lifebridge_push_refusals_total{reason="push_refused.din_not_leased"}` and the like.
+    pub(crate) fn write_refusals(&self, out: &mut String) {
+        use std::fmt::Write;
+        let name = "lifebridge_push_refusals_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Push batches refused because an entry failed the station's checks, by reason.\n# TYPE {name} counter"
+        );
+        if let Ok(m) = self.refusals.lock() {
+            for (reason, n) in m.iter() {
+                let _ = writeln!(out, "{name}{{reason=\"{reason}\"}} {n}");
+            }
         }
     }
 }

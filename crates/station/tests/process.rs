@@ -28,7 +28,13 @@ fn station_cmd(data: &Path, db: Option<&str>) -> Command {
 /// Starts `serve` on a free loopback port; returns the child and its base URL.
 fn serve(data: &Path, db: Option<&str>) -> (Child, String) {
     let mut child = station_cmd(data, db)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--din-facility",
+            "A9999",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -65,6 +65,7 @@ async fn https_with_a_pinned_certificate() {
             cert: cert.clone(),
             key,
         }),
+        din: Some(common::test_din()),
         ..Config::default()
     };
     let storage = open_storage(&config).await.unwrap();
@@ -98,6 +99,8 @@ async fn https_with_a_pinned_certificate() {
         client.clone().with_token(token),
         Default::default(),
     );
+    // A first sync leases DIN numbers, so the collection is numbered from them.
+    replicator.sync_once().await.unwrap();
     lifebridge_store::demo::seed(&mut store.lock().unwrap(), 1, |_| Ok(())).unwrap();
     replicator.sync_once().await.unwrap();
     assert_eq!(store.lock().unwrap().pending_changes().unwrap(), 0);

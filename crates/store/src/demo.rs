@@ -18,8 +18,9 @@ use crate::records::{DonorDetails, NewDonation, NewDonor, NewDrive, NewStaff};
 use crate::screening::ScreeningForm;
 use crate::{Actor, Result, Store, StoreError};
 
-/// Facility code for training labels. Stations never accept training ranges.
-pub const TRAINING_FACILITY: &str = "Z9999";
+/// Facility code for training labels. Stations never accept training ranges (only one
+/// started for demos and training does).
+pub use lifebridge_domain::din::TRAINING_FACILITY;
 pub const DEMO_PIN: &str = "1234";
 
 const SURNAMES: [&str; 12] = [

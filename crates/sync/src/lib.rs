@@ -21,4 +21,9 @@ pub enum SyncError {
     Config(String),
     #[error("device store: {0}")]
     Store(#[from] lifebridge_store::StoreError),
+    /// The station refused an entry of this device's change log (422 `entry_refused`):
+    /// what came before it was pushed and the pull went on; the entry waits, and is
+    /// offered again at the next sync after the backoff.
+    #[error("the station refused entry {} ({}): {}", .0.seq, .0.entity.as_str(), .0.reason)]
+    Refused(Box<lifebridge_protocol::wire::RefusedEntry>),
 }

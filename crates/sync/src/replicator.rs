@@ -17,7 +17,7 @@ use tokio::sync::{Notify, watch};
 use crate::SyncError;
 use crate::client::StationClient;
 use lifebridge_protocol::records::LocalChange;
-use lifebridge_protocol::wire::{ClockWarning, ErrorCode};
+use lifebridge_protocol::wire::{ClockWarning, ErrorCode, RefusedEntry};
 
 #[derive(Debug, Clone)]
 pub struct ReplicatorConfig {
@@ -65,6 +65,9 @@ pub struct SyncStatus {
     pub consecutive_failures: u32,
     /// Set while the station says this device's clock is far off.
     pub clock_warning: Option<ClockWarning>,
+    /// The entry the station refused at the last push, with its reason (a catalogue
+    /// message for the crew); cleared once a sync succeeds.
+    pub refused: Option<RefusedEntry>,
 }
 
 /// What one successful sync did.
@@ -155,6 +158,7 @@ impl Replicator {
                 st.phase = Phase::Idle;
                 st.last_success = Some(Utc::now());
                 st.last_error = None;
+                st.refused = None;
                 st.consecutive_failures = 0;
                 if let Some(p) = pending {
                     st.pending = p;
@@ -162,9 +166,16 @@ impl Replicator {
             }),
             Err(e) => {
                 let message = e.to_string();
+                let refused = match e {
+                    SyncError::Refused(r) => Some((**r).clone()),
+                    _ => None,
+                };
                 self.set(|st| {
                     st.phase = Phase::Idle;
                     st.last_error = Some(message);
+                    if refused.is_some() {
+                        st.refused = refused;
+                    }
                     st.consecutive_failures = st.consecutive_failures.saturating_add(1);
                     if let Some(p) = pending {
                         st.pending = p;
@@ -181,14 +192,22 @@ impl Replicator {
         // Each round trip either moves the cursor forward or is answered with the seq
         // the station needs; a station that keeps asking for the same thing is broken.
         let mut stalled = 0;
+        // An entry the station refused: what precedes it is still pushed, and the pull
+        // goes on (new deferrals must still arrive); the sync then fails, so the entry
+        // is offered again only after the backoff, never in a tight loop.
+        let mut refused: Option<Box<RefusedEntry>> = None;
         loop {
             let batch = self.config.batch_size;
-            let (entries, pending): (Vec<LocalChange>, u64) = with_store(&self.store, move |s| {
-                let cursor = s.push_cursor()?;
-                Ok((s.changes_after(cursor, batch)?, s.pending_changes()?))
-            })
-            .await?;
+            let (mut entries, pending): (Vec<LocalChange>, u64) =
+                with_store(&self.store, move |s| {
+                    let cursor = s.push_cursor()?;
+                    Ok((s.changes_after(cursor, batch)?, s.pending_changes()?))
+                })
+                .await?;
             self.set(|st| st.pending = pending);
+            if let Some(r) = &refused {
+                entries.retain(|e| e.seq < r.seq);
+            }
             let Some(first) = entries.first().map(|e| e.seq) else {
                 break;
             };
@@ -218,6 +237,18 @@ impl Replicator {
                     );
                     expected.saturating_sub(1)
                 }
+                Err(SyncError::Station { body, .. }) if body.error == ErrorCode::EntryRefused => {
+                    let entry = body.refused.ok_or_else(|| {
+                        SyncError::Protocol("entry_refused answer without the refused entry".into())
+                    })?;
+                    tracing::warn!(seq = entry.seq, reason = %entry.reason, "the station refused an entry");
+                    if refused.is_some() || entry.seq <= first {
+                        refused = Some(entry);
+                        break;
+                    }
+                    refused = Some(entry);
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
             let progressed = new_cursor >= first;
@@ -234,10 +265,10 @@ impl Replicator {
                 }
             }
         }
-        self.set(|st| {
-            st.phase = Phase::Pulling;
-            st.pending = 0;
-        });
+        if refused.is_none() {
+            self.set(|st| st.pending = 0);
+        }
+        self.set(|st| st.phase = Phase::Pulling);
         loop {
             let (after, unused) = with_store(&self.store, |s| {
                 Ok((s.pull_cursor()?, s.unused_leased_dins()?))
@@ -260,7 +291,10 @@ impl Replicator {
                 break;
             }
         }
-        Ok(report)
+        match refused {
+            Some(entry) => Err(SyncError::Refused(entry)),
+            None => Ok(report),
+        }
     }
 
     /// Runs until `shutdown` turns true: sync, wait, sync again; after a failure, wait

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { listen } from "@tauri-apps/api/event";
 import { SyncView, call } from "../api";
 import { clockTime, t } from "../i18n";
+import { renderMessage } from "../messages";
 
 /** Always visible: what is waiting to go to the station and how the last try went. */
 export function SyncBar() {
@@ -21,6 +22,7 @@ export function SyncBar() {
       <span>{t("pending")}: <strong id="sync-pending">{status.pending}</strong></span>
       <span>{t("last_sync")}: <span id="sync-last">{status.last_success ? clockTime(status.last_success) : t("never")}</span></span>
       {status.last_error && <span class="warn" title={status.last_error}>{t("sync_offline")}</span>}
+      {status.refusal && <span class="warn" id="sync-refused">{renderMessage(status.refusal)}</span>}
       {status.clock_skew_seconds !== null && <span class="warn" id="clock-skew">{t("clock_skew", { s: status.clock_skew_seconds })}</span>}
       {status.configured && <button class="ghost" id="sync-now" onClick={() => call("sync_now")}>{t("sync_now")}</button>}
     </span>

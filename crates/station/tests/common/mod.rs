@@ -66,7 +66,17 @@ pub async fn pg_database() -> Option<String> {
     Some(format!("{base}/{name}{query}"))
 }
 
+/// The DIN leasing every test station does unless a test sets its own: the station
+/// accepts a donation only under a DIN it leased to the pushing device.
+pub fn test_din() -> DinConfig {
+    DinConfig {
+        facility: "A9999".into(),
+        ..DinConfig::default()
+    }
+}
+
 pub async fn start(backend: Backend, din: Option<DinConfig>) -> Option<TestStation> {
+    let din = Some(din.unwrap_or_else(test_din));
     start_with(backend, |c| c.din = din).await
 }
 
@@ -78,6 +88,7 @@ pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         data_dir: dir.path().join("station"),
         max_body_bytes: 256 * 1024,
         max_inflated_bytes: 4 * 1024 * 1024,
+        din: Some(test_din()),
         ..Config::default()
     };
     adjust(&mut config);
@@ -178,12 +189,45 @@ pub async fn enroll_with_code(url: &str, code: &str, name: &str) -> Device {
     let token = replicator::enroll(&store, &client, code, name)
         .await
         .unwrap();
-    Device {
+    let device = Device {
         store,
         id,
         token,
         dir,
         name: name.to_owned(),
+    };
+    device.take_lease(url).await;
+    device
+}
+
+impl Device {
+    /// Asks the station for DIN numbers and keeps the ranges it leases, so what the
+    /// device collects next is numbered from them (the demo seeder would otherwise
+    /// register a training range, which no station accepts). Only the leases are
+    /// applied and the pull cursor stays where it was, so the device's next sync pulls
+    /// everything else as before.
+    pub async fn take_lease(&self, url: &str) {
+        let client = self.client(url);
+        let unused = self.store.lock().unwrap().unused_leased_dins().unwrap();
+        let mut after = 0;
+        let mut leases = Vec::new();
+        let mut ask = Some(unused);
+        loop {
+            // Asked once: a later page past the new lease would not count it in flight.
+            let page = client.pull(after, 2000, ask.take()).await.unwrap();
+            leases.extend(
+                page.records
+                    .into_iter()
+                    .filter(|r| r.kind == lifebridge_protocol::records::RemoteKind::DinRange),
+            );
+            if !page.more || page.cursor <= after {
+                break;
+            }
+            after = page.cursor;
+        }
+        let mut store = self.store.lock().unwrap();
+        let cursor = store.pull_cursor().unwrap();
+        store.apply_remote(&leases, cursor).unwrap();
     }
 }
 

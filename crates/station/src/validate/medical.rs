@@ -1,0 +1,135 @@
+//! The medical rules the station can check. A deferral lift names a deferral of the
+//! same donor, never a permanent one nor another lift, and is made by an active
+//! physician account the station issued (a device could invent an account of its own).
+//! A donation's DIN lies in a range the station leased to the pushing device, so no
+//! device can file a collection under another's numbers (the station keeps no
+//! register of pre-printed rolls; training numbers are accepted only by a station run
+//! for demos and training).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lifebridge_domain::din::{DinRange, FacilityId, TRAINING_FACILITY};
+use lifebridge_domain::entities::{Deferral, Role};
+use uuid::Uuid;
+
+use super::{Checked, Detail, Policy, about, refuse, rows_for};
+use crate::params;
+use crate::staff::{STAFF_COLUMNS, to_staff};
+use crate::storage::Result;
+use crate::storage::sql::Tx;
+
+fn deferral<'c>(c: &'c Checked<'_>) -> Option<&'c Deferral> {
+    match &c.record.detail {
+        Detail::Deferral(d) => Some(d.as_ref()),
+        _ => None,
+    }
+}
+
+pub async fn lifts(tx: &mut dyn Tx, checked: &[Checked<'_>]) -> Result<()> {
+    let lifts: Vec<(&Checked<'_>, &Deferral, Uuid)> = checked
+        .iter()
+        .filter_map(|c| deferral(c).and_then(|d| d.lifts.map(|l| (c, d, l))))
+        .collect();
+    if lifts.is_empty() {
+        return Ok(());
+    }
+    let mut deferrals: BTreeMap<Uuid, Deferral> = checked
+        .iter()
+        .filter_map(deferral)
+        .map(|d| (d.id, d.clone()))
+        .collect();
+    let wanted: BTreeSet<Uuid> = lifts
+        .iter()
+        .map(|(_, _, l)| *l)
+        .filter(|l| !deferrals.contains_key(l))
+        .collect();
+    if !wanted.is_empty() {
+        let sql =
+            "SELECT body FROM change_entry WHERE entity = 'deferral' AND entity_id IN ({ids})";
+        for r in rows_for(tx, sql, &wanted).await? {
+            // A held body the domain cannot read names nothing a lift could cancel.
+            if let Ok(d) = serde_json::from_str::<Deferral>(r.str(0)?) {
+                deferrals.insert(d.id, d);
+            }
+        }
+    }
+    let signers: BTreeSet<Uuid> = lifts.iter().map(|(_, d, _)| d.recorded_by).collect();
+    let sql = format!("SELECT {STAFF_COLUMNS} FROM station_staff WHERE staff_id IN ({{ids}})");
+    let mut physicians = BTreeSet::new();
+    for r in rows_for(tx, &sql, &signers).await? {
+        let staff = to_staff(r)?;
+        if staff
+            .device_account()
+            .is_some_and(|a| a.staff.has_role(Role::Physician))
+        {
+            physicians.insert(staff.staff_id);
+        }
+    }
+    for (c, lift, target) in lifts {
+        let code = match deferrals.get(&target) {
+            None => Some("push_refused.lift_unknown"),
+            Some(held) if held.lifts.is_some() => Some("push_refused.lift_of_lift"),
+            Some(held) if held.donor_id != lift.donor_id => Some("push_refused.lift_other_donor"),
+            Some(held) if held.until.is_none() => Some("push_refused.lift_permanent"),
+            Some(_) => None,
+        };
+        if let Some(code) = code {
+            return Err(refuse(
+                c.entry,
+                about(code, c.entry).with("deferral", target.to_string()),
+            ));
+        }
+        if !physicians.contains(&lift.recorded_by) {
+            return Err(refuse(
+                c.entry,
+                about("push_refused.lift_not_physician", c.entry)
+                    .with("staff", lift.recorded_by.to_string()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn dins_leased(
+    tx: &mut dyn Tx,
+    device_id: Uuid,
+    checked: &[Checked<'_>],
+    policy: Policy,
+) -> Result<()> {
+    let donations: Vec<_> = checked
+        .iter()
+        .filter_map(|c| match &c.record.detail {
+            Detail::Donation(d) => Some((c, d)),
+            _ => None,
+        })
+        .collect();
+    if donations.is_empty() {
+        return Ok(());
+    }
+    let rows = tx
+        .query(
+            "SELECT facility, year, first_seq, last_seq FROM din_lease WHERE device_id = ?1",
+            params![device_id],
+        )
+        .await?;
+    let mut leases = Vec::with_capacity(rows.len());
+    for r in rows {
+        let range = r.str(0)?.parse::<FacilityId>().ok().and_then(|facility| {
+            let year = u8::try_from(r.int(1).ok()?).ok()?;
+            let first = u32::try_from(r.int(2).ok()?).ok()?;
+            let last = u32::try_from(r.int(3).ok()?).ok()?;
+            DinRange::new(facility, year, first, last).ok()
+        });
+        leases.extend(range);
+    }
+    for (c, donation) in donations {
+        let training = policy.training && donation.din.facility().as_str() == TRAINING_FACILITY;
+        if !training && !leases.iter().any(|range| range.contains(&donation.din)) {
+            return Err(refuse(
+                c.entry,
+                about("push_refused.din_not_leased", c.entry).with("din", donation.din.as_str()),
+            ));
+        }
+    }
+    Ok(())
+}

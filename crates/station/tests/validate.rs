@@ -1,0 +1,734 @@
+//! The station trusts no device (docs/security.md, "What the station checks on every
+//! push"): every pushed entry is checked before anything of its batch is written, and a
+//! refused entry refuses the batch with 422 naming it and why, for both backends.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod fixture;
+
+use chrono::{Duration, NaiveDate, Utc};
+use common::{Backend, Device, TestStation, enroll, start};
+use lifebridge_domain::entities::{
+    Arm, BagSet, BagSetKind, Deferral, Donation, Donor, EntityKind, Outcome,
+};
+use lifebridge_domain::hlc::Hlc;
+use lifebridge_domain::merge::FieldClocks;
+use lifebridge_domain::resident_id::IdentityDocument;
+use lifebridge_domain::{Din, Procedure, Sex};
+use lifebridge_protocol::records::LocalChange;
+use lifebridge_protocol::wire::{ErrorCode, MAX_CLOCK_LEAD_MS, RefusedEntry};
+use lifebridge_station::staff::new_staff;
+use lifebridge_station::validate::Policy;
+use lifebridge_sync::SyncError;
+use uuid::Uuid;
+
+fn now_ms() -> u64 {
+    u64::try_from(Utc::now().timestamp_millis()).unwrap()
+}
+
+fn today() -> NaiveDate {
+    lifebridge_domain::china_date(Utc::now())
+}
+
+/// Entry `seq` of `device`'s log, stamped by its clock at `wall_ms`.
+fn entry<T: serde::Serialize>(
+    device: Uuid,
+    seq: u64,
+    kind: EntityKind,
+    id: Uuid,
+    body: &T,
+    wall_ms: u64,
+) -> LocalChange {
+    LocalChange {
+        seq,
+        hlc: Hlc {
+            wall_ms,
+            counter: seq as u32,
+            node: device,
+        },
+        entity: kind,
+        entity_id: id,
+        body: serde_json::to_string(body).unwrap(),
+        field_clocks: None,
+    }
+}
+
+fn donor(id: Uuid) -> Donor {
+    let tag = &id.simple().to_string()[20..];
+    Donor {
+        id,
+        document: IdentityDocument::parse("passport", &format!("P{}", tag.to_uppercase()), today())
+            .unwrap(),
+        name: "献血者".into(),
+        sex: Sex::Female,
+        birth_date: NaiveDate::from_ymd_opt(1990, 5, 17).unwrap(),
+        phone: None,
+        address: None,
+        abo_rh: None,
+        rural: Some(true),
+        registered_at: Utc::now(),
+    }
+}
+
+fn deferral(donor: Uuid, until: Option<NaiveDate>, lifts: Option<Uuid>, by: Uuid) -> Deferral {
+    Deferral {
+        id: Uuid::now_v7(),
+        donor_id: donor,
+        code: "hbsag_positive".into(),
+        reason: "HBsAg positive".into(),
+        start: today(),
+        until,
+        screening_id: None,
+        recorded_by: by,
+        recorded_at: Utc::now(),
+        lifts,
+    }
+}
+
+fn donation(donor: Uuid, din: Din) -> Donation {
+    let start = Utc::now() - Duration::minutes(10);
+    Donation {
+        id: Uuid::now_v7(),
+        donor_id: donor,
+        drive_id: Uuid::now_v7(),
+        screening_id: Uuid::now_v7(),
+        din,
+        procedure: Procedure::WholeBlood,
+        bag_set: BagSet {
+            kind: BagSetKind::Double,
+            lot: "LOT-1".into(),
+        },
+        planned_volume_ml: 400,
+        collected_volume_ml: Some(400),
+        started_at: start,
+        ended_at: Some(start + Duration::minutes(8)),
+        phlebotomist_id: Uuid::now_v7(),
+        arm: Arm::Left,
+        reactions: vec![],
+        outcome: Outcome::Complete,
+        recorded_at: Utc::now(),
+        supersedes: None,
+        correction_reason: None,
+        excluded_products: vec![],
+    }
+}
+
+/// The first DIN of the range the station leased to `device` at enrollment.
+fn leased_din(device: &Device, nth: u32) -> Din {
+    let usage = device.store.lock().unwrap().din_usage().unwrap();
+    usage[0].record.range.iter().nth(nth as usize).unwrap()
+}
+
+async fn push(
+    ts: &TestStation,
+    device: &Device,
+    entries: Vec<LocalChange>,
+) -> Result<u32, SyncError> {
+    device
+        .client(&ts.url())
+        .push(entries)
+        .await
+        .map(|(answer, _)| answer.stored)
+}
+
+/// `device` pushes the single entry `seq`, stamped now.
+async fn push_one<T: serde::Serialize>(
+    ts: &TestStation,
+    device: &Device,
+    seq: u64,
+    kind: EntityKind,
+    id: Uuid,
+    body: &T,
+) -> Result<u32, SyncError> {
+    push(
+        ts,
+        device,
+        vec![entry(device.id, seq, kind, id, body, now_ms())],
+    )
+    .await
+}
+
+/// The refusal a push got: 422 `entry_refused` naming the entry.
+fn refused(result: Result<u32, SyncError>) -> RefusedEntry {
+    match result {
+        Err(SyncError::Station { status, body }) => {
+            assert_eq!(status, 422, "{body:?}");
+            assert_eq!(body.error, ErrorCode::EntryRefused);
+            *body.refused.expect("the refusal names the entry")
+        }
+        other => panic!("expected a 422 refusal, got {other:?}"),
+    }
+}
+
+/// Ids of everything `device` would pull from the start.
+async fn pulled_ids(ts: &TestStation, device: &Device) -> Vec<Uuid> {
+    let page = device.client(&ts.url()).pull(0, 2000, None).await.unwrap();
+    assert!(!page.more);
+    page.records.into_iter().map(|r| r.id).collect()
+}
+
+async fn metrics(ts: &TestStation) -> String {
+    // reqwest is built without a default TLS provider; the builder insists on one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+        .get(format!("{}/metrics", ts.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn physician(ts: &TestStation, name: &str, roles: &str) -> Uuid {
+    let row = new_staff(name, roles, "246813", Utc::now()).unwrap();
+    assert!(ts.storage.add_staff(&row).await.unwrap());
+    row.staff_id
+}
+
+async fn a_lift_of_another_vehicles_permanent_deferral_is_refused_and_never_reaches_another_device(
+    backend: Backend,
+) {
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let (a, b, c) = (
+        enroll(&ts, &url, "BUS-A").await,
+        enroll(&ts, &url, "BUS-B").await,
+        enroll(&ts, &url, "BUS-C").await,
+    );
+    let doctor = physician(&ts, "体检医生 王强", "physician").await;
+    let d = Uuid::now_v7();
+    let permanent = deferral(d, None, None, doctor);
+    let now = now_ms();
+    push(
+        &ts,
+        &a,
+        vec![
+            entry(a.id, 1, EntityKind::Donor, d, &donor(d), now),
+            entry(a.id, 2, EntityKind::Deferral, permanent.id, &permanent, now),
+        ],
+    )
+    .await
+    .unwrap();
+    // Bus B, even signed by a physician the station issued, cannot lift it.
+    let lift = deferral(d, Some(today()), Some(permanent.id), doctor);
+    let before = ts.storage.counts().await.unwrap();
+    let why = refused(push_one(&ts, &b, 1, EntityKind::Deferral, lift.id, &lift).await);
+    assert_eq!(
+        (why.seq, why.entity, why.entity_id),
+        (1, EntityKind::Deferral, lift.id)
+    );
+    assert_eq!(why.reason.code, "push_refused.lift_permanent");
+    assert_eq!(
+        ts.storage.counts().await.unwrap(),
+        before,
+        "nothing was written"
+    );
+    assert!(ts.storage.entries(b.id).await.unwrap().is_empty());
+    // The other device still gets the deferral, and never the lift.
+    let ids = pulled_ids(&ts, &c).await;
+    assert!(ids.contains(&permanent.id));
+    assert!(!ids.contains(&lift.id));
+    assert!(
+        metrics(&ts)
+            .await
+            .contains("lifebridge_push_refusals_total{reason=\"push_refused.lift_permanent\"} 1"),
+    );
+}
+
+async fn a_lift_names_a_deferral_of_the_same_donor_and_a_station_physician(backend: Backend) {
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let (a, b) = (
+        enroll(&ts, &url, "BUS-A").await,
+        enroll(&ts, &url, "BUS-B").await,
+    );
+    let doctor = physician(&ts, "体检医生 王强", "physician").await;
+    let driver = physician(&ts, "司机 周勇", "driver").await;
+    let (d, other) = (Uuid::now_v7(), Uuid::now_v7());
+    let temporary = deferral(d, Some(today() + Duration::days(30)), None, doctor);
+    let now = now_ms();
+    push(
+        &ts,
+        &a,
+        vec![
+            entry(a.id, 1, EntityKind::Donor, d, &donor(d), now),
+            entry(a.id, 2, EntityKind::Donor, other, &donor(other), now),
+            entry(a.id, 3, EntityKind::Deferral, temporary.id, &temporary, now),
+        ],
+    )
+    .await
+    .unwrap();
+    let attempt = |lift: Deferral| entry(b.id, 1, EntityKind::Deferral, lift.id, &lift, now_ms());
+    for (lift, code) in [
+        (
+            deferral(other, Some(today()), Some(temporary.id), doctor),
+            "push_refused.lift_other_donor",
+        ),
+        (
+            deferral(d, Some(today()), Some(Uuid::now_v7()), doctor),
+            "push_refused.lift_unknown",
+        ),
+        (
+            deferral(d, Some(today()), Some(temporary.id), driver),
+            "push_refused.lift_not_physician",
+        ),
+        (
+            // An account the device made itself is not one the station knows.
+            deferral(d, Some(today()), Some(temporary.id), Uuid::now_v7()),
+            "push_refused.lift_not_physician",
+        ),
+    ] {
+        let why = refused(push(&ts, &b, vec![attempt(lift)]).await);
+        assert_eq!(why.reason.code, code);
+    }
+    // A station physician lifting a temporary deferral of the same donor is accepted,
+    // and a lift of that lift is not a deferral to lift.
+    let lift = deferral(d, Some(today()), Some(temporary.id), doctor);
+    assert_eq!(push(&ts, &b, vec![attempt(lift.clone())]).await.unwrap(), 1);
+    assert!(pulled_ids(&ts, &a).await.contains(&lift.id));
+    let again = deferral(d, Some(today()), Some(lift.id), doctor);
+    let why = refused(push_one(&ts, &b, 2, EntityKind::Deferral, again.id, &again).await);
+    assert_eq!(why.reason.code, "push_refused.lift_of_lift");
+}
+
+async fn a_future_clock_donor_version_is_refused(backend: Backend) {
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let a = enroll(&ts, &url, "BUS-A").await;
+    let d = Uuid::now_v7();
+    let mut year_ahead = donor(d);
+    year_ahead.phone = Some("13800000000".into());
+    let ahead = now_ms() + 365 * 86_400_000;
+    let why = refused(
+        push(
+            &ts,
+            &a,
+            vec![entry(a.id, 1, EntityKind::Donor, d, &year_ahead, ahead)],
+        )
+        .await,
+    );
+    assert_eq!(why.reason.code, "push_refused.clock_ahead");
+    assert!(ts.storage.donor(d).await.unwrap().is_none());
+    assert!(ts.storage.entries(a.id).await.unwrap().is_empty());
+    // Field clocks are clocks too: one far ahead refuses the entry as well.
+    let mut sneaky = entry(a.id, 1, EntityKind::Donor, d, &year_ahead, now_ms());
+    let clocks: FieldClocks = [(
+        "phone".to_owned(),
+        Hlc {
+            wall_ms: ahead,
+            counter: 0,
+            node: a.id,
+        },
+    )]
+    .into();
+    sneaky.field_clocks = Some(clocks);
+    let why = refused(push(&ts, &a, vec![sneaky]).await);
+    assert_eq!(why.reason.code, "push_refused.field_clocks_invalid");
+    // A clock a little fast (inside the bound) is accepted: it is a warning, not a refusal.
+    let fast = now_ms() + MAX_CLOCK_LEAD_MS / 2;
+    assert_eq!(
+        push(
+            &ts,
+            &a,
+            vec![entry(a.id, 1, EntityKind::Donor, d, &donor(d), fast)]
+        )
+        .await
+        .unwrap(),
+        1
+    );
+    // An entry stamped by another device's clock is not this device's to push.
+    let other = Uuid::now_v7();
+    let mut forged = entry(a.id, 2, EntityKind::Donor, other, &donor(other), now_ms());
+    forged.hlc.node = Uuid::now_v7();
+    let why = refused(push(&ts, &a, vec![forged]).await);
+    assert_eq!(why.reason.code, "push_refused.other_writer");
+}
+
+async fn a_donation_with_a_din_outside_the_devices_leases_is_refused(backend: Backend) {
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let (a, b) = (
+        enroll(&ts, &url, "BUS-A").await,
+        enroll(&ts, &url, "BUS-B").await,
+    );
+    let d = Uuid::now_v7();
+    let now = now_ms();
+    let register = entry(a.id, 1, EntityKind::Donor, d, &donor(d), now);
+    let training: Din = Din::new(&"Z9999".parse().unwrap(), 26, 1).unwrap();
+    for din in [leased_din(&b, 0), training.clone()] {
+        let stolen = donation(d, din);
+        let why = refused(
+            push(
+                &ts,
+                &a,
+                vec![
+                    register.clone(),
+                    entry(a.id, 2, EntityKind::Donation, stolen.id, &stolen, now),
+                ],
+            )
+            .await,
+        );
+        assert_eq!(
+            (why.seq, why.reason.code.as_str()),
+            (2, "push_refused.din_not_leased")
+        );
+        assert!(
+            ts.storage.entries(a.id).await.unwrap().is_empty(),
+            "nothing was written"
+        );
+    }
+    let own = donation(d, leased_din(&a, 0));
+    assert_eq!(
+        push(
+            &ts,
+            &a,
+            vec![
+                register,
+                entry(a.id, 2, EntityKind::Donation, own.id, &own, now)
+            ],
+        )
+        .await
+        .unwrap(),
+        2
+    );
+    assert!(pulled_ids(&ts, &b).await.contains(&own.id));
+    // A station run for demos and training takes the training facility's numbers too.
+    let demo = donation(d, training);
+    let outcome = ts
+        .storage
+        .push(
+            a.id,
+            vec![entry(
+                a.id,
+                3,
+                EntityKind::Donation,
+                demo.id,
+                &demo,
+                now_ms(),
+            )],
+            Utc::now(),
+            Policy { training: true },
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.held_seq, 3);
+    // A donation for a donor neither the station nor the batch knows is refused too.
+    let nobody = donation(Uuid::now_v7(), leased_din(&a, 1));
+    let why = refused(push_one(&ts, &a, 4, EntityKind::Donation, nobody.id, &nobody).await);
+    assert_eq!(why.reason.code, "push_refused.donor_unknown");
+}
+
+async fn a_malformed_body_is_refused_with_nothing_written(backend: Backend) {
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
+    let url = ts.url();
+    let (a, b) = (
+        enroll(&ts, &url, "BUS-A").await,
+        enroll(&ts, &url, "BUS-B").await,
+    );
+    let d = Uuid::now_v7();
+    let now = now_ms();
+    let register = entry(a.id, 1, EntityKind::Donor, d, &donor(d), now);
+    let before = ts.storage.counts().await.unwrap();
+    let mut broken = entry(a.id, 2, EntityKind::Donation, Uuid::now_v7(), &(), now);
+    broken.body = r#"{"id": "not a uuid", "din": 5"#.into();
+    let renamed = entry(a.id, 2, EntityKind::Donor, Uuid::now_v7(), &donor(d), now);
+    let manifest = common_manifest(b.id);
+    let foreign = entry(a.id, 2, EntityKind::Manifest, manifest.id, &manifest, now);
+    let mut huge = entry(a.id, 2, EntityKind::Donor, d, &donor(d), now);
+    huge.body = format!(
+        "{{\"pad\": \"{}\"}}",
+        "x".repeat(lifebridge_protocol::wire::MAX_ENTRY_BODY_BYTES)
+    );
+    for (bad, code) in [
+        (broken, "push_refused.body_unreadable"),
+        (renamed, "push_refused.id_mismatch"),
+        (foreign, "push_refused.other_device"),
+        (huge, "push_refused.body_too_large"),
+    ] {
+        let why = refused(push(&ts, &a, vec![register.clone(), bad]).await);
+        assert_eq!((why.seq, why.reason.code.as_str()), (2, code));
+        assert_eq!(
+            ts.storage.counts().await.unwrap(),
+            before,
+            "{code}: nothing was written"
+        );
+    }
+    assert!(ts.storage.donor(d).await.unwrap().is_none());
+}
+
+/// A manifest as `device` would sign it (the receiving fixture's shape).
+fn common_manifest(device: Uuid) -> lifebridge_domain::cold_chain::Manifest {
+    fixture::manifest(device, 1, 2, Utc::now() - Duration::hours(1))
+}
+
+async fn a_refused_entry_is_shown_and_the_pull_goes_on(backend: Backend) {
+    // One number per lease, so the device runs out and the demo seeder numbers the
+    // next donation from a training range, which no station accepts.
+    let din = lifebridge_station::config::DinConfig {
+        facility: "A9999".into(),
+        reserve: 1,
+        lease_size: 1,
+        start_sequence: 1,
+    };
+    let Some(ts) = start(backend, Some(din)).await else {
+        return;
+    };
+    let url = ts.url();
+    let (a, b) = (
+        enroll(&ts, &url, "BUS-A").await,
+        enroll(&ts, &url, "BUS-B").await,
+    );
+    a.seed(1);
+    a.seed(1);
+    let replicator = a.replicator(&url);
+    let status = replicator.status();
+    // Meanwhile bus B defers a donor: bus A must still receive it.
+    let doctor = physician(&ts, "体检医生 王强", "physician").await;
+    let d = Uuid::now_v7();
+    let permanent = deferral(d, None, None, doctor);
+    let now = now_ms();
+    push(
+        &ts,
+        &b,
+        vec![
+            entry(b.id, 1, EntityKind::Donor, d, &donor(d), now),
+            entry(b.id, 2, EntityKind::Deferral, permanent.id, &permanent, now),
+        ],
+    )
+    .await
+    .unwrap();
+    for attempt in 0..2 {
+        let err = replicator.sync_once().await.unwrap_err();
+        let SyncError::Refused(why) = &err else {
+            panic!("expected a refusal, got {err}");
+        };
+        assert_eq!(why.entity, EntityKind::Donation);
+        assert_eq!(why.reason.code, "push_refused.din_not_leased");
+        // What came before the refused entry is at the station; nothing after it.
+        let held = ts.storage.entries(a.id).await.unwrap();
+        assert_eq!(
+            held.last().map(|e| e.seq),
+            Some(why.seq - 1),
+            "attempt {attempt}"
+        );
+        // The crew sees the refusal and the pending entries, and the pull went on.
+        let st = status.borrow().clone();
+        assert_eq!(st.refused.as_ref().map(|r| r.seq), Some(why.seq));
+        assert!(st.pending > 0);
+        assert_eq!(st.consecutive_failures, attempt + 1);
+        let deferrals: i64 = a
+            .store
+            .lock()
+            .unwrap()
+            .connection()
+            .query_row(
+                "SELECT COUNT(*) FROM deferral WHERE id = ?1",
+                [permanent.id.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(deferrals, 1, "the deferral from the other bus arrived");
+    }
+}
+
+both_backends! {
+    a_refused_entry_is_shown_and_the_pull_goes_on =>
+        super::a_refused_entry_is_shown_and_the_pull_goes_on;
+    a_lift_of_another_vehicles_permanent_deferral_is_refused_and_never_reaches_another_device =>
+        super::a_lift_of_another_vehicles_permanent_deferral_is_refused_and_never_reaches_another_device;
+    a_lift_names_a_deferral_of_the_same_donor_and_a_station_physician =>
+        super::a_lift_names_a_deferral_of_the_same_donor_and_a_station_physician;
+    a_future_clock_donor_version_is_refused => super::a_future_clock_donor_version_is_refused;
+    a_donation_with_a_din_outside_the_devices_leases_is_refused =>
+        super::a_donation_with_a_din_outside_the_devices_leases_is_refused;
+    a_malformed_body_is_refused_with_nothing_written =>
+        super::a_malformed_body_is_refused_with_nothing_written;
+}
+
+/// Arbitrary and mutated bodies of every entity kind, pushed straight to the storage
+/// after a valid donor in the same batch: the station never panics, and a batch is
+/// either stored whole or not at all.
+mod bodies {
+    use super::*;
+    use lifebridge_protocol::ingest::Refusal;
+    use lifebridge_station::storage::StorageError;
+    use proptest::prelude::*;
+
+    /// Bodies the station accepts as they are, about donor `d`.
+    fn valid_bodies(device: Uuid, d: Uuid, din: Din) -> Vec<(EntityKind, String)> {
+        let doctor = Uuid::now_v7();
+        let temporary = deferral(d, Some(today() + Duration::days(7)), None, doctor);
+        vec![
+            (EntityKind::Donor, serde_json::to_string(&donor(d)).unwrap()),
+            (
+                EntityKind::Deferral,
+                serde_json::to_string(&temporary).unwrap(),
+            ),
+            (
+                EntityKind::Donation,
+                serde_json::to_string(&donation(d, din)).unwrap(),
+            ),
+            (
+                EntityKind::Manifest,
+                serde_json::to_string(&common_manifest(device)).unwrap(),
+            ),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Mutation {
+        Arbitrary(String),
+        Splice {
+            at: usize,
+            len: usize,
+            text: String,
+        },
+        Truncate(usize),
+        Field {
+            nth: usize,
+            value: serde_json::Value,
+        },
+    }
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            ".{0,20}".prop_map(serde_json::Value::from),
+            Just(serde_json::json!({"id": "00000000-0000-0000-0000-000000000000"})),
+            Just(serde_json::json!([1, "a", null])),
+        ]
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            ".{0,200}".prop_map(Mutation::Arbitrary),
+            (any::<usize>(), 0usize..8, ".{0,8}").prop_map(|(at, len, text)| Mutation::Splice {
+                at,
+                len,
+                text
+            }),
+            any::<usize>().prop_map(Mutation::Truncate),
+            (any::<usize>(), json_value()).prop_map(|(nth, value)| Mutation::Field { nth, value }),
+        ]
+    }
+
+    fn mutate(body: &str, m: &Mutation) -> String {
+        let chars: Vec<char> = body.chars().collect();
+        match m {
+            Mutation::Arbitrary(text) => text.clone(),
+            Mutation::Splice { at, len, text } => {
+                let at = at % (chars.len() + 1);
+                let end = (at + len).min(chars.len());
+                let mut out: String = chars[..at].iter().collect();
+                out.push_str(text);
+                out.extend(&chars[end..]);
+                out
+            }
+            Mutation::Truncate(n) => chars[..n % (chars.len() + 1)].iter().collect(),
+            Mutation::Field { nth, value } => {
+                let mut v: serde_json::Value = serde_json::from_str(body).unwrap();
+                if let Some(map) = v.as_object_mut() {
+                    let keys: Vec<String> = map.keys().cloned().collect();
+                    let key = &keys[nth % keys.len()];
+                    map.insert(key.clone(), value.clone());
+                }
+                v.to_string()
+            }
+        }
+    }
+
+    fn run(backend: Backend) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let Some((ts, a)) = rt.block_on(async {
+            let ts = start(backend, None).await?;
+            let a = enroll(&ts, &ts.url(), "BUS-A").await;
+            Some((ts, a))
+        }) else {
+            return;
+        };
+        let d = Uuid::now_v7();
+        let bodies = valid_bodies(a.id, d, leased_din(&a, 0));
+        let held = std::cell::Cell::new(0u64);
+        let config = ProptestConfig {
+            cases: 48,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        let mut runner = proptest::test_runner::TestRunner::new(config);
+        let kinds = proptest::sample::select(EntityKind::ALL.to_vec());
+        runner
+            .run(
+                &(0..bodies.len(), mutation(), kinds, any::<bool>()),
+                |(which, m, kind, same_kind)| {
+                    let (valid_kind, body) = &bodies[which];
+                    let body = mutate(body, &m);
+                    let kind = if same_kind { *valid_kind } else { kind };
+                    let id = serde_json::from_str::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| {
+                            v.get("id")
+                                .and_then(|i| i.as_str())
+                                .and_then(|i| i.parse().ok())
+                        })
+                        .unwrap_or_else(Uuid::now_v7);
+                    let seq = held.get() + 1;
+                    let batch = vec![
+                        entry(a.id, seq, EntityKind::Donor, d, &donor(d), now_ms()),
+                        LocalChange {
+                            body,
+                            ..entry(a.id, seq + 1, kind, id, &(), now_ms())
+                        },
+                    ];
+                    rt.block_on(async {
+                        let before = ts.storage.counts().await.unwrap();
+                        match ts
+                            .storage
+                            .push(a.id, batch, Utc::now(), Policy::default())
+                            .await
+                        {
+                            Ok(outcome) => {
+                                prop_assert_eq!(outcome.stored, 2);
+                                held.set(outcome.held_seq);
+                                let after = ts.storage.counts().await.unwrap();
+                                prop_assert_eq!(after.change_entries, before.change_entries + 2);
+                            }
+                            Err(StorageError::Refused(Refusal::Entry(refused))) => {
+                                prop_assert_eq!(refused.seq, seq + 1);
+                                prop_assert_eq!(ts.storage.counts().await.unwrap(), before);
+                            }
+                            Err(other) => prop_assert!(false, "not a refusal: {other}"),
+                        }
+                        Ok(())
+                    })
+                },
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn arbitrary_and_mutated_bodies_never_panic_nor_write_in_part_sqlite() {
+        run(Backend::Sqlite);
+    }
+
+    #[test]
+    fn arbitrary_and_mutated_bodies_never_panic_nor_write_in_part_postgres() {
+        run(Backend::Postgres);
+    }
+}
