@@ -180,6 +180,15 @@ async fn metrics(ts: &TestStation) -> String {
         .unwrap()
 }
 
+/// A station with two enrolled buses, A and B.
+async fn two_buses(backend: Backend) -> Option<(TestStation, Device, Device)> {
+    let ts = start(backend, None).await?;
+    let url = ts.url();
+    let a = enroll(&ts, &url, "BUS-A").await;
+    let b = enroll(&ts, &url, "BUS-B").await;
+    Some((ts, a, b))
+}
+
 async fn physician(ts: &TestStation, name: &str, roles: &str) -> Uuid {
     let row = new_staff(name, roles, "246813", Utc::now()).unwrap();
     assert!(ts.storage.add_staff(&row).await.unwrap());
@@ -239,14 +248,9 @@ async fn a_lift_of_another_vehicles_permanent_deferral_is_refused_and_never_reac
 }
 
 async fn a_lift_names_a_deferral_of_the_same_donor_and_a_station_physician(backend: Backend) {
-    let Some(ts) = start(backend, None).await else {
+    let Some((ts, a, b)) = two_buses(backend).await else {
         return;
     };
-    let url = ts.url();
-    let (a, b) = (
-        enroll(&ts, &url, "BUS-A").await,
-        enroll(&ts, &url, "BUS-B").await,
-    );
     let doctor = physician(&ts, "体检医生 王强", "physician").await;
     let driver = physician(&ts, "司机 周勇", "driver").await;
     let (d, other) = (Uuid::now_v7(), Uuid::now_v7());
@@ -352,14 +356,9 @@ async fn a_future_clock_donor_version_is_refused(backend: Backend) {
 }
 
 async fn a_donation_with_a_din_outside_the_devices_leases_is_refused(backend: Backend) {
-    let Some(ts) = start(backend, None).await else {
+    let Some((ts, a, b)) = two_buses(backend).await else {
         return;
     };
-    let url = ts.url();
-    let (a, b) = (
-        enroll(&ts, &url, "BUS-A").await,
-        enroll(&ts, &url, "BUS-B").await,
-    );
     let d = Uuid::now_v7();
     let now = now_ms();
     let register = entry(a.id, 1, EntityKind::Donor, d, &donor(d), now);
@@ -428,14 +427,9 @@ async fn a_donation_with_a_din_outside_the_devices_leases_is_refused(backend: Ba
 }
 
 async fn a_malformed_body_is_refused_with_nothing_written(backend: Backend) {
-    let Some(ts) = start(backend, None).await else {
+    let Some((ts, a, b)) = two_buses(backend).await else {
         return;
     };
-    let url = ts.url();
-    let (a, b) = (
-        enroll(&ts, &url, "BUS-A").await,
-        enroll(&ts, &url, "BUS-B").await,
-    );
     let d = Uuid::now_v7();
     let now = now_ms();
     let register = entry(a.id, 1, EntityKind::Donor, d, &donor(d), now);
