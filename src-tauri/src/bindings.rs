@@ -31,7 +31,7 @@ macro_rules! roots {
 roots!(
     crate::commands::session::AppStatus,
     crate::commands::transport::ManifestView,
-    crate::commands::transport::LoggerImportView,
+    lifebridge_store::screens::LoggerImportView,
     lifebridge_store::screens::DocumentCheck,
     lifebridge_store::screens::LabelView,
     crate::sync::SyncView,

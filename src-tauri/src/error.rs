@@ -133,7 +133,15 @@ impl From<ScreenError> for CommandError {
         match e {
             ScreenError::Refused(refusal) => refusal.into(),
             ScreenError::Store(store) => store.into(),
+            ScreenError::Document(document) => document.into(),
         }
+    }
+}
+
+/// A label, slip or manifest that could not be drawn.
+impl From<lifebridge_print::LabelError> for CommandError {
+    fn from(e: lifebridge_print::LabelError) -> CommandError {
+        CommandError::new("labels", e.to_string())
     }
 }
 

@@ -6,6 +6,8 @@
 //! - `LIFEBRIDGE_STORE`: the store file (default: the app's data folder, `device.db`);
 //! - `LIFEBRIDGE_STORE_KEY`: unlock at start instead of asking for the device passphrase;
 //! - `LIFEBRIDGE_DEVICE_NAME`: this device's name for a new store;
+//! - `LIFEBRIDGE_FACILITY_NAME`: the facility printed on the labels (default
+//!   [`state::DEFAULT_FACILITY_NAME`]);
 //! - `LIFEBRIDGE_STATION_URL` + `LIFEBRIDGE_ENROLL_CODE`: enroll with a station at first
 //!   start; `LIFEBRIDGE_STATION_CERT` pins its certificate (HTTPS); without it only a
 //!   loopback `http://` station is accepted.
@@ -38,7 +40,10 @@ pub fn run() {
         .setup(|app| {
             let device_name = std::env::var("LIFEBRIDGE_DEVICE_NAME")
                 .unwrap_or_else(|_| "unnamed-device".to_owned());
-            let state = AppState::new(store_path(app), device_name);
+            let mut state = AppState::new(store_path(app), device_name);
+            if let Ok(facility) = std::env::var("LIFEBRIDGE_FACILITY_NAME") {
+                state.facility_name = facility;
+            }
             let opened = match std::env::var("LIFEBRIDGE_STORE_KEY") {
                 Ok(passphrase) if !passphrase.is_empty() => {
                     let key = lifebridge_store::StoreKey::new(passphrase)?;

@@ -11,9 +11,15 @@ use tokio::sync::Notify;
 
 use crate::error::{CommandError, CommandResult};
 
+/// The facility name the labels carry when `LIFEBRIDGE_FACILITY_NAME` gives none.
+pub const DEFAULT_FACILITY_NAME: &str = "血站 Blood station";
+
 pub struct AppState {
     pub store_path: PathBuf,
     pub device_name: String,
+    /// The facility printed top left on the labels (start-up configuration, see
+    /// [`crate::run`]).
+    pub facility_name: String,
     store: OnceLock<Arc<Mutex<Store>>>,
     session: Mutex<Option<Staff>>,
     pub sync: Mutex<Option<SyncHandle>>,
@@ -30,6 +36,7 @@ impl AppState {
         AppState {
             store_path,
             device_name,
+            facility_name: DEFAULT_FACILITY_NAME.to_owned(),
             store: OnceLock::new(),
             session: Mutex::new(None),
             sync: Mutex::new(None),

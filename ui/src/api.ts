@@ -6,9 +6,71 @@ import { renderMessage } from "./messages";
 // Every type the commands take or return is generated from the Rust types
 // (src-tauri/src/bindings.rs): the contract is written once, in the core.
 export type * from "./generated";
-import type { CommandError } from "./generated";
+import type {
+  AppStatus, AppointmentEntry, CommandError, DeferralChoice, DocumentCheck, Donation, Donor, DonorForm, DonorOverview,
+  Drive, DriveForm, DriveLabelAccount, DriveSummary, FinishForm, LabelView, LoggerImportView, ManifestView,
+  ManualLabelEntry, ManualPackEntry, PhysicianDecision, ProductClass, QueueEntry, Role, ScreenOptions, Screening,
+  ScreeningForm, ScreeningView, Staff, StartForm, SyncView, TransportView, Visit,
+} from "./generated";
 
-export const call = <T>(cmd: string, args: Record<string, unknown> = {}) => invoke<T>(cmd, args);
+/** A record id (a UUID, as the generated types carry it). */
+type Id = string;
+
+/** Each command of `src-tauri/src/commands/`: its arguments (named as Tauri names them,
+ * in camelCase) and its answer, in the generated types only. */
+export interface Commands {
+  app_status: [{}, AppStatus];
+  unlock: [{ passphrase: string }, null];
+  screen_options: [{}, ScreenOptions];
+  list_staff: [{}, Staff[]];
+  add_staff: [{ displayName: string; roles: Role[]; pin: string }, Staff];
+  sign_in: [{ staffId: Id; pin: string }, Staff];
+  sign_out: [{}, null];
+  todays_drives: [{}, Drive[]];
+  start_drive: [{ form: DriveForm }, Drive];
+  end_drive: [{ driveId: Id }, Drive];
+  sync_status: [{}, SyncView];
+  sync_now: [{}, boolean];
+  check_document: [{ kind: string; number: string }, DocumentCheck];
+  find_donors: [{ query: string }, Donor[]];
+  register_donor: [{ form: DonorForm }, Donor];
+  donor_overview: [{ donorId: Id }, DonorOverview];
+  check_in: [{ driveId: Id; donorId: Id; confirmation: string | null }, Visit];
+  chair_queue: [{ driveId: Id }, QueueEntry[]];
+  drive_appointments: [{ driveId: Id }, AppointmentEntry[]];
+  evaluate_screening: [{ form: ScreeningForm }, ScreeningView];
+  record_screening: [{ form: ScreeningForm; decision: PhysicianDecision; waiverPin: string | null }, Screening];
+  deferral_catalogue: [{}, DeferralChoice[]];
+  save_deferral_slip: [{ screeningId: Id }, string];
+  start_collection: [{ form: StartForm }, Donation];
+  finish_collection: [{ form: FinishForm }, Donation];
+  volume_from_scale: [{ grossG: number; tareG: number }, number];
+  label_status: [{ donationId: Id }, LabelView];
+  print_labels: [{ donationId: Id; tubes: number }, LabelView];
+  scan_label: [{ donationId: Id; text: string }, LabelView];
+  manual_label_entry: [{ donationId: Id; entry: ManualLabelEntry }, LabelView];
+  release_donation: [{ donationId: Id }, LabelView];
+  label_previews: [{ donationId: Id }, string[]];
+  drive_summary: [{ driveId: Id }, DriveSummary];
+  export_drive_summary: [{ driveId: Id }, string];
+  drive_label_account: [{ driveId: Id }, DriveLabelAccount];
+  transport_view: [{ driveId: Id }, TransportView];
+  open_box: [{ driveId: Id; code: string; class: ProductClass }, TransportView];
+  pack_bag: [{ boxId: Id; text: string }, TransportView];
+  pack_bag_manual: [{ boxId: Id; entry: ManualPackEntry }, TransportView];
+  unpack_bag: [{ packingId: Id }, TransportView];
+  record_temperature: [{ boxId: Id; celsius: number; measuredAt: string | null }, TransportView];
+  import_logger_csv: [{ boxId: Id; fileName: string; text: string }, LoggerImportView];
+  dispatch: [{ driveId: Id; pin: string }, ManifestView];
+  manifest: [{ manifestId: Id }, ManifestView];
+  save_manifest_pdf: [{ manifestId: Id }, string];
+}
+
+/** Calls a command with its arguments; the answer has the command's generated type. */
+export const call = <K extends keyof Commands>(
+  cmd: K,
+  ...args: {} extends Commands[K][0] ? [args?: Commands[K][0]] : [args: Commands[K][0]]
+): Promise<Commands[K][1]> => invoke<Commands[K][1]>(cmd, args[0] ?? {});
 
 /** Errors whose core message names the bag, box, line or field: shown after the translated title. */
 const SPECIFIC = [

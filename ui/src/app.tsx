@@ -38,7 +38,7 @@ export function App() {
   lang.value; // re-render on language change
 
   const refresh = () =>
-    call<AppStatus>("app_status").then(setStatus).catch((e) => setError(errorText(e)));
+    call("app_status").then(setStatus).catch((e) => setError(errorText(e)));
   useEffect(() => { refresh(); }, []);
   // The screens' options come from the core once the store is open.
   useEffect(() => { if (status?.unlocked) loadOptions().catch((e) => setError(errorText(e))); }, [status?.unlocked]);

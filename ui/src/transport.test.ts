@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { errorText } from "./api";
+import { errorText, ScreenOptions } from "./api";
+import { options } from "./options";
 import { cst, inExcursion } from "./screens/transport";
 
 describe("transport screen helpers", () => {
@@ -9,6 +10,14 @@ describe("transport screen helpers", () => {
     expect(cst("2026-05-01T01:05:00Z", offset)).toBe("2026-05-01 09:05");
     expect(cst("2026-05-01T20:00:00+00:00", offset)).toBe("2026-05-02 04:00");
     expect(cst("not a time", offset)).toBe("not a time");
+  });
+
+  it("shows the raw instant, never a guessed zone, until the core's options have loaded", () => {
+    options.value = null;
+    expect(cst("2026-05-01T01:05:00Z")).toBe("2026-05-01T01:05:00Z");
+    options.value = { utc_offset_seconds: 28_800 } as ScreenOptions;
+    expect(cst("2026-05-01T01:05:00Z")).toBe("2026-05-01 09:05");
+    options.value = null;
   });
 
   it("highlights exactly the readings inside an excursion the core reported", () => {

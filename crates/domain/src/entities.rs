@@ -333,6 +333,18 @@ pub enum ReactionKind {
     Other,
 }
 
+impl ReactionKind {
+    /// Every kind, in the order the chair offers them.
+    pub const ALL: [ReactionKind; 6] = [
+        ReactionKind::Vasovagal,
+        ReactionKind::Haematoma,
+        ReactionKind::CitrateReaction,
+        ReactionKind::ArterialPuncture,
+        ReactionKind::NerveIrritation,
+        ReactionKind::Other,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
@@ -340,6 +352,10 @@ pub enum Severity {
     Mild,
     Moderate,
     Severe,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::Mild, Severity::Moderate, Severity::Severe];
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -361,6 +377,11 @@ pub enum Outcome {
     /// Under-volume: collected less than planned.
     Partial,
     Aborted,
+}
+
+impl Outcome {
+    /// What a collection may be finished with: every outcome but `InProgress`.
+    pub const FINISHED: [Outcome; 3] = [Outcome::Complete, Outcome::Partial, Outcome::Aborted];
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -223,6 +223,7 @@ impl<'de> Deserialize<'de> for ResidentId {
 
 /// Which kind of identity document a donor presented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     ResidentId,

@@ -121,3 +121,24 @@ fn xml_escape(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
+
+/// The resolution previews are laid out at: that of the crew's thermal label printers,
+/// so symbols are aligned to the same dots as on the printed label.
+pub const PREVIEW_DPI: u32 = 203;
+
+/// SVG previews of a donation's label set, one per piece in the order given, each on its
+/// stock ([`crate::LabelSize::for_kind`]) and drawn with the embedded font: the same
+/// layout that prints them.
+pub fn label_set_svgs(
+    contents: &[lifebridge_domain::labels::LabelContent],
+) -> Result<Vec<String>, crate::LabelError> {
+    let font = LabelFont::embedded()?;
+    contents
+        .iter()
+        .map(|content| {
+            let size = crate::LabelSize::for_kind(content.piece.kind);
+            let scene = crate::layout(content, size, PREVIEW_DPI, &font)?;
+            Ok(render_svg(&scene, &font))
+        })
+        .collect()
+}

@@ -111,6 +111,25 @@ fn zpl_without_a_group_prints_no_group() {
 }
 
 #[test]
+fn a_label_set_previews_each_piece_on_its_own_stock_in_order() {
+    let tube = LabelContent::blank(
+        Din::parse("G1234 26 012345").unwrap(),
+        LabelPiece::new(LabelKind::Tube, 1),
+        "广州血液中心_^~",
+    );
+    let svgs = lifebridge_print::svg::label_set_svgs(&[bag(None), tube]).unwrap();
+    assert_eq!(svgs.len(), 2);
+    assert!(svgs[0].contains("width=\"100mm\""), "a bag on bag stock");
+    assert!(svgs[0].contains("data-code128=\"=G12342601234501\""));
+    assert!(svgs[1].contains("width=\"50mm\""), "a tube on tube stock");
+    assert!(svgs[1].contains("data-code128=\"=G12342601234507\""));
+    assert!(
+        svgs.iter()
+            .all(|s| s.contains("aria-label=\"广州血液中心_^~\""))
+    );
+}
+
+#[test]
 fn svg_is_self_contained_and_pdf_has_one_page_per_label() {
     let font = LabelFont::embedded().unwrap();
     let scene = layout(&bag(None), LabelSize::BAG, 300, &font).unwrap();

@@ -8,18 +8,21 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lifebridge_domain::Sex;
 use lifebridge_domain::eligibility::{self, Decision, DeferralChoice, Reason};
 use lifebridge_domain::entities::{
-    AdverseReaction, Arm, BagSet, BagSetKind, Deferral, Donation, Donor, Outcome,
-    PhysicianDecision, RecordId, Screening, SiteKind, Visit,
+    AdverseReaction, Arm, BagSet, BagSetKind, Deferral, Donation, Donor, Drive, Outcome,
+    PhysicianDecision, ReactionKind, RecordId, Role, Screening, Severity, SiteKind, Visit,
 };
+use lifebridge_domain::handoff::HandoffRecord;
 use lifebridge_domain::product::ProductClass;
-use lifebridge_domain::resident_id::{IdentityDocument, IdentityDocumentError};
+use lifebridge_domain::resident_id::{DocumentKind, IdentityDocument, IdentityDocumentError};
 use lifebridge_domain::rules::RuleSet;
 use lifebridge_domain::slip::DeferralSlip;
 use serde::{Deserialize, Serialize};
 
-use crate::cold_chain::ClassOption;
+use crate::cold_chain::{
+    ClassOption, ColdChainError, LoggerImport, ManualPackEntry, SignedManifest, TransportView,
+};
 use crate::drive_day::{CheckInStatus, FinishCollection, StartCollection};
-use crate::labels::LabelSetStatus;
+use crate::labels::{LabelError, LabelSetStatus, ManualLabelEntry};
 use crate::records::{DonorDetails, NewDonor, NewDrive};
 pub use crate::screening::ScreeningForm;
 use crate::{Actor, Result, Store, StoreError};
@@ -186,6 +189,42 @@ pub struct DeferralSlipFacts {
     pub slip: DeferralSlip,
 }
 
+impl DeferralSlipFacts {
+    /// The slip's file name: its date and the deferral, so re-saving one overwrites it.
+    pub fn file_name(&self) -> String {
+        format!("slip-{}-{}.pdf", self.slip.date, self.deferral_id)
+    }
+}
+
+/// A logger file imported into a box: what the import found, and the driver's screen
+/// after it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LoggerImportView {
+    pub import: LoggerImport,
+    pub view: TransportView,
+}
+
+/// A signed manifest as the driver's screen shows it: the manifest, the texts of its
+/// QR code(s) (`lifebridge_protocol::manifest_code`), and the station's signed
+/// hand-off of it once one has come back by sync. The app draws the QR codes.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestSheet {
+    pub signed: SignedManifest,
+    pub qr_texts: Vec<String>,
+    pub handoffs: Vec<HandoffRecord>,
+}
+
+impl ManifestSheet {
+    /// The manifest PDF's file name: the drive's date and the manifest.
+    pub fn file_name(&self) -> String {
+        format!(
+            "manifest-{}-{}.pdf",
+            self.signed.manifest.drive_date, self.signed.manifest.id
+        )
+    }
+}
+
 /// What the screens offer, from the rules table in force and the core's constants, so
 /// the UI holds no rules data of its own.
 #[derive(Debug, Clone, Serialize)]
@@ -205,6 +244,15 @@ pub struct ScreenOptions {
     /// The offset from UTC of the zone the drives work in (the drive's local day and
     /// the times the crew reads), in seconds.
     pub utc_offset_seconds: i32,
+    /// The identity documents registration accepts, resident ID first.
+    pub document_kinds: Vec<DocumentKind>,
+    /// The roles a supervisor may give an account.
+    pub roles: Vec<Role>,
+    /// What a collection may be finished with.
+    pub finish_outcomes: Vec<Outcome>,
+    /// The adverse reactions the chair records, and their severities.
+    pub reaction_kinds: Vec<ReactionKind>,
+    pub severities: Vec<Severity>,
 }
 
 /// Refusals the command layer makes before the store is asked (the store refuses the
@@ -242,6 +290,9 @@ pub enum ScreenError {
     Refused(#[from] ScreenRefusal),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The identity document typed on a form does not parse.
+    #[error(transparent)]
+    Document(#[from] IdentityDocumentError),
 }
 
 /// The box classes the rules table in force defines, as the option list shows them.
@@ -568,7 +619,240 @@ impl Store {
             classes: class_options(&rules),
             questionnaire_version: self.questionnaire_version()?,
             utc_offset_seconds: lifebridge_domain::CHINA_STANDARD_TIME.local_minus_utc(),
+            document_kinds: DocumentKind::ALL.to_vec(),
+            roles: Role::ALL.to_vec(),
+            finish_outcomes: Outcome::FINISHED.to_vec(),
+            reaction_kinds: ReactionKind::ALL.to_vec(),
+            severities: Severity::ALL.to_vec(),
         })
+    }
+}
+
+/// Each screen action as one call: the store's action, then what the screen shows after
+/// it. The actions themselves ([`Store::print_label_set`], [`Store::pack_bag`], …) stay
+/// as they are for the CLI, the demo and the tests; these only add the view, so a Tauri
+/// command is its role check and one of these.
+impl Store {
+    /// Registers a donor from the registration form, the document checked as of `today`.
+    pub fn register_donor_form(
+        &mut self,
+        actor: Actor,
+        form: DonorForm,
+        today: NaiveDate,
+    ) -> std::result::Result<Donor, ScreenError> {
+        let donor = form.into_new(today)?;
+        Ok(self.register_donor(actor, donor)?)
+    }
+
+    /// Starts a drive on `date` from the drive form (no crew listed yet).
+    pub fn start_drive_form(
+        &mut self,
+        actor: Actor,
+        form: DriveForm,
+        date: NaiveDate,
+    ) -> Result<Drive> {
+        self.start_drive(actor, form.into_new(date))
+    }
+
+    /// Finishes a collection from the chair's form; a form without `ended_at` ends now.
+    pub fn finish_collection_form(&mut self, actor: Actor, form: FinishForm) -> Result<Donation> {
+        let donation_id = form.donation_id;
+        self.finish_collection(actor, donation_id, form.into_finish(crate::now()))
+    }
+
+    /// Collected volume from the scale (see [`Store::volume_from_scale`]), refused on
+    /// the gross weight when it does not exceed the tare.
+    pub fn collected_volume(&self, gross_g: f64, tare_g: f64) -> Result<u32> {
+        self.volume_from_scale(gross_g, tare_g)?.ok_or_else(|| {
+            StoreError::invalid(
+                "gross_g",
+                "the gross weight must exceed the bag's tare weight",
+            )
+        })
+    }
+
+    /// The check-in screen's view of a donor (see [`Store::donor_overview`]), an unknown
+    /// donor refused as missing.
+    pub fn donor_overview_of(&self, donor_id: RecordId, today: NaiveDate) -> Result<DonorOverview> {
+        self.donor_overview(donor_id, today)?
+            .ok_or_else(|| StoreError::Missing {
+                entity: "donor",
+                id: donor_id.to_string(),
+            })
+    }
+
+    /// Prints the label set ([`Store::print_label_set`]) and returns the chair's view.
+    pub fn print_labels_view(
+        &mut self,
+        actor: Actor,
+        donation_id: RecordId,
+        tubes: u8,
+    ) -> std::result::Result<LabelView, LabelError> {
+        self.print_label_set(actor, donation_id, tubes)?;
+        Ok(self.label_view(donation_id)?)
+    }
+
+    /// Records a scan at the chair ([`Store::record_label_scan`]) and returns the view.
+    pub fn scan_label_view(
+        &mut self,
+        actor: Actor,
+        donation_id: RecordId,
+        scanned_text: &str,
+    ) -> std::result::Result<LabelView, LabelError> {
+        self.record_label_scan(actor, donation_id, scanned_text)?;
+        Ok(self.label_view(donation_id)?)
+    }
+
+    /// Records a manual label entry ([`Store::record_manual_label_entry`]) and returns
+    /// the view.
+    pub fn manual_label_entry_view(
+        &mut self,
+        actor: Actor,
+        donation_id: RecordId,
+        entry: &ManualLabelEntry,
+    ) -> std::result::Result<LabelView, LabelError> {
+        self.record_manual_label_entry(actor, donation_id, entry)?;
+        Ok(self.label_view(donation_id)?)
+    }
+
+    /// Releases the donation from the chair ([`Store::release_donation`]) and returns
+    /// the view.
+    pub fn release_donation_view(
+        &mut self,
+        actor: Actor,
+        donation_id: RecordId,
+    ) -> std::result::Result<LabelView, LabelError> {
+        self.release_donation(actor, donation_id)?;
+        Ok(self.label_view(donation_id)?)
+    }
+
+    /// The driver's screen for the drive a box belongs to.
+    pub fn transport_view_of_box(&self, box_id: RecordId) -> Result<TransportView> {
+        let transport_box = self
+            .transport_box(box_id)?
+            .ok_or_else(|| StoreError::Missing {
+                entity: "transport box",
+                id: box_id.to_string(),
+            })?;
+        self.transport_view(transport_box.drive_id)
+    }
+
+    /// Opens a box ([`Store::open_box`]) and returns the driver's screen.
+    pub fn open_box_view(
+        &mut self,
+        actor: Actor,
+        drive_id: RecordId,
+        code: &str,
+        class: ProductClass,
+    ) -> std::result::Result<TransportView, ColdChainError> {
+        self.open_box(actor, drive_id, code, class)?;
+        Ok(self.transport_view(drive_id)?)
+    }
+
+    /// Packs a scanned bag ([`Store::pack_bag`]) and returns the driver's screen.
+    pub fn pack_bag_view(
+        &mut self,
+        actor: Actor,
+        box_id: RecordId,
+        scanned_text: &str,
+    ) -> std::result::Result<TransportView, ColdChainError> {
+        let packing = self.pack_bag(actor, box_id, scanned_text)?;
+        Ok(self.transport_view_of_box(packing.box_id)?)
+    }
+
+    /// Packs a bag by manual entry ([`Store::pack_bag_manual`]) and returns the
+    /// driver's screen.
+    pub fn pack_bag_manual_view(
+        &mut self,
+        actor: Actor,
+        box_id: RecordId,
+        entry: &ManualPackEntry,
+    ) -> std::result::Result<TransportView, ColdChainError> {
+        let packing = self.pack_bag_manual(actor, box_id, entry)?;
+        Ok(self.transport_view_of_box(packing.box_id)?)
+    }
+
+    /// Takes a bag out of its box ([`Store::unpack_bag`]) and returns the driver's
+    /// screen.
+    pub fn unpack_bag_view(
+        &mut self,
+        actor: Actor,
+        packing_id: RecordId,
+    ) -> std::result::Result<TransportView, ColdChainError> {
+        let undo = self.unpack_bag(actor, packing_id)?;
+        Ok(self.transport_view_of_box(undo.box_id)?)
+    }
+
+    /// Records a thermometer reading ([`Store::record_temperature`]), taken now when
+    /// `measured_at` is absent, and returns the driver's screen.
+    pub fn record_temperature_view(
+        &mut self,
+        actor: Actor,
+        box_id: RecordId,
+        measured_at: Option<DateTime<Utc>>,
+        celsius: f64,
+    ) -> std::result::Result<TransportView, ColdChainError> {
+        let at = measured_at.unwrap_or_else(crate::now);
+        self.record_temperature(actor, box_id, at, celsius)?;
+        Ok(self.transport_view_of_box(box_id)?)
+    }
+
+    /// Imports a logger file ([`Store::import_logger_csv`]): what it found, and the
+    /// driver's screen after it.
+    pub fn import_logger_csv_view(
+        &mut self,
+        actor: Actor,
+        box_id: RecordId,
+        file_name: &str,
+        text: &str,
+    ) -> std::result::Result<LoggerImportView, ColdChainError> {
+        let import = self.import_logger_csv(actor, box_id, file_name, text)?;
+        Ok(LoggerImportView {
+            import,
+            view: self.transport_view_of_box(box_id)?,
+        })
+    }
+
+    /// The driver signs the dispatch ([`Store::dispatch`]) with their PIN; returns the
+    /// manifest as the screen shows it.
+    pub fn dispatch_sheet(
+        &mut self,
+        actor: Actor,
+        drive_id: RecordId,
+        driver_id: RecordId,
+        pin: &str,
+    ) -> std::result::Result<ManifestSheet, ColdChainError> {
+        let signed = self.dispatch(actor, drive_id, driver_id, pin)?;
+        Ok(self.sheet_of(signed)?)
+    }
+
+    /// A signed manifest as the screen shows it; an unknown one is refused as missing.
+    pub fn manifest_sheet(&self, manifest_id: RecordId) -> Result<ManifestSheet> {
+        let signed = self
+            .manifest(manifest_id)?
+            .ok_or_else(|| StoreError::Missing {
+                entity: "manifest",
+                id: manifest_id.to_string(),
+            })?;
+        self.sheet_of(signed)
+    }
+
+    fn sheet_of(&self, signed: SignedManifest) -> Result<ManifestSheet> {
+        Ok(ManifestSheet {
+            handoffs: self.manifest_handoffs(signed.manifest.id)?,
+            qr_texts: lifebridge_protocol::manifest_code::encode(&signed.manifest),
+            signed,
+        })
+    }
+
+    /// The slip of the deferral a screening recorded (see
+    /// [`Store::deferral_slip_facts`]); refused as missing when it deferred no one.
+    pub fn deferral_slip(&self, screening_id: RecordId) -> Result<DeferralSlipFacts> {
+        self.deferral_slip_facts(screening_id)?
+            .ok_or_else(|| StoreError::Missing {
+                entity: "deferral slip of screening",
+                id: screening_id.to_string(),
+            })
     }
 }
 

@@ -8,7 +8,7 @@ use lifebridge_store::screens::{DocumentCheck, DonorForm, DonorOverview};
 use lifebridge_store::{Actor, china_today};
 use tauri::State;
 
-use crate::error::{CommandError, CommandResult};
+use crate::error::CommandResult;
 use crate::state::AppState;
 
 /// Validates an identity document as it is typed or scanned.
@@ -27,8 +27,7 @@ pub fn find_donors(state: State<'_, AppState>, query: String) -> CommandResult<V
 #[tauri::command]
 pub fn register_donor(state: State<'_, AppState>, form: DonorForm) -> CommandResult<Donor> {
     let staff = state.require(Role::Registration)?;
-    let donor = form.into_new(china_today())?;
-    state.call(|s| s.register_donor(Actor::staff(staff.id), donor))
+    state.call(|s| s.register_donor_form(Actor::staff(staff.id), form, china_today()))
 }
 
 #[tauri::command]
@@ -37,9 +36,7 @@ pub fn donor_overview(
     donor_id: RecordId,
 ) -> CommandResult<DonorOverview> {
     state.signed_in()?;
-    state
-        .call(|s| s.donor_overview(donor_id, china_today()))?
-        .ok_or_else(|| CommandError::new("missing", "no such donor"))
+    state.call(|s| s.donor_overview_of(donor_id, china_today()))
 }
 
 /// Checks a donor in. A donor whom history, deferrals or age do not allow today needs

@@ -19,13 +19,7 @@ pub fn start_collection(state: State<'_, AppState>, form: StartForm) -> CommandR
 #[tauri::command]
 pub fn finish_collection(state: State<'_, AppState>, form: FinishForm) -> CommandResult<Donation> {
     let staff = state.require(Role::Phlebotomist)?;
-    state.call(|s| {
-        s.finish_collection(
-            Actor::staff(staff.id),
-            form.donation_id,
-            form.into_finish(chrono::Utc::now()),
-        )
-    })
+    state.call(|s| s.finish_collection_form(Actor::staff(staff.id), form))
 }
 
 /// Collected volume from the scale, with the station's density.
@@ -35,15 +29,7 @@ pub fn volume_from_scale(
     gross_g: f64,
     tare_g: f64,
 ) -> CommandResult<u32> {
-    state
-        .call(|s| s.volume_from_scale(gross_g, tare_g))?
-        .ok_or_else(|| {
-            CommandError::field(
-                "invalid",
-                "gross_g",
-                "the gross weight must exceed the bag's tare weight",
-            )
-        })
+    state.call(|s| s.collected_volume(gross_g, tare_g))
 }
 
 #[tauri::command]
@@ -59,10 +45,7 @@ pub fn print_labels(
     tubes: u8,
 ) -> CommandResult<LabelView> {
     let staff = state.require(Role::Phlebotomist)?;
-    state.with_store(|s| {
-        s.print_label_set(Actor::staff(staff.id), donation_id, tubes)?;
-        Ok(s.label_view(donation_id)?)
-    })
+    state.call(|s| s.print_labels_view(Actor::staff(staff.id), donation_id, tubes))
 }
 
 /// A scan (scanner keystrokes or typed) on the collection screen.
@@ -73,10 +56,7 @@ pub fn scan_label(
     text: String,
 ) -> CommandResult<LabelView> {
     let staff = state.require(Role::Phlebotomist)?;
-    state.with_store(|s| {
-        s.record_label_scan(Actor::staff(staff.id), donation_id, &text)?;
-        Ok(s.label_view(donation_id)?)
-    })
+    state.call(|s| s.scan_label_view(Actor::staff(staff.id), donation_id, &text))
 }
 
 /// The exception path for a label that cannot be scanned: one piece, its DIN typed
@@ -99,10 +79,7 @@ pub(crate) fn manual_label_entry_checked(
     entry: &ManualLabelEntry,
 ) -> CommandResult<LabelView> {
     let staff = manual_entry_actor(state, Role::Phlebotomist, entry.witness)?;
-    state.with_store(|s| {
-        s.record_manual_label_entry(Actor::staff(staff.id), donation_id, entry)?;
-        Ok(s.label_view(donation_id)?)
-    })
+    state.call(|s| s.manual_label_entry_view(Actor::staff(staff.id), donation_id, entry))
 }
 
 /// The command layer's own check before any manual label entry (the chair, packing):
@@ -130,37 +107,18 @@ pub fn release_donation(
     donation_id: RecordId,
 ) -> CommandResult<LabelView> {
     let staff = state.require(Role::Phlebotomist)?;
-    state.with_store(|s| {
-        s.release_donation(Actor::staff(staff.id), donation_id)?;
-        Ok(s.label_view(donation_id)?)
-    })
+    state.call(|s| s.release_donation_view(Actor::staff(staff.id), donation_id))
 }
 
 /// SVG previews of a donation's label set, drawn from the record by the same code that
-/// prints them (the primary bag first).
+/// prints them (the primary bag first), with the facility name the app was started with.
 #[tauri::command]
 pub fn label_previews(
     state: State<'_, AppState>,
     donation_id: RecordId,
 ) -> CommandResult<Vec<String>> {
     state.signed_in()?;
-    let facility = std::env::var("LIFEBRIDGE_FACILITY_NAME")
-        .unwrap_or_else(|_| "血站 Blood station".to_owned());
-    let contents = state.call(|s| s.donation_label_contents(donation_id, &facility, None))?;
-    let font = lifebridge_print::LabelFont::embedded()
-        .map_err(|e| CommandError::new("labels", e.to_string()))?;
-    contents
-        .iter()
-        .map(|content| {
-            let size = match content.piece.kind {
-                lifebridge_domain::label_piece::LabelKind::Tube => {
-                    lifebridge_print::LabelSize::TUBE
-                }
-                _ => lifebridge_print::LabelSize::BAG,
-            };
-            let scene = lifebridge_print::layout(content, size, 203, &font)
-                .map_err(|e| CommandError::new("labels", e.to_string()))?;
-            Ok(lifebridge_print::svg::render_svg(&scene, &font))
-        })
-        .collect()
+    let contents =
+        state.call(|s| s.donation_label_contents(donation_id, &state.facility_name, None))?;
+    Ok(lifebridge_print::svg::label_set_svgs(&contents)?)
 }

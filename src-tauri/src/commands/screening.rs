@@ -7,7 +7,7 @@ use lifebridge_store::screens::{ScreeningForm, ScreeningView};
 use lifebridge_store::{Actor, china_today};
 use tauri::State;
 
-use crate::error::{CommandError, CommandResult};
+use crate::error::CommandResult;
 use crate::state::AppState;
 
 /// Live eligibility while the physician fills the form; records nothing.
@@ -57,11 +57,7 @@ pub fn save_deferral_slip(
     screening_id: RecordId,
 ) -> CommandResult<String> {
     state.require(Role::Physician)?;
-    let facts = state
-        .call(|s| s.deferral_slip_facts(screening_id))?
-        .ok_or_else(|| CommandError::new("missing", "this screening did not defer the donor"))?;
-    let file_name = format!("slip-{}-{}.pdf", facts.slip.date, facts.deferral_id);
-    let pdf = lifebridge_print::deferral_slip::render_deferral_slip(&facts.slip)
-        .map_err(|e| CommandError::new("labels", e.to_string()))?;
-    super::save_beside_store(&state, "slips", &file_name, &pdf)
+    let facts = state.call(|s| s.deferral_slip(screening_id))?;
+    let pdf = lifebridge_print::deferral_slip::render_deferral_slip(&facts.slip)?;
+    super::save_beside_store(&state, "slips", &facts.file_name(), &pdf)
 }

@@ -52,7 +52,7 @@ pub fn unlock(
 }
 
 /// What the screens offer (volumes, bag sets, tubes, box classes, the questionnaire,
-/// the drives' time zone), from the rules table in force.
+/// the drives' time zone, documents, roles, outcomes, reactions), from the core.
 #[tauri::command]
 pub fn screen_options(state: State<'_, AppState>) -> CommandResult<ScreenOptions> {
     state.call(|s| s.screen_options())
@@ -109,7 +109,7 @@ pub fn todays_drives(state: State<'_, AppState>) -> CommandResult<Vec<Drive>> {
 #[tauri::command]
 pub fn start_drive(state: State<'_, AppState>, form: DriveForm) -> CommandResult<Drive> {
     let staff = state.signed_in()?;
-    state.call(|s| s.start_drive(Actor::staff(staff.id), form.into_new(china_today())))
+    state.call(|s| s.start_drive_form(Actor::staff(staff.id), form, china_today()))
 }
 
 #[tauri::command]

@@ -1,54 +1,80 @@
 //! The command layer's checks without a window: an `AppState` on a real store file, the
 //! session set as sign-in would.
+#![allow(clippy::unwrap_used)]
+
+use crate::state::AppState;
+use lifebridge_store::{Store, StoreError, StoreKey};
+
+/// The one set-up of these tests: an `AppState` on a new store file in a folder of its
+/// own (removed on drop), unlocked, with nobody signed in.
+struct TestApp {
+    state: AppState,
+    dir: std::path::PathBuf,
+}
+
+impl TestApp {
+    fn new() -> TestApp {
+        let dir = std::env::temp_dir().join(format!("lifebridge-cmd-{}", uuid::Uuid::now_v7()));
+        let state = AppState::new(dir.join("device.db"), "BUS-TEST".into());
+        state
+            .unlock(&StoreKey::new("correct horse battery").unwrap())
+            .unwrap();
+        TestApp { state, dir }
+    }
+
+    /// Set-up or a look at the store behind the commands, outside any command.
+    fn store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> T {
+        self.state.with_store(|s| Ok(f(s)?)).unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
 
 mod manual_entry {
     //! The command layer's checks of manual entry, without a window: an `AppState` on a
     //! real store file, the session set as sign-in would.
-    #![allow(clippy::unwrap_used)]
+    use super::TestApp;
     use crate::commands::collection::manual_label_entry_checked;
     use crate::commands::transport::pack_bag_manual_checked;
     use crate::error::CommandError;
-    use crate::state::AppState;
     use lifebridge_domain::entities::RecordId;
-    use lifebridge_store::{Actor, StoreKey, demo};
+    use lifebridge_store::{Actor, demo};
 
+    /// The training drive's first donation, with its phlebotomist and driver.
     struct Fixture {
-        state: AppState,
-        dir: std::path::PathBuf,
+        app: TestApp,
         phleb: lifebridge_domain::entities::Staff,
         driver: lifebridge_domain::entities::Staff,
         donation: lifebridge_domain::entities::Donation,
     }
 
-    impl Drop for Fixture {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.dir);
+    impl std::ops::Deref for Fixture {
+        type Target = TestApp;
+        fn deref(&self) -> &TestApp {
+            &self.app
         }
     }
 
     fn fixture() -> Fixture {
-        let dir = std::env::temp_dir().join(format!("lifebridge-cmd-{}", uuid::Uuid::now_v7()));
-        let state = AppState::new(dir.join("device.db"), "BUS-TEST".into());
-        let shared = state
-            .unlock(&StoreKey::new("correct horse battery").unwrap())
-            .unwrap();
+        let app = TestApp::new();
         let mut ids = Vec::new();
-        let (phleb, driver, donation) = {
-            let mut store = crate::state::lock(&shared);
-            demo::seed(&mut store, 1, |id| {
+        let (phleb, driver, donation) = app.store(|store| {
+            demo::seed(store, 1, |id| {
                 ids.push(id);
                 Ok(())
-            })
-            .unwrap();
-            (
-                store.staff_by_name("采血护士 张静").unwrap().unwrap(),
-                store.staff_by_name("司机 刘洋").unwrap().unwrap(),
-                store.donation(ids[0]).unwrap().unwrap(),
-            )
-        };
+            })?;
+            Ok((
+                store.staff_by_name("采血护士 张静")?.unwrap(),
+                store.staff_by_name("司机 刘洋")?.unwrap(),
+                store.donation(ids[0])?.unwrap(),
+            ))
+        });
         Fixture {
-            state,
-            dir,
+            app,
             phleb,
             driver,
             donation,
@@ -177,106 +203,130 @@ mod manual_entry {
 mod screening {
     //! The command layer refuses every hard stop itself, before the store (which refuses
     //! them again), with the code the screen translates.
-    #![allow(clippy::unwrap_used)]
 
     use lifebridge_domain::entities::{PhysicianDecision, RapidTests, Role, SiteKind};
     use lifebridge_domain::measurements::{TestResult, Vitals};
     use lifebridge_domain::resident_id::IdentityDocument;
     use lifebridge_domain::rules::RuleSet;
     use lifebridge_store::records::{DonorDetails, NewDonor, NewDrive, NewStaff};
-    use lifebridge_store::{Actor, StoreKey, china_today};
+    use lifebridge_store::{Actor, china_today};
 
+    use super::TestApp;
     use crate::commands::checkin::check_in_with;
     use crate::commands::screening::record_screening_with;
     use crate::error::CommandError;
-    use crate::state::AppState;
     use lifebridge_domain::Procedure;
-    use lifebridge_domain::entities::{RecordId, Staff};
+    use lifebridge_domain::eligibility::Decision;
+    use lifebridge_domain::entities::{RecordId, Screening, Staff};
+    use lifebridge_domain::measurements::Vitals;
     use lifebridge_store::screens::{ScreeningForm, refuse_decision};
 
     /// The command layer's refusal as the screen gets it.
     fn refuse(
         rules: &RuleSet,
         date: chrono::NaiveDate,
-        decision: &lifebridge_domain::eligibility::Decision,
+        decision: &Decision,
         physician: &PhysicianDecision,
         pin: Option<&str>,
     ) -> Result<(), CommandError> {
         refuse_decision(rules, date, decision, physician, pin).map_err(CommandError::from)
     }
 
+    /// A drive at 城关中学 today with its physician and registration nurse.
     struct Fixture {
-        state: AppState,
-        dir: std::path::PathBuf,
+        app: TestApp,
         drive: RecordId,
         physician: Staff,
         nurse: Staff,
     }
 
-    impl Drop for Fixture {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.dir);
+    impl std::ops::Deref for Fixture {
+        type Target = TestApp;
+        fn deref(&self) -> &TestApp {
+            &self.app
         }
     }
 
     fn fixture() -> Fixture {
-        let dir =
-            std::env::temp_dir().join(format!("lifebridge-commands-{}", uuid::Uuid::now_v7()));
-        let state = AppState::new(dir.join("device.db"), "TEST-BUS".into());
-        state
-            .unlock(&StoreKey::new("correct horse battery").unwrap())
-            .unwrap();
-        let (physician, nurse, drive) = state
-            .with_store(|s| {
-                let add = |s: &mut lifebridge_store::Store, name: &str, role| {
-                    s.add_staff(
-                        Actor::system(),
-                        NewStaff {
-                            display_name: name.into(),
-                            roles: vec![role],
-                            pin: "2468".into(),
-                        },
-                    )
-                };
-                let physician = add(s, "王强", Role::Physician)?;
-                let nurse = add(s, "李敏", Role::Registration)?;
-                let drive = s.start_drive(
-                    Actor::staff(nurse.id),
-                    NewDrive {
-                        site_name: "城关中学".into(),
-                        site_kind: SiteKind::Vehicle,
-                        vehicle: Some("BUS-07".into()),
-                        date: china_today(),
-                        crew: vec![physician.id, nurse.id],
+        let app = TestApp::new();
+        let (physician, nurse, drive) = app.store(|s| {
+            let add = |s: &mut lifebridge_store::Store, name: &str, role| {
+                s.add_staff(
+                    Actor::system(),
+                    NewStaff {
+                        display_name: name.into(),
+                        roles: vec![role],
+                        pin: "2468".into(),
                     },
-                )?;
-                Ok((physician, nurse, drive.id))
-            })
-            .unwrap();
+                )
+            };
+            let physician = add(s, "王强", Role::Physician)?;
+            let nurse = add(s, "李敏", Role::Registration)?;
+            let drive = s.start_drive(
+                Actor::staff(nurse.id),
+                NewDrive {
+                    site_name: "城关中学".into(),
+                    site_kind: SiteKind::Vehicle,
+                    vehicle: Some("BUS-07".into()),
+                    date: china_today(),
+                    crew: vec![physician.id, nurse.id],
+                },
+            )?;
+            Ok((physician, nurse, drive.id))
+        });
         Fixture {
-            state,
-            dir,
+            app,
             drive,
             physician,
             nurse,
         }
     }
 
+    /// The waiver of a positive HBsAg, which no one may give.
+    fn waive_hbsag() -> PhysicianDecision {
+        PhysicianDecision::Override {
+            overridden_codes: vec!["HBSAG_POSITIVE".into()],
+            reason: "rechecked".into(),
+        }
+    }
+
+    /// The deferral that answers a positive HBsAg.
+    fn defer_hbsag() -> PhysicianDecision {
+        PhysicianDecision::Defer {
+            code: "HBSAG_POSITIVE".into(),
+            until: None,
+        }
+    }
+
+    /// The core's verdict on donor `d` screened HBsAg positive.
+    fn positive_verdict(f: &Fixture, d: RecordId) -> Decision {
+        f.store(|s| s.evaluate_form(&form(f, d, TestResult::Positive)))
+    }
+
+    /// Donor `d` screened HBsAg positive and deferred for it by the signed-in physician.
+    fn record_deferred(f: &Fixture, d: RecordId) -> Screening {
+        record_screening_with(
+            &f.state,
+            form(f, d, TestResult::Positive),
+            defer_hbsag(),
+            None,
+        )
+        .unwrap()
+    }
+
     fn donor(f: &Fixture, n: u64) -> RecordId {
         let number = lifebridge_store::demo::synthetic_resident_id(n, china_today());
-        f.state
-            .with_store(|s| {
-                Ok(s.register_donor(
-                    Actor::staff(f.nurse.id),
-                    NewDonor {
-                        document: IdentityDocument::parse("resident_id", &number, china_today())
-                            .unwrap(),
-                        details: DonorDetails::named(format!("献血者{n}")),
-                    },
-                )?
-                .id)
-            })
-            .unwrap()
+        f.store(|s| {
+            Ok(s.register_donor(
+                Actor::staff(f.nurse.id),
+                NewDonor {
+                    document: IdentityDocument::parse("resident_id", &number, china_today())
+                        .unwrap(),
+                    details: DonorDetails::named(format!("献血者{n}")),
+                },
+            )?
+            .id)
+        })
     }
 
     fn form(f: &Fixture, donor_id: RecordId, hbsag: TestResult) -> ScreeningForm {
@@ -305,29 +355,19 @@ mod screening {
     }
 
     fn screenings(f: &Fixture) -> i64 {
-        f.state
-            .with_store(|s| {
-                Ok(s.connection()
-                    .query_row("SELECT COUNT(*) FROM screening", [], |r| r.get(0))
-                    .map_err(lifebridge_store::StoreError::from)?)
-            })
-            .unwrap()
+        f.store(|s| {
+            Ok(s.connection()
+                .query_row("SELECT COUNT(*) FROM screening", [], |r| r.get(0))?)
+        })
     }
 
     #[test]
     fn refuse_decision_names_every_hard_stop_before_the_store_is_asked() {
         let f = fixture();
         let d = donor(&f, 1);
-        let decision = f
-            .state
-            .with_store(|s| Ok(s.evaluate_form(&form(&f, d, TestResult::Positive))?))
-            .unwrap();
+        let decision = positive_verdict(&f, d);
         let rules = RuleSet::gb18467_2011();
-        let waive = PhysicianDecision::Override {
-            overridden_codes: vec!["HBSAG_POSITIVE".into()],
-            reason: "rechecked".into(),
-        };
-        for physician in [PhysicianDecision::Accept, waive] {
+        for physician in [PhysicianDecision::Accept, waive_hbsag()] {
             let err =
                 refuse(&rules, china_today(), &decision, &physician, Some("2468")).unwrap_err();
             assert_eq!(err.code, "hard_stop");
@@ -339,11 +379,7 @@ mod screening {
         };
         let err = refuse(&rules, china_today(), &decision, &cold, None).unwrap_err();
         assert_eq!(err.code, "deferral_mismatch");
-        let right = PhysicianDecision::Defer {
-            code: "HBSAG_POSITIVE".into(),
-            until: None,
-        };
-        assert!(refuse(&rules, china_today(), &decision, &right, None).is_ok());
+        assert!(refuse(&rules, china_today(), &decision, &defer_hbsag(), None).is_ok());
     }
 
     #[test]
@@ -351,14 +387,10 @@ mod screening {
         let f = fixture();
         f.state.set_session(Some(f.physician.clone()));
         let d = donor(&f, 2);
-        let waive = PhysicianDecision::Override {
-            overridden_codes: vec!["HBSAG_POSITIVE".into()],
-            reason: "rechecked".into(),
-        };
         let err = record_screening_with(
             &f.state,
             form(&f, d, TestResult::Positive),
-            waive,
+            waive_hbsag(),
             Some("2468".into()),
         )
         .unwrap_err();
@@ -373,21 +405,9 @@ mod screening {
         assert_eq!(err.code, "hard_stop");
         assert_eq!(screenings(&f), 0);
         // The view tells the screen why there is no waiver button.
-        let view = f
-            .state
-            .with_store(|s| Ok(s.evaluate_form(&form(&f, d, TestResult::Positive))?))
-            .unwrap();
+        let view = positive_verdict(&f, d);
         assert!(!view.is_waivable());
-        let deferred = record_screening_with(
-            &f.state,
-            form(&f, d, TestResult::Positive),
-            PhysicianDecision::Defer {
-                code: "HBSAG_POSITIVE".into(),
-                until: None,
-            },
-            None,
-        )
-        .unwrap();
+        let deferred = record_deferred(&f, d);
         assert!(!deferred.decision.permits_donation());
     }
 
@@ -396,21 +416,8 @@ mod screening {
         let f = fixture();
         f.state.set_session(Some(f.physician.clone()));
         let d = donor(&f, 4);
-        let deferred = record_screening_with(
-            &f.state,
-            form(&f, d, TestResult::Positive),
-            PhysicianDecision::Defer {
-                code: "HBSAG_POSITIVE".into(),
-                until: None,
-            },
-            None,
-        )
-        .unwrap();
-        let facts = f
-            .state
-            .with_store(|s| Ok(s.deferral_slip_facts(deferred.id)?))
-            .unwrap()
-            .unwrap();
+        let deferred = record_deferred(&f, d);
+        let facts = f.store(|s| s.deferral_slip_facts(deferred.id)).unwrap();
         assert_eq!(facts.slip.code, "HBSAG_POSITIVE");
         assert_eq!(facts.slip.donor_name, "献血者4");
         assert_eq!(facts.slip.physician_name, "王强");
@@ -423,21 +430,18 @@ mod screening {
     fn check_in_of_a_donor_inside_an_interval_needs_a_confirmation() {
         let f = fixture();
         let d = donor(&f, 3);
-        f.state
-            .with_store(|s| {
-                s.record_deferral(
-                    Actor::staff(f.physician.id),
-                    lifebridge_store::screening::NewDeferral {
-                        donor_id: d,
-                        code: "TATTOO".into(),
-                        reason: "tattoo".into(),
-                        start: china_today(),
-                        until: None,
-                    },
-                )?;
-                Ok(())
-            })
-            .unwrap();
+        f.store(|s| {
+            s.record_deferral(
+                Actor::staff(f.physician.id),
+                lifebridge_store::screening::NewDeferral {
+                    donor_id: d,
+                    code: "TATTOO".into(),
+                    reason: "tattoo".into(),
+                    start: china_today(),
+                    until: None,
+                },
+            )
+        });
         f.state.set_session(Some(f.nurse.clone()));
         let err = check_in_with(&f.state, f.drive, d, None).unwrap_err();
         assert_eq!(err.code, "checkin_needs_confirmation");

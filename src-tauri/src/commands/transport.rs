@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use lifebridge_domain::entities::{RecordId, Role};
 use lifebridge_domain::handoff::HandoffRecord;
 use lifebridge_domain::product::ProductClass;
-use lifebridge_store::cold_chain::{LoggerImport, ManualPackEntry, SignedManifest, TransportView};
-use lifebridge_store::{Actor, Store};
+use lifebridge_store::Actor;
+use lifebridge_store::cold_chain::{ManualPackEntry, SignedManifest, TransportView};
+use lifebridge_store::screens::{LoggerImportView, ManifestSheet};
 use serde::Serialize;
 use tauri::State;
 
-use crate::error::{CommandError, CommandResult};
+use crate::error::CommandResult;
 use crate::state::AppState;
 
 /// Everything the driver's screen shows for a drive.
@@ -31,10 +32,7 @@ pub fn open_box(
     class: ProductClass,
 ) -> CommandResult<TransportView> {
     let staff = state.require(Role::Driver)?;
-    state.with_store(|s| {
-        s.open_box(Actor::staff(staff.id), drive_id, &code, class)?;
-        Ok(s.transport_view(drive_id)?)
-    })
+    state.call(|s| s.open_box_view(Actor::staff(staff.id), drive_id, &code, class))
 }
 
 /// A bag label scanned (or typed) into a box.
@@ -45,10 +43,7 @@ pub fn pack_bag(
     text: String,
 ) -> CommandResult<TransportView> {
     let staff = state.require(Role::Driver)?;
-    state.with_store(|s| {
-        let packing = s.pack_bag(Actor::staff(staff.id), box_id, &text)?;
-        view_of_box(s, packing.box_id)
-    })
+    state.call(|s| s.pack_bag_view(Actor::staff(staff.id), box_id, &text))
 }
 
 #[tauri::command]
@@ -57,19 +52,7 @@ pub fn unpack_bag(
     packing_id: RecordId,
 ) -> CommandResult<TransportView> {
     let staff = state.require(Role::Driver)?;
-    state.with_store(|s| {
-        let undo = s.unpack_bag(Actor::staff(staff.id), packing_id)?;
-        view_of_box(s, undo.box_id)
-    })
-}
-
-/// The transport view of the drive a box belongs to.
-fn view_of_box(store: &Store, box_id: RecordId) -> CommandResult<TransportView> {
-    let drive_id = store
-        .transport_box(box_id)?
-        .ok_or_else(|| CommandError::new("missing", format!("transport box {box_id} not found")))?
-        .drive_id;
-    Ok(store.transport_view(drive_id)?)
+    state.call(|s| s.unpack_bag_view(Actor::staff(staff.id), packing_id))
 }
 
 /// A temperature read off the box's thermometer; `measured_at` defaults to now.
@@ -81,22 +64,7 @@ pub fn record_temperature(
     measured_at: Option<DateTime<Utc>>,
 ) -> CommandResult<TransportView> {
     let staff = state.require(Role::Driver)?;
-    state.with_store(|s| {
-        s.record_temperature(
-            Actor::staff(staff.id),
-            box_id,
-            measured_at.unwrap_or_else(Utc::now),
-            celsius,
-        )?;
-        view_of_box(s, box_id)
-    })
-}
-
-#[derive(Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub struct LoggerImportView {
-    import: LoggerImport,
-    view: TransportView,
+    state.call(|s| s.record_temperature_view(Actor::staff(staff.id), box_id, measured_at, celsius))
 }
 
 /// A data logger's CSV file, read by the UI's file input and imported whole.
@@ -108,13 +76,7 @@ pub fn import_logger_csv(
     text: String,
 ) -> CommandResult<LoggerImportView> {
     let staff = state.require(Role::Driver)?;
-    state.with_store(|s| {
-        let import = s.import_logger_csv(Actor::staff(staff.id), box_id, &file_name, &text)?;
-        Ok(LoggerImportView {
-            import,
-            view: view_of_box(s, box_id)?,
-        })
-    })
+    state.call(|s| s.import_logger_csv_view(Actor::staff(staff.id), box_id, &file_name, &text))
 }
 
 /// The signed-in driver signs the dispatch with their PIN.
@@ -125,12 +87,13 @@ pub fn dispatch(
     pin: String,
 ) -> CommandResult<ManifestView> {
     let staff = state.require(Role::Driver)?;
-    let signed = state.call(|s| s.dispatch(Actor::staff(staff.id), drive_id, staff.id, &pin))?;
-    manifest_view(&state, signed)
+    let sheet =
+        state.call(|s| s.dispatch_sheet(Actor::staff(staff.id), drive_id, staff.id, &pin))?;
+    ManifestView::drawn(sheet)
 }
 
-/// A signed manifest with its QR code(s) drawn for the screen, and the station's signed
-/// hand-off of it once one has come back by sync.
+/// A signed manifest as the store gives it ([`ManifestSheet`]) with its QR code(s)
+/// drawn for the screen.
 #[derive(Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ManifestView {
@@ -140,32 +103,26 @@ pub struct ManifestView {
     handoffs: Vec<HandoffRecord>,
 }
 
-fn manifest_view(state: &AppState, signed: SignedManifest) -> CommandResult<ManifestView> {
-    let handoffs = state.call(|s| s.manifest_handoffs(signed.manifest.id))?;
-    let qr_texts = lifebridge_protocol::manifest_code::encode(&signed.manifest);
-    let qr_svgs = qr_texts
-        .iter()
-        .map(|t| lifebridge_print::manifest_pdf::qr_svg(t))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| CommandError::new("labels", e.to_string()))?;
-    Ok(ManifestView {
-        signed,
-        qr_texts,
-        qr_svgs,
-        handoffs,
-    })
-}
-
-fn load_manifest(state: &AppState, manifest_id: RecordId) -> CommandResult<SignedManifest> {
-    state
-        .call(|s| s.manifest(manifest_id))?
-        .ok_or_else(|| CommandError::new("missing", format!("manifest {manifest_id} not found")))
+impl ManifestView {
+    fn drawn(sheet: ManifestSheet) -> CommandResult<ManifestView> {
+        let qr_svgs = sheet
+            .qr_texts
+            .iter()
+            .map(|t| lifebridge_print::manifest_pdf::qr_svg(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ManifestView {
+            signed: sheet.signed,
+            qr_texts: sheet.qr_texts,
+            qr_svgs,
+            handoffs: sheet.handoffs,
+        })
+    }
 }
 
 #[tauri::command]
 pub fn manifest(state: State<'_, AppState>, manifest_id: RecordId) -> CommandResult<ManifestView> {
     state.require(Role::Driver)?;
-    manifest_view(&state, load_manifest(&state, manifest_id)?)
+    ManifestView::drawn(state.call(|s| s.manifest_sheet(manifest_id))?)
 }
 
 /// Writes the manifest PDF into the app's data folder and returns its path.
@@ -175,15 +132,12 @@ pub fn save_manifest_pdf(
     manifest_id: RecordId,
 ) -> CommandResult<String> {
     state.require(Role::Driver)?;
-    let signed = load_manifest(&state, manifest_id)?;
-    let qr_texts = lifebridge_protocol::manifest_code::encode(&signed.manifest);
-    let pdf = lifebridge_print::manifest_pdf::render_manifest_pdf(&signed.manifest, &qr_texts)
-        .map_err(|e| CommandError::new("labels", e.to_string()))?;
-    let file_name = format!(
-        "manifest-{}-{}.pdf",
-        signed.manifest.drive_date, signed.manifest.id
-    );
-    super::save_beside_store(&state, "manifests", &file_name, &pdf)
+    let sheet = state.call(|s| s.manifest_sheet(manifest_id))?;
+    let pdf = lifebridge_print::manifest_pdf::render_manifest_pdf(
+        &sheet.signed.manifest,
+        &sheet.qr_texts,
+    )?;
+    super::save_beside_store(&state, "manifests", &sheet.file_name(), &pdf)
 }
 
 /// A bag whose label cannot be scanned, packed by typing its DIN with the check
@@ -203,8 +157,5 @@ pub(crate) fn pack_bag_manual_checked(
     entry: &ManualPackEntry,
 ) -> CommandResult<TransportView> {
     let staff = super::collection::manual_entry_actor(state, Role::Driver, entry.witness)?;
-    state.with_store(|s| {
-        let packing = s.pack_bag_manual(Actor::staff(staff.id), box_id, entry)?;
-        view_of_box(s, packing.box_id)
-    })
+    state.call(|s| s.pack_bag_manual_view(Actor::staff(staff.id), box_id, entry))
 }

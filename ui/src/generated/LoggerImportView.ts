@@ -3,4 +3,8 @@
 import type { LoggerImport } from "./LoggerImport";
 import type { TransportView } from "./TransportView";
 
+/**
+ * A logger file imported into a box: what the import found, and the driver's screen
+ * after it.
+ */
 export type LoggerImportView = { import: LoggerImport, view: TransportView, };

@@ -4,7 +4,7 @@ import type { HandoffRecord } from "./HandoffRecord";
 import type { SignedManifest } from "./SignedManifest";
 
 /**
- * A signed manifest with its QR code(s) drawn for the screen, and the station's signed
- * hand-off of it once one has come back by sync.
+ * A signed manifest as the store gives it ([`ManifestSheet`]) with its QR code(s)
+ * drawn for the screen.
  */
 export type ManifestView = { signed: SignedManifest, qr_texts: Array<string>, qr_svgs: Array<string>, handoffs: Array<HandoffRecord>, };

@@ -2,6 +2,11 @@
 // Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
 import type { BagSetKind } from "./BagSetKind";
 import type { ClassOption } from "./ClassOption";
+import type { DocumentKind } from "./DocumentKind";
+import type { Outcome } from "./Outcome";
+import type { ReactionKind } from "./ReactionKind";
+import type { Role } from "./Role";
+import type { Severity } from "./Severity";
 
 /**
  * What the screens offer, from the rules table in force and the core's constants, so
@@ -32,4 +37,20 @@ questionnaire_version: string,
  * The offset from UTC of the zone the drives work in (the drive's local day and
  * the times the crew reads), in seconds.
  */
-utc_offset_seconds: number, };
+utc_offset_seconds: number, 
+/**
+ * The identity documents registration accepts, resident ID first.
+ */
+document_kinds: Array<DocumentKind>, 
+/**
+ * The roles a supervisor may give an account.
+ */
+roles: Array<Role>, 
+/**
+ * What a collection may be finished with.
+ */
+finish_outcomes: Array<Outcome>, 
+/**
+ * The adverse reactions the chair records, and their severities.
+ */
+reaction_kinds: Array<ReactionKind>, severities: Array<Severity>, };

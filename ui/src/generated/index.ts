@@ -29,6 +29,7 @@ export type { DinRangeRecord } from "./DinRangeRecord";
 export type { DinRangeSource } from "./DinRangeSource";
 export type { Discrepancy } from "./Discrepancy";
 export type { DocumentCheck } from "./DocumentCheck";
+export type { DocumentKind } from "./DocumentKind";
 export type { Donation } from "./Donation";
 export type { Donor } from "./Donor";
 export type { DonorForm } from "./DonorForm";

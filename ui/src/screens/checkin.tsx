@@ -1,10 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { AppointmentEntry, DocumentCheck as DocCheck, Donor, DonorOverview, Drive, call, errorText } from "../api";
+import { AppointmentEntry, DocumentCheck as DocCheck, Donor, DonorOverview, Drive, Sex, call, errorText } from "../api";
 import { t } from "../i18n";
 import { renderMessage } from "../messages";
-
-
-const DOC_KINDS = ["resident_id", "passport", "hk_macao_permit", "taiwan_permit", "foreigner_permanent_residence"];
+import { options } from "../options";
 
 export function CheckIn({ drive }: { drive: Drive }) {
   const [kind, setKind] = useState("resident_id");
@@ -15,11 +13,12 @@ export function CheckIn({ drive }: { drive: Drive }) {
   const [overview, setOverview] = useState<DonorOverview | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [reg, setReg] = useState({ name: "", phone: "", address: "", rural: true, sex: "", birth_date: "" });
+  const [reg, setReg] = useState<{ name: string; phone: string; address: string; rural: boolean; sex: Sex | ""; birth_date: string }>(
+    { name: "", phone: "", address: "", rural: true, sex: "", birth_date: "" });
   const [confirmation, setConfirmation] = useState("");
 
   const [booked, setBooked] = useState<AppointmentEntry[]>([]);
-  const loadBooked = () => call<AppointmentEntry[]>("drive_appointments", { driveId: drive.id }).then(setBooked).catch(() => setBooked([]));
+  const loadBooked = () => call("drive_appointments", { driveId: drive.id }).then(setBooked).catch(() => setBooked([]));
   useEffect(() => { loadBooked(); }, [drive.id]);
 
   // Answers to earlier keystrokes can arrive after later ones: only the latest counts.
@@ -30,7 +29,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
     setFound(null); setOverview(null); setMessage(null); setError(null);
     if (value.trim().length < 6) { setCheck(null); setCheckError(null); return; }
     try {
-      const answer = await call<DocCheck>("check_document", { kind, number: value });
+      const answer = await call("check_document", { kind, number: value });
       if (ticket === latest.current) { setCheck(answer); setCheckError(null); }
     } catch (e) {
       if (ticket === latest.current) { setCheck(null); setCheckError(`${errorText(e)} — ${(e as { message?: string }).message ?? ""}`); }
@@ -39,13 +38,13 @@ export function CheckIn({ drive }: { drive: Drive }) {
 
   const open = async (donor: Donor) => {
     setConfirmation("");
-    try { setOverview(await call<DonorOverview>("donor_overview", { donorId: donor.id })); } catch (e) { setError(errorText(e)); }
+    try { setOverview(await call("donor_overview", { donorId: donor.id })); } catch (e) { setError(errorText(e)); }
   };
 
   const search = async (e: Event) => {
     e.preventDefault();
     try {
-      const donors = await call<Donor[]>("find_donors", { query: text.trim() });
+      const donors = await call("find_donors", { query: text.trim() });
       setFound(donors);
       if (donors.length === 1) await open(donors[0]);
     } catch (err) { setError(errorText(err)); }
@@ -54,7 +53,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
   const register = async (e: Event) => {
     e.preventDefault();
     try {
-      const donor = await call<Donor>("register_donor", {
+      const donor = await call("register_donor", {
         form: {
           document_kind: kind, document_number: text, name: reg.name, phone: reg.phone || null,
           address: reg.address || null, rural: reg.rural,
@@ -97,7 +96,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
         <div class="row">
           <label>{t("doc_kind")}
             <select value={kind} onChange={(e) => { setKind(e.currentTarget.value); setCheck(null); }}>
-              {DOC_KINDS.map((k) => <option value={k}>{t(k as never)}</option>)}
+              {(options.value?.document_kinds ?? []).map((k) => <option value={k}>{t(k as never)}</option>)}
             </select>
           </label>
           <label class="grow">{t("id_number")}
@@ -130,7 +129,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
           <label>{t("name")}<input id="reg-name" value={reg.name} onInput={(e) => setReg({ ...reg, name: e.currentTarget.value })} /></label>
           {kind !== "resident_id" && (
             <div class="row">
-              <label>{t("sex")}<select value={reg.sex} onChange={(e) => setReg({ ...reg, sex: e.currentTarget.value })}>
+              <label>{t("sex")}<select value={reg.sex} onChange={(e) => setReg({ ...reg, sex: e.currentTarget.value as Sex | "" })}>
                 <option value="" /><option value="male">{t("male")}</option><option value="female">{t("female")}</option></select></label>
               <label>{t("birth_date")}<input type="date" value={reg.birth_date} onInput={(e) => setReg({ ...reg, birth_date: e.currentTarget.value })} /></label>
             </div>

@@ -1,8 +1,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { AppStatus, Donation, Drive, LabelPiece as Piece, LabelView, QueueEntry, Staff, call, errorText } from "../api";
+import {
+  Arm, BagSetKind, Donation, Drive, LabelPiece as Piece, LabelView, Outcome, QueueEntry, ReactionKind, Severity, Staff, call, errorText,
+} from "../api";
 import { t } from "../i18n";
 import { ManualEntry, ManualEntryForm, emptyManualEntry } from "../manual-entry";
-import { options } from "../options";
+import { loaded, options } from "../options";
 
 const pieceName = (p: Piece) =>
   ({ bag: "主袋 Primary", satellite: `转移袋 Satellite ${p.piece}`, tube: `标本管 Tube ${p.piece}`, record: "记录单 Record" })[p.kind];
@@ -11,11 +13,12 @@ const same = (a: Piece, b: Piece) => a.kind === b.kind && a.piece === b.piece;
 export function Collection({ drive, donorId }: { drive: Drive; donorId: string | null }) {
   const [queue, setQueue] = useState<QueueEntry[]>([]);
   const [donor, setDonor] = useState<string | null>(donorId);
-  const [bag, setBag] = useState({ kind: "double", lot: "", arm: "left" });
+  const [bag, setBag] = useState<{ kind: BagSetKind; lot: string; arm: Arm }>({ kind: "double", lot: "", arm: "left" });
   const [donation, setDonation] = useState<Donation | null>(null);
   const [labels, setLabels] = useState<LabelView | null>(null);
   const [scan, setScan] = useState("");
-  const [finish, setFinish] = useState({ gross: "", tare: "", volume: "", outcome: "complete", reaction: "", severity: "mild" });
+  const [finish, setFinish] = useState<{ gross: string; tare: string; volume: string; outcome: Outcome; reaction: ReactionKind | ""; severity: Severity }>(
+    { gross: "", tare: "", volume: "", outcome: "complete", reaction: "", severity: "mild" });
   const [now, setNow] = useState(Date.now());
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
@@ -26,12 +29,12 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
   const [crew, setCrew] = useState<Staff[]>([]);
   useEffect(() => {
     if (!manual) return;
-    Promise.all([call<Staff[]>("list_staff"), call<AppStatus>("app_status")])
+    Promise.all([call("list_staff"), call("app_status")])
       .then(([all, me]) => setCrew(all.filter((s) => s.active && s.id !== me.staff?.id)))
       .catch(() => setCrew([]));
   }, [manual !== null]);
 
-  const load = () => call<QueueEntry[]>("chair_queue", { driveId: drive.id }).then(setQueue).catch((e) => setError(errorText(e)));
+  const load = () => call("chair_queue", { driveId: drive.id }).then(setQueue).catch((e) => setError(errorText(e)));
   useEffect(() => { load(); }, [drive.id]);
   useEffect(() => { const i = setInterval(() => setNow(Date.now()), 1000); return () => clearInterval(i); }, []);
 
@@ -39,12 +42,12 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
   useEffect(() => {
     const d = entry?.donation ?? null;
     setDonation(d);
-    if (d) call<LabelView>("label_status", { donationId: d.id }).then(setLabels).catch(() => setLabels(null));
+    if (d) call("label_status", { donationId: d.id }).then(setLabels).catch(() => setLabels(null));
     else setLabels(null);
   }, [entry?.donation?.id, entry?.donation?.outcome]);
   const printed = labels !== null && labels.status.set.length > 0;
   useEffect(() => {
-    if (donation && printed) call<string[]>("label_previews", { donationId: donation.id }).then(setPreviews).catch(() => setPreviews([]));
+    if (donation && printed) call("label_previews", { donationId: donation.id }).then(setPreviews).catch(() => setPreviews([]));
     else setPreviews([]);
   }, [donation?.id, printed]);
   // A hand-held scanner types wherever the focus is: keep it on the scan field.
@@ -71,11 +74,11 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
   const start = () => run(async () => {
     const screening = entry?.screening;
     if (!screening) return;
-    const d = await call<Donation>("start_collection", { form: {
+    const d = await call("start_collection", { form: {
       screening_id: screening.id, bag_set: { kind: bag.kind, lot: bag.lot },
       planned_volume_ml: screening.planned_volume_ml, arm: bag.arm } });
     setDonation(d);
-    setLabels(await call<LabelView>("print_labels", { donationId: d.id, tubes: options.value?.tubes }));
+    setLabels(await call("print_labels", { donationId: d.id, tubes: loaded().tubes }));
     await load();
   });
 
@@ -85,9 +88,9 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
     setScan("");
     if (!donation) return;
     run(async () => {
-      setLabels(await call<LabelView>("scan_label", { donationId: donation.id, text }));
+      setLabels(await call("scan_label", { donationId: donation.id, text }));
       setMessage(`✓ ${text}`);
-    }).then(() => call<LabelView>("label_status", { donationId: donation.id }).then(setLabels).catch(() => {}));
+    }).then(() => call("label_status", { donationId: donation.id }).then(setLabels).catch(() => {}));
   };
 
   const submitManual = (e: Event) => {
@@ -95,7 +98,7 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
     if (!donation || !manual) return;
     const m = manual;
     run(async () => {
-      setLabels(await call<LabelView>("manual_label_entry", { donationId: donation.id, entry: {
+      setLabels(await call("manual_label_entry", { donationId: donation.id, entry: {
         piece: m.piece, typed: m.typed, reason: m.reason, witness: m.witness, witness_pin: m.pin } }));
       setManual(null);
       setMessage(`✓ ${pieceName(m.piece)} · ${t("manual_mark")}`);
@@ -103,7 +106,7 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
   };
 
   const fromScale = () => run(async () => {
-    const v = await call<number>("volume_from_scale", { grossG: Number(finish.gross), tareG: Number(finish.tare) });
+    const v = await call("volume_from_scale", { grossG: Number(finish.gross), tareG: Number(finish.tare) });
     setFinish({ ...finish, volume: String(v) });
   });
 
@@ -111,7 +114,7 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
     if (!donation) return;
     const reactions = finish.reaction ? [{ kind: finish.reaction, severity: finish.severity, onset: new Date().toISOString(), note: null }] : [];
     await call("finish_collection", { form: { donation_id: donation.id, ended_at: null, collected_volume_ml: Number(finish.volume), reactions, outcome: finish.outcome } });
-    setLabels(await call<LabelView>("release_donation", { donationId: donation.id }));
+    setLabels(await call("release_donation", { donationId: donation.id }));
     setMessage(`${t("status_done")}: ${labels?.eye_readable ?? donation.din}`);
     await load();
   });
@@ -140,10 +143,10 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
             <p class="warn" id="excluded-products">{t("excluded_products")}: {entry.excluded_products.map((p) => t(`class_${p}` as never)).join("、")}</p>
           )}
           <div class="row">
-            <label>{t("bag_set")}<select id="bag-kind" value={bag.kind} onChange={(e) => setBag({ ...bag, kind: e.currentTarget.value })}>
+            <label>{t("bag_set")}<select id="bag-kind" value={bag.kind} onChange={(e) => setBag({ ...bag, kind: e.currentTarget.value as BagSetKind })}>
               {(options.value?.bag_sets ?? []).map((k) => <option value={k}>{t(k as never)}</option>)}</select></label>
             <label>{t("lot")}<input id="bag-lot" value={bag.lot} onInput={(e) => setBag({ ...bag, lot: e.currentTarget.value })} /></label>
-            <label>{t("arm")}<select value={bag.arm} onChange={(e) => setBag({ ...bag, arm: e.currentTarget.value })}>
+            <label>{t("arm")}<select value={bag.arm} onChange={(e) => setBag({ ...bag, arm: e.currentTarget.value as Arm })}>
               <option value="left">{t("left")}</option><option value="right">{t("right")}</option></select></label>
           </div>
           <button class="primary big" id="start-collection" onClick={start}>{t("start_collection")}</button>
@@ -193,13 +196,13 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
               </div>
               <label>{t("volume")}<input id="collected" inputMode="numeric" value={finish.volume} onInput={(e) => setFinish({ ...finish, volume: e.currentTarget.value })} /></label>
               <div class="row">
-                <label>{t("outcome")}<select id="outcome" value={finish.outcome} onChange={(e) => setFinish({ ...finish, outcome: e.currentTarget.value })}>
-                  {["complete", "partial", "aborted"].map((o) => <option value={o}>{t(o as never)}</option>)}</select></label>
-                <label>{t("reaction")}<select value={finish.reaction} onChange={(e) => setFinish({ ...finish, reaction: e.currentTarget.value })}>
+                <label>{t("outcome")}<select id="outcome" value={finish.outcome} onChange={(e) => setFinish({ ...finish, outcome: e.currentTarget.value as Outcome })}>
+                  {(options.value?.finish_outcomes ?? []).map((o) => <option value={o}>{t(o as never)}</option>)}</select></label>
+                <label>{t("reaction")}<select value={finish.reaction} onChange={(e) => setFinish({ ...finish, reaction: e.currentTarget.value as ReactionKind | "" })}>
                   <option value="">{t("none")}</option>
-                  {["vasovagal", "haematoma", "citrate_reaction", "arterial_puncture", "nerve_irritation", "other"].map((r) => <option value={r}>{t(r as never)}</option>)}</select></label>
-                {finish.reaction && <label>&nbsp;<select value={finish.severity} onChange={(e) => setFinish({ ...finish, severity: e.currentTarget.value })}>
-                  {["mild", "moderate", "severe"].map((s) => <option value={s}>{t(s as never)}</option>)}</select></label>}
+                  {(options.value?.reaction_kinds ?? []).map((r) => <option value={r}>{t(r as never)}</option>)}</select></label>
+                {finish.reaction && <label>&nbsp;<select value={finish.severity} onChange={(e) => setFinish({ ...finish, severity: e.currentTarget.value as Severity })}>
+                  {(options.value?.severities ?? []).map((s) => <option value={s}>{t(s as never)}</option>)}</select></label>}
               </div>
               <button class="primary big" id="finish" disabled={!allVerified || finish.volume === ""} onClick={finishCollection}>{t("finish_collection")}</button>
             </div>

@@ -8,11 +8,11 @@ export function DriveScreen({ onChosen }: { onChosen: (d: Drive) => void }) {
   const [kind, setKind] = useState<"vehicle" | "donation_house">("vehicle");
   const [vehicle, setVehicle] = useState("");
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => { call<Drive[]>("todays_drives").then(setDrives).catch((e) => setError(errorText(e))); }, []);
+  useEffect(() => { call("todays_drives").then(setDrives).catch((e) => setError(errorText(e))); }, []);
   const start = async (e: Event) => {
     e.preventDefault();
     try {
-      onChosen(await call<Drive>("start_drive", { form: { site_name: site, site_kind: kind, vehicle: kind === "vehicle" ? vehicle : null } }));
+      onChosen(await call("start_drive", { form: { site_name: site, site_kind: kind, vehicle: kind === "vehicle" ? vehicle : null } }));
     } catch (err) { setError(errorText(err)); }
   };
   return (

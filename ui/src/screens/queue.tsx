@@ -7,7 +7,7 @@ export function Queue({ drive, staff, go }: { drive: Drive; staff: Staff; go: (t
   const [entries, setEntries] = useState<QueueEntry[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    const load = () => call<QueueEntry[]>("chair_queue", { driveId: drive.id }).then(setEntries).catch((e) => setError(errorText(e)));
+    const load = () => call("chair_queue", { driveId: drive.id }).then(setEntries).catch((e) => setError(errorText(e)));
     load();
     const timer = setInterval(load, 3000);
     return () => clearInterval(timer);

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { DeferralChoice, Drive, Procedure, QueueEntry, Screening as ScreeningRecord, ScreeningForm, ScreeningView, call, errorText } from "../api";
+import { DeferralChoice, Drive, PhysicianDecision, Procedure, QueueEntry, ScreeningForm, ScreeningView, call, errorText } from "../api";
 import { lang, t } from "../i18n";
 import { renderMessage } from "../messages";
 import { options } from "../options";
@@ -19,13 +19,13 @@ export function Screening({ drive, donorId }: { drive: Drive; donorId: string | 
   const [catalogue, setCatalogue] = useState<DeferralChoice[]>([]);
 
   useEffect(() => {
-    call<QueueEntry[]>("chair_queue", { driveId: drive.id }).then((q) => setWaiting(q.filter((e) => e.status === "waiting"))).catch((e) => setError(errorText(e)));
-    call<DeferralChoice[]>("deferral_catalogue").then(setCatalogue).catch(() => {});
+    call("chair_queue", { driveId: drive.id }).then((q) => setWaiting(q.filter((e) => e.status === "waiting"))).catch((e) => setError(errorText(e)));
+    call("deferral_catalogue").then(setCatalogue).catch(() => {});
   }, [drive.id, saved]);
 
   const printSlip = async () => {
     if (!saved?.deferredScreening) return;
-    try { setSlip(await call<string>("save_deferral_slip", { screeningId: saved.deferredScreening })); } catch (e) { setError(errorText(e)); }
+    try { setSlip(await call("save_deferral_slip", { screeningId: saved.deferredScreening })); } catch (e) { setError(errorText(e)); }
   };
 
   return (
@@ -95,7 +95,7 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
     const current = form();
     if (!current) { setView(null); return; }
     const timer = setTimeout(() => {
-      call<ScreeningView>("evaluate_screening", { form: current }).then((v) => { setView(v); onError(null); }).catch((e) => { setView(null); onError(errorText(e)); });
+      call("evaluate_screening", { form: current }).then((v) => { setView(v); onError(null); }).catch((e) => { setView(null); onError(errorText(e)); });
     }, 150);
     return () => clearTimeout(timer);
   }, [procedure, f, athlete, restrictions]);
@@ -113,12 +113,12 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
     const current = form();
     if (!current || !view) return;
     const decision = view.decision;
-    const physicianDecision =
+    const physicianDecision: PhysicianDecision =
       kind === "accept" ? { kind: "accept" }
       : kind === "defer" ? { kind: "defer", code: deferCode, until: deferUntil || null }
       : { kind: "override", overridden_codes: decision.reasons.map((r) => r.code), reason: waiverReason };
     try {
-      const screening = await call<ScreeningRecord>("record_screening", { form: current, decision: physicianDecision, waiverPin: kind === "override" ? waiverPin : null });
+      const screening = await call("record_screening", { form: current, decision: physicianDecision, waiverPin: kind === "override" ? waiverPin : null });
       onSaved({ text: `${t("saved")}: ${t(kind === "override" ? "waiver" : kind)}`, deferredScreening: kind === "defer" ? screening.id : null });
     } catch (e) { onError(errorText(e)); }
   };

@@ -28,7 +28,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Staff) => void }) {
   const [chosen, setChosen] = useState<Staff | null>(null);
   const [pin, setPin] = useState("");
   const [error, setError] = useState<string | null>(null);
-  const load = () => call<Staff[]>("list_staff").then(setStaff).catch((e) => setError(errorText(e)));
+  const load = () => call("list_staff").then(setStaff).catch((e) => setError(errorText(e)));
   useEffect(() => { load(); }, []);
   // Accounts the station issues arrive by sync.
   useReloadAfterSync(load, []);
@@ -36,7 +36,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Staff) => void }) {
     e.preventDefault();
     if (!chosen) return;
     try {
-      const s = await call<Staff>("sign_in", { staffId: chosen.id, pin });
+      const s = await call("sign_in", { staffId: chosen.id, pin });
       onSignedIn(s);
     } catch (err) { setPin(""); setError(errorText(err)); }
   };

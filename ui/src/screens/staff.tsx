@@ -4,9 +4,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { Role, Staff, call, errorText } from "../api";
 import { t } from "../i18n";
+import { options } from "../options";
 import { useReloadAfterSync } from "../sync";
-
-const ROLES: Role[] = ["registration", "physician", "phlebotomist", "driver", "supervisor"];
 
 export function StaffScreen() {
   const [staff, setStaff] = useState<Staff[]>([]);
@@ -16,7 +15,7 @@ export function StaffScreen() {
   const [pinAgain, setPinAgain] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [added, setAdded] = useState<string | null>(null);
-  const load = () => call<Staff[]>("list_staff").then(setStaff).catch((e) => setError(errorText(e)));
+  const load = () => call("list_staff").then(setStaff).catch((e) => setError(errorText(e)));
   useEffect(() => { load(); }, []);
   useReloadAfterSync(load, []);
 
@@ -28,7 +27,7 @@ export function StaffScreen() {
     // Typing the PIN twice guards against a typo the new colleague could not sign in with.
     if (pin !== pinAgain) { setError(t("err_pins_differ")); return; }
     try {
-      const s = await call<Staff>("add_staff", { displayName: name, roles, pin });
+      const s = await call("add_staff", { displayName: name, roles, pin });
       setAdded(s.display_name);
       setName(""); setRoles([]); setPin(""); setPinAgain(""); setError(null);
       load();
@@ -52,7 +51,7 @@ export function StaffScreen() {
           <input id="staff-name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
         </label>
         <div class="row">
-          {ROLES.map((role) => (
+          {(options.value?.roles ?? []).map((role) => (
             <label class="check">
               <input type="checkbox" id={`staff-role-${role}`} checked={roles.includes(role)}
                 onChange={(e) => toggle(role, e.currentTarget.checked)} />

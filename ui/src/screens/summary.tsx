@@ -1,34 +1,25 @@
 import { useEffect, useState } from "preact/hooks";
-import { DeferralChoice, Drive, DriveSummary, call, errorText } from "../api";
+import { DeferralChoice, Drive, DriveLabelAccount, DriveSummary, call, errorText } from "../api";
 import { lang, t } from "../i18n";
-
-interface LabelAccount {
-  unverified: { din: string; missing: unknown[] }[];
-  unused_prints: unknown[];
-  superseded_prints: unknown[];
-  refused_scans: unknown[];
-  manual_entries: { din: string | null; piece: { kind: string; piece: number } | null; manual: { reason: string } | null }[];
-  unissued_dins: { unused: number }[];
-}
 
 export function Summary({ drive, onEnded }: { drive: Drive; onEnded: () => void }) {
   const [summary, setSummary] = useState<DriveSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [exported, setExported] = useState<string | null>(null);
-  const [labels, setLabels] = useState<LabelAccount | null>(null);
+  const [labels, setLabels] = useState<DriveLabelAccount | null>(null);
   const [catalogue, setCatalogue] = useState<DeferralChoice[]>([]);
-  useEffect(() => { call<DeferralChoice[]>("deferral_catalogue").then(setCatalogue).catch(() => {}); }, []);
+  useEffect(() => { call("deferral_catalogue").then(setCatalogue).catch(() => {}); }, []);
   const reasonText = (code: string) => {
     const entry = catalogue.find((c) => c.code === code);
     return entry ? (lang.value === "en" ? entry.en : entry.zh) : code;
   };
-  useEffect(() => { call<LabelAccount>("drive_label_account", { driveId: drive.id }).then(setLabels).catch(() => setLabels(null)); }, [drive.id]);
-  useEffect(() => { call<DriveSummary>("drive_summary", { driveId: drive.id }).then(setSummary).catch((e) => setError(errorText(e))); }, [drive.id]);
+  useEffect(() => { call("drive_label_account", { driveId: drive.id }).then(setLabels).catch(() => setLabels(null)); }, [drive.id]);
+  useEffect(() => { call("drive_summary", { driveId: drive.id }).then(setSummary).catch((e) => setError(errorText(e))); }, [drive.id]);
   const end = async () => {
     try { await call("end_drive", { driveId: drive.id }); onEnded(); } catch (e) { setError(errorText(e)); }
   };
   const exportSummary = async () => {
-    try { setExported(await call<string>("export_drive_summary", { driveId: drive.id })); } catch (e) { setError(errorText(e)); }
+    try { setExported(await call("export_drive_summary", { driveId: drive.id })); } catch (e) { setError(errorText(e)); }
   };
   if (!summary) return <div class="screen">{error}</div>;
   return (

@@ -8,7 +8,7 @@ import { renderMessage } from "../messages";
 export function SyncBar() {
   const [status, setStatus] = useState<SyncView | null>(null);
   useEffect(() => {
-    const load = () => call<SyncView>("sync_status").then(setStatus).catch(() => {});
+    const load = () => call("sync_status").then(setStatus).catch(() => {});
     load();
     const timer = setInterval(load, 2000);
     // An event means the replicator moved: ask the core for the whole picture.

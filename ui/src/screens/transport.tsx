@@ -3,7 +3,7 @@
 // the core; this screen only routes scans and shows the answers.
 import { useEffect, useRef, useState } from "preact/hooks";
 import {
-  AppStatus, BoxView, ClassOption, Drive, Excursion, LoggerImport, ManifestView, ProductClass, SignedManifest, Staff,
+  BoxView, ClassOption, Drive, Excursion, ManifestView, ProductClass, SignedManifest, Staff,
   TransportView, UnitLine, call, errorText,
 } from "../api";
 import { t } from "../i18n";
@@ -32,10 +32,11 @@ function UnitList({ units, id }: { units: UnitLine[]; id: string }) {
 }
 
 /** An instant as the crew reads it, to the minute: in the drives' zone, whose offset
- * from UTC the core reports (`screen_options`). */
-export function cst(iso: string, offsetSeconds: number = options.value?.utc_offset_seconds ?? 0): string {
+ * from UTC the core reports (`screen_options`). Until those have loaded, and for text
+ * that is no instant, the raw value: never a time in a guessed zone. */
+export function cst(iso: string, offsetSeconds: number | undefined = options.value?.utc_offset_seconds): string {
   const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return iso;
+  if (offsetSeconds === undefined || Number.isNaN(ms)) return iso;
   return new Date(ms + offsetSeconds * 1000).toISOString().slice(0, 16).replace("T", " ");
 }
 
@@ -76,7 +77,7 @@ function SignedManifestCard({ view, onSaved }: { view: ManifestView; onSaved: (p
   const [error, setError] = useState<string | null>(null);
   const save = async () => {
     setError(null);
-    try { onSaved(await call<string>("save_manifest_pdf", { manifestId: m.id })); } catch (e) { setError(errorText(e)); }
+    try { onSaved(await call("save_manifest_pdf", { manifestId: m.id })); } catch (e) { setError(errorText(e)); }
   };
   return (
     <div class="card manifest" id={`manifest-${m.id}`} data-manifest={m.id}>
@@ -144,10 +145,10 @@ export function Transport({ drive }: { drive: Drive }) {
 
   const show = async (next: TransportView) => {
     setView(next);
-    const signed = await Promise.all(next.manifests.map((m) => call<ManifestView>("manifest", { manifestId: m.manifest.id })));
+    const signed = await Promise.all(next.manifests.map((m) => call("manifest", { manifestId: m.manifest.id })));
     setManifests(signed);
   };
-  const load = () => call<TransportView>("transport_view", { driveId: drive.id }).then(show).catch((e) => setError(errorText(e)));
+  const load = () => call("transport_view", { driveId: drive.id }).then(show).catch((e) => setError(errorText(e)));
   useEffect(() => { load(); }, [drive.id]);
 
   // The station's signed hand-off arrives by sync while the driver looks at this screen.
@@ -181,7 +182,7 @@ export function Transport({ drive }: { drive: Drive }) {
     e.preventDefault();
     const boxCode = code.trim();
     run(async () => {
-      const next = await call<TransportView>("open_box", { driveId: drive.id, code: boxCode, class: klass });
+      const next = await call("open_box", { driveId: drive.id, code: boxCode, class: klass });
       const opened = next.boxes.find((b) => b.transport_box.code === boxCode);
       if (opened) setActive(opened.transport_box.id);
       setCode("");
@@ -202,7 +203,7 @@ export function Transport({ drive }: { drive: Drive }) {
     if (box) { setActive(box.transport_box.id); setError(null); setMessage(`${t("active_box")}: ${bare}`); return; }
     if (!current) return;
     run(async () => {
-      await show(await call<TransportView>("pack_bag", { boxId: current.transport_box.id, text }));
+      await show(await call("pack_bag", { boxId: current.transport_box.id, text }));
       setMessage(`✓ ${t("packed")}: ${text} → ${current.transport_box.code}`);
     }).then(() => scanInput.current?.focus());
   };
@@ -212,7 +213,7 @@ export function Transport({ drive }: { drive: Drive }) {
   const [crew, setCrew] = useState<Staff[]>([]);
   useEffect(() => {
     if (!manual) return;
-    Promise.all([call<Staff[]>("list_staff"), call<AppStatus>("app_status")])
+    Promise.all([call("list_staff"), call("app_status")])
       .then(([all, me]) => setCrew(all.filter((s) => s.active && s.id !== me.staff?.id)))
       .catch(() => setCrew([]));
   }, [manual !== null]);
@@ -221,7 +222,7 @@ export function Transport({ drive }: { drive: Drive }) {
     if (!current || !manual) return;
     const m = manual;
     run(async () => {
-      await show(await call<TransportView>("pack_bag_manual", { boxId: current.transport_box.id, entry: {
+      await show(await call("pack_bag_manual", { boxId: current.transport_box.id, entry: {
         typed: m.typed, reason: m.reason, witness: m.witness, witness_pin: m.pin } }));
       setManual(null);
       setMessage(`✓ ${t("packed_manual")}: ${m.typed} → ${current.transport_box.code}`);
@@ -229,7 +230,7 @@ export function Transport({ drive }: { drive: Drive }) {
   };
 
   const unpack = (packingId: string) => run(async () => {
-    await show(await call<TransportView>("unpack_bag", { packingId }));
+    await show(await call("unpack_bag", { packingId }));
   });
 
   const addReading = (e: Event) => {
@@ -238,7 +239,7 @@ export function Transport({ drive }: { drive: Drive }) {
     const value = Number(celsius.replace(",", "."));
     if (celsius.trim() === "" || Number.isNaN(value)) { setError(`${t("err_generic")}: ${t("reading_celsius")}`); return; }
     run(async () => {
-      await show(await call<TransportView>("record_temperature", { boxId: current.transport_box.id, celsius: value, measuredAt: null }));
+      await show(await call("record_temperature", { boxId: current.transport_box.id, celsius: value, measuredAt: null }));
       setCelsius("");
     });
   };
@@ -249,7 +250,7 @@ export function Transport({ drive }: { drive: Drive }) {
     if (!file || !current) return;
     run(async () => {
       const text = await file.text();
-      const result = await call<{ import: LoggerImport; view: TransportView }>("import_logger_csv", {
+      const result = await call("import_logger_csv", {
         boxId: current.transport_box.id, fileName: file.name, text,
       });
       await show(result.view);
@@ -262,7 +263,7 @@ export function Transport({ drive }: { drive: Drive }) {
     const entered = pin;
     setPin("");
     run(async () => {
-      await call<ManifestView>("dispatch", { driveId: drive.id, pin: entered });
+      await call("dispatch", { driveId: drive.id, pin: entered });
       await load();
       setMessage(t("dispatched_ok"));
     });
