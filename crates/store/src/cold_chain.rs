@@ -150,7 +150,7 @@ impl ColdChainError {
                 )
             }
             ColdChainError::Csv(e) => {
-                Message::new("packing.logger_csv").with("detail", e.to_string())
+                Message::new("packing.logger_csv").with("detail", e.message())
             }
             ColdChainError::NotABagLabel { din, piece } => Message::new("packing.not_a_bag_label")
                 .with("din", din.as_str())
@@ -814,10 +814,7 @@ impl Store {
             check_measured_at(row.at, now).map_err(|_| LoggerCsvError {
                 line: Some(row.line),
                 column: None,
-                problem: format!(
-                    "{} is in the future: check the logger's clock",
-                    row.at.to_rfc3339()
-                ),
+                problem: Message::new("logger_csv.in_the_future").with("at", row.at.to_rfc3339()),
             })?;
         }
         let mut held: BTreeSet<DateTime<Utc>> = readings_of(&self.conn, b.id)?
