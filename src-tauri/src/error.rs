@@ -154,12 +154,16 @@ impl From<IdentityDocumentError> for CommandError {
 impl From<LabelError> for CommandError {
     fn from(e: LabelError) -> CommandError {
         let message = e.to_string();
-        match e {
+        // What the phlebotomist reads, rendered by the screen in its language.
+        let text = Some(Box::new(e.message()));
+        let error = match e {
             LabelError::ScanRefused {
                 result, message, ..
             } => CommandError {
                 detail: serde_json::json!({ "result": result }),
-                ..CommandError::field("scan_refused", "scan", message)
+                // The refusal without the log's "SCAN REFUSED" prefix: the screen
+                // puts its own title before it.
+                ..CommandError::field("scan_refused", "scan", message.to_string())
             },
             LabelError::NotVerified { missing, .. } => CommandError {
                 detail: serde_json::json!({ "missing": missing }),
@@ -168,9 +172,10 @@ impl From<LabelError> for CommandError {
             LabelError::ManualRefused(_) => {
                 CommandError::field("manual_refused", "manual", message)
             }
-            LabelError::Store(inner) => inner.into(),
+            LabelError::Store(inner) => return inner.into(),
             _ => CommandError::new("labels", message),
-        }
+        };
+        CommandError { text, ..error }
     }
 }
 

@@ -93,7 +93,7 @@ export function errorText(e: unknown): string {
     // `text` is that message from the catalogue, rendered in the screen's language.
     if (hasKey(key) && SPECIFIC.includes(err.code)) return `${t(key)}: ${err.text ? renderMessage(err.text) : err.message}`;
     if (hasKey(key) && err.code !== "invalid") return t(key, detail);
-    return `${t("err_generic")}: ${err.message ?? err.code}`;
+    return `${t("err_generic")}: ${err.text ? renderMessage(err.text) : err.message ?? err.code}`;
   }
   return `${t("err_generic")}: ${String(e)}`;
 }

@@ -37,3 +37,10 @@ export function renderMessage(message: Message, l: Lang = lang.value): string {
     return filter === "cap" ? text.charAt(0).toUpperCase() + text.slice(1) : text;
   });
 }
+
+/** A product class's name (`product_class.*` in the catalogue, as the core names it),
+ * capitalised in English where a screen shows it on its own. */
+export function className(c: string, l: Lang = lang.value): string {
+  const text = renderMessage({ code: `product_class.${c}`, params: {} }, l);
+  return l === "en" ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}

@@ -12,6 +12,7 @@ use lifebridge_domain::din::{Din, FacilityId};
 use lifebridge_domain::entities::BagSetKind;
 use lifebridge_domain::label_piece::{DEFAULT_TUBE_COUNT, LabelKind, LabelPiece, MAX_TUBE_COUNT};
 use lifebridge_domain::labels::{LabelContent, label_set};
+use lifebridge_domain::messages::Lang;
 use lifebridge_print::pdf::PdfBuilder;
 use lifebridge_print::zpl::{ZplOptions, render_zpl, send_tcp, send_to_device};
 use lifebridge_print::{LabelFont, LabelSize, layout};
@@ -30,6 +31,10 @@ pub enum LabelCommand {
         /// is unprefixed, anything else is typed.
         #[arg(long)]
         typed: bool,
+        /// Language of the flag's meaning and the piece's name; without it, English when
+        /// the locale (LC_ALL, LC_MESSAGES or LANG) is English, zh-CN otherwise.
+        #[arg(long, value_enum)]
+        lang: Option<crate::LangArg>,
         /// What the scanner sent, e.g. `]C0=G12349865432101`, or `G1234 98 654321 H`.
         text: String,
     },
@@ -170,7 +175,7 @@ impl Common {
 
 pub fn run(cmd: LabelCommand) -> Result<()> {
     match cmd {
-        LabelCommand::Read { typed, text } => read(&text, typed),
+        LabelCommand::Read { typed, lang, text } => read(&text, typed, crate::user_lang(lang)),
         LabelCommand::Render {
             din,
             kind,
@@ -193,8 +198,8 @@ pub fn run(cmd: LabelCommand) -> Result<()> {
     }
 }
 
-/// `label read`: one JSON object on stdout.
-fn read(text: &str, typed: bool) -> Result<()> {
+/// `label read`: one JSON object on stdout; names in `lang`.
+fn read(text: &str, typed: bool, lang: Lang) -> Result<()> {
     let entry = if typed {
         lifebridge_domain::labels::read_typed(text)
     } else {
@@ -215,7 +220,7 @@ fn read(text: &str, typed: bool) -> Result<()> {
     let flag = entry.flag.map(|f| {
         serde_json::json!({
             "value": entry.flags,
-            "meaning": f.meaning(),
+            "meaning": f.meaning().render(lang),
             "kind": f,
         })
     });
@@ -227,7 +232,7 @@ fn read(text: &str, typed: bool) -> Result<()> {
         "flags": entry.flags,
         "flag": flag,
         "piece": entry.piece,
-        "piece_name": entry.piece.map(|p| p.describe()),
+        "piece_name": entry.piece.map(|p| p.name().render(lang)),
         // Only a scan whose flag names the piece verifies that label at the chair.
         "verifies_piece": entry.scanned_piece().is_some(),
         "stop": entry.stop().map(|m| serde_json::json!({"code": m.code(), "meaning": m.meaning()})),

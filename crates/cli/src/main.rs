@@ -94,7 +94,7 @@ enum IdCommand {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum LangArg {
+pub(crate) enum LangArg {
     #[value(name = "zh-CN")]
     ZhCn,
     #[value(name = "en")]
@@ -278,7 +278,7 @@ fn rules_show(json: bool, rules_path: Option<&Path>) -> Result<()> {
 }
 
 /// The user's language: `--lang`, else the locale's, zh-CN when neither says English.
-fn user_lang(arg: Option<LangArg>) -> Lang {
+pub(crate) fn user_lang(arg: Option<LangArg>) -> Lang {
     match arg {
         Some(LangArg::ZhCn) => Lang::ZhCn,
         Some(LangArg::En) => Lang::En,

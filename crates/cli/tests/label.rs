@@ -248,7 +248,7 @@ fn read(args: &[&str]) -> (Output, serde_json::Value) {
 #[test]
 fn label_read_prints_each_data_structure_and_whether_it_verifies_a_piece() {
     // A scan of the NAT tube's Code 128, as a scanner sends it.
-    let (o, j) = read(&["]C0=G12349865432109\r\n"]);
+    let (o, j) = read(&["--lang", "en", "]C0=G12349865432109\r\n"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(j["method"], "scanned");
     assert_eq!(j["symbology"], "]C0");
@@ -263,6 +263,12 @@ fn label_read_prints_each_data_structure_and_whether_it_verifies_a_piece() {
     );
     assert_eq!(j["piece"]["kind"], "tube");
     assert_eq!(j["piece"]["piece"], 2);
+    assert_eq!(j["piece_name"], "sample tube 2");
+    // The names come from the message catalogue, zh-CN when asked (and by default).
+    let (o_zh, zh) = read(&["--lang", "zh-CN", "]C0=G12349865432109"]);
+    assert!(o_zh.status.success(), "{}", stderr(&o_zh));
+    assert_eq!(zh["flag"]["meaning"], "核酸检测标本管");
+    assert_eq!(zh["piece_name"], "标本管 2");
     assert_eq!(j["verifies_piece"], true);
     assert_eq!(j["check_character_verified"], false);
     assert_eq!(j["structures"][0]["data_identifier"], "=");

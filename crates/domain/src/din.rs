@@ -12,6 +12,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::messages::Message;
+
 /// Characters in a DIN (without check character or flags).
 pub const DIN_LEN: usize = 13;
 /// Characters in a facility identification number.
@@ -232,24 +234,24 @@ impl DinFlag {
         Some(format!("{n:02}"))
     }
 
-    /// What the value means, in English and Chinese.
-    pub fn meaning(self) -> String {
+    /// What the value means, as `lifebridge label read` shows it (`din_flag.*`).
+    pub fn meaning(self) -> Message {
         match self {
-            DinFlag::NotUsed => "flags not used / 未使用".to_owned(),
+            DinFlag::NotUsed => Message::new("din_flag.not_used"),
             DinFlag::Container { number } => {
-                format!("container {number} of a set / 第 {number} 袋")
+                Message::new("din_flag.container").with("number", number.to_string())
             }
-            DinFlag::OnDemand => "label printed on demand / 按需打印的标签".to_owned(),
-            DinFlag::PilotTube => "pilot tube / 导管样本".to_owned(),
-            DinFlag::TestTube => "test tube / 检测标本管".to_owned(),
-            DinFlag::DonorRecord => "donor record / 献血记录".to_owned(),
-            DinFlag::NatTube => "NAT sample tube / 核酸检测标本管".to_owned(),
-            DinFlag::BacterialSample => "bacterial-testing sample / 细菌检测标本".to_owned(),
+            DinFlag::OnDemand => Message::new("din_flag.on_demand"),
+            DinFlag::PilotTube => Message::new("din_flag.pilot_tube"),
+            DinFlag::TestTube => Message::new("din_flag.test_tube"),
+            DinFlag::DonorRecord => Message::new("din_flag.donor_record"),
+            DinFlag::NatTube => Message::new("din_flag.nat_tube"),
+            DinFlag::BacterialSample => Message::new("din_flag.bacterial_sample"),
             DinFlag::Local { value } => {
-                format!("locally defined value {value} (see the facility's table) / 本地定义")
+                Message::new("din_flag.local").with("value", value.to_string())
             }
             DinFlag::CheckValue { value } => {
-                format!("60 + check value {value} of the DIN / 校验值")
+                Message::new("din_flag.check_value").with("value", value.to_string())
             }
         }
     }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::din::DinFlag;
-use crate::messages::Message;
+use crate::messages::{Lang, Message};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -139,13 +139,10 @@ impl LabelPiece {
         }
     }
 
-    /// Short bilingual name for screens and error messages: `satellite bag 3 / 转移袋 3`.
+    /// [`LabelPiece::name`] in both languages, `satellite bag 3 / 转移袋 3`: what the
+    /// label itself and the printed manifest carry (GB 18469 labels are bilingual).
     pub fn describe(self) -> String {
-        match self.kind {
-            LabelKind::Bag => "primary bag / 主袋".to_owned(),
-            LabelKind::Satellite => format!("satellite bag {} / 转移袋 {}", self.piece, self.piece),
-            LabelKind::Tube => format!("sample tube {} / 标本管 {}", self.piece, self.piece),
-            LabelKind::Record => "donor record sheet / 献血记录单".to_owned(),
-        }
+        let name = self.name();
+        format!("{} / {}", name.render(Lang::En), name.render(Lang::ZhCn))
     }
 }

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::messages::{Lang, Message, catalogue};
+
 /// What a transport box carries, which decides the temperature it must stay in
 /// (domain.md section 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -42,22 +44,32 @@ impl ProductClass {
         ProductClass::ALL.into_iter().find(|c| c.as_str() == text)
     }
 
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            ProductClass::RedCellWholeBlood => "全血（制备红细胞）",
-            ProductClass::PlateletWholeBlood => "全血（制备血小板）",
-            ProductClass::ApheresisPlatelets => "单采血小板",
-            ProductClass::ApheresisPlasma => "单采血浆",
-        }
+    /// The class's name as screens, refusals and printed manifests say it
+    /// (`product_class.*`).
+    pub fn name(self) -> Message {
+        Message::new(match self {
+            ProductClass::RedCellWholeBlood => "product_class.red_cell_whole_blood",
+            ProductClass::PlateletWholeBlood => "product_class.platelet_whole_blood",
+            ProductClass::ApheresisPlatelets => "product_class.apheresis_platelets",
+            ProductClass::ApheresisPlasma => "product_class.apheresis_plasma",
+        })
     }
 
+    /// [`ProductClass::name`] in zh-CN, for documents that print both languages.
+    pub fn name_zh(self) -> &'static str {
+        self.catalogue_name(Lang::ZhCn)
+    }
+
+    /// [`ProductClass::name`] in English.
     pub fn name_en(self) -> &'static str {
-        match self {
-            ProductClass::RedCellWholeBlood => "whole blood for red cells",
-            ProductClass::PlateletWholeBlood => "whole blood for platelets",
-            ProductClass::ApheresisPlatelets => "apheresis platelets",
-            ProductClass::ApheresisPlasma => "apheresis plasma",
-        }
+        self.catalogue_name(Lang::En)
+    }
+
+    /// The name has no parameters, so the catalogue's own (static) text is the rendering.
+    fn catalogue_name(self, lang: Lang) -> &'static str {
+        catalogue()
+            .get(&self.name().code)
+            .map_or(self.as_str(), |entry| entry.text(lang))
     }
 }
 

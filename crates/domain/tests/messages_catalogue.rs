@@ -49,6 +49,13 @@ const ONE_LANGUAGE_PARAMS: &[(&str, &str)] = &[
     ("manifest_qr.malformed_part", "reason"),
     ("manifest_qr.corrupt", "detail"),
     ("manifest_qr.not_a_manifest", "detail"),
+    // A library's English reason (the CSV reader, the identity-document parser, the
+    // PIN hasher): the zh-CN text says what is wrong without it.
+    ("staff_account.pin_not_hashed", "detail"),
+    ("appointments.csv", "detail"),
+    ("appointments.bad_document", "detail"),
+    ("logger_csv.header_unreadable", "detail"),
+    ("logger_csv.row_unreadable", "detail"),
 ];
 
 fn workspace() -> PathBuf {

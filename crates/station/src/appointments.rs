@@ -7,6 +7,7 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use lifebridge_domain::Procedure;
 use lifebridge_domain::entities::Appointment;
+use lifebridge_domain::messages::{Localized, Message};
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_protocol::records::RemoteKind;
 use uuid::Uuid;
@@ -29,28 +30,70 @@ const COLUMNS: [(&str, &str, bool); 9] = [
     ("cancelled", "取消", false),
 ];
 
-/// Why a booking list was refused; nothing from it is published.
+/// Why a booking list was refused; nothing from it is published. `Display` is the
+/// English text of [`ImportError::message`], which the import command renders in the
+/// operator's language.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
-    #[error("the file is not readable CSV: {0}")]
+    #[error("{}", self.message())]
     Csv(String),
-    #[error(
-        "missing column {english:?} ({chinese}); the header needs date, site, name, document (time, phone, procedure, note, cancelled are optional)"
-    )]
+    #[error("{}", self.message())]
     MissingColumn {
         english: &'static str,
         chinese: &'static str,
     },
-    #[error("line {line}, column {column}: {problem}")]
+    /// `column` is the English header name; the message names it in both languages.
+    #[error("{}", self.message())]
     Field {
         line: u64,
         column: &'static str,
-        problem: String,
+        problem: Message,
     },
-    #[error("line {line} books the same person at the same site and date as line {first}")]
+    #[error("{}", self.message())]
     Duplicate { line: u64, first: u64 },
-    #[error("the file has a header but no appointments")]
+    #[error("{}", self.message())]
     Empty,
+}
+
+impl ImportError {
+    /// The refusal in the catalogue's words (`appointments.*`).
+    pub fn message(&self) -> Message {
+        match self {
+            ImportError::Csv(detail) => {
+                Message::new("appointments.csv").with("detail", detail.as_str())
+            }
+            ImportError::MissingColumn { english, chinese } => {
+                Message::new("appointments.missing_column")
+                    .with("english", *english)
+                    .with("chinese", *chinese)
+            }
+            ImportError::Field {
+                line,
+                column,
+                problem,
+            } => {
+                // The header as the operator wrote it in either language.
+                let zh = COLUMNS
+                    .iter()
+                    .find(|(english, _, _)| english == column)
+                    .map_or(*column, |(_, chinese, _)| chinese);
+                Message::new("appointments.field")
+                    .with("line", line.to_string())
+                    .with(
+                        "column",
+                        Localized {
+                            zh: zh.to_owned(),
+                            en: (*column).to_owned(),
+                        },
+                    )
+                    .with("problem", problem.clone())
+            }
+            ImportError::Duplicate { line, first } => Message::new("appointments.duplicate")
+                .with("line", line.to_string())
+                .with("first", first.to_string()),
+            ImportError::Empty => Message::new("appointments.empty"),
+        }
+    }
 }
 
 /// Namespace for appointment ids (UUIDv5), fixed forever so re-imports find them.
@@ -89,7 +132,7 @@ pub fn parse_csv(text: &str, today: NaiveDate) -> Result<Vec<Appointment>, Impor
         let record = record.map_err(|e| ImportError::Csv(e.to_string()))?;
         let line = record.position().map_or(0, |p| p.line());
         let field = |i: usize| index[i].and_then(|c| record.get(c)).unwrap_or("");
-        let fail = |column: &'static str, problem: String| ImportError::Field {
+        let fail = |column: &'static str, problem: Message| ImportError::Field {
             line,
             column,
             problem,
@@ -97,33 +140,36 @@ pub fn parse_csv(text: &str, today: NaiveDate) -> Result<Vec<Appointment>, Impor
         let date = NaiveDate::parse_from_str(field(0), "%Y-%m-%d").map_err(|_| {
             fail(
                 "date",
-                format!("{:?} is not a date like 2026-11-25", field(0)),
+                Message::new("appointments.bad_date").with("value", field(0)),
             )
         })?;
         let time = match field(1) {
             "" => None,
-            t => Some(
-                NaiveTime::parse_from_str(t, "%H:%M")
-                    .map_err(|_| fail("time", format!("{t:?} is not a time like 09:30")))?,
-            ),
+            t => Some(NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| {
+                fail(
+                    "time",
+                    Message::new("appointments.bad_time").with("value", t),
+                )
+            })?),
         };
         let site_name = field(2).to_owned();
         if site_name.is_empty() {
-            return Err(fail(
-                "site",
-                "is empty; it must match the drive's site name".into(),
-            ));
+            return Err(fail("site", Message::new("appointments.site_empty")));
         }
         let name = field(3).to_owned();
         if name.is_empty() || name.chars().count() > 64 {
-            return Err(fail("name", "must be 1 to 64 characters".into()));
+            return Err(fail("name", Message::new("appointments.name_length")));
         }
         let (kind, number) = match field(4).split_once(':') {
             Some((kind, number)) => (kind, number),
             None => ("resident_id", field(4)),
         };
-        let document = IdentityDocument::parse(kind, number, today)
-            .map_err(|e| fail("document", e.to_string()))?;
+        let document = IdentityDocument::parse(kind, number, today).map_err(|e| {
+            fail(
+                "document",
+                Message::new("appointments.bad_document").with("detail", e.to_string()),
+            )
+        })?;
         let phone = match field(5) {
             "" => None,
             p if p
@@ -136,7 +182,7 @@ pub fn parse_csv(text: &str, today: NaiveDate) -> Result<Vec<Appointment>, Impor
             p => {
                 return Err(fail(
                     "phone",
-                    format!("{p:?}: only digits, + and -, at most 20"),
+                    Message::new("appointments.bad_phone").with("value", p),
                 ));
             }
         };
@@ -147,9 +193,7 @@ pub fn parse_csv(text: &str, today: NaiveDate) -> Result<Vec<Appointment>, Impor
             other => {
                 return Err(fail(
                     "procedure",
-                    format!(
-                        "{other:?}: allowed whole_blood (全血), apheresis_platelets (单采血小板), apheresis_plasma (单采血浆)"
-                    ),
+                    Message::new("appointments.bad_procedure").with("value", other),
                 ));
             }
         };
@@ -160,7 +204,7 @@ pub fn parse_csv(text: &str, today: NaiveDate) -> Result<Vec<Appointment>, Impor
             other => {
                 return Err(fail(
                     "cancelled",
-                    format!("{other:?}: allowed yes/no (是/否), true/false, 1/0 or empty"),
+                    Message::new("appointments.bad_cancelled").with("value", other),
                 ));
             }
         };
@@ -266,6 +310,7 @@ pub async fn on(tx: &mut dyn Tx, date: NaiveDate) -> StorageResult<Vec<Appointme
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lifebridge_domain::messages::{Lang, Param};
 
     const TODAY: &str = "2026-11-25";
 
@@ -312,6 +357,19 @@ mod tests {
         let bad_date = "date,site,name,document\n25/11/2026,城关镇中学,张伟,11010519491231002X\n";
         let err = parse_csv(bad_date, today()).unwrap_err().to_string();
         assert!(err.contains("line 2, column date"), "{err}");
+        // The refusal is a catalogue message; zh-CN names the column by its Chinese header.
+        let message = parse_csv(bad_date, today()).unwrap_err().message();
+        assert_eq!(message.code, "appointments.field");
+        assert_eq!(
+            message.params.get("problem"),
+            Some(&Param::from(
+                Message::new("appointments.bad_date").with("value", "25/11/2026")
+            ))
+        );
+        assert_eq!(
+            message.render(Lang::ZhCn),
+            "第 2 行“日期”列：“25/11/2026”不是日期，应写成 2026-11-25"
+        );
         let missing = "date,name,document\n2026-11-25,张伟,11010519491231002X\n";
         assert!(matches!(
             parse_csv(missing, today()),

@@ -415,8 +415,8 @@ pub struct ReceiptView {
 #[derive(Debug, Serialize)]
 pub struct BoxView {
     pub code: String,
+    /// The product class's code; the page names it from the catalogue (`product_class.*`).
     pub class: String,
-    pub class_zh: String,
     pub range: String,
     pub bags: usize,
     pub excursions: usize,
@@ -491,7 +491,6 @@ async fn view(desk: &Desk, loaded: &Loaded) -> DeskResult<ReceiptView> {
             .map(|b| BoxView {
                 code: b.code.clone(),
                 class: b.class.as_str().to_owned(),
-                class_zh: b.class.name_zh().to_owned(),
                 range: b.range.to_string(),
                 bags: b.bags.len(),
                 excursions: b.excursions.len(),

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::{Parser, Subcommand};
+use lifebridge_domain::messages::{Lang, Message};
 use lifebridge_station::config::{Config, DinConfig, TlsConfig};
 use lifebridge_station::{auth, open_storage, server};
 
@@ -24,6 +25,10 @@ struct Cli {
     /// PostgreSQL connection URL, instead of the embedded SQLite database.
     #[arg(long, global = true, env = "LIFEBRIDGE_STATION_DATABASE_URL")]
     database_url: Option<String>,
+    /// Language of refusals (zh-CN or en); without it, English when the locale
+    /// (LC_ALL, LC_MESSAGES or LANG) is English, zh-CN otherwise.
+    #[arg(long, global = true)]
+    lang: Option<Lang>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -179,6 +184,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(url) = cli.database_url {
         config.database_url = Some(url);
     }
+    let lang = cli.lang.unwrap_or_else(locale_lang);
+    // A refusal from the catalogue, in the operator's language.
+    let say = |m: Message| m.render(lang);
     let command = cli.command.unwrap_or(Command::Serve {
         listen: None,
         tls_cert: None,
@@ -274,7 +282,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     let text = std::fs::read_to_string(&file)
                         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
                     let appointments = lifebridge_station::appointments::parse_csv(&text, today)
-                        .map_err(|e| format!("{}: {e}; nothing was published", file.display()))?;
+                        .map_err(|e| {
+                            format!(
+                                "{}: {}; nothing was published",
+                                file.display(),
+                                say(e.message())
+                            )
+                        })?;
                     let published = storage
                         .publish_appointments(&appointments, Utc::now())
                         .await?;
@@ -308,7 +322,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             std::io::stdin()
                 .read_line(&mut pin)
                 .map_err(|e| format!("cannot read the PIN from standard input: {e}"))?;
-            let staff = lifebridge_station::staff::new_staff(&name, &role, &pin, Utc::now())?;
+            let staff = lifebridge_station::staff::new_staff(&name, &role, &pin, Utc::now())
+                .map_err(say)?;
             let storage = open_storage(&config).await?;
             if !storage.add_staff(&staff).await? {
                 return Err(format!(
@@ -329,7 +344,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| format!("cannot read the PIN from standard input: {e}"))?;
             let storage = open_storage(&config).await?;
             let staff = known_staff(storage.as_ref(), &name).await?;
-            let changed = lifebridge_station::staff::with_new_pin(&staff, &pin)?;
+            let changed = lifebridge_station::staff::with_new_pin(&staff, &pin).map_err(say)?;
             storage.update_staff(&changed, Utc::now()).await?;
             println!("new PIN for {}{}", staff.name, sent_note(&changed));
             Ok(())
@@ -339,7 +354,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         } => {
             let storage = open_storage(&config).await?;
             let staff = known_staff(storage.as_ref(), &name).await?;
-            let changed = lifebridge_station::staff::with_roles(&staff, &role)?;
+            let changed = lifebridge_station::staff::with_roles(&staff, &role).map_err(say)?;
             storage.update_staff(&changed, Utc::now()).await?;
             println!(
                 "{} now has roles {}{}",
@@ -413,6 +428,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
     }
+}
+
+/// The locale's language: English when it says English, zh-CN otherwise.
+fn locale_lang() -> Lang {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .map_or(Lang::ZhCn, |v| Lang::from_locale(&v))
 }
 
 async fn known_staff(

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use lifebridge_domain::entities::{Role, Staff};
+use lifebridge_domain::messages::Message;
 use lifebridge_domain::pin;
 use lifebridge_protocol::records::RemoteKind;
 use lifebridge_protocol::records::StaffAccount;
@@ -151,22 +152,18 @@ impl StaffRole {
         }
     }
 
-    pub fn parse(text: &str) -> Result<StaffRole, String> {
+    pub fn parse(text: &str) -> Result<StaffRole, Message> {
         match text.trim() {
             "receiving" => Ok(StaffRole::Receiving),
-            other => Role::parse(other).map(StaffRole::Device).ok_or_else(|| {
-                format!(
-                    "role {other:?} is not known: use receiving (接收), driver (司机), \
-                     registration (登记), physician (体检医生), phlebotomist (采血) or supervisor (负责人), \
-                     several separated by commas"
-                )
-            }),
+            other => Role::parse(other)
+                .map(StaffRole::Device)
+                .ok_or_else(|| Message::new("staff_account.unknown_role").with("role", other)),
         }
     }
 
     /// Roles as written on the command line and stored (`station_staff.role`): one or
     /// more, separated by commas; stored sorted, each once.
-    pub fn parse_list(text: &str) -> Result<Vec<StaffRole>, String> {
+    pub fn parse_list(text: &str) -> Result<Vec<StaffRole>, Message> {
         let mut roles = text
             .split(',')
             .filter(|part| !part.trim().is_empty())
@@ -175,15 +172,12 @@ impl StaffRole {
         roles.sort();
         roles.dedup();
         if roles.is_empty() {
-            return Err("role: give at least one / 至少需要一个角色".into());
+            return Err(Message::new("staff_account.no_role"));
         }
         if roles.contains(&StaffRole::Receiving) && roles.len() > 1 {
             // The receiver and the driver sign as two different people; one account
             // holding both could sign a hand-off alone.
-            return Err(
-                "role: receiving cannot be combined with another role / 接收角色不能与其他角色合用"
-                    .into(),
-            );
+            return Err(Message::new("staff_account.receiving_alone"));
         }
         Ok(roles)
     }
@@ -233,16 +227,17 @@ impl StaffRow {
 }
 
 /// Checks a new staff member and hashes the PIN (argon2id, as on the device). `roles`
-/// is one role or several separated by commas.
+/// is one role or several separated by commas. A refusal is a catalogue message
+/// (`staff_account.*`) the administration command renders in the operator's language.
 pub fn new_staff(
     name: &str,
     roles: &str,
     pin: &str,
     now: DateTime<Utc>,
-) -> Result<StaffRow, String> {
+) -> Result<StaffRow, Message> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 32 {
-        return Err("name: must be 1 to 32 characters / 姓名须为 1–32 个字".into());
+        return Err(Message::new("staff_account.name_length"));
     }
     let roles = StaffRole::parse_list(roles)?;
     let pin_hash = hashed_pin(pin)?;
@@ -257,7 +252,7 @@ pub fn new_staff(
 }
 
 /// The account with a new PIN (checked and hashed as for a new account).
-pub fn with_new_pin(staff: &StaffRow, pin: &str) -> Result<StaffRow, String> {
+pub fn with_new_pin(staff: &StaffRow, pin: &str) -> Result<StaffRow, Message> {
     Ok(StaffRow {
         pin_hash: hashed_pin(pin)?,
         ..staff.clone()
@@ -267,15 +262,14 @@ pub fn with_new_pin(staff: &StaffRow, pin: &str) -> Result<StaffRow, String> {
 /// The account with new roles. A desk account stays a desk account and a tablet
 /// account a tablet account: the devices hold the one and not the other, so moving
 /// between them is a new account (and `deactivate` for the old one).
-pub fn with_roles(staff: &StaffRow, roles: &str) -> Result<StaffRow, String> {
+pub fn with_roles(staff: &StaffRow, roles: &str) -> Result<StaffRow, Message> {
     let roles = StaffRole::parse_list(roles)?;
     let was_desk = staff.has_role(StaffRole::Receiving);
     let is_desk = roles.contains(&StaffRole::Receiving);
     if was_desk != is_desk {
-        return Err(format!(
-            "role: {} cannot move between the receiving desk and the tablets; add a new account and close this one / 接收台账号与平板账号不能互转",
-            staff.name
-        ));
+        return Err(
+            Message::new("staff_account.desk_tablet_move").with("name", staff.name.as_str())
+        );
     }
     Ok(StaffRow {
         role: StaffRole::join(&roles),
@@ -283,12 +277,13 @@ pub fn with_roles(staff: &StaffRow, roles: &str) -> Result<StaffRow, String> {
     })
 }
 
-fn hashed_pin(pin: &str) -> Result<String, String> {
+fn hashed_pin(pin: &str) -> Result<String, Message> {
     let pin = pin.trim();
     if !pin::pin_is_well_formed(pin) {
-        return Err("PIN: must be 4 to 8 digits / PIN 须为 4–8 位数字".into());
+        return Err(Message::new("staff_account.pin_format"));
     }
     // The domain reads no random source: the salt is drawn here, fresh for every hash.
     let salt: [u8; pin::SALT_LEN] = rand::random();
-    pin::hash_pin(pin, &salt).map_err(|e| format!("PIN: could not be hashed: {e}"))
+    pin::hash_pin(pin, &salt)
+        .map_err(|e| Message::new("staff_account.pin_not_hashed").with("detail", e.to_string()))
 }

@@ -5,11 +5,16 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// Runs `lifebridge-station --data-dir DATA ARGS…` with `stdin`; answers whether it
-/// succeeded and everything it printed.
+/// Runs `lifebridge-station --lang en --data-dir DATA ARGS…` with `stdin`; answers
+/// whether it succeeded and everything it printed.
 fn station(data: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
+    station_in("en", data, args, stdin)
+}
+
+/// [`station`] with refusals in `lang`.
+fn station_in(lang: &str, data: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lifebridge-station"))
-        .args(["--data-dir"])
+        .args(["--lang", lang, "--data-dir"])
         .arg(data)
         .args(args)
         .stdin(Stdio::piped())
@@ -38,6 +43,36 @@ fn staff_add(data: &std::path::Path, name: &str, role: &str, pin: &str) -> (bool
         &["staff", "add", "--name", name, "--role", role],
         &format!("{pin}\n"),
     )
+}
+
+/// A refusal is the catalogue's text: zh-CN unless English is asked for.
+#[test]
+fn refusals_are_in_the_operators_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("station");
+    let add = ["staff", "add", "--name", "赵敏", "--role", "receiving"];
+    let (ok, text) = station_in("zh-CN", &data, &add, "24x8\n");
+    assert!(!ok);
+    assert!(text.contains("PIN 须为 4–8 位数字"), "{text}");
+    assert!(!text.contains("4 to 8 digits"), "{text}");
+    let (ok, text) = station_in("en", &data, &add, "24x8\n");
+    assert!(!ok);
+    assert!(text.contains("PIN: must be 4 to 8 digits"), "{text}");
+    let (ok, text) = station_in(
+        "zh-CN",
+        &data,
+        &[
+            "staff",
+            "add",
+            "--name",
+            "赵敏",
+            "--role",
+            "receiving,driver",
+        ],
+        "2468\n",
+    );
+    assert!(!ok);
+    assert!(text.contains("接收角色不能与其他角色合用"), "{text}");
 }
 
 #[tokio::test]

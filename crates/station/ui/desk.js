@@ -266,7 +266,7 @@ function renderReceipt() {
   renderManualPieces(view);
   const head = $('receipt-head');
   head.replaceChildren(...view.manifests.map((m) => el('h2', {}, `${m.site_name} · ${m.vehicle ?? ''} · ${t('driver')} ${m.driver}`)));
-  head.append(el('p', {}, view.boxes.map((b) => `${b.code} ${lang() === 'en' ? b.class.replaceAll('_', ' ') : b.class_zh} ${b.range}`).join('　')));
+  head.append(el('p', {}, view.boxes.map((b) => `${b.code} ${message({ code: `product_class.${b.class}` })} ${b.range}`).join('　')));
   if (view.signed) {
     const s = view.signed;
     head.append(el('p', { class: 'signed', id: 'signed' }, `${t('signed')} ✓ `,

@@ -13,9 +13,10 @@ use lifebridge_domain::entities::{
 };
 use lifebridge_domain::label_piece::{DEFAULT_TUBE_COUNT, LabelPiece};
 use lifebridge_domain::labels::{
-    EntryMethod, LabelContent, ProductCode, ScanError, Verdict, label_set, read_entry, read_typed,
+    EntryMethod, LabelContent, ProductCode, Verdict, label_set, read_entry, read_typed,
     verify_entry,
 };
+use lifebridge_domain::messages::Message;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
@@ -27,47 +28,66 @@ use crate::{Actor, Result, Store, StoreError};
 
 /// Why a label action was refused. A refused scan has already been recorded when this
 /// is returned: the attempt is part of the record whether or not it matched.
+/// [`LabelError::message`] is what the phlebotomist reads at the chair (`chair.*`,
+/// `scan.*`), in the screen's language; `Display` is its English text, for logs.
 #[derive(Debug, thiserror::Error)]
 pub enum LabelError {
-    #[error("SCAN REFUSED / 扫描被拒绝: {message}")]
+    #[error("SCAN REFUSED: {message}")]
     ScanRefused {
         result: ScanResult,
-        message: String,
+        message: Message,
         scan: Box<LabelScan>,
     },
-    #[error(
-        "donation {din} cannot be released: {} of its labels were not scanned back: {}",
-        missing.len(),
-        describe_pieces(missing)
-    )]
+    #[error("{}", self.message())]
     NotVerified {
         din: String,
         missing: Vec<LabelPiece>,
     },
-    #[error(
-        "the labels of donation {din} were already printed; re-print a single damaged label instead (it supersedes the earlier print)"
-    )]
+    #[error("{}", self.message())]
     AlreadyPrinted { din: String },
-    #[error("{piece} is not part of the label set of donation {din}: the set is {set}")]
+    #[error("{}", self.message())]
     PieceNotInSet {
         din: String,
         piece: LabelPiece,
-        set: String,
+        set: Vec<LabelPiece>,
     },
-    #[error(
-        "no labels were printed for donation {din} and its DIN is not from a pre-printed roll; print the label set first"
-    )]
+    #[error("{}", self.message())]
     NothingPrinted { din: String },
-    #[error("donation {din} was already released from the chair")]
+    #[error("{}", self.message())]
     AlreadyReleased { din: String },
-    #[error("manual entry refused / 手工录入被拒绝: {0}")]
-    ManualRefused(String),
-    #[error(
-        "the collection of donation {din} is still in progress: finish it (needle out, volume recorded) before the bag leaves the chair"
-    )]
+    #[error("manual entry refused: {0}")]
+    ManualRefused(Message),
+    #[error("{}", self.message())]
     CollectionInProgress { din: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl LabelError {
+    /// The refusal in the catalogue's words; a store failure as its English text.
+    pub fn message(&self) -> Message {
+        let din_only = |code: &str, din: &str| Message::new(code).with("din", din);
+        match self {
+            LabelError::ScanRefused { message, .. } | LabelError::ManualRefused(message) => {
+                message.clone()
+            }
+            LabelError::NotVerified { din, missing } => Message::new("chair.not_verified")
+                .with("din", din.as_str())
+                .with("count", missing.len().to_string())
+                .with("missing", piece_names(missing)),
+            LabelError::AlreadyPrinted { din } => din_only("chair.already_printed", din),
+            LabelError::PieceNotInSet { din, piece, set } => Message::new("chair.piece_not_in_set")
+                .with("din", din.as_str())
+                .with("piece", piece.name())
+                .with("set", piece_names(set)),
+            LabelError::NothingPrinted { din } => din_only("chair.nothing_printed", din),
+            LabelError::AlreadyReleased { din } => din_only("chair.already_released", din),
+            LabelError::CollectionInProgress { din } => {
+                din_only("chair.collection_in_progress", din)
+            }
+            LabelError::Store(e) => Message::new("packing.store").with("detail", e.to_string()),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for LabelError {
@@ -82,12 +102,8 @@ impl From<serde_json::Error> for LabelError {
     }
 }
 
-fn describe_pieces(pieces: &[LabelPiece]) -> String {
-    pieces
-        .iter()
-        .map(|p| p.describe())
-        .collect::<Vec<_>>()
-        .join(", ")
+fn piece_names(pieces: &[LabelPiece]) -> Vec<Message> {
+    pieces.iter().map(|p| p.name()).collect()
 }
 
 /// Where a donation's labels stand.
@@ -405,12 +421,10 @@ impl Store {
             return Err(LabelError::PieceNotInSet {
                 din: donation.din.to_string(),
                 piece,
-                set: describe_pieces(
-                    &current
-                        .iter()
-                        .map(|(_, p)| LabelPiece::new(p.kind, p.piece))
-                        .collect::<Vec<_>>(),
-                ),
+                set: current
+                    .iter()
+                    .map(|(_, p)| LabelPiece::new(p.kind, p.piece))
+                    .collect(),
             });
         };
         let earlier = earlier.clone();
@@ -461,7 +475,7 @@ impl Store {
         require_role(&self.conn, staff_id, Role::Phlebotomist, "verify labels")?;
         let donation = load_donation(&self.conn, donation_id)?;
         let (din, verdict, message) = match read_entry(scanned_text) {
-            Err(e) => (None, None, unreadable_message(&e)),
+            Err(e) => (None, None, e.message()),
             Ok(entry) => {
                 let before = status(&self.conn, &donation)?;
                 let verified: BTreeSet<LabelPiece> = before.verified.iter().copied().collect();
@@ -472,7 +486,7 @@ impl Store {
                 }
                 let known = self.din_known(&entry.din)?;
                 let verdict = verify_entry(&donation.din, &before.set, &verified, &entry, known);
-                let message = verdict_message(&verdict, &donation.din);
+                let message = verdict_message(&verdict, &donation.din, &entry.din);
                 (Some(entry.din), Some(verdict), message)
             }
         };
@@ -522,21 +536,20 @@ impl Store {
         require_role(&self.conn, staff_id, Role::Phlebotomist, "verify labels")?;
         let reason = require_text("reason", &entry.reason, 200)?;
         let donation = load_donation(&self.conn, donation_id)?;
-        let refuse = |m: String| Err(LabelError::ManualRefused(m));
+        let refuse = |m: Message| Err(LabelError::ManualRefused(m));
         if entry.witness == staff_id {
-            return refuse(
-                "the second crew member must be someone other than the one at the chair / 须由另一名工作人员输入 PIN 确认".to_owned(),
-            );
+            return refuse(Message::new("chair.manual_same_person"));
         }
         let typed = match read_typed(&entry.typed) {
             Ok(t) => t,
-            Err(e) => return refuse(format!("typed DIN: {e}")),
+            Err(e) => {
+                return refuse(Message::new("chair.manual_typed_din").with("detail", e.message()));
+            }
         };
         if typed.din != donation.din {
-            return refuse(format!(
-                "the typed DIN {} is not the DIN of the donation in this chair / 输入的献血码不是本次采血的",
-                typed.din
-            ));
+            return refuse(
+                Message::new("chair.manual_wrong_din").with("din", typed.din.to_string()),
+            );
         }
         let before = status(&self.conn, &donation)?;
         if before.released {
@@ -553,21 +566,20 @@ impl Store {
             return Err(LabelError::PieceNotInSet {
                 din: donation.din.to_string(),
                 piece: entry.piece,
-                set: describe_pieces(&before.set),
+                set: before.set.clone(),
             });
         }
         if before.verified.contains(&entry.piece) {
-            return refuse(format!("{} was already verified / 已核对", entry.piece));
+            return refuse(
+                Message::new("chair.already_verified").with("piece", entry.piece.name()),
+            );
         }
         if let Err(e) = self.sign_in(entry.witness, &entry.witness_pin)? {
-            return refuse(format!(
-                "second crew member's PIN / 第二名工作人员 PIN: {e}"
-            ));
+            return refuse(Message::new("chair.manual_witness_pin").with("detail", e.message()));
         }
-        let message = format!(
-            "{} of {} verified by MANUAL ENTRY / 手工录入核对",
-            entry.piece, donation.din
-        );
+        let message = Message::new("chair.manual_verified")
+            .with("piece", entry.piece.name())
+            .with("din", donation.din.to_string());
         let scan = LabelScan {
             id: Uuid::now_v7(),
             donation_id: donation.id,
@@ -603,7 +615,7 @@ impl Store {
         actor: Actor,
         donation: &Donation,
         scan: LabelScan,
-        message: &str,
+        message: &Message,
     ) -> Result<LabelScan> {
         let action = if scan.manual.is_some() {
             "label.manual_entry"
@@ -618,7 +630,9 @@ impl Store {
                 "result": scan.result,
                 "piece": scan.piece,
                 "manual": scan.manual,
-                "message": message,
+                // The audit log is read by people who look into a record later: the
+                // English text, as every log line.
+                "message": message.to_string(),
             }),
             |ctx| {
                 let mut scan = scan.clone();
@@ -823,34 +837,34 @@ pub struct ManualLabelEntry {
     pub witness_pin: String,
 }
 
-fn unreadable_message(e: &ScanError) -> String {
-    format!("the scan could not be read as a label: {e}")
-}
-
-fn verdict_message(verdict: &Verdict, expected: &Din) -> String {
+/// What the phlebotomist reads for a verdict at the chair (`chair.*`, `scan.*`).
+fn verdict_message(verdict: &Verdict, expected: &Din, entered: &Din) -> Message {
+    let expected = expected.to_string();
     match verdict {
-        Verdict::Matched(piece) => format!("{piece} of {expected} matched"),
-        Verdict::OtherDonation { din } => format!(
-            "this label belongs to ANOTHER DONATION ({din}), not to {expected} in this chair / 此标签属于其他献血者，不是本次采血; remove it and find the right label"
-        ),
-        Verdict::UnknownDin { din } => format!(
-            "UNKNOWN DIN {din}: not issued on this device / 未知献血码; this label must not be used"
-        ),
-        Verdict::NotInSet { piece } => format!(
-            "{piece} is not part of the label set of {expected} / 不属于本次标签组; the label was printed for a different bag set"
-        ),
-        Verdict::Duplicate { piece } => format!(
-            "DUPLICATE: {piece} of {expected} was already scanned / 重复扫描; scan the next label"
-        ),
+        Verdict::Matched(piece) => Message::new("chair.matched")
+            .with("piece", piece.name())
+            .with("expected", expected),
+        Verdict::OtherDonation { din } => Message::new("chair.other_donation")
+            .with("din", din.to_string())
+            .with("expected", expected),
+        Verdict::UnknownDin { din } => {
+            Message::new("chair.unknown_din").with("din", din.to_string())
+        }
+        Verdict::NotInSet { piece } => Message::new("chair.not_in_set")
+            .with("piece", piece.name())
+            .with("expected", expected),
+        Verdict::Duplicate { piece } => Message::new("chair.duplicate")
+            .with("piece", piece.name())
+            .with("expected", expected),
+        // The same refusal as at packing and the desk, naming the DIN that came in.
         Verdict::NotScanned {
             method: EntryMethod::Typed,
-        } => "TYPED, NOT SCANNED: a typed DIN verifies no label / 手工输入不能核对标签; scan each label's own barcode, or use manual entry (reason and a second crew member's PIN) for a label that cannot be scanned".to_owned(),
-        Verdict::NotScanned { .. } => format!(
-            "NOT A SCAN: {expected} arrived without the scanner's symbology identifier (]C0, ]d2), so it may have been typed / 非扫描输入; scan the label with a scanner set to send AIM identifiers, or use manual entry"
-        ),
-        Verdict::NoPiece { flags } => format!(
-            "this symbol of {expected} (flags {flags}) does not say which label it is / 无法识别是哪一张标签; scan the DIN barcode on the piece itself"
-        ),
-
+        } => Message::new("scan.typed_not_scanned").with("din", entered.to_string()),
+        Verdict::NotScanned { .. } => {
+            Message::new("scan.not_a_scan").with("din", entered.to_string())
+        }
+        Verdict::NoPiece { flags } => Message::new("chair.no_piece")
+            .with("expected", expected)
+            .with("flags", flags.as_str()),
     }
 }

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use lifebridge_domain::entities::{RecordId, Staff};
+use lifebridge_domain::messages::Message;
 use lifebridge_domain::pin::{self, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
 use password_hash::rand_core::{OsRng, RngCore};
 use rusqlite::OptionalExtension;
@@ -18,14 +19,30 @@ pub(crate) fn new_pin_hash(pin: &str) -> std::result::Result<String, pin::PinHas
     pin::hash_pin(pin, &salt)
 }
 
+/// Why a PIN was not accepted. `Display` is the English text of [`SignInError::message`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignInError {
-    #[error("wrong PIN; {remaining} attempts left before a {LOCKOUT_MINUTES}-minute lock-out")]
+    #[error("{}", self.message())]
     WrongPin { remaining: u32 },
-    #[error("too many wrong PINs: locked until {until}")]
+    #[error("{}", self.message())]
     LockedOut { until: DateTime<Utc> },
-    #[error("this staff member is not active on this device")]
+    #[error("{}", self.message())]
     Inactive,
+}
+
+impl SignInError {
+    /// The answer for the person who typed the PIN (`sign_in.*`).
+    pub fn message(&self) -> Message {
+        match self {
+            SignInError::WrongPin { remaining } => Message::new("sign_in.wrong_pin")
+                .with("remaining", remaining.to_string())
+                .with("minutes", LOCKOUT_MINUTES.to_string()),
+            SignInError::LockedOut { until } => {
+                Message::new("sign_in.locked_out").with("until", until.to_string())
+            }
+            SignInError::Inactive => Message::new("sign_in.inactive"),
+        }
+    }
 }
 
 impl Store {

@@ -54,7 +54,7 @@ fn refused(e: LabelError) -> (ScanResult, String) {
     match e {
         LabelError::ScanRefused {
             result, message, ..
-        } => (result, message),
+        } => (result, message.to_string()),
         other => panic!("expected a refused scan, got {other}"),
     }
 }
@@ -687,4 +687,124 @@ fn scans_recorded_before_the_st001_flags_stay_readable_and_verify_nothing() {
         .record_label_scan(b.phleb, d.id, &scan_text(&d, tube))
         .unwrap();
     assert_eq!(b.store.label_status(d.id).unwrap().verified, vec![tube]);
+}
+
+/// What the phlebotomist reads at the chair is a catalogue message (code and
+/// parameters), rendered in the screen's language; `Display` stays English for logs.
+#[test]
+fn chair_refusals_are_catalogue_messages() {
+    use lifebridge_domain::messages::{Lang, Message, Param};
+
+    let mut b = bus(2, false);
+    let (d, other) = (b.donations[0].clone(), b.donations[1].clone());
+    b.store.print_label_set(b.phleb, d.id, 1).unwrap();
+    b.store.print_label_set(b.phleb, other.id, 1).unwrap();
+    let bag = LabelPiece::new(LabelKind::Bag, 1);
+    let text = |e: LabelError| match e {
+        LabelError::ScanRefused { message, .. } => message,
+        other => panic!("expected a refused scan, got {other}"),
+    };
+
+    let err = b
+        .store
+        .record_label_scan(b.phleb, d.id, &scan_text(&other, bag))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("SCAN REFUSED: this label belongs to ANOTHER DONATION")
+    );
+    let m = text(err);
+    assert_eq!(
+        m,
+        Message::new("chair.other_donation")
+            .with("din", other.din.to_string())
+            .with("expected", d.din.to_string())
+    );
+    assert_eq!(
+        m.render(Lang::ZhCn),
+        format!(
+            "此标签属于其他献血者（{}），不是本次采血 {} 的：请取下，找到正确的标签",
+            other.din, d.din
+        )
+    );
+
+    b.store
+        .record_label_scan(b.phleb, d.id, &scan_text(&d, bag))
+        .unwrap();
+    let m = text(
+        b.store
+            .record_label_scan(b.phleb, d.id, &scan_text(&d, bag))
+            .unwrap_err(),
+    );
+    assert_eq!(m.code, "chair.duplicate");
+    assert_eq!(m.params.get("piece"), Some(&Param::Message(bag.name())));
+    assert!(
+        m.render(Lang::ZhCn).contains("主袋已经扫描过"),
+        "{}",
+        m.render(Lang::ZhCn)
+    );
+
+    // Typed: no English in the zh-CN text a nurse reads.
+    let m = text(
+        b.store
+            .record_label_scan(b.phleb, d.id, d.din.as_str())
+            .unwrap_err(),
+    );
+    assert_eq!(
+        m,
+        Message::new("scan.check_character_missing").with("din", d.din.as_str())
+    );
+    let zh = m.render(Lang::ZhCn);
+    assert!(
+        zh.contains("缺少校验字符") && !zh.contains("check character"),
+        "{zh}"
+    );
+
+    // A manual entry refused: its reason, in the catalogue's words.
+    let witness = b.store.staff_by_name("登记护士 李敏").unwrap().unwrap().id;
+    let err = b
+        .store
+        .record_manual_label_entry(
+            b.phleb,
+            d.id,
+            &ManualLabelEntry {
+                piece: LabelPiece::new(LabelKind::Record, 1),
+                typed: d.din.eye_readable(),
+                reason: "wet".into(),
+                witness,
+                witness_pin: "9999".into(),
+            },
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("manual entry refused: second crew member's PIN: wrong PIN"),
+        "{err}"
+    );
+    let m = err.message();
+    assert_eq!(m.code, "chair.manual_witness_pin");
+    assert!(
+        m.render(Lang::ZhCn)
+            .starts_with("第二名工作人员 PIN：PIN 错误，还可尝试"),
+        "{}",
+        m.render(Lang::ZhCn)
+    );
+
+    // Not yet released: the missing pieces by name, in either language.
+    let m = b
+        .store
+        .release_donation(b.phleb, d.id)
+        .unwrap_err()
+        .message();
+    assert_eq!(m.code, "chair.not_verified");
+    assert!(
+        m.render(Lang::En).contains("sample tube 1"),
+        "{}",
+        m.render(Lang::En)
+    );
+    assert!(
+        m.render(Lang::ZhCn).contains("标本管 1"),
+        "{}",
+        m.render(Lang::ZhCn)
+    );
 }

@@ -2,6 +2,7 @@
 //! (print, scan back, manual entry, release, previews).
 
 use lifebridge_domain::entities::{Donation, RecordId, Role};
+use lifebridge_domain::messages::Message;
 use lifebridge_store::Actor;
 use lifebridge_store::labels::ManualLabelEntry;
 use lifebridge_store::screens::{FinishForm, LabelView, StartForm};
@@ -92,11 +93,11 @@ pub(crate) fn manual_entry_actor(
 ) -> CommandResult<lifebridge_domain::entities::Staff> {
     let staff = state.require(role)?;
     if witness == staff.id {
-        return Err(CommandError::field(
-            "manual_refused",
-            "witness",
-            "the second crew member must be someone other than the one signed in / 须由另一名工作人员确认",
-        ));
+        let text = Message::new("manual.witness_same_person");
+        return Err(CommandError {
+            text: Some(Box::new(text.clone())),
+            ..CommandError::field("manual_refused", "witness", text.to_string())
+        });
     }
     Ok(staff)
 }

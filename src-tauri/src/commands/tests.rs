@@ -123,6 +123,36 @@ mod manual_entry {
             (err.code, err.field.as_deref()),
             ("manual_refused", Some("witness"))
         );
+        // The screen renders the catalogue's text in its language.
+        let text = err.text.unwrap();
+        assert_eq!(text.code, "manual.witness_same_person");
+        assert_eq!(
+            text.render(lifebridge_domain::messages::Lang::ZhCn),
+            "须由另一名工作人员确认，不能是已登录的本人"
+        );
+    }
+
+    #[test]
+    fn chair_refusals_reach_the_screen_as_catalogue_text() {
+        use lifebridge_domain::messages::{Lang, Message};
+        use lifebridge_store::labels::LabelError;
+
+        let din = "G123426000001";
+        let err = CommandError::from(LabelError::AlreadyReleased { din: din.into() });
+        assert_eq!(err.code, "labels");
+        assert_eq!(
+            err.message,
+            format!("donation {din} was already released from the chair")
+        );
+        let text = err.text.unwrap();
+        assert_eq!(
+            *text,
+            Message::new("chair.already_released").with("din", din)
+        );
+        assert_eq!(
+            text.render(Lang::ZhCn),
+            format!("{din} 的血袋已经离开采血位（已放行）")
+        );
     }
 
     #[test]
@@ -218,7 +248,6 @@ mod screening {
     use lifebridge_domain::Procedure;
     use lifebridge_domain::eligibility::Decision;
     use lifebridge_domain::entities::{RecordId, Screening, Staff};
-    use lifebridge_domain::measurements::Vitals;
     use lifebridge_store::screens::{ScreeningForm, refuse_decision};
 
     /// The command layer's refusal as the screen gets it.

@@ -3,11 +3,12 @@ import {
   Arm, BagSetKind, Donation, Drive, LabelPiece as Piece, LabelView, Outcome, QueueEntry, ReactionKind, Severity, Staff, call, errorText,
 } from "../api";
 import { t } from "../i18n";
+import { className, renderMessage } from "../messages";
 import { ManualEntry, ManualEntryForm, emptyManualEntry } from "../manual-entry";
 import { loaded, options } from "../options";
 
-const pieceName = (p: Piece) =>
-  ({ bag: "主袋 Primary", satellite: `转移袋 Satellite ${p.piece}`, tube: `标本管 Tube ${p.piece}`, record: "记录单 Record" })[p.kind];
+// The piece's name as the core says it (`piece.*`, LabelPiece::name), in the screen's language.
+const pieceName = (p: Piece) => renderMessage({ code: `piece.${p.kind}`, params: { n: String(p.piece) } });
 const same = (a: Piece, b: Piece) => a.kind === b.kind && a.piece === b.piece;
 
 export function Collection({ drive, donorId }: { drive: Drive; donorId: string | null }) {
@@ -140,7 +141,7 @@ export function Collection({ drive, donorId }: { drive: Drive; donorId: string |
       {entry && entry.status === "screened" && (
         <div class="card">
           {entry.excluded_products.length > 0 && (
-            <p class="warn" id="excluded-products">{t("excluded_products")}: {entry.excluded_products.map((p) => t(`class_${p}` as never)).join("、")}</p>
+            <p class="warn" id="excluded-products">{t("excluded_products")}: {entry.excluded_products.map((p) => className(p)).join("、")}</p>
           )}
           <div class="row">
             <label>{t("bag_set")}<select id="bag-kind" value={bag.kind} onChange={(e) => setBag({ ...bag, kind: e.currentTarget.value as BagSetKind })}>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { DeferralChoice, Drive, PhysicianDecision, Procedure, QueueEntry, ScreeningForm, ScreeningView, call, errorText } from "../api";
 import { lang, t } from "../i18n";
-import { renderMessage } from "../messages";
+import { className, renderMessage } from "../messages";
 import { options } from "../options";
 
 const num = (s: string) => (s.trim() === "" ? NaN : Number(s));
@@ -194,7 +194,7 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
             </ul>
             {!decision.eligible && decision.eligible_from && <p>{t("eligible_from")}: <strong id="eligible-from">{decision.eligible_from}</strong></p>}
             {decision.excluded_products.length > 0 && (
-              <p class="warn" id="excluded-products">{t("excluded_products")}: {decision.excluded_products.map((p) => t(`class_${p}` as never)).join("、")}</p>
+              <p class="warn" id="excluded-products">{t("excluded_products")}: {decision.excluded_products.map((p) => className(p)).join("、")}</p>
             )}
             {decision.eligible && <button class="primary big" id="accept" disabled={!questionnaire || !hbsagChosen} onClick={() => record("accept")}>{t("accept")}</button>}
             <div class="decision">

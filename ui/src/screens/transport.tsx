@@ -7,14 +7,14 @@ import {
   TransportView, UnitLine, call, errorText,
 } from "../api";
 import { t } from "../i18n";
-import { renderMessage } from "../messages";
+import { className, renderMessage } from "../messages";
 import { options } from "../options";
 import { ManualEntry, ManualEntryForm, emptyManualEntry } from "../manual-entry";
 import { useReloadAfterSync } from "../sync";
 
 /** A box class as the option list shows it: name, the rules' band and time limit. */
 const classOption = (c: ClassOption) =>
-  t("class_option", { name: t(`class_${c.class}` as never), min: c.range.min_c, max: c.range.max_c, hours: c.processing_limit_hours });
+  t("class_option", { name: className(c.class), min: c.range.min_c, max: c.range.max_c, hours: c.processing_limit_hours });
 
 /** Downgraded and quarantined units with the core's reasons. */
 function UnitList({ units, id }: { units: UnitLine[]; id: string }) {
@@ -54,7 +54,7 @@ function Counts({ signed, id }: { signed: SignedManifest; id: string }) {
     <dl class="facts" id={id}>
       <dt>{t("total_bags")}</dt><dd class="count-total">{c.bags}</dd>
       <dt>{t("by_class")}</dt>
-      <dd>{c.by_class.map((x) => <span class="count-class" data-class={x.class}>{t(`class_${x.class}` as never)}: {x.bags}　</span>)}</dd>
+      <dd>{c.by_class.map((x) => <span class="count-class" data-class={x.class}>{className(x.class)}: {x.bags}　</span>)}</dd>
       <dt>{t("by_abo_rh")}</dt>
       <dd>{c.by_abo_rh.map((x) => <span class="count-group" data-group={x.abo_rh}>{groupName(x.abo_rh)}: {x.bags}　</span>)}</dd>
     </dl>
@@ -87,7 +87,7 @@ function SignedManifestCard({ view, onSaved }: { view: ManifestView; onSaved: (p
       <UnitList units={view.signed.units} id={`manifest-units-${m.id}`} />
       {m.boxes.map((b) => (
         <div class="manifest-box" data-box={b.code}>
-          <h3>{b.code} · {t(`class_${b.class}` as never)}</h3>
+          <h3>{b.code} · {className(b.class)}</h3>
           <p class="muted">{t("first_collection")}: {b.first_collection_at ? cst(b.first_collection_at) : "—"}</p>
           <ul>{b.bags.map((g) => (
             <li data-din={g.din} data-status={g.unit?.status ?? "suitable"}>
@@ -293,7 +293,7 @@ export function Transport({ drive }: { drive: Drive }) {
             <div class="card">
               <label>{t("active_box")}
                 <select id="active-box" value={current?.transport_box.id ?? ""} onChange={(e) => setActive(e.currentTarget.value)}>
-                  {openBoxes.map((b) => <option value={b.transport_box.id}>{b.transport_box.code} · {t(`class_${b.transport_box.class}` as never)}</option>)}
+                  {openBoxes.map((b) => <option value={b.transport_box.id}>{b.transport_box.code} · {className(b.transport_box.class)}</option>)}
                 </select>
               </label>
               <form onSubmit={pack}>
@@ -323,7 +323,7 @@ export function Transport({ drive }: { drive: Drive }) {
                   <li data-din={u.donation.din}>
                     {u.donation.din} · {t(u.donation.procedure as never)}
                     {u.refusal ? <span class="warn"> · {renderMessage(u.refusal)}</span>
-                      : <span class="muted"> · {t("allowed_boxes")}: {u.allowed.map((c) => t(`class_${c}` as never)).join(" / ")}</span>}
+                      : <span class="muted"> · {t("allowed_boxes")}: {u.allowed.map((c) => className(c)).join(" / ")}</span>}
                     {u.unit.status !== "suitable" && <span class="warn unit-text" data-status={u.unit.status}> · {renderMessage(u.unit_text)}</span>}
                   </li>
                 ))}
@@ -338,7 +338,7 @@ export function Transport({ drive }: { drive: Drive }) {
             const code = b.transport_box.code;
             return (
               <div class={`card box ${b === current ? "active" : ""}`} data-box={code} data-state={open ? "open" : "dispatched"}>
-                <h2>{code} · {t(`class_${b.transport_box.class}` as never)} <span class={open ? "muted" : "warn"}>({open ? t("box_open") : t("box_dispatched")})</span></h2>
+                <h2>{code} · {className(b.transport_box.class)} <span class={open ? "muted" : "warn"}>({open ? t("box_open") : t("box_dispatched")})</span></h2>
                 <p>{t("bags_count")}: <strong class="bag-count">{b.bags.length}</strong></p>
                 <ul class="box-bags">
                   {b.bags.map((g) => (

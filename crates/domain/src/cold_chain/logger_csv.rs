@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::*;
+use crate::messages::Message;
 
 /// One row of a data logger's file.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -14,21 +15,34 @@ pub struct LoggerRow {
     pub celsius: f64,
 }
 
-/// A logger file that cannot be read, with where and why.
+/// A logger file that cannot be read, with where and why. `Display` is the English
+/// text of [`LoggerCsvError::message`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{problem}", location(*line, column.as_deref()))]
+#[error("{}", self.message())]
 pub struct LoggerCsvError {
     pub line: Option<u64>,
+    /// The column's header as the file writes it.
     pub column: Option<String>,
-    pub problem: String,
+    pub problem: Message,
 }
 
-fn location(line: Option<u64>, column: Option<&str>) -> String {
-    match (line, column) {
-        (Some(l), Some(c)) => format!("第 {l} 行 {c} 列 / line {l}, column {c:?}: "),
-        (Some(l), None) => format!("第 {l} 行 / line {l}: "),
-        (None, Some(c)) => format!("{c} 列 / column {c:?}: "),
-        (None, None) => String::new(),
+impl LoggerCsvError {
+    /// The problem after where it is (`logger_csv.at_cell`, `at_line`, `at_column`).
+    pub fn message(&self) -> Message {
+        let problem = self.problem.clone();
+        match (self.line, self.column.as_deref()) {
+            (Some(l), Some(c)) => Message::new("logger_csv.at_cell")
+                .with("line", l.to_string())
+                .with("column", c)
+                .with("problem", problem),
+            (Some(l), None) => Message::new("logger_csv.at_line")
+                .with("line", l.to_string())
+                .with("problem", problem),
+            (None, Some(c)) => Message::new("logger_csv.at_column")
+                .with("column", c)
+                .with("problem", problem),
+            (None, None) => problem,
+        }
     }
 }
 
@@ -126,14 +140,20 @@ pub fn parse_logger_csv(text: &str) -> Result<Vec<LoggerRow>, LoggerCsvError> {
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let err = |line: Option<u64>, column: Option<&str>, problem: String| LoggerCsvError {
+    let err = |line: Option<u64>, column: Option<&str>, problem: Message| LoggerCsvError {
         line,
         column: column.map(str::to_owned),
         problem,
     };
     let headers = reader
         .headers()
-        .map_err(|e| err(Some(1), None, format!("the header row cannot be read: {e}")))?
+        .map_err(|e| {
+            err(
+                Some(1),
+                None,
+                Message::new("logger_csv.header_unreadable").with("detail", e.to_string()),
+            )
+        })?
         .clone();
     let find = |names: &[&str]| {
         headers
@@ -144,12 +164,10 @@ pub fn parse_logger_csv(text: &str) -> Result<Vec<LoggerRow>, LoggerCsvError> {
         return Err(err(
             Some(1),
             None,
-            format!(
-                "表头需含时间列和温度列 / the header row must name a time column ({}) and a temperature column ({}); found: {}",
-                TIME_HEADERS.join(", "),
-                TEMPERATURE_HEADERS.join(", "),
-                headers.iter().collect::<Vec<_>>().join(", ")
-            ),
+            Message::new("logger_csv.no_columns")
+                .with("time_headers", TIME_HEADERS.to_vec())
+                .with("temperature_headers", TEMPERATURE_HEADERS.to_vec())
+                .with("found", headers.iter().collect::<Vec<_>>()),
         ));
     };
     let time_name = headers.get(time_col).unwrap_or("time").to_owned();
@@ -158,7 +176,11 @@ pub fn parse_logger_csv(text: &str) -> Result<Vec<LoggerRow>, LoggerCsvError> {
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line());
-            err(line, None, format!("the row cannot be read: {e}"))
+            err(
+                line,
+                None,
+                Message::new("logger_csv.row_unreadable").with("detail", e.to_string()),
+            )
         })?;
         let line = record.position().map_or(0, |p| p.line());
         if record.iter().all(str::is_empty) {
@@ -169,9 +191,7 @@ pub fn parse_logger_csv(text: &str) -> Result<Vec<LoggerRow>, LoggerCsvError> {
             err(
                 Some(line),
                 Some(&time_name),
-                format!(
-                    "{time_text:?} is not a time: expected ISO 8601 with an offset (2026-05-01T09:30:00+08:00) or YYYY-MM-DD HH:MM[:SS] in China Standard Time"
-                ),
+                Message::new("logger_csv.bad_time").with("value", time_text),
             )
         })?;
         let temp_text = record.get(temp_col).unwrap_or("");
@@ -184,18 +204,17 @@ pub fn parse_logger_csv(text: &str) -> Result<Vec<LoggerRow>, LoggerCsvError> {
                 err(
                     Some(line),
                     Some(&temp_name),
-                    format!("{temp_text:?} is not a number of degrees Celsius"),
+                    Message::new("logger_csv.bad_number").with("value", temp_text),
                 )
             })
-            .and_then(|c| check_celsius(c).map_err(|p| err(Some(line), Some(&temp_name), p)))?;
+            .and_then(|c| {
+                check_celsius(c)
+                    .map_err(|_| err(Some(line), Some(&temp_name), implausible_celsius(c)))
+            })?;
         rows.push(LoggerRow { line, at, celsius });
     }
     if rows.is_empty() {
-        return Err(err(
-            None,
-            None,
-            "文件中没有温度记录 / the file holds no readings under its header row".to_owned(),
-        ));
+        return Err(err(None, None, Message::new("logger_csv.no_readings")));
     }
     Ok(rows)
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::din::Din;
 use crate::entities::RecordId;
+use crate::messages::Message;
 
 /// A transport box, identified by the code printed on it (scanned when packing and at
 /// the receiving desk). One writer: the device that opened it for a drive.
@@ -98,14 +99,20 @@ pub const PLAUSIBLE_CELSIUS: TemperatureRange = TemperatureRange {
 };
 
 /// Checks a typed or imported temperature: a finite number a thermometer could show.
+/// The refusal is [`implausible_celsius`] in English.
 pub fn check_celsius(celsius: f64) -> Result<f64, String> {
     if !celsius.is_finite() || !PLAUSIBLE_CELSIUS.contains(celsius) {
-        return Err(format!(
-            "{celsius} °C is not a temperature a box thermometer reads; expected a number between {} and {} °C",
-            PLAUSIBLE_CELSIUS.min_c, PLAUSIBLE_CELSIUS.max_c
-        ));
+        return Err(implausible_celsius(celsius).to_string());
     }
     Ok(celsius)
+}
+
+/// Why `celsius` was refused by [`check_celsius`] (`thermometer.implausible`).
+pub fn implausible_celsius(celsius: f64) -> Message {
+    Message::new("thermometer.implausible")
+        .with("celsius", celsius.to_string())
+        .with("min", PLAUSIBLE_CELSIUS.min_c.to_string())
+        .with("max", PLAUSIBLE_CELSIUS.max_c.to_string())
 }
 
 /// Stretches of readings outside `range`, in time order. Readings need not be sorted.

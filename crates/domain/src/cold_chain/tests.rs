@@ -439,9 +439,19 @@ fn logger_csv_errors_name_line_and_column() {
     assert_eq!((e.line, e.column.as_deref()), (Some(2), Some("temp")));
     assert!(e.to_string().contains("line 2"), "{e}");
     let e = parse_logger_csv("time,temp\n2026-05-01 09:00,400\n").unwrap_err();
-    assert!(e.problem.contains("between -50 and 80"), "{e}");
+    assert!(e.problem.to_string().contains("between -50 and 80"), "{e}");
+    // Where and what, in the driver's language (the catalogue's `logger_csv.*`).
+    let e = parse_logger_csv("time,temp\n2026-05-01 09:00,warm\n").unwrap_err();
+    assert_eq!(
+        e.problem,
+        crate::messages::Message::new("logger_csv.bad_number").with("value", "warm")
+    );
+    assert_eq!(
+        e.message().render(crate::messages::Lang::ZhCn),
+        "第 2 行“temp”列：“warm”不是摄氏温度数值"
+    );
     let e = parse_logger_csv("when,how hot\n1,2\n").unwrap_err();
-    assert!(e.problem.contains("time column"), "{e}");
+    assert!(e.problem.to_string().contains("time column"), "{e}");
     assert!(parse_logger_csv("time,temp\n").is_err());
     assert!(parse_logger_csv("").is_err());
 }

@@ -103,14 +103,8 @@ impl UnitFinding {
 
     /// The finding as the desk, the driver and the manifest say it (`unit.*`).
     pub fn message(&self) -> Message {
-        let classes = |classes: &[ProductClass]| -> Vec<Localized> {
-            classes
-                .iter()
-                .map(|c| Localized {
-                    zh: c.name_zh().to_owned(),
-                    en: c.name_en().to_owned(),
-                })
-                .collect()
+        let classes = |classes: &[ProductClass]| -> Vec<Message> {
+            classes.iter().map(|c| c.name()).collect()
         };
         let elapsed = |m: Message, elapsed_minutes: i64, limit_hours: u32| {
             let (h, min) = hours_minutes(elapsed_minutes);

@@ -51,6 +51,28 @@ pub enum ScanError {
     Din(DinError),
 }
 
+impl ScanError {
+    /// What the person at the scan field reads: the mistakes a hand makes (nothing
+    /// scanned, a typed DIN without or with a wrong check character, data content typed)
+    /// in their own words; anything else as "could not be read" with the parser's
+    /// detail for the English text.
+    pub fn message(&self) -> Message {
+        match self {
+            ScanError::Empty => Message::new("scan.empty"),
+            ScanError::TypedDataContent => Message::new("scan.typed_data_content"),
+            ScanError::Din(DinError::CheckCharacterMissing { din }) => {
+                Message::new("scan.check_character_missing").with("din", din.as_str())
+            }
+            ScanError::Din(DinError::CheckCharacterMismatch { din, found, .. }) => {
+                Message::new("scan.check_character_mismatch")
+                    .with("din", din.as_str())
+                    .with("found", found.to_string())
+            }
+            other => Message::new("scan.unreadable").with("detail", other.to_string()),
+        }
+    }
+}
+
 impl From<DinError> for ScanError {
     fn from(e: DinError) -> ScanError {
         ScanError::Din(e)

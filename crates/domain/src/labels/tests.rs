@@ -375,3 +375,71 @@ fn julian_dates_match_isbt_examples() {
     assert_eq!(parse_cyyjjj("026001"), NaiveDate::from_ymd_opt(2026, 1, 1));
     assert_eq!(parse_cyyjjj("026400"), None);
 }
+
+/// The names a person reads for a piece, a flag and a product class are catalogue
+/// messages; the printed label keeps both languages, drawn from the same entries.
+#[test]
+fn names_and_scan_mistakes_come_from_the_catalogue() {
+    use crate::messages::{Lang, Message};
+    use crate::product::ProductClass;
+
+    let sat = LabelPiece::new(LabelKind::Satellite, 3);
+    assert_eq!(sat.name(), Message::new("piece.satellite").with("n", "3"));
+    assert_eq!(sat.describe(), "satellite bag 3 / 转移袋 3");
+    assert_eq!(
+        LabelPiece::new(LabelKind::Bag, 1).describe(),
+        "primary bag / 主袋"
+    );
+    let nat = DinFlag::parse("09").unwrap();
+    assert_eq!(nat.meaning(), Message::new("din_flag.nat_tube"));
+    assert_eq!(nat.meaning().render(Lang::En), "NAT sample tube");
+    assert_eq!(
+        DinFlag::parse("03").unwrap().meaning().render(Lang::ZhCn),
+        "同组第 3 袋"
+    );
+    assert_eq!(
+        ProductClass::PlateletWholeBlood.name().code,
+        "product_class.platelet_whole_blood"
+    );
+    assert_eq!(
+        ProductClass::PlateletWholeBlood.name_zh(),
+        "全血（制备血小板）"
+    );
+    assert_eq!(ProductClass::ApheresisPlasma.name_en(), "apheresis plasma");
+
+    // What a hand gets wrong at a scan field, in a nurse's words.
+    let d = din(7);
+    let e = read_entry(d.as_str()).unwrap_err();
+    assert_eq!(
+        e.message(),
+        Message::new("scan.check_character_missing").with("din", d.as_str())
+    );
+    assert!(
+        e.message()
+            .render(Lang::En)
+            .contains("without its check character")
+    );
+    let typed = format!(
+        "{} {}",
+        d.as_str(),
+        if d.check_char() == 'A' { 'B' } else { 'A' }
+    );
+    let e = read_entry(&typed).unwrap_err();
+    assert_eq!(e.message().code, "scan.check_character_mismatch");
+    assert!(e.message().render(Lang::ZhCn).contains("不符"));
+    assert_eq!(
+        read_entry("  ").unwrap_err().message(),
+        Message::new("scan.empty")
+    );
+    assert_eq!(
+        read_typed(&format!("={}01", d.as_str()))
+            .unwrap_err()
+            .message(),
+        Message::new("scan.typed_data_content")
+    );
+    // Anything else keeps the parser's English detail for the English text.
+    let e = read_entry(&format!("]C0={}T1", d.as_str())).unwrap_err();
+    let m = e.message();
+    assert_eq!(m.code, "scan.unreadable");
+    assert!(m.render(Lang::En).contains("reserved"));
+}

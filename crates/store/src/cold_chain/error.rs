@@ -106,7 +106,7 @@ impl ColdChainError {
                 )
             }
             ColdChainError::Csv(e) => {
-                Message::new("packing.logger_csv").with("detail", e.to_string())
+                Message::new("packing.logger_csv").with("detail", e.message())
             }
             ColdChainError::NotABagLabel { din, piece } => Message::new("packing.not_a_bag_label")
                 .with("din", din.as_str())

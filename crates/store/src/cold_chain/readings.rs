@@ -8,6 +8,7 @@ use lifebridge_domain::cold_chain::{
     excursions, parse_logger_csv,
 };
 use lifebridge_domain::entities::{EntityKind, RecordId, Role};
+use lifebridge_domain::messages::Message;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -119,10 +120,7 @@ impl Store {
             check_measured_at(row.at, now).map_err(|_| LoggerCsvError {
                 line: Some(row.line),
                 column: None,
-                problem: format!(
-                    "{} is in the future: check the logger's clock",
-                    row.at.to_rfc3339()
-                ),
+                problem: Message::new("logger_csv.in_the_future").with("at", row.at.to_rfc3339()),
             })?;
         }
         let mut held: BTreeSet<DateTime<Utc>> = readings_of(&self.conn, b.id)?
