@@ -128,9 +128,9 @@ fn the_screens_offer_the_cores_lists_of_documents_roles_outcomes_and_reactions()
 /// screen shows after it, so a command is its role check and one call.
 #[test]
 fn each_screen_action_returns_the_view_after_it() {
-    use lifebridge_domain::product::ProductClass;
     use lifebridge_domain::entities::Role;
     use lifebridge_domain::label_piece::{LabelKind, LabelPiece};
+    use lifebridge_domain::product::ProductClass;
     use lifebridge_store::{Actor, StoreError};
 
     let (_dir, mut store, donation) = collected();

@@ -17,12 +17,15 @@ use tokio::sync::{Notify, watch};
 use crate::SyncError;
 use crate::client::StationClient;
 use lifebridge_protocol::records::LocalChange;
-use lifebridge_protocol::wire::{ClockWarning, ErrorCode, RefusedEntry};
+use lifebridge_protocol::wire::{ClockWarning, ErrorCode, MAX_BATCH_ENTRIES, RefusedEntry};
 
 #[derive(Debug, Clone)]
 pub struct ReplicatorConfig {
-    /// Change-log entries per push request.
+    /// Change-log entries in the first push request ([`BatchSize`] adapts it).
     pub batch_size: u32,
+    /// The most entries one push request grows to (at most the station's
+    /// [`MAX_BATCH_ENTRIES`]).
+    pub max_batch_size: u32,
     /// Records per pull page.
     pub page_size: u32,
     /// Time between syncs while everything works.
@@ -36,6 +39,7 @@ impl Default for ReplicatorConfig {
     fn default() -> Self {
         ReplicatorConfig {
             batch_size: 500,
+            max_batch_size: MAX_BATCH_ENTRIES as u32,
             page_size: 500,
             interval: Duration::from_secs(60),
             backoff_base: Duration::from_secs(2),
@@ -80,10 +84,65 @@ pub struct SyncReport {
     pub skipped: Vec<String>,
 }
 
+/// The size of the next push request. The station makes one durable commit per
+/// acknowledged batch, so a backlog moves fastest in large batches, while a flaky link
+/// wastes least in small ones: the batch starts at the configured size, doubles after
+/// each acknowledged round trip up to its cap, and halves after a failed one. A 413 (the
+/// body is larger than the station takes) halves it and lowers the cap to that size, so
+/// it does not grow back into the same refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchSize {
+    current: u32,
+    cap: u32,
+}
+
+impl BatchSize {
+    /// Starts at `start` and grows to `max`, both kept within 1..=[`MAX_BATCH_ENTRIES`].
+    pub fn new(start: u32, max: u32) -> BatchSize {
+        let cap = max.clamp(1, MAX_BATCH_ENTRIES as u32);
+        BatchSize {
+            current: start.clamp(1, cap),
+            cap,
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.current
+    }
+
+    pub fn cap(self) -> u32 {
+        self.cap
+    }
+
+    /// The station acknowledged a batch.
+    pub fn acknowledged(&mut self) {
+        self.current = self.current.saturating_mul(2).min(self.cap);
+    }
+
+    /// A request of `sent` entries failed on the way (no answer, a 5xx).
+    pub fn failed(&mut self, sent: u32) {
+        self.current = (sent.min(self.current) / 2).max(1);
+    }
+
+    /// A request of `sent` entries was refused as too large (413). `false` when it held
+    /// one entry: nothing smaller can be sent.
+    pub fn too_large(&mut self, sent: u32) -> bool {
+        if sent <= 1 {
+            return false;
+        }
+        self.failed(sent);
+        self.cap = self.current;
+        true
+    }
+}
+
 pub struct Replicator {
     store: Arc<Mutex<Store>>,
     client: StationClient,
     config: ReplicatorConfig,
+    /// Kept between syncs (a long-lived replicator keeps what it learnt of the link);
+    /// never held across an await.
+    batch: Mutex<BatchSize>,
     status: watch::Sender<SyncStatus>,
     wake: Arc<Notify>,
 }
@@ -123,11 +182,13 @@ impl Replicator {
         config: ReplicatorConfig,
     ) -> (Replicator, watch::Receiver<SyncStatus>) {
         let (status, rx) = watch::channel(SyncStatus::default());
+        let batch = Mutex::new(BatchSize::new(config.batch_size, config.max_batch_size));
         (
             Replicator {
                 store,
                 client,
                 config,
+                batch,
                 status,
                 wake: Arc::new(Notify::new()),
             },
@@ -147,6 +208,16 @@ impl Replicator {
 
     fn set(&self, f: impl FnOnce(&mut SyncStatus)) {
         self.status.send_modify(f);
+    }
+
+    /// Reads or adjusts the push batch size.
+    fn batch<T>(&self, f: impl FnOnce(&mut BatchSize) -> T) -> T {
+        // The lock guards two integers; a panic elsewhere cannot leave them inconsistent.
+        let mut guard = self
+            .batch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
     }
 
     /// One full sync: push everything pending, then pull every page.
@@ -197,7 +268,7 @@ impl Replicator {
         // is offered again only after the backoff, never in a tight loop.
         let mut refused: Option<Box<RefusedEntry>> = None;
         loop {
-            let batch = self.config.batch_size;
+            let batch = self.batch(|b| b.get());
             let (mut entries, pending): (Vec<LocalChange>, u64) =
                 with_store(&self.store, move |s| {
                     let cursor = s.push_cursor()?;
@@ -212,8 +283,10 @@ impl Replicator {
                 break;
             };
             let last = entries.last().map_or(first, |e| e.seq);
+            let count = u32::try_from(entries.len()).unwrap_or(u32::MAX);
             let new_cursor = match self.client.push(entries).await {
                 Ok((answer, sent)) => {
+                    self.batch(BatchSize::acknowledged);
                     report.pushed += u64::from(answer.stored);
                     report.push_requests += 1;
                     report.bytes_sent += sent as u64;
@@ -249,7 +322,23 @@ impl Replicator {
                     refused = Some(entry);
                     continue;
                 }
-                Err(e) => return Err(e),
+                Err(SyncError::Station { status, body })
+                    if status == 413 || body.error == ErrorCode::BodyTooLarge =>
+                {
+                    if self.batch(|b| b.too_large(count)) {
+                        tracing::warn!(count, "push too large for the station; halving the batch");
+                        continue;
+                    }
+                    return Err(SyncError::Station { status, body });
+                }
+                Err(e) => {
+                    if matches!(&e, SyncError::Unreachable(_))
+                        || matches!(&e, SyncError::Station { status, .. } if *status >= 500)
+                    {
+                        self.batch(|b| b.failed(count));
+                    }
+                    return Err(e);
+                }
             };
             let progressed = new_cursor >= first;
             with_store(&self.store, move |s| s.set_push_cursor(new_cursor)).await?;
@@ -334,6 +423,75 @@ impl Replicator {
                 _ = shutdown.changed() => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_batch_grows_after_acknowledged_round_trips_up_to_its_cap() {
+        let mut b = BatchSize::new(500, MAX_BATCH_ENTRIES as u32);
+        let mut sizes = vec![b.get()];
+        for _ in 0..4 {
+            b.acknowledged();
+            sizes.push(b.get());
+        }
+        assert_eq!(sizes, [500, 1000, 2000, 2000, 2000]);
+    }
+
+    #[test]
+    fn the_cap_never_exceeds_what_the_station_takes() {
+        let mut b = BatchSize::new(50_000, 100_000);
+        assert_eq!(b.get(), MAX_BATCH_ENTRIES as u32);
+        b.acknowledged();
+        assert_eq!(b.get(), MAX_BATCH_ENTRIES as u32);
+        assert_eq!(
+            BatchSize::new(0, 0).get(),
+            1,
+            "an empty setting still sends"
+        );
+        assert_eq!(
+            ReplicatorConfig::default().max_batch_size,
+            MAX_BATCH_ENTRIES as u32
+        );
+    }
+
+    #[test]
+    fn a_failure_halves_the_batch_and_growth_resumes() {
+        let mut b = BatchSize::new(800, 2000);
+        b.failed(800);
+        assert_eq!(b.get(), 400);
+        // A short last batch that failed halves from what was sent.
+        b.failed(30);
+        assert_eq!(b.get(), 15);
+        b.acknowledged();
+        assert_eq!(b.get(), 30);
+        for _ in 0..10 {
+            b.failed(b.get());
+        }
+        assert_eq!(b.get(), 1, "never below one entry");
+        for _ in 0..20 {
+            b.acknowledged();
+        }
+        assert_eq!(b.get(), 2000, "a failure does not lower the cap");
+    }
+
+    #[test]
+    fn a_413_halves_the_batch_and_lowers_the_cap() {
+        let mut b = BatchSize::new(2000, 2000);
+        assert!(b.too_large(2000));
+        assert_eq!((b.get(), b.cap()), (1000, 1000));
+        b.acknowledged();
+        assert_eq!(b.get(), 1000, "it does not grow back into the refusal");
+        assert!(b.too_large(1000));
+        assert_eq!(b.get(), 500);
+        let mut one = BatchSize::new(1, 2000);
+        assert!(
+            !one.too_large(1),
+            "one entry too large: nothing smaller to send"
+        );
     }
 }
 

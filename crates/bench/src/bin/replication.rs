@@ -21,11 +21,13 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use lifebridge_domain::hlc::Hlc;
 use lifebridge_protocol::records::LocalChange;
+use lifebridge_protocol::wire::MAX_BATCH_ENTRIES;
 use lifebridge_station::config::Config;
 use lifebridge_station::db::Storage;
 use lifebridge_station::{auth, open_storage, server};
 use lifebridge_store::{Store, StoreKey};
 use lifebridge_sync::client::{StationClient, Trust};
+use lifebridge_sync::replicator::BatchSize;
 use uuid::Uuid;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -41,9 +43,16 @@ struct Args {
     /// Donations per device in the concurrent run.
     #[arg(long, default_value_t = 200)]
     per_device: u32,
-    /// Entries per push request.
+    /// Entries in the first push request; later ones grow as the replicator's do
+    /// ([`BatchSize`]), up to `--max-batch`.
     #[arg(long, default_value_t = 500)]
     batch: u32,
+    /// The most entries per push request (`--max-batch 500` keeps every request at 500).
+    #[arg(long, default_value_t = MAX_BATCH_ENTRIES as u32)]
+    max_batch: u32,
+    /// Only the single-device runs (no 50 devices at once, no fault proxy).
+    #[arg(long)]
+    single_only: bool,
     /// Scratch folder (default: the system temp folder).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -155,29 +164,49 @@ async fn enroll(
     Ok(client.with_token(answer.token))
 }
 
+/// What one device's push phase did.
+struct Pushed {
+    entries: u64,
+    /// Compressed bytes of the acknowledged requests.
+    bytes: u64,
+    requests: u64,
+    /// The size of each acknowledged batch, in order.
+    batches: Vec<usize>,
+}
+
 /// The replicator's push phase: batches after the acknowledged cursor until none are
-/// left. Returns (entries, compressed bytes sent, requests). Errors are retried.
+/// left, sized as the replicator sizes them ([`BatchSize`]). Errors are retried.
 async fn push_all(
     device: &Device,
     client: &StationClient,
-    batch: u32,
-) -> Result<(u64, u64, u64), BoxError> {
+    mut batch: BatchSize,
+) -> Result<Pushed, BoxError> {
     let (mut bytes, mut requests, mut failures) = (0u64, 0u64, 0u32);
+    let mut batches = Vec::new();
     let mut cursor = 0usize;
     loop {
         // Seqs run 1, 2, …: the entries after cursor `c` start at index `c`.
         let entries = &device.entries[cursor.min(device.entries.len())..];
         if entries.is_empty() {
-            return Ok((device.entries.len() as u64, bytes, requests));
+            return Ok(Pushed {
+                entries: device.entries.len() as u64,
+                bytes,
+                requests,
+                batches,
+            });
         }
-        let take = entries.len().min(batch as usize);
+        let take = entries.len().min(batch.get() as usize);
         requests += 1;
         match client.push(entries[..take].to_vec()).await {
             Ok((answer, sent)) => {
+                batch.acknowledged();
                 bytes += sent as u64;
-                cursor = usize::try_from(answer.held_seq)?;
+                let held = usize::try_from(answer.held_seq)?;
+                batches.push(held.saturating_sub(cursor));
+                cursor = held;
             }
             Err(e) => {
+                batch.failed(take as u32);
                 failures += 1;
                 if failures > 10_000 {
                     return Err(format!("giving up: {e}").into());
@@ -193,10 +222,13 @@ async fn push_all(
 async fn ingest_only(
     storage: &dyn Storage,
     device: &Device,
-    batch: u32,
+    batches: &[usize],
 ) -> Result<Duration, BoxError> {
     let start = Instant::now();
-    for chunk in device.entries.chunks(batch as usize) {
+    let mut rest = device.entries.as_slice();
+    for &n in batches {
+        let (chunk, tail) = rest.split_at(n.min(rest.len()));
+        rest = tail;
         storage
             .push(
                 device.id,
@@ -207,6 +239,10 @@ async fn ingest_only(
             .await?;
     }
     Ok(start.elapsed())
+}
+
+fn batch_size(args: &Args) -> BatchSize {
+    BatchSize::new(args.batch, args.max_batch)
 }
 
 fn bare_insert_sqlite(
@@ -330,8 +366,9 @@ async fn single_device(
     let url = station.running.base_url();
     let client = enroll(&station, &url, &device, "BUS-01").await?;
     let start = Instant::now();
-    let (n, bytes, requests) = push_all(&device, &client, args.batch).await?;
+    let pushed = push_all(&device, &client, batch_size(args)).await?;
     let push = start.elapsed();
+    let (n, bytes, requests) = (pushed.entries, pushed.bytes, pushed.requests);
     // The same batches into a second, fresh station database, without the network.
     let ingest = {
         let pg = match pg_server {
@@ -357,15 +394,17 @@ async fn single_device(
             .redeem_enrollment("bench-code", device.id, "bench-token", now)
             .await?
             .ok_or("the benchmark's enrollment was refused")?;
-        ingest_only(storage.as_ref(), &device, args.batch).await?
+        ingest_only(storage.as_ref(), &device, &pushed.batches).await?
     };
     let bare = match pg.as_deref() {
         None => bare_insert_sqlite(&sdir, &device.entries, device.id)?,
         Some(url) => bare_insert_pg(url, &device.entries, device.id).await?,
     };
     println!(
-        "one device, {} donations ({n} change-log entries, {requests} requests of {}), {label}:",
-        args.donations, args.batch
+        "one device, {} donations ({n} change-log entries, {requests} requests of {} growing to {}), {label}:",
+        args.donations,
+        args.batch,
+        batch_size(args).cap()
     );
     println!(
         "  push over loopback:                 {:>9.2} s  ({:.0} entries/s)",
@@ -433,7 +472,7 @@ async fn many_devices(
     let start = Instant::now();
     let mut tasks = Vec::new();
     for (device, client) in devices {
-        let batch = args.batch;
+        let batch = batch_size(args);
         tasks.push(tokio::spawn(async move {
             push_all(&device, &client, batch)
                 .await
@@ -442,7 +481,7 @@ async fn many_devices(
     }
     let mut total = 0;
     for t in tasks {
-        total += t.await?.map_err(|e| -> BoxError { e.into() })?.0;
+        total += t.await?.map_err(|e| -> BoxError { e.into() })?.entries;
     }
     let wall = start.elapsed();
     let held = station.storage.counts().await?.change_entries;
@@ -469,7 +508,8 @@ async fn through_faults(args: &Args, dir: &Path, template: &[LocalChange]) -> Re
     let proxy = proxy::start(station.running.addr, 0x5eed, fault_percent).await;
     let client = enroll(&station, &proxy.url(), &device, "BUS-99").await?;
     let start = Instant::now();
-    let (n, bytes_acked, requests) = push_all(&device, &client, args.batch).await?;
+    let pushed = push_all(&device, &client, batch_size(args)).await?;
+    let (n, bytes_acked, requests) = (pushed.entries, pushed.bytes, pushed.requests);
     let wall = start.elapsed();
     let s = &proxy.stats;
     let through = s.request_bytes.load(Ordering::Relaxed);
@@ -524,6 +564,9 @@ async fn main() -> Result<(), BoxError> {
         single_device(&args, &root, &template, None).await?;
         if let Some(url) = &args.pg_url {
             single_device(&args, &root, &template, Some(url)).await?;
+        }
+        if args.single_only {
+            return Ok(());
         }
         many_devices(&args, &root, &template, None).await?;
         match &args.pg_url {

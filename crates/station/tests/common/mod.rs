@@ -129,6 +129,8 @@ impl Device {
     pub fn replicator(&self, url: &str) -> Replicator {
         let config = ReplicatorConfig {
             batch_size: 10,
+            // Grows under the faults too (10, 20, 40), so retries meet every size.
+            max_batch_size: 40,
             page_size: 7,
             interval: Duration::from_millis(200),
             backoff_base: Duration::from_millis(20),
