@@ -239,4 +239,9 @@ test("summary: the day's donors, deferrals and units, in English on request", as
   assert.match(await text(browser, "#exported"), /drive-.*\.json/);
   await shot(browser, "09-summary-en");
   await click(browser, "#lang");
+  // Back in zh-CN before the next test file opens the app (the choice is remembered).
+  await browser.waitUntil(async () => (await text(browser, "#tab-summary")) === "总结", {
+    timeout: 5000,
+    timeoutMsg: "the language did not switch back to zh-CN",
+  });
 });

@@ -139,8 +139,12 @@ const connectionError = (err) => /UND_ERR_SOCKET|ECONNREFUSED|ECONNRESET|socket 
 export async function launchApp(env) {
   const port = await freePort();
   const nativePort = await freePort();
+  // A fresh web profile per app (WebKit keeps localStorage, e.g. the chosen language,
+  // under $XDG_DATA_HOME): no test starts from what an earlier run left behind.
+  const webData = mkdtempSync(path.join(tmpdir(), "lifebridge-webdata-"));
   const driver = new Proc("tauri-driver + WebKitWebDriver + app", "tauri-driver",
-    ["--port", String(port), "--native-port", String(nativePort)], { ...process.env, ...env });
+    ["--port", String(port), "--native-port", String(nativePort)],
+    { ...process.env, XDG_DATA_HOME: webData, ...env });
   const started = Date.now();
   try {
     await waitForProcPort(driver, "tauri-driver", port, 30000);
