@@ -318,7 +318,13 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
   for (let i = 0; i < activity.entries.length; i += 200) {
     await device('/v1/push', stats.token, { ...activity.client, entries: activity.entries.slice(i, i + 200) });
   }
-  const figures = await (await fetch(`${url}/desk/api/statistics`)).json();
+  // The figures need a desk session (docs/security.md): none without it, the desk tab's with it.
+  assert.equal((await fetch(`${url}/desk/api/statistics`)).status, 401, 'statistics without a desk session');
+  const deskToken = await page.evaluate(() => sessionStorage.getItem('lifebridge.desk.token'));
+  assert.ok(deskToken, 'the desk tab keeps its session');
+  const figures = await (await fetch(`${url}/desk/api/statistics`, {
+    headers: { Authorization: `Bearer ${deskToken}` },
+  })).json();
   assert.ok(figures.year.donations > 0, JSON.stringify(figures.year));
   await page.goto(`${url}/stats`);
   await page.waitForSelector(`#year-donations .n:text-is("${figures.year.donations}")`);
