@@ -732,10 +732,7 @@ pub async fn start(
             let mut server = axum_server::from_tcp(listener)
                 .map_err(|source| StartError::Bind { addr, source })?
                 .handle(handle.clone());
-            server
-                .http_builder()
-                .http1()
-                .header_read_timeout(header_timeout);
+            limit_header_read(&mut server, header_timeout);
             tokio::spawn(async move { server.serve(app).await })
         }
         Some(tls) => {
@@ -746,10 +743,7 @@ pub async fn start(
             )
             .map_err(|source| StartError::Bind { addr, source })?
             .handle(handle.clone());
-            server
-                .http_builder()
-                .http1()
-                .header_read_timeout(header_timeout);
+            limit_header_read(&mut server, header_timeout);
             tokio::spawn(async move { server.serve(app).await })
         }
     };
@@ -762,10 +756,7 @@ pub async fn start(
                     source,
                 })?
                 .handle(handle);
-            server
-                .http_builder()
-                .http1()
-                .header_read_timeout(header_timeout);
+            limit_header_read(&mut server, header_timeout);
             let app = metrics_router(state).into_make_service();
             let side = tokio::spawn(async move { server.serve(app).await });
             tracing::info!(addr = %maddr, "metrics listening");
@@ -794,4 +785,10 @@ fn bind(at: SocketAddr) -> Result<(std::net::TcpListener, SocketAddr), StartErro
     listener.set_nonblocking(true).map_err(err)?;
     let addr = listener.local_addr().map_err(err)?;
     Ok((listener, addr))
+}
+
+/// hyper closes a connection whose request headers do not arrive within `timeout`; the
+/// same for every listener (plain, TLS, metrics).
+fn limit_header_read<Acc>(server: &mut axum_server::Server<SocketAddr, Acc>, timeout: Duration) {
+    server.http_builder().http1().header_read_timeout(timeout);
 }
