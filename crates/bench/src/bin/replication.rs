@@ -50,6 +50,10 @@ struct Args {
     /// The most entries per push request (`--max-batch 500` keeps every request at 500).
     #[arg(long, default_value_t = MAX_BATCH_ENTRIES as u32)]
     max_batch: u32,
+    /// Side-by-side rounds of the single-device push, ingest and bare insert (fresh
+    /// databases each); the medians and every round's ratio are printed.
+    #[arg(long, default_value_t = 3)]
+    repeat: u32,
     /// Only the single-device runs (no 50 devices at once, no fault proxy).
     #[arg(long)]
     single_only: bool,
@@ -250,9 +254,11 @@ fn bare_insert_sqlite(
     entries: &[LocalChange],
     device: Uuid,
 ) -> Result<Duration, BoxError> {
-    let mut conn = rusqlite::Connection::open(dir.join("bare.db"))?;
-    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    let path = dir.join("bare.db");
+    let mut conn = rusqlite::Connection::open(&path)?;
+    // The station's own connection settings (WAL, synchronous=FULL, page cache), so the
+    // baseline and the push differ only in what the station does per entry.
+    lifebridge_station::storage::sqlite::configure(&conn, &path)?;
     lifebridge_station::migrations::apply_sqlite(&mut conn)?;
     let start = Instant::now();
     let tx = conn.transaction()?;
@@ -339,6 +345,23 @@ async fn pg_database(url: &str, name: &str) -> Result<String, BoxError> {
     Ok(format!("{base}/{db}"))
 }
 
+/// One side-by-side round on fresh databases: push over HTTP, the same batches straight
+/// into `Storage::push`, and the bare insert of the same rows.
+struct Round {
+    push: Duration,
+    ingest: Duration,
+    bare: Duration,
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    match xs.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => xs[n / 2],
+        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
+}
+
 async fn single_device(
     args: &Args,
     dir: &Path,
@@ -350,66 +373,97 @@ async fn single_device(
     } else {
         "SQLite"
     };
-    let sdir = dir.join(format!("single-{label}"));
-    std::fs::create_dir_all(&sdir)?;
     let device = synth_device(template, args.donations);
     let json_bytes: usize = device
         .entries
         .iter()
         .map(|e| serde_json::to_vec(e).map_or(0, |v| v.len()))
         .sum();
-    let pg = match pg_server {
-        Some(server) => Some(pg_database(server, "single").await?),
-        None => None,
-    };
-    let station = start_station(&sdir.join("station"), pg.as_deref()).await?;
-    let url = station.running.base_url();
-    let client = enroll(&station, &url, &device, "BUS-01").await?;
-    let start = Instant::now();
-    let pushed = push_all(&device, &client, batch_size(args)).await?;
-    let push = start.elapsed();
-    let (n, bytes, requests) = (pushed.entries, pushed.bytes, pushed.requests);
-    // The same batches into a second, fresh station database, without the network.
-    let ingest = {
+    let mut rounds = Vec::new();
+    let mut last: Option<(Station, Pushed)> = None;
+    for round in 0..args.repeat.max(1) {
+        if let Some((station, _)) = last.take() {
+            station.running.stop().await?;
+        }
+        let sdir = dir.join(format!("single-{label}-{round}"));
+        std::fs::create_dir_all(&sdir)?;
         let pg = match pg_server {
-            Some(server) => Some(pg_database(server, "ingest").await?),
+            Some(server) => Some(pg_database(server, "single").await?),
             None => None,
         };
-        let config = Config {
-            data_dir: sdir.join("ingest"),
-            database_url: pg,
-            ..Config::default()
+        let station = start_station(&sdir.join("station"), pg.as_deref()).await?;
+        let url = station.running.base_url();
+        let client = enroll(&station, &url, &device, "BUS-01").await?;
+        let start = Instant::now();
+        let pushed = push_all(&device, &client, batch_size(args)).await?;
+        let push = start.elapsed();
+        // The same batches into a second, fresh station database, without the network.
+        let ingest = {
+            let pg = match pg_server {
+                Some(server) => Some(pg_database(server, "ingest").await?),
+                None => None,
+            };
+            let config = Config {
+                data_dir: sdir.join("ingest"),
+                database_url: pg,
+                ..Config::default()
+            };
+            let storage = open_storage(&config).await?;
+            let now = chrono::Utc::now();
+            storage
+                .create_enrollment(
+                    "BUS-01",
+                    "bench-code",
+                    now,
+                    now + chrono::Duration::hours(1),
+                )
+                .await?;
+            storage
+                .redeem_enrollment("bench-code", device.id, "bench-token", now)
+                .await?
+                .ok_or("the benchmark's enrollment was refused")?;
+            ingest_only(storage.as_ref(), &device, &pushed.batches).await?
         };
-        let storage = open_storage(&config).await?;
-        let now = chrono::Utc::now();
-        storage
-            .create_enrollment(
-                "BUS-01",
-                "bench-code",
-                now,
-                now + chrono::Duration::hours(1),
-            )
-            .await?;
-        storage
-            .redeem_enrollment("bench-code", device.id, "bench-token", now)
-            .await?
-            .ok_or("the benchmark's enrollment was refused")?;
-        ingest_only(storage.as_ref(), &device, &pushed.batches).await?
+        let bare = match pg.as_deref() {
+            None => bare_insert_sqlite(&sdir, &device.entries, device.id)?,
+            Some(url) => bare_insert_pg(url, &device.entries, device.id).await?,
+        };
+        rounds.push(Round { push, ingest, bare });
+        last = Some((station, pushed));
+    }
+    let Some((station, pushed)) = last else {
+        return Err("no benchmark round ran".into());
     };
-    let bare = match pg.as_deref() {
-        None => bare_insert_sqlite(&sdir, &device.entries, device.id)?,
-        Some(url) => bare_insert_pg(url, &device.entries, device.id).await?,
+    let (n, bytes, requests) = (pushed.entries, pushed.bytes, pushed.requests);
+    let secs =
+        |f: fn(&Round) -> Duration| median(rounds.iter().map(|r| f(r).as_secs_f64()).collect());
+    let ratios = |f: fn(&Round) -> Duration| {
+        let mut rs: Vec<f64> = rounds
+            .iter()
+            .map(|r| f(r).as_secs_f64() / r.bare.as_secs_f64())
+            .collect();
+        rs.sort_by(f64::total_cmp);
+        let each = rs
+            .iter()
+            .map(|r| format!("{r:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        (median(rs), each)
     };
+    let (push, ingest, bare) = (secs(|r| r.push), secs(|r| r.ingest), secs(|r| r.bare));
+    let (push_ratio, push_each) = ratios(|r| r.push);
+    let (ingest_ratio, ingest_each) = ratios(|r| r.ingest);
     println!(
-        "one device, {} donations ({n} change-log entries, {requests} requests of {} growing to {}), {label}:",
+        "one device, {} donations ({n} change-log entries, {requests} requests of {} growing to {}), {label}, median of {} rounds:",
         args.donations,
         args.batch,
-        batch_size(args).cap()
+        batch_size(args).cap(),
+        rounds.len()
     );
     println!(
         "  push over loopback:                 {:>9.2} s  ({:.0} entries/s)",
-        push.as_secs_f64(),
-        n as f64 / push.as_secs_f64()
+        push,
+        n as f64 / push
     );
     println!(
         "  bytes on the wire per donation:     {:>9.0}    (gzip; JSON before compression {:.0})",
@@ -417,20 +471,14 @@ async fn single_device(
         json_bytes as f64 / f64::from(args.donations)
     );
     println!(
-        "  station ingest alone (no HTTP):     {:>9.3} s  (same batches, fresh database)",
-        ingest.as_secs_f64()
+        "  station ingest alone (no HTTP):     {ingest:>9.3} s  (same batches, fresh database)"
     );
     println!(
-        "  bare bulk insert of the same rows:  {:>9.3} s  (one transaction, same database)",
-        bare.as_secs_f64()
+        "  bare bulk insert of the same rows:  {bare:>9.3} s  (one transaction, same settings)"
     );
+    println!("  ratio push / bare insert:           {push_ratio:>9.2}  (each round: {push_each})");
     println!(
-        "  ratio push / bare insert:           {:>9.1}",
-        push.as_secs_f64() / bare.as_secs_f64()
-    );
-    println!(
-        "  ratio ingest / bare insert:         {:>9.1}",
-        ingest.as_secs_f64() / bare.as_secs_f64()
+        "  ratio ingest / bare insert:         {ingest_ratio:>9.2}  (each round: {ingest_each})"
     );
     // The statistics page reads every donation, screening and drive the station holds
     // and computes in memory, on each request.

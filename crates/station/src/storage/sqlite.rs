@@ -27,22 +27,38 @@ pub struct SqliteStorage {
 impl SqliteStorage {
     pub fn open(path: &Path) -> Result<SqliteStorage> {
         let mut conn = Connection::open(path)?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StorageError::Database(format!(
-                "could not switch {} to write-ahead logging (journal mode is {mode})",
-                path.display()
-            )));
-        }
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        // Room for every statement the algorithms use, so none is parsed twice.
-        conn.set_prepared_statement_cache_capacity(64);
+        configure(&conn, path)?;
         migrate(&mut conn)?;
         Ok(SqliteStorage {
             conn: Arc::new(Mutex::new(conn)),
         })
     }
+}
+
+/// Pages SQLite keeps in memory per connection: 64 MiB (`cache_size` is in KiB when
+/// negative). SQLite's default, 2 MiB, is smaller than one large push batch, so a batch
+/// spilled dirty pages into the WAL mid-transaction and read them back; a station
+/// machine has the memory.
+pub const CACHE_KIB: i64 = 64 * 1024;
+
+/// The settings every station connection runs with — and the replication benchmark's
+/// bare-insert baseline, so the two are measured on the same footing: write-ahead
+/// logging, `synchronous=FULL` (an acknowledged push survives a power cut), the page
+/// cache above, a busy timeout, and a statement cache large enough that no statement
+/// the algorithms use is parsed twice.
+pub fn configure(conn: &Connection, path: &Path) -> Result<()> {
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StorageError::Database(format!(
+            "could not switch {} to write-ahead logging (journal mode is {mode})",
+            path.display()
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
 }
 
 #[async_trait]
