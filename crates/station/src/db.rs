@@ -14,7 +14,7 @@ use lifebridge_protocol::records::LocalChange;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::desk::ReceiptRow;
+use crate::desk::receipts::ReceiptRow;
 use crate::devices::DeviceRecord;
 use crate::feed::PullPage;
 use crate::ingest::PushOutcome;
@@ -446,14 +446,14 @@ impl<B: Backend> Storage for B {
 
     async fn open_receipt(&self, receipt: &ReceiptRow) -> Result<()> {
         run(self, Write, receipt.clone(), |tx, r| {
-            Box::pin(desk::open_receipt(tx, r))
+            Box::pin(desk::receipts::open_receipt(tx, r))
         })
         .await
     }
 
     async fn receipt(&self, receipt_id: Uuid) -> Result<Option<ReceiptRow>> {
         run(self, Read, receipt_id, |tx, id| {
-            Box::pin(desk::receipt(tx, *id))
+            Box::pin(desk::receipts::receipt(tx, *id))
         })
         .await
     }
@@ -467,7 +467,7 @@ impl<B: Backend> Storage for B {
     ) -> Result<bool> {
         let args = (receipt_id, scan_id, scan.clone(), scanned_by);
         run(self, Write, args, |tx, (receipt, scan_id, scan, by)| {
-            Box::pin(desk::add_scan(tx, *receipt, *scan_id, scan, *by))
+            Box::pin(desk::receipts::add_scan(tx, *receipt, *scan_id, scan, *by))
         })
         .await
     }
@@ -477,14 +477,14 @@ impl<B: Backend> Storage for B {
             self,
             Write,
             (receipt_id, record.clone()),
-            |tx, (id, record)| Box::pin(desk::sign(tx, *id, record)),
+            |tx, (id, record)| Box::pin(desk::receipts::sign(tx, *id, record)),
         )
         .await
     }
 
     async fn handoff_of(&self, receipt_id: Uuid) -> Result<Option<String>> {
         run(self, Read, receipt_id, |tx, id| {
-            Box::pin(desk::handoff_of(tx, *id))
+            Box::pin(desk::receipts::handoff_of(tx, *id))
         })
         .await
     }

@@ -116,8 +116,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     }
     let forms = forms
         .with_state(state.clone())
-        // The receiving desk and statistics pages (crate::handoff).
-        .merge(crate::handoff::router(state.clone()))
+        // The receiving desk and statistics pages (crate::desk).
+        .merge(crate::desk::api::router(state.clone()))
         .route_layer(from_fn(|req: Request, next: Next| {
             refuse_oversized(FORM_BODY_BYTES, req, next)
         }))

@@ -6,7 +6,7 @@ mod common;
 
 use common::{Backend, start, start_with};
 use lifebridge_domain::pin::MAX_FAILED_ATTEMPTS;
-use lifebridge_station::desk_auth::ADDRESS_MAX_FAILURES;
+use lifebridge_station::desk::auth::ADDRESS_MAX_FAILURES;
 use lifebridge_station::staff::new_staff;
 use serde_json::{Value, json};
 

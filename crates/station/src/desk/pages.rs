@@ -6,12 +6,12 @@ use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-const DESK_HTML: &str = include_str!("../ui/desk.html");
-const STATS_HTML: &str = include_str!("../ui/stats.html");
-const DESK_JS: &str = include_str!("../ui/desk.js");
-const STATS_JS: &str = include_str!("../ui/stats.js");
-const I18N_JS: &str = include_str!("../ui/i18n.js");
-const CSS: &str = include_str!("../ui/desk.css");
+const DESK_HTML: &str = include_str!("../../ui/desk.html");
+const STATS_HTML: &str = include_str!("../../ui/stats.html");
+const DESK_JS: &str = include_str!("../../ui/desk.js");
+const STATS_JS: &str = include_str!("../../ui/stats.js");
+const I18N_JS: &str = include_str!("../../ui/i18n.js");
+const CSS: &str = include_str!("../../ui/desk.css");
 
 pub async fn desk_page() -> Html<&'static str> {
     Html(DESK_HTML)

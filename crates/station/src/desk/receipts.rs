@@ -1,6 +1,6 @@
 //! What the receiving desk stores: receipts, their scans in scan order, and the signed
 //! hand-off, which goes back to each manifest's device as a feed record. The pages and
-//! the reconciliation are `crate::receiving`.
+//! the reconciliation are `desk::api`.
 
 use chrono::{DateTime, Utc};
 use lifebridge_domain::handoff::{DeskManual, DeskScan, HandoffRecord};
