@@ -4,6 +4,8 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::messages::{Localized, Message};
+
 /// What the slip says; the app fills it from the deferral record and the catalogue.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeferralSlip {
@@ -21,23 +23,24 @@ pub struct DeferralSlip {
 }
 
 impl DeferralSlip {
-    /// The sentence that matters most, in Chinese: when to come back.
-    pub fn come_back_zh(&self) -> String {
+    /// The sentence that matters most: when to come back, or that the exclusion is
+    /// permanent.
+    pub fn come_back(&self) -> Message {
         match self.until {
-            Some(d) => format!(
-                "暂缓献血（暂时不能献血）。您可以在 {} 年 {} 月 {} 日及以后再来献血。",
-                d.format("%Y"),
-                d.format("%-m"),
-                d.format("%-d")
+            // The date as each language writes it (2026 年 5 月 8 日 / 2026-05-08).
+            Some(d) => Message::new("slip.come_back.temporary").with(
+                "date",
+                Localized {
+                    zh: format!(
+                        "{} 年 {} 月 {} 日",
+                        d.format("%Y"),
+                        d.format("%-m"),
+                        d.format("%-d")
+                    ),
+                    en: d.to_string(),
+                },
             ),
-            None => "永久不能献血。感谢您的爱心，请不要再来献血。".to_owned(),
-        }
-    }
-
-    pub fn come_back_en(&self) -> String {
-        match self.until {
-            Some(d) => format!("Temporary deferral: you may donate again from {d}."),
-            None => "Permanent exclusion: please do not donate blood again.".to_owned(),
+            None => Message::new("slip.come_back.permanent"),
         }
     }
 }

@@ -3,43 +3,57 @@
 //! English beside it, and the day they may come back, or that the exclusion is permanent.
 
 use crate::LabelError;
+use lifebridge_domain::messages::{Lang, Message};
 use lifebridge_domain::slip::DeferralSlip;
 
 use crate::font::LabelFont;
-use crate::manifest_pdf::Writer;
+use crate::manifest_pdf::{Writer, both, caption};
 
 /// Renders the slip on one A4 page.
 pub fn render_deferral_slip(slip: &DeferralSlip) -> Result<Vec<u8>, LabelError> {
     let font = LabelFont::embedded()?;
-    let mut w = Writer::new(font, format!("暂缓献血告知单 Deferral slip {}", slip.code));
-    w.line_at("献血者暂缓献血告知单 / Donor deferral slip", 6.0, 0.0);
+    let footer = both(&Message::new("print.slip.footer").with("code", slip.code.as_str()));
+    let mut w = Writer::new(font, footer);
+    w.line_at(&caption("print.slip.title"), 6.0, 0.0);
     w.rule();
-    w.line(&format!("献血者 / Donor: {}", slip.donor_name));
     w.line(&format!(
-        "日期 / Date: {}    采血点 / Site: {}",
-        slip.date, slip.site_name
+        "{}: {}",
+        caption("print.slip.donor"),
+        slip.donor_name
     ));
-    w.heading("原因 / Reason", 4.2);
+    w.line(&format!(
+        "{}: {}    {}: {}",
+        caption("print.date"),
+        slip.date,
+        caption("print.site"),
+        slip.site_name
+    ));
+    w.heading(&caption("print.slip.reason"), 4.2);
     w.line_at(&slip.reason_zh, 5.0, 0.0);
     w.line(&slip.reason_en);
-    w.line(&format!("代码 / Code: {}", slip.code));
+    w.line(&format!("{}: {}", caption("print.slip.code"), slip.code));
     w.heading(
-        if slip.until.is_some() {
-            "暂缓献血 / Temporary deferral"
+        &caption(if slip.until.is_some() {
+            "print.slip.temporary"
         } else {
-            "永久不能献血 / Permanent exclusion"
-        },
+            "print.slip.permanent"
+        }),
         4.2,
     );
-    w.line_at(&slip.come_back_zh(), 5.0, 0.0);
-    w.line(&slip.come_back_en());
+    // The sentence that matters most, large, in the donor's language first.
+    let come_back = slip.come_back();
+    w.line_at(&come_back.render(Lang::ZhCn), 5.0, 0.0);
+    w.line(&come_back.render(Lang::En));
     w.y += 4.0;
-    w.line("这不是诊断。如有疑问，请咨询体检医生或血站。");
-    w.line(
-        "This is not a diagnosis. Ask the screening physician or the blood station if in doubt.",
-    );
+    let note = Message::new("print.slip.not_a_diagnosis");
+    w.line(&note.render(Lang::ZhCn));
+    w.line(&note.render(Lang::En));
     w.y += 6.0;
-    w.line(&format!("体检医生 / Physician: {}", slip.physician_name));
+    w.line(&format!(
+        "{}: {}",
+        caption("print.slip.physician"),
+        slip.physician_name
+    ));
     Ok(w.finish(&format!("Deferral slip {}", slip.code)))
 }
 
@@ -64,10 +78,16 @@ mod tests {
     #[test]
     fn slip_says_when_to_come_back_or_that_it_is_permanent() {
         let temporary = slip(NaiveDate::from_ymd_opt(2026, 5, 8));
-        assert!(temporary.come_back_zh().contains("2026 年 5 月 8 日"));
-        assert!(temporary.come_back_en().contains("2026-05-08"));
+        let back = temporary.come_back();
+        assert!(back.render(Lang::ZhCn).contains("2026 年 5 月 8 日"));
+        assert!(back.render(Lang::En).contains("2026-05-08"));
         let permanent = slip(None);
-        assert!(permanent.come_back_zh().starts_with("永久不能献血"));
+        assert!(
+            permanent
+                .come_back()
+                .render(Lang::ZhCn)
+                .starts_with("永久不能献血")
+        );
         let pdf = render_deferral_slip(&permanent).unwrap();
         assert!(pdf.starts_with(b"%PDF"));
     }
@@ -78,16 +98,13 @@ mod tests {
     fn captions_and_every_catalogue_reason_are_in_the_embedded_font() {
         let font = LabelFont::embedded().unwrap();
         let rules = lifebridge_domain::rules::RuleSet::gb18467_2011();
-        let mut texts: Vec<String> = [
-            "献血者暂缓献血告知单 / Donor deferral slip 献血者 / Donor: 日期 / Date: 采血点 / Site:",
-            "原因 / Reason 代码 / Code: 暂缓献血 / Temporary deferral 永久不能献血 / Permanent exclusion",
-            "这不是诊断。如有疑问，请咨询体检医生或血站。体检医生 / Physician: 告知单",
-        ]
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-        texts.push(slip(NaiveDate::from_ymd_opt(2026, 5, 8)).come_back_zh());
-        texts.push(slip(None).come_back_zh());
+        // Every printed caption, with its placeholders filled as a slip fills them.
+        let mut texts = crate::manifest_pdf::tests::printed_catalogue_texts();
+        for until in [NaiveDate::from_ymd_opt(2026, 5, 8), None] {
+            let back = slip(until).come_back();
+            texts.push(back.render(Lang::ZhCn));
+            texts.push(back.render(Lang::En));
+        }
         texts.extend(rules.deferrals.iter().map(|k| k.zh.clone()));
         for text in texts {
             let missing: String = text

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use lifebridge_domain::cold_chain::{Manifest, ManifestBox, UnitStatus, abo_rh_label};
+use lifebridge_domain::messages::{Lang, Message};
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
@@ -61,6 +62,28 @@ fn cst(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A printed document's caption in both languages ("采血点 / Site"): the manifest and
+/// the slip travel on paper to readers of either, so each caption prints both, from the
+/// one catalogue.
+pub(crate) fn caption(code: &str) -> String {
+    both(&Message::new(code))
+}
+
+/// A message in both languages, Chinese first.
+pub(crate) fn both(message: &Message) -> String {
+    format!(
+        "{} / {}",
+        message.render(Lang::ZhCn),
+        message.render(Lang::En)
+    )
+}
+
+/// A table heading in both languages, without the slash ("献血码 DIN"): columns are narrow.
+fn cell(code: &str) -> String {
+    let m = Message::new(code);
+    format!("{} {}", m.render(Lang::ZhCn), m.render(Lang::En))
+}
+
 fn celsius(c: f64) -> String {
     format!("{c:.1} °C")
 }
@@ -93,7 +116,11 @@ impl Writer {
     }
 
     fn break_page(&mut self) {
-        let footer = format!("{}  第 {} 页 page", self.footer, self.pages.len() + 1);
+        let footer = format!(
+            "{}  {}",
+            self.footer,
+            both(&Message::new("print.page").with("n", (self.pages.len() + 1).to_string()))
+        );
         self.put(&footer, MARGIN, PAGE_H - MARGIN / 2.0, SMALL);
         let page = std::mem::replace(&mut self.page, Content::new());
         self.pages.push(page.finish().to_vec());
@@ -313,35 +340,38 @@ impl Writer {
 fn box_section(w: &mut Writer, b: &ManifestBox) {
     w.heading(
         &format!(
-            "箱 Box {}   {} / {}   {}~{} °C",
+            "{} {}   {}   {}~{} °C",
+            cell("print.manifest.box"),
             b.code,
-            b.class.name_zh(),
-            b.class.name_en(),
+            both(&b.class.name()),
             b.range.min_c,
             b.range.max_c
         ),
         4.2,
     );
     w.line(&format!(
-        "首袋采集时间 / First collection: {}    袋数 / Bags: {}",
+        "{}: {}    {}: {}",
+        caption("print.manifest.first_collection"),
         b.first_collection_at.map_or_else(|| "-".to_owned(), cst),
+        caption("print.manifest.bags"),
         b.bags.len()
     ));
     let columns = [0.0, 40.0, 80.0, 100.0, 115.0, 130.0, 163.0];
     let header = [
-        "献血码 DIN",
-        "采集方式 Procedure",
-        "血型 ABO/RhD",
-        "容量 mL",
-        "管 Tubes",
-        "采集时间 Collected",
-        "状态 Status",
-    ];
+        "print.manifest.column.din",
+        "print.manifest.column.procedure",
+        "print.manifest.column.abo_rh",
+        "print.manifest.column.volume",
+        "print.manifest.column.tubes",
+        "print.manifest.column.collected",
+        "print.manifest.column.status",
+    ]
+    .map(cell);
     w.row(
         &header
             .iter()
             .zip(columns)
-            .map(|(t, c)| (*t, c))
+            .map(|(t, c)| (t.as_str(), c))
             .collect::<Vec<_>>(),
         SMALL,
     );
@@ -350,19 +380,17 @@ fn box_section(w: &mut Writer, b: &ManifestBox) {
         let procedure = bag.procedure.as_str().replace('_', " ");
         let group = match bag.abo_rh {
             Some(_) => abo_rh_label(bag.abo_rh).to_owned(),
-            None => "未知 unknown".to_owned(),
+            None => cell("print.unknown"),
         };
         let volume = bag
             .collected_volume_ml
             .map_or_else(|| "-".to_owned(), |v| v.to_string());
         let at = cst(bag.collected_at);
         let tubes = bag.tubes.len().to_string();
-        let status = match bag.unit.status {
-            UnitStatus::Suitable => "合格",
-            UnitStatus::Downgraded => "降级",
-            UnitStatus::Quarantined => "隔离",
-        };
-        let cells = [din, procedure, group, volume, tubes, at, status.to_owned()];
+        // The column is narrow: the status in Chinese only (the English is in the
+        // line below for a unit that is not suitable).
+        let status = bag.unit.status.message().render(Lang::ZhCn);
+        let cells = [din, procedure, group, volume, tubes, at, status];
         w.row(
             &cells
                 .iter()
@@ -374,28 +402,16 @@ fn box_section(w: &mut Writer, b: &ManifestBox) {
         // Why the unit is downgraded or quarantined (why it is in this box and not a
         // platelet box, what happened in transit), in the core's words.
         if !bag.unit.is_suitable() {
-            w.line_at(&format!("-> {}", bag.unit.describe()), SMALL, 4.0);
+            w.line_at(&format!("-> {}", both(&bag.unit.message())), SMALL, 4.0);
         }
         // Labels typed instead of scanned (the exception path, with a reason and a
         // second person's PIN): the receiving desk checks these by eye.
         if !bag.manual_labels.is_empty() {
-            let half = |i: usize| {
-                bag.manual_labels
-                    .iter()
-                    .map(|p| {
-                        p.describe()
-                            .split(" / ")
-                            .nth(i)
-                            .unwrap_or_default()
-                            .to_owned()
-                    })
-                    .collect::<Vec<_>>()
-            };
+            let pieces: Vec<Message> = bag.manual_labels.iter().map(|p| p.name()).collect();
             w.line_at(
                 &format!(
-                    "-> 手工录入（未扫描）/ MANUAL ENTRY, typed not scanned: {} / {}",
-                    half(1).join("、"),
-                    half(0).join(", ")
+                    "-> {}",
+                    both(&Message::new("print.manifest.manual_entry").with("pieces", pieces))
                 ),
                 SMALL,
                 4.0,
@@ -403,7 +419,11 @@ fn box_section(w: &mut Writer, b: &ManifestBox) {
         }
     }
     if b.readings.is_empty() {
-        w.line("温度记录 / Readings: 无 none");
+        w.line(&format!(
+            "{}: {}",
+            caption("print.manifest.readings"),
+            caption("print.none")
+        ));
     } else {
         let readings = b
             .readings
@@ -412,20 +432,30 @@ fn box_section(w: &mut Writer, b: &ManifestBox) {
             .collect::<Vec<_>>()
             .join(";  ");
         w.line(&format!(
-            "温度记录 / Readings ({}): {readings}",
-            b.readings.len()
+            "{}: {readings}",
+            both(
+                &Message::new("print.manifest.readings_count")
+                    .with("count", b.readings.len().to_string())
+            )
         ));
     }
     if b.excursions.is_empty() {
-        w.line("超出范围 / Excursions: 无 none");
+        w.line(&format!(
+            "{}: {}",
+            caption("print.manifest.excursions"),
+            caption("print.none")
+        ));
     } else {
         for e in &b.excursions {
             w.line(&format!(
-                "!! 超出范围 / EXCURSION: {} ~ {}, 最值 extreme {}, {} 次读数 readings",
-                cst(e.from),
-                cst(e.to),
-                celsius(e.extreme_c),
-                e.readings
+                "!! {}",
+                both(
+                    &Message::new("print.manifest.excursion")
+                        .with("from", cst(e.from))
+                        .with("to", cst(e.to))
+                        .with("extreme", celsius(e.extreme_c))
+                        .with("readings", e.readings.to_string())
+                )
             ));
         }
     }
@@ -438,80 +468,111 @@ pub fn render_manifest_pdf(
     qr_texts: &[String],
 ) -> Result<Vec<u8>, LabelError> {
     let font = LabelFont::embedded()?;
-    let footer = format!("运输交接单 Manifest {}", manifest.id);
+    let footer = both(&Message::new("print.manifest.footer").with("id", manifest.id.to_string()));
     let mut w = Writer::new(font, footer);
-    w.line_at("血液运输交接单 / Blood transport manifest", 6.0, 0.0);
+    w.line_at(&caption("print.manifest.title"), 6.0, 0.0);
     w.rule();
-    w.line(&format!("采血点 / Site: {}", manifest.site_name));
     w.line(&format!(
-        "车辆 / Vehicle: {}    日期 / Date: {}",
+        "{}: {}",
+        caption("print.site"),
+        manifest.site_name
+    ));
+    w.line(&format!(
+        "{}: {}    {}: {}",
+        caption("print.vehicle"),
         manifest.vehicle.as_deref().unwrap_or("-"),
+        caption("print.date"),
         manifest.drive_date
     ));
-    w.line(&format!("采血活动 / Drive: {}", manifest.drive_id));
     w.line(&format!(
-        "司机 / Driver: {}    发运时间 / Dispatched: {} (UTC+8)",
+        "{}: {}",
+        caption("print.drive"),
+        manifest.drive_id
+    ));
+    w.line(&format!(
+        "{}: {}    {}: {}",
+        caption("print.driver"),
         manifest.driver.name,
+        caption("print.dispatched"),
         cst(manifest.dispatched_at)
     ));
     w.line(&format!(
-        "清单编号 / Manifest: {}    规则表 / Rules: {}",
-        manifest.id, manifest.rules_version
+        "{}: {}    {}: {}",
+        caption("print.manifest.id"),
+        manifest.id,
+        caption("print.manifest.rules"),
+        manifest.rules_version
     ));
 
     let counts = manifest.counts();
-    w.heading("汇总 / Counts", 4.2);
+    w.heading(&caption("print.manifest.counts"), 4.2);
     w.line(&format!(
-        "合计 / Total: {} 袋 bags, {} 箱 boxes, {} 箱有温度超限 boxes with excursions",
-        counts.bags, counts.boxes, counts.boxes_with_excursions
+        "{}: {}",
+        caption("print.manifest.total"),
+        both(
+            &Message::new("print.manifest.total_value")
+                .with("bags", counts.bags.to_string())
+                .with("boxes", counts.boxes.to_string())
+                .with("excursion_boxes", counts.boxes_with_excursions.to_string())
+        )
     ));
     w.line(&format!(
-        "降级 / Downgraded: {}    隔离 / Quarantined: {}",
-        counts.downgraded, counts.quarantined
+        "{}: {}    {}: {}",
+        both(&UnitStatus::Downgraded.message()),
+        counts.downgraded,
+        both(&UnitStatus::Quarantined.message()),
+        counts.quarantined
     ));
     for c in &counts.by_class {
-        w.line_at(
-            &format!("{} / {}: {}", c.class.name_zh(), c.class.name_en(), c.bags),
-            BODY,
-            4.0,
-        );
+        w.line_at(&format!("{}: {}", both(&c.class.name()), c.bags), BODY, 4.0);
     }
     let groups = counts
         .by_abo_rh
         .iter()
         .map(|g| {
             let label = if g.abo_rh == "unknown" {
-                "未知 unknown"
+                cell("print.unknown")
             } else {
-                g.abo_rh.as_str()
+                g.abo_rh.clone()
             };
             format!("{label}: {}", g.bags)
         })
         .collect::<Vec<_>>()
         .join("   ");
-    w.line(&format!("按血型 / By ABO/RhD: {groups}"));
+    w.line(&format!(
+        "{}: {groups}",
+        caption("print.manifest.by_abo_rh")
+    ));
 
     for b in &manifest.boxes {
         box_section(&mut w, b);
     }
 
-    w.heading("签名 / Signatures", 4.2);
+    w.heading(&caption("print.manifest.signatures"), 4.2);
     w.line(&format!(
-        "司机 / Driver: {} (已用工号密码签署 signed with PIN, {})",
-        manifest.driver.name,
-        cst(manifest.dispatched_at)
+        "{}: {}",
+        caption("print.driver"),
+        both(
+            &Message::new("print.manifest.signed_with_pin")
+                .with("name", manifest.driver.name.as_str())
+                .with("at", cst(manifest.dispatched_at))
+        )
     ));
     w.y += 6.0;
-    w.line("接收人签名 / Received by: ______________________    时间 / Time: ______________");
+    w.line(&format!(
+        "{}: ______________________    {}: ______________",
+        caption("print.manifest.received_by"),
+        caption("print.time")
+    ));
 
     if !qr_texts.is_empty() {
-        w.heading(
-            "清单二维码 / Manifest QR (无网络时扫描 / scan when not synced)",
-            4.2,
-        );
+        w.heading(&caption("print.manifest.qr"), 4.2);
         let n = qr_texts.len();
         for (i, text) in qr_texts.iter().enumerate() {
-            w.qr(text, &format!("二维码 QR {} / {}", i + 1, n))?;
+            let part = Message::new("print.manifest.qr_part")
+                .with("i", (i + 1).to_string())
+                .with("n", n.to_string());
+            w.qr(text, &both(&part))?;
         }
     }
     Ok(w.finish(&format!("Manifest {}", manifest.id)))
@@ -537,28 +598,56 @@ pub fn qr_svg(data: &str) -> Result<String, LabelError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Every catalogue text a printed document uses (`print.*`, `slip.*`, the product
+    /// classes, unit statuses and label pieces), in both languages, with each
+    /// placeholder filled by digits and the separators the documents print.
+    pub(crate) fn printed_catalogue_texts() -> Vec<String> {
+        // Namespaces, matched on the code's segments.
+        let printed = |code: &str| {
+            let mut parts = code.split('.');
+            matches!(
+                (parts.next(), parts.next()),
+                (Some("print" | "slip" | "product_class" | "piece"), _)
+                    | (Some("unit"), Some("status"))
+            )
+        };
+        let mut texts = Vec::new();
+        for (code, entry) in lifebridge_domain::messages::catalogue() {
+            if !printed(code) {
+                continue;
+            }
+            for lang in [Lang::ZhCn, Lang::En] {
+                let text = entry.text(lang);
+                // Placeholders become a figure: the braces themselves never print.
+                let mut filled = String::new();
+                let mut in_placeholder = false;
+                for c in text.chars() {
+                    match c {
+                        '{' => in_placeholder = true,
+                        '}' => {
+                            in_placeholder = false;
+                            filled.push('7');
+                        }
+                        _ if !in_placeholder => filled.push(c),
+                        _ => {}
+                    }
+                }
+                texts.push(filled);
+            }
+        }
+        texts
+    }
 
     /// Every fixed caption must be in the embedded subset, or it prints as boxes.
     #[test]
     fn captions_are_in_the_embedded_font() {
         let font = LabelFont::embedded().unwrap();
-        for text in [
-            "血液运输交接单 / Blood transport manifest",
-            "采血点 / Site: 车辆 / Vehicle: 日期 / Date: 采血活动 / Drive:",
-            "司机 / Driver: 发运时间 / Dispatched: (UTC+8) 清单编号 / Manifest: 规则表 / Rules:",
-            "汇总 / Counts 合计 / Total: 袋 bags, 箱 boxes, 箱有温度超限 boxes with excursions",
-            "按血型 / By ABO/RhD: 未知 unknown A+ B- AB+ O-",
-            "箱 Box ~ °C 首袋采集时间 / First collection: 袋数 / Bags:",
-            "献血码 DIN 采集方式 Procedure 血型 ABO/RhD 容量 mL 采集时间 Collected",
-            "温度记录 / Readings: 无 none 超出范围 / Excursions: !! 超出范围 / EXCURSION: 最值 extreme 次读数 readings",
-            "签名 / Signatures (已用工号密码签署 signed with PIN, 接收人签名 / Received by: ___ 时间 / Time:",
-            "清单二维码 / Manifest QR (无网络时扫描 / scan when not synced) 二维码 QR 运输交接单",
-            "全血（制备红细胞） 全血（制备血小板） 单采血小板 单采血浆",
-            "管 Tubes 状态 Status 合格 降级 隔离 -> 降级 / Downgraded: 隔离 / Quarantined:",
-            "□ ・ - 第 页 page",
-        ] {
+        let mut texts = printed_catalogue_texts();
+        texts.push("A+ B- AB+ O- ~ °C -> !! ____ □ ・ - / :".to_owned());
+        for text in texts {
             let missing: String = text
                 .chars()
                 .filter(|c| !font.covers(&c.to_string()))

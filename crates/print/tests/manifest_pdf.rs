@@ -118,7 +118,7 @@ fn manifest_pdf_reads_back_as_text() {
         "20~24 °C",
         "10.1 °C",
         "EXCURSION",
-        "合计 / Total: 3 袋 bags, 2 箱 boxes, 1 箱有温度超限",
+        "合计 / Total: 3 袋，2 箱，其中 1 箱有温度超限 / 3 bags, 2 boxes, 1 with excursions",
         "未知 unknown: 3",
         "MANUAL ENTRY",
         "手工录入",
@@ -138,7 +138,7 @@ fn manifest_pdf_reads_back_as_text() {
     // The platelet box stayed in range: exactly one excursion is printed.
     assert_eq!(text.matches("EXCURSION").count(), 1, "{text}");
     // The two bags of the hot box are quarantined, each with why; their tubes travel.
-    assert!(text.contains("隔离 / Quarantined: 2"), "{text}");
+    assert!(text.contains("隔离 / quarantined: 2"), "{text}");
     assert_eq!(text.matches("-> 隔离").count(), 2, "{text}");
 }
 

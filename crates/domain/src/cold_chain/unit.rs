@@ -29,6 +29,15 @@ impl UnitStatus {
             UnitStatus::Quarantined => "quarantined",
         }
     }
+
+    /// The status's name (合格, 降级, 隔离).
+    pub fn message(self) -> Message {
+        Message::new(match self {
+            UnitStatus::Suitable => "unit.status.suitable",
+            UnitStatus::Downgraded => "unit.status.downgraded",
+            UnitStatus::Quarantined => "unit.status.quarantined",
+        })
+    }
 }
 
 /// One fact that changes what a unit may become.
@@ -206,11 +215,7 @@ impl UnitAssessment {
 
     /// The status with every finding behind it (`unit.assessment`), or the status alone.
     pub fn message(&self) -> Message {
-        let status = Message::new(match self.status {
-            UnitStatus::Suitable => "unit.status.suitable",
-            UnitStatus::Downgraded => "unit.status.downgraded",
-            UnitStatus::Quarantined => "unit.status.quarantined",
-        });
+        let status = self.status.message();
         if self.findings.is_empty() {
             return status;
         }
