@@ -98,7 +98,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
     add_staff(&ts, "赵敏", "receiving", "246802").await;
     add_staff(&ts, "李司机", "driver", "135791").await;
     // A name signs hand-offs, so it is unique.
-    let dup = new_staff("赵敏", "driver", "1111", now).unwrap();
+    let dup = new_staff("赵敏", "driver", "111111", now).unwrap();
     assert!(!ts.storage.add_staff(&dup).await.unwrap());
     assert!(new_staff("王", "cook", "1234", now).is_err());
     assert!(new_staff("王", "driver", "12a4", now).is_err());
