@@ -21,6 +21,14 @@ fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+async fn post(url: &str, path: &str, token: Option<&str>, body: Value) -> Value {
+    let mut req = http().post(format!("{url}{path}")).json(&body);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
 /// Every row of every table, sorted: equal before and after a request that wrote nothing.
 fn snapshot(db: &Path) -> Vec<String> {
     let conn =
@@ -171,27 +179,16 @@ fn the_desk_api_survives_arbitrary_requests_and_refusals_write_nothing() {
             let staff = new_staff(name, role, pin, now).unwrap();
             assert!(ts.storage.add_staff(&staff).await.unwrap());
         }
-        let http = http();
-        let body: Value = http
-            .post(format!("{url}/desk/api/sign-in"))
-            .json(&json!({"name": "赵敏", "pin": "246802"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = post(
+            &url,
+            "/desk/api/sign-in",
+            None,
+            json!({"name": "赵敏", "pin": "246802"}),
+        )
+        .await;
         let token = body["token"].as_str().unwrap().to_owned();
-        let body: Value = http
-            .post(format!("{url}/desk/api/receipts"))
-            .bearer_auth(&token)
-            .json(&json!({"manifest_ids": [manifest.id]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let opened = json!({"manifest_ids": [manifest.id]});
+        let body = post(&url, "/desk/api/receipts", Some(&token), opened).await;
         let receipt = body["receipt_id"].as_str().unwrap().to_owned();
         (ts, token, receipt)
     });
