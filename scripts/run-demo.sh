@@ -18,10 +18,10 @@ if [ ! -f "$DEMO/device.db" ]; then
     "$TODAY,09:00,示范采血点 · 人民广场,王芳,110105199003070025,13912345678,首次献血" \
     "$TODAY,10:30,示范采血点 · 人民广场,陈刚,11010519491231002X,," >"$DEMO/station/bookings.csv"
   "$TARGET/lifebridge-station" --data-dir "$DEMO/station" appointment import "$DEMO/station/bookings.csv" >/dev/null
-  # Receiving desk accounts: the desk nurse, and the demo bus's driver to sign hand-offs.
-  echo 1234 | "$TARGET/lifebridge-station" --data-dir "$DEMO/station" staff add --name 赵敏 --role receiving >/dev/null
+  # Receiving desk accounts (6-digit PINs: they sign, docs/security.md): the desk nurse, and the demo bus's driver to sign hand-offs.
+  echo 123456 | "$TARGET/lifebridge-station" --data-dir "$DEMO/station" staff add --name 赵敏 --role receiving >/dev/null
   # A driver issued by the station: on the tablet after the first sync, same PIN at the desk.
-  echo 1234 | "$TARGET/lifebridge-station" --data-dir "$DEMO/station" staff add --name "司机 周勇" --role driver >/dev/null
+  echo 123456 | "$TARGET/lifebridge-station" --data-dir "$DEMO/station" staff add --name "司机 周勇" --role driver >/dev/null
 else
   CODE=""
 fi

@@ -2,7 +2,8 @@
 # Runs a command with a throw-away PostgreSQL server on loopback:
 #   scripts/with-postgres.sh cargo test --workspace --locked
 # initdb's into a temporary folder, starts the server on a free port, exports
-# LIFEBRIDGE_TEST_PG_URL for the station's tests, runs the command, stops the server.
+# LIFEBRIDGE_TEST_PG_URL for the station's tests (and LIFEBRIDGE_TEST_PGBIN, the server
+# binaries, for tests that run servers of their own), runs the command, stops the server.
 # Installs the `postgresql` package first when no server binaries are found (needs root
 # or sudo). Without any way to get a server it runs the command anyway: the PostgreSQL
 # tests then print a notice and skip.
@@ -58,6 +59,9 @@ as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 30 \
   -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k /tmp -c max_connections=200" start >/dev/null
 
 export LIFEBRIDGE_TEST_PG_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
+# Tests that need servers of their own (TLS only, a primary with a standby to fail
+# over: crates/station/tests/postgres_ha.rs) start them from the same binaries.
+export LIFEBRIDGE_TEST_PGBIN="$PGBIN"
 echo "with-postgres: PostgreSQL on 127.0.0.1:$PGPORT (LIFEBRIDGE_TEST_PG_URL set)" >&2
 set +e
 "$@"

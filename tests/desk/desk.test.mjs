@@ -91,13 +91,13 @@ async function typeInsteadOfScan(bag) {
   await shot('03a-manual-entry-refused');
   // The signed-in receiver cannot be the second person.
   await page.locator('#manual-witness').fill('赵敏');
-  await page.locator('#manual-witness-pin').fill('2468');
+  await page.locator('#manual-witness-pin').fill('246802');
   await page.locator('#manual-button').click();
   await page.waitForSelector('#manual-message.error:has-text("第二人须是另一名站点账号")');
   assert.equal(await received(), before);
   // With the driver's PIN: received, shown as manual on its line.
   await page.locator('#manual-witness').fill('李司机');
-  await page.locator('#manual-witness-pin').fill('1357');
+  await page.locator('#manual-witness-pin').fill('135791');
   await page.locator('#manual-button').click();
   await page.waitForSelector('#manual-message.ok');
   assert.equal(Number(await received()), Number(before) + 1);
@@ -110,8 +110,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lifebridge-desk-'));
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
-  station(['staff', 'add', '--name', '赵敏', '--role', 'receiving'], '2468\n');
-  station(['staff', 'add', '--name', '李司机', '--role', 'driver'], '1357\n');
+  station(['staff', 'add', '--name', '赵敏', '--role', 'receiving'], '246802\n');
+  station(['staff', 'add', '--name', '李司机', '--role', 'driver'], '135791\n');
   server = spawn(STATION, ['--data-dir', join(dir, 'data'), 'serve', '--listen', '127.0.0.1:0', '--training'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -160,7 +160,7 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
   await page.waitForSelector('#signin-message:has-text("PIN")');
   await shot('01-wrong-pin');
   await page.locator('#signin-pin').focus();
-  await page.keyboard.type('2468');
+  await page.keyboard.type('246802');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#scan:focus');
 
@@ -242,10 +242,10 @@ test('receiving desk: discrepancies shown, reasons required, result back to the 
 
   // Signing without reasons is refused and the first bag lacking one gets the focus.
   const signWith = async () => {
-    await page.locator('#receiver-pin').fill('2468');
+    await page.locator('#receiver-pin').fill('246802');
     await page.locator('#driver-name').fill('李司机');
     await page.locator('#driver-pin').focus();
-    await page.keyboard.type('1357');
+    await page.keyboard.type('135791');
     await page.keyboard.press('Enter');
   };
   // First the box: its one decision is asked for, and its field gets the focus.

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { Station, click, fill, labelScan, launchEnrolledApp, scanInto, shot, signIn, text } from "./harness.mjs";
 
 const DRIVER = "司机 周勇";
-const DRIVER_PIN = "1357";
+const DRIVER_PIN = "135791";
 const RECEIVER = "赵敏";
 const BOX = "BOX-R1";
 const REASON = "运输途中破损，已在车上报废 / broken in transit, discarded on the bus";
@@ -43,7 +43,7 @@ async function desk(method, path, token, body) {
 before(async () => {
   station = await Station.create();
   const code = station.enroll("BUS-HANDOFF");
-  station.addStaff(RECEIVER, "receiving", "2468");
+  station.addStaff(RECEIVER, "receiving", "246802");
   station.addStaff(DRIVER, "driver", DRIVER_PIN);
   await station.start();
   app = await launchEnrolledApp(station, code, "BUS-HANDOFF", 3);
@@ -105,7 +105,7 @@ test("the driver packs every released bag into a red-cell box and dispatches; th
 });
 
 test("the receiving desk receives all bags but one and both parties sign with a reason", async () => {
-  const [signInStatus, session] = await desk("POST", "/desk/api/sign-in", null, { name: RECEIVER, pin: "2468" });
+  const [signInStatus, session] = await desk("POST", "/desk/api/sign-in", null, { name: RECEIVER, pin: "246802" });
   assert.equal(signInStatus, 200, JSON.stringify(session));
   assert.equal(session.staff.name, RECEIVER);
   const token = session.token;
@@ -147,14 +147,14 @@ test("the receiving desk receives all bags but one and both parties sign with a 
 
   // No reason for the missing bag: refused before any PIN is checked.
   const [refused, why] = await desk("POST", `/desk/api/receipts/${receipt}/sign`, token, {
-    receiver_pin: "2468", driver_name: DRIVER, driver_pin: DRIVER_PIN, reasons: {},
+    receiver_pin: "246802", driver_name: DRIVER, driver_pin: DRIVER_PIN, reasons: {},
   });
   assert.equal(refused, 422, JSON.stringify(why));
   assert.equal(why.error, "reason_missing");
   assert.equal(why.din, lost);
 
   const [signStatus, record] = await desk("POST", `/desk/api/receipts/${receipt}/sign`, token, {
-    receiver_pin: "2468", driver_name: DRIVER, driver_pin: DRIVER_PIN, reasons: { [lost]: REASON },
+    receiver_pin: "246802", driver_name: DRIVER, driver_pin: DRIVER_PIN, reasons: { [lost]: REASON },
   });
   assert.equal(signStatus, 200, JSON.stringify(record));
   assert.equal(record.receiver.name, RECEIVER);

@@ -17,7 +17,7 @@ const syncState = async () => (await browser.$("#sync-status")).getAttribute("da
 before(async () => {
   station = await Station.create();
   const code = station.enroll("HOUSE-01");
-  station.addStaff(SUPERVISOR, "supervisor", "7531");
+  station.addStaff(SUPERVISOR, "supervisor", "753197");
   await station.start();
   app = await launchEnrolledApp(station, code, "HOUSE-01", 1);
   browser = app.browser;
@@ -39,7 +39,7 @@ test("the supervisor adds a colleague on the tablet; mistakes are refused with t
   await browser.$(`button[data-staff="${SUPERVISOR}"]`).waitForDisplayed({ timeout: 15000 });
   // The rest of the day happens offline: the station goes away.
   await station.stop();
-  await signIn(browser, SUPERVISOR, "7531");
+  await signIn(browser, SUPERVISOR, "753197");
   await click(browser, "button[data-resume]");
   await click(browser, "#tab-staff");
   await browser.$(`#staff-list tr[data-staff="${SUPERVISOR}"]`).waitForDisplayed({ timeout: 10000 });

@@ -103,6 +103,13 @@ impl Role {
         Role::Supervisor,
     ];
 
+    /// Whether a PIN of this role signs for more than its holder's own work (a dispatch,
+    /// a hand-off, a medical decision or lift, a new account), so needs
+    /// [`crate::pin::MIN_SIGNING_DIGITS`].
+    pub fn signs(self) -> bool {
+        matches!(self, Role::Physician | Role::Driver | Role::Supervisor)
+    }
+
     /// The role named by its wire name ([`Role::as_str`]).
     pub fn parse(text: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|role| role.as_str() == text)

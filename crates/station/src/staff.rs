@@ -240,7 +240,7 @@ pub fn new_staff(
         return Err(Message::new("staff_account.name_length"));
     }
     let roles = StaffRole::parse_list(roles)?;
-    let pin_hash = hashed_pin(pin)?;
+    let pin_hash = hashed_pin(pin, &roles)?;
     Ok(StaffRow {
         staff_id: Uuid::now_v7(),
         name: name.to_owned(),
@@ -254,7 +254,7 @@ pub fn new_staff(
 /// The account with a new PIN (checked and hashed as for a new account).
 pub fn with_new_pin(staff: &StaffRow, pin: &str) -> Result<StaffRow, Message> {
     Ok(StaffRow {
-        pin_hash: hashed_pin(pin)?,
+        pin_hash: hashed_pin(pin, &staff.roles())?,
         ..staff.clone()
     })
 }
@@ -277,10 +277,24 @@ pub fn with_roles(staff: &StaffRow, roles: &str) -> Result<StaffRow, Message> {
     })
 }
 
-fn hashed_pin(pin: &str) -> Result<String, Message> {
+/// Whether an account with these roles signs (`pin::MIN_SIGNING_DIGITS`): the desk's
+/// receiving staff sign hand-offs; of the device roles, those `Role::signs` names.
+fn signs(roles: &[StaffRole]) -> bool {
+    roles.iter().any(|r| match r {
+        StaffRole::Receiving => true,
+        StaffRole::Device(role) => role.signs(),
+    })
+}
+
+fn hashed_pin(pin: &str, roles: &[StaffRole]) -> Result<String, Message> {
     let pin = pin.trim();
     if !pin::pin_is_well_formed(pin) {
         return Err(Message::new("staff_account.pin_format"));
+    }
+    if !pin::pin_is_allowed(pin, signs(roles)) {
+        return Err(Message::new("staff_account.pin_too_short_to_sign")
+            .with("digits", pin::MIN_SIGNING_DIGITS.to_string())
+            .with("roles", StaffRole::join(roles)));
     }
     // The domain reads no random source: the salt is drawn here, fresh for every hash.
     let salt: [u8; pin::SALT_LEN] = rand::random();

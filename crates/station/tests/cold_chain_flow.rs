@@ -39,13 +39,13 @@ async fn bus_to_desk_and_back(backend: Backend) {
     let now = chrono::Utc::now();
     assert!(
         ts.storage
-            .add_staff(&new_staff("赵敏", "receiving", "2468", now).unwrap())
+            .add_staff(&new_staff("赵敏", "receiving", "246802", now).unwrap())
             .await
             .unwrap()
     );
     assert!(
         ts.storage
-            .add_staff(&new_staff("司机 周勇", "driver", "1357", now).unwrap())
+            .add_staff(&new_staff("司机 周勇", "driver", "135791", now).unwrap())
             .await
             .unwrap()
     );
@@ -57,7 +57,7 @@ async fn bus_to_desk_and_back(backend: Backend) {
             "receiving accounts stay at the station"
         );
         let driver = s.staff_by_name("司机 周勇").unwrap().unwrap();
-        assert!(s.sign_in(driver.id, "1357").unwrap().is_ok());
+        assert!(s.sign_in(driver.id, "135791").unwrap().is_ok());
     }
 
     // On the bus, offline: one red-cell box, every released bag scanned in, a reading,
@@ -90,7 +90,8 @@ async fn bus_to_desk_and_back(backend: Backend) {
         s.record_temperature(as_driver, boxed.id, chrono::Utc::now(), 4.5)
             .unwrap();
         assert!(s.dispatch(as_driver, drive.id, driver.id, "1234").is_err());
-        s.dispatch(as_driver, drive.id, driver.id, "1357").unwrap()
+        s.dispatch(as_driver, drive.id, driver.id, "135791")
+            .unwrap()
     };
     let manifest = signed.manifest;
     assert_eq!(manifest.boxes[0].bags.len(), 5);
@@ -100,7 +101,7 @@ async fn bus_to_desk_and_back(backend: Backend) {
         &url,
         "/desk/api/sign-in",
         None,
-        json!({"name": "赵敏", "pin": "2468"}),
+        json!({"name": "赵敏", "pin": "246802"}),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -169,7 +170,7 @@ async fn bus_to_desk_and_back(backend: Backend) {
         &url,
         &format!("/desk/api/receipts/{receipt}/sign"),
         token,
-        json!({"receiver_pin": "2468", "driver_name": "司机 周勇", "driver_pin": "1357", "reasons": {}}),
+        json!({"receiver_pin": "246802", "driver_name": "司机 周勇", "driver_pin": "135791", "reasons": {}}),
     )
     .await;
     assert_eq!(status, 200, "{record}");

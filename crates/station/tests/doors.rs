@@ -40,7 +40,7 @@ async fn parallel_guesses_get_exactly_the_allowed_attempts(backend: Backend) {
         return;
     };
     let url = ts.url();
-    add_staff(&ts, "赵敏", "receiving", "2468").await;
+    add_staff(&ts, "赵敏", "receiving", "246802").await;
     let http = http();
     // Twenty wrong guesses at once: only the allowed number is ever checked.
     let guesses = (0..20).map(|i| {
@@ -61,7 +61,7 @@ async fn parallel_guesses_get_exactly_the_allowed_attempts(backend: Backend) {
         "{answers:?}"
     );
     // The name is locked: the right PIN is refused too, without being checked.
-    let (status, body) = sign_in(&http, &url, "赵敏", "2468").await;
+    let (status, body) = sign_in(&http, &url, "赵敏", "246802").await;
     assert_eq!((status, body["error"].as_str()), (429, Some("locked_out")));
 }
 
@@ -70,9 +70,9 @@ async fn every_failure_answers_the_same(backend: Backend) {
         return;
     };
     let url = ts.url();
-    add_staff(&ts, "李司机", "driver", "1357").await;
-    add_staff(&ts, "王收", "receiving", "2468").await;
-    let closed = new_staff("钱关", "receiving", "9753", chrono::Utc::now()).unwrap();
+    add_staff(&ts, "李司机", "driver", "135791").await;
+    add_staff(&ts, "王收", "receiving", "246802").await;
+    let closed = new_staff("钱关", "receiving", "975310", chrono::Utc::now()).unwrap();
     let closed = lifebridge_station::staff::StaffRow {
         active: false,
         ..closed
@@ -82,10 +82,10 @@ async fn every_failure_answers_the_same(backend: Backend) {
     // A driver's right PIN, a closed account's right PIN, a wrong PIN and an unknown
     // name: one answer, which says only how many attempts are left.
     let answers = [
-        sign_in(&http, &url, "李司机", "1357").await,
-        sign_in(&http, &url, "钱关", "9753").await,
+        sign_in(&http, &url, "李司机", "135791").await,
+        sign_in(&http, &url, "钱关", "975310").await,
         sign_in(&http, &url, "王收", "0000").await,
-        sign_in(&http, &url, "无此人", "1357").await,
+        sign_in(&http, &url, "无此人", "135791").await,
     ];
     for (status, body) in &answers {
         assert_eq!(*status, 401, "{body}");
@@ -98,7 +98,7 @@ async fn every_failure_answers_the_same(backend: Backend) {
     }
     let texts: Vec<&Value> = answers.iter().map(|(_, b)| &b["message"]).collect();
     assert!(texts.windows(2).all(|w| w[0] == w[1]), "{texts:?}");
-    let (status, body) = sign_in(&http, &url, "王收", "2468").await;
+    let (status, body) = sign_in(&http, &url, "王收", "246802").await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -107,7 +107,7 @@ async fn one_address_cannot_walk_the_staff_list(backend: Backend) {
         return;
     };
     let url = ts.url();
-    add_staff(&ts, "王收", "receiving", "2468").await;
+    add_staff(&ts, "王收", "receiving", "246802").await;
     let http = http();
     // A few wrong PINs for many names never reaches any name's lock-out, but the
     // address runs out of failures.
@@ -115,7 +115,7 @@ async fn one_address_cannot_walk_the_staff_list(backend: Backend) {
         let (status, body) = sign_in(&http, &url, &format!("name {}", i / 2), "0000").await;
         assert_eq!(status, 401, "#{i}: {body}");
     }
-    let (status, body) = sign_in(&http, &url, "王收", "2468").await;
+    let (status, body) = sign_in(&http, &url, "王收", "246802").await;
     assert_eq!(status, 429, "{body}");
     assert_eq!(body["error"], "too_many_attempts", "{body}");
 }
@@ -297,7 +297,7 @@ async fn statistics_need_a_desk_session(backend: Backend) {
         return;
     };
     let url = ts.url();
-    add_staff(&ts, "王收", "receiving", "2468").await;
+    add_staff(&ts, "王收", "receiving", "246802").await;
     let http = http();
     let res = http
         .get(format!("{url}/desk/api/statistics"))
@@ -305,7 +305,7 @@ async fn statistics_need_a_desk_session(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 401);
-    let (_, body) = sign_in(&http, &url, "王收", "2468").await;
+    let (_, body) = sign_in(&http, &url, "王收", "246802").await;
     let token = body["token"].as_str().unwrap();
     let res = http
         .get(format!("{url}/desk/api/statistics"))

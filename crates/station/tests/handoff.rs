@@ -95,10 +95,10 @@ async fn hand_off_at_the_desk(backend: Backend) {
         limit_minutes: 10.0,
     }]);
 
-    add_staff(&ts, "赵敏", "receiving", "2468").await;
-    add_staff(&ts, "李司机", "driver", "1357").await;
+    add_staff(&ts, "赵敏", "receiving", "246802").await;
+    add_staff(&ts, "李司机", "driver", "135791").await;
     // A name signs hand-offs, so it is unique.
-    let dup = new_staff("赵敏", "driver", "1111", now).unwrap();
+    let dup = new_staff("赵敏", "driver", "111111", now).unwrap();
     assert!(!ts.storage.add_staff(&dup).await.unwrap());
     assert!(new_staff("王", "cook", "1234", now).is_err());
     assert!(new_staff("王", "driver", "12a4", now).is_err());
@@ -107,10 +107,10 @@ async fn hand_off_at_the_desk(backend: Backend) {
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "wrong_pin");
     // A driver cannot sign in at the desk, and their right PIN answers as a wrong one.
-    let (status, body) = sign_in(&url, "李司机", "1357").await;
+    let (status, body) = sign_in(&url, "李司机", "135791").await;
     assert_eq!(status, 401, "a driver cannot sign in at the desk: {body}");
     assert_eq!(body["error"], "wrong_pin");
-    let (status, body) = sign_in(&url, "赵敏", "2468").await;
+    let (status, body) = sign_in(&url, "赵敏", "246802").await;
     assert_eq!(status, 200, "{body}");
     let desk = Desk {
         http: http(),
@@ -307,9 +307,9 @@ async fn hand_off_at_the_desk(backend: Backend) {
     let mut box_reasons = BTreeMap::new();
     let signing = |reasons: &BTreeMap<String, String>,
                    boxes: &BTreeMap<String, String>,
-                   driver_pin: &str| json!({"receiver_pin": "2468", "driver_name": "李司机", "driver_pin": driver_pin, "reasons": reasons, "box_reasons": boxes});
+                   driver_pin: &str| json!({"receiver_pin": "246802", "driver_name": "李司机", "driver_pin": driver_pin, "reasons": reasons, "box_reasons": boxes});
     let (status, body) = desk
-        .post(&sign_path, signing(&reasons, &box_reasons, "1357"))
+        .post(&sign_path, signing(&reasons, &box_reasons, "135791"))
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "box_decision_missing");
@@ -319,7 +319,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
         "整箱隔离，送质控评估 / whole box quarantined for QA".to_owned(),
     );
     let (status, body) = desk
-        .post(&sign_path, signing(&reasons, &box_reasons, "1357"))
+        .post(&sign_path, signing(&reasons, &box_reasons, "135791"))
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"], "reason_missing");
@@ -334,7 +334,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
     }
     reasons.remove(extra.as_str());
     let (status, body) = desk
-        .post(&sign_path, signing(&reasons, &box_reasons, "1357"))
+        .post(&sign_path, signing(&reasons, &box_reasons, "135791"))
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["din"], extra.as_str());
@@ -354,7 +354,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
             .is_none()
     );
     let (status, record) = desk
-        .post(&sign_path, signing(&reasons, &box_reasons, "1357"))
+        .post(&sign_path, signing(&reasons, &box_reasons, "135791"))
         .await;
     assert_eq!(status, 200, "{record}");
     assert_eq!(record["receiver"]["name"], "赵敏");
@@ -365,7 +365,7 @@ async fn hand_off_at_the_desk(backend: Backend) {
     assert_eq!(record["box_decisions"].as_array().unwrap().len(), 1);
     assert_eq!(record["units"].as_array().unwrap().len(), 20);
     let (status, _) = desk
-        .post(&sign_path, signing(&reasons, &box_reasons, "1357"))
+        .post(&sign_path, signing(&reasons, &box_reasons, "135791"))
         .await;
     assert_eq!(status, 409, "signed once");
     let (status, _) = desk
@@ -478,9 +478,9 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
         .push(vec![fixture::entry(&manifest, 1)])
         .await
         .unwrap();
-    add_staff(&ts, "赵敏", "receiving", "2468").await;
-    add_staff(&ts, "李司机", "driver", "1357").await;
-    let (_, body) = sign_in(&url, "赵敏", "2468").await;
+    add_staff(&ts, "赵敏", "receiving", "246802").await;
+    add_staff(&ts, "李司机", "driver", "135791").await;
+    let (_, body) = sign_in(&url, "赵敏", "246802").await;
     let desk = Desk {
         http: http(),
         url: url.clone(),
@@ -522,17 +522,23 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
     };
     for (body, status_code, error) in [
         (
-            manual(&typed, " ", "李司机", "1357", bag_piece),
+            manual(&typed, " ", "李司机", "135791", bag_piece),
             422,
             "reason_missing",
         ),
         (
-            manual(typed_bag.as_str(), "label wet", "李司机", "1357", bag_piece),
+            manual(
+                typed_bag.as_str(),
+                "label wet",
+                "李司机",
+                "135791",
+                bag_piece,
+            ),
             422,
             "typed_din",
         ),
         (
-            manual(&typed, "label wet", "赵敏", "2468", bag_piece),
+            manual(&typed, "label wet", "赵敏", "246802", bag_piece),
             422,
             "same_person",
         ),
@@ -551,7 +557,7 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
                 &typed,
                 "label wet",
                 "李司机",
-                "1357",
+                "135791",
                 LabelPiece::new(LabelKind::Tube, 5),
             ),
             422,
@@ -585,7 +591,13 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
     let (status, view) = desk
         .post(
             &manual_path,
-            manual(&typed, "label wet / 标签受潮", "李司机", "1357", bag_piece),
+            manual(
+                &typed,
+                "label wet / 标签受潮",
+                "李司机",
+                "135791",
+                bag_piece,
+            ),
         )
         .await;
     assert_eq!(status, 200, "{view}");
@@ -615,7 +627,7 @@ async fn typed_dins_at_the_desk_need_a_second_pin(backend: Backend) {
     let (status, record) = desk
         .post(
             &format!("/desk/api/receipts/{receipt}/sign"),
-            json!({"receiver_pin": "2468", "driver_name": "李司机", "driver_pin": "1357",
+            json!({"receiver_pin": "246802", "driver_name": "李司机", "driver_pin": "135791",
                         "box_reasons": {"BOX-1": "whole box quarantined for QA"}}),
         )
         .await;
@@ -660,8 +672,8 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
         Some("BUS-STAFF"),
         "the tablet keeps the name the station enrolled it under"
     );
-    add_staff(&ts, "赵敏", "receiving", "2468").await;
-    add_staff(&ts, "司机 周勇", "driver", "1357").await;
+    add_staff(&ts, "赵敏", "receiving", "246802").await;
+    add_staff(&ts, "司机 周勇", "driver", "135791").await;
     add_staff(&ts, "采血护士 周丽", "registration,phlebotomist", "3579").await;
     bus.replicator(&url).sync_once().await.unwrap();
     let (driver_id, nurse_id) = {
@@ -669,7 +681,7 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
         assert!(s.staff_by_name("赵敏").unwrap().is_none());
         let driver = s.staff_by_name("司机 周勇").unwrap().unwrap();
         let nurse = s.staff_by_name("采血护士 周丽").unwrap().unwrap();
-        assert!(s.sign_in(driver.id, "1357").unwrap().is_ok());
+        assert!(s.sign_in(driver.id, "135791").unwrap().is_ok());
         assert!(s.sign_in(nurse.id, "3579").unwrap().is_ok());
         (driver.id, nurse.id)
     };
@@ -683,7 +695,7 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
         .unwrap();
     // He also learns phlebotomy.
     let reset = with_roles(
-        &with_new_pin(&driver, "8642").unwrap(),
+        &with_new_pin(&driver, "864200").unwrap(),
         "driver,phlebotomist",
     )
     .unwrap();
@@ -713,8 +725,8 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
     bus.replicator(&url).sync_once().await.unwrap();
     {
         let mut s = bus.store.lock().unwrap();
-        assert!(s.sign_in(driver_id, "1357").unwrap().is_err());
-        let driver = s.sign_in(driver_id, "8642").unwrap().unwrap();
+        assert!(s.sign_in(driver_id, "135791").unwrap().is_err());
+        let driver = s.sign_in(driver_id, "864200").unwrap().unwrap();
         assert!(driver.has_role(Role::Phlebotomist) && driver.has_role(Role::Driver));
         assert!(matches!(
             s.sign_in(nurse_id, "3579").unwrap(),
@@ -734,7 +746,7 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
     }
 
     // At the desk: the new PIN works, a closed receiving account signs nothing.
-    let (status, body) = sign_in(&url, "赵敏", "2468").await;
+    let (status, body) = sign_in(&url, "赵敏", "246802").await;
     assert_eq!(status, 200, "{body}");
     let desk_staff = ts.storage.staff_by_name("赵敏").await.unwrap().unwrap();
     assert!(
@@ -750,7 +762,7 @@ async fn staff_directory_reaches_the_tablets(backend: Backend) {
             .unwrap()
     );
     // A closed account's right PIN answers as a wrong one (it tells nothing).
-    let (status, body) = sign_in(&url, "赵敏", "2468").await;
+    let (status, body) = sign_in(&url, "赵敏", "246802").await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "wrong_pin", "{body}");
     let (status, body) = sign_in(&url, "赵敏", "0000").await;

@@ -88,10 +88,17 @@ async fn staff_are_added_with_a_pin_from_stdin() {
     let (ok, text) = staff_add(&data, "赵敏", "receiving", "24x8");
     assert!(!ok);
     assert!(text.contains("4 to 8 digits"), "{text}");
-    let (ok, text) = staff_add(&data, "赵敏", "receiving", "2468");
+    // Accounts that sign (hand-offs, dispatches) need 6 digits: their hashes reach the
+    // tablets, where a guess costs nothing but argon2 time.
+    for (role, pin) in [("receiving", "2468"), ("driver", "13579")] {
+        let (ok, text) = staff_add(&data, "赵敏", role, pin);
+        assert!(!ok);
+        assert!(text.contains("must be at least 6 digits"), "{text}");
+    }
+    let (ok, text) = staff_add(&data, "赵敏", "receiving", "246802");
     assert!(ok, "{text}");
     assert!(text.contains("added 赵敏 (receiving)"), "{text}");
-    let (ok, text) = staff_add(&data, "赵敏", "driver", "1357");
+    let (ok, text) = staff_add(&data, "赵敏", "driver", "135791");
     assert!(!ok);
     assert!(text.contains("exists already"), "{text}");
 
@@ -106,7 +113,7 @@ async fn staff_are_added_with_a_pin_from_stdin() {
         "the refused duplicate changed nothing"
     );
     assert!(staff.pin_hash.starts_with("$argon2"));
-    assert!(!staff.pin_hash.contains("2468"));
+    assert!(!staff.pin_hash.contains("246802"));
 }
 
 /// Crew accounts made at the station carry device roles (several at once) and are sent
@@ -129,7 +136,7 @@ async fn crew_accounts_take_several_device_roles_and_go_to_the_devices() {
         text.contains("added 采血护士 周丽 (registration,phlebotomist); sent to every device"),
         "{text}"
     );
-    let (ok, text) = staff_add(&data, "赵敏", "receiving", "2468");
+    let (ok, text) = staff_add(&data, "赵敏", "receiving", "246802");
     assert!(ok, "{text}");
     assert!(!text.contains("sent to every device"), "{text}");
 

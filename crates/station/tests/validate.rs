@@ -658,10 +658,25 @@ mod bodies {
             return;
         };
         let d = Uuid::now_v7();
-        let bodies = valid_bodies(a.id, d, leased_din(&a, 0));
+        let mut bodies = valid_bodies(a.id, d, leased_din(&a, 0));
+        // Every other kind a tablet writes, as its store wrote it (staff, drive,
+        // screening, visit, labels, release, DIN range, ...): mutated, they reach each
+        // kind's reading and checks, not only the JSON parser.
+        crate::common::collect_donations(&a, 1);
+        let written = a.store.lock().unwrap().changes_after(0, u32::MAX).unwrap();
+        for change in written {
+            if !bodies.iter().any(|(kind, _)| *kind == change.entity) {
+                bodies.push((change.entity, change.body));
+            }
+        }
+        assert!(
+            bodies.len() >= 8,
+            "kinds: {:?}",
+            bodies.iter().map(|b| b.0).collect::<Vec<_>>()
+        );
         let held = std::cell::Cell::new(0u64);
         let config = ProptestConfig {
-            cases: 48,
+            cases: 96,
             failure_persistence: None,
             ..ProptestConfig::default()
         };

@@ -6,6 +6,7 @@
 //! the one API over both backends.
 
 pub mod postgres;
+mod postgres_tls;
 pub mod sql;
 pub mod sqlite;
 

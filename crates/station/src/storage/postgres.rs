@@ -8,16 +8,16 @@
 //! the station's algorithms run over [`Tx`].
 
 use std::borrow::Cow;
-use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
+use tokio_postgres::Statement;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use tokio_postgres::{NoTls, Statement};
 
+use super::postgres_tls::{self, SslMode};
 use super::sql::{Backend, Mode, Row, Tx, TxFuture, Value};
 use super::{Result, StorageError};
 use crate::migrations::create_table_sql;
@@ -29,8 +29,21 @@ pub struct PostgresStorage {
 fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
+        None => with_causes(e),
     }
+}
+
+/// An error with the errors under it: tokio-postgres says only "error performing TLS
+/// handshake" and keeps why (a certificate for another name) in its source.
+pub(super) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 fn db(e: tokio_postgres::Error) -> StorageError {
@@ -46,13 +59,43 @@ fn retryable(e: &tokio_postgres::Error) -> bool {
 
 const RETRIES: u32 = 20;
 
+/// How long one host of the URL gets to answer a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl PostgresStorage {
+    /// `url` as libpq reads it: `sslmode` and `sslrootcert` (docs/postgres.md), several
+    /// hosts with `target_session_attrs=read-write` for a primary with standbys.
     pub async fn connect(url: &str) -> Result<PostgresStorage> {
-        let config = tokio_postgres::Config::from_str(url)
+        let options = postgres_tls::connect_options(url)
             .map_err(|e| StorageError::Invalid(format!("database_url: {e}")))?;
+        let mut config = options.config;
+        // Several hosts are tried in turn: one that drops packets must not hold the
+        // station for the operating system's minutes-long connect timeout.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let remote = config.get_hosts().iter().any(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => !is_loopback(name),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(_) => false,
+        });
+        if remote && options.mode != SslMode::VerifyFull {
+            tracing::warn!(
+                "database_url reaches PostgreSQL over the network without sslmode=verify-full: \
+                 whoever is on the path can read or pose as the database (docs/postgres.md)"
+            );
+        }
         let manager = Manager::from_config(
             config,
-            NoTls,
+            options.tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -67,10 +110,13 @@ impl PostgresStorage {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StorageError::Database(format!("cannot connect: {e}")))
+        self.pool.get().await.map_err(|e| {
+            let why = match &e {
+                deadpool_postgres::PoolError::Backend(e) => describe(e),
+                other => with_causes(other),
+            };
+            StorageError::Database(format!("cannot connect: {why}"))
+        })
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -91,7 +137,16 @@ impl Backend for PostgresStorage {
         let mut attempt = 0u32;
         loop {
             let mut client = self.client().await?;
-            let tx = client.transaction().await.map_err(db)?;
+            let tx = match client.transaction().await {
+                Ok(tx) => tx,
+                // A pooled connection whose server went away (a failover) before the pool
+                // noticed: nothing ran, so another connection takes the work.
+                Err(e) if e.is_closed() && attempt < RETRIES => {
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(db(e)),
+            };
             let mut pg = PgTx {
                 tx: &tx,
                 retry: false,
@@ -114,9 +169,9 @@ impl Backend for PostgresStorage {
                     let pause = rand::random::<u64>() % (5 * u64::from(attempt)) + 1;
                     tokio::time::sleep(Duration::from_millis(pause)).await;
                 }
-                Err((true, _)) => {
+                Err((true, e)) => {
                     return Err(StorageError::Database(format!(
-                        "gave up after {RETRIES} serialization failures"
+                        "gave up after {RETRIES} tries: {e}"
                     )));
                 }
                 Err((false, e)) => return Err(e),
@@ -133,7 +188,9 @@ struct PgTx<'a> {
 
 impl PgTx<'_> {
     fn fail(&mut self, e: tokio_postgres::Error) -> StorageError {
-        if retryable(&e) {
+        // A connection lost inside the transaction never committed it: the server rolls
+        // back what it had, so the work can run again on another connection.
+        if retryable(&e) || e.is_closed() {
             self.retry = true;
         }
         db(e)
