@@ -31,9 +31,15 @@ use crate::desk::auth::DeskAuth;
 use crate::state::AppState;
 use crate::storage::StorageError;
 
+/// PIN checks that may run at once: each argon2 verify holds 64 MiB
+/// (`lifebridge_domain::pin`), so 4 bound the desk's PIN memory to 256 MiB whatever
+/// arrives; a signing desk needs two checks (receiver and driver).
+const PIN_CHECKS_AT_ONCE: usize = 4;
+
 struct Desk {
     app: Arc<AppState>,
     auth: DeskAuth,
+    pin_checks: tokio::sync::Semaphore,
 }
 
 impl Desk {
@@ -123,6 +129,7 @@ pub fn router(app: Arc<AppState>) -> Router {
     let desk = Arc::new(Desk {
         app,
         auth: DeskAuth::default(),
+        pin_checks: tokio::sync::Semaphore::new(PIN_CHECKS_AT_ONCE),
     });
     Router::new()
         .route("/", get(|| async { axum::response::Redirect::to("/desk") }))

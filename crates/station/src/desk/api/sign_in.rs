@@ -74,11 +74,14 @@ pub(super) async fn check_pin(
     let staff = desk.app.storage.staff_by_name(name).await?;
     let hash = staff.as_ref().map(|s| s.pin_hash.clone());
     let pin = pin.to_owned();
-    // argon2 takes tens of milliseconds of CPU by design: off the async workers, so
-    // a burst of sign-ins cannot stall pushes.
+    // argon2 costs about 64 MiB and a good fraction of a second by design: off the
+    // async workers, so a burst of sign-ins cannot stall pushes, and only a few at a
+    // time, so a burst cannot take the station's memory either (the rest wait here).
+    let permit = desk.pin_checks.acquire().await.map_err(|_| poisoned())?;
     let matches = tokio::task::spawn_blocking(move || pin_matches(hash.as_deref(), &pin))
         .await
         .map_err(|_| poisoned())?;
+    drop(permit);
     match staff {
         Some(s) if matches && s.active && role.is_none_or(|r| s.has_role(r)) => {
             desk.auth.succeeded(attempt);
