@@ -69,6 +69,8 @@ impl From<StoreError> for CommandError {
         let message = e.to_string();
         match e {
             StoreError::WrongKey(_) => CommandError::new("wrong_key", message),
+            StoreError::NotFound(_) => CommandError::new("no_store", message),
+            StoreError::AccountClosed { .. } => CommandError::new("inactive", message),
             StoreError::Invalid { field, .. } => CommandError {
                 field: Some(field),
                 ..CommandError::new("invalid", message)

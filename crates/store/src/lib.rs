@@ -150,6 +150,17 @@ impl Store {
         })
     }
 
+    /// Checks that `key` opens the store at `path`, on a connection of its own that is
+    /// closed again: for unlocking an app whose store is already open (the replicator
+    /// keeps it open while the screen is locked), so the passphrase is still checked.
+    pub fn check_key(path: &Path, key: &StoreKey) -> Result<()> {
+        if !path.exists() {
+            return Err(StoreError::NotFound(path.to_owned()));
+        }
+        let conn = connect(path, key, OpenFlags::empty())?;
+        conn.close().map_err(|(_, e)| StoreError::from(e))
+    }
+
     /// Opens the store at `path`, creating it first if there is none.
     pub fn open_or_create(path: &Path, key: &StoreKey, device_name: &str) -> Result<Store> {
         if path.exists() {

@@ -17,7 +17,7 @@ impl TestApp {
         let dir = std::env::temp_dir().join(format!("lifebridge-cmd-{}", uuid::Uuid::now_v7()));
         let state = AppState::new(dir.join("device.db"), "BUS-TEST".into());
         state
-            .unlock(&StoreKey::new("correct horse battery").unwrap())
+            .create_store(&StoreKey::new("correct horse battery").unwrap())
             .unwrap();
         TestApp { state, dir }
     }

@@ -44,6 +44,13 @@ pub(crate) fn require_role(
     action: &'static str,
 ) -> Result<Staff> {
     let staff = load_staff(tx, staff_id)?;
+    // Checked at every action, not only at sign-in: a closed account stops working at
+    // its next action, even on a tablet where it is still signed in.
+    if !staff.active {
+        return Err(StoreError::AccountClosed {
+            staff: staff.display_name,
+        });
+    }
     if !staff.has_role(role) {
         return Err(StoreError::NotPermitted {
             staff: staff.display_name,
