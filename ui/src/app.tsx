@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { AppStatus, Drive, Staff, call, errorText } from "./api";
+import { AppStatus, Drive, SESSION_ENDED_EVENT, Staff, call, errorText } from "./api";
 import { lang, setLang, t } from "./i18n";
 import { loadOptions, options } from "./options";
 import { CheckIn } from "./screens/checkin";
@@ -44,7 +44,8 @@ export function App() {
   // sign-in screen then, not only at the next command.
   useEffect(() => {
     const timer = setInterval(refresh, 15_000);
-    return () => clearInterval(timer);
+    window.addEventListener(SESSION_ENDED_EVENT, refresh);
+    return () => { clearInterval(timer); window.removeEventListener(SESSION_ENDED_EVENT, refresh); };
   }, []);
   // Whoever signs in next picks their own drive.
   useEffect(() => { if (status && !status.staff) setDrive(null); }, [status?.staff?.id]);
@@ -60,7 +61,7 @@ export function App() {
       {drive && <span data-testid="current-drive">{drive.site_name} · {drive.date}</span>}
       <span class="spacer" />
       {status.unlocked && <SyncBar />}
-      {status.staff && <span data-testid="signed-in-as">{status.staff.display_name}</span>}
+      {status.staff && <span data-testid="signed-in-as" title={t("idle_hint", { minutes: status.idle_minutes })}>{status.staff.display_name}</span>}
       {status.staff && (
         <button class="ghost" id="sign-out" onClick={async () => {
           await call("sign_out"); setDrive(null); refresh();
