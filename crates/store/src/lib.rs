@@ -15,6 +15,7 @@ pub mod demo;
 pub mod drive_day;
 mod error;
 pub mod export;
+pub mod file_export;
 pub mod handoff;
 pub mod labels;
 mod migrate;
