@@ -147,24 +147,39 @@ impl AppState {
     /// account was closed since sign-in (a closed account stops working at its next
     /// action, not at its next sign-in).
     pub fn signed_in(&self) -> CommandResult<Staff> {
+        self.check_session(true)
+    }
+
+    /// [`AppState::signed_in`] for the reads a screen repeats on a timer (the chair
+    /// queue): the account is checked the same way, but a screen left open is not a
+    /// person acting, so it does not keep the sign-in alive.
+    pub fn still_signed_in(&self) -> CommandResult<Staff> {
+        self.check_session(false)
+    }
+
+    fn check_session(&self, action: bool) -> CommandResult<Staff> {
         let staff = self.current()?;
+        // The account as the store holds it now: the station may have closed it since.
         let now = self.with_store(|s| Ok(s.staff_member(staff.id)?))?;
         let mut session = lock(&self.session);
-        match session.as_mut() {
-            Some(s) if s.staff.id == staff.id && now.active => {
-                s.staff = now.clone();
-                s.last_action = Instant::now();
-                Ok(now)
-            }
-            Some(_) if !now.active => {
-                *session = None;
-                Err(CommandError::new(
-                    "inactive",
-                    format!("the account of {} is closed", now.display_name),
-                ))
-            }
-            _ => Err(CommandError::signed_out()),
+        if session.as_ref().map(|s| s.staff.id) != Some(staff.id) {
+            // Signed out (or someone else signed in) while the account was read.
+            return Err(CommandError::signed_out());
         }
+        if !now.active {
+            *session = None;
+            return Err(lifebridge_store::StoreError::AccountClosed {
+                staff: now.display_name,
+            }
+            .into());
+        }
+        if let Some(s) = session.as_mut() {
+            s.staff = now.clone();
+            if action {
+                s.last_action = Instant::now();
+            }
+        }
+        Ok(now)
     }
 
     /// Who is signed in, unless the idle time has passed (then nobody); does not count
@@ -210,8 +225,7 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use lifebridge_domain::hlc::Hlc;
-    use lifebridge_protocol::records::{RemoteKind, RemoteRecord, StaffAccount};
+    use crate::commands::tests::station_account;
     use lifebridge_store::records::NewStaff;
     use lifebridge_store::{Actor, StoreError};
     use uuid::Uuid;
@@ -324,33 +338,39 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_passphrase_is_refused_on_an_open_unlocked_store() {
+        let place = Place::new();
+        let state = open(&place);
+        assert!(state.is_unlocked());
+        assert_eq!(
+            state.unlock(&key("not the passphrase")).unwrap_err().code,
+            "wrong_key"
+        );
+        state.unlock(&key(PASSPHRASE)).unwrap();
+        assert!(state.is_unlocked());
+    }
+
+    #[test]
+    fn a_screen_that_reloads_on_a_timer_does_not_keep_a_sign_in_alive() {
+        let place = Place::new();
+        let state = open(&place).with_idle_timeout(Duration::from_millis(300));
+        let boss = supervisor(&state);
+        state.set_session(Some(boss.clone()));
+        for _ in 0..2 {
+            std::thread::sleep(Duration::from_millis(120));
+            assert_eq!(state.still_signed_in().unwrap().id, boss.id);
+        }
+        std::thread::sleep(Duration::from_millis(120));
+        assert_eq!(state.still_signed_in().unwrap_err().code, "signed_out");
+    }
+
+    #[test]
     fn a_closed_account_stops_at_its_next_action() {
         let place = Place::new();
         let state = open(&place);
         let station = Uuid::now_v7();
         let id = Uuid::now_v7();
-        let pin_hash = lifebridge_domain::pin::hash_pin("7531", &[3; 16]).unwrap();
-        let issued = |active: bool, wall_ms: u64| RemoteRecord {
-            kind: RemoteKind::Staff,
-            id,
-            origin_device: station,
-            hlc: Hlc {
-                wall_ms,
-                counter: 0,
-                node: station,
-            },
-            body: serde_json::to_string(&StaffAccount {
-                staff: Staff {
-                    id,
-                    display_name: "护士长 孙艳".into(),
-                    roles: vec![Role::Supervisor],
-                    active,
-                },
-                pin_hash: pin_hash.clone(),
-            })
-            .unwrap(),
-            field_clocks: None,
-        };
+        let issued = |active, wall_ms| station_account(id, station, active, wall_ms);
         let now = chrono::Utc::now().timestamp_millis() as u64;
         state
             .call(|s| s.apply_remote(&[issued(true, now)], 1))
@@ -362,10 +382,9 @@ mod tests {
         state
             .call(|s| s.apply_remote(&[issued(false, now + 1)], 2))
             .unwrap();
-        assert_eq!(
-            state.require(Role::Supervisor).unwrap_err().code,
-            "inactive"
-        );
+        let err = state.require(Role::Supervisor).unwrap_err();
+        assert_eq!(err.code, "inactive");
+        assert_eq!(err.text.unwrap().code, "session.account_closed");
         assert_eq!(state.current().unwrap_err().code, "signed_out");
         // And the store refuses the account's actions whatever the app holds.
         let err = state
