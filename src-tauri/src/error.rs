@@ -69,6 +69,13 @@ impl From<StoreError> for CommandError {
         let message = e.to_string();
         match e {
             StoreError::WrongKey(_) => CommandError::new("wrong_key", message),
+            StoreError::NotFound(_) => CommandError::new("no_store", message),
+            StoreError::AccountClosed { staff } => CommandError {
+                text: Some(Box::new(
+                    Message::new("session.account_closed").with("staff", staff),
+                )),
+                ..CommandError::new("inactive", message)
+            },
             StoreError::Invalid { field, .. } => CommandError {
                 field: Some(field),
                 ..CommandError::new("invalid", message)
@@ -88,6 +95,7 @@ impl From<StoreError> for CommandError {
 impl From<SignInError> for CommandError {
     fn from(e: SignInError) -> CommandError {
         let message = e.to_string();
+        let text = Some(Box::new(e.message()));
         match e {
             SignInError::WrongPin { remaining } => CommandError {
                 detail: serde_json::json!({ "remaining": remaining }),
@@ -97,7 +105,10 @@ impl From<SignInError> for CommandError {
                 detail: serde_json::json!({ "until": until }),
                 ..CommandError::field("locked_out", "pin", message)
             },
-            SignInError::Inactive => CommandError::new("inactive", message),
+            SignInError::Inactive => CommandError {
+                text,
+                ..CommandError::new("inactive", message)
+            },
         }
     }
 }

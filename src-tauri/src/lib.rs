@@ -4,10 +4,13 @@
 //! Start-up configuration comes from the environment so `make run` and the end-to-end
 //! tests can point the app at a demo store:
 //! - `LIFEBRIDGE_STORE`: the store file (default: the app's data folder, `device.db`);
-//! - `LIFEBRIDGE_STORE_KEY`: unlock at start instead of asking for the device passphrase;
+//! - `LIFEBRIDGE_STORE_KEY`: unlock at start instead of asking for the device passphrase
+//!   (the store must exist: the app never creates one unasked);
 //! - `LIFEBRIDGE_DEVICE_NAME`: this device's name for a new store;
 //! - `LIFEBRIDGE_FACILITY_NAME`: the facility printed on the labels (default
 //!   [`state::DEFAULT_FACILITY_NAME`]);
+//! - `LIFEBRIDGE_IDLE_MINUTES`: sign the person out after this many minutes without a
+//!   command (default [`state::DEFAULT_IDLE_MINUTES`]);
 //! - `LIFEBRIDGE_STATION_URL` + `LIFEBRIDGE_ENROLL_CODE`: enroll with a station at first
 //!   start; `LIFEBRIDGE_STATION_CERT` pins its certificate (HTTPS); without it only a
 //!   loopback `http://` station is accepted.
@@ -44,6 +47,13 @@ pub fn run() {
             if let Ok(facility) = std::env::var("LIFEBRIDGE_FACILITY_NAME") {
                 state.facility_name = facility;
             }
+            if let Some(minutes) = std::env::var("LIFEBRIDGE_IDLE_MINUTES")
+                .ok()
+                .and_then(|m| m.trim().parse::<u64>().ok())
+                .filter(|m| *m > 0)
+            {
+                state = state.with_idle_timeout(std::time::Duration::from_secs(minutes * 60));
+            }
             let opened = match std::env::var("LIFEBRIDGE_STORE_KEY") {
                 Ok(passphrase) if !passphrase.is_empty() => {
                     let key = lifebridge_store::StoreKey::new(passphrase)?;
@@ -64,6 +74,8 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::session::app_status,
             commands::session::unlock,
+            commands::session::create_store,
+            commands::session::lock_device,
             commands::session::screen_options,
             commands::session::list_staff,
             commands::session::add_staff,

@@ -21,6 +21,8 @@ type Id = string;
 export interface Commands {
   app_status: [{}, AppStatus];
   unlock: [{ passphrase: string }, null];
+  create_store: [{ passphrase: string }, null];
+  lock_device: [{}, null];
   screen_options: [{}, ScreenOptions];
   list_staff: [{}, Staff[]];
   add_staff: [{ displayName: string; roles: Role[]; pin: string }, Staff];
@@ -70,7 +72,17 @@ export interface Commands {
 export const call = <K extends keyof Commands>(
   cmd: K,
   ...args: {} extends Commands[K][0] ? [args?: Commands[K][0]] : [args: Commands[K][0]]
-): Promise<Commands[K][1]> => invoke<Commands[K][1]>(cmd, args[0] ?? {});
+): Promise<Commands[K][1]> => invoke<Commands[K][1]>(cmd, args[0] ?? {}).catch((e: unknown) => {
+  // The core ended the session (idle time, a closed account, the lock): the app shows
+  // the sign-in or unlock screen now rather than at its next look at the status.
+  const code = (e as Partial<CommandError> | null)?.code;
+  if (code && SESSION_ENDED.includes(code)) window.dispatchEvent(new Event(SESSION_ENDED_EVENT));
+  throw e;
+});
+
+/** Error codes that mean nobody may act any more until someone signs in or unlocks. */
+const SESSION_ENDED = ["signed_out", "inactive", "device_locked"];
+export const SESSION_ENDED_EVENT = "lifebridge-session-ended";
 
 /** Errors whose core message names the bag, box, line or field: shown after the translated title. */
 const SPECIFIC = [
@@ -86,6 +98,8 @@ export function errorText(e: unknown): string {
   if (err && typeof err.code === "string") {
     const key = `err_${err.code}`;
     const detail = (err.detail ?? {}) as Record<string, string | number>;
+    // A closed account: the core's words name the account and what to do.
+    if (err.code === "inactive" && err.text) return renderMessage(err.text);
     if (err.code === "forbidden" && typeof detail.role === "string" && hasKey(`role_${detail.role}`)) {
       return t("err_forbidden", { role: t(`role_${detail.role}` as never) });
     }

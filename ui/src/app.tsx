@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { AppStatus, Drive, Staff, call, errorText } from "./api";
+import { AppStatus, Drive, SESSION_ENDED_EVENT, Staff, call, errorText } from "./api";
 import { lang, setLang, t } from "./i18n";
 import { loadOptions, options } from "./options";
 import { CheckIn } from "./screens/checkin";
@@ -7,7 +7,7 @@ import { Collection } from "./screens/collection";
 import { DriveScreen } from "./screens/drive";
 import { Queue } from "./screens/queue";
 import { Screening } from "./screens/screening";
-import { SignIn, Unlock } from "./screens/signin";
+import { SetUp, SignIn, Unlock } from "./screens/signin";
 import { Summary } from "./screens/summary";
 import { SyncBar } from "./screens/syncbar";
 import { StaffScreen } from "./screens/staff";
@@ -40,6 +40,15 @@ export function App() {
   const refresh = () =>
     call("app_status").then(setStatus).catch((e) => setError(errorText(e)));
   useEffect(() => { refresh(); }, []);
+  // The core signs a person out after the idle time; looking regularly shows the
+  // sign-in screen then, not only at the next command.
+  useEffect(() => {
+    const timer = setInterval(refresh, 15_000);
+    window.addEventListener(SESSION_ENDED_EVENT, refresh);
+    return () => { clearInterval(timer); window.removeEventListener(SESSION_ENDED_EVENT, refresh); };
+  }, []);
+  // Whoever signs in next picks their own drive.
+  useEffect(() => { if (status && !status.staff) setDrive(null); }, [status?.staff?.id]);
   // The screens' options come from the core once the store is open.
   useEffect(() => { if (status?.unlocked) loadOptions().catch((e) => setError(errorText(e))); }, [status?.unlocked]);
 
@@ -52,18 +61,24 @@ export function App() {
       {drive && <span data-testid="current-drive">{drive.site_name} · {drive.date}</span>}
       <span class="spacer" />
       {status.unlocked && <SyncBar />}
-      {status.staff && <span data-testid="signed-in-as">{status.staff.display_name}</span>}
+      {status.staff && <span data-testid="signed-in-as" title={t("idle_hint", { minutes: status.idle_minutes })}>{status.staff.display_name}</span>}
       {status.staff && (
         <button class="ghost" id="sign-out" onClick={async () => {
           await call("sign_out"); setDrive(null); refresh();
         }}>{t("sign_out")}</button>
+      )}
+      {status.unlocked && (
+        <button class="ghost" id="lock-device" onClick={async () => {
+          await call("lock_device"); setDrive(null); refresh();
+        }}>{t("lock_device")}</button>
       )}
       <button class="ghost" id="lang" onClick={() => setLang(lang.value === "zh-CN" ? "en" : "zh-CN")}>{t("lang_switch")}</button>
     </header>
   );
 
   let body;
-  if (!status.unlocked) body = <Unlock onUnlocked={refresh} />;
+  if (!status.store_exists) body = <SetUp path={status.store_path} deviceName={status.device_name} onCreated={refresh} />;
+  else if (!status.unlocked) body = <Unlock onUnlocked={refresh} />;
   else if (!status.staff) body = <SignIn onSignedIn={(s) => { setTab(tabsFor(s)[0]); refresh(); }} />;
   else if (!drive) body = <DriveScreen onChosen={setDrive} />;
   else if (!options.value) body = <div class="screen center">{error ?? "…"}</div>;

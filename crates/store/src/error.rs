@@ -33,6 +33,8 @@ pub enum StoreError {
         action: &'static str,
         role: &'static str,
     },
+    #[error("the account of {staff} is closed: it can do nothing more on this device")]
+    AccountClosed { staff: String },
     #[error(
         "no donation identification numbers left: every leased range is used up; sync with the station to lease more"
     )]

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod drive_day;
 mod error;
 pub mod export;
+pub mod file_export;
 pub mod handoff;
 pub mod labels;
 mod migrate;
@@ -148,6 +149,17 @@ impl Store {
             device_id,
             clock: HlcClock::resume(last),
         })
+    }
+
+    /// Checks that `key` opens the store at `path`, on a connection of its own that is
+    /// closed again: for unlocking an app whose store is already open (the replicator
+    /// keeps it open while the screen is locked), so the passphrase is still checked.
+    pub fn check_key(path: &Path, key: &StoreKey) -> Result<()> {
+        if !path.exists() {
+            return Err(StoreError::NotFound(path.to_owned()));
+        }
+        let conn = connect(path, key, OpenFlags::empty())?;
+        conn.close().map_err(|(_, e)| StoreError::from(e))
     }
 
     /// Opens the store at `path`, creating it first if there is none.

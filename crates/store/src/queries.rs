@@ -290,6 +290,14 @@ impl Store {
         .pop())
     }
 
+    /// A staff account as this device holds it now, open or closed.
+    pub fn staff_member(
+        &self,
+        id: lifebridge_domain::entities::RecordId,
+    ) -> Result<lifebridge_domain::entities::Staff> {
+        crate::records::load_staff(&self.conn, id)
+    }
+
     pub fn staff_list(&self) -> Result<Vec<lifebridge_domain::entities::Staff>> {
         bodies(
             &self.conn,

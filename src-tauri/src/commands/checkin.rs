@@ -73,7 +73,8 @@ pub fn chair_queue(
     state: State<'_, AppState>,
     drive_id: RecordId,
 ) -> CommandResult<Vec<QueueEntry>> {
-    state.signed_in()?;
+    // The queue screen reloads this every few seconds: not an action for the idle time.
+    state.still_signed_in()?;
     state.call(|s| s.chair_queue(drive_id))
 }
 

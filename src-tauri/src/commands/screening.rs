@@ -3,6 +3,7 @@
 
 use lifebridge_domain::eligibility::DeferralChoice;
 use lifebridge_domain::entities::{PhysicianDecision, RecordId, Role, Screening};
+use lifebridge_store::file_export::FileExport;
 use lifebridge_store::screens::{ScreeningForm, ScreeningView};
 use lifebridge_store::{Actor, china_today};
 use tauri::State;
@@ -56,8 +57,15 @@ pub fn save_deferral_slip(
     state: State<'_, AppState>,
     screening_id: RecordId,
 ) -> CommandResult<String> {
-    state.require(Role::Physician)?;
+    let staff = state.require(Role::Physician)?;
     let facts = state.call(|s| s.deferral_slip(screening_id))?;
     let pdf = lifebridge_print::deferral_slip::render_deferral_slip(&facts.slip)?;
-    super::save_beside_store(&state, "slips", &facts.file_name(), &pdf)
+    super::save_beside_store(
+        &state,
+        &staff,
+        (FileExport::DeferralSlip, screening_id),
+        "slips",
+        &facts.file_name(),
+        &pdf,
+    )
 }

@@ -16,8 +16,14 @@ use crate::state::AppState;
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppStatus {
     unlocked: bool,
+    /// False on a device without a store: the app then offers first-run set-up,
+    /// naming `store_path`, instead of asking for a passphrase.
+    store_exists: bool,
+    store_path: String,
     device_name: String,
     staff: Option<Staff>,
+    /// Minutes without a command before the person signed in is signed out.
+    idle_minutes: u32,
     today: NaiveDate,
 }
 
@@ -25,6 +31,8 @@ pub struct AppStatus {
 pub fn app_status(state: State<'_, AppState>) -> AppStatus {
     AppStatus {
         unlocked: state.is_unlocked(),
+        store_exists: state.store_exists(),
+        store_path: state.store_path.display().to_string(),
         // The station's name for this tablet once enrolled: the one on its manifests.
         device_name: state
             .with_store(|s| {
@@ -34,7 +42,10 @@ pub fn app_status(state: State<'_, AppState>) -> AppStatus {
                 })
             })
             .unwrap_or_else(|_| state.device_name.clone()),
-        staff: state.signed_in().ok(),
+        // Polled by the screens: reading it is not an action, so it does not keep an
+        // idle session alive.
+        staff: state.current().ok(),
+        idle_minutes: u32::try_from(state.idle_timeout.as_secs().div_ceil(60)).unwrap_or(u32::MAX),
         today: china_today(),
     }
 }
@@ -49,6 +60,26 @@ pub fn unlock(
     let store = state.unlock(&key)?;
     crate::sync::start(&app, store);
     Ok(())
+}
+
+/// First-run set-up, asked for explicitly: a new, empty store at the path the set-up
+/// screen names, encrypted with `passphrase`. Refused when a file is already there.
+#[tauri::command]
+pub fn create_store(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> CommandResult<()> {
+    let key = StoreKey::new(passphrase)?;
+    let store = state.create_store(&key)?;
+    crate::sync::start(&app, store);
+    Ok(())
+}
+
+/// The lock button: signs out and asks for the device passphrase again.
+#[tauri::command]
+pub fn lock_device(state: State<'_, AppState>) {
+    state.lock_screen();
 }
 
 /// What the screens offer (volumes, bag sets, tubes, box classes, the questionnaire,

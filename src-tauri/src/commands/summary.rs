@@ -2,6 +2,7 @@
 
 use lifebridge_domain::entities::RecordId;
 use lifebridge_store::drive_day::DriveSummary;
+use lifebridge_store::file_export::FileExport;
 use lifebridge_store::labels::DriveLabelAccount;
 use tauri::State;
 
@@ -17,18 +18,33 @@ pub fn drive_summary(
     state.call(|s| s.drive_summary(drive_id))
 }
 
-/// Writes the drive summary as JSON next to the store and returns the file's path.
+/// Writes the drive summary as JSON next to the store, when asked, and returns the
+/// file's path.
 #[tauri::command]
 pub fn export_drive_summary(
     state: State<'_, AppState>,
     drive_id: RecordId,
 ) -> CommandResult<String> {
-    state.signed_in()?;
+    export_drive_summary_checked(&state, drive_id)
+}
+
+pub(crate) fn export_drive_summary_checked(
+    state: &AppState,
+    drive_id: RecordId,
+) -> CommandResult<String> {
+    let staff = state.signed_in()?;
     let summary = state.call(|s| s.drive_summary(drive_id))?;
     let json = serde_json::to_vec_pretty(&summary)
         .map_err(|e| CommandError::new("export", e.to_string()))?;
     let file_name = format!("drive-{}-{}.json", summary.drive.date, summary.drive.id);
-    super::save_beside_store(&state, "exports", &file_name, &json)
+    super::save_beside_store(
+        state,
+        &staff,
+        (FileExport::DriveSummary, drive_id),
+        "exports",
+        &file_name,
+        &json,
+    )
 }
 
 /// What the crew must account for before leaving: unverified sets, printed labels never

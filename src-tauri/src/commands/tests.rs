@@ -17,7 +17,7 @@ impl TestApp {
         let dir = std::env::temp_dir().join(format!("lifebridge-cmd-{}", uuid::Uuid::now_v7()));
         let state = AppState::new(dir.join("device.db"), "BUS-TEST".into());
         state
-            .unlock(&StoreKey::new("correct horse battery").unwrap())
+            .create_store(&StoreKey::new("correct horse battery").unwrap())
             .unwrap();
         TestApp { state, dir }
     }
@@ -25,6 +25,51 @@ impl TestApp {
     /// Set-up or a look at the store behind the commands, outside any command.
     fn store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> T {
         self.state.with_store(|s| Ok(f(s)?)).unwrap()
+    }
+
+    /// The training drive with `donations` donations (`lifebridge store demo`); their ids.
+    fn seed_demo(&self, donations: u32) -> Vec<lifebridge_domain::entities::RecordId> {
+        let mut ids = Vec::new();
+        self.store(|store| {
+            lifebridge_store::demo::seed(store, donations, |id| {
+                ids.push(id);
+                Ok(())
+            })
+        });
+        ids
+    }
+}
+
+/// The station's record of supervisor account `id` ("护士长 孙艳", PIN 7531), open or
+/// closed, as a pull carries it, stamped `wall_ms` by `station`.
+pub(crate) fn station_account(
+    id: uuid::Uuid,
+    station: uuid::Uuid,
+    active: bool,
+    wall_ms: u64,
+) -> lifebridge_protocol::records::RemoteRecord {
+    use lifebridge_domain::entities::{Role, Staff};
+    use lifebridge_protocol::records::{RemoteKind, RemoteRecord, StaffAccount};
+    RemoteRecord {
+        kind: RemoteKind::Staff,
+        id,
+        origin_device: station,
+        hlc: lifebridge_domain::hlc::Hlc {
+            wall_ms,
+            counter: 0,
+            node: station,
+        },
+        body: serde_json::to_string(&StaffAccount {
+            staff: Staff {
+                id,
+                display_name: "护士长 孙艳".into(),
+                roles: vec![Role::Supervisor],
+                active,
+            },
+            pin_hash: lifebridge_domain::pin::hash_pin("7531", &[3; 16]).unwrap(),
+        })
+        .unwrap(),
+        field_clocks: None,
     }
 }
 
@@ -61,12 +106,8 @@ mod manual_entry {
 
     fn fixture() -> Fixture {
         let app = TestApp::new();
-        let mut ids = Vec::new();
+        let ids = app.seed_demo(1);
         let (phleb, driver, donation) = app.store(|store| {
-            demo::seed(store, 1, |id| {
-                ids.push(id);
-                Ok(())
-            })?;
             Ok((
                 store.staff_by_name("采血护士 张静")?.unwrap(),
                 store.staff_by_name("司机 刘洋")?.unwrap(),
@@ -485,5 +526,108 @@ mod screening {
             Some("asked to see the physician".into()),
         )
         .unwrap();
+    }
+}
+
+mod exports {
+    //! Files leave the encrypted store only when someone asks: each is named, readable
+    //! by this user only, and audited; a closed account exports nothing.
+    use super::{TestApp, station_account};
+    use crate::commands::summary::export_drive_summary_checked;
+    use uuid::Uuid;
+
+    /// The files beside the store, by name relative to its folder.
+    fn files(app: &TestApp) -> Vec<String> {
+        fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, root, out);
+                } else {
+                    let name = path.strip_prefix(root).unwrap();
+                    out.push(name.display().to_string());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&app.dir, &app.dir, &mut out);
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_drive_summary_is_written_only_when_asked_and_the_export_is_audited() {
+        let app = TestApp::new();
+        let ids = app.seed_demo(1);
+        let (nurse, donation) = app.store(|store| {
+            Ok((
+                store.staff_by_name("采血护士 张静")?.unwrap(),
+                store.donation(ids[0])?.unwrap(),
+            ))
+        });
+        // A whole drive day of actions wrote nothing but the store itself.
+        assert!(
+            files(&app).iter().all(|f| f.starts_with("device.db")),
+            "{:?}",
+            files(&app)
+        );
+        app.state.set_session(Some(nurse.clone()));
+        let written = export_drive_summary_checked(&app.state, donation.drive_id).unwrap();
+        let path = std::path::PathBuf::from(&written);
+        assert!(path.starts_with(app.dir.join("exports")), "{written}");
+        let exported: Vec<_> = files(&app)
+            .into_iter()
+            .filter(|f| !f.starts_with("device.db"))
+            .collect();
+        assert_eq!(exported.len(), 1, "{exported:?}");
+        assert!(
+            written.ends_with(&exported[0]),
+            "the answer names the file written"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "readable by this user only: {mode:o}");
+        }
+        let audit = app.store(|s| lifebridge_store::audit::entries(s.connection()));
+        let last = audit.last().unwrap();
+        assert_eq!(last.action, "file.export");
+        assert_eq!(last.staff_id, Some(nurse.id.to_string()));
+        assert!(last.detail.contains(&written), "{}", last.detail);
+    }
+
+    #[test]
+    fn a_closed_account_exports_nothing_and_is_told_why() {
+        let app = TestApp::new();
+        let ids = app.seed_demo(1);
+        let drive = app.store(|store| Ok(store.donation(ids[0])?.unwrap().drive_id));
+        let (id, station) = (Uuid::now_v7(), Uuid::now_v7());
+        let now = chrono::Utc::now().timestamp_millis() as u64;
+        app.store(|s| s.apply_remote(&[station_account(id, station, true, now)], 1));
+        let boss = app.store(|s| s.sign_in(id, "7531")).unwrap();
+        app.state.set_session(Some(boss));
+        // Closed at the station; the tablet hears of it while she is signed in.
+        app.store(|s| s.apply_remote(&[station_account(id, station, false, now + 1)], 2));
+        let err = export_drive_summary_checked(&app.state, drive).unwrap_err();
+        assert_eq!(err.code, "inactive");
+        let text = err.text.unwrap();
+        assert_eq!(text.code, "session.account_closed");
+        assert!(
+            lifebridge_domain::messages::render(&text, lifebridge_domain::messages::Lang::En)
+                .contains("护士长 孙艳"),
+        );
+        assert!(
+            files(&app).iter().all(|f| f.starts_with("device.db")),
+            "{:?}",
+            files(&app)
+        );
+        // Signed out: the next command asks for a sign-in.
+        assert_eq!(
+            export_drive_summary_checked(&app.state, drive)
+                .unwrap_err()
+                .code,
+            "signed_out"
+        );
     }
 }

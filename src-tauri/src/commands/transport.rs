@@ -7,6 +7,7 @@ use lifebridge_domain::handoff::HandoffRecord;
 use lifebridge_domain::product::ProductClass;
 use lifebridge_store::Actor;
 use lifebridge_store::cold_chain::{ManualPackEntry, SignedManifest, TransportView};
+use lifebridge_store::file_export::FileExport;
 use lifebridge_store::screens::{LoggerImportView, ManifestSheet};
 use serde::Serialize;
 use tauri::State;
@@ -125,19 +126,26 @@ pub fn manifest(state: State<'_, AppState>, manifest_id: RecordId) -> CommandRes
     ManifestView::drawn(state.call(|s| s.manifest_sheet(manifest_id))?)
 }
 
-/// Writes the manifest PDF into the app's data folder and returns its path.
+/// Writes the manifest PDF into the app's data folder, when asked, and returns its path.
 #[tauri::command]
 pub fn save_manifest_pdf(
     state: State<'_, AppState>,
     manifest_id: RecordId,
 ) -> CommandResult<String> {
-    state.require(Role::Driver)?;
+    let staff = state.require(Role::Driver)?;
     let sheet = state.call(|s| s.manifest_sheet(manifest_id))?;
     let pdf = lifebridge_print::manifest_pdf::render_manifest_pdf(
         &sheet.signed.manifest,
         &sheet.qr_texts,
     )?;
-    super::save_beside_store(&state, "manifests", &sheet.file_name(), &pdf)
+    super::save_beside_store(
+        &state,
+        &staff,
+        (FileExport::ManifestPdf, manifest_id),
+        "manifests",
+        &sheet.file_name(),
+        &pdf,
+    )
 }
 
 /// A bag whose label cannot be scanned, packed by typing its DIN with the check

@@ -36,6 +36,7 @@ export function Screening({ drive, donorId }: { drive: Drive; donorId: string | 
           <p class="ok" role="status" id="screening-saved">{saved.text}</p>
           {saved.deferredScreening && <button id="deferral-slip" onClick={printSlip}>{t("deferral_slip")}</button>}
           {slip && <p class="muted" id="slip-path">{t("slip_saved")}: {slip}</p>}
+          {slip && <p class="muted plaintext-note" id="slip-plaintext">{t("export_plaintext")}</p>}
         </div>
       )}
       <div class="card">

@@ -23,6 +23,33 @@ export function Unlock({ onUnlocked }: { onUnlocked: () => void }) {
   );
 }
 
+/** First-run set-up: only when there is no store at the configured path, and only when
+ * asked, saying what it will create (a missing store is never replaced silently). */
+export function SetUp({ path, deviceName, onCreated }: { path: string; deviceName: string; onCreated: () => void }) {
+  const [passphrase, setPassphrase] = useState("");
+  const [again, setAgain] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (passphrase !== again) { setError(t("err_passphrases_differ")); return; }
+    try { await call("create_store", { passphrase }); onCreated(); } catch (err) { setError(errorText(err)); }
+  };
+  return (
+    <form class="screen narrow" id="setup" onSubmit={submit}>
+      <h1>{t("setup_title")}</h1>
+      <p class="muted" id="setup-hint">{t("setup_hint", { path, name: deviceName })}</p>
+      <label>{t("passphrase")}
+        <input id="setup-passphrase" type="password" autoFocus value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} />
+      </label>
+      <label>{t("passphrase_again")}
+        <input id="setup-passphrase-again" type="password" value={again} onInput={(e) => setAgain(e.currentTarget.value)} />
+      </label>
+      {error && <p class="error" role="alert">{error}</p>}
+      <button class="primary" id="create-store" type="submit">{t("create_store")}</button>
+    </form>
+  );
+}
+
 export function SignIn({ onSignedIn }: { onSignedIn: (s: Staff) => void }) {
   const [staff, setStaff] = useState<Staff[]>([]);
   const [chosen, setChosen] = useState<Staff | null>(null);

@@ -70,6 +70,7 @@ export function Summary({ drive, onEnded }: { drive: Drive; onEnded: () => void 
         <button class="warn-button" id="end-drive" onClick={end}>{t("end_drive")}</button>
       </div>
       {exported && <p class="ok" id="exported">{t("exported_to")} {exported}</p>}
+      {exported && <p class="muted plaintext-note" id="exported-plaintext">{t("export_plaintext")}</p>}
       {error && <p class="error" role="alert">{error}</p>}
     </div>
   );

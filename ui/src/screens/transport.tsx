@@ -374,6 +374,7 @@ export function Transport({ drive }: { drive: Drive }) {
 
           {manifests.map((m) => <SignedManifestCard view={m} onSaved={setPdfPath} />)}
           {pdfPath && <p class="ok" id="pdf-path">{t("saved_to")} {pdfPath}</p>}
+          {pdfPath && <p class="muted plaintext-note" id="pdf-plaintext">{t("export_plaintext")}</p>}
         </div>
       </div>
     </div>

@@ -36,6 +36,19 @@ pub(crate) fn load_staff(tx: &rusqlite::Connection, id: RecordId) -> Result<Staf
     })
 }
 
+/// Refuses the action unless `staff_id` names an open account. Checked at every
+/// action, not only at sign-in: a closed account stops working at its next action,
+/// even on a tablet where it is still signed in.
+pub(crate) fn require_active(tx: &rusqlite::Connection, staff_id: RecordId) -> Result<Staff> {
+    let staff = load_staff(tx, staff_id)?;
+    if !staff.active {
+        return Err(StoreError::AccountClosed {
+            staff: staff.display_name,
+        });
+    }
+    Ok(staff)
+}
+
 /// Refuses the action unless `staff_id` names an active staff member with `role`.
 pub(crate) fn require_role(
     tx: &rusqlite::Connection,
@@ -43,7 +56,7 @@ pub(crate) fn require_role(
     role: Role,
     action: &'static str,
 ) -> Result<Staff> {
-    let staff = load_staff(tx, staff_id)?;
+    let staff = require_active(tx, staff_id)?;
     if !staff.has_role(role) {
         return Err(StoreError::NotPermitted {
             staff: staff.display_name,

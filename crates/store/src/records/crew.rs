@@ -85,8 +85,10 @@ impl Store {
         if !crew.contains(&staff_id) {
             crew.push(staff_id);
         }
+        // Every role may start a drive, but only on an open account, and a closed
+        // account is not put on a new crew.
         for member in &crew {
-            load_staff(&self.conn, *member)?;
+            require_active(&self.conn, *member)?;
         }
         let drive = Drive {
             id: Uuid::now_v7(),
