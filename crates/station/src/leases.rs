@@ -319,3 +319,48 @@ pub async fn rebuild_used(tx: &mut dyn Tx) -> Result<()> {
     }
     insert_used(tx, held.iter().map(|(d, b)| (*d, b.as_str()))).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(max_outstanding: u32, max_per_day: u32) -> LeasePolicy {
+        LeasePolicy {
+            facility: "W1234".parse().expect("a facility id"),
+            reserve: 200,
+            lease_size: 500,
+            start_sequence: 1,
+            caps: LeaseCaps {
+                max_outstanding,
+                max_per_day,
+            },
+        }
+    }
+
+    #[test]
+    fn caps_trim_a_lease_to_whole_blocks() {
+        let holding = |outstanding, last_day| Holding {
+            outstanding,
+            last_day,
+        };
+        // Room for everything wanted.
+        assert_eq!(
+            capped_count(&policy(2000, 2000), holding(0, 0), 1000),
+            Ok(1000)
+        );
+        // Room for one block of the two wanted.
+        assert_eq!(
+            capped_count(&policy(2000, 2000), holding(1400, 0), 1000),
+            Ok(500)
+        );
+        assert_eq!(
+            capped_count(&policy(2000, 1200), holding(0, 600), 1000),
+            Ok(500)
+        );
+        // No whole block fits: refused, naming the cap that binds.
+        let out = capped_count(&policy(2000, 2000), holding(1600, 0), 500).unwrap_err();
+        assert_eq!(out.code, "din_lease.outstanding_cap");
+        let day = capped_count(&policy(2000, 2000), holding(100, 1800), 500).unwrap_err();
+        assert_eq!(day.code, "din_lease.daily_cap");
+    }
+}

@@ -35,6 +35,19 @@ fn questionnaires(records: &[lifebridge_protocol::records::RemoteRecord]) -> Vec
         .collect()
 }
 
+/// Syncs with the real replicator (which must succeed) and returns the lease refusal
+/// its status keeps, if any.
+async fn sync_for_refusal(device: &Device, url: &str) -> Option<String> {
+    let replicator = device.replicator(url);
+    let status = replicator.status();
+    replicator.sync_once().await.unwrap();
+    status
+        .borrow()
+        .lease_refused
+        .as_ref()
+        .map(|m| m.code.clone())
+}
+
 fn leased(device: &Device) -> u64 {
     device.store.lock().unwrap().unused_leased_dins().unwrap()
 }
@@ -77,15 +90,8 @@ async fn a_device_over_its_caps_is_refused_a_lease_and_still_gets_its_records(ba
     );
     assert_eq!(ts.storage.counts().await.unwrap().din_leases, 1);
     // The real replicator: the sync succeeds and the status says why.
-    let replicator = bus.replicator(&url);
-    let status = replicator.status();
-    replicator.sync_once().await.unwrap();
     assert_eq!(
-        status
-            .borrow()
-            .lease_refused
-            .as_ref()
-            .map(|m| m.code.as_str()),
+        sync_for_refusal(&bus, &url).await.as_deref(),
         Some("din_lease.outstanding_cap")
     );
 
@@ -97,15 +103,8 @@ async fn a_device_over_its_caps_is_refused_a_lease_and_still_gets_its_records(ba
     let bus = enroll(&ts, &url, "BUS-DAY").await;
     assert_eq!(leased(&bus), 50);
     bus.seed(30);
-    let replicator = bus.replicator(&url);
-    let status = replicator.status();
-    replicator.sync_once().await.unwrap();
     assert_eq!(
-        status
-            .borrow()
-            .lease_refused
-            .as_ref()
-            .map(|m| m.code.as_str()),
+        sync_for_refusal(&bus, &url).await.as_deref(),
         Some("din_lease.daily_cap")
     );
     assert_eq!(leased(&bus), 20, "nothing more was leased");

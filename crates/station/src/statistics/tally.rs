@@ -162,20 +162,21 @@ impl Unreadable {
     }
 }
 
-/// Deletes the rows of `ids` from `table` (keyed by `key`), a chunk at a time.
-async fn delete_ids(tx: &mut dyn Tx, table: &str, key: &str, ids: &[Uuid]) -> Result<()> {
+/// Runs `sql(list)` once per chunk of `ids`, `list` being the chunk's placeholders.
+async fn for_ids(tx: &mut dyn Tx, ids: &[Uuid], sql: impl Fn(String) -> String) -> Result<()> {
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let values: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
-        tx.execute_once(
-            &format!(
-                "DELETE FROM {table} WHERE {key} IN ({})",
-                list(1, chunk.len())
-            ),
-            &values,
-        )
-        .await?;
+        tx.execute_once(&sql(list(1, chunk.len())), &values).await?;
     }
     Ok(())
+}
+
+/// Deletes the rows of `ids` from `table` (keyed by `key`).
+async fn delete_ids(tx: &mut dyn Tx, table: &str, key: &str, ids: &[Uuid]) -> Result<()> {
+    for_ids(tx, ids, |list| {
+        format!("DELETE FROM {table} WHERE {key} IN ({list})")
+    })
+    .await
 }
 
 async fn drives(
@@ -247,17 +248,10 @@ async fn donors(
         ),
         (&gone, "donor_id"),
     ] {
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let values: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
-            tx.execute_once(
-                &format!(
-                    "UPDATE stat_donation SET person = {person} WHERE donor_id IN ({})",
-                    list(1, chunk.len())
-                ),
-                &values,
-            )
-            .await?;
-        }
+        for_ids(tx, ids, |list| {
+            format!("UPDATE stat_donation SET person = {person} WHERE donor_id IN ({list})")
+        })
+        .await?;
     }
     Ok(())
 }
