@@ -118,8 +118,14 @@ pub struct PullResponse {
     pub records: Vec<RemoteRecord>,
     /// The cursor to send as `after` next time (and to store with the applied page).
     pub cursor: u64,
-    /// More records wait after `cursor`.
+    /// More records wait after `cursor`: ask again. A page ends at `limit` records or
+    /// at the station's byte bound, whichever comes first.
     pub more: bool,
+    /// Why the DIN lease this pull asked for (`unused_dins`) was not made: a cap was
+    /// reached, the year's numbers ran out, or the lease failed. The records still
+    /// came; the app shows it to the crew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_refused: Option<lifebridge_domain::messages::Message>,
     #[serde(flatten)]
     pub clock: StationClock,
 }

@@ -113,7 +113,7 @@ proptest! {
                                         records in proptest::collection::vec(remote(), 0..5),
                                         cursor in any::<u64>(), more in any::<bool>()) {
         round_trip(&PushResponse { held_seq: held, stored, clock: clock.clone() });
-        round_trip(&PullResponse { records, cursor, more, clock });
+        round_trip(&PullResponse { records, cursor, more, lease_refused: None, clock });
     }
 
     #[test]

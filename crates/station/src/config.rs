@@ -21,6 +21,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest request body accepted once inflated, in bytes.
     pub max_inflated_bytes: usize,
+    /// Most bytes of records in one pull page (JSON before compression). A record
+    /// larger than this still goes, alone in its page (docs/security.md "Pull pages").
+    pub max_pull_page_bytes: usize,
     /// A device clock further than this from the station's gets a warning.
     pub clock_skew_bound_secs: u64,
     /// Hours an enrollment code stays valid.
@@ -66,6 +69,14 @@ pub struct DinConfig {
     pub lease_size: u32,
     /// First number leased in a new year.
     pub start_sequence: u32,
+    /// Most numbers of the current year one device may hold leased and not yet seen
+    /// used in a pushed donation. With the defaults a device holds at most
+    /// `reserve + lease_size` (700) in normal work; 2000 leaves room for a few days
+    /// offline, and a stolen tablet cannot drain the year's numbers.
+    pub max_outstanding: u32,
+    /// Most numbers leased to one device in any 24 hours (four default leases: a
+    /// busy bus uses two or three hundred a day).
+    pub max_per_day: u32,
 }
 
 impl Default for DinConfig {
@@ -75,6 +86,8 @@ impl Default for DinConfig {
             reserve: 200,
             lease_size: 500,
             start_sequence: 1,
+            max_outstanding: 2000,
+            max_per_day: 2000,
         }
     }
 }
@@ -88,6 +101,8 @@ impl Default for Config {
             tls: None,
             max_body_bytes: 8 * 1024 * 1024,
             max_inflated_bytes: 64 * 1024 * 1024,
+            // A page a slow link carries in well under the device's request timeout.
+            max_pull_page_bytes: 4 * 1024 * 1024,
             clock_skew_bound_secs: 120,
             enrollment_valid_hours: 72,
             din: None,
@@ -146,6 +161,12 @@ impl Config {
                 problem: "must be at least 1024 and at most max_inflated_bytes".into(),
             });
         }
+        if self.max_pull_page_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                field: "max_pull_page_bytes",
+                problem: "must be at least 1024".into(),
+            });
+        }
         for (field, value) in [
             ("header_read_timeout_secs", self.header_read_timeout_secs),
             ("request_timeout_secs", self.request_timeout_secs),
@@ -184,6 +205,21 @@ impl Config {
                     field: "din.lease_size",
                     problem: "must be between 1 and 100000".into(),
                 });
+            }
+            for (field, cap) in [
+                ("din.max_outstanding", din.max_outstanding),
+                ("din.max_per_day", din.max_per_day),
+            ] {
+                // A cap below one lease would refuse every lease.
+                if cap < din.lease_size {
+                    return Err(ConfigError::Invalid {
+                        field,
+                        problem: format!(
+                            "must be at least din.lease_size ({}); it is {cap}",
+                            din.lease_size
+                        ),
+                    });
+                }
             }
             if din.start_sequence > 999_999 {
                 return Err(ConfigError::Invalid {

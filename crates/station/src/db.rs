@@ -16,13 +16,13 @@ use uuid::Uuid;
 
 use crate::desk::receipts::ReceiptRow;
 use crate::devices::DeviceRecord;
-use crate::feed::PullPage;
+use crate::feed::{PageBound, PullPage};
 use crate::ingest::PushOutcome;
-use crate::leases::LeaseNeed;
+use crate::leases::{LeaseNeed, LeaseOutcome};
 use crate::manifests::ManifestRow;
 use crate::params;
 use crate::staff::StaffRow;
-use crate::statistics::{StatisticsSources, latest_bodies};
+use crate::statistics::{Statistics, StatisticsSources, latest_bodies};
 use crate::storage::sql::{Backend, Mode, Tx, TxFuture};
 use crate::storage::{Result, StorageError};
 use crate::validate::Policy;
@@ -86,11 +86,13 @@ pub trait Storage: Send + Sync + 'static {
         now: DateTime<Utc>,
         policy: Policy,
     ) -> Result<PushOutcome>;
+    /// A page of what `device_id` pulls after `after`, after leasing it DINs when it
+    /// runs low. A lease refused or failed never fails the pull: the page says why.
     async fn pull(
         &self,
         device_id: Uuid,
         after: u64,
-        limit: u32,
+        bound: PageBound,
         lease: Option<LeaseNeed>,
     ) -> Result<PullPage>;
     /// Adds a rules table or questionnaire to the feed; `false` if that version exists.
@@ -153,8 +155,10 @@ pub trait Storage: Send + Sync + 'static {
     async fn sign_receipt(&self, receipt_id: Uuid, record: &HandoffRecord) -> Result<bool>;
     /// The signed hand-off of a receipt, as stored.
     async fn handoff_of(&self, receipt_id: Uuid) -> Result<Option<String>>;
-    /// What the statistics are computed from.
+    /// What the statistics are computed from (the full read: every body held).
     async fn statistics_sources(&self) -> Result<StatisticsSources>;
+    /// The figures for `date` from the tally kept at each push (what the page shows).
+    async fn statistics(&self, date: NaiveDate) -> Result<Statistics>;
     /// The body of the latest published reference document of `kind` (`rules`).
     async fn latest_reference(&self, kind: &str) -> Result<Option<String>>;
 }
@@ -271,25 +275,22 @@ impl<B: Backend> Storage for B {
         &self,
         device_id: Uuid,
         after: u64,
-        limit: u32,
+        bound: PageBound,
         lease: Option<LeaseNeed>,
     ) -> Result<PullPage> {
-        if let Some(need) = lease {
-            run(
-                self,
-                Write,
-                (device_id, after, need),
-                |tx, (device, after, need)| Box::pin(leases::lease(tx, *device, *after, need)),
-            )
-            .await?;
-        }
-        run(
+        let lease_refused = match lease {
+            None => None,
+            Some(need) => lease_or_why(self, device_id, need).await,
+        };
+        let mut page = run(
             self,
             Read,
-            (device_id, after, limit),
-            |tx, (device, after, limit)| Box::pin(feed::pull_page(tx, *device, *after, *limit)),
+            (device_id, after, bound),
+            |tx, (device, after, bound)| Box::pin(feed::pull_page(tx, *device, *after, *bound)),
         )
-        .await
+        .await?;
+        page.lease_refused = lease_refused;
+        Ok(page)
     }
 
     async fn publish_reference(
@@ -493,11 +494,42 @@ impl<B: Backend> Storage for B {
         run(self, Read, (), |tx, ()| Box::pin(statistics_sources(tx))).await
     }
 
+    async fn statistics(&self, date: NaiveDate) -> Result<Statistics> {
+        run(self, Read, date, |tx, date| {
+            Box::pin(crate::statistics::tally::statistics(tx, *date))
+        })
+        .await
+    }
+
     async fn latest_reference(&self, kind: &str) -> Result<Option<String>> {
         run(self, Read, kind.to_owned(), |tx, kind| {
             Box::pin(feed::latest_reference(tx, kind))
         })
         .await
+    }
+}
+
+/// Leases in its own transaction; what to tell the device when no lease was made. A
+/// failure is logged and told as such: the pull that asked goes on (new deferrals must
+/// still reach the device).
+async fn lease_or_why<B: Backend>(
+    backend: &B,
+    device_id: Uuid,
+    need: LeaseNeed,
+) -> Option<lifebridge_domain::messages::Message> {
+    let outcome = run(backend, Write, (device_id, need), |tx, (device, need)| {
+        Box::pin(leases::lease(tx, *device, need))
+    })
+    .await;
+    match outcome {
+        Ok(LeaseOutcome::Refused(why)) => Some(why),
+        Ok(LeaseOutcome::NotNeeded | LeaseOutcome::Leased(_)) => None,
+        Err(e) => {
+            tracing::error!(%device_id, "DIN lease failed; the pull goes on: {e}");
+            Some(lifebridge_domain::messages::Message::new(
+                "din_lease.failed",
+            ))
+        }
     }
 }
 

@@ -40,6 +40,37 @@ pub struct PullPage {
     pub records: Vec<RemoteRecord>,
     pub cursor: u64,
     pub more: bool,
+    /// Why the DIN lease this pull asked for was not made (the records still go out).
+    pub lease_refused: Option<lifebridge_domain::messages::Message>,
+}
+
+/// How large one pull page may grow: records, and bytes of records as they travel
+/// (JSON before compression). A record larger than `bytes` goes alone in its page, so
+/// one large record delays nothing but itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageBound {
+    pub records: u32,
+    pub bytes: usize,
+}
+
+/// What a record adds to a page besides its body and field clocks: its kind, ids, clock
+/// and the JSON around them (about 200 bytes; rounded up).
+const RECORD_OVERHEAD: usize = 256;
+
+/// Bytes `text` takes inside a JSON string: quotes and backslashes are escaped (other
+/// escapes are rare in a JSON body and left to the overhead).
+fn escaped_len(text: &str) -> usize {
+    text.len() + text.bytes().filter(|b| matches!(b, b'"' | b'\\')).count()
+}
+
+/// A record's size on the wire, near enough to bound a page.
+pub fn wire_size(record: &RemoteRecord) -> usize {
+    let clocks = record
+        .field_clocks
+        .as_ref()
+        .and_then(|c| serde_json::to_string(c).ok())
+        .map_or(0, |c| c.len());
+    escaped_len(&record.body) + clocks + RECORD_OVERHEAD
 }
 
 /// What one newly stored entry adds to the feed, and the donor's new merged state.
@@ -212,46 +243,97 @@ pub async fn append(tx: &mut dyn Tx, items: &[FeedItem]) -> Result<i64> {
     Ok(last)
 }
 
-/// One page of what `device_id` pulls after `after`.
+/// One page of what `device_id` pulls after `after`, bounded by `bound` in records and
+/// in bytes.
 pub async fn pull_page(
     tx: &mut dyn Tx,
     device_id: Uuid,
     after: u64,
-    limit: u32,
+    bound: PageBound,
 ) -> Result<PullPage> {
-    // Scan a window of the feed, not just matching rows, so the cursor can move past
-    // long runs of this device's own records.
+    let limit = bound.records as usize;
+    // Sizes first, not bodies, so a page never loads more bodies than it sends. Scan a
+    // window of the feed, not just matching rows, so the cursor can move past long runs
+    // of this device's own records.
+    let sizes = tx
+        .query(
+            "SELECT station_seq, kind, origin_device, LENGTH(body) + COALESCE(LENGTH(field_clocks), 0)
+             FROM feed WHERE station_seq > ?1 AND (target_device IS NULL OR target_device = ?2)
+             ORDER BY station_seq LIMIT ?3",
+            params![clamp(after), device_id, i64::from(bound.records) + 1],
+        )
+        .await?;
+    let mut more = sizes.len() > limit;
+    let mut last = after;
+    let mut total = 0usize;
+    for r in sizes.iter().take(limit) {
+        let skipped =
+            parse_uuid(r.str(2)?)? == device_id && own_record_skipped(parse_kind(r.str(1)?)?);
+        if !skipped {
+            // Characters, a lower bound of the bytes; the exact count follows below.
+            let size = usize::try_from(r.count(3)?)
+                .unwrap_or(usize::MAX)
+                .saturating_add(RECORD_OVERHEAD);
+            if total > 0 && total.saturating_add(size) > bound.bytes {
+                more = true;
+                break;
+            }
+            total = total.saturating_add(size);
+        }
+        last = r.count(0)?;
+    }
+    if last == after {
+        return Ok(PullPage {
+            records: Vec::new(),
+            cursor: after,
+            more: false,
+            lease_refused: None,
+        });
+    }
     let rows = tx
         .query(
             "SELECT station_seq, kind, record_id, origin_device, hlc, body, field_clocks
-             FROM feed WHERE station_seq > ?1 AND (target_device IS NULL OR target_device = ?2)
-             ORDER BY station_seq LIMIT ?3",
-            params![clamp(after), device_id, i64::from(limit) + 1],
+             FROM feed WHERE station_seq > ?1 AND station_seq <= ?3
+               AND (target_device IS NULL OR target_device = ?2)
+             ORDER BY station_seq",
+            params![clamp(after), device_id, clamp(last)],
         )
         .await?;
-    let more = rows.len() > limit as usize;
     let mut cursor = after;
     let mut records = Vec::new();
-    for mut r in rows.into_iter().take(limit as usize) {
-        cursor = r.count(0)?;
+    let mut bytes = 0usize;
+    for mut r in rows {
+        let seq = r.count(0)?;
         let kind = parse_kind(r.str(1)?)?;
         let origin = parse_uuid(r.str(3)?)?;
         if origin == device_id && own_record_skipped(kind) {
+            cursor = seq;
             continue;
         }
-        records.push(RemoteRecord {
+        let record = RemoteRecord {
             kind,
             id: parse_uuid(r.str(2)?)?,
             origin_device: origin,
             hlc: parse_hlc(r.str(4)?)?,
             field_clocks: parse_clocks(r.opt_str(6)?)?,
             body: r.text(5)?,
-        });
+        };
+        // Multi-byte text is longer in bytes than in characters: the rest waits for the
+        // next page.
+        let size = wire_size(&record);
+        if !records.is_empty() && bytes.saturating_add(size) > bound.bytes {
+            more = true;
+            break;
+        }
+        bytes = bytes.saturating_add(size);
+        records.push(record);
+        cursor = seq;
     }
     Ok(PullPage {
         records,
         cursor,
         more,
+        lease_refused: None,
     })
 }
 

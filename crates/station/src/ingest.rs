@@ -88,6 +88,17 @@ pub async fn push(
         items.extend(item);
     }
     save_donors(tx, &donors, &changed).await?;
+    crate::leases::record_used(tx, device_id, new).await?;
+    let mut tally = crate::statistics::tally::Changes::default();
+    for entry in new.iter().filter(|e| e.entity != EntityKind::Donor) {
+        tally.add(entry.entity, entry.entity_id, &entry.body);
+    }
+    for id in &changed {
+        if let Some(state) = donors.get(id) {
+            tally.add(EntityKind::Donor, *id, &state.body);
+        }
+    }
+    crate::statistics::tally::record(tx, &tally).await?;
     for entry in new {
         if let Some(manifest) = manifests::pushed(entry) {
             manifests::arrive(tx, &manifest, &entry.body, false, now).await?;

@@ -1,17 +1,20 @@
 //! DIN leases: when a pulling device runs low on numbers, the station leases it a range
 //! from a counter per facility and year, inside the pull, as a feed record for that
-//! device alone.
+//! device alone. What a device holds is the station's own count (numbers leased to it
+//! and not yet seen in a pushed donation, [`record_used`]), never only the device's
+//! word, and two caps bound what one device can take ([`LeaseCaps`]).
 
 use chrono::{DateTime, Utc};
 use lifebridge_domain::din::{DinRange, FacilityId};
-use lifebridge_domain::entities::{DinRangeRecord, DinRangeSource};
-use lifebridge_protocol::records::RemoteKind;
+use lifebridge_domain::entities::{DinRangeRecord, DinRangeSource, Donation, EntityKind};
+use lifebridge_domain::messages::Message;
+use lifebridge_protocol::records::{LocalChange, RemoteKind};
 use uuid::Uuid;
 
 use crate::feed::{self, FeedItem};
 use crate::params;
-use crate::storage::sql::Tx;
-use crate::storage::{Result, StorageError, clamp};
+use crate::storage::sql::{Tx, Value};
+use crate::storage::{Result, StorageError, parse_time};
 
 /// The station's DIN leasing policy (from the configuration).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +26,63 @@ pub struct LeasePolicy {
     /// The first sequence number the station leases in a new year (numbers below it
     /// may be in use on pre-printed rolls).
     pub start_sequence: u32,
+    pub caps: LeaseCaps,
+}
+
+/// What one device may take, so a stolen or broken tablet cannot drain the year's
+/// numbers (docs/security.md "DIN leases").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseCaps {
+    /// Most numbers of the current year leased to one device and not yet seen used.
+    pub max_outstanding: u32,
+    /// Most numbers leased to one device in any 24 hours.
+    pub max_per_day: u32,
+}
+
+/// What a lease attempt inside a pull came to. A refusal never fails the pull: the
+/// records still go out and the device is told why (a catalogue message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseOutcome {
+    /// The device holds enough.
+    NotNeeded,
+    Leased(DinRange),
+    Refused(Message),
+}
+
+/// Numbers a device holds as the station counts them, and what it took lately.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Holding {
+    /// Leased in the current year and not yet seen in a pushed donation.
+    pub outstanding: u64,
+    /// Leased in the last 24 hours.
+    pub last_day: u64,
+}
+
+/// Trims a wanted lease of `count` numbers to what the caps leave, in whole
+/// `lease_size` blocks; a refusal message when nothing fits.
+pub fn capped_count(
+    policy: &LeasePolicy,
+    holding: Holding,
+    count: u32,
+) -> std::result::Result<u32, Message> {
+    let caps = policy.caps;
+    let outstanding_room = u64::from(caps.max_outstanding).saturating_sub(holding.outstanding);
+    let day_room = u64::from(caps.max_per_day).saturating_sub(holding.last_day);
+    let size = u64::from(policy.lease_size.max(1));
+    let room = outstanding_room.min(day_room);
+    let fits = (room / size * size).min(u64::from(count));
+    if fits > 0 {
+        return Ok(u32::try_from(fits).unwrap_or(count));
+    }
+    Err(if outstanding_room < size {
+        Message::new("din_lease.outstanding_cap")
+            .with("outstanding", holding.outstanding.to_string())
+            .with("max", caps.max_outstanding.to_string())
+    } else {
+        Message::new("din_lease.daily_cap")
+            .with("leased", holding.last_day.to_string())
+            .with("max", caps.max_per_day.to_string())
+    })
 }
 
 /// A lease to make inside a pull, when the device runs low.
@@ -86,21 +146,66 @@ pub fn lease_item(
     ))
 }
 
-/// Leases `device_id` more numbers when it needs them (counting leases after `after`
-/// that it has not pulled yet).
-pub async fn lease(tx: &mut dyn Tx, device_id: Uuid, after: u64, need: &LeaseNeed) -> Result<()> {
-    let in_flight = tx
+/// What `device_id` holds as the station counts it: numbers of `year` leased to it,
+/// less those seen in its pushed donations, and what it was leased since `now` − 24 h.
+pub async fn holding(
+    tx: &mut dyn Tx,
+    device_id: Uuid,
+    facility: &FacilityId,
+    year: u8,
+    now: DateTime<Utc>,
+) -> Result<Holding> {
+    // A device has a few leases a year: read them and count here, rather than compare
+    // times as text in SQL (PostgreSQL's collation need not order them).
+    let rows = tx
+        .query(
+            "SELECT facility, year, first_seq, last_seq, granted_at FROM din_lease WHERE device_id = ?1",
+            params![device_id],
+        )
+        .await?;
+    let since = now - chrono::Duration::hours(24);
+    let mut leased = 0u64;
+    let mut last_day = 0u64;
+    for mut r in rows {
+        let size = r.count(3)?.saturating_sub(r.count(2)?) + 1;
+        if r.str(0)? == facility.as_str() && r.int(1)? == i64::from(year) {
+            leased += size;
+        }
+        if parse_time(&r.text(4)?)? > since {
+            last_day += size;
+        }
+    }
+    let used = tx
         .query_one(
-            "SELECT CAST(COALESCE(SUM(last_seq - first_seq + 1), 0) AS BIGINT) FROM din_lease
-             WHERE device_id = ?1 AND station_seq > ?2",
-            params![device_id, clamp(after)],
+            "SELECT COUNT(*) FROM din_used WHERE device_id = ?1 AND facility = ?2 AND year = ?3",
+            params![device_id, facility.as_str(), year],
         )
         .await?
         .count(0)?;
-    let count = lease_count(&need.policy, need.unused, in_flight);
-    if count == 0 {
-        return Ok(());
+    Ok(Holding {
+        outstanding: leased.saturating_sub(used),
+        last_day,
+    })
+}
+
+/// Leases `device_id` more numbers when it needs them. What it holds is the larger of
+/// what it says it has left and what the lease table says it was leased and has not
+/// used (leases it has not pulled yet included), so a device that under-reports gets
+/// nothing more for it, and a lease is never made twice for one need.
+pub async fn lease(tx: &mut dyn Tx, device_id: Uuid, need: &LeaseNeed) -> Result<LeaseOutcome> {
+    let held = holding(tx, device_id, &need.policy.facility, need.year, need.now).await?;
+    let wanted = lease_count(&need.policy, need.unused.max(held.outstanding), 0);
+    if wanted == 0 {
+        return Ok(LeaseOutcome::NotNeeded);
     }
+    let count = match capped_count(&need.policy, held, wanted) {
+        Ok(count) => count,
+        Err(why) => {
+            tracing::warn!(%device_id, outstanding = held.outstanding, last_day = held.last_day,
+                code = %why.code, "DIN lease refused: the device reached a cap");
+            return Ok(LeaseOutcome::Refused(why));
+        }
+    };
     let facility = need.policy.facility.as_str();
     tx.execute(
         "INSERT INTO din_counter (facility, year, next_seq) VALUES (?1, ?2, ?3)
@@ -110,13 +215,27 @@ pub async fn lease(tx: &mut dyn Tx, device_id: Uuid, after: u64, need: &LeaseNee
     .await?;
     let next = tx
         .query_one(
-            "UPDATE din_counter SET next_seq = next_seq + ?3 WHERE facility = ?1 AND year = ?2
-             RETURNING next_seq - ?3",
-            params![facility, need.year, count],
+            "SELECT next_seq FROM din_counter WHERE facility = ?1 AND year = ?2 FOR UPDATE",
+            params![facility, need.year],
         )
         .await?
         .count(0)?;
-    let range = lease_range(&need.policy.facility, need.year, next, count)?;
+    let range = match lease_range(&need.policy.facility, need.year, next, count) {
+        Ok(range) => range,
+        Err(e) => {
+            tracing::error!(%device_id, facility, year = need.year, "DIN lease refused: {e}");
+            return Ok(LeaseOutcome::Refused(
+                Message::new("din_lease.exhausted")
+                    .with("facility", facility)
+                    .with("year", format!("{:02}", need.year)),
+            ));
+        }
+    };
+    tx.execute(
+        "UPDATE din_counter SET next_seq = ?3 WHERE facility = ?1 AND year = ?2",
+        params![facility, need.year, i64::from(range.last()) + 1],
+    )
+    .await?;
     let lease_id = Uuid::now_v7();
     let station = feed::station_id(tx).await?;
     let item = lease_item(station, device_id, lease_id, range.clone(), need.now)?;
@@ -137,5 +256,111 @@ pub async fn lease(tx: &mut dyn Tx, device_id: Uuid, after: u64, need: &LeaseNee
     )
     .await?;
     tracing::info!(%device_id, facility, year = need.year, first = range.first(), last = range.last(), "leased DIN range");
-    Ok(())
+    Ok(LeaseOutcome::Leased(range))
+}
+
+/// Notes the DINs of pushed donations as used by `device_id` (a correction names its
+/// donation's DIN again: one row per number). Called in the push transaction, after
+/// the batch was validated, so every DIN lies in a range leased to that device (or a
+/// training range, counted against no lease).
+pub async fn record_used(tx: &mut dyn Tx, device_id: Uuid, entries: &[LocalChange]) -> Result<()> {
+    let bodies = entries
+        .iter()
+        .filter(|e| e.entity == EntityKind::Donation)
+        .map(|e| (device_id, e.body.as_str()));
+    insert_used(tx, bodies).await
+}
+
+async fn insert_used<'a>(
+    tx: &mut dyn Tx,
+    bodies: impl Iterator<Item = (Uuid, &'a str)>,
+) -> Result<()> {
+    let mut values = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (device_id, body) in bodies {
+        // Validation parsed every body it let in; one held from before it is skipped.
+        let Ok(donation) = serde_json::from_str::<Donation>(body) else {
+            continue;
+        };
+        let din = &donation.din;
+        if seen.insert(din.as_str().to_owned()) {
+            values.extend([
+                din.facility().as_str().into(),
+                Value::from(din.year()),
+                Value::from(din.sequence()),
+                Value::from(device_id),
+            ]);
+        }
+    }
+    if values.is_empty() {
+        return Ok(());
+    }
+    tx.insert_rows(
+        "INSERT INTO din_used (facility, year, sequence, device_id)",
+        4,
+        values,
+        "ON CONFLICT (facility, year, sequence) DO NOTHING",
+    )
+    .await
+}
+
+/// Fills `din_used` from every donation the station holds (a station that held
+/// donations before the table existed: migration 0008).
+pub async fn rebuild_used(tx: &mut dyn Tx) -> Result<()> {
+    let rows = tx
+        .query(
+            "SELECT device_id, body FROM change_entry WHERE entity = 'donation' ORDER BY device_id, seq",
+            &[],
+        )
+        .await?;
+    let mut held = Vec::with_capacity(rows.len());
+    for mut r in rows {
+        held.push((crate::storage::parse_uuid(r.str(0)?)?, r.text(1)?));
+    }
+    insert_used(tx, held.iter().map(|(d, b)| (*d, b.as_str()))).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(max_outstanding: u32, max_per_day: u32) -> LeasePolicy {
+        LeasePolicy {
+            facility: "W1234".parse().expect("a facility id"),
+            reserve: 200,
+            lease_size: 500,
+            start_sequence: 1,
+            caps: LeaseCaps {
+                max_outstanding,
+                max_per_day,
+            },
+        }
+    }
+
+    #[test]
+    fn caps_trim_a_lease_to_whole_blocks() {
+        let holding = |outstanding, last_day| Holding {
+            outstanding,
+            last_day,
+        };
+        // Room for everything wanted.
+        assert_eq!(
+            capped_count(&policy(2000, 2000), holding(0, 0), 1000),
+            Ok(1000)
+        );
+        // Room for one block of the two wanted.
+        assert_eq!(
+            capped_count(&policy(2000, 2000), holding(1400, 0), 1000),
+            Ok(500)
+        );
+        assert_eq!(
+            capped_count(&policy(2000, 1200), holding(0, 600), 1000),
+            Ok(500)
+        );
+        // No whole block fits: refused, naming the cap that binds.
+        let out = capped_count(&policy(2000, 2000), holding(1600, 0), 500).unwrap_err();
+        assert_eq!(out.code, "din_lease.outstanding_cap");
+        let day = capped_count(&policy(2000, 2000), holding(100, 1800), 500).unwrap_err();
+        assert_eq!(day.code, "din_lease.daily_cap");
+    }
 }

@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_desk_scan_manual",
         sql: include_str!("../../../migrations/station/0006_desk_scan_manual.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_statistics_tally_din_used",
+        sql: include_str!("../../../migrations/station/0008_statistics_tally_din_used.sql"),
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {
@@ -93,6 +98,7 @@ pub async fn apply(tx: &mut dyn Tx) -> Result<()> {
             continue;
         }
         tx.batch(m.sql).await?;
+        fill(tx, m.version).await?;
         tx.execute(
             "INSERT INTO station_migration (version, name, sha256, applied_at) VALUES (?1, ?2, ?3, ?4)",
             crate::params![m.version, m.name, checksum(m.sql), chrono::Utc::now().to_rfc3339()],
@@ -104,6 +110,16 @@ pub async fn apply(tx: &mut dyn Tx) -> Result<()> {
         crate::params![uuid::Uuid::now_v7()],
     )
     .await?;
+    Ok(())
+}
+
+/// Fills what a migration adds from the records the station already holds, in the
+/// migration's transaction (SQL alone cannot read the JSON bodies on both backends).
+async fn fill(tx: &mut dyn Tx, version: i64) -> Result<()> {
+    if version == 8 {
+        crate::statistics::tally::rebuild(tx).await?;
+        crate::leases::rebuild_used(tx).await?;
+    }
     Ok(())
 }
 

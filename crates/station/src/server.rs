@@ -481,7 +481,15 @@ async fn pull(
         };
         let page = state
             .storage
-            .pull(device.device_id, req.after, req.limit, lease)
+            .pull(
+                device.device_id,
+                req.after,
+                crate::feed::PageBound {
+                    records: req.limit,
+                    bytes: state.config.max_pull_page_bytes,
+                },
+                lease,
+            )
             .await?;
         state
             .metrics
@@ -493,6 +501,7 @@ async fn pull(
                 records: page.records,
                 cursor: page.cursor,
                 more: page.more,
+                lease_refused: page.lease_refused,
                 clock: clock(&state, &req.client),
             },
         ))
@@ -701,6 +710,10 @@ pub async fn start(
             reserve: din.reserve,
             lease_size: din.lease_size,
             start_sequence: din.start_sequence,
+            caps: crate::leases::LeaseCaps {
+                max_outstanding: din.max_outstanding,
+                max_per_day: din.max_per_day,
+            },
         }),
         None => None,
     };

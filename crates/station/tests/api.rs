@@ -396,6 +396,7 @@ async fn din_ranges_are_leased_ahead_and_never_twice(backend: Backend) {
         reserve: 30,
         lease_size: 25,
         start_sequence: 100,
+        ..DinConfig::default()
     };
     let Some(ts) = start(backend, Some(din)).await else {
         return;

@@ -3,9 +3,20 @@
 //! partial collections, deferrals, repeat and rural donors).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use std::sync::Arc;
+
 use chrono::NaiveDate;
+use lifebridge_domain::entities::EntityKind;
+use lifebridge_station::db::Storage;
+use lifebridge_station::params;
 use lifebridge_station::statistics::StatisticsSources;
 use lifebridge_station::statistics::compute;
+use lifebridge_station::statistics::tally;
+use lifebridge_station::storage::postgres::PostgresStorage;
+use lifebridge_station::storage::sql::{Backend, Mode, Tx, TxFuture};
+use lifebridge_station::storage::sqlite::SqliteStorage;
 use lifebridge_store::{Store, StoreKey};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -45,15 +56,17 @@ fn with(template: &Value, changes: Value) -> String {
     v.to_string()
 }
 
-#[test]
-fn a_day_and_a_year_with_known_answers() {
+/// A day (2026-05-10) with known answers: two sites, one person registered twice, a
+/// correction, a donation just past midnight in China, partial and aborted collections,
+/// a permanent exclusion, last year's screening.
+fn known_sources() -> StatisticsSources {
     let (drive, donor, screening, donation) = templates();
     let id = || Uuid::now_v7().to_string();
     let (village, town) = (id(), id());
     let (d1, d2, d3, d1_again) = (id(), id(), id(), id());
     let passport = |n: u32| json!({"kind": "passport", "number": format!("E{n:08}")});
     let superseded = id();
-    let sources = StatisticsSources {
+    StatisticsSources {
         drives: vec![
             with(&drive, json!({"id": village, "site_name": "甲村"})),
             with(&drive, json!({"id": town, "site_name": "乙镇"})),
@@ -143,7 +156,12 @@ fn a_day_and_a_year_with_known_answers() {
                        "collected_volume_ml": 50, "started_at": "2026-05-10T03:30:00Z", "supersedes": null}),
             ),
         ],
-    };
+    }
+}
+
+#[test]
+fn a_day_and_a_year_with_known_answers() {
+    let sources = known_sources();
     let s = compute(&sources, NaiveDate::from_ymd_opt(2026, 5, 10).unwrap());
     let today = &s.today;
     assert_eq!(today.donations, 3);
@@ -198,4 +216,128 @@ fn nothing_held_gives_zeros_not_nan() {
         NaiveDate::from_ymd_opt(2026, 5, 10).unwrap(),
     );
     assert_eq!(s.unreadable, 1);
+}
+
+fn id_of(body: &str) -> Uuid {
+    let v: Value = serde_json::from_str(body).unwrap();
+    v["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// The records of `s` as a station holds them (change entries, merged donors), then the
+/// tally filled from them at once, as migration 0008 does.
+fn held<'a>(tx: &'a mut dyn Tx, s: &'a StatisticsSources) -> TxFuture<'a, ()> {
+    Box::pin(async move {
+        let device = Uuid::now_v7();
+        let mut seq = 0i64;
+        for (entity, bodies) in [
+            ("drive", &s.drives),
+            ("donation", &s.donations),
+            ("screening", &s.screenings),
+        ] {
+            for body in bodies {
+                seq += 1;
+                tx.execute(
+                    "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, digest, received_at)
+                     VALUES (?1, ?2, 'h', ?3, ?4, ?5, 'd', 'r')",
+                    params![device, seq, entity, id_of(body), body.as_str()],
+                )
+                .await?;
+            }
+        }
+        for body in &s.donors {
+            tx.execute(
+                "INSERT INTO donor_state (donor_id, body, field_clocks, hlc) VALUES (?1, ?2, '{}', 'h')",
+                params![id_of(body), body.as_str()],
+            )
+            .await?;
+        }
+        tally::rebuild(tx).await
+    })
+}
+
+/// The tally kept record by record, donations before their donors and drives (as
+/// pushes may bring them).
+fn one_by_one<'a>(tx: &'a mut dyn Tx, s: &'a StatisticsSources) -> TxFuture<'a, ()> {
+    Box::pin(async move {
+        for (kind, bodies) in [
+            (EntityKind::Donation, &s.donations),
+            (EntityKind::Screening, &s.screenings),
+            (EntityKind::Donor, &s.donors),
+            (EntityKind::Drive, &s.drives),
+        ] {
+            for body in bodies {
+                let mut changes = tally::Changes::default();
+                changes.add(kind, id_of(body), body);
+                tally::record(tx, &changes).await?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The tally (what the page reads) gives the full read's figures on the same records,
+/// whether filled at once from held records or record by record in another order.
+async fn tally_equals_full_read<B: Backend>(at_once: B, in_turn: B) {
+    let sources = Arc::new(known_sources());
+    let s = sources.clone();
+    at_once
+        .transact(Mode::Write, move |tx| {
+            let s = s.clone();
+            Box::pin(async move { held(tx, &s).await })
+        })
+        .await
+        .unwrap();
+    let s = sources.clone();
+    in_turn
+        .transact(Mode::Write, move |tx| {
+            let s = s.clone();
+            Box::pin(async move { one_by_one(tx, &s).await })
+        })
+        .await
+        .unwrap();
+    for (y, m, d) in [
+        (2026, 5, 10),
+        (2026, 5, 11),
+        (2026, 1, 5),
+        (2025, 12, 30),
+        (2027, 1, 1),
+    ] {
+        let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let full = compute(&sources, date);
+        assert_eq!(
+            at_once.statistics(date).await.unwrap(),
+            full,
+            "{date} (at once)"
+        );
+        assert_eq!(
+            in_turn.statistics(date).await.unwrap(),
+            full,
+            "{date} (in turn)"
+        );
+    }
+    let s = in_turn
+        .statistics(NaiveDate::from_ymd_opt(2026, 5, 10).unwrap())
+        .await
+        .unwrap();
+    assert_eq!((s.today.donors, s.today.repeat_donors), (3, 1));
+    assert_eq!(s.today.volume_ml, 400 + 450 + 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tally_equals_the_full_read_on_known_records_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = |name: &str| SqliteStorage::open(&dir.path().join(name)).unwrap();
+    tally_equals_full_read(open("at_once.db"), open("in_turn.db")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tally_equals_the_full_read_on_known_records_postgres() {
+    let (Some(a), Some(b)) = (common::pg_database().await, common::pg_database().await) else {
+        return;
+    };
+    tally_equals_full_read(
+        PostgresStorage::connect(&a).await.unwrap(),
+        PostgresStorage::connect(&b).await.unwrap(),
+    )
+    .await;
 }

@@ -474,6 +474,7 @@ async fn a_refused_entry_is_shown_and_the_pull_goes_on(backend: Backend) {
         reserve: 1,
         lease_size: 1,
         start_sequence: 1,
+        ..Default::default()
     };
     let Some(ts) = start(backend, Some(din)).await else {
         return;

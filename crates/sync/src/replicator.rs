@@ -16,6 +16,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::SyncError;
 use crate::client::StationClient;
+use lifebridge_domain::messages::Message;
 use lifebridge_protocol::records::LocalChange;
 use lifebridge_protocol::wire::{ClockWarning, ErrorCode, MAX_BATCH_ENTRIES, RefusedEntry};
 
@@ -72,6 +73,10 @@ pub struct SyncStatus {
     /// The entry the station refused at the last push, with its reason (a catalogue
     /// message for the crew); cleared once a sync succeeds.
     pub refused: Option<RefusedEntry>,
+    /// Why the station made no DIN lease at the last pull although this device runs
+    /// low (a cap, numbers used up, a failure): a catalogue message for the crew.
+    /// Records still synced; cleared by the next pull that leases or needs no lease.
+    pub lease_refused: Option<Message>,
 }
 
 /// What one successful sync did.
@@ -358,16 +363,28 @@ impl Replicator {
             self.set(|st| st.pending = 0);
         }
         self.set(|st| st.phase = Phase::Pulling);
+        // Pages come until the station says there are no more (a page ends at
+        // `page_size` records or at the station's byte bound). The DIN count goes with
+        // the first page only: the station counts leases the device has not pulled yet
+        // itself, so asking once per sync is enough.
+        let mut first_page = true;
         loop {
             let (after, unused) = with_store(&self.store, |s| {
                 Ok((s.pull_cursor()?, s.unused_leased_dins()?))
             })
             .await?;
-            let page = self
-                .client
-                .pull(after, self.config.page_size, Some(unused))
-                .await?;
-            self.set(|st| st.clock_warning = page.clock.clock_warning.clone());
+            let ask = first_page.then_some(unused);
+            let page = self.client.pull(after, self.config.page_size, ask).await?;
+            self.set(|st| {
+                st.clock_warning = page.clock.clock_warning.clone();
+                if first_page {
+                    st.lease_refused = page.lease_refused.clone();
+                }
+            });
+            if let Some(why) = &page.lease_refused {
+                tracing::warn!(code = %why.code, "the station made no DIN lease");
+            }
+            first_page = false;
             let more = page.more;
             let n = page.records.len() as u64;
             let cursor = page.cursor;
