@@ -111,6 +111,11 @@ pub struct PullRequest {
     /// the station leases another range in this answer.
     #[serde(default)]
     pub unused_dins: Option<u64>,
+    /// The DIN ranges this device holds from the station's leases (granted in the last
+    /// year). A station restored from a backup may have lost some of them: it learns them
+    /// back from here (docs/security.md, "A station restored from a backup").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leases: Vec<crate::records::HeldLease>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +125,11 @@ pub struct PullResponse {
     pub cursor: u64,
     /// More records wait after `cursor`.
     pub more: bool,
+    /// The highest `seq` the station holds for this device. Below the device's
+    /// acknowledged push cursor, the station was restored from a backup: the device
+    /// pushes again from here. Above the end of the device's change log, the device was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_seq: Option<u64>,
     #[serde(flatten)]
     pub clock: StationClock,
 }

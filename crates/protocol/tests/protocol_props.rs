@@ -113,7 +113,7 @@ proptest! {
                                         records in proptest::collection::vec(remote(), 0..5),
                                         cursor in any::<u64>(), more in any::<bool>()) {
         round_trip(&PushResponse { held_seq: held, stored, clock: clock.clone() });
-        round_trip(&PullResponse { records, cursor, more, clock });
+        round_trip(&PullResponse { records, cursor, more, held_seq: Some(held), clock });
     }
 
     #[test]
@@ -122,7 +122,7 @@ proptest! {
                                           unused in proptest::option::of(any::<u64>()),
                                           expected in proptest::option::of(any::<u64>()),
                                           message in ".{0,30}") {
-        round_trip(&PullRequest { client, after, limit, unused_dins: unused });
+        round_trip(&PullRequest { client, after, limit, unused_dins: unused, leases: Vec::new() });
         round_trip(&ErrorBody { error: ErrorCode::SequenceGap, message,
                                 expected_seq: expected, held_seq: None, conflicting_seq: None,
                                 refused: None });

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lifebridge_domain::cold_chain::Manifest;
 use lifebridge_domain::entities::Appointment;
 use lifebridge_domain::handoff::{DeskScan, HandoffRecord};
-use lifebridge_protocol::records::LocalChange;
+use lifebridge_protocol::records::{HeldLease, LocalChange};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use crate::desk::ReceiptRow;
 use crate::devices::DeviceRecord;
 use crate::feed::PullPage;
 use crate::ingest::PushOutcome;
-use crate::leases::LeaseNeed;
+use crate::leases::{LeaseNeed, LeasePolicy};
 use crate::manifests::ManifestRow;
 use crate::params;
 use crate::staff::StaffRow;
@@ -26,7 +26,7 @@ use crate::statistics::{StatisticsSources, latest_bodies};
 use crate::storage::sql::{Backend, Mode, Tx, TxFuture};
 use crate::storage::{Result, StorageError};
 use crate::validate::Policy;
-use crate::{appointments, desk, devices, feed, ingest, leases, manifests, staff};
+use crate::{appointments, desk, devices, feed, ingest, leases, manifests, restore, staff};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
@@ -93,6 +93,20 @@ pub trait Storage: Send + Sync + 'static {
         limit: u32,
         lease: Option<LeaseNeed>,
     ) -> Result<PullPage>;
+    /// Where a pull from `after` starts: `after`, or the highest cursor this database
+    /// handed the device when `after` is past it (restored from a backup), once the
+    /// leases the device reports and this database lost are registered again
+    /// ([`crate::restore::resume`]).
+    async fn resume_pull(
+        &self,
+        device_id: Uuid,
+        after: u64,
+        leases: Vec<HeldLease>,
+        policy: Option<LeasePolicy>,
+        now: DateTime<Utc>,
+    ) -> Result<u64>;
+    /// Remembers the highest cursor handed to the device ([`crate::restore::pulled`]).
+    async fn record_pulled(&self, device_id: Uuid, cursor: u64) -> Result<()>;
     /// Adds a rules table or questionnaire to the feed; `false` if that version exists.
     async fn publish_reference(
         &self,
@@ -289,6 +303,40 @@ impl<B: Backend> Storage for B {
             (device_id, after, limit),
             |tx, (device, after, limit)| Box::pin(feed::pull_page(tx, *device, *after, *limit)),
         )
+        .await
+    }
+
+    async fn resume_pull(
+        &self,
+        device_id: Uuid,
+        after: u64,
+        leases: Vec<HeldLease>,
+        policy: Option<LeasePolicy>,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let args = (device_id, after, leases, policy, now);
+        run(
+            self,
+            Write,
+            args,
+            |tx, (device, after, leases, policy, now)| {
+                Box::pin(restore::resume(
+                    tx,
+                    *device,
+                    *after,
+                    leases,
+                    policy.as_ref(),
+                    *now,
+                ))
+            },
+        )
+        .await
+    }
+
+    async fn record_pulled(&self, device_id: Uuid, cursor: u64) -> Result<()> {
+        run(self, Write, (device_id, cursor), |tx, (device, cursor)| {
+            Box::pin(restore::pulled(tx, *device, *cursor))
+        })
         .await
     }
 

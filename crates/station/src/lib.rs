@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod leases;
 pub mod manifests;
 pub mod migrations;
+pub mod restore;
 pub mod server;
 pub mod staff;
 pub mod state;

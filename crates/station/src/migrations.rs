@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_desk_scan_manual",
         sql: include_str!("../../../migrations/station/0006_desk_scan_manual.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_restore_and_audit_head",
+        sql: include_str!("../../../migrations/station/0007_restore_and_audit_head.sql"),
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {

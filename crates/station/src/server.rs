@@ -470,6 +470,21 @@ async fn pull(
             ));
         }
         let now = Utc::now();
+        // A cursor past what this database handed the device: restored from a backup.
+        let after = if req.after > device.pulled_seq {
+            state
+                .storage
+                .resume_pull(
+                    device.device_id,
+                    req.after,
+                    req.leases,
+                    state.lease.clone(),
+                    now,
+                )
+                .await?
+        } else {
+            req.after
+        };
         let lease = match (&state.lease, req.unused_dins) {
             (Some(policy), Some(unused)) => Some(LeaseNeed {
                 policy: policy.clone(),
@@ -481,8 +496,15 @@ async fn pull(
         };
         let page = state
             .storage
-            .pull(device.device_id, req.after, req.limit, lease)
+            .pull(device.device_id, after, req.limit, lease)
             .await?;
+        // Remembered before the page leaves, so a restore can always tell (crate::restore).
+        if page.cursor > device.pulled_seq {
+            state
+                .storage
+                .record_pulled(device.device_id, page.cursor)
+                .await?;
+        }
         state
             .metrics
             .records_pulled
@@ -493,6 +515,7 @@ async fn pull(
                 records: page.records,
                 cursor: page.cursor,
                 more: page.more,
+                held_seq: Some(device.held_seq),
                 clock: clock(&state, &req.client),
             },
         ))

@@ -11,7 +11,7 @@
 use lifebridge_domain::entities::{DinRangeSource, EntityKind, RecordId};
 use lifebridge_domain::hlc::Hlc;
 use lifebridge_domain::merge::{FieldClocks, max_clocks};
-use lifebridge_protocol::records::LocalChange;
+use lifebridge_protocol::records::{HeldLease, LocalChange};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
@@ -200,6 +200,21 @@ impl Store {
             .filter(|u| u.record.source == DinRangeSource::Leased)
             .map(|u| u64::from(u.unused))
             .sum())
+    }
+
+    /// The DIN ranges the station leased this device in the last `days` days, reported
+    /// with every pull so a station restored from a backup learns the leases it lost.
+    pub fn held_leases(&self, days: i64) -> Result<Vec<HeldLease>> {
+        let since = chrono::Utc::now() - chrono::Duration::days(days);
+        Ok(self
+            .din_usage()?
+            .into_iter()
+            .filter(|u| u.record.source == DinRangeSource::Leased && u.record.granted_at >= since)
+            .map(|u| HeldLease {
+                lease_id: u.record.id,
+                range: u.record.range,
+            })
+            .collect())
     }
 
     /// The merged per-field clocks of a donor as this device holds it.

@@ -86,6 +86,7 @@ fn serve(stream: TcpStream, limit: usize, seen: &Mutex<Vec<usize>>) {
                 records: Vec::new(),
                 cursor: 0,
                 more: false,
+                held_seq: None,
                 clock,
             };
             ("200 OK", serde_json::to_vec(&page).unwrap())
