@@ -87,6 +87,19 @@ pub struct PushRequest {
     #[serde(flatten)]
     pub client: ClientInfo,
     pub entries: Vec<LocalChange>,
+    /// The head of the device's audit chain when it sent the batch. The station keeps
+    /// the last one it acknowledged and refuses a chain that shrank or forked since.
+    /// Absent from devices built before it existed (nothing is checked then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<AuditHead>,
+}
+
+/// The last entry of a device's audit chain: its `seq` and its hash (which covers every
+/// entry before it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    pub seq: u64,
+    pub hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,8 +11,8 @@ use lifebridge_protocol::compress::{gunzip_limited, gzip};
 use lifebridge_protocol::ingest::{Refusal, entry_digest, plan};
 use lifebridge_protocol::records::{LocalChange, RemoteKind, RemoteRecord};
 use lifebridge_protocol::wire::{
-    ClientInfo, ErrorBody, ErrorCode, PullRequest, PullResponse, PushRequest, PushResponse,
-    StationClock,
+    AuditHead, ClientInfo, ErrorBody, ErrorCode, PullRequest, PullResponse, PushRequest,
+    PushResponse, StationClock,
 };
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -104,7 +104,7 @@ proptest! {
                                 seed in proptest::collection::vec(change(0), 5)) {
         let entries = seed.into_iter().take(n).enumerate()
             .map(|(i, mut e)| { e.seq = start + i as u64; e }).collect();
-        round_trip(&PushRequest { client, entries });
+        round_trip(&PushRequest { client, entries, audit_head: Some(AuditHead { seq: start, hash: "ab".repeat(32) }) });
     }
 
     #[test]

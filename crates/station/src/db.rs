@@ -11,6 +11,7 @@ use lifebridge_domain::cold_chain::Manifest;
 use lifebridge_domain::entities::Appointment;
 use lifebridge_domain::handoff::{DeskScan, HandoffRecord};
 use lifebridge_protocol::records::{HeldLease, LocalChange};
+use lifebridge_protocol::wire::AuditHead;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -83,6 +84,7 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         device_id: Uuid,
         entries: Vec<LocalChange>,
+        audit_head: Option<AuditHead>,
         now: DateTime<Utc>,
         policy: Policy,
     ) -> Result<PushOutcome>;
@@ -271,13 +273,26 @@ impl<B: Backend> Storage for B {
         &self,
         device_id: Uuid,
         entries: Vec<LocalChange>,
+        audit_head: Option<AuditHead>,
         now: DateTime<Utc>,
         policy: Policy,
     ) -> Result<PushOutcome> {
-        let args = (device_id, entries, now, policy);
-        run(self, Write, args, |tx, (device, entries, now, policy)| {
-            Box::pin(ingest::push(tx, *device, entries, *now, *policy))
-        })
+        let args = (device_id, entries, audit_head, now, policy);
+        run(
+            self,
+            Write,
+            args,
+            |tx, (device, entries, head, now, policy)| {
+                Box::pin(ingest::push(
+                    tx,
+                    *device,
+                    entries,
+                    head.as_ref(),
+                    *now,
+                    *policy,
+                ))
+            },
+        )
         .await
     }
 

@@ -2,6 +2,7 @@
 //! each vehicle what it needs to work offline (docs/api.md).
 
 pub mod appointments;
+pub mod audit_head;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -406,7 +406,7 @@ async fn push(
     let result = async {
         let req: PushRequest = decode(&state, &headers, body)?;
         versions(&req.client)?;
-        let outcome = match state.storage.push(device.device_id, req.entries, Utc::now(), crate::validate::Policy::of(&state.config)).await {
+        let outcome = match state.storage.push(device.device_id, req.entries, req.audit_head.clone(), Utc::now(), crate::validate::Policy::of(&state.config)).await {
             Ok(o) => o,
             Err(e) => {
                 match &e {

@@ -247,6 +247,96 @@ async fn restored_tablet(backend: Backend) {
     assert_eq!(ts.storage.entries(a.id).await.unwrap(), held);
 }
 
+async fn an_audit_chain_that_shrinks_or_forks_is_refused(backend: Backend) {
+    let Some(ts) = start_with(backend, |c| c.din = Some(small_leases())).await else {
+        return;
+    };
+    let a = enroll(&ts, &ts.url(), "BUS-A").await;
+    collect_donations(&a, 2);
+    // The replicator sends the head with every batch and keeps what was acknowledged.
+    sync(&a, &ts).await.unwrap();
+    let acked = a.store.lock().unwrap().acked_audit_head().unwrap().unwrap();
+    assert_eq!(
+        a.store
+            .lock()
+            .unwrap()
+            .audit_head()
+            .unwrap()
+            .map(|h| h.seq >= acked.seq),
+        Some(true)
+    );
+
+    collect_donations(&a, 1);
+    let client = a.client(&ts.url());
+    let batch = |store: &Device| {
+        let s = store.store.lock().unwrap();
+        s.changes_after(s.push_cursor().unwrap(), 1000).unwrap()
+    };
+    let head = |seq: u64, hash: &str| {
+        Some(lifebridge_protocol::wire::AuditHead {
+            seq,
+            hash: hash.to_owned(),
+        })
+    };
+    let code = |result: Result<_, SyncError>| match result {
+        Err(SyncError::Station { status: 422, body }) => body.refused.unwrap().reason.code,
+        other => panic!("expected 422, got {other:?}"),
+    };
+    let held = ts.storage.entries(a.id).await.unwrap();
+    // Shorter than the acknowledged chain: cut, or restored from a backup.
+    assert_eq!(
+        code(
+            client
+                .push_with_head(batch(&a), head(acked.seq - 1, &acked.hash))
+                .await
+        ),
+        "push_refused.audit_chain_shrunk"
+    );
+    // As long, another last entry: rewritten.
+    assert_eq!(
+        code(
+            client
+                .push_with_head(batch(&a), head(acked.seq, &"f".repeat(64)))
+                .await
+        ),
+        "push_refused.audit_chain_forked"
+    );
+    assert_eq!(
+        ts.storage.entries(a.id).await.unwrap(),
+        held,
+        "nothing of a refused batch is stored"
+    );
+    // A longer chain is taken, and becomes the one later heads are held to.
+    let longer = a.store.lock().unwrap().audit_head().unwrap().unwrap();
+    client
+        .push_with_head(batch(&a), Some(longer.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            client
+                .push_with_head(batch(&a), head(acked.seq, &acked.hash))
+                .await
+        ),
+        "push_refused.audit_chain_shrunk"
+    );
+    // The replicator shows such a refusal to the crew like any other.
+    a.store
+        .lock()
+        .unwrap()
+        .raw_write_for_tests(|c| c.execute("DELETE FROM audit_log WHERE seq > ?1", [3]))
+        .unwrap();
+    collect_donations(&a, 1);
+    let cut = a.store.lock().unwrap().audit_head().unwrap().unwrap();
+    assert!(cut.seq < longer.seq, "the chain was cut below the head");
+    match sync(&a, &ts).await {
+        Err(SyncError::Refused(entry)) => {
+            assert_eq!(entry.reason.code, "push_refused.audit_chain_shrunk")
+        }
+        other => panic!("expected the refusal, got {other:?}"),
+    }
+}
+
 /// The station restore copies a SQLite file, which is how a SQLite station is backed up;
 /// a PostgreSQL station is backed up and restored with PostgreSQL's own tools, and the
 /// same code runs after either (docs/security.md).
@@ -258,4 +348,6 @@ async fn a_restored_station_loses_nothing_and_leases_nothing_twice_sqlite() {
 both_backends! {
     a_restored_tablet_is_told_to_re_enroll_and_the_station_loses_nothing =>
         super::restored_tablet;
+    an_audit_chain_that_shrinks_or_forks_is_refused =>
+        super::an_audit_chain_that_shrinks_or_forks_is_refused;
 }

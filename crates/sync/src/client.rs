@@ -14,8 +14,8 @@ use crate::SyncError;
 use lifebridge_protocol::compress::{gunzip_limited, gzip};
 use lifebridge_protocol::records::{HeldLease, LocalChange};
 use lifebridge_protocol::wire::{
-    ClientInfo, DeviceStatus, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PullRequest,
-    PullResponse, PushRequest, PushResponse,
+    AuditHead, ClientInfo, DeviceStatus, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode,
+    PullRequest, PullResponse, PushRequest, PushResponse,
 };
 
 /// Largest answer the device accepts once inflated.
@@ -229,11 +229,21 @@ impl StationClient {
         &self,
         entries: Vec<LocalChange>,
     ) -> Result<(PushResponse, usize), SyncError> {
+        self.push_with_head(entries, None).await
+    }
+
+    /// Pushes one batch with the head of this device's audit chain.
+    pub async fn push_with_head(
+        &self,
+        entries: Vec<LocalChange>,
+        audit_head: Option<AuditHead>,
+    ) -> Result<(PushResponse, usize), SyncError> {
         self.call(
             "/v1/push",
             &PushRequest {
                 client: ClientInfo::current(),
                 entries,
+                audit_head,
             },
         )
         .await

@@ -368,16 +368,16 @@ impl Replicator {
         let mut refused: Option<Box<RefusedEntry>> = None;
         loop {
             let batch = self.batch(|b| b.get());
-            let (mut entries, pending, last_seq): (Vec<LocalChange>, u64, u64) =
-                with_store(&self.store, move |s| {
-                    let cursor = s.push_cursor()?;
-                    Ok((
-                        s.changes_after(cursor, batch)?,
-                        s.pending_changes()?,
-                        s.last_change_seq()?,
-                    ))
-                })
-                .await?;
+            let (mut entries, pending, last_seq, head) = with_store(&self.store, move |s| {
+                let cursor = s.push_cursor()?;
+                Ok((
+                    s.changes_after(cursor, batch)?,
+                    s.pending_changes()?,
+                    s.last_change_seq()?,
+                    s.audit_head()?,
+                ))
+            })
+            .await?;
             self.set(|st| st.pending = pending);
             if let Some(r) = &refused {
                 entries.retain(|e| e.seq < r.seq);
@@ -389,8 +389,12 @@ impl Replicator {
             let count = u32::try_from(entries.len()).unwrap_or(u32::MAX);
             // What names an entry in a refusal, kept as the batch moves into the request.
             let names: Vec<LocalName> = entries.iter().map(LocalName::of).collect();
-            let new_cursor = match self.client.push(entries).await {
+            let new_cursor = match self.client.push_with_head(entries, head.clone()).await {
                 Ok((answer, sent)) => {
+                    // The station now holds this head: `store check` verifies against it.
+                    if let Some(head) = head {
+                        with_store(&self.store, move |s| s.set_acked_audit_head(&head)).await?;
+                    }
                     self.batch(BatchSize::acknowledged);
                     report.pushed += u64::from(answer.stored);
                     report.push_requests += 1;
