@@ -347,6 +347,13 @@ fn store(cmd: StoreCommand) -> Result<ExitCode> {
                     report.audit_fault.as_deref().unwrap_or("verified")
                 );
                 println!(
+                    "audit chain against the station: {}",
+                    report
+                        .audit_behind_station
+                        .as_deref()
+                        .unwrap_or("holds the head the station acknowledged")
+                );
+                println!(
                     "rows match change log: {}",
                     fault_list(&report.rows_out_of_step)
                 );

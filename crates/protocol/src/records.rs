@@ -101,6 +101,14 @@ pub struct RemoteRecord {
     pub field_clocks: Option<FieldClocks>,
 }
 
+/// A DIN range a device holds from a station's lease ([`crate::wire::PullRequest::leases`]):
+/// the lease's id as the station sent it and its numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldLease {
+    pub lease_id: Uuid,
+    pub range: lifebridge_domain::din::DinRange,
+}
+
 /// The body of a [`RemoteKind::ReferenceDocument`] record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReferenceDocumentBody {

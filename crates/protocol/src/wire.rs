@@ -87,6 +87,19 @@ pub struct PushRequest {
     #[serde(flatten)]
     pub client: ClientInfo,
     pub entries: Vec<LocalChange>,
+    /// The head of the device's audit chain when it sent the batch. The station keeps
+    /// the last one it acknowledged and refuses a chain that shrank or forked since.
+    /// Absent from devices built before it existed (nothing is checked then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<AuditHead>,
+}
+
+/// The last entry of a device's audit chain: its `seq` and its hash (which covers every
+/// entry before it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    pub seq: u64,
+    pub hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +124,11 @@ pub struct PullRequest {
     /// the station leases another range in this answer.
     #[serde(default)]
     pub unused_dins: Option<u64>,
+    /// The DIN ranges this device holds from the station's leases (granted in the last
+    /// year). A station restored from a backup may have lost some of them: it learns them
+    /// back from here (docs/security.md, "A station restored from a backup").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leases: Vec<crate::records::HeldLease>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +144,11 @@ pub struct PullResponse {
     /// came; the app shows it to the crew.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_refused: Option<lifebridge_domain::messages::Message>,
+    /// The highest `seq` the station holds for this device. Below the device's
+    /// acknowledged push cursor, the station was restored from a backup: the device
+    /// pushes again from here. Above the end of the device's change log, the device was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_seq: Option<u64>,
     #[serde(flatten)]
     pub clock: StationClock,
 }

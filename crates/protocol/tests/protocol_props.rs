@@ -11,8 +11,8 @@ use lifebridge_protocol::compress::{gunzip_limited, gzip};
 use lifebridge_protocol::ingest::{Refusal, entry_digest, plan};
 use lifebridge_protocol::records::{LocalChange, RemoteKind, RemoteRecord};
 use lifebridge_protocol::wire::{
-    ClientInfo, ErrorBody, ErrorCode, PullRequest, PullResponse, PushRequest, PushResponse,
-    StationClock,
+    AuditHead, ClientInfo, ErrorBody, ErrorCode, PullRequest, PullResponse, PushRequest,
+    PushResponse, StationClock,
 };
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -104,7 +104,7 @@ proptest! {
                                 seed in proptest::collection::vec(change(0), 5)) {
         let entries = seed.into_iter().take(n).enumerate()
             .map(|(i, mut e)| { e.seq = start + i as u64; e }).collect();
-        round_trip(&PushRequest { client, entries });
+        round_trip(&PushRequest { client, entries, audit_head: Some(AuditHead { seq: start, hash: "ab".repeat(32) }) });
     }
 
     #[test]
@@ -113,7 +113,7 @@ proptest! {
                                         records in proptest::collection::vec(remote(), 0..5),
                                         cursor in any::<u64>(), more in any::<bool>()) {
         round_trip(&PushResponse { held_seq: held, stored, clock: clock.clone() });
-        round_trip(&PullResponse { records, cursor, more, lease_refused: None, clock });
+        round_trip(&PullResponse { records, cursor, more, lease_refused: None, held_seq: Some(held), clock });
     }
 
     #[test]
@@ -122,7 +122,7 @@ proptest! {
                                           unused in proptest::option::of(any::<u64>()),
                                           expected in proptest::option::of(any::<u64>()),
                                           message in ".{0,30}") {
-        round_trip(&PullRequest { client, after, limit, unused_dins: unused });
+        round_trip(&PullRequest { client, after, limit, unused_dins: unused, leases: Vec::new() });
         round_trip(&ErrorBody { error: ErrorCode::SequenceGap, message,
                                 expected_seq: expected, held_seq: None, conflicting_seq: None,
                                 refused: None });

@@ -10,7 +10,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lifebridge_domain::cold_chain::Manifest;
 use lifebridge_domain::entities::Appointment;
 use lifebridge_domain::handoff::{DeskScan, HandoffRecord};
-use lifebridge_protocol::records::LocalChange;
+use lifebridge_protocol::records::{HeldLease, LocalChange};
+use lifebridge_protocol::wire::AuditHead;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -18,7 +19,7 @@ use crate::desk::receipts::ReceiptRow;
 use crate::devices::DeviceRecord;
 use crate::feed::{PageBound, PullPage};
 use crate::ingest::PushOutcome;
-use crate::leases::{LeaseNeed, LeaseOutcome};
+use crate::leases::{LeaseNeed, LeaseOutcome, LeasePolicy};
 use crate::manifests::ManifestRow;
 use crate::params;
 use crate::staff::StaffRow;
@@ -26,7 +27,7 @@ use crate::statistics::{Statistics, StatisticsSources, latest_bodies};
 use crate::storage::sql::{Backend, Mode, Tx, TxFuture};
 use crate::storage::{Result, StorageError};
 use crate::validate::Policy;
-use crate::{appointments, desk, devices, feed, ingest, leases, manifests, staff};
+use crate::{appointments, desk, devices, feed, ingest, leases, manifests, restore, staff};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
@@ -83,6 +84,7 @@ pub trait Storage: Send + Sync + 'static {
         &self,
         device_id: Uuid,
         entries: Vec<LocalChange>,
+        audit_head: Option<AuditHead>,
         now: DateTime<Utc>,
         policy: Policy,
     ) -> Result<PushOutcome>;
@@ -95,6 +97,20 @@ pub trait Storage: Send + Sync + 'static {
         bound: PageBound,
         lease: Option<LeaseNeed>,
     ) -> Result<PullPage>;
+    /// Where a pull from `after` starts: `after`, or the highest cursor this database
+    /// handed the device when `after` is past it (restored from a backup), once the
+    /// leases the device reports and this database lost are registered again
+    /// ([`crate::restore::resume`]).
+    async fn resume_pull(
+        &self,
+        device_id: Uuid,
+        after: u64,
+        leases: Vec<HeldLease>,
+        policy: Option<LeasePolicy>,
+        now: DateTime<Utc>,
+    ) -> Result<u64>;
+    /// Remembers the highest cursor handed to the device ([`crate::restore::pulled`]).
+    async fn record_pulled(&self, device_id: Uuid, cursor: u64) -> Result<()>;
     /// Adds a rules table or questionnaire to the feed; `false` if that version exists.
     async fn publish_reference(
         &self,
@@ -261,13 +277,26 @@ impl<B: Backend> Storage for B {
         &self,
         device_id: Uuid,
         entries: Vec<LocalChange>,
+        audit_head: Option<AuditHead>,
         now: DateTime<Utc>,
         policy: Policy,
     ) -> Result<PushOutcome> {
-        let args = (device_id, entries, now, policy);
-        run(self, Write, args, |tx, (device, entries, now, policy)| {
-            Box::pin(ingest::push(tx, *device, entries, *now, *policy))
-        })
+        let args = (device_id, entries, audit_head, now, policy);
+        run(
+            self,
+            Write,
+            args,
+            |tx, (device, entries, head, now, policy)| {
+                Box::pin(ingest::push(
+                    tx,
+                    *device,
+                    entries,
+                    head.as_ref(),
+                    *now,
+                    *policy,
+                ))
+            },
+        )
         .await
     }
 
@@ -291,6 +320,40 @@ impl<B: Backend> Storage for B {
         .await?;
         page.lease_refused = lease_refused;
         Ok(page)
+    }
+
+    async fn resume_pull(
+        &self,
+        device_id: Uuid,
+        after: u64,
+        leases: Vec<HeldLease>,
+        policy: Option<LeasePolicy>,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let args = (device_id, after, leases, policy, now);
+        run(
+            self,
+            Write,
+            args,
+            |tx, (device, after, leases, policy, now)| {
+                Box::pin(restore::resume(
+                    tx,
+                    *device,
+                    *after,
+                    leases,
+                    policy.as_ref(),
+                    *now,
+                ))
+            },
+        )
+        .await
+    }
+
+    async fn record_pulled(&self, device_id: Uuid, cursor: u64) -> Result<()> {
+        run(self, Write, (device_id, cursor), |tx, (device, cursor)| {
+            Box::pin(restore::pulled(tx, *device, *cursor))
+        })
+        .await
     }
 
     async fn publish_reference(

@@ -16,14 +16,17 @@ pub struct DeviceRecord {
     pub enrolled_at: String,
     pub revoked_at: Option<String>,
     pub held_seq: u64,
+    /// The highest feed cursor this station handed the device ([`crate::restore`]).
+    pub pulled_seq: u64,
 }
 
-const DEVICE_COLS: &str = "device_id, name, enrolled_at, revoked_at, held_seq";
+const DEVICE_COLS: &str = "device_id, name, enrolled_at, revoked_at, held_seq, pulled_seq";
 
 fn to_device(mut r: Row) -> Result<DeviceRecord> {
     Ok(DeviceRecord {
         device_id: parse_uuid(r.str(0)?)?,
         held_seq: r.count(4)?,
+        pulled_seq: r.count(5)?,
         name: r.text(1)?,
         enrolled_at: r.text(2)?,
         revoked_at: r.opt_text(3)?,
@@ -87,6 +90,7 @@ pub async fn redeem_enrollment(
         enrolled_at: at,
         revoked_at: None,
         held_seq: 0,
+        pulled_seq: 0,
     }))
 }
 

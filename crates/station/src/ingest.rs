@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use lifebridge_domain::entities::EntityKind;
 use lifebridge_protocol::ingest::{entry_digest, plan};
 use lifebridge_protocol::records::LocalChange;
+use lifebridge_protocol::wire::AuditHead;
 use uuid::Uuid;
 
 use crate::feed::{DonorState, derive_feed};
@@ -31,6 +32,7 @@ pub async fn push(
     tx: &mut dyn Tx,
     device_id: Uuid,
     entries: &[LocalChange],
+    audit_head: Option<&AuditHead>,
     now: DateTime<Utc>,
     policy: crate::validate::Policy,
 ) -> Result<PushOutcome> {
@@ -63,6 +65,8 @@ pub async fn push(
         }
     }
     let plan = plan(held, entries, &digests)?;
+    // Checked with every batch, a re-sent one too: a restored tablet re-sends old ones.
+    crate::audit_head::check_and_keep(tx, device_id, audit_head, entries).await?;
     let new = &entries[plan.new_from..];
     if new.is_empty() {
         return Ok(PushOutcome {

@@ -2,6 +2,7 @@
 //! each vehicle what it needs to work offline (docs/api.md).
 
 pub mod appointments;
+pub mod audit_head;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -12,6 +13,7 @@ pub mod ingest;
 pub mod leases;
 pub mod manifests;
 pub mod migrations;
+pub mod restore;
 pub mod server;
 pub mod staff;
 pub mod state;

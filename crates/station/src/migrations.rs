@@ -44,6 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/station/0006_desk_scan_manual.sql"),
     },
     Migration {
+        version: 7,
+        name: "0007_restore_and_audit_head",
+        sql: include_str!("../../../migrations/station/0007_restore_and_audit_head.sql"),
+    },
+    Migration {
         version: 8,
         name: "0008_statistics_tally_din_used",
         sql: include_str!("../../../migrations/station/0008_statistics_tally_din_used.sql"),

@@ -406,7 +406,7 @@ async fn push(
     let result = async {
         let req: PushRequest = decode(&state, &headers, body)?;
         versions(&req.client)?;
-        let outcome = match state.storage.push(device.device_id, req.entries, Utc::now(), crate::validate::Policy::of(&state.config)).await {
+        let outcome = match state.storage.push(device.device_id, req.entries, req.audit_head.clone(), Utc::now(), crate::validate::Policy::of(&state.config)).await {
             Ok(o) => o,
             Err(e) => {
                 match &e {
@@ -470,6 +470,21 @@ async fn pull(
             ));
         }
         let now = Utc::now();
+        // A cursor past what this database handed the device: restored from a backup.
+        let after = if req.after > device.pulled_seq {
+            state
+                .storage
+                .resume_pull(
+                    device.device_id,
+                    req.after,
+                    req.leases,
+                    state.lease.clone(),
+                    now,
+                )
+                .await?
+        } else {
+            req.after
+        };
         let lease = match (&state.lease, req.unused_dins) {
             (Some(policy), Some(unused)) => Some(LeaseNeed {
                 policy: policy.clone(),
@@ -483,7 +498,7 @@ async fn pull(
             .storage
             .pull(
                 device.device_id,
-                req.after,
+                after,
                 crate::feed::PageBound {
                     records: req.limit,
                     bytes: state.config.max_pull_page_bytes,
@@ -491,6 +506,13 @@ async fn pull(
                 lease,
             )
             .await?;
+        // Remembered before the page leaves, so a restore can always tell (crate::restore).
+        if page.cursor > device.pulled_seq {
+            state
+                .storage
+                .record_pulled(device.device_id, page.cursor)
+                .await?;
+        }
         state
             .metrics
             .records_pulled
@@ -502,6 +524,7 @@ async fn pull(
                 cursor: page.cursor,
                 more: page.more,
                 lease_refused: page.lease_refused,
+                held_seq: Some(device.held_seq),
                 clock: clock(&state, &req.client),
             },
         ))

@@ -358,6 +358,7 @@ async fn malformed_and_oversized_bodies(backend: Backend) {
     let req = PushRequest {
         client,
         entries: entries(&dev, 0, 3),
+        audit_head: None,
     };
     let (status, json) = raw(&url, "/v1/push", &plain, &serde_json::to_vec(&req).unwrap()).await;
     assert_eq!(status, 426, "{json}");
@@ -372,6 +373,7 @@ async fn malformed_and_oversized_bodies(backend: Backend) {
     let req = PushRequest {
         client,
         entries: entries(&dev, 0, 3),
+        audit_head: None,
     };
     let (status, json) = raw(&url, "/v1/push", &plain, &serde_json::to_vec(&req).unwrap()).await;
     assert_eq!(status, 426, "{json}");
@@ -458,6 +460,7 @@ async fn clock_skew_is_reported_and_records_still_sync(backend: Backend) {
     let req = PushRequest {
         client,
         entries: entries(&dev, 0, 5),
+        audit_head: None,
     };
     let auth = format!("Bearer {}", dev.token);
     let (status, json) = raw(
@@ -764,6 +767,7 @@ async fn arbitrary_bodies_get_4xx_and_write_nothing(backend: Backend) {
     let valid = serde_json::to_vec(&PushRequest {
         client: ClientInfo::current(),
         entries: entries(&dev, 0, 3),
+        audit_head: None,
     })
     .unwrap();
     let mut rng = common::proxy::Rng::new(0xfeed);

@@ -414,6 +414,7 @@ async fn a_donation_with_a_din_outside_the_devices_leases_is_refused(backend: Ba
                 &demo,
                 now_ms(),
             )],
+            None,
             Utc::now(),
             Policy { training: true },
         )
@@ -710,7 +711,7 @@ mod bodies {
                         let before = ts.storage.counts().await.unwrap();
                         match ts
                             .storage
-                            .push(a.id, batch, Utc::now(), Policy::default())
+                            .push(a.id, batch, None, Utc::now(), Policy::default())
                             .await
                         {
                             Ok(outcome) => {

@@ -2,6 +2,7 @@
 //! file itself.
 
 use lifebridge_domain::entities::EntityKind;
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use crate::audit;
@@ -16,6 +17,9 @@ pub struct CheckReport {
     pub change_log_faults: Vec<String>,
     pub audit_entries: i64,
     pub audit_fault: Option<String>,
+    /// The chain no longer holds the head the station acknowledged (it was cut, or the
+    /// store was restored from an older copy).
+    pub audit_behind_station: Option<String>,
     /// Rows whose stored body differs from their latest change-log entry.
     pub rows_out_of_step: Vec<String>,
 }
@@ -26,6 +30,7 @@ impl CheckReport {
             && self.foreign_key_faults.is_empty()
             && self.change_log_faults.is_empty()
             && self.audit_fault.is_none()
+            && self.audit_behind_station.is_none()
             && self.rows_out_of_step.is_empty()
     }
 }
@@ -109,6 +114,8 @@ impl Store {
             }
         };
 
+        let audit_behind_station = self.behind_acked_head()?;
+
         let mut rows_out_of_step = Vec::new();
         for kind in EntityKind::ALL {
             let table = table_of(kind);
@@ -169,7 +176,42 @@ impl Store {
             change_log_faults,
             audit_entries,
             audit_fault,
+            audit_behind_station,
             rows_out_of_step,
+        })
+    }
+
+    /// Whether the audit chain still holds the head the station acknowledged at the last
+    /// push: an entry with that seq and that hash. A chain cut after it, or a store
+    /// restored from a copy older than the push, does not.
+    fn behind_acked_head(&self) -> Result<Option<String>> {
+        let Some(acked) = self.acked_audit_head()? else {
+            return Ok(None);
+        };
+        let seq = i64::try_from(acked.seq).unwrap_or(i64::MAX);
+        let hash: Option<String> = self
+            .conn
+            .query_row("SELECT hash FROM audit_log WHERE seq = ?1", [seq], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(match hash {
+            None => {
+                let last: i64 = self.conn.query_row(
+                    "SELECT COALESCE(MAX(seq), 0) FROM audit_log",
+                    [],
+                    |r| r.get(0),
+                )?;
+                Some(format!(
+                    "the audit chain ends at entry {last}, but the station acknowledged it up to entry {}: entries were cut, or the store was restored from an older copy",
+                    acked.seq
+                ))
+            }
+            Some(h) if h != acked.hash => Some(format!(
+                "audit entry {} differs from the one the station acknowledged: the chain was rewritten",
+                acked.seq
+            )),
+            Some(_) => None,
         })
     }
 }

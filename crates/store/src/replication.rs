@@ -11,7 +11,8 @@
 use lifebridge_domain::entities::{DinRangeSource, EntityKind, RecordId};
 use lifebridge_domain::hlc::Hlc;
 use lifebridge_domain::merge::{FieldClocks, max_clocks};
-use lifebridge_protocol::records::LocalChange;
+use lifebridge_protocol::records::{HeldLease, LocalChange};
+use lifebridge_protocol::wire::AuditHead;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use uuid::Uuid;
@@ -22,6 +23,8 @@ mod apply;
 
 /// `sync_state` key of the highest own `seq` the station has acknowledged.
 pub const PUSH_CURSOR_KEY: &str = "push.acked_seq";
+/// `sync_state` key of the audit head (seq and hash) the station last acknowledged.
+pub const AUDIT_HEAD_KEY: &str = "audit.acked_head";
 /// `sync_state` key of the station change sequence this device has applied up to.
 pub const PULL_CURSOR_KEY: &str = "pull.cursor";
 
@@ -200,6 +203,51 @@ impl Store {
             .filter(|u| u.record.source == DinRangeSource::Leased)
             .map(|u| u64::from(u.unused))
             .sum())
+    }
+
+    /// The head of this device's audit chain (its last entry), if it has one.
+    pub fn audit_head(&self) -> Result<Option<AuditHead>> {
+        let head: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(head.map(|(seq, hash)| AuditHead {
+            seq: u64::try_from(seq).unwrap_or(0),
+            hash,
+        }))
+    }
+
+    /// The audit head the station last acknowledged with a push (`store check` verifies
+    /// the chain still holds it).
+    pub fn acked_audit_head(&self) -> Result<Option<AuditHead>> {
+        self.sync_value(AUDIT_HEAD_KEY)?
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    /// Keeps the audit head the station acknowledged.
+    pub fn set_acked_audit_head(&mut self, head: &AuditHead) -> Result<()> {
+        self.set_sync_value(AUDIT_HEAD_KEY, &serde_json::to_value(head)?)
+    }
+
+    /// The DIN ranges the station leased this device in the last `days` days, reported
+    /// with every pull so a station restored from a backup learns the leases it lost.
+    pub fn held_leases(&self, days: i64) -> Result<Vec<HeldLease>> {
+        let since = chrono::Utc::now() - chrono::Duration::days(days);
+        Ok(self
+            .din_usage()?
+            .into_iter()
+            .filter(|u| u.record.source == DinRangeSource::Leased && u.record.granted_at >= since)
+            .map(|u| HeldLease {
+                lease_id: u.record.id,
+                range: u.record.range,
+            })
+            .collect())
     }
 
     /// The merged per-field clocks of a donor as this device holds it.

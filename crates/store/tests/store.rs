@@ -655,6 +655,42 @@ fn check_names_a_tampered_audit_entry_and_a_change_log_gap() {
 }
 
 #[test]
+fn check_reports_a_chain_cut_before_the_head_the_station_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    let mut store = Store::create(&path, &key(), "BUS-07").unwrap();
+    demo::seed(&mut store, 3, |_| Ok(())).unwrap();
+    let head = store.audit_head().unwrap().unwrap();
+    store.set_acked_audit_head(&head).unwrap();
+    let report = store.check().unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.audit_behind_station, None);
+
+    // The newest entries cut off: the chain still verifies on its own, but it no
+    // longer reaches the head the station acknowledged.
+    let seq = i64::try_from(head.seq).unwrap();
+    store
+        .raw_write_for_tests(|c| c.execute("DELETE FROM audit_log WHERE seq >= ?1", [seq - 1]))
+        .unwrap();
+    let report = store.check().unwrap();
+    assert_eq!(report.audit_fault, None, "what is left still chains");
+    assert!(!report.is_ok());
+    let why = report.audit_behind_station.unwrap();
+    assert!(
+        why.contains(&format!("ends at entry {}", seq - 2))
+            && why.contains(&format!("up to entry {seq}")),
+        "{why}"
+    );
+
+    // The same length with another last entry: rewritten.
+    let mut forked = store.audit_head().unwrap().unwrap();
+    forked.hash = "0".repeat(64);
+    store.set_acked_audit_head(&forked).unwrap();
+    let why = store.check().unwrap().audit_behind_station.unwrap();
+    assert!(why.contains("rewritten"), "{why}");
+}
+
+#[test]
 fn an_edited_migration_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("device.db");

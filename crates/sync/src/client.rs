@@ -12,10 +12,10 @@ use uuid::Uuid;
 
 use crate::SyncError;
 use lifebridge_protocol::compress::{gunzip_limited, gzip};
-use lifebridge_protocol::records::LocalChange;
+use lifebridge_protocol::records::{HeldLease, LocalChange};
 use lifebridge_protocol::wire::{
-    ClientInfo, DeviceStatus, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PullRequest,
-    PullResponse, PushRequest, PushResponse,
+    AuditHead, ClientInfo, DeviceStatus, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode,
+    PullRequest, PullResponse, PushRequest, PushResponse,
 };
 
 /// Largest answer the device accepts once inflated.
@@ -229,11 +229,21 @@ impl StationClient {
         &self,
         entries: Vec<LocalChange>,
     ) -> Result<(PushResponse, usize), SyncError> {
+        self.push_with_head(entries, None).await
+    }
+
+    /// Pushes one batch with the head of this device's audit chain.
+    pub async fn push_with_head(
+        &self,
+        entries: Vec<LocalChange>,
+        audit_head: Option<AuditHead>,
+    ) -> Result<(PushResponse, usize), SyncError> {
         self.call(
             "/v1/push",
             &PushRequest {
                 client: ClientInfo::current(),
                 entries,
+                audit_head,
             },
         )
         .await
@@ -245,6 +255,19 @@ impl StationClient {
         limit: u32,
         unused_dins: Option<u64>,
     ) -> Result<PullResponse, SyncError> {
+        self.pull_reporting(after, limit, unused_dins, Vec::new())
+            .await
+    }
+
+    /// A pull that also reports the leases this device holds (a station restored from
+    /// a backup learns the ones it lost from them).
+    pub async fn pull_reporting(
+        &self,
+        after: u64,
+        limit: u32,
+        unused_dins: Option<u64>,
+        leases: Vec<HeldLease>,
+    ) -> Result<PullResponse, SyncError> {
         Ok(self
             .call(
                 "/v1/pull",
@@ -253,6 +276,7 @@ impl StationClient {
                     after,
                     limit,
                     unused_dins,
+                    leases,
                 },
             )
             .await?

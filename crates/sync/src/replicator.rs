@@ -16,6 +16,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::SyncError;
 use crate::client::StationClient;
+use lifebridge_domain::entities::EntityKind;
 use lifebridge_domain::messages::Message;
 use lifebridge_protocol::records::LocalChange;
 use lifebridge_protocol::wire::{ClockWarning, ErrorCode, MAX_BATCH_ENTRIES, RefusedEntry};
@@ -77,6 +78,50 @@ pub struct SyncStatus {
     /// low (a cap, numbers used up, a failure): a catalogue message for the crew.
     /// Records still synced; cleared by the next pull that leases or needs no lease.
     pub lease_refused: Option<Message>,
+}
+
+/// Leases granted this many days ago or later are reported with every pull: more than
+/// any station backup that is restored will be old.
+pub const LEASES_REPORTED_DAYS: i64 = 400;
+
+/// What the pull of one sync learnt.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pulled {
+    /// The highest seq the station holds for this device, when it says.
+    held_seq: Option<u64>,
+    /// The station moved the pull cursor back (it was restored from a backup).
+    rewound: bool,
+}
+
+/// An entry of this device's change log, as a refusal names it.
+#[derive(Debug, Clone, Copy)]
+struct LocalName {
+    seq: u64,
+    entity: EntityKind,
+    entity_id: uuid::Uuid,
+}
+
+impl LocalName {
+    fn of(entry: &LocalChange) -> LocalName {
+        LocalName {
+            seq: entry.seq,
+            entity: entry.entity,
+            entity_id: entry.entity_id,
+        }
+    }
+}
+
+/// The refusal of a tablet the station is ahead of (restored from a backup), naming the
+/// entry at which it noticed.
+fn behind_entry(held: u64, last: u64, at: LocalName) -> RefusedEntry {
+    RefusedEntry {
+        seq: at.seq,
+        entity: at.entity,
+        entity_id: at.entity_id,
+        reason: Message::new("sync.tablet_behind_station")
+            .with("held", held.to_string())
+            .with("last", last.to_string()),
+    }
 }
 
 /// What one successful sync did.
@@ -264,6 +309,59 @@ impl Replicator {
 
     async fn sync_inner(&self) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
+        let mut refused = self.push_all(&mut report).await?;
+        let pulled = self.pull_all(&mut report).await?;
+        if let Some(held) = pulled.held_seq {
+            let (cursor, last) = with_store(&self.store, |s| {
+                Ok((s.push_cursor()?, s.last_change_seq()?))
+            })
+            .await?;
+            if held > last && refused.is_none() {
+                // The station holds entries this device no longer has: it was restored
+                // from a backup, and whatever it writes next reuses their numbers. (A
+                // reused number the push met already says so, more precisely.)
+                let at = with_store(&self.store, move |s| {
+                    Ok(s.changes_after(last.saturating_sub(1), 1)?.pop())
+                })
+                .await?;
+                match at {
+                    Some(e) => {
+                        refused = Some(Box::new(behind_entry(held, last, LocalName::of(&e))));
+                    }
+                    None => {
+                        let why = Message::new("sync.tablet_behind_station")
+                            .with("held", held.to_string())
+                            .with("last", last.to_string());
+                        return Err(SyncError::Protocol(why.to_string()));
+                    }
+                }
+            } else if held < cursor || (pulled.rewound && refused.is_some()) {
+                // The station holds less than it acknowledged, or pulled us back: it was
+                // restored from a backup. Push again from what it holds; the leases it
+                // lost were reported with this pull, so donations numbered from them pass.
+                tracing::warn!(
+                    held,
+                    cursor,
+                    "the station holds less than it acknowledged (restored from a backup?); pushing again from there"
+                );
+                if held < cursor {
+                    with_store(&self.store, move |s| s.set_push_cursor(held)).await?;
+                }
+                refused = self.push_all(&mut report).await?;
+            }
+        }
+        match refused {
+            Some(entry) => Err(SyncError::Refused(entry)),
+            None => Ok(report),
+        }
+    }
+
+    /// Pushes every pending entry; an entry the station refuses (or a sequence number it
+    /// holds with other content) is returned, not an error, so the pull still runs.
+    async fn push_all(
+        &self,
+        report: &mut SyncReport,
+    ) -> Result<Option<Box<RefusedEntry>>, SyncError> {
         self.set(|st| st.phase = Phase::Pushing);
         // Each round trip either moves the cursor forward or is answered with the seq
         // the station needs; a station that keeps asking for the same thing is broken.
@@ -274,12 +372,16 @@ impl Replicator {
         let mut refused: Option<Box<RefusedEntry>> = None;
         loop {
             let batch = self.batch(|b| b.get());
-            let (mut entries, pending): (Vec<LocalChange>, u64) =
-                with_store(&self.store, move |s| {
-                    let cursor = s.push_cursor()?;
-                    Ok((s.changes_after(cursor, batch)?, s.pending_changes()?))
-                })
-                .await?;
+            let (mut entries, pending, last_seq, head) = with_store(&self.store, move |s| {
+                let cursor = s.push_cursor()?;
+                Ok((
+                    s.changes_after(cursor, batch)?,
+                    s.pending_changes()?,
+                    s.last_change_seq()?,
+                    s.audit_head()?,
+                ))
+            })
+            .await?;
             self.set(|st| st.pending = pending);
             if let Some(r) = &refused {
                 entries.retain(|e| e.seq < r.seq);
@@ -289,8 +391,14 @@ impl Replicator {
             };
             let last = entries.last().map_or(first, |e| e.seq);
             let count = u32::try_from(entries.len()).unwrap_or(u32::MAX);
-            let new_cursor = match self.client.push(entries).await {
+            // What names an entry in a refusal, kept as the batch moves into the request.
+            let names: Vec<LocalName> = entries.iter().map(LocalName::of).collect();
+            let new_cursor = match self.client.push_with_head(entries, head.clone()).await {
                 Ok((answer, sent)) => {
+                    // The station now holds this head: `store check` verifies against it.
+                    if let Some(head) = head {
+                        with_store(&self.store, move |s| s.set_acked_audit_head(&head)).await?;
+                    }
                     self.batch(BatchSize::acknowledged);
                     report.pushed += u64::from(answer.stored);
                     report.push_requests += 1;
@@ -301,6 +409,15 @@ impl Replicator {
                             "the station accepted the batch {first}..={last} but holds only up to {}",
                             answer.held_seq
                         )));
+                    }
+                    if answer.held_seq > last_seq {
+                        // Everything sent is held as sent; the station holds more than
+                        // this device ever wrote: it was restored from a backup.
+                        with_store(&self.store, move |s| s.set_push_cursor(last)).await?;
+                        if let Some(at) = names.last() {
+                            refused = Some(Box::new(behind_entry(answer.held_seq, last_seq, *at)));
+                        }
+                        break;
                     }
                     answer.held_seq
                 }
@@ -314,6 +431,32 @@ impl Replicator {
                         "station needs earlier entries; resending from there"
                     );
                     expected.saturating_sub(1)
+                }
+                Err(SyncError::Station { body, .. })
+                    if body.error == ErrorCode::SequenceConflict =>
+                {
+                    // The station holds this seq with other content: this device reused
+                    // numbers, so it was restored from a backup. Nothing more of it can be
+                    // stored under this device's id; the crew is told what to do.
+                    let seq = body.conflicting_seq.unwrap_or(first);
+                    let at = names
+                        .iter()
+                        .find(|n| n.seq == seq)
+                        .or(names.first())
+                        .copied()
+                        .ok_or_else(|| SyncError::Protocol("an empty batch conflicted".into()))?;
+                    tracing::error!(
+                        seq,
+                        "the station holds this seq with other content: tablet restored from a backup?"
+                    );
+                    refused = Some(Box::new(RefusedEntry {
+                        seq: at.seq,
+                        entity: at.entity,
+                        entity_id: at.entity_id,
+                        reason: Message::new("sync.tablet_restored")
+                            .with("seq", at.seq.to_string()),
+                    }));
+                    break;
                 }
                 Err(SyncError::Station { body, .. }) if body.error == ErrorCode::EntryRefused => {
                     let entry = body.refused.ok_or_else(|| {
@@ -362,19 +505,32 @@ impl Replicator {
         if refused.is_none() {
             self.set(|st| st.pending = 0);
         }
+        Ok(refused)
+    }
+
+    /// Pulls every page, reporting the leases this device holds with each request.
+    async fn pull_all(&self, report: &mut SyncReport) -> Result<Pulled, SyncError> {
         self.set(|st| st.phase = Phase::Pulling);
         // Pages come until the station says there are no more (a page ends at
         // `page_size` records or at the station's byte bound). The DIN count goes with
         // the first page only: the station counts leases the device has not pulled yet
         // itself, so asking once per sync is enough.
         let mut first_page = true;
+        let mut pulled = Pulled::default();
         loop {
-            let (after, unused) = with_store(&self.store, |s| {
-                Ok((s.pull_cursor()?, s.unused_leased_dins()?))
+            let (after, unused, leases) = with_store(&self.store, |s| {
+                Ok((
+                    s.pull_cursor()?,
+                    s.unused_leased_dins()?,
+                    s.held_leases(LEASES_REPORTED_DAYS)?,
+                ))
             })
             .await?;
             let ask = first_page.then_some(unused);
-            let page = self.client.pull(after, self.config.page_size, ask).await?;
+            let page = self
+                .client
+                .pull_reporting(after, self.config.page_size, ask, leases)
+                .await?;
             self.set(|st| {
                 st.clock_warning = page.clock.clock_warning.clone();
                 if first_page {
@@ -388,19 +544,33 @@ impl Replicator {
             let more = page.more;
             let n = page.records.len() as u64;
             let cursor = page.cursor;
+            pulled.held_seq = page.held_seq.or(pulled.held_seq);
             let records = page.records;
             let applied =
                 with_store(&self.store, move |s| s.apply_remote(&records, cursor)).await?;
             report.pulled += n;
             report.skipped.extend(applied.skipped);
+            if cursor < after {
+                // A station restored from a backup pulls this device back to the last
+                // cursor it remembers handing it; once per sync, or it is broken.
+                if pulled.rewound {
+                    return Err(SyncError::Protocol(format!(
+                        "the station moved the pull cursor back twice (to {cursor})"
+                    )));
+                }
+                tracing::warn!(
+                    after,
+                    cursor,
+                    "the station pulled this device back (restored from a backup?)"
+                );
+                pulled.rewound = true;
+                continue;
+            }
             if !more || cursor <= after {
                 break;
             }
         }
-        match refused {
-            Some(entry) => Err(SyncError::Refused(entry)),
-            None => Ok(report),
-        }
+        Ok(pulled)
     }
 
     /// Runs until `shutdown` turns true: sync, wait, sync again; after a failure, wait

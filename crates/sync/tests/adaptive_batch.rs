@@ -87,6 +87,7 @@ fn serve(stream: TcpStream, limit: usize, seen: &Mutex<Vec<usize>>) {
                 cursor: 0,
                 more: false,
                 lease_refused: None,
+                held_seq: None,
                 clock,
             };
             ("200 OK", serde_json::to_vec(&page).unwrap())

@@ -237,6 +237,9 @@ async fn ingest_only(
             .push(
                 device.id,
                 chunk.to_vec(),
+                // The benchmark's device keeps no audit chain; the HTTP push sends none
+                // either, so both measure the same work.
+                None,
                 chrono::Utc::now(),
                 lifebridge_station::validate::Policy { training: true },
             )
