@@ -307,6 +307,16 @@ fn connect(path: &Path, key: &StoreKey, extra: OpenFlags) -> Result<Connection> 
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI
         | extra;
+    // Keying is serialised in the process. Two stores keyed at the same instant on
+    // two threads failed "An error occurred with PRAGMA key or rekey" (SQLCipher 4.20,
+    // seen twice on 2026-12-02 in a test file whose two tests create a store at once;
+    // a retry on a new connection failed too), which points at SQLCipher's one-time
+    // crypto set-up racing. The lock covers the key and the first read, where the key is
+    // derived; a tablet opens one store, so nothing waits in practice.
+    static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _keying = KEYING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let conn = Connection::open_with_flags(path, flags)?;
     // A wrong key is reported as our own error; SQLCipher's log lines would only
     // confuse a nurse reading the terminal.
@@ -324,6 +334,7 @@ fn connect(path: &Path, key: &StoreKey, extra: OpenFlags) -> Result<Connection> 
         }
         Err(e) => return Err(e.into()),
     }
+    drop(_keying);
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Corrupt(format!(
