@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential pkg-config libssl-dev file
   libwebkit2gtk-4.1-dev libgtk-3-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   webkit2gtk-driver xvfb xauth postgresql poppler-utils chromium chromium-driver
-  dmtx-utils zbar-tools fonts-noto-cjk)
+  dmtx-utils zbar-tools fonts-noto-cjk openssl)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
