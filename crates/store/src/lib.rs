@@ -314,7 +314,7 @@ fn connect(path: &Path, key: &StoreKey, extra: OpenFlags) -> Result<Connection> 
     // crypto set-up racing. The lock covers the key and the first read, where the key is
     // derived; a tablet opens one store, so nothing waits in practice.
     static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _keying = KEYING
+    let keying = KEYING
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let conn = Connection::open_with_flags(path, flags)?;
@@ -334,7 +334,7 @@ fn connect(path: &Path, key: &StoreKey, extra: OpenFlags) -> Result<Connection> 
         }
         Err(e) => return Err(e.into()),
     }
-    drop(_keying);
+    drop(keying);
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Corrupt(format!(

@@ -62,13 +62,12 @@ pub(super) async fn check_pin(
                 Message::new("receiving.locked_out")
                     .with("who", who.name())
                     .with("name", name)
-                    .with("until", until.format("%H:%M").to_string()),
+                    .with("until", desk_clock(until)),
             ),
             Refused::AddressLimited { until } => DeskError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
-                Message::new("receiving.too_many_attempts")
-                    .with("until", until.format("%H:%M").to_string()),
+                Message::new("receiving.too_many_attempts").with("until", desk_clock(until)),
             ),
         })?;
     let staff = desk.app.storage.staff_by_name(name).await?;
@@ -125,4 +124,25 @@ pub(super) async fn sign_in(
     };
     let token = desk.auth.open_session(signatory.clone(), Utc::now());
     Ok(axum::Json(json!({"token": token, "staff": signatory})).into_response())
+}
+
+/// A lock-out's end as the desk's staff read a clock: China time (the zh-CN text gives no
+/// zone, so a UTC time there would be eight hours off).
+fn desk_clock(t: chrono::DateTime<Utc>) -> String {
+    lifebridge_domain::china_local(t)
+        .format("%H:%M")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_out_ends_at_the_desk_s_own_clock() {
+        let until = chrono::DateTime::parse_from_rfc3339("2026-12-02T02:15:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(desk_clock(until), "10:15");
+    }
 }
