@@ -1,10 +1,10 @@
 //! The medical rules the station can check. A deferral lift names a deferral of the
 //! same donor, never a permanent one nor another lift, and is made by an active
 //! physician account the station issued (a device could invent an account of its own).
-//! A donation's DIN lies in a range the station leased to the pushing device, so no
-//! device can file a collection under another's numbers (the station keeps no
-//! register of pre-printed rolls; training numbers are accepted only by a station run
-//! for demos and training).
+//! A donation's DIN lies in a range the station leased to the pushing device or in a
+//! registered pre-printed roll not handed to another device ([`crate::rolls`]), so no
+//! device can file a collection under another's numbers (training numbers are accepted
+//! only by a station run for demos and training).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::{Checked, Detail, Policy, about, refuse, rows_for};
 use crate::params;
+use crate::rolls::{RollRow, range_text};
 use crate::staff::{STAFF_COLUMNS, to_staff};
 use crate::storage::Result;
 use crate::storage::sql::Tx;
@@ -90,7 +91,10 @@ pub async fn lifts(tx: &mut dyn Tx, checked: &[Checked<'_>]) -> Result<()> {
     Ok(())
 }
 
-pub async fn dins_leased(
+/// Every donation's DIN lies in a range the station leased to `device_id`, or in a
+/// registered pre-printed roll that is not another device's ([`crate::rolls`]), or (on a
+/// training station) in the training facility.
+pub async fn dins_issued(
     tx: &mut dyn Tx,
     device_id: Uuid,
     checked: &[Checked<'_>],
@@ -122,14 +126,38 @@ pub async fn dins_leased(
         });
         leases.extend(range);
     }
+    // The rolls of each facility and year a donation outside the leases names: a
+    // statement or two per batch.
+    let mut rolls: BTreeMap<(String, u8), Vec<RollRow>> = BTreeMap::new();
     for (c, donation) in donations {
-        let training = policy.training && donation.din.facility().as_str() == TRAINING_FACILITY;
-        if !training && !leases.iter().any(|range| range.contains(&donation.din)) {
-            return Err(refuse(
-                c.entry,
-                about("push_refused.din_not_leased", c.entry).with("din", donation.din.as_str()),
-            ));
+        let din = &donation.din;
+        let training = policy.training && din.facility().as_str() == TRAINING_FACILITY;
+        if training || leases.iter().any(|range| range.contains(din)) {
+            continue;
         }
+        let key = (din.facility().as_str().to_owned(), din.year());
+        if !rolls.contains_key(&key) {
+            let of_year = crate::rolls::of_year(tx, din.facility(), din.year()).await?;
+            rolls.insert(key.clone(), of_year);
+        }
+        let roll = rolls
+            .get(&key)
+            .and_then(|of_year| of_year.iter().find(|r| r.range.contains(din)));
+        let refusal = match roll {
+            Some(roll) if roll.usable_by(device_id) => continue,
+            Some(roll) => about("push_refused.din_roll_other_device", c.entry)
+                .with("din", din.as_str())
+                .with("roll", range_text(&roll.range))
+                .with(
+                    "device",
+                    roll.device_name
+                        .clone()
+                        .or(roll.device_id.map(|d| d.to_string()))
+                        .unwrap_or_default(),
+                ),
+            None => about("push_refused.din_not_leased", c.entry).with("din", din.as_str()),
+        };
+        return Err(refuse(c.entry, refusal));
     }
     Ok(())
 }
