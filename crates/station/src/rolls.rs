@@ -163,9 +163,14 @@ pub async fn lock_counter(tx: &mut dyn Tx, facility: &FacilityId, year: u8) -> R
 }
 
 /// The active device with this id or name, or why there is none (one of several
-/// devices of that name is not an answer).
-async fn device(tx: &mut dyn Tx, id_or_name: &str) -> Result<std::result::Result<Uuid, Message>> {
-    let id_or_name = id_or_name.trim();
+/// devices of that name is not an answer); no device at all for `None`.
+async fn device(
+    tx: &mut dyn Tx,
+    id_or_name: Option<&str>,
+) -> Result<std::result::Result<Option<Uuid>, Message>> {
+    let Some(id_or_name) = id_or_name.map(str::trim) else {
+        return Ok(Ok(None));
+    };
     let rows = tx
         .query(
             "SELECT device_id FROM device WHERE (device_id = ?1 OR name = ?1) AND revoked_at IS NULL",
@@ -173,7 +178,7 @@ async fn device(tx: &mut dyn Tx, id_or_name: &str) -> Result<std::result::Result
         )
         .await?;
     Ok(match rows.as_slice() {
-        [one] => Ok(parse_uuid(one.str(0)?)?),
+        [one] => Ok(Some(parse_uuid(one.str(0)?)?)),
         [] => Err(Message::new("din_roll.device_unknown").with("device", id_or_name)),
         many => Err(Message::new("din_roll.device_ambiguous")
             .with("device", id_or_name)
@@ -181,23 +186,31 @@ async fn device(tx: &mut dyn Tx, id_or_name: &str) -> Result<std::result::Result
     })
 }
 
-/// Registers a roll of pre-printed labels, handed to the device `device` (id or name)
-/// when given. Refused, with nothing written, when the range overlaps a lease or
-/// another roll, or the device is unknown.
-pub async fn register(
-    tx: &mut dyn Tx,
-    range: &DinRange,
-    device: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<std::result::Result<RollRow, Message>> {
-    let device_id = match device {
-        None => None,
-        Some(d) => match self::device(tx, d).await? {
-            Ok(id) => Some(id),
-            Err(why) => return Ok(Err(why)),
-        },
-    };
-    lock_counter(tx, range.facility(), range.year()).await?;
+/// What a range of numbers overlaps that the station already gave out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlap {
+    /// A lease, and the device (id) it was leased to.
+    Lease {
+        device_id: String,
+        range: DinRange,
+    },
+    Roll(RollRow),
+}
+
+impl std::fmt::Display for Overlap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Overlap::Lease { device_id, range } => {
+                write!(f, "lease {} of device {device_id}", range_text(range))
+            }
+            Overlap::Roll(roll) => write!(f, "roll {} ({})", range_text(&roll.range), roll.roll_id),
+        }
+    }
+}
+
+/// The first lease (of any device), then the first registered roll, that shares a
+/// number with `range`; `None` when the range is clear of both.
+pub async fn overlap(tx: &mut dyn Tx, range: &DinRange) -> Result<Option<Overlap>> {
     let bounds = [
         Value::from(range.facility().as_str()),
         Value::from(range.year()),
@@ -213,13 +226,12 @@ pub async fn register(
         )
         .await?;
     if let Some(mut lease) = lease {
-        let leased = stored_range(&lease, 1)?;
-        return Ok(Err(Message::new("din_roll.overlaps_lease")
-            .with("roll", range_text(range))
-            .with("lease", range_text(&leased))
-            .with("device", lease.text(0)?)));
+        return Ok(Some(Overlap::Lease {
+            range: stored_range(&lease, 1)?,
+            device_id: lease.text(0)?,
+        }));
     }
-    let other = tx
+    let roll = tx
         .query_opt(
             &format!(
                 "SELECT {ROLL_COLUMNS} FROM {ROLL_FROM}
@@ -229,12 +241,51 @@ pub async fn register(
             &bounds,
         )
         .await?;
-    if let Some(other) = other {
-        let other = to_roll(other)?;
-        return Ok(Err(Message::new("din_roll.overlaps_roll")
-            .with("roll", range_text(range))
-            .with("other", range_text(&other.range))
-            .with("other_id", other.roll_id.to_string())));
+    roll.map(|r| to_roll(r).map(Overlap::Roll)).transpose()
+}
+
+async fn load(tx: &mut dyn Tx, roll_id: Uuid) -> Result<RollRow> {
+    let row = tx
+        .query_one(
+            &format!("SELECT {ROLL_COLUMNS} FROM {ROLL_FROM} WHERE r.roll_id = ?1"),
+            params![roll_id],
+        )
+        .await?;
+    to_roll(row)
+}
+
+/// Registers a roll of pre-printed labels, handed to the device `device` (id or name)
+/// when given. Refused, with nothing written, when the range overlaps a lease or
+/// another roll, or the device is unknown.
+pub async fn register(
+    tx: &mut dyn Tx,
+    range: &DinRange,
+    device: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<RollRow, Message>> {
+    let device_id = match self::device(tx, device).await? {
+        Ok(id) => id,
+        Err(why) => return Ok(Err(why)),
+    };
+    lock_counter(tx, range.facility(), range.year()).await?;
+    let refusal = match overlap(tx, range).await? {
+        None => None,
+        Some(Overlap::Lease {
+            device_id,
+            range: leased,
+        }) => Some(
+            Message::new("din_roll.overlaps_lease")
+                .with("lease", range_text(&leased))
+                .with("device", device_id),
+        ),
+        Some(Overlap::Roll(other)) => Some(
+            Message::new("din_roll.overlaps_roll")
+                .with("other", range_text(&other.range))
+                .with("other_id", other.roll_id.to_string()),
+        ),
+    };
+    if let Some(why) = refusal {
+        return Ok(Err(why.with("roll", range_text(range))));
     }
     let roll_id = Uuid::now_v7();
     tx.execute(
@@ -252,13 +303,7 @@ pub async fn register(
     )
     .await?;
     tracing::info!(%roll_id, roll = %range_text(range), device = ?device_id, "registered a pre-printed roll");
-    let row = tx
-        .query_one(
-            &format!("SELECT {ROLL_COLUMNS} FROM {ROLL_FROM} WHERE r.roll_id = ?1"),
-            params![roll_id],
-        )
-        .await?;
-    Ok(Ok(to_roll(row)?))
+    Ok(Ok(load(tx, roll_id).await?))
 }
 
 /// Hands a registered roll to `device` (id or name), or to any device (`None`): from
@@ -268,12 +313,9 @@ pub async fn assign(
     roll_id: Uuid,
     device: Option<&str>,
 ) -> Result<std::result::Result<RollRow, Message>> {
-    let device_id = match device {
-        None => None,
-        Some(d) => match self::device(tx, d).await? {
-            Ok(id) => Some(id),
-            Err(why) => return Ok(Err(why)),
-        },
+    let device_id = match self::device(tx, device).await? {
+        Ok(id) => id,
+        Err(why) => return Ok(Err(why)),
     };
     let changed = tx
         .execute(
@@ -286,13 +328,7 @@ pub async fn assign(
             Message::new("din_roll.unknown").with("roll", roll_id.to_string())
         ));
     }
-    let row = tx
-        .query_one(
-            &format!("SELECT {ROLL_COLUMNS} FROM {ROLL_FROM} WHERE r.roll_id = ?1"),
-            params![roll_id],
-        )
-        .await?;
-    Ok(Ok(to_roll(row)?))
+    Ok(Ok(load(tx, roll_id).await?))
 }
 
 #[cfg(test)]

@@ -19,7 +19,9 @@ use lifebridge_domain::Din;
 use lifebridge_domain::din::DinRange;
 use lifebridge_domain::entities::{DinRangeSource, EntityKind};
 use lifebridge_domain::messages::{Lang, Message, render};
+use lifebridge_protocol::records::HeldLease;
 use lifebridge_station::config::DinConfig;
+use lifebridge_station::leases::{LeaseCaps, LeasePolicy};
 use lifebridge_station::rolls::{RollRow, range_text};
 use lifebridge_store::Actor;
 use uuid::Uuid;
@@ -289,7 +291,72 @@ async fn a_lease_after_a_roll_skips_it(backend: Backend) {
     assert_eq!(ts.storage.counts().await.unwrap().din_leases, leases);
 }
 
+async fn a_lease_reported_after_a_restore_is_not_registered_over_a_roll(backend: Backend) {
+    let Some(ts) = start_with(backend, |c| c.din = Some(test_din())).await else {
+        return;
+    };
+    let url = ts.url();
+    let a = enroll(&ts, &url, "BUS-A").await;
+    let b = enroll(&ts, &url, "BUS-B").await;
+    register(&ts, &roll(ROLLS_FROM + 1, ROLLS_FROM + 100), Some("BUS-B")).await;
+    let config = test_din();
+    let policy = LeasePolicy {
+        facility: config.facility.parse().unwrap(),
+        reserve: config.reserve,
+        lease_size: config.lease_size,
+        start_sequence: config.start_sequence,
+        caps: LeaseCaps {
+            max_outstanding: config.max_outstanding,
+            max_per_day: config.max_per_day,
+        },
+    };
+    let held = |first, last| HeldLease {
+        lease_id: Uuid::now_v7(),
+        range: roll(first, last),
+    };
+    let before = ts.storage.counts().await.unwrap().din_leases;
+    // A cursor past what this database handed A, as after a restore: A reports a lease
+    // over B's roll (a lie, or a lease from before the roll was registered) and one
+    // clear of it.
+    ts.storage
+        .resume_pull(
+            a.id,
+            1_000_000,
+            vec![
+                held(ROLLS_FROM + 50, ROLLS_FROM + 60),
+                held(ROLLS_FROM + 200, ROLLS_FROM + 210),
+            ],
+            Some(policy),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        ts.storage.counts().await.unwrap().din_leases,
+        before + 1,
+        "only the lease clear of the roll was registered again"
+    );
+    let why = refused(push_donation(&ts, &a, 1, din(ROLLS_FROM + 55)).await.1);
+    assert_eq!(why.reason.code, "push_refused.din_roll_other_device");
+    assert_eq!(
+        push_donation(&ts, &a, 1, din(ROLLS_FROM + 205))
+            .await
+            .1
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        push_donation(&ts, &b, 1, din(ROLLS_FROM + 55))
+            .await
+            .1
+            .unwrap(),
+        2
+    );
+}
+
 both_backends! {
+    a_lease_reported_after_a_restore_is_not_registered_over_a_roll =>
+        super::a_lease_reported_after_a_restore_is_not_registered_over_a_roll;
     a_donation_from_a_registered_roll_is_accepted_and_reaches_other_devices =>
         super::a_donation_from_a_registered_roll_is_accepted_and_reaches_other_devices;
     a_donation_from_an_unregistered_roll_is_refused_naming_the_entry =>

@@ -499,17 +499,23 @@ mod bodies {
         }
     }
 
-    fn run(backend: Backend) {
+    /// A runtime for the property's cases to block on, a station and one enrolled bus.
+    fn station_and_bus(backend: Backend) -> Option<(tokio::runtime::Runtime, TestStation, Device)> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let Some((ts, a)) = rt.block_on(async {
+        let (ts, a) = rt.block_on(async {
             let ts = start(backend, None).await?;
             let a = enroll(&ts, &ts.url(), "BUS-A").await;
             Some((ts, a))
-        }) else {
+        })?;
+        Some((rt, ts, a))
+    }
+
+    fn run(backend: Backend) {
+        let Some((rt, ts, a)) = station_and_bus(backend) else {
             return;
         };
         let d = Uuid::now_v7();
@@ -827,16 +833,7 @@ mod bodies {
     /// refused with 422 naming the entry and nothing is written; one it can read is
     /// stored whole or refused the same way.
     fn near_valid_run(backend: Backend) {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let Some((ts, a)) = rt.block_on(async {
-            let ts = start(backend, None).await?;
-            let a = enroll(&ts, &ts.url(), "BUS-A").await;
-            Some((ts, a))
-        }) else {
+        let Some((rt, ts, a)) = station_and_bus(backend) else {
             return;
         };
         let bodies = chair_and_road_bodies(&a);
