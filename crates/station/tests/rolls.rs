@@ -206,6 +206,24 @@ async fn a_donation_from_another_devices_roll_is_refused(backend: Backend) {
             .unwrap(),
         2
     );
+    // A label is used once: the number B filed a donation under is not A's to use too.
+    let before = ts.storage.counts().await.unwrap();
+    let (id, result) = push_donation(&ts, &a, 3, din(ROLLS_FROM + 8)).await;
+    let why = refused(result);
+    assert_eq!(
+        (why.seq, why.entity_id, why.reason.code.as_str()),
+        (4, id, "push_refused.din_used_elsewhere")
+    );
+    assert!(
+        render(&why.reason, Lang::En).contains(&b.id.to_string()),
+        "{:?}",
+        why.reason
+    );
+    assert_eq!(
+        ts.storage.counts().await.unwrap(),
+        before,
+        "nothing written"
+    );
     // Handing a roll to a device the station does not know is refused.
     let unknown = ts
         .storage

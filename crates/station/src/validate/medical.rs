@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lifebridge_domain::din::{DinRange, FacilityId, TRAINING_FACILITY};
+use lifebridge_domain::din::{Din, DinRange, FacilityId, TRAINING_FACILITY};
 use lifebridge_domain::entities::{Deferral, Role};
 use uuid::Uuid;
 
@@ -17,7 +17,7 @@ use crate::params;
 use crate::rolls::{RollRow, range_text};
 use crate::staff::{STAFF_COLUMNS, to_staff};
 use crate::storage::Result;
-use crate::storage::sql::Tx;
+use crate::storage::sql::{ROWS_PER_STATEMENT, Tx, Value, list};
 
 fn deferral<'c>(c: &'c Checked<'_>) -> Option<&'c Deferral> {
     match &c.record.detail {
@@ -129,6 +129,7 @@ pub async fn dins_issued(
     // The rolls of each facility and year a donation outside the leases names: a
     // statement or two per batch.
     let mut rolls: BTreeMap<(String, u8), Vec<RollRow>> = BTreeMap::new();
+    let mut from_rolls = Vec::new();
     for (c, donation) in donations {
         let din = &donation.din;
         let training = policy.training && din.facility().as_str() == TRAINING_FACILITY;
@@ -144,7 +145,10 @@ pub async fn dins_issued(
             .get(&key)
             .and_then(|of_year| of_year.iter().find(|r| r.range.contains(din)));
         let refusal = match roll {
-            Some(roll) if roll.usable_by(device_id) => continue,
+            Some(roll) if roll.usable_by(device_id) => {
+                from_rolls.push((c, din));
+                continue;
+            }
             Some(roll) => about("push_refused.din_roll_other_device", c.entry)
                 .with("din", din.as_str())
                 .with("roll", range_text(&roll.range))
@@ -158,6 +162,56 @@ pub async fn dins_issued(
             None => about("push_refused.din_not_leased", c.entry).with("din", din.as_str()),
         };
         return Err(refuse(c.entry, refusal));
+    }
+    roll_dins_unused_elsewhere(tx, device_id, &from_rolls).await
+}
+
+/// A roll's label is used once: a number another device already filed a donation
+/// under is refused (a roll handed to no device, or handed on after some of it was
+/// used). Leased numbers need no such check: a lease is one device's alone.
+async fn roll_dins_unused_elsewhere(
+    tx: &mut dyn Tx,
+    device_id: Uuid,
+    from_rolls: &[(&Checked<'_>, &Din)],
+) -> Result<()> {
+    let mut by_year: BTreeMap<(&str, u8), BTreeSet<u32>> = BTreeMap::new();
+    for (_, din) in from_rolls {
+        by_year
+            .entry((din.facility().as_str(), din.year()))
+            .or_default()
+            .insert(din.sequence());
+    }
+    let mut used_elsewhere: BTreeMap<(String, u8, u32), String> = BTreeMap::new();
+    for ((facility, year), sequences) in by_year {
+        let sequences: Vec<Value> = sequences.into_iter().map(Value::from).collect();
+        for chunk in sequences.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT sequence, device_id FROM din_used WHERE facility = ?1 AND year = ?2
+                   AND device_id <> ?3 AND sequence IN ({})",
+                list(4, chunk.len())
+            );
+            let mut params = vec![facility.into(), year.into(), device_id.into()];
+            params.extend_from_slice(chunk);
+            for mut r in tx.query(&sql, &params).await? {
+                let sequence = u32::try_from(r.int(0)?).unwrap_or(u32::MAX);
+                used_elsewhere.insert((facility.to_owned(), year, sequence), r.text(1)?);
+            }
+        }
+    }
+    for (c, din) in from_rolls {
+        let key = (
+            din.facility().as_str().to_owned(),
+            din.year(),
+            din.sequence(),
+        );
+        if let Some(other) = used_elsewhere.get(&key) {
+            return Err(refuse(
+                c.entry,
+                about("push_refused.din_used_elsewhere", c.entry)
+                    .with("din", din.as_str())
+                    .with("device", other.as_str()),
+            ));
+        }
     }
     Ok(())
 }
