@@ -22,12 +22,15 @@ use crate::ingest::PushOutcome;
 use crate::leases::{LeaseNeed, LeaseOutcome, LeasePolicy};
 use crate::manifests::ManifestRow;
 use crate::params;
+use crate::rolls::RollRow;
 use crate::staff::StaffRow;
 use crate::statistics::{Statistics, StatisticsSources, latest_bodies};
 use crate::storage::sql::{Backend, Mode, Tx, TxFuture};
 use crate::storage::{Result, StorageError};
 use crate::validate::Policy;
-use crate::{appointments, desk, devices, feed, ingest, leases, manifests, restore, staff};
+use crate::{appointments, desk, devices, feed, ingest, leases, manifests, restore, rolls, staff};
+use lifebridge_domain::din::DinRange;
+use lifebridge_domain::messages::Message;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
@@ -177,6 +180,25 @@ pub trait Storage: Send + Sync + 'static {
     async fn statistics(&self, date: NaiveDate) -> Result<Statistics>;
     /// The body of the latest published reference document of `kind` (`rules`).
     async fn latest_reference(&self, kind: &str) -> Result<Option<String>>;
+
+    // The register of pre-printed DIN rolls (crate::rolls).
+
+    /// Registers a pre-printed roll, handed to the device `device` (id or name) when
+    /// given; the inner error says why not (nothing is written).
+    async fn register_roll(
+        &self,
+        range: &DinRange,
+        device: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Result<RollRow, Message>>;
+    /// Hands a registered roll to `device` (id or name), or to any device (`None`).
+    async fn assign_roll(
+        &self,
+        roll_id: Uuid,
+        device: Option<&str>,
+    ) -> Result<Result<RollRow, Message>>;
+    /// Every registered roll.
+    async fn rolls(&self) -> Result<Vec<RollRow>>;
 }
 
 /// Runs `work` over owned arguments `args` in one transaction. The arguments are
@@ -569,6 +591,35 @@ impl<B: Backend> Storage for B {
             Box::pin(feed::latest_reference(tx, kind))
         })
         .await
+    }
+
+    async fn register_roll(
+        &self,
+        range: &DinRange,
+        device: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Result<RollRow, Message>> {
+        let args = (range.clone(), device.map(str::to_owned), now);
+        run(self, Write, args, |tx, (range, device, now)| {
+            Box::pin(rolls::register(tx, range, device.as_deref(), *now))
+        })
+        .await
+    }
+
+    async fn assign_roll(
+        &self,
+        roll_id: Uuid,
+        device: Option<&str>,
+    ) -> Result<Result<RollRow, Message>> {
+        let args = (roll_id, device.map(str::to_owned));
+        run(self, Write, args, |tx, (roll, device)| {
+            Box::pin(rolls::assign(tx, *roll, device.as_deref()))
+        })
+        .await
+    }
+
+    async fn rolls(&self) -> Result<Vec<RollRow>> {
+        run(self, Read, (), |tx, ()| Box::pin(rolls::list(tx))).await
     }
 }
 

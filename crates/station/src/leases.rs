@@ -2,7 +2,8 @@
 //! from a counter per facility and year, inside the pull, as a feed record for that
 //! device alone. What a device holds is the station's own count (numbers leased to it
 //! and not yet seen in a pushed donation, [`record_used`]), never only the device's
-//! word, and two caps bound what one device can take ([`LeaseCaps`]).
+//! word, and two caps bound what one device can take ([`LeaseCaps`]). A lease never
+//! takes a number of a registered pre-printed roll ([`crate::rolls`]).
 
 use chrono::{DateTime, Utc};
 use lifebridge_domain::din::{DinRange, FacilityId};
@@ -12,9 +13,9 @@ use lifebridge_protocol::records::{LocalChange, RemoteKind};
 use uuid::Uuid;
 
 use crate::feed::{self, FeedItem};
-use crate::params;
 use crate::storage::sql::{Tx, Value};
 use crate::storage::{Result, StorageError, parse_time};
+use crate::{params, rolls};
 
 /// The station's DIN leasing policy (from the configuration).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,9 +176,12 @@ pub async fn holding(
             last_day += size;
         }
     }
+    // Numbers from pre-printed rolls were never leased: they count against no lease.
     let used = tx
         .query_one(
-            "SELECT COUNT(*) FROM din_used WHERE device_id = ?1 AND facility = ?2 AND year = ?3",
+            "SELECT COUNT(*) FROM din_used u WHERE u.device_id = ?1 AND u.facility = ?2 AND u.year = ?3
+               AND NOT EXISTS (SELECT 1 FROM din_roll r WHERE r.facility = u.facility
+                   AND r.year = u.year AND u.sequence BETWEEN r.first_seq AND r.last_seq)",
             params![device_id, facility.as_str(), year],
         )
         .await?
@@ -207,19 +211,20 @@ pub async fn lease(tx: &mut dyn Tx, device_id: Uuid, need: &LeaseNeed) -> Result
         }
     };
     let facility = need.policy.facility.as_str();
-    tx.execute(
-        "INSERT INTO din_counter (facility, year, next_seq) VALUES (?1, ?2, ?3)
-         ON CONFLICT (facility, year) DO NOTHING",
-        params![facility, need.year, need.policy.start_sequence],
-    )
-    .await?;
-    let next = tx
-        .query_one(
-            "SELECT next_seq FROM din_counter WHERE facility = ?1 AND year = ?2 FOR UPDATE",
-            params![facility, need.year],
-        )
+    // Locked before the rolls are read, as registering a roll locks it before it reads
+    // the leases (crate::rolls). A new counter starts at 0: a lease never starts below
+    // the configured first number.
+    let counter = rolls::lock_counter(tx, &need.policy.facility, need.year).await?;
+    let rolls: Vec<DinRange> = rolls::of_year(tx, &need.policy.facility, need.year)
         .await?
-        .count(0)?;
+        .into_iter()
+        .map(|r| r.range)
+        .collect();
+    let next = rolls::skip_rolls(
+        counter.max(u64::from(need.policy.start_sequence)),
+        count,
+        &rolls,
+    );
     let range = match lease_range(&need.policy.facility, need.year, next, count) {
         Ok(range) => range,
         Err(e) => {
@@ -261,8 +266,8 @@ pub async fn lease(tx: &mut dyn Tx, device_id: Uuid, need: &LeaseNeed) -> Result
 
 /// Notes the DINs of pushed donations as used by `device_id` (a correction names its
 /// donation's DIN again: one row per number). Called in the push transaction, after
-/// the batch was validated, so every DIN lies in a range leased to that device (or a
-/// training range, counted against no lease).
+/// the batch was validated, so every DIN lies in a range leased to that device, or in a
+/// registered pre-printed roll or a training range (counted against no lease).
 pub async fn record_used(tx: &mut dyn Tx, device_id: Uuid, entries: &[LocalChange]) -> Result<()> {
     let bodies = entries
         .iter()

@@ -14,6 +14,7 @@ pub mod leases;
 pub mod manifests;
 pub mod migrations;
 pub mod restore;
+pub mod rolls;
 pub mod server;
 pub mod staff;
 pub mod state;

@@ -7,7 +7,7 @@ use chrono::Utc;
 use clap::{Parser, Subcommand};
 use lifebridge_domain::messages::{Lang, Message};
 use lifebridge_station::config::{Config, DinConfig, TlsConfig};
-use lifebridge_station::{auth, open_storage, server};
+use lifebridge_station::{auth, open_storage, rolls, server};
 
 #[derive(Parser)]
 #[command(
@@ -69,6 +69,13 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Register, list and hand out rolls of pre-printed DIN labels: a donation numbered
+    /// from a registered roll is accepted like one from a leased range.
+    #[command(name = "rolls", alias = "roll")]
+    Rolls {
+        #[command(subcommand)]
+        command: RollCommand,
+    },
     /// Publish a rules table or questionnaire to every device.
     Publish {
         /// `rules` or `questionnaire`.
@@ -128,6 +135,41 @@ enum StaffCommand {
     Deactivate {
         #[arg(long)]
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollCommand {
+    /// Register a roll of labels printed ahead of time. Refused when any of its numbers
+    /// was leased to a device or lies in another roll; DIN leases skip it from now on.
+    Register {
+        /// ISBT 128 facility identification number printed on the labels (e.g. A9999).
+        #[arg(long)]
+        facility: String,
+        /// Nominal year on the labels, two digits (26 for 2026).
+        #[arg(long)]
+        year: u8,
+        /// First sequence number of the roll (0 to 999999).
+        #[arg(long)]
+        first: u32,
+        /// Last sequence number of the roll (0 to 999999, not below --first).
+        #[arg(long)]
+        last: u32,
+        /// The device (id or name) the roll was handed to: only it may number donations
+        /// from the roll. Without it, any enrolled device may.
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// List every registered roll and whom it was handed to.
+    List,
+    /// Hand a registered roll to a device (id or name), or with --any to every device.
+    Assign {
+        /// The roll's id (see `rolls list`).
+        roll: uuid::Uuid,
+        #[arg(long, conflicts_with = "any", required_unless_present = "any")]
+        device: Option<String>,
+        #[arg(long)]
+        any: bool,
     },
 }
 
@@ -400,6 +442,56 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("closed {}{}", closed.name, sent_note(&closed));
             Ok(())
         }
+        Command::Rolls { command } => {
+            let storage = open_storage(&config).await?;
+            match command {
+                RollCommand::Register {
+                    facility,
+                    year,
+                    first,
+                    last,
+                    device,
+                } => {
+                    let range = rolls::parse_range(&facility, year, first, last).map_err(say)?;
+                    let roll = storage
+                        .register_roll(&range, device.as_deref(), Utc::now())
+                        .await?
+                        .map_err(say)?;
+                    println!(
+                        "registered roll {} ({} numbers), id {}{}",
+                        rolls::range_text(&roll.range),
+                        roll.range.len(),
+                        roll.roll_id,
+                        holder(&roll)
+                    );
+                }
+                RollCommand::List => {
+                    println!(
+                        "{:<38} {:<24} {:>7}  {:<27} device",
+                        "roll_id", "range", "numbers", "registered"
+                    );
+                    for roll in storage.rolls().await? {
+                        println!(
+                            "{:<38} {:<24} {:>7}  {:<27} {}",
+                            roll.roll_id.to_string(),
+                            rolls::range_text(&roll.range),
+                            roll.range.len(),
+                            roll.registered_at.to_rfc3339(),
+                            roll.device_name.as_deref().unwrap_or("any")
+                        );
+                    }
+                }
+                RollCommand::Assign { roll, device, any } => {
+                    let device = if any { None } else { device };
+                    let roll = storage
+                        .assign_roll(roll, device.as_deref())
+                        .await?
+                        .map_err(say)?;
+                    println!("roll {}{}", rolls::range_text(&roll.range), holder(&roll));
+                }
+            }
+            Ok(())
+        }
         Command::Publish {
             kind,
             version,
@@ -447,6 +539,14 @@ async fn known_staff(
         .staff_by_name(name.trim())
         .await?
         .ok_or_else(|| format!("no staff member is named {}", name.trim()).into())
+}
+
+/// Whom a roll was handed to, for the operator.
+fn holder(roll: &rolls::RollRow) -> String {
+    match &roll.device_name {
+        Some(name) => format!("; handed to {name}: only it may number donations from it"),
+        None => "; any enrolled device may number donations from it".to_owned(),
+    }
 }
 
 /// What the operator is told about the devices after an account change.

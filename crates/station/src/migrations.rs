@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0008_statistics_tally_din_used",
         sql: include_str!("../../../migrations/station/0008_statistics_tally_din_used.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_din_roll",
+        sql: include_str!("../../../migrations/station/0010_din_roll.sql"),
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {

@@ -81,8 +81,8 @@ pub fn unacceptable(lease: &HeldLease, policy: &LeasePolicy) -> Option<&'static 
 
 /// Registers again the leases `device_id` holds and this database lost, and raises every
 /// DIN counter past every number leased. A lease that overlaps one this database holds
-/// (for any device) is not registered: it is logged, and the donations numbered from it
-/// stay refused until someone looks.
+/// (for any device) or a registered pre-printed roll is not registered: it is logged,
+/// and the donations numbered from it stay refused until someone looks.
 pub async fn recover_leases(
     tx: &mut dyn Tx,
     device_id: Uuid,
@@ -108,17 +108,12 @@ pub async fn recover_leases(
         if known {
             continue;
         }
-        let overlap = tx
-            .query_opt(
-                "SELECT device_id FROM din_lease WHERE facility = ?1 AND year = ?2
-                   AND first_seq <= ?4 AND last_seq >= ?3 LIMIT 1",
-                params![facility, range.year(), range.first(), range.last()],
-            )
-            .await?;
-        if let Some(mut other) = overlap {
-            tracing::error!(%device_id, lease = %lease.lease_id, other = other.text(0)?,
+        // A lease this database holds, or a registered pre-printed roll (no lease the
+        // station makes holds a number of one).
+        if let Some(found) = crate::rolls::overlap(tx, range).await? {
+            tracing::error!(%device_id, lease = %lease.lease_id, overlaps = %found,
                 first = range.first(), last = range.last(),
-                "reported lease overlaps one this station holds: not registered; DINs in it may have been leased twice");
+                "reported lease overlaps numbers this station gave out: not registered; DINs in it may have been used twice");
             continue;
         }
         // station_seq 0: the device has the lease, so it is never counted in flight.

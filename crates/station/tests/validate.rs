@@ -6,166 +6,19 @@
 mod common;
 mod fixture;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, Utc};
+use common::records::*;
 use common::{Backend, Device, TestStation, enroll, start};
-use lifebridge_domain::entities::{
-    Arm, BagSet, BagSetKind, Deferral, Donation, Donor, EntityKind, Outcome,
-};
+use lifebridge_domain::Din;
+use lifebridge_domain::entities::{Deferral, EntityKind};
 use lifebridge_domain::hlc::Hlc;
 use lifebridge_domain::merge::FieldClocks;
-use lifebridge_domain::resident_id::IdentityDocument;
-use lifebridge_domain::{Din, Procedure, Sex};
 use lifebridge_protocol::records::LocalChange;
-use lifebridge_protocol::wire::{ErrorCode, MAX_CLOCK_LEAD_MS, RefusedEntry};
+use lifebridge_protocol::wire::MAX_CLOCK_LEAD_MS;
 use lifebridge_station::staff::new_staff;
 use lifebridge_station::validate::Policy;
 use lifebridge_sync::SyncError;
 use uuid::Uuid;
-
-fn now_ms() -> u64 {
-    u64::try_from(Utc::now().timestamp_millis()).unwrap()
-}
-
-fn today() -> NaiveDate {
-    lifebridge_domain::china_date(Utc::now())
-}
-
-/// Entry `seq` of `device`'s log, stamped by its clock at `wall_ms`.
-fn entry<T: serde::Serialize>(
-    device: Uuid,
-    seq: u64,
-    kind: EntityKind,
-    id: Uuid,
-    body: &T,
-    wall_ms: u64,
-) -> LocalChange {
-    LocalChange {
-        seq,
-        hlc: Hlc {
-            wall_ms,
-            counter: seq as u32,
-            node: device,
-        },
-        entity: kind,
-        entity_id: id,
-        body: serde_json::to_string(body).unwrap(),
-        field_clocks: None,
-    }
-}
-
-fn donor(id: Uuid) -> Donor {
-    let tag = &id.simple().to_string()[20..];
-    Donor {
-        id,
-        document: IdentityDocument::parse("passport", &format!("P{}", tag.to_uppercase()), today())
-            .unwrap(),
-        name: "献血者".into(),
-        sex: Sex::Female,
-        birth_date: NaiveDate::from_ymd_opt(1990, 5, 17).unwrap(),
-        phone: None,
-        address: None,
-        abo_rh: None,
-        rural: Some(true),
-        registered_at: Utc::now(),
-    }
-}
-
-fn deferral(donor: Uuid, until: Option<NaiveDate>, lifts: Option<Uuid>, by: Uuid) -> Deferral {
-    Deferral {
-        id: Uuid::now_v7(),
-        donor_id: donor,
-        code: "hbsag_positive".into(),
-        reason: "HBsAg positive".into(),
-        start: today(),
-        until,
-        screening_id: None,
-        recorded_by: by,
-        recorded_at: Utc::now(),
-        lifts,
-    }
-}
-
-fn donation(donor: Uuid, din: Din) -> Donation {
-    let start = Utc::now() - Duration::minutes(10);
-    Donation {
-        id: Uuid::now_v7(),
-        donor_id: donor,
-        drive_id: Uuid::now_v7(),
-        screening_id: Uuid::now_v7(),
-        din,
-        procedure: Procedure::WholeBlood,
-        bag_set: BagSet {
-            kind: BagSetKind::Double,
-            lot: "LOT-1".into(),
-        },
-        planned_volume_ml: 400,
-        collected_volume_ml: Some(400),
-        started_at: start,
-        ended_at: Some(start + Duration::minutes(8)),
-        phlebotomist_id: Uuid::now_v7(),
-        arm: Arm::Left,
-        reactions: vec![],
-        outcome: Outcome::Complete,
-        recorded_at: Utc::now(),
-        supersedes: None,
-        correction_reason: None,
-        excluded_products: vec![],
-    }
-}
-
-/// The first DIN of the range the station leased to `device` at enrollment.
-fn leased_din(device: &Device, nth: u32) -> Din {
-    let usage = device.store.lock().unwrap().din_usage().unwrap();
-    usage[0].record.range.iter().nth(nth as usize).unwrap()
-}
-
-async fn push(
-    ts: &TestStation,
-    device: &Device,
-    entries: Vec<LocalChange>,
-) -> Result<u32, SyncError> {
-    device
-        .client(&ts.url())
-        .push(entries)
-        .await
-        .map(|(answer, _)| answer.stored)
-}
-
-/// `device` pushes the single entry `seq`, stamped now.
-async fn push_one<T: serde::Serialize>(
-    ts: &TestStation,
-    device: &Device,
-    seq: u64,
-    kind: EntityKind,
-    id: Uuid,
-    body: &T,
-) -> Result<u32, SyncError> {
-    push(
-        ts,
-        device,
-        vec![entry(device.id, seq, kind, id, body, now_ms())],
-    )
-    .await
-}
-
-/// The refusal a push got: 422 `entry_refused` naming the entry.
-fn refused(result: Result<u32, SyncError>) -> RefusedEntry {
-    match result {
-        Err(SyncError::Station { status, body }) => {
-            assert_eq!(status, 422, "{body:?}");
-            assert_eq!(body.error, ErrorCode::EntryRefused);
-            *body.refused.expect("the refusal names the entry")
-        }
-        other => panic!("expected a 422 refusal, got {other:?}"),
-    }
-}
-
-/// Ids of everything `device` would pull from the start.
-async fn pulled_ids(ts: &TestStation, device: &Device) -> Vec<Uuid> {
-    let page = device.client(&ts.url()).pull(0, 2000, None).await.unwrap();
-    assert!(!page.more);
-    page.records.into_iter().map(|r| r.id).collect()
-}
 
 async fn metrics(ts: &TestStation) -> String {
     // reqwest is built without a default TLS provider; the builder insists on one.
@@ -646,17 +499,23 @@ mod bodies {
         }
     }
 
-    fn run(backend: Backend) {
+    /// A runtime for the property's cases to block on, a station and one enrolled bus.
+    fn station_and_bus(backend: Backend) -> Option<(tokio::runtime::Runtime, TestStation, Device)> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let Some((ts, a)) = rt.block_on(async {
+        let (ts, a) = rt.block_on(async {
             let ts = start(backend, None).await?;
             let a = enroll(&ts, &ts.url(), "BUS-A").await;
             Some((ts, a))
-        }) else {
+        })?;
+        Some((rt, ts, a))
+    }
+
+    fn run(backend: Backend) {
+        let Some((rt, ts, a)) = station_and_bus(backend) else {
             return;
         };
         let d = Uuid::now_v7();
@@ -731,6 +590,342 @@ mod bodies {
                 },
             )
             .unwrap();
+    }
+
+    /// The kinds a tablet writes at the chair and on the road that the bodies above
+    /// leave out (they come from the store only after labelling and packing).
+    const CHAIR_AND_ROAD: [EntityKind; 7] = [
+        EntityKind::DinRange,
+        EntityKind::LabelPrint,
+        EntityKind::LabelScan,
+        EntityKind::DonationRelease,
+        EntityKind::TransportBox,
+        EntityKind::BoxPacking,
+        EntityKind::TemperatureReading,
+    ];
+
+    /// A body of each of [`CHAIR_AND_ROAD`] as `device`'s store wrote it: a pre-printed
+    /// range loaded, a donation labelled, scanned and released, its bag packed into a
+    /// box and a temperature read.
+    fn chair_and_road_bodies(device: &Device) -> Vec<(EntityKind, Uuid, String)> {
+        use lifebridge_domain::din::DinRange;
+        use lifebridge_domain::entities::DinRangeSource;
+        use lifebridge_domain::product::ProductClass;
+        use lifebridge_store::Actor;
+
+        device.seed(1);
+        let mut s = device.store.lock().unwrap();
+        let today = today();
+        let drive = s.drives_on(today).unwrap().pop().unwrap();
+        let driver = Actor::staff(s.staff_by_name("司机 刘洋").unwrap().unwrap().id);
+        let boxed = s
+            .open_box(driver, drive.id, "BOX-F1", ProductClass::RedCellWholeBlood)
+            .unwrap();
+        let din = s.drive_donations(drive.id).unwrap().pop().unwrap().din;
+        s.pack_bag(driver, boxed.id, &format!("]C0={din}01"))
+            .unwrap();
+        s.record_temperature(driver, boxed.id, Utc::now(), 4.5)
+            .unwrap();
+        let roll = DinRange::new(din.facility().clone(), din.year(), 900_000, 900_099).unwrap();
+        s.register_din_range(Actor::system(), roll, DinRangeSource::PrePrinted)
+            .unwrap();
+        let written = s.changes_after(0, u32::MAX).unwrap();
+        CHAIR_AND_ROAD
+            .iter()
+            .map(|kind| {
+                let c = written.iter().find(|c| c.entity == *kind).unwrap();
+                (c.entity, c.entity_id, c.body.clone())
+            })
+            .collect()
+    }
+
+    /// Whether the domain's own type for `kind` reads `body`.
+    fn domain_reads(kind: EntityKind, body: &str) -> bool {
+        use lifebridge_domain::cold_chain::{BoxPacking, TemperatureReading, TransportBox};
+        use lifebridge_domain::entities::{DinRangeRecord, DonationRelease, LabelPrint, LabelScan};
+        fn reads<T: serde::de::DeserializeOwned>(body: &str) -> bool {
+            serde_json::from_str::<T>(body).is_ok()
+        }
+        match kind {
+            EntityKind::DinRange => reads::<DinRangeRecord>(body),
+            EntityKind::LabelPrint => reads::<LabelPrint>(body),
+            EntityKind::LabelScan => reads::<LabelScan>(body),
+            EntityKind::DonationRelease => reads::<DonationRelease>(body),
+            EntityKind::TransportBox => reads::<TransportBox>(body),
+            EntityKind::BoxPacking => reads::<BoxPacking>(body),
+            EntityKind::TemperatureReading => reads::<TemperatureReading>(body),
+            other => panic!("{other:?} is not one of the chair-and-road kinds"),
+        }
+    }
+
+    /// A near-valid body: one field of a valid one changed the way a broken or hostile
+    /// device would change it. `nth` picks the field among those the change applies to.
+    #[derive(Debug, Clone)]
+    enum NearValid {
+        /// A field left out.
+        Removed { nth: usize },
+        /// A field of another JSON type (`as_` picks which).
+        WrongType { nth: usize, as_: usize },
+        /// A number past what any field holds, or negative, or past 64 bits.
+        OutOfRange { nth: usize, raw: &'static str },
+        /// A string longer than a whole entry may be.
+        Huge { nth: usize },
+        /// An id that is not one, or another record's.
+        BadId { nth: usize, raw: usize },
+        /// A value no enumeration has.
+        UnknownEnum { nth: usize },
+    }
+
+    fn near_valid() -> impl Strategy<Value = NearValid> {
+        prop_oneof![
+            any::<usize>().prop_map(|nth| NearValid::Removed { nth }),
+            (any::<usize>(), 0usize..4).prop_map(|(nth, as_)| NearValid::WrongType { nth, as_ }),
+            (
+                any::<usize>(),
+                proptest::sample::select(vec![
+                    "1e400",
+                    "-1e400",
+                    "-1",
+                    "18446744073709551616",
+                    "256",
+                    "1000000",
+                    "0.5"
+                ])
+            )
+                .prop_map(|(nth, raw)| NearValid::OutOfRange { nth, raw }),
+            any::<usize>().prop_map(|nth| NearValid::Huge { nth }),
+            (any::<usize>(), 0usize..4).prop_map(|(nth, raw)| NearValid::BadId { nth, raw }),
+            any::<usize>().prop_map(|nth| NearValid::UnknownEnum { nth }),
+        ]
+    }
+
+    /// Every field of `v` at any depth, as a JSON pointer with its value.
+    fn fields(v: &serde_json::Value, at: &str, out: &mut Vec<(String, serde_json::Value)>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, child) in map {
+                    let path = format!("{at}/{k}");
+                    out.push((path.clone(), child.clone()));
+                    fields(child, &path, out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    let path = format!("{at}/{i}");
+                    out.push((path.clone(), child.clone()));
+                    fields(child, &path, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Stands for a raw number serde_json cannot hold, until the body is text.
+    const RAW: &str = "@raw-number@";
+
+    /// `body` changed by `m`; the change kind falls back to removing a field when the
+    /// body has no field it applies to.
+    fn apply(body: &str, m: &NearValid) -> String {
+        let mut v: serde_json::Value = serde_json::from_str(body).unwrap();
+        let mut all = Vec::new();
+        fields(&v, "", &mut all);
+        let is_id = |f: &serde_json::Value| f.as_str().is_some_and(|s| s.parse::<Uuid>().is_ok());
+        let is_enum = |f: &serde_json::Value| {
+            f.as_str().is_some_and(|s| {
+                !s.is_empty()
+                    && s.starts_with(|c: char| c.is_ascii_lowercase())
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            })
+        };
+        let pick = |nth: usize, keep: &dyn Fn(&str, &serde_json::Value) -> bool| {
+            let chosen: Vec<&(String, serde_json::Value)> =
+                all.iter().filter(|(p, f)| keep(p, f)).collect();
+            (!chosen.is_empty()).then(|| chosen[nth % chosen.len()].0.clone())
+        };
+        let set = |v: &mut serde_json::Value, path: &str, to: serde_json::Value| {
+            *v.pointer_mut(path).unwrap() = to;
+        };
+        let remove = |v: &mut serde_json::Value, nth: usize| {
+            // Only object members: an array one item shorter is still a list.
+            let members: Vec<&String> = all
+                .iter()
+                .map(|(p, _)| p)
+                .filter(|p| {
+                    let parent = &p[..p.rfind('/').unwrap()];
+                    v.pointer(parent).is_some_and(|x| x.is_object())
+                })
+                .collect();
+            let path = members[nth % members.len()];
+            let (parent, key) = path.rsplit_once('/').unwrap();
+            if let Some(map) = v.pointer_mut(parent).and_then(|x| x.as_object_mut()) {
+                map.remove(key);
+            }
+        };
+        let mut raw = None;
+        match m {
+            NearValid::Removed { nth } => remove(&mut v, *nth),
+            NearValid::WrongType { nth, as_ } => {
+                match pick(*nth, &|_, f| {
+                    !f.is_null() && !f.is_object() && !f.is_array()
+                }) {
+                    Some(path) => {
+                        let field = v.pointer(&path).unwrap().clone();
+                        let others: Vec<serde_json::Value> = [
+                            serde_json::json!(7),
+                            serde_json::json!("7"),
+                            serde_json::json!(true),
+                            serde_json::json!({"a": 1}),
+                            serde_json::json!([]),
+                        ]
+                        .into_iter()
+                        .filter(|o| std::mem::discriminant(o) != std::mem::discriminant(&field))
+                        .collect();
+                        set(&mut v, &path, others[*as_ % others.len()].clone());
+                    }
+                    None => remove(&mut v, *nth),
+                }
+            }
+            NearValid::OutOfRange { nth, raw: number } => match pick(*nth, &|_, f| f.is_number()) {
+                Some(path) => {
+                    set(&mut v, &path, serde_json::Value::from(RAW));
+                    raw = Some(*number);
+                }
+                None => remove(&mut v, *nth),
+            },
+            NearValid::Huge { nth } => match pick(*nth, &|_, f| f.is_string()) {
+                Some(path) => set(
+                    &mut v,
+                    &path,
+                    serde_json::Value::from(
+                        "字".repeat(lifebridge_protocol::wire::MAX_ENTRY_BODY_BYTES / 3 + 1),
+                    ),
+                ),
+                None => remove(&mut v, *nth),
+            },
+            NearValid::BadId { nth, raw: which } => match pick(*nth, &|_, f| is_id(f)) {
+                Some(path) => {
+                    let id = v.pointer(&path).unwrap().as_str().unwrap().to_owned();
+                    let bad = match which {
+                        0 => "not-an-id".to_owned(),
+                        1 => String::new(),
+                        2 => format!("{}g", &id[..id.len() - 1]),
+                        _ => Uuid::now_v7().to_string(),
+                    };
+                    set(&mut v, &path, serde_json::Value::from(bad));
+                }
+                None => remove(&mut v, *nth),
+            },
+            NearValid::UnknownEnum { nth } => match pick(*nth, &|_, f| is_enum(f)) {
+                Some(path) => set(&mut v, &path, serde_json::Value::from("no_such_variant")),
+                None => remove(&mut v, *nth),
+            },
+        }
+        let text = v.to_string();
+        match raw {
+            Some(number) => text.replace(&format!("\"{RAW}\""), number),
+            None => text,
+        }
+    }
+
+    /// Near-valid bodies of every kind a tablet writes at the chair and on the road,
+    /// pushed over HTTP: the station never panics; a body the domain cannot read is
+    /// refused with 422 naming the entry and nothing is written; one it can read is
+    /// stored whole or refused the same way.
+    fn near_valid_run(backend: Backend) {
+        let Some((rt, ts, a)) = station_and_bus(backend) else {
+            return;
+        };
+        let bodies = chair_and_road_bodies(&a);
+        let held = std::cell::Cell::new(0u64);
+        // Each body as the store wrote it is taken: the changes below are what is refused.
+        for (kind, id, body) in &bodies {
+            let seq = held.get() + 1;
+            let mut e = entry(a.id, seq, *kind, *id, &(), now_ms());
+            e.body = body.clone();
+            assert_eq!(rt.block_on(push(&ts, &a, vec![e])).unwrap(), 1, "{kind:?}");
+            held.set(seq);
+        }
+        let refusals = std::cell::Cell::new(0u32);
+        let config = ProptestConfig {
+            cases: 24,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        for (kind, id, body) in &bodies {
+            let mut runner = proptest::test_runner::TestRunner::new(config.clone());
+            runner
+                .run(&near_valid(), |m| {
+                    let mutated = apply(body, &m);
+                    let readable = domain_reads(*kind, &mutated);
+                    let seq = held.get() + 1;
+                    let mut e = entry(a.id, seq, *kind, *id, &(), now_ms());
+                    e.body = mutated;
+                    rt.block_on(async {
+                        let before = ts.storage.counts().await.unwrap();
+                        match push(&ts, &a, vec![e]).await {
+                            Ok(stored) => {
+                                prop_assert!(
+                                    readable,
+                                    "{kind:?} {m:?}: stored a body the domain cannot read"
+                                );
+                                prop_assert_eq!(stored, 1);
+                                held.set(seq);
+                                let after = ts.storage.counts().await.unwrap();
+                                prop_assert_eq!(after.change_entries, before.change_entries + 1);
+                            }
+                            Err(SyncError::Station { status, body }) => {
+                                prop_assert_eq!(status, 422, "{:?} {:?}: {:?}", kind, m, body);
+                                let why = body.refused.expect("the refusal names the entry");
+                                prop_assert_eq!(
+                                    (why.seq, why.entity, why.entity_id),
+                                    (seq, *kind, *id)
+                                );
+                                if !readable {
+                                    prop_assert!(
+                                        [
+                                            "push_refused.body_unreadable",
+                                            "push_refused.body_too_large"
+                                        ]
+                                        .contains(&why.reason.code.as_str()),
+                                        "{:?}",
+                                        why.reason
+                                    );
+                                }
+                                prop_assert_eq!(ts.storage.counts().await.unwrap(), before);
+                                refusals.set(refusals.get() + 1);
+                            }
+                            Err(other) => {
+                                prop_assert!(false, "{kind:?} {m:?}: not a refusal: {other}")
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .unwrap();
+        }
+        // Most changes break the body: the property is about refusals, not acceptance.
+        assert!(
+            refusals.get() >= 24 * 7 / 2,
+            "only {} of {} near-valid bodies were refused",
+            refusals.get(),
+            24 * 7
+        );
+        assert_eq!(
+            rt.block_on(ts.storage.entries(a.id)).unwrap().len() as u64,
+            held.get(),
+            "the station holds exactly what it stored"
+        );
+    }
+
+    #[test]
+    fn near_valid_bodies_of_the_chair_and_road_kinds_are_refused_whole_sqlite() {
+        near_valid_run(Backend::Sqlite);
+    }
+
+    #[test]
+    fn near_valid_bodies_of_the_chair_and_road_kinds_are_refused_whole_postgres() {
+        near_valid_run(Backend::Postgres);
     }
 
     #[test]

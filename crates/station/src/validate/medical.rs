@@ -1,22 +1,23 @@
 //! The medical rules the station can check. A deferral lift names a deferral of the
 //! same donor, never a permanent one nor another lift, and is made by an active
 //! physician account the station issued (a device could invent an account of its own).
-//! A donation's DIN lies in a range the station leased to the pushing device, so no
-//! device can file a collection under another's numbers (the station keeps no
-//! register of pre-printed rolls; training numbers are accepted only by a station run
-//! for demos and training).
+//! A donation's DIN lies in a range the station leased to the pushing device or in a
+//! registered pre-printed roll not handed to another device ([`crate::rolls`]), so no
+//! device can file a collection under another's numbers (training numbers are accepted
+//! only by a station run for demos and training).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lifebridge_domain::din::{DinRange, FacilityId, TRAINING_FACILITY};
+use lifebridge_domain::din::{Din, DinRange, FacilityId, TRAINING_FACILITY};
 use lifebridge_domain::entities::{Deferral, Role};
 use uuid::Uuid;
 
 use super::{Checked, Detail, Policy, about, refuse, rows_for};
 use crate::params;
+use crate::rolls::{RollRow, range_text};
 use crate::staff::{STAFF_COLUMNS, to_staff};
 use crate::storage::Result;
-use crate::storage::sql::Tx;
+use crate::storage::sql::{ROWS_PER_STATEMENT, Tx, Value, list};
 
 fn deferral<'c>(c: &'c Checked<'_>) -> Option<&'c Deferral> {
     match &c.record.detail {
@@ -90,7 +91,10 @@ pub async fn lifts(tx: &mut dyn Tx, checked: &[Checked<'_>]) -> Result<()> {
     Ok(())
 }
 
-pub async fn dins_leased(
+/// Every donation's DIN lies in a range the station leased to `device_id`, or in a
+/// registered pre-printed roll that is not another device's ([`crate::rolls`]), or (on a
+/// training station) in the training facility.
+pub async fn dins_issued(
     tx: &mut dyn Tx,
     device_id: Uuid,
     checked: &[Checked<'_>],
@@ -122,12 +126,90 @@ pub async fn dins_leased(
         });
         leases.extend(range);
     }
+    // The rolls of each facility and year a donation outside the leases names: a
+    // statement or two per batch.
+    let mut rolls: BTreeMap<(String, u8), Vec<RollRow>> = BTreeMap::new();
+    let mut from_rolls = Vec::new();
     for (c, donation) in donations {
-        let training = policy.training && donation.din.facility().as_str() == TRAINING_FACILITY;
-        if !training && !leases.iter().any(|range| range.contains(&donation.din)) {
+        let din = &donation.din;
+        let training = policy.training && din.facility().as_str() == TRAINING_FACILITY;
+        if training || leases.iter().any(|range| range.contains(din)) {
+            continue;
+        }
+        let key = (din.facility().as_str().to_owned(), din.year());
+        if !rolls.contains_key(&key) {
+            let of_year = crate::rolls::of_year(tx, din.facility(), din.year()).await?;
+            rolls.insert(key.clone(), of_year);
+        }
+        let roll = rolls
+            .get(&key)
+            .and_then(|of_year| of_year.iter().find(|r| r.range.contains(din)));
+        let refusal = match roll {
+            Some(roll) if roll.usable_by(device_id) => {
+                from_rolls.push((c, din));
+                continue;
+            }
+            Some(roll) => about("push_refused.din_roll_other_device", c.entry)
+                .with("din", din.as_str())
+                .with("roll", range_text(&roll.range))
+                .with(
+                    "device",
+                    roll.device_name
+                        .clone()
+                        .or(roll.device_id.map(|d| d.to_string()))
+                        .unwrap_or_default(),
+                ),
+            None => about("push_refused.din_not_leased", c.entry).with("din", din.as_str()),
+        };
+        return Err(refuse(c.entry, refusal));
+    }
+    roll_dins_unused_elsewhere(tx, device_id, &from_rolls).await
+}
+
+/// A roll's label is used once: a number another device already filed a donation
+/// under is refused (a roll handed to no device, or handed on after some of it was
+/// used). Leased numbers need no such check: a lease is one device's alone.
+async fn roll_dins_unused_elsewhere(
+    tx: &mut dyn Tx,
+    device_id: Uuid,
+    from_rolls: &[(&Checked<'_>, &Din)],
+) -> Result<()> {
+    let mut by_year: BTreeMap<(&str, u8), BTreeSet<u32>> = BTreeMap::new();
+    for (_, din) in from_rolls {
+        by_year
+            .entry((din.facility().as_str(), din.year()))
+            .or_default()
+            .insert(din.sequence());
+    }
+    let mut used_elsewhere: BTreeMap<(String, u8, u32), String> = BTreeMap::new();
+    for ((facility, year), sequences) in by_year {
+        let sequences: Vec<Value> = sequences.into_iter().map(Value::from).collect();
+        for chunk in sequences.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT sequence, device_id FROM din_used WHERE facility = ?1 AND year = ?2
+                   AND device_id <> ?3 AND sequence IN ({})",
+                list(4, chunk.len())
+            );
+            let mut params = vec![facility.into(), year.into(), device_id.into()];
+            params.extend_from_slice(chunk);
+            for mut r in tx.query(&sql, &params).await? {
+                let sequence = u32::try_from(r.int(0)?).unwrap_or(u32::MAX);
+                used_elsewhere.insert((facility.to_owned(), year, sequence), r.text(1)?);
+            }
+        }
+    }
+    for (c, din) in from_rolls {
+        let key = (
+            din.facility().as_str().to_owned(),
+            din.year(),
+            din.sequence(),
+        );
+        if let Some(other) = used_elsewhere.get(&key) {
             return Err(refuse(
                 c.entry,
-                about("push_refused.din_not_leased", c.entry).with("din", donation.din.as_str()),
+                about("push_refused.din_used_elsewhere", c.entry)
+                    .with("din", din.as_str())
+                    .with("device", other.as_str()),
             ));
         }
     }

@@ -8,7 +8,7 @@
 //!
 //! One file per concern: [`body`] (parsing, ids, sizes), [`clock`] (the skew bound),
 //! [`writer`] (one writer per record), [`references`] (donors known) and [`medical`]
-//! (deferral lifts, DINs from the device's leases).
+//! (deferral lifts, DINs from the device's leases or a registered pre-printed roll).
 
 mod body;
 mod clock;
@@ -72,7 +72,7 @@ pub async fn batch(
     }
     references::donors_known(tx, &checked).await?;
     medical::lifts(tx, &checked).await?;
-    medical::dins_leased(tx, device_id, &checked, policy).await?;
+    medical::dins_issued(tx, device_id, &checked, policy).await?;
     Ok(())
 }
 

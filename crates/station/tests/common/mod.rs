@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod proxy;
+pub mod records;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
