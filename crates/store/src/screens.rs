@@ -280,8 +280,6 @@ pub fn class_options(rules: &RuleSet) -> Vec<ClassOption> {
         .filter_map(|class| {
             rules.cold_chain.class(class).map(|rule| ClassOption {
                 class,
-                name_zh: class.name_zh(),
-                name_en: class.name_en(),
                 range: rule.range,
                 processing_limit_hours: rule.processing_limit_hours,
             })

@@ -812,7 +812,7 @@ fn an_excluded_bag_is_never_packed_into_a_platelet_box() {
         .find(|u| u.donation.din == bag.din)
         .unwrap();
     assert_eq!(waiting.allowed, vec![ProductClass::RedCellWholeBlood]);
-    assert!(waiting.unit.describe().contains("slow draw"));
+    assert!(waiting.unit.message().to_string().contains("slow draw"));
     assert_eq!(
         view.classes.iter().map(|c| c.class).collect::<Vec<_>>(),
         ProductClass::ALL.to_vec()
@@ -858,9 +858,9 @@ fn an_excluded_bag_is_never_packed_into_a_platelet_box() {
         lifebridge_domain::cold_chain::UnitStatus::Downgraded
     );
     assert!(
-        unit.describe().contains("no platelets"),
+        unit.message().to_string().contains("no platelets"),
         "{}",
-        unit.describe()
+        unit.message().to_string()
     );
     // The tubes released with each bag are on the manifest.
     assert_eq!(boxed.bags[0].tubes.len(), 2);

@@ -199,8 +199,13 @@ fn unit_status_is_the_worst_finding() {
     });
     let a = UnitAssessment::new(hot);
     assert_eq!(a.status, UnitStatus::Quarantined);
-    assert!(a.describe().starts_with("隔离"), "{}", a.describe());
-    assert!(a.describe().contains("slow draw"), "{}", a.describe());
+    let zh = a.message().render(crate::messages::Lang::ZhCn);
+    assert!(zh.starts_with("隔离"), "{zh}");
+    assert!(
+        a.message().to_string().contains("slow draw"),
+        "{}",
+        a.message()
+    );
 }
 
 #[test]
@@ -233,7 +238,12 @@ fn time_limits_per_class_at_the_boundary() {
         UnitAssessment::new(plasma.clone()).status,
         UnitStatus::Downgraded
     );
-    assert!(plasma[0].describe().contains("not fresh frozen plasma"));
+    assert!(
+        plasma[0]
+            .message()
+            .to_string()
+            .contains("not fresh frozen plasma")
+    );
 }
 
 #[test]
