@@ -68,6 +68,17 @@ fn whole_blood_goes_to_red_cell_boxes() {
     let text = err.to_string();
     assert!(text.contains("A999926000017"), "{text}");
     assert!(text.contains("triple or quadruple"), "{text}");
+    // The classes by their catalogue names, in the reader's language.
+    assert!(
+        text.contains("a box of whole blood for platelets"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("allowed: whole blood for red cells"),
+        "{text}"
+    );
+    let zh = err.message().render(crate::messages::Lang::ZhCn);
+    assert!(zh.contains("不能装入全血（制备血小板）箱"), "{zh}");
     assert!(
         check_packing(&d, ProductClass::ApheresisPlatelets, &rules())
             .unwrap_err()
