@@ -30,8 +30,8 @@ fi
 STATION=$!
 trap 'kill $STATION 2>/dev/null || true' EXIT
 echo "station: http://127.0.0.1:$PORT (data in $DEMO/station)"
-echo "receiving desk: http://127.0.0.1:$PORT/desk (赵敏, PIN 1234; driver 司机 周勇, PIN 1234); statistics: /stats"
-echo "app: sign in as any demo crew member with PIN 1234 (the driver's Transport tab: 司机 周勇, issued by the station, or the demo's 司机 刘洋)"
+echo "receiving desk: http://127.0.0.1:$PORT/desk (赵敏, PIN 123456; driver 司机 周勇, PIN 123456); statistics: /stats"
+echo "app: sign in as any demo crew member with PIN 123456 (the driver's Transport tab: 司机 周勇, issued by the station, or the demo's 司机 刘洋)"
 
 env LIFEBRIDGE_STORE="$DEMO/device.db" LIFEBRIDGE_STORE_KEY="$KEY" LIFEBRIDGE_DEVICE_NAME=DEMO-BUS \
   LIFEBRIDGE_STATION_URL="http://127.0.0.1:$PORT" LIFEBRIDGE_ENROLL_CODE="$CODE" \

@@ -43,7 +43,7 @@ roots!(
     lifebridge_store::screens::DonorForm,
     lifebridge_store::screens::ScreeningForm,
     lifebridge_store::screens::StartForm,
-    lifebridge_store::screens::FinishForm,
+    lifebridge_store::drive_day::FinishCollection,
     lifebridge_store::drive_day::QueueEntry,
     lifebridge_store::drive_day::DriveSummary,
     lifebridge_store::appointments::AppointmentEntry,

@@ -80,6 +80,14 @@ impl From<StoreError> for CommandError {
                 field: Some(field),
                 ..CommandError::new("invalid", message)
             },
+            StoreError::Refused {
+                field,
+                message: text,
+            } => CommandError {
+                field: Some(field),
+                text: Some(Box::new(text)),
+                ..CommandError::new("invalid", message)
+            },
             StoreError::Missing { .. } => CommandError::new("missing", message),
             StoreError::HardStop { codes, .. } => CommandError {
                 detail: serde_json::json!({ "codes": codes }),
@@ -253,3 +261,23 @@ fn refusal_detail(refusal: &PackingRefusal) -> serde_json::Value {
 }
 
 pub type CommandResult<T> = Result<T, CommandError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refusal in the catalogue's words reaches the screen as `invalid` on its field,
+    /// with the message for the UI to render in its language.
+    #[test]
+    fn a_catalogue_refusal_keeps_its_field_and_message() {
+        let message = Message::new("staff_account.pin_format");
+        let error = CommandError::from(StoreError::Refused {
+            field: "pin".to_owned(),
+            message: message.clone(),
+        });
+        assert_eq!(error.code, "invalid");
+        assert_eq!(error.field.as_deref(), Some("pin"));
+        assert_eq!(error.message, "PIN: must be 4 to 8 digits");
+        assert_eq!(error.text.as_deref(), Some(&message));
+    }
+}

@@ -268,7 +268,7 @@ mod tests {
                     NewStaff {
                         display_name: "护士长 孙艳".into(),
                         roles: vec![Role::Supervisor],
-                        pin: "7531".into(),
+                        pin: "753186".into(),
                     },
                 )
             })
@@ -383,7 +383,7 @@ mod tests {
         state
             .call(|s| s.apply_remote(&[issued(true, now)], 1))
             .unwrap();
-        let boss = state.call(|s| s.sign_in(id, "7531")).unwrap().unwrap();
+        let boss = state.call(|s| s.sign_in(id, "753186")).unwrap().unwrap();
         state.set_session(Some(boss));
         state.require(Role::Supervisor).unwrap();
         // The station closes the account; the tablet hears of it while it is signed in.
@@ -402,7 +402,7 @@ mod tests {
                     NewStaff {
                         display_name: "吴静".into(),
                         roles: vec![Role::Registration],
-                        pin: "2468".into(),
+                        pin: "246813".into(),
                     },
                 ))
             })

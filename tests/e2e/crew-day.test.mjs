@@ -2,7 +2,7 @@
 // deferred donor), collection with label scan-verification, queue and summary.
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { KEY, click, demoStore, fill, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
+import { DEMO_PIN, KEY, click, demoStore, fill, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
 
 /** A valid resident ID (GB 11643 MOD 11-2) for a test donor born on `birth`. */
 function residentId(area, birth, seq) {
@@ -50,7 +50,7 @@ test("a wrong PIN is refused with the attempts left, the right one signs in", as
   assert.match(err, /PIN 码错误/);
   assert.match(err, /4/);
   await shot(browser, "01-wrong-pin");
-  await fill(browser, "#pin", "1234");
+  await fill(browser, "#pin", DEMO_PIN);
   await browser.keys(["Enter"]);
   assert.match(await text(browser, "[data-testid=signed-in-as]"), /李敏/);
   await shot(browser, "02-drive");
@@ -204,7 +204,7 @@ test("collection: DIN from the range, a wrong label is refused, every label scan
   await fill(browser, "#manual-din", `${shown[1]} ${shown[2]} ${shown[3]} ${shown[4]}`);
   await fill(browser, "#manual-reason", "记录单标签被水浸湿");
   await (await browser.$("#manual-witness")).selectByVisibleText(NURSE);
-  await fill(browser, "#manual-pin", "1234");
+  await fill(browser, "#manual-pin", DEMO_PIN);
   await click(browser, "#manual-submit");
   await browser.waitUntil(async () => (await browser.$$("#pieces li.verified")).length === barcodes.length, { timeout: 10000 });
   assert.equal((await browser.$$("#pieces li.manual")).length, 1, "the typed piece is shown as manual");

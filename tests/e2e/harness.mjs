@@ -25,7 +25,10 @@ export function freePort() {
   });
 }
 
-/** A store with a demo crew (PIN 1234), today's demo drive and a training DIN range. */
+/** Every demo account's PIN (`lifebridge_store::demo::DEMO_PIN`): 6 digits, as accounts that sign need. */
+export const DEMO_PIN = "123456";
+
+/** A store with a demo crew (PIN DEMO_PIN), today's demo drive and a training DIN range. */
 export function demoStore(donations = 2) {
   const dir = mkdtempSync(path.join(tmpdir(), "lifebridge-e2e-"));
   const store = path.join(dir, "device.db");
@@ -258,7 +261,7 @@ export async function fill(browser, selector, value) {
   await el.setValue(value);
 }
 
-export async function signIn(browser, name, pin = "1234") {
+export async function signIn(browser, name, pin = DEMO_PIN) {
   await click(browser, `button[data-staff="${name}"]`);
   await fill(browser, "#pin", pin);
   await browser.keys(["Enter"]);

@@ -61,8 +61,12 @@ test("the supervisor adds a colleague on the tablet; mistakes are refused with t
 
   await add(NEWCOMER, ["registration", "phlebotomist"], "2468", "2486");
   assert.match(await refusal(), /两次输入的 PIN 不一致/);
+  // The PIN refusals are the domain's policy in the catalogue's words (zh-CN here).
   await add(NEWCOMER, ["registration", "phlebotomist"], "24");
-  assert.match(await refusal(), /pin: must be 4 to 8 digits/);
+  assert.match(await refusal(), /PIN 须为 4–8 位数字/);
+  // A driver signs dispatches with this PIN: 4 digits are refused, with what is allowed.
+  await add(NEWCOMER, ["registration", "driver"], "2468");
+  assert.match(await refusal(), /driver.*至少 6 位数字/);
   await add(NEWCOMER, [], "2468");
   assert.match(await refusal(), /at least one role/);
   await add("登记护士 李敏", ["registration"], "2468");

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { KEY, click, demoStore, fill, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
+import { DEMO_PIN, KEY, click, demoStore, fill, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
 
 const DRIVER = "司机 刘洋";
 
@@ -119,7 +119,7 @@ test("bags are packed by scanning, switching box by scanning its code", async ()
   await click(browser, "#pack-manual-submit");
   assert.match(await text(browser, "#transport-error"), /手工录入被拒绝|Manual entry refused/);
   assert.equal(await bagCount("BOX-P1"), 0);
-  await fill(browser, "#pack-manual-pin", "1234");
+  await fill(browser, "#pack-manual-pin", DEMO_PIN);
   await click(browser, "#pack-manual-submit");
   await browser.$(`.box[data-box="BOX-P1"] li[data-din="${dins[3]}"][data-manual="true"]`).waitForDisplayed({ timeout: 10000 });
   await shot(browser, "transport-02a-packed-by-manual-entry");
@@ -173,7 +173,7 @@ test("dispatch: a wrong PIN is refused, the right one signs; the manifest is rea
   assert.equal(await browser.$(".manifest").isExisting(), false, "a wrong PIN signs nothing");
   await shot(browser, "transport-05-wrong-pin");
 
-  await fill(browser, "#dispatch-pin", "1234");
+  await fill(browser, "#dispatch-pin", DEMO_PIN);
   await click(browser, "#dispatch");
   await browser.$(".manifest").waitForDisplayed({ timeout: 10000 });
   assert.match(await text(browser, "#transport-message"), /已发运|Dispatched/);

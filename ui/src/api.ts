@@ -8,7 +8,7 @@ import { renderMessage } from "./messages";
 export type * from "./generated";
 import type {
   AppStatus, AppointmentEntry, CommandError, DeferralChoice, DocumentCheck, Donation, Donor, DonorForm, DonorOverview,
-  Drive, DriveForm, DriveLabelAccount, DriveSummary, FinishForm, LabelView, LoggerImportView, ManifestView,
+  Drive, DriveForm, DriveLabelAccount, DriveSummary, FinishCollection, LabelView, LoggerImportView, ManifestView,
   ManualLabelEntry, ManualPackEntry, PhysicianDecision, ProductClass, QueueEntry, Role, ScreenOptions, Screening,
   ScreeningForm, ScreeningView, Staff, StartForm, SyncView, TransportView, Visit,
 } from "./generated";
@@ -45,7 +45,7 @@ export interface Commands {
   deferral_catalogue: [{}, DeferralChoice[]];
   save_deferral_slip: [{ screeningId: Id }, string];
   start_collection: [{ form: StartForm }, Donation];
-  finish_collection: [{ form: FinishForm }, Donation];
+  finish_collection: [{ form: FinishCollection }, Donation];
   volume_from_scale: [{ grossG: number; tareG: number }, number];
   label_status: [{ donationId: Id }, LabelView];
   print_labels: [{ donationId: Id; tubes: number }, LabelView];

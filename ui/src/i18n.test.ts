@@ -37,6 +37,15 @@ describe("errorText", () => {
     expect(invalid).toContain("name: must not be empty");
   });
 
+  it("renders a refusal in the catalogue's words in the screen's language", () => {
+    const pin = errorText({
+      code: "invalid", field: "pin", message: "PIN: …", detail: null,
+      text: { code: "staff_account.pin_too_short_to_sign", params: { roles: "driver", digits: "6" } },
+    });
+    expect(pin).toContain("driver 的账户用 PIN 签字");
+    expect(pin).toContain("须至少 6 位数字");
+  });
+
   it("never loses an unexpected error", () => {
     expect(errorText(new Error("boom"))).toContain("boom");
   });

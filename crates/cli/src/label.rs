@@ -252,11 +252,7 @@ fn piece_for(kind: KindArg, piece: Option<u8>) -> Result<LabelPiece> {
     };
     let p = LabelPiece::new(kind, piece.unwrap_or(default));
     if !range.contains(&p.piece) || LabelPiece::from_flags(&p.flags()) != Some(p) {
-        bail!(
-            "--piece {} is not a {}: allowed {allowed}",
-            p.piece,
-            p.describe()
-        );
+        bail!("--piece {} is not a {}: allowed {allowed}", p.piece, p);
     }
     Ok(p)
 }

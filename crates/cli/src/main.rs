@@ -259,7 +259,7 @@ fn rules_show(json: bool, rules_path: Option<&Path>) -> Result<()> {
             "{}\t{}\t{}\t{}\t{}\t{}",
             d.code,
             d.kind,
-            d.period_en,
+            d.period_text,
             scope,
             if d.waivable { "waivable" } else { "hard stop" },
             d.zh
@@ -270,8 +270,8 @@ fn rules_show(json: bool, rules_path: Option<&Path>) -> Result<()> {
             "interval {} -> {}: {} (a physician may approve {})",
             w.from_procedure.as_str(),
             w.to_procedure.as_str(),
-            w.period.describe_en(),
-            w.waivable_to.describe_en()
+            w.period.message(),
+            w.waivable_to.message()
         );
     }
     Ok(())

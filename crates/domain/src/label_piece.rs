@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::din::DinFlag;
-use crate::messages::{Lang, Message};
+use crate::messages::Message;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -137,12 +137,5 @@ impl LabelPiece {
             LabelKind::Tube => Message::new("piece.tube").with("n", self.piece.to_string()),
             LabelKind::Record => Message::new("piece.record"),
         }
-    }
-
-    /// [`LabelPiece::name`] in both languages, `satellite bag 3 / 转移袋 3`: what the
-    /// label itself and the printed manifest carry (GB 18469 labels are bilingual).
-    pub fn describe(self) -> String {
-        let name = self.name();
-        format!("{} / {}", name.render(Lang::En), name.render(Lang::ZhCn))
     }
 }

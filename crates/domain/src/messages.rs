@@ -222,6 +222,17 @@ fn render_param(param: &Param, lang: Lang, filter: &str) -> String {
     }
 }
 
+/// `message` in both languages, `first` first, joined by " / ": what paper carries that
+/// readers of either language handle (a label's piece name, a manifest's captions and
+/// unit statuses). Screens and the CLI render one language instead.
+pub fn bilingual(message: &Message, first: Lang) -> String {
+    let second = match first {
+        Lang::ZhCn => Lang::En,
+        Lang::En => Lang::ZhCn,
+    };
+    format!("{} / {}", render(message, first), render(message, second))
+}
+
 /// Replaces each `{name}` / `{name|cap}` of `template`; an unknown name stays as written.
 fn fill(template: &str, params: &BTreeMap<String, Param>, lang: Lang) -> String {
     let mut out = String::with_capacity(template.len());

@@ -8,6 +8,8 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+use crate::messages::{Message, Param};
+
 /// The error argon2 gives for an unusable salt or an unreadable stored hash.
 pub use argon2::password_hash::Error as PinHashError;
 
@@ -46,6 +48,23 @@ pub fn pin_is_well_formed(pin: &str) -> bool {
 /// [`MIN_SIGNING_DIGITS`]; `Role::signs` says which device roles do).
 pub fn pin_is_allowed(pin: &str, signs: bool) -> bool {
     pin_is_well_formed(pin) && (!signs || pin.len() >= MIN_SIGNING_DIGITS)
+}
+
+/// Why `pin` may not be set for an account with `roles` (whose PIN `signs`), in the
+/// catalogue's words naming the field and what is allowed; `None` when it may. The one
+/// refusal of the policy, for accounts the station issues and accounts a tablet adds.
+pub fn refusal(pin: &str, signs: bool, roles: impl Into<Param>) -> Option<Message> {
+    if !pin_is_well_formed(pin) {
+        return Some(Message::new("staff_account.pin_format"));
+    }
+    if !pin_is_allowed(pin, signs) {
+        return Some(
+            Message::new("staff_account.pin_too_short_to_sign")
+                .with("digits", MIN_SIGNING_DIGITS.to_string())
+                .with("roles", roles),
+        );
+    }
+    None
 }
 
 fn hasher() -> Result<Argon2<'static>, PinHashError> {
@@ -92,6 +111,19 @@ mod tests {
         assert!(pin_is_allowed("25801346", true));
         assert!(!pin_is_allowed("258013467", true));
         assert!(!pin_is_allowed("25a013", true));
+    }
+
+    #[test]
+    fn a_refusal_names_the_field_and_what_is_allowed() {
+        assert_eq!(refusal("2580", false, "registration"), None);
+        assert_eq!(refusal("258013", true, "driver"), None);
+        let format = refusal("25a0", false, "registration").unwrap();
+        assert_eq!(format.code, "staff_account.pin_format");
+        assert_eq!(format.to_string(), "PIN: must be 4 to 8 digits");
+        let short = refusal("2580", true, "driver").unwrap();
+        assert_eq!(short.code, "staff_account.pin_too_short_to_sign");
+        assert!(short.to_string().contains("driver"), "{short}");
+        assert!(short.to_string().contains("at least 6 digits"), "{short}");
     }
 
     /// The policy's cost is in every new hash; a verify is timed (a debug build of this

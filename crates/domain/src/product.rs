@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::messages::{Lang, Message, catalogue};
+use crate::messages::Message;
 
 /// What a transport box carries, which decides the temperature it must stay in
 /// (domain.md section 5).
@@ -53,23 +53,6 @@ impl ProductClass {
             ProductClass::ApheresisPlatelets => "product_class.apheresis_platelets",
             ProductClass::ApheresisPlasma => "product_class.apheresis_plasma",
         })
-    }
-
-    /// [`ProductClass::name`] in zh-CN, for documents that print both languages.
-    pub fn name_zh(self) -> &'static str {
-        self.catalogue_name(Lang::ZhCn)
-    }
-
-    /// [`ProductClass::name`] in English.
-    pub fn name_en(self) -> &'static str {
-        self.catalogue_name(Lang::En)
-    }
-
-    /// The name has no parameters, so the catalogue's own (static) text is the rendering.
-    fn catalogue_name(self, lang: Lang) -> &'static str {
-        catalogue()
-            .get(&self.name().code)
-            .map_or(self.as_str(), |entry| entry.text(lang))
     }
 }
 

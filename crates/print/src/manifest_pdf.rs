@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use lifebridge_domain::cold_chain::{Manifest, ManifestBox, UnitStatus, abo_rh_label};
-use lifebridge_domain::messages::{Lang, Message};
+use lifebridge_domain::messages::{Lang, Message, bilingual};
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
@@ -71,11 +71,7 @@ pub(crate) fn caption(code: &str) -> String {
 
 /// A message in both languages, Chinese first.
 pub(crate) fn both(message: &Message) -> String {
-    format!(
-        "{} / {}",
-        message.render(Lang::ZhCn),
-        message.render(Lang::En)
-    )
+    bilingual(message, Lang::ZhCn)
 }
 
 /// A table heading in both languages, without the slash ("献血码 DIN"): columns are narrow.
@@ -702,7 +698,7 @@ pub(crate) mod tests {
                 &rules,
             ));
         }
-        let text = UnitAssessment::new(findings).describe();
+        let text = both(&UnitAssessment::new(findings).message());
         let missing: String = text
             .chars()
             .filter(|c| !font.covers(&c.to_string()) && printable(&font, *c) == MISSING)

@@ -288,13 +288,8 @@ fn signs(roles: &[StaffRole]) -> bool {
 
 fn hashed_pin(pin: &str, roles: &[StaffRole]) -> Result<String, Message> {
     let pin = pin.trim();
-    if !pin::pin_is_well_formed(pin) {
-        return Err(Message::new("staff_account.pin_format"));
-    }
-    if !pin::pin_is_allowed(pin, signs(roles)) {
-        return Err(Message::new("staff_account.pin_too_short_to_sign")
-            .with("digits", pin::MIN_SIGNING_DIGITS.to_string())
-            .with("roles", StaffRole::join(roles)));
+    if let Some(refusal) = pin::refusal(pin, signs(roles), StaffRole::join(roles)) {
+        return Err(refusal);
     }
     // The domain reads no random source: the salt is drawn here, fresh for every hash.
     let salt: [u8; pin::SALT_LEN] = rand::random();

@@ -21,7 +21,9 @@ use crate::{Actor, Result, Store, StoreError};
 /// Facility code for training labels. Stations never accept training ranges (only one
 /// started for demos and training does).
 pub use lifebridge_domain::din::TRAINING_FACILITY;
-pub const DEMO_PIN: &str = "1234";
+/// Every demo account's PIN: 6 digits, since the demo crew has roles that sign
+/// (`lifebridge_domain::pin::MIN_SIGNING_DIGITS`).
+pub const DEMO_PIN: &str = "123456";
 
 const SURNAMES: [&str; 12] = [
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",

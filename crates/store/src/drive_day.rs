@@ -49,9 +49,14 @@ pub struct StartCollection {
     pub arm: Arm,
 }
 
+/// A collection finished at the chair, as the screen sends it and the store records it
+/// (one type, so a new field of the finished donation is added here once);
+/// `ended_at` absent ends it now.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FinishCollection {
-    pub ended_at: DateTime<Utc>,
+    pub donation_id: RecordId,
+    pub ended_at: Option<DateTime<Utc>>,
     pub collected_volume_ml: u32,
     pub reactions: Vec<AdverseReaction>,
     pub outcome: Outcome,
@@ -303,14 +308,16 @@ impl Store {
         )
     }
 
-    /// The needle is out: end time, volume from the scale, reactions and outcome are
-    /// recorded on the donation (a new change-log entry; the earlier one stays).
+    /// The needle is out: end time (now, unless the form gives one), volume from the
+    /// scale, reactions and outcome are recorded on the donation (a new change-log
+    /// entry; the earlier one stays).
     pub fn finish_collection(
         &mut self,
         actor: Actor,
-        donation_id: RecordId,
         finish: FinishCollection,
     ) -> Result<Donation> {
+        let donation_id = finish.donation_id;
+        let ended_at = finish.ended_at.unwrap_or_else(crate::now);
         let staff_id = actor_staff(actor, "finishing a collection")?;
         require_role(
             &self.conn,
@@ -334,7 +341,7 @@ impl Store {
                 "must be complete, partial or aborted",
             ));
         }
-        if finish.ended_at < donation.started_at {
+        if ended_at < donation.started_at {
             return Err(StoreError::invalid(
                 "ended_at",
                 "is before the collection started",
@@ -356,7 +363,7 @@ impl Store {
                 ),
             ));
         }
-        donation.ended_at = Some(finish.ended_at);
+        donation.ended_at = Some(ended_at);
         donation.collected_volume_ml = Some(finish.collected_volume_ml);
         donation.reactions = finish.reactions;
         donation.outcome = finish.outcome;

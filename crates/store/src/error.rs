@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 
+use lifebridge_domain::messages::Message;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -22,6 +23,10 @@ pub enum StoreError {
     SchemaTooNew { found: u32, supported: u32 },
     #[error("{field}: {problem}")]
     Invalid { field: String, problem: String },
+    /// Input refused in the catalogue's words (the screen renders `message` in its
+    /// language, pointing at `field`); `Display` is the English rendering.
+    #[error("{message}")]
+    Refused { field: String, message: Message },
     /// A rule that protects the donor or the patient fails and no one may waive it.
     #[error("hard stop: {message}")]
     HardStop { codes: Vec<String>, message: String },

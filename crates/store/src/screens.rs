@@ -8,8 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lifebridge_domain::Sex;
 use lifebridge_domain::eligibility::{self, Decision, DeferralChoice, Reason};
 use lifebridge_domain::entities::{
-    AdverseReaction, Arm, BagSet, BagSetKind, Deferral, Donation, Donor, Drive, Outcome,
-    PhysicianDecision, ReactionKind, RecordId, Role, Screening, Severity, SiteKind, Visit,
+    Arm, BagSet, BagSetKind, Deferral, Donation, Donor, Drive, Outcome, PhysicianDecision,
+    ReactionKind, RecordId, Role, Screening, Severity, SiteKind, Visit,
 };
 use lifebridge_domain::handoff::HandoffRecord;
 use lifebridge_domain::product::ProductClass;
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::cold_chain::{
     ClassOption, ColdChainError, LoggerImport, ManualPackEntry, SignedManifest, TransportView,
 };
-use crate::drive_day::{CheckInStatus, FinishCollection, StartCollection};
+use crate::drive_day::{CheckInStatus, StartCollection};
 use crate::labels::{LabelError, LabelSetStatus, ManualLabelEntry};
 use crate::records::{DonorDetails, NewDonor, NewDrive};
 pub use crate::screening::ScreeningForm;
@@ -130,28 +130,6 @@ pub struct StartForm {
     #[serde(default)]
     pub planned_volume_ml: Option<u32>,
     pub arm: Arm,
-}
-
-/// A collection finished at the chair; `ended_at` defaults to now.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct FinishForm {
-    pub donation_id: RecordId,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub collected_volume_ml: u32,
-    pub reactions: Vec<AdverseReaction>,
-    pub outcome: Outcome,
-}
-
-impl FinishForm {
-    pub fn into_finish(self, now: DateTime<Utc>) -> FinishCollection {
-        FinishCollection {
-            ended_at: self.ended_at.unwrap_or(now),
-            collected_volume_ml: self.collected_volume_ml,
-            reactions: self.reactions,
-            outcome: self.outcome,
-        }
-    }
 }
 
 /// A donor at check-in: record, history and whether they may give whole blood today.
@@ -302,8 +280,6 @@ pub fn class_options(rules: &RuleSet) -> Vec<ClassOption> {
         .filter_map(|class| {
             rules.cold_chain.class(class).map(|rule| ClassOption {
                 class,
-                name_zh: class.name_zh(),
-                name_en: class.name_en(),
                 range: rule.range,
                 processing_limit_hours: rule.processing_limit_hours,
             })
@@ -652,12 +628,6 @@ impl Store {
         date: NaiveDate,
     ) -> Result<Drive> {
         self.start_drive(actor, form.into_new(date))
-    }
-
-    /// Finishes a collection from the chair's form; a form without `ended_at` ends now.
-    pub fn finish_collection_form(&mut self, actor: Actor, form: FinishForm) -> Result<Donation> {
-        let donation_id = form.donation_id;
-        self.finish_collection(actor, donation_id, form.into_finish(crate::now()))
     }
 
     /// Collected volume from the scale (see [`Store::volume_from_scale`]), refused on

@@ -685,6 +685,36 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
         .unwrap()
 }
 
+/// The chair's form leaves `ended_at` empty: the collection ends when it is recorded.
+#[test]
+fn a_collection_finished_without_an_end_time_ends_now() {
+    use lifebridge_domain::entities::Outcome;
+    use lifebridge_store::drive_day::FinishCollection;
+    let mut b = bus(1, 0);
+    let phleb = b.phleb;
+    let donation = on_the_chair(&mut b, 1);
+    let before = chrono::Utc::now();
+    let done = b
+        .store
+        .finish_collection(
+            phleb,
+            FinishCollection {
+                donation_id: donation.id,
+                ended_at: None,
+                collected_volume_ml: 200,
+                reactions: vec![],
+                outcome: Outcome::Complete,
+            },
+        )
+        .unwrap();
+    let ended = done.ended_at.unwrap();
+    assert!(ended >= before && ended <= chrono::Utc::now(), "{ended}");
+    assert_eq!(
+        b.store.donation(done.id).unwrap().unwrap().ended_at,
+        Some(ended)
+    );
+}
+
 #[test]
 fn a_slow_draw_excludes_platelets_when_the_collection_is_finished() {
     use lifebridge_domain::entities::Outcome;
@@ -697,9 +727,9 @@ fn a_slow_draw_excludes_platelets_when_the_collection_is_finished() {
         .store
         .finish_collection(
             phleb,
-            quick.id,
             FinishCollection {
-                ended_at: quick.started_at + Duration::minutes(5),
+                donation_id: quick.id,
+                ended_at: Some(quick.started_at + Duration::minutes(5)),
                 collected_volume_ml: 200,
                 reactions: vec![],
                 outcome: Outcome::Complete,
@@ -712,9 +742,9 @@ fn a_slow_draw_excludes_platelets_when_the_collection_is_finished() {
         .store
         .finish_collection(
             phleb,
-            slow.id,
             FinishCollection {
-                ended_at: slow.started_at + Duration::seconds(5 * 60 + 1),
+                donation_id: slow.id,
+                ended_at: Some(slow.started_at + Duration::seconds(5 * 60 + 1)),
                 collected_volume_ml: 200,
                 reactions: vec![],
                 outcome: Outcome::Complete,
@@ -782,7 +812,7 @@ fn an_excluded_bag_is_never_packed_into_a_platelet_box() {
         .find(|u| u.donation.din == bag.din)
         .unwrap();
     assert_eq!(waiting.allowed, vec![ProductClass::RedCellWholeBlood]);
-    assert!(waiting.unit.describe().contains("slow draw"));
+    assert!(waiting.unit.message().to_string().contains("slow draw"));
     assert_eq!(
         view.classes.iter().map(|c| c.class).collect::<Vec<_>>(),
         ProductClass::ALL.to_vec()
@@ -828,9 +858,9 @@ fn an_excluded_bag_is_never_packed_into_a_platelet_box() {
         lifebridge_domain::cold_chain::UnitStatus::Downgraded
     );
     assert!(
-        unit.describe().contains("no platelets"),
+        unit.message().to_string().contains("no platelets"),
         "{}",
-        unit.describe()
+        unit.message().to_string()
     );
     // The tubes released with each bag are on the manifest.
     assert_eq!(boxed.bags[0].tubes.len(), 2);

@@ -171,18 +171,19 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
     assert!(err.contains("still on the chair"), "{err}");
 
     let finish = |volume, outcome| FinishCollection {
-        ended_at: Utc::now(),
+        donation_id: donation.id,
+        ended_at: Some(Utc::now()),
         collected_volume_ml: volume,
         reactions: vec![],
         outcome,
     };
     let err = store
-        .finish_collection(phleb, donation.id, finish(300, Outcome::Complete))
+        .finish_collection(phleb, finish(300, Outcome::Complete))
         .unwrap_err()
         .to_string();
     assert!(err.contains("partial"), "{err}");
     let done = store
-        .finish_collection(phleb, donation.id, finish(300, Outcome::Partial))
+        .finish_collection(phleb, finish(300, Outcome::Partial))
         .unwrap();
     assert_eq!(
         (done.din.clone(), done.collected_volume_ml),
@@ -190,7 +191,7 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
     );
     assert!(
         store
-            .finish_collection(phleb, donation.id, finish(400, Outcome::Complete))
+            .finish_collection(phleb, finish(400, Outcome::Complete))
             .is_err()
     );
     assert_eq!(status(&store), QueueStatus::Done);

@@ -16,7 +16,7 @@ use lifebridge_store::records::{DonorDetails, NewDonation, NewDonor, NewDrive, N
 use lifebridge_store::screening::{NewDeferral, NewScreening, ScreeningForm};
 use lifebridge_store::{Actor, Store, StoreError, StoreKey, china_today, demo};
 
-const PIN: &str = "2468";
+const PIN: &str = "246813";
 
 struct Crew {
     nurse: Actor,

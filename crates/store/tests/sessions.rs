@@ -33,7 +33,7 @@ fn issued(id: Uuid, station: Uuid, active: bool, wall_ms: u64) -> RemoteRecord {
                 roles: vec![Role::Supervisor],
                 active,
             },
-            pin_hash: lifebridge_domain::pin::hash_pin("7531", &[3; 16]).unwrap(),
+            pin_hash: lifebridge_domain::pin::hash_pin("753186", &[3; 16]).unwrap(),
         })
         .unwrap(),
         field_clocks: None,
@@ -79,7 +79,7 @@ fn newcomer(name: &str) -> NewStaff {
     NewStaff {
         display_name: name.into(),
         roles: vec![Role::Registration],
-        pin: "2468".into(),
+        pin: "246813".into(),
     }
 }
 

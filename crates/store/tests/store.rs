@@ -37,7 +37,7 @@ fn crew(store: &mut Store) -> Crew {
                 NewStaff {
                     display_name: name.into(),
                     roles: vec![role],
-                    pin: "2468".into(),
+                    pin: "246813".into(),
                 },
             )
             .unwrap()
@@ -446,7 +446,7 @@ fn failing_donor_cannot_be_accepted_or_waived_but_can_be_deferred() {
             reason: "white-coat hypertension, rechecked at 138".into(),
         },
     );
-    waive.waiver_pin = Some("2468".into());
+    waive.waiver_pin = Some("246813".into());
     let err = store.record_screening(crew.physician, waive).err().unwrap();
     assert!(matches!(err, StoreError::HardStop { .. }), "{err}");
     assert!(err.to_string().contains("SYSTOLIC_HIGH"), "{err}");
@@ -859,14 +859,14 @@ fn supervisors_add_colleagues_with_unique_names() {
             NewStaff {
                 display_name: "护士长 孙艳".into(),
                 roles: vec![Role::Supervisor],
-                pin: "7531".into(),
+                pin: "753186".into(),
             },
         )
         .unwrap();
     let newcomer = |name: &str| NewStaff {
         display_name: name.into(),
         roles: vec![Role::Registration, Role::Phlebotomist],
-        pin: "2468".into(),
+        pin: "246813".into(),
     };
     let before = store.last_change_seq().unwrap();
     let err = store.add_staff(crew.nurse, newcomer("吴静")).err().unwrap();
@@ -894,6 +894,69 @@ fn supervisors_add_colleagues_with_unique_names() {
     let added = store
         .add_staff(Actor::staff(supervisor.id), newcomer("吴静"))
         .unwrap();
-    assert!(store.sign_in(added.id, "2468").unwrap().is_ok());
+    assert!(store.sign_in(added.id, "246813").unwrap().is_ok());
     assert!(added.has_role(Role::Phlebotomist) && !added.has_role(Role::Physician));
+}
+
+/// The domain's PIN policy holds on the tablet too: an account whose role signs (a
+/// dispatch, a medical decision, a new account) needs 6 digits, others 4 to 8; the
+/// refusal is the catalogue's, names the field and what is allowed, and writes nothing.
+#[test]
+fn a_tablet_account_that_signs_needs_six_digits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = new_store(dir.path());
+    let before = store.last_change_seq().unwrap();
+    let account = |roles: Vec<Role>, pin: &str| NewStaff {
+        display_name: "司机 陈刚".into(),
+        roles,
+        pin: pin.into(),
+    };
+    for role in [Role::Driver, Role::Physician, Role::Supervisor] {
+        let err = store
+            .add_staff(
+                Actor::system(),
+                account(vec![Role::Registration, role], "2468"),
+            )
+            .err()
+            .unwrap();
+        match &err {
+            StoreError::Refused { field, message } => {
+                assert_eq!(field, "pin");
+                assert_eq!(message.code, "staff_account.pin_too_short_to_sign");
+            }
+            other => panic!("{other}"),
+        }
+        assert!(err.to_string().contains("at least 6 digits"), "{err}");
+        assert!(err.to_string().contains(role.as_str()), "{err}");
+    }
+    let err = store
+        .add_staff(Actor::system(), account(vec![Role::Registration], "24a8"))
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, StoreError::Refused { field, message }
+            if field == "pin" && message.code == "staff_account.pin_format"),
+        "{err}"
+    );
+    assert_eq!(
+        store.last_change_seq().unwrap(),
+        before,
+        "refusals write nothing"
+    );
+
+    // Roles that do not sign keep 4 digits; a signing role with 6 signs in.
+    let nurse = store
+        .add_staff(Actor::system(), account(vec![Role::Registration], "2468"))
+        .unwrap();
+    assert!(store.sign_in(nurse.id, "2468").unwrap().is_ok());
+    let driver = store
+        .add_staff(
+            Actor::system(),
+            NewStaff {
+                display_name: "司机 赵勇".into(),
+                ..account(vec![Role::Driver], "246813")
+            },
+        )
+        .unwrap();
+    assert!(store.sign_in(driver.id, "246813").unwrap().is_ok());
 }

@@ -419,7 +419,11 @@ fn station_issued_accounts_sign_in_offline_and_take_pin_resets() {
     assert!(reasons.contains("an account this device made"), "{reasons}");
     assert!(reasons.contains("not an argon2id hash"), "{reasons}");
     assert!(reasons.contains("at least one role"), "{reasons}");
-    assert!(s.sign_in(local.id, "1234").unwrap().is_ok());
+    assert!(
+        s.sign_in(local.id, lifebridge_store::demo::DEMO_PIN)
+            .unwrap()
+            .is_ok()
+    );
     assert!(s.sign_in(nurse, "1470").unwrap().is_ok());
 
     assert_eq!(s.last_change_seq().unwrap(), seq_before);

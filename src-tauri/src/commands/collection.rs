@@ -4,8 +4,9 @@
 use lifebridge_domain::entities::{Donation, RecordId, Role};
 use lifebridge_domain::messages::Message;
 use lifebridge_store::Actor;
+use lifebridge_store::drive_day::FinishCollection;
 use lifebridge_store::labels::ManualLabelEntry;
-use lifebridge_store::screens::{FinishForm, LabelView, StartForm};
+use lifebridge_store::screens::{LabelView, StartForm};
 use tauri::State;
 
 use crate::error::{CommandError, CommandResult};
@@ -18,9 +19,12 @@ pub fn start_collection(state: State<'_, AppState>, form: StartForm) -> CommandR
 }
 
 #[tauri::command]
-pub fn finish_collection(state: State<'_, AppState>, form: FinishForm) -> CommandResult<Donation> {
+pub fn finish_collection(
+    state: State<'_, AppState>,
+    form: FinishCollection,
+) -> CommandResult<Donation> {
     let staff = state.require(Role::Phlebotomist)?;
-    state.call(|s| s.finish_collection_form(Actor::staff(staff.id), form))
+    state.call(|s| s.finish_collection(Actor::staff(staff.id), form))
 }
 
 /// Collected volume from the scale, with the station's density.

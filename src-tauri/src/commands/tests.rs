@@ -66,7 +66,7 @@ pub(crate) fn station_account(
                 roles: vec![Role::Supervisor],
                 active,
             },
-            pin_hash: lifebridge_domain::pin::hash_pin("7531", &[3; 16]).unwrap(),
+            pin_hash: lifebridge_domain::pin::hash_pin("753186", &[3; 16]).unwrap(),
         })
         .unwrap(),
         field_clocks: None,
@@ -326,7 +326,7 @@ mod screening {
                     NewStaff {
                         display_name: name.into(),
                         roles: vec![role],
-                        pin: "2468".into(),
+                        pin: "246813".into(),
                     },
                 )
             };
@@ -439,7 +439,7 @@ mod screening {
         let rules = RuleSet::gb18467_2011();
         for physician in [PhysicianDecision::Accept, waive_hbsag()] {
             let err =
-                refuse(&rules, china_today(), &decision, &physician, Some("2468")).unwrap_err();
+                refuse(&rules, china_today(), &decision, &physician, Some("246813")).unwrap_err();
             assert_eq!(err.code, "hard_stop");
             assert_eq!(err.detail["codes"], serde_json::json!(["HBSAG_POSITIVE"]));
         }
@@ -461,7 +461,7 @@ mod screening {
             &f.state,
             form(&f, d, TestResult::Positive),
             waive_hbsag(),
-            Some("2468".into()),
+            Some("246813".into()),
         )
         .unwrap_err();
         assert_eq!(err.code, "hard_stop");
@@ -605,7 +605,7 @@ mod exports {
         let (id, station) = (Uuid::now_v7(), Uuid::now_v7());
         let now = chrono::Utc::now().timestamp_millis() as u64;
         app.store(|s| s.apply_remote(&[station_account(id, station, true, now)], 1));
-        let boss = app.store(|s| s.sign_in(id, "7531")).unwrap();
+        let boss = app.store(|s| s.sign_in(id, "753186")).unwrap();
         app.state.set_session(Some(boss));
         // Closed at the station; the tablet hears of it while she is signed in.
         app.store(|s| s.apply_remote(&[station_account(id, station, false, now + 1)], 2));

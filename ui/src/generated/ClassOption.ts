@@ -7,4 +7,8 @@ import type { TemperatureRange } from "./TemperatureRange";
  * A box class the driver may open, with its band from the rules table in force: the
  * screen's option list.
  */
-export type ClassOption = { class: ProductClass, name_zh: string, name_en: string, range: TemperatureRange, processing_limit_hours: number, };
+export type ClassOption = { 
+/**
+ * The screen names it from the catalogue (`product_class.*`).
+ */
+class: ProductClass, range: TemperatureRange, processing_limit_hours: number, };

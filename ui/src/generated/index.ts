@@ -40,7 +40,7 @@ export type { DriveLabelAccount } from "./DriveLabelAccount";
 export type { DriveSummary } from "./DriveSummary";
 export type { Excursion } from "./Excursion";
 export type { FacilityId } from "./FacilityId";
-export type { FinishForm } from "./FinishForm";
+export type { FinishCollection } from "./FinishCollection";
 export type { GroupCount } from "./GroupCount";
 export type { HandoffRecord } from "./HandoffRecord";
 export type { IdentityDocument } from "./IdentityDocument";

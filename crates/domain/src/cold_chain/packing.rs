@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::common::Procedure;
-use crate::messages::{Localized, Message, Param};
+use crate::messages::{Message, Param};
 use crate::rules::RuleSet;
 
 /// Why a bag may not go into a box. Each names the DIN, the box's class, why, and what
@@ -48,7 +48,7 @@ impl PackingRefusal {
                 allowed,
             } => Message::new("packing.excluded")
                 .with("din", din.as_str())
-                .with("box_class", class_name(*box_class))
+                .with("box_class", box_class.name())
                 .with("why", why.clone())
                 .with(
                     "allowed",
@@ -65,29 +65,16 @@ impl PackingRefusal {
                 allowed,
             } => Message::new("packing.wrong_class")
                 .with("din", din.as_str())
-                .with("box_class", class_name(*box_class))
+                .with("box_class", box_class.name())
                 .with("why", why.clone())
                 .with("allowed", class_list(allowed)),
         }
     }
 }
 
-/// A class as refusals name it: the zh-CN name, or the English code (`platelet_whole_blood`).
-fn class_name(class: ProductClass) -> Localized {
-    Localized {
-        zh: class.name_zh().to_owned(),
-        en: class.as_str().to_owned(),
-    }
-}
-
-/// The allowed classes as the English text lists them: `红细胞全血 (red-cell whole blood)`.
+/// The allowed classes, each by its catalogue name, joined in the reader's language.
 fn class_list(classes: &[ProductClass]) -> Param {
-    let text = classes
-        .iter()
-        .map(|c| format!("{} ({})", c.name_zh(), c.name_en()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    Param::Text(text)
+    Param::from(classes.iter().map(|c| c.name()).collect::<Vec<_>>())
 }
 
 /// A whole-blood draw that took longer than the rules table allows for its volume.

@@ -68,6 +68,17 @@ fn whole_blood_goes_to_red_cell_boxes() {
     let text = err.to_string();
     assert!(text.contains("A999926000017"), "{text}");
     assert!(text.contains("triple or quadruple"), "{text}");
+    // The classes by their catalogue names, in the reader's language.
+    assert!(
+        text.contains("a box of whole blood for platelets"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("allowed: whole blood for red cells"),
+        "{text}"
+    );
+    let zh = err.message().render(crate::messages::Lang::ZhCn);
+    assert!(zh.contains("不能装入全血（制备血小板）箱"), "{zh}");
     assert!(
         check_packing(&d, ProductClass::ApheresisPlatelets, &rules())
             .unwrap_err()
@@ -199,8 +210,13 @@ fn unit_status_is_the_worst_finding() {
     });
     let a = UnitAssessment::new(hot);
     assert_eq!(a.status, UnitStatus::Quarantined);
-    assert!(a.describe().starts_with("隔离"), "{}", a.describe());
-    assert!(a.describe().contains("slow draw"), "{}", a.describe());
+    let zh = a.message().render(crate::messages::Lang::ZhCn);
+    assert!(zh.starts_with("隔离"), "{zh}");
+    assert!(
+        a.message().to_string().contains("slow draw"),
+        "{}",
+        a.message()
+    );
 }
 
 #[test]
@@ -233,7 +249,12 @@ fn time_limits_per_class_at_the_boundary() {
         UnitAssessment::new(plasma.clone()).status,
         UnitStatus::Downgraded
     );
-    assert!(plasma[0].describe().contains("not fresh frozen plasma"));
+    assert!(
+        plasma[0]
+            .message()
+            .to_string()
+            .contains("not fresh frozen plasma")
+    );
 }
 
 #[test]

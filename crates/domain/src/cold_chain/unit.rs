@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::*;
 use crate::label_piece::{LabelKind, LabelPiece};
-use crate::messages::{Lang, Localized, Message};
+use crate::messages::{Localized, Message};
 use crate::rules::{RuleSet, UnitAction};
 
 /// Where a unit stands: usable as collected, usable for less (downgraded), or held
@@ -175,19 +175,6 @@ impl UnitFinding {
             ),
         }
     }
-
-    pub fn describe_zh(&self) -> String {
-        self.message().render(Lang::ZhCn)
-    }
-
-    pub fn describe_en(&self) -> String {
-        self.message().render(Lang::En)
-    }
-
-    /// `中文 / English`, as the desk and the manifest show it.
-    pub fn describe(&self) -> String {
-        format!("{} / {}", self.describe_zh(), self.describe_en())
-    }
 }
 
 /// A unit's status with every finding behind it. The status is the worst action of its
@@ -226,13 +213,6 @@ impl UnitAssessment {
                 .map(UnitFinding::message)
                 .collect::<Vec<_>>(),
         )
-    }
-
-    /// `隔离：… / quarantined: …; …`, or `合格 / suitable`: both languages, as the
-    /// manifest records it.
-    pub fn describe(&self) -> String {
-        let m = self.message();
-        format!("{} / {}", m.render(Lang::ZhCn), m.render(Lang::En))
     }
 }
 

@@ -288,13 +288,7 @@ pub(super) fn check_intervals(rules: &RuleSet, req: &EligibilityRequest, out: &m
                 Message::new("eligibility.interval_not_met")
                     .with("from", procedure_name(from))
                     .with("to", procedure_name(to))
-                    .with(
-                        "period",
-                        Localized {
-                            zh: period.describe_zh(),
-                            en: period.describe_en(),
-                        },
-                    )
+                    .with("period", period.message())
                     .with("previous", previous.to_string())
                     .with("next", next.to_string()),
                 Some(next),

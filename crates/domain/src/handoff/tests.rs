@@ -192,9 +192,9 @@ fn every_kind_of_line() {
     ));
     assert_eq!(line(4).unit.status, UnitStatus::Downgraded);
     assert!(
-        line(4).unit.describe().contains("no platelets"),
+        line(4).unit.message().to_string().contains("no platelets"),
         "{}",
-        line(4).unit.describe()
+        line(4).unit.message().to_string()
     );
 }
 
@@ -394,7 +394,7 @@ fn the_bus_findings_travel_to_the_desk() {
         &rules(),
     );
     assert_eq!(r.lines[0].unit.status, UnitStatus::Downgraded);
-    assert!(r.lines[0].unit.describe().contains("slow draw"));
+    assert!(r.lines[0].unit.message().to_string().contains("slow draw"));
     assert!(r.lines[0].discrepancies.is_empty());
 }
 

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 
 use crate::din::Din;
 use crate::entities::{AboRh, Donation};
+use crate::messages::{Lang, bilingual};
 
 use super::*;
 
@@ -112,7 +113,8 @@ impl LabelContent {
     pub fn quadrants(&self) -> Quadrants {
         let mut q = Quadrants::default();
         q.top_left.push(self.facility_name.clone());
-        q.top_left.push(self.piece.describe());
+        // Both languages on the label itself (GB 18469), English first, from the catalogue.
+        q.top_left.push(bilingual(&self.piece.name(), Lang::En));
         if let Some(t) = self.collected_at {
             q.top_left
                 .push(format!("采集 Collected {}", t.format("%Y-%m-%d %H:%M")));

@@ -20,9 +20,10 @@ pub use content::*;
 pub use isbt128::*;
 pub use scan::*;
 
+/// The piece's English name, for logs and the CLI's errors.
 impl fmt::Display for LabelPiece {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe())
+        self.name().fmt(f)
     }
 }
 

@@ -187,6 +187,8 @@ fn datamatrix_data_has_a_compound_header_and_parses_into_each_structure() {
     let reencoded: String = parsed.iter().map(DataStructure::data_content).collect();
     assert_eq!(reencoded, data);
     assert!(content.quadrants().bottom_right[0].contains("2026-03-08 23:59"));
+    // The piece is printed in both languages, English first, as it always was.
+    assert_eq!(content.quadrants().top_left[1], "primary bag / 主袋");
     // A header that miscounts is refused.
     let e = parse_scan(&format!("=+04000={}01", din(7).as_str())).unwrap_err();
     assert_eq!(
@@ -380,16 +382,21 @@ fn julian_dates_match_isbt_examples() {
 /// messages; the printed label keeps both languages, drawn from the same entries.
 #[test]
 fn names_and_scan_mistakes_come_from_the_catalogue() {
-    use crate::messages::{Lang, Message};
+    use crate::messages::{Lang, Message, bilingual};
     use crate::product::ProductClass;
 
     let sat = LabelPiece::new(LabelKind::Satellite, 3);
     assert_eq!(sat.name(), Message::new("piece.satellite").with("n", "3"));
-    assert_eq!(sat.describe(), "satellite bag 3 / 转移袋 3");
     assert_eq!(
-        LabelPiece::new(LabelKind::Bag, 1).describe(),
+        bilingual(&sat.name(), Lang::En),
+        "satellite bag 3 / 转移袋 3"
+    );
+    assert_eq!(
+        bilingual(&LabelPiece::new(LabelKind::Bag, 1).name(), Lang::En),
         "primary bag / 主袋"
     );
+    // Logs and the CLI say it in English.
+    assert_eq!(sat.to_string(), "satellite bag 3");
     let nat = DinFlag::parse("09").unwrap();
     assert_eq!(nat.meaning(), Message::new("din_flag.nat_tube"));
     assert_eq!(nat.meaning().render(Lang::En), "NAT sample tube");
@@ -402,10 +409,13 @@ fn names_and_scan_mistakes_come_from_the_catalogue() {
         "product_class.platelet_whole_blood"
     );
     assert_eq!(
-        ProductClass::PlateletWholeBlood.name_zh(),
+        ProductClass::PlateletWholeBlood.name().render(Lang::ZhCn),
         "全血（制备血小板）"
     );
-    assert_eq!(ProductClass::ApheresisPlasma.name_en(), "apheresis plasma");
+    assert_eq!(
+        ProductClass::ApheresisPlasma.name().render(Lang::En),
+        "apheresis plasma"
+    );
 
     // What a hand gets wrong at a scan field, in a nurse's words.
     let d = din(7);

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::messages::Message;
 use crate::product::ProductClass;
 
 use super::*;
@@ -26,25 +27,16 @@ pub enum DeferralPeriod {
 }
 
 impl DeferralPeriod {
-    pub fn describe_zh(self) -> String {
+    /// The period in words (`deferral_period.*`): "deferred 14 days", "永久不能献血".
+    pub fn message(self) -> Message {
+        let deferred =
+            |period: Period| Message::new("deferral_period.for").with("period", period.message());
         match self {
-            DeferralPeriod::Days(n) => format!("暂缓{}", Period::Days(n).describe_zh()),
-            DeferralPeriod::Months(n) => format!("暂缓{}", Period::Months(n).describe_zh()),
-            DeferralPeriod::Permanent => "永久不能献血".to_owned(),
-            DeferralPeriod::StationSet => "暂缓，期限由血站确定".to_owned(),
-            DeferralPeriod::UntilEligible => "暂缓至规则计算的可献血日期".to_owned(),
-        }
-    }
-
-    pub fn describe_en(self) -> String {
-        match self {
-            DeferralPeriod::Days(n) => format!("deferred {}", Period::Days(n).describe_en()),
-            DeferralPeriod::Months(n) => {
-                format!("deferred {}", Period::Months(n).describe_en())
-            }
-            DeferralPeriod::Permanent => "permanent exclusion".to_owned(),
-            DeferralPeriod::StationSet => "deferred, period set by the station".to_owned(),
-            DeferralPeriod::UntilEligible => "deferred until the date the rules compute".to_owned(),
+            DeferralPeriod::Days(n) => deferred(Period::Days(n)),
+            DeferralPeriod::Months(n) => deferred(Period::Months(n)),
+            DeferralPeriod::Permanent => Message::new("deferral_period.permanent"),
+            DeferralPeriod::StationSet => Message::new("deferral_period.station_set"),
+            DeferralPeriod::UntilEligible => Message::new("deferral_period.until_eligible"),
         }
     }
 }

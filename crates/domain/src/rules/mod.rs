@@ -12,6 +12,7 @@ use chrono::{Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{Procedure, Sex};
+use crate::messages::Message;
 
 mod cold_chain;
 mod deferrals;
@@ -168,19 +169,13 @@ impl Period {
         }
     }
 
-    pub fn describe_en(self) -> String {
+    /// The period in words (`period.*`): "14 days", "6个月".
+    pub fn message(self) -> Message {
         match self {
-            Period::Days(1) => "1 day".to_owned(),
-            Period::Days(n) => format!("{n} days"),
-            Period::Months(1) => "1 month".to_owned(),
-            Period::Months(n) => format!("{n} months"),
-        }
-    }
-
-    pub fn describe_zh(self) -> String {
-        match self {
-            Period::Days(n) => format!("{n}天"),
-            Period::Months(n) => format!("{n}个月"),
+            Period::Days(1) => Message::new("period.one_day"),
+            Period::Days(n) => Message::new("period.days").with("n", n.to_string()),
+            Period::Months(1) => Message::new("period.one_month"),
+            Period::Months(n) => Message::new("period.months").with("n", n.to_string()),
         }
     }
 }

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::common::Procedure;
+use crate::messages::Message;
 
 use super::*;
 
@@ -16,9 +17,8 @@ pub struct DeferralSummary {
     /// `temporary` or `permanent`: told apart everywhere.
     pub kind: &'static str,
     pub period: DeferralPeriod,
-    /// `period` in words, zh-CN and English.
-    pub period_zh: String,
-    pub period_en: String,
+    /// `period` in words, for the reader's language (`deferral_period.*`).
+    pub period_text: Message,
     /// `"all"` or the product classes it rules out.
     pub scope: DeferralScope,
     pub waivable: bool,
@@ -68,8 +68,7 @@ impl RuleSet {
                         "temporary"
                     },
                     period: k.period,
-                    period_zh: k.period.describe_zh(),
-                    period_en: k.period.describe_en(),
+                    period_text: k.period.message(),
                     scope: k.scope.clone(),
                     waivable: k.waivable,
                     zh: k.zh.clone(),

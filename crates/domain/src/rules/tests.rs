@@ -1,6 +1,7 @@
 use chrono::NaiveDate;
 
 use crate::common::Procedure;
+use crate::messages::Lang;
 use crate::product::ProductClass;
 
 use super::*;
@@ -341,8 +342,36 @@ fn collection_and_cold_chain_sections_are_checked() {
 
 #[test]
 fn period_descriptions() {
-    assert_eq!(Period::Months(6).describe_en(), "6 months");
-    assert_eq!(Period::Days(1).describe_en(), "1 day");
-    assert_eq!(Period::Months(6).describe_zh(), "6个月");
-    assert_eq!(Period::Days(14).describe_zh(), "14天");
+    assert_eq!(Period::Months(6).message().render(Lang::En), "6 months");
+    assert_eq!(Period::Days(1).message().render(Lang::En), "1 day");
+    assert_eq!(Period::Months(6).message().render(Lang::ZhCn), "6个月");
+    assert_eq!(Period::Days(14).message().render(Lang::ZhCn), "14天");
+    // A deferral's period, as `rules show` and the screens say it.
+    let said = |p: DeferralPeriod| (p.message().render(Lang::ZhCn), p.message().to_string());
+    assert_eq!(
+        said(DeferralPeriod::Days(14)),
+        ("暂缓14天".into(), "deferred 14 days".into())
+    );
+    assert_eq!(
+        said(DeferralPeriod::Months(1)),
+        ("暂缓1个月".into(), "deferred 1 month".into())
+    );
+    assert_eq!(
+        said(DeferralPeriod::Permanent),
+        ("永久不能献血".into(), "permanent exclusion".into())
+    );
+    assert_eq!(
+        said(DeferralPeriod::StationSet),
+        (
+            "暂缓，期限由血站确定".into(),
+            "deferred, period set by the station".into()
+        )
+    );
+    assert_eq!(
+        said(DeferralPeriod::UntilEligible),
+        (
+            "暂缓至规则计算的可献血日期".into(),
+            "deferred until the date the rules compute".into()
+        )
+    );
 }

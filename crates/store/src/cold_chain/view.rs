@@ -60,9 +60,8 @@ pub struct UnpackedBag {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClassOption {
+    /// The screen names it from the catalogue (`product_class.*`).
     pub class: ProductClass,
-    pub name_zh: &'static str,
-    pub name_en: &'static str,
     pub range: TemperatureRange,
     pub processing_limit_hours: u32,
 }

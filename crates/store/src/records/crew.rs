@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use lifebridge_domain::entities::{Drive, EntityKind, RecordId, Role, SiteKind, Staff};
+use lifebridge_domain::pin;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -49,8 +50,15 @@ impl Store {
                 "a staff member needs at least one role",
             ));
         }
-        if !lifebridge_domain::pin::pin_is_well_formed(&new.pin) {
-            return Err(StoreError::invalid("pin", "must be 4 to 8 digits"));
+        // The station's PIN policy, here too: an account whose role signs (a dispatch,
+        // a medical decision, a new account) needs the longer PIN, whoever issues it.
+        let signs = new.roles.iter().any(|role| role.signs());
+        let role_names: Vec<&str> = new.roles.iter().map(|role| role.as_str()).collect();
+        if let Some(message) = pin::refusal(&new.pin, signs, role_names.join(",")) {
+            return Err(StoreError::Refused {
+                field: "pin".to_owned(),
+                message,
+            });
         }
         let pin_hash = crate::session::new_pin_hash(&new.pin)
             .map_err(|e| StoreError::invalid("pin", format!("could not be hashed: {e}")))?;
