@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0008_statistics_tally_din_used",
         sql: include_str!("../../../migrations/station/0008_statistics_tally_din_used.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_statistics_by_day",
+        sql: include_str!("../../../migrations/station/0009_statistics_by_day.sql"),
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {
@@ -122,8 +127,11 @@ pub async fn apply(tx: &mut dyn Tx) -> Result<()> {
 /// migration's transaction (SQL alone cannot read the JSON bodies on both backends).
 async fn fill(tx: &mut dyn Tx, version: i64) -> Result<()> {
     if version == 8 {
-        crate::statistics::tally::rebuild(tx).await?;
+        crate::statistics::tally::rebuild_rows(tx).await?;
         crate::leases::rebuild_used(tx).await?;
+    }
+    if version == 9 {
+        crate::statistics::by_day::rebuild(tx).await?;
     }
     Ok(())
 }
