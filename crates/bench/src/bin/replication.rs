@@ -9,6 +9,8 @@
 //! donations through the crew's actions would take minutes of fsyncs and measure the
 //! device, not replication. No device store is written outside its own actions.
 
+#[path = "replication/city_year.rs"]
+mod city_year;
 #[path = "../../../station/tests/common/proxy.rs"]
 mod proxy;
 
@@ -57,6 +59,12 @@ struct Args {
     /// Only the single-device runs (no 50 devices at once, no fault proxy).
     #[arg(long)]
     single_only: bool,
+    /// Donations in the city-year statistics run (0 skips it).
+    #[arg(long, default_value_t = 50_000)]
+    city_donations: u32,
+    /// Sites in the city-year statistics run.
+    #[arg(long, default_value_t = 5)]
+    city_sites: u32,
     /// Scratch folder (default: the system temp folder).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -636,6 +644,13 @@ async fn main() -> Result<(), BoxError> {
         if let Some(url) = &args.pg_url {
             single_device(&args, &root, &template, Some(url)).await?;
         }
+        city_year::run(
+            &root,
+            args.city_donations,
+            args.city_sites,
+            args.pg_url.as_deref(),
+        )
+        .await?;
         if args.single_only {
             return Ok(());
         }
