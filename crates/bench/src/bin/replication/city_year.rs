@@ -152,7 +152,7 @@ fn year_of_batches(t: &Templates, year: i32, donations: u32, sites: u32) -> Vec<
                        "outcome": outcome, "collected_volume_ml": 200 + 50 * dice.roll(5), "supersedes": null}),
             ),
         ));
-        if (n as usize + 1) % PER_BATCH == 0 {
+        if (n as usize + 1).is_multiple_of(PER_BATCH) {
             batches.push(std::mem::take(&mut batch));
         }
     }
