@@ -61,8 +61,8 @@ impl<'a> Changes<'a> {
 pub async fn record(tx: &mut dyn Tx, changes: &Changes<'_>) -> Result<()> {
     let batch = Batch::parse(changes);
     let persons = persons(tx, &batch).await?;
-    let touched = touched(tx, &batch, &persons).await?;
-    let before = by_day::contributions(tx, &touched).await?;
+    let (touched, held) = touched(tx, &batch, &persons).await?;
+    let before = by_day::contributions(tx, &held).await?;
     write(tx, &batch, &persons).await?;
     let after = by_day::contributions(tx, &touched).await?;
     by_day::apply(tx, before, after).await
@@ -377,43 +377,51 @@ async fn persons(tx: &mut dyn Tx, batch: &Batch) -> Result<BTreeMap<Uuid, String
 /// The records whose contribution to the per-day sums the batch may move, found
 /// before it is written: its donations, those they supersede (now and before), the
 /// donations of its donors, the people of all of these before and after, and its
-/// screenings with those they supersede.
+/// screenings with those they supersede. Second, those of them the tally holds now:
+/// a record it does not hold contributes nothing before the write, so a batch of new
+/// records reads no donation or screening before it.
 async fn touched(
     tx: &mut dyn Tx,
     batch: &Batch,
     persons: &BTreeMap<Uuid, String>,
-) -> Result<Touched> {
+) -> Result<(Touched, Touched)> {
     let mut t = Touched::default();
-    t.donations.extend(batch.donations.ids());
-    t.people.extend(persons.values().cloned());
+    let mut held = Touched::default();
+    let changed: BTreeSet<Uuid> = batch.donations.ids().collect();
     let mut targets: BTreeSet<Uuid> = batch
         .donations
         .ok
         .values()
         .filter_map(|d| d.supersedes)
         .collect();
-    if !t.donations.is_empty() {
-        let sql = "SELECT supersedes FROM stat_donation WHERE {filter} AND supersedes IS NOT NULL";
-        let scope = Scope::Keys(keys(&t.donations), "donation_id");
-        for r in select(tx, sql, scope).await? {
-            targets.insert(parse_uuid(r.str(0)?)?);
+    if !changed.is_empty() {
+        let sql = "SELECT donation_id, person, supersedes FROM stat_donation WHERE {filter}";
+        for mut r in select(tx, sql, Scope::Keys(keys(&changed), "donation_id")).await? {
+            held.donations.insert(parse_uuid(r.str(0)?)?);
+            t.people.insert(r.text(1)?);
+            if let Some(old) = r.opt_str(2)? {
+                targets.insert(parse_uuid(old)?);
+            }
         }
     }
-    t.donations.extend(&targets);
     let donors: BTreeSet<Uuid> = batch.donors.ids().collect();
     if !donors.is_empty() {
-        let sql = "SELECT donation_id FROM stat_donation WHERE {filter}";
-        for r in select(tx, sql, Scope::Keys(keys(&donors), "donor_id")).await? {
-            t.donations.insert(parse_uuid(r.str(0)?)?);
+        let sql = "SELECT donation_id, person FROM stat_donation WHERE {filter}";
+        for mut r in select(tx, sql, Scope::Keys(keys(&donors), "donor_id")).await? {
+            held.donations.insert(parse_uuid(r.str(0)?)?);
+            t.people.insert(r.text(1)?);
         }
     }
-    if !t.donations.is_empty() {
-        let sql = "SELECT person FROM stat_donation WHERE {filter}";
-        let scope = Scope::Keys(keys(&t.donations), "donation_id");
-        for mut r in select(tx, sql, scope).await? {
-            t.people.insert(r.text(0)?);
+    let unseen: BTreeSet<Uuid> = targets.difference(&held.donations).copied().collect();
+    if !unseen.is_empty() {
+        let sql = "SELECT donation_id, person FROM stat_donation WHERE {filter}";
+        for mut r in select(tx, sql, Scope::Keys(keys(&unseen), "donation_id")).await? {
+            held.donations.insert(parse_uuid(r.str(0)?)?);
+            t.people.insert(r.text(1)?);
         }
     }
+    t.donations = &(&changed | &targets) | &held.donations;
+    t.people.extend(persons.values().cloned());
     // A donation of the batch whose donor is unknown is counted under the donor's id.
     t.people.extend(
         batch
@@ -423,17 +431,29 @@ async fn touched(
             .filter(|d| !persons.contains_key(&d.donor_id))
             .map(|d| d.donor_id.to_string()),
     );
-    t.screenings.extend(batch.screenings.ids());
-    t.screenings
-        .extend(batch.screenings.ok.values().filter_map(|s| s.supersedes));
-    if !batch.screenings.ok.is_empty() || !batch.screenings.gone.is_empty() {
-        let changed: BTreeSet<Uuid> = batch.screenings.ids().collect();
-        let sql = "SELECT supersedes FROM stat_screening WHERE {filter} AND supersedes IS NOT NULL";
+    // People are read whole before and after: who they are is known, not whether the
+    // tally holds a donation of theirs.
+    held.people = t.people.clone();
+    let changed: BTreeSet<Uuid> = batch.screenings.ids().collect();
+    let mut targets: BTreeSet<Uuid> = batch
+        .screenings
+        .ok
+        .values()
+        .filter_map(|s| s.supersedes)
+        .collect();
+    if !changed.is_empty() {
+        let sql = "SELECT screening_id, supersedes FROM stat_screening WHERE {filter}";
         for r in select(tx, sql, Scope::Keys(keys(&changed), "screening_id")).await? {
-            t.screenings.insert(parse_uuid(r.str(0)?)?);
+            held.screenings.insert(parse_uuid(r.str(0)?)?);
+            if let Some(old) = r.opt_str(1)? {
+                targets.insert(parse_uuid(old)?);
+            }
         }
     }
-    Ok(t)
+    // Corrected screenings are few: read them whether held or not.
+    held.screenings.extend(&targets);
+    t.screenings = &changed | &targets;
+    Ok((t, held))
 }
 
 fn outcome_text(o: Outcome) -> Result<String> {
