@@ -1,9 +1,22 @@
 //! The station's figures (domain.md section 7: what the seed city reports): today's and
 //! this year's donations by site, volume, ABO/RhD, deferral rate, repeat-donor and
-//! rural-donor shares. Pure: a period's figures are computed from its [`PeriodFacts`],
-//! which come either from every body the station holds ([`compute`], the full read) or
-//! from the tally kept at each push ([`tally`], what the page reads), so the two agree
-//! by construction and a test holds them to it.
+//! rural-donor shares. A period's figures are its [`Totals`] finished by [`period`];
+//! the totals come two ways:
+//!
+//! - the full read ([`compute`]): every body the station holds, parsed, the period's
+//!   donations counted one by one ([`totals`]). Linear in what the station holds; kept
+//!   as the reference the page is tested against, and as the benchmark's baseline.
+//! - what the page reads ([`tally::statistics`]): the per-day sums of [`by_day`]
+//!   (migration 0009), kept at each push in the push's own transaction from the
+//!   per-record rows of [`tally`] (migration 0008). A period reads O(days × drives)
+//!   rows whatever the station holds: by drive (donations, aborted, volume; the site
+//!   joined at the read), by blood group, screenings, and people. People are not
+//!   additive across days, so each person is counted once per day they gave and once
+//!   per year, on the day of their first donation that year, with whether they gave
+//!   before and the residence of that first donation's donor record.
+//!
+//! Tests hold the two to equality on both backends, after every push of random
+//! corrections, merges and changed outcomes (`crates/station/tests/statistics.rs`).
 
 pub mod by_day;
 pub mod tally;

@@ -126,29 +126,17 @@ trait Record: DeserializeOwned {
     fn id(&self) -> Uuid;
 }
 
-impl Record for Drive {
-    fn id(&self) -> Uuid {
-        self.id
-    }
+/// Each names its id `id`.
+macro_rules! records {
+    ($($t:ty),*) => {$(
+        impl Record for $t {
+            fn id(&self) -> Uuid {
+                self.id
+            }
+        }
+    )*};
 }
-
-impl Record for Donor {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-}
-
-impl Record for Donation {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-}
-
-impl Record for Screening {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-}
+records!(Drive, Donor, Donation, Screening);
 
 /// One kind's bodies, parsed: the readable ones, and the ids of those the figures
 /// cannot read (a body that does not parse, or names another id).
@@ -394,33 +382,12 @@ async fn touched(
         .values()
         .filter_map(|d| d.supersedes)
         .collect();
-    if !changed.is_empty() {
-        let sql = "SELECT donation_id, person, supersedes FROM stat_donation WHERE {filter}";
-        for mut r in select(tx, sql, Scope::Keys(keys(&changed), "donation_id")).await? {
-            held.donations.insert(parse_uuid(r.str(0)?)?);
-            t.people.insert(r.text(1)?);
-            if let Some(old) = r.opt_str(2)? {
-                targets.insert(parse_uuid(old)?);
-            }
-        }
-    }
+    targets.extend(held_donations(tx, "donation_id", &changed, &mut t, &mut held).await?);
     let donors: BTreeSet<Uuid> = batch.donors.ids().collect();
-    if !donors.is_empty() {
-        let sql = "SELECT donation_id, person FROM stat_donation WHERE {filter}";
-        for mut r in select(tx, sql, Scope::Keys(keys(&donors), "donor_id")).await? {
-            held.donations.insert(parse_uuid(r.str(0)?)?);
-            t.people.insert(r.text(1)?);
-        }
-    }
+    held_donations(tx, "donor_id", &donors, &mut t, &mut held).await?;
     let unseen: BTreeSet<Uuid> = targets.difference(&held.donations).copied().collect();
-    if !unseen.is_empty() {
-        let sql = "SELECT donation_id, person FROM stat_donation WHERE {filter}";
-        for mut r in select(tx, sql, Scope::Keys(keys(&unseen), "donation_id")).await? {
-            held.donations.insert(parse_uuid(r.str(0)?)?);
-            t.people.insert(r.text(1)?);
-        }
-    }
-    t.donations = &(&changed | &targets) | &held.donations;
+    held_donations(tx, "donation_id", &unseen, &mut t, &mut held).await?;
+    t.donations.extend(changed.iter().chain(&targets));
     t.people.extend(persons.values().cloned());
     // A donation of the batch whose donor is unknown is counted under the donor's id.
     t.people.extend(
@@ -454,6 +421,32 @@ async fn touched(
     held.screenings.extend(&targets);
     t.screenings = &changed | &targets;
     Ok((t, held))
+}
+
+/// The donations the tally holds whose `column` is one of `ids`: held, touched, and
+/// their people touched. Returns what they supersede.
+async fn held_donations(
+    tx: &mut dyn Tx,
+    column: &str,
+    ids: &BTreeSet<Uuid>,
+    t: &mut Touched,
+    held: &mut Touched,
+) -> Result<BTreeSet<Uuid>> {
+    let mut superseded = BTreeSet::new();
+    if ids.is_empty() {
+        return Ok(superseded);
+    }
+    let sql = "SELECT donation_id, person, supersedes FROM stat_donation WHERE {filter}";
+    for mut r in select(tx, sql, Scope::Keys(keys(ids), column)).await? {
+        let id = parse_uuid(r.str(0)?)?;
+        held.donations.insert(id);
+        t.donations.insert(id);
+        t.people.insert(r.text(1)?);
+        if let Some(old) = r.opt_str(2)? {
+            superseded.insert(parse_uuid(old)?);
+        }
+    }
+    Ok(superseded)
 }
 
 fn outcome_text(o: Outcome) -> Result<String> {

@@ -277,25 +277,10 @@ async fn measure<B: Backend>(station: B, label: &str, at: &Plan<'_>) -> Result<(
         seq += n;
     }
     let upkeep = start.elapsed();
-    let start = Instant::now();
-    let sources = station.statistics_sources().await?;
-    let read = start.elapsed();
-    let full = lifebridge_station::statistics::compute(&sources, date);
-    let total = start.elapsed();
-    let mut best = Duration::MAX;
-    let mut tallied = None;
-    for _ in 0..5 {
-        let start = Instant::now();
-        tallied = Some(station.statistics(date).await?);
-        best = best.min(start.elapsed());
-    }
-    let same = tallied.as_ref() == Some(&full);
+    let people = station.statistics(date).await?.year.donors;
     println!(
-        "city-year, {} donations in {} at {} sites ({} people gave), {label}:",
-        full.year.donations + full.year.aborted,
-        at.year,
-        at.sites,
-        full.year.donors
+        "city-year, {} donations in {} at {} sites ({people} people gave), {label}:",
+        at.donations, at.year, at.sites,
     );
     println!(
         "  kept at push: {:.2} s for {} batches of {PER_BATCH} donations with their screenings (median {:.1} ms a batch, of which the tally {:.1} ms)",
@@ -304,21 +289,6 @@ async fn measure<B: Backend>(station: B, label: &str, at: &Plan<'_>) -> Result<(
         1000.0 * median(each),
         1000.0 * median(tallies)
     );
-    println!(
-        "  statistics page: read {:.3} s + compute {:.3} s = {:.3} s  (full read)",
-        read.as_secs_f64(),
-        (total - read).as_secs_f64(),
-        total.as_secs_f64()
-    );
-    println!(
-        "  statistics page (incremental): {:.4} s  (best of 5; {} donations this year; {})",
-        best.as_secs_f64(),
-        tallied.map_or(0, |t| t.year.donations),
-        if same {
-            "equal to the full read"
-        } else {
-            "DIFFERS from the full read"
-        }
-    );
+    super::statistics_lines(&station, date).await?;
     Ok(())
 }
