@@ -46,3 +46,8 @@ CREATE TABLE stat_day_people (
     residence_known  BIGINT NOT NULL,
     PRIMARY KEY (period, day)
 );
+
+-- The row each push's upkeep of these sums locks first, so concurrent pushes keep them
+-- in turn (crates/station/src/statistics/tally.rs `record`).
+INSERT INTO station_meta (key, value) VALUES ('statistics_by_day', 'kept at each push')
+    ON CONFLICT (key) DO NOTHING;

@@ -378,13 +378,11 @@ impl Held {
 /// can stand for a record).
 type Batch = Vec<(EntityKind, Uuid, String)>;
 
-/// Keeps one push's bodies in the tally (one transaction, as ingest does) and in `held`.
-async fn push<B: Backend>(station: &B, held: &mut Held, batch: Batch) {
-    let batch = Arc::new(batch);
-    let b = batch.clone();
+/// Keeps one push's bodies in the tally, in one transaction as ingest does.
+async fn keep<B: Backend>(station: &B, batch: Arc<Batch>) {
     station
         .transact(Mode::Write, move |tx| {
-            let b = b.clone();
+            let b = batch.clone();
             Box::pin(async move {
                 let mut changes = tally::Changes::default();
                 for (kind, id, body) in b.iter() {
@@ -395,6 +393,12 @@ async fn push<B: Backend>(station: &B, held: &mut Held, batch: Batch) {
         })
         .await
         .unwrap();
+}
+
+/// Keeps one push's bodies in the tally and in `held`.
+async fn push<B: Backend>(station: &B, held: &mut Held, batch: Batch) {
+    let batch = Arc::new(batch);
+    keep(station, batch.clone()).await;
     for (kind, id, body) in batch.iter() {
         held.kind(*kind).insert(*id, body.clone());
     }
@@ -865,4 +869,83 @@ async fn migration_0009_fills_the_sums_from_the_tally_postgres() {
     let station = PostgresStorage::connect(&url).await.unwrap();
     let s = agrees(&station, &held, date(2026, 5, 10), "migration 0009").await;
     assert_eq!((s.today.donors, s.today.repeat_donors), (3, 1));
+}
+
+/// Pushes from many devices at once, all about one person (one document on many donor
+/// records), with corrections in other pushes than what they correct: once all have
+/// committed, the sums equal the full read (each push's upkeep reads what the pushes
+/// before it committed).
+async fn concurrent_pushes_keep_the_sums<B: Backend>(station: B) {
+    let (drive, donor, _, donation) = templates();
+    let station = Arc::new(station);
+    let site = Uuid::now_v7();
+    let mut batches: Vec<Batch> = vec![vec![(
+        EntityKind::Drive,
+        site,
+        with(&drive, json!({"id": site, "site_name": "甲村"})),
+    )]];
+    let times = [
+        "2025-12-31T03:00:00Z",
+        "2026-01-02T03:00:00Z",
+        "2026-05-10T03:00:00Z",
+        "2026-05-11T03:00:00Z",
+    ];
+    let mut given = Vec::new();
+    for i in 0..16 {
+        let (d, x) = (Uuid::now_v7(), Uuid::now_v7());
+        let body = with(
+            &donor,
+            json!({"id": d, "document": {"kind": "passport", "number": "E00000001"},
+                   "abo_rh": "A+", "rural": i % 3 == 0}),
+        );
+        let gift = with(
+            &donation,
+            json!({"id": x, "donor_id": d, "drive_id": site, "started_at": times[i % 4],
+                   "outcome": "complete", "collected_volume_ml": 400, "supersedes": null}),
+        );
+        batches.push(vec![
+            (EntityKind::Donor, d, body),
+            (EntityKind::Donation, x, gift),
+        ]);
+        given.push((d, x));
+    }
+    for (i, (d, x)) in given.iter().enumerate().step_by(3) {
+        let c = Uuid::now_v7();
+        let correction = with(
+            &donation,
+            json!({"id": c, "donor_id": d, "drive_id": site, "started_at": times[(i + 1) % 4],
+                   "outcome": "partial", "collected_volume_ml": 200, "supersedes": x}),
+        );
+        batches.push(vec![(EntityKind::Donation, c, correction)]);
+    }
+    let tasks: Vec<_> = batches
+        .iter()
+        .map(|b| {
+            let (station, b) = (station.clone(), Arc::new(b.clone()));
+            tokio::spawn(async move { keep(station.as_ref(), b).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut held = Held::default();
+    for (kind, id, body) in batches.into_iter().flatten() {
+        held.kind(kind).insert(id, body);
+    }
+    let s = agrees(station.as_ref(), &held, date(2026, 5, 11), "pushes at once").await;
+    assert_eq!(s.year.donors, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_pushes_keep_the_sums_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    concurrent_pushes_keep_the_sums(SqliteStorage::open(&dir.path().join("s.db")).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_pushes_keep_the_sums_postgres() {
+    let Some(url) = common::pg_database().await else {
+        return;
+    };
+    concurrent_pushes_keep_the_sums(PostgresStorage::connect(&url).await.unwrap()).await;
 }

@@ -36,6 +36,13 @@ pub struct Changes<'a> {
 }
 
 impl<'a> Changes<'a> {
+    pub fn is_empty(&self) -> bool {
+        self.donations.is_empty()
+            && self.screenings.is_empty()
+            && self.drives.is_empty()
+            && self.donors.is_empty()
+    }
+
     /// Files a pushed entry under its kind (kinds the figures do not read are ignored).
     pub fn add(
         &mut self,
@@ -59,6 +66,19 @@ impl<'a> Changes<'a> {
 /// transaction: what the touched records contribute is read before the rows change and
 /// after, and the difference added (see [`by_day`]).
 pub async fn record(tx: &mut dyn Tx, changes: &Changes<'_>) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    // On PostgreSQL pushes from several devices run at once (READ COMMITTED): a push
+    // must read what the pushes before it wrote of the same people and corrections, or
+    // both would add a person once. So the upkeep takes its turn here, before it reads;
+    // each later statement then sees what the push before it committed. (SQLite has one
+    // writer and drops `FOR UPDATE`.)
+    tx.query_opt(
+        "SELECT value FROM station_meta WHERE key = 'statistics_by_day' FOR UPDATE",
+        &[],
+    )
+    .await?;
     let batch = Batch::parse(changes);
     let persons = persons(tx, &batch).await?;
     let (touched, held) = touched(tx, &batch, &persons).await?;
