@@ -25,7 +25,9 @@
 //! difference is added, one upsert per touched row of each table
 //! ([`contributions`], [`apply`]). A correction, a changed outcome, a donor merged or
 //! whose document changes so moves its contribution from the old rows to the new in
-//! the same transaction. [`rebuild`] fills them from the tally at once.
+//! the same transaction. Pushes keep them in turn (a row lock taken before the first
+//! read, [`super::tally::record`]): on PostgreSQL two pushes at once about one person
+//! would otherwise each add that person. [`rebuild`] fills them from the tally at once.
 
 use std::collections::{BTreeMap, BTreeSet};
 
