@@ -54,6 +54,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/station/0008_statistics_tally_din_used.sql"),
     },
     Migration {
+        version: 9,
+        name: "0009_statistics_by_day",
+        sql: include_str!("../../../migrations/station/0009_statistics_by_day.sql"),
+    },
+    Migration {
         version: 10,
         name: "0010_din_roll",
         sql: include_str!("../../../migrations/station/0010_din_roll.sql"),
@@ -127,8 +132,11 @@ pub async fn apply(tx: &mut dyn Tx) -> Result<()> {
 /// migration's transaction (SQL alone cannot read the JSON bodies on both backends).
 async fn fill(tx: &mut dyn Tx, version: i64) -> Result<()> {
     if version == 8 {
-        crate::statistics::tally::rebuild(tx).await?;
+        crate::statistics::tally::rebuild_rows(tx).await?;
         crate::leases::rebuild_used(tx).await?;
+    }
+    if version == 9 {
+        crate::statistics::by_day::rebuild(tx).await?;
     }
     Ok(())
 }

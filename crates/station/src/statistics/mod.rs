@@ -1,10 +1,24 @@
 //! The station's figures (domain.md section 7: what the seed city reports): today's and
 //! this year's donations by site, volume, ABO/RhD, deferral rate, repeat-donor and
-//! rural-donor shares. Pure: a period's figures are computed from its [`PeriodFacts`],
-//! which come either from every body the station holds ([`compute`], the full read) or
-//! from the tally kept at each push ([`tally`], what the page reads), so the two agree
-//! by construction and a test holds them to it.
+//! rural-donor shares. A period's figures are its [`Totals`] finished by [`period`];
+//! the totals come two ways:
+//!
+//! - the full read ([`compute`]): every body the station holds, parsed, the period's
+//!   donations counted one by one ([`totals`]). Linear in what the station holds; kept
+//!   as the reference the page is tested against, and as the benchmark's baseline.
+//! - what the page reads ([`tally::statistics`]): the per-day sums of [`by_day`]
+//!   (migration 0009), kept at each push in the push's own transaction from the
+//!   per-record rows of [`tally`] (migration 0008). A period reads O(days × drives)
+//!   rows whatever the station holds: by drive (donations, aborted, volume; the site
+//!   joined at the read), by blood group, screenings, and people. People are not
+//!   additive across days, so each person is counted once per day they gave and once
+//!   per year, on the day of their first donation that year, with whether they gave
+//!   before and the residence of that first donation's donor record.
+//!
+//! Tests hold the two to equality on both backends, after every push of random
+//! corrections, merges and changed outcomes (`crates/station/tests/statistics.rs`).
 
+pub mod by_day;
 pub mod tally;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -290,19 +304,46 @@ pub fn year_start(date: NaiveDate) -> NaiveDate {
 
 /// Complete and partial collections count; aborted ones collected nothing usable and
 /// one in progress is not done.
-fn counted(outcome: Outcome) -> bool {
+pub(crate) fn counted(outcome: Outcome) -> bool {
     matches!(outcome, Outcome::Complete | Outcome::Partial)
 }
 
-/// One period's figures from its facts.
+/// A period's figures as sums, before order and shares: what the full read counts
+/// donation by donation ([`totals`]) and what the per-day rows add up to
+/// ([`by_day::totals`]); [`period`] finishes both alike.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub donations: u32,
+    pub aborted: u32,
+    pub volume_ml: u64,
+    /// Per site: complete and partial donations, and their volume.
+    pub by_site: BTreeMap<String, (u32, u64)>,
+    pub by_group: BTreeMap<String, u32>,
+    pub screenings: ScreeningCounts,
+    pub people: People,
+}
+
+/// The people of a period, each counted once: the donor record of their first
+/// donation in the period tells the residence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct People {
+    pub donors: u32,
+    pub repeat_donors: u32,
+    pub rural_donors: u32,
+    pub residence_known: u32,
+}
+
+/// One period's figures from its facts (the full read).
 pub fn figures(facts: &PeriodFacts, from: NaiveDate, to: NaiveDate) -> Period {
-    let mut p = Period {
-        from: Some(from),
-        to: Some(to),
-        ..Period::default()
+    period(totals(facts), from, to)
+}
+
+/// A period's sums from its facts, donation by donation.
+pub fn totals(facts: &PeriodFacts) -> Totals {
+    let mut t = Totals {
+        screenings: facts.screenings,
+        ..Totals::default()
     };
-    let mut by_site: BTreeMap<String, (u32, u64)> = BTreeMap::new();
-    let mut by_group: BTreeMap<String, u32> = BTreeMap::new();
     // In id order whatever the source, so a tie in start time picks the same first
     // donation of a person (and so the same donor record's residence).
     let mut donations: Vec<&DonationFact> = facts.donations.iter().collect();
@@ -310,18 +351,18 @@ pub fn figures(facts: &PeriodFacts, from: NaiveDate, to: NaiveDate) -> Period {
     let mut first_in_period: BTreeMap<&str, (DateTime<Utc>, Option<bool>)> = BTreeMap::new();
     for d in donations {
         if d.outcome == Outcome::Aborted {
-            p.aborted += 1;
+            t.aborted += 1;
             continue;
         }
         if !counted(d.outcome) {
             continue;
         }
-        p.donations += 1;
-        p.volume_ml += d.volume_ml;
-        let e = by_site.entry(d.site.clone()).or_default();
+        t.donations += 1;
+        t.volume_ml += d.volume_ml;
+        let e = t.by_site.entry(d.site.clone()).or_default();
         e.0 += 1;
         e.1 += d.volume_ml;
-        *by_group.entry(d.group.clone()).or_default() += 1;
+        *t.by_group.entry(d.group.clone()).or_default() += 1;
         let first = first_in_period
             .entry(d.person.as_str())
             .or_insert((d.started_at, d.rural));
@@ -329,7 +370,25 @@ pub fn figures(facts: &PeriodFacts, from: NaiveDate, to: NaiveDate) -> Period {
             *first = (d.started_at, d.rural);
         }
     }
-    p.by_site = by_site
+    t.people.donors = first_in_period.len() as u32;
+    for (who, (_, rural)) in &first_in_period {
+        if facts.earlier.contains(*who) {
+            t.people.repeat_donors += 1;
+        }
+        if let Some(rural) = rural {
+            t.people.residence_known += 1;
+            if *rural {
+                t.people.rural_donors += 1;
+            }
+        }
+    }
+    t
+}
+
+/// A period's figures from its sums: sites by donations, shares.
+pub fn period(t: Totals, from: NaiveDate, to: NaiveDate) -> Period {
+    let mut by_site: Vec<SiteFigure> = t
+        .by_site
         .into_iter()
         .map(|(site, (donations, volume_ml))| SiteFigure {
             site,
@@ -337,29 +396,29 @@ pub fn figures(facts: &PeriodFacts, from: NaiveDate, to: NaiveDate) -> Period {
             volume_ml,
         })
         .collect();
-    p.by_site
-        .sort_by(|a, b| b.donations.cmp(&a.donations).then(a.site.cmp(&b.site)));
-    p.by_abo_rh = by_group
-        .into_iter()
-        .map(|(group, donations)| GroupFigure { group, donations })
-        .collect();
-    p.screenings = facts.screenings.screenings;
-    p.deferred = facts.screenings.deferred;
-    p.permanent_exclusions = facts.screenings.permanent;
-    p.deferral_rate = ratio(p.deferred, p.screenings);
-    p.donors = first_in_period.len() as u32;
-    for (who, (_, rural)) in &first_in_period {
-        if facts.earlier.contains(*who) {
-            p.repeat_donors += 1;
-        }
-        if let Some(rural) = rural {
-            p.residence_known += 1;
-            if *rural {
-                p.rural_donors += 1;
-            }
-        }
+    by_site.sort_by(|a, b| b.donations.cmp(&a.donations).then(a.site.cmp(&b.site)));
+    let p = t.people;
+    Period {
+        from: Some(from),
+        to: Some(to),
+        donations: t.donations,
+        aborted: t.aborted,
+        volume_ml: t.volume_ml,
+        by_site,
+        by_abo_rh: t
+            .by_group
+            .into_iter()
+            .map(|(group, donations)| GroupFigure { group, donations })
+            .collect(),
+        screenings: t.screenings.screenings,
+        deferred: t.screenings.deferred,
+        permanent_exclusions: t.screenings.permanent,
+        deferral_rate: ratio(t.screenings.deferred, t.screenings.screenings),
+        donors: p.donors,
+        repeat_donors: p.repeat_donors,
+        repeat_share: ratio(p.repeat_donors, p.donors),
+        rural_donors: p.rural_donors,
+        residence_known: p.residence_known,
+        rural_share: ratio(p.rural_donors, p.residence_known),
     }
-    p.repeat_share = ratio(p.repeat_donors, p.donors);
-    p.rural_share = ratio(p.rural_donors, p.residence_known);
-    p
 }

@@ -1,28 +1,28 @@
 //! The statistics' tally: what the figures read from each donation, screening, drive
-//! and donor, kept at every push in the push's own transaction (migration 0008), so a
-//! request reads one period's rows by day and parses no body. A station that held
-//! records before the tally existed fills it once ([`rebuild`]) when the migration is
-//! applied.
+//! and donor, kept at every push in the push's own transaction (migration 0008), and
+//! the per-day sums of it ([`super::by_day`], migration 0009) that a request reads, so
+//! it reads O(days × drives) rows and parses no body. A station that held records
+//! before the tally existed fills it once ([`rebuild_rows`], then
+//! [`by_day::rebuild`]) when the migrations are applied.
 //!
 //! Every row holds the facts of a record's latest body, exactly as [`super::compute`]
 //! reads them: a correction leaves the record it supersedes in the table and hides it
 //! at the read; a donor's identity document and blood group live in its own row, and
 //! its donations carry the person (updated when the donor changes), so the people of a
-//! period and their earlier donations are found by index.
+//! push and their other donations are found by index.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use lifebridge_domain::entities::{Donation, Donor, Drive, Outcome, Screening};
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use super::{
-    DonationFact, PeriodFacts, ScreeningCounts, Statistics, abo_text, day_number, deferral_of,
-    figures, person_of, year_start,
-};
+use super::by_day::{self, Scope, Span, Touched, execute_in, keys, select};
+use super::{Statistics, abo_text, day_number, deferral_of, period, person_of};
 use crate::params;
-use crate::storage::sql::{ROWS_PER_STATEMENT, Tx, Value, list};
-use crate::storage::{Result, StorageError, parse_time, parse_uuid};
+use crate::storage::sql::{Tx, Value};
+use crate::storage::{Result, StorageError, parse_uuid};
 
 /// The latest body of each record a push (or the rebuild) brings, by kind; a record
 /// named twice keeps its last body.
@@ -36,6 +36,13 @@ pub struct Changes<'a> {
 }
 
 impl<'a> Changes<'a> {
+    pub fn is_empty(&self) -> bool {
+        self.donations.is_empty()
+            && self.screenings.is_empty()
+            && self.drives.is_empty()
+            && self.donors.is_empty()
+    }
+
     /// Files a pushed entry under its kind (kinds the figures do not read are ignored).
     pub fn add(
         &mut self,
@@ -55,27 +62,44 @@ impl<'a> Changes<'a> {
     }
 }
 
-/// Brings the tally up to date with `changes`, in the caller's transaction. Drives and
-/// donors first, so a donation in the same batch finds its donor's person.
+/// Brings the tally and its per-day sums up to date with `changes`, in the caller's
+/// transaction: what the touched records contribute is read before the rows change and
+/// after, and the difference added (see [`by_day`]).
 pub async fn record(tx: &mut dyn Tx, changes: &Changes<'_>) -> Result<()> {
-    let mut unreadable = Unreadable::default();
-    drives(tx, &changes.drives, &mut unreadable).await?;
-    donors(tx, &changes.donors, &mut unreadable).await?;
-    donations(tx, &changes.donations, &mut unreadable).await?;
-    screenings(tx, &changes.screenings, &mut unreadable).await?;
-    unreadable.write(tx).await
+    if changes.is_empty() {
+        return Ok(());
+    }
+    // On PostgreSQL pushes from several devices run at once (READ COMMITTED): a push
+    // must read what the pushes before it wrote of the same people and corrections, or
+    // both would add a person once. So the upkeep takes its turn here, before it reads;
+    // each later statement then sees what the push before it committed. (SQLite has one
+    // writer and drops `FOR UPDATE`.)
+    tx.query_opt(
+        "SELECT value FROM station_meta WHERE key = 'statistics_by_day' FOR UPDATE",
+        &[],
+    )
+    .await?;
+    let batch = Batch::parse(changes);
+    let persons = persons(tx, &batch).await?;
+    let (touched, held) = touched(tx, &batch, &persons).await?;
+    let before = by_day::contributions(tx, &held).await?;
+    write(tx, &batch, &persons).await?;
+    let after = by_day::contributions(tx, &touched).await?;
+    by_day::apply(tx, before, after).await
 }
 
-/// Empties the tally and fills it from every record the station holds (the same
-/// latest bodies the full read uses).
+/// Empties the tally and its per-day sums and fills them from every record the
+/// station holds.
 pub async fn rebuild(tx: &mut dyn Tx) -> Result<()> {
-    for table in [
-        "stat_donation",
-        "stat_screening",
-        "stat_drive",
-        "stat_donor",
-        "stat_unreadable",
-    ] {
+    rebuild_rows(tx).await?;
+    by_day::rebuild(tx).await
+}
+
+/// Empties the tally's per-record rows and fills them from every record the station
+/// holds (the same latest bodies the full read uses); the per-day sums are left alone
+/// (migration 0008 runs this before 0009 made them).
+pub async fn rebuild_rows(tx: &mut dyn Tx) -> Result<()> {
+    for table in TABLES.iter().map(|t| t.name).chain(["stat_unreadable"]) {
         tx.execute(&format!("DELETE FROM {table}"), &[]).await?;
     }
     // The latest body per record, as the full read takes them (push order per device).
@@ -112,7 +136,360 @@ pub async fn rebuild(tx: &mut dyn Tx) -> Result<()> {
         drives: view(latest.get(2)),
         donors: view(Some(&donors)),
     };
-    record(tx, &changes).await
+    let batch = Batch::parse(&changes);
+    let persons = persons(tx, &batch).await?;
+    write(tx, &batch, &persons).await
+}
+
+/// A record the tally keeps a row of.
+trait Record: DeserializeOwned {
+    fn id(&self) -> Uuid;
+}
+
+/// Each names its id `id`.
+macro_rules! records {
+    ($($t:ty),*) => {$(
+        impl Record for $t {
+            fn id(&self) -> Uuid {
+                self.id
+            }
+        }
+    )*};
+}
+records!(Drive, Donor, Donation, Screening);
+
+/// One kind's bodies, parsed: the readable ones, and the ids of those the figures
+/// cannot read (a body that does not parse, or names another id).
+struct Parsed<T> {
+    ok: BTreeMap<Uuid, T>,
+    gone: Vec<Uuid>,
+}
+
+impl<T: Record> Parsed<T> {
+    fn of(bodies: &BTreeMap<Uuid, &str>) -> Parsed<T> {
+        let mut parsed = Parsed {
+            ok: BTreeMap::new(),
+            gone: Vec::new(),
+        };
+        for (id, body) in bodies {
+            match serde_json::from_str::<T>(body) {
+                Ok(v) if v.id() == *id => {
+                    parsed.ok.insert(*id, v);
+                }
+                _ => parsed.gone.push(*id),
+            }
+        }
+        parsed
+    }
+
+    fn ids(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.ok.keys().chain(&self.gone).copied()
+    }
+}
+
+struct Batch {
+    drives: Parsed<Drive>,
+    donors: Parsed<Donor>,
+    donations: Parsed<Donation>,
+    screenings: Parsed<Screening>,
+}
+
+impl Batch {
+    fn parse(changes: &Changes<'_>) -> Batch {
+        Batch {
+            drives: Parsed::of(&changes.drives),
+            donors: Parsed::of(&changes.donors),
+            donations: Parsed::of(&changes.donations),
+            screenings: Parsed::of(&changes.screenings),
+        }
+    }
+}
+
+/// One kind's tally table: its entity, and its columns, the record's id first.
+struct Table {
+    entity: &'static str,
+    name: &'static str,
+    columns: &'static [&'static str],
+}
+
+const DRIVES: Table = Table {
+    entity: "drive",
+    name: "stat_drive",
+    columns: &["drive_id", "site"],
+};
+const DONORS: Table = Table {
+    entity: "donor",
+    name: "stat_donor",
+    columns: &["donor_id", "person", "abo_rh", "rural"],
+};
+const DONATIONS: Table = Table {
+    entity: "donation",
+    name: "stat_donation",
+    columns: &[
+        "donation_id",
+        "day",
+        "started_at",
+        "donor_id",
+        "drive_id",
+        "outcome",
+        "volume_ml",
+        "supersedes",
+        "person",
+    ],
+};
+const SCREENINGS: Table = Table {
+    entity: "screening",
+    name: "stat_screening",
+    columns: &["screening_id", "day", "deferred", "permanent", "supersedes"],
+};
+const TABLES: [&Table; 4] = [&DRIVES, &DONORS, &DONATIONS, &SCREENINGS];
+
+/// Replaces the rows of one kind's records: an unreadable record loses its row (and is
+/// counted), a readable one gets `row(record)`.
+async fn upsert<T>(
+    tx: &mut dyn Tx,
+    table: &Table,
+    parsed: &Parsed<T>,
+    unreadable: &mut Unreadable,
+    row: impl Fn(&T) -> Result<Vec<Value>>,
+) -> Result<()> {
+    let key = table.columns[0];
+    for id in parsed.ok.keys() {
+        unreadable.note(table.entity, *id, true);
+    }
+    for id in &parsed.gone {
+        unreadable.note(table.entity, *id, false);
+    }
+    if !parsed.gone.is_empty() {
+        let gone: Vec<Value> = parsed.gone.iter().map(|id| Value::from(*id)).collect();
+        let sql = format!("DELETE FROM {} WHERE {{filter}}", table.name);
+        execute_in(tx, &sql, key, &gone).await?;
+    }
+    let mut values = Vec::with_capacity(parsed.ok.len() * table.columns.len());
+    for v in parsed.ok.values() {
+        values.extend(row(v)?);
+    }
+    let set: Vec<String> = table.columns[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    tx.insert_rows(
+        &format!("INSERT INTO {} ({})", table.name, table.columns.join(", ")),
+        table.columns.len(),
+        values,
+        &format!("ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", ")),
+    )
+    .await
+}
+
+/// Writes the batch's rows: drives and donors first, so the donors' donations take
+/// their person.
+async fn write(tx: &mut dyn Tx, batch: &Batch, persons: &BTreeMap<Uuid, String>) -> Result<()> {
+    let mut unreadable = Unreadable::default();
+    upsert(tx, &DRIVES, &batch.drives, &mut unreadable, |d| {
+        Ok(vec![Value::from(d.id), d.site_name.clone().into()])
+    })
+    .await?;
+    upsert(tx, &DONORS, &batch.donors, &mut unreadable, |d| {
+        Ok(vec![
+            Value::from(d.id),
+            person_of(Some(d), d.id).into(),
+            abo_text(d.abo_rh).into(),
+            d.rural.map(i64::from).into(),
+        ])
+    })
+    .await?;
+    // The donor's donations are this person's (a corrected document moves them); an
+    // unreadable donor's are counted under its id, as the full read does.
+    let kept: Vec<Value> = batch.donors.ok.keys().map(|id| Value::from(*id)).collect();
+    let gone: Vec<Value> = batch
+        .donors
+        .gone
+        .iter()
+        .map(|id| Value::from(*id))
+        .collect();
+    for (ids, person) in [
+        (
+            &kept,
+            "(SELECT p.person FROM stat_donor p WHERE p.donor_id = stat_donation.donor_id)",
+        ),
+        (&gone, "donor_id"),
+    ] {
+        let sql = format!("UPDATE stat_donation SET person = {person} WHERE {{filter}}");
+        execute_in(tx, &sql, "donor_id", ids).await?;
+    }
+    upsert(tx, &DONATIONS, &batch.donations, &mut unreadable, |d| {
+        let person = persons
+            .get(&d.donor_id)
+            .cloned()
+            .unwrap_or_else(|| d.donor_id.to_string());
+        Ok(vec![
+            Value::from(d.id),
+            Value::Int(day_number(lifebridge_domain::china_date(d.started_at))),
+            Value::Text(d.started_at.to_rfc3339()),
+            Value::from(d.donor_id),
+            Value::from(d.drive_id),
+            Value::Text(outcome_text(d.outcome)?),
+            Value::Int(i64::from(d.collected_volume_ml.unwrap_or(0))),
+            d.supersedes.map(Value::from).unwrap_or(Value::Null),
+            Value::Text(person),
+        ])
+    })
+    .await?;
+    // Built only when screenings came: the rules table is parsed to build it.
+    let catalogue = (!batch.screenings.ok.is_empty())
+        .then(|| lifebridge_domain::rules::RuleSet::gb18467_2011().deferrals);
+    upsert(tx, &SCREENINGS, &batch.screenings, &mut unreadable, |s| {
+        let (deferred, permanent) = catalogue
+            .as_ref()
+            .map_or((false, false), |c| deferral_of(s, c));
+        Ok(vec![
+            Value::from(s.id),
+            Value::Int(day_number(lifebridge_domain::china_date(s.recorded_at))),
+            Value::from(deferred),
+            Value::from(permanent),
+            s.supersedes.map(Value::from).unwrap_or(Value::Null),
+        ])
+    })
+    .await?;
+    unreadable.write(tx).await
+}
+
+/// The person each donor of the batch (its donors, and its donations' donors) is
+/// counted as once the batch is written: a donor the batch brings by its new body (by
+/// its id when unreadable), another by its tally row, an unknown donor by its id.
+async fn persons(tx: &mut dyn Tx, batch: &Batch) -> Result<BTreeMap<Uuid, String>> {
+    let mut out: BTreeMap<Uuid, String> = batch
+        .donors
+        .ok
+        .values()
+        .map(|d| (d.id, person_of(Some(d), d.id)))
+        .chain(batch.donors.gone.iter().map(|id| (*id, id.to_string())))
+        .collect();
+    let others: BTreeSet<Uuid> = batch
+        .donations
+        .ok
+        .values()
+        .map(|d| d.donor_id)
+        .filter(|id| !out.contains_key(id))
+        .collect();
+    if !others.is_empty() {
+        let sql = "SELECT donor_id, person FROM stat_donor WHERE {filter}";
+        for mut r in select(tx, sql, Scope::Keys(keys(&others), "donor_id")).await? {
+            out.insert(parse_uuid(r.str(0)?)?, r.text(1)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The records whose contribution to the per-day sums the batch may move, found
+/// before it is written: its donations, those they supersede (now and before), the
+/// donations of its donors, the people of all of these before and after, and its
+/// screenings with those they supersede. Second, those of them the tally holds now:
+/// a record it does not hold contributes nothing before the write, so a batch of new
+/// records reads no donation or screening before it.
+async fn touched(
+    tx: &mut dyn Tx,
+    batch: &Batch,
+    persons: &BTreeMap<Uuid, String>,
+) -> Result<(Touched, Touched)> {
+    let mut t = Touched::default();
+    let mut held = Touched::default();
+    let changed: BTreeSet<Uuid> = batch.donations.ids().collect();
+    let mut targets: BTreeSet<Uuid> = batch
+        .donations
+        .ok
+        .values()
+        .filter_map(|d| d.supersedes)
+        .collect();
+    targets.extend(held_donations(tx, "donation_id", &changed, &mut t, &mut held).await?);
+    let donors: BTreeSet<Uuid> = batch.donors.ids().collect();
+    held_donations(tx, "donor_id", &donors, &mut t, &mut held).await?;
+    let unseen: BTreeSet<Uuid> = targets.difference(&held.donations).copied().collect();
+    held_donations(tx, "donation_id", &unseen, &mut t, &mut held).await?;
+    t.donations.extend(changed.iter().chain(&targets));
+    t.people.extend(persons.values().cloned());
+    // A donation of the batch whose donor is unknown is counted under the donor's id.
+    t.people.extend(
+        batch
+            .donations
+            .ok
+            .values()
+            .filter(|d| !persons.contains_key(&d.donor_id))
+            .map(|d| d.donor_id.to_string()),
+    );
+    // People are read whole before and after: who they are is known, not whether the
+    // tally holds a donation of theirs.
+    held.people = t.people.clone();
+    let changed: BTreeSet<Uuid> = batch.screenings.ids().collect();
+    let mut targets: BTreeSet<Uuid> = batch
+        .screenings
+        .ok
+        .values()
+        .filter_map(|s| s.supersedes)
+        .collect();
+    if !changed.is_empty() {
+        let sql = "SELECT screening_id, supersedes FROM stat_screening WHERE {filter}";
+        for r in select(tx, sql, Scope::Keys(keys(&changed), "screening_id")).await? {
+            held.screenings.insert(parse_uuid(r.str(0)?)?);
+            if let Some(old) = r.opt_str(1)? {
+                targets.insert(parse_uuid(old)?);
+            }
+        }
+    }
+    // Corrected screenings are few: read them whether held or not.
+    held.screenings.extend(&targets);
+    t.screenings = &changed | &targets;
+    Ok((t, held))
+}
+
+/// The donations the tally holds whose `column` is one of `ids`: held, touched, and
+/// their people touched. Returns what they supersede.
+async fn held_donations(
+    tx: &mut dyn Tx,
+    column: &str,
+    ids: &BTreeSet<Uuid>,
+    t: &mut Touched,
+    held: &mut Touched,
+) -> Result<BTreeSet<Uuid>> {
+    let mut superseded = BTreeSet::new();
+    if ids.is_empty() {
+        return Ok(superseded);
+    }
+    let sql = "SELECT donation_id, person, supersedes FROM stat_donation WHERE {filter}";
+    for mut r in select(tx, sql, Scope::Keys(keys(ids), column)).await? {
+        let id = parse_uuid(r.str(0)?)?;
+        held.donations.insert(id);
+        t.donations.insert(id);
+        t.people.insert(r.text(1)?);
+        if let Some(old) = r.opt_str(2)? {
+            superseded.insert(parse_uuid(old)?);
+        }
+    }
+    Ok(superseded)
+}
+
+fn outcome_text(o: Outcome) -> Result<String> {
+    match serde_json::to_value(o)? {
+        serde_json::Value::String(s) => Ok(s),
+        other => Err(StorageError::Corrupt(format!("outcome {other}"))),
+    }
+}
+
+/// The figures for `date` (its day and its year) from the per-day sums.
+pub async fn statistics(tx: &mut dyn Tx, date: NaiveDate) -> Result<Statistics> {
+    let today = by_day::totals(tx, Span::Day, date).await?;
+    let year = by_day::totals(tx, Span::YearToDate, date).await?;
+    let unreadable = tx
+        .query_one("SELECT COUNT(*) FROM stat_unreadable", &[])
+        .await?
+        .count(0)?;
+    Ok(Statistics {
+        date,
+        today: period(today, Span::Day.from(date), date),
+        year: period(year, Span::YearToDate.from(date), date),
+        unreadable: u32::try_from(unreadable).unwrap_or(u32::MAX),
+    })
 }
 
 /// Records whose latest body the figures cannot read: counted, not used.
@@ -160,309 +537,4 @@ impl Unreadable {
         )
         .await
     }
-}
-
-/// Runs `sql(list)` once per chunk of `ids`, `list` being the chunk's placeholders.
-async fn for_ids(tx: &mut dyn Tx, ids: &[Uuid], sql: impl Fn(String) -> String) -> Result<()> {
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
-        tx.execute_once(&sql(list(1, chunk.len())), &values).await?;
-    }
-    Ok(())
-}
-
-/// Deletes the rows of `ids` from `table` (keyed by `key`).
-async fn delete_ids(tx: &mut dyn Tx, table: &str, key: &str, ids: &[Uuid]) -> Result<()> {
-    for_ids(tx, ids, |list| {
-        format!("DELETE FROM {table} WHERE {key} IN ({list})")
-    })
-    .await
-}
-
-async fn drives(
-    tx: &mut dyn Tx,
-    bodies: &BTreeMap<Uuid, &str>,
-    unreadable: &mut Unreadable,
-) -> Result<()> {
-    let mut values = Vec::new();
-    let mut gone = Vec::new();
-    for (id, body) in bodies {
-        match serde_json::from_str::<Drive>(body) {
-            Ok(d) if d.id == *id => values.extend([Value::from(*id), d.site_name.into()]),
-            _ => gone.push(*id),
-        }
-    }
-    for id in bodies.keys() {
-        unreadable.note("drive", *id, !gone.contains(id));
-    }
-    delete_ids(tx, "stat_drive", "drive_id", &gone).await?;
-    tx.insert_rows(
-        "INSERT INTO stat_drive (drive_id, site)",
-        2,
-        values,
-        "ON CONFLICT (drive_id) DO UPDATE SET site = excluded.site",
-    )
-    .await
-}
-
-async fn donors(
-    tx: &mut dyn Tx,
-    bodies: &BTreeMap<Uuid, &str>,
-    unreadable: &mut Unreadable,
-) -> Result<()> {
-    let mut values = Vec::new();
-    let mut gone = Vec::new();
-    let mut kept = Vec::new();
-    for (id, body) in bodies {
-        match serde_json::from_str::<Donor>(body) {
-            Ok(d) if d.id == *id => {
-                kept.push(*id);
-                values.extend([
-                    Value::from(*id),
-                    person_of(Some(&d), d.id).into(),
-                    abo_text(d.abo_rh).into(),
-                    d.rural.map(i64::from).into(),
-                ]);
-            }
-            _ => gone.push(*id),
-        }
-    }
-    for id in bodies.keys() {
-        unreadable.note("donor", *id, !gone.contains(id));
-    }
-    delete_ids(tx, "stat_donor", "donor_id", &gone).await?;
-    tx.insert_rows(
-        "INSERT INTO stat_donor (donor_id, person, abo_rh, rural)",
-        4,
-        values,
-        "ON CONFLICT (donor_id) DO UPDATE SET person = excluded.person,
-             abo_rh = excluded.abo_rh, rural = excluded.rural",
-    )
-    .await?;
-    // The donor's donations are this person's (a corrected document moves them); an
-    // unreadable donor's are counted under its id, as the full read does.
-    for (ids, person) in [
-        (
-            &kept,
-            "(SELECT p.person FROM stat_donor p WHERE p.donor_id = stat_donation.donor_id)",
-        ),
-        (&gone, "donor_id"),
-    ] {
-        for_ids(tx, ids, |list| {
-            format!("UPDATE stat_donation SET person = {person} WHERE donor_id IN ({list})")
-        })
-        .await?;
-    }
-    Ok(())
-}
-
-/// The person of each donor in `ids` as the tally holds it.
-async fn persons(tx: &mut dyn Tx, ids: &BTreeSet<Uuid>) -> Result<BTreeMap<Uuid, String>> {
-    let ids: Vec<Value> = ids.iter().map(|id| Value::from(*id)).collect();
-    let mut out = BTreeMap::new();
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let rows = tx
-            .query_once(
-                &format!(
-                    "SELECT donor_id, person FROM stat_donor WHERE donor_id IN ({})",
-                    list(1, chunk.len())
-                ),
-                chunk,
-            )
-            .await?;
-        for mut r in rows {
-            out.insert(parse_uuid(r.str(0)?)?, r.text(1)?);
-        }
-    }
-    Ok(out)
-}
-
-fn outcome_text(o: Outcome) -> Result<String> {
-    match serde_json::to_value(o)? {
-        serde_json::Value::String(s) => Ok(s),
-        other => Err(StorageError::Corrupt(format!("outcome {other}"))),
-    }
-}
-
-async fn donations(
-    tx: &mut dyn Tx,
-    bodies: &BTreeMap<Uuid, &str>,
-    unreadable: &mut Unreadable,
-) -> Result<()> {
-    let mut parsed = Vec::new();
-    let mut gone = Vec::new();
-    for (id, body) in bodies {
-        match serde_json::from_str::<Donation>(body) {
-            Ok(d) if d.id == *id => parsed.push(d),
-            _ => gone.push(*id),
-        }
-    }
-    for id in bodies.keys() {
-        unreadable.note("donation", *id, !gone.contains(id));
-    }
-    delete_ids(tx, "stat_donation", "donation_id", &gone).await?;
-    let donor_ids = parsed.iter().map(|d| d.donor_id).collect();
-    let known = persons(tx, &donor_ids).await?;
-    let mut values = Vec::with_capacity(parsed.len() * 9);
-    for d in parsed {
-        let person = known
-            .get(&d.donor_id)
-            .cloned()
-            .unwrap_or_else(|| d.donor_id.to_string());
-        values.extend([
-            Value::from(d.id),
-            Value::Int(day_number(lifebridge_domain::china_date(d.started_at))),
-            Value::Text(d.started_at.to_rfc3339()),
-            Value::from(d.donor_id),
-            Value::from(d.drive_id),
-            Value::Text(outcome_text(d.outcome)?),
-            Value::Int(i64::from(d.collected_volume_ml.unwrap_or(0))),
-            d.supersedes.map(Value::from).unwrap_or(Value::Null),
-            Value::Text(person),
-        ]);
-    }
-    tx.insert_rows(
-        "INSERT INTO stat_donation (donation_id, day, started_at, donor_id, drive_id, outcome, volume_ml, supersedes, person)",
-        9,
-        values,
-        "ON CONFLICT (donation_id) DO UPDATE SET day = excluded.day, started_at = excluded.started_at,
-             donor_id = excluded.donor_id, drive_id = excluded.drive_id, outcome = excluded.outcome,
-             volume_ml = excluded.volume_ml, supersedes = excluded.supersedes, person = excluded.person",
-    )
-    .await
-}
-
-async fn screenings(
-    tx: &mut dyn Tx,
-    bodies: &BTreeMap<Uuid, &str>,
-    unreadable: &mut Unreadable,
-) -> Result<()> {
-    if bodies.is_empty() {
-        return Ok(());
-    }
-    let catalogue = lifebridge_domain::rules::RuleSet::gb18467_2011().deferrals;
-    let mut values = Vec::new();
-    let mut gone = Vec::new();
-    for (id, body) in bodies {
-        match serde_json::from_str::<Screening>(body) {
-            Ok(s) if s.id == *id => {
-                let (deferred, permanent) = deferral_of(&s, &catalogue);
-                values.extend([
-                    Value::from(*id),
-                    Value::Int(day_number(lifebridge_domain::china_date(s.recorded_at))),
-                    Value::from(deferred),
-                    Value::from(permanent),
-                    s.supersedes.map(Value::from).unwrap_or(Value::Null),
-                ]);
-            }
-            _ => gone.push(*id),
-        }
-    }
-    for id in bodies.keys() {
-        unreadable.note("screening", *id, !gone.contains(id));
-    }
-    delete_ids(tx, "stat_screening", "screening_id", &gone).await?;
-    tx.insert_rows(
-        "INSERT INTO stat_screening (screening_id, day, deferred, permanent, supersedes)",
-        5,
-        values,
-        "ON CONFLICT (screening_id) DO UPDATE SET day = excluded.day, deferred = excluded.deferred,
-             permanent = excluded.permanent, supersedes = excluded.supersedes",
-    )
-    .await
-}
-
-/// The figures for `date` (its day and its year) from the tally.
-pub async fn statistics(tx: &mut dyn Tx, date: NaiveDate) -> Result<Statistics> {
-    let today = period_facts(tx, date, date).await?;
-    let from = year_start(date);
-    let year = period_facts(tx, from, date).await?;
-    let unreadable = tx
-        .query_one("SELECT COUNT(*) FROM stat_unreadable", &[])
-        .await?
-        .count(0)?;
-    Ok(Statistics {
-        date,
-        today: figures(&today, date, date),
-        year: figures(&year, from, date),
-        unreadable: u32::try_from(unreadable).unwrap_or(u32::MAX),
-    })
-}
-
-/// A period's facts: its current donations with their donor's and drive's facts, the
-/// people among them with an earlier donation, and its screening counts.
-pub async fn period_facts(tx: &mut dyn Tx, from: NaiveDate, to: NaiveDate) -> Result<PeriodFacts> {
-    let (from_day, to_day) = (day_number(from), day_number(to));
-    let rows = tx
-        .query(
-            "SELECT d.donation_id, d.person, d.started_at, d.outcome, d.volume_ml,
-                    COALESCE(s.site, ''), COALESCE(p.abo_rh, 'unknown'), p.rural
-             FROM stat_donation d
-             LEFT JOIN stat_drive s ON s.drive_id = d.drive_id
-             LEFT JOIN stat_donor p ON p.donor_id = d.donor_id
-             WHERE d.day >= ?1 AND d.day <= ?2
-               AND NOT EXISTS (SELECT 1 FROM stat_donation c WHERE c.supersedes = d.donation_id)",
-            params![from_day, to_day],
-        )
-        .await?;
-    let mut donations = Vec::with_capacity(rows.len());
-    for mut r in rows {
-        let outcome: Outcome = serde_json::from_value(serde_json::Value::String(r.text(3)?))?;
-        donations.push(DonationFact {
-            id: parse_uuid(r.str(0)?)?,
-            person: r.text(1)?,
-            started_at: parse_time(r.str(2)?)?,
-            outcome,
-            volume_ml: r.count(4)?,
-            site: r.text(5)?,
-            group: r.text(6)?,
-            rural: r.opt_int(7)?.map(|v| v != 0),
-        });
-    }
-    let people: Vec<Value> = donations
-        .iter()
-        .filter(|d| matches!(d.outcome, Outcome::Complete | Outcome::Partial))
-        .map(|d| d.person.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .map(Value::Text)
-        .collect();
-    let mut earlier = BTreeSet::new();
-    for chunk in people.chunks(ROWS_PER_STATEMENT) {
-        let mut values = vec![Value::Int(from_day)];
-        values.extend(chunk.iter().cloned());
-        let rows = tx
-            .query_once(
-                &format!(
-                    "SELECT DISTINCT d.person FROM stat_donation d
-                     WHERE d.person IN ({}) AND d.day < ?1 AND d.outcome IN ('complete', 'partial')
-                       AND NOT EXISTS (SELECT 1 FROM stat_donation c WHERE c.supersedes = d.donation_id)",
-                    list(2, chunk.len())
-                ),
-                &values,
-            )
-            .await?;
-        for mut r in rows {
-            earlier.insert(r.text(0)?);
-        }
-    }
-    let counts = tx
-        .query_one(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(deferred), 0) AS BIGINT), CAST(COALESCE(SUM(permanent), 0) AS BIGINT)
-             FROM stat_screening s
-             WHERE s.day >= ?1 AND s.day <= ?2
-               AND NOT EXISTS (SELECT 1 FROM stat_screening c WHERE c.supersedes = s.screening_id)",
-            params![from_day, to_day],
-        )
-        .await?;
-    let n = |i: usize| -> Result<u32> { Ok(u32::try_from(counts.count(i)?).unwrap_or(u32::MAX)) };
-    Ok(PeriodFacts {
-        donations,
-        earlier,
-        screenings: ScreeningCounts {
-            screenings: n(0)?,
-            deferred: n(1)?,
-            permanent: n(2)?,
-        },
-    })
 }
