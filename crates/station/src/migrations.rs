@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0008_statistics_tally_din_used",
         sql: include_str!("../../../migrations/station/0008_statistics_tally_din_used.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_feed_references_entries",
+        sql: include_str!("../../../migrations/station/0011_feed_references_entries.sql"),
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {
