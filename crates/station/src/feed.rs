@@ -413,11 +413,13 @@ mod tests {
     use crate::db::Storage;
     use crate::migrations::{MIGRATIONS, checksum, create_table_sql};
     use crate::storage::sqlite::SqliteStorage;
+    use lifebridge_protocol::ingest::digest_of;
 
     /// A station written before migration 0011 copied donation and deferral bodies into
-    /// the feed; after it, those rows name their change entry and pull the same bytes.
+    /// the feed and stored each entry's digest; after it, those rows name their change
+    /// entry and pull the same bytes, and the digests are computed, equal to the stored.
     #[tokio::test]
-    async fn migration_0011_moves_copied_bodies_and_pulls_the_same_records() {
+    async fn migration_0011_moves_copied_bodies_drops_digests_and_serves_the_same() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("station.db");
         let (device, puller) = (Uuid::now_v7(), Uuid::now_v7());
@@ -429,6 +431,7 @@ mod tests {
             node: device,
         }
         .to_string();
+        let mut digests = Vec::new();
         {
             let conn = rusqlite::Connection::open(&path).unwrap();
             conn.execute_batch(create_table_sql()).unwrap();
@@ -441,12 +444,15 @@ mod tests {
                 .unwrap();
             }
             for (seq, entity, body) in [(1, "donation", donation), (2, "donor", donor)] {
+                let id = format!("00000000-0000-0000-0000-00000000000{seq}");
+                let digest = digest_of(entity, &id, &hlc, body);
                 conn.execute(
                     "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, digest, received_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'd', 'r')",
-                    (device.to_string(), seq, hlc.clone(), entity, format!("00000000-0000-0000-0000-00000000000{seq}"), body),
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'r')",
+                    (device.to_string(), seq, hlc.clone(), entity, &id, body, &digest),
                 )
                 .unwrap();
+                digests.push(digest);
                 conn.execute(
                     "INSERT INTO feed (station_seq, kind, record_id, origin_device, hlc, body, field_clocks)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -488,6 +494,12 @@ mod tests {
             rows,
             [(String::new(), Some(1)), (donor.to_owned(), None)],
             "the donation's copy moved; the merged donor keeps its body"
+        );
+        // The stored digests are gone; the ones computed from the entries are the same.
+        let held = storage.entries(device).await.unwrap();
+        assert_eq!(
+            held.into_iter().map(|e| e.digest).collect::<Vec<_>>(),
+            digests
         );
     }
 }

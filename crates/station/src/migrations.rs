@@ -55,8 +55,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 11,
-        name: "0011_feed_references_entries",
-        sql: include_str!("../../../migrations/station/0011_feed_references_entries.sql"),
+        name: "0011_lean_push",
+        sql: include_str!("../../../migrations/station/0011_lean_push.sql"),
     },
 ];
 

@@ -15,3 +15,9 @@ UPDATE feed SET entry_seq = (
 WHERE kind IN ('donation', 'deferral') AND target_device IS NULL AND field_clocks IS NULL;
 UPDATE feed SET body = '' WHERE entry_seq IS NOT NULL;
 DROP INDEX change_entry_by_entity_id_0011;
+
+-- The digest of each change entry is no longer stored: it is a function of the entry's
+-- own columns (entity, entity_id, hlc, body; lifebridge_protocol::ingest::digest_of),
+-- computed when a re-sent batch must be compared with what is held, instead of on every
+-- entry of every push.
+ALTER TABLE change_entry DROP COLUMN digest;
