@@ -143,7 +143,9 @@ async fn store_entries(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let device = Value::from(device_id);
-    let received = Value::Text(now.to_rfc3339());
+    // Milliseconds and `Z`: the same instant as anywhere else a time is stored (RFC 3339,
+    // UTC), in 24 bytes instead of 35 on every row of every push.
+    let received = Value::Text(now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     let mut values = Vec::with_capacity(new.len() * 8);
     for entry in new {
         values.extend([
