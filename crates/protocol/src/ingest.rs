@@ -45,15 +45,19 @@ pub enum Refusal {
 /// A fingerprint of everything that makes an entry what it is. `field_clocks` is left
 /// out: it is derived from the rest of the device's log, not part of the entry.
 pub fn entry_digest(entry: &LocalChange) -> String {
-    let mut h = Sha256::new();
-    let entity_id = entry.entity_id.to_string();
-    let hlc = entry.hlc.to_string();
-    for field in [
+    digest_of(
         entry.entity.as_str(),
-        entity_id.as_str(),
-        hlc.as_str(),
-        entry.body.as_str(),
-    ] {
+        &entry.entity_id.to_string(),
+        &entry.hlc.to_string(),
+        &entry.body,
+    )
+}
+
+/// [`entry_digest`] of an entry held as text (entity, id, clock and body as the entry
+/// writes them), so a station can compute it from what it stored instead of storing it.
+pub fn digest_of(entity: &str, entity_id: &str, hlc: &str, body: &str) -> String {
+    let mut h = Sha256::new();
+    for field in [entity, entity_id, hlc, body] {
         h.update((field.len() as u64).to_be_bytes());
         h.update(field.as_bytes());
     }

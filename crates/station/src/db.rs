@@ -444,16 +444,14 @@ impl<B: Backend> Storage for B {
         run(self, Read, device_id, |tx, device| {
             Box::pin(async move {
                 tx.query(
-                    "SELECT seq, digest FROM change_entry WHERE device_id = ?1 ORDER BY seq",
+                    &format!("{} ORDER BY seq", ingest::HELD_ENTRIES),
                     params![*device],
                 )
                 .await?
-                .into_iter()
-                .map(|mut r| {
-                    Ok(StoredEntry {
-                        seq: r.count(0)?,
-                        digest: r.text(1)?,
-                    })
+                .iter()
+                .map(|r| {
+                    let (seq, digest) = ingest::held_digest(r)?;
+                    Ok(StoredEntry { seq, digest })
                 })
                 .collect()
             })

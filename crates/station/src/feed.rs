@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use crate::params;
 use crate::storage::sql::{Tx, Value};
-use crate::storage::{Result, clamp, parse_clocks, parse_hlc, parse_kind, parse_uuid};
+use crate::storage::{
+    Result, StorageError, clamp, parse_clocks, parse_hlc, parse_kind, parse_uuid,
+};
 
 /// A record to append to the feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +25,13 @@ pub struct FeedItem {
     pub origin_device: Uuid,
     pub target_device: Option<Uuid>,
     pub hlc: Hlc,
+    /// Empty when [`FeedItem::entry_seq`] names the change entry that holds it.
     pub body: String,
     pub field_clocks: Option<FieldClocks>,
+    /// A record that goes out exactly as `origin_device` pushed it (a donation, a
+    /// deferral): the seq of that change entry, whose body the pull reads, so the feed
+    /// does not store every such body a second time (migration 0011).
+    pub entry_seq: Option<u64>,
 }
 
 /// The merged state of one donor.
@@ -87,7 +94,7 @@ pub fn derive_feed(
     donor: Option<&DonorState>,
     now: DateTime<Utc>,
 ) -> (Option<FeedItem>, Option<DonorState>) {
-    let item = |kind, body: String, hlc, field_clocks| FeedItem {
+    let item = |kind, body: String, hlc, field_clocks, entry_seq| FeedItem {
         kind,
         record_id: entry.entity_id,
         origin_device: device_id,
@@ -95,26 +102,13 @@ pub fn derive_feed(
         hlc,
         body,
         field_clocks,
+        entry_seq,
     };
+    // As written: the entry row (stored in the same transaction) holds the body.
+    let as_written = |kind| item(kind, String::new(), entry.hlc, None, Some(entry.seq));
     match entry.entity {
-        EntityKind::Donation => (
-            Some(item(
-                RemoteKind::Donation,
-                entry.body.clone(),
-                entry.hlc,
-                None,
-            )),
-            None,
-        ),
-        EntityKind::Deferral => (
-            Some(item(
-                RemoteKind::Deferral,
-                entry.body.clone(),
-                entry.hlc,
-                None,
-            )),
-            None,
-        ),
+        EntityKind::Donation => (Some(as_written(RemoteKind::Donation)), None),
+        EntityKind::Deferral => (Some(as_written(RemoteKind::Deferral)), None),
         EntityKind::Donor => {
             let Ok(serde_json::Value::Object(incoming)) =
                 serde_json::from_str::<serde_json::Value>(&entry.body)
@@ -148,7 +142,7 @@ pub fn derive_feed(
                 hlc,
             };
             (
-                Some(item(RemoteKind::Donor, body, hlc, Some(clocks))),
+                Some(item(RemoteKind::Donor, body, hlc, Some(clocks), None)),
                 Some(state),
             )
         }
@@ -188,6 +182,7 @@ pub fn station_item(
         hlc: station_hlc(station_id, now),
         body,
         field_clocks: None,
+        entry_seq: None,
     }
 }
 
@@ -216,7 +211,7 @@ pub async fn append(tx: &mut dyn Tx, items: &[FeedItem]) -> Result<i64> {
         )
         .await?
         .int(0)?;
-    let mut values = Vec::with_capacity(items.len() * 8);
+    let mut values = Vec::with_capacity(items.len() * 9);
     for (i, item) in items.iter().enumerate() {
         values.extend([
             Value::Int(last - n + 1 + i as i64),
@@ -231,11 +226,12 @@ pub async fn append(tx: &mut dyn Tx, items: &[FeedItem]) -> Result<i64> {
                 .map(serde_json::to_string)
                 .transpose()?
                 .into(),
+            item.entry_seq.map(clamp).into(),
         ]);
     }
     tx.insert_rows(
-        "INSERT INTO feed (station_seq, kind, record_id, origin_device, target_device, hlc, body, field_clocks)",
-        8,
+        "INSERT INTO feed (station_seq, kind, record_id, origin_device, target_device, hlc, body, field_clocks, entry_seq)",
+        9,
         values,
         "",
     )
@@ -257,9 +253,12 @@ pub async fn pull_page(
     // of this device's own records.
     let sizes = tx
         .query(
-            "SELECT station_seq, kind, origin_device, LENGTH(body) + COALESCE(LENGTH(field_clocks), 0)
-             FROM feed WHERE station_seq > ?1 AND (target_device IS NULL OR target_device = ?2)
-             ORDER BY station_seq LIMIT ?3",
+            "SELECT f.station_seq, f.kind, f.origin_device,
+                    LENGTH(COALESCE(c.body, f.body)) + COALESCE(LENGTH(f.field_clocks), 0)
+             FROM feed f LEFT JOIN change_entry c
+               ON c.device_id = f.origin_device AND c.seq = f.entry_seq
+             WHERE f.station_seq > ?1 AND (f.target_device IS NULL OR f.target_device = ?2)
+             ORDER BY f.station_seq LIMIT ?3",
             params![clamp(after), device_id, i64::from(bound.records) + 1],
         )
         .await?;
@@ -292,10 +291,13 @@ pub async fn pull_page(
     }
     let rows = tx
         .query(
-            "SELECT station_seq, kind, record_id, origin_device, hlc, body, field_clocks
-             FROM feed WHERE station_seq > ?1 AND station_seq <= ?3
-               AND (target_device IS NULL OR target_device = ?2)
-             ORDER BY station_seq",
+            "SELECT f.station_seq, f.kind, f.record_id, f.origin_device, f.hlc,
+                    f.body, f.field_clocks, f.entry_seq, c.body
+             FROM feed f LEFT JOIN change_entry c
+               ON c.device_id = f.origin_device AND c.seq = f.entry_seq
+             WHERE f.station_seq > ?1 AND f.station_seq <= ?3
+               AND (f.target_device IS NULL OR f.target_device = ?2)
+             ORDER BY f.station_seq",
             params![clamp(after), device_id, clamp(last)],
         )
         .await?;
@@ -310,13 +312,22 @@ pub async fn pull_page(
             cursor = seq;
             continue;
         }
+        let body = match r.opt_int(7)? {
+            None => r.text(5)?,
+            // Written in the same transaction as the entry it names, so never missing.
+            Some(entry_seq) => r.opt_text(8)?.ok_or_else(|| {
+                StorageError::Corrupt(format!(
+                    "feed record {seq} names change entry {entry_seq} of device {origin}, which the station does not hold"
+                ))
+            })?,
+        };
         let record = RemoteRecord {
             kind,
             id: parse_uuid(r.str(2)?)?,
             origin_device: origin,
             hlc: parse_hlc(r.str(4)?)?,
             field_clocks: parse_clocks(r.opt_str(6)?)?,
-            body: r.text(5)?,
+            body,
         };
         // Multi-byte text is longer in bytes than in characters: the rest waits for the
         // next page.
@@ -394,4 +405,101 @@ pub async fn latest_reference(tx: &mut dyn Tx, kind: &str) -> Result<Option<Stri
     .await?
     .map(|mut r| r.text(0))
     .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Storage;
+    use crate::migrations::{MIGRATIONS, checksum, create_table_sql};
+    use crate::storage::sqlite::SqliteStorage;
+    use lifebridge_protocol::ingest::digest_of;
+
+    /// A station written before migration 0011 copied donation and deferral bodies into
+    /// the feed and stored each entry's digest; after it, those rows name their change
+    /// entry and pull the same bytes, and the digests are computed, equal to the stored.
+    #[tokio::test]
+    async fn migration_0011_moves_copied_bodies_drops_digests_and_serves_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("station.db");
+        let (device, puller) = (Uuid::now_v7(), Uuid::now_v7());
+        let donation = r#"{"id":"d","volume_ml":400}"#;
+        let donor = r#"{"id":"p","name":"王"}"#;
+        let hlc = Hlc {
+            wall_ms: 1,
+            counter: 0,
+            node: device,
+        }
+        .to_string();
+        let mut digests = Vec::new();
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(create_table_sql()).unwrap();
+            for m in MIGRATIONS.iter().filter(|m| m.version < 11) {
+                conn.execute_batch(m.sql).unwrap();
+                conn.execute(
+                    "INSERT INTO station_migration (version, name, sha256, applied_at) VALUES (?1, ?2, ?3, 'then')",
+                    (m.version, m.name, checksum(m.sql)),
+                )
+                .unwrap();
+            }
+            for (seq, entity, body) in [(1, "donation", donation), (2, "donor", donor)] {
+                let id = format!("00000000-0000-0000-0000-00000000000{seq}");
+                let digest = digest_of(entity, &id, &hlc, body);
+                conn.execute(
+                    "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, digest, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'r')",
+                    (device.to_string(), seq, hlc.clone(), entity, &id, body, &digest),
+                )
+                .unwrap();
+                digests.push(digest);
+                conn.execute(
+                    "INSERT INTO feed (station_seq, kind, record_id, origin_device, hlc, body, field_clocks)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    (
+                        seq,
+                        entity,
+                        format!("00000000-0000-0000-0000-00000000000{seq}"),
+                        device.to_string(),
+                        hlc.clone(),
+                        body,
+                        (entity == "donor").then_some("{}"),
+                    ),
+                )
+                .unwrap();
+            }
+            conn.execute(
+                "UPDATE station_counter SET value = 2 WHERE name = 'feed'",
+                (),
+            )
+            .unwrap();
+        }
+        let storage = SqliteStorage::open(&path).unwrap();
+        let bound = PageBound {
+            records: 10,
+            bytes: 1 << 20,
+        };
+        let page = storage.pull(puller, 0, bound, None).await.unwrap();
+        let bodies: Vec<&str> = page.records.iter().map(|r| r.body.as_str()).collect();
+        assert_eq!(bodies, [donation, donor]);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let rows: Vec<(String, Option<i64>)> = conn
+            .prepare("SELECT body, entry_seq FROM feed ORDER BY station_seq")
+            .unwrap()
+            .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [(String::new(), Some(1)), (donor.to_owned(), None)],
+            "the donation's copy moved; the merged donor keeps its body"
+        );
+        // The stored digests are gone; the ones computed from the entries are the same.
+        let held = storage.entries(device).await.unwrap();
+        assert_eq!(
+            held.into_iter().map(|e| e.digest).collect::<Vec<_>>(),
+            digests
+        );
+    }
 }

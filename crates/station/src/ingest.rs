@@ -10,14 +10,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use lifebridge_domain::entities::EntityKind;
-use lifebridge_protocol::ingest::{entry_digest, plan};
+use lifebridge_protocol::ingest::{digest_of, plan};
 use lifebridge_protocol::records::LocalChange;
 use lifebridge_protocol::wire::AuditHead;
 use uuid::Uuid;
 
 use crate::feed::{DonorState, derive_feed};
 use crate::params;
-use crate::storage::sql::{Tx, Value, list};
+use crate::storage::sql::{Row, Tx, Value, list};
 use crate::storage::{Result, StorageError, parse_hlc, parse_uuid};
 use crate::{feed, manifests};
 
@@ -54,14 +54,17 @@ pub async fn push(
     if let Some(first) = entries.first()
         && first.seq <= held
     {
+        // Only a re-sent batch reads them back: the digest is computed from the stored
+        // entry, never stored (every push would pay for a value only a retry reads).
         let rows = tx
             .query(
-                "SELECT seq, digest FROM change_entry WHERE device_id = ?1 AND seq >= ?2 AND seq <= ?3",
+                &format!("{HELD_ENTRIES} AND seq >= ?2 AND seq <= ?3"),
                 params![device_id, first.seq as i64, held as i64],
             )
             .await?;
-        for mut r in rows {
-            digests.insert(r.count(0)?, r.text(1)?);
+        for r in rows {
+            let (seq, digest) = held_digest(&r)?;
+            digests.insert(seq, digest);
         }
     }
     let plan = plan(held, entries, &digests)?;
@@ -120,6 +123,19 @@ pub async fn push(
     })
 }
 
+/// A device's held entries, as [`held_digest`] reads them (`?1` the device).
+pub(crate) const HELD_ENTRIES: &str =
+    "SELECT seq, entity, entity_id, hlc, body FROM change_entry WHERE device_id = ?1";
+
+/// The seq and [`lifebridge_protocol::ingest::entry_digest`] of a held entry: the
+/// columns hold exactly the text the device's entry was written as.
+pub(crate) fn held_digest(r: &Row) -> Result<(u64, String)> {
+    Ok((
+        r.count(0)?,
+        digest_of(r.str(1)?, r.str(2)?, r.str(3)?, r.str(4)?),
+    ))
+}
+
 async fn store_entries(
     tx: &mut dyn Tx,
     device_id: Uuid,
@@ -127,8 +143,10 @@ async fn store_entries(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let device = Value::from(device_id);
-    let received = Value::Text(now.to_rfc3339());
-    let mut values = Vec::with_capacity(new.len() * 9);
+    // Milliseconds and `Z`: the same instant as anywhere else a time is stored (RFC 3339,
+    // UTC), in 24 bytes instead of 35 on every row of every push.
+    let received = Value::Text(now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    let mut values = Vec::with_capacity(new.len() * 8);
     for entry in new {
         values.extend([
             device.clone(),
@@ -143,13 +161,12 @@ async fn store_entries(
                 .map(serde_json::to_string)
                 .transpose()?
                 .into(),
-            entry_digest(entry).into(),
             received.clone(),
         ]);
     }
     tx.insert_rows(
-        "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, field_clocks, digest, received_at)",
-        9,
+        "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, field_clocks, received_at)",
+        8,
         values,
         "",
     )

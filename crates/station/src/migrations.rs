@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_din_roll",
         sql: include_str!("../../../migrations/station/0010_din_roll.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_lean_push",
+        sql: include_str!("../../../migrations/station/0011_lean_push.sql"),
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {

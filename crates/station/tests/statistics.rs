@@ -238,8 +238,8 @@ fn held<'a>(tx: &'a mut dyn Tx, s: &'a StatisticsSources) -> TxFuture<'a, ()> {
             for body in bodies {
                 seq += 1;
                 tx.execute(
-                    "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, digest, received_at)
-                     VALUES (?1, ?2, 'h', ?3, ?4, ?5, 'd', 'r')",
+                    "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, received_at)
+                     VALUES (?1, ?2, 'h', ?3, ?4, ?5, 'r')",
                     params![device, seq, entity, id_of(body), body.as_str()],
                 )
                 .await?;

@@ -275,8 +275,8 @@ fn bare_insert_sqlite(
     let tx = conn.transaction()?;
     {
         let mut stmt = tx.prepare(
-            "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, field_clocks, digest, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, '', '')",
+            "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, field_clocks, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, '')",
         )?;
         let dev = device.to_string();
         for e in entries {

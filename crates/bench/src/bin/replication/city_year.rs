@@ -193,13 +193,12 @@ async fn keep<B: Backend>(
                         kind.as_str().into(),
                         Sql::from(*id),
                         body.as_str().into(),
-                        "d".into(),
                         "r".into(),
                     ]);
                 }
                 tx.insert_rows(
-                    "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, digest, received_at)",
-                    8,
+                    "INSERT INTO change_entry (device_id, seq, hlc, entity, entity_id, body, received_at)",
+                    7,
                     entries,
                     "",
                 )
