@@ -41,6 +41,25 @@ pub fn size(entry: &LocalChange) -> Result<(), Message> {
     Ok(())
 }
 
+/// Refuses a body with a NUL character (U+0000) in any of its text. No name, document or
+/// note has one, PostgreSQL cannot store one in a text column (SQLSTATE 22021 once a
+/// parsed field reaches one), and a tablet that sends one is broken or hostile. JSON
+/// cannot carry a raw NUL inside a string (the parser refuses it), only the escape
+/// `\u0000`; a scan of the text for it is cheaper than walking the parsed value, and an
+/// escape is real only behind an even number of backslashes (`\\u0000` is a typed
+/// backslash followed by "u0000").
+pub fn no_nul(entry: &LocalChange) -> Result<(), Message> {
+    let body = entry.body.as_bytes();
+    let escaped = entry.body.match_indices("\\u0000").any(|(at, _)| {
+        let backslashes = body[..at].iter().rev().take_while(|b| **b == b'\\').count();
+        backslashes % 2 == 0
+    });
+    if escaped || body.contains(&0) {
+        return Err(about("push_refused.body_nul", entry).with("kind", entry.entity.as_str()));
+    }
+    Ok(())
+}
+
 fn read<T: DeserializeOwned>(entry: &LocalChange) -> Result<T, Message> {
     serde_json::from_str(&entry.body).map_err(|e| {
         about("push_refused.body_unreadable", entry)

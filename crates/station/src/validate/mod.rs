@@ -83,6 +83,7 @@ pub fn entry_alone(
     now: DateTime<Utc>,
 ) -> std::result::Result<Record, Message> {
     body::size(entry)?;
+    body::no_nul(entry)?;
     writer::own_clock(device_id, entry)?;
     clock::not_ahead(entry, now)?;
     let record = body::parse(entry)?;
