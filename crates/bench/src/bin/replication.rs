@@ -102,17 +102,36 @@ struct Device {
     entries: Vec<LocalChange>,
 }
 
-fn synth_device(template: &[LocalChange], donations: u32) -> Device {
+///
+/// Each copy is a different person: the donor's resident ID is replaced by
+/// `synthetic_resident_id(first_person + n)`. (With the template's one ID every donation
+/// was the same person's, and the statistics upkeep, which reads a person's donations,
+/// read all of them at every push: a workload no station has.)
+fn synth_device(
+    template: &[LocalChange],
+    donations: u32,
+    first_person: u64,
+) -> Result<Device, BoxError> {
     let id = Uuid::now_v7();
     let ids: Vec<String> = template.iter().map(|e| e.entity_id.to_string()).collect();
+    let document = template
+        .iter()
+        .find(|e| e.entity == lifebridge_domain::entities::EntityKind::Donor)
+        .map(|e| serde_json::from_str::<lifebridge_domain::entities::Donor>(&e.body))
+        .ok_or("the template has no donor")??
+        .document
+        .number()
+        .to_owned();
+    let today = lifebridge_domain::china_date(chrono::Utc::now());
     let mut entries = Vec::with_capacity(template.len() * donations as usize);
     let base = 1_764_000_000_000u64;
-    for _ in 0..donations {
+    for n in 0..u64::from(donations) {
         let fresh: BTreeMap<&str, Uuid> =
             ids.iter().map(|id| (id.as_str(), Uuid::now_v7())).collect();
+        let person = lifebridge_store::demo::synthetic_resident_id(first_person + n, today);
         for entry in template {
             let seq = entries.len() as u64 + 1;
-            let mut body = entry.body.clone();
+            let mut body = entry.body.replace(&document, &person);
             for (old, new) in &fresh {
                 body = body.replace(old, &new.to_string());
             }
@@ -130,7 +149,7 @@ fn synth_device(template: &[LocalChange], donations: u32) -> Device {
             });
         }
     }
-    Device { id, entries }
+    Ok(Device { id, entries })
 }
 
 struct Station {
@@ -384,7 +403,7 @@ async fn single_device(
     } else {
         "SQLite"
     };
-    let device = synth_device(template, args.donations);
+    let device = synth_device(template, args.donations, 0)?;
     let json_bytes: usize = device
         .entries
         .iter()
@@ -550,7 +569,8 @@ async fn many_devices(
     let mut devices = Vec::new();
     for i in 0..args.devices {
         let name = format!("BUS-{i:02}");
-        let device = synth_device(template, args.per_device);
+        let first = 1_000_000 + u64::from(i) * u64::from(args.per_device);
+        let device = synth_device(template, args.per_device, first)?;
         let client = enroll(&station, &url, &device, &name).await?;
         devices.push((Arc::new(device), client));
     }
@@ -587,7 +607,7 @@ async fn many_devices(
 async fn through_faults(args: &Args, dir: &Path, template: &[LocalChange]) -> Result<(), BoxError> {
     let fdir = dir.join("faults");
     std::fs::create_dir_all(&fdir)?;
-    let device = synth_device(template, args.donations);
+    let device = synth_device(template, args.donations, 2_000_000)?;
     let station = start_station(&fdir.join("station"), None).await?;
     let fault_percent = 10;
     let proxy = proxy::start(station.running.addr, 0x5eed, fault_percent).await;
