@@ -146,9 +146,9 @@ enum RollCommand {
         /// ISBT 128 facility identification number printed on the labels (e.g. A9999).
         #[arg(long)]
         facility: String,
-        /// Nominal year on the labels, two digits (26 for 2026).
+        /// Nominal year on the labels: 26 or 2026 (the label prints two digits).
         #[arg(long)]
-        year: u8,
+        year: u16,
         /// First sequence number of the roll (0 to 999999).
         #[arg(long)]
         first: u32,

@@ -56,7 +56,7 @@ pub fn range_text(range: &DinRange) -> String {
 /// The roll an operator typed, or what is wrong with it (naming the option).
 pub fn parse_range(
     facility: &str,
-    year: u8,
+    year: u16,
     first: u32,
     last: u32,
 ) -> std::result::Result<DinRange, Message> {
@@ -64,9 +64,14 @@ pub fn parse_range(
         .trim()
         .parse()
         .map_err(|_| Message::new("din_roll.facility_invalid").with("facility", facility))?;
-    if year > 99 {
-        return Err(Message::new("din_roll.year_invalid").with("year", year.to_string()));
-    }
+    // Staff read "2026" off the calendar; the label prints "26". Both mean the same roll.
+    let year = match year {
+        0..=99 => year,
+        2000..=2099 => year - 2000,
+        _ => return Err(Message::new("din_roll.year_invalid").with("year", year.to_string())),
+    };
+    let year = u8::try_from(year)
+        .map_err(|_| Message::new("din_roll.year_invalid").with("year", year.to_string()))?;
     DinRange::new(facility, year, first, last).map_err(|_| {
         Message::new("din_roll.sequence_invalid")
             .with("first", first.to_string())
@@ -355,8 +360,17 @@ mod tests {
 
     #[test]
     fn a_typed_roll_names_the_option_that_is_wrong() {
-        let code = |f: &str, y: u8, a: u32, b: u32| parse_range(f, y, a, b).err().map(|m| m.code);
+        let code = |f: &str, y: u16, a: u32, b: u32| parse_range(f, y, a, b).err().map(|m| m.code);
         assert_eq!(code("A9999", 26, 1, 500), None);
+        // The calendar year is the two digits the label prints.
+        assert_eq!(
+            parse_range("A9999", 2026, 1, 500).ok(),
+            parse_range("A9999", 26, 1, 500).ok()
+        );
+        assert_eq!(
+            code("A9999", 1999, 1, 500).as_deref(),
+            Some("din_roll.year_invalid")
+        );
         assert_eq!(
             code("O9999", 26, 1, 500).as_deref(),
             Some("din_roll.facility_invalid")
