@@ -467,16 +467,19 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 }
                 RollCommand::List => {
                     println!(
-                        "{:<38} {:<24} {:>7}  {:<27} device",
-                        "roll_id", "range", "numbers", "registered"
+                        "{:<38} {:<24} {:>7}  {:<19} device",
+                        "roll_id", "range", "numbers", "registered (UTC+8)"
                     );
                     for roll in storage.rolls().await? {
                         println!(
-                            "{:<38} {:<24} {:>7}  {:<27} {}",
+                            "{:<38} {:<24} {:>7}  {:<19} {}",
                             roll.roll_id.to_string(),
                             rolls::range_text(&roll.range),
                             roll.range.len(),
-                            roll.registered_at.to_rfc3339(),
+                            // Station staff read China time to the minute.
+                            lifebridge_domain::china_local(roll.registered_at)
+                                .format("%Y-%m-%d %H:%M")
+                                .to_string(),
                             roll.device_name.as_deref().unwrap_or("any")
                         );
                     }
