@@ -152,11 +152,15 @@ pub fn person_of(donor: Option<&Donor>, donor_id: RecordId) -> String {
     }
 }
 
-/// Whether a screening's decision defers, and whether by a permanent exclusion.
-pub fn deferral_of(
-    s: &Screening,
-    catalogue: &lifebridge_domain::rules::DeferralCatalogue,
-) -> (bool, bool) {
+/// Whether a screening's decision defers, and whether by a permanent exclusion (as the
+/// embedded GB 18467-2011 catalogue names it).
+pub fn deferral_of(s: &Screening) -> (bool, bool) {
+    // Parsed and validated once per process: every push that brings screenings asks,
+    // and the rules table is 14 KB of JSON.
+    static CATALOGUE: std::sync::OnceLock<lifebridge_domain::rules::DeferralCatalogue> =
+        std::sync::OnceLock::new();
+    let catalogue =
+        CATALOGUE.get_or_init(|| lifebridge_domain::rules::RuleSet::gb18467_2011().deferrals);
     match &s.decision {
         PhysicianDecision::Defer { code, .. } => (
             true,
@@ -256,15 +260,9 @@ pub fn compute(sources: &StatisticsSources, date: NaiveDate) -> Statistics {
             (lifebridge_domain::china_date(d.started_at), fact)
         })
         .collect();
-    let catalogue = lifebridge_domain::rules::RuleSet::gb18467_2011().deferrals;
     let screened: Vec<(NaiveDate, (bool, bool))> = screenings
         .iter()
-        .map(|s| {
-            (
-                lifebridge_domain::china_date(s.recorded_at),
-                deferral_of(s, &catalogue),
-            )
-        })
+        .map(|s| (lifebridge_domain::china_date(s.recorded_at), deferral_of(s)))
         .collect();
     let period = |from: NaiveDate| {
         let inside = |day: NaiveDate| day >= from && day <= date;

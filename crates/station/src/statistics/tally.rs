@@ -336,13 +336,8 @@ async fn write(tx: &mut dyn Tx, batch: &Batch, persons: &BTreeMap<Uuid, String>)
         ])
     })
     .await?;
-    // Built only when screenings came: the rules table is parsed to build it.
-    let catalogue = (!batch.screenings.ok.is_empty())
-        .then(|| lifebridge_domain::rules::RuleSet::gb18467_2011().deferrals);
     upsert(tx, &SCREENINGS, &batch.screenings, &mut unreadable, |s| {
-        let (deferred, permanent) = catalogue
-            .as_ref()
-            .map_or((false, false), |c| deferral_of(s, c));
+        let (deferred, permanent) = deferral_of(s);
         Ok(vec![
             Value::from(s.id),
             Value::Int(day_number(lifebridge_domain::china_date(s.recorded_at))),
