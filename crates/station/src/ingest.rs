@@ -78,7 +78,7 @@ pub async fn push(
         });
     }
     // Every check of what the device sends, before anything is written.
-    crate::validate::batch(tx, device_id, new, now, policy).await?;
+    let records = crate::validate::batch(tx, device_id, new, now, policy).await?;
     store_entries(tx, device_id, new, now).await?;
     let mut donors = load_donors(tx, new).await?;
     let mut changed = BTreeSet::new();
@@ -95,7 +95,11 @@ pub async fn push(
         items.extend(item);
     }
     save_donors(tx, &donors, &changed).await?;
-    crate::leases::record_used(tx, device_id, new).await?;
+    let donations = records.iter().filter_map(|r| match &r.detail {
+        crate::validate::Detail::Donation(d) => Some(d.as_ref()),
+        _ => None,
+    });
+    crate::leases::record_used(tx, device_id, donations).await?;
     let mut tally = crate::statistics::tally::Changes::default();
     for entry in new.iter().filter(|e| e.entity != EntityKind::Donor) {
         tally.add(entry.entity, entry.entity_id, &entry.body);

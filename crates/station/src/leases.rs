@@ -6,10 +6,10 @@
 //! takes a number of a registered pre-printed roll ([`crate::rolls`]).
 
 use chrono::{DateTime, Utc};
-use lifebridge_domain::din::{DinRange, FacilityId};
-use lifebridge_domain::entities::{DinRangeRecord, DinRangeSource, Donation, EntityKind};
+use lifebridge_domain::din::{Din, DinRange, FacilityId};
+use lifebridge_domain::entities::{DinRangeRecord, DinRangeSource, Donation};
 use lifebridge_domain::messages::Message;
-use lifebridge_protocol::records::{LocalChange, RemoteKind};
+use lifebridge_protocol::records::RemoteKind;
 use uuid::Uuid;
 
 use crate::feed::{self, FeedItem};
@@ -265,29 +265,24 @@ pub async fn lease(tx: &mut dyn Tx, device_id: Uuid, need: &LeaseNeed) -> Result
 }
 
 /// Notes the DINs of pushed donations as used by `device_id` (a correction names its
-/// donation's DIN again: one row per number). Called in the push transaction, after
-/// the batch was validated, so every DIN lies in a range leased to that device, or in a
+/// donation's DIN again: one row per number). Called in the push transaction with the
+/// donations validation parsed (not parsed again here), so every DIN lies in a range leased to that device, or in a
 /// registered pre-printed roll or a training range (counted against no lease).
-pub async fn record_used(tx: &mut dyn Tx, device_id: Uuid, entries: &[LocalChange]) -> Result<()> {
-    let bodies = entries
-        .iter()
-        .filter(|e| e.entity == EntityKind::Donation)
-        .map(|e| (device_id, e.body.as_str()));
-    insert_used(tx, bodies).await
+pub async fn record_used<'a>(
+    tx: &mut dyn Tx,
+    device_id: Uuid,
+    donations: impl Iterator<Item = &'a Donation>,
+) -> Result<()> {
+    insert_used(tx, donations.map(|d| (device_id, &d.din))).await
 }
 
 async fn insert_used<'a>(
     tx: &mut dyn Tx,
-    bodies: impl Iterator<Item = (Uuid, &'a str)>,
+    dins: impl Iterator<Item = (Uuid, &'a Din)>,
 ) -> Result<()> {
     let mut values = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    for (device_id, body) in bodies {
-        // Validation parsed every body it let in; one held from before it is skipped.
-        let Ok(donation) = serde_json::from_str::<Donation>(body) else {
-            continue;
-        };
-        let din = &donation.din;
+    for (device_id, din) in dins {
         if seen.insert(din.as_str().to_owned()) {
             values.extend([
                 din.facility().as_str().into(),
@@ -319,10 +314,14 @@ pub async fn rebuild_used(tx: &mut dyn Tx) -> Result<()> {
         )
         .await?;
     let mut held = Vec::with_capacity(rows.len());
-    for mut r in rows {
-        held.push((crate::storage::parse_uuid(r.str(0)?)?, r.text(1)?));
+    for r in rows {
+        let device = crate::storage::parse_uuid(r.str(0)?)?;
+        // A body held from before validation existed may not read: it is skipped.
+        if let Ok(donation) = serde_json::from_str::<Donation>(r.str(1)?) {
+            held.push((device, donation));
+        }
     }
-    insert_used(tx, held.iter().map(|(d, b)| (*d, b.as_str()))).await
+    insert_used(tx, held.iter().map(|(d, donation)| (*d, &donation.din))).await
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ pub async fn batch(
     entries: &[LocalChange],
     now: DateTime<Utc>,
     policy: Policy,
-) -> Result<()> {
+) -> Result<Vec<Record>> {
     let mut checked = Vec::with_capacity(entries.len());
     for entry in entries {
         let record = entry_alone(device_id, entry, now).map_err(|why| refuse(entry, why))?;
@@ -73,7 +73,8 @@ pub async fn batch(
     references::donors_known(tx, &checked).await?;
     medical::lifts(tx, &checked).await?;
     medical::dins_issued(tx, device_id, &checked, policy).await?;
-    Ok(())
+    // The parsed records, in entry order, so what comes after need not parse again.
+    Ok(checked.into_iter().map(|c| c.record).collect())
 }
 
 /// The checks one entry passes on its own, without the station's tables.
