@@ -99,6 +99,11 @@ pub struct RemoteRecord {
     pub body: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field_clocks: Option<FieldClocks>,
+    /// The one device the record is addressed to (a DIN lease, a hand-off), when the
+    /// station sends it to a hub for one of its tablets; absent on records for every
+    /// device and on those addressed to the puller itself. A tablet ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_device: Option<Uuid>,
 }
 
 /// A DIN range a device holds from a station's lease ([`crate::wire::PullRequest::leases`]):

@@ -81,6 +81,36 @@ pub struct EnrollResponse {
     pub clock: StationClock,
 }
 
+/// The header a bus hub sets when it acts for one of its tablets: the tablet's device id.
+/// The bearer token is the hub's own. The station accepts it on `/v1/push` and
+/// `/v1/status` only, from a device enrolled as a hub, for a tablet registered through
+/// that hub ([`RegisterTabletRequest`]); the entries are then checked exactly as if the
+/// tablet had pushed them itself (its own clock, its own seqs, its own leases and the
+/// hub's), so `(device, seq)` stays the key end to end.
+pub const RELAY_FOR_HEADER: &str = "lifebridge-relay-for";
+
+/// `POST /v1/hub/tablets` (hubs only): registers a tablet that enrolled with the hub, so
+/// the station accepts its entries relayed by that hub and sends the hub the records
+/// addressed to it. Idempotent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterTabletRequest {
+    #[serde(flatten)]
+    pub client: ClientInfo,
+    /// The tablet's own device id (its store's id, as it enrolled with the hub).
+    pub device_id: Uuid,
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterTabletResponse {
+    pub device_id: Uuid,
+    /// The highest `seq` of this tablet the station holds (0 for a new one): the hub
+    /// relays from the entry after it.
+    pub held_seq: u64,
+    #[serde(flatten)]
+    pub clock: StationClock,
+}
+
 /// `POST /v1/push`: a batch of this device's change log, consecutive `seq`s.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushRequest {
@@ -265,6 +295,10 @@ pub enum ErrorCode {
     /// 422: an entry of the batch failed the station's checks (`refused` says which
     /// and why); nothing of the batch was stored.
     EntryRefused,
+    /// 403: a hub's request for a tablet the station does not relay through it (the
+    /// caller is not a hub, the tablet is not registered through it, or it is bound to
+    /// another hub or revoked).
+    RelayRefused,
     /// 404
     NotFound,
     /// 503: the station's database is unavailable; retry later.
@@ -278,7 +312,7 @@ impl ErrorCode {
         match self {
             ErrorCode::MalformedBody | ErrorCode::InvalidBatch => 400,
             ErrorCode::Unauthorized => 401,
-            ErrorCode::EnrollmentRefused => 403,
+            ErrorCode::EnrollmentRefused | ErrorCode::RelayRefused => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::SequenceGap | ErrorCode::SequenceConflict => 409,
             ErrorCode::BodyTooLarge => 413,

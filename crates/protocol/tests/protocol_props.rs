@@ -86,6 +86,7 @@ fn remote() -> impl Strategy<Value = RemoteRecord> {
             hlc,
             body,
             field_clocks,
+            target_device: None,
         })
 }
 

@@ -328,6 +328,7 @@ pub async fn pull_page(
             hlc: parse_hlc(r.str(4)?)?,
             field_clocks: parse_clocks(r.opt_str(6)?)?,
             body,
+            target_device: None,
         };
         // Multi-byte text is longer in bytes than in characters: the rest waits for the
         // next page.

@@ -8,7 +8,7 @@ use lifebridge_protocol::compress::gzip;
 use lifebridge_protocol::records::LocalChange;
 use lifebridge_protocol::wire::{ClientInfo, ErrorCode, PushRequest};
 use lifebridge_station::config::DinConfig;
-use lifebridge_sync::SyncError;
+use lifebridge_sync::client::ClientError as SyncError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// One raw HTTP/1.1 request, so tests can send what no well-behaved client would.

@@ -398,8 +398,10 @@ async fn an_audit_chain_that_shrinks_or_forks_is_refused(backend: Backend) {
             hash: hash.to_owned(),
         })
     };
-    let code = |result: Result<_, SyncError>| match result {
-        Err(SyncError::Station { status: 422, body }) => body.refused.unwrap().reason.code,
+    let code = |result: Result<_, lifebridge_sync::client::ClientError>| match result {
+        Err(lifebridge_sync::client::ClientError::Station { status: 422, body }) => {
+            body.refused.unwrap().reason.code
+        }
         other => panic!("expected 422, got {other:?}"),
     };
     let held = ts.storage.entries(a.id).await.unwrap();

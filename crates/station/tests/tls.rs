@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use lifebridge_station::config::{Config, TlsConfig};
 use lifebridge_station::{open_storage, server};
-use lifebridge_sync::SyncError;
+use lifebridge_sync::client::ClientError as SyncError;
 use lifebridge_sync::client::{StationClient, Trust};
 
 /// The command docs/api.md gives administrators, with the test's names.

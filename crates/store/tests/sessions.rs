@@ -37,6 +37,7 @@ fn issued(id: Uuid, station: Uuid, active: bool, wall_ms: u64) -> RemoteRecord {
         })
         .unwrap(),
         field_clocks: None,
+        target_device: None,
     }
 }
 

@@ -1,7 +1,10 @@
 //! The device side of replication: the client that talks to one station and the
 //! background replicator. What travels is defined in `lifebridge_protocol`.
 
-pub mod client;
+/// The station client lives in `lifebridge-client` (the hub uses it too).
+pub mod client {
+    pub use lifebridge_client::*;
+}
 pub mod replicator;
 
 use lifebridge_protocol::wire::ErrorBody;
@@ -26,4 +29,16 @@ pub enum SyncError {
     /// offered again at the next sync after the backoff.
     #[error("the station refused entry {} ({}): {}", .0.seq, .0.entity.as_str(), .0.reason)]
     Refused(Box<lifebridge_protocol::wire::RefusedEntry>),
+}
+
+impl From<lifebridge_client::ClientError> for SyncError {
+    fn from(e: lifebridge_client::ClientError) -> SyncError {
+        use lifebridge_client::ClientError as C;
+        match e {
+            C::Unreachable(why) => SyncError::Unreachable(why),
+            C::Station { status, body } => SyncError::Station { status, body },
+            C::Protocol(why) => SyncError::Protocol(why),
+            C::Config(why) => SyncError::Config(why),
+        }
+    }
 }

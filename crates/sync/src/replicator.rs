@@ -393,7 +393,12 @@ impl Replicator {
             let count = u32::try_from(entries.len()).unwrap_or(u32::MAX);
             // What names an entry in a refusal, kept as the batch moves into the request.
             let names: Vec<LocalName> = entries.iter().map(LocalName::of).collect();
-            let new_cursor = match self.client.push_with_head(entries, head.clone()).await {
+            let new_cursor = match self
+                .client
+                .push_with_head(entries, head.clone())
+                .await
+                .map_err(SyncError::from)
+            {
                 Ok((answer, sent)) => {
                     // The station now holds this head: `store check` verifies against it.
                     if let Some(head) = head {

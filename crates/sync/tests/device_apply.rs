@@ -48,6 +48,7 @@ fn record(kind: RemoteKind, id: Uuid, origin: Uuid, hlc: Hlc, body: String) -> R
         hlc,
         body,
         field_clocks: None,
+        target_device: None,
     }
 }
 

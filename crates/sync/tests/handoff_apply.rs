@@ -51,6 +51,7 @@ fn remote(r: &HandoffRecord, id: Uuid, station: Uuid) -> RemoteRecord {
         },
         body: serde_json::to_string(r).unwrap(),
         field_clocks: None,
+        target_device: None,
     }
 }
 

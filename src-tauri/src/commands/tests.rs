@@ -70,6 +70,7 @@ pub(crate) fn station_account(
         })
         .unwrap(),
         field_clocks: None,
+        target_device: None,
     }
 }
 

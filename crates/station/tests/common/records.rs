@@ -123,6 +123,7 @@ pub async fn push(
         .push(entries)
         .await
         .map(|(answer, _)| answer.stored)
+        .map_err(SyncError::from)
 }
 
 /// `device` pushes the single entry `seq`, stamped now.

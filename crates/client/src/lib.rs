@@ -1,5 +1,8 @@
-//! The HTTP client for one station: every call is one request, JSON bodies gzipped
-//! both ways, the device credential as a bearer token.
+//! The HTTP client for one station (or a bus hub, which speaks the same protocol): every
+//! call is one request, JSON bodies gzipped both ways, the device credential as a bearer
+//! token. Used by the tablet's replicator (`lifebridge-sync`) and by a hub relaying
+//! upstream (`lifebridge-station hub`); it depends on the wire types only, so the station
+//! never links the device store through it.
 
 use std::time::Duration;
 
@@ -10,13 +13,26 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::SyncError;
 use lifebridge_protocol::compress::{gunzip_limited, gzip};
 use lifebridge_protocol::records::{HeldLease, LocalChange};
 use lifebridge_protocol::wire::{
     AuditHead, ClientInfo, DeviceStatus, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode,
-    PullRequest, PullResponse, PushRequest, PushResponse,
+    PullRequest, PullResponse, PushRequest, PushResponse, RELAY_FOR_HEADER, RegisterTabletRequest,
+    RegisterTabletResponse,
 };
+
+/// What a call to the station can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("the station cannot be reached: {0}")]
+    Unreachable(String),
+    #[error("the station refused the request ({status}, {code}): {message}", code = serde_json::to_string(&body.error).unwrap_or_default(), message = body.message)]
+    Station { status: u16, body: ErrorBody },
+    #[error("the station's answer makes no sense: {0}")]
+    Protocol(String),
+    #[error("sync settings: {0}")]
+    Config(String),
+}
 
 /// Largest answer the device accepts once inflated.
 const MAX_ANSWER_BYTES: usize = 256 * 1024 * 1024;
@@ -36,6 +52,8 @@ pub struct StationClient {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
+    /// A hub acting for one of its tablets ([`lifebridge_protocol::wire::RELAY_FOR_HEADER`]).
+    relay_for: Option<Uuid>,
 }
 
 impl std::fmt::Debug for StationClient {
@@ -46,13 +64,13 @@ impl std::fmt::Debug for StationClient {
     }
 }
 
-fn tls_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, SyncError> {
+fn tls_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, ClientError> {
     Ok(
         rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
-        .map_err(|e| SyncError::Config(format!("TLS: {e}")))?
+        .map_err(|e| ClientError::Config(format!("TLS: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth(),
     )
@@ -63,10 +81,10 @@ impl StationClient {
         base_url: &str,
         trust: Trust,
         timeout: Duration,
-    ) -> Result<StationClient, SyncError> {
+    ) -> Result<StationClient, ClientError> {
         let base = base_url.trim_end_matches('/').to_owned();
         let url = reqwest::Url::parse(&base)
-            .map_err(|e| SyncError::Config(format!("station address {base_url:?}: {e}")))?;
+            .map_err(|e| ClientError::Config(format!("station address {base_url:?}: {e}")))?;
         let mut roots = rustls::RootCertStore::empty();
         match (&trust, url.scheme()) {
             (Trust::LoopbackHttp, "http") => {
@@ -77,7 +95,7 @@ impl StationClient {
                     None => false,
                 };
                 if !loopback {
-                    return Err(SyncError::Config(format!(
+                    return Err(ClientError::Config(format!(
                         "station address {base_url:?}: plain http is allowed only to a loopback address; use https"
                     )));
                 }
@@ -85,19 +103,19 @@ impl StationClient {
             (Trust::PinnedPem(pem), "https") => {
                 for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
                     let cert =
-                        cert.map_err(|e| SyncError::Config(format!("station certificate: {e}")))?;
+                        cert.map_err(|e| ClientError::Config(format!("station certificate: {e}")))?;
                     roots
                         .add(cert)
-                        .map_err(|e| SyncError::Config(format!("station certificate: {e}")))?;
+                        .map_err(|e| ClientError::Config(format!("station certificate: {e}")))?;
                 }
                 if roots.is_empty() {
-                    return Err(SyncError::Config(
+                    return Err(ClientError::Config(
                         "station certificate: no PEM certificate given".into(),
                     ));
                 }
             }
             (_, scheme) => {
-                return Err(SyncError::Config(format!(
+                return Err(ClientError::Config(format!(
                     "station address {base_url:?}: scheme {scheme} does not match the trust setting (https needs a pinned certificate, http is for loopback only)"
                 )));
             }
@@ -107,17 +125,26 @@ impl StationClient {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .build()
-            .map_err(|e| SyncError::Config(format!("HTTP client: {e}")))?;
+            .map_err(|e| ClientError::Config(format!("HTTP client: {e}")))?;
         Ok(StationClient {
             http,
             base,
             token: None,
+            relay_for: None,
         })
     }
 
     pub fn with_token(mut self, token: impl Into<String>) -> StationClient {
         self.token = Some(token.into());
         self
+    }
+
+    /// The same client acting for `tablet` (a hub relaying it; the token stays the hub's).
+    pub fn relaying_for(&self, tablet: Uuid) -> StationClient {
+        StationClient {
+            relay_for: Some(tablet),
+            ..self.clone()
+        }
     }
 
     pub fn base_url(&self) -> &str {
@@ -128,8 +155,8 @@ impl StationClient {
         &self,
         path: &str,
         body: &Req,
-    ) -> Result<(Resp, usize), SyncError> {
-        let json = serde_json::to_vec(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+    ) -> Result<(Resp, usize), ClientError> {
+        let json = serde_json::to_vec(body).map_err(|e| ClientError::Protocol(e.to_string()))?;
         let compressed = gzip(&json);
         let sent = compressed.len();
         let mut request = self
@@ -145,27 +172,30 @@ impl StationClient {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
+        if let Some(tablet) = self.relay_for {
+            request = request.header(RELAY_FOR_HEADER, tablet.to_string());
+        }
         let response = request
             .send()
             .await
-            .map_err(|e| SyncError::Unreachable(describe(&e)))?;
+            .map_err(|e| ClientError::Unreachable(describe(&e)))?;
         let status = response.status();
         let gzipped = response
             .headers()
             .get(header::CONTENT_ENCODING)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
         let bytes = response.bytes().await.map_err(|e| {
-            SyncError::Unreachable(format!("the answer was cut off: {}", describe(&e)))
+            ClientError::Unreachable(format!("the answer was cut off: {}", describe(&e)))
         })?;
         let bytes = if gzipped {
             gunzip_limited(&bytes, MAX_ANSWER_BYTES)
-                .map_err(|e| SyncError::Protocol(format!("answer from {path}: {e}")))?
+                .map_err(|e| ClientError::Protocol(format!("answer from {path}: {e}")))?
         } else {
             bytes.to_vec()
         };
         if status.is_success() {
             let value = serde_json::from_slice(&bytes)
-                .map_err(|e| SyncError::Protocol(format!("answer from {path}: {e}")))?;
+                .map_err(|e| ClientError::Protocol(format!("answer from {path}: {e}")))?;
             Ok((value, sent))
         } else {
             let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
@@ -184,7 +214,7 @@ impl StationClient {
                     ),
                 )
             });
-            Err(SyncError::Station {
+            Err(ClientError::Station {
                 status: status.as_u16(),
                 body,
             })
@@ -192,17 +222,17 @@ impl StationClient {
     }
 
     /// `GET /healthz`: is the station reachable and its database up?
-    pub async fn probe(&self) -> Result<(), SyncError> {
+    pub async fn probe(&self) -> Result<(), ClientError> {
         let response = self
             .http
             .get(format!("{}/healthz", self.base))
             .send()
             .await
-            .map_err(|e| SyncError::Unreachable(describe(&e)))?;
+            .map_err(|e| ClientError::Unreachable(describe(&e)))?;
         if response.status().is_success() {
             Ok(())
         } else {
-            Err(SyncError::Unreachable(format!(
+            Err(ClientError::Unreachable(format!(
                 "station health check answered {}",
                 response.status()
             )))
@@ -214,7 +244,7 @@ impl StationClient {
         code: &str,
         device_id: Uuid,
         device_name: &str,
-    ) -> Result<EnrollResponse, SyncError> {
+    ) -> Result<EnrollResponse, ClientError> {
         let req = EnrollRequest {
             client: ClientInfo::current(),
             code: code.to_owned(),
@@ -228,7 +258,7 @@ impl StationClient {
     pub async fn push(
         &self,
         entries: Vec<LocalChange>,
-    ) -> Result<(PushResponse, usize), SyncError> {
+    ) -> Result<(PushResponse, usize), ClientError> {
         self.push_with_head(entries, None).await
     }
 
@@ -237,7 +267,7 @@ impl StationClient {
         &self,
         entries: Vec<LocalChange>,
         audit_head: Option<AuditHead>,
-    ) -> Result<(PushResponse, usize), SyncError> {
+    ) -> Result<(PushResponse, usize), ClientError> {
         self.call(
             "/v1/push",
             &PushRequest {
@@ -254,7 +284,7 @@ impl StationClient {
         after: u64,
         limit: u32,
         unused_dins: Option<u64>,
-    ) -> Result<PullResponse, SyncError> {
+    ) -> Result<PullResponse, ClientError> {
         self.pull_reporting(after, limit, unused_dins, Vec::new())
             .await
     }
@@ -267,7 +297,7 @@ impl StationClient {
         limit: u32,
         unused_dins: Option<u64>,
         leases: Vec<HeldLease>,
-    ) -> Result<PullResponse, SyncError> {
+    ) -> Result<PullResponse, ClientError> {
         Ok(self
             .call(
                 "/v1/pull",
@@ -283,7 +313,21 @@ impl StationClient {
             .0)
     }
 
-    pub async fn status(&self) -> Result<DeviceStatus, SyncError> {
+    /// `POST /v1/hub/tablets`: a hub registers a tablet that enrolled with it.
+    pub async fn register_tablet(
+        &self,
+        device_id: Uuid,
+        device_name: &str,
+    ) -> Result<RegisterTabletResponse, ClientError> {
+        let req = RegisterTabletRequest {
+            client: ClientInfo::current(),
+            device_id,
+            device_name: device_name.to_owned(),
+        };
+        Ok(self.call("/v1/hub/tablets", &req).await?.0)
+    }
+
+    pub async fn status(&self) -> Result<DeviceStatus, ClientError> {
         Ok(self.call("/v1/status", &ClientInfo::current()).await?.0)
     }
 }
