@@ -28,7 +28,9 @@ use crate::statistics::{Statistics, StatisticsSources, latest_bodies};
 use crate::storage::sql::{Backend, Mode, Tx, TxFuture};
 use crate::storage::{Result, StorageError};
 use crate::validate::Policy;
-use crate::{appointments, desk, devices, feed, ingest, leases, manifests, restore, rolls, staff};
+use crate::{
+    appointments, desk, devices, feed, hub, ingest, leases, manifests, restore, rolls, staff,
+};
 use lifebridge_domain::din::DinRange;
 use lifebridge_domain::messages::Message;
 
@@ -199,6 +201,43 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Result<RollRow, Message>>;
     /// Every registered roll.
     async fn rolls(&self) -> Result<Vec<RollRow>>;
+
+    /// A hub's link to its city station (`None` on a station that is no hub).
+    async fn hub_upstream(&self) -> Result<Option<hub::store::Upstream>>;
+    /// Keeps the link made at the hub's enrollment; `false` when it has one already.
+    async fn hub_set_upstream(&self, link: hub::store::Upstream) -> Result<bool>;
+    /// Holds the upstream link off (`true`) or lets it run; `false` when no hub.
+    async fn hub_set_paused(&self, paused: bool) -> Result<bool>;
+    /// The hub's tablets and how far the station holds each.
+    async fn hub_tablets(&self) -> Result<Vec<hub::store::Tablet>>;
+    /// Notes what the station answered for a tablet ([`hub::store::note_relay`]).
+    async fn hub_note_relay(
+        &self,
+        device: Uuid,
+        held_upstream: Option<u64>,
+        registered_now: Option<DateTime<Utc>>,
+        error: Option<String>,
+    ) -> Result<()>;
+    /// A tablet's entries after `after`, as it pushed them.
+    async fn hub_entries_after(
+        &self,
+        device: Uuid,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<LocalChange>>;
+    /// Imports a page pulled from the station, with its cursor ([`hub::store::import`]).
+    async fn hub_import(
+        &self,
+        records: Vec<lifebridge_protocol::records::RemoteRecord>,
+        cursor: u64,
+        now: DateTime<Utc>,
+    ) -> Result<hub::store::ImportOutcome>;
+    /// DIN numbers the hub holds from the station and has not sub-leased.
+    async fn hub_unleased(
+        &self,
+        facility: lifebridge_domain::din::FacilityId,
+        year: u8,
+    ) -> Result<u64>;
 }
 
 /// Runs `work` over owned arguments `args` in one transaction. The arguments are
@@ -618,6 +657,88 @@ impl<B: Backend> Storage for B {
 
     async fn rolls(&self) -> Result<Vec<RollRow>> {
         run(self, Read, (), |tx, ()| Box::pin(rolls::list(tx))).await
+    }
+
+    async fn hub_upstream(&self) -> Result<Option<hub::store::Upstream>> {
+        run(self, Read, (), |tx, ()| Box::pin(hub::store::upstream(tx))).await
+    }
+
+    async fn hub_set_upstream(&self, link: hub::store::Upstream) -> Result<bool> {
+        run(self, Write, link, |tx, link| {
+            Box::pin(hub::store::set_upstream(tx, link))
+        })
+        .await
+    }
+
+    async fn hub_set_paused(&self, paused: bool) -> Result<bool> {
+        run(self, Write, paused, |tx, paused| {
+            Box::pin(hub::store::set_paused(tx, *paused))
+        })
+        .await
+    }
+
+    async fn hub_tablets(&self) -> Result<Vec<hub::store::Tablet>> {
+        run(self, Read, (), |tx, ()| Box::pin(hub::store::tablets(tx))).await
+    }
+
+    async fn hub_note_relay(
+        &self,
+        device: Uuid,
+        held_upstream: Option<u64>,
+        registered_now: Option<DateTime<Utc>>,
+        error: Option<String>,
+    ) -> Result<()> {
+        let args = (device, held_upstream, registered_now, error);
+        run(
+            self,
+            Write,
+            args,
+            |tx, (device, held, registered, error)| {
+                Box::pin(hub::store::note_relay(
+                    tx,
+                    *device,
+                    *held,
+                    *registered,
+                    error.as_deref(),
+                ))
+            },
+        )
+        .await
+    }
+
+    async fn hub_entries_after(
+        &self,
+        device: Uuid,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<LocalChange>> {
+        run(self, Read, (device, after, limit), |tx, (d, a, l)| {
+            Box::pin(hub::store::entries_after(tx, *d, *a, *l))
+        })
+        .await
+    }
+
+    async fn hub_import(
+        &self,
+        records: Vec<lifebridge_protocol::records::RemoteRecord>,
+        cursor: u64,
+        now: DateTime<Utc>,
+    ) -> Result<hub::store::ImportOutcome> {
+        run(self, Write, (records, cursor, now), |tx, (r, c, now)| {
+            Box::pin(hub::store::import(tx, r, *c, *now))
+        })
+        .await
+    }
+
+    async fn hub_unleased(
+        &self,
+        facility: lifebridge_domain::din::FacilityId,
+        year: u8,
+    ) -> Result<u64> {
+        run(self, Read, (facility, year), |tx, (f, y)| {
+            Box::pin(hub::store::unleased(tx, f, *y))
+        })
+        .await
     }
 }
 

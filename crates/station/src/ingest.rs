@@ -178,7 +178,10 @@ async fn store_entries(
 }
 
 /// Every donor the batch touches, locked and loaded in a few statements.
-async fn load_donors(tx: &mut dyn Tx, new: &[LocalChange]) -> Result<BTreeMap<Uuid, DonorState>> {
+pub(crate) async fn load_donors(
+    tx: &mut dyn Tx,
+    new: &[LocalChange],
+) -> Result<BTreeMap<Uuid, DonorState>> {
     let ids: Vec<Value> = new
         .iter()
         .filter(|e| e.entity == EntityKind::Donor)
@@ -213,7 +216,7 @@ async fn load_donors(tx: &mut dyn Tx, new: &[LocalChange]) -> Result<BTreeMap<Uu
     Ok(donors)
 }
 
-async fn save_donors(
+pub(crate) async fn save_donors(
     tx: &mut dyn Tx,
     donors: &BTreeMap<Uuid, DonorState>,
     changed: &BTreeSet<Uuid>,

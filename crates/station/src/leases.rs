@@ -211,6 +211,19 @@ pub async fn lease(tx: &mut dyn Tx, device_id: Uuid, need: &LeaseNeed) -> Result
         }
     };
     let facility = need.policy.facility.as_str();
+    // A hub leases only from what the station leased it (crate::hub).
+    if crate::hub::store::is_hub(tx).await? {
+        let Some(range) =
+            crate::hub::store::sublease(tx, &need.policy.facility, need.year, count).await?
+        else {
+            return Ok(LeaseOutcome::Refused(
+                Message::new("din_lease.hub_empty")
+                    .with("facility", facility)
+                    .with("year", format!("{:02}", need.year)),
+            ));
+        };
+        return grant(tx, device_id, need, range).await;
+    }
     // Locked before the rolls are read, as registering a roll locks it before it reads
     // the leases (crate::rolls). A new counter starts at 0: a lease never starts below
     // the configured first number.
@@ -241,6 +254,17 @@ pub async fn lease(tx: &mut dyn Tx, device_id: Uuid, need: &LeaseNeed) -> Result
         params![facility, need.year, i64::from(range.last()) + 1],
     )
     .await?;
+    grant(tx, device_id, need, range).await
+}
+
+/// Records the lease of `range` to `device_id` and sends it to the device.
+async fn grant(
+    tx: &mut dyn Tx,
+    device_id: Uuid,
+    need: &LeaseNeed,
+    range: DinRange,
+) -> Result<LeaseOutcome> {
+    let facility = need.policy.facility.as_str();
     let lease_id = Uuid::now_v7();
     let station = feed::station_id(tx).await?;
     let item = lease_item(station, device_id, lease_id, range.clone(), need.now)?;

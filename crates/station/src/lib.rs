@@ -9,6 +9,7 @@ pub mod db;
 pub mod desk;
 pub mod devices;
 pub mod feed;
+pub mod hub;
 pub mod ingest;
 pub mod leases;
 pub mod manifests;

@@ -54,6 +54,45 @@ enum Command {
         #[arg(long)]
         training: bool,
     },
+    /// Run on a bus as its hub: the bus's tablets enroll with it (`device enroll` on the
+    /// hub's data folder) and see each other's records with no internet; it relays them to
+    /// the city station and brings back what they need whenever the station is reachable.
+    /// The first start enrolls the hub with the station (--upstream, --code); later starts
+    /// need neither.
+    Hub {
+        /// The city station's address, e.g. https://station.example:8707.
+        #[arg(long, requires = "code")]
+        upstream: Option<String>,
+        /// The one-time code the station printed for this hub (`device enroll --hub`).
+        #[arg(long, requires = "upstream")]
+        code: Option<String>,
+        /// The name the hub enrolls as at the station (e.g. BUS-07-HUB).
+        #[arg(long, default_value = "hub")]
+        name: String,
+        /// The station's certificate (PEM) to pin; without it only plain HTTP to a
+        /// loopback address is allowed.
+        #[arg(long)]
+        upstream_cert: Option<PathBuf>,
+        /// Address the tablets reach the hub on, e.g. 0.0.0.0:8707 (HTTPS needed off loopback).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// PEM certificate chain: serve HTTPS to the tablets.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key for --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// ISBT 128 facility whose DINs the hub asks the station for and sub-leases.
+        #[arg(long)]
+        din_facility: Option<String>,
+        /// Demos and training: accept donations numbered from the training facility.
+        #[arg(long)]
+        training: bool,
+        /// Start with the link to the station on or off (a bus with no internet, or to
+        /// watch records cross the bus before they reach the station).
+        #[arg(long, value_enum, default_value = "on")]
+        link: Link,
+    },
     /// Enroll, list and revoke devices.
     Device {
         #[command(subcommand)]
@@ -86,6 +125,12 @@ enum Command {
         /// JSON file with the document.
         file: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Link {
+    On,
+    Off,
 }
 
 #[derive(Subcommand)]
@@ -265,6 +310,64 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     tracing::info!("stopping");
                 })
                 .await?;
+            Ok(())
+        }
+        Command::Hub {
+            upstream,
+            code,
+            name,
+            upstream_cert,
+            listen,
+            tls_cert,
+            tls_key,
+            din_facility,
+            training,
+            link,
+        } => {
+            config.training |= training;
+            if let Some(addr) = listen {
+                config.listen = addr;
+            }
+            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
+                config.tls = Some(TlsConfig { cert, key });
+            }
+            if let Some(facility) = din_facility {
+                config.din.get_or_insert_with(DinConfig::default).facility = facility;
+            }
+            config.validate()?;
+            let storage = open_storage(&config).await?;
+            let enroll = match (upstream, code) {
+                (Some(url), Some(code)) => {
+                    let cert_pem = upstream_cert
+                        .map(|p| {
+                            std::fs::read_to_string(&p).map_err(|e| {
+                                format!("--upstream-cert {}: cannot read it: {e}", p.display())
+                            })
+                        })
+                        .transpose()?;
+                    Some(lifebridge_station::hub::Enrollment {
+                        url,
+                        code,
+                        name,
+                        cert_pem,
+                    })
+                }
+                _ => None,
+            };
+            let relay = lifebridge_station::hub::connect(storage.clone(), enroll, &config).await?;
+            storage.hub_set_paused(link == Link::Off).await?;
+            let station = server::start(config, storage).await?;
+            println!("listening on {}", station.base_url());
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let relay = tokio::spawn(relay.run(stopped));
+            station
+                .serve_until(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                    tracing::info!("stopping");
+                })
+                .await?;
+            let _ = stop.send(true);
+            let _ = relay.await;
             Ok(())
         }
         Command::Device { command } => {

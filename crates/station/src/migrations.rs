@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0011_lean_push",
         sql: include_str!("../../../migrations/station/0011_lean_push.sql"),
     },
+    Migration {
+        version: 13,
+        name: "0013_hub",
+        sql: include_str!("../../../migrations/station/0013_hub.sql"),
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {

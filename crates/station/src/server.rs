@@ -557,7 +557,7 @@ async fn status(
 }
 
 /// The ISBT 128 nominal year: the year of the collection date where the drives work.
-fn nominal_year(now: chrono::DateTime<Utc>) -> u8 {
+pub(crate) fn nominal_year(now: chrono::DateTime<Utc>) -> u8 {
     use chrono::Datelike;
     (lifebridge_domain::china_date(now).year().rem_euclid(100)) as u8
 }
