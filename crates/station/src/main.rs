@@ -356,8 +356,15 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             let relay = lifebridge_station::hub::connect(storage.clone(), enroll, &config).await?;
             storage.hub_set_paused(link == Link::Off).await?;
-            let station = server::start(config, storage).await?;
+            let page = lifebridge_station::hub::page::HubPage {
+                storage: storage.clone(),
+                status: relay.status(),
+                wake: relay.waker(),
+            };
+            let extra = lifebridge_station::hub::page::router(page);
+            let station = server::start_with(config, storage, extra).await?;
             println!("listening on {}", station.base_url());
+            eprintln!("hub page: {}/hub", station.base_url());
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let relay = tokio::spawn(relay.run(stopped));
             station

@@ -718,6 +718,15 @@ pub async fn start(
     config: Config,
     storage: Arc<dyn Storage>,
 ) -> Result<RunningStation, StartError> {
+    start_with(config, storage, Router::new()).await
+}
+
+/// [`start`], also serving `extra` (a hub's page, crate::hub::page).
+pub async fn start_with(
+    config: Config,
+    storage: Arc<dyn Storage>,
+    extra: Router,
+) -> Result<RunningStation, StartError> {
     config.validate()?;
     let lease = match &config.din {
         Some(din) => Some(LeasePolicy {
@@ -753,7 +762,9 @@ pub async fn start(
         lease,
         metrics: Metrics::default(),
     });
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state.clone())
+        .merge(extra)
+        .into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = axum_server::Handle::new();
     let h = handle.clone();

@@ -11,6 +11,7 @@ const STATS_HTML: &str = include_str!("../../ui/stats.html");
 const DESK_JS: &str = include_str!("../../ui/desk.js");
 const STATS_JS: &str = include_str!("../../ui/stats.js");
 const I18N_JS: &str = include_str!("../../ui/i18n.js");
+const HUB_JS: &str = include_str!("../../ui/hub.js");
 const CSS: &str = include_str!("../../ui/desk.css");
 
 pub async fn desk_page() -> Html<&'static str> {
@@ -26,6 +27,7 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         "desk.js" => (DESK_JS, "text/javascript; charset=utf-8"),
         "stats.js" => (STATS_JS, "text/javascript; charset=utf-8"),
         "i18n.js" => (I18N_JS, "text/javascript; charset=utf-8"),
+        "hub.js" => (HUB_JS, "text/javascript; charset=utf-8"),
         "desk.css" => (CSS, "text/css; charset=utf-8"),
         // The one message catalogue, which the pages render server messages from.
         "messages.json" => (

@@ -17,6 +17,7 @@
 //!
 //! The link is one loop (`relay::Relay::run`); nothing a tablet does waits for it.
 
+pub mod page;
 pub mod relay;
 pub mod store;
 

@@ -108,6 +108,8 @@ pub struct Tablet {
     pub relayed_seq: u64,
     pub last_error: Option<String>,
     pub revoked: bool,
+    /// When the hub received the tablet's latest entry.
+    pub last_record_at: Option<String>,
 }
 
 impl Tablet {
@@ -120,7 +122,9 @@ impl Tablet {
 pub async fn tablets(tx: &mut dyn Tx) -> Result<Vec<Tablet>> {
     let rows = tx
         .query(
-            "SELECT d.device_id, d.name, d.held_seq, r.registered_at, r.relayed_seq, r.last_error, d.revoked_at
+            "SELECT d.device_id, d.name, d.held_seq, r.registered_at, r.relayed_seq, r.last_error, d.revoked_at,
+                    (SELECT c.received_at FROM change_entry c WHERE c.device_id = d.device_id
+                     ORDER BY c.seq DESC LIMIT 1)
              FROM device d LEFT JOIN hub_relay r ON r.device_id = d.device_id
              ORDER BY d.enrolled_at, d.device_id",
             &[],
@@ -135,6 +139,7 @@ pub async fn tablets(tx: &mut dyn Tx) -> Result<Vec<Tablet>> {
             relayed_seq: r.opt_int(4)?.map_or(0, |v| u64::try_from(v).unwrap_or(0)),
             last_error: r.opt_text(5)?,
             revoked: r.opt_str(6)?.is_some(),
+            last_record_at: r.opt_text(7)?,
             name: r.text(1)?,
         });
     }
