@@ -71,6 +71,35 @@ export class Station {
   }
 }
 
+/** A bus hub (`lifebridge-station hub`): a station on the bus that its tablets enroll
+ * with, linked to `upstream` (a Station) by a hub enrollment code on its first start. */
+export class Hub extends Station {
+  constructor(dataDir, port, upstream) { super(dataDir, port); this.upstream = upstream; this.enrolled = false; }
+  static async create(upstream) {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "lifebridge-hub-"));
+    return new Hub(dataDir, await freePort(), upstream);
+  }
+  /** Starts the hub; `link: "off"` keeps records on the bus (no station reachable). */
+  async start({ link = "on" } = {}) {
+    const args = ["--data-dir", this.dataDir, "hub", "--listen", `127.0.0.1:${this.port}`, "--din-facility", "W1234",
+      "--training", "--name", "BUS-HUB", "--link", link];
+    if (!this.enrolled) {
+      const out = execFileSync(STATION, ["--data-dir", this.upstream.dataDir, "device", "enroll", "--name", "BUS-HUB", "--hub"]).toString();
+      args.push("--upstream", this.upstream.url, "--code", out.trim().split(/\s+/).pop());
+      this.enrolled = true;
+    }
+    this.proc = new Proc("hub", STATION, args, process.env);
+    await waitForProcPort(this.proc, "lifebridge-station hub", this.port, 30000);
+  }
+  /** Switches the hub's upstream link from the hub machine (its page's switch). */
+  async link(on) {
+    const r = await fetch(`${this.url}/hub/api/link`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ on }),
+    });
+    if (!r.ok) throw new Error(`hub link ${on}: ${r.status} ${await r.text()}`);
+  }
+}
+
 // Every process a test starts (station, tauri-driver and, in its process group,
 // WebKitWebDriver and the app) is tracked here and killed when the file ends, whatever
 // failed: a failing hook must never leave a driver behind that keeps the run alive.
