@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0011_lean_push",
         sql: include_str!("../../../migrations/station/0011_lean_push.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_hubs",
+        sql: include_str!("../../../migrations/station/0012_hubs.sql"),
+    },
 ];
 
 pub fn checksum(sql: &str) -> String {
