@@ -654,3 +654,65 @@ both_backends! {
     migration_0012_keeps_every_device_of_a_0011_station_working =>
         super::migration_0012_keeps_every_device_of_a_0011_station_working;
 }
+
+/// `lifebridge-station device enroll --hub` makes a hub code; `device list` shows each
+/// device's kind and the hub a tablet is relayed through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_command_enrolls_hubs_and_lists_kinds_and_hubs() {
+    let ts = start(Backend::Sqlite, None).await.unwrap();
+    let admin = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_lifebridge-station"))
+            .args(["--lang", "en", "--data-dir"])
+            .arg(&ts.config.data_dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let printed = admin(&["device", "enroll", "--name", "BUS-07-HUB", "--hub"]);
+    let code = printed.lines().next().unwrap().trim().to_owned();
+    let id = Uuid::now_v7();
+    let answer = client(&ts.url())
+        .enroll(&code, id, "BUS-07-HUB")
+        .await
+        .unwrap();
+    let hub = client(&ts.url()).with_token(answer.token);
+    let t = bus_tablet("BUS-07-T1");
+    hub.register_tablet(t.id, &t.name).await.unwrap();
+    let list = admin(&["device", "list"]);
+    let line = |id: Uuid| {
+        list.lines()
+            .find(|l| l.starts_with(&id.to_string()))
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+    };
+    let hub_line = line(id);
+    assert_eq!(
+        (hub_line[2], hub_line.last()),
+        ("hub", Some(&"-")),
+        "{list}"
+    );
+    let tablet_line = line(t.id);
+    assert_eq!(
+        (tablet_line[2], tablet_line.last()),
+        ("tablet", Some(&"BUS-07-HUB")),
+        "{list}"
+    );
+    // A tablet code enrolls a tablet, which relays for no one.
+    let printed = admin(&["device", "enroll", "--name", "BUS-08"]);
+    let code = printed.lines().next().unwrap().trim().to_owned();
+    let plain = Uuid::now_v7();
+    let answer = client(&ts.url())
+        .enroll(&code, plain, "BUS-08")
+        .await
+        .unwrap();
+    let why = relay_refused(
+        client(&ts.url())
+            .with_token(answer.token)
+            .register_tablet(Uuid::now_v7(), "X")
+            .await,
+    );
+    assert!(why.contains("not enrolled as a hub"), "{why}");
+}
