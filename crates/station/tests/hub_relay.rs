@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::records::{donation, donor, entry, now_ms, refused};
 use common::{
     Backend, Device, TestStation, assert_station_holds_exactly, collect_donations, enroll, key,
-    new_code, start,
+    new_code, new_code_as, start,
 };
 use lifebridge_domain::din::DinRange;
 use lifebridge_domain::entities::{DinRangeRecord, DinRangeSource, EntityKind};
@@ -40,25 +40,20 @@ fn client(url: &str) -> StationClient {
 
 /// A hub enrolled with a code made by `device enroll --hub`.
 async fn enroll_hub(ts: &TestStation, name: &str) -> Hub {
-    let code = auth::new_enrollment_code();
-    let now = chrono::Utc::now();
-    ts.storage
-        .create_enrollment_as(
-            DeviceKind::Hub,
-            name,
-            &auth::enrollment_code_hash(&code),
-            now,
-            now + chrono::Duration::hours(1),
-        )
-        .await
-        .unwrap();
-    let id = Uuid::now_v7();
-    let answer = client(&ts.url()).enroll(&code, id, name).await.unwrap();
+    let code = new_code_as(&ts.storage, DeviceKind::Hub, name).await;
+    let (id, client) = redeem(&ts.url(), &code, name).await;
     Hub {
         id,
         name: name.to_owned(),
-        client: client(&ts.url()).with_token(answer.token),
+        client,
     }
+}
+
+/// Enrolls a new device id with `code`: the id and its client.
+async fn redeem(url: &str, code: &str, name: &str) -> (Uuid, StationClient) {
+    let id = Uuid::now_v7();
+    let answer = client(url).enroll(code, id, name).await.unwrap();
+    (id, client(url).with_token(answer.token))
 }
 
 /// A tablet with its own store that enrolled with a hub only: no token at the station.
@@ -670,14 +665,10 @@ async fn the_admin_command_enrolls_hubs_and_lists_kinds_and_hubs() {
         assert!(out.status.success(), "{out:?}");
         String::from_utf8(out.stdout).unwrap()
     };
+    // The code is the first line printed.
+    let code = |printed: String| printed.lines().next().unwrap().trim().to_owned();
     let printed = admin(&["device", "enroll", "--name", "BUS-07-HUB", "--hub"]);
-    let code = printed.lines().next().unwrap().trim().to_owned();
-    let id = Uuid::now_v7();
-    let answer = client(&ts.url())
-        .enroll(&code, id, "BUS-07-HUB")
-        .await
-        .unwrap();
-    let hub = client(&ts.url()).with_token(answer.token);
+    let (id, hub) = redeem(&ts.url(), &code(printed), "BUS-07-HUB").await;
     let t = bus_tablet("BUS-07-T1");
     hub.register_tablet(t.id, &t.name).await.unwrap();
     let list = admin(&["device", "list"]);
@@ -702,17 +693,7 @@ async fn the_admin_command_enrolls_hubs_and_lists_kinds_and_hubs() {
     );
     // A tablet code enrolls a tablet, which relays for no one.
     let printed = admin(&["device", "enroll", "--name", "BUS-08"]);
-    let code = printed.lines().next().unwrap().trim().to_owned();
-    let plain = Uuid::now_v7();
-    let answer = client(&ts.url())
-        .enroll(&code, plain, "BUS-08")
-        .await
-        .unwrap();
-    let why = relay_refused(
-        client(&ts.url())
-            .with_token(answer.token)
-            .register_tablet(Uuid::now_v7(), "X")
-            .await,
-    );
+    let (_, plain) = redeem(&ts.url(), &code(printed), "BUS-08").await;
+    let why = relay_refused(plain.register_tablet(Uuid::now_v7(), "X").await);
     assert!(why.contains("not enrolled as a hub"), "{why}");
 }
