@@ -186,7 +186,8 @@ enum DeviceCommand {
         hub: bool,
     },
     List,
-    /// Revoke a device by id or name: its requests get 401 from now on.
+    /// Revoke a device by id or name: its requests get 401 from now on (a hub's relays
+    /// and tablet registrations 403; its tablets' data stays theirs).
     Revoke {
         device: String,
     },
