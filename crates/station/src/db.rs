@@ -16,7 +16,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::desk::receipts::ReceiptRow;
-use crate::devices::DeviceRecord;
+use crate::devices::{DeviceKind, DeviceRecord};
 use crate::feed::{PageBound, PullPage};
 use crate::ingest::PushOutcome;
 use crate::leases::{LeaseNeed, LeaseOutcome, LeasePolicy};
@@ -63,6 +63,18 @@ pub trait Storage: Send + Sync + 'static {
         code_hash: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.create_enrollment_as(DeviceKind::Tablet, name, code_hash, now, expires_at)
+            .await
+    }
+    /// An enrollment code whose redemption enrolls a device of `kind` (a bus hub).
+    async fn create_enrollment_as(
+        &self,
+        kind: DeviceKind,
+        name: &str,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
     ) -> Result<()>;
     /// Uses up an enrollment code and enrolls the device; `None` when the code is
     /// unknown, used or expired (or the device id is already enrolled).
@@ -75,7 +87,20 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Option<DeviceRecord>>;
     /// The enrolled, unrevoked device with this credential.
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceRecord>>;
+    /// The device with this credential even when revoked (to tell a revoked hub why).
+    async fn device_by_token_even_revoked(&self, token_hash: &str) -> Result<Option<DeviceRecord>>;
+    /// The device with this id, revoked or not.
+    async fn device(&self, device_id: Uuid) -> Result<Option<DeviceRecord>>;
     async fn devices(&self) -> Result<Vec<DeviceRecord>>;
+    /// Registers `tablet` as relayed by `hub` ([`devices::register_tablet`]); the inner
+    /// error says why not (nothing is written).
+    async fn register_tablet(
+        &self,
+        hub: Uuid,
+        tablet: Uuid,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<DeviceRecord, Message>>;
     /// Revokes by device id or name; `None` when no such active device exists.
     async fn revoke_device(
         &self,
@@ -277,16 +302,19 @@ impl<B: Backend> Storage for B {
         .await
     }
 
-    async fn create_enrollment(
+    async fn create_enrollment_as(
         &self,
+        kind: DeviceKind,
         name: &str,
         code_hash: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        let args = (name.to_owned(), code_hash.to_owned(), now, expires_at);
-        run(self, Write, args, |tx, (name, code, now, expires)| {
-            Box::pin(devices::create_enrollment(tx, name, code, *now, *expires))
+        let args = (kind, name.to_owned(), code_hash.to_owned(), now, expires_at);
+        run(self, Write, args, |tx, (kind, name, code, now, expires)| {
+            Box::pin(devices::create_enrollment(
+                tx, *kind, name, code, *now, *expires,
+            ))
         })
         .await
     }
@@ -316,8 +344,36 @@ impl<B: Backend> Storage for B {
         .await
     }
 
+    async fn device_by_token_even_revoked(&self, token_hash: &str) -> Result<Option<DeviceRecord>> {
+        run(self, Read, token_hash.to_owned(), |tx, token| {
+            Box::pin(devices::by_token_even_revoked(tx, token))
+        })
+        .await
+    }
+
+    async fn device(&self, device_id: Uuid) -> Result<Option<DeviceRecord>> {
+        run(self, Read, device_id, |tx, id| {
+            Box::pin(devices::by_id(tx, *id))
+        })
+        .await
+    }
+
     async fn devices(&self) -> Result<Vec<DeviceRecord>> {
         run(self, Read, (), |tx, ()| Box::pin(devices::all(tx))).await
+    }
+
+    async fn register_tablet(
+        &self,
+        hub: Uuid,
+        tablet: Uuid,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<DeviceRecord, Message>> {
+        let args = (hub, tablet, name.to_owned(), now);
+        run(self, Write, args, |tx, (hub, tablet, name, now)| {
+            Box::pin(devices::register_tablet(tx, *hub, *tablet, name, *now))
+        })
+        .await
     }
 
     async fn revoke_device(

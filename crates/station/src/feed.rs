@@ -239,6 +239,13 @@ pub async fn append(tx: &mut dyn Tx, items: &[FeedItem]) -> Result<i64> {
     Ok(last)
 }
 
+/// The feed rows `?2` pulls: those for every device, those addressed to it, and — for a
+/// bus hub — those addressed to a tablet registered through it and not revoked (the hub
+/// passes them on; [`RemoteRecord::target_device`] names the tablet).
+const FOR_PULLER: &str = "(f.target_device IS NULL OR f.target_device = ?2
+    OR f.target_device IN (SELECT d.device_id FROM device d
+                           WHERE d.via_hub = ?2 AND d.revoked_at IS NULL))";
+
 /// One page of what `device_id` pulls after `after`, bounded by `bound` in records and
 /// in bytes.
 pub async fn pull_page(
@@ -253,12 +260,14 @@ pub async fn pull_page(
     // of this device's own records.
     let sizes = tx
         .query(
-            "SELECT f.station_seq, f.kind, f.origin_device,
+            &format!(
+                "SELECT f.station_seq, f.kind, f.origin_device,
                     LENGTH(COALESCE(c.body, f.body)) + COALESCE(LENGTH(f.field_clocks), 0)
              FROM feed f LEFT JOIN change_entry c
                ON c.device_id = f.origin_device AND c.seq = f.entry_seq
-             WHERE f.station_seq > ?1 AND (f.target_device IS NULL OR f.target_device = ?2)
-             ORDER BY f.station_seq LIMIT ?3",
+             WHERE f.station_seq > ?1 AND {FOR_PULLER}
+             ORDER BY f.station_seq LIMIT ?3"
+            ),
             params![clamp(after), device_id, i64::from(bound.records) + 1],
         )
         .await?;
@@ -291,13 +300,14 @@ pub async fn pull_page(
     }
     let rows = tx
         .query(
-            "SELECT f.station_seq, f.kind, f.record_id, f.origin_device, f.hlc,
-                    f.body, f.field_clocks, f.entry_seq, c.body
+            &format!(
+                "SELECT f.station_seq, f.kind, f.record_id, f.origin_device, f.hlc,
+                    f.body, f.field_clocks, f.entry_seq, c.body, f.target_device
              FROM feed f LEFT JOIN change_entry c
                ON c.device_id = f.origin_device AND c.seq = f.entry_seq
-             WHERE f.station_seq > ?1 AND f.station_seq <= ?3
-               AND (f.target_device IS NULL OR f.target_device = ?2)
-             ORDER BY f.station_seq",
+             WHERE f.station_seq > ?1 AND f.station_seq <= ?3 AND {FOR_PULLER}
+             ORDER BY f.station_seq"
+            ),
             params![clamp(after), device_id, clamp(last)],
         )
         .await?;
@@ -328,7 +338,12 @@ pub async fn pull_page(
             hlc: parse_hlc(r.str(4)?)?,
             field_clocks: parse_clocks(r.opt_str(6)?)?,
             body,
-            target_device: None,
+            // Named only when it is not the puller itself: a hub's tablet.
+            target_device: r
+                .opt_str(9)?
+                .map(parse_uuid)
+                .transpose()?
+                .filter(|t| *t != device_id),
         };
         // Multi-byte text is longer in bytes than in characters: the rest waits for the
         // next page.

@@ -50,6 +50,35 @@ pub enum LeaseOutcome {
     Refused(Message),
 }
 
+impl LeasePolicy {
+    /// The policy for a device that numbers donations for `tablets` tablets: a bus hub
+    /// sub-leases its leases to the tablets registered through it, so its reserve and
+    /// its lease size are the policy's times their number (at least 1: every other
+    /// device has the policy as configured). The caps stay one device's: a lease is
+    /// still trimmed to them in whole blocks of the configured size ([`capped_count`]).
+    pub fn for_tablets(&self, tablets: u32) -> LeasePolicy {
+        let n = tablets.max(1);
+        LeasePolicy {
+            reserve: self.reserve.saturating_mul(n),
+            lease_size: self.lease_size.saturating_mul(n),
+            ..self.clone()
+        }
+    }
+}
+
+/// How many tablets `device_id` numbers donations for: the tablets registered through
+/// it and not revoked when it is a bus hub, else 0.
+pub async fn tablets_served(tx: &mut dyn Tx, device_id: Uuid) -> Result<u32> {
+    let n = tx
+        .query_one(
+            "SELECT COUNT(*) FROM device WHERE via_hub = ?1 AND revoked_at IS NULL",
+            params![device_id],
+        )
+        .await?
+        .count(0)?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
 /// Numbers a device holds as the station counts them, and what it took lately.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Holding {
@@ -176,12 +205,16 @@ pub async fn holding(
             last_day += size;
         }
     }
+    // The numbers of its leases seen used, by whoever used them: the device itself, or
+    // for a bus hub the tablets it sub-leased them to (docs/security.md "Bus hubs").
     // Numbers from pre-printed rolls were never leased: they count against no lease.
+    // One primary-key range of `din_used` per lease.
     let used = tx
         .query_one(
-            "SELECT COUNT(*) FROM din_used u WHERE u.device_id = ?1 AND u.facility = ?2 AND u.year = ?3
-               AND NOT EXISTS (SELECT 1 FROM din_roll r WHERE r.facility = u.facility
-                   AND r.year = u.year AND u.sequence BETWEEN r.first_seq AND r.last_seq)",
+            "SELECT COUNT(*) FROM din_lease l JOIN din_used u
+               ON u.facility = l.facility AND u.year = l.year
+              AND u.sequence BETWEEN l.first_seq AND l.last_seq
+             WHERE l.device_id = ?1 AND l.facility = ?2 AND l.year = ?3",
             params![device_id, facility.as_str(), year],
         )
         .await?
@@ -198,7 +231,12 @@ pub async fn holding(
 /// nothing more for it, and a lease is never made twice for one need.
 pub async fn lease(tx: &mut dyn Tx, device_id: Uuid, need: &LeaseNeed) -> Result<LeaseOutcome> {
     let held = holding(tx, device_id, &need.policy.facility, need.year, need.now).await?;
-    let wanted = lease_count(&need.policy, need.unused.max(held.outstanding), 0);
+    let tablets = tablets_served(tx, device_id).await?;
+    let wanted = lease_count(
+        &need.policy.for_tablets(tablets),
+        need.unused.max(held.outstanding),
+        0,
+    );
     if wanted == 0 {
         return Ok(LeaseOutcome::NotNeeded);
     }

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod leases;
 pub mod manifests;
 pub mod migrations;
+pub mod relay;
 pub mod restore;
 pub mod rolls;
 pub mod server;

@@ -7,6 +7,7 @@ use chrono::Utc;
 use clap::{Parser, Subcommand};
 use lifebridge_domain::messages::{Lang, Message};
 use lifebridge_station::config::{Config, DinConfig, TlsConfig};
+use lifebridge_station::devices::DeviceKind;
 use lifebridge_station::{auth, open_storage, rolls, server};
 
 #[derive(Parser)]
@@ -224,9 +225,14 @@ enum DeviceCommand {
     Enroll {
         #[arg(long)]
         name: String,
+        /// The code enrolls a bus hub: it relays its tablets' records under their own
+        /// ids (docs/security.md "Bus hubs").
+        #[arg(long)]
+        hub: bool,
     },
     List,
-    /// Revoke a device by id or name: its requests get 401 from now on.
+    /// Revoke a device by id or name: its requests get 401 from now on (a hub's relays
+    /// and tablet registrations 403; its tablets' data stays theirs).
     Revoke {
         device: String,
     },
@@ -380,7 +386,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Device { command } => {
             let storage = open_storage(&config).await?;
             match command {
-                DeviceCommand::Enroll { name } => {
+                DeviceCommand::Enroll { name, hub } => {
                     let name = name.trim();
                     if name.is_empty() || name.chars().count() > 64 {
                         return Err("--name must be 1 to 64 characters".into());
@@ -389,28 +395,55 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     let now = Utc::now();
                     let expires =
                         now + chrono::Duration::hours(i64::from(config.enrollment_valid_hours));
+                    let kind = if hub {
+                        DeviceKind::Hub
+                    } else {
+                        DeviceKind::Tablet
+                    };
                     storage
-                        .create_enrollment(name, &auth::enrollment_code_hash(&code), now, expires)
+                        .create_enrollment_as(
+                            kind,
+                            name,
+                            &auth::enrollment_code_hash(&code),
+                            now,
+                            expires,
+                        )
                         .await?;
                     println!("{code}");
                     eprintln!(
-                        "one-time enrollment code for {name}, valid until {} UTC; enter it in the app's sync settings",
-                        expires.format("%Y-%m-%d %H:%M")
+                        "one-time enrollment code for {name} ({}), valid until {} UTC; {}",
+                        kind.as_str(),
+                        expires.format("%Y-%m-%d %H:%M"),
+                        if hub {
+                            "give it to the hub (lifebridge-station hub)"
+                        } else {
+                            "enter it in the app's sync settings"
+                        }
                     );
                 }
                 DeviceCommand::List => {
                     println!(
-                        "{:<38} {:<16} {:>10}  {:<27} revoked",
-                        "device_id", "name", "held_seq", "enrolled"
+                        "{:<38} {:<16} {:<6} {:>10}  {:<27} {:<27} via hub",
+                        "device_id", "name", "kind", "held_seq", "enrolled", "revoked"
                     );
-                    for d in storage.devices().await? {
+                    let devices = storage.devices().await?;
+                    for d in &devices {
+                        // The hub by name (the id when no such device: never expected).
+                        let hub = d.via_hub.map(|h| {
+                            devices
+                                .iter()
+                                .find(|x| x.device_id == h)
+                                .map_or_else(|| h.to_string(), |x| x.name.clone())
+                        });
                         println!(
-                            "{:<38} {:<16} {:>10}  {:<27} {}",
+                            "{:<38} {:<16} {:<6} {:>10}  {:<27} {:<27} {}",
                             d.device_id.to_string(),
                             d.name,
+                            d.kind.as_str(),
                             d.held_seq,
                             d.enrolled_at,
-                            d.revoked_at.as_deref().unwrap_or("-")
+                            d.revoked_at.as_deref().unwrap_or("-"),
+                            hub.as_deref().unwrap_or("-")
                         );
                     }
                 }

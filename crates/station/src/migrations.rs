@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/station/0011_lean_push.sql"),
     },
     Migration {
+        version: 12,
+        name: "0012_hubs",
+        sql: include_str!("../../../migrations/station/0012_hubs.sql"),
+    },
+    Migration {
         version: 13,
         name: "0013_hub",
         sql: include_str!("../../../migrations/station/0013_hub.sql"),

@@ -91,6 +91,8 @@ pub async fn recover_leases(
     now: DateTime<Utc>,
 ) -> Result<u32> {
     let mut registered = 0;
+    // A bus hub's leases are as large as its tablets make them (leases::lease).
+    let policy = &policy.for_tablets(crate::leases::tablets_served(tx, device_id).await?);
     for lease in leases {
         if let Some(why) = unacceptable(lease, policy) {
             tracing::warn!(%device_id, lease = %lease.lease_id, why, "reported lease not registered again");

@@ -103,6 +103,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/push", post(push))
         .route("/v1/pull", post(pull))
         .route("/v1/status", post(status))
+        .route("/v1/hub/tablets", post(crate::relay::register_tablet))
         .route_layer(from_fn_with_state(state.clone(), require_device))
         .with_state(state.clone())
         .route_layer(from_fn(move |req: Request, next: Next| {
@@ -138,6 +139,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
         .merge(limited)
         .fallback(not_found)
+        .layer(from_fn(crate::relay::only_where_relayed))
         .layer(from_fn_with_state(limits, deadline))
 }
 
@@ -208,13 +210,20 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
-/// Device routes: the device named by the bearer token, found from the headers alone.
+/// Device routes: the device named by the bearer token, found from the headers alone
+/// (or the tablet a hub relays for, [`crate::relay::acting_for`]).
 async fn require_device(
     State(state): State<Arc<AppState>>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    match authenticate(&state, req.headers()).await {
+    let acting = match authenticate(&state, req.headers()).await {
+        Ok(device) => crate::relay::acting_for(&state, device, req.headers()).await,
+        Err(e) => {
+            Err(crate::relay::revoked_hub_or(&state, req.headers(), req.uri().path(), e).await)
+        }
+    };
+    match acting {
         Ok(device) => {
             req.extensions_mut().insert(device);
             next.run(req).await
@@ -223,6 +232,7 @@ async fn require_device(
             let route = match req.uri().path() {
                 "/v1/push" => "push",
                 "/v1/pull" => "pull",
+                "/v1/hub/tablets" => "hub_tablets",
                 _ => "status",
             };
             finish(&state, route, Err(e))
@@ -231,7 +241,7 @@ async fn require_device(
 }
 
 /// Reads, inflates and parses a request body.
-fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<T: DeserializeOwned>(
     state: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -282,7 +292,7 @@ fn decode<T: DeserializeOwned>(
 }
 
 /// A JSON answer, gzip-compressed when the client accepts it.
-fn reply<T: Serialize>(headers: &HeaderMap, value: &T) -> Response {
+pub(crate) fn reply<T: Serialize>(headers: &HeaderMap, value: &T) -> Response {
     let json = match serde_json::to_vec(value) {
         Ok(j) => j,
         Err(e) => {
@@ -310,13 +320,17 @@ fn reply<T: Serialize>(headers: &HeaderMap, value: &T) -> Response {
     response
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<DeviceRecord> {
-    let token = headers
+/// The bearer token a request carries, if any.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .ok_or_else(|| {
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<DeviceRecord> {
+    let token = bearer(headers).ok_or_else(|| {
             ApiError::new(
                 ErrorCode::Unauthorized,
                 "missing credential: send Authorization: Bearer <device token> (enroll the device first)",
@@ -334,7 +348,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Device
         })
 }
 
-fn clock(state: &AppState, client: &ClientInfo) -> StationClock {
+pub(crate) fn clock(state: &AppState, client: &ClientInfo) -> StationClock {
     StationClock::compare(
         Utc::now(),
         client.device_time,
@@ -342,11 +356,15 @@ fn clock(state: &AppState, client: &ClientInfo) -> StationClock {
     )
 }
 
-fn versions(client: &ClientInfo) -> ApiResult<()> {
+pub(crate) fn versions(client: &ClientInfo) -> ApiResult<()> {
     check_versions(client).map_err(ApiError)
 }
 
-fn finish(state: &AppState, route: &'static str, result: ApiResult<Response>) -> Response {
+pub(crate) fn finish(
+    state: &AppState,
+    route: &'static str,
+    result: ApiResult<Response>,
+) -> Response {
     let response = result.unwrap_or_else(IntoResponse::into_response);
     state.metrics.count(route, response.status());
     response

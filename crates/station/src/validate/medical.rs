@@ -1,10 +1,12 @@
 //! The medical rules the station can check. A deferral lift names a deferral of the
 //! same donor, never a permanent one nor another lift, and is made by an active
 //! physician account the station issued (a device could invent an account of its own).
-//! A donation's DIN lies in a range the station leased to the pushing device or in a
-//! registered pre-printed roll not handed to another device ([`crate::rolls`]), so no
-//! device can file a collection under another's numbers (training numbers are accepted
-//! only by a station run for demos and training).
+//! A donation's DIN lies in a range the station leased to the pushing device, or to a
+//! bus hub the device was registered through (the hub sub-leases its leases to its
+//! tablets), or in a registered pre-printed roll not handed to another device
+//! ([`crate::rolls`]), so no device can file a collection under another's numbers
+//! (training numbers are accepted only by a station run for demos and training). A
+//! number shared that way (a roll, a hub's lease) is used once.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -91,9 +93,11 @@ pub async fn lifts(tx: &mut dyn Tx, checked: &[Checked<'_>]) -> Result<()> {
     Ok(())
 }
 
-/// Every donation's DIN lies in a range the station leased to `device_id`, or in a
-/// registered pre-printed roll that is not another device's ([`crate::rolls`]), or (on a
-/// training station) in the training facility.
+/// Every donation's DIN lies in a range the station leased to `device_id` or to a hub
+/// it was ever registered through (`hub_tablet`: numbers a hub sub-leased stay valid
+/// after the tablet moves to another hub), or in a registered pre-printed roll that is
+/// not another device's ([`crate::rolls`]), or (on a training station) in the training
+/// facility.
 pub async fn dins_issued(
     tx: &mut dyn Tx,
     device_id: Uuid,
@@ -112,11 +116,15 @@ pub async fn dins_issued(
     }
     let rows = tx
         .query(
-            "SELECT facility, year, first_seq, last_seq FROM din_lease WHERE device_id = ?1",
+            "SELECT facility, year, first_seq, last_seq, device_id FROM din_lease
+             WHERE device_id = ?1
+                OR device_id IN (SELECT hub_id FROM hub_tablet WHERE tablet_id = ?1)",
             params![device_id],
         )
         .await?;
+    // Its own leases, and its hubs' with the hub's id.
     let mut leases = Vec::with_capacity(rows.len());
+    let mut hub_leases = Vec::new();
     for r in rows {
         let range = r.str(0)?.parse::<FacilityId>().ok().and_then(|facility| {
             let year = u8::try_from(r.int(1).ok()?).ok()?;
@@ -124,7 +132,12 @@ pub async fn dins_issued(
             let last = u32::try_from(r.int(3).ok()?).ok()?;
             DinRange::new(facility, year, first, last).ok()
         });
-        leases.extend(range);
+        let holder = crate::storage::parse_uuid(r.str(4)?)?;
+        match range {
+            Some(range) if holder == device_id => leases.push(range),
+            Some(range) => hub_leases.push((range, holder)),
+            None => {}
+        }
     }
     // The rolls of each facility and year a donation outside the leases names: a
     // statement or two per batch.
@@ -134,6 +147,10 @@ pub async fn dins_issued(
         let din = &donation.din;
         let training = policy.training && din.facility().as_str() == TRAINING_FACILITY;
         if training || leases.iter().any(|range| range.contains(din)) {
+            continue;
+        }
+        if let Some((_, hub)) = hub_leases.iter().find(|(range, _)| range.contains(din)) {
+            from_rolls.push((c, din, Some(*hub)));
             continue;
         }
         let key = (din.facility().as_str().to_owned(), din.year());
@@ -146,7 +163,7 @@ pub async fn dins_issued(
             .and_then(|of_year| of_year.iter().find(|r| r.range.contains(din)));
         let refusal = match roll {
             Some(roll) if roll.usable_by(device_id) => {
-                from_rolls.push((c, din));
+                from_rolls.push((c, din, None));
                 continue;
             }
             Some(roll) => about("push_refused.din_roll_other_device", c.entry)
@@ -163,19 +180,21 @@ pub async fn dins_issued(
         };
         return Err(refuse(c.entry, refusal));
     }
-    roll_dins_unused_elsewhere(tx, device_id, &from_rolls).await
+    shared_dins_unused_elsewhere(tx, device_id, &from_rolls).await
 }
 
-/// A roll's label is used once: a number another device already filed a donation
-/// under is refused (a roll handed to no device, or handed on after some of it was
-/// used). Leased numbers need no such check: a lease is one device's alone.
-async fn roll_dins_unused_elsewhere(
+/// A roll's label, or a number of a hub's lease, is used once: a number another device
+/// already filed a donation under is refused (a roll handed to no device, or handed on
+/// after some of it was used; a hub that sub-leased a number twice). A device's own
+/// leased numbers need no such check: such a lease is that device's alone. Each number
+/// comes with the hub whose lease holds it (`None`: a roll).
+async fn shared_dins_unused_elsewhere(
     tx: &mut dyn Tx,
     device_id: Uuid,
-    from_rolls: &[(&Checked<'_>, &Din)],
+    from_rolls: &[(&Checked<'_>, &Din, Option<Uuid>)],
 ) -> Result<()> {
     let mut by_year: BTreeMap<(&str, u8), BTreeSet<u32>> = BTreeMap::new();
-    for (_, din) in from_rolls {
+    for (_, din, _) in from_rolls {
         by_year
             .entry((din.facility().as_str(), din.year()))
             .or_default()
@@ -198,18 +217,21 @@ async fn roll_dins_unused_elsewhere(
             }
         }
     }
-    for (c, din) in from_rolls {
+    for (c, din, hub) in from_rolls {
         let key = (
             din.facility().as_str().to_owned(),
             din.year(),
             din.sequence(),
         );
         if let Some(other) = used_elsewhere.get(&key) {
+            let why = match hub {
+                None => about("push_refused.din_used_elsewhere", c.entry),
+                Some(hub) => about("push_refused.din_hub_used_elsewhere", c.entry)
+                    .with("hub", hub.to_string()),
+            };
             return Err(refuse(
                 c.entry,
-                about("push_refused.din_used_elsewhere", c.entry)
-                    .with("din", din.as_str())
-                    .with("device", other.as_str()),
+                why.with("din", din.as_str()).with("device", other.as_str()),
             ));
         }
     }

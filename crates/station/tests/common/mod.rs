@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use lifebridge_station::config::{Config, DinConfig};
 use lifebridge_station::db::Storage;
+use lifebridge_station::devices::DeviceKind;
 use lifebridge_station::server::{self, RunningStation};
 use lifebridge_station::{auth, open_storage};
 use lifebridge_store::{Store, StoreKey};
@@ -161,10 +162,16 @@ impl Device {
 }
 
 pub async fn new_code(storage: &Arc<dyn Storage>, name: &str) -> String {
+    new_code_as(storage, DeviceKind::Tablet, name).await
+}
+
+/// An enrollment code for a device of `kind` (`device enroll --hub` for a bus hub).
+pub async fn new_code_as(storage: &Arc<dyn Storage>, kind: DeviceKind, name: &str) -> String {
     let code = auth::new_enrollment_code();
     let now = chrono::Utc::now();
     storage
-        .create_enrollment(
+        .create_enrollment_as(
+            kind,
             name,
             &auth::enrollment_code_hash(&code),
             now,
