@@ -164,3 +164,127 @@ async fn a_round_with_the_station_unreachable_changes_nothing() {
         1
     );
 }
+
+/// A hub enrolled with `station` by a hub code, as `lifebridge-station hub --upstream
+/// --code` does on its first start; its own database is SQLite (a bus's laptop).
+async fn linked_hub(station: &TestStation) -> (TestStation, lifebridge_station::hub::relay::Relay) {
+    let hub = start(Backend::Sqlite, None).await.unwrap();
+    let code = common::new_code_as(
+        &station.storage,
+        lifebridge_station::devices::DeviceKind::Hub,
+        "BUS-07-HUB",
+    )
+    .await;
+    let enrollment = lifebridge_station::hub::Enrollment {
+        url: station.url(),
+        code,
+        name: "BUS-07-HUB".into(),
+        cert_pem: None,
+    };
+    let relay =
+        lifebridge_station::hub::connect(hub.storage.clone(), Some(enrollment), &hub.config)
+            .await
+            .unwrap();
+    // The first round brings the hub its DIN lease from the station.
+    relay.round().await.unwrap();
+    (hub, relay)
+}
+
+/// Tablet → hub → station: each tablet's entries reach the station under its own id and
+/// seqs, exactly once however often the hub relays; records of another vehicle reach the
+/// bus's tablets through the hub.
+async fn relayed_exactly_once(backend: Backend) {
+    let Some(station) = start(backend, None).await else {
+        return;
+    };
+    let (hub, relay) = linked_hub(&station).await;
+    let a = enroll(&hub, &hub.url(), "TAB-A").await;
+    let b = enroll(&hub, &hub.url(), "TAB-B").await;
+    collect_donations(&a, 2);
+    a.replicator(&hub.url()).sync_once().await.unwrap();
+    b.replicator(&hub.url()).sync_once().await.unwrap();
+    let round = relay.round().await.unwrap();
+    assert_eq!(
+        round.registered, 2,
+        "both tablets registered through the hub"
+    );
+    assert_eq!(round.relayed, a.last_seq() + b.last_seq());
+    common::assert_station_holds_exactly(&station, &a).await;
+    common::assert_station_holds_exactly(&station, &b).await;
+    let devices = station.storage.devices().await.unwrap();
+    let hub_id = hub.storage.station_id().await.unwrap();
+    assert!(
+        devices
+            .iter()
+            .filter(|d| d.device_id == a.id || d.device_id == b.id)
+            .all(|d| d.via_hub == Some(hub_id)),
+        "the station knows both tablets as relayed by the hub"
+    );
+    // Again, and after the hub lost its notes of what it relayed (killed before it
+    // wrote them): the station stores nothing twice.
+    assert_eq!(relay.round().await.unwrap().relayed, 0);
+    forget_relayed(&hub, a.id);
+    assert_eq!(relay.round().await.unwrap().relayed, 0, "re-sent, none new");
+    common::assert_station_holds_exactly(&station, &a).await;
+    // A vehicle that syncs with the station directly: its donations reach tablet B on
+    // the bus through the hub.
+    let c = enroll(&station, &station.url(), "BUS-02").await;
+    collect_donations(&c, 3);
+    c.replicator(&station.url()).sync_once().await.unwrap();
+    assert!(relay.round().await.unwrap().imported >= 3);
+    b.replicator(&hub.url()).sync_once().await.unwrap();
+    assert_eq!(
+        b.donation_count(),
+        2 + 3,
+        "B holds A's donations and BUS-02's"
+    );
+}
+
+/// What a hub killed between a relay and its note of it has: the station's answer was
+/// never written down.
+fn forget_relayed(hub: &TestStation, tablet: Uuid) {
+    let conn = rusqlite::Connection::open(hub.config.data_dir.join("station.db")).unwrap();
+    conn.execute(
+        "UPDATE hub_relay SET relayed_seq = 0 WHERE device_id = ?1",
+        [tablet.to_string()],
+    )
+    .unwrap();
+}
+
+/// A hub the station revoked (stolen, or its disk lost) relays nothing more; what its
+/// tablets pushed to it stays there, waiting, and nothing the station held changes.
+async fn a_revoked_hub_relays_nothing(backend: Backend) {
+    let Some(station) = start(backend, None).await else {
+        return;
+    };
+    let (hub, relay) = linked_hub(&station).await;
+    let a = enroll(&hub, &hub.url(), "TAB-A").await;
+    collect_donations(&a, 1);
+    a.replicator(&hub.url()).sync_once().await.unwrap();
+    relay.round().await.unwrap();
+    collect_donations(&a, 1);
+    a.replicator(&hub.url()).sync_once().await.unwrap();
+    let held_before = station.storage.entries(a.id).await.unwrap().len();
+    station
+        .storage
+        .revoke_device("BUS-07-HUB", Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    let err = relay.round().await.unwrap_err().to_string();
+    assert!(err.contains("401") || err.contains("403"), "{err}");
+    assert_eq!(
+        station.storage.entries(a.id).await.unwrap().len(),
+        held_before
+    );
+    let waiting = hub.storage.hub_tablets().await.unwrap()[0].waiting();
+    assert!(
+        waiting > 0,
+        "the tablet's new entries still wait on the hub"
+    );
+}
+
+both_backends! {
+    through_a_hub_each_entry_reaches_the_station_once => super::relayed_exactly_once;
+    a_revoked_hubs_relay_is_refused_and_nothing_is_lost => super::a_revoked_hub_relays_nothing;
+}

@@ -202,6 +202,10 @@ impl Relay {
     /// ends the round (`Some`).
     async fn refused(&self, device: uuid::Uuid, e: ClientError) -> Option<RelayError> {
         match &e {
+            // About the hub itself (revoked, or its credential gone): the round ends.
+            ClientError::Station { body, .. } if body.error == ErrorCode::Unauthorized => {
+                Some(e.into())
+            }
             ClientError::Station { status, body } if (400..500).contains(status) => {
                 tracing::warn!(tablet = %device, code = ?body.error, "hub: the station refused a relay: {}", body.message);
                 let why = format!("{status}: {}", body.message);
