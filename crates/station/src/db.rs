@@ -199,6 +199,9 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Result<RollRow, Message>>;
     /// Every registered roll.
     async fn rolls(&self) -> Result<Vec<RollRow>>;
+    /// The feed's last station seq, moved right after each commit that appends to it
+    /// (`/v1/events`).
+    fn feed_head(&self) -> tokio::sync::watch::Receiver<u64>;
 }
 
 /// Runs `work` over owned arguments `args` in one transaction. The arguments are
@@ -227,6 +230,10 @@ use Mode::{Read, Write};
 
 #[async_trait]
 impl<B: Backend> Storage for B {
+    fn feed_head(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.feed_watch()
+    }
+
     async fn station_id(&self) -> Result<Uuid> {
         run(self, Read, (), |tx, ()| Box::pin(feed::station_id(tx))).await
     }
