@@ -159,3 +159,22 @@ pub fn start(app: &AppHandle, store: Arc<Mutex<Store>>) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use lifebridge_domain::messages::{Lang, render};
+
+    #[test]
+    fn the_sync_bar_says_since_when_the_station_is_unreachable_in_china_time() {
+        let mut status = SyncStatus::default();
+        assert_eq!(SyncView::from_status(&status).unreachable, None);
+        status.unreachable_since = Some("2026-12-02T01:05:30Z".parse().unwrap());
+        let notice = SyncView::from_status(&status).unreachable.unwrap();
+        assert_eq!(
+            render(&notice, Lang::En),
+            "hub/station unreachable since 09:05: records are kept on this tablet and sync once it answers again"
+        );
+    }
+}
