@@ -117,7 +117,32 @@ async fn open_streams_are_bounded_and_need_a_device(backend: Backend) {
     }
 }
 
+/// Every writer of the feed tells the stream, not only a push: here a rules table
+/// published through the storage API (as the desk's writes and the leases are).
+async fn every_feed_writer_moves_the_head(backend: Backend) {
+    let Some(ts) = start_with(backend, |c| c.din = Some(test_din())).await else {
+        return;
+    };
+    let url = ts.url();
+    let device = enroll(&ts, &url, "BUS-1").await;
+    let mut events = device.client(&url).events().await.unwrap();
+    let head = next_cursor(&mut events, Duration::from_secs(5)).await;
+    let mut rules =
+        serde_json::to_value(lifebridge_domain::rules::RuleSet::gb18467_2011()).unwrap();
+    rules["version"] = "GB18467-2011/events".into();
+    assert!(
+        ts.storage
+            .publish_reference("rules", "GB18467-2011/events", &rules, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    let cursor = next_cursor(&mut events, Duration::from_secs(5)).await;
+    assert_eq!(cursor, head + 1);
+    assert_eq!(*ts.storage.feed_head().borrow(), cursor);
+}
+
 both_backends! {
+    every_feed_writer_moves_the_head => super::every_feed_writer_moves_the_head;
     a_push_reaches_an_open_stream_at_once => super::a_push_reaches_an_open_stream_at_once;
     open_streams_are_bounded_and_need_a_device => super::open_streams_are_bounded_and_need_a_device;
 }
