@@ -131,7 +131,18 @@ impl AppState {
         }
         let shared = self.store.get().ok_or_else(CommandError::locked)?;
         let mut guard = lock(shared);
-        f(&mut guard)
+        let before = guard.last_change_seq().ok();
+        let result = f(&mut guard);
+        let wrote = before.is_some_and(|b| guard.last_change_seq().is_ok_and(|a| a > b));
+        drop(guard);
+        if wrote {
+            // A record joined the change log: push it now (other tablets of the bus see
+            // it within a second), not at the next periodic sync. Nothing waits on it.
+            if let Some(handle) = lock(&self.sync).as_ref() {
+                handle.wake.notify_one();
+            }
+        }
+        result
     }
 
     /// One call on the open store, its error turned into the UI's [`CommandError`].
@@ -273,6 +284,30 @@ mod tests {
                 )
             })
             .unwrap()
+    }
+
+    /// Whether `wake` holds a notification (taken if so).
+    fn woken(wake: &Notify) -> bool {
+        let mut notified = std::pin::pin!(wake.notified());
+        notified.as_mut().enable()
+    }
+
+    #[test]
+    fn a_store_action_that_writes_wakes_the_replicator_and_a_read_does_not() {
+        let place = Place::new();
+        let state = open(&place);
+        let wake = Arc::new(Notify::new());
+        let (_status, rx) = tokio::sync::watch::channel(SyncStatus::default());
+        *lock(&state.sync) = Some(SyncHandle {
+            status: rx,
+            wake: wake.clone(),
+        });
+        supervisor(&state);
+        assert!(woken(&wake), "a new record waits for no periodic sync");
+        state.call(|s| s.staff_list()).unwrap();
+        assert!(!woken(&wake), "a read pushes nothing");
+        assert!(state.call(|s| s.staff_by_name("nobody")).unwrap().is_none());
+        assert!(!woken(&wake));
     }
 
     #[test]

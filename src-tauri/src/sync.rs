@@ -27,6 +27,19 @@ pub struct SyncView {
     /// Why the station refused one of this device's records (a catalogue message), shown
     /// to the crew until a sync succeeds; the records after it wait on the device.
     pub refusal: Option<lifebridge_domain::messages::Message>,
+    /// "hub/station unreachable since HH:MM" (China time, where the drives work) while
+    /// nothing answers; the crew's work goes on, stored on the tablet.
+    pub unreachable: Option<lifebridge_domain::messages::Message>,
+}
+
+/// The sync bar's notice for a station (or bus hub) unreachable since `since`.
+pub fn unreachable_since(since: DateTime<Utc>) -> lifebridge_domain::messages::Message {
+    lifebridge_domain::messages::Message::new("sync.unreachable_since").with(
+        "since",
+        lifebridge_domain::china_local(since)
+            .format("%H:%M")
+            .to_string(),
+    )
 }
 
 impl SyncView {
@@ -39,6 +52,7 @@ impl SyncView {
             last_error: status.last_error.clone(),
             clock_skew_seconds: status.clock_warning.as_ref().map(|w| w.skew_ms / 1000),
             refusal: status.refused.as_ref().map(|r| r.reason.clone()),
+            unreachable: status.unreachable_since.map(unreachable_since),
         }
     }
 
@@ -51,6 +65,7 @@ impl SyncView {
             last_error: None,
             clock_skew_seconds: None,
             refusal: None,
+            unreachable: None,
         }
     }
 }
@@ -143,4 +158,23 @@ pub fn start(app: &AppHandle, store: Arc<Mutex<Store>>) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use lifebridge_domain::messages::{Lang, render};
+
+    #[test]
+    fn the_sync_bar_says_since_when_the_station_is_unreachable_in_china_time() {
+        let mut status = SyncStatus::default();
+        assert_eq!(SyncView::from_status(&status).unreachable, None);
+        status.unreachable_since = Some("2026-12-02T01:05:30Z".parse().unwrap());
+        let notice = SyncView::from_status(&status).unreachable.unwrap();
+        assert_eq!(
+            render(&notice, Lang::En),
+            "hub/station unreachable since 09:05: records are kept on this tablet and sync once it answers again"
+        );
+    }
 }

@@ -4,8 +4,11 @@
 //! upstream (`lifebridge-station hub`); it depends on the wire types only, so the station
 //! never links the device store through it.
 
+use std::pin::Pin;
 use std::time::Duration;
 
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures_core::Stream;
 use reqwest::header::{self, HeaderValue};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -16,9 +19,9 @@ use uuid::Uuid;
 use lifebridge_protocol::compress::{gunzip_limited, gzip};
 use lifebridge_protocol::records::{HeldLease, LocalChange};
 use lifebridge_protocol::wire::{
-    AuditHead, ClientInfo, DeviceStatus, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode,
-    PullRequest, PullResponse, PushRequest, PushResponse, RELAY_FOR_HEADER, RegisterTabletRequest,
-    RegisterTabletResponse,
+    AuditHead, ClientInfo, DeviceStatus, EVENTS_PATH, EnrollRequest, EnrollResponse, ErrorBody,
+    ErrorCode, FEED_EVENT, FeedEvent, PullRequest, PullResponse, PushRequest, PushResponse,
+    RELAY_FOR_HEADER, RegisterTabletRequest, RegisterTabletResponse,
 };
 
 /// What a call to the station can fail with.
@@ -47,9 +50,16 @@ pub enum Trust {
     PinnedPem(String),
 }
 
+/// How long an event stream may stay silent before the device takes the link for lost:
+/// the station sends a keep-alive comment every 15 s (docs/api.md `/v1/events`).
+pub const EVENTS_SILENCE: Duration = Duration::from_secs(45);
+
 #[derive(Clone)]
 pub struct StationClient {
     http: reqwest::Client,
+    /// For `/v1/events`: no deadline for the whole answer (it streams for hours), but one
+    /// for each read ([`EVENTS_SILENCE`]).
+    events_http: reqwest::Client,
     base: String,
     token: Option<String>,
     /// A hub acting for one of its tablets ([`lifebridge_protocol::wire::RELAY_FOR_HEADER`]).
@@ -120,14 +130,22 @@ impl StationClient {
                 )));
             }
         }
+        let connect = timeout.min(Duration::from_secs(10));
         let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config(roots)?)
+            .tls_backend_preconfigured(tls_config(roots.clone())?)
             .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .connect_timeout(connect)
+            .build()
+            .map_err(|e| ClientError::Config(format!("HTTP client: {e}")))?;
+        let events_http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config(roots)?)
+            .connect_timeout(connect)
+            .read_timeout(EVENTS_SILENCE)
             .build()
             .map_err(|e| ClientError::Config(format!("HTTP client: {e}")))?;
         Ok(StationClient {
             http,
+            events_http,
             base,
             token: None,
             relay_for: None,
@@ -198,27 +216,38 @@ impl StationClient {
                 .map_err(|e| ClientError::Protocol(format!("answer from {path}: {e}")))?;
             Ok((value, sent))
         } else {
-            let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                ErrorBody::new(
-                    if status.is_server_error() {
-                        ErrorCode::Unavailable
-                    } else {
-                        ErrorCode::MalformedBody
-                    },
-                    format!(
-                        "HTTP {status}: {}",
-                        String::from_utf8_lossy(&bytes)
-                            .chars()
-                            .take(200)
-                            .collect::<String>()
-                    ),
-                )
-            });
-            Err(ClientError::Station {
-                status: status.as_u16(),
-                body,
-            })
+            Err(refusal(status, &bytes))
         }
+    }
+
+    /// `GET /v1/events`: the station's feed cursor each time it advances, starting with
+    /// the current one. Ends when the station closes the stream; reconnecting (with a
+    /// backoff) is the caller's business.
+    pub async fn events(&self) -> Result<Events, ClientError> {
+        let mut request = self
+            .events_http
+            .get(format!("{}{EVENTS_PATH}", self.base))
+            .header(
+                header::ACCEPT,
+                HeaderValue::from_static("text/event-stream"),
+            );
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(describe(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = response.bytes().await.map_err(|e| {
+                ClientError::Unreachable(format!("the answer was cut off: {}", describe(&e)))
+            })?;
+            return Err(refusal(status, &bytes));
+        }
+        Ok(Events {
+            inner: Box::pin(response.bytes_stream().eventsource()),
+        })
     }
 
     /// `GET /healthz`: is the station reachable and its database up?
@@ -329,6 +358,73 @@ impl StationClient {
 
     pub async fn status(&self) -> Result<DeviceStatus, ClientError> {
         Ok(self.call("/v1/status", &ClientInfo::current()).await?.0)
+    }
+}
+
+/// The error an unsuccessful answer carries (its [`ErrorBody`], or one made from the
+/// status when the body is not one).
+fn refusal(status: reqwest::StatusCode, bytes: &[u8]) -> ClientError {
+    let body: ErrorBody = serde_json::from_slice(bytes).unwrap_or_else(|_| {
+        ErrorBody::new(
+            if status.is_server_error() {
+                ErrorCode::Unavailable
+            } else {
+                ErrorCode::MalformedBody
+            },
+            format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(bytes)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            ),
+        )
+    });
+    ClientError::Station {
+        status: status.as_u16(),
+        body,
+    }
+}
+
+type RawEvents = Pin<
+    Box<
+        dyn Stream<Item = Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>>
+            + Send,
+    >,
+>;
+
+/// An open `/v1/events` stream ([`StationClient::events`]).
+pub struct Events {
+    inner: RawEvents,
+}
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Events").finish_non_exhaustive()
+    }
+}
+
+impl Events {
+    /// The next feed cursor the station announces; `None` once it ended the stream, an
+    /// error when the link failed (then the stream is over too).
+    pub async fn next(&mut self) -> Option<Result<u64, ClientError>> {
+        loop {
+            let event = std::future::poll_fn(|cx| self.inner.as_mut().poll_next(cx)).await?;
+            return Some(match event {
+                // Events of other names are for later versions of the protocol.
+                Ok(event) if event.event != FEED_EVENT => continue,
+                Ok(event) => serde_json::from_str::<FeedEvent>(&event.data)
+                    .map(|e| e.cursor)
+                    .map_err(|e| {
+                        ClientError::Protocol(format!("a {FEED_EVENT} event {:?}: {e}", event.data))
+                    }),
+                Err(EventStreamError::Transport(e)) => Err(ClientError::Unreachable(format!(
+                    "the event stream broke: {}",
+                    describe(&e)
+                ))),
+                Err(e) => Err(ClientError::Protocol(format!("the event stream: {e}"))),
+            });
+        }
     }
 }
 

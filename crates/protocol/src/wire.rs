@@ -111,6 +111,20 @@ pub struct RegisterTabletResponse {
     pub clock: StationClock,
 }
 
+/// `GET /v1/events`: server-sent events, one named [`FEED_EVENT`] each time the station's
+/// feed advances (and one with the current head when the stream opens), its data a
+/// [`FeedEvent`] in JSON. A device whose pull cursor is behind `cursor` pulls now.
+pub const EVENTS_PATH: &str = "/v1/events";
+
+/// The SSE event name of a [`FeedEvent`].
+pub const FEED_EVENT: &str = "feed";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedEvent {
+    /// The last station seq of the feed (some of it may be for other devices only).
+    pub cursor: u64,
+}
+
 /// `POST /v1/push`: a batch of this device's change log, consecutive `seq`s.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushRequest {

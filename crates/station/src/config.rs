@@ -38,6 +38,10 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Requests worked on at once; others wait their turn. `/healthz` never waits.
     pub max_concurrent_requests: usize,
+    /// `/v1/events` streams open at once (one per running device); beyond it the answer
+    /// is 503 and the device keeps to its periodic sync. Streams count in neither the
+    /// deadline nor `max_concurrent_requests`.
+    pub max_event_streams: usize,
     /// Serve `/metrics` on this address only (plain HTTP, its own port), not on
     /// `listen`: for a monitoring network, or to keep the counts off the devices'
     /// network. Without it `/metrics` is served on `listen`.
@@ -110,6 +114,7 @@ impl Default for Config {
             // A full batch over a slow mobile link: 8 MiB at 100 kB/s is 80 s.
             request_timeout_secs: 120,
             max_concurrent_requests: 64,
+            max_event_streams: 1000,
             metrics_listen: None,
             training: false,
         }
@@ -182,6 +187,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 field: "max_concurrent_requests",
                 problem: "must be between 1 and 10000".into(),
+            });
+        }
+        if !(1..=100_000).contains(&self.max_event_streams) {
+            return Err(ConfigError::Invalid {
+                field: "max_event_streams",
+                problem: "must be between 1 and 100000".into(),
             });
         }
         if self

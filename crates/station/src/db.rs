@@ -263,6 +263,9 @@ pub trait Storage: Send + Sync + 'static {
         facility: lifebridge_domain::din::FacilityId,
         year: u8,
     ) -> Result<u64>;
+    /// The feed's last station seq, moved right after each commit that appends to it
+    /// (`/v1/events`).
+    fn feed_head(&self) -> tokio::sync::watch::Receiver<u64>;
 }
 
 /// Runs `work` over owned arguments `args` in one transaction. The arguments are
@@ -291,6 +294,10 @@ use Mode::{Read, Write};
 
 #[async_trait]
 impl<B: Backend> Storage for B {
+    fn feed_head(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.feed_watch()
+    }
+
     async fn station_id(&self) -> Result<Uuid> {
         run(self, Read, (), |tx, ()| Box::pin(feed::station_id(tx))).await
     }

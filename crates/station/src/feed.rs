@@ -197,6 +197,13 @@ pub async fn station_id(tx: &mut dyn Tx) -> Result<Uuid> {
     parse_uuid(row.str(0)?)
 }
 
+/// The last station seq handed out so far (0 for an empty feed).
+pub async fn head(tx: &mut dyn Tx) -> Result<u64> {
+    tx.query_one("SELECT value FROM station_counter WHERE name = 'feed'", &[])
+        .await?
+        .count(0)
+}
+
 /// Appends `items` to the feed; returns the last station seq used (0 for none).
 pub async fn append(tx: &mut dyn Tx, items: &[FeedItem]) -> Result<i64> {
     if items.is_empty() {
@@ -211,6 +218,7 @@ pub async fn append(tx: &mut dyn Tx, items: &[FeedItem]) -> Result<i64> {
         )
         .await?
         .int(0)?;
+    tx.feed_appended(u64::try_from(last).unwrap_or(0));
     let mut values = Vec::with_capacity(items.len() * 9);
     for (i, item) in items.iter().enumerate() {
         values.extend([

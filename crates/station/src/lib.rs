@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod desk;
 pub mod devices;
+pub mod events;
 pub mod feed;
 pub mod hub;
 pub mod ingest;

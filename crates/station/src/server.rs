@@ -22,8 +22,9 @@ use chrono::Utc;
 use lifebridge_protocol::compress::{DecompressError, gunzip_limited, gzip};
 use lifebridge_protocol::ingest::Refusal;
 use lifebridge_protocol::wire::{
-    ClientInfo, DeviceStatus, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, MAX_PULL_PAGE,
-    PullRequest, PullResponse, PushRequest, PushResponse, StationClock, check_versions,
+    ClientInfo, DeviceStatus, EVENTS_PATH, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode,
+    MAX_PULL_PAGE, PullRequest, PullResponse, PushRequest, PushResponse, StationClock,
+    check_versions,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -132,8 +133,14 @@ pub fn router(state: Arc<AppState>) -> Router {
     let limited = devices
         .merge(forms)
         .layer(from_fn_with_state(limits.clone(), one_of_many));
+    // Open for hours and working no database: neither a deadline nor a turn, but a
+    // bound of their own (crate::events).
+    let events = Router::new()
+        .route(EVENTS_PATH, get(crate::events::events))
+        .route_layer(from_fn_with_state(state.clone(), require_device))
+        .with_state(state.clone());
     // /healthz waits for no other request, so a monitor sees the station while it is
-    // busy; every route has the same deadline.
+    // busy; every other route has the same deadline.
     Router::new()
         .route("/healthz", get(healthz))
         .with_state(state)
@@ -141,6 +148,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .layer(from_fn(crate::relay::only_where_relayed))
         .layer(from_fn_with_state(limits, deadline))
+        .merge(events)
 }
 
 /// `/metrics` alone, for the separate address `metrics_listen` names.
@@ -233,6 +241,7 @@ async fn require_device(
                 "/v1/push" => "push",
                 "/v1/pull" => "pull",
                 "/v1/hub/tablets" => "hub_tablets",
+                EVENTS_PATH => "events",
                 _ => "status",
             };
             finish(&state, route, Err(e))
@@ -635,6 +644,11 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         );
     }
     m.write_refusals(&mut out);
+    let _ = writeln!(
+        out,
+        "# HELP lifebridge_event_streams_open /v1/events streams open.\n# TYPE lifebridge_event_streams_open gauge\nlifebridge_event_streams_open {}",
+        state.events.open_count(state.config.max_event_streams)
+    );
     if let Ok(c) = state.storage.counts().await {
         for (name, help, v) in [
             (
@@ -776,6 +790,7 @@ pub async fn start_with(
     let header_timeout = Duration::from_secs(config.header_read_timeout_secs);
     let state = Arc::new(AppState {
         storage,
+        events: crate::events::Streams::new(config.max_event_streams),
         config,
         lease,
         metrics: Metrics::default(),
@@ -786,8 +801,11 @@ pub async fn start_with(
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = axum_server::Handle::new();
     let h = handle.clone();
+    let stopping = state.clone();
     tokio::spawn(async move {
         let _ = rx.await;
+        // Event streams never end by themselves: end them, or the shutdown waits.
+        stopping.events.stop();
         h.graceful_shutdown(Some(Duration::from_secs(10)));
     });
     // hyper closes a connection whose request headers do not arrive in time: a client

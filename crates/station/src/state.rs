@@ -17,6 +17,8 @@ pub struct AppState {
     pub config: Config,
     pub lease: Option<LeasePolicy>,
     pub metrics: Metrics,
+    /// The open `/v1/events` streams.
+    pub events: crate::events::Streams,
 }
 
 #[derive(Default)]

@@ -35,6 +35,10 @@ pub struct ReplicatorConfig {
     /// First wait after a failure; doubles up to `backoff_max`, with full jitter.
     pub backoff_base: Duration,
     pub backoff_max: Duration,
+    /// Keep the station's `/v1/events` stream open while running and sync as soon as it
+    /// says the feed moved past this device's pull cursor (a bus hub's tablets see each
+    /// other's records within a second). Off, only the interval and the waker sync.
+    pub live: bool,
 }
 
 impl Default for ReplicatorConfig {
@@ -46,6 +50,7 @@ impl Default for ReplicatorConfig {
             interval: Duration::from_secs(60),
             backoff_base: Duration::from_secs(2),
             backoff_max: Duration::from_secs(300),
+            live: true,
         }
     }
 }
@@ -78,6 +83,19 @@ pub struct SyncStatus {
     /// low (a cap, numbers used up, a failure): a catalogue message for the crew.
     /// Records still synced; cleared by the next pull that leases or needs no lease.
     pub lease_refused: Option<Message>,
+    /// Since when the station (or bus hub) has not answered: the first failed contact
+    /// after the last one that worked (a sync, a probe, the event stream opening).
+    /// `None` while it answers.
+    pub unreachable_since: Option<DateTime<Utc>>,
+}
+
+impl SyncStatus {
+    /// A contact with the station failed; `unreachable` when nothing answered at all.
+    fn contact_failed(&mut self, unreachable: bool) {
+        if unreachable && self.unreachable_since.is_none() {
+            self.unreachable_since = Some(Utc::now());
+        }
+    }
 }
 
 /// Leases granted this many days ago or later are reported with every pull: more than
@@ -279,6 +297,7 @@ impl Replicator {
                 st.phase = Phase::Idle;
                 st.last_success = Some(Utc::now());
                 st.last_error = None;
+                st.unreachable_since = None;
                 st.refused = None;
                 st.consecutive_failures = 0;
                 if let Some(p) = pending {
@@ -291,8 +310,14 @@ impl Replicator {
                     SyncError::Refused(r) => Some((**r).clone()),
                     _ => None,
                 };
+                let unreachable = matches!(e, SyncError::Unreachable(_));
                 self.set(|st| {
                     st.phase = Phase::Idle;
+                    st.contact_failed(unreachable);
+                    // Whatever else failed, the station did answer.
+                    if !unreachable {
+                        st.unreachable_since = None;
+                    }
                     st.last_error = Some(message);
                     if refused.is_some() {
                         st.refused = refused;
@@ -579,8 +604,74 @@ impl Replicator {
     }
 
     /// Runs until `shutdown` turns true: sync, wait, sync again; after a failure, wait
-    /// with backoff and probe the station before the next full attempt.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    /// with backoff and probe the station before the next full attempt. A wake (a local
+    /// commit, the crew's "sync now") or an event saying the station's feed moved past
+    /// this device's cursor ([`ReplicatorConfig::live`]) ends the wait at once.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        tokio::join!(
+            self.sync_loop(shutdown.clone()),
+            self.follow_events(shutdown)
+        );
+    }
+
+    /// Keeps one `/v1/events` stream open and wakes the sync loop when the feed moves
+    /// past this device's pull cursor. A stream that fails or ends is opened again after
+    /// the same backoff as a failed sync; nothing else waits on it.
+    async fn follow_events(&self, mut shutdown: watch::Receiver<bool>) {
+        if !self.config.live {
+            return;
+        }
+        let mut failures: u32 = 0;
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let opened = tokio::select! {
+                opened = self.client.events() => opened,
+                _ = shutdown.changed() => return,
+            };
+            let broke = match opened {
+                Ok(mut events) => {
+                    failures = 0;
+                    self.set(|st| st.unreachable_since = None);
+                    loop {
+                        let next = tokio::select! {
+                            next = events.next() => next,
+                            _ = shutdown.changed() => return,
+                        };
+                        match next {
+                            Some(Ok(cursor)) => self.heard(cursor).await,
+                            Some(Err(e)) => break Some(SyncError::from(e)),
+                            None => break None,
+                        }
+                    }
+                }
+                Err(e) => Some(SyncError::from(e)),
+            };
+            if let Some(e) = broke {
+                tracing::debug!(error = %e, "the station's event stream failed");
+                let unreachable = matches!(e, SyncError::Unreachable(_));
+                self.set(|st| st.contact_failed(unreachable));
+            }
+            failures = failures.saturating_add(1);
+            tokio::select! {
+                () = tokio::time::sleep(backoff_delay(&self.config, failures)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    /// The station's feed reached `cursor`: sync now if that is past this device's pull
+    /// cursor (a record this device pushed itself moves the feed too, but its own sync
+    /// has pulled past it by the time the event comes).
+    async fn heard(&self, cursor: u64) {
+        let pulled = with_store(&self.store, |s| s.pull_cursor()).await;
+        if pulled.map_or(true, |pulled| cursor > pulled) {
+            self.wake.notify_one();
+        }
+    }
+
+    async fn sync_loop(&self, mut shutdown: watch::Receiver<bool>) {
         let mut failures: u32 = 0;
         loop {
             if *shutdown.borrow() {
@@ -591,7 +682,9 @@ impl Replicator {
                     Ok(()) => self.sync_once().await.is_ok(),
                     Err(e) => {
                         let message = e.to_string();
+                        let unreachable = matches!(e, crate::client::ClientError::Unreachable(_));
                         self.set(|st| {
+                            st.contact_failed(unreachable);
                             st.last_error = Some(message);
                             st.consecutive_failures = st.consecutive_failures.saturating_add(1);
                         });

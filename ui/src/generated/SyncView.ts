@@ -11,4 +11,9 @@ configured: boolean, syncing: boolean, pending: number, last_success: string | n
  * Why the station refused one of this device's records (a catalogue message), shown
  * to the crew until a sync succeeds; the records after it wait on the device.
  */
-refusal: Message | null, };
+refusal: Message | null, 
+/**
+ * "hub/station unreachable since HH:MM" (China time, where the drives work) while
+ * nothing answers; the crew's work goes on, stored on the tablet.
+ */
+unreachable: Message | null, };

@@ -22,6 +22,7 @@ export function SyncBar() {
       <span>{t("pending")}: <strong id="sync-pending">{status.pending}</strong></span>
       <span>{t("last_sync")}: <span id="sync-last">{status.last_success ? clockTime(status.last_success) : t("never")}</span></span>
       {status.last_error && <span class="warn" title={status.last_error}>{t("sync_offline")}</span>}
+      {status.unreachable && <span class="warn" id="sync-unreachable">{renderMessage(status.unreachable)}</span>}
       {status.refusal && <span class="warn" id="sync-refused">{renderMessage(status.refusal)}</span>}
       {status.clock_skew_seconds !== null && <span class="warn" id="clock-skew">{t("clock_skew", { s: status.clock_skew_seconds })}</span>}
       {status.configured && <button class="ghost" id="sync-now" onClick={() => call("sync_now")}>{t("sync_now")}</button>}

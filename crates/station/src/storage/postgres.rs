@@ -18,12 +18,16 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
 use super::postgres_tls::{self, SslMode};
-use super::sql::{Backend, Mode, Row, Tx, TxFuture, Value};
+use tokio::sync::watch;
+
+use super::sql::{Backend, Mode, Row, Tx, TxFuture, Value, publish_feed};
 use super::{Result, StorageError};
 use crate::migrations::create_table_sql;
 
 pub struct PostgresStorage {
     pool: Pool,
+    /// The feed's last station seq as this process committed it ([`Backend::feed_watch`]).
+    feed: watch::Sender<u64>,
 }
 
 fn describe(e: &tokio_postgres::Error) -> String {
@@ -104,8 +108,15 @@ impl PostgresStorage {
             .max_size(16)
             .build()
             .map_err(|e| StorageError::Database(e.to_string()))?;
-        let storage = PostgresStorage { pool };
+        let storage = PostgresStorage {
+            pool,
+            feed: watch::Sender::new(0),
+        };
         storage.migrate().await?;
+        let head = storage
+            .transact(Mode::Read, |tx| Box::pin(crate::feed::head(tx)))
+            .await?;
+        storage.feed.send_replace(head);
         Ok(storage)
     }
 
@@ -150,12 +161,17 @@ impl Backend for PostgresStorage {
             let mut pg = PgTx {
                 tx: &tx,
                 retry: false,
+                appended: None,
             };
             let result = work(&mut pg).await;
             let retry = pg.retry;
+            let appended = pg.appended;
             let result = match result {
                 Ok(v) => match tx.commit().await {
-                    Ok(()) => Ok(v),
+                    Ok(()) => {
+                        publish_feed(&self.feed, appended);
+                        Ok(v)
+                    }
                     Err(e) if retryable(&e) => Err((true, db(e))),
                     Err(e) => Err((false, db(e))),
                 },
@@ -178,12 +194,18 @@ impl Backend for PostgresStorage {
             }
         }
     }
+
+    fn feed_watch(&self) -> watch::Receiver<u64> {
+        self.feed.subscribe()
+    }
 }
 
 struct PgTx<'a> {
     tx: &'a Transaction<'a>,
     /// Set when a statement failed in a way that asks for the transaction to be retried.
     retry: bool,
+    /// Where this attempt moved the feed's counter to, if it did.
+    appended: Option<u64>,
 }
 
 impl PgTx<'_> {
@@ -310,5 +332,9 @@ impl Tx for PgTx<'_> {
     async fn batch(&mut self, sql: &str) -> Result<()> {
         let done = self.tx.batch_execute(sql).await;
         done.map_err(|e| self.fail(e))
+    }
+
+    fn feed_appended(&mut self, last: u64) {
+        self.appended = Some(last);
     }
 }

@@ -172,6 +172,10 @@ pub trait Tx: Send {
     /// Runs a script of statements without parameters (a migration).
     async fn batch(&mut self, sql: &str) -> Result<()>;
 
+    /// The feed's counter reached `last` in this transaction ([`crate::feed::append`]):
+    /// once it commits, the backend tells [`Backend::feed_watch`]'s listeners.
+    fn feed_appended(&mut self, _last: u64) {}
+
     async fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
         Ok(self.query(sql, params).await?.into_iter().next())
     }
@@ -294,6 +298,23 @@ pub trait Backend: Send + Sync + 'static {
     where
         T: Send + 'static,
         F: for<'a> Fn(&'a mut dyn Tx) -> TxFuture<'a, T> + Send + Sync + 'static;
+
+    /// The last station seq of the feed, as committed by this process: it moves right
+    /// after each commit that appended to the feed (what `/v1/events` streams). Writers
+    /// in another process (the admin commands) are not seen; devices pull those at their
+    /// periodic sync.
+    fn feed_watch(&self) -> tokio::sync::watch::Receiver<u64>;
+}
+
+/// Tells `feed`'s listeners that a committed transaction moved the feed to `last`.
+pub fn publish_feed(feed: &tokio::sync::watch::Sender<u64>, last: Option<u64>) {
+    if let Some(last) = last {
+        feed.send_if_modified(|head| {
+            let moved = last > *head;
+            *head = (*head).max(last);
+            moved
+        });
+    }
 }
 
 #[cfg(test)]

@@ -16,12 +16,16 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
-use super::sql::{Backend, Mode, Row, Tx, TxFuture, Value};
+use tokio::sync::watch;
+
+use super::sql::{Backend, Mode, Row, Tx, TxFuture, Value, publish_feed};
 use super::{Result, StorageError};
-use crate::migrations;
+use crate::{feed, migrations};
 
 pub struct SqliteStorage {
     conn: Arc<Mutex<Connection>>,
+    /// The feed's last station seq (see [`Backend::feed_watch`]).
+    feed: watch::Sender<u64>,
 }
 
 impl SqliteStorage {
@@ -29,8 +33,10 @@ impl SqliteStorage {
         let mut conn = Connection::open(path)?;
         configure(&conn, path)?;
         migrate(&mut conn)?;
+        let (head, _) = in_transaction(&mut conn, "BEGIN", |tx| Box::pin(feed::head(tx)))?;
         Ok(SqliteStorage {
             conn: Arc::new(Mutex::new(conn)),
+            feed: watch::Sender::new(head),
         })
     }
 }
@@ -69,6 +75,7 @@ impl Backend for SqliteStorage {
         F: for<'a> Fn(&'a mut dyn Tx) -> TxFuture<'a, T> + Send + Sync + 'static,
     {
         let conn = self.conn.clone();
+        let feed = self.feed.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = conn
                 .lock()
@@ -79,10 +86,17 @@ impl Backend for SqliteStorage {
                 Mode::Write => "BEGIN IMMEDIATE",
                 Mode::Read => "BEGIN",
             };
-            in_transaction(&mut guard, begin, work)
+            let (value, appended) = in_transaction(&mut guard, begin, work)?;
+            // Told while the connection is still held, so listeners see heads in order.
+            publish_feed(&feed, appended);
+            Ok(value)
         })
         .await
         .map_err(|e| StorageError::Database(format!("database task failed: {e}")))?
+    }
+
+    fn feed_watch(&self) -> watch::Receiver<u64> {
+        self.feed.subscribe()
     }
 }
 
@@ -91,17 +105,28 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     in_transaction(conn, "BEGIN IMMEDIATE", |tx| {
         Box::pin(migrations::apply(tx))
     })
+    .map(|((), _)| ())
 }
 
-/// Runs `work` between `begin` and `COMMIT`; a failed transaction leaves nothing.
+/// Runs `work` between `begin` and `COMMIT`; a failed transaction leaves nothing. Also
+/// returns the feed's last seq when the committed work appended to it.
 fn in_transaction<T>(
     conn: &mut Connection,
     begin: &str,
     work: impl for<'a> FnOnce(&'a mut dyn Tx) -> TxFuture<'a, T>,
-) -> Result<T> {
+) -> Result<(T, Option<u64>)> {
     conn.execute_batch(begin)?;
-    let result = run_now(work(&mut SqliteTx { conn: &mut *conn }))
-        .and_then(|v| conn.execute_batch("COMMIT").map(|()| v).map_err(Into::into));
+    let mut tx = SqliteTx {
+        conn: &mut *conn,
+        appended: None,
+    };
+    let done = run_now(work(&mut tx));
+    let appended = tx.appended;
+    let result = done.and_then(|v| {
+        conn.execute_batch("COMMIT")
+            .map(|()| (v, appended))
+            .map_err(Into::into)
+    });
     if result.is_err() && !conn.is_autocommit() {
         // A failed rollback leaves the connection in a transaction, which the next
         // BEGIN reports.
@@ -126,6 +151,8 @@ fn run_now<T>(future: impl Future<Output = Result<T>>) -> Result<T> {
 
 struct SqliteTx<'a> {
     conn: &'a mut Connection,
+    /// Where this transaction moved the feed's counter to, if it did.
+    appended: Option<u64>,
 }
 
 /// SQLite's side of the one dialect: its write lock is taken at `BEGIN IMMEDIATE`, so
@@ -198,5 +225,9 @@ impl Tx for SqliteTx<'_> {
 
     async fn batch(&mut self, sql: &str) -> Result<()> {
         Ok(self.conn.execute_batch(sql)?)
+    }
+
+    fn feed_appended(&mut self, last: u64) {
+        self.appended = Some(last);
     }
 }

@@ -137,6 +137,9 @@ impl Device {
             interval: Duration::from_millis(200),
             backoff_base: Duration::from_millis(20),
             backoff_max: Duration::from_millis(200),
+            // These tests sync on their own schedule (tests/events.rs and the sync
+            // crate's tests/live.rs cover the event stream).
+            live: false,
         };
         Replicator::new(self.store.clone(), self.client(url), config).0
     }
