@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test deps ui lint unit build e2e desk-e2e ui-test bench bench-replication package clean-demo
+.PHONY: run run-bus test deps ui lint unit build e2e desk-e2e ui-test bench bench-replication package clean-demo
 
 # Every binary and example in one workspace build, the same for `make run`, the e2e tests
 # and the desk test. A build of a package subset (`-p lifebridge-station --example …`)
@@ -15,6 +15,12 @@ BUILD_ALL = $(CARGO) build --workspace --bins --examples --locked
 run: deps ui
 	$(BUILD_ALL)
 	bash scripts/run-demo.sh
+
+## A bus with no internet: the station, the bus's hub and two app windows (registration
+## and physician) enrolled with the hub; the hub's page switches its link to the station.
+run-bus: deps ui
+	$(BUILD_ALL)
+	bash scripts/run-bus.sh
 
 ## Runs every test: formatting, lints, UI unit tests, Rust unit/property/integration/crash
 ## tests (with a real PostgreSQL server; label PDFs and ZPL read back through independent

@@ -148,6 +148,10 @@ enum StoreCommand {
         store: StoreArgs,
         #[arg(long, default_value_t = 20)]
         donations: u32,
+        /// Only the demo crew accounts, no drive and no donations (a second tablet of a
+        /// demo bus, which joins the first tablet's drive through the hub).
+        #[arg(long, conflicts_with = "donations")]
+        crew_only: bool,
     },
 }
 
@@ -396,9 +400,17 @@ fn store(cmd: StoreCommand) -> Result<ExitCode> {
             }
             sink.flush().context("cannot write the export")?;
         }
-        StoreCommand::Demo { store, donations } => {
+        StoreCommand::Demo {
+            store,
+            donations,
+            crew_only,
+        } => {
             let key = store_key(&store)?;
             let mut opened = Store::open_or_create(&store.store, &key, "DEMO-BUS")?;
+            if crew_only {
+                lifebridge_store::demo::seed_crew(&mut opened)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let stdout = std::io::stdout();
             lifebridge_store::demo::seed(&mut opened, donations, |id| {
                 // Print and flush per commit: a reader may kill us at any moment and must

@@ -39,6 +39,13 @@ struct DemoCrew {
     driver: Staff,
 }
 
+/// The demo crew alone (PIN [`DEMO_PIN`]), no drive: a second tablet of a demo bus
+/// (`make run-bus`), which joins the drive the first tablet opened when it syncs with
+/// the bus's hub.
+pub fn seed_crew(store: &mut Store) -> Result<()> {
+    crew(store).map(drop)
+}
+
 fn crew(store: &mut Store) -> Result<DemoCrew> {
     let mut find = |name: &str, roles: Vec<Role>| -> Result<Staff> {
         if let Some(s) = store.staff_by_name(name)? {
