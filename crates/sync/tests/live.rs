@@ -56,6 +56,38 @@ async fn a_donor_registered_on_one_tablet_is_on_the_other_within_two_seconds_30_
     }
 }
 
+/// The same on a bus hub with no station reachable: the tablets have only the hub.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_an_offline_hub_a_donor_is_on_the_other_tablet_within_two_seconds_30_times() {
+    let hub = Bus::start_offline_hub().await;
+    let a = hub.tablet("BUS-A", replicator_config(PERIODIC, true)).await;
+    let b = hub.tablet("BUS-B", replicator_config(PERIODIC, true)).await;
+    for t in [&a, &b] {
+        settled(t).await;
+    }
+    let mut to_b = Vec::new();
+    for round in 0..30 {
+        let since = Instant::now();
+        let donor = a.register().await;
+        let took = b.wait_for(donor, since, Duration::from_secs(10)).await;
+        let took = took.unwrap_or_else(|| panic!("round {round}: the donor never reached B"));
+        assert!(
+            took < LIMIT,
+            "round {round}: {took:?} from A to B over the hub"
+        );
+        to_b.push(took);
+    }
+    println!(
+        "tablet A -> tablet B over an offline hub, 30 donors: p50 {:?}, p99 {:?}, max {:?}",
+        percentile(&to_b, 50.0),
+        percentile(&to_b, 99.0),
+        percentile(&to_b, 100.0),
+    );
+    for t in [a, b] {
+        t.stop().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_station_off_tablets_keep_working_say_since_when_and_catch_up() {
     let mut bus = Bus::start().await;

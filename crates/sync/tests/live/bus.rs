@@ -52,6 +52,27 @@ impl Bus {
         }
     }
 
+    /// A bus hub whose station is out of reach (a village with no internet): the same
+    /// server, with a link to a closed port, so the tablets have only the hub.
+    pub async fn start_offline_hub() -> Bus {
+        let bus = Bus::start().await;
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let link = lifebridge_station::hub::store::Upstream {
+            url,
+            cert_pem: None,
+            device_id: bus.storage.station_id().await.unwrap(),
+            name: "BUS-HUB".into(),
+            token: "hub-token".into(),
+            pull_cursor: 0,
+            paused: false,
+            enrolled_at: chrono::Utc::now().to_rfc3339(),
+        };
+        assert!(bus.storage.hub_set_upstream(link).await.unwrap());
+        bus
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
