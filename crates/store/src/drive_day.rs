@@ -218,16 +218,7 @@ impl Store {
         };
         self.act(actor, "visit.check_in", detail, |ctx| {
             let body = ctx.log_change(EntityKind::Visit, visit.id, &visit)?;
-            ctx.tx.execute(
-                "INSERT INTO visit (id, drive_id, donor_id, checked_in_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                (
-                    visit.id.to_string(),
-                    drive_id.to_string(),
-                    donor_id.to_string(),
-                    visit.checked_in_at.to_rfc3339(),
-                    body,
-                ),
-            )?;
+            crate::tables::visit::insert(ctx.tx, &visit, &donor_id.to_string(), &body)?;
             Ok(visit.clone())
         })
     }

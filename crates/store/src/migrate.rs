@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0009_donor_alias",
         sql: include_str!("../../../migrations/device/0009_donor_alias.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_replicated_version",
+        sql: include_str!("../../../migrations/device/0010_replicated_version.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> u32 {
