@@ -7,22 +7,15 @@ mod common;
 
 use chrono::Utc;
 use common::{Backend, Device, TestStation, enroll, start};
-use lifebridge_domain::Procedure;
-use lifebridge_domain::din::{DinRange, FacilityId};
 use lifebridge_domain::entities::{
-    Arm, BagSet, BagSetKind, DinRangeRecord, DinRangeSource, Outcome, PhysicianDecision,
-    RapidTests, RecordId, Screening,
+    Arm, BagSet, BagSetKind, Outcome, PhysicianDecision, RecordId, Screening,
 };
-use lifebridge_domain::hlc::Hlc;
-use lifebridge_domain::measurements::{TestResult, Vitals};
 use lifebridge_domain::resident_id::IdentityDocument;
-use lifebridge_protocol::records::{RemoteKind, RemoteRecord};
 use lifebridge_station::hub::store::Upstream;
 use lifebridge_store::drive_day::{FinishCollection, QueueStatus, StartCollection};
 use lifebridge_store::records::{DonorDetails, NewDonor};
-use lifebridge_store::screening::{NewDeferral, ScreeningForm};
+use lifebridge_store::screening::NewDeferral;
 use lifebridge_store::{Actor, Store, StoreError};
-use uuid::Uuid;
 
 /// A hub on `backend` whose station is out of reach (its link names a closed port),
 /// holding DINs 1..=9999 of A9999 the station leased it, so its tablets can collect.
@@ -43,31 +36,7 @@ async fn offline_hub(backend: Backend) -> Option<TestStation> {
         enrolled_at: Utc::now().to_rfc3339(),
     };
     assert!(hub.storage.hub_set_upstream(link).await.unwrap());
-    let year = {
-        use chrono::Datelike;
-        (lifebridge_domain::china_date(Utc::now()).year() % 100) as u8
-    };
-    let station = Uuid::now_v7();
-    let record = DinRangeRecord {
-        id: Uuid::now_v7(),
-        range: DinRange::new("A9999".parse::<FacilityId>().unwrap(), year, 1, 9999).unwrap(),
-        source: DinRangeSource::Leased,
-        device_id: hub_id,
-        granted_at: Utc::now(),
-    };
-    let lease = RemoteRecord {
-        kind: RemoteKind::DinRange,
-        id: record.id,
-        origin_device: station,
-        hlc: Hlc {
-            wall_ms: 1,
-            counter: 0,
-            node: station,
-        },
-        body: serde_json::to_string(&record).unwrap(),
-        field_clocks: None,
-        target_device: None,
-    };
+    let lease = common::station_lease(hub_id, 1, 9999);
     hub.storage
         .hub_import(vec![lease], 1, Utc::now())
         .await
@@ -125,38 +94,12 @@ fn register_and_check_in(t: &Device, drive: RecordId) -> RecordId {
     donor.id
 }
 
-fn form(donor_id: RecordId, drive_id: RecordId) -> ScreeningForm {
-    ScreeningForm {
-        donor_id,
-        drive_id,
-        procedure: Procedure::WholeBlood,
-        planned_volume_ml: Some(400),
-        questionnaire_version: "demo-1".into(),
-        answers: Default::default(),
-        vitals: Vitals {
-            weight_kg: 60.0,
-            systolic_mmhg: 115.0,
-            diastolic_mmhg: 75.0,
-            pulse_bpm: 72.0,
-            temperature_c: 36.6,
-        },
-        tests: RapidTests {
-            hemoglobin_g_l: Some(130.0),
-            alt_u_l: Some(20.0),
-            hbsag: Some(TestResult::Negative),
-            ..RapidTests::default()
-        },
-        athlete: false,
-        restrictions: Vec::new(),
-    }
-}
-
 fn accept(t: &Device, donor: RecordId, drive: RecordId) -> Screening {
     let mut s = t.store.lock().unwrap();
     let physician = staff(&s, PHYSICIAN);
     s.record_screening(
         Actor::staff(physician),
-        form(donor, drive).into_new(PhysicianDecision::Accept, None),
+        common::accepted_form(donor, drive).into_new(PhysicianDecision::Accept, None),
     )
     .unwrap()
 }
@@ -226,6 +169,19 @@ async fn registration_screening_and_collection_on_three_tablets(backend: Backend
         );
     }
 
+    // Each screen says who decided, and that it was decided on another tablet.
+    let shown = |t: &Device| {
+        let e = t
+            .store
+            .lock()
+            .unwrap()
+            .chair_queue(drive)
+            .unwrap()
+            .remove(0);
+        (e.recorded_by, e.recorded_elsewhere)
+    };
+    assert_eq!(shown(&b), (Some(PHYSICIAN.to_owned()), false));
+    assert_eq!(shown(&a), (None, true), "B's own account is not on A");
     let donation = start_collection(&c, screening.id).unwrap();
     sync(&hub, &[&c, &a, &b]).await;
     for t in [&a, &b, &c] {
@@ -269,7 +225,7 @@ async fn registration_screening_and_collection_on_three_tablets(backend: Backend
         let physician = staff(&s, PHYSICIAN);
         s.record_screening(
             Actor::staff(physician),
-            form(donor2, drive).into_new(PhysicianDecision::Accept, None),
+            common::accepted_form(donor2, drive).into_new(PhysicianDecision::Accept, None),
         )
         .unwrap_err()
     };

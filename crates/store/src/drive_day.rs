@@ -8,6 +8,7 @@ use lifebridge_domain::entities::{
     AdverseReaction, Arm, BagSet, Donation, Donor, Drive, EntityKind, Outcome, PhysicianDecision,
     RecordId, Role, Screening, Visit,
 };
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -38,6 +39,12 @@ pub struct QueueEntry {
     /// Product classes this donor's blood may not become today (product-scoped
     /// deferrals), for the collection screen.
     pub excluded_products: Vec<lifebridge_domain::product::ProductClass>,
+    /// Who recorded where the donor stands (the nurse who checked them in while they
+    /// wait, the physician once screened, the phlebotomist from the chair on), by name
+    /// when this device holds the account (the station's accounts are on every tablet).
+    pub recorded_by: Option<String>,
+    /// Whether that record came from another tablet (of the bus, through its hub).
+    pub recorded_elsewhere: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -268,6 +275,23 @@ impl Store {
                 (_, Some(d)) => d.excluded_products.clone(),
                 _ => Vec::new(),
             };
+            let (kind, id, who) = match (&donation, &screening) {
+                (Some(d), _) => ("donation", d.id, d.phlebotomist_id),
+                (None, Some(s)) => ("screening", s.id, s.physician_id),
+                (None, None) => ("visit", visit.id, visit.checked_in_by),
+            };
+            let recorded_by =
+                queries::get_body::<lifebridge_domain::entities::Staff>(&self.conn, "staff", who)?
+                    .map(|s| s.display_name);
+            let recorded_elsewhere = self
+                .conn
+                .query_row(
+                    "SELECT 1 FROM replicated_version WHERE kind = ?1 AND id = ?2",
+                    (kind, id.to_string()),
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
             out.push(QueueEntry {
                 visit,
                 donor,
@@ -275,6 +299,8 @@ impl Store {
                 screening,
                 donation,
                 excluded_products,
+                recorded_by,
+                recorded_elsewhere,
             });
         }
         Ok(out)

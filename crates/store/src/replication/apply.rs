@@ -244,26 +244,42 @@ fn note_version(ctx: &ActionCtx<'_>, record: &RemoteRecord) -> std::result::Resu
     Ok(())
 }
 
-/// A later version of a record its writer never changes (a visit, a screening, a
-/// release): the same body changes nothing, another one is refused.
-fn written_once(
+/// A pulled record its writer writes once (a visit, a screening, a release), read and
+/// held against the one-writer rule: `None` when this device holds it already. A later
+/// version of such a record with the same body changes nothing; another body is refused.
+fn written_once<T: serde::Serialize + serde::de::DeserializeOwned>(
     ctx: &ActionCtx<'_>,
-    table: &'static str,
     record: &RemoteRecord,
-    body: &str,
-) -> Applied {
-    let held: String = ctx.tx.query_row(
-        &format!("SELECT body FROM {table} WHERE id = ?1"),
-        [record.id.to_string()],
-        |r| r.get(0),
-    )?;
-    if held == body {
-        return Ok(false);
+    table: &'static str,
+    id_of: fn(&T) -> RecordId,
+) -> std::result::Result<Option<(T, String)>, Fail> {
+    let value: T = serde_json::from_str(&record.body)?;
+    same_id(id_of(&value), record)?;
+    let body = serde_json::to_string(&value)?;
+    match one_writer(ctx, record, table)? {
+        Version::Held => Ok(None),
+        Version::New => Ok(Some((value, body))),
+        Version::Later => {
+            let held: String = ctx.tx.query_row(
+                &format!("SELECT body FROM {table} WHERE id = ?1"),
+                [record.id.to_string()],
+                |r| r.get(0),
+            )?;
+            if held == body {
+                return Ok(None);
+            }
+            Err(skip(format!(
+                "a {} is written once; this version differs from the one held",
+                record.kind.as_str()
+            )))
+        }
     }
-    Err(skip(format!(
-        "a {} is written once; this version differs from the one held",
-        record.kind.as_str()
-    )))
+}
+
+/// Notes the version just written; the record changed the store.
+fn noted(ctx: &ActionCtx<'_>, record: &RemoteRecord) -> Applied {
+    note_version(ctx, record)?;
+    Ok(true)
 }
 
 fn require(
@@ -288,60 +304,45 @@ fn apply_drive(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
         Version::New => tables::drive::insert(ctx.tx, &drive, &body)?,
         Version::Later => tables::drive::update(ctx.tx, &drive, &body)?,
     }
-    note_version(ctx, record)?;
-    Ok(true)
+    noted(ctx, record)
 }
 
 /// A donor checked in on another tablet of the bus: the queue's entry, in the drive
 /// and under the donor this device holds.
 fn apply_visit(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
-    let visit: Visit = serde_json::from_str(&record.body)?;
-    same_id(visit.id, record)?;
-    let body = serde_json::to_string(&visit)?;
-    match one_writer(ctx, record, "visit")? {
-        Version::Held => return Ok(false),
-        Version::Later => return written_once(ctx, "visit", record, &body),
-        Version::New => {}
-    }
+    let Some((visit, body)) = written_once(ctx, record, "visit", |v: &Visit| v.id)? else {
+        return Ok(false);
+    };
     require(ctx, "drive", visit.drive_id)?;
     let donor_id = local_donor(ctx.tx, visit.donor_id)?;
     tables::visit::insert(ctx.tx, &visit, &donor_id, &body)?;
-    note_version(ctx, record)?;
-    Ok(true)
+    noted(ctx, record)
 }
 
 /// The physician's screening recorded on another tablet of the bus: the queue and the
 /// chair read its decision, eligibility its history.
 fn apply_screening(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
-    let screening: Screening = serde_json::from_str(&record.body)?;
-    same_id(screening.id, record)?;
-    let body = serde_json::to_string(&screening)?;
-    match one_writer(ctx, record, "screening")? {
-        Version::Held => return Ok(false),
-        Version::Later => return written_once(ctx, "screening", record, &body),
-        Version::New => {}
-    }
+    let Some((screening, body)) = written_once(ctx, record, "screening", |s: &Screening| s.id)?
+    else {
+        return Ok(false);
+    };
     require(ctx, "drive", screening.drive_id)?;
     if let Some(old) = screening.supersedes {
         require(ctx, "screening", old)?;
     }
     let donor_id = local_donor(ctx.tx, screening.donor_id)?;
     tables::screening::insert(ctx.tx, &screening, &donor_id, &body)?;
-    note_version(ctx, record)?;
-    Ok(true)
+    noted(ctx, record)
 }
 
 /// A bag released from a chair on another tablet of the bus (every label scanned back
 /// there), so the crew lead's tablet can end the drive.
 fn apply_donation_release(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
-    let release: DonationRelease = serde_json::from_str(&record.body)?;
-    same_id(release.id, record)?;
-    let body = serde_json::to_string(&release)?;
-    match one_writer(ctx, record, "donation_release")? {
-        Version::Held => return Ok(false),
-        Version::Later => return written_once(ctx, "donation_release", record, &body),
-        Version::New => {}
-    }
+    let Some((release, body)) =
+        written_once(ctx, record, "donation_release", |r: &DonationRelease| r.id)?
+    else {
+        return Ok(false);
+    };
     require(ctx, "donation", release.donation_id)?;
     // The release names the staff member who released it (a foreign key): an account
     // the station issued is on every tablet, one made on the other tablet is not.
@@ -359,8 +360,7 @@ fn apply_donation_release(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> App
         return Err(skip(format!("DIN {} is released already", release.din)));
     }
     tables::donation_release::insert(ctx.tx, &release, &body)?;
-    note_version(ctx, record)?;
-    Ok(true)
+    noted(ctx, record)
 }
 
 /// The station's merged donor: merged field by field into the row this device holds
