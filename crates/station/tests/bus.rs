@@ -187,9 +187,10 @@ async fn registration_screening_and_collection_on_three_tablets(backend: Backend
     for t in [&a, &b, &c] {
         assert_eq!(queue(t, drive)[0].1, QueueStatus::OnChair, "{}", t.name);
     }
-    {
-        let mut s = c.store.lock().unwrap();
-        let phlebotomist = staff(&s, PHLEBOTOMIST);
+    // One writer per record: only the chair that started the collection finishes it,
+    // only the tablet that opened the drive ends it.
+    let finish = |s: &mut Store| {
+        let phlebotomist = staff(s, PHLEBOTOMIST);
         s.finish_collection(
             Actor::staff(phlebotomist),
             FinishCollection {
@@ -200,8 +201,24 @@ async fn registration_screening_and_collection_on_three_tablets(backend: Backend
                 outcome: Outcome::Complete,
             },
         )
-        .unwrap();
+    };
+    let refused = |e: StoreError| match e {
+        StoreError::Refused { message, .. } => message.code,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        refused(finish(&mut a.store.lock().unwrap()).unwrap_err()),
+        "sync.written_elsewhere"
+    );
+    {
+        let mut s = b.store.lock().unwrap();
+        let physician = staff(&s, PHYSICIAN);
+        assert_eq!(
+            refused(s.end_drive(Actor::staff(physician), drive).unwrap_err()),
+            "sync.written_elsewhere"
+        );
     }
+    finish(&mut c.store.lock().unwrap()).unwrap();
     sync(&hub, &[&c, &a, &b]).await;
     for t in [&a, &b, &c] {
         assert_eq!(

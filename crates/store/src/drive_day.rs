@@ -8,7 +8,6 @@ use lifebridge_domain::entities::{
     AdverseReaction, Arm, BagSet, Donation, Donor, Drive, EntityKind, Outcome, PhysicianDecision,
     RecordId, Role, Screening, Visit,
 };
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -283,15 +282,7 @@ impl Store {
             let recorded_by =
                 queries::get_body::<lifebridge_domain::entities::Staff>(&self.conn, "staff", who)?
                     .map(|s| s.display_name);
-            let recorded_elsewhere = self
-                .conn
-                .query_row(
-                    "SELECT 1 FROM replicated_version WHERE kind = ?1 AND id = ?2",
-                    (kind, id.to_string()),
-                    |_| Ok(()),
-                )
-                .optional()?
-                .is_some();
+            let recorded_elsewhere = queries::written_elsewhere(&self.conn, kind, id)?.is_some();
             out.push(QueueEntry {
                 visit,
                 donor,
@@ -346,6 +337,8 @@ impl Store {
             entity: "donation",
             id: donation_id.to_string(),
         })?;
+        // The chair that started the collection finishes it: one writer per record.
+        queries::require_written_here(&self.conn, "donation", donation_id)?;
         if donation.outcome != Outcome::InProgress {
             return Err(StoreError::invalid(
                 "donation_id",
@@ -398,6 +391,8 @@ impl Store {
     pub fn end_drive(&mut self, actor: Actor, drive_id: RecordId) -> Result<Drive> {
         let staff_id = actor_staff(actor, "ending a drive")?;
         let mut drive = self.drive(drive_id)?;
+        // The crew lead's tablet that opened the drive ends it for the whole bus.
+        queries::require_written_here(&self.conn, "drive", drive_id)?;
         if !drive.crew.contains(&staff_id) {
             require_role(
                 &self.conn,
