@@ -12,3 +12,22 @@ CREATE TABLE replicated_version (
     hlc            TEXT NOT NULL,
     PRIMARY KEY (kind, id)
 );
+
+-- A release pulled from another tablet names the staff member who released the bag
+-- there, whose account this tablet may not hold (one made on that tablet): the release
+-- keeps the name of the account, no longer a reference to this device's staff table,
+-- so the crew lead's tablet knows the bag left the chair and can end the drive.
+CREATE TABLE donation_release_v10 (
+    din          TEXT PRIMARY KEY,
+    donation_id  TEXT NOT NULL REFERENCES donation(id),
+    released_by  TEXT NOT NULL,
+    released_at  TEXT NOT NULL,
+    pieces       TEXT NOT NULL,
+    id           TEXT,
+    body         TEXT
+);
+INSERT INTO donation_release_v10 (din, donation_id, released_by, released_at, pieces, id, body)
+    SELECT din, donation_id, released_by, released_at, pieces, id, body FROM donation_release;
+DROP TABLE donation_release;
+ALTER TABLE donation_release_v10 RENAME TO donation_release;
+CREATE UNIQUE INDEX donation_release_by_id ON donation_release(id);
