@@ -156,6 +156,26 @@ async fn registration_screening_and_collection_on_three_tablets(backend: Backend
     assert_eq!(crew_and_drive(&b), drive, "B works in A's drive");
     assert_eq!(crew_and_drive(&c), drive, "C works in A's drive");
     assert_eq!(queue(&b, drive), [(donor, QueueStatus::Waiting, None)]);
+    {
+        let mut s = b.store.lock().unwrap();
+        let nurse = staff(&s, NURSE);
+        let second = s.start_drive(
+            Actor::staff(nurse),
+            lifebridge_store::records::NewDrive {
+                site_name: "另一个采血点".into(),
+                site_kind: lifebridge_domain::entities::SiteKind::Vehicle,
+                vehicle: Some("BUS-07".into()),
+                date: lifebridge_store::china_today(),
+                crew: vec![],
+            },
+        );
+        match second.unwrap_err() {
+            StoreError::Refused { message, .. } => {
+                assert_eq!(message.code, "sync.drive_open_elsewhere");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     let screening = accept(&b, donor, drive);
     let physician = screening.physician_id;
