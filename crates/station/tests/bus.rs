@@ -10,10 +10,8 @@ use common::{Backend, Device, TestStation, enroll, start};
 use lifebridge_domain::entities::{
     Arm, BagSet, BagSetKind, Outcome, PhysicianDecision, RecordId, Screening,
 };
-use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_station::hub::store::Upstream;
 use lifebridge_store::drive_day::{FinishCollection, QueueStatus, StartCollection};
-use lifebridge_store::records::{DonorDetails, NewDonor};
 use lifebridge_store::screening::NewDeferral;
 use lifebridge_store::{Actor, Store, StoreError};
 
@@ -71,27 +69,7 @@ fn crew_and_drive(t: &Device) -> RecordId {
 fn register_and_check_in(t: &Device, drive: RecordId) -> RecordId {
     let mut s = t.store.lock().unwrap();
     let nurse = staff(&s, NURSE);
-    let today = lifebridge_store::china_today();
-    let k: u32 = rand::random();
-    let donor = s
-        .register_donor(
-            Actor::staff(nurse),
-            NewDonor {
-                document: IdentityDocument::parse("passport", &format!("PBUS{k:08X}"), today)
-                    .unwrap(),
-                details: DonorDetails {
-                    name: format!("献血者{k}"),
-                    sex: Some(lifebridge_domain::Sex::Female),
-                    birth_date: Some(chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap()),
-                    phone: None,
-                    address: None,
-                    rural: Some(true),
-                },
-            },
-        )
-        .unwrap();
-    s.check_in(Actor::staff(nurse), drive, donor.id).unwrap();
-    donor.id
+    common::register_and_check_in(&mut s, nurse, drive, "BUS")
 }
 
 fn accept(t: &Device, donor: RecordId, drive: RecordId) -> Screening {

@@ -317,9 +317,8 @@ macro_rules! backend_pair {
 /// same synthetic person twice — a real case, but not what these tests are about).
 pub fn collect_donations(device: &Device, n: u32) {
     use lifebridge_domain::entities::{Arm, BagSet, BagSetKind, Outcome, PhysicianDecision};
-    use lifebridge_domain::resident_id::IdentityDocument;
     use lifebridge_store::Actor;
-    use lifebridge_store::records::{DonorDetails, NewDonation, NewDonor};
+    use lifebridge_store::records::NewDonation;
 
     let mut s = device.store.lock().unwrap();
     lifebridge_store::demo::seed(&mut s, 0, |_| Ok(())).unwrap();
@@ -337,30 +336,11 @@ pub fn collect_donations(device: &Device, n: u32) {
         .id;
     let tag: String = device.id.simple().to_string()[24..].to_uppercase();
     for _ in 0..n {
-        let k: u32 = rand::random();
-        let document =
-            IdentityDocument::parse("passport", &format!("P{tag}{k:08X}"), today).unwrap();
-        let donor = s
-            .register_donor(
-                Actor::staff(nurse),
-                NewDonor {
-                    document,
-                    details: DonorDetails {
-                        name: format!("献血者{k}"),
-                        sex: Some(lifebridge_domain::Sex::Female),
-                        birth_date: Some(chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap()),
-                        phone: None,
-                        address: None,
-                        rural: Some(true),
-                    },
-                },
-            )
-            .unwrap();
-        s.check_in(Actor::staff(nurse), drive, donor.id).unwrap();
+        let donor = register_and_check_in(&mut s, nurse, drive, &tag);
         let screening = s
             .record_screening(
                 Actor::staff(physician),
-                accepted_form(donor.id, drive).into_new(PhysicianDecision::Accept, None),
+                accepted_form(donor, drive).into_new(PhysicianDecision::Accept, None),
             )
             .unwrap();
         let start = chrono::Utc::now();
@@ -452,4 +432,33 @@ pub fn station_lease(
         field_clocks: None,
         target_device: None,
     }
+}
+
+/// Registers a donor whose passport number is unique to `tag` and a random number, and
+/// checks them in to `drive`; the donor's id.
+pub fn register_and_check_in(s: &mut Store, nurse: Uuid, drive: Uuid, tag: &str) -> Uuid {
+    use lifebridge_domain::resident_id::IdentityDocument;
+    use lifebridge_store::Actor;
+    use lifebridge_store::records::{DonorDetails, NewDonor};
+    let today = lifebridge_store::china_today();
+    let k: u32 = rand::random();
+    let donor = s
+        .register_donor(
+            Actor::staff(nurse),
+            NewDonor {
+                document: IdentityDocument::parse("passport", &format!("P{tag}{k:08X}"), today)
+                    .unwrap(),
+                details: DonorDetails {
+                    name: format!("献血者{k}"),
+                    sex: Some(lifebridge_domain::Sex::Female),
+                    birth_date: Some(chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap()),
+                    phone: None,
+                    address: None,
+                    rural: Some(true),
+                },
+            },
+        )
+        .unwrap();
+    s.check_in(Actor::staff(nurse), drive, donor.id).unwrap();
+    donor.id
 }
