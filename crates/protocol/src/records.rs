@@ -29,7 +29,8 @@ pub enum RemoteKind {
     /// The station's merged donor (per-field last-writer-wins).
     Donor,
     Deferral,
-    /// A donation made on another device, so eligibility works offline.
+    /// A donation made on another device, so eligibility works offline. One writer:
+    /// a later version from it (the collection finished) replaces the earlier by clock.
     Donation,
     /// A DIN range the station leased to this device.
     DinRange,
@@ -44,10 +45,24 @@ pub enum RemoteKind {
     /// name and one PIN on every tablet and at the receiving desk. The station is its
     /// only writer: the record pulled last is its latest word.
     Staff,
+    /// A drive opened on another tablet of the same bus (one writer: the tablet that
+    /// opened it; its later version, the drive ended, replaces the earlier by clock), so
+    /// every tablet of the bus works in the one drive the crew lead opened. Only a hub
+    /// sends it (`feed::bus_item`); a city station keeps drives.
+    Drive,
+    /// A donor checked in on another tablet of the bus: the queue's entry. Written once.
+    Visit,
+    /// The physician's screening and decision recorded on another tablet of the bus, so
+    /// the chair sees who was accepted and eligibility sees it. Written once
+    /// (corrections are new records with `supersedes`).
+    Screening,
+    /// The chair's release of a bag (every label scanned back) on another tablet of the
+    /// bus, so the crew lead's tablet can end the drive. Written once.
+    DonationRelease,
 }
 
 impl RemoteKind {
-    pub const ALL: [RemoteKind; 8] = [
+    pub const ALL: [RemoteKind; 12] = [
         RemoteKind::Donor,
         RemoteKind::Deferral,
         RemoteKind::Donation,
@@ -56,6 +71,10 @@ impl RemoteKind {
         RemoteKind::Appointment,
         RemoteKind::Handoff,
         RemoteKind::Staff,
+        RemoteKind::Drive,
+        RemoteKind::Visit,
+        RemoteKind::Screening,
+        RemoteKind::DonationRelease,
     ];
 
     /// The name in the feed, reports and audit entries.
@@ -69,6 +88,10 @@ impl RemoteKind {
             RemoteKind::Appointment => "appointment",
             RemoteKind::Handoff => "handoff",
             RemoteKind::Staff => "staff",
+            RemoteKind::Drive => "drive",
+            RemoteKind::Visit => "visit",
+            RemoteKind::Screening => "screening",
+            RemoteKind::DonationRelease => "donation_release",
         }
     }
 

@@ -18,7 +18,7 @@ pub const MIN_PROTOCOL_VERSION: u32 = 1;
 /// The device store schema this build writes: the version of the last migration in
 /// `migrations/device/` (a unit test of the store keeps the two equal). Devices send it
 /// so a station can refuse those outside its window.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 /// The oldest device store schema a station of this build accepts.
 pub const MIN_SCHEMA_VERSION: u32 = 1;
 /// Most entries a station accepts in one push batch.

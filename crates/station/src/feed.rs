@@ -151,9 +151,42 @@ pub fn derive_feed(
     }
 }
 
+/// What a hub adds to its feed beside [`derive_feed`] for one of its tablets' entries:
+/// the records the other tablets of the same bus work on together (the drive they all
+/// join, the queue's visits, the physician's screenings, the chair's releases), as
+/// written, like donations (the feed row names the change entry). A city station never
+/// calls it: there these stay at the station, since no other device works in that drive.
+pub fn bus_item(device_id: Uuid, entry: &LocalChange) -> Option<FeedItem> {
+    let kind = match entry.entity {
+        EntityKind::Drive => RemoteKind::Drive,
+        EntityKind::Visit => RemoteKind::Visit,
+        EntityKind::Screening => RemoteKind::Screening,
+        EntityKind::DonationRelease => RemoteKind::DonationRelease,
+        _ => return None,
+    };
+    Some(FeedItem {
+        kind,
+        record_id: entry.entity_id,
+        origin_device: device_id,
+        target_device: None,
+        hlc: entry.hlc,
+        body: String::new(),
+        field_clocks: None,
+        entry_seq: Some(entry.seq),
+    })
+}
+
 /// Whether one-writer records written by the pulling device itself are left out.
 pub fn own_record_skipped(kind: RemoteKind) -> bool {
-    matches!(kind, RemoteKind::Donation | RemoteKind::Deferral)
+    matches!(
+        kind,
+        RemoteKind::Donation
+            | RemoteKind::Deferral
+            | RemoteKind::Drive
+            | RemoteKind::Visit
+            | RemoteKind::Screening
+            | RemoteKind::DonationRelease
+    )
 }
 
 /// A clock stamp for records the station itself writes (leases, documents).

@@ -81,6 +81,8 @@ pub async fn push(
     let records = crate::validate::batch(tx, device_id, new, now, policy).await?;
     store_entries(tx, device_id, new, now).await?;
     let mut donors = load_donors(tx, new).await?;
+    // On a bus, the tablets share the drive, the queue and the decisions (issue 10).
+    let hub = crate::hub::store::is_hub(tx).await?;
     let mut changed = BTreeSet::new();
     let mut items = Vec::new();
     for entry in new {
@@ -93,6 +95,9 @@ pub async fn push(
             changed.insert(entry.entity_id);
         }
         items.extend(item);
+        if hub {
+            items.extend(feed::bus_item(device_id, entry));
+        }
     }
     save_donors(tx, &donors, &changed).await?;
     let donations = records.iter().filter_map(|r| match &r.detail {

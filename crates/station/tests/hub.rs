@@ -8,12 +8,8 @@ mod common;
 
 use chrono::Utc;
 use common::{Backend, TestStation, collect_donations, enroll, start};
-use lifebridge_domain::din::{DinRange, FacilityId};
-use lifebridge_domain::entities::{DinRangeRecord, DinRangeSource};
-use lifebridge_domain::hlc::Hlc;
-use lifebridge_protocol::records::{RemoteKind, RemoteRecord};
+use lifebridge_domain::din::DinRange;
 use lifebridge_station::hub::store::Upstream;
-use uuid::Uuid;
 
 /// A hub that enrolled with a station which is not reachable now (a village with no
 /// internet): its link points at a closed port.
@@ -38,31 +34,7 @@ async fn offline_hub() -> (TestStation, Upstream) {
 
 /// What the station leased the hub (as its pull brought it), `first..=last` of A9999.
 async fn station_leased(hub: &TestStation, link: &Upstream, first: u32, last: u32) {
-    let station = Uuid::now_v7();
-    let year = {
-        use chrono::Datelike;
-        (lifebridge_domain::china_date(Utc::now()).year() % 100) as u8
-    };
-    let record = DinRangeRecord {
-        id: Uuid::now_v7(),
-        range: DinRange::new("A9999".parse::<FacilityId>().unwrap(), year, first, last).unwrap(),
-        source: DinRangeSource::Leased,
-        device_id: link.device_id,
-        granted_at: Utc::now(),
-    };
-    let lease = RemoteRecord {
-        kind: RemoteKind::DinRange,
-        id: record.id,
-        origin_device: station,
-        hlc: Hlc {
-            wall_ms: 1,
-            counter: 0,
-            node: station,
-        },
-        body: serde_json::to_string(&record).unwrap(),
-        field_clocks: None,
-        target_device: None,
-    };
+    let lease = common::station_lease(link.device_id, first, last);
     let outcome = hub
         .storage
         .hub_import(vec![lease], 1, Utc::now())

@@ -38,6 +38,12 @@ pub struct QueueEntry {
     /// Product classes this donor's blood may not become today (product-scoped
     /// deferrals), for the collection screen.
     pub excluded_products: Vec<lifebridge_domain::product::ProductClass>,
+    /// Who recorded where the donor stands (the nurse who checked them in while they
+    /// wait, the physician once screened, the phlebotomist from the chair on), by name
+    /// when this device holds the account (the station's accounts are on every tablet).
+    pub recorded_by: Option<String>,
+    /// Whether that record came from another tablet (of the bus, through its hub).
+    pub recorded_elsewhere: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -218,16 +224,7 @@ impl Store {
         };
         self.act(actor, "visit.check_in", detail, |ctx| {
             let body = ctx.log_change(EntityKind::Visit, visit.id, &visit)?;
-            ctx.tx.execute(
-                "INSERT INTO visit (id, drive_id, donor_id, checked_in_at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                (
-                    visit.id.to_string(),
-                    drive_id.to_string(),
-                    donor_id.to_string(),
-                    visit.checked_in_at.to_rfc3339(),
-                    body,
-                ),
-            )?;
+            crate::tables::visit::insert(ctx.tx, &visit, &donor_id.to_string(), &body)?;
             Ok(visit.clone())
         })
     }
@@ -277,6 +274,15 @@ impl Store {
                 (_, Some(d)) => d.excluded_products.clone(),
                 _ => Vec::new(),
             };
+            let (kind, id, who) = match (&donation, &screening) {
+                (Some(d), _) => ("donation", d.id, d.phlebotomist_id),
+                (None, Some(s)) => ("screening", s.id, s.physician_id),
+                (None, None) => ("visit", visit.id, visit.checked_in_by),
+            };
+            let recorded_by =
+                queries::get_body::<lifebridge_domain::entities::Staff>(&self.conn, "staff", who)?
+                    .map(|s| s.display_name);
+            let recorded_elsewhere = queries::written_elsewhere(&self.conn, kind, id)?.is_some();
             out.push(QueueEntry {
                 visit,
                 donor,
@@ -284,6 +290,8 @@ impl Store {
                 screening,
                 donation,
                 excluded_products,
+                recorded_by,
+                recorded_elsewhere,
             });
         }
         Ok(out)
@@ -329,6 +337,8 @@ impl Store {
             entity: "donation",
             id: donation_id.to_string(),
         })?;
+        // The chair that started the collection finishes it: one writer per record.
+        queries::require_written_here(&self.conn, "donation", donation_id)?;
         if donation.outcome != Outcome::InProgress {
             return Err(StoreError::invalid(
                 "donation_id",
@@ -381,6 +391,8 @@ impl Store {
     pub fn end_drive(&mut self, actor: Actor, drive_id: RecordId) -> Result<Drive> {
         let staff_id = actor_staff(actor, "ending a drive")?;
         let mut drive = self.drive(drive_id)?;
+        // The crew lead's tablet that opened the drive ends it for the whole bus.
+        queries::require_written_here(&self.conn, "drive", drive_id)?;
         if !drive.crew.contains(&staff_id) {
             require_role(
                 &self.conn,

@@ -738,7 +738,6 @@ impl Store {
             pieces: st.verified.clone(),
             manual_pieces: st.manual.clone(),
         };
-        let pieces = serde_json::to_string(&st.verified)?;
         self.act(
             actor,
             "donation.release",
@@ -749,19 +748,7 @@ impl Store {
                     ..release.clone()
                 };
                 let body = ctx.log_change(EntityKind::DonationRelease, release.id, &release)?;
-                ctx.tx.execute(
-                    "INSERT INTO donation_release (din, donation_id, released_by, released_at, pieces, id, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    (
-                        donation.din.as_str(),
-                        donation.id.to_string(),
-                        staff_id.to_string(),
-                        ctx.now.to_rfc3339(),
-                        &pieces,
-                        release.id.to_string(),
-                        body,
-                    ),
-                )?;
+                crate::tables::donation_release::insert(ctx.tx, &release, &body)?;
                 Ok(())
             },
         )?;

@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0009_donor_alias",
         sql: include_str!("../../../migrations/device/0009_donor_alias.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_replicated_version",
+        sql: include_str!("../../../migrations/device/0010_replicated_version.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> u32 {
@@ -122,6 +127,68 @@ pub(crate) fn apply(conn: &mut Connection) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    /// Migration 10 rebuilds `donation_release` without its reference to `staff`: the
+    /// releases a schema-9 store holds stay, whole, and a release naming an account
+    /// this device does not hold (pulled from another tablet) can then be written.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn migration_10_keeps_every_release_and_drops_the_staff_reference() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        for m in super::MIGRATIONS.iter().filter(|m| m.version < 10) {
+            conn.execute_batch(m.sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO staff (id, display_name, active, body) VALUES ('s', 'n', 1, '{}');
+             INSERT INTO donor (id, doc_kind, doc_number, name, birth_date, field_clocks, body)
+                 VALUES ('p', 'passport', 'P1', 'n', '1990-01-01', '{}', '{}');
+             INSERT INTO donation (id, donor_id, din, procedure, started_at, origin_device, body)
+                 VALUES ('d', 'p', 'A999926000001', 'whole_blood', 't', 'o', '{}');
+             INSERT INTO donation_release (din, donation_id, released_by, released_at, pieces, id, body)
+                 VALUES ('A999926000001', 'd', 's', 't', '[]', 'r', '{\"id\":\"r\"}');",
+        )
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(super::MIGRATIONS[9].sql).unwrap();
+        tx.commit().unwrap();
+        let row: (String, String, String, String) = conn
+            .query_row(
+                "SELECT din, donation_id, released_by, body FROM donation_release WHERE id = 'r'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                "A999926000001".to_owned(),
+                "d".to_owned(),
+                "s".to_owned(),
+                r#"{"id":"r"}"#.to_owned()
+            )
+        );
+        conn.execute(
+            "UPDATE donation_release SET released_by = 'an account made on another tablet'",
+            [],
+        )
+        .unwrap();
+        let faults: i64 = conn
+            .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(faults, 0);
+        // The id stays unique.
+        assert!(
+            conn.execute(
+                "INSERT INTO donation_release (din, donation_id, released_by, released_at, pieces, id)
+                 VALUES ('A999926000002', 'd', 's', 't', '[]', 'r')",
+                [],
+            )
+            .is_err()
+        );
+    }
+
     /// Devices tell the station their schema with the protocol's constant; a migration
     /// added here without raising it would make them claim the wrong schema.
     #[test]

@@ -52,6 +52,39 @@ pub(crate) fn is_superseded(conn: &Connection, table: &'static str, id: RecordId
         .is_some())
 }
 
+/// The device that wrote `id` when it was pulled from another one (of the bus, through
+/// its hub): one writer per record, so this device never writes a version of it.
+pub(crate) fn written_elsewhere(
+    conn: &Connection,
+    kind: &'static str,
+    id: RecordId,
+) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT origin_device FROM replicated_version WHERE kind = ?1 AND id = ?2",
+            (kind, id.to_string()),
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Refuses to change a record another device wrote (see [`written_elsewhere`]).
+pub(crate) fn require_written_here(
+    conn: &Connection,
+    kind: &'static str,
+    id: RecordId,
+) -> Result<()> {
+    match written_elsewhere(conn, kind, id)? {
+        None => Ok(()),
+        Some(device) => Err(crate::StoreError::Refused {
+            field: format!("{kind}_id"),
+            message: lifebridge_domain::messages::Message::new("sync.written_elsewhere")
+                .with("kind", kind)
+                .with("device", device),
+        }),
+    }
+}
+
 pub(crate) fn get_screening(conn: &Connection, id: RecordId) -> Result<Option<Screening>> {
     get_body(conn, "screening", id)
 }

@@ -12,4 +12,14 @@ export type QueueEntry = { visit: Visit, donor: Donor, status: QueueStatus, scre
  * Product classes this donor's blood may not become today (product-scoped
  * deferrals), for the collection screen.
  */
-excluded_products: Array<ProductClass>, };
+excluded_products: Array<ProductClass>, 
+/**
+ * Who recorded where the donor stands (the nurse who checked them in while they
+ * wait, the physician once screened, the phlebotomist from the chair on), by name
+ * when this device holds the account (the station's accounts are on every tablet).
+ */
+recorded_by: string | null, 
+/**
+ * Whether that record came from another tablet (of the bus, through its hub).
+ */
+recorded_elsewhere: boolean, };

@@ -25,6 +25,7 @@ export function Queue({ drive, staff, go }: { drive: Drive; staff: Staff; go: (t
               <td class="muted">{clockTime(e.visit.checked_in_at)}</td>
               <td><span class={`status ${e.status}`}>{t(`status_${e.status}` as never)}</span></td>
               <td>{e.donation?.din ?? ""}</td>
+              <td class="muted recorded-by">{e.recorded_by ?? ""}{e.recorded_elsewhere ? ` · ${t("queue_other_tablet")}` : ""}</td>
               <td>
                 {e.status === "waiting" && can("physician") && <button onClick={() => go("screening", e.donor.id)}>{t("screen")}</button>}
                 {(e.status === "screened" || e.status === "on_chair") && can("phlebotomist") && <button onClick={() => go("collection", e.donor.id)}>{t("collect")}</button>}

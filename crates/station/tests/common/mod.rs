@@ -326,15 +326,9 @@ macro_rules! backend_pair {
 /// to it (the demo seeder numbers donors per store, so two devices would register the
 /// same synthetic person twice — a real case, but not what these tests are about).
 pub fn collect_donations(device: &Device, n: u32) {
-    use lifebridge_domain::Procedure;
-    use lifebridge_domain::entities::{
-        Arm, BagSet, BagSetKind, Outcome, PhysicianDecision, RapidTests,
-    };
-    use lifebridge_domain::measurements::{TestResult, Vitals};
-    use lifebridge_domain::resident_id::IdentityDocument;
+    use lifebridge_domain::entities::{Arm, BagSet, BagSetKind, Outcome, PhysicianDecision};
     use lifebridge_store::Actor;
-    use lifebridge_store::records::{DonorDetails, NewDonation, NewDonor};
-    use lifebridge_store::screening::ScreeningForm;
+    use lifebridge_store::records::NewDonation;
 
     let mut s = device.store.lock().unwrap();
     lifebridge_store::demo::seed(&mut s, 0, |_| Ok(())).unwrap();
@@ -352,53 +346,11 @@ pub fn collect_donations(device: &Device, n: u32) {
         .id;
     let tag: String = device.id.simple().to_string()[24..].to_uppercase();
     for _ in 0..n {
-        let k: u32 = rand::random();
-        let document =
-            IdentityDocument::parse("passport", &format!("P{tag}{k:08X}"), today).unwrap();
-        let donor = s
-            .register_donor(
-                Actor::staff(nurse),
-                NewDonor {
-                    document,
-                    details: DonorDetails {
-                        name: format!("献血者{k}"),
-                        sex: Some(lifebridge_domain::Sex::Female),
-                        birth_date: Some(chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap()),
-                        phone: None,
-                        address: None,
-                        rural: Some(true),
-                    },
-                },
-            )
-            .unwrap();
-        s.check_in(Actor::staff(nurse), drive, donor.id).unwrap();
+        let donor = register_and_check_in(&mut s, nurse, drive, &tag);
         let screening = s
             .record_screening(
                 Actor::staff(physician),
-                ScreeningForm {
-                    donor_id: donor.id,
-                    drive_id: drive,
-                    procedure: Procedure::WholeBlood,
-                    planned_volume_ml: Some(400),
-                    questionnaire_version: "demo-1".into(),
-                    answers: Default::default(),
-                    vitals: Vitals {
-                        weight_kg: 60.0,
-                        systolic_mmhg: 115.0,
-                        diastolic_mmhg: 75.0,
-                        pulse_bpm: 72.0,
-                        temperature_c: 36.6,
-                    },
-                    tests: RapidTests {
-                        hemoglobin_g_l: Some(130.0),
-                        alt_u_l: Some(20.0),
-                        hbsag: Some(TestResult::Negative),
-                        ..RapidTests::default()
-                    },
-                    athlete: false,
-                    restrictions: Vec::new(),
-                }
-                .into_new(PhysicianDecision::Accept, None),
+                accepted_form(donor, drive).into_new(PhysicianDecision::Accept, None),
             )
             .unwrap();
         let start = chrono::Utc::now();
@@ -422,4 +374,101 @@ pub fn collect_donations(device: &Device, n: u32) {
         )
         .unwrap();
     }
+}
+
+/// The screening form of a donor who passes every rule, for whole blood, 400 mL.
+pub fn accepted_form(
+    donor_id: uuid::Uuid,
+    drive_id: uuid::Uuid,
+) -> lifebridge_store::screening::ScreeningForm {
+    use lifebridge_domain::entities::RapidTests;
+    use lifebridge_domain::measurements::{TestResult, Vitals};
+    lifebridge_store::screening::ScreeningForm {
+        donor_id,
+        drive_id,
+        procedure: lifebridge_domain::Procedure::WholeBlood,
+        planned_volume_ml: Some(400),
+        questionnaire_version: "demo-1".into(),
+        answers: Default::default(),
+        vitals: Vitals {
+            weight_kg: 60.0,
+            systolic_mmhg: 115.0,
+            diastolic_mmhg: 75.0,
+            pulse_bpm: 72.0,
+            temperature_c: 36.6,
+        },
+        tests: RapidTests {
+            hemoglobin_g_l: Some(130.0),
+            alt_u_l: Some(20.0),
+            hbsag: Some(TestResult::Negative),
+            ..RapidTests::default()
+        },
+        athlete: false,
+        restrictions: Vec::new(),
+    }
+}
+
+/// DINs `first..=last` of A9999 for this year, as the station leases them to `device`
+/// (a hub importing it from its pull).
+pub fn station_lease(
+    device: uuid::Uuid,
+    first: u32,
+    last: u32,
+) -> lifebridge_protocol::records::RemoteRecord {
+    use lifebridge_domain::din::{DinRange, FacilityId};
+    use lifebridge_domain::entities::{DinRangeRecord, DinRangeSource};
+    let station = Uuid::now_v7();
+    let year = {
+        use chrono::Datelike;
+        (lifebridge_domain::china_date(chrono::Utc::now()).year() % 100) as u8
+    };
+    let record = DinRangeRecord {
+        id: Uuid::now_v7(),
+        range: DinRange::new("A9999".parse::<FacilityId>().unwrap(), year, first, last).unwrap(),
+        source: DinRangeSource::Leased,
+        device_id: device,
+        granted_at: chrono::Utc::now(),
+    };
+    lifebridge_protocol::records::RemoteRecord {
+        kind: lifebridge_protocol::records::RemoteKind::DinRange,
+        id: record.id,
+        origin_device: station,
+        hlc: lifebridge_domain::hlc::Hlc {
+            wall_ms: 1,
+            counter: 0,
+            node: station,
+        },
+        body: serde_json::to_string(&record).unwrap(),
+        field_clocks: None,
+        target_device: None,
+    }
+}
+
+/// Registers a donor whose passport number is unique to `tag` and a random number, and
+/// checks them in to `drive`; the donor's id.
+pub fn register_and_check_in(s: &mut Store, nurse: Uuid, drive: Uuid, tag: &str) -> Uuid {
+    use lifebridge_domain::resident_id::IdentityDocument;
+    use lifebridge_store::Actor;
+    use lifebridge_store::records::{DonorDetails, NewDonor};
+    let today = lifebridge_store::china_today();
+    let k: u32 = rand::random();
+    let donor = s
+        .register_donor(
+            Actor::staff(nurse),
+            NewDonor {
+                document: IdentityDocument::parse("passport", &format!("P{tag}{k:08X}"), today)
+                    .unwrap(),
+                details: DonorDetails {
+                    name: format!("献血者{k}"),
+                    sex: Some(lifebridge_domain::Sex::Female),
+                    birth_date: Some(chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap()),
+                    phone: None,
+                    address: None,
+                    rural: Some(true),
+                },
+            },
+        )
+        .unwrap();
+    s.check_in(Actor::staff(nurse), drive, donor.id).unwrap();
+    donor.id
 }

@@ -89,6 +89,19 @@ impl Store {
                 "a drive on a vehicle must name the vehicle",
             ));
         }
+        // On a bus the crew lead opens the day's drive once and every tablet joins it:
+        // a second drive beside one another tablet opened would split the queue.
+        if let Some(open) = self.drives_on(new.date)?.into_iter().find(|d| {
+            d.ended_at.is_none()
+                && crate::queries::written_elsewhere(&self.conn, "drive", d.id)
+                    .is_ok_and(|w| w.is_some())
+        }) {
+            return Err(StoreError::Refused {
+                field: "date".to_owned(),
+                message: lifebridge_domain::messages::Message::new("sync.drive_open_elsewhere")
+                    .with("site", open.site_name),
+            });
+        }
         let mut crew = new.crew;
         if !crew.contains(&staff_id) {
             crew.push(staff_id);

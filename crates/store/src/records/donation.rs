@@ -118,6 +118,12 @@ impl Store {
         // Product-scoped deferrals in force: copied onto the bag, or the collection is
         // refused when they rule out everything the procedure yields.
         let drive_date = self.drive(screening.drive_id)?.date;
+        if let Some(message) = self.deferred_after_screening(&screening, drive_date, &rules)? {
+            return Err(StoreError::Refused {
+                field: "screening_id".to_owned(),
+                message,
+            });
+        }
         let excluded_products =
             self.excluded_products(screening.donor_id, drive_date, screening.procedure)?;
         self.act(actor, "donation.record", serde_json::json!({}), |ctx| {

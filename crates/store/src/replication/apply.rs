@@ -4,9 +4,11 @@
 //! writing it through the same table writers as the local actions ([`crate::tables`]).
 
 use lifebridge_domain::entities::{
-    Appointment, Deferral, DinRangeRecord, DinRangeSource, Donation, Donor, RecordId,
+    Appointment, Deferral, DinRangeRecord, DinRangeSource, Donation, DonationRelease, Donor, Drive,
+    RecordId, Screening, Visit,
 };
 use lifebridge_domain::handoff::HandoffRecord;
+use lifebridge_domain::hlc::Hlc;
 use rusqlite::{Connection, OptionalExtension};
 
 use lifebridge_domain::merge::{FieldClocks, merge_fields, uniform_clocks};
@@ -142,7 +144,220 @@ fn apply_one(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
         RemoteKind::Appointment => apply_appointment(ctx, record),
         RemoteKind::Handoff => apply_handoff(ctx, record),
         RemoteKind::Staff => apply_staff(ctx, record),
+        RemoteKind::Drive => apply_drive(ctx, record),
+        RemoteKind::Visit => apply_visit(ctx, record),
+        RemoteKind::Screening => apply_screening(ctx, record),
+        RemoteKind::DonationRelease => apply_donation_release(ctx, record),
     }
+}
+
+/// Where a pulled version of a one-writer record stands against what this device holds.
+enum Version {
+    /// Not here yet.
+    New,
+    /// Here, and the pulled version is later (by clock) from the same writer.
+    Later,
+    /// Here already in this version or a later one (or written by this device itself).
+    Held,
+}
+
+/// The one-writer rule for records shared by the tablets of a bus (a drive, a visit, a
+/// screening, a release, a donation): the device that created a record is its only
+/// writer. A record this device wrote is never changed from outside, whatever the
+/// pulled record claims; a version from another device than the record's writer is
+/// refused; a later version from the writer replaces the earlier by clock, an earlier
+/// or equal one changes nothing (pages may repeat, and a hub may send what the
+/// station sends too).
+fn one_writer(
+    ctx: &ActionCtx<'_>,
+    record: &RemoteRecord,
+    table: &'static str,
+) -> std::result::Result<Version, Fail> {
+    let id = record.id.to_string();
+    let kind = record.kind.as_str();
+    let written_here = ctx
+        .tx
+        .query_row(
+            "SELECT 1 FROM change_log WHERE entity = ?1 AND entity_id = ?2 LIMIT 1",
+            (kind, &id),
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if record.origin_device == ctx.device_id {
+        if written_here || exists(ctx.tx, table, &id)? {
+            return Ok(Version::Held);
+        }
+        return Err(skip(format!(
+            "claims to come from this device, which has no such {kind}"
+        )));
+    }
+    if written_here {
+        return Err(skip(format!(
+            "names a {kind} this device wrote; only its writer changes a record"
+        )));
+    }
+    let held: Option<(String, String)> = ctx
+        .tx
+        .query_row(
+            "SELECT origin_device, hlc FROM replicated_version WHERE kind = ?1 AND id = ?2",
+            (kind, &id),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match held {
+        Some((origin, _)) if origin != record.origin_device.to_string() => Err(skip(format!(
+            "written by device {origin}; device {} is not its writer",
+            record.origin_device
+        ))),
+        Some((_, hlc)) => {
+            let held: Hlc = hlc.parse().map_err(|_| {
+                Fail::Store(StoreError::Corrupt(format!(
+                    "replicated_version of {kind} {id}: clock {hlc:?} is unreadable"
+                )))
+            })?;
+            Ok(if record.hlc > held {
+                Version::Later
+            } else {
+                Version::Held
+            })
+        }
+        // Pulled before schema 10 kept versions: pages come in the station's commit
+        // order, so this one is the later.
+        None if exists(ctx.tx, table, &id)? => Ok(Version::Later),
+        None => Ok(Version::New),
+    }
+}
+
+/// Notes the version of `record` this device now holds.
+fn note_version(ctx: &ActionCtx<'_>, record: &RemoteRecord) -> std::result::Result<(), Fail> {
+    ctx.tx.execute(
+        "INSERT INTO replicated_version (kind, id, origin_device, hlc) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (kind, id) DO UPDATE SET hlc = excluded.hlc",
+        (
+            record.kind.as_str(),
+            record.id.to_string(),
+            record.origin_device.to_string(),
+            record.hlc.to_string(),
+        ),
+    )?;
+    Ok(())
+}
+
+/// A pulled record its writer writes once (a visit, a screening, a release), read and
+/// held against the one-writer rule: `None` when this device holds it already. A later
+/// version of such a record with the same body changes nothing; another body is refused.
+fn written_once<T: serde::Serialize + serde::de::DeserializeOwned>(
+    ctx: &ActionCtx<'_>,
+    record: &RemoteRecord,
+    table: &'static str,
+    id_of: fn(&T) -> RecordId,
+) -> std::result::Result<Option<(T, String)>, Fail> {
+    let value: T = serde_json::from_str(&record.body)?;
+    same_id(id_of(&value), record)?;
+    let body = serde_json::to_string(&value)?;
+    match one_writer(ctx, record, table)? {
+        Version::Held => Ok(None),
+        Version::New => Ok(Some((value, body))),
+        Version::Later => {
+            let held: String = ctx.tx.query_row(
+                &format!("SELECT body FROM {table} WHERE id = ?1"),
+                [record.id.to_string()],
+                |r| r.get(0),
+            )?;
+            if held == body {
+                return Ok(None);
+            }
+            Err(skip(format!(
+                "a {} is written once; this version differs from the one held",
+                record.kind.as_str()
+            )))
+        }
+    }
+}
+
+/// Notes the version just written; the record changed the store.
+fn noted(ctx: &ActionCtx<'_>, record: &RemoteRecord) -> Applied {
+    note_version(ctx, record)?;
+    Ok(true)
+}
+
+fn require(
+    ctx: &ActionCtx<'_>,
+    table: &'static str,
+    id: RecordId,
+) -> std::result::Result<(), Fail> {
+    if exists(ctx.tx, table, &id.to_string())? {
+        return Ok(());
+    }
+    Err(skip(format!("{table} {id} is not on this device")))
+}
+
+/// A drive opened on another tablet of the bus: every tablet works in it. Its writer
+/// may end it later; nothing else of it changes.
+fn apply_drive(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
+    let drive: Drive = serde_json::from_str(&record.body)?;
+    same_id(drive.id, record)?;
+    let body = serde_json::to_string(&drive)?;
+    match one_writer(ctx, record, "drive")? {
+        Version::Held => return Ok(false),
+        Version::New => tables::drive::insert(ctx.tx, &drive, &body)?,
+        Version::Later => tables::drive::update(ctx.tx, &drive, &body)?,
+    }
+    noted(ctx, record)
+}
+
+/// A donor checked in on another tablet of the bus: the queue's entry, in the drive
+/// and under the donor this device holds.
+fn apply_visit(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
+    let Some((visit, body)) = written_once(ctx, record, "visit", |v: &Visit| v.id)? else {
+        return Ok(false);
+    };
+    require(ctx, "drive", visit.drive_id)?;
+    let donor_id = local_donor(ctx.tx, visit.donor_id)?;
+    tables::visit::insert(ctx.tx, &visit, &donor_id, &body)?;
+    noted(ctx, record)
+}
+
+/// The physician's screening recorded on another tablet of the bus: the queue and the
+/// chair read its decision, eligibility its history.
+fn apply_screening(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
+    let Some((screening, body)) = written_once(ctx, record, "screening", |s: &Screening| s.id)?
+    else {
+        return Ok(false);
+    };
+    require(ctx, "drive", screening.drive_id)?;
+    if let Some(old) = screening.supersedes {
+        require(ctx, "screening", old)?;
+    }
+    let donor_id = local_donor(ctx.tx, screening.donor_id)?;
+    tables::screening::insert(ctx.tx, &screening, &donor_id, &body)?;
+    noted(ctx, record)
+}
+
+/// A bag released from a chair on another tablet of the bus (every label scanned back
+/// there), so the crew lead's tablet can end the drive.
+fn apply_donation_release(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
+    let Some((release, body)) =
+        written_once(ctx, record, "donation_release", |r: &DonationRelease| r.id)?
+    else {
+        return Ok(false);
+    };
+    require(ctx, "donation", release.donation_id)?;
+    let released_din: bool = ctx
+        .tx
+        .query_row(
+            "SELECT 1 FROM donation_release WHERE din = ?1",
+            [release.din.as_str()],
+            |_| Ok(true),
+        )
+        .optional()?
+        .unwrap_or(false);
+    if released_din {
+        return Err(skip(format!("DIN {} is released already", release.din)));
+    }
+    tables::donation_release::insert(ctx.tx, &release, &body)?;
+    noted(ctx, record)
 }
 
 /// The station's merged donor: merged field by field into the row this device holds
@@ -253,18 +468,16 @@ fn apply_deferral(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
     Ok(true)
 }
 
-/// A donation made on another vehicle, so eligibility works offline.
+/// A donation made on another vehicle, so eligibility works offline; on a bus, also the
+/// chair's later version of it (the collection finished), which replaces the earlier.
 fn apply_donation(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
-    let id = record.id.to_string();
     let donation: Donation = serde_json::from_str(&record.body)?;
     same_id(donation.id, record)?;
-    if exists(ctx.tx, "donation", &id)? {
-        return Ok(false);
-    }
-    if record.origin_device == ctx.device_id {
-        return Err(skip(
-            "claims to come from this device, which has no such donation",
-        ));
+    let body = serde_json::to_string(&donation)?;
+    match one_writer(ctx, record, "donation")? {
+        Version::Held => return Ok(false),
+        Version::Later => return later_donation(ctx, record, &donation, &body),
+        Version::New => {}
     }
     let donor_id = local_donor(ctx.tx, donation.donor_id)?;
     if let Some(old) = donation.supersedes
@@ -285,8 +498,54 @@ fn apply_donation(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> Applied {
             drive_id: drive.as_deref(),
             origin_device: record.origin_device,
         },
-        &serde_json::to_string(&donation)?,
+        &body,
     )?;
+    note_version(ctx, record)?;
+    Ok(true)
+}
+
+/// A later version of a donation from its writer: what the chair records at the end of
+/// a collection (end, volume, reactions, outcome) changes; the DIN, donor and procedure
+/// fixed when it started never do.
+fn later_donation(
+    ctx: &mut ActionCtx<'_>,
+    record: &RemoteRecord,
+    donation: &Donation,
+    body: &str,
+) -> Applied {
+    let (origin, held_body): (String, String) = ctx.tx.query_row(
+        "SELECT origin_device, body FROM donation WHERE id = ?1",
+        [record.id.to_string()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if origin != record.origin_device.to_string() {
+        return Err(skip(format!(
+            "written by device {origin}; device {} is not its writer",
+            record.origin_device
+        )));
+    }
+    if held_body == body {
+        note_version(ctx, record)?;
+        return Ok(false);
+    }
+    let held: Donation = serde_json::from_str(&held_body)?;
+    if (
+        held.din.as_str(),
+        held.donor_id,
+        held.procedure,
+        held.started_at,
+    ) != (
+        donation.din.as_str(),
+        donation.donor_id,
+        donation.procedure,
+        donation.started_at,
+    ) {
+        return Err(skip(
+            "changes the DIN, donor, procedure or start of a donation; a correction is a new record",
+        ));
+    }
+    tables::donation::replace_body(ctx.tx, donation, body)?;
+    note_version(ctx, record)?;
     Ok(true)
 }
 

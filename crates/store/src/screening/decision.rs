@@ -96,6 +96,12 @@ impl Store {
             entity: "drive",
             id: new.drive_id.to_string(),
         })?;
+        if let Some(message) = self.screened_elsewhere(new.donor_id, new.drive_id)? {
+            return Err(StoreError::Refused {
+                field: "donor_id".to_owned(),
+                message,
+            });
+        }
         let questionnaire_version =
             require_text("questionnaire_version", &new.questionnaire_version, 64)?;
         if new.tests.hbsag.is_none() {
@@ -217,6 +223,56 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Two physicians' tablets on one bus deciding on the same visit: the screening
+    /// another tablet recorded for the donor's current visit of this drive (pulled from
+    /// the hub) stands, and a second one is refused with who decided what, so the crew
+    /// sees it; a change is a correction of that screening (one writer per record).
+    fn screened_elsewhere(
+        &self,
+        donor_id: lifebridge_domain::entities::RecordId,
+        drive_id: lifebridge_domain::entities::RecordId,
+    ) -> Result<Option<lifebridge_domain::messages::Message>> {
+        let visit_at: Option<String> = self.conn.query_row(
+            "SELECT MAX(checked_in_at) FROM visit WHERE donor_id = ?1 AND drive_id = ?2",
+            (donor_id.to_string(), drive_id.to_string()),
+            |r| r.get(0),
+        )?;
+        let Some(visit_at) = visit_at else {
+            return Ok(None);
+        };
+        let Some(screening) = crate::queries::bodies::<Screening>(
+            &self.conn,
+            "SELECT s.body FROM screening s
+             JOIN replicated_version v ON v.kind = 'screening' AND v.id = s.id
+             WHERE s.donor_id = ?1 AND s.drive_id = ?2 AND s.recorded_at >= ?3
+             AND NOT EXISTS (SELECT 1 FROM screening n WHERE n.supersedes = s.id)
+             ORDER BY s.recorded_at DESC LIMIT 1",
+            (donor_id.to_string(), drive_id.to_string(), visit_at),
+        )?
+        .pop() else {
+            return Ok(None);
+        };
+        let physician = crate::queries::get_body::<lifebridge_domain::entities::Staff>(
+            &self.conn,
+            "staff",
+            screening.physician_id,
+        )?
+        .map_or_else(|| screening.physician_id.to_string(), |s| s.display_name);
+        let decision = match &screening.decision {
+            PhysicianDecision::Accept => "accept".to_owned(),
+            PhysicianDecision::Override { .. } => "override".to_owned(),
+            PhysicianDecision::Defer { code, .. } => format!("defer {code}"),
+        };
+        Ok(Some(
+            lifebridge_domain::messages::Message::new("sync.screened_elsewhere")
+                .with("physician", physician)
+                .with("recorded_at", screening.recorded_at.to_rfc3339())
+                .with("decision", decision),
+        ))
+    }
+}
+
 /// Whether the physician's decision may stand against the rules that failed. Returns
 /// the deferral to write, if the decision is to defer.
 pub(super) fn check_decision(
@@ -298,5 +354,5 @@ pub(super) fn check_decision(
 
 pub(super) fn insert_screening(ctx: &mut ActionCtx<'_>, screening: &Screening) -> Result<()> {
     let body = ctx.log_change(EntityKind::Screening, screening.id, screening)?;
-    crate::tables::screening::insert(ctx.tx, screening, &body)
+    crate::tables::screening::insert(ctx.tx, screening, &screening.donor_id.to_string(), &body)
 }

@@ -255,6 +255,43 @@ impl Store {
 }
 
 impl Store {
+    /// A deferral of the whole donation in force on `date` that was recorded after
+    /// `screening` and not by it (a donor who told the rapid-test corner something, on
+    /// another tablet of the bus): the physician's acceptance did not know it, so no
+    /// collection may start from it. Product-scoped ones are the bag's exclusions
+    /// instead ([`Store::excluded_products`]).
+    pub(crate) fn deferred_after_screening(
+        &self,
+        screening: &lifebridge_domain::entities::Screening,
+        date: NaiveDate,
+        rules: &lifebridge_domain::rules::RuleSet,
+    ) -> Result<Option<lifebridge_domain::messages::Message>> {
+        let history = self
+            .donor_history(screening.donor_id)?
+            .ok_or(StoreError::Missing {
+                entity: "donor",
+                id: screening.donor_id.to_string(),
+            })?;
+        Ok(history
+            .active_deferrals(date)
+            .into_iter()
+            .filter(|d| {
+                d.recorded_at > screening.recorded_at && d.screening_id != Some(screening.id)
+            })
+            // A code the table does not know is taken as the whole donation: the safe side.
+            .find(|d| {
+                rules
+                    .deferrals
+                    .deferral(&d.code)
+                    .is_none_or(|k| k.scope.is_all())
+            })
+            .map(|d| {
+                lifebridge_domain::messages::Message::new("chair.deferred_after_screening")
+                    .with("code", d.code.clone())
+                    .with("recorded_at", d.recorded_at.to_rfc3339())
+            }))
+    }
+
     /// The first day this donor may give `procedure` as far as history, deferrals and age
     /// decide it, assuming the day's measurements pass: what the check-in screen shows
     /// before anyone has taken a blood pressure. `None` when time alone will not do.

@@ -13,8 +13,10 @@
 pub(crate) mod deferral;
 pub(crate) mod din_range;
 pub(crate) mod donation;
+pub(crate) mod donation_release;
 pub(crate) mod donor;
 pub(crate) mod drive;
 pub(crate) mod screening;
 pub(crate) mod staff;
 pub(crate) mod sync_state;
+pub(crate) mod visit;
