@@ -14,7 +14,7 @@ import { CLI, Hub, KEY, STATION, Station, click, demoStore, fill, launchApp, sca
 
 const NURSE = "登记护士 李敏";
 const PHYSICIAN = "体检医生 王强";
-const DONOR = { id: "330106199005150024", name: "孙秀英", birth: "1990-05-15" };
+const DONOR = { id: "330106199005150026", name: "孙秀英", birth: "1990-05-15" };
 const LIVE_MS = 2000;
 
 let station;
@@ -100,16 +100,16 @@ test("a donor checked in on the registration tablet is in the physician's list w
   await scanInto(reg.browser, "#id-number", DONOR.id);
   await fill(reg.browser, "#reg-name", DONOR.name);
   await click(reg.browser, "#register");
+  const checkedIn = Date.now();
   await click(reg.browser, "#check-in");
   assert.match(await text(reg.browser, "#checkin-message"), new RegExp(DONOR.name));
-  const checkedIn = Date.now();
   const label = `${DONOR.name} · ${DONOR.birth}`;
   await doc.browser.waitUntil(async () => {
     for (const o of await doc.browser.$$("#screen-donor option")) if ((await o.getText()) === label) return true;
     return false;
   }, { timeout: 10000, interval: 100, timeoutMsg: "the donor never reached the physician's tablet" });
   const took = Date.now() - checkedIn;
-  console.log(`check-in on TAB-REG → screening list on TAB-DOC: ${took} ms`);
+  console.log(`check-in tapped on TAB-REG → in the screening list on TAB-DOC: ${took} ms`);
   assert.ok(took < LIVE_MS, `the donor reached the physician's list in ${took} ms`);
   await shot(doc.browser, "bus-01-physician-sees-donor");
 });
@@ -126,16 +126,18 @@ test("the physician's decision is in the registration tablet's queue within 2 s"
   const row = await reg.browser.$(`tr[data-donor="${DONOR.name}"]`);
   await row.waitForDisplayed({ timeout: 10000 });
   assert.equal(await row.getAttribute("data-status"), "waiting");
+  const decided = Date.now();
   await click(b, "#accept");
   assert.match(await text(b, "#screening-saved"), /同意献血/);
-  const decided = Date.now();
   await reg.browser.waitUntil(async () => (await row.getAttribute("data-status")) === "screened", {
     timeout: 10000, interval: 100, timeoutMsg: "the decision never reached the registration tablet's queue",
   });
   const took = Date.now() - decided;
-  console.log(`decision on TAB-DOC → queue on TAB-REG: ${took} ms`);
+  console.log(`accept tapped on TAB-DOC → in the queue on TAB-REG: ${took} ms`);
   assert.ok(took < LIVE_MS, `the decision reached the queue in ${took} ms`);
-  assert.match(await row.getText(), new RegExp(PHYSICIAN.split(" ")[1]));
+  // Recorded on the other tablet, and said so (the physician's name shows where this
+  // tablet holds the account: accounts the station issues are on every tablet).
+  assert.match(await row.getText(), /另一台平板/);
   await shot(reg.browser, "bus-02-queue-shows-decision");
 });
 

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import { useReloadAfterSync } from "../sync";
 import { DeferralChoice, Drive, PhysicianDecision, Procedure, QueueEntry, ScreeningForm, ScreeningView, call, errorText } from "../api";
 import { lang, t } from "../i18n";
 import { className, renderMessage } from "../messages";
@@ -18,10 +19,14 @@ export function Screening({ drive, donorId }: { drive: Drive; donorId: string | 
   const [error, setError] = useState<string | null>(null);
   const [catalogue, setCatalogue] = useState<DeferralChoice[]>([]);
 
-  useEffect(() => {
+  const loadWaiting = () =>
     call("chair_queue", { driveId: drive.id }).then((q) => setWaiting(q.filter((e) => e.status === "waiting"))).catch((e) => setError(errorText(e)));
+  useEffect(() => {
+    loadWaiting();
     call("deferral_catalogue").then(setCatalogue).catch(() => {});
   }, [drive.id, saved]);
+  // Donors checked in on another tablet of the bus appear as soon as a sync brings them.
+  useReloadAfterSync(loadWaiting, [drive.id]);
 
   const printSlip = async () => {
     if (!saved?.deferredScreening) return;
