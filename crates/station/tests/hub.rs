@@ -214,7 +214,7 @@ async fn relayed_exactly_once(backend: Backend) {
 
 /// What a hub killed between a relay and its note of it has: the station's answer was
 /// never written down.
-fn forget_relayed(hub: &TestStation, tablet: Uuid) {
+fn forget_relayed(hub: &TestStation, tablet: uuid::Uuid) {
     let conn = rusqlite::Connection::open(hub.config.data_dir.join("station.db")).unwrap();
     conn.execute(
         "UPDATE hub_relay SET relayed_seq = 0 WHERE device_id = ?1",
