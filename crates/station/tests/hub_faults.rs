@@ -261,7 +261,340 @@ async fn a_hub_whose_disk_is_lost_is_replaced(backend: Backend) {
     assert_dins_distinct(&[&a, &b]);
 }
 
+const BIN: &str = env!("CARGO_BIN_EXE_lifebridge-station");
+
+fn seed_value() -> u64 {
+    match std::env::var("LIFEBRIDGE_FAULT_SEED") {
+        Ok(s) => s.parse().unwrap(),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
+    }
+}
+
+/// A loopback address free now: the station and the hub keep theirs across restarts,
+/// since the proxies in front of them and the hub's link point at them.
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+fn station_cmd(data: &Path, db: Option<&str>) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data-dir").arg(data).env("RUST_LOG", "error");
+    cmd.env_remove("LIFEBRIDGE_STATION_DATABASE_URL");
+    if let Some(url) = db {
+        cmd.arg("--database-url").arg(url);
+    }
+    cmd
+}
+
+fn admin(data: &Path, db: Option<&str>, args: &[&str]) -> String {
+    let out = station_cmd(data, db).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A `lifebridge-station` process (`serve` or `hub`) on a fixed address, SIGKILLed and
+/// started again on the same address and data.
+struct Process {
+    name: &'static str,
+    child: Child,
+    restart: Box<dyn Fn() -> Command + Send>,
+}
+
+impl Process {
+    fn start(name: &'static str, first: Command, restart: Box<dyn Fn() -> Command + Send>) -> Self {
+        Process {
+            name,
+            child: listening(first),
+            restart,
+        }
+    }
+
+    fn kill_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        eprintln!("SIGKILLed the {}; starting it again", self.name);
+        self.child = listening((self.restart)());
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawns `cmd` and waits for its "listening on" line; again while the address is still
+/// held by the process just killed.
+fn listening(mut cmd: Command) -> Child {
+    for _ in 0..50 {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+        if line.starts_with("listening on ") {
+            return child;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{cmd:?} did not start listening");
+}
+
+/// Takes DIN numbers from the hub until it has some: the hub's first round with the
+/// station brings it its pool.
+async fn wait_for_lease(tablet: &Device, url: &str) {
+    let until = Instant::now() + Duration::from_secs(30);
+    while !has_lease(tablet) {
+        assert!(Instant::now() < until, "{} got no DINs", tablet.name);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        tablet.take_lease(url).await;
+    }
+}
+
+/// The DINs the station recorded as used, with the device that used each.
+async fn station_din_used(data: &Path, db: Option<&str>) -> Vec<(i64, String)> {
+    const Q: &str = "SELECT sequence, device_id FROM din_used ORDER BY sequence";
+    match db {
+        None => {
+            let conn = rusqlite::Connection::open(data.join("station.db")).unwrap();
+            let mut stmt = conn.prepare(Q).unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        }
+        Some(url) => {
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client
+                .query(Q, &[])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect()
+        }
+    }
+}
+
+/// Tablets → fault proxy → hub process → fault proxy → station process, four tablets
+/// collecting throughout while both proxies cut, reset, delay, duplicate and truncate,
+/// and the hub and the station are each SIGKILLed and restarted. Once the faults stop:
+/// the station holds exactly every tablet's change log, every tablet every other
+/// tablet's donations, and no DIN was issued twice.
+async fn both_hops_faulty_with_kills(backend: Backend) {
+    let db = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => match common::pg_database().await {
+            Some(url) => Some(url),
+            None => return,
+        },
+    };
+    let seed = seed_value();
+    eprintln!("fault seed {seed} (replay with LIFEBRIDGE_FAULT_SEED={seed})");
+    let mut rng = Rng::new(seed ^ 0x5bd1_e995);
+    let station_dir = tempfile::tempdir().unwrap();
+    let hub_dir = tempfile::tempdir().unwrap();
+    let (station_addr, hub_addr) = (free_addr(), free_addr());
+
+    let serve = {
+        let (dir, db) = (station_dir.path().to_owned(), db.clone());
+        move || {
+            let mut c = station_cmd(&dir, db.as_deref());
+            c.args(["serve", "--din-facility", "A9999", "--listen"])
+                .arg(station_addr.to_string());
+            c
+        }
+    };
+    let mut station = Process::start("station", serve(), Box::new(serve));
+    // Hub → station, and tablets → hub; calm while the bus is set up.
+    let up = proxy::start(station_addr, seed, 25).await;
+    let down = proxy::start(hub_addr, seed.rotate_left(17), 15).await;
+    up.heal();
+    down.heal();
+
+    let code = admin(
+        station_dir.path(),
+        db.as_deref(),
+        &["device", "enroll", "--name", "BUS-HUB", "--hub"],
+    );
+    let hub_config = hub_dir.path().join("hub.toml");
+    std::fs::write(
+        &hub_config,
+        "[din]\nfacility = \"A9999\"\nreserve = 50\nlease_size = 100\n",
+    )
+    .unwrap();
+    let hub_cmd = {
+        let (config, dir) = (hub_config.clone(), hub_dir.path().join("data"));
+        move || {
+            let mut c = station_cmd(&dir, None);
+            c.arg("--config")
+                .arg(&config)
+                .args(["hub", "--listen"])
+                .arg(hub_addr.to_string());
+            c
+        }
+    };
+    let mut first = hub_cmd();
+    first
+        .args(["--name", "BUS-HUB", "--code", &code, "--upstream"])
+        .arg(up.url());
+    let mut hub = Process::start("hub", first, Box::new(hub_cmd));
+    let hub_url = format!("http://{hub_addr}");
+
+    let mut tablets = Vec::new();
+    for i in 0..4 {
+        let name = format!("TAB-{i}");
+        let code = admin(
+            &hub_dir.path().join("data"),
+            None,
+            &["device", "enroll", "--name", &name],
+        );
+        let t = enroll_with_code(&hub_url, &code, &name).await;
+        wait_for_lease(&t, &hub_url).await;
+        tablets.push(t);
+    }
+
+    up.healed.store(false, Ordering::SeqCst);
+    down.healed.store(false, Ordering::SeqCst);
+    let started = Instant::now();
+    for round in 0..10 {
+        for t in &tablets {
+            collect_donations(t, rng.below(3) as u32);
+        }
+        let syncs: Vec<_> = tablets
+            .iter()
+            .map(|t| {
+                let r = t.replicator(&down.url());
+                tokio::spawn(async move {
+                    for _ in 0..2 {
+                        let _ = r.sync_once().await;
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(rng.below(400))).await;
+        // Each is killed at least once, at a random moment of the tablets' syncs and
+        // the hub's rounds.
+        if round == 1 || (round > 2 && rng.below(3) == 0) {
+            hub.kill_and_restart();
+        }
+        if round == 3 || (round > 3 && rng.below(3) == 0) {
+            station.kill_and_restart();
+        }
+        for s in syncs {
+            s.await.unwrap();
+        }
+        // The hub's rounds (every 2 s, after a failure with a backoff) meet the faults
+        // upstream meanwhile.
+        tokio::time::sleep(Duration::from_millis(500 + rng.below(1500))).await;
+        eprintln!("round {round} done at {:?}", started.elapsed());
+    }
+    for (hop, p) in [("tablets→hub", &down), ("hub→station", &up)] {
+        let s = &p.stats;
+        eprintln!(
+            "{hop}: {} requests, {} cut mid-request, {} cut mid-response, {} duplicated, {} delayed",
+            s.requests.load(Ordering::Relaxed),
+            s.dropped_mid_request.load(Ordering::Relaxed),
+            s.dropped_mid_response.load(Ordering::Relaxed),
+            s.duplicated.load(Ordering::Relaxed),
+            s.delayed.load(Ordering::Relaxed),
+        );
+        assert!(
+            s.dropped_mid_response.load(Ordering::Relaxed) > 0,
+            "{hop}: the run injected no lost answers"
+        );
+    }
+
+    // The faults stop; the tablets sync and the hub is woken until everything is where
+    // it belongs (or the deadline says it never will be).
+    up.heal();
+    down.heal();
+    let storage = lifebridge_station::open_storage(&lifebridge_station::config::Config {
+        data_dir: station_dir.path().to_owned(),
+        database_url: db.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let wake = {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::new()
+    };
+    let until = Instant::now() + Duration::from_secs(45);
+    loop {
+        for t in &tablets {
+            let _ = t.replicator(&down.url()).sync_once().await;
+        }
+        let _ = wake
+            .post(format!("{hub_url}/hub/api/link"))
+            .json(&serde_json::json!({ "on": true }))
+            .send()
+            .await;
+        let mut done = true;
+        for t in &tablets {
+            done &= storage.entries(t.id).await.unwrap().len() as u64 == t.last_seq();
+        }
+        let all: i64 = tablets.iter().map(own_donations).sum();
+        done &= tablets.iter().all(|t| t.donation_count() == all);
+        if done || Instant::now() > until {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    eprintln!("converged at {:?}", started.elapsed());
+
+    let ts = TestStation {
+        station: None,
+        storage,
+        config: Default::default(),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    for t in &tablets {
+        assert_station_holds_exactly(&ts, t).await;
+        assert_eq!(t.store.lock().unwrap().pending_changes().unwrap(), 0);
+    }
+    let counts = ts.storage.counts().await.unwrap();
+    let total: u64 = tablets.iter().map(Device::last_seq).sum();
+    assert_eq!(counts.change_entries, total, "no duplicates at the station");
+    let refs: Vec<&Device> = tablets.iter().collect();
+    assert_each_holds_all(&refs);
+    assert_dins_distinct(&refs);
+    // The station recorded each tablet's DINs as that tablet's, each once.
+    let used = station_din_used(station_dir.path(), db.as_deref()).await;
+    let donations: i64 = tablets.iter().map(own_donations).sum();
+    assert_eq!(
+        used.len() as i64,
+        donations,
+        "one din_used row per donation"
+    );
+    for t in &tablets {
+        let mine = used.iter().filter(|(_, d)| *d == t.id.to_string()).count();
+        assert_eq!(mine, own_dins(t).len(), "{}'s DINs at the station", t.name);
+    }
+    drop(hub);
+    drop(station);
+}
+
 both_backends! {
     a_tablet_synced_at_the_yard_then_through_the_hub_is_stored_once => super::synced_at_the_yard_then_through_the_hub;
     a_hub_whose_disk_is_lost_is_replaced_and_nothing_is_lost => super::a_hub_whose_disk_is_lost_is_replaced;
+    both_hops_faulty_with_the_hub_and_the_station_killed => super::both_hops_faulty_with_kills;
 }
