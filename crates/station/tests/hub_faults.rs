@@ -16,34 +16,14 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::proxy::{self, Rng};
+use common::bin::{admin, station_cmd};
+use common::proxy::{self, Rng, seed_value};
 use common::{
     Backend, Device, TestStation, assert_station_holds_exactly, collect_donations,
-    enroll_with_code, new_code, new_code_as, start,
+    enroll_with_code, linked_hub, new_code, start,
 };
 use lifebridge_station::config::DinConfig;
-use lifebridge_station::devices::DeviceKind;
 use lifebridge_station::hub::relay::Relay;
-
-/// A hub enrolled with `station` by a hub code, its own database SQLite (a bus's
-/// laptop), as `lifebridge-station hub --upstream --code` does on its first start.
-async fn linked_hub(station: &TestStation, name: &str) -> (TestStation, Relay) {
-    let hub = start(Backend::Sqlite, Some(bus_din())).await.unwrap();
-    let code = new_code_as(&station.storage, DeviceKind::Hub, name).await;
-    let enrollment = lifebridge_station::hub::Enrollment {
-        url: station.url(),
-        code,
-        name: name.into(),
-        cert_pem: None,
-    };
-    let relay =
-        lifebridge_station::hub::connect(hub.storage.clone(), Some(enrollment), &hub.config)
-            .await
-            .unwrap();
-    // The first round brings the hub its DIN lease from the station.
-    relay.round().await.unwrap();
-    (hub, relay)
-}
 
 /// The hub's own leasing to its tablets: blocks small enough that the 500 numbers the
 /// station leases a new hub serve several tablets (with the station's 500-number blocks
@@ -135,7 +115,7 @@ async fn synced_at_the_yard_then_through_the_hub(backend: Backend) {
     let Some(station) = start(backend, None).await else {
         return;
     };
-    let (hub, relay) = linked_hub(&station, "BUS-07-HUB").await;
+    let (hub, relay) = linked_hub(&station, "BUS-07-HUB", Some(bus_din())).await;
     let mut a = hub_tablet(&hub, &relay, "TAB-A").await;
     let b = hub_tablet(&hub, &relay, "TAB-B").await;
     collect_donations(&a, 2);
@@ -206,7 +186,7 @@ async fn a_hub_whose_disk_is_lost_is_replaced(backend: Backend) {
     let Some(station) = start(backend, None).await else {
         return;
     };
-    let (old, relay) = linked_hub(&station, "BUS-07-HUB").await;
+    let (old, relay) = linked_hub(&station, "BUS-07-HUB", Some(bus_din())).await;
     let mut a = hub_tablet(&old, &relay, "TAB-A").await;
     let mut b = hub_tablet(&old, &relay, "TAB-B").await;
     collect_donations(&a, 2);
@@ -229,7 +209,7 @@ async fn a_hub_whose_disk_is_lost_is_replaced(backend: Backend) {
         .unwrap()
         .unwrap();
 
-    let (new, relay) = linked_hub(&station, "BUS-07-HUB-2").await;
+    let (new, relay) = linked_hub(&station, "BUS-07-HUB-2", Some(bus_din())).await;
     for t in [&mut a, &mut b] {
         // What the app does with a new code: the same store, enrolled anew.
         let code = new_code(&new.storage, &t.name).await;
@@ -261,18 +241,6 @@ async fn a_hub_whose_disk_is_lost_is_replaced(backend: Backend) {
     assert_dins_distinct(&[&a, &b]);
 }
 
-const BIN: &str = env!("CARGO_BIN_EXE_lifebridge-station");
-
-fn seed_value() -> u64 {
-    match std::env::var("LIFEBRIDGE_FAULT_SEED") {
-        Ok(s) => s.parse().unwrap(),
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64,
-    }
-}
-
 /// A loopback address free now: the station and the hub keep theirs across restarts,
 /// since the proxies in front of them and the hub's link point at them.
 fn free_addr() -> SocketAddr {
@@ -282,24 +250,16 @@ fn free_addr() -> SocketAddr {
         .unwrap()
 }
 
-fn station_cmd(data: &Path, db: Option<&str>) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--data-dir").arg(data).env("RUST_LOG", "error");
-    cmd.env_remove("LIFEBRIDGE_STATION_DATABASE_URL");
-    if let Some(url) = db {
-        cmd.arg("--database-url").arg(url);
-    }
+/// The binary on `data`, logging only errors (the faults make warnings by the hundred).
+fn quiet_cmd(data: &Path, db: Option<&str>) -> Command {
+    let mut cmd = station_cmd(data, db);
+    cmd.env("RUST_LOG", "error");
     cmd
 }
 
-fn admin(data: &Path, db: Option<&str>, args: &[&str]) -> String {
-    let out = station_cmd(data, db).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+/// An admin command's one line of output (an enrollment code).
+fn admin_line(data: &Path, db: Option<&str>, args: &[&str]) -> String {
+    admin(data, db, args).trim().to_owned()
 }
 
 /// A `lifebridge-station` process (`serve` or `hub`) on a fixed address, SIGKILLed and
@@ -417,7 +377,7 @@ async fn both_hops_faulty_with_kills(backend: Backend) {
     let serve = {
         let (dir, db) = (station_dir.path().to_owned(), db.clone());
         move || {
-            let mut c = station_cmd(&dir, db.as_deref());
+            let mut c = quiet_cmd(&dir, db.as_deref());
             c.args(["serve", "--din-facility", "A9999", "--listen"])
                 .arg(station_addr.to_string());
             c
@@ -430,7 +390,7 @@ async fn both_hops_faulty_with_kills(backend: Backend) {
     up.heal();
     down.heal();
 
-    let code = admin(
+    let code = admin_line(
         station_dir.path(),
         db.as_deref(),
         &["device", "enroll", "--name", "BUS-HUB", "--hub"],
@@ -444,7 +404,7 @@ async fn both_hops_faulty_with_kills(backend: Backend) {
     let hub_cmd = {
         let (config, dir) = (hub_config.clone(), hub_dir.path().join("data"));
         move || {
-            let mut c = station_cmd(&dir, None);
+            let mut c = quiet_cmd(&dir, None);
             c.arg("--config")
                 .arg(&config)
                 .args(["hub", "--listen"])
@@ -462,7 +422,7 @@ async fn both_hops_faulty_with_kills(backend: Backend) {
     let mut tablets = Vec::new();
     for i in 0..4 {
         let name = format!("TAB-{i}");
-        let code = admin(
+        let code = admin_line(
             &hub_dir.path().join("data"),
             None,
             &["device", "enroll", "--name", &name],
@@ -509,14 +469,7 @@ async fn both_hops_faulty_with_kills(backend: Backend) {
     }
     for (hop, p) in [("tablets→hub", &down), ("hub→station", &up)] {
         let s = &p.stats;
-        eprintln!(
-            "{hop}: {} requests, {} cut mid-request, {} cut mid-response, {} duplicated, {} delayed",
-            s.requests.load(Ordering::Relaxed),
-            s.dropped_mid_request.load(Ordering::Relaxed),
-            s.dropped_mid_response.load(Ordering::Relaxed),
-            s.duplicated.load(Ordering::Relaxed),
-            s.delayed.load(Ordering::Relaxed),
-        );
+        eprintln!("{hop}: {}", s.summary());
         assert!(
             s.dropped_mid_response.load(Ordering::Relaxed) > 0,
             "{hop}: the run injected no lost answers"

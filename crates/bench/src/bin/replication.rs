@@ -392,6 +392,11 @@ struct Round {
     bare: Duration,
 }
 
+/// The station's backend in a figure's title.
+fn backend_label(pg: Option<&str>) -> &'static str {
+    if pg.is_some() { "PostgreSQL" } else { "SQLite" }
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     match xs.len() {
@@ -407,11 +412,7 @@ async fn single_device(
     template: &[LocalChange],
     pg_server: Option<&str>,
 ) -> Result<(), BoxError> {
-    let label = if pg_server.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let label = backend_label(pg_server);
     let device = synth_device(template, args.donations, 0)?;
     let json_bytes: usize = device
         .entries
@@ -570,7 +571,7 @@ async fn many_devices(
     template: &[LocalChange],
     pg: Option<&str>,
 ) -> Result<(), BoxError> {
-    let label = if pg.is_some() { "PostgreSQL" } else { "SQLite" };
+    let label = backend_label(pg);
     let mdir = dir.join(format!("many-{label}"));
     std::fs::create_dir_all(&mdir)?;
     let station = start_station(&mdir.join("station"), pg).await?;
@@ -676,11 +677,7 @@ async fn hub_relay(
     template: &[LocalChange],
     pg_server: Option<&str>,
 ) -> Result<(), BoxError> {
-    let label = if pg_server.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let label = backend_label(pg_server);
     let hdir = dir.join(format!("hub-{label}"));
     std::fs::create_dir_all(&hdir)?;
     let mut devices = Vec::new();
