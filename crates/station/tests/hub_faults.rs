@@ -354,7 +354,7 @@ async fn station_din_used(data: &Path, db: Option<&str>) -> Vec<(i64, String)> {
     }
 }
 
-/// Tablets → fault proxy → hub process → fault proxy → station process, four tablets
+/// Tablets → fault proxy → hub process → fault proxy → station process, six tablets
 /// collecting throughout while both proxies cut, reset, delay, duplicate and truncate,
 /// and the hub and the station are each SIGKILLed and restarted. Once the faults stop:
 /// the station holds exactly every tablet's change log, every tablet every other
@@ -420,7 +420,7 @@ async fn both_hops_faulty_with_kills(backend: Backend) {
     let hub_url = format!("http://{hub_addr}");
 
     let mut tablets = Vec::new();
-    for i in 0..4 {
+    for i in 0..6 {
         let name = format!("TAB-{i}");
         let code = admin_line(
             &hub_dir.path().join("data"),
