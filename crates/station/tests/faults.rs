@@ -7,20 +7,8 @@ mod common;
 
 use std::sync::atomic::Ordering;
 
-use common::proxy::{self, Rng};
+use common::proxy::{self, Rng, seed_value};
 use common::{Backend, assert_station_holds_exactly, enroll, start};
-
-fn seed_value() -> u64 {
-    match std::env::var("LIFEBRIDGE_FAULT_SEED") {
-        Ok(s) => s.parse().unwrap(),
-        Err(_) => {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap();
-            t.as_nanos() as u64
-        }
-    }
-}
 
 async fn randomized_runs_through_a_faulty_network(backend: Backend) {
     let Some(ts) = start(backend, None).await else {
@@ -53,14 +41,7 @@ async fn randomized_runs_through_a_faulty_network(backend: Backend) {
         eprintln!("round {round} done");
     }
     let stats = &proxy.stats;
-    eprintln!(
-        "faults: {} requests, {} cut mid-request, {} cut mid-response, {} duplicated, {} delayed",
-        stats.requests.load(Ordering::Relaxed),
-        stats.dropped_mid_request.load(Ordering::Relaxed),
-        stats.dropped_mid_response.load(Ordering::Relaxed),
-        stats.duplicated.load(Ordering::Relaxed),
-        stats.delayed.load(Ordering::Relaxed),
-    );
+    eprintln!("faults: {}", stats.summary());
     assert!(
         stats.dropped_mid_response.load(Ordering::Relaxed) > 0,
         "the run injected no lost answers"

@@ -137,31 +137,6 @@ async fn a_round_with_the_station_unreachable_changes_nothing() {
     );
 }
 
-/// A hub enrolled with `station` by a hub code, as `lifebridge-station hub --upstream
-/// --code` does on its first start; its own database is SQLite (a bus's laptop).
-async fn linked_hub(station: &TestStation) -> (TestStation, lifebridge_station::hub::relay::Relay) {
-    let hub = start(Backend::Sqlite, None).await.unwrap();
-    let code = common::new_code_as(
-        &station.storage,
-        lifebridge_station::devices::DeviceKind::Hub,
-        "BUS-07-HUB",
-    )
-    .await;
-    let enrollment = lifebridge_station::hub::Enrollment {
-        url: station.url(),
-        code,
-        name: "BUS-07-HUB".into(),
-        cert_pem: None,
-    };
-    let relay =
-        lifebridge_station::hub::connect(hub.storage.clone(), Some(enrollment), &hub.config)
-            .await
-            .unwrap();
-    // The first round brings the hub its DIN lease from the station.
-    relay.round().await.unwrap();
-    (hub, relay)
-}
-
 /// Tablet → hub → station: each tablet's entries reach the station under its own id and
 /// seqs, exactly once however often the hub relays; records of another vehicle reach the
 /// bus's tablets through the hub.
@@ -169,7 +144,7 @@ async fn relayed_exactly_once(backend: Backend) {
     let Some(station) = start(backend, None).await else {
         return;
     };
-    let (hub, relay) = linked_hub(&station).await;
+    let (hub, relay) = common::linked_hub(&station, "BUS-07-HUB", None).await;
     let a = enroll(&hub, &hub.url(), "TAB-A").await;
     let b = enroll(&hub, &hub.url(), "TAB-B").await;
     collect_donations(&a, 2);
@@ -229,7 +204,7 @@ async fn a_revoked_hub_relays_nothing(backend: Backend) {
     let Some(station) = start(backend, None).await else {
         return;
     };
-    let (hub, relay) = linked_hub(&station).await;
+    let (hub, relay) = common::linked_hub(&station, "BUS-07-HUB", None).await;
     let a = enroll(&hub, &hub.url(), "TAB-A").await;
     collect_donations(&a, 1);
     a.replicator(&hub.url()).sync_once().await.unwrap();

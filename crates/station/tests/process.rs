@@ -9,21 +9,10 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+use common::bin::{BIN, admin, station_cmd};
 use common::{Backend, assert_station_holds_exactly, collect_donations, enroll_with_code};
 use lifebridge_station::config::Config;
 use lifebridge_station::open_storage;
-
-const BIN: &str = env!("CARGO_BIN_EXE_lifebridge-station");
-
-fn station_cmd(data: &Path, db: Option<&str>) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--data-dir").arg(data).env("RUST_LOG", "warn");
-    cmd.env_remove("LIFEBRIDGE_STATION_DATABASE_URL");
-    if let Some(url) = db {
-        cmd.arg("--database-url").arg(url);
-    }
-    cmd
-}
 
 /// Starts `serve` on a free loopback port; returns the child and its base URL.
 fn serve(data: &Path, db: Option<&str>) -> (Child, String) {
@@ -48,16 +37,6 @@ fn serve(data: &Path, db: Option<&str>) -> (Child, String) {
         .unwrap()
         .to_owned();
     (child, url)
-}
-
-fn admin(data: &Path, db: Option<&str>, args: &[&str]) -> String {
-    let out = station_cmd(data, db).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 async fn killed_mid_ingest_loses_nothing_acknowledged(backend: Backend) {

@@ -10,6 +10,10 @@
 //! configuration runs twice in the same process: live (the event stream, periodic sync
 //! 60 s) and the baseline without events (periodic sync every second); both wake the
 //! replicator after the commit, as the app does.
+//!
+//! `--hub`: the tablets' station is a bus hub (`lifebridge_station::hub`, its relay
+//! running) enrolled with a city station in the same process: the latency between the
+//! tablets of one bus over their hub while it relays upstream.
 
 #[path = "../../../sync/tests/live/bus.rs"]
 mod bus;
@@ -33,6 +37,59 @@ struct Args {
     /// Every tablet registers a background donor this often (0: no background load).
     #[arg(long, default_value_t = 500)]
     load_ms: u64,
+    /// The tablets' station is a bus hub relaying to a city station.
+    #[arg(long)]
+    hub: bool,
+}
+
+/// A city station, and the bus's station enrolled with it as its hub with the relay
+/// running, as `lifebridge-station hub` runs it. Dropped with the run: the city station
+/// stops, the relay stops.
+struct City {
+    _station: lifebridge_station::server::RunningStation,
+    _dir: tempfile::TempDir,
+    stop: tokio::sync::watch::Sender<bool>,
+    relay: tokio::task::JoinHandle<()>,
+}
+
+async fn make_hub(bus: &Bus) -> anyhow::Result<City> {
+    use lifebridge_station::config::Config;
+    let dir = tempfile::tempdir()?;
+    let config = Config {
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: dir.path().join("city"),
+        ..Config::default()
+    };
+    let storage = lifebridge_station::open_storage(&config).await?;
+    let station = lifebridge_station::server::start(config, storage.clone()).await?;
+    let code = lifebridge_station::auth::new_enrollment_code();
+    let now = chrono::Utc::now();
+    storage
+        .create_enrollment_as(
+            lifebridge_station::devices::DeviceKind::Hub,
+            "BUS-HUB",
+            &lifebridge_station::auth::enrollment_code_hash(&code),
+            now,
+            now + chrono::Duration::hours(1),
+        )
+        .await?;
+    let enrollment = lifebridge_station::hub::Enrollment {
+        url: station.base_url(),
+        code,
+        name: "BUS-HUB".into(),
+        cert_pem: None,
+    };
+    let relay =
+        lifebridge_station::hub::connect(bus.storage.clone(), Some(enrollment), &bus.config)
+            .await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let relay = tokio::spawn(relay.run(stopped));
+    Ok(City {
+        _station: station,
+        _dir: dir,
+        stop,
+        relay,
+    })
 }
 
 struct Figures {
@@ -57,6 +114,14 @@ async fn at_station(storage: &Arc<dyn Storage>, donor: uuid::Uuid, since: Instan
 
 async fn run(n: usize, live: bool, args: &Args) -> Figures {
     let bus = Bus::start().await;
+    let city = match args.hub {
+        true => Some(
+            make_hub(&bus)
+                .await
+                .unwrap_or_else(|e| panic!("starting the bus hub: {e}")),
+        ),
+        false => None,
+    };
     let interval = if live {
         Duration::from_secs(60)
     } else {
@@ -121,6 +186,10 @@ async fn run(n: usize, live: bool, args: &Args) -> Figures {
             Tablet::stop(t).await;
         }
     }
+    if let Some(city) = city {
+        city.stop.send_replace(true);
+        let _ = city.relay.await;
+    }
     Figures {
         p50: percentile(&samples, 50.0),
         p99: percentile(&samples, 99.0),
@@ -136,8 +205,14 @@ fn ms(d: Duration) -> String {
 async fn main() {
     let args = Args::parse();
     println!(
-        "tablet-to-tablet latency, {} measured donors per run, background load one donor per tablet every {} ms",
-        args.samples, args.load_ms
+        "tablet-to-tablet latency{}, {} measured donors per run, background load one donor per tablet every {} ms",
+        if args.hub {
+            " over a bus hub relaying to a city station"
+        } else {
+            ""
+        },
+        args.samples,
+        args.load_ms
     );
     println!(
         "{:>7}  {:>28}  {:>28}",
@@ -151,7 +226,9 @@ async fn main() {
             "{n:>7}  {:>28}  {:>28}{}",
             format!("{} / {} / {}", ms(live.p50), ms(live.p99), ms(live.max)),
             format!("{} / {} / {}", ms(base.p50), ms(base.p99), ms(base.max)),
-            if n == 1 {
+            if n == 1 && args.hub {
+                "  (one tablet: commit to the hub)"
+            } else if n == 1 {
                 "  (one tablet: commit to the station)"
             } else {
                 ""

@@ -65,6 +65,15 @@ struct Args {
     /// Sites in the city-year statistics run.
     #[arg(long, default_value_t = 5)]
     city_sites: u32,
+    /// Tablets of the bus in the hub relay run.
+    #[arg(long, default_value_t = 4)]
+    hub_tablets: u32,
+    /// Donations per tablet in the hub relay run.
+    #[arg(long, default_value_t = 250)]
+    hub_donations: u32,
+    /// Only the hub relay run (relay throughput beside a direct push).
+    #[arg(long)]
+    hub_only: bool,
     /// Scratch folder (default: the system temp folder).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -383,6 +392,11 @@ struct Round {
     bare: Duration,
 }
 
+/// The station's backend in a figure's title.
+fn backend_label(pg: Option<&str>) -> &'static str {
+    if pg.is_some() { "PostgreSQL" } else { "SQLite" }
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     match xs.len() {
@@ -398,11 +412,7 @@ async fn single_device(
     template: &[LocalChange],
     pg_server: Option<&str>,
 ) -> Result<(), BoxError> {
-    let label = if pg_server.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let label = backend_label(pg_server);
     let device = synth_device(template, args.donations, 0)?;
     let json_bytes: usize = device
         .entries
@@ -561,7 +571,7 @@ async fn many_devices(
     template: &[LocalChange],
     pg: Option<&str>,
 ) -> Result<(), BoxError> {
-    let label = if pg.is_some() { "PostgreSQL" } else { "SQLite" };
+    let label = backend_label(pg);
     let mdir = dir.join(format!("many-{label}"));
     std::fs::create_dir_all(&mdir)?;
     let station = start_station(&mdir.join("station"), pg).await?;
@@ -574,20 +584,9 @@ async fn many_devices(
         let client = enroll(&station, &url, &device, &name).await?;
         devices.push((Arc::new(device), client));
     }
+    let (devices, clients): (Vec<_>, Vec<_>) = devices.into_iter().unzip();
     let start = Instant::now();
-    let mut tasks = Vec::new();
-    for (device, client) in devices {
-        let batch = batch_size(args);
-        tasks.push(tokio::spawn(async move {
-            push_all(&device, &client, batch)
-                .await
-                .map_err(|e| e.to_string())
-        }));
-    }
-    let mut total = 0;
-    for t in tasks {
-        total += t.await?.map_err(|e| -> BoxError { e.into() })?.entries;
-    }
+    let total = push_concurrently(&devices, clients, args).await?;
     let wall = start.elapsed();
     let held = station.storage.counts().await?.change_entries;
     if held != total {
@@ -646,6 +645,148 @@ async fn through_faults(args: &Args, dir: &Path, template: &[LocalChange]) -> Re
     Ok(())
 }
 
+/// Pushes every device's log at once, each with its own client; the entries pushed.
+async fn push_concurrently(
+    devices: &[Arc<Device>],
+    clients: Vec<StationClient>,
+    args: &Args,
+) -> Result<u64, BoxError> {
+    let mut tasks = Vec::new();
+    for (device, client) in devices.iter().cloned().zip(clients) {
+        let batch = batch_size(args);
+        tasks.push(tokio::spawn(async move {
+            push_all(&device, &client, batch)
+                .await
+                .map_err(|e| e.to_string())
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await?.map_err(|e| -> BoxError { e.into() })?.entries;
+    }
+    Ok(total)
+}
+
+/// Relay throughput (issue 10): a bus's tablets push their logs to their hub, then the
+/// hub's relay takes them to the city station (timed from its first round to the round
+/// that leaves nothing unacknowledged); beside it, the same tablets push the same
+/// entries straight to a fresh city station, all at once, as at the yard.
+async fn hub_relay(
+    args: &Args,
+    dir: &Path,
+    template: &[LocalChange],
+    pg_server: Option<&str>,
+) -> Result<(), BoxError> {
+    let label = backend_label(pg_server);
+    let hdir = dir.join(format!("hub-{label}"));
+    std::fs::create_dir_all(&hdir)?;
+    let mut devices = Vec::new();
+    for i in 0..args.hub_tablets {
+        let first = 3_000_000 + u64::from(i) * u64::from(args.hub_donations);
+        devices.push(Arc::new(synth_device(template, args.hub_donations, first)?));
+    }
+    let total: u64 = devices.iter().map(|d| d.entries.len() as u64).sum();
+    let pg = |name: &'static str| async move {
+        match pg_server {
+            Some(url) => pg_database(url, name).await.map(Some),
+            None => Ok(None),
+        }
+    };
+
+    // Straight to the station.
+    let direct = start_station(&hdir.join("direct"), pg("hubdirect").await?.as_deref()).await?;
+    let url = direct.running.base_url();
+    let mut clients = Vec::new();
+    for (i, d) in devices.iter().enumerate() {
+        clients.push(enroll(&direct, &url, d, &format!("TAB-{i}")).await?);
+    }
+    let start = Instant::now();
+    let pushed = push_concurrently(&devices, clients, args).await?;
+    let direct_wall = start.elapsed();
+    let held = direct.storage.counts().await?.change_entries;
+    if held != total || pushed != total {
+        return Err(format!("direct: the station holds {held} of {total} entries").into());
+    }
+    direct.running.stop().await?;
+
+    // Through a hub (its own database SQLite, as on a bus's laptop).
+    let city = start_station(&hdir.join("city"), pg("hubcity").await?.as_deref()).await?;
+    let hub = start_station(&hdir.join("hub"), None).await?;
+    let code = auth::new_enrollment_code();
+    let now = chrono::Utc::now();
+    city.storage
+        .create_enrollment_as(
+            lifebridge_station::devices::DeviceKind::Hub,
+            "BUS-HUB",
+            &auth::enrollment_code_hash(&code),
+            now,
+            now + chrono::Duration::hours(1),
+        )
+        .await?;
+    let enrollment = lifebridge_station::hub::Enrollment {
+        url: city.running.base_url(),
+        code,
+        name: "BUS-HUB".into(),
+        cert_pem: None,
+    };
+    // The hub asks the station for no DINs (the synthetic logs are training-numbered).
+    let relay =
+        lifebridge_station::hub::connect(hub.storage.clone(), Some(enrollment), &Config::default())
+            .await?;
+    let hub_url = hub.running.base_url();
+    let mut clients = Vec::new();
+    for (i, d) in devices.iter().enumerate() {
+        clients.push(enroll(&hub, &hub_url, d, &format!("TAB-{i}")).await?);
+    }
+    let start = Instant::now();
+    push_concurrently(&devices, clients, args).await?;
+    let to_hub = start.elapsed();
+    let start = Instant::now();
+    let mut rounds = 0;
+    let mut relayed = 0;
+    while relayed < total {
+        let round = relay.round().await?;
+        rounds += 1;
+        relayed += round.relayed;
+        if round.relayed == 0 {
+            return Err(format!("the hub relayed {relayed} of {total} entries and stopped").into());
+        }
+    }
+    let relay_wall = start.elapsed();
+    let held = city.storage.counts().await?.change_entries;
+    if held != total {
+        return Err(format!("relay: the station holds {held} of {total} entries").into());
+    }
+    let rate = |wall: Duration| total as f64 / wall.as_secs_f64();
+    println!(
+        "hub relay, {} tablets x {} donations ({total} entries), station {label}, hub SQLite:",
+        args.hub_tablets, args.hub_donations
+    );
+    let line = |what: String, wall: Duration| {
+        println!(
+            "  {what:<36} {:>7.2} s = {:>7.0} entries/s",
+            wall.as_secs_f64(),
+            rate(wall)
+        );
+    };
+    line("direct push, all tablets at once:".into(), direct_wall);
+    line("tablets -> hub, all at once:".into(), to_hub);
+    line(
+        format!(
+            "hub -> station (relay, {rounds} round{}):",
+            if rounds == 1 { "" } else { "s" }
+        ),
+        relay_wall,
+    );
+    println!(
+        "  ratio relay / direct:                {:>7.2}",
+        relay_wall.as_secs_f64() / direct_wall.as_secs_f64()
+    );
+    city.running.stop().await?;
+    hub.running.stop().await?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
@@ -666,6 +807,13 @@ async fn main() -> Result<(), BoxError> {
             .join(", ")
     );
     let result = async {
+        if args.hub_only {
+            hub_relay(&args, &root, &template, None).await?;
+            if let Some(url) = &args.pg_url {
+                hub_relay(&args, &root, &template, Some(url)).await?;
+            }
+            return Ok(());
+        }
         single_device(&args, &root, &template, None).await?;
         if let Some(url) = &args.pg_url {
             single_device(&args, &root, &template, Some(url)).await?;
@@ -688,7 +836,12 @@ async fn main() -> Result<(), BoxError> {
             }
             None => println!("(PostgreSQL runs skipped: set LIFEBRIDGE_TEST_PG_URL or --pg-url)"),
         }
-        through_faults(&args, &root, &template).await
+        through_faults(&args, &root, &template).await?;
+        hub_relay(&args, &root, &template, None).await?;
+        if let Some(url) = &args.pg_url {
+            hub_relay(&args, &root, &template, Some(url)).await?;
+        }
+        Ok(())
     }
     .await;
     let _ = std::fs::remove_dir_all(&root);

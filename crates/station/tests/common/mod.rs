@@ -2,6 +2,7 @@
 //! with real encrypted stores, and the real replicator.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod bin;
 pub mod proxy;
 pub mod records;
 
@@ -471,4 +472,29 @@ pub fn register_and_check_in(s: &mut Store, nurse: Uuid, drive: Uuid, tag: &str)
         .unwrap();
     s.check_in(Actor::staff(nurse), drive, donor.id).unwrap();
     donor.id
+}
+
+/// A hub enrolled with `station` by a hub code, as `lifebridge-station hub --upstream
+/// --code` does on its first start; its own database is SQLite (a bus's laptop), leasing
+/// its tablets by `din` (the test default when `None`). Its first round has brought it
+/// its DIN lease from the station.
+pub async fn linked_hub(
+    station: &TestStation,
+    name: &str,
+    din: Option<DinConfig>,
+) -> (TestStation, lifebridge_station::hub::relay::Relay) {
+    let hub = start(Backend::Sqlite, din).await.unwrap();
+    let code = new_code_as(&station.storage, DeviceKind::Hub, name).await;
+    let enrollment = lifebridge_station::hub::Enrollment {
+        url: station.url(),
+        code,
+        name: name.into(),
+        cert_pem: None,
+    };
+    let relay =
+        lifebridge_station::hub::connect(hub.storage.clone(), Some(enrollment), &hub.config)
+            .await
+            .unwrap();
+    relay.round().await.unwrap();
+    (hub, relay)
 }

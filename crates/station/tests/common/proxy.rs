@@ -34,6 +34,19 @@ impl Rng {
     }
 }
 
+/// The seed of a randomized run: LIFEBRIDGE_FAULT_SEED to replay one, else the clock.
+pub fn seed_value() -> u64 {
+    match std::env::var("LIFEBRIDGE_FAULT_SEED") {
+        Ok(s) => s.parse().unwrap(),
+        Err(_) => {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap();
+            t.as_nanos() as u64
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct FaultStats {
     pub requests: AtomicU64,
@@ -44,6 +57,20 @@ pub struct FaultStats {
     /// Request bytes that reached the station more than once or were cut off.
     pub resent_bytes: AtomicU64,
     pub request_bytes: AtomicU64,
+}
+
+impl FaultStats {
+    /// What was injected, for a run's log.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} requests, {} cut mid-request, {} cut mid-response, {} duplicated, {} delayed",
+            self.requests.load(Ordering::Relaxed),
+            self.dropped_mid_request.load(Ordering::Relaxed),
+            self.dropped_mid_response.load(Ordering::Relaxed),
+            self.duplicated.load(Ordering::Relaxed),
+            self.delayed.load(Ordering::Relaxed),
+        )
+    }
 }
 
 pub struct FaultProxy {
