@@ -249,8 +249,12 @@ pub async fn lease(tx: &mut dyn Tx, device_id: Uuid, need: &LeaseNeed) -> Result
         }
     };
     let facility = need.policy.facility.as_str();
-    // A hub leases only from what the station leased it (crate::hub).
+    // A hub leases only from what the station leased it (crate::hub), and in blocks of
+    // the reserve rather than whole lease sizes: the first tablet must not take the whole
+    // pool while the station counts the hub as holding enough (every tablet of the bus
+    // gets numbers; a tablet on the bus's LAN tops up from the hub as it uses them).
     if crate::hub::store::is_hub(tx).await? {
+        let count = count.min(need.policy.reserve.max(1));
         let Some(range) =
             crate::hub::store::sublease(tx, &need.policy.facility, need.year, count).await?
         else {

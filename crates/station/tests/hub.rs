@@ -235,3 +235,36 @@ both_backends! {
     through_a_hub_each_entry_reaches_the_station_once => super::relayed_exactly_once;
     a_revoked_hubs_relay_is_refused_and_nothing_is_lost => super::a_revoked_hub_relays_nothing;
 }
+
+/// The station leases a hub one lease size (500) before any tablet is registered; the
+/// hub sub-leases it in blocks of the reserve (200), so each tablet enrolled offline gets
+/// numbers instead of the first taking the whole pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tablet_of_an_offline_hub_gets_numbers_from_one_lease() {
+    let (hub, link) = offline_hub().await;
+    station_leased(&hub, &link, 1, 500).await;
+    let mut ranges = Vec::new();
+    for name in ["TAB-A", "TAB-B", "TAB-C"] {
+        let t = enroll(&hub, &hub.url(), name).await;
+        let usage = t.store.lock().unwrap().din_usage().unwrap();
+        assert_eq!(usage.len(), 1, "{name} was leased numbers");
+        ranges.push(usage[0].record.range.clone());
+    }
+    let sizes: Vec<u32> = ranges.iter().map(|r| r.len()).collect();
+    assert_eq!(
+        sizes,
+        [200, 200, 100],
+        "blocks of the reserve, the last what is left"
+    );
+    let page = enroll(&hub, &hub.url(), "TAB-D")
+        .await
+        .client(&hub.url())
+        .pull(0, 10, Some(0))
+        .await
+        .unwrap();
+    assert_eq!(
+        page.lease_refused.map(|m| m.code),
+        Some("din_lease.hub_empty".to_owned()),
+        "a fourth tablet is told the hub's pool is empty until the station tops it up"
+    );
+}
