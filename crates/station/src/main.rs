@@ -38,22 +38,8 @@ struct Cli {
 enum Command {
     /// Run the server (the default).
     Serve {
-        /// Address to listen on, e.g. 127.0.0.1:8707 (plain HTTP only on loopback).
-        #[arg(long)]
-        listen: Option<std::net::SocketAddr>,
-        /// PEM certificate chain: serve HTTPS.
-        #[arg(long, requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// PEM private key for --tls-cert.
-        #[arg(long, requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-        /// ISBT 128 facility identification number to lease DIN ranges for.
-        #[arg(long)]
-        din_facility: Option<String>,
-        /// A station for demos and training: also accept donations numbered from the
-        /// training facility (never for real donors).
-        #[arg(long)]
-        training: bool,
+        #[command(flatten)]
+        serve: ServeArgs,
     },
     /// Run on a bus as its hub: the bus's tablets enroll with it (`device enroll` on the
     /// hub's data folder) and see each other's records with no internet; it relays them to
@@ -74,21 +60,10 @@ enum Command {
         /// loopback address is allowed.
         #[arg(long)]
         upstream_cert: Option<PathBuf>,
-        /// Address the tablets reach the hub on, e.g. 0.0.0.0:8707 (HTTPS needed off loopback).
-        #[arg(long)]
-        listen: Option<std::net::SocketAddr>,
-        /// PEM certificate chain: serve HTTPS to the tablets.
-        #[arg(long, requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// PEM private key for --tls-cert.
-        #[arg(long, requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-        /// ISBT 128 facility whose DINs the hub asks the station for and sub-leases.
-        #[arg(long)]
-        din_facility: Option<String>,
-        /// Demos and training: accept donations numbered from the training facility.
-        #[arg(long)]
-        training: bool,
+        /// How the hub serves its tablets (as a station serves devices; --din-facility
+        /// names the facility whose DINs it asks the station for and sub-leases).
+        #[command(flatten)]
+        serve: ServeArgs,
         /// Start with the link to the station on or off (a bus with no internet, or to
         /// watch records cross the bus before they reach the station).
         #[arg(long, value_enum, default_value = "on")]
@@ -126,6 +101,44 @@ enum Command {
         /// JSON file with the document.
         file: PathBuf,
     },
+}
+
+/// How a station (or a hub) serves its devices.
+#[derive(clap::Args, Default)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8707 (plain HTTP only on loopback).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// PEM certificate chain: serve HTTPS.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// ISBT 128 facility identification number to lease DIN ranges for.
+    #[arg(long)]
+    din_facility: Option<String>,
+    /// A station for demos and training: also accept donations numbered from the
+    /// training facility (never for real donors).
+    #[arg(long)]
+    training: bool,
+}
+
+impl ServeArgs {
+    /// The flags over the configuration file's values, checked.
+    fn apply(self, config: &mut Config) -> Result<(), lifebridge_station::config::ConfigError> {
+        config.training |= self.training;
+        if let Some(addr) = self.listen {
+            config.listen = addr;
+        }
+        if let (Some(cert), Some(key)) = (self.tls_cert, self.tls_key) {
+            config.tls = Some(TlsConfig { cert, key });
+        }
+        if let Some(facility) = self.din_facility {
+            config.din.get_or_insert_with(DinConfig::default).facility = facility;
+        }
+        config.validate()
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -281,31 +294,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     // A refusal from the catalogue, in the operator's language.
     let say = |m: Message| m.render(lang);
     let command = cli.command.unwrap_or(Command::Serve {
-        listen: None,
-        tls_cert: None,
-        tls_key: None,
-        din_facility: None,
-        training: false,
+        serve: ServeArgs::default(),
     });
     match command {
-        Command::Serve {
-            listen,
-            tls_cert,
-            tls_key,
-            din_facility,
-            training,
-        } => {
-            config.training |= training;
-            if let Some(addr) = listen {
-                config.listen = addr;
-            }
-            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
-                config.tls = Some(TlsConfig { cert, key });
-            }
-            if let Some(facility) = din_facility {
-                config.din.get_or_insert_with(DinConfig::default).facility = facility;
-            }
-            config.validate()?;
+        Command::Serve { serve } => {
+            serve.apply(&mut config)?;
             let storage = open_storage(&config).await?;
             let station = server::start(config, storage).await?;
             // Tests and scripts read this line to find the port.
@@ -323,24 +316,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             code,
             name,
             upstream_cert,
-            listen,
-            tls_cert,
-            tls_key,
-            din_facility,
-            training,
+            serve,
             link,
         } => {
-            config.training |= training;
-            if let Some(addr) = listen {
-                config.listen = addr;
-            }
-            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
-                config.tls = Some(TlsConfig { cert, key });
-            }
-            if let Some(facility) = din_facility {
-                config.din.get_or_insert_with(DinConfig::default).facility = facility;
-            }
-            config.validate()?;
+            serve.apply(&mut config)?;
             let storage = open_storage(&config).await?;
             let enroll = match (upstream, code) {
                 (Some(url), Some(code)) => {
