@@ -436,6 +436,25 @@ pub async fn publish_reference(
     document: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    if !keep_reference(tx, kind, version, document, now).await? {
+        return Ok(false);
+    }
+    let station = station_id(tx).await?;
+    let item = reference_item(station, kind, version, document, now)?;
+    append(tx, &[item]).await?;
+    Ok(true)
+}
+
+/// Keeps a rules table or questionnaire as this station's own (the one validation reads);
+/// `false` if that version is kept already. [`publish_reference`] also sends it out; a
+/// hub keeps what its station published (crate::hub::store::import).
+pub async fn keep_reference(
+    tx: &mut dyn Tx,
+    kind: &str,
+    version: &str,
+    document: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let inserted = tx
         .execute(
             "INSERT INTO reference_document (kind, version, body, published_at) VALUES (?1, ?2, ?3, ?4)
@@ -443,13 +462,7 @@ pub async fn publish_reference(
             params![kind, version, document.to_string(), now.to_rfc3339()],
         )
         .await?;
-    if inserted == 0 {
-        return Ok(false);
-    }
-    let station = station_id(tx).await?;
-    let item = reference_item(station, kind, version, document, now)?;
-    append(tx, &[item]).await?;
-    Ok(true)
+    Ok(inserted > 0)
 }
 
 /// The body of the latest published reference document of `kind` (`rules`).

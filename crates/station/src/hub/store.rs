@@ -231,11 +231,27 @@ pub async fn import(
     };
     let mut outcome = ImportOutcome::default();
     let mut items = Vec::new();
-    let local: std::collections::BTreeSet<Uuid> = tablets(tx)
-        .await?
-        .into_iter()
-        .map(|t| t.device_id)
+    let mut local = std::collections::BTreeSet::new();
+    for r in tx.query("SELECT device_id FROM device", &[]).await? {
+        local.insert(parse_uuid(r.str(0)?)?);
+    }
+    // Every donor of the page, loaded and locked once and saved once, merged in page
+    // order (as a push merges its batch).
+    let donor_entries: Vec<LocalChange> = records
+        .iter()
+        .filter(|r| r.kind == RemoteKind::Donor && r.target_device.is_none())
+        .map(|r| LocalChange {
+            seq: 0,
+            hlc: r.hlc,
+            entity: EntityKind::Donor,
+            entity_id: r.id,
+            body: r.body.clone(),
+            field_clocks: r.field_clocks.clone(),
+        })
         .collect();
+    let mut donors = crate::ingest::load_donors(tx, &donor_entries).await?;
+    let mut changed = std::collections::BTreeSet::new();
+    let mut donor_entries = donor_entries.iter();
     for r in records {
         let item = |target_device| FeedItem {
             kind: r.kind,
@@ -259,27 +275,20 @@ pub async fn import(
                 }
             }
             (RemoteKind::Donor, None) => {
-                let entry = LocalChange {
-                    seq: 0,
-                    hlc: r.hlc,
-                    entity: EntityKind::Donor,
-                    entity_id: r.id,
-                    body: r.body.clone(),
-                    field_clocks: r.field_clocks.clone(),
+                let Some(entry) = donor_entries.next() else {
+                    continue;
                 };
-                let held = crate::ingest::load_donors(tx, std::slice::from_ref(&entry)).await?;
                 let (merged, state) =
-                    feed::derive_feed(r.origin_device, &entry, held.get(&r.id), now);
+                    feed::derive_feed(r.origin_device, entry, donors.get(&r.id), now);
                 // The station sending back what the hub's tablets wrote changes nothing:
                 // the tablets hold it already.
-                if state.is_some() && state.as_ref() == held.get(&r.id) {
+                if state.is_some() && state.as_ref() == donors.get(&r.id) {
                     outcome.own += 1;
                     continue;
                 }
                 if let Some(state) = state {
-                    let donors = std::collections::BTreeMap::from([(r.id, state)]);
-                    let changed = std::collections::BTreeSet::from([r.id]);
-                    crate::ingest::save_donors(tx, &donors, &changed).await?;
+                    donors.insert(r.id, state);
+                    changed.insert(r.id);
                 }
                 items.extend(merged);
             }
@@ -293,18 +302,14 @@ pub async fn import(
                     lifebridge_protocol::records::ReferenceDocumentBody,
                 >(&r.body)
                 {
-                    tx.execute(
-                        "INSERT INTO reference_document (kind, version, body, published_at) VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT (kind, version) DO NOTHING",
-                        params![doc.kind, doc.version, doc.document.to_string(), now.to_rfc3339()],
-                    )
-                    .await?;
+                    feed::keep_reference(tx, &doc.kind, &doc.version, &doc.document, now).await?;
                 }
                 items.push(item(None));
             }
             _ => items.push(item(None)),
         }
     }
+    crate::ingest::save_donors(tx, &donors, &changed).await?;
     outcome.appended = items.len() as u64;
     feed::append(tx, &items).await?;
     tx.execute(
