@@ -13,6 +13,7 @@
 mod body;
 mod clock;
 mod medical;
+mod questionnaire;
 mod references;
 mod writer;
 
@@ -72,6 +73,7 @@ pub async fn batch(
     }
     references::donors_known(tx, &checked).await?;
     medical::lifts(tx, &checked).await?;
+    questionnaire::answers(tx, &checked).await?;
     medical::dins_issued(tx, device_id, &checked, policy).await?;
     // The parsed records, in entry order, so what comes after need not parse again.
     Ok(checked.into_iter().map(|c| c.record).collect())
