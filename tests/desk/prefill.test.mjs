@@ -5,7 +5,8 @@
 // "tattoo, 3 months ago", switches language, and gets a QR. The QR is photographed as a
 // camera would see it (a 1280×720 grey frame, the code at an angle at ~30 % of the
 // height, blurred and noisy), and `lifebridge prefill read` decodes that frame to the
-// answers given; the next day it refuses the code. The page makes no request after it
+// answers given, which `lifebridge eligibility` takes as they are (the tattoo defers);
+// the next day it refuses the code. The page makes no request after it
 // loads. Saved as one file and opened with the network off, it works the same.
 // Screenshots go to artifacts/desk/prefill/.
 //
@@ -208,6 +209,25 @@ test('a donor pre-fills on the phone; the QR, photographed, reads back as their 
   assert.equal(got.json.birth_date, '1990-03-07');
   assert.equal(got.json.phone, '13800138000');
   assert.deepEqual(got.json.answers, answers);
+
+  // The answers are the questionnaire's own: the domain takes them as they are and the
+  // tattoo defers the donor, nothing else does.
+  const request = {
+    date: TODAY,
+    donor: { sex: got.json.sex, birth_date: got.json.birth_date },
+    procedure: 'whole_blood',
+    volume_ml: 400,
+    vitals: { weight_kg: 65, systolic_mmhg: 120, diastolic_mmhg: 75, pulse_bpm: 72, temperature_c: 36.6 },
+    tests: { hemoglobin_g_l: 140, alt_u_l: 20, hbsag: 'negative' },
+    history: [],
+    deferrals: [],
+    questionnaire: { version: got.json.questionnaire_version, answers: got.json.answers },
+  };
+  const decided = spawnSync(CLI, ['eligibility', '--lang', 'en'], { input: JSON.stringify(request), encoding: 'utf8' });
+  assert.equal(decided.status, 0, decided.stderr);
+  const decision = JSON.parse(decided.stdout);
+  assert.deepEqual(decision.reasons.map((r) => r.deferral_code), ['TATTOO'], decided.stdout);
+  assert.ok(decision.eligible_from > TODAY, decided.stdout);
 
   // The next day the same code is refused, saying the day it was for.
   const late = read([frame, '--today', TOMORROW]);
