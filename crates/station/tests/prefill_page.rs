@@ -47,6 +47,10 @@ async fn the_page_carries_everything_and_loads_nothing() {
         .to_str()
         .unwrap();
     assert!(csp.contains("default-src 'none'") && csp.contains("connect-src 'none'"));
+    // The same policy travels inside the document, for the copy saved on the phone.
+    assert!(html.contains(&format!(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">"
+    )));
 
     // Before any is published: the built-in questionnaire.
     let q = inlined(&html, "questionnaire");

@@ -23,6 +23,10 @@ const JS: &str = include_str!("../../ui/prefill.js");
 /// encoder rather than a hand-written one.
 const QR_JS: &str = include_str!("../../ui/vendor/qrcode.js");
 
+/// Whatever the page would load or send, the browser refuses: the donor's answers cannot
+/// leave the phone through it. Sent as a header and, for the saved copy, in a `<meta>`.
+const CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'";
+
 /// The catalogue namespace of the messages the page renders (its refusals); only these
 /// are inlined.
 const PAGE_NAMESPACE: &str = "prefill_page";
@@ -41,12 +45,7 @@ pub async fn page(app: Arc<AppState>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            // Whatever the page would load, the browser refuses: the donor's answers
-            // cannot leave the phone through it.
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'",
-            ),
+            (header::CONTENT_SECURITY_POLICY, CSP),
             (header::CACHE_CONTROL, "no-store"),
         ],
         render(&questionnaire),
@@ -83,7 +82,8 @@ pub fn render(questionnaire_json: &str) -> String {
         .filter(|(code, _)| code.split('.').next() == Some(PAGE_NAMESPACE))
         .collect();
     let messages = serde_json::Value::Object(messages).to_string();
-    let parts: [(&str, String); 5] = [
+    let parts: [(&str, String); 6] = [
+        ("/*csp*/", CSP.to_owned()),
         ("/*prefill.css*/", CSS.to_owned()),
         ("/*questionnaire.json*/", json_in_html(questionnaire_json)),
         ("/*messages.json*/", json_in_html(&messages)),
