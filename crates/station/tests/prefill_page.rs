@@ -90,7 +90,18 @@ async fn the_page_carries_everything_and_loads_nothing() {
 
 #[tokio::test]
 async fn the_page_offers_the_questionnaire_the_station_published() {
-    let ts = start(Backend::Sqlite, None).await.unwrap();
+    the_published_questionnaire(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_page_offers_the_questionnaire_the_station_published_postgres() {
+    the_published_questionnaire(Backend::Postgres).await;
+}
+
+async fn the_published_questionnaire(backend: Backend) {
+    let Some(ts) = start(backend, None).await else {
+        return;
+    };
     let mut q: Value =
         serde_json::from_str(lifebridge_domain::questionnaire::BUILT_IN_JSON).unwrap();
     q["version"] = "GB18467-2011-Q2".into();
