@@ -288,3 +288,53 @@ test('the page saved as one file works with the network off', async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('the whole questionnaire answered at its largest fits one QR of version 25 or less', async () => {
+  const pageUrl = `${url}/prefill`;
+  const { context, page, requests, errors } = await phone({ allow: pageUrl });
+  await page.goto(pageUrl, { waitUntil: 'load' });
+  requests.length = 0;
+  const q = JSON.parse(await page.locator('#questionnaire').textContent());
+  // A woman with a passport: every question applies, sex and birth date travel too.
+  await page.locator('#doc-kind').selectOption('passport');
+  await page.locator('#doc-number').fill('E12345678');
+  await page.locator('#doc-name').fill('欧阳明月');
+  await page.locator('#doc-sex input[value="female"]').check();
+  await page.locator('#doc-birth').fill('1990-05-01');
+  await page.locator('#doc-phone').fill('13800138000');
+  // "Yes" everywhere, so every follow-up applies; the longest option; a date as "how
+  // long ago"; numbers at their maximum; free text at 40 Chinese characters.
+  const text = '高血压，每天早上服用硝苯地平缓释片一片，已服用三年，血压控制在一百三十左右，无其他不适';
+  const all = q.sections.flatMap((s) => s.questions);
+  for (const question of all) {
+    const row = page.locator(`#q-${question.id}`);
+    await row.waitFor({ state: 'visible' });
+    if (question.type === 'yes_no') await row.locator('input[value="true"]').check();
+    if (question.type === 'choice') {
+      const longest = question.options.map((o) => o.id).sort((a, b) => b.length - a.length)[0];
+      await row.locator(`input[value="${longest}"]`).check();
+    }
+    if (question.type === 'date') await row.locator('.ago-n').fill('11');
+    if (question.type === 'number') await row.locator('input').fill(String(question.max));
+    if (question.type === 'text') await row.locator('input').fill(text.slice(0, question.max_length));
+  }
+  await page.locator('#generate').click();
+  await page.locator('#qr-canvas').waitFor();
+  const code = await page.locator('#qr-box').getAttribute('data-code');
+  const version = Number(await page.locator('#qr-canvas').getAttribute('data-version'));
+  const modules = Number(await page.locator('#qr-canvas').getAttribute('data-modules'));
+  console.log(`page code for the whole questionnaire: ${code.length} characters, QR version ${version} (${modules}×${modules} modules) at level M`);
+  assert.ok(version <= 25, `QR version ${version}`);
+  await page.screenshot({ path: join(SHOTS, '05-everything-answered.png'), fullPage: true });
+
+  const qr = join(SHOTS, '05-everything-answered-code.png');
+  await page.locator('#qr-canvas').screenshot({ path: qr });
+  const got = read([qr, '--today', TODAY]);
+  assert.equal(got.status, 0, got.stderr);
+  assert.equal(Object.keys(got.json.answers).length, all.length);
+  assert.equal(got.json.answers.tattoo_when.ago, 11);
+  assert.equal(read(['--text', code, '--today', TODAY]).json.name, '欧阳明月');
+  assert.deepEqual(requests, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
