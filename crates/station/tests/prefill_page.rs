@@ -134,3 +134,25 @@ async fn the_published_questionnaire(backend: Backend) {
         serde_json::from_str::<Value>(lifebridge_domain::questionnaire::BUILT_IN_JSON).unwrap()["version"]
     );
 }
+
+/// On the bus, the hub serves the page with the questionnaire its station published: a
+/// donor who saved no copy can still open it from the bus's network.
+#[tokio::test]
+async fn a_hub_serves_the_page_with_its_stations_questionnaire() {
+    let station = start(Backend::Sqlite, None).await.unwrap();
+    let mut q: Value =
+        serde_json::from_str(lifebridge_domain::questionnaire::BUILT_IN_JSON).unwrap();
+    q["version"] = "GB18467-2011-Q3".into();
+    station
+        .storage
+        .publish_reference("questionnaire", "GB18467-2011-Q3", &q, Utc::now())
+        .await
+        .unwrap();
+    let (hub, relay) = common::linked_hub(&station, "BUS-HUB", None).await;
+    relay.round().await.unwrap();
+    let (_, html) = get_page(&hub.url()).await;
+    assert_eq!(
+        inlined(&html, "questionnaire")["version"],
+        "GB18467-2011-Q3"
+    );
+}
