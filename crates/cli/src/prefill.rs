@@ -16,7 +16,8 @@ use crate::LangArg;
 #[derive(Subcommand)]
 pub enum PrefillCommand {
     /// Read a pre-fill QR from an image (PNG) and print what it holds as JSON; a code
-    /// that is damaged, of another format version or not for today is refused (exit 1).
+    /// that is damaged, of another format version, not for today or answering a
+    /// questionnaire version not held is refused (exit 1).
     Read(ReadArgs),
 }
 
@@ -34,6 +35,10 @@ pub struct ReadArgs {
     /// Language of a refusal; default from the locale (English or zh-CN).
     #[arg(long, value_enum)]
     lang: Option<LangArg>,
+    /// A questionnaire document (JSON) the code may answer besides the built-in one; a
+    /// code answering any other version is refused, as the tablet refuses it.
+    #[arg(long)]
+    questionnaire: Option<PathBuf>,
 }
 
 pub fn run(cmd: PrefillCommand) -> Result<()> {
@@ -59,7 +64,18 @@ fn read(args: ReadArgs) -> Result<()> {
     let today = args
         .today
         .unwrap_or_else(|| chrono::Local::now().date_naive());
-    match prefill_code::decode(&text, today) {
+    let given = args
+        .questionnaire
+        .as_deref()
+        .map(|p| crate::questionnaire::load(Some(p)))
+        .transpose()?;
+    let held = std::iter::once(lifebridge_domain::questionnaire::built_in())
+        .chain(given.as_ref())
+        .map(|q| q.version.as_str());
+    match prefill_code::decode(&text, today).and_then(|p| {
+        p.require_questionnaire(held)?;
+        Ok(p)
+    }) {
         Ok(prefill) => {
             println!("{}", serde_json::to_string_pretty(&prefill)?);
             Ok(())

@@ -91,6 +91,52 @@ fn reads_a_picture_of_the_code_and_refuses_it_another_day() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("was for 2026-12-05 only"), "{err}");
 
+    // A code answering a questionnaire version this computer does not hold is refused,
+    // unless that document is given.
+    let mut other = p.clone();
+    other.questionnaire_version = "GB18467-2011-Q9".into();
+    let code = prefill_code::encode(&other);
+    let args = [
+        "prefill",
+        "read",
+        "--text",
+        &code,
+        "--today",
+        "2026-12-05",
+        "--lang",
+        "en",
+    ];
+    let out = Command::new(env!("CARGO_BIN_EXE_lifebridge"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("version GB18467-2011-Q9"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = dir.path().join("q9.json");
+    std::fs::write(
+        &doc,
+        lifebridge_domain::questionnaire::BUILT_IN_JSON.replacen(
+            "GB18467-2011-Q1",
+            "GB18467-2011-Q9",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lifebridge"))
+        .args(args)
+        .args(["--questionnaire", doc.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // The scanned text itself, as a 2-D hand scanner types it.
     let out = Command::new(env!("CARGO_BIN_EXE_lifebridge"))
         .args(["prefill", "read", "--text", "LBQ2:BB8", "--lang", "en"])
