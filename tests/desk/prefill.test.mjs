@@ -325,6 +325,9 @@ test('the whole questionnaire answered at its largest fits one QR of version 25 
   const modules = Number(await page.locator('#qr-canvas').getAttribute('data-modules'));
   console.log(`page code for the whole questionnaire: ${code.length} characters, QR version ${version} (${modules}×${modules} modules) at level M`);
   assert.ok(version <= 25, `QR version ${version}`);
+  // Kept as text too: crates/protocol/tests/fixtures/ holds one such code, which the
+  // protocol's tests decode without a browser.
+  writeFileSync(join(SHOTS, '05-everything-answered-code.txt'), code);
   await page.screenshot({ path: join(SHOTS, '05-everything-answered.png'), fullPage: true });
 
   const qr = join(SHOTS, '05-everything-answered-code.png');

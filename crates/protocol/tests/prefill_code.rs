@@ -169,3 +169,45 @@ fn a_changed_character_is_mostly_refused() {
         "{read_as_other} of {tried} changed codes read as another pre-fill"
     );
 }
+
+/// A code the `/prefill` page made in Chromium (its `CompressionStream('deflate-raw')`
+/// and its own base45), the whole built-in questionnaire answered at its largest
+/// (tests/desk/prefill.test.mjs, 2026-12-02): the Rust decoder reads the page's output.
+#[test]
+fn a_code_the_page_made_decodes() {
+    let text = include_str!("fixtures/prefill-made-by-the-page.txt");
+    let made_on = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    let p = prefill_code::decode(text, made_on).unwrap();
+    assert_eq!(p.questionnaire_version, "GB18467-2011-Q1");
+    assert_eq!(p.document.kind().as_str(), "passport");
+    assert_eq!(p.document.number(), "E12345678");
+    assert_eq!(p.name, "欧阳明月");
+    assert_eq!(p.sex, Some(Sex::Female));
+    assert_eq!(p.birth_date, NaiveDate::from_ymd_opt(1990, 5, 1));
+    assert_eq!(p.phone.as_deref(), Some("13800138000"));
+    assert_eq!(p.answers["tattoo"], json!(true));
+    assert_eq!(
+        p.answers["tattoo_when"],
+        json!({"ago": 11, "unit": "months"})
+    );
+    assert!(
+        p.answers["medicines"]
+            .as_str()
+            .unwrap()
+            .starts_with("高血压")
+    );
+    // Every question of the built-in questionnaire applies to her and is answered.
+    let q: Value = serde_json::from_str(lifebridge_domain::questionnaire::BUILT_IN_JSON).unwrap();
+    let ids = q["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["questions"].as_array().unwrap())
+        .count();
+    assert_eq!(p.answers.len(), ids);
+    // Re-encoded by the Rust side it is the same pre-fill.
+    assert_eq!(
+        prefill_code::decode(&prefill_code::encode(&p), made_on).unwrap(),
+        p
+    );
+}
