@@ -3,12 +3,22 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use chrono::NaiveDate;
 use image::{GrayImage, Luma};
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_protocol::prefill_code::{self, Prefill};
+
+/// `lifebridge prefill read` with `args`, then `more`.
+fn read_with(args: &[&str], more: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lifebridge"))
+        .args(["prefill", "read"])
+        .args(args)
+        .args(more)
+        .output()
+        .unwrap()
+}
 
 fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -57,10 +67,7 @@ fn reads_a_picture_of_the_code_and_refuses_it_another_day() {
     picture(&prefill_code::encode(&p)).save(&path).unwrap();
     let path = path.to_str().unwrap();
 
-    let out = Command::new(env!("CARGO_BIN_EXE_lifebridge"))
-        .args(["prefill", "read", path, "--today", "2026-12-05"])
-        .output()
-        .unwrap();
+    let out = read_with(&[path, "--today", "2026-12-05"], &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -75,18 +82,7 @@ fn reads_a_picture_of_the_code_and_refuses_it_another_day() {
     assert_eq!(read["answers"]["tattoo_when"]["ago"], 3);
     assert_eq!(read["valid_on"], "2026-12-05");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_lifebridge"))
-        .args([
-            "prefill",
-            "read",
-            path,
-            "--today",
-            "2026-12-06",
-            "--lang",
-            "en",
-        ])
-        .output()
-        .unwrap();
+    let out = read_with(&[path, "--today", "2026-12-06", "--lang", "en"], &[]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("was for 2026-12-05 only"), "{err}");
@@ -96,20 +92,8 @@ fn reads_a_picture_of_the_code_and_refuses_it_another_day() {
     let mut other = p.clone();
     other.questionnaire_version = "GB18467-2011-Q9".into();
     let code = prefill_code::encode(&other);
-    let args = [
-        "prefill",
-        "read",
-        "--text",
-        &code,
-        "--today",
-        "2026-12-05",
-        "--lang",
-        "en",
-    ];
-    let out = Command::new(env!("CARGO_BIN_EXE_lifebridge"))
-        .args(args)
-        .output()
-        .unwrap();
+    let args = ["--text", &code, "--today", "2026-12-05", "--lang", "en"];
+    let out = read_with(&args, &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("version GB18467-2011-Q9"),
@@ -126,11 +110,7 @@ fn reads_a_picture_of_the_code_and_refuses_it_another_day() {
         ),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_lifebridge"))
-        .args(args)
-        .args(["--questionnaire", doc.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = read_with(&args, &["--questionnaire", doc.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",
@@ -138,10 +118,7 @@ fn reads_a_picture_of_the_code_and_refuses_it_another_day() {
     );
 
     // The scanned text itself, as a 2-D hand scanner types it.
-    let out = Command::new(env!("CARGO_BIN_EXE_lifebridge"))
-        .args(["prefill", "read", "--text", "LBQ2:BB8", "--lang", "en"])
-        .output()
-        .unwrap();
+    let out = read_with(&["--text", "LBQ2:BB8", "--lang", "en"], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("format LBQ2"));
 }
