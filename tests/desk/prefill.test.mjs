@@ -14,12 +14,13 @@
 // builds both), /usr/bin/chromium, playwright-core.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serveStation } from './station.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TARGET = process.env.CARGO_TARGET_DIR || join(ROOT, 'target');
@@ -119,18 +120,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lifebridge-prefill-'));
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
-  server = spawn(STATION, ['--data-dir', join(dir, 'data'), 'serve', '--listen', '127.0.0.1:0', '--training'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  url = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on (\S+)/);
-      if (m) resolve(m[1].replace(/\/$/, ''));
-    });
-    server.on('exit', (code) => reject(new Error(`station exited (${code})`)));
-  });
+  ({ server, url } = await serveStation(STATION, join(dir, 'data'), ['--training']));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
