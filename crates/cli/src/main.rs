@@ -18,6 +18,7 @@ use lifebridge_store::export::ExportTable;
 use lifebridge_store::{Store, StoreKey};
 
 mod label;
+mod prefill;
 
 #[derive(Parser)]
 #[command(
@@ -57,6 +58,9 @@ enum Command {
     /// Donation labels: render one, or pre-print a roll for a DIN range.
     #[command(subcommand)]
     Label(label::LabelCommand),
+    /// A donor's pre-fill QR from the station's /prefill page.
+    #[command(subcommand)]
+    Prefill(prefill::PrefillCommand),
 }
 
 #[derive(Subcommand)]
@@ -168,6 +172,7 @@ fn main() -> ExitCode {
         Command::Id(IdCommand::Check { number }) => report(id_check(&number), 1),
         Command::Eligibility { lang, rules } => report(eligibility(lang, rules.as_deref()), 2),
         Command::Label(cmd) => report(label::run(cmd), 1),
+        Command::Prefill(cmd) => report(prefill::run(cmd), 1),
         Command::Rules(RulesCommand::Show { json, rules }) => {
             report(rules_show(json, rules.as_deref()), 1)
         }
