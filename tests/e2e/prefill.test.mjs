@@ -1,0 +1,135 @@
+// Check-in by the donor's pre-filled QR in the real window: the code the donor made on
+// their phone (encoded with lifebridge_protocol::prefill_code by the prefill_frame
+// example, drawn into a camera-like 1280×720 frame) is read by the tablet's camera scan
+// (LIFEBRIDGE_CAMERA_FILES stands in for the camera: this machine has none); the nurse
+// sees who it is and what it holds, checks the new donor in with one tap, and the
+// physician's screening screen shows the answers ("tattoo" yes, with its date). A code
+// for another day is refused with the day it is for, and the manual check-in stays.
+import { after, afterEach, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { KEY, ROOT, click, demoStore, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
+
+const TARGET = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target");
+const FRAME_TOOL = path.join(TARGET, "debug", "examples", "prefill_frame");
+
+/** A valid GB 11643 resident ID from its first 17 digits (MOD 11-2). */
+function residentId(first17) {
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...first17].reduce((s, d, i) => s + Number(d) * weights[i], 0);
+  return first17 + "10X98765432"[sum % 11];
+}
+
+const NURSE = "登记护士 李敏";
+const PHYSICIAN = "体检医生 王强";
+// A woman born 1990-05-01 (even sequence digit) whom the demo store has never seen.
+const DONOR = { id: residentId("11010519900501024"), name: "周晓梅", birth: "1990-05-01" };
+
+/** The China date `days` from today, and `months` back, as YYYY-MM-DD. */
+function chinaDay({ days = 0, months = 0 } = {}) {
+  const d = new Date(Date.now() + 8 * 3600 * 1000);
+  d.setUTCDate(d.getUTCDate() + days);
+  if (months) d.setUTCMonth(d.getUTCMonth() - months);
+  return d.toISOString().slice(0, 10);
+}
+const TODAY = chinaDay();
+const YESTERDAY = chinaDay({ days: -1 });
+const TATTOOED = chinaDay({ months: 3 });
+
+const dir = mkdtempSync(path.join(tmpdir(), "lifebridge-prefill-"));
+// The "camera" reads this file at each scan; a test rewrites it to show another code.
+const FRAME = path.join(dir, "camera-frame.png");
+
+/** Writes the donor's code for `validOn` into the camera frame; returns the code's text. */
+function showCode(validOn) {
+  const answers = { feel_well: true, tattoo: true, tattoo_when: TATTOOED };
+  return execFileSync(FRAME_TOOL, [
+    "--out", FRAME, "--valid-on", validOn, "--resident-id", DONOR.id, "--name", DONOR.name,
+    "--phone", "13911112222", "--answers", JSON.stringify(answers),
+  ]).toString().trim();
+}
+
+let app;
+let browser;
+
+before(async () => {
+  showCode(TODAY);
+  const { store } = demoStore(2);
+  app = await launchApp({ LIFEBRIDGE_STORE: store, LIFEBRIDGE_STORE_KEY: KEY, LIFEBRIDGE_CAMERA_FILES: FRAME });
+  browser = app.browser;
+});
+
+afterEach(async (t) => {
+  if (t && browser) await shot(browser, `prefill-end-of-${t.name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(() => {});
+});
+
+after(async () => { await app?.close(); });
+
+async function resumeDrive() {
+  await click(browser, "button[data-resume]");
+  await browser.$("[data-testid=current-drive]").waitForDisplayed({ timeout: 10000 });
+}
+
+async function signOut() {
+  await click(browser, "#sign-out");
+  await browser.$("button[data-staff]").waitForDisplayed({ timeout: 10000 });
+}
+
+test("a camera scan of the donor's pre-filled code registers and checks them in, and screening shows the answers", async () => {
+  await signIn(browser, NURSE);
+  await resumeDrive();
+  await click(browser, "#tab-checkin");
+  await click(browser, "#scan-camera");
+  const who = await text(browser, "#prefill-view", 20000);
+  assert.match(who, new RegExp(DONOR.name));
+  assert.match(who, /女/);
+  assert.match(await text(browser, "#prefill-who"), /新献血者/);
+  const tattoo = await browser.$('#prefill-answers tr[data-question="tattoo"]');
+  assert.match(await tattoo.getText(), /是.*TATTOO/s);
+  assert.match(await (await browser.$('#prefill-answers tr[data-question="tattoo_when"]')).getText(), new RegExp(TATTOOED));
+  await shot(browser, "prefill-01-read");
+
+  await click(browser, "#prefill-check-in");
+  await browser.waitUntil(
+    async () => (await browser.$("#checkin-message").isDisplayed()) || (await browser.$("#prefill-error").isDisplayed()),
+    { timeout: 20000, timeoutMsg: "check-in gave no answer" },
+  );
+  if (await browser.$("#prefill-error").isDisplayed()) assert.fail(`check-in refused: ${await text(browser, "#prefill-error")}`);
+  assert.match(await text(browser, "#checkin-message"), new RegExp(DONOR.name));
+  await signOut();
+
+  await signIn(browser, PHYSICIAN);
+  await resumeDrive();
+  await click(browser, "#tab-screening");
+  const select = await browser.$("#screen-donor");
+  await select.waitForDisplayed({ timeout: 10000 });
+  await select.selectByVisibleText(`${DONOR.name} · ${DONOR.birth}`);
+  const answers = await text(browser, "#prefilled-answers", 10000);
+  assert.match(answers, /文身|纹身|tattoo/i);
+  assert.match(await (await browser.$('#prefilled-answers tr[data-question="tattoo"]')).getText(), /是/);
+  assert.match(await (await browser.$('#prefilled-answers tr[data-question="tattoo_when"]')).getText(), new RegExp(TATTOOED));
+  await shot(browser, "prefill-02-screening");
+  await signOut();
+});
+
+test("a code for another day is refused with the day it is for, and the manual check-in stays", async () => {
+  const code = showCode(YESTERDAY);
+  await signIn(browser, NURSE);
+  await resumeDrive();
+  await click(browser, "#tab-checkin");
+  await click(browser, "#scan-camera");
+  const refusal = await text(browser, "#prefill-error", 20000);
+  assert.match(refusal, new RegExp(`只在 ${YESTERDAY} 当天有效`));
+  assert.equal(await browser.$("#prefill-view").isExisting(), false);
+  assert.ok(await browser.$("#id-number").isDisplayed(), "the manual check-in is still there");
+  await shot(browser, "prefill-03-expired");
+
+  // A 2-D hand scanner types the same code, and Enter, into the focused ID field.
+  await scanInto(browser, "#id-number", code);
+  await browser.waitUntil(async () => new RegExp(YESTERDAY).test(await text(browser, "#prefill-error")), {
+    timeout: 20000, timeoutMsg: "the scanned code was not read as a pre-fill code",
+  });
+});
