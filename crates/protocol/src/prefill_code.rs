@@ -477,6 +477,46 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_without_its_last_byte_is_refused() {
+        // The final byte of a DEFLATE stream may hold only the end-of-block code: without
+        // it every literal came through and the JSON is whole, yet the code is cut.
+        let mut whole_json_seen = 0;
+        for n in 0..40 {
+            let json = format!(
+                r#"{{"q":"Q","d":"2026-12-05","i":{{"t":"passport","n":"E{n}","m":"{}"}}}}"#,
+                "张".repeat(n)
+            );
+            let mut enc = DeflateEncoder::new(Vec::new(), Compression::best());
+            enc.write_all(json.as_bytes()).unwrap();
+            let mut packed = enc.finish().unwrap();
+            packed.pop();
+            let mut lenient = Vec::new();
+            let _ = std::io::Read::read_to_end(
+                &mut flate2::read::DeflateDecoder::new(packed.as_slice()),
+                &mut lenient,
+            );
+            if lenient == json.as_bytes() {
+                whole_json_seen += 1;
+            }
+            let code = format!("{PREFIX}{}", base45::encode(&packed));
+            assert!(
+                matches!(
+                    decode(&code, day("2026-12-05")),
+                    Err(PrefillCodeError::Damaged {
+                        layer: Layer::Inflate,
+                        ..
+                    })
+                ),
+                "{json}"
+            );
+        }
+        assert!(
+            whole_json_seen > 0,
+            "no sample lost only its end-of-block code"
+        );
+    }
+
+    #[test]
     fn a_bomb_is_refused_without_inflating_it_all() {
         let today = day("2026-12-05");
         // 10 MB of spaces deflate to ~10 KB; the text stays within one symbol's size.

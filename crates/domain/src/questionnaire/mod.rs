@@ -255,7 +255,7 @@ impl Questionnaire {
         for q in self.questions() {
             for (label, meaning) in meanings(q) {
                 let Some(from) = &meaning.from else { continue };
-                let path = format!("question {} {label}.from", q.id);
+                let path = format!("question {} answer {label}: from", q.id);
                 let Some(date_q) = seen.get(from.as_str()) else {
                     return Err(doc_error(path, format!("no question {from}")));
                 };
@@ -323,7 +323,7 @@ impl Questionnaire {
         for (label, meaning) in meanings(q) {
             if meaning.defer.is_none() && !meaning.review {
                 return Err(doc_error(
-                    format!("{path} {label}"),
+                    format!("{path} answer {label}"),
                     "a meaning must defer or ask for review",
                 ));
             }
@@ -376,7 +376,7 @@ impl Questionnaire {
                     && rules.deferrals.deferral(code).is_none()
                 {
                     out.push(doc_error(
-                        format!("question {} {label}.defer", q.id),
+                        format!("question {} answer {label}: defer", q.id),
                         format!(
                             "{code} is not in the deferral catalogue of rules table {}",
                             rules.version
@@ -389,7 +389,8 @@ impl Questionnaire {
     }
 }
 
-/// A question's meanings with where they sit (`yes`, `no`, `option X`).
+/// A question's answers that mean something, each with its meaning: `yes`, `no`, or a
+/// choice's option id.
 pub fn meanings(q: &Question) -> Vec<(String, &Meaning)> {
     match &q.kind {
         QuestionKind::YesNo { yes, no } => yes
@@ -399,7 +400,7 @@ pub fn meanings(q: &Question) -> Vec<(String, &Meaning)> {
             .collect(),
         QuestionKind::Choice { options } => options
             .iter()
-            .filter_map(|o| o.means.as_ref().map(|m| (format!("option {}", o.id), m)))
+            .filter_map(|o| o.means.as_ref().map(|m| (o.id.clone(), m)))
             .collect(),
         _ => Vec::new(),
     }
