@@ -1,17 +1,20 @@
-// Check-in by the donor's pre-filled QR in the real window: the code the donor made on
-// their phone (encoded with lifebridge_protocol::prefill_code by the prefill_frame
-// example, drawn into a camera-like 1280×720 frame) is read by the tablet's camera scan
-// (LIFEBRIDGE_CAMERA_FILES stands in for the camera: this machine has none); the nurse
-// sees who it is and what it holds, checks the new donor in with one tap, and the
-// physician's screening screen shows the answers ("tattoo" yes, with its date). A code
-// for another day is refused with the day it is for, and the manual check-in stays.
+// Check-in by the donor's pre-filled QR in the real window: the donor fills the station's
+// /prefill page on a phone-sized headless Chromium ("tattoo", 3 months ago); the page's QR,
+// drawn into a camera-like 1280×720 frame (turned, scaled to ~30 % of the height, blurred,
+// noisy), is read by the tablet's camera scan (LIFEBRIDGE_CAMERA_FILES stands in for the
+// camera: this machine has none); the nurse sees who it is and what it holds, checks the
+// new donor in with one tap, and the physician's screening screen shows the answers
+// ("tattoo" yes, with its date). A code for another day (the page makes none, so the
+// prefill_frame example encodes it with the codec) is refused with the day it is for, and
+// the manual check-in stays.
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { KEY, ROOT, click, demoStore, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
+import { chromium } from "playwright-core";
+import { KEY, ROOT, Station, click, demoStore, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
 
 const TARGET = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target");
 const FRAME_TOOL = path.join(TARGET, "debug", "examples", "prefill_frame");
@@ -28,16 +31,23 @@ const PHYSICIAN = "体检医生 王强";
 // A woman born 1990-05-01 (even sequence digit) whom the demo store has never seen.
 const DONOR = { id: residentId("11010519900501024"), name: "周晓梅", birth: "1990-05-01" };
 
-/** The China date `days` from today, and `months` back, as YYYY-MM-DD. */
-function chinaDay({ days = 0, months = 0 } = {}) {
+/** The China date `days` from today, as YYYY-MM-DD. */
+function chinaDay(days = 0) {
   const d = new Date(Date.now() + 8 * 3600 * 1000);
   d.setUTCDate(d.getUTCDate() + days);
-  if (months) d.setUTCMonth(d.getUTCMonth() - months);
   return d.toISOString().slice(0, 10);
 }
+/** `day` `n` calendar months back, the day clamped to the month's last (as the core counts). */
+function monthsBack(day, n) {
+  const [y, m, d] = day.split("-").map(Number);
+  const months = y * 12 + (m - 1) - n;
+  const [yy, mm] = [Math.floor(months / 12), months % 12];
+  const last = new Date(Date.UTC(yy, mm + 1, 0)).getUTCDate();
+  return `${yy}-${String(mm + 1).padStart(2, "0")}-${String(Math.min(d, last)).padStart(2, "0")}`;
+}
 const TODAY = chinaDay();
-const YESTERDAY = chinaDay({ days: -1 });
-const TATTOOED = chinaDay({ months: 3 });
+const YESTERDAY = chinaDay(-1);
+const TATTOOED = monthsBack(TODAY, 3);
 
 const dir = mkdtempSync(path.join(tmpdir(), "lifebridge-prefill-"));
 // The "camera" reads this file at each scan; a test rewrites it to show another code.
@@ -52,11 +62,75 @@ function showCode(validOn) {
   ]).toString().trim();
 }
 
+/** The donor on their phone: the station's /prefill page in a phone-sized headless
+ * Chromium (China time), filled as the donor would, its QR photographed into FRAME. */
+async function fillThePage(station) {
+  const chrome = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+  });
+  try {
+    const context = await chrome.newContext({ locale: "zh-CN", timezoneId: "Asia/Shanghai", viewport: { width: 412, height: 915 } });
+    const page = await context.newPage();
+    await page.goto(`${station.url}/prefill`, { waitUntil: "load" });
+    await page.locator("#doc-number").fill(DONOR.id);
+    await page.locator("#doc-name").fill(DONOR.name);
+    await page.locator("#doc-phone").fill("13911112222");
+    await page.locator("#day").fill(TODAY);
+    // Every question shown: "no", except feeling well, sleep and food, and the tattoo.
+    const rows = await page.$$eval('[id^="q-"]', (els) => els.filter((e) => !e.hidden).map((e) => [e.id.slice(2), e.dataset.type]));
+    for (const [id, type] of rows) {
+      if (type !== "yes_no") continue;
+      const yes = ["feel_well", "slept_ate", "tattoo"].includes(id);
+      await page.locator(`#q-${id} input[value="${yes}"]`).check();
+    }
+    await page.locator("#q-tattoo_when").waitFor({ state: "visible" });
+    await page.locator("#q-tattoo_when .ago-n").fill("3");
+    await page.locator("#q-tattoo_when .ago-unit").selectOption("months");
+    await page.locator("#generate").click();
+    await page.locator("#qr-canvas").waitFor();
+    // The phone's screen as the tablet camera sees it: turned 7°, ~30 % of the frame's
+    // height, blurred, with sensor noise (seeded).
+    const png = await page.evaluate(() => {
+      const qr = document.getElementById("qr-canvas");
+      const frame = document.createElement("canvas");
+      frame.width = 1280;
+      frame.height = 720;
+      const g = frame.getContext("2d");
+      g.fillStyle = "#8c8c8c";
+      g.fillRect(0, 0, 1280, 720);
+      const side = Math.round(720 * 0.3);
+      g.translate(700, 340);
+      g.rotate((7 * Math.PI) / 180);
+      g.filter = "blur(0.5px)";
+      g.drawImage(qr, -side / 2, -side / 2, side, side);
+      g.setTransform(1, 0, 0, 1, 0, 0);
+      g.filter = "none";
+      const img = g.getImageData(0, 0, 1280, 720);
+      let seed = 20261202;
+      for (let i = 0; i < img.data.length; i += 4) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        const n = (seed / 2147483648 - 0.5) * 30;
+        for (let c = 0; c < 3; c++) img.data[i + c] = Math.max(0, Math.min(255, img.data[i + c] + n));
+      }
+      g.putImageData(img, 0, 0);
+      return frame.toDataURL("image/png");
+    });
+    writeFileSync(FRAME, Buffer.from(png.split(",")[1], "base64"));
+    await page.screenshot({ path: path.join(ROOT, "artifacts", "e2e", "prefill-00-phone.png"), fullPage: true });
+  } finally {
+    await chrome.close();
+  }
+}
+
+let station;
 let app;
 let browser;
 
 before(async () => {
-  showCode(TODAY);
+  station = await Station.create();
+  await station.start();
+  await fillThePage(station);
   const { store } = demoStore(2);
   app = await launchApp({ LIFEBRIDGE_STORE: store, LIFEBRIDGE_STORE_KEY: KEY, LIFEBRIDGE_CAMERA_FILES: FRAME });
   browser = app.browser;
@@ -66,7 +140,10 @@ afterEach(async (t) => {
   if (t && browser) await shot(browser, `prefill-end-of-${t.name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(() => {});
 });
 
-after(async () => { await app?.close(); });
+after(async () => {
+  await app?.close();
+  await station?.stop();
+});
 
 async function resumeDrive() {
   await click(browser, "button[data-resume]");
@@ -90,6 +167,7 @@ test("a camera scan of the donor's pre-filled code registers and checks them in,
   const tattoo = await browser.$('#prefill-answers tr[data-question="tattoo"]');
   assert.match(await tattoo.getText(), /是.*TATTOO/s);
   assert.match(await (await browser.$('#prefill-answers tr[data-question="tattoo_when"]')).getText(), new RegExp(TATTOOED));
+  assert.equal(await browser.$('#prefill-answers tr[data-question="pregnant"]').isExisting(), true, "a woman's questions are answered");
   await shot(browser, "prefill-01-read");
 
   await click(browser, "#prefill-check-in");
