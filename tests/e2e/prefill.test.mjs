@@ -14,6 +14,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
+import { cameraFrame } from "../desk/camera-frame.mjs";
 import { KEY, ROOT, Station, click, demoStore, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
 
 const TARGET = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target");
@@ -89,34 +90,7 @@ async function fillThePage(station) {
     await page.locator("#q-tattoo_when .ago-unit").selectOption("months");
     await page.locator("#generate").click();
     await page.locator("#qr-canvas").waitFor();
-    // The phone's screen as the tablet camera sees it: turned 7°, ~30 % of the frame's
-    // height, blurred, with sensor noise (seeded).
-    const png = await page.evaluate(() => {
-      const qr = document.getElementById("qr-canvas");
-      const frame = document.createElement("canvas");
-      frame.width = 1280;
-      frame.height = 720;
-      const g = frame.getContext("2d");
-      g.fillStyle = "#8c8c8c";
-      g.fillRect(0, 0, 1280, 720);
-      const side = Math.round(720 * 0.3);
-      g.translate(700, 340);
-      g.rotate((7 * Math.PI) / 180);
-      g.filter = "blur(0.5px)";
-      g.drawImage(qr, -side / 2, -side / 2, side, side);
-      g.setTransform(1, 0, 0, 1, 0, 0);
-      g.filter = "none";
-      const img = g.getImageData(0, 0, 1280, 720);
-      let seed = 20261202;
-      for (let i = 0; i < img.data.length; i += 4) {
-        seed = (seed * 1103515245 + 12345) % 2147483648;
-        const n = (seed / 2147483648 - 0.5) * 30;
-        for (let c = 0; c < 3; c++) img.data[i + c] = Math.max(0, Math.min(255, img.data[i + c] + n));
-      }
-      g.putImageData(img, 0, 0);
-      return frame.toDataURL("image/png");
-    });
-    writeFileSync(FRAME, Buffer.from(png.split(",")[1], "base64"));
+    writeFileSync(FRAME, await cameraFrame(page));
     await page.screenshot({ path: path.join(ROOT, "artifacts", "e2e", "prefill-00-phone.png"), fullPage: true });
   } finally {
     await chrome.close();

@@ -14,14 +14,13 @@ use lifebridge_store::records::{DonorDetails, NewDonor};
 use lifebridge_store::{Actor, Store, StoreError, StoreKey, demo};
 use serde_json::{Value, json};
 
-struct Bus {
-    _dir: tempfile::TempDir,
-    store: Store,
-    nurse: Actor,
-    drive: lifebridge_domain::entities::Drive,
-}
-
-fn bus() -> Bus {
+/// Today's demo drive on a new store, with its registration nurse.
+fn bus() -> (
+    tempfile::TempDir,
+    Store,
+    Actor,
+    lifebridge_domain::entities::Drive,
+) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(
         &dir.path().join("d.db"),
@@ -41,12 +40,7 @@ fn bus() -> Bus {
         .drives_on(lifebridge_store::china_today())
         .unwrap()
         .remove(0);
-    Bus {
-        _dir: dir,
-        store,
-        nurse: Actor::staff(nurse),
-        drive,
-    }
+    (dir, store, Actor::staff(nurse), drive)
 }
 
 /// A valid resident ID born 1990-05-01; the sequence's parity gives the sex.
@@ -105,12 +99,7 @@ fn visit_count(store: &Store) -> i64 {
 
 #[test]
 fn a_new_donor_is_registered_and_checked_in_from_the_code_with_the_answers_on_the_visit() {
-    let Bus {
-        _dir,
-        mut store,
-        nurse,
-        drive,
-    } = bus();
+    let (_dir, mut store, nurse, drive) = bus();
     let today = drive.date;
     let tattooed = today.checked_sub_months(Months::new(3)).unwrap();
     let doc = resident_id(Sex::Female, today);
@@ -187,12 +176,7 @@ fn a_new_donor_is_registered_and_checked_in_from_the_code_with_the_answers_on_th
 
 #[test]
 fn a_donor_on_record_is_found_by_document_and_a_different_name_is_pointed_out() {
-    let Bus {
-        _dir,
-        mut store,
-        nurse,
-        drive,
-    } = bus();
+    let (_dir, mut store, nurse, drive) = bus();
     let today = drive.date;
     let doc = resident_id(Sex::Male, today);
     let known = store
@@ -227,12 +211,7 @@ fn a_donor_on_record_is_found_by_document_and_a_different_name_is_pointed_out() 
 
 #[test]
 fn a_booked_donor_checks_in_with_the_same_scan_and_counts_as_arrived() {
-    let Bus {
-        _dir,
-        mut store,
-        nurse,
-        drive,
-    } = bus();
+    let (_dir, mut store, nurse, drive) = bus();
     let today = drive.date;
     let doc = resident_id(Sex::Female, today);
     let appointment = Appointment {
@@ -276,12 +255,7 @@ fn a_booked_donor_checks_in_with_the_same_scan_and_counts_as_arrived() {
 
 #[test]
 fn an_expired_code_is_refused_in_the_catalogue_s_words_and_nothing_is_written() {
-    let Bus {
-        _dir,
-        mut store,
-        nurse,
-        drive,
-    } = bus();
+    let (_dir, mut store, nurse, drive) = bus();
     let today = drive.date;
     let yesterday = today.pred_opt().unwrap();
     let code = prefill_code::encode(&prefill(
@@ -312,12 +286,7 @@ fn an_expired_code_is_refused_in_the_catalogue_s_words_and_nothing_is_written() 
 #[test]
 fn answers_to_a_questionnaire_this_tablet_lacks_or_that_do_not_fit_are_refused_naming_the_question()
 {
-    let Bus {
-        _dir,
-        mut store,
-        nurse,
-        drive,
-    } = bus();
+    let (_dir, mut store, nurse, drive) = bus();
     let today = drive.date;
     let (donors, visits) = (donor_count(&store), visit_count(&store));
 
@@ -366,12 +335,7 @@ fn answers_to_a_questionnaire_this_tablet_lacks_or_that_do_not_fit_are_refused_n
 
 #[test]
 fn the_check_in_action_itself_refuses_answers_that_do_not_fit_before_writing() {
-    let Bus {
-        _dir,
-        mut store,
-        nurse,
-        drive,
-    } = bus();
+    let (_dir, mut store, nurse, drive) = bus();
     let today = drive.date;
     let donor = store
         .register_donor(
@@ -406,12 +370,7 @@ fn the_check_in_action_itself_refuses_answers_that_do_not_fit_before_writing() {
 
 #[test]
 fn a_questionnaire_the_station_published_is_one_the_tablet_knows() {
-    let Bus {
-        _dir,
-        mut store,
-        nurse,
-        drive,
-    } = bus();
+    let (_dir, mut store, nurse, drive) = bus();
     let today = drive.date;
     let mut published = lifebridge_domain::questionnaire::built_in().clone();
     published.version = "STATION-2027-Q1".into();
