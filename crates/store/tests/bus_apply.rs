@@ -263,7 +263,6 @@ fn a_malformed_record_is_skipped_and_named_and_the_page_goes_on() {
 
 #[test]
 fn the_answers_a_donor_brought_reach_the_physician_s_tablet_with_the_visit() {
-    use lifebridge_domain::entities::Role;
     use lifebridge_domain::resident_id::{IdentityDocument, mod11_2_check_char};
     use lifebridge_protocol::prefill_code::{self, Prefill};
     let dir = tempfile::tempdir().unwrap();
@@ -271,13 +270,7 @@ fn the_answers_a_donor_brought_reach_the_physician_s_tablet_with_the_visit() {
     lifebridge_store::demo::seed(&mut a, 1, |_| Ok(())).unwrap();
     let drive = drive_id(&a);
     let today = a.drive(drive).unwrap().date;
-    let nurse = a
-        .staff_list()
-        .unwrap()
-        .into_iter()
-        .find(|s| s.roles == [Role::Registration])
-        .unwrap()
-        .id;
+    let nurse = a.staff_by_name("登记护士 李敏").unwrap().unwrap().id;
     let first17 = "33010619850612004";
     let number = format!("{first17}{}", mod11_2_check_char(first17).unwrap());
     let answers = std::collections::BTreeMap::from([

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Months, NaiveDate};
-use lifebridge_domain::entities::{Appointment, Role, Visit};
+use lifebridge_domain::entities::{Appointment, Visit};
 use lifebridge_domain::resident_id::{IdentityDocument, mod11_2_check_char};
 use lifebridge_domain::{Procedure, Sex};
 use lifebridge_protocol::prefill_code::{self, Prefill};
@@ -29,13 +29,7 @@ fn bus() -> (
     )
     .unwrap();
     demo::seed_collected(&mut store, 1, |_| Ok(())).unwrap();
-    let nurse = store
-        .staff_list()
-        .unwrap()
-        .into_iter()
-        .find(|s| s.roles == [Role::Registration])
-        .unwrap()
-        .id;
+    let nurse = store.staff_by_name("登记护士 李敏").unwrap().unwrap().id;
     let drive = store
         .drives_on(lifebridge_store::china_today())
         .unwrap()
