@@ -54,11 +54,11 @@ const dir = mkdtempSync(path.join(tmpdir(), "lifebridge-prefill-"));
 // The "camera" reads this file at each scan; a test rewrites it to show another code.
 const FRAME = path.join(dir, "camera-frame.png");
 
-/** Writes the donor's code for `validOn` into the camera frame; returns the code's text. */
-function showCode(validOn) {
+/** Writes `donor`'s code for `validOn` into the camera frame; returns the code's text. */
+function showCode(validOn, donor = DONOR) {
   const answers = { feel_well: true, tattoo: true, tattoo_when: TATTOOED };
   return execFileSync(FRAME_TOOL, [
-    "--out", FRAME, "--valid-on", validOn, "--resident-id", DONOR.id, "--name", DONOR.name,
+    "--out", FRAME, "--valid-on", validOn, "--resident-id", donor.id, "--name", donor.name,
     "--phone", "13911112222", "--answers", JSON.stringify(answers),
   ]).toString().trim();
 }
@@ -184,4 +184,22 @@ test("a code for another day is refused with the day it is for, and the manual c
   await browser.waitUntil(async () => new RegExp(YESTERDAY).test(await text(browser, "#prefill-error")), {
     timeout: 20000, timeoutMsg: "the scanned code was not read as a pre-fill code",
   });
+});
+
+test("a donor too old for whole blood is registered from the code and checked in only with a reason", async () => {
+  // Born 1950: past every age limit, which the core says at check-in as for any donor.
+  const OLD = { id: residentId("11010519500301013"), name: "吴国栋" };
+  showCode(TODAY, OLD);
+  await click(browser, "#scan-camera");
+  assert.match(await text(browser, "#prefill-who", 20000), /新献血者/);
+  await click(browser, "#prefill-check-in");
+  // Registered now; the screen reads the code again and shows why a reason is needed.
+  const reason = await browser.$("#prefill-confirm-reason");
+  await reason.waitForDisplayed({ timeout: 20000 });
+  assert.match(await text(browser, "#prefill-who"), /本机已有此献血者/);
+  assert.equal(await (await browser.$("#prefill-check-in")).isEnabled(), false, "no check-in without a reason");
+  await shot(browser, "prefill-04-needs-reason");
+  await reason.setValue("来做单采血浆咨询");
+  await click(browser, "#prefill-check-in");
+  assert.match(await text(browser, "#checkin-message", 20000), new RegExp(OLD.name));
 });

@@ -395,3 +395,45 @@ fn a_questionnaire_the_station_published_is_one_the_tablet_knows() {
         .unwrap();
     assert_eq!(visit.prefill.unwrap().version, "STATION-2027-Q1");
 }
+
+#[test]
+fn a_donor_whom_age_does_not_allow_is_checked_in_by_code_only_with_a_reason() {
+    let (_dir, mut store, nurse, drive) = bus();
+    let today = drive.date;
+    let first17 = "11010519500301013"; // born 1950: past every age limit
+    let doc = IdentityDocument::parse(
+        "resident_id",
+        &format!("{first17}{}", mod11_2_check_char(first17).unwrap()),
+        today,
+    )
+    .unwrap();
+    let code = prefill_code::encode(&prefill(doc.clone(), today, BTreeMap::new()));
+    let visits = visit_count(&store);
+    let e = store
+        .check_in_prefilled(nurse, drive.id, &code, today, None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            lifebridge_store::screens::ScreenError::Refused(
+                lifebridge_store::screens::ScreenRefusal::NeedsConfirmation { .. }
+            )
+        ),
+        "{e}"
+    );
+    assert_eq!(visit_count(&store), visits);
+    // Registered from the code: the second scan finds them and shows why.
+    let view = store.read_prefill(drive.id, &code, today).unwrap();
+    let donor = view.donor.unwrap();
+    assert!(
+        !store
+            .check_in_status(donor.id, today)
+            .unwrap()
+            .eligible_today
+    );
+    let visit = store
+        .check_in_prefilled(nurse, drive.id, &code, today, Some("plasma enquiry"))
+        .unwrap();
+    assert_eq!(visit.donor_id, donor.id);
+    assert!(visit.prefill.is_some());
+}

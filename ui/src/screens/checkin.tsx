@@ -119,7 +119,12 @@ export function CheckIn({ drive }: { drive: Drive }) {
       setMessage(`${t("checked_in")}: ${prefill.name}`);
       setPrefill(null); setOverview(null); setCode("");
       loadBooked();
-    } catch (err) { setPrefillError(refusalText(err)); }
+    } catch (err) {
+      // A donor whom age or history do not allow today (registered from the code just
+      // now, perhaps): read the code again so the screen shows why and asks for a reason.
+      if ((err as { code?: string }).code === "checkin_needs_confirmation") await readCode(code);
+      setPrefillError(refusalText(err));
+    }
   };
 
   const words = (x: Text) => (lang.value === "en" ? x.en : x.zh);
