@@ -179,8 +179,9 @@ test("a code for another day is refused with the day it is for, and the manual c
   assert.ok(await browser.$("#id-number").isDisplayed(), "the manual check-in is still there");
   await shot(browser, "prefill-03-expired");
 
-  // A 2-D hand scanner types the same code, and Enter, into the focused ID field.
-  await scanInto(browser, "#id-number", code);
+  // A 2-D hand scanner types the same code (after the QR's AIM identifier), and Enter,
+  // into the focused ID field.
+  await scanInto(browser, "#id-number", `]Q1${code}`);
   await browser.waitUntil(async () => new RegExp(YESTERDAY).test(await text(browser, "#prefill-error")), {
     timeout: 20000, timeoutMsg: "the scanned code was not read as a pre-fill code",
   });

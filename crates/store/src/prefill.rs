@@ -151,10 +151,11 @@ impl Store {
         today: NaiveDate,
     ) -> Result<(PrefillView, Prefill)> {
         let drive = self.drive(drive_id)?;
-        let decoded = prefill_code::decode(code, today).map_err(|e| StoreError::Refused {
-            field: "code".to_owned(),
-            message: e.message(),
-        })?;
+        let decoded =
+            prefill_code::decode(without_aim(code), today).map_err(|e| StoreError::Refused {
+                field: "code".to_owned(),
+                message: e.message(),
+            })?;
         let kind = decoded.document.kind();
         let donor = self.donor_by_document(kind.as_str(), decoded.document.number())?;
         let sex = donor
@@ -260,6 +261,16 @@ impl Store {
         )?
         .pop();
         Ok(visit.and_then(|v| v.prefill))
+    }
+}
+
+/// The code as its symbol holds it: a 2-D hand scanner set to send AIM symbology
+/// identifiers types `]Q1` (QR) before the data. Nothing else is stripped — not even
+/// blanks (`labels::scan::strip_scanner_noise` trims them): a base45 text may end in one.
+fn without_aim(code: &str) -> &str {
+    match code.strip_prefix("]Q") {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => &rest[1..],
+        _ => code,
     }
 }
 

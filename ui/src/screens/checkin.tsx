@@ -6,6 +6,10 @@ import { lang, t } from "../i18n";
 import { renderMessage } from "../messages";
 import { options } from "../options";
 
+/** A pre-fill code's text, as typed by a hand scanner (perhaps after the QR's AIM
+ * identifier `]Q1`) or pasted: read as a code, never checked as an ID number. */
+const PREFILL_CODE = /^(\]Q\d)?LBQ\d*:/;
+
 export function CheckIn({ drive }: { drive: Drive }) {
   const [kind, setKind] = useState("resident_id");
   const [text, setText] = useState("");
@@ -36,7 +40,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
     setText(value);
     setFound(null); setOverview(null); setMessage(null); setError(null);
     // A pre-fill code typed by a hand scanner is read on its Enter, not checked as an ID.
-    if (/^LBQ\d*:/.test(value.trim())) { setCheck(null); setCheckError(null); return; }
+    if (PREFILL_CODE.test(value.trimStart())) { setCheck(null); setCheckError(null); return; }
     if (value.trim().length < 6) { setCheck(null); setCheckError(null); return; }
     try {
       const answer = await call("check_document", { kind, number: value });
@@ -54,7 +58,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
   const search = async (e: Event) => {
     e.preventDefault();
     // A hand scanner aimed at a pre-fill QR types its text into whichever field has the focus.
-    if (/^LBQ\d*:/.test(text.trim())) { setCode(text.trim()); setText(""); await readCode(text); return; }
+    if (PREFILL_CODE.test(text.trimStart())) { setCode(text.trimStart()); setText(""); await readCode(text); return; }
     try {
       const donors = await call("find_donors", { query: text.trim() });
       setFound(donors);
@@ -95,7 +99,8 @@ export function CheckIn({ drive }: { drive: Drive }) {
     setConfirmation("");
     if (value.trim() === "") return;
     try {
-      const view = await call("read_prefill", { driveId: drive.id, text: value.trim() });
+      // Only leading blanks go: a base45 code may end in a space.
+      const view = await call("read_prefill", { driveId: drive.id, text: value.trimStart() });
       setPrefill(view);
       // A donor on record: their overview says whether history allows today.
       if (view.donor) setOverview(await call("donor_overview", { donorId: view.donor.id }));
@@ -115,7 +120,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
   const checkInPrefilled = async () => {
     if (!prefill) return;
     try {
-      await call("check_in_prefilled", { driveId: drive.id, text: code.trim(), confirmation: blocked ? confirmation : null });
+      await call("check_in_prefilled", { driveId: drive.id, text: code.trimStart(), confirmation: blocked ? confirmation : null });
       setMessage(`${t("checked_in")}: ${prefill.name}`);
       setPrefill(null); setOverview(null); setCode("");
       loadBooked();
