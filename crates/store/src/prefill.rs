@@ -68,8 +68,9 @@ pub struct PrefillView {
 
 impl Store {
     /// The questionnaire of `version` this device holds: the built-in one or one the
-    /// station published; `None` when it has neither.
-    pub fn questionnaire(&self, version: &str) -> Result<Option<Questionnaire>> {
+    /// station published; `None` when it has neither. (Merging with the screening's
+    /// `Store::questionnaires`, this becomes a search of that list.)
+    pub fn questionnaire_of_version(&self, version: &str) -> Result<Option<Questionnaire>> {
         let built_in = questionnaire::built_in();
         if built_in.version == version {
             return Ok(Some(built_in.clone()));
@@ -98,15 +99,17 @@ impl Store {
         sex: Sex,
         date: NaiveDate,
     ) -> Result<(Questionnaire, questionnaire::Outcome)> {
-        let doc = self.questionnaire(&prefill.version)?.ok_or_else(|| {
-            let e = prefill_code::PrefillCodeError::UnknownQuestionnaire {
-                version: prefill.version.clone(),
-            };
-            StoreError::Refused {
-                field: "prefill_answers.version".to_owned(),
-                message: e.message(),
-            }
-        })?;
+        let doc = self
+            .questionnaire_of_version(&prefill.version)?
+            .ok_or_else(|| {
+                let e = prefill_code::PrefillCodeError::UnknownQuestionnaire {
+                    version: prefill.version.clone(),
+                };
+                StoreError::Refused {
+                    field: "prefill_answers.version".to_owned(),
+                    message: e.message(),
+                }
+            })?;
         let outcome = doc
             .evaluate(&self.rules()?, sex, date, &prefill.answers)
             .map_err(|e| StoreError::Refused {
