@@ -134,31 +134,22 @@ impl Store {
         Ok((doc, outcome))
     }
 
-    /// Reads a scanned pre-fill code for check-in at `drive_id` on `today` (China time):
-    /// decoded and checked (the day, the document, the questionnaire version, the
-    /// answers for the donor's sex), with the donor on record and their booking.
-    pub fn read_prefill(
-        &self,
-        drive_id: RecordId,
-        code: &str,
-        today: NaiveDate,
-    ) -> Result<PrefillView> {
-        self.read_prefill_code(drive_id, code, today)
-            .map(|(view, _)| view)
+    /// Reads a scanned pre-fill code for check-in at `drive_id`: decoded and checked (for
+    /// the drive's day — the day the donor chose to come —, the document, the
+    /// questionnaire version, the answers for the donor's sex), with the donor on record
+    /// and their booking.
+    pub fn read_prefill(&self, drive_id: RecordId, code: &str) -> Result<PrefillView> {
+        self.read_prefill_code(drive_id, code).map(|(view, _)| view)
     }
 
-    fn read_prefill_code(
-        &self,
-        drive_id: RecordId,
-        code: &str,
-        today: NaiveDate,
-    ) -> Result<(PrefillView, Prefill)> {
+    fn read_prefill_code(&self, drive_id: RecordId, code: &str) -> Result<(PrefillView, Prefill)> {
         let drive = self.drive(drive_id)?;
-        let decoded =
-            prefill_code::decode(without_aim(code), today).map_err(|e| StoreError::Refused {
+        let decoded = prefill_code::decode(without_aim(code), drive.date).map_err(|e| {
+            StoreError::Refused {
                 field: "code".to_owned(),
                 message: e.message(),
-            })?;
+            }
+        })?;
         let kind = decoded.document.kind();
         let donor = self.donor_by_document(kind.as_str(), decoded.document.number())?;
         let sex = donor
@@ -208,8 +199,9 @@ impl Store {
 
     /// Checks a donor in by their pre-fill code: read again (nothing the screen sends is
     /// trusted), the donor registered from it when this device does not know the
-    /// document, then checked in with the answers kept on the visit. A donor whom
-    /// history does not allow today needs `confirmation`, as at every check-in.
+    /// document (checked as of `today`, as at every registration), then checked in with
+    /// the answers kept on the visit. A donor whom history does not allow today needs
+    /// `confirmation`, as at every check-in.
     pub fn check_in_prefilled(
         &mut self,
         actor: Actor,
@@ -218,7 +210,7 @@ impl Store {
         today: NaiveDate,
         confirmation: Option<&str>,
     ) -> std::result::Result<Visit, ScreenError> {
-        let (view, decoded) = self.read_prefill_code(drive_id, code, today)?;
+        let (view, decoded) = self.read_prefill_code(drive_id, code)?;
         let donor = match view.donor {
             Some(donor) => donor,
             None => self.register_donor_form(actor, registration(&decoded), today)?,

@@ -100,7 +100,7 @@ fn a_new_donor_is_registered_and_checked_in_from_the_code_with_the_answers_on_th
     let code = prefill_code::encode(&prefill(doc.clone(), today, tattoo_answers(tattooed)));
 
     let (donors_before, visits_before) = (donor_count(&store), visit_count(&store));
-    let view = store.read_prefill(drive.id, &code, today).unwrap();
+    let view = store.read_prefill(drive.id, &code).unwrap();
     assert_eq!(view.name, "王芳");
     assert_eq!(view.sex, Sex::Female, "from the resident ID number");
     assert_eq!(view.document.number, doc.number());
@@ -186,9 +186,7 @@ fn a_donor_on_record_is_found_by_document_and_a_different_name_is_pointed_out() 
     answers.insert("feel_well".into(), json!(true));
     let code = prefill_code::encode(&prefill(doc, today, answers));
     // As a 2-D hand scanner sending AIM identifiers types it: `]Q1` before the code.
-    let view = store
-        .read_prefill(drive.id, &format!("]Q1{code}"), today)
-        .unwrap();
+    let view = store.read_prefill(drive.id, &format!("]Q1{code}")).unwrap();
     assert_eq!(view.donor.as_ref().map(|d| d.id), Some(known.id));
     assert_eq!(view.sex, Sex::Male);
     assert_eq!(
@@ -237,7 +235,7 @@ fn a_booked_donor_checks_in_with_the_same_scan_and_counts_as_arrived() {
         })
         .unwrap();
     let code = prefill_code::encode(&prefill(doc, today, BTreeMap::new()));
-    let view = store.read_prefill(drive.id, &code, today).unwrap();
+    let view = store.read_prefill(drive.id, &code).unwrap();
     assert_eq!(view.appointment.map(|a| a.id), Some(appointment.id));
     store
         .check_in_prefilled(nurse, drive.id, &code, today, None)
@@ -260,7 +258,7 @@ fn an_expired_code_is_refused_in_the_catalogue_s_words_and_nothing_is_written() 
         yesterday,
         BTreeMap::new(),
     ));
-    let e = store.read_prefill(drive.id, &code, today).unwrap_err();
+    let e = store.read_prefill(drive.id, &code).unwrap_err();
     assert_eq!(refused_code(&e), ("code", "prefill.expired"));
     assert!(e.to_string().contains(&yesterday.to_string()), "{e}");
     let (donors, visits) = (donor_count(&store), visit_count(&store));
@@ -275,7 +273,7 @@ fn an_expired_code_is_refused_in_the_catalogue_s_words_and_nothing_is_written() 
         ("LBQ2:ABCDEF", "prefill.unsupported_version"),
         ("LBQ1:%%%%", "prefill.damaged_base45"),
     ] {
-        let e = store.read_prefill(drive.id, text, today).unwrap_err();
+        let e = store.read_prefill(drive.id, text).unwrap_err();
         assert_eq!(refused_code(&e).1, expected, "{text}");
     }
 }
@@ -290,7 +288,7 @@ fn answers_to_a_questionnaire_this_tablet_lacks_or_that_do_not_fit_are_refused_n
     let mut other = prefill(resident_id(Sex::Female, today), today, BTreeMap::new());
     other.questionnaire_version = "GB18467-2011-Q9".into();
     let e = store
-        .read_prefill(drive.id, &prefill_code::encode(&other), today)
+        .read_prefill(drive.id, &prefill_code::encode(&other))
         .unwrap_err();
     assert_eq!(
         refused_code(&e),
@@ -300,7 +298,7 @@ fn answers_to_a_questionnaire_this_tablet_lacks_or_that_do_not_fit_are_refused_n
     let mut wrong_type = BTreeMap::new();
     wrong_type.insert("tattoo".into(), json!("often"));
     let code = prefill_code::encode(&prefill(resident_id(Sex::Female, today), today, wrong_type));
-    let e = store.read_prefill(drive.id, &code, today).unwrap_err();
+    let e = store.read_prefill(drive.id, &code).unwrap_err();
     assert_eq!(
         refused_code(&e),
         ("prefill_answers.tattoo", "checkin.prefill_answer")
@@ -313,14 +311,14 @@ fn answers_to_a_questionnaire_this_tablet_lacks_or_that_do_not_fit_are_refused_n
     let mut unknown = BTreeMap::new();
     unknown.insert("favourite_colour".into(), json!("blue"));
     let code = prefill_code::encode(&prefill(resident_id(Sex::Female, today), today, unknown));
-    let e = store.read_prefill(drive.id, &code, today).unwrap_err();
+    let e = store.read_prefill(drive.id, &code).unwrap_err();
     assert_eq!(refused_code(&e).0, "prefill_answers.favourite_colour");
 
     // A man's code answering "pregnant" does not fit him.
     let mut pregnant = BTreeMap::new();
     pregnant.insert("pregnant".into(), json!(false));
     let code = prefill_code::encode(&prefill(resident_id(Sex::Male, today), today, pregnant));
-    let e = store.read_prefill(drive.id, &code, today).unwrap_err();
+    let e = store.read_prefill(drive.id, &code).unwrap_err();
     assert_eq!(refused_code(&e).0, "prefill_answers.pregnant");
 
     assert_eq!(
@@ -387,7 +385,7 @@ fn a_questionnaire_the_station_published_is_one_the_tablet_knows() {
     p.questionnaire_version = "STATION-2027-Q1".into();
     p.answers.insert("feel_well".into(), json!(false));
     let code = prefill_code::encode(&p);
-    let view = store.read_prefill(drive.id, &code, today).unwrap();
+    let view = store.read_prefill(drive.id, &code).unwrap();
     assert_eq!(view.prefill.version, "STATION-2027-Q1");
     assert!(
         view.answers[0].review,
@@ -426,7 +424,7 @@ fn a_donor_whom_age_does_not_allow_is_checked_in_by_code_only_with_a_reason() {
     );
     assert_eq!(visit_count(&store), visits);
     // Registered from the code: the second scan finds them and shows why.
-    let view = store.read_prefill(drive.id, &code, today).unwrap();
+    let view = store.read_prefill(drive.id, &code).unwrap();
     let donor = view.donor.unwrap();
     assert!(
         !store

@@ -95,7 +95,7 @@ pub fn drive_appointments(
 }
 
 /// What a scanned pre-fill code holds and whom it names, checked against this tablet's
-/// questionnaires for today (China time); refused in the catalogue's words (expired,
+/// questionnaires for the drive's day (China time); refused in the catalogue's words (expired,
 /// other version, damaged, not a pre-fill code) so the nurse falls back to the tablet.
 #[tauri::command]
 pub fn read_prefill(
@@ -104,7 +104,7 @@ pub fn read_prefill(
     text: String,
 ) -> CommandResult<PrefillView> {
     state.require(Role::Registration)?;
-    state.call(|s| s.read_prefill(drive_id, &text, china_today()))
+    state.call(|s| s.read_prefill(drive_id, &text))
 }
 
 /// Checks in the donor a pre-fill code names (registering them from it when this
