@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serveStation } from './station.mjs';
+import { cameraFrame } from './camera-frame.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TARGET = process.env.CARGO_TARGET_DIR || join(ROOT, 'target');
@@ -82,38 +83,6 @@ async function answerAll(page, yes) {
     answers[id] = value;
   }
   return answers;
-}
-
-/// The QR on the page as a camera sees it: a 1280×720 grey frame, the code turned 7°,
-/// scaled to 30 % of the frame's height, blurred and with sensor noise (seeded).
-async function cameraFrame(page) {
-  const data = await page.evaluate(() => {
-    const qr = document.getElementById('qr-canvas');
-    const frame = document.createElement('canvas');
-    frame.width = 1280;
-    frame.height = 720;
-    const g = frame.getContext('2d');
-    g.fillStyle = '#8c8c8c';
-    g.fillRect(0, 0, 1280, 720);
-    const side = Math.round(720 * 0.3);
-    g.translate(610, 380);
-    g.rotate((7 * Math.PI) / 180);
-    g.filter = 'blur(0.5px)';
-    g.imageSmoothingEnabled = true;
-    g.drawImage(qr, -side / 2, -side / 2, side, side);
-    g.setTransform(1, 0, 0, 1, 0, 0);
-    g.filter = 'none';
-    const img = g.getImageData(0, 0, 1280, 720);
-    let seed = 20261205;
-    for (let i = 0; i < img.data.length; i += 4) {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      const n = ((seed / 2147483648) - 0.5) * 30;
-      for (let c = 0; c < 3; c++) img.data[i + c] = Math.max(0, Math.min(255, img.data[i + c] + n));
-    }
-    g.putImageData(img, 0, 0);
-    return frame.toDataURL('image/png');
-  });
-  return Buffer.from(data.split(',')[1], 'base64');
 }
 
 before(async () => {
