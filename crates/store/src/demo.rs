@@ -18,6 +18,42 @@ use crate::records::{DonorDetails, NewDonation, NewDonor, NewDrive, NewStaff};
 use crate::screening::ScreeningForm;
 use crate::{Actor, Result, Store, StoreError};
 
+/// The answers of a donor of `sex` with nothing to declare: every question that applies
+/// answered so that it means nothing (a yes/no by the side without a meaning, a choice by
+/// its first option without one). For training drives and tests; a real donor's answers
+/// come from the donor.
+pub fn nothing_to_declare(
+    questionnaire: &lifebridge_domain::questionnaire::Questionnaire,
+    sex: Sex,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    use lifebridge_domain::questionnaire::QuestionKind;
+    let mut answers = std::collections::BTreeMap::new();
+    for q in questionnaire.questions() {
+        if !questionnaire.applies(q, sex, &answers) {
+            continue;
+        }
+        let answer = match &q.kind {
+            // "No" unless "no" is what means something ("do you feel well?").
+            QuestionKind::YesNo { no, .. } => Some(serde_json::Value::Bool(no.is_some())),
+            QuestionKind::Choice { options } => options
+                .iter()
+                .find(|o| o.means.is_none())
+                .map(|o| serde_json::Value::String(o.id.clone())),
+            // Follow-ups only in the built-in questionnaire; a station's may ask them
+            // unconditionally, so give an answer in bounds that means nothing.
+            QuestionKind::Number { min, .. } => {
+                serde_json::Number::from_f64(*min).map(serde_json::Value::Number)
+            }
+            QuestionKind::Date => Some(serde_json::Value::String(crate::china_today().to_string())),
+            QuestionKind::Text { .. } => Some(serde_json::Value::String("-".to_owned())),
+        };
+        if let Some(answer) = answer {
+            answers.insert(q.id.clone(), answer);
+        }
+    }
+    answers
+}
+
 /// Facility code for training labels. Stations never accept training ranges (only one
 /// started for demos and training does).
 pub use lifebridge_domain::din::TRAINING_FACILITY;
@@ -162,6 +198,7 @@ fn seed_drive(
     let today = crate::china_today();
     let crew = crew(store)?;
     let drive = demo_drive(store, &crew, today)?;
+    let questionnaire = store.questionnaire()?;
     if store.din_usage()?.iter().all(|r| r.next.is_none()) {
         let facility: FacilityId = TRAINING_FACILITY
             .parse()
@@ -208,8 +245,8 @@ fn seed_drive(
                 drive_id: drive.id,
                 procedure: Procedure::WholeBlood,
                 planned_volume_ml: Some(if n % 3 == 0 { 300 } else { 400 }),
-                questionnaire_version: "demo-1".to_owned(),
-                answers: Default::default(),
+                questionnaire_version: questionnaire.version.clone(),
+                answers: nothing_to_declare(&questionnaire, donor.sex),
                 vitals: Vitals {
                     weight_kg: weight + (n % 10) as f64,
                     systolic_mmhg: 110.0 + (n % 20) as f64,
@@ -225,6 +262,7 @@ fn seed_drive(
                 },
                 athlete: false,
                 restrictions: Vec::new(),
+                review_findings: Default::default(),
             }
             .into_new(PhysicianDecision::Accept, None),
         )?;

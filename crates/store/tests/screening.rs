@@ -79,7 +79,7 @@ fn store(dir: &Path) -> (Store, Crew) {
 
 fn donor(store: &mut Store, crew: &Crew, n: u64) -> uuid::Uuid {
     let number = demo::synthetic_resident_id(n, china_today());
-    store
+    let donor = store
         .register_donor(
             crew.nurse,
             NewDonor {
@@ -87,8 +87,25 @@ fn donor(store: &mut Store, crew: &Crew, n: u64) -> uuid::Uuid {
                 details: DonorDetails::named(format!("献血者{n}")),
             },
         )
-        .unwrap()
-        .id
+        .unwrap();
+    registered(&donor);
+    donor.id
+}
+thread_local! {
+    /// Each donor's sex as registered, so the screening helpers answer the questions
+    /// the questionnaire asks of them (each test runs on its own thread).
+    static SEXES: std::cell::RefCell<std::collections::HashMap<uuid::Uuid, Sex>> =
+        Default::default();
+}
+
+/// The answers of a donor with nothing to declare, for the built-in questionnaire.
+fn declared_nothing(donor_id: uuid::Uuid) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let sex = SEXES.with(|s| s.borrow().get(&donor_id).copied().unwrap_or(Sex::Male));
+    demo::nothing_to_declare(lifebridge_domain::questionnaire::built_in(), sex)
+}
+
+fn registered(donor: &lifebridge_domain::entities::Donor) {
+    SEXES.with(|s| s.borrow_mut().insert(donor.id, donor.sex));
 }
 
 fn minor(store: &mut Store, crew: &Crew) -> uuid::Uuid {
@@ -139,12 +156,13 @@ fn form(crew: &Crew, donor_id: uuid::Uuid, decision: PhysicianDecision) -> NewSc
         drive_id: crew.drive_id,
         procedure: Procedure::WholeBlood,
         planned_volume_ml: Some(400),
-        questionnaire_version: "q-2026-1".into(),
-        answers: Default::default(),
+        questionnaire_version: lifebridge_store::screens::BUILT_IN_QUESTIONNAIRE.into(),
+        answers: declared_nothing(donor_id),
         vitals: vitals(),
         tests: tests(TestResult::Negative),
         athlete: false,
         restrictions: Vec::new(),
+        review_findings: Default::default(),
     }
     .into_new(decision, None)
 }
@@ -231,6 +249,7 @@ fn assert_hard_stop(store: &mut Store, crew: &Crew, f: NewScreening, code: &str)
             &f.form.tests,
             false,
             &f.form.restrictions,
+            Some(&f.form.questionnaire()),
         )
         .unwrap();
     let named: Vec<&str> = decision.reasons.iter().map(|r| r.code.as_str()).collect();
