@@ -367,7 +367,13 @@ export async function answerNothingToDeclare(browser) {
  * question `id` and waits until the row shows it answered. */
 export async function answerQuestion(browser, id, answer) {
   const row = `#questionnaire .q-row[data-question="${id}"]`;
-  const button = answer === null ? `${row} button[data-answer]:not([data-means])` : `${row} button[data-answer="${answer}"]`;
+  let button = `${row} button[data-answer="${answer}"]`;
+  if (answer === null) {
+    // "No" when it means nothing (a "yes" to "were you ill recently?" means nothing by
+    // itself but asks which illness), else the first answer that means nothing.
+    const no = `${row} button[data-answer="no"]:not([data-means])`;
+    button = (await browser.$(no).isExisting()) ? no : `${row} button[data-answer]:not([data-means])`;
+  }
   const el = await browser.$(button);
   await el.scrollIntoView({ block: "center" });
   await el.waitForClickable({ timeout: 10000 });
