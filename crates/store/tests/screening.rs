@@ -1142,3 +1142,62 @@ fn nothing_to_declare_is_complete_and_means_nothing_for_either_sex() {
         assert!(view.decision.review.is_empty());
     }
 }
+
+#[test]
+fn a_pulled_questionnaire_is_current_unless_the_device_cannot_read_it() {
+    use lifebridge_domain::hlc::Hlc;
+    use lifebridge_protocol::records::{ReferenceDocumentBody, RemoteKind, RemoteRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _crew) = store(dir.path());
+    let station = uuid::Uuid::now_v7();
+    let sent = |version: &str, document: Value, wall_ms: u64| RemoteRecord {
+        kind: RemoteKind::ReferenceDocument,
+        id: uuid::Uuid::now_v7(),
+        origin_device: station,
+        hlc: Hlc {
+            wall_ms,
+            counter: 0,
+            node: station,
+        },
+        body: serde_json::to_string(&ReferenceDocumentBody {
+            kind: "questionnaire".into(),
+            version: version.into(),
+            document,
+        })
+        .unwrap(),
+        field_clocks: None,
+        target_device: None,
+    };
+    let mut next: Value =
+        serde_json::from_str(lifebridge_domain::questionnaire::BUILT_IN_JSON).unwrap();
+    next["version"] = json!("GB18467-2011-Q2");
+    // A question without its text, and a document sent under another version's name.
+    let mut broken = next.clone();
+    broken["version"] = json!("GB18467-2011-Q3");
+    broken["sections"][0]["questions"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("text");
+    let report = store
+        .apply_remote(
+            &[
+                sent("GB18467-2011-Q2", next, 1),
+                sent("GB18467-2011-Q3", broken, 2),
+                sent("GB18467-2011-Q4", json!(built_in()), 3),
+            ],
+            3,
+        )
+        .unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+    assert_eq!(report.skipped.len(), 2, "{report:?}");
+    assert!(report.skipped[0].contains("GB18467-2011-Q3"), "{report:?}");
+    assert!(
+        report.skipped[1].contains("says it is version GB18467-2011-Q1"),
+        "{report:?}"
+    );
+    assert_eq!(store.questionnaire_version().unwrap(), "GB18467-2011-Q2");
+    assert_eq!(
+        store.screen_options().unwrap().questionnaire_version,
+        "GB18467-2011-Q2"
+    );
+}
