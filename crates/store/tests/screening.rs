@@ -921,8 +921,34 @@ fn an_answer_under_review_needs_the_physicians_finding_before_accepting() {
         f.clone().into_new(PhysicianDecision::Accept, None),
     ) {
         Err(StoreError::Invalid { field, .. }) => field,
+        // In the catalogue's words, naming the question and the answer.
+        Err(StoreError::Refused { field, message }) => {
+            assert!(
+                [
+                    "eligibility.review_finding_missing",
+                    "eligibility.review_finding_not_under_review"
+                ]
+                .contains(&message.code.as_str()),
+                "{message:?}"
+            );
+            field
+        }
         other => panic!("expected a refusal, got {other:?}"),
     };
+    let missing = store
+        .record_screening(
+            crew.physician,
+            f.clone().into_new(PhysicianDecision::Accept, None),
+        )
+        .unwrap_err();
+    let StoreError::Refused { message, .. } = &missing else {
+        panic!("{missing:?}")
+    };
+    let zh = message.render(lifebridge_domain::messages::Lang::ZhCn);
+    assert!(
+        zh.contains("您今天身体状况良好吗？") && zh.contains("（否）"),
+        "{zh}"
+    );
     assert_eq!(refused(&mut store, &f), "review_findings.feel_well");
     f.review_findings.insert("feel_well".into(), "   ".into());
     assert_eq!(refused(&mut store, &f), "review_findings.feel_well");

@@ -380,10 +380,13 @@ pub(super) fn check_findings(
     for (question, finding) in findings {
         let field = format!("review_findings.{question}");
         if !decision.review.iter().any(|r| &r.question == question) {
-            return Err(StoreError::invalid(
+            return Err(StoreError::Refused {
                 field,
-                "this answer is not under review; a finding is recorded only for the answers the decision lists for review",
-            ));
+                message: lifebridge_domain::messages::Message::new(
+                    "eligibility.review_finding_not_under_review",
+                )
+                .with("question", question.clone()),
+            });
         }
         out.insert(
             question.clone(),
@@ -396,13 +399,14 @@ pub(super) fn check_findings(
             .iter()
             .find(|r| !out.contains_key(&r.question))
     {
-        return Err(StoreError::invalid(
-            format!("review_findings.{}", missing.question),
-            format!(
-                "the answer to \"{}\" ({}) must be reviewed: record what you found before accepting",
-                missing.text.en, missing.answer.en
-            ),
-        ));
+        return Err(StoreError::Refused {
+            field: format!("review_findings.{}", missing.question),
+            message: lifebridge_domain::messages::Message::new(
+                "eligibility.review_finding_missing",
+            )
+            .with("question", missing.text.localized())
+            .with("answer", missing.answer.localized()),
+        });
     }
     Ok(out)
 }
