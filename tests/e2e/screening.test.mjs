@@ -182,6 +182,13 @@ test("questionnaire: a man answering a tattoo 3 months ago is deferred until a y
   for (const id of ["pregnant", "menstruating", "childbirth"]) {
     assert.equal(await browser.$(`#questionnaire .q-row[data-question="${id}"]`).isExisting(), false, `a man is not asked ${id}`);
   }
+  // The donor reads the questionnaire in English; the physician's screen stays in Chinese.
+  const tattooText = '#questionnaire .q-row[data-question="tattoo"] .q-text';
+  assert.match(await text(browser, tattooText), /文身/);
+  await click(browser, "#q-lang-en");
+  await browser.waitUntil(async () => /tattoo/i.test(await text(browser, tattooText)), { timeout: 10000, timeoutMsg: "the questionnaire did not switch to English" });
+  assert.equal(await text(browser, '#questionnaire .q-row[data-question="tattoo"] button[data-answer="yes"]'), "Yes");
+  assert.equal(await text(browser, "h1"), "健康检查");
   // "When?" is asked only once the tattoo is declared.
   assert.equal(await browser.$('#questionnaire .q-row[data-question="tattoo_when"]').isExisting(), false);
   await answerQuestion(browser, "tattoo", "yes");
