@@ -61,6 +61,7 @@ roots!(
     lifebridge_domain::entities::Screening,
     lifebridge_domain::entities::PhysicianDecision,
     lifebridge_domain::eligibility::DeferralChoice,
+    lifebridge_domain::questionnaire::Questionnaire,
 );
 
 /// The generated files by name, each with a header that says where it comes from, and

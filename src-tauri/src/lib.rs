@@ -98,6 +98,7 @@ pub fn run() {
             commands::screening::evaluate_screening,
             commands::screening::record_screening,
             commands::screening::deferral_catalogue,
+            commands::screening::current_questionnaire,
             commands::screening::save_deferral_slip,
             commands::collection::start_collection,
             commands::collection::finish_collection,

@@ -2,7 +2,7 @@
 // deferred donor), collection with label scan-verification, queue and summary.
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { DEMO_PIN, KEY, click, demoStore, fill, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
+import { DEMO_PIN, KEY, answerNothingToDeclare, click, demoStore, fill, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
 
 /** A valid resident ID (GB 11643 MOD 11-2) for a test donor born on `birth`. */
 function residentId(area, birth, seq) {
@@ -102,6 +102,7 @@ test("screening: live eligibility explains failing rules; accept and defer are r
   const select = await browser.$("#screen-donor");
   await select.waitForDisplayed({ timeout: 10000 });
   await select.selectByVisibleText(`${ACCEPTED.name} · 1990-03-15`);
+  await answerNothingToDeclare(browser);
   // Nothing is pre-set: the volume and the HBsAg result are chosen for each donor.
   assert.equal(await (await browser.$("#hbsag")).getValue(), "");
   await browser.$("#volume").selectByAttribute("value", "400");
@@ -118,7 +119,6 @@ test("screening: live eligibility explains failing rules; accept and defer are r
 
   await fillVitals({ systolic: "126" });
   await browser.waitUntil(async () => (await text(browser, "#verdict")) === "符合献血条件", { timeout: 10000 });
-  await click(browser, "#questionnaire");
   await click(browser, "#accept");
   assert.match(await text(browser, "#screening-saved"), /同意献血/);
 
@@ -128,9 +128,11 @@ test("screening: live eligibility explains failing rules; accept and defer are r
     return false;
   }, { timeout: 10000, timeoutMsg: "the deferred donor never appeared among those waiting" });
   await browser.$("#screen-donor").selectByVisibleText(`${DEFERRED.name} · 1992-07-07`);
-  // The previous donor's tick and results are not carried over.
-  assert.equal(await (await browser.$("#questionnaire")).isSelected(), false);
+  // The previous donor's answers and results are not carried over.
+  await browser.$("#questionnaire .q-row").waitForDisplayed({ timeout: 10000 });
+  assert.equal(await browser.$("#questionnaire .q-row.answered").isExisting(), false);
   assert.equal(await (await browser.$("#hbsag")).getValue(), "");
+  await answerNothingToDeclare(browser);
   await browser.$("#volume").selectByAttribute("value", "400");
   await browser.$("#hbsag").selectByAttribute("value", "negative");
   await fillVitals({ weight: "52", systolic: "112", diastolic: "72", pulse: "76", temperature: "36.5", hemoglobin: "108", alt: "18" });

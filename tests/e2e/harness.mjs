@@ -346,3 +346,39 @@ export function labelScan(din, kind, piece = 1) {
   // ^FH makes `_` the hex escape: `_5E` is `^`.
   return data.replace(/_([0-9A-Fa-f]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
 }
+
+/** The screening's health questionnaire answered "nothing to declare" by tapping, as a
+ * donor with nothing to report would: every question asked of this donor that is still
+ * unanswered gets the answer the document gives no meaning (`data-means`), until none is
+ * left (answers open follow-ups, so the rows are read again after each tap). Questions
+ * answered before (e.g. a tattoo) are left as they are. */
+export async function answerNothingToDeclare(browser) {
+  await browser.$("#questionnaire .q-row").waitForDisplayed({ timeout: 10000 });
+  for (let taps = 0; taps < 200; taps++) {
+    const row = await browser.$("#questionnaire .q-row:not(.answered)");
+    if (!(await row.isExisting())) return;
+    const id = await row.getAttribute("data-question");
+    await answerQuestion(browser, id, null);
+  }
+  throw new Error("the questionnaire still has unanswered questions after 200 taps");
+}
+
+/** Taps answer `answer` (`yes`, `no`, an option id; null: the one that means nothing) of
+ * question `id` and waits until the row shows it answered. */
+export async function answerQuestion(browser, id, answer) {
+  const row = `#questionnaire .q-row[data-question="${id}"]`;
+  let button = `${row} button[data-answer="${answer}"]`;
+  if (answer === null) {
+    // "No" when it means nothing (a "yes" to "were you ill recently?" means nothing by
+    // itself but asks which illness), else the first answer that means nothing.
+    const no = `${row} button[data-answer="no"]:not([data-means])`;
+    button = (await browser.$(no).isExisting()) ? no : `${row} button[data-answer]:not([data-means])`;
+  }
+  const el = await browser.$(button);
+  await el.scrollIntoView({ block: "center" });
+  await el.waitForClickable({ timeout: 10000 });
+  await el.click();
+  await browser.waitUntil(async () => ((await (await browser.$(row)).getAttribute("class")) ?? "").includes("answered"), {
+    timeout: 10000, timeoutMsg: `question ${id} never showed as answered`,
+  });
+}

@@ -9,7 +9,7 @@ export type * from "./generated";
 import type {
   AppStatus, AppointmentEntry, CommandError, DeferralChoice, DocumentCheck, Donation, Donor, DonorForm, DonorOverview,
   Drive, DriveForm, DriveLabelAccount, DriveSummary, FinishCollection, LabelView, LoggerImportView, ManifestView,
-  ManualLabelEntry, ManualPackEntry, PhysicianDecision, PrefillView, PrefilledView, ProductClass, QueueEntry, Role, ScreenOptions, Screening,
+  ManualLabelEntry, ManualPackEntry, PhysicianDecision, PrefillView, PrefilledView, ProductClass, QueueEntry, Questionnaire, Role, ScreenOptions, Screening,
   ScreeningForm, ScreeningView, Staff, StartForm, SyncView, TransportView, Visit,
 } from "./generated";
 
@@ -47,6 +47,7 @@ export interface Commands {
   evaluate_screening: [{ form: ScreeningForm }, ScreeningView];
   record_screening: [{ form: ScreeningForm; decision: PhysicianDecision; waiverPin: string | null }, Screening];
   deferral_catalogue: [{}, DeferralChoice[]];
+  current_questionnaire: [{}, Questionnaire];
   save_deferral_slip: [{ screeningId: Id }, string];
   start_collection: [{ form: StartForm }, Donation];
   finish_collection: [{ form: FinishCollection }, Donation];

@@ -145,7 +145,6 @@ const zh = {
   hematocrit: "红细胞比容",
   platelets: "血小板计数 (×10⁹/L)",
   athlete: "耐力运动员",
-  questionnaire_ok: "健康征询问卷已完成且无异常",
   eligibility: "献血资格",
   eligible: "符合献血条件",
   not_eligible: "暂不符合献血条件",
@@ -314,6 +313,18 @@ const zh = {
   pack_manual_open: "标签无法扫描：手工录入装箱",
   pack_manual_hint: "仅用于无法扫描的血袋标签：输入标签上的献血码（含方框中的校验字符）和原因，并由另一名工作人员（不是司机本人）输入其 PIN 确认。扫描框中手工输入的献血码不能装箱。",
   packed_manual: "已手工录入装箱",
+  q_language: "问卷语言",
+  q_yes: "是",
+  q_no: "否",
+  q_ago: "或多久以前：",
+  q_days: "天前",
+  q_weeks: "周前",
+  q_months: "个月前",
+  q_years: "年前",
+  q_loading: "正在载入健康征询表…",
+  q_review_title: "需医生复核的回答",
+  q_review_answer: "献血者回答：{answer}",
+  q_finding: "医生复核所见",
 };
 
 export type Key = keyof typeof zh;
@@ -459,7 +470,6 @@ const en: Record<Key, string> = {
   hematocrit: "Haematocrit",
   platelets: "Platelets (×10⁹/L)",
   athlete: "Endurance athlete",
-  questionnaire_ok: "Health questionnaire completed, nothing to report",
   eligibility: "Eligibility",
   eligible: "Eligible",
   not_eligible: "Not eligible today",
@@ -628,6 +638,18 @@ const en: Record<Key, string> = {
   pack_manual_open: "Label will not scan: pack by manual entry",
   pack_manual_hint: "Only for a bag label that cannot be scanned: type the DIN from the label with its boxed check character and the reason; a second crew member (not the driver) confirms with their PIN. A DIN typed into the scan field packs nothing.",
   packed_manual: "Packed by manual entry",
+  q_language: "Questionnaire language",
+  q_yes: "Yes",
+  q_no: "No",
+  q_ago: "or how long ago:",
+  q_days: "days ago",
+  q_weeks: "weeks ago",
+  q_months: "months ago",
+  q_years: "years ago",
+  q_loading: "Loading the health questionnaire…",
+  q_review_title: "Answers the physician must review",
+  q_review_answer: "The donor answered: {answer}",
+  q_finding: "Physician's finding",
 };
 
 const tables: Record<Lang, Record<Key, string>> = { "zh-CN": zh, en };

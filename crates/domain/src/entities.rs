@@ -262,6 +262,10 @@ pub struct Screening {
     pub recorded_at: DateTime<Utc>,
     pub supersedes: Option<RecordId>,
     pub correction_reason: Option<String>,
+    /// What the physician found for each questionnaire answer they had to review
+    /// (question id → finding); absent in screenings recorded before the questionnaire.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub review_findings: BTreeMap<String, String>,
 }
 
 /// Deferrals only accumulate: lifting one early is a new entry naming it in `lifts`.

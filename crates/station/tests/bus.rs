@@ -75,9 +75,10 @@ fn register_and_check_in(t: &Device, drive: RecordId) -> RecordId {
 fn accept(t: &Device, donor: RecordId, drive: RecordId) -> Screening {
     let mut s = t.store.lock().unwrap();
     let physician = staff(&s, PHYSICIAN);
+    let form = common::accepted_form(&s, donor, drive);
     s.record_screening(
         Actor::staff(physician),
-        common::accepted_form(donor, drive).into_new(PhysicianDecision::Accept, None),
+        form.into_new(PhysicianDecision::Accept, None),
     )
     .unwrap()
 }
@@ -238,9 +239,10 @@ async fn registration_screening_and_collection_on_three_tablets(backend: Backend
         let mut s = c.store.lock().unwrap();
         lifebridge_store::demo::seed(&mut s, 0, |_| Ok(())).unwrap();
         let physician = staff(&s, PHYSICIAN);
+        let form = common::accepted_form(&s, donor2, drive);
         s.record_screening(
             Actor::staff(physician),
-            common::accepted_form(donor2, drive).into_new(PhysicianDecision::Accept, None),
+            form.into_new(PhysicianDecision::Accept, None),
         )
         .unwrap_err()
     };

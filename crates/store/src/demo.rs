@@ -162,6 +162,7 @@ fn seed_drive(
     let today = crate::china_today();
     let crew = crew(store)?;
     let drive = demo_drive(store, &crew, today)?;
+    let questionnaire = store.questionnaire()?;
     if store.din_usage()?.iter().all(|r| r.next.is_none()) {
         let facility: FacilityId = TRAINING_FACILITY
             .parse()
@@ -201,7 +202,6 @@ fn seed_drive(
         )?;
         store.check_in(Actor::staff(crew.nurse.id), drive.id, donor.id)?;
         let weight = if donor.sex == Sex::Male { 68.0 } else { 56.0 };
-        let questionnaire = lifebridge_domain::questionnaire::built_in();
         let screening = store.record_screening(
             Actor::staff(crew.physician.id),
             ScreeningForm {
@@ -226,6 +226,7 @@ fn seed_drive(
                 },
                 athlete: false,
                 restrictions: Vec::new(),
+                review_findings: Default::default(),
             }
             .into_new(PhysicianDecision::Accept, None),
         )?;

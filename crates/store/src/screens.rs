@@ -419,6 +419,7 @@ impl Store {
             &form.tests,
             form.athlete,
             &form.restrictions,
+            Some(&form.questionnaire()),
         )
     }
 
@@ -591,17 +592,7 @@ impl Store {
 
     /// The questionnaire in force: the newest one the station sent, else the built-in.
     pub fn questionnaire_version(&self) -> Result<String> {
-        use rusqlite::OptionalExtension;
-        let sent: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT version FROM reference_document WHERE kind = 'questionnaire'
-                 ORDER BY adopted_at DESC, rowid DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(sent.unwrap_or_else(|| BUILT_IN_QUESTIONNAIRE.to_owned()))
+        Ok(self.questionnaire()?.version)
     }
 
     /// What the screens offer (see [`ScreenOptions`]).

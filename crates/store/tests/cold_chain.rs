@@ -653,8 +653,8 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
                 drive_id: b.drive,
                 procedure: lifebridge_domain::Procedure::WholeBlood,
                 planned_volume_ml: Some(200),
-                questionnaire_version: "q1".into(),
-                answers: Default::default(),
+                questionnaire_version: lifebridge_store::screens::BUILT_IN_QUESTIONNAIRE.into(),
+                answers: lifebridge_domain::questionnaire::built_in().nothing_to_declare(donor.sex),
                 vitals,
                 tests: RapidTests {
                     hemoglobin_g_l: Some(130.0),
@@ -663,6 +663,7 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
                 },
                 athlete: false,
                 restrictions: Vec::new(),
+                review_findings: Default::default(),
             }
             .into_new(PhysicianDecision::Accept, None),
         )

@@ -130,8 +130,8 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
                 drive_id: drive.id,
                 procedure: lifebridge_domain::Procedure::WholeBlood,
                 planned_volume_ml: Some(400),
-                questionnaire_version: "q1".into(),
-                answers: Default::default(),
+                questionnaire_version: lifebridge_store::screens::BUILT_IN_QUESTIONNAIRE.into(),
+                answers: lifebridge_domain::questionnaire::built_in().nothing_to_declare(donor.sex),
                 vitals: lifebridge_domain::measurements::Vitals {
                     weight_kg: 60.0,
                     systolic_mmhg: 118.0,
@@ -146,6 +146,7 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
                 },
                 athlete: false,
                 restrictions: Vec::new(),
+                review_findings: Default::default(),
             }
             .into_new(lifebridge_domain::entities::PhysicianDecision::Accept, None),
         )

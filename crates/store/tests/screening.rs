@@ -2,19 +2,22 @@
 //! warnings, against real SQLCipher files.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use chrono::Duration;
+use chrono::{Duration, Months};
 use lifebridge_domain::entities::{
     Arm, BagSet, BagSetKind, Outcome, PhysicianDecision, RapidTests, Role, SiteKind,
 };
 use lifebridge_domain::measurements::{TestResult, Vitals};
 use lifebridge_domain::product::ProductClass;
+use lifebridge_domain::questionnaire::built_in;
 use lifebridge_domain::resident_id::IdentityDocument;
 use lifebridge_domain::{Procedure, Sex};
 use lifebridge_store::records::{DonorDetails, NewDonation, NewDonor, NewDrive, NewStaff};
-use lifebridge_store::screening::{NewDeferral, NewScreening, ScreeningForm};
+use lifebridge_store::screening::{NewDeferral, NewScreening, ScreeningCorrection, ScreeningForm};
 use lifebridge_store::{Actor, Store, StoreError, StoreKey, china_today, demo};
+use serde_json::{Value, json};
 
 const PIN: &str = "246813";
 
@@ -79,7 +82,7 @@ fn store(dir: &Path) -> (Store, Crew) {
 
 fn donor(store: &mut Store, crew: &Crew, n: u64) -> uuid::Uuid {
     let number = demo::synthetic_resident_id(n, china_today());
-    store
+    let donor = store
         .register_donor(
             crew.nurse,
             NewDonor {
@@ -87,8 +90,25 @@ fn donor(store: &mut Store, crew: &Crew, n: u64) -> uuid::Uuid {
                 details: DonorDetails::named(format!("献血者{n}")),
             },
         )
-        .unwrap()
-        .id
+        .unwrap();
+    registered(&donor);
+    donor.id
+}
+thread_local! {
+    /// Each donor's sex as registered, so the screening helpers answer the questions
+    /// the questionnaire asks of them (each test runs on its own thread).
+    static SEXES: std::cell::RefCell<std::collections::HashMap<uuid::Uuid, Sex>> =
+        Default::default();
+}
+
+/// The answers of a donor with nothing to declare, for the built-in questionnaire.
+fn declared_nothing(donor_id: uuid::Uuid) -> BTreeMap<String, Value> {
+    let sex = SEXES.with(|s| s.borrow().get(&donor_id).copied().unwrap_or(Sex::Male));
+    built_in().nothing_to_declare(sex)
+}
+
+fn registered(donor: &lifebridge_domain::entities::Donor) {
+    SEXES.with(|s| s.borrow_mut().insert(donor.id, donor.sex));
 }
 
 fn minor(store: &mut Store, crew: &Crew) -> uuid::Uuid {
@@ -139,12 +159,13 @@ fn form(crew: &Crew, donor_id: uuid::Uuid, decision: PhysicianDecision) -> NewSc
         drive_id: crew.drive_id,
         procedure: Procedure::WholeBlood,
         planned_volume_ml: Some(400),
-        questionnaire_version: "q-2026-1".into(),
-        answers: Default::default(),
+        questionnaire_version: lifebridge_store::screens::BUILT_IN_QUESTIONNAIRE.into(),
+        answers: declared_nothing(donor_id),
         vitals: vitals(),
         tests: tests(TestResult::Negative),
         athlete: false,
         restrictions: Vec::new(),
+        review_findings: Default::default(),
     }
     .into_new(decision, None)
 }
@@ -231,6 +252,7 @@ fn assert_hard_stop(store: &mut Store, crew: &Crew, f: NewScreening, code: &str)
             &f.form.tests,
             false,
             &f.form.restrictions,
+            Some(&f.form.questionnaire()),
         )
         .unwrap();
     let named: Vec<&str> = decision.reasons.iter().map(|r| r.code.as_str()).collect();
@@ -663,4 +685,540 @@ fn a_rules_table_waits_for_its_effective_date() {
     adopt(&future, "2026-01-02T00:00:00Z");
     assert_eq!(store.rules().unwrap().version, "CN-ZJ-EXAMPLE-2026/1");
     assert_eq!(store.rules().unwrap().region, "CN-ZJ");
+}
+
+// The health questionnaire at the screening: answers count in eligibility, a deferral
+// for an answer ends when the answer's does, answers under review need the physician's
+// finding, and screenings answered against an older version (or before the
+// questionnaire was data) still evaluate.
+
+/// A donor of `sex` (typed details: a passport carries neither sex nor birth date).
+fn donor_of(store: &mut Store, crew: &Crew, sex: Sex, number: &str) -> uuid::Uuid {
+    store
+        .register_donor(
+            crew.nurse,
+            NewDonor {
+                document: IdentityDocument::parse("passport", number, china_today()).unwrap(),
+                details: DonorDetails {
+                    name: "赵云".into(),
+                    sex: Some(sex),
+                    birth_date: Some(china_today() - Duration::days(30 * 365)),
+                    phone: None,
+                    address: None,
+                    rural: None,
+                },
+            },
+        )
+        .unwrap()
+        .id
+}
+
+/// The screening form of a donor who passes every rule, with these answers.
+fn answered_form(
+    crew: &Crew,
+    donor_id: uuid::Uuid,
+    answers: BTreeMap<String, Value>,
+) -> ScreeningForm {
+    let mut f = form(crew, donor_id, PhysicianDecision::Accept).form;
+    f.answers = answers;
+    f
+}
+
+fn answered(sex: Sex, changes: Value) -> BTreeMap<String, Value> {
+    let mut answers = built_in().nothing_to_declare(sex);
+    for (k, v) in changes.as_object().unwrap() {
+        answers.insert(k.clone(), v.clone());
+    }
+    answers
+}
+
+fn rows(store: &Store, table: &str) -> i64 {
+    store
+        .connection()
+        .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+fn codes(decision: &lifebridge_domain::eligibility::Decision) -> Vec<&str> {
+    decision.reasons.iter().map(|r| r.code.as_str()).collect()
+}
+
+#[test]
+fn a_tattoo_three_months_ago_defers_until_a_year_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor_of(&mut store, &crew, Sex::Male, "E10000001");
+    let f = answered_form(
+        &crew,
+        d,
+        answered(
+            Sex::Male,
+            json!({"tattoo": true, "tattoo_when": {"ago": 3, "unit": "months"}}),
+        ),
+    );
+    let today = china_today();
+    let tattooed = today.checked_sub_months(Months::new(3)).unwrap();
+    let until = tattooed.checked_add_months(Months::new(12)).unwrap();
+
+    let view = store.screening_view(&f).unwrap();
+    assert_eq!(codes(&view.decision), ["QUESTIONNAIRE_DEFERRAL"]);
+    assert_eq!(view.decision.eligible_from, Some(until));
+    assert!(!view.waivable, "a tattoo is not waived");
+
+    // Accepting is a hard stop and writes nothing.
+    let before = rows(&store, "screening");
+    let err = store
+        .record_screening(
+            crew.physician,
+            f.clone().into_new(PhysicianDecision::Accept, None),
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::HardStop { .. }), "{err}");
+    assert_eq!(rows(&store, "screening"), before);
+
+    // Deferred under the answer's own code: the deferral ends a year after the tattoo,
+    // not a year after today.
+    let screening = store
+        .record_screening(
+            crew.physician,
+            f.into_new(
+                PhysicianDecision::Defer {
+                    code: "TATTOO".into(),
+                    until: None,
+                },
+                None,
+            ),
+        )
+        .unwrap();
+    assert_eq!(screening.failed_rules, ["QUESTIONNAIRE_DEFERRAL"]);
+    assert_eq!(screening.answers["tattoo"], json!(true));
+    assert_eq!(
+        screening.answers["tattoo_when"],
+        json!({"ago": 3, "unit": "months"})
+    );
+    let history = store.donor_history(d).unwrap().unwrap();
+    let deferral = history
+        .active_deferrals(today)
+        .into_iter()
+        .find(|x| x.screening_id == Some(screening.id))
+        .cloned()
+        .unwrap();
+    assert_eq!(deferral.code, "TATTOO");
+    assert_eq!(deferral.until, Some(until));
+    // Reopened from the file: what was written is what was shown.
+    drop(store);
+    let key = StoreKey::new("correct horse battery").unwrap();
+    let store = Store::open(&dir.path().join("device.db"), &key).unwrap();
+    assert_eq!(
+        store.screening(screening.id).unwrap().unwrap().answers,
+        screening.answers
+    );
+    assert!(store.check().unwrap().is_ok());
+}
+
+#[test]
+fn an_answer_the_questionnaire_does_not_have_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor_of(&mut store, &crew, Sex::Female, "E10000002");
+    let before = (rows(&store, "screening"), rows(&store, "change_log"));
+    for (changes, field) in [
+        (json!({"haircut": true}), "questionnaire.answers.haircut"),
+        (json!({"tattoo": "maybe"}), "questionnaire.answers.tattoo"),
+        // The old checkbox is not an answer to today's questionnaire.
+        (
+            json!({"no_findings": true}),
+            "questionnaire.answers.no_findings",
+        ),
+    ] {
+        let f = answered_form(&crew, d, answered(Sex::Female, changes));
+        match store.screening_view(&f) {
+            Err(StoreError::Invalid { field: got, .. }) => assert_eq!(got, field),
+            other => panic!("{field}: expected a refusal, got {other:?}"),
+        }
+        match store.record_screening(crew.physician, f.into_new(PhysicianDecision::Accept, None)) {
+            Err(StoreError::Invalid { field: got, .. }) => assert_eq!(got, field),
+            other => panic!("{field}: expected a refusal, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        (rows(&store, "screening"), rows(&store, "change_log")),
+        before
+    );
+    // A question for the other sex is refused the same way.
+    let m = donor_of(&mut store, &crew, Sex::Male, "E10000003");
+    let mut answers = answered(Sex::Male, json!({}));
+    answers.insert("pregnant".into(), json!(false));
+    let err = store
+        .screening_view(&answered_form(&crew, m, answers))
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { field, .. } if field == "questionnaire.answers.pregnant"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_incomplete_questionnaire_cannot_be_accepted_or_waived() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor_of(&mut store, &crew, Sex::Female, "E10000004");
+    let mut answers = answered(Sex::Female, json!({}));
+    answers.remove("pregnant");
+    let f = answered_form(&crew, d, answers);
+    let view = store.screening_view(&f).unwrap();
+    assert_eq!(codes(&view.decision), ["QUESTIONNAIRE_INCOMPLETE"]);
+    let err = store
+        .record_screening(
+            crew.physician,
+            f.clone().into_new(PhysicianDecision::Accept, None),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::HardStop { codes, .. } if codes == &["QUESTIONNAIRE_INCOMPLETE"]),
+        "{err}"
+    );
+    let err = store
+        .record_screening(
+            crew.physician,
+            f.into_new(
+                PhysicianDecision::Override {
+                    overridden_codes: vec!["QUESTIONNAIRE_INCOMPLETE".into()],
+                    reason: "she said no".into(),
+                },
+                Some(PIN.into()),
+            ),
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::HardStop { .. }), "{err}");
+    assert_eq!(rows(&store, "screening"), 0);
+    // The sex-specific question answered: accepted.
+    let f = answered_form(&crew, d, answered(Sex::Female, json!({})));
+    store
+        .record_screening(crew.physician, f.into_new(PhysicianDecision::Accept, None))
+        .unwrap();
+}
+
+#[test]
+fn an_answer_under_review_needs_the_physicians_finding_before_accepting() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor_of(&mut store, &crew, Sex::Male, "E10000005");
+    let mut f = answered_form(&crew, d, answered(Sex::Male, json!({"feel_well": false})));
+    let view = store.screening_view(&f).unwrap();
+    assert!(view.decision.eligible, "{:?}", view.decision.reasons);
+    let review: Vec<&str> = view
+        .decision
+        .review
+        .iter()
+        .map(|r| r.question.as_str())
+        .collect();
+    assert_eq!(review, ["feel_well"]);
+
+    let refused = |store: &mut Store, f: &ScreeningForm| match store.record_screening(
+        crew.physician,
+        f.clone().into_new(PhysicianDecision::Accept, None),
+    ) {
+        Err(StoreError::Invalid { field, .. }) => field,
+        // In the catalogue's words, naming the question and the answer.
+        Err(StoreError::Refused { field, message }) => {
+            assert!(
+                [
+                    "eligibility.review_finding_missing",
+                    "eligibility.review_finding_not_under_review"
+                ]
+                .contains(&message.code.as_str()),
+                "{message:?}"
+            );
+            field
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let missing = store
+        .record_screening(
+            crew.physician,
+            f.clone().into_new(PhysicianDecision::Accept, None),
+        )
+        .unwrap_err();
+    let StoreError::Refused { message, .. } = &missing else {
+        panic!("{missing:?}")
+    };
+    let zh = message.render(lifebridge_domain::messages::Lang::ZhCn);
+    assert!(
+        zh.contains("您今天身体状况良好吗？") && zh.contains("（否）"),
+        "{zh}"
+    );
+    assert_eq!(refused(&mut store, &f), "review_findings.feel_well");
+    f.review_findings.insert("feel_well".into(), "   ".into());
+    assert_eq!(refused(&mut store, &f), "review_findings.feel_well");
+    f.review_findings
+        .insert("feel_well".into(), "x".repeat(501));
+    assert_eq!(refused(&mut store, &f), "review_findings.feel_well");
+    // A finding for an answer nobody asked to review is not recorded.
+    let mut stray = f.clone();
+    stray.review_findings.clear();
+    stray
+        .review_findings
+        .insert("tattoo".into(), "no tattoo seen".into());
+    assert_eq!(refused(&mut store, &stray), "review_findings.tattoo");
+    assert_eq!(rows(&store, "screening"), 0);
+
+    f.review_findings.insert(
+        "feel_well".into(),
+        " slept badly; rested 20 min, BP and pulse normal ".into(),
+    );
+    let s = store
+        .record_screening(crew.physician, f.into_new(PhysicianDecision::Accept, None))
+        .unwrap();
+    assert_eq!(
+        s.review_findings["feel_well"],
+        "slept badly; rested 20 min, BP and pulse normal"
+    );
+    assert_eq!(store.screening(s.id).unwrap().unwrap(), s);
+
+    // A deferral is decided without a finding.
+    let d2 = donor_of(&mut store, &crew, Sex::Male, "E10000006");
+    let f = answered_form(&crew, d2, answered(Sex::Male, json!({"feel_well": false})));
+    let s = store
+        .record_screening(
+            crew.physician,
+            f.into_new(
+                PhysicianDecision::Defer {
+                    code: "COMMON_COLD".into(),
+                    until: None,
+                },
+                None,
+            ),
+        )
+        .unwrap();
+    assert!(s.review_findings.is_empty());
+}
+
+#[test]
+fn a_screening_answered_against_an_older_version_still_evaluates() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor_of(&mut store, &crew, Sex::Male, "E10000007");
+    // Answered against the built-in version while it is current.
+    let f = answered_form(&crew, d, answered(Sex::Male, json!({"feel_well": true})));
+    let first = store
+        .record_screening(
+            crew.physician,
+            f.clone().into_new(PhysicianDecision::Accept, None),
+        )
+        .unwrap();
+    assert_eq!(store.questionnaire_version().unwrap(), built_in().version);
+
+    // The station sends a new version that drops a question and asks another.
+    let mut next: Value =
+        serde_json::from_str(lifebridge_domain::questionnaire::BUILT_IN_JSON).unwrap();
+    next["version"] = json!("GB18467-2011-Q2");
+    let today = next["sections"][0]["questions"].as_array_mut().unwrap();
+    today.retain(|q| q["id"] != "slept_ate");
+    today.push(json!({"id": "fasting", "type": "yes_no",
+        "text": {"zh": "您今天空腹吗？", "en": "Have you not eaten today?"},
+        "yes": {"review": true}}));
+    store
+        .raw_write_for_tests(|c| {
+            c.execute(
+                "INSERT INTO reference_document (kind, version, body, adopted_at)
+                 VALUES ('questionnaire', 'GB18467-2011-Q2', ?1, '2026-01-01T00:00:00Z')",
+                [next.to_string()],
+            )
+        })
+        .unwrap();
+    assert_eq!(store.questionnaire_version().unwrap(), "GB18467-2011-Q2");
+    assert_eq!(store.questionnaire().unwrap().version, "GB18467-2011-Q2");
+    let versions: Vec<String> = store
+        .questionnaires()
+        .unwrap()
+        .into_iter()
+        .map(|q| q.version)
+        .collect();
+    assert_eq!(versions, ["GB18467-2011-Q2", "GB18467-2011-Q1"]);
+
+    // The old answers are still read against the old version (they answer slept_ate,
+    // which the new one does not have) ...
+    assert!(store.screening_view(&f).unwrap().decision.eligible);
+    // ... and a correction of the old screening is judged by them.
+    let corrected = store
+        .correct_screening(
+            crew.physician,
+            first.id,
+            ScreeningCorrection {
+                answers: Some(answered(
+                    Sex::Male,
+                    json!({"ill_recently": true, "illness": "cold",
+                           "illness_recovered": {"ago": 2, "unit": "days"}}),
+                )),
+                ..Default::default()
+            },
+            "she had a cold, told us after",
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&corrected, StoreError::HardStop { codes, .. } if codes == &["QUESTIONNAIRE_DEFERRAL"]),
+        "{corrected}"
+    );
+    // The same answers against the new version miss its new question.
+    let mut g = f.clone();
+    g.questionnaire_version = "GB18467-2011-Q2".into();
+    g.answers.remove("slept_ate");
+    let view = store.screening_view(&g).unwrap();
+    assert_eq!(codes(&view.decision), ["QUESTIONNAIRE_INCOMPLETE"]);
+    // An unknown version is refused naming it.
+    g.questionnaire_version = "Q-NEVER-SENT".into();
+    let err = store.screening_view(&g).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid { field, .. } if field == "questionnaire.version"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_screening_from_before_the_questionnaire_can_still_be_corrected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor_of(&mut store, &crew, Sex::Male, "E10000008");
+    let mut f = answered_form(&crew, d, answered(Sex::Male, json!({})));
+    f.athlete = true;
+    let recorded = store
+        .record_screening(crew.physician, f.into_new(PhysicianDecision::Accept, None))
+        .unwrap();
+    assert_eq!(recorded.answers["endurance_athlete"], json!(true));
+    // Forge what a screening recorded before the questionnaire holds: the old checkbox
+    // and the athlete declaration, nothing else.
+    let legacy = json!({"no_findings": true, "endurance_athlete": true});
+    store
+        .raw_write_for_tests(|c| {
+            c.execute(
+                "UPDATE screening SET body = json_set(body, '$.answers', json(?1)) WHERE id = ?2",
+                (legacy.to_string(), recorded.id.to_string()),
+            )
+        })
+        .unwrap();
+    let old = store.screening(recorded.id).unwrap().unwrap();
+    assert_eq!(serde_json::to_value(&old.answers).unwrap(), legacy);
+    let mut vitals = old.vitals.clone();
+    vitals.weight_kg = 72.0;
+    let corrected = store
+        .correct_screening(
+            crew.physician,
+            old.id,
+            ScreeningCorrection {
+                vitals: Some(vitals),
+                ..Default::default()
+            },
+            "weight mistyped",
+        )
+        .unwrap();
+    assert_eq!(corrected.vitals.weight_kg, 72.0);
+    assert_eq!(corrected.answers, old.answers);
+    // Its measurements are still judged: a weight below the minimum is refused.
+    let mut light = corrected.vitals.clone();
+    light.weight_kg = 40.0;
+    let err = store
+        .correct_screening(
+            crew.physician,
+            corrected.id,
+            ScreeningCorrection {
+                vitals: Some(light),
+                ..Default::default()
+            },
+            "weight mistyped again",
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("WEIGHT_BELOW_MIN"), "{err}");
+}
+
+#[test]
+fn a_new_screening_with_no_answers_is_incomplete_not_legacy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor_of(&mut store, &crew, Sex::Male, "E10000009");
+    let f = answered_form(&crew, d, BTreeMap::new());
+    let err = store
+        .record_screening(crew.physician, f.into_new(PhysicianDecision::Accept, None))
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::HardStop { codes, .. } if codes == &["QUESTIONNAIRE_INCOMPLETE"]),
+        "{err}"
+    );
+}
+
+#[test]
+fn nothing_to_declare_is_complete_and_means_nothing_for_either_sex() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    for (sex, number) in [(Sex::Male, "E10000010"), (Sex::Female, "E10000011")] {
+        let d = donor_of(&mut store, &crew, sex, number);
+        let view = store
+            .screening_view(&answered_form(&crew, d, built_in().nothing_to_declare(sex)))
+            .unwrap();
+        assert!(
+            view.decision.eligible,
+            "{sex:?}: {:?}",
+            view.decision.reasons
+        );
+        assert!(view.decision.review.is_empty());
+    }
+}
+
+#[test]
+fn a_pulled_questionnaire_is_current_unless_the_device_cannot_read_it() {
+    use lifebridge_domain::hlc::Hlc;
+    use lifebridge_protocol::records::{ReferenceDocumentBody, RemoteKind, RemoteRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _crew) = store(dir.path());
+    let station = uuid::Uuid::now_v7();
+    let sent = |version: &str, document: Value, wall_ms: u64| RemoteRecord {
+        kind: RemoteKind::ReferenceDocument,
+        id: uuid::Uuid::now_v7(),
+        origin_device: station,
+        hlc: Hlc {
+            wall_ms,
+            counter: 0,
+            node: station,
+        },
+        body: serde_json::to_string(&ReferenceDocumentBody {
+            kind: "questionnaire".into(),
+            version: version.into(),
+            document,
+        })
+        .unwrap(),
+        field_clocks: None,
+        target_device: None,
+    };
+    let mut next: Value =
+        serde_json::from_str(lifebridge_domain::questionnaire::BUILT_IN_JSON).unwrap();
+    next["version"] = json!("GB18467-2011-Q2");
+    // A question without its text, and a document sent under another version's name.
+    let mut broken = next.clone();
+    broken["version"] = json!("GB18467-2011-Q3");
+    broken["sections"][0]["questions"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("text");
+    let report = store
+        .apply_remote(
+            &[
+                sent("GB18467-2011-Q2", next, 1),
+                sent("GB18467-2011-Q3", broken, 2),
+                sent("GB18467-2011-Q4", json!(built_in()), 3),
+            ],
+            3,
+        )
+        .unwrap();
+    assert_eq!(report.applied, 1, "{report:?}");
+    assert_eq!(report.skipped.len(), 2, "{report:?}");
+    assert!(report.skipped[0].contains("GB18467-2011-Q3"), "{report:?}");
+    assert!(
+        report.skipped[1].contains("says it is version GB18467-2011-Q1"),
+        "{report:?}"
+    );
+    assert_eq!(store.questionnaire_version().unwrap(), "GB18467-2011-Q2");
+    assert_eq!(
+        store.screen_options().unwrap().questionnaire_version,
+        "GB18467-2011-Q2"
+    );
 }

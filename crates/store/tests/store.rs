@@ -69,7 +69,7 @@ fn crew(store: &mut Store) -> Crew {
 
 fn donor(store: &mut Store, crew: &Crew, n: u64) -> lifebridge_domain::entities::Donor {
     let number = demo::synthetic_resident_id(n, china_today());
-    store
+    let donor = store
         .register_donor(
             crew.nurse,
             NewDonor {
@@ -84,7 +84,26 @@ fn donor(store: &mut Store, crew: &Crew, n: u64) -> lifebridge_domain::entities:
                 },
             },
         )
-        .unwrap()
+        .unwrap();
+    registered(&donor);
+    donor
+}
+
+thread_local! {
+    /// Each donor's sex as registered, so the screening helpers answer the questions
+    /// the questionnaire asks of them (each test runs on its own thread).
+    static SEXES: std::cell::RefCell<std::collections::HashMap<uuid::Uuid, Sex>> =
+        Default::default();
+}
+
+/// The answers of a donor with nothing to declare, for the built-in questionnaire.
+fn declared_nothing(donor_id: uuid::Uuid) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let sex = SEXES.with(|s| s.borrow().get(&donor_id).copied().unwrap_or(Sex::Male));
+    lifebridge_domain::questionnaire::built_in().nothing_to_declare(sex)
+}
+
+fn registered(donor: &lifebridge_domain::entities::Donor) {
+    SEXES.with(|s| s.borrow_mut().insert(donor.id, donor.sex));
 }
 
 fn good_vitals() -> Vitals {
@@ -117,12 +136,13 @@ fn screening(
         drive_id: crew.drive_id,
         procedure: Procedure::WholeBlood,
         planned_volume_ml: Some(400),
-        questionnaire_version: "q-2026-1".into(),
-        answers: Default::default(),
+        questionnaire_version: lifebridge_store::screens::BUILT_IN_QUESTIONNAIRE.into(),
+        answers: declared_nothing(donor_id),
         vitals,
         tests: good_tests(),
         athlete: false,
         restrictions: Vec::new(),
+        review_findings: Default::default(),
     }
     .into_new(decision, None)
 }

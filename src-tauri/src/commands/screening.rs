@@ -43,6 +43,16 @@ pub(crate) fn record_screening_with(
     state.call(|s| s.record_screening_form(Actor::staff(staff.id), form, decision, waiver_pin))
 }
 
+/// The questionnaire a new screening is answered against (the newest the station sent,
+/// else the built-in one): the screen renders whatever document this is, so no question
+/// text lives in the UI. Read by the physician's screen and check-in alike.
+#[tauri::command]
+pub fn current_questionnaire(
+    state: State<'_, AppState>,
+) -> CommandResult<lifebridge_domain::questionnaire::Questionnaire> {
+    state.call(|s| s.questionnaire())
+}
+
 /// The whole deferral catalogue (for restrictions and manual deferrals), as the core
 /// offers it when no rule fails.
 #[tauri::command]

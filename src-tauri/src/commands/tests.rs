@@ -371,7 +371,9 @@ mod screening {
 
     /// The core's verdict on donor `d` screened HBsAg positive.
     fn positive_verdict(f: &Fixture, d: RecordId) -> Decision {
-        f.store(|s| s.evaluate_form(&form(f, d, TestResult::Positive)))
+        // The form reads the store itself: built before the store is held.
+        let positive = form(f, d, TestResult::Positive);
+        f.store(|s| s.evaluate_form(&positive))
     }
 
     /// Donor `d` screened HBsAg positive and deferred for it by the signed-in physician.
@@ -401,13 +403,21 @@ mod screening {
     }
 
     fn form(f: &Fixture, donor_id: RecordId, hbsag: TestResult) -> ScreeningForm {
+        // A donor with nothing to declare in the questionnaire: only the test result
+        // decides here.
+        let (questionnaire, sex) = f.store(|s| {
+            let sex = s
+                .donor(donor_id)?
+                .map_or(lifebridge_domain::Sex::Male, |d| d.sex);
+            Ok((s.questionnaire()?, sex))
+        });
         ScreeningForm {
             donor_id,
             drive_id: f.drive,
             procedure: Procedure::WholeBlood,
             planned_volume_ml: Some(400),
-            questionnaire_version: "q1".into(),
-            answers: Default::default(),
+            answers: questionnaire.nothing_to_declare(sex),
+            questionnaire_version: questionnaire.version,
             vitals: Vitals {
                 weight_kg: 70.0,
                 systolic_mmhg: 120.0,
@@ -422,6 +432,7 @@ mod screening {
             },
             athlete: false,
             restrictions: Vec::new(),
+            review_findings: Default::default(),
         }
     }
 

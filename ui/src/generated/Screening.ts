@@ -10,4 +10,9 @@ export type Screening = { id: string, donor_id: string, drive_id: string, proced
 /**
  * Codes of the rules that failed when the physician decided.
  */
-failed_rules: Array<string>, decision: PhysicianDecision, physician_id: string, recorded_at: string, supersedes: string | null, correction_reason: string | null, };
+failed_rules: Array<string>, decision: PhysicianDecision, physician_id: string, recorded_at: string, supersedes: string | null, correction_reason: string | null, 
+/**
+ * What the physician found for each questionnaire answer they had to review
+ * (question id → finding); absent in screenings recorded before the questionnaire.
+ */
+review_findings?: { [key in string]: string }, };

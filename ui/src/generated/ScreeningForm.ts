@@ -15,4 +15,9 @@ export type ScreeningForm = { donor_id: string, drive_id: string, procedure: Pro
  * Product-scoped deferrals found at this screening (antiplatelet drugs): recorded
  * with the decision as deferral records, they exclude products, not the donor.
  */
-restrictions: Array<string>, };
+restrictions: Array<string>, 
+/**
+ * What the physician found for each answer the decision lists for review (question
+ * id → finding): needed to accept or waive.
+ */
+review_findings: { [key in string]: string }, };

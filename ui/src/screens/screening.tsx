@@ -1,11 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { useReloadAfterSync } from "../sync";
 import {
-  DeferralChoice, Drive, PhysicianDecision, PrefilledView, Procedure, QueueEntry, ScreeningForm, ScreeningView, call, errorText,
+  DeferralChoice, Drive, PhysicianDecision, PrefilledView, Procedure, QueueEntry, Questionnaire as QuestionnaireDoc, ScreeningForm, ScreeningView, Sex,
+  call, errorText,
 } from "../api";
 import { lang, t } from "../i18n";
 import { className, renderMessage } from "../messages";
 import { options } from "../options";
+import { Answers, Questionnaire } from "./questionnaire";
 
 const num = (s: string) => (s.trim() === "" ? NaN : Number(s));
 const say = (zh: string, en: string) => (lang.value === "en" ? en : zh);
@@ -20,15 +22,20 @@ export function Screening({ drive, donorId }: { drive: Drive; donorId: string | 
   const [slip, setSlip] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [catalogue, setCatalogue] = useState<DeferralChoice[]>([]);
+  const [doc, setDoc] = useState<QuestionnaireDoc | null>(null);
 
   const loadWaiting = () =>
     call("chair_queue", { driveId: drive.id }).then((q) => setWaiting(q.filter((e) => e.status === "waiting"))).catch((e) => setError(errorText(e)));
   useEffect(() => {
     loadWaiting();
     call("deferral_catalogue").then(setCatalogue).catch(() => {});
+    call("current_questionnaire").then(setDoc).catch((e) => setError(errorText(e)));
   }, [drive.id, saved]);
   // Donors checked in on another tablet of the bus appear as soon as a sync brings them.
   useReloadAfterSync(loadWaiting, [drive.id]);
+
+  // The questionnaire asks what concerns the donor's sex, as the core holds it.
+  const sex = waiting.find((e) => e.donor.id === donor)?.donor.sex ?? null;
 
   const printSlip = async () => {
     if (!saved?.deferredScreening) return;
@@ -55,7 +62,8 @@ export function Screening({ drive, donorId }: { drive: Drive; donorId: string | 
         </label>
       </div>
       {/* Keyed by donor: every donor's form starts empty, nothing carries over. */}
-      {donor && <DonorScreening key={donor} drive={drive} donor={donor} catalogue={catalogue}
+      {donor && (!doc || !sex) && <p class="muted">{t("q_loading")}</p>}
+      {donor && doc && sex && <DonorScreening key={donor} drive={drive} donor={donor} sex={sex} doc={doc} catalogue={catalogue}
         onSaved={(s) => { setSaved(s); setSlip(null); setDonor(null); }} onError={setError} />}
       {error && <p class="error" role="alert" id="screening-error">{error}</p>}
     </div>
@@ -64,14 +72,15 @@ export function Screening({ drive, donorId }: { drive: Drive; donorId: string | 
 
 const EMPTY = { volume: "", weight: "", systolic: "", diastolic: "", pulse: "", temp: "", hb: "", alt: "", hbsag: "", hct: "", plt: "" };
 
-function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
-  drive: Drive; donor: string; catalogue: DeferralChoice[];
+function DonorScreening({ drive, donor, sex, doc, catalogue, onSaved, onError }: {
+  drive: Drive; donor: string; sex: Sex; doc: QuestionnaireDoc; catalogue: DeferralChoice[];
   onSaved: (s: Saved) => void; onError: (e: string | null) => void;
 }) {
   const [procedure, setProcedure] = useState<Procedure>("whole_blood");
   const [f, setF] = useState({ ...EMPTY });
   const [athlete, setAthlete] = useState(false);
-  const [questionnaire, setQuestionnaire] = useState(false);
+  const [answers, setAnswers] = useState<Answers>({});
+  const [findings, setFindings] = useState<Record<string, string>>({});
   const [restrictions, setRestrictions] = useState<string[]>([]);
   const [view, setView] = useState<ScreeningView | null>(null);
   const [deferCode, setDeferCode] = useState("");
@@ -81,7 +90,11 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
   // The answers the donor brought in a pre-fill QR: the questionnaire starts from
   // `prefill.answers` (its `initial`); the rows are those answers in words.
   const [prefill, setPrefill] = useState<PrefilledView | null>(null);
-  useEffect(() => { call("prefilled_answers", { driveId: drive.id, donorId: donor }).then(setPrefill).catch(() => setPrefill(null)); }, [donor]);
+  const [prefillRead, setPrefillRead] = useState(false);
+  useEffect(() => {
+    call("prefilled_answers", { driveId: drive.id, donorId: donor })
+      .then(setPrefill).catch(() => setPrefill(null)).finally(() => setPrefillRead(true));
+  }, [donor]);
 
   const form = (): ScreeningForm | null => {
     const vitals = { weight_kg: num(f.weight), systolic_mmhg: num(f.systolic), diastolic_mmhg: num(f.diastolic), pulse_bpm: num(f.pulse), temperature_c: num(f.temp) };
@@ -90,7 +103,7 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
     return {
       donor_id: donor, drive_id: drive.id, procedure,
       planned_volume_ml: procedure === "whole_blood" ? num(f.volume) : null,
-      questionnaire_version: options.value?.questionnaire_version ?? "", answers: { no_findings: questionnaire },
+      questionnaire_version: doc.version, answers,
       vitals,
       tests: {
         hemoglobin_g_l: num(f.hb), alt_u_l: Number.isNaN(num(f.alt)) ? null : num(f.alt),
@@ -99,7 +112,7 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
         platelet_count_10e9_l: Number.isNaN(num(f.plt)) ? null : num(f.plt),
         abo_rh: null,
       },
-      athlete, restrictions,
+      athlete, restrictions, review_findings: {},
     };
   };
 
@@ -110,7 +123,7 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
       call("evaluate_screening", { form: current }).then((v) => { setView(v); onError(null); }).catch((e) => { setView(null); onError(errorText(e)); });
     }, 150);
     return () => clearTimeout(timer);
-  }, [procedure, f, athlete, restrictions]);
+  }, [procedure, f, athlete, restrictions, answers]);
 
   // The core pre-selects the deferral the failing rules call for; a choice the store
   // would refuse for this decision is never kept.
@@ -125,6 +138,9 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
     const current = form();
     if (!current || !view) return;
     const decision = view.decision;
+    // The findings of the answers under review now; one typed for an answer since
+    // changed is not recorded.
+    current.review_findings = Object.fromEntries(decision.review.map((r) => [r.question, findings[r.question] ?? ""]).filter(([, v]) => v.trim() !== ""));
     const physicianDecision: PhysicianDecision =
       kind === "accept" ? { kind: "accept" }
       : kind === "defer" ? { kind: "defer", code: deferCode, until: deferUntil || null }
@@ -143,6 +159,8 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
   const others = choices.filter((c) => c.allowed && !c.matches);
   const scoped = catalogue.filter((c) => c.scope !== "all");
   const decision = view?.decision;
+  // Accepting or waiving needs the physician's finding for every answer under review.
+  const reviewed = (decision?.review ?? []).every((r) => (findings[r.question] ?? "").trim() !== "");
   const option = (c: DeferralChoice) => (
     <option value={c.code} data-permanent={String(c.permanent)}>
       {say(c.zh, c.en)} · {c.permanent ? t("permanent_exclusion") : c.until ? `${t("temporary_deferral")} → ${c.until}` : t("temporary_deferral")}
@@ -164,7 +182,12 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
             </tbody></table>
           </div>
         )}
-        <label class="check"><input type="checkbox" id="questionnaire" checked={questionnaire} onChange={(e) => setQuestionnaire(e.currentTarget.checked)} />{t("questionnaire_ok")}</label>
+        {/* Mounted once the pre-filled answers are known: they are its starting answers,
+            which the nurse goes through with the donor and changes where the donor corrects them. */}
+        {prefillRead && (
+          <Questionnaire doc={doc} sex={sex} onChange={setAnswers}
+            initial={prefill && prefill.answers.version === doc.version ? prefill.answers.answers : undefined} />
+        )}
         <div class="row">
           <label>{t("procedure")}
             <select id="procedure" value={procedure} onChange={(e) => setProcedure(e.currentTarget.value as Procedure)}>
@@ -220,7 +243,20 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
             {decision.excluded_products.length > 0 && (
               <p class="warn" id="excluded-products">{t("excluded_products")}: {decision.excluded_products.map((p) => className(p)).join("、")}</p>
             )}
-            {decision.eligible && <button class="primary big" id="accept" disabled={!questionnaire || !hbsagChosen} onClick={() => record("accept")}>{t("accept")}</button>}
+            {decision.review.length > 0 && (
+              <div class="review" id="review">
+                <h3>{t("q_review_title")}</h3>
+                {decision.review.map((r) => (
+                  <div class="review-item" data-review={r.question}>
+                    <p><strong>{say(r.text.zh, r.text.en)}</strong></p>
+                    <p>{t("q_review_answer", { answer: say(r.answer.zh, r.answer.en) })}</p>
+                    <label>{t("q_finding")}<input id={`finding-${r.question}`} maxLength={500} value={findings[r.question] ?? ""}
+                      onInput={(e) => setFindings({ ...findings, [r.question]: e.currentTarget.value })} /></label>
+                  </div>
+                ))}
+              </div>
+            )}
+            {decision.eligible && <button class="primary big" id="accept" disabled={!reviewed || !hbsagChosen} onClick={() => record("accept")}>{t("accept")}</button>}
             <div class="decision">
               <label>{t("deferral_code")}
                 <select id="defer-code" value={deferCode} onChange={(e) => setDeferCode(e.currentTarget.value)}>
@@ -237,7 +273,7 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
                 <p class="muted">{t("waiver_hint")}</p>
                 <label>{t("waiver_reason")}<input id="waiver-reason" value={waiverReason} onInput={(e) => setWaiverReason(e.currentTarget.value)} /></label>
                 <label>{t("waiver_pin")}<input id="waiver-pin" type="password" inputMode="numeric" autoComplete="off" value={waiverPin} onInput={(e) => setWaiverPin(e.currentTarget.value)} /></label>
-                <button id="waive" disabled={waiverReason.trim() === "" || waiverPin === "" || !hbsagChosen} onClick={() => record("override")}>{t("waive")}</button>
+                <button id="waive" disabled={waiverReason.trim() === "" || waiverPin === "" || !reviewed || !hbsagChosen} onClick={() => record("override")}>{t("waive")}</button>
               </div>
             )}
             {!decision.eligible && !view.waivable && (

@@ -348,10 +348,11 @@ pub fn collect_donations(device: &Device, n: u32) {
     let tag: String = device.id.simple().to_string()[24..].to_uppercase();
     for _ in 0..n {
         let donor = register_and_check_in(&mut s, nurse, drive, &tag);
+        let form = accepted_form(&s, donor, drive);
         let screening = s
             .record_screening(
                 Actor::staff(physician),
-                accepted_form(donor, drive).into_new(PhysicianDecision::Accept, None),
+                form.into_new(PhysicianDecision::Accept, None),
             )
             .unwrap();
         let start = chrono::Utc::now();
@@ -377,13 +378,19 @@ pub fn collect_donations(device: &Device, n: u32) {
     }
 }
 
-/// The screening form of a donor who passes every rule, for whole blood, 400 mL: one of
-/// the women `register_and_check_in` registers, with nothing to declare on the built-in
-/// questionnaire.
+/// The screening form of a donor who passes every rule and has nothing to declare in
+/// the questionnaire `store` holds, for whole blood, 400 mL.
 pub fn accepted_form(
+    store: &lifebridge_store::Store,
     donor_id: uuid::Uuid,
     drive_id: uuid::Uuid,
 ) -> lifebridge_store::screening::ScreeningForm {
+    let questionnaire = store.questionnaire().unwrap();
+    let sex = store
+        .donor(donor_id)
+        .ok()
+        .flatten()
+        .map_or(lifebridge_domain::Sex::Male, |d| d.sex);
     use lifebridge_domain::entities::RapidTests;
     use lifebridge_domain::measurements::{TestResult, Vitals};
     lifebridge_store::screening::ScreeningForm {
@@ -391,9 +398,8 @@ pub fn accepted_form(
         drive_id,
         procedure: lifebridge_domain::Procedure::WholeBlood,
         planned_volume_ml: Some(400),
-        questionnaire_version: lifebridge_domain::questionnaire::built_in().version.clone(),
-        answers: lifebridge_domain::questionnaire::built_in()
-            .nothing_to_declare(lifebridge_domain::Sex::Female),
+        answers: questionnaire.nothing_to_declare(sex),
+        questionnaire_version: questionnaire.version,
         vitals: Vitals {
             weight_kg: 60.0,
             systolic_mmhg: 115.0,
@@ -409,6 +415,7 @@ pub fn accepted_form(
         },
         athlete: false,
         restrictions: Vec::new(),
+        review_findings: Default::default(),
     }
 }
 

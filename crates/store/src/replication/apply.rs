@@ -583,6 +583,19 @@ fn apply_reference_document(ctx: &mut ActionCtx<'_>, record: &RemoteRecord) -> A
         lifebridge_domain::rules::RuleSet::from_json(&text)
             .map_err(|e| skip(format!("rules table {} is invalid: {e}", doc.version)))?;
     }
+    if doc.kind == "questionnaire" {
+        // Likewise a questionnaire the device cannot read would stop every screening
+        // answered against it; one whose own version differs would be found under
+        // another name.
+        let q = lifebridge_domain::questionnaire::Questionnaire::from_json(&text)
+            .map_err(|e| skip(format!("questionnaire {} is invalid: {e}", doc.version)))?;
+        if q.version != doc.version {
+            return Err(skip(format!(
+                "questionnaire {} says it is version {}",
+                doc.version, q.version
+            )));
+        }
+    }
     let changed = ctx.tx.execute(
         "INSERT INTO reference_document (kind, version, body, adopted_at)
          VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, version) DO NOTHING",

@@ -19,6 +19,10 @@ pub struct ScreeningCorrection {
     pub vitals: Option<Vitals>,
     pub tests: Option<RapidTests>,
     pub answers: Option<BTreeMap<String, serde_json::Value>>,
+    /// The physician's findings for the answers under review, when corrected answers
+    /// call for new ones (absent: the screening's own stand).
+    #[serde(default)]
+    pub review_findings: Option<BTreeMap<String, String>>,
 }
 
 impl Store {
@@ -60,10 +64,22 @@ impl Store {
         if let Some(t) = correction.tests {
             new.tests = t;
         }
-        if let Some(a) = correction.answers {
+        if let Some(mut a) = correction.answers {
+            // The athlete declaration is the screening's, not an answer to correct.
+            match old.answers.get(ATHLETE_ANSWER) {
+                Some(v) => a.insert(ATHLETE_ANSWER.to_owned(), v.clone()),
+                None => a.remove(ATHLETE_ANSWER),
+            };
             new.answers = a;
         }
-        if new.vitals == old.vitals && new.tests == old.tests && new.answers == old.answers {
+        if new.vitals == old.vitals
+            && new.tests == old.tests
+            && new.answers == old.answers
+            && correction
+                .review_findings
+                .as_ref()
+                .is_none_or(|f| *f == old.review_findings)
+        {
             return Err(StoreError::invalid("correction", "changes nothing"));
         }
         let drive: lifebridge_domain::entities::Drive =
@@ -79,7 +95,11 @@ impl Store {
             .get(ATHLETE_ANSWER)
             .and_then(serde_json::Value::as_bool)
             .unwrap_or(false);
-        let decision = self.evaluate_eligibility(
+        // A screening recorded before the questionnaire was data holds no answers to
+        // judge (see `is_legacy_answers`); its corrected measurements are judged alone.
+        let questionnaire = (!is_legacy_answers(&new.answers))
+            .then(|| questionnaire_answers(&new.questionnaire_version, &new.answers));
+        let decision = self.evaluate_screening(
             old.donor_id,
             drive.date,
             old.procedure,
@@ -87,6 +107,8 @@ impl Store {
             &new.vitals,
             &new.tests,
             athlete,
+            &[],
+            questionnaire.as_ref(),
         )?;
         let failed: Vec<String> = decision
             .reasons
@@ -96,6 +118,10 @@ impl Store {
         if !matches!(old.decision, PhysicianDecision::Defer { .. }) {
             check_decision(&old.decision, &decision, &rules, drive.date)?;
         }
+        let findings = correction
+            .review_findings
+            .unwrap_or_else(|| old.review_findings.clone());
+        new.review_findings = check_findings(&old.decision, &decision, &findings)?;
         new.id = Uuid::now_v7();
         new.failed_rules = failed;
         new.rules_version = rules.version.clone();

@@ -40,9 +40,21 @@ pub struct ScreeningForm {
     /// with the decision as deferral records, they exclude products, not the donor.
     #[serde(default)]
     pub restrictions: Vec<String>,
+    /// What the physician found for each answer the decision lists for review (question
+    /// id → finding): needed to accept or waive.
+    #[serde(default)]
+    pub review_findings: BTreeMap<String, String>,
 }
 
+/// Longest finding a physician records for a reviewed answer.
+pub const MAX_FINDING_LEN: usize = 500;
+
 impl ScreeningForm {
+    /// The questionnaire answers this form gives, for eligibility.
+    pub fn questionnaire(&self) -> lifebridge_domain::questionnaire::QuestionnaireAnswers {
+        questionnaire_answers(&self.questionnaire_version, &self.answers)
+    }
+
     /// The screening to record: this form with the physician's decision.
     pub fn into_new(self, decision: PhysicianDecision, waiver_pin: Option<String>) -> NewScreening {
         NewScreening {
@@ -120,6 +132,7 @@ impl Store {
             &new.tests,
             new.athlete,
             &new.restrictions,
+            Some(&new.questionnaire()),
         )?;
         let failed: Vec<String> = decision
             .reasons
@@ -127,6 +140,7 @@ impl Store {
             .map(|r| r.code.as_str().to_owned())
             .collect();
         let deferral = check_decision(&choice, &decision, &rules, drive.date)?;
+        let review_findings = check_findings(&choice, &decision, &new.review_findings)?;
         if matches!(choice, PhysicianDecision::Override { .. }) {
             // The e-signature: the physician's own PIN, checked against their account
             // (wrong PINs count towards the lock-out like any sign-in).
@@ -168,6 +182,7 @@ impl Store {
             recorded_at: crate::now(),
             supersedes: None,
             correction_reason: None,
+            review_findings,
         };
         let detail = match &screening.decision {
             PhysicianDecision::Override {
@@ -348,6 +363,50 @@ pub(super) fn check_decision(
             Ok(Some((code, reason, until)))
         }
     }
+}
+
+/// The physician's findings for the answers under review: each one the decision lists
+/// needs a finding before the donor is accepted or a rule waived (a deferral may be
+/// decided without). A finding is for an answer under review, not empty, at most
+/// [`MAX_FINDING_LEN`] characters. Returns them trimmed, to store.
+pub(super) fn check_findings(
+    physician: &PhysicianDecision,
+    decision: &Decision,
+    findings: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (question, finding) in findings {
+        let field = format!("review_findings.{question}");
+        if !decision.review.iter().any(|r| &r.question == question) {
+            return Err(StoreError::Refused {
+                field,
+                message: lifebridge_domain::messages::Message::new(
+                    "eligibility.review_finding_not_under_review",
+                )
+                .with("question", question.clone()),
+            });
+        }
+        out.insert(
+            question.clone(),
+            require_text(&field, finding, MAX_FINDING_LEN)?,
+        );
+    }
+    if !matches!(physician, PhysicianDecision::Defer { .. })
+        && let Some(missing) = decision
+            .review
+            .iter()
+            .find(|r| !out.contains_key(&r.question))
+    {
+        return Err(StoreError::Refused {
+            field: format!("review_findings.{}", missing.question),
+            message: lifebridge_domain::messages::Message::new(
+                "eligibility.review_finding_missing",
+            )
+            .with("question", missing.text.localized())
+            .with("answer", missing.answer.localized()),
+        });
+    }
+    Ok(out)
 }
 
 pub(super) fn insert_screening(ctx: &mut ActionCtx<'_>, screening: &Screening) -> Result<()> {

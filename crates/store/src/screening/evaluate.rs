@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use lifebridge_domain::eligibility::{self, Decision, EligibilityRequest};
 use lifebridge_domain::entities::{RapidTests, RecordId};
 use lifebridge_domain::measurements::Vitals;
+use lifebridge_domain::questionnaire::{self, Questionnaire, QuestionnaireAnswers};
 use lifebridge_domain::{Procedure, china_date};
 
 use crate::queries::DonorHistory;
@@ -113,7 +114,68 @@ pub fn eligibility_request(
     })
 }
 
+/// Keys screenings recorded before the questionnaire hold in `answers`: the old "questionnaire
+/// completed, no findings" checkbox and the athlete declaration (kept under
+/// [`super::ATHLETE_ANSWER`] to this day).
+pub const LEGACY_ANSWER_KEYS: [&str; 2] = ["no_findings", super::ATHLETE_ANSWER];
+
+/// Legacy: a screening whose answers hold nothing but [`LEGACY_ANSWER_KEYS`] was recorded
+/// before the questionnaire was data (or deferred before anything was answered) and has no
+/// questionnaire answers to evaluate; correcting its measurements judges them without one.
+pub fn is_legacy_answers(answers: &std::collections::BTreeMap<String, serde_json::Value>) -> bool {
+    answers
+        .keys()
+        .all(|k| LEGACY_ANSWER_KEYS.contains(&k.as_str()))
+}
+
+/// The questionnaire part of a screening's answers for eligibility: everything but the
+/// athlete declaration, which is the form's own field, not a question.
+pub fn questionnaire_answers(
+    version: &str,
+    answers: &std::collections::BTreeMap<String, serde_json::Value>,
+) -> QuestionnaireAnswers {
+    QuestionnaireAnswers {
+        version: version.to_owned(),
+        answers: answers
+            .iter()
+            .filter(|(k, _)| k.as_str() != super::ATHLETE_ANSWER)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}
+
 impl Store {
+    /// Every questionnaire this device can read answers against: each version the station
+    /// sent (newest first) and the built-in one, so a screening recorded under an older
+    /// version is still judged by the questions it answered.
+    pub fn questionnaires(&self) -> Result<Vec<Questionnaire>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT body FROM reference_document WHERE kind = 'questionnaire'
+             ORDER BY adopted_at DESC, rowid DESC",
+        )?;
+        let bodies = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for json in bodies {
+            out.push(
+                Questionnaire::from_json(&json?)
+                    .map_err(|e| StoreError::Corrupt(format!("stored questionnaire: {e}")))?,
+            );
+        }
+        let built_in = questionnaire::built_in();
+        if !out.iter().any(|q| q.version == built_in.version) {
+            out.push(built_in.clone());
+        }
+        Ok(out)
+    }
+
+    /// The questionnaire a new screening is answered against: the newest the station
+    /// sent, else the built-in one.
+    pub fn questionnaire(&self) -> Result<Questionnaire> {
+        let mut all = self.questionnaires()?;
+        // Never empty: the built-in one is always there.
+        Ok(all.swap_remove(0))
+    }
+
     /// Eligibility for a donor as the screening form stands now, without recording it.
     #[allow(clippy::too_many_arguments)]
     pub fn evaluate_eligibility(
@@ -135,11 +197,14 @@ impl Store {
             tests,
             athlete,
             &[],
+            None,
         )
     }
 
     /// Eligibility with the product-scoped `restrictions` the physician is adding at
-    /// this screening counted as deferrals in force.
+    /// this screening counted as deferrals in force, and the questionnaire's answers
+    /// (read against the version they answer; an answer that does not fit is refused
+    /// naming `questionnaire.answers.<question>`).
     #[allow(clippy::too_many_arguments)]
     pub fn evaluate_screening(
         &self,
@@ -151,6 +216,7 @@ impl Store {
         tests: &RapidTests,
         athlete: bool,
         restrictions: &[String],
+        questionnaire: Option<&QuestionnaireAnswers>,
     ) -> Result<Decision> {
         let rules = self.rules()?;
         let history = self.donor_history(donor_id)?.ok_or(StoreError::Missing {
@@ -169,7 +235,10 @@ impl Store {
         request
             .deferrals
             .extend(restriction_records(&rules, restrictions, date)?);
-        eligibility::evaluate(&rules, &request)
+        request.questionnaire = questionnaire.cloned();
+        let known = self.questionnaires()?;
+        let known: Vec<&Questionnaire> = known.iter().collect();
+        eligibility::evaluate_with(&rules, &known, &request)
             .map_err(|e| StoreError::invalid(e.field.clone(), e.problem.clone()))
     }
 
