@@ -659,13 +659,15 @@ async fn reference_documents_reach_every_device(backend: Backend) {
         .publish_reference("rules", "broken", &broken, now)
         .await
         .unwrap();
+    // A questionnaire is a document the device can read (a broken one is skipped too,
+    // as the store's own tests show); this one is the built-in under a new version.
+    let questionnaire: serde_json::Value = serde_json::from_str(
+        &lifebridge_domain::questionnaire::BUILT_IN_JSON
+            .replace("\"GB18467-2011-Q1\"", "\"q-2026-2\""),
+    )
+    .unwrap();
     ts.storage
-        .publish_reference(
-            "questionnaire",
-            "q-2026-2",
-            &serde_json::json!({"questions": []}),
-            now,
-        )
+        .publish_reference("questionnaire", "q-2026-2", &questionnaire, now)
         .await
         .unwrap();
     let report = dev.replicator(&url).sync_once().await.unwrap();
