@@ -663,6 +663,9 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
                 },
                 athlete: false,
                 restrictions: Vec::new(),
+                consent: Some(lifebridge_store::demo::signed_consent("q-2026-1")),
+                witness_pin: None,
+                abo_rh_note: None,
             }
             .into_new(PhysicianDecision::Accept, None),
         )

@@ -146,6 +146,9 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
                 },
                 athlete: false,
                 restrictions: Vec::new(),
+                consent: Some(lifebridge_store::demo::signed_consent("q-2026-1")),
+                witness_pin: None,
+                abo_rh_note: None,
             }
             .into_new(lifebridge_domain::entities::PhysicianDecision::Accept, None),
         )

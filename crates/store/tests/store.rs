@@ -123,6 +123,9 @@ fn screening(
         tests: good_tests(),
         athlete: false,
         restrictions: Vec::new(),
+        consent: Some(lifebridge_store::demo::signed_consent("q-2026-1")),
+        witness_pin: None,
+        abo_rh_note: None,
     }
     .into_new(decision, None)
 }

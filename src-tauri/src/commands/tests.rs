@@ -422,6 +422,9 @@ mod screening {
             },
             athlete: false,
             restrictions: Vec::new(),
+            consent: Some(lifebridge_store::demo::signed_consent("q-2026-1")),
+            witness_pin: None,
+            abo_rh_note: None,
         }
     }
 

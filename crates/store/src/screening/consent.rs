@@ -1,0 +1,208 @@
+//! The donor's informed consent at the screening: what an acceptance needs (a valid
+//! consent to the text in force, a witness with their PIN for a donor who cannot
+//! sign), the rapid ABO/RhD's mismatch note, and the chair's stop without consent.
+
+use lifebridge_domain::blood_group;
+use lifebridge_domain::consent::Consent;
+use lifebridge_domain::entities::{AboRh, Donor, PhysicianDecision, RecordId, Screening};
+use lifebridge_domain::messages::{Localized, Message};
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+
+use crate::records::require_text;
+use crate::{Result, Store, StoreError};
+
+/// The longest note a physician writes on a rapid ABO/RhD mismatch.
+pub const ABO_RH_NOTE_MAX_CHARS: usize = 500;
+
+/// The consent text of the built-in questionnaire.
+// TODO(merge with the lead's questionnaire module): take
+// `lifebridge_domain::questionnaire::built_in().consent` instead of this copy.
+const BUILT_IN_CONSENT_VERSION: &str = "GB18467-2011-C1";
+
+/// The consent text the consent screen shows: the version the donor signs and the
+/// text in both languages (the donor may switch).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ConsentText {
+    pub version: String,
+    pub title: Localized,
+    pub text: Localized,
+}
+
+fn refused(field: &str, message: Message) -> StoreError {
+    StoreError::Refused {
+        field: field.to_owned(),
+        message,
+    }
+}
+
+impl Store {
+    /// The consent in force for a screening against `questionnaire_version`: the one
+    /// the station published with that questionnaire, the built-in one with the
+    /// built-in questionnaire, else none known (nothing to compare with).
+    pub fn consent_version_in_force(&self, questionnaire_version: &str) -> Result<Option<String>> {
+        let published: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT json_extract(body, '$.consent.version') FROM reference_document
+                 WHERE kind = 'questionnaire' AND version = ?1",
+                [questionnaire_version],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        if published.is_some() {
+            return Ok(published);
+        }
+        Ok(
+            (questionnaire_version == crate::screens::BUILT_IN_QUESTIONNAIRE)
+                .then(|| BUILT_IN_CONSENT_VERSION.to_owned()),
+        )
+    }
+
+    /// The consent text the donor reads for the questionnaire in force.
+    // TODO(merge with the lead's questionnaire module): the questionnaire document's
+    // `consent` (title and text in both languages) for `questionnaire_version()`.
+    pub fn consent_text(&self) -> Result<ConsentText> {
+        let questionnaire = self.questionnaire_version()?;
+        let version = self
+            .consent_version_in_force(&questionnaire)?
+            .unwrap_or_else(|| BUILT_IN_CONSENT_VERSION.to_owned());
+        Ok(ConsentText {
+            version,
+            title: Localized {
+                zh: "献血者知情同意书".into(),
+                en: "Blood donor informed consent".into(),
+            },
+            text: Localized {
+                zh: "我已阅读献血须知，了解献血可能出现的不适反应；我如实填写了健康征询表，\
+                      同意按规定接受体检和血液检测，检测结果不合格的血液将按规定处理。\
+                      我自愿无偿献血。"
+                    .into(),
+                en: "I have read the information for blood donors and understand the \
+                      reactions a donation may cause; I answered the health questionnaire \
+                      truthfully, and I agree to the health examination and the tests of \
+                      my blood, and that blood that fails them is handled as the \
+                      regulations require. I donate voluntarily and without payment."
+                    .into(),
+            },
+        })
+    }
+
+    /// What an acceptance or waiver needs of the donor's consent: one given (a deferral
+    /// needs none), well formed (`Consent::validate`), to the text in force for the
+    /// screening's questionnaire, not signed later than now, and for a donor who could
+    /// not sign, a witness other than the physician who confirms with their PIN (counted
+    /// like any sign-in, which is its audit entry). Returns the consent to store.
+    pub(super) fn check_consent(
+        &mut self,
+        decision: &PhysicianDecision,
+        consent: Option<Consent>,
+        questionnaire_version: &str,
+        physician_id: RecordId,
+        witness_pin: Option<&str>,
+    ) -> Result<Option<Consent>> {
+        let Some(consent) = consent else {
+            if decision.permits_donation() {
+                return Err(refused("consent", Message::new("donor_consent.missing")));
+            }
+            return Ok(None);
+        };
+        consent
+            .validate()
+            .map_err(|e| refused(&e.field, e.message))?;
+        if let Some(expected) = self.consent_version_in_force(questionnaire_version)?
+            && expected != consent.version.trim()
+        {
+            return Err(refused(
+                "consent.version",
+                Message::new("donor_consent.wrong_version")
+                    .with("version", consent.version.clone())
+                    .with("expected", expected),
+            ));
+        }
+        if consent.signed_at > crate::now() + chrono::Duration::minutes(5) {
+            return Err(refused(
+                "consent.signed_at",
+                Message::new("donor_consent.signed_later")
+                    .with("signed_at", consent.signed_at.to_rfc3339()),
+            ));
+        }
+        if let Some(witness) = consent.witness() {
+            const FIELD: &str = "consent.signature.witness_id";
+            if witness == physician_id {
+                return Err(refused(
+                    FIELD,
+                    Message::new("donor_consent.witness_same_person"),
+                ));
+            }
+            let staff = crate::queries::get_body::<lifebridge_domain::entities::Staff>(
+                &self.conn, "staff", witness,
+            )?
+            .filter(|s| s.active)
+            .ok_or_else(|| {
+                refused(
+                    FIELD,
+                    Message::new("donor_consent.witness_not_crew")
+                        .with("witness", witness.to_string()),
+                )
+            })?;
+            if let Err(e) = self.sign_in(staff.id, witness_pin.unwrap_or(""))? {
+                return Err(refused(
+                    "witness_pin",
+                    Message::new("donor_consent.witness_pin").with("detail", e.message()),
+                ));
+            }
+        }
+        Ok(Some(consent))
+    }
+
+    /// The physician's note an acceptance with a rapid ABO/RhD mismatch needs; the
+    /// note given (trimmed), if any, otherwise.
+    pub(super) fn check_abo_rh_note(
+        &self,
+        donor_id: RecordId,
+        rapid: Option<AboRh>,
+        decision: &PhysicianDecision,
+        note: Option<&str>,
+    ) -> Result<Option<String>> {
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        let on_record = self.donor_group(donor_id)?;
+        if decision.permits_donation() && blood_group::mismatch(on_record, rapid) && note.is_none()
+        {
+            return Err(refused(
+                "abo_rh_note",
+                Message::new("rapid_abo.note_required")
+                    .with("max", ABO_RH_NOTE_MAX_CHARS.to_string()),
+            ));
+        }
+        note.map(|n| require_text("abo_rh_note", n, ABO_RH_NOTE_MAX_CHARS))
+            .transpose()
+    }
+
+    /// The group on the donor's record (typed at the station or registration).
+    pub(crate) fn donor_group(&self, donor_id: RecordId) -> Result<Option<AboRh>> {
+        Ok(
+            crate::queries::get_body::<Donor>(&self.conn, "donor", donor_id)?
+                .and_then(|d| d.abo_rh),
+        )
+    }
+
+    /// The physician's flag when today's rapid group differs from the donor's record.
+    pub fn abo_rh_flag(&self, donor_id: RecordId, rapid: Option<AboRh>) -> Result<Option<Message>> {
+        Ok(blood_group::mismatch_flag(
+            self.donor_group(donor_id)?,
+            rapid,
+        ))
+    }
+}
+
+/// The chair's hard stop: a donation starts only from a screening the donor consented
+/// to (one recorded before consent was asked has none, and is screened again).
+pub(crate) fn require_consent(screening: &Screening) -> Result<()> {
+    if screening.consent.is_none() {
+        return Err(refused("screening_id", Message::new("chair.no_consent")));
+    }
+    Ok(())
+}
