@@ -93,6 +93,7 @@ pub fn run() {
             commands::checkin::drive_appointments,
             commands::screening::evaluate_screening,
             commands::screening::record_screening,
+            commands::screening::consent_text,
             commands::screening::deferral_catalogue,
             commands::screening::save_deferral_slip,
             commands::collection::start_collection,

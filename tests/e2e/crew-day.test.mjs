@@ -2,15 +2,7 @@
 // deferred donor), collection with label scan-verification, queue and summary.
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { DEMO_PIN, KEY, click, demoStore, fill, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
-
-/** A valid resident ID (GB 11643 MOD 11-2) for a test donor born on `birth`. */
-function residentId(area, birth, seq) {
-  const first17 = `${area}${birth}${seq}`;
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * w[i], 0);
-  return first17 + "10X98765432"[sum % 11];
-}
+import { DEMO_PIN, KEY, click, demoStore, fill, launchApp, scanInto, shot, signIn, text, residentId, signConsent } from "./harness.mjs";
 
 const NURSE = "登记护士 李敏";
 const PHYSICIAN = "体检医生 王强";
@@ -119,6 +111,9 @@ test("screening: live eligibility explains failing rules; accept and defer are r
   await fillVitals({ systolic: "126" });
   await browser.waitUntil(async () => (await text(browser, "#verdict")) === "符合献血条件", { timeout: 10000 });
   await click(browser, "#questionnaire");
+  // No acceptance before the donor signs the consent.
+  assert.equal(await (await browser.$("#accept")).isEnabled(), false);
+  await signConsent(browser);
   await click(browser, "#accept");
   assert.match(await text(browser, "#screening-saved"), /同意献血/);
 

@@ -4,14 +4,8 @@
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { KEY, click, demoStore, fill, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
+import { KEY, click, demoStore, fill, launchApp, scanInto, shot, signIn, text, residentId } from "./harness.mjs";
 
-function residentId(area, birth, seq) {
-  const first17 = `${area}${birth}${seq}`;
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * w[i], 0);
-  return first17 + "10X98765432"[sum % 11];
-}
 
 const NURSE = "登记护士 李敏";
 const PHYSICIAN = "体检医生 王强";

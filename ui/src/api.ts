@@ -7,7 +7,7 @@ import { renderMessage } from "./messages";
 // (src-tauri/src/bindings.rs): the contract is written once, in the core.
 export type * from "./generated";
 import type {
-  AppStatus, AppointmentEntry, CommandError, DeferralChoice, DocumentCheck, Donation, Donor, DonorForm, DonorOverview,
+  AppStatus, AppointmentEntry, CommandError, ConsentText, DeferralChoice, DocumentCheck, Donation, Donor, DonorForm, DonorOverview,
   Drive, DriveForm, DriveLabelAccount, DriveSummary, FinishCollection, LabelView, LoggerImportView, ManifestView,
   ManualLabelEntry, ManualPackEntry, PhysicianDecision, ProductClass, QueueEntry, Role, ScreenOptions, Screening,
   ScreeningForm, ScreeningView, Staff, StartForm, SyncView, TransportView, Visit,
@@ -42,6 +42,7 @@ export interface Commands {
   drive_appointments: [{ driveId: Id }, AppointmentEntry[]];
   evaluate_screening: [{ form: ScreeningForm }, ScreeningView];
   record_screening: [{ form: ScreeningForm; decision: PhysicianDecision; waiverPin: string | null }, Screening];
+  consent_text: [{}, ConsentText];
   deferral_catalogue: [{}, DeferralChoice[]];
   save_deferral_slip: [{ screeningId: Id }, string];
   start_collection: [{ form: StartForm }, Donation];

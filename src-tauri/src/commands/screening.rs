@@ -4,6 +4,7 @@
 use lifebridge_domain::eligibility::DeferralChoice;
 use lifebridge_domain::entities::{PhysicianDecision, RecordId, Role, Screening};
 use lifebridge_store::file_export::FileExport;
+use lifebridge_store::screening::ConsentText;
 use lifebridge_store::screens::{ScreeningForm, ScreeningView};
 use lifebridge_store::{Actor, china_today};
 use tauri::State;
@@ -41,6 +42,13 @@ pub(crate) fn record_screening_with(
 ) -> CommandResult<Screening> {
     let staff = state.require(Role::Physician)?;
     state.call(|s| s.record_screening_form(Actor::staff(staff.id), form, decision, waiver_pin))
+}
+
+/// The consent text the donor reads and signs (the questionnaire in force's).
+#[tauri::command]
+pub fn consent_text(state: State<'_, AppState>) -> CommandResult<ConsentText> {
+    state.require(Role::Physician)?;
+    state.call(|s| s.consent_text())
 }
 
 /// The whole deferral catalogue (for restrictions and manual deferrals), as the core

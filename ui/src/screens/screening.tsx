@@ -4,6 +4,7 @@ import { DeferralChoice, Drive, PhysicianDecision, Procedure, QueueEntry, Screen
 import { lang, t } from "../i18n";
 import { className, renderMessage } from "../messages";
 import { options } from "../options";
+import { ConsentPanel, GivenConsent } from "./consent";
 
 const num = (s: string) => (s.trim() === "" ? NaN : Number(s));
 const say = (zh: string, en: string) => (lang.value === "en" ? en : zh);
@@ -60,7 +61,7 @@ export function Screening({ drive, donorId }: { drive: Drive; donorId: string | 
   );
 }
 
-const EMPTY = { volume: "", weight: "", systolic: "", diastolic: "", pulse: "", temp: "", hb: "", alt: "", hbsag: "", hct: "", plt: "" };
+const EMPTY = { volume: "", weight: "", systolic: "", diastolic: "", pulse: "", temp: "", hb: "", alt: "", hbsag: "", hct: "", plt: "", abo: "", aboNote: "" };
 
 function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
   drive: Drive; donor: string; catalogue: DeferralChoice[];
@@ -76,6 +77,8 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
   const [deferUntil, setDeferUntil] = useState("");
   const [waiverReason, setWaiverReason] = useState("");
   const [waiverPin, setWaiverPin] = useState("");
+  // The donor's consent, signed on the consent panel before the decision.
+  const [consent, setConsent] = useState<GivenConsent | null>(null);
 
   const form = (): ScreeningForm | null => {
     const vitals = { weight_kg: num(f.weight), systolic_mmhg: num(f.systolic), diastolic_mmhg: num(f.diastolic), pulse_bpm: num(f.pulse), temperature_c: num(f.temp) };
@@ -91,9 +94,11 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
         hbsag: f.hbsag === "" ? null : (f.hbsag as "negative" | "positive" | "not_done"),
         hematocrit: Number.isNaN(num(f.hct)) ? null : num(f.hct),
         platelet_count_10e9_l: Number.isNaN(num(f.plt)) ? null : num(f.plt),
-        abo_rh: null,
+        abo_rh: f.abo === "" ? null : (f.abo as NonNullable<ScreeningForm["tests"]["abo_rh"]>),
       },
       athlete, restrictions,
+      consent: consent?.consent ?? null, witness_pin: consent?.witnessPin ?? null,
+      abo_rh_note: f.aboNote.trim() === "" ? null : f.aboNote,
     };
   };
 
@@ -143,7 +148,10 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
     </option>
   );
 
+  const signed = consent !== null;
   return (
+    <>
+    <ConsentPanel value={consent} onChange={setConsent} />
     <div class="two-col">
       <div class="card">
         <label class="check"><input type="checkbox" id="questionnaire" checked={questionnaire} onChange={(e) => setQuestionnaire(e.currentTarget.checked)} />{t("questionnaire_ok")}</label>
@@ -177,7 +185,16 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
             <option value="negative">{t("negative")}</option><option value="positive">{t("positive")}</option><option value="not_done">{t("not_tested")}</option></select></label>
           {procedure !== "whole_blood" && field("hct", t("hematocrit"), "hematocrit")}
           {procedure === "apheresis_platelets" && field("plt", t("platelets"), "platelets")}
+          <label>{t("abo_rh")}<select id="abo-rh" value={f.abo} onChange={(e) => setF({ ...f, abo: e.currentTarget.value })}>
+            <option value="">{t("abo_rh_none")}</option>
+            {(options.value?.abo_rh_groups ?? []).map((g) => <option value={g}>{g}</option>)}</select></label>
         </div>
+        {view?.abo_rh_mismatch && (
+          <div class="decision">
+            <p class="warn" id="abo-rh-mismatch" role="alert">{renderMessage(view.abo_rh_mismatch)}</p>
+            <label>{t("abo_rh_note")}<input id="abo-rh-note" value={f.aboNote} onInput={(e) => setF({ ...f, aboNote: e.currentTarget.value })} /></label>
+          </div>
+        )}
         <label class="check"><input type="checkbox" id="athlete" checked={athlete} onChange={(e) => setAthlete(e.currentTarget.checked)} />{t("athlete")}</label>
         {scoped.length > 0 && (
           <fieldset id="restrictions">
@@ -202,7 +219,10 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
             {decision.excluded_products.length > 0 && (
               <p class="warn" id="excluded-products">{t("excluded_products")}: {decision.excluded_products.map((p) => className(p)).join("、")}</p>
             )}
-            {decision.eligible && <button class="primary big" id="accept" disabled={!questionnaire || !hbsagChosen} onClick={() => record("accept")}>{t("accept")}</button>}
+            {!signed && (decision.eligible || view.waivable) && (
+              <p class="warn" id="consent-needed">{renderMessage({ code: "donor_consent.missing", params: {} })}</p>
+            )}
+            {decision.eligible && <button class="primary big" id="accept" disabled={!questionnaire || !hbsagChosen || !signed} onClick={() => record("accept")}>{t("accept")}</button>}
             <div class="decision">
               <label>{t("deferral_code")}
                 <select id="defer-code" value={deferCode} onChange={(e) => setDeferCode(e.currentTarget.value)}>
@@ -219,7 +239,7 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
                 <p class="muted">{t("waiver_hint")}</p>
                 <label>{t("waiver_reason")}<input id="waiver-reason" value={waiverReason} onInput={(e) => setWaiverReason(e.currentTarget.value)} /></label>
                 <label>{t("waiver_pin")}<input id="waiver-pin" type="password" inputMode="numeric" autoComplete="off" value={waiverPin} onInput={(e) => setWaiverPin(e.currentTarget.value)} /></label>
-                <button id="waive" disabled={waiverReason.trim() === "" || waiverPin === "" || !hbsagChosen} onClick={() => record("override")}>{t("waive")}</button>
+                <button id="waive" disabled={waiverReason.trim() === "" || waiverPin === "" || !hbsagChosen || !signed} onClick={() => record("override")}>{t("waive")}</button>
               </div>
             )}
             {!decision.eligible && !view.waivable && (
@@ -229,5 +249,6 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
         )}
       </div>
     </div>
+    </>
   );
 }

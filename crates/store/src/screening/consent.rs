@@ -3,7 +3,7 @@
 //! sign), the rapid ABO/RhD's mismatch note, and the chair's stop without consent.
 
 use lifebridge_domain::blood_group;
-use lifebridge_domain::consent::Consent;
+use lifebridge_domain::consent::{self, Consent};
 use lifebridge_domain::entities::{AboRh, Donor, PhysicianDecision, RecordId, Screening};
 use lifebridge_domain::messages::{Localized, Message};
 use rusqlite::OptionalExtension;
@@ -28,6 +28,14 @@ pub struct ConsentText {
     pub version: String,
     pub title: Localized,
     pub text: Localized,
+    /// The signature box and the least a signature must be
+    /// (`lifebridge_domain::consent`), so the pad scales to the box and enables
+    /// "signed" exactly when the store would take the signature.
+    pub box_width: u16,
+    pub box_height: u16,
+    pub min_points: u32,
+    pub min_extent: u16,
+    pub max_points: u32,
 }
 
 fn refused(field: &str, message: Message) -> StoreError {
@@ -87,6 +95,11 @@ impl Store {
                       regulations require. I donate voluntarily and without payment."
                     .into(),
             },
+            box_width: consent::BOX_WIDTH,
+            box_height: consent::BOX_HEIGHT,
+            min_points: consent::MIN_POINTS as u32,
+            min_extent: consent::MIN_EXTENT,
+            max_points: consent::MAX_POINTS as u32,
         })
     }
 
