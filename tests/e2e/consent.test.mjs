@@ -5,7 +5,7 @@
 // crew witness, who confirms with their PIN.
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { KEY, click, demoStore, dragOn, fill, launchApp, residentId, scanInto, shot, signConsent, signIn, text } from "./harness.mjs";
+import { KEY, click, demoStore, dragOn, fill, launchApp, residentId, scanInto, shot, signConsent, signIn, text, resumeDrive, signOut } from "./harness.mjs";
 
 const NURSE = "登记护士 李敏";
 const PHYSICIAN = "体检医生 王强";
@@ -27,16 +27,6 @@ afterEach(async (t) => {
 });
 
 after(async () => { await app?.close(); });
-
-async function resumeDrive() {
-  await click(browser, "button[data-resume]");
-  await browser.$("[data-testid=current-drive]").waitForDisplayed({ timeout: 10000 });
-}
-
-async function signOut() {
-  await click(browser, "#sign-out");
-  await browser.$("button[data-staff]").waitForDisplayed({ timeout: 10000 });
-}
 
 /** A donor who passes every rule, up to the decision. */
 async function screenHealthy(donor) {
@@ -60,7 +50,7 @@ async function screenHealthy(donor) {
 
 test("check-in: two donors wait for the physician", async () => {
   await signIn(browser, NURSE);
-  await resumeDrive();
+  await resumeDrive(browser);
   for (const donor of [SIGNER, WITNESSED]) {
     await browser.$("#id-number").clearValue();
     await scanInto(browser, "#id-number", donor.id);
@@ -70,12 +60,12 @@ test("check-in: two donors wait for the physician", async () => {
     await click(browser, "#check-in");
     assert.match(await text(browser, "#checkin-message"), new RegExp(donor.name));
   }
-  await signOut();
+  await signOut(browser);
 });
 
 test("screening: no acceptance without the donor's signature, the store refuses it too", async () => {
   await signIn(browser, PHYSICIAN);
-  await resumeDrive();
+  await resumeDrive(browser);
   await click(browser, "#tab-screening");
   await screenHealthy(SIGNER);
   // The consent text is the core's, large, in the language the donor picks.
@@ -121,20 +111,20 @@ test("screening: no acceptance without the donor's signature, the store refuses 
 });
 
 test("collection cannot start for a donor who has not signed", async () => {
-  await signOut();
+  await signOut(browser);
   await signIn(browser, PHLEBOTOMIST);
-  await resumeDrive();
+  await resumeDrive(browser);
   await click(browser, "#tab-collection");
   await browser.$("#collect-donor").waitForDisplayed({ timeout: 10000 });
   for (const o of await browser.$$("#collect-donor option")) {
     assert.ok(!(await o.getText()).startsWith(SIGNER.name), "an unsigned donor is not offered at the chair");
   }
-  await signOut();
+  await signOut(browser);
 });
 
 test("signed with a finger, the donor is accepted and the donation goes ahead", async () => {
   await signIn(browser, PHYSICIAN);
-  await resumeDrive();
+  await resumeDrive(browser);
   await click(browser, "#tab-screening");
   await screenHealthy(SIGNER);
   // The bus's rapid group for a first-time donor: no flag, it goes on the label.
@@ -145,10 +135,10 @@ test("signed with a finger, the donor is accepted and the donation goes ahead", 
   await shot(browser, "consent-02-signed");
   await click(browser, "#accept");
   assert.match(await text(browser, "#screening-saved"), /同意献血/);
-  await signOut();
+  await signOut(browser);
 
   await signIn(browser, PHLEBOTOMIST);
-  await resumeDrive();
+  await resumeDrive(browser);
   await click(browser, "#tab-collection");
   const select = await browser.$("#collect-donor");
   await select.waitForDisplayed({ timeout: 10000 });
@@ -163,12 +153,12 @@ test("signed with a finger, the donor is accepted and the donation goes ahead", 
   await click(browser, "#start-collection");
   assert.match(await text(browser, "#din"), /Z9999 \d\d \d{6}/);
   await shot(browser, "consent-03-collecting");
-  await signOut();
+  await signOut(browser);
 });
 
 test("a donor who cannot sign consents before a crew witness with the witness's PIN", async () => {
   await signIn(browser, PHYSICIAN);
-  await resumeDrive();
+  await resumeDrive(browser);
   await click(browser, "#tab-screening");
   await screenHealthy(WITNESSED);
   await click(browser, "#consent-cannot-sign");

@@ -374,3 +374,14 @@ export async function dragOn(browser, el, steps, dx) {
   for (let i = 1; i <= steps; i++) action = action.move({ origin: el, x: start + i * dx, y: i % 2 ? -30 : 30, duration: 20 });
   await action.up().perform();
 }
+
+/** Resumes today's drive from the drive screen. */
+export async function resumeDrive(browser) {
+  await click(browser, "button[data-resume]");
+  await browser.$("[data-testid=current-drive]").waitForDisplayed({ timeout: 10000 });
+}
+
+export async function signOut(browser) {
+  await click(browser, "#sign-out");
+  await browser.$("button[data-staff]").waitForDisplayed({ timeout: 10000 });
+}

@@ -4,7 +4,7 @@
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { KEY, click, demoStore, fill, launchApp, scanInto, shot, signIn, text, residentId } from "./harness.mjs";
+import { KEY, click, demoStore, fill, launchApp, scanInto, shot, signIn, text, residentId, resumeDrive, signOut } from "./harness.mjs";
 
 
 const NURSE = "登记护士 李敏";
@@ -29,16 +29,6 @@ afterEach(async (t) => {
 
 after(async () => { await app?.close(); });
 
-async function resumeDrive() {
-  await click(browser, "button[data-resume]");
-  await browser.$("[data-testid=current-drive]").waitForDisplayed({ timeout: 10000 });
-}
-
-async function signOut() {
-  await click(browser, "#sign-out");
-  await browser.$("button[data-staff]").waitForDisplayed({ timeout: 10000 });
-}
-
 async function fillVitals(v) {
   for (const [id, value] of Object.entries(v)) {
     const el = await browser.$(`#${id}`);
@@ -50,7 +40,7 @@ async function fillVitals(v) {
 
 test("check-in: a donor who gave 400 mL today is red with the date and needs a confirmation", async () => {
   await signIn(browser, NURSE);
-  await resumeDrive();
+  await resumeDrive(browser);
   for (const donor of [POSITIVE, NEXT]) {
     await browser.$("#id-number").clearValue();
     await scanInto(browser, "#id-number", donor.id);
@@ -76,12 +66,12 @@ test("check-in: a donor who gave 400 mL today is red with the date and needs a c
   await fill(browser, "#checkin-confirm-reason", "来领取献血证");
   await click(browser, "#check-in");
   assert.match(await text(browser, "#checkin-message"), new RegExp(GAVE_TODAY));
-  await signOut();
+  await signOut(browser);
 });
 
 test("screening: an HBsAg-positive donor has no waiver, only the matching deferral and a slip", async () => {
   await signIn(browser, PHYSICIAN);
-  await resumeDrive();
+  await resumeDrive(browser);
   await click(browser, "#tab-screening");
   const select = await browser.$("#screen-donor");
   await select.waitForDisplayed({ timeout: 10000 });
