@@ -131,6 +131,7 @@ test("signed with a finger, the donor is accepted and the donation goes ahead", 
   await browser.$("#abo-rh").selectByAttribute("value", "O+");
   await signConsent(browser);
   assert.match(await text(browser, "#consent-status"), /献血者已签名/);
+  assert.ok(await browser.$("#signature-image").isDisplayed(), "the signature is shown as drawn");
   assert.equal(await browser.$("#abo-rh-mismatch").isExisting(), false);
   await shot(browser, "consent-02-signed");
   await click(browser, "#accept");

@@ -47,6 +47,7 @@ export function ConsentPanel({ value, onChange }: { value: GivenConsent | null; 
             {given.signature.kind === "signed" ? t("consent_signed")
               : t("consent_witnessed", { witness: crew.find((s) => s.id === (given.signature as { witness_id: string }).witness_id)?.display_name ?? "", reason: (given.signature as { reason: string }).reason })}
           </p>
+          {given.signature.kind === "signed" && <SignatureImage strokes={given.signature.strokes} box={text} />}
           <button type="button" id="consent-change" onClick={() => onChange(null)}>{t("consent_change")}</button>
         </div>
       ) : mode === "sign" ? (
@@ -67,6 +68,28 @@ export function ConsentPanel({ value, onChange }: { value: GivenConsent | null; 
   );
 }
 
+/** Draws `strokes` (in the core's signature box) on `c`, scaled to its size. */
+function drawStrokes(c: HTMLCanvasElement | null, strokes: Point[][], box: ConsentText) {
+  const ctx = c?.getContext("2d");
+  if (!c || !ctx) return;
+  ctx.clearRect(0, 0, c.width, c.height);
+  ctx.lineWidth = 3; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#111";
+  const sx = c.width / box.box_width, sy = c.height / box.box_height;
+  for (const s of strokes) {
+    ctx.beginPath();
+    s.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x * sx, y * sy) : ctx.lineTo(x * sx, y * sy)));
+    if (s.length === 1) ctx.lineTo(s[0][0] * sx + 0.1, s[0][1] * sy);
+    ctx.stroke();
+  }
+}
+
+/** The signature as given, redrawn from its strokes (what is stored with the screening). */
+function SignatureImage({ strokes, box }: { strokes: Point[][]; box: ConsentText }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => drawStrokes(canvas.current, strokes, box), [strokes]);
+  return <canvas class="signature-image" id="signature-image" ref={canvas} width={box.box_width / 2} height={box.box_height / 2} />;
+}
+
 /** Pointer strokes on a canvas, scaled to the core's signature box; "confirm" enables
  * once the strokes reach the least the core asks (points, and extent across or down). */
 function SignaturePad({ text, onSigned }: { text: ConsentText; onSigned: (strokes: Point[][]) => void }) {
@@ -80,20 +103,7 @@ function SignaturePad({ text, onSigned }: { text: ConsentText; onSigned: (stroke
     return [clamp(((e.clientX - r.left) / r.width) * text.box_width, text.box_width), clamp(((e.clientY - r.top) / r.height) * text.box_height, text.box_height)];
   };
 
-  useEffect(() => {
-    const c = canvas.current;
-    const ctx = c?.getContext("2d");
-    if (!c || !ctx) return;
-    ctx.clearRect(0, 0, c.width, c.height);
-    ctx.lineWidth = 3; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#111";
-    const sx = c.width / text.box_width, sy = c.height / text.box_height;
-    for (const s of strokes) {
-      ctx.beginPath();
-      s.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x * sx, y * sy) : ctx.lineTo(x * sx, y * sy)));
-      if (s.length === 1) ctx.lineTo(s[0][0] * sx + 0.1, s[0][1] * sy);
-      ctx.stroke();
-    }
-  }, [strokes]);
+  useEffect(() => drawStrokes(canvas.current, strokes, text), [strokes]);
 
   const down = (e: PointerEvent) => {
     e.preventDefault();
