@@ -69,9 +69,9 @@ test("screening: no acceptance without the donor's signature, the store refuses 
   await click(browser, "#tab-screening");
   await screenHealthy(SIGNER);
   // The consent text is the core's, large, in the language the donor picks.
-  assert.match(await text(browser, "#consent-text"), /自愿无偿献血/);
+  assert.match(await text(browser, "#consent-text"), /如实填写了健康征询表/);
   await click(browser, "#consent-lang-en");
-  assert.match(await text(browser, "#consent-text"), /voluntarily/);
+  assert.match(await text(browser, "#consent-text"), /of my own free will/);
   await click(browser, "#consent-lang-zh");
   assert.equal(await (await browser.$("#accept")).isEnabled(), false, "accept waits for the signature");
   assert.match(await text(browser, "#consent-needed"), /献血者尚未签署知情同意书/);

@@ -18,6 +18,7 @@ use lifebridge_store::export::ExportTable;
 use lifebridge_store::{Store, StoreKey};
 
 mod label;
+mod questionnaire;
 
 #[derive(Parser)]
 #[command(
@@ -47,7 +48,14 @@ enum Command {
         /// A rules table (JSON) to use instead of the built-in GB 18467-2011 table.
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// A questionnaire document (JSON) the request's `questionnaire` answers may
+        /// answer, beside the built-in one.
+        #[arg(long)]
+        questionnaire: Option<PathBuf>,
     },
+    /// The donor health questionnaire (献血者健康征询表).
+    #[command(subcommand)]
+    Questionnaire(questionnaire::QuestionnaireCommand),
     /// The donor-selection rules table.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -166,7 +174,15 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Din(cmd) => report(din(cmd), 1),
         Command::Id(IdCommand::Check { number }) => report(id_check(&number), 1),
-        Command::Eligibility { lang, rules } => report(eligibility(lang, rules.as_deref()), 2),
+        Command::Eligibility {
+            lang,
+            rules,
+            questionnaire,
+        } => report(
+            eligibility(lang, rules.as_deref(), questionnaire.as_deref()),
+            2,
+        ),
+        Command::Questionnaire(cmd) => report(questionnaire::run(cmd), 1),
         Command::Label(cmd) => report(label::run(cmd), 1),
         Command::Rules(RulesCommand::Show { json, rules }) => {
             report(rules_show(json, rules.as_deref()), 1)
@@ -294,16 +310,25 @@ pub(crate) fn user_lang(arg: Option<LangArg>) -> Lang {
     }
 }
 
-fn eligibility(lang: Option<LangArg>, rules_path: Option<&Path>) -> Result<()> {
+fn eligibility(
+    lang: Option<LangArg>,
+    rules_path: Option<&Path>,
+    questionnaire_path: Option<&Path>,
+) -> Result<()> {
     let rules = load_rules(rules_path)?;
+    let given = questionnaire_path
+        .map(|p| questionnaire::load(Some(p)))
+        .transpose()?;
+    let mut known = vec![lifebridge_domain::questionnaire::built_in()];
+    known.extend(given.as_ref());
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
         .context("cannot read the request from stdin")?;
     let request: EligibilityRequest =
         serde_json::from_str(&input).context("malformed eligibility request")?;
-    let decision =
-        eligibility::evaluate(&rules, &request).context("malformed eligibility request")?;
+    let decision = eligibility::evaluate_with(&rules, &known, &request)
+        .context("malformed eligibility request")?;
     println!("{}", decision.to_contract_json(user_lang(lang)));
     Ok(())
 }

@@ -402,3 +402,162 @@ fn store_commands_init_check_export_and_refuse_bad_keys() {
         stdout(&o)
     );
 }
+
+/// A request for a woman with nothing else failing (no history), with these answers
+/// to the built-in questionnaire.
+fn request_with_answers(answers: serde_json::Value) -> String {
+    let mut r: serde_json::Value = serde_json::from_str(&request(120, 130.0)).unwrap();
+    r["history"] = serde_json::json!([]);
+    r["questionnaire"] = serde_json::json!({"version": "GB18467-2011-Q1", "answers": answers});
+    r.to_string()
+}
+
+/// "Nothing to declare" for a woman, from `questionnaire show --json`: each question
+/// without a `when`, answered so that it means nothing.
+fn nothing_to_declare() -> serde_json::Value {
+    let o = lifebridge(&["questionnaire", "show", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut answers = serde_json::Map::new();
+    for q in doc["questions"].as_array().unwrap() {
+        if !q["when"].is_null() {
+            continue;
+        }
+        // "yes" only where "no" is the answer that means something (feel well?).
+        let means_no = q["meanings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["answer"] == "no");
+        answers.insert(
+            q["id"].as_str().unwrap().to_owned(),
+            serde_json::Value::Bool(means_no),
+        );
+    }
+    serde_json::Value::Object(answers)
+}
+
+#[test]
+fn questionnaire_show_gives_every_question_with_what_its_answers_mean() {
+    let o = lifebridge(&["questionnaire", "show"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("GB18467-2011-Q1"), "{text}");
+    assert!(text.contains("tattoo\tyes/no"), "{text}");
+    assert!(
+        text.contains("yes → defer TATTOO (12 months, from tattoo_when)"),
+        "{text}"
+    );
+    assert!(text.contains("asked of female donors only"), "{text}");
+    assert!(text.contains("antiplatelet_when"), "{text}");
+    assert!(
+        text.contains("excludes platelet_whole_blood, apheresis_platelets"),
+        "{text}"
+    );
+
+    let o = lifebridge(&["questionnaire", "show", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let tattoo = v["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == "tattoo")
+        .unwrap();
+    assert_eq!(tattoo["type"], "yes_no");
+    assert_eq!(
+        tattoo["text"]["en"],
+        "In the last year, have you had a tattoo, permanent make-up or a piercing?"
+    );
+    assert_eq!(tattoo["meanings"][0]["defer"], "TATTOO");
+    assert_eq!(tattoo["meanings"][0]["period"]["months"], 12);
+    assert_eq!(tattoo["meanings"][0]["from"], "tattoo_when");
+
+    // A broken document names the place; a code the rules table lacks fails the show.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("q.json");
+    let doc = lifebridge_domain::questionnaire::BUILT_IN_JSON.replace(
+        "\"question\": \"tattoo\"",
+        "\"question\": \"no_such_question\"",
+    );
+    std::fs::write(&bad, doc).unwrap();
+    let o = lifebridge(&["questionnaire", "show", "--file", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("question tattoo_when when.question"),
+        "{}",
+        stderr(&o)
+    );
+    let doc = lifebridge_domain::questionnaire::BUILT_IN_JSON.replace("\"TATTOO\"", "\"TATOO\"");
+    std::fs::write(&bad, doc).unwrap();
+    let o = lifebridge(&["questionnaire", "show", "--file", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("TATOO is not in the deferral catalogue"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn eligibility_reports_what_the_questionnaire_answers_mean() {
+    let mut answers = nothing_to_declare();
+    let o = with_stdin(
+        &["eligibility", "--lang", "en"],
+        &request_with_answers(answers.clone()),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["eligible"], true, "{v}");
+
+    // A tattoo three months before 2026-11-25: deferred until a year after it.
+    answers["tattoo"] = serde_json::json!(true);
+    answers["tattoo_when"] = serde_json::json!({"ago": 3, "unit": "months"});
+    let o = with_stdin(
+        &["eligibility", "--lang", "en"],
+        &request_with_answers(answers.clone()),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["eligible"], false);
+    assert_eq!(v["reasons"][0]["code"], "QUESTIONNAIRE_DEFERRAL");
+    assert_eq!(v["reasons"][0]["deferral_code"], "TATTOO");
+    assert_eq!(v["reasons"][0]["eligible_from"], "2027-08-25");
+    assert_eq!(v["eligible_from"], "2027-08-25");
+    assert!(
+        v["reasons"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("deferred until 2027-08-25"),
+        "{v}"
+    );
+
+    // Unanswered follow-up: not eligible, no date.
+    answers.as_object_mut().unwrap().remove("tattoo_when");
+    let o = with_stdin(
+        &["eligibility", "--lang", "en"],
+        &request_with_answers(answers.clone()),
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["reasons"][0]["code"], "QUESTIONNAIRE_INCOMPLETE", "{v}");
+    assert_eq!(v["eligible_from"], serde_json::Value::Null);
+
+    // Unknown question and wrong type: request errors naming the question, exit 2.
+    for (q, value, expect) in [
+        (
+            "favourite_colour",
+            serde_json::json!("red"),
+            "questionnaire.answers.favourite_colour",
+        ),
+        (
+            "feel_well",
+            serde_json::json!("yes"),
+            "questionnaire.answers.feel_well",
+        ),
+    ] {
+        let mut a = nothing_to_declare();
+        a[q] = value;
+        let o = with_stdin(&["eligibility"], &request_with_answers(a));
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        assert!(stderr(&o).contains(expect), "{}", stderr(&o));
+    }
+}

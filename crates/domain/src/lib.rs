@@ -19,6 +19,7 @@ pub mod merge;
 pub mod messages;
 pub mod pin;
 pub mod product;
+pub mod questionnaire;
 pub mod reason;
 pub mod resident_id;
 pub mod rules;

@@ -39,10 +39,15 @@ pub enum ReasonCode {
     DeferralActive,
     /// One reason per permanent deferral record.
     DeferralPermanent,
+    /// One reason per deferral the questionnaire's answers call for that is in force
+    /// (answered by the deferral's own code, like a deferral on record).
+    QuestionnaireDeferral,
+    /// Questions that apply to the donor are not answered yet.
+    QuestionnaireIncomplete,
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 24] = [
+    pub const ALL: [ReasonCode; 26] = [
         ReasonCode::AgeBelowMin,
         ReasonCode::AgeAboveMax,
         ReasonCode::WeightBelowMin,
@@ -67,6 +72,8 @@ impl ReasonCode {
         ReasonCode::ApheresisYearlyVolume,
         ReasonCode::DeferralActive,
         ReasonCode::DeferralPermanent,
+        ReasonCode::QuestionnaireDeferral,
+        ReasonCode::QuestionnaireIncomplete,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +102,8 @@ impl ReasonCode {
             ReasonCode::ApheresisYearlyVolume => "APHERESIS_YEARLY_VOLUME",
             ReasonCode::DeferralActive => "DEFERRAL_ACTIVE",
             ReasonCode::DeferralPermanent => "DEFERRAL_PERMANENT",
+            ReasonCode::QuestionnaireDeferral => "QUESTIONNAIRE_DEFERRAL",
+            ReasonCode::QuestionnaireIncomplete => "QUESTIONNAIRE_INCOMPLETE",
         }
     }
 }

@@ -46,6 +46,7 @@ fn request(birth: NaiveDate, last_whole_blood: NaiveDate) -> EligibilityRequest 
         }],
         deferrals: vec![],
         athlete: false,
+        questionnaire: None,
     }
 }
 

@@ -453,6 +453,7 @@ impl Store {
             eligible_from: Some(today),
             rules_version: rules.version.clone(),
             excluded_products: Vec::new(),
+            review: Vec::new(),
         };
         Ok(eligibility::deferral_choices(&rules, &passing, today))
     }

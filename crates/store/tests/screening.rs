@@ -742,12 +742,15 @@ fn a_blank_signature_or_another_consent_version_is_refused_naming_the_field() {
     let s = store.record_screening(crew.physician, f).unwrap();
     assert_eq!(s.consent.unwrap().version, "GB18467-2011-C1");
     // A questionnaire the station published carries its own consent version.
+    let mut published = lifebridge_domain::questionnaire::built_in().clone();
+    published.version = "ST-Q7".into();
+    published.consent.version = "ST-C7".into();
     store
         .raw_write_for_tests(|c| {
             c.execute(
                 "INSERT INTO reference_document (kind, version, body, adopted_at)
-                 VALUES ('questionnaire', 'ST-Q7', '{\"version\":\"ST-Q7\",\"consent\":{\"version\":\"ST-C7\"}}', '2026-01-01T00:00:00Z')",
-                [],
+                 VALUES ('questionnaire', 'ST-Q7', ?1, '2026-01-01T00:00:00Z')",
+                [serde_json::to_string(&published).unwrap()],
             )
         })
         .unwrap();
@@ -755,6 +758,12 @@ fn a_blank_signature_or_another_consent_version_is_refused_naming_the_field() {
         store.consent_version_in_force("ST-Q7").unwrap().as_deref(),
         Some("ST-C7")
     );
+    let text = store.consent_text().unwrap();
+    assert_eq!(
+        text.version, "ST-C7",
+        "the text of the questionnaire in force"
+    );
+    assert_eq!(text.text.zh, published.consent.text.zh);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 // Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
 import type { ProductClass } from "./ProductClass";
 import type { Reason } from "./Reason";
+import type { ReviewItem } from "./ReviewItem";
 
 /**
  * Outcome of [`evaluate`].
@@ -20,4 +21,8 @@ rules_version: string,
  * Product classes this donor's blood may not become today (product-scoped
  * deferrals such as antiplatelet drugs), whether or not the donation may go ahead.
  */
-excluded_products: Array<ProductClass>, };
+excluded_products: Array<ProductClass>, 
+/**
+ * Questionnaire answers the physician must review and record a finding for.
+ */
+review: Array<ReviewItem>, };

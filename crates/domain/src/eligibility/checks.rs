@@ -453,3 +453,91 @@ pub(super) fn check_deferrals(
     }
     excluded_products(rules, &req.deferrals, req.date)
 }
+
+/// The questionnaire's answers: each deferral in force of the whole donation is a
+/// reason (its own code answers it), unanswered questions are one reason; returns the
+/// product-scoped deferrals in force (to count with the deferrals on record) and the
+/// answers the physician must review.
+pub(super) fn check_questionnaire(
+    rules: &RuleSet,
+    questionnaires: &[&Questionnaire],
+    req: &EligibilityRequest,
+    out: &mut Reasons,
+) -> Result<(Vec<DeferralRecord>, Vec<ReviewItem>), RequestError> {
+    let Some(given) = &req.questionnaire else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let doc = questionnaires
+        .iter()
+        .find(|q| q.version == given.version)
+        .ok_or_else(|| {
+            RequestError::new(
+                "questionnaire.version",
+                format!(
+                    "unknown questionnaire {:?}; known: {}",
+                    given.version,
+                    questionnaires
+                        .iter()
+                        .map(|q| q.version.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+    let outcome = doc
+        .evaluate(rules, req.donor.sex, req.date, &given.answers)
+        .map_err(|e| {
+            RequestError::new(format!("questionnaire.answers.{}", e.question), e.problem)
+        })?;
+    if !outcome.unanswered.is_empty() {
+        out.push(
+            ReasonCode::QuestionnaireIncomplete,
+            Message::new("eligibility.questionnaire_incomplete")
+                .with("count", outcome.unanswered.len().to_string())
+                .with(
+                    "first",
+                    doc.question(&outcome.unanswered[0])
+                        .map(|q| q.text.localized()),
+                ),
+            None,
+        );
+    }
+    let mut restrictions = Vec::new();
+    for d in outcome.deferrals.iter().filter(|d| d.in_force(req.date)) {
+        if !d.scope.is_all() {
+            restrictions.push(DeferralRecord {
+                code: d.code.clone(),
+                until: d.until,
+            });
+            continue;
+        }
+        let name = rules
+            .deferrals
+            .deferral(&d.code)
+            .map(|k| Localized {
+                zh: k.zh.clone(),
+                en: k.en.clone(),
+            })
+            .unwrap_or_else(|| Localized {
+                zh: d.code.clone(),
+                en: d.code.clone(),
+            });
+        let message = match (d.until, d.period) {
+            (Some(until), _) => {
+                Message::new("eligibility.questionnaire_deferral").with("until", until.to_string())
+            }
+            (None, crate::rules::DeferralPeriod::Permanent) => {
+                Message::new("eligibility.questionnaire_permanent")
+            }
+            (None, _) => Message::new("eligibility.questionnaire_station_set"),
+        };
+        out.0.push(Reason {
+            code: ReasonCode::QuestionnaireDeferral,
+            message: message.with("name", name).with("code", d.code.clone()),
+            eligible_from: d.until,
+            waivable: d.waivable && d.until.is_some(),
+            deferral_code: Some(d.code.clone()),
+        });
+    }
+    Ok((restrictions, outcome.review))
+}

@@ -99,9 +99,11 @@ fn kind_end(
 ) -> Option<DeferralEnd> {
     match kind.period {
         DeferralPeriod::Permanent => Some(DeferralEnd::Permanent),
-        DeferralPeriod::Days(_) | DeferralPeriod::Months(_) => {
-            kind.until(date).map(DeferralEnd::Until)
-        }
+        // A questionnaire answer dates the start (a tattoo three months ago): the
+        // deferral ends when the answer's does, not a full period from today.
+        DeferralPeriod::Days(_) | DeferralPeriod::Months(_) => answered_end(kind, decision)
+            .or_else(|| kind.until(date))
+            .map(DeferralEnd::Until),
         DeferralPeriod::StationSet => given.map(DeferralEnd::Until),
         DeferralPeriod::UntilEligible => given
             .or_else(|| {
@@ -114,6 +116,21 @@ fn kind_end(
             })
             .map(DeferralEnd::Until),
     }
+}
+
+/// The end of the questionnaire's deferrals of `kind` in `decision`, the latest if several.
+fn answered_end(kind: &crate::rules::DeferralKind, decision: &Decision) -> Option<NaiveDate> {
+    decision
+        .reasons
+        .iter()
+        .filter(|r| r.code == ReasonCode::QuestionnaireDeferral)
+        .filter(|r| {
+            r.deferral_code
+                .as_deref()
+                .is_some_and(|c| kind.code.eq_ignore_ascii_case(c))
+        })
+        .filter_map(|r| r.eligible_from)
+        .max()
 }
 
 /// What the failing rules call for: the longest of the shortest deferral each failing

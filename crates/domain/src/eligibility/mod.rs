@@ -28,6 +28,7 @@ use serde_json::{Map, Value, json};
 use crate::common::{Procedure, Sex};
 use crate::messages::{Message, Param};
 use crate::product::ProductClass;
+use crate::questionnaire::{Questionnaire, ReviewItem};
 use crate::reason::ReasonCode;
 use crate::rules::RuleSet;
 
@@ -85,6 +86,9 @@ pub struct Decision {
     /// deferrals such as antiplatelet drugs), whether or not the donation may go ahead.
     #[serde(default)]
     pub excluded_products: Vec<ProductClass>,
+    /// Questionnaire answers the physician must review and record a finding for.
+    #[serde(default)]
+    pub review: Vec<ReviewItem>,
 }
 
 impl Decision {
@@ -105,6 +109,7 @@ impl Decision {
             eligible_from,
             rules_version,
             excluded_products: Vec::new(),
+            review: Vec::new(),
         }
     }
 
@@ -162,6 +167,21 @@ impl Decision {
         m.insert(
             "rules_version".into(),
             Value::String(self.rules_version.clone()),
+        );
+        m.insert(
+            "review".into(),
+            Value::Array(
+                self.review
+                    .iter()
+                    .map(|r| {
+                        let text = |t: &crate::questionnaire::Text| match lang {
+                            Lang::ZhCn => t.zh.clone(),
+                            Lang::En => t.en.clone(),
+                        };
+                        json!({"question": r.question, "text": text(&r.text), "answer": text(&r.answer)})
+                    })
+                    .collect(),
+            ),
         );
         Value::Object(m)
     }
@@ -223,11 +243,23 @@ impl Reasons {
     }
 }
 
-/// Checks `req` against `rules` and reports every failing rule.
+/// Checks `req` against `rules` and reports every failing rule; questionnaire answers
+/// are read against the built-in questionnaire (see [`evaluate_with`]).
 ///
 /// `rules` is assumed consistent ([`RuleSet::from_json`] validates it). Errors only for
 /// input that cannot be real (see [`EligibilityRequest::validate`]) or is incomplete.
 pub fn evaluate(rules: &RuleSet, req: &EligibilityRequest) -> Result<Decision, RequestError> {
+    evaluate_with(rules, &[crate::questionnaire::built_in()], req)
+}
+
+/// [`evaluate`] with the questionnaires the caller knows (the built-in one and those a
+/// station sent): the request's answers are read against the one of their version, so a
+/// screening recorded under an older version is judged by the questions it answered.
+pub fn evaluate_with(
+    rules: &RuleSet,
+    questionnaires: &[&Questionnaire],
+    req: &EligibilityRequest,
+) -> Result<Decision, RequestError> {
     req.validate()?;
     let mut reasons = Reasons(Vec::new());
     check_age(rules, req, &mut reasons);
@@ -237,9 +269,19 @@ pub fn evaluate(rules: &RuleSet, req: &EligibilityRequest) -> Result<Decision, R
     if req.procedure.is_apheresis() {
         check_apheresis_year(rules, req, &mut reasons)?;
     }
-    let excluded_products = check_deferrals(rules, req, &mut reasons);
+    let (restrictions, review) = check_questionnaire(rules, questionnaires, req, &mut reasons)?;
+    let excluded_products = if restrictions.is_empty() {
+        check_deferrals(rules, req, &mut reasons)
+    } else {
+        // Product-scoped answers (aspirin) count as deferrals in force: they exclude
+        // products, and stop a procedure that yields nothing else.
+        let mut with = req.clone();
+        with.deferrals.extend(restrictions);
+        check_deferrals(rules, &with, &mut reasons)
+    };
     let mut decision = Decision::from_reasons(req.date, reasons.0, rules.version.clone());
     decision.excluded_products = excluded_products;
+    decision.review = review;
     Ok(decision)
 }
 

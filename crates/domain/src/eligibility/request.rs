@@ -56,6 +56,11 @@ pub struct EligibilityRequest {
     /// Endurance athlete: lower pulse minimum.
     #[serde(default)]
     pub athlete: bool,
+    /// The health questionnaire's answers, `{"version", "answers": {question id: answer}}`:
+    /// the deferrals they call for are reasons like any other, the answers the physician
+    /// must review are listed in [`super::Decision::review`]. Absent: not evaluated here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub questionnaire: Option<crate::questionnaire::QuestionnaireAnswers>,
 }
 
 /// The request cannot describe a real donor; `field` is the JSON path.

@@ -6,6 +6,7 @@ use lifebridge_domain::blood_group;
 use lifebridge_domain::consent::{self, Consent};
 use lifebridge_domain::entities::{AboRh, Donor, PhysicianDecision, RecordId, Screening};
 use lifebridge_domain::messages::{Localized, Message};
+use lifebridge_domain::questionnaire::{self, Questionnaire};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
@@ -14,11 +15,6 @@ use crate::{Result, Store, StoreError};
 
 /// The longest note a physician writes on a rapid ABO/RhD mismatch.
 pub const ABO_RH_NOTE_MAX_CHARS: usize = 500;
-
-/// The consent text of the built-in questionnaire.
-// TODO(merge with the lead's questionnaire module): take
-// `lifebridge_domain::questionnaire::built_in().consent` instead of this copy.
-const BUILT_IN_CONSENT_VERSION: &str = "GB18467-2011-C1";
 
 /// The consent text the consent screen shows: the version the donor signs and the
 /// text in both languages (the donor may switch).
@@ -46,55 +42,43 @@ fn refused(field: &str, message: Message) -> StoreError {
 }
 
 impl Store {
-    /// The consent in force for a screening against `questionnaire_version`: the one
-    /// the station published with that questionnaire, the built-in one with the
-    /// built-in questionnaire, else none known (nothing to compare with).
-    pub fn consent_version_in_force(&self, questionnaire_version: &str) -> Result<Option<String>> {
+    /// The questionnaire document of `version`: the one the station published, or the
+    /// built-in one; none when this device has no such document (or cannot read it).
+    pub fn questionnaire_document(&self, version: &str) -> Result<Option<Questionnaire>> {
         let published: Option<String> = self
             .conn
             .query_row(
-                "SELECT json_extract(body, '$.consent.version') FROM reference_document
-                 WHERE kind = 'questionnaire' AND version = ?1",
-                [questionnaire_version],
+                "SELECT body FROM reference_document WHERE kind = 'questionnaire' AND version = ?1",
+                [version],
                 |r| r.get(0),
             )
-            .optional()?
-            .flatten();
-        if published.is_some() {
-            return Ok(published);
+            .optional()?;
+        if let Some(body) = published {
+            return Ok(Questionnaire::from_json(&body).ok());
         }
-        Ok(
-            (questionnaire_version == crate::screens::BUILT_IN_QUESTIONNAIRE)
-                .then(|| BUILT_IN_CONSENT_VERSION.to_owned()),
-        )
+        let built_in = questionnaire::built_in();
+        Ok((built_in.version == version).then(|| built_in.clone()))
     }
 
-    /// The consent text the donor reads for the questionnaire in force.
-    // TODO(merge with the lead's questionnaire module): the questionnaire document's
-    // `consent` (title and text in both languages) for `questionnaire_version()`.
+    /// The version of the consent in force for a screening against
+    /// `questionnaire_version`: the consent of that questionnaire document, if this
+    /// device has it (nothing to compare with otherwise).
+    pub fn consent_version_in_force(&self, questionnaire_version: &str) -> Result<Option<String>> {
+        Ok(self
+            .questionnaire_document(questionnaire_version)?
+            .map(|q| q.consent.version))
+    }
+
+    /// The consent text the donor reads: that of the questionnaire in force (the
+    /// built-in one's when this device cannot read the one the station sent).
     pub fn consent_text(&self) -> Result<ConsentText> {
-        let questionnaire = self.questionnaire_version()?;
-        let version = self
-            .consent_version_in_force(&questionnaire)?
-            .unwrap_or_else(|| BUILT_IN_CONSENT_VERSION.to_owned());
+        let document = self
+            .questionnaire_document(&self.questionnaire_version()?)?
+            .unwrap_or_else(|| questionnaire::built_in().clone());
         Ok(ConsentText {
-            version,
-            title: Localized {
-                zh: "献血者知情同意书".into(),
-                en: "Blood donor informed consent".into(),
-            },
-            text: Localized {
-                zh: "我已阅读献血须知，了解献血可能出现的不适反应；我如实填写了健康征询表，\
-                      同意按规定接受体检和血液检测，检测结果不合格的血液将按规定处理。\
-                      我自愿无偿献血。"
-                    .into(),
-                en: "I have read the information for blood donors and understand the \
-                      reactions a donation may cause; I answered the health questionnaire \
-                      truthfully, and I agree to the health examination and the tests of \
-                      my blood, and that blood that fails them is handled as the \
-                      regulations require. I donate voluntarily and without payment."
-                    .into(),
-            },
+            version: document.consent.version,
+            title: document.consent.title.localized(),
+            text: document.consent.text.localized(),
             box_width: consent::BOX_WIDTH,
             box_height: consent::BOX_HEIGHT,
             min_points: consent::MIN_POINTS as u32,

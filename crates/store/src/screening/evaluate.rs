@@ -109,6 +109,7 @@ pub fn eligibility_request(
             })
             .collect(),
         athlete,
+        questionnaire: None,
     })
 }
 
