@@ -958,6 +958,54 @@ fn a_rapid_group_differing_from_the_record_is_flagged_needs_a_note_and_leaves_th
         [None],
         "unknown: the laboratory decides"
     );
+    // A correction that makes today's group differ needs the note too.
+    let other = donor(&mut store, &crew, 27);
+    store
+        .edit_donor(
+            crew.nurse,
+            other,
+            lifebridge_store::records::DonorEdit {
+                abo_rh: Some(Some(AboRh::APos)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let s = store
+        .record_screening(
+            crew.physician,
+            form(&crew, other, PhysicianDecision::Accept),
+        )
+        .unwrap();
+    let mut corrected = s.tests.clone();
+    corrected.abo_rh = Some(AboRh::ONeg);
+    let fix = |note: Option<&str>| lifebridge_store::screening::ScreeningCorrection {
+        tests: Some(corrected.clone()),
+        abo_rh_note: note.map(str::to_owned),
+        ..Default::default()
+    };
+    let (field, code) = refused_code(
+        store
+            .correct_screening(
+                crew.physician,
+                s.id,
+                fix(None),
+                "ABO typed on the wrong row",
+            )
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("abo_rh_note", "rapid_abo.note_required")
+    );
+    let fixed = store
+        .correct_screening(
+            crew.physician,
+            s.id,
+            fix(Some("复测 O-")),
+            "ABO typed on the wrong row",
+        )
+        .unwrap();
+    assert_eq!(fixed.abo_rh_note.as_deref(), Some("复测 O-"));
 
     // A first-time donor: today's rapid group goes on the label; no flag, no note.
     let new = donor(&mut store, &crew, 26);

@@ -19,6 +19,10 @@ pub struct ScreeningCorrection {
     pub vitals: Option<Vitals>,
     pub tests: Option<RapidTests>,
     pub answers: Option<BTreeMap<String, serde_json::Value>>,
+    /// The physician's note on a rapid ABO/RhD that, corrected, differs from the
+    /// group on the donor's record (required then, as when recording).
+    #[serde(default)]
+    pub abo_rh_note: Option<String>,
 }
 
 impl Store {
@@ -63,7 +67,22 @@ impl Store {
         if let Some(a) = correction.answers {
             new.answers = a;
         }
-        if new.vitals == old.vitals && new.tests == old.tests && new.answers == old.answers {
+        if let Some(note) = self.check_abo_rh_note(
+            old.donor_id,
+            new.tests.abo_rh,
+            &old.decision,
+            correction
+                .abo_rh_note
+                .as_deref()
+                .or(old.abo_rh_note.as_deref()),
+        )? {
+            new.abo_rh_note = Some(note);
+        }
+        if new.vitals == old.vitals
+            && new.tests == old.tests
+            && new.answers == old.answers
+            && new.abo_rh_note == old.abo_rh_note
+        {
             return Err(StoreError::invalid("correction", "changes nothing"));
         }
         let drive: lifebridge_domain::entities::Drive =
