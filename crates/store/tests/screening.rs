@@ -889,6 +889,27 @@ fn the_chair_does_not_start_a_collection_from_a_screening_without_consent() {
     );
 }
 
+/// A donor whose group is on record (typed at the station).
+fn donor_of_group(
+    store: &mut Store,
+    crew: &Crew,
+    n: u64,
+    group: lifebridge_domain::entities::AboRh,
+) -> uuid::Uuid {
+    let id = donor(store, crew, n);
+    store
+        .edit_donor(
+            crew.nurse,
+            id,
+            lifebridge_store::records::DonorEdit {
+                abo_rh: Some(Some(group)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    id
+}
+
 /// Collects from `screening_id` and returns the groups its label set carries, each
 /// group once.
 fn collected_groups(
@@ -919,17 +940,7 @@ fn a_rapid_group_differing_from_the_record_is_flagged_needs_a_note_and_leaves_th
     use lifebridge_domain::entities::AboRh;
     let dir = tempfile::tempdir().unwrap();
     let (mut store, crew) = store(dir.path());
-    let known = donor(&mut store, &crew, 25);
-    store
-        .edit_donor(
-            crew.nurse,
-            known,
-            lifebridge_store::records::DonorEdit {
-                abo_rh: Some(Some(AboRh::APos)),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let known = donor_of_group(&mut store, &crew, 25, AboRh::APos);
     let mut f = form(&crew, known, PhysicianDecision::Accept);
     f.form.tests.abo_rh = Some(AboRh::BPos);
     let view = store.screening_view(&f.form).unwrap();
@@ -959,17 +970,7 @@ fn a_rapid_group_differing_from_the_record_is_flagged_needs_a_note_and_leaves_th
         "unknown: the laboratory decides"
     );
     // A correction that makes today's group differ needs the note too.
-    let other = donor(&mut store, &crew, 27);
-    store
-        .edit_donor(
-            crew.nurse,
-            other,
-            lifebridge_store::records::DonorEdit {
-                abo_rh: Some(Some(AboRh::APos)),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let other = donor_of_group(&mut store, &crew, 27, AboRh::APos);
     let s = store
         .record_screening(
             crew.physician,
