@@ -18,6 +18,7 @@ use lifebridge_store::export::ExportTable;
 use lifebridge_store::{Store, StoreKey};
 
 mod label;
+mod prefill;
 mod questionnaire;
 
 #[derive(Parser)]
@@ -65,6 +66,9 @@ enum Command {
     /// Donation labels: render one, or pre-print a roll for a DIN range.
     #[command(subcommand)]
     Label(label::LabelCommand),
+    /// A donor's pre-fill QR from the station's /prefill page.
+    #[command(subcommand)]
+    Prefill(prefill::PrefillCommand),
 }
 
 #[derive(Subcommand)]
@@ -184,6 +188,7 @@ fn main() -> ExitCode {
         ),
         Command::Questionnaire(cmd) => report(questionnaire::run(cmd), 1),
         Command::Label(cmd) => report(label::run(cmd), 1),
+        Command::Prefill(cmd) => report(prefill::run(cmd), 1),
         Command::Rules(RulesCommand::Show { json, rules }) => {
             report(rules_show(json, rules.as_deref()), 1)
         }

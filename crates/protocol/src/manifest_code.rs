@@ -24,6 +24,8 @@ use lifebridge_domain::cold_chain::Manifest;
 use lifebridge_domain::messages::Message;
 use sha2::{Digest, Sha256};
 
+use crate::base45;
+
 /// The format tag every part starts with.
 pub const PREFIX: &str = "LBM1";
 
@@ -159,7 +161,7 @@ pub fn encode(manifest: &Manifest) -> Vec<String> {
             format!(
                 "{PREFIX}:{}/{count}:{digest}:{}",
                 i + 1,
-                base45_encode(chunk)
+                base45::encode(chunk)
             )
         })
         .collect()
@@ -228,7 +230,8 @@ pub fn parse_part(scanned: &str) -> Result<Part, ManifestCodeError> {
             "the manifest digest must be 16 upper-case hex digits",
         ));
     }
-    let bytes = base45_decode(payload).map_err(|reason| malformed(position, &reason))?;
+    let bytes =
+        base45::decode(payload).map_err(|reason| malformed(position, &reason.to_string()))?;
     Ok(Part {
         index,
         count,
@@ -333,80 +336,9 @@ pub fn decode<S: AsRef<str>>(scanned: &[S]) -> Result<Manifest, ManifestCodeErro
     assembly.finish()
 }
 
-// ---------------------------------------------------------------------------------------
-// base45 (RFC 9285): two bytes become three characters of the QR alphanumeric set.
-
-const B45: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-
-fn base45_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() / 2 * 3 + 2);
-    for pair in bytes.chunks(2) {
-        let (mut n, digits) = match pair {
-            [a, b] => (usize::from(*a) * 256 + usize::from(*b), 3),
-            [a] => (usize::from(*a), 2),
-            _ => continue,
-        };
-        for _ in 0..digits {
-            out.push(char::from(B45[n % 45]));
-            n /= 45;
-        }
-    }
-    out
-}
-
-fn base45_value(c: u8) -> Option<usize> {
-    B45.iter().position(|&x| x == c)
-}
-
-fn base45_decode(text: &str) -> Result<Vec<u8>, String> {
-    let raw = text.as_bytes();
-    if raw.len() % 3 == 1 {
-        return Err(format!(
-            "the data is {} characters long, which no base45 text can be (a character is missing or extra)",
-            raw.len()
-        ));
-    }
-    let mut out = Vec::with_capacity(raw.len() / 3 * 2 + 1);
-    for group in raw.chunks(3) {
-        let mut n = 0usize;
-        for (i, &c) in group.iter().enumerate() {
-            let Some(v) = base45_value(c) else {
-                return Err(format!(
-                    "'{}' is not a base45 character",
-                    char::from(c).escape_default()
-                ));
-            };
-            n += v * 45usize.pow(i as u32);
-        }
-        if group.len() == 3 {
-            if n > 0xFFFF {
-                return Err("a base45 group is out of range".to_owned());
-            }
-            out.push((n >> 8) as u8);
-            out.push((n & 0xFF) as u8);
-        } else {
-            if n > 0xFF {
-                return Err("the last base45 group is out of range".to_owned());
-            }
-            out.push(n as u8);
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base45_matches_rfc_9285_examples() {
-        assert_eq!(base45_encode(b"AB"), "BB8");
-        assert_eq!(base45_encode(b"Hello!!"), "%69 VD92EX0");
-        assert_eq!(base45_encode(b"base-45"), "UJCLQE7W581");
-        assert_eq!(base45_decode("QED8WEX0").unwrap(), b"ietf!");
-        assert!(base45_decode("GGW").is_err());
-        assert!(base45_decode("ab").is_err());
-    }
 
     #[test]
     fn foreign_and_future_codes_are_named() {

@@ -634,6 +634,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let document: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
             let storage = open_storage(&config).await?;
+            if kind == "questionnaire" {
+                check_questionnaire(&text, &version, &file, storage.as_ref()).await?;
+            }
             if storage
                 .publish_reference(&kind, &version, &document, Utc::now())
                 .await?
@@ -645,6 +648,45 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
     }
+}
+
+/// A questionnaire is published only if every tablet can use it: a valid document of
+/// the version given, whose deferral codes the station's rules table has.
+async fn check_questionnaire(
+    text: &str,
+    version: &str,
+    file: &std::path::Path,
+    storage: &dyn lifebridge_station::db::Storage,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let doc = lifebridge_domain::questionnaire::Questionnaire::from_json(text)
+        .map_err(|e| format!("{} is not a valid questionnaire: {e}", file.display()))?;
+    if doc.version != version {
+        return Err(format!(
+            "--version {version} does not match the document's version {}",
+            doc.version
+        )
+        .into());
+    }
+    let rules = match storage.latest_reference("rules").await? {
+        Some(body) => lifebridge_domain::rules::RuleSet::from_json(&body)
+            .map_err(|e| format!("the station's published rules table is unreadable: {e}"))?,
+        None => lifebridge_domain::rules::RuleSet::gb18467_2011(),
+    };
+    let problems: Vec<String> = doc
+        .check_against(&rules)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if !problems.is_empty() {
+        return Err(format!(
+            "{} does not fit rules table {}: {}",
+            file.display(),
+            rules.version,
+            problems.join("; ")
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// The locale's language: English when it says English, zh-CN otherwise.

@@ -145,6 +145,44 @@ async fn killed_mid_ingest_loses_nothing_acknowledged(backend: Backend) {
             dev.store.lock().unwrap().rules().unwrap().version,
             "GB18467-2011/cli"
         );
+
+        // A questionnaire is published only as the document it says it is, and only
+        // when the station's rules table has every deferral it names.
+        let q = lifebridge_domain::questionnaire::BUILT_IN_JSON
+            .replace("\"GB18467-2011-Q1\"", "\"Q-CLI-1\"");
+        let qfile = data.path().join("q.json");
+        std::fs::write(&qfile, &q).unwrap();
+        let publish_q = |version: &str, file: &std::path::Path| {
+            station_cmd(data.path(), db)
+                .args(["publish", "--kind", "questionnaire", "--version", version])
+                .arg(file)
+                .output()
+                .unwrap()
+        };
+        let wrong = publish_q("Q-CLI-2", &qfile);
+        assert!(!wrong.status.success());
+        assert!(
+            String::from_utf8_lossy(&wrong.stderr)
+                .contains("does not match the document's version Q-CLI-1"),
+            "{}",
+            String::from_utf8_lossy(&wrong.stderr)
+        );
+        let bad_code = data.path().join("q-bad.json");
+        std::fs::write(&bad_code, q.replace("\"TATTOO\"", "\"TATOO\"")).unwrap();
+        let bad = publish_q("Q-CLI-1", &bad_code);
+        assert!(!bad.status.success());
+        assert!(
+            String::from_utf8_lossy(&bad.stderr).contains("TATOO is not in the deferral catalogue"),
+            "{}",
+            String::from_utf8_lossy(&bad.stderr)
+        );
+        let ok = publish_q("Q-CLI-1", &qfile);
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        assert!(String::from_utf8_lossy(&ok.stdout).contains("published questionnaire Q-CLI-1"));
     }
 
     // Revoking from the command line locks the device out at once.

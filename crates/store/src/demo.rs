@@ -217,6 +217,7 @@ fn seed_drive(
         )?;
         store.check_in(Actor::staff(crew.nurse.id), drive.id, donor.id)?;
         let weight = if donor.sex == Sex::Male { 68.0 } else { 56.0 };
+        let questionnaire = lifebridge_domain::questionnaire::built_in();
         let screening = store.record_screening(
             Actor::staff(crew.physician.id),
             ScreeningForm {
@@ -224,8 +225,8 @@ fn seed_drive(
                 drive_id: drive.id,
                 procedure: Procedure::WholeBlood,
                 planned_volume_ml: Some(if n % 3 == 0 { 300 } else { 400 }),
-                questionnaire_version: "demo-1".to_owned(),
-                answers: Default::default(),
+                questionnaire_version: questionnaire.version.clone(),
+                answers: questionnaire.nothing_to_declare(donor.sex),
                 vitals: Vitals {
                     weight_kg: weight + (n % 10) as f64,
                     systolic_mmhg: 110.0 + (n % 20) as f64,
@@ -241,7 +242,7 @@ fn seed_drive(
                 },
                 athlete: false,
                 restrictions: Vec::new(),
-                consent: Some(signed_consent("demo-1")),
+                consent: Some(signed_consent(&questionnaire.consent.version)),
                 witness_pin: None,
                 abo_rh_note: None,
             }

@@ -21,6 +21,37 @@ pub struct QuestionnaireAnswers {
     pub answers: BTreeMap<String, Value>,
 }
 
+/// The key under which a screening's answers keep the "endurance athlete" declaration
+/// (a pulse rule, not a question), so a later correction is judged by the same rule.
+pub const ATHLETE_ANSWER: &str = "endurance_athlete";
+
+/// The one answer screenings recorded before the questionnaire was data hold: the
+/// screener's "questionnaire completed, no findings" checkbox.
+pub const LEGACY_NO_FINDINGS: &str = "no_findings";
+
+/// The questionnaire answers among a screening's `answers`: without the athlete
+/// declaration, and `None` for a screening recorded with the old checkbox alone
+/// (legacy: no answer to any question, nothing to evaluate).
+pub fn screening_answers(
+    version: &str,
+    answers: &BTreeMap<String, Value>,
+) -> Option<QuestionnaireAnswers> {
+    let questions: BTreeMap<String, Value> = answers
+        .iter()
+        .filter(|(k, _)| k.as_str() != ATHLETE_ANSWER)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    // Legacy only when the old checkbox is there: a screening with no answers at all
+    // is an unanswered questionnaire, not an old one.
+    if questions.contains_key(LEGACY_NO_FINDINGS) && questions.len() == 1 {
+        return None;
+    }
+    Some(QuestionnaireAnswers {
+        version: version.to_owned(),
+        answers: questions,
+    })
+}
+
 /// An answer that does not fit the questionnaire; `question` is its id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("question {question}: {problem}")]
@@ -152,6 +183,37 @@ impl DateAnswer {
 }
 
 impl Questionnaire {
+    /// The answers of a donor of `sex` with nothing to declare: each yes/no question the
+    /// answer that means nothing ("yes, I feel well", "no tattoo"), each choice its first
+    /// option that means nothing; the follow-ups then do not apply. For the training
+    /// drive and tests; a question with no such answer is left unanswered.
+    pub fn nothing_to_declare(&self, sex: Sex) -> BTreeMap<String, Value> {
+        let mut answers = BTreeMap::new();
+        for q in self.questions() {
+            if !self.applies(q, sex, &answers) {
+                continue;
+            }
+            let value = match &q.kind {
+                QuestionKind::YesNo { yes, no } => match (yes, no) {
+                    (_, None) => Value::Bool(false),
+                    (None, Some(_)) => Value::Bool(true),
+                    (Some(_), Some(_)) => continue,
+                },
+                QuestionKind::Choice { options } => {
+                    match options.iter().find(|o| o.means.is_none()) {
+                        Some(o) => Value::String(o.id.clone()),
+                        None => continue,
+                    }
+                }
+                QuestionKind::Date | QuestionKind::Number { .. } | QuestionKind::Text { .. } => {
+                    continue;
+                }
+            };
+            answers.insert(q.id.clone(), value);
+        }
+        answers
+    }
+
     /// Whether `q` is asked of a donor of `sex` with these answers so far.
     pub fn applies(&self, q: &Question, sex: Sex, answers: &BTreeMap<String, Value>) -> bool {
         if q.sex.is_some_and(|s| s != sex) {

@@ -20,32 +20,8 @@ fn today() -> NaiveDate {
     day(2026, 12, 2)
 }
 
-/// What a donor with nothing to declare answers: every yes/no question the answer that
-/// means nothing, the first choice option that means nothing; follow-ups then do not apply.
 fn healthy(doc: &Questionnaire, sex: Sex) -> BTreeMap<String, Value> {
-    let mut a = BTreeMap::new();
-    for q in doc.questions() {
-        if !doc.applies(q, sex, &a) {
-            continue;
-        }
-        let v = match &q.kind {
-            // "yes" when only "no" means something (do you feel well?), else "no".
-            QuestionKind::YesNo { yes, no } => Value::Bool(yes.is_none() && no.is_some()),
-            QuestionKind::Choice { options } => Value::String(
-                options
-                    .iter()
-                    .find(|o| o.means.is_none())
-                    .unwrap()
-                    .id
-                    .clone(),
-            ),
-            QuestionKind::Date => json!(today().to_string()),
-            QuestionKind::Number { min, .. } => json!(min),
-            QuestionKind::Text { .. } => json!("-"),
-        };
-        a.insert(q.id.clone(), v);
-    }
-    a
+    doc.nothing_to_declare(sex)
 }
 
 fn request(sex: Sex, answers: BTreeMap<String, Value>) -> EligibilityRequest {
@@ -528,4 +504,29 @@ proptest! {
         a.insert(ids[id_index % ids.len()].clone(), value);
         let _ = doc.evaluate(&rules, Sex::Female, today(), &a);
     }
+}
+
+#[test]
+fn a_screening_s_answers_without_the_athlete_declaration_and_legacy_ones_as_none() {
+    let a: BTreeMap<String, Value> = [
+        (ATHLETE_ANSWER.to_owned(), json!(true)),
+        ("tattoo".to_owned(), json!(false)),
+    ]
+    .into();
+    let q = screening_answers("V1", &a).unwrap();
+    assert_eq!(q.version, "V1");
+    assert_eq!(q.answers.keys().collect::<Vec<_>>(), vec!["tattoo"]);
+    let legacy: BTreeMap<String, Value> = [
+        (ATHLETE_ANSWER.to_owned(), json!(false)),
+        (LEGACY_NO_FINDINGS.to_owned(), json!(true)),
+    ]
+    .into();
+    assert_eq!(screening_answers("V1", &legacy), None);
+    // No answers at all is an unanswered questionnaire, not a legacy one.
+    assert!(
+        screening_answers("V1", &BTreeMap::new())
+            .unwrap()
+            .answers
+            .is_empty()
+    );
 }

@@ -15,6 +15,7 @@ mod body;
 mod clock;
 mod consent;
 mod medical;
+mod questionnaire;
 mod references;
 mod writer;
 
@@ -74,6 +75,7 @@ pub async fn batch(
     }
     references::donors_known(tx, &checked).await?;
     medical::lifts(tx, &checked).await?;
+    questionnaire::answers(tx, &checked).await?;
     medical::dins_issued(tx, device_id, &checked, policy).await?;
     consent::witnesses_known(tx, &checked).await?;
     consent::donations_consented(tx, &checked).await?;

@@ -377,7 +377,9 @@ pub fn collect_donations(device: &Device, n: u32) {
     }
 }
 
-/// The screening form of a donor who passes every rule, for whole blood, 400 mL.
+/// The screening form of a donor who passes every rule, for whole blood, 400 mL: one of
+/// the women `register_and_check_in` registers, with nothing to declare on the built-in
+/// questionnaire.
 pub fn accepted_form(
     donor_id: uuid::Uuid,
     drive_id: uuid::Uuid,
@@ -389,8 +391,9 @@ pub fn accepted_form(
         drive_id,
         procedure: lifebridge_domain::Procedure::WholeBlood,
         planned_volume_ml: Some(400),
-        questionnaire_version: "demo-1".into(),
-        answers: Default::default(),
+        questionnaire_version: lifebridge_domain::questionnaire::built_in().version.clone(),
+        answers: lifebridge_domain::questionnaire::built_in()
+            .nothing_to_declare(lifebridge_domain::Sex::Female),
         vitals: Vitals {
             weight_kg: 60.0,
             systolic_mmhg: 115.0,
@@ -406,7 +409,9 @@ pub fn accepted_form(
         },
         athlete: false,
         restrictions: Vec::new(),
-        consent: Some(lifebridge_store::demo::signed_consent("q-2026-1")),
+        consent: Some(lifebridge_store::demo::signed_consent(
+            &lifebridge_domain::questionnaire::built_in().consent.version,
+        )),
         witness_pin: None,
         abo_rh_note: None,
     }

@@ -20,9 +20,7 @@ use crate::{Actor, Result, Store, StoreError};
 
 use super::*;
 
-/// The answer under which a screening keeps the "endurance athlete" declaration, so a
-/// later correction is judged by the same pulse rule.
-pub const ATHLETE_ANSWER: &str = "endurance_athlete";
+pub use lifebridge_domain::questionnaire::ATHLETE_ANSWER;
 
 /// The physician's screening form as the screening screen sends it: evaluated live
 /// (`evaluate_screening`) and, with a decision, recorded (`NewScreening`). The UI's

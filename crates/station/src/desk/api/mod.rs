@@ -15,6 +15,7 @@ mod statistics;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -135,6 +136,10 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/", get(|| async { axum::response::Redirect::to("/desk") }))
         .route("/desk", get(super::pages::desk_page))
         .route("/stats", get(super::pages::stats_page))
+        .route(
+            "/prefill",
+            get(|State(desk): State<Arc<Desk>>| super::prefill::page(desk.app.clone())),
+        )
         .route("/desk/assets/{file}", get(super::pages::asset))
         .route("/desk/api/sign-in", post(sign_in::sign_in))
         .route("/desk/api/manifests", get(manifests::manifests))
