@@ -119,8 +119,9 @@ pub fn screening(
         drive_id: Uuid::now_v7(),
         procedure: Procedure::WholeBlood,
         planned_volume_ml: Some(400),
-        questionnaire_version: "GB18467-2011-Q1".into(),
-        answers: Default::default(),
+        questionnaire_version: lifebridge_domain::questionnaire::built_in().version.clone(),
+        // The donor (`donor`: female) has nothing to declare.
+        answers: lifebridge_domain::questionnaire::built_in().nothing_to_declare(Sex::Female),
         vitals: lifebridge_domain::measurements::Vitals {
             weight_kg: 60.0,
             systolic_mmhg: 115.0,
