@@ -48,6 +48,8 @@ roots!(
     lifebridge_store::drive_day::QueueEntry,
     lifebridge_store::drive_day::DriveSummary,
     lifebridge_store::appointments::AppointmentEntry,
+    lifebridge_store::prefill::PrefillView,
+    lifebridge_store::prefill::PrefilledView,
     lifebridge_store::cold_chain::TransportView,
     lifebridge_store::cold_chain::ManualPackEntry,
     lifebridge_store::labels::ManualLabelEntry,

@@ -13,12 +13,13 @@
 // (`make desk-e2e` builds both), /usr/bin/chromium, playwright-core.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
+import { serveStation } from './station.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TARGET = process.env.CARGO_TARGET_DIR || join(ROOT, 'target');
@@ -112,18 +113,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   station(['staff', 'add', '--name', '赵敏', '--role', 'receiving'], '246802\n');
   station(['staff', 'add', '--name', '李司机', '--role', 'driver'], '135791\n');
-  server = spawn(STATION, ['--data-dir', join(dir, 'data'), 'serve', '--listen', '127.0.0.1:0', '--training'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  url = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on (\S+)/);
-      if (m) resolve(m[1].replace(/\/$/, ''));
-    });
-    server.on('exit', (code) => reject(new Error(`station exited (${code})`)));
-  });
+  ({ server, url } = await serveStation(STATION, join(dir, 'data'), ['--training']));
   browser = await chromium.launchPersistentContext(join(dir, 'chromium'), {
     executablePath: CHROMIUM,
     headless: true,

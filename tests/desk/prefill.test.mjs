@@ -14,12 +14,14 @@
 // builds both), /usr/bin/chromium, playwright-core.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serveStation } from './station.mjs';
+import { cameraFrame } from './camera-frame.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const TARGET = process.env.CARGO_TARGET_DIR || join(ROOT, 'target');
@@ -83,54 +85,11 @@ async function answerAll(page, yes) {
   return answers;
 }
 
-/// The QR on the page as a camera sees it: a 1280×720 grey frame, the code turned 7°,
-/// scaled to 30 % of the frame's height, blurred and with sensor noise (seeded).
-async function cameraFrame(page) {
-  const data = await page.evaluate(() => {
-    const qr = document.getElementById('qr-canvas');
-    const frame = document.createElement('canvas');
-    frame.width = 1280;
-    frame.height = 720;
-    const g = frame.getContext('2d');
-    g.fillStyle = '#8c8c8c';
-    g.fillRect(0, 0, 1280, 720);
-    const side = Math.round(720 * 0.3);
-    g.translate(610, 380);
-    g.rotate((7 * Math.PI) / 180);
-    g.filter = 'blur(0.5px)';
-    g.imageSmoothingEnabled = true;
-    g.drawImage(qr, -side / 2, -side / 2, side, side);
-    g.setTransform(1, 0, 0, 1, 0, 0);
-    g.filter = 'none';
-    const img = g.getImageData(0, 0, 1280, 720);
-    let seed = 20261205;
-    for (let i = 0; i < img.data.length; i += 4) {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      const n = ((seed / 2147483648) - 0.5) * 30;
-      for (let c = 0; c < 3; c++) img.data[i + c] = Math.max(0, Math.min(255, img.data[i + c] + n));
-    }
-    g.putImageData(img, 0, 0);
-    return frame.toDataURL('image/png');
-  });
-  return Buffer.from(data.split(',')[1], 'base64');
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lifebridge-prefill-'));
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
-  server = spawn(STATION, ['--data-dir', join(dir, 'data'), 'serve', '--listen', '127.0.0.1:0', '--training'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  url = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on (\S+)/);
-      if (m) resolve(m[1].replace(/\/$/, ''));
-    });
-    server.on('exit', (code) => reject(new Error(`station exited (${code})`)));
-  });
+  ({ server, url } = await serveStation(STATION, join(dir, 'data'), ['--training']));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

@@ -9,7 +9,7 @@ export type * from "./generated";
 import type {
   AppStatus, AppointmentEntry, CommandError, ConsentText, DeferralChoice, DocumentCheck, Donation, Donor, DonorForm, DonorOverview,
   Drive, DriveForm, DriveLabelAccount, DriveSummary, FinishCollection, LabelView, LoggerImportView, ManifestView,
-  ManualLabelEntry, ManualPackEntry, PhysicianDecision, ProductClass, QueueEntry, Role, ScreenOptions, Screening,
+  ManualLabelEntry, ManualPackEntry, PhysicianDecision, PrefillView, PrefilledView, ProductClass, QueueEntry, Role, ScreenOptions, Screening,
   ScreeningForm, ScreeningView, Staff, StartForm, SyncView, TransportView, Visit,
 } from "./generated";
 
@@ -40,6 +40,10 @@ export interface Commands {
   check_in: [{ driveId: Id; donorId: Id; confirmation: string | null }, Visit];
   chair_queue: [{ driveId: Id }, QueueEntry[]];
   drive_appointments: [{ driveId: Id }, AppointmentEntry[]];
+  read_prefill: [{ driveId: Id; text: string }, PrefillView];
+  check_in_prefilled: [{ driveId: Id; text: string; confirmation: string | null }, Visit];
+  prefilled_answers: [{ driveId: Id; donorId: Id }, PrefilledView | null];
+  scan_camera: [{}, string];
   evaluate_screening: [{ form: ScreeningForm }, ScreeningView];
   record_screening: [{ form: ScreeningForm; decision: PhysicianDecision; waiverPin: string | null }, Screening];
   consent_text: [{}, ConsentText];
@@ -92,6 +96,13 @@ const SPECIFIC = [
   "manual_refused", "hard_stop", "deferral_mismatch", "checkin_needs_confirmation",
   "not_scanned", "not_a_bag_label",
 ];
+
+/** The core's own words for a refusal when it gave them (a pre-fill code's, the camera's),
+ * else [`errorText`]: for the places where the catalogue message is the whole story. */
+export function refusalText(e: unknown): string {
+  const err = e as Partial<CommandError>;
+  return err && err.text ? renderMessage(err.text) : errorText(e);
+}
 
 /** The text a person should read for a failed command, in the UI language. */
 export function errorText(e: unknown): string {

@@ -457,6 +457,11 @@ pub struct Visit {
     pub donor_id: RecordId,
     pub checked_in_at: DateTime<Utc>,
     pub checked_in_by: RecordId,
+    /// The questionnaire answers the donor brought in a pre-fill QR (checked against the
+    /// questionnaire at check-in); the screening tablet starts from them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub prefill: Option<crate::questionnaire::QuestionnaireAnswers>,
 }
 
 /// Where a DIN range came from: leased by the station to this device, or a roll of

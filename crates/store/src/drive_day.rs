@@ -8,6 +8,7 @@ use lifebridge_domain::entities::{
     AdverseReaction, Arm, BagSet, Donation, Donor, Drive, EntityKind, Outcome, PhysicianDecision,
     RecordId, Role, Screening, Visit,
 };
+use lifebridge_domain::questionnaire::QuestionnaireAnswers;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -141,16 +142,33 @@ impl Store {
         donor_id: RecordId,
         confirmation: Option<&str>,
     ) -> Result<Visit> {
+        self.check_in_with_answers(actor, drive_id, donor_id, confirmation, None)
+    }
+
+    /// [`Store::check_in_confirmed`] with the questionnaire answers the donor brought in
+    /// a pre-fill code, checked (version held, answers fit for the donor's sex on the
+    /// drive's date) before anything is written and kept on the visit.
+    pub fn check_in_with_answers(
+        &mut self,
+        actor: Actor,
+        drive_id: RecordId,
+        donor_id: RecordId,
+        confirmation: Option<&str>,
+        prefill: Option<QuestionnaireAnswers>,
+    ) -> Result<Visit> {
         let staff_id = actor_staff(actor, "checking a donor in")?;
         require_role(&self.conn, staff_id, Role::Registration, "check donors in")?;
         let drive = self.drive(drive_id)?;
         if drive.ended_at.is_some() {
             return Err(StoreError::invalid("drive_id", "this drive has ended"));
         }
-        self.donor(donor_id)?.ok_or(StoreError::Missing {
+        let donor = self.donor(donor_id)?.ok_or(StoreError::Missing {
             entity: "donor",
             id: donor_id.to_string(),
         })?;
+        if let Some(prefill) = &prefill {
+            self.check_prefill(prefill, donor.sex, drive.date)?;
+        }
         if let Some(open) = self.chair_queue(drive_id)?.into_iter().find(|e| {
             e.donor.id == donor_id && !matches!(e.status, QueueStatus::Done | QueueStatus::Deferred)
         }) {
@@ -221,6 +239,7 @@ impl Store {
             donor_id,
             checked_in_at: crate::now(),
             checked_in_by: staff_id,
+            prefill,
         };
         self.act(actor, "visit.check_in", detail, |ctx| {
             let body = ctx.log_change(EntityKind::Visit, visit.id, &visit)?;

@@ -19,6 +19,7 @@ pub mod file_export;
 pub mod handoff;
 pub mod labels;
 mod migrate;
+pub mod prefill;
 pub mod queries;
 pub mod records;
 pub mod replication;

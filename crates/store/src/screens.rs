@@ -14,6 +14,7 @@ use lifebridge_domain::entities::{
 use lifebridge_domain::handoff::HandoffRecord;
 use lifebridge_domain::messages::Message;
 use lifebridge_domain::product::ProductClass;
+use lifebridge_domain::questionnaire::QuestionnaireAnswers;
 use lifebridge_domain::resident_id::{DocumentKind, IdentityDocument, IdentityDocumentError};
 use lifebridge_domain::rules::RuleSet;
 use lifebridge_domain::slip::DeferralSlip;
@@ -93,17 +94,23 @@ impl DocumentCheck {
         number: &str,
         today: NaiveDate,
     ) -> std::result::Result<DocumentCheck, IdentityDocumentError> {
-        let doc = IdentityDocument::parse(kind, number, today)?;
-        let (birth_date, sex) = match &doc {
+        Ok(DocumentCheck::of(&IdentityDocument::parse(
+            kind, number, today,
+        )?))
+    }
+
+    /// A document already parsed (one read from a pre-fill code).
+    pub fn of(doc: &IdentityDocument) -> DocumentCheck {
+        let (birth_date, sex) = match doc {
             IdentityDocument::ResidentId(id) => (Some(id.birth_date()), Some(id.sex())),
             _ => (None, None),
         };
-        Ok(DocumentCheck {
+        DocumentCheck {
             kind: doc.kind().as_str().to_owned(),
             number: doc.number().to_owned(),
             birth_date,
             sex,
-        })
+        }
     }
 }
 
@@ -389,9 +396,21 @@ impl Store {
         donor_id: RecordId,
         confirmation: Option<&str>,
     ) -> std::result::Result<Visit, ScreenError> {
+        self.check_in_checked_with(actor, drive_id, donor_id, confirmation, None)
+    }
+
+    /// [`Store::check_in_checked`] keeping the donor's pre-filled answers on the visit.
+    pub fn check_in_checked_with(
+        &mut self,
+        actor: Actor,
+        drive_id: RecordId,
+        donor_id: RecordId,
+        confirmation: Option<&str>,
+        prefill: Option<QuestionnaireAnswers>,
+    ) -> std::result::Result<Visit, ScreenError> {
         let drive = self.drive(drive_id)?;
         refuse_check_in(&self.check_in_status(donor_id, drive.date)?, confirmation)?;
-        Ok(self.check_in_confirmed(actor, drive_id, donor_id, confirmation)?)
+        Ok(self.check_in_with_answers(actor, drive_id, donor_id, confirmation, prefill)?)
     }
 
     /// The core's decision on a screening form, as of the drive's date; records nothing.

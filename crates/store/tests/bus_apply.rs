@@ -260,3 +260,63 @@ fn a_malformed_record_is_skipped_and_named_and_the_page_goes_on() {
         report.skipped
     );
 }
+
+#[test]
+fn the_answers_a_donor_brought_reach_the_physician_s_tablet_with_the_visit() {
+    use lifebridge_domain::resident_id::{IdentityDocument, mod11_2_check_char};
+    use lifebridge_protocol::prefill_code::{self, Prefill};
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = store(dir.path(), "TAB-A");
+    lifebridge_store::demo::seed(&mut a, 1, |_| Ok(())).unwrap();
+    let drive = drive_id(&a);
+    let today = a.drive(drive).unwrap().date;
+    let nurse = a.staff_by_name("登记护士 李敏").unwrap().unwrap().id;
+    let first17 = "33010619850612004";
+    let number = format!("{first17}{}", mod11_2_check_char(first17).unwrap());
+    let answers = std::collections::BTreeMap::from([
+        ("tattoo".to_owned(), serde_json::json!(true)),
+        (
+            "tattoo_when".to_owned(),
+            serde_json::json!({"ago": 3, "unit": "months"}),
+        ),
+    ]);
+    let code = prefill_code::encode(&Prefill {
+        questionnaire_version: "GB18467-2011-Q1".into(),
+        valid_on: today,
+        document: IdentityDocument::parse("resident_id", &number, today).unwrap(),
+        name: "孙丽".into(),
+        sex: None,
+        birth_date: None,
+        phone: None,
+        answers: answers.clone(),
+    });
+    let visit = a
+        .check_in_prefilled(
+            lifebridge_store::Actor::staff(nurse),
+            drive,
+            &code,
+            today,
+            None,
+        )
+        .unwrap();
+    let origin = a.device_id();
+    let records: Vec<RemoteRecord> = a
+        .changes_after(0, u32::MAX)
+        .unwrap()
+        .iter()
+        .filter_map(|e| remote(origin, e))
+        .collect();
+    let mut b = store(dir.path(), "TAB-B");
+    let report = b.apply_remote(&records, 1).unwrap();
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let kept = b.prefilled_answers(drive, visit.donor_id).unwrap().unwrap();
+    assert_eq!(kept.answers, answers);
+    let view = b.prefilled_view(drive, visit.donor_id).unwrap().unwrap();
+    assert_eq!(
+        view.rows
+            .iter()
+            .map(|r| r.question.as_str())
+            .collect::<Vec<_>>(),
+        ["tattoo", "tattoo_when"]
+    );
+}

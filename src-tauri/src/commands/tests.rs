@@ -635,3 +635,73 @@ mod exports {
         );
     }
 }
+
+mod camera_scan {
+    //! `scan_camera` without a camera: the image files of `LIFEBRIDGE_CAMERA_FILES` are
+    //! its frames; a frame with a QR gives the code's text, none gives the catalogue's
+    //! "nothing found", and no files in a build without the camera say so.
+    use crate::commands::checkin::{CAMERA_SECONDS, scan_frames};
+    use image::{GrayImage, Luma};
+
+    /// A 1280×720 grey frame with `data`'s QR in it (6 px modules), or with nothing.
+    fn frame(dir: &std::path::Path, name: &str, data: Option<&str>) -> std::path::PathBuf {
+        let mut img = GrayImage::from_pixel(1280, 720, Luma([150]));
+        if let Some(data) = data {
+            let m = lifebridge_print::symbols::qr_matrix(data).unwrap();
+            let scale = 6;
+            for y in 0..(m.width + 8) * scale {
+                for x in 0..(m.width + 8) * scale {
+                    let (mx, my) = ((x / scale) as i64 - 4, (y / scale) as i64 - 4);
+                    let w = m.width as i64;
+                    let dark = (0..w).contains(&mx)
+                        && (0..w).contains(&my)
+                        && m.modules[(my * w + mx) as usize];
+                    img.put_pixel(
+                        100 + x as u32,
+                        100 + y as u32,
+                        Luma([if dark { 20 } else { 235 }]),
+                    );
+                }
+            }
+        }
+        let path = dir.join(name);
+        img.save(&path).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_first_frame_with_a_qr_gives_its_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let blank = frame(dir.path(), "0.png", None);
+        let code = frame(dir.path(), "1.png", Some("LBQ1:EXAMPLE"));
+        let files = std::env::join_paths([blank, code]).unwrap();
+        assert_eq!(scan_frames(Some(files)).unwrap(), "LBQ1:EXAMPLE");
+    }
+
+    #[test]
+    fn frames_without_a_qr_end_in_the_catalogue_s_nothing_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let blank = frame(dir.path(), "0.png", None);
+        let err = scan_frames(Some(blank.into_os_string())).unwrap_err();
+        assert_eq!(err.code, "camera");
+        let text = err.text.unwrap();
+        assert_eq!(text.code, "checkin.camera_nothing_found");
+        assert!(
+            err.message.contains(&CAMERA_SECONDS.to_string()),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn an_unreadable_file_or_no_camera_is_the_catalogue_s_unavailable() {
+        let err = scan_frames(Some("/nonexistent/frame.png".into())).unwrap_err();
+        assert_eq!(err.text.unwrap().code, "checkin.camera_unavailable");
+        #[cfg(not(feature = "camera"))]
+        {
+            let err = scan_frames(None).unwrap_err();
+            assert_eq!(err.text.unwrap().code, "checkin.camera_unavailable");
+            assert!(err.message.contains("camera"), "{}", err.message);
+        }
+    }
+}

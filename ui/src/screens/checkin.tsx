@@ -1,8 +1,14 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { AppointmentEntry, DocumentCheck as DocCheck, Donor, DonorOverview, Drive, Sex, call, errorText } from "../api";
-import { t } from "../i18n";
+import {
+  AppointmentEntry, DocumentCheck as DocCheck, Donor, DonorOverview, Drive, PrefillView, Sex, Text, call, errorText, refusalText,
+} from "../api";
+import { lang, t } from "../i18n";
 import { renderMessage } from "../messages";
 import { options } from "../options";
+
+/** A pre-fill code's text, as typed by a hand scanner (perhaps after the QR's AIM
+ * identifier `]Q1`) or pasted: read as a code, never checked as an ID number. */
+const PREFILL_CODE = /^(\]Q\d)?LBQ\d*:/;
 
 export function CheckIn({ drive }: { drive: Drive }) {
   const [kind, setKind] = useState("resident_id");
@@ -16,6 +22,12 @@ export function CheckIn({ drive }: { drive: Drive }) {
   const [reg, setReg] = useState<{ name: string; phone: string; address: string; rural: boolean; sex: Sex | ""; birth_date: string }>(
     { name: "", phone: "", address: "", rural: true, sex: "", birth_date: "" });
   const [confirmation, setConfirmation] = useState("");
+  // The donor's pre-filled QR: its text (typed by a hand scanner, pasted, or from the
+  // camera) and what the core read from it.
+  const [code, setCode] = useState("");
+  const [prefill, setPrefill] = useState<PrefillView | null>(null);
+  const [prefillError, setPrefillError] = useState<string | null>(null);
+  const [scanning, setScanning] = useState(false);
 
   const [booked, setBooked] = useState<AppointmentEntry[]>([]);
   const loadBooked = () => call("drive_appointments", { driveId: drive.id }).then(setBooked).catch(() => setBooked([]));
@@ -27,6 +39,8 @@ export function CheckIn({ drive }: { drive: Drive }) {
     const ticket = ++latest.current;
     setText(value);
     setFound(null); setOverview(null); setMessage(null); setError(null);
+    // A pre-fill code typed by a hand scanner is read on its Enter, not checked as an ID.
+    if (PREFILL_CODE.test(value.trimStart())) { setCheck(null); setCheckError(null); return; }
     if (value.trim().length < 6) { setCheck(null); setCheckError(null); return; }
     try {
       const answer = await call("check_document", { kind, number: value });
@@ -43,6 +57,8 @@ export function CheckIn({ drive }: { drive: Drive }) {
 
   const search = async (e: Event) => {
     e.preventDefault();
+    // A hand scanner aimed at a pre-fill QR types its text into whichever field has the focus.
+    if (PREFILL_CODE.test(text.trimStart())) { setCode(text.trimStart()); setText(""); await readCode(text); return; }
     try {
       const donors = await call("find_donors", { query: text.trim() });
       setFound(donors);
@@ -78,6 +94,46 @@ export function CheckIn({ drive }: { drive: Drive }) {
     } catch (err) { setError(errorText(err)); }
   };
 
+  const readCode = async (value: string) => {
+    setPrefill(null); setPrefillError(null); setOverview(null); setFound(null); setMessage(null); setError(null);
+    setConfirmation("");
+    if (value.trim() === "") return;
+    try {
+      // Only leading blanks go: a base45 code may end in a space.
+      const view = await call("read_prefill", { driveId: drive.id, text: value.trimStart() });
+      setPrefill(view);
+      // A donor on record: their overview says whether history allows today.
+      if (view.donor) setOverview(await call("donor_overview", { donorId: view.donor.id }));
+    } catch (err) { setPrefillError(refusalText(err)); }
+  };
+
+  const scanCamera = async () => {
+    setScanning(true); setPrefillError(null);
+    try {
+      const value = await call("scan_camera");
+      setCode(value);
+      await readCode(value);
+    } catch (err) { setPrefillError(refusalText(err)); }
+    finally { setScanning(false); }
+  };
+
+  const checkInPrefilled = async () => {
+    if (!prefill) return;
+    try {
+      await call("check_in_prefilled", { driveId: drive.id, text: code.trimStart(), confirmation: blocked ? confirmation : null });
+      setMessage(`${t("checked_in")}: ${prefill.name}`);
+      setPrefill(null); setOverview(null); setCode("");
+      loadBooked();
+    } catch (err) {
+      // A donor whom age or history do not allow today (registered from the code just
+      // now, perhaps): read the code again so the screen shows why and asks for a reason.
+      if ((err as { code?: string }).code === "checkin_needs_confirmation") await readCode(code);
+      setPrefillError(refusalText(err));
+    }
+  };
+
+  const words = (x: Text) => (lang.value === "en" ? x.en : x.zh);
+
   // A booked donor: the same path as a typed ID, with the booking's name and phone
   // ready for registration if this device has never seen them.
   const pick = async (entry: AppointmentEntry) => {
@@ -92,6 +148,48 @@ export function CheckIn({ drive }: { drive: Drive }) {
   return (
     <div class="screen">
       <h1>{t("tab_checkin")}</h1>
+      <form class="card" id="prefill" onSubmit={(e) => { e.preventDefault(); readCode(code); }}>
+        <h2>{t("prefill_title")}</h2>
+        <div class="row">
+          <label class="grow">{t("prefill_code")}
+            <input id="prefill-code" autoComplete="off" spellcheck={false} value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+          </label>
+          <button type="submit" id="prefill-read">{t("prefill_read")}</button>
+          <button type="button" class="primary" id="scan-camera" disabled={scanning} onClick={scanCamera}>{scanning ? t("scanning") : t("scan_camera")}</button>
+        </div>
+        <small class="muted">{t("prefill_hint")}</small>
+        {prefillError && <p class="error" role="alert" id="prefill-error">{prefillError}</p>}
+      </form>
+
+      {prefill && (
+        <div class="card" id="prefill-view">
+          <h2 id="prefill-name">{prefill.name} <small class="muted">{t(prefill.sex)}{prefill.birth_date && ` · ${prefill.birth_date}`}</small></h2>
+          <p>{t(prefill.document.kind as never)} {prefill.document.number}{prefill.phone && ` · ${prefill.phone}`}</p>
+          <p id="prefill-who" class={prefill.donor ? "ok" : ""}>
+            {prefill.donor ? t("prefill_known") : t("prefill_new")}
+            {prefill.appointment && <strong id="prefill-booked"> · {t("prefill_booked")} {prefill.appointment.time?.slice(0, 5) ?? ""}</strong>}
+          </p>
+          {prefill.notes.map((n) => <p class="warn" data-code={n.code}>⚠ {renderMessage(n)}</p>)}
+          <table id="prefill-answers"><tbody>
+            {prefill.answers.map((a) => (
+              <tr data-question={a.question} class={a.defers || a.review ? "warn" : ""}>
+                <td>{words(a.text)}</td><td class="answer">{words(a.answer)}</td>
+                <td>{a.defers ?? ""}{a.review ? ` ${t("prefill_review")}` : ""}</td>
+              </tr>
+            ))}
+          </tbody></table>
+          {prefill.unanswered.length > 0 && <p class="muted" id="prefill-unanswered">{t("prefill_unanswered", { count: prefill.unanswered.length })}</p>}
+          <small class="muted">{t("prefill_valid_on")} {prefill.valid_on} · {prefill.prefill.version}</small>
+          {blocked && (
+            <div class="checkin-warning" role="alert">
+              <strong>{t("checkin_warning")}{overview?.check_in.next_eligible ? ` · ${t("eligible_from")} ${overview.check_in.next_eligible}` : ""}</strong>
+              <ul class="reasons">{overview?.check_in.reasons.map((r) => <li data-code={r.code}>{renderMessage(r.message)}</li>)}</ul>
+              <label>{t("checkin_confirm_reason")}<input id="prefill-confirm-reason" value={confirmation} onInput={(e) => setConfirmation(e.currentTarget.value)} /></label>
+            </div>
+          )}
+          <button class="primary big" id="prefill-check-in" disabled={blocked && confirmation.trim() === ""} onClick={checkInPrefilled}>{t("prefill_check_in")}</button>
+        </div>
+      )}
       <form class="card" onSubmit={search}>
         <div class="row">
           <label>{t("doc_kind")}
@@ -147,7 +245,7 @@ export function CheckIn({ drive }: { drive: Drive }) {
         </div>
       )}
 
-      {overview && (
+      {overview && !prefill && (
         <div class="card" id="donor-overview">
           <h2>{overview.donor.name} <small class="muted">{t(overview.donor.sex)} · {overview.donor.birth_date}</small></h2>
           {overview.probable_duplicates.length > 0 && (

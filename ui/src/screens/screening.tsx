@@ -1,6 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { useReloadAfterSync } from "../sync";
-import { DeferralChoice, Drive, PhysicianDecision, Procedure, QueueEntry, ScreeningForm, ScreeningView, call, errorText } from "../api";
+import {
+  DeferralChoice, Drive, PhysicianDecision, PrefilledView, Procedure, QueueEntry, ScreeningForm, ScreeningView, call, errorText,
+} from "../api";
 import { lang, t } from "../i18n";
 import { className, renderMessage } from "../messages";
 import { options } from "../options";
@@ -79,6 +81,10 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
   const [waiverPin, setWaiverPin] = useState("");
   // The donor's consent, signed on the consent panel before the decision.
   const [consent, setConsent] = useState<GivenConsent | null>(null);
+  // The answers the donor brought in a pre-fill QR: the questionnaire starts from
+  // `prefill.answers` (its `initial`); the rows are those answers in words.
+  const [prefill, setPrefill] = useState<PrefilledView | null>(null);
+  useEffect(() => { call("prefilled_answers", { driveId: drive.id, donorId: donor }).then(setPrefill).catch(() => setPrefill(null)); }, [donor]);
 
   const form = (): ScreeningForm | null => {
     const vitals = { weight_kg: num(f.weight), systolic_mmhg: num(f.systolic), diastolic_mmhg: num(f.diastolic), pulse_bpm: num(f.pulse), temperature_c: num(f.temp) };
@@ -154,6 +160,18 @@ function DonorScreening({ drive, donor, catalogue, onSaved, onError }: {
     <ConsentPanel value={consent} onChange={setConsent} />
     <div class="two-col">
       <div class="card">
+        {prefill && (
+          <div id="prefilled-answers">
+            <h3>{t("prefill_answers")}</h3>
+            <table><tbody>
+              {prefill.rows.map((a) => (
+                <tr data-question={a.question} class={a.defers || a.review ? "warn" : ""}>
+                  <td>{say(a.text.zh, a.text.en)}</td><td class="answer">{say(a.answer.zh, a.answer.en)}</td><td>{a.defers ?? ""}</td>
+                </tr>
+              ))}
+            </tbody></table>
+          </div>
+        )}
         <label class="check"><input type="checkbox" id="questionnaire" checked={questionnaire} onChange={(e) => setQuestionnaire(e.currentTarget.checked)} />{t("questionnaire_ok")}</label>
         <div class="row">
           <label>{t("procedure")}

@@ -299,6 +299,17 @@ impl Questionnaire {
         Ok(out)
     }
 
+    /// `value` in words for people (the option's text, "是 / yes", the day meant), or
+    /// why it does not fit `q`; what check-in shows of a donor's pre-filled answers.
+    pub fn answer_words(
+        &self,
+        q: &Question,
+        value: &Value,
+        date: NaiveDate,
+    ) -> Result<Text, AnswerError> {
+        self.check_answer(q, value, date).map(|(_, words)| words)
+    }
+
     /// The meaning of `value` for `q` and the answer in words, or why it does not fit.
     fn check_answer<'q>(
         &self,
