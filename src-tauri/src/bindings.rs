@@ -42,6 +42,7 @@ roots!(
     lifebridge_store::screens::DriveForm,
     lifebridge_store::screens::DonorForm,
     lifebridge_store::screens::ScreeningForm,
+    lifebridge_store::screening::ConsentView,
     lifebridge_store::screens::StartForm,
     lifebridge_store::drive_day::FinishCollection,
     lifebridge_store::drive_day::QueueEntry,

@@ -97,6 +97,7 @@ pub fn run() {
             commands::checkin::scan_camera,
             commands::screening::evaluate_screening,
             commands::screening::record_screening,
+            commands::screening::consent_text,
             commands::screening::deferral_catalogue,
             commands::screening::current_questionnaire,
             commands::screening::save_deferral_slip,

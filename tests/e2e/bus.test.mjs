@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CLI, Hub, KEY, STATION, Station, answerNothingToDeclare, click, demoStore, fill, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
+import { CLI, Hub, KEY, STATION, Station, answerNothingToDeclare, click, demoStore, fill, launchApp, scanInto, shot, signConsent, signIn, text, resumeDrive } from "./harness.mjs";
 
 const NURSE = "登记护士 李敏";
 const PHYSICIAN = "体检医生 王强";
@@ -37,11 +37,6 @@ function tablet(store, name) {
     LIFEBRIDGE_STORE: store, LIFEBRIDGE_STORE_KEY: KEY, LIFEBRIDGE_DEVICE_NAME: name,
     LIFEBRIDGE_STATION_URL: hub.url, LIFEBRIDGE_ENROLL_CODE: hub.enroll(name), LIFEBRIDGE_SYNC_INTERVAL_SECS: "60",
   });
-}
-
-async function resumeDrive(browser) {
-  await click(browser, "button[data-resume]");
-  await browser.$("[data-testid=current-drive]").waitForDisplayed({ timeout: 10000 });
 }
 
 async function fillVitals(browser, v) {
@@ -122,6 +117,7 @@ test("the physician's decision is in the registration tablet's queue within 2 s"
   await b.$("#hbsag").selectByAttribute("value", "negative");
   await fillVitals(b, { weight: "60", systolic: "118", diastolic: "76", pulse: "70", temperature: "36.5", hemoglobin: "130", alt: "18" });
   await b.waitUntil(async () => (await text(b, "#verdict")) === "符合献血条件", { timeout: 10000 });
+  await signConsent(b);
   await click(reg.browser, "#tab-queue");
   const row = await reg.browser.$(`tr[data-donor="${DONOR.name}"]`);
   await row.waitForDisplayed({ timeout: 10000 });

@@ -2,15 +2,7 @@
 // deferred donor), collection with label scan-verification, queue and summary.
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { DEMO_PIN, KEY, answerNothingToDeclare, click, demoStore, fill, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
-
-/** A valid resident ID (GB 11643 MOD 11-2) for a test donor born on `birth`. */
-function residentId(area, birth, seq) {
-  const first17 = `${area}${birth}${seq}`;
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * w[i], 0);
-  return first17 + "10X98765432"[sum % 11];
-}
+import { DEMO_PIN, KEY, answerNothingToDeclare, click, demoStore, fill, launchApp, scanInto, shot, signIn, text, residentId, signConsent, resumeDrive, signOut } from "./harness.mjs";
 
 const NURSE = "登记护士 李敏";
 const PHYSICIAN = "体检医生 王强";
@@ -34,16 +26,6 @@ afterEach(async (t) => {
 
 after(async () => { await app?.close(); });
 
-async function signOut() {
-  await click(browser, "#sign-out");
-  await browser.$("button[data-staff]").waitForDisplayed({ timeout: 10000 });
-}
-
-async function resumeDrive() {
-  await click(browser, "button[data-resume]");
-  await browser.$("[data-testid=current-drive]").waitForDisplayed({ timeout: 10000 });
-}
-
 test("a wrong PIN is refused with the attempts left, the right one signs in", async () => {
   await signIn(browser, NURSE, "9999");
   const err = await text(browser, "#sign-in-error");
@@ -54,7 +36,7 @@ test("a wrong PIN is refused with the attempts left, the right one signs in", as
   await browser.keys(["Enter"]);
   assert.match(await text(browser, "[data-testid=signed-in-as]"), /李敏/);
   await shot(browser, "02-drive");
-  await resumeDrive();
+  await resumeDrive(browser);
 });
 
 test("check-in: a mistyped ID is caught as typed; new donors are registered and queued", async () => {
@@ -83,7 +65,7 @@ test("check-in: a mistyped ID is caught as typed; new donors are registered and 
   // A registration nurse has no screening or collection tab.
   assert.equal(await browser.$("#tab-screening").isExisting(), false);
   assert.equal(await browser.$("#tab-collection").isExisting(), false);
-  await signOut();
+  await signOut(browser);
 });
 
 async function fillVitals(v) {
@@ -97,7 +79,7 @@ async function fillVitals(v) {
 
 test("screening: live eligibility explains failing rules; accept and defer are recorded", async () => {
   await signIn(browser, PHYSICIAN);
-  await resumeDrive();
+  await resumeDrive(browser);
   await click(browser, "#tab-screening");
   const select = await browser.$("#screen-donor");
   await select.waitForDisplayed({ timeout: 10000 });
@@ -119,6 +101,9 @@ test("screening: live eligibility explains failing rules; accept and defer are r
 
   await fillVitals({ systolic: "126" });
   await browser.waitUntil(async () => (await text(browser, "#verdict")) === "符合献血条件", { timeout: 10000 });
+  // No acceptance before the donor signs the consent.
+  assert.equal(await (await browser.$("#accept")).isEnabled(), false);
+  await signConsent(browser);
   await click(browser, "#accept");
   assert.match(await text(browser, "#screening-saved"), /同意献血/);
 
@@ -146,12 +131,12 @@ test("screening: live eligibility explains failing rules; accept and defer are r
   const row = await browser.$(`tr[data-donor="${DEFERRED.name}"]`);
   await browser.waitUntil(async () => (await row.getAttribute("data-status")) === "deferred", { timeout: 10000 });
   await shot(browser, "06-queue-after-screening");
-  await signOut();
+  await signOut(browser);
 });
 
 test("collection: DIN from the range, a wrong label is refused, every label scanned before finishing", async () => {
   await signIn(browser, PHLEBOTOMIST);
-  await resumeDrive();
+  await resumeDrive(browser);
   await click(browser, "#tab-collection");
   const select = await browser.$("#collect-donor");
   await select.waitForDisplayed({ timeout: 10000 });

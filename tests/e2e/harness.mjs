@@ -382,3 +382,42 @@ export async function answerQuestion(browser, id, answer) {
     timeout: 10000, timeoutMsg: `question ${id} never showed as answered`,
   });
 }
+
+/** A GB 11643 resident ID number with its check character. */
+export function residentId(area, birth, seq) {
+  const first17 = `${area}${birth}${seq}`;
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * w[i], 0);
+  return first17 + "10X98765432"[sum % 11];
+}
+
+/** The donor signs the consent pad with a finger: one pointer drag (a zigzag across the
+ * middle of the pad), then "confirm signature". */
+export async function signConsent(browser) {
+  const pad = await browser.$("#signature-pad");
+  await pad.waitForDisplayed({ timeout: 10000 });
+  await pad.scrollIntoView({ block: "center" });
+  await dragOn(browser, pad, 14, 24);
+  await click(browser, "#signature-done");
+  await browser.$("#consent-status").waitForDisplayed({ timeout: 10000 });
+}
+
+/** A pointer drag of `steps` moves of `dx` pixels across `el`, from left of its centre. */
+export async function dragOn(browser, el, steps, dx) {
+  const start = -Math.round((steps * dx) / 2);
+  let action = browser.action("pointer", { parameters: { pointerType: "touch" } })
+    .move({ origin: el, x: start, y: 0 }).down();
+  for (let i = 1; i <= steps; i++) action = action.move({ origin: el, x: start + i * dx, y: i % 2 ? -30 : 30, duration: 20 });
+  await action.up().perform();
+}
+
+/** Resumes today's drive from the drive screen. */
+export async function resumeDrive(browser) {
+  await click(browser, "button[data-resume]");
+  await browser.$("[data-testid=current-drive]").waitForDisplayed({ timeout: 10000 });
+}
+
+export async function signOut(browser) {
+  await click(browser, "#sign-out");
+  await browser.$("button[data-staff]").waitForDisplayed({ timeout: 10000 });
+}

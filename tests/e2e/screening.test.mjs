@@ -4,14 +4,8 @@
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { KEY, answerNothingToDeclare, answerQuestion, click, demoStore, fill, launchApp, scanInto, shot, signIn, text } from "./harness.mjs";
+import { KEY, answerNothingToDeclare, answerQuestion, click, demoStore, fill, launchApp, scanInto, shot, signConsent, signIn, text, residentId, resumeDrive, signOut } from "./harness.mjs";
 
-function residentId(area, birth, seq) {
-  const first17 = `${area}${birth}${seq}`;
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * w[i], 0);
-  return first17 + "10X98765432"[sum % 11];
-}
 
 const NURSE = "登记护士 李敏";
 const PHYSICIAN = "体检医生 王强";
@@ -51,16 +45,6 @@ afterEach(async (t) => {
 
 after(async () => { await app?.close(); });
 
-async function resumeDrive() {
-  await click(browser, "button[data-resume]");
-  await browser.$("[data-testid=current-drive]").waitForDisplayed({ timeout: 10000 });
-}
-
-async function signOut() {
-  await click(browser, "#sign-out");
-  await browser.$("button[data-staff]").waitForDisplayed({ timeout: 10000 });
-}
-
 async function fillVitals(v) {
   for (const [id, value] of Object.entries(v)) {
     const el = await browser.$(`#${id}`);
@@ -72,7 +56,7 @@ async function fillVitals(v) {
 
 test("check-in: a donor who gave 400 mL today is red with the date and needs a confirmation", async () => {
   await signIn(browser, NURSE);
-  await resumeDrive();
+  await resumeDrive(browser);
   for (const donor of [POSITIVE, NEXT, TATTOO, UNWELL]) {
     await browser.$("#id-number").clearValue();
     await scanInto(browser, "#id-number", donor.id);
@@ -98,12 +82,12 @@ test("check-in: a donor who gave 400 mL today is red with the date and needs a c
   await fill(browser, "#checkin-confirm-reason", "来领取献血证");
   await click(browser, "#check-in");
   assert.match(await text(browser, "#checkin-message"), new RegExp(GAVE_TODAY));
-  await signOut();
+  await signOut(browser);
 });
 
 test("screening: an HBsAg-positive donor has no waiver, only the matching deferral and a slip", async () => {
   await signIn(browser, PHYSICIAN);
-  await resumeDrive();
+  await resumeDrive(browser);
   await click(browser, "#tab-screening");
   const select = await browser.$("#screen-donor");
   await select.waitForDisplayed({ timeout: 10000 });
@@ -223,14 +207,15 @@ test("questionnaire: 'I do not feel well' needs the physician's finding before a
   assert.equal(await (await browser.$("#accept")).isEnabled(), false, "no acceptance before the finding is recorded");
   await fill(browser, "#finding-feel_well", "昨晚睡眠不足，休息 20 分钟后复测血压脉搏正常");
   await shot(browser, "screening-05-review-finding");
+  await signConsent(browser);
   await click(browser, "#accept");
   assert.match(await text(browser, "#screening-saved"), /同意献血/);
-  await signOut();
+  await signOut(browser);
 });
 
 test("questionnaire: the tattoo deferral is stored with the date the answer gives", async () => {
   await signIn(browser, NURSE);
-  await resumeDrive();
+  await resumeDrive(browser);
   await browser.$("#id-number").clearValue();
   await fill(browser, "#id-number", TATTOO.name);
   await click(browser, "#find");

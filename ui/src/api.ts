@@ -7,7 +7,7 @@ import { renderMessage } from "./messages";
 // (src-tauri/src/bindings.rs): the contract is written once, in the core.
 export type * from "./generated";
 import type {
-  AppStatus, AppointmentEntry, CommandError, DeferralChoice, DocumentCheck, Donation, Donor, DonorForm, DonorOverview,
+  AppStatus, AppointmentEntry, CommandError, ConsentView, DeferralChoice, DocumentCheck, Donation, Donor, DonorForm, DonorOverview,
   Drive, DriveForm, DriveLabelAccount, DriveSummary, FinishCollection, LabelView, LoggerImportView, ManifestView,
   ManualLabelEntry, ManualPackEntry, PhysicianDecision, PrefillView, PrefilledView, ProductClass, QueueEntry, Questionnaire, Role, ScreenOptions, Screening,
   ScreeningForm, ScreeningView, Staff, StartForm, SyncView, TransportView, Visit,
@@ -46,6 +46,7 @@ export interface Commands {
   scan_camera: [{}, string];
   evaluate_screening: [{ form: ScreeningForm }, ScreeningView];
   record_screening: [{ form: ScreeningForm; decision: PhysicianDecision; waiverPin: string | null }, Screening];
+  consent_text: [{}, ConsentView];
   deferral_catalogue: [{}, DeferralChoice[]];
   current_questionnaire: [{}, Questionnaire];
   save_deferral_slip: [{ screeningId: Id }, string];

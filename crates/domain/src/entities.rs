@@ -266,6 +266,14 @@ pub struct Screening {
     /// (question id → finding); absent in screenings recorded before the questionnaire.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub review_findings: BTreeMap<String, String>,
+    /// The donor's informed consent (`consent`): required to accept or waive; absent
+    /// on a deferral the donor did not sign for, and on screenings recorded before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<crate::consent::Consent>,
+    /// The physician's note on today's rapid ABO/RhD differing from the group on the
+    /// donor's record (`blood_group::mismatch`): required to accept with a mismatch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abo_rh_note: Option<String>,
 }
 
 /// Deferrals only accumulate: lifting one early is a new entry naming it in `lifts`.

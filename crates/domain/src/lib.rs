@@ -3,8 +3,10 @@
 //! Nothing in this crate does I/O or reads a clock: "today" and "now" are always
 //! arguments, so every rule can be tested at its boundaries and replayed later.
 
+pub mod blood_group;
 pub mod cold_chain;
 pub mod common;
+pub mod consent;
 pub mod din;
 pub mod eligibility;
 pub mod entities;

@@ -44,7 +44,10 @@ fn screening(d: Uuid, answers: Value, decision: Value) -> (Uuid, Value) {
                       "abo_rh": null, "hematocrit": null, "platelet_count_10e9_l": null},
             "rules_version": "GB18467-2011/2", "failed_rules": [],
             "decision": decision, "physician_id": Uuid::now_v7(),
-            "recorded_at": Utc::now(), "supersedes": null, "correction_reason": null
+            "recorded_at": Utc::now(), "supersedes": null, "correction_reason": null,
+            // The donor signed: an acceptance without consent is refused before its
+            // answers are looked at.
+            "consent": lifebridge_store::demo::signed_consent(&questionnaire::built_in().consent.version)
         }),
     )
 }

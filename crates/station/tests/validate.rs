@@ -418,7 +418,121 @@ async fn a_nul_character_in_a_body_is_refused_with_nothing_written(backend: Back
         .unwrap();
 }
 
+/// A screening that accepts the donor carries the donor's consent, well formed, and a
+/// witness the station knows; a donation starts from a screening with a consent.
+async fn an_acceptance_without_a_valid_consent_is_refused(backend: Backend) {
+    use lifebridge_domain::consent::{Consent, ConsentSignature};
+    use lifebridge_domain::entities::PhysicianDecision;
+    let Some((ts, a, _b)) = two_buses(backend).await else {
+        return;
+    };
+    let witness = physician(&ts, "登记护士 李敏", "registration").await;
+    let d = Uuid::now_v7();
+    let now = now_ms();
+    push(
+        &ts,
+        &a,
+        vec![entry(a.id, 1, EntityKind::Donor, d, &donor(d), now)],
+    )
+    .await
+    .unwrap();
+    let signed = lifebridge_store::demo::signed_consent("GB18467-2011-C1");
+    let witnessed = |by: Uuid| Consent {
+        signature: ConsentSignature::Witnessed {
+            witness_id: by,
+            reason: "右手受伤，无法签名".into(),
+        },
+        ..signed.clone()
+    };
+    let dot = Consent {
+        signature: ConsentSignature::Signed {
+            strokes: vec![vec![[500, 200]; 20]],
+        },
+        ..signed.clone()
+    };
+    let before = ts.storage.counts().await.unwrap();
+    for (consent, code, field) in [
+        (None, "push_refused.consent_missing", None),
+        (
+            Some(dot),
+            "push_refused.consent_invalid",
+            Some("consent.signature.strokes"),
+        ),
+        (
+            Some(witnessed(Uuid::now_v7())),
+            "push_refused.consent_witness_unknown",
+            None,
+        ),
+    ] {
+        let s = screening(d, PhysicianDecision::Accept, consent);
+        let why = refused(push_one(&ts, &a, 2, EntityKind::Screening, s.id, &s).await);
+        assert_eq!(
+            (why.seq, why.entity, why.entity_id, why.reason.code.as_str()),
+            (2, EntityKind::Screening, s.id, code)
+        );
+        if let Some(field) = field {
+            let text = why.reason.render(lifebridge_domain::messages::Lang::En);
+            assert!(text.contains(field) && text.contains("too small"), "{text}");
+        }
+        assert_eq!(
+            ts.storage.counts().await.unwrap(),
+            before,
+            "{code}: nothing written"
+        );
+    }
+    // A witness the station issued, and a deferral the donor did not sign for.
+    let accepted = screening(d, PhysicianDecision::Accept, Some(witnessed(witness)));
+    let deferred = screening(
+        d,
+        PhysicianDecision::Defer {
+            code: "HBSAG_POSITIVE".into(),
+            until: None,
+        },
+        None,
+    );
+    push(
+        &ts,
+        &a,
+        vec![
+            entry(
+                a.id,
+                2,
+                EntityKind::Screening,
+                accepted.id,
+                &accepted,
+                now_ms(),
+            ),
+            entry(
+                a.id,
+                3,
+                EntityKind::Screening,
+                deferred.id,
+                &deferred,
+                now_ms(),
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    // A donation from the held screening without consent is refused; from the
+    // consented one it is taken.
+    let mut bad = donation(d, leased_din(&a, 0));
+    bad.screening_id = deferred.id;
+    let why = refused(push_one(&ts, &a, 4, EntityKind::Donation, bad.id, &bad).await);
+    assert_eq!(why.reason.code, "push_refused.donation_without_consent");
+    let mut good = donation(d, leased_din(&a, 0));
+    good.screening_id = accepted.id;
+    assert_eq!(
+        push_one(&ts, &a, 4, EntityKind::Donation, good.id, &good)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
 both_backends! {
+    an_acceptance_without_a_valid_consent_is_refused =>
+        super::an_acceptance_without_a_valid_consent_is_refused;
     a_refused_entry_is_shown_and_the_pull_goes_on =>
         super::a_refused_entry_is_shown_and_the_pull_goes_on;
     a_lift_of_another_vehicles_permanent_deferral_is_refused_and_never_reaches_another_device =>

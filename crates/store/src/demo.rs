@@ -25,6 +25,22 @@ pub use lifebridge_domain::din::TRAINING_FACILITY;
 /// (`lifebridge_domain::pin::MIN_SIGNING_DIGITS`).
 pub const DEMO_PIN: &str = "123456";
 
+/// A donor's consent signed with a finger (a wave across the middle of the box), given
+/// now to consent text `version`: what the training drive's donors sign, and the one
+/// consent the tests of every crate give a screening they accept.
+pub fn signed_consent(version: &str) -> lifebridge_domain::consent::Consent {
+    let wave = (0..40u16)
+        .map(|i| [100 + i * 20, 200 + (i % 5) * 20 - 40])
+        .collect();
+    lifebridge_domain::consent::Consent {
+        version: version.to_owned(),
+        signed_at: crate::now(),
+        signature: lifebridge_domain::consent::ConsentSignature::Signed {
+            strokes: vec![wave],
+        },
+    }
+}
+
 const SURNAMES: [&str; 12] = [
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",
 ];
@@ -227,6 +243,9 @@ fn seed_drive(
                 athlete: false,
                 restrictions: Vec::new(),
                 review_findings: Default::default(),
+                consent: Some(signed_consent(&questionnaire.consent.version)),
+                witness_pin: None,
+                abo_rh_note: None,
             }
             .into_new(PhysicianDecision::Accept, None),
         )?;

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use lifebridge_domain::din::Din;
 use lifebridge_domain::entities::{
-    DinRangeSource, Donation, DonationRelease, Donor, EntityKind, LabelPrint, LabelScan,
+    DinRangeSource, Donation, DonationRelease, EntityKind, LabelPrint, LabelScan,
     ManualVerification, Outcome, RecordId, Role, ScanResult,
 };
 use lifebridge_domain::label_piece::{DEFAULT_TUBE_COUNT, LabelPiece};
@@ -663,7 +663,8 @@ impl Store {
 
     /// What each label of the donation's set carries, for rendering: the printed set (or,
     /// before printing, the set its bag type needs with the default tube count). The
-    /// group is the donor's confirmed ABO/RhD or blank, never a bedside guess.
+    /// group is the one on the donor's record, else today's rapid group, blank when
+    /// the two differ (`blood_group::for_label`).
     pub fn donation_label_contents(
         &self,
         donation_id: RecordId,
@@ -671,9 +672,7 @@ impl Store {
         product: Option<ProductCode>,
     ) -> Result<Vec<LabelContent>> {
         let donation = load_donation(&self.conn, donation_id)?;
-        let donor: Option<Donor> =
-            crate::queries::get_body(&self.conn, "donor", donation.donor_id)?;
-        let abo_rh = donor.and_then(|d| d.abo_rh);
+        let abo_rh = crate::cold_chain::known_abo_rh(&self.conn, &donation)?;
         let mut set = status(&self.conn, &donation)?.set;
         if set.is_empty() {
             set = label_set(donation.bag_set.kind, DEFAULT_TUBE_COUNT)

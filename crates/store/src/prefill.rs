@@ -9,7 +9,6 @@ use lifebridge_domain::messages::Message;
 use lifebridge_domain::questionnaire::{self, Questionnaire, QuestionnaireAnswers, Text};
 use lifebridge_domain::{Sex, resident_id::IdentityDocument};
 use lifebridge_protocol::prefill_code::{self, Prefill};
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use crate::records::DonorDetails;
@@ -67,29 +66,6 @@ pub struct PrefillView {
 }
 
 impl Store {
-    /// The questionnaire of `version` this device holds: the built-in one or one the
-    /// station published; `None` when it has neither. (Merging with the screening's
-    /// `Store::questionnaires`, this becomes a search of that list.)
-    pub fn questionnaire_of_version(&self, version: &str) -> Result<Option<Questionnaire>> {
-        let built_in = questionnaire::built_in();
-        if built_in.version == version {
-            return Ok(Some(built_in.clone()));
-        }
-        let body: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT body FROM reference_document WHERE kind = 'questionnaire' AND version = ?1",
-                [version],
-                |r| r.get(0),
-            )
-            .optional()?;
-        body.map(|json| {
-            Questionnaire::from_json(&json)
-                .map_err(|e| StoreError::Corrupt(format!("stored questionnaire {version}: {e}")))
-        })
-        .transpose()
-    }
-
     /// Checks pre-filled answers before anything is written: a questionnaire version this
     /// device holds, and answers that fit it for a donor of `sex` on `date` (unanswered
     /// is fine; an unknown question or a wrong type is refused naming the question).

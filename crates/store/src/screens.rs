@@ -8,10 +8,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lifebridge_domain::Sex;
 use lifebridge_domain::eligibility::{self, Decision, DeferralChoice, Reason};
 use lifebridge_domain::entities::{
-    Arm, BagSet, BagSetKind, Deferral, Donation, Donor, Drive, Outcome, PhysicianDecision,
+    AboRh, Arm, BagSet, BagSetKind, Deferral, Donation, Donor, Drive, Outcome, PhysicianDecision,
     ReactionKind, RecordId, Role, Screening, Severity, SiteKind, Visit,
 };
 use lifebridge_domain::handoff::HandoffRecord;
+use lifebridge_domain::messages::Message;
 use lifebridge_domain::product::ProductClass;
 use lifebridge_domain::questionnaire::QuestionnaireAnswers;
 use lifebridge_domain::resident_id::{DocumentKind, IdentityDocument, IdentityDocumentError};
@@ -124,6 +125,9 @@ pub struct ScreeningView {
     /// Every failing rule may be waived (with a reason and the physician's PIN).
     pub waivable: bool,
     pub deferral_choices: Vec<DeferralChoice>,
+    /// Today's rapid ABO/RhD differs from the group on the donor's record: the
+    /// physician's flag (an acceptance then needs their note).
+    pub abo_rh_mismatch: Option<Message>,
 }
 
 /// A collection started at the chair for a screened donor.
@@ -238,6 +242,8 @@ pub struct ScreenOptions {
     /// The adverse reactions the chair records, and their severities.
     pub reaction_kinds: Vec<ReactionKind>,
     pub severities: Vec<Severity>,
+    /// The groups the bus's rapid ABO/RhD typing may record.
+    pub abo_rh_groups: Vec<AboRh>,
 }
 
 /// Refusals the command layer makes before the store is asked (the store refuses the
@@ -432,6 +438,7 @@ impl Store {
             waivable: decision.is_waivable(),
             deferral_choices: self.deferral_choices(&decision, drive.date)?,
             decision,
+            abo_rh_mismatch: self.abo_rh_flag(form.donor_id, form.tests.abo_rh)?,
         })
     }
 
@@ -611,6 +618,7 @@ impl Store {
             finish_outcomes: Outcome::FINISHED.to_vec(),
             reaction_kinds: ReactionKind::ALL.to_vec(),
             severities: Severity::ALL.to_vec(),
+            abo_rh_groups: lifebridge_domain::blood_group::ALL.to_vec(),
         })
     }
 }

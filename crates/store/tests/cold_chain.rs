@@ -664,6 +664,11 @@ fn on_the_chair(b: &mut Bus, n: u64) -> Donation {
                 athlete: false,
                 restrictions: Vec::new(),
                 review_findings: Default::default(),
+                consent: Some(lifebridge_store::demo::signed_consent(
+                    &lifebridge_domain::questionnaire::built_in().consent.version,
+                )),
+                witness_pin: None,
+                abo_rh_note: None,
             }
             .into_new(PhysicianDecision::Accept, None),
         )

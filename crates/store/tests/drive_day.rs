@@ -147,6 +147,11 @@ fn the_queue_follows_a_donor_from_check_in_to_done() {
                 athlete: false,
                 restrictions: Vec::new(),
                 review_findings: Default::default(),
+                consent: Some(lifebridge_store::demo::signed_consent(
+                    &lifebridge_domain::questionnaire::built_in().consent.version,
+                )),
+                witness_pin: None,
+                abo_rh_note: None,
             }
             .into_new(lifebridge_domain::entities::PhysicianDecision::Accept, None),
         )

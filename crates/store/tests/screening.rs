@@ -166,6 +166,11 @@ fn form(crew: &Crew, donor_id: uuid::Uuid, decision: PhysicianDecision) -> NewSc
         athlete: false,
         restrictions: Vec::new(),
         review_findings: Default::default(),
+        consent: Some(lifebridge_store::demo::signed_consent(
+            &built_in().consent.version,
+        )),
+        witness_pin: None,
+        abo_rh_note: None,
     }
     .into_new(decision, None)
 }
@@ -1220,5 +1225,370 @@ fn a_pulled_questionnaire_is_current_unless_the_device_cannot_read_it() {
     assert_eq!(
         store.screen_options().unwrap().questionnaire_version,
         "GB18467-2011-Q2"
+    );
+}
+
+fn refused_code(err: StoreError) -> (String, String) {
+    match err {
+        StoreError::Refused { field, message } => (field, message.code),
+        other => panic!("expected a refusal in the catalogue's words, got {other:?}"),
+    }
+}
+
+#[test]
+fn accepting_or_waiving_needs_the_donors_consent_and_deferring_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor(&mut store, &crew, 21);
+    for decision in [PhysicianDecision::Accept, waiver(&["HB_LOW"])] {
+        let mut f = form(&crew, d, decision);
+        f.form.consent = None;
+        f.waiver_pin = Some(PIN.into());
+        let before = screenings(&store);
+        let (field, code) = refused_code(store.record_screening(crew.physician, f).unwrap_err());
+        assert_eq!(
+            (field.as_str(), code.as_str()),
+            ("consent", "donor_consent.missing")
+        );
+        assert_eq!(screenings(&store), before, "nothing is written");
+    }
+    // A donor deferred before signing is recorded without a consent.
+    let mut low = form(
+        &crew,
+        d,
+        PhysicianDecision::Defer {
+            code: "HBSAG_POSITIVE".into(),
+            until: None,
+        },
+    );
+    low.form.tests = tests(TestResult::Positive);
+    low.form.consent = None;
+    let s = store.record_screening(crew.physician, low).unwrap();
+    assert!(s.consent.is_none());
+}
+
+#[test]
+fn a_blank_signature_or_another_consent_version_is_refused_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor(&mut store, &crew, 22);
+    // A dot.
+    let mut f = form(&crew, d, PhysicianDecision::Accept);
+    f.form.consent.as_mut().unwrap().signature =
+        lifebridge_domain::consent::ConsentSignature::Signed {
+            strokes: vec![vec![[500, 200]; 30]],
+        };
+    let (field, code) = refused_code(store.record_screening(crew.physician, f).unwrap_err());
+    assert_eq!(field, "consent.signature.strokes");
+    assert_eq!(code, "donor_consent.too_small");
+    // The built-in questionnaire's consent is GB18467-2011-C1: a consent to another
+    // text is refused.
+    let mut f = form(&crew, d, PhysicianDecision::Accept);
+    f.form.questionnaire_version = "GB18467-2011-Q1".into();
+    f.form.consent = Some(demo::signed_consent("GB18467-2011-C0"));
+    let (field, code) = refused_code(store.record_screening(crew.physician, f).unwrap_err());
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("consent.version", "donor_consent.wrong_version")
+    );
+    assert_eq!(
+        store.consent_text().unwrap().version,
+        "GB18467-2011-C1",
+        "the consent screen shows the text in force"
+    );
+    let mut f = form(&crew, d, PhysicianDecision::Accept);
+    f.form.questionnaire_version = "GB18467-2011-Q1".into();
+    f.form.consent = Some(demo::signed_consent("GB18467-2011-C1"));
+    let s = store.record_screening(crew.physician, f).unwrap();
+    assert_eq!(s.consent.unwrap().version, "GB18467-2011-C1");
+    // A questionnaire the station published carries its own consent version.
+    let mut published = lifebridge_domain::questionnaire::built_in().clone();
+    published.version = "ST-Q7".into();
+    published.consent.version = "ST-C7".into();
+    store
+        .raw_write_for_tests(|c| {
+            c.execute(
+                "INSERT INTO reference_document (kind, version, body, adopted_at)
+                 VALUES ('questionnaire', 'ST-Q7', ?1, '2026-01-01T00:00:00Z')",
+                [serde_json::to_string(&published).unwrap()],
+            )
+        })
+        .unwrap();
+    assert_eq!(
+        store.consent_version_in_force("ST-Q7").unwrap().as_deref(),
+        Some("ST-C7")
+    );
+    let text = store.consent_text().unwrap();
+    assert_eq!(
+        text.version, "ST-C7",
+        "the text of the questionnaire in force"
+    );
+    assert_eq!(text.text.zh, published.consent.text.zh);
+}
+
+#[test]
+fn a_donor_who_cannot_sign_consents_before_a_crew_witness_with_their_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor(&mut store, &crew, 23);
+    let witnessed = |witness: uuid::Uuid, pin: &str| {
+        let mut f = form(&crew, d, PhysicianDecision::Accept);
+        f.form.consent = Some(lifebridge_domain::consent::Consent {
+            version: built_in().consent.version.clone(),
+            signed_at: chrono::Utc::now(),
+            signature: lifebridge_domain::consent::ConsentSignature::Witnessed {
+                witness_id: witness,
+                reason: "右手骨折，无法签名".into(),
+            },
+        });
+        f.form.witness_pin = Some(pin.into());
+        f
+    };
+    let physician_id = crew.physician.staff_id.unwrap();
+    let nurse_id = crew.nurse.staff_id.unwrap();
+    let before = screenings(&store);
+    let (field, code) = refused_code(
+        store
+            .record_screening(crew.physician, witnessed(physician_id, PIN))
+            .unwrap_err(),
+    );
+    assert_eq!(field, "consent.signature.witness_id");
+    assert_eq!(code, "donor_consent.witness_same_person");
+    let (field, code) = refused_code(
+        store
+            .record_screening(crew.physician, witnessed(uuid::Uuid::now_v7(), PIN))
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        (
+            "consent.signature.witness_id",
+            "donor_consent.witness_not_crew"
+        )
+    );
+    let (field, code) = refused_code(
+        store
+            .record_screening(crew.physician, witnessed(nurse_id, "000000"))
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("witness_pin", "donor_consent.witness_pin")
+    );
+    assert_eq!(screenings(&store), before);
+    let s = store
+        .record_screening(crew.physician, witnessed(nurse_id, PIN))
+        .unwrap();
+    assert_eq!(s.consent.as_ref().unwrap().witness(), Some(nurse_id));
+    let (action, detail) = last_audit(&store);
+    assert_eq!(action, "screening.record");
+    assert!(detail.contains(&nurse_id.to_string()), "{detail}");
+    // The PIN is never stored with the screening.
+    let body: String = store
+        .connection()
+        .query_row(
+            "SELECT body FROM screening WHERE id = ?1",
+            [s.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        !body.contains(PIN) && !body.contains("witness_pin"),
+        "{body}"
+    );
+    collect(
+        &mut store,
+        &crew,
+        s.id,
+        Procedure::WholeBlood,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_chair_does_not_start_a_collection_from_a_screening_without_consent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let d = donor(&mut store, &crew, 24);
+    let s = store
+        .record_screening(crew.physician, form(&crew, d, PhysicianDecision::Accept))
+        .unwrap();
+    // An acceptance recorded before consent was asked (or pulled from an older tablet).
+    store
+        .raw_write_for_tests(|c| {
+            c.execute(
+                "UPDATE screening SET body = json_remove(body, '$.consent') WHERE id = ?1",
+                [s.id.to_string()],
+            )
+        })
+        .unwrap();
+    let start = lifebridge_store::drive_day::StartCollection {
+        screening_id: s.id,
+        bag_set: BagSet {
+            kind: BagSetKind::Double,
+            lot: "LOT-1".into(),
+        },
+        planned_volume_ml: 400,
+        phlebotomist_id: crew.phlebotomist_id,
+        arm: Arm::Left,
+    };
+    let err = store
+        .start_collection(crew.phlebotomist, start)
+        .unwrap_err();
+    let (field, code) = refused_code(err);
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("screening_id", "chair.no_consent")
+    );
+    let message = lifebridge_domain::messages::Message::new("chair.no_consent");
+    assert!(
+        message
+            .render(lifebridge_domain::messages::Lang::ZhCn)
+            .starts_with("献血者没有签署知情同意书")
+    );
+}
+
+/// A donor whose group is on record (typed at the station).
+fn donor_of_group(
+    store: &mut Store,
+    crew: &Crew,
+    n: u64,
+    group: lifebridge_domain::entities::AboRh,
+) -> uuid::Uuid {
+    let id = donor(store, crew, n);
+    store
+        .edit_donor(
+            crew.nurse,
+            id,
+            lifebridge_store::records::DonorEdit {
+                abo_rh: Some(Some(group)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    id
+}
+
+/// Collects from `screening_id` and returns the groups its label set carries, each
+/// group once.
+fn collected_groups(
+    store: &mut Store,
+    crew: &Crew,
+    screening_id: uuid::Uuid,
+) -> Vec<Option<lifebridge_domain::entities::AboRh>> {
+    let donation = collect(
+        store,
+        crew,
+        screening_id,
+        Procedure::WholeBlood,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    let mut groups: Vec<_> = store
+        .donation_label_contents(donation.id, "市中心血站", None)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.abo_rh)
+        .collect();
+    groups.dedup();
+    groups
+}
+
+#[test]
+fn a_rapid_group_differing_from_the_record_is_flagged_needs_a_note_and_leaves_the_bag_unknown() {
+    use lifebridge_domain::entities::AboRh;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, crew) = store(dir.path());
+    let known = donor_of_group(&mut store, &crew, 25, AboRh::APos);
+    let mut f = form(&crew, known, PhysicianDecision::Accept);
+    f.form.tests.abo_rh = Some(AboRh::BPos);
+    let view = store.screening_view(&f.form).unwrap();
+    let flag = view
+        .abo_rh_mismatch
+        .expect("the physician sees the mismatch");
+    assert_eq!(flag.code, "rapid_abo.mismatch");
+    assert!(
+        flag.render(lifebridge_domain::messages::Lang::En)
+            .contains("B+ differs from the group on record A+")
+    );
+    let (field, code) = refused_code(
+        store
+            .record_screening(crew.physician, f.clone())
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("abo_rh_note", "rapid_abo.note_required")
+    );
+    f.form.abo_rh_note = Some("  复测仍为 B+，留样送检验科  ".into());
+    let s = store.record_screening(crew.physician, f).unwrap();
+    assert_eq!(s.abo_rh_note.as_deref(), Some("复测仍为 B+，留样送检验科"));
+    assert_eq!(
+        collected_groups(&mut store, &crew, s.id),
+        [None],
+        "unknown: the laboratory decides"
+    );
+    // A correction that makes today's group differ needs the note too.
+    let other = donor_of_group(&mut store, &crew, 27, AboRh::APos);
+    let s = store
+        .record_screening(
+            crew.physician,
+            form(&crew, other, PhysicianDecision::Accept),
+        )
+        .unwrap();
+    let mut corrected = s.tests.clone();
+    corrected.abo_rh = Some(AboRh::ONeg);
+    let fix = |note: Option<&str>| lifebridge_store::screening::ScreeningCorrection {
+        tests: Some(corrected.clone()),
+        abo_rh_note: note.map(str::to_owned),
+        ..Default::default()
+    };
+    let (field, code) = refused_code(
+        store
+            .correct_screening(
+                crew.physician,
+                s.id,
+                fix(None),
+                "ABO typed on the wrong row",
+            )
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("abo_rh_note", "rapid_abo.note_required")
+    );
+    let fixed = store
+        .correct_screening(
+            crew.physician,
+            s.id,
+            fix(Some("复测 O-")),
+            "ABO typed on the wrong row",
+        )
+        .unwrap();
+    assert_eq!(fixed.abo_rh_note.as_deref(), Some("复测 O-"));
+
+    // A first-time donor: today's rapid group goes on the label; no flag, no note.
+    let new = donor(&mut store, &crew, 26);
+    let mut f = form(&crew, new, PhysicianDecision::Accept);
+    f.form.tests.abo_rh = Some(AboRh::ONeg);
+    assert!(
+        store
+            .screening_view(&f.form)
+            .unwrap()
+            .abo_rh_mismatch
+            .is_none()
+    );
+    let s = store.record_screening(crew.physician, f).unwrap();
+    assert_eq!(
+        collected_groups(&mut store, &crew, s.id),
+        [Some(AboRh::ONeg)]
+    );
+    assert!(
+        store
+            .screen_options()
+            .unwrap()
+            .abo_rh_groups
+            .contains(&AboRh::ONeg)
     );
 }

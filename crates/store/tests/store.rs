@@ -143,6 +143,11 @@ fn screening(
         athlete: false,
         restrictions: Vec::new(),
         review_findings: Default::default(),
+        consent: Some(lifebridge_store::demo::signed_consent(
+            &lifebridge_domain::questionnaire::built_in().consent.version,
+        )),
+        witness_pin: None,
+        abo_rh_note: None,
     }
     .into_new(decision, None)
 }

@@ -4,6 +4,7 @@
 use lifebridge_domain::eligibility::DeferralChoice;
 use lifebridge_domain::entities::{PhysicianDecision, RecordId, Role, Screening};
 use lifebridge_store::file_export::FileExport;
+use lifebridge_store::screening::ConsentView;
 use lifebridge_store::screens::{ScreeningForm, ScreeningView};
 use lifebridge_store::{Actor, china_today};
 use tauri::State;
@@ -51,6 +52,13 @@ pub fn current_questionnaire(
     state: State<'_, AppState>,
 ) -> CommandResult<lifebridge_domain::questionnaire::Questionnaire> {
     state.call(|s| s.questionnaire())
+}
+
+/// The consent text the donor reads and signs (the questionnaire in force's).
+#[tauri::command]
+pub fn consent_text(state: State<'_, AppState>) -> CommandResult<ConsentView> {
+    state.require(Role::Physician)?;
+    state.call(|s| s.consent_text())
 }
 
 /// The whole deferral catalogue (for restrictions and manual deferrals), as the core

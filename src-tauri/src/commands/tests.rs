@@ -433,6 +433,11 @@ mod screening {
             athlete: false,
             restrictions: Vec::new(),
             review_findings: Default::default(),
+            consent: Some(lifebridge_store::demo::signed_consent(
+                &lifebridge_domain::questionnaire::built_in().consent.version,
+            )),
+            witness_pin: None,
+            abo_rh_note: None,
         }
     }
 

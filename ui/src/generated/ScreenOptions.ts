@@ -1,5 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
 // Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
+import type { AboRh } from "./AboRh";
 import type { BagSetKind } from "./BagSetKind";
 import type { ClassOption } from "./ClassOption";
 import type { DocumentKind } from "./DocumentKind";
@@ -53,4 +54,8 @@ finish_outcomes: Array<Outcome>,
 /**
  * The adverse reactions the chair records, and their severities.
  */
-reaction_kinds: Array<ReactionKind>, severities: Array<Severity>, };
+reaction_kinds: Array<ReactionKind>, severities: Array<Severity>, 
+/**
+ * The groups the bus's rapid ABO/RhD typing may record.
+ */
+abo_rh_groups: Array<AboRh>, };

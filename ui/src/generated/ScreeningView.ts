@@ -2,6 +2,7 @@
 // Regenerate: LIFEBRIDGE_WRITE_BINDINGS=1 cargo test -p lifebridge-app bindings
 import type { Decision } from "./Decision";
 import type { DeferralChoice } from "./DeferralChoice";
+import type { Message } from "./Message";
 import type { Reason } from "./Reason";
 
 /**
@@ -16,4 +17,9 @@ hard_stops: Array<Reason>,
 /**
  * Every failing rule may be waived (with a reason and the physician's PIN).
  */
-waivable: boolean, deferral_choices: Array<DeferralChoice>, };
+waivable: boolean, deferral_choices: Array<DeferralChoice>, 
+/**
+ * Today's rapid ABO/RhD differs from the group on the donor's record: the
+ * physician's flag (an acceptance then needs their note).
+ */
+abo_rh_mismatch: Message | null, };

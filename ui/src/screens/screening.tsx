@@ -8,6 +8,7 @@ import { lang, t } from "../i18n";
 import { className, renderMessage } from "../messages";
 import { options } from "../options";
 import { Answers, Questionnaire } from "./questionnaire";
+import { ConsentPanel, GivenConsent } from "./consent";
 
 const num = (s: string) => (s.trim() === "" ? NaN : Number(s));
 const say = (zh: string, en: string) => (lang.value === "en" ? en : zh);
@@ -70,7 +71,7 @@ export function Screening({ drive, donorId }: { drive: Drive; donorId: string | 
   );
 }
 
-const EMPTY = { volume: "", weight: "", systolic: "", diastolic: "", pulse: "", temp: "", hb: "", alt: "", hbsag: "", hct: "", plt: "" };
+const EMPTY = { volume: "", weight: "", systolic: "", diastolic: "", pulse: "", temp: "", hb: "", alt: "", hbsag: "", hct: "", plt: "", abo: "", aboNote: "" };
 
 function DonorScreening({ drive, donor, sex, doc, catalogue, onSaved, onError }: {
   drive: Drive; donor: string; sex: Sex; doc: QuestionnaireDoc; catalogue: DeferralChoice[];
@@ -87,6 +88,8 @@ function DonorScreening({ drive, donor, sex, doc, catalogue, onSaved, onError }:
   const [deferUntil, setDeferUntil] = useState("");
   const [waiverReason, setWaiverReason] = useState("");
   const [waiverPin, setWaiverPin] = useState("");
+  // The donor's consent, signed on the consent panel before the decision.
+  const [consent, setConsent] = useState<GivenConsent | null>(null);
   // The answers the donor brought in a pre-fill QR: the questionnaire starts from
   // `prefill.answers` (its `initial`); the rows are those answers in words.
   const [prefill, setPrefill] = useState<PrefilledView | null>(null);
@@ -110,9 +113,11 @@ function DonorScreening({ drive, donor, sex, doc, catalogue, onSaved, onError }:
         hbsag: f.hbsag === "" ? null : (f.hbsag as "negative" | "positive" | "not_done"),
         hematocrit: Number.isNaN(num(f.hct)) ? null : num(f.hct),
         platelet_count_10e9_l: Number.isNaN(num(f.plt)) ? null : num(f.plt),
-        abo_rh: null,
+        abo_rh: f.abo === "" ? null : (f.abo as NonNullable<ScreeningForm["tests"]["abo_rh"]>),
       },
       athlete, restrictions, review_findings: {},
+      consent: consent?.consent ?? null, witness_pin: consent?.witnessPin ?? null,
+      abo_rh_note: f.aboNote.trim() === "" ? null : f.aboNote,
     };
   };
 
@@ -167,7 +172,10 @@ function DonorScreening({ drive, donor, sex, doc, catalogue, onSaved, onError }:
     </option>
   );
 
+  const signed = consent !== null;
   return (
+    <>
+    <ConsentPanel value={consent} onChange={setConsent} />
     <div class="two-col">
       <div class="card">
         {prefill && (
@@ -218,7 +226,16 @@ function DonorScreening({ drive, donor, sex, doc, catalogue, onSaved, onError }:
             <option value="negative">{t("negative")}</option><option value="positive">{t("positive")}</option><option value="not_done">{t("not_tested")}</option></select></label>
           {procedure !== "whole_blood" && field("hct", t("hematocrit"), "hematocrit")}
           {procedure === "apheresis_platelets" && field("plt", t("platelets"), "platelets")}
+          <label>{t("abo_rh")}<select id="abo-rh" value={f.abo} onChange={(e) => setF({ ...f, abo: e.currentTarget.value })}>
+            <option value="">{t("abo_rh_none")}</option>
+            {(options.value?.abo_rh_groups ?? []).map((g) => <option value={g}>{g}</option>)}</select></label>
         </div>
+        {view?.abo_rh_mismatch && (
+          <div class="decision">
+            <p class="warn" id="abo-rh-mismatch" role="alert">{renderMessage(view.abo_rh_mismatch)}</p>
+            <label>{t("abo_rh_note")}<input id="abo-rh-note" value={f.aboNote} onInput={(e) => setF({ ...f, aboNote: e.currentTarget.value })} /></label>
+          </div>
+        )}
         <label class="check"><input type="checkbox" id="athlete" checked={athlete} onChange={(e) => setAthlete(e.currentTarget.checked)} />{t("athlete")}</label>
         {scoped.length > 0 && (
           <fieldset id="restrictions">
@@ -256,7 +273,10 @@ function DonorScreening({ drive, donor, sex, doc, catalogue, onSaved, onError }:
                 ))}
               </div>
             )}
-            {decision.eligible && <button class="primary big" id="accept" disabled={!reviewed || !hbsagChosen} onClick={() => record("accept")}>{t("accept")}</button>}
+            {!signed && (decision.eligible || view.waivable) && (
+              <p class="warn" id="consent-needed">{renderMessage({ code: "donor_consent.missing", params: {} })}</p>
+            )}
+            {decision.eligible && <button class="primary big" id="accept" disabled={!reviewed || !hbsagChosen || !signed} onClick={() => record("accept")}>{t("accept")}</button>}
             <div class="decision">
               <label>{t("deferral_code")}
                 <select id="defer-code" value={deferCode} onChange={(e) => setDeferCode(e.currentTarget.value)}>
@@ -273,7 +293,7 @@ function DonorScreening({ drive, donor, sex, doc, catalogue, onSaved, onError }:
                 <p class="muted">{t("waiver_hint")}</p>
                 <label>{t("waiver_reason")}<input id="waiver-reason" value={waiverReason} onInput={(e) => setWaiverReason(e.currentTarget.value)} /></label>
                 <label>{t("waiver_pin")}<input id="waiver-pin" type="password" inputMode="numeric" autoComplete="off" value={waiverPin} onInput={(e) => setWaiverPin(e.currentTarget.value)} /></label>
-                <button id="waive" disabled={waiverReason.trim() === "" || waiverPin === "" || !reviewed || !hbsagChosen} onClick={() => record("override")}>{t("waive")}</button>
+                <button id="waive" disabled={waiverReason.trim() === "" || waiverPin === "" || !reviewed || !hbsagChosen || !signed} onClick={() => record("override")}>{t("waive")}</button>
               </div>
             )}
             {!decision.eligible && !view.waivable && (
@@ -283,5 +303,6 @@ function DonorScreening({ drive, donor, sex, doc, catalogue, onSaved, onError }:
         )}
       </div>
     </div>
+    </>
   );
 }

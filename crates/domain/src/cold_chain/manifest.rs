@@ -210,17 +210,7 @@ pub fn build_manifest(
 
 /// ABO/RhD as printed (`A+`…`O-`), or `None` for unknown.
 pub fn abo_rh_label(abo_rh: Option<AboRh>) -> &'static str {
-    match abo_rh {
-        Some(AboRh::APos) => "A+",
-        Some(AboRh::ANeg) => "A-",
-        Some(AboRh::BPos) => "B+",
-        Some(AboRh::BNeg) => "B-",
-        Some(AboRh::AbPos) => "AB+",
-        Some(AboRh::AbNeg) => "AB-",
-        Some(AboRh::OPos) => "O+",
-        Some(AboRh::ONeg) => "O-",
-        None => "unknown",
-    }
+    abo_rh.map_or("unknown", crate::blood_group::name)
 }
 
 const ABO_RH_ORDER: [Option<AboRh>; 9] = [

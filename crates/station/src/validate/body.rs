@@ -27,6 +27,7 @@ pub struct Record {
 pub enum Detail {
     Deferral(Box<Deferral>),
     Donation(Box<Donation>),
+    Screening(Box<Screening>),
     /// A record that names the device that wrote it (a manifest, a DIN range).
     NamesDevice(Uuid),
     Plain,
@@ -93,7 +94,12 @@ pub fn parse(entry: &LocalChange) -> Result<Record, Message> {
         K::Donor => plain(read::<Donor>(entry)?.id),
         K::Screening => {
             let s: Screening = read(entry)?;
-            of_donor(s.id, s.donor_id)
+            super::consent::given(entry, &s)?;
+            Record {
+                id: s.id,
+                donor: Some(s.donor_id),
+                detail: Detail::Screening(Box::new(s)),
+            }
         }
         K::Visit => {
             let v: Visit = read(entry)?;

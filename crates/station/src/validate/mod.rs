@@ -7,11 +7,13 @@
 //! batch with a catalogue message naming it ([`RefusedEntry`]); nothing is written.
 //!
 //! One file per concern: [`body`] (parsing, ids, sizes), [`clock`] (the skew bound),
-//! [`writer`] (one writer per record), [`references`] (donors known) and [`medical`]
-//! (deferral lifts, DINs from the device's leases or a registered pre-printed roll).
+//! [`writer`] (one writer per record), [`references`] (donors known), [`medical`]
+//! (deferral lifts, DINs from the device's leases or a registered pre-printed roll) and
+//! [`consent`] (the donor's consent to an acceptance, its witness, a donation's).
 
 mod body;
 mod clock;
+mod consent;
 mod medical;
 mod questionnaire;
 mod references;
@@ -75,6 +77,8 @@ pub async fn batch(
     medical::lifts(tx, &checked).await?;
     questionnaire::answers(tx, &checked).await?;
     medical::dins_issued(tx, device_id, &checked, policy).await?;
+    consent::witnesses_known(tx, &checked).await?;
+    consent::donations_consented(tx, &checked).await?;
     // The parsed records, in entry order, so what comes after need not parse again.
     Ok(checked.into_iter().map(|c| c.record).collect())
 }

@@ -416,6 +416,11 @@ pub fn accepted_form(
         athlete: false,
         restrictions: Vec::new(),
         review_findings: Default::default(),
+        consent: Some(lifebridge_store::demo::signed_consent(
+            &lifebridge_domain::questionnaire::built_in().consent.version,
+        )),
+        witness_pin: None,
+        abo_rh_note: None,
     }
 }
 

@@ -107,6 +107,42 @@ pub fn donation(donor: Uuid, din: Din) -> Donation {
     }
 }
 
+/// A screening of `donor` with `decision` and `consent`, as a tablet records it.
+pub fn screening(
+    donor: Uuid,
+    decision: lifebridge_domain::entities::PhysicianDecision,
+    consent: Option<lifebridge_domain::consent::Consent>,
+) -> lifebridge_domain::entities::Screening {
+    lifebridge_domain::entities::Screening {
+        id: Uuid::now_v7(),
+        donor_id: donor,
+        drive_id: Uuid::now_v7(),
+        procedure: Procedure::WholeBlood,
+        planned_volume_ml: Some(400),
+        questionnaire_version: lifebridge_domain::questionnaire::built_in().version.clone(),
+        // The donor (`donor`: female) has nothing to declare.
+        answers: lifebridge_domain::questionnaire::built_in().nothing_to_declare(Sex::Female),
+        vitals: lifebridge_domain::measurements::Vitals {
+            weight_kg: 60.0,
+            systolic_mmhg: 115.0,
+            diastolic_mmhg: 75.0,
+            pulse_bpm: 72.0,
+            temperature_c: 36.6,
+        },
+        tests: Default::default(),
+        rules_version: "GB18467-2011/2".into(),
+        failed_rules: vec![],
+        decision,
+        physician_id: Uuid::now_v7(),
+        recorded_at: Utc::now(),
+        supersedes: None,
+        correction_reason: None,
+        consent,
+        abo_rh_note: None,
+        review_findings: Default::default(),
+    }
+}
+
 /// The first DIN of the range the station leased to `device` at enrollment.
 pub fn leased_din(device: &Device, nth: u32) -> Din {
     let usage = device.store.lock().unwrap().din_usage().unwrap();

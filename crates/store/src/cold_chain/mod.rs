@@ -16,5 +16,6 @@ pub use dispatch::*;
 pub use error::*;
 pub use packing::*;
 pub use readings::*;
+pub(crate) use rows::known_abo_rh;
 use rows::*;
 pub use view::*;

@@ -127,14 +127,17 @@ pub(super) fn is_released(conn: &Connection, din: &Din) -> Result<bool> {
         .is_some())
 }
 
-/// The donor's ABO/RhD as typed at registration, else from the bedside rapid test of
-/// this donation's screening; never guessed.
-pub(super) fn known_abo_rh(conn: &Connection, donation: &Donation) -> Result<Option<AboRh>> {
+/// The ABO/RhD a bag carries on its label and the manifest: the donor's group on
+/// record, else today's rapid group, and unknown when they differ
+/// (`blood_group::for_label`); never guessed.
+pub(crate) fn known_abo_rh(conn: &Connection, donation: &Donation) -> Result<Option<AboRh>> {
     let donor: Option<Donor> = get_body(conn, "donor", donation.donor_id)?;
-    if let Some(group) = donor.and_then(|d| d.abo_rh) {
-        return Ok(Some(group));
-    }
-    Ok(crate::queries::get_screening(conn, donation.screening_id)?.and_then(|s| s.tests.abo_rh))
+    let rapid =
+        crate::queries::get_screening(conn, donation.screening_id)?.and_then(|s| s.tests.abo_rh);
+    Ok(lifebridge_domain::blood_group::for_label(
+        donor.and_then(|d| d.abo_rh),
+        rapid,
+    ))
 }
 
 pub(super) fn box_contents(conn: &Connection, b: &TransportBox) -> Result<BoxContents> {

@@ -97,6 +97,8 @@ impl Store {
                 "the physician did not accept this donor for donation",
             ));
         }
+        // No collection without the donor's informed consent.
+        crate::screening::require_consent(&screening)?;
         if queries::donation_for_screening(&self.conn, screening.id)?.is_some() {
             return Err(StoreError::invalid(
                 "screening_id",

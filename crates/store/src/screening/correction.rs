@@ -23,6 +23,10 @@ pub struct ScreeningCorrection {
     /// call for new ones (absent: the screening's own stand).
     #[serde(default)]
     pub review_findings: Option<BTreeMap<String, String>>,
+    /// The physician's note on a rapid ABO/RhD that, corrected, differs from the
+    /// group on the donor's record (required then, as when recording).
+    #[serde(default)]
+    pub abo_rh_note: Option<String>,
 }
 
 impl Store {
@@ -72,6 +76,17 @@ impl Store {
             };
             new.answers = a;
         }
+        if let Some(note) = self.check_abo_rh_note(
+            old.donor_id,
+            new.tests.abo_rh,
+            &old.decision,
+            correction
+                .abo_rh_note
+                .as_deref()
+                .or(old.abo_rh_note.as_deref()),
+        )? {
+            new.abo_rh_note = Some(note);
+        }
         if new.vitals == old.vitals
             && new.tests == old.tests
             && new.answers == old.answers
@@ -79,6 +94,7 @@ impl Store {
                 .review_findings
                 .as_ref()
                 .is_none_or(|f| *f == old.review_findings)
+            && new.abo_rh_note == old.abo_rh_note
         {
             return Err(StoreError::invalid("correction", "changes nothing"));
         }

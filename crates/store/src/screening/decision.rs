@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use lifebridge_domain::Procedure;
+use lifebridge_domain::consent::Consent;
 use lifebridge_domain::eligibility::{self, Decision};
 use lifebridge_domain::entities::{
     Deferral, EntityKind, PhysicianDecision, RapidTests, RecordId, Role, Screening,
@@ -44,6 +45,18 @@ pub struct ScreeningForm {
     /// id → finding): needed to accept or waive.
     #[serde(default)]
     pub review_findings: BTreeMap<String, String>,
+    /// The donor's informed consent, signed on the consent screen before the decision:
+    /// required to accept or waive.
+    #[serde(default)]
+    pub consent: Option<Consent>,
+    /// The witness's PIN when the donor could not sign; checked against their account
+    /// and never stored.
+    #[serde(default)]
+    pub witness_pin: Option<String>,
+    /// The physician's note on today's rapid ABO/RhD differing from the donor's record:
+    /// required to accept with a mismatch, stored with the screening.
+    #[serde(default)]
+    pub abo_rh_note: Option<String>,
 }
 
 /// Longest finding a physician records for a reviewed answer.
@@ -121,6 +134,19 @@ impl Store {
                 "record the HBsAg rapid test as negative, positive or not_done",
             ));
         }
+        let consent = self.check_consent(
+            &choice,
+            new.consent.clone(),
+            &questionnaire_version,
+            physician_id,
+            new.witness_pin.as_deref(),
+        )?;
+        let abo_rh_note = self.check_abo_rh_note(
+            new.donor_id,
+            new.tests.abo_rh,
+            &choice,
+            new.abo_rh_note.as_deref(),
+        )?;
         let rules = self.rules()?;
         let restrictions = restriction_records(&rules, &new.restrictions, drive.date)?;
         let decision = self.evaluate_screening(
@@ -183,6 +209,8 @@ impl Store {
             supersedes: None,
             correction_reason: None,
             review_findings,
+            consent,
+            abo_rh_note,
         };
         let detail = match &screening.decision {
             PhysicianDecision::Override {
@@ -201,6 +229,15 @@ impl Store {
             }),
             PhysicianDecision::Accept => serde_json::json!({"rules_version": rules.version}),
         };
+        // Who witnessed the consent of a donor who could not sign is part of the audit
+        // (their PIN check is audited as their sign-in).
+        let mut detail = detail;
+        if let Some(c) = &screening.consent {
+            detail["consent"] = serde_json::json!({
+                "version": c.version,
+                "witness": c.witness(),
+            });
+        }
         let restriction_rows: Vec<(String, String, Option<NaiveDate>)> = restrictions
             .into_iter()
             .map(|r| {

@@ -176,6 +176,15 @@ impl Store {
         Ok(all.swap_remove(0))
     }
 
+    /// The questionnaire of `version` this device holds (one the station sent, or the
+    /// built-in one); `None` when it has no such version.
+    pub fn questionnaire_of_version(&self, version: &str) -> Result<Option<Questionnaire>> {
+        Ok(self
+            .questionnaires()?
+            .into_iter()
+            .find(|q| q.version == version))
+    }
+
     /// Eligibility for a donor as the screening form stands now, without recording it.
     #[allow(clippy::too_many_arguments)]
     pub fn evaluate_eligibility(

@@ -2,11 +2,13 @@
 //! donor's whole history (every vehicle's donations and deferrals as replicated) and
 //! the rules table in force. The UI shows the same computation live.
 
+mod consent;
 mod correction;
 mod decision;
 mod deferrals;
 mod evaluate;
 
+pub use consent::*;
 pub use correction::*;
 pub use decision::*;
 pub use deferrals::*;
