@@ -85,9 +85,19 @@ test("screening: no acceptance without the donor's signature, the store refuses 
     (async () => {
       const [drive] = await invoke("todays_drives", {});
       const options = await invoke("screen_options", {});
+      // The questionnaire answered "nothing to declare" by SIGNER (a man), so that the
+      // consent is the only thing missing.
+      const doc = await invoke("current_questionnaire", {});
+      const answers = {};
+      for (const section of doc.sections) {
+        for (const q of section.questions) {
+          if (q.when || (q.sex && q.sex !== "male") || q.type !== "yes_no") continue;
+          answers[q.id] = !q.yes && !!q.no;
+        }
+      }
       const form = {
         donor_id: donorId, drive_id: drive.id, procedure: "whole_blood", planned_volume_ml: 400,
-        questionnaire_version: options.questionnaire_version, answers: {},
+        questionnaire_version: options.questionnaire_version, answers, review_findings: {},
         vitals: { weight_kg: 66, systolic_mmhg: 118, diastolic_mmhg: 76, pulse_bpm: 70, temperature_c: 36.5 },
         tests: { hemoglobin_g_l: 142, alt_u_l: 19, hbsag: "negative", abo_rh: null, hematocrit: null, platelet_count_10e9_l: null },
         athlete: false, restrictions: [], consent: null, witness_pin: null, abo_rh_note: null,
