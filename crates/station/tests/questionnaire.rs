@@ -121,9 +121,20 @@ async fn answers_are_checked_on_push(backend: Backend) {
     push_one(&ts, &bus, 3, EntityKind::Screening, id, &body)
         .await
         .unwrap();
+    // An answer under review needs the physician's finding with the acceptance.
+    let mut unwell = nothing_to_declare();
+    unwell.insert("feel_well".into(), json!(false));
+    let (id, mut body) = screening(d, Value::Object(unwell), accept.clone());
+    let why = refused(push_one(&ts, &bus, 4, EntityKind::Screening, id, &body).await);
+    assert_eq!(why.reason.code, "push_refused.questionnaire_review_missing");
+    assert_eq!(why.reason.params["question"], "feel_well".into());
+    body["review_findings"] = json!({"feel_well": "昨晚睡眠不足，休息后复测正常"});
+    push_one(&ts, &bus, 4, EntityKind::Screening, id, &body)
+        .await
+        .unwrap();
     // Nothing to declare, accepted.
     let (id, body) = screening(d, Value::Object(nothing_to_declare()), accept);
-    push_one(&ts, &bus, 4, EntityKind::Screening, id, &body)
+    push_one(&ts, &bus, 5, EntityKind::Screening, id, &body)
         .await
         .unwrap();
 }

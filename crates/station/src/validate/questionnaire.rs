@@ -1,7 +1,9 @@
 //! A pushed screening's questionnaire answers, checked as the tablet checked them: the
 //! version is one the station knows (the built-in questionnaire or one it published),
 //! every answer fits its question for the donor's sex, and a donor the answers defer is
-//! not accepted (a waiver stands only for deferrals the rules table marks waivable).
+//! not accepted (a waiver stands only for deferrals the rules table marks waivable),
+//! and an acceptance or waiver carries the physician's finding for every answer under
+//! review.
 //! Screenings recorded with the old "no findings" checkbox carry no answers to check.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -96,6 +98,18 @@ pub async fn answers(tx: &mut dyn Tx, checked: &[Checked<'_>]) -> Result<()> {
                         "until",
                         d.until.map_or_else(|| "-".to_owned(), |u| u.to_string()),
                     ),
+            ));
+        }
+        // Every answer the physician had to review carries what they found.
+        if let Some(item) = outcome.review.iter().find(|r| {
+            s.review_findings
+                .get(&r.question)
+                .is_none_or(|f| f.trim().is_empty())
+        }) {
+            return Err(refuse(
+                c.entry,
+                about("push_refused.questionnaire_review_missing", c.entry)
+                    .with("question", item.question.clone()),
             ));
         }
     }
