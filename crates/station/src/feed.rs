@@ -465,6 +465,20 @@ pub async fn keep_reference(
     Ok(inserted > 0)
 }
 
+/// The rules table in force at this station from the body of the latest published one
+/// (`latest_reference("rules")`): that table, or the embedded GB 18467-2011 table before
+/// any was published or when the published one cannot be read (logged).
+pub fn rules_in_force(published: Option<String>) -> lifebridge_domain::rules::RuleSet {
+    use lifebridge_domain::rules::RuleSet;
+    match published {
+        Some(body) => RuleSet::from_json(&body).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "published rules table unreadable; using the embedded one");
+            RuleSet::gb18467_2011()
+        }),
+        None => RuleSet::gb18467_2011(),
+    }
+}
+
 /// The body of the latest published reference document of `kind` (`rules`).
 pub async fn latest_reference(tx: &mut dyn Tx, kind: &str) -> Result<Option<String>> {
     tx.query_opt(

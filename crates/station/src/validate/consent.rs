@@ -30,20 +30,13 @@ pub fn given(entry: &LocalChange, s: &Screening) -> std::result::Result<(), Mess
     }
 }
 
-fn screening<'c>(c: &'c Checked<'_>) -> Option<&'c Screening> {
-    match &c.record.detail {
-        Detail::Screening(s) => Some(s.as_ref()),
-        _ => None,
-    }
-}
-
 /// A witness is a staff member the station knows: an account it issued, or one a
 /// device pushed (in this batch or before).
 pub async fn witnesses_known(tx: &mut dyn Tx, checked: &[Checked<'_>]) -> Result<()> {
     let witnessed: Vec<(&Checked<'_>, Uuid)> = checked
         .iter()
         .filter_map(|c| {
-            screening(c)
+            c.screening()
                 .and_then(|s| s.consent.as_ref()?.witness())
                 .map(|w| (c, w))
         })
@@ -100,7 +93,7 @@ pub async fn donations_consented(tx: &mut dyn Tx, checked: &[Checked<'_>]) -> Re
     }
     let mut consented: BTreeMap<Uuid, bool> = checked
         .iter()
-        .filter_map(screening)
+        .filter_map(Checked::screening)
         .map(|s| (s.id, s.consent.is_some()))
         .collect();
     let wanted: BTreeSet<Uuid> = donations

@@ -57,6 +57,16 @@ pub(crate) struct Checked<'a> {
     pub record: Record,
 }
 
+impl Checked<'_> {
+    /// The screening this entry carries, as `body::parse` read it.
+    pub fn screening(&self) -> Option<&lifebridge_domain::entities::Screening> {
+        match &self.record.detail {
+            body::Detail::Screening(s) => Some(s.as_ref()),
+            _ => None,
+        }
+    }
+}
+
 /// Checks the entries of a push the station does not hold yet, inside the push
 /// transaction and before anything is written. The first entry (in batch order) that
 /// fails a check of its own refuses the batch; then the checks that read the station's

@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use lifebridge_domain::china_date;
 use lifebridge_domain::common::Sex;
 use lifebridge_domain::entities::{Donor, EntityKind, PhysicianDecision, Screening};
-use lifebridge_domain::questionnaire::{self, Questionnaire, screening_answers};
-use lifebridge_domain::rules::RuleSet;
+use lifebridge_domain::questionnaire::{
+    self, Questionnaire, QuestionnaireAnswers, screening_answers,
+};
 use uuid::Uuid;
 
 use super::{Checked, about, refuse, rows_for};
@@ -21,28 +22,24 @@ use crate::storage::Result;
 use crate::storage::sql::Tx;
 
 pub async fn answers(tx: &mut dyn Tx, checked: &[Checked<'_>]) -> Result<()> {
-    let screenings: Vec<(&Checked<'_>, Screening)> = checked
+    let screenings: Vec<(&Checked<'_>, &Screening, QuestionnaireAnswers)> = checked
         .iter()
-        .filter(|c| c.entry.entity == EntityKind::Screening)
-        // The body parsed once already (body::parse); it cannot fail here.
-        .filter_map(|c| Some((c, serde_json::from_str(&c.entry.body).ok()?)))
-        .filter(|(_, s): &(_, Screening)| {
-            screening_answers(&s.questionnaire_version, &s.answers).is_some()
+        .filter_map(|c| {
+            let s = c.screening()?;
+            Some((
+                c,
+                s,
+                screening_answers(&s.questionnaire_version, &s.answers)?,
+            ))
         })
         .collect();
     if screenings.is_empty() {
         return Ok(());
     }
-    let rules = match crate::feed::latest_reference(tx, "rules").await? {
-        Some(body) => RuleSet::from_json(&body).unwrap_or_else(|_| RuleSet::gb18467_2011()),
-        None => RuleSet::gb18467_2011(),
-    };
+    let rules = crate::feed::rules_in_force(crate::feed::latest_reference(tx, "rules").await?);
     let sexes = donor_sexes(tx, checked, &screenings).await?;
     let mut documents: BTreeMap<String, Option<Questionnaire>> = BTreeMap::new();
-    for (c, s) in screenings {
-        let Some(given) = screening_answers(&s.questionnaire_version, &s.answers) else {
-            continue;
-        };
+    for (c, s, given) in screenings {
         if !documents.contains_key(&given.version) {
             let doc = document(tx, &given.version).await?;
             documents.insert(given.version.clone(), doc);
@@ -138,7 +135,7 @@ async fn document(tx: &mut dyn Tx, version: &str) -> Result<Option<Questionnaire
 async fn donor_sexes(
     tx: &mut dyn Tx,
     checked: &[Checked<'_>],
-    screenings: &[(&Checked<'_>, Screening)],
+    screenings: &[(&Checked<'_>, &Screening, QuestionnaireAnswers)],
 ) -> Result<BTreeMap<Uuid, Sex>> {
     let mut out: BTreeMap<Uuid, Sex> = checked
         .iter()
@@ -148,7 +145,7 @@ async fn donor_sexes(
         .collect();
     let wanted: BTreeSet<Uuid> = screenings
         .iter()
-        .map(|(_, s)| s.donor_id)
+        .map(|(_, s, _)| s.donor_id)
         .filter(|d| !out.contains_key(d))
         .collect();
     if !wanted.is_empty() {

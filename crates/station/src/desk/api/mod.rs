@@ -47,13 +47,9 @@ impl Desk {
     /// The rules table the station last published to its vehicles (its time limits and
     /// ranges are the station's), or the embedded GB 18467-2011 table before any was.
     async fn rules(&self) -> DeskResult<RuleSet> {
-        Ok(match self.app.storage.latest_reference("rules").await? {
-            Some(body) => RuleSet::from_json(&body).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "published rules table unreadable; using the embedded one");
-                RuleSet::gb18467_2011()
-            }),
-            None => RuleSet::gb18467_2011(),
-        })
+        Ok(crate::feed::rules_in_force(
+            self.app.storage.latest_reference("rules").await?,
+        ))
     }
 }
 
