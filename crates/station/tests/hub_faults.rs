@@ -271,10 +271,19 @@ struct Process {
 }
 
 impl Process {
-    fn start(name: &'static str, first: Command, restart: Box<dyn Fn() -> Command + Send>) -> Self {
+    /// Starts with `first` (a hub's first start enrolls it); when that does not come to
+    /// listen, tries again with `restart`. A hub enrolls before it binds its address, so a
+    /// first start that lost its address to another process has enrolled already, and
+    /// repeating `--upstream --code` would be refused for good.
+    fn start(
+        name: &'static str,
+        mut first: Command,
+        restart: Box<dyn Fn() -> Command + Send>,
+    ) -> Self {
+        let child = listening_once(&mut first).unwrap_or_else(|| listening(restart()));
         Process {
             name,
-            child: listening(first),
+            child,
             restart,
         }
     }
@@ -298,21 +307,29 @@ impl Drop for Process {
 /// held by the process just killed.
 fn listening(mut cmd: Command) -> Child {
     for _ in 0..50 {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
-        if line.starts_with("listening on ") {
+        if let Some(child) = listening_once(&mut cmd) {
             return child;
         }
-        let _ = child.kill();
-        let _ = child.wait();
         std::thread::sleep(Duration::from_millis(100));
     }
     panic!("{cmd:?} did not start listening");
+}
+
+/// One try of [`listening`]: the child once it says "listening on", else `None` (killed).
+fn listening_once(cmd: &mut Command) -> Option<Child> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+    if line.starts_with("listening on ") {
+        return Some(child);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 /// Takes DIN numbers from the hub until it has some: the hub's first round with the
